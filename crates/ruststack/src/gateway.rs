@@ -1,0 +1,243 @@
+//! The gateway: every request enters here, is routed to a service, authenticated, decoded by the
+//! service's protocol codec, handled, and encoded back. It owns no AWS logic of its own.
+
+use crate::config::Config;
+use crate::routing::{self, RequestFacts};
+use crate::{cors, internal};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use ruststack_auth::{AwsChunkedBody, Family, family};
+use ruststack_core::body::{self, Body};
+use ruststack_core::protocol::{self, MAX_DOCUMENT_BODY};
+use ruststack_core::request_id::{new_host_id, new_request_id};
+use ruststack_core::service::OperationRequest;
+use ruststack_core::shape::{Protocol, ServiceModel};
+use ruststack_core::{AwsError, RequestContext, Service};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The shared state of the server: configuration and the enabled services.
+pub struct Gateway {
+    pub config: Config,
+    /// Enabled services by name, sorted (for health and listings).
+    pub services: BTreeMap<&'static str, Arc<dyn Service>>,
+}
+
+/// An error on its way out, with the protocol (and model) to render it in.
+struct Failure {
+    protocol: Protocol,
+    model: Option<&'static ServiceModel>,
+    error: AwsError,
+}
+
+impl Gateway {
+    pub fn new(config: Config, all: Vec<Arc<dyn Service>>) -> Self {
+        let services =
+            all.into_iter().filter(|s| config.enabled(s.model().name)).map(|s| (s.model().name, s)).collect();
+        Gateway { config, services }
+    }
+
+    /// Answers one request; never fails (errors are AWS error responses).
+    pub async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+        let request_id = new_request_id();
+        let (parts, incoming) = req.into_parts();
+        let body: Body = incoming.map_err(|e| Box::new(e) as body::BoxError).boxed_unsync();
+        let started = std::time::Instant::now();
+        let (mut response, service) = match self.dispatch(&parts, body, &request_id).await {
+            Ok(done) => done,
+            Err(failure) => {
+                let service = failure.model.map(|m| m.name).unwrap_or("unknown");
+                if failure.error.status.is_server_error() {
+                    tracing::warn!(service, error = %failure.error, "request failed");
+                }
+                (protocol::encode_error(failure.protocol, failure.model, &failure.error, &request_id), service)
+            }
+        };
+        tracing::debug!(
+            service,
+            method = %parts.method,
+            path = parts.uri.path(),
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        let headers = response.headers_mut();
+        let id = HeaderValue::try_from(request_id.as_str()).unwrap_or(HeaderValue::from_static("0"));
+        if service == "s3" {
+            headers.insert("x-amz-request-id", id.clone());
+            if let Ok(host_id) = HeaderValue::try_from(new_host_id()) {
+                headers.insert("x-amz-id-2", host_id);
+            }
+        }
+        headers.insert("x-amzn-requestid", id);
+        if self.config.cors {
+            cors::add_response_headers(&parts.headers, headers);
+        }
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        parts: &http::request::Parts,
+        mut body: Body,
+        request_id: &str,
+    ) -> Result<(Response<Body>, &'static str), Failure> {
+        let path = parts.uri.path();
+        if let Some(response) = internal::handle(self, parts, path).await {
+            return Ok((response, "internal"));
+        }
+        if self.config.cors && cors::is_preflight(parts) {
+            return Ok((cors::preflight(&parts.headers), "internal"));
+        }
+
+        let scope = ruststack_auth::scope_service_fast(&parts.headers, parts.uri.query());
+        let facts = RequestFacts { headers: &parts.headers, path, scope_service: scope.map(|s| s.0) };
+        let mut form = None;
+        if routing::needs_form_body(&facts, parts.method == http::Method::POST) {
+            let bytes = body::collect(body, MAX_DOCUMENT_BODY).await.map_err(|e| guess_failure(parts, e))?;
+            body = body::full(bytes.clone());
+            form = Some(bytes);
+        }
+        let routed = routing::route(&facts, form.as_deref());
+        let Some(service) = self.services.get(routed.service) else {
+            return Err(guess_failure(parts, unknown_service(routed.service, parts)));
+        };
+        let model = service.model();
+        let fail = |error: AwsError| Failure { protocol: model.protocol, model: Some(model), error };
+
+        let region = scope.map(|s| s.1).filter(|r| !r.is_empty()).unwrap_or(&self.config.default_region);
+        let access_key = ruststack_auth::access_key_hint(parts).unwrap_or_else(|| "test".to_owned());
+        if self.config.enforce_sigv4 {
+            body = self.authenticate(parts, body, model.name).await.map_err(fail)?;
+        } else if is_aws_chunked(parts) {
+            body = decode_aws_chunked(parts, body, None);
+        }
+        let account_id = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+            access_key.clone()
+        } else {
+            self.config.default_account.clone()
+        };
+
+        let bucket_path;
+        let path = match routed.bucket {
+            Some(bucket) => {
+                bucket_path = format!("/{bucket}{path}");
+                bucket_path.as_str()
+            }
+            None => path,
+        };
+        let decoded = protocol::decode(model, parts, path, body).await.map_err(fail)?;
+        let ctx = RequestContext {
+            request_id: Arc::from(request_id),
+            account_id: Arc::from(account_id),
+            region: Arc::from(region),
+            access_key: Arc::from(access_key),
+            operation: decoded.op.name,
+            host: Arc::from(
+                parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566"),
+            ),
+        };
+        let op = decoded.op;
+        let output = service
+            .call(op, OperationRequest { ctx, input: decoded.input, payload: decoded.payload })
+            .await
+            .map_err(fail)?;
+        Ok((protocol::encode(model, op, request_id, output), model.name))
+    }
+
+    /// Verifies the request's signature (`--enforce-sigv4`), returning the body to read on:
+    /// buffered when its hash had to be computed, or an aws-chunked decoder that checks each chunk.
+    async fn authenticate(
+        &self,
+        parts: &http::request::Parts,
+        mut body: Body,
+        service: &str,
+    ) -> Result<Body, AwsError> {
+        let fam = family(service);
+        let auth_error =
+            |e: ruststack_auth::AuthError| AwsError::new(e.status_for(fam), e.code_for(fam), e.message_for(fam));
+        let Some(sig) = ruststack_auth::parse(parts).map_err(auth_error)? else {
+            return Err(missing_authentication(fam));
+        };
+        let Some(secret) = self.config.credentials.get(&sig.access_key) else {
+            return Err(auth_error(ruststack_auth::AuthError::UnknownAccessKey));
+        };
+        let declared = parts.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let payload_hash = match declared {
+            Some(hash) => hash,
+            None if sig.presigned.is_some() => "UNSIGNED-PAYLOAD".to_owned(),
+            None => {
+                // Without a declared hash the signature covers the body itself: read it (a
+                // document-sized body for every service that omits the header).
+                let bytes = body::collect(body, MAX_DOCUMENT_BODY).await?;
+                let hash = ruststack_auth::sha256_hex(&bytes);
+                body = body::full(bytes);
+                hash
+            }
+        };
+        let verified = ruststack_auth::verify(parts, &sig, secret, &payload_hash, time::OffsetDateTime::now_utc())
+            .map_err(auth_error)?;
+        if is_aws_chunked(parts) {
+            let verifier =
+                payload_hash.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD").then(|| verified.chunk_verifier());
+            body = decode_aws_chunked(parts, body, verifier);
+        }
+        Ok(body)
+    }
+}
+
+fn missing_authentication(fam: Family) -> AwsError {
+    match fam {
+        Family::S3 => AwsError::new(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied"),
+        Family::Json => AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingAuthenticationTokenException",
+            "Request is missing Authentication Token",
+        ),
+        Family::Query => AwsError::new(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        ),
+    }
+}
+
+/// Whether the body is aws-chunked (`x-amz-content-sha256: STREAMING-…`).
+fn is_aws_chunked(parts: &http::request::Parts) -> bool {
+    parts.headers.get("x-amz-content-sha256").is_some_and(|v| v.as_bytes().starts_with(b"STREAMING-"))
+}
+
+fn decode_aws_chunked(
+    parts: &http::request::Parts,
+    body: Body,
+    verifier: Option<ruststack_auth::ChunkVerifier>,
+) -> Body {
+    let decoded_len =
+        parts.headers.get("x-amz-decoded-content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    AwsChunkedBody::new(body, verifier, decoded_len).boxed_unsync()
+}
+
+/// The error for a request no enabled service answers.
+fn unknown_service(name: &str, parts: &http::request::Parts) -> AwsError {
+    let what = match parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        Some(target) => format!("the target '{target}'"),
+        None if name == "unknown" => "this request".to_owned(),
+        None => format!("service '{name}'"),
+    };
+    AwsError::bad_request(
+        "UnknownOperationException",
+        format!("No enabled RustStack service handles {what} ({} {})", parts.method, parts.uri.path()),
+    )
+}
+
+/// The protocol to answer in when no service was found: what the request looks like.
+fn guess_failure(parts: &http::request::Parts, error: AwsError) -> Failure {
+    let protocol = if parts.headers.contains_key("x-amz-target") {
+        Protocol::AwsJson
+    } else if routing::is_form(&parts.headers) {
+        Protocol::AwsQuery
+    } else {
+        Protocol::RestXml
+    };
+    Failure { protocol, model: None, error }
+}

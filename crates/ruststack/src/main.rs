@@ -1,0 +1,60 @@
+//! `ruststack`: a local AWS cloud emulator on one port.
+
+mod config;
+mod cors;
+mod gateway;
+mod internal;
+mod routing;
+mod server;
+mod services;
+
+use config::{Command, Config};
+use std::sync::Arc;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let config = match Config::parse(args, &|k| std::env::var(k).ok()) {
+        Ok(Command::Run(config)) => *config,
+        Ok(Command::Help) => {
+            print!("{}", config::HELP);
+            return std::process::ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("ruststack {}", internal::VERSION);
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("ruststack: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log_level);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ruststack: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let gateway = Arc::new(gateway::Gateway::new(config, services::all()));
+        server::serve(gateway, listener).await.map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ruststack: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

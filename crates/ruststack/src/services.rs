@@ -1,0 +1,81 @@
+//! Every service RustStack can serve. Adding a service: add its crate to this list.
+
+use ruststack_core::Service;
+use std::sync::Arc;
+
+/// One instance of every service, enabled or not (the gateway filters by `--services`).
+pub fn all() -> Vec<Arc<dyn Service>> {
+    vec![
+        ruststack_dynamodb::service(),
+        ruststack_lambda::service(),
+        ruststack_s3::service(),
+        ruststack_secretsmanager::service(),
+        ruststack_sts::service(),
+    ]
+}
+
+#[cfg(test)]
+/// `docs/COVERAGE.md`: per service, every AWS operation and whether we implement it.
+pub fn coverage_markdown(services: &[Arc<dyn Service>]) -> String {
+    use std::fmt::Write;
+    let mut services: Vec<_> = services.iter().collect();
+    services.sort_by_key(|s| s.model().name);
+    let mut out = String::from(
+        "# Coverage\n\nGenerated from the botocore models and each service's handler table by \
+         `RUSTSTACK_UPDATE_COVERAGE=1 cargo test -p ruststack coverage`; a test fails when this file is stale.\n\n\
+         | service | protocol | implemented | AWS operations | ratio |\n|---|---|---|---|---|\n",
+    );
+    for s in &services {
+        let m = s.model();
+        let done = s.implemented().len();
+        let total = m.routes.len();
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | {} | {done} | {total} | {:.0} % |",
+            m.name,
+            m.name,
+            m.protocol.as_str(),
+            100.0 * done as f64 / total.max(1) as f64
+        );
+    }
+    for s in &services {
+        let m = s.model();
+        let implemented = s.implemented();
+        let _ = writeln!(out, "\n## {}\n", m.name);
+        for route in m.routes {
+            let mark = if implemented.contains(&route.name) { "x" } else { " " };
+            let _ = writeln!(out, "- [{mark}] {}", route.name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn coverage_file_is_fresh() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COVERAGE.md");
+        let expected = super::coverage_markdown(&super::all());
+        if std::env::var_os("RUSTSTACK_UPDATE_COVERAGE").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "docs/COVERAGE.md is stale: run `RUSTSTACK_UPDATE_COVERAGE=1 cargo test -p ruststack coverage`"
+        );
+    }
+
+    #[test]
+    fn every_service_has_a_unique_name_and_its_handlers_are_served_operations() {
+        let all = super::all();
+        let mut names: Vec<_> = all.iter().map(|s| s.model().name).collect();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        for s in &all {
+            for op in s.implemented() {
+                assert!(s.model().operation(op).is_some(), "{op}");
+            }
+        }
+    }
+}
