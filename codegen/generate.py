@@ -423,16 +423,20 @@ class ServiceGen:
 
     def route_lit(self, op: dict) -> str:
         headers: list[str] = []
+        query: list[str] = []
         if "input" in op:
             s = self.shapes[op["input"]["shape"]]
             for m in s.get("required", []):
                 mm = s["members"][m]
                 if mm.get("location") == "header":
                     headers.append(mm.get("locationName", m).lower())
+                elif mm.get("location") == "querystring":
+                    query.append(mm.get("locationName", m))
         http = op["http"]
         return (
             f"Route {{ name: {lit(op['name'])}, method: {lit(http['method'])}, "
-            f"uri: {lit(http['requestUri'])}, required_headers: &[{', '.join(lit(h) for h in headers)}] }}"
+            f"uri: {lit(http['requestUri'])}, required_headers: &[{', '.join(lit(h) for h in headers)}], "
+            f"required_query: &[{', '.join(lit(q) for q in query)}] }}"
         )
 
     def operation_lit(self, op: dict) -> str:
@@ -534,6 +538,7 @@ class ServiceGen:
             "shapes: &SHAPES,",
             "operations: &OPERATIONS,",
             "routes: &ROUTES,",
+            "route_table: ruststack_core::protocol::rest::RouteTable::new(),",
             "};",
             "",
             "const MEMBER: Member = Member { name: \"\", shape: 0, location: Location::Body, "

@@ -59,6 +59,8 @@ pub struct ServiceModel {
     /// matches all of them so that an unserved one answers `NotImplemented` instead of being
     /// mistaken for another, and the coverage matrix lists them.
     pub routes: &'static [Route],
+    /// The REST router's table, compiled from `routes` on first use.
+    pub route_table: crate::protocol::rest::RouteTable,
 }
 
 impl ServiceModel {
@@ -88,6 +90,9 @@ pub struct Route {
     /// Lowercase names of headers the input requires (S3 tells CopyObject from PutObject by
     /// `x-amz-copy-source`).
     pub required_headers: &'static [&'static str],
+    /// Query parameters the input requires (S3 tells UploadPart from PutObject by `partNumber`
+    /// and `uploadId`).
+    pub required_query: &'static [&'static str],
 }
 
 /// A served operation and its HTTP binding.

@@ -35,10 +35,12 @@ pub trait KvStore: Send + Sync + 'static {
     }
 }
 
+type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// The in-memory backend.
 #[derive(Default)]
 pub struct MemoryStore {
-    trees: RwLock<HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    trees: RwLock<HashMap<String, Tree>>,
 }
 
 impl KvStore for MemoryStore {
@@ -77,8 +79,11 @@ impl KvStore for MemoryStore {
 
 /// State kept per account and region, as AWS keeps most resources.
 pub struct PerRegion<T> {
-    inner: RwLock<HashMap<(Arc<str>, Arc<str>), Arc<T>>>,
+    inner: RwLock<HashMap<AccountRegion, Arc<T>>>,
 }
+
+/// `(account id, region)`.
+type AccountRegion = (Arc<str>, Arc<str>);
 
 impl<T> Default for PerRegion<T> {
     fn default() -> Self {

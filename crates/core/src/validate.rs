@@ -259,6 +259,7 @@ mod tests {
         shapes: &SHAPES,
         operations: &[],
         routes: &[],
+        route_table: crate::protocol::rest::RouteTable::new(),
     };
 
     fn check(v: Value) -> Result<(), (String, String)> {

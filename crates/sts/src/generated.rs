@@ -16,6 +16,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,
+    route_table: ruststack_core::protocol::rest::RouteTable::new(),
 };
 
 const MEMBER: Member = Member {
@@ -83,18 +84,18 @@ static OPERATIONS: [Operation; 1] = [Operation {
 }];
 
 static ROUTES: [Route; 12] = [
-    Route { name: "AssumeRole", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "AssumeRoleWithSAML", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "AssumeRoleWithWebIdentity", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "AssumeRoot", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "DecodeAuthorizationMessage", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetAccessKeyInfo", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetCallerIdentity", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetDelegatedAccessToken", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetFederationToken", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetScopedCredentials", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetSessionToken", method: "POST", uri: "/", required_headers: &[] },
-    Route { name: "GetWebIdentityToken", method: "POST", uri: "/", required_headers: &[] },
+    Route { name: "AssumeRole", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "AssumeRoleWithSAML", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "AssumeRoleWithWebIdentity", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "AssumeRoot", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "DecodeAuthorizationMessage", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetAccessKeyInfo", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetCallerIdentity", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetDelegatedAccessToken", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetFederationToken", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetScopedCredentials", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetSessionToken", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
+    Route { name: "GetWebIdentityToken", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
 ];
 
 pub mod types {

@@ -22,7 +22,7 @@ enum Segment {
 
 /// A route compiled from its URI template.
 #[derive(Debug)]
-struct CompiledRoute {
+pub struct CompiledRoute {
     route: &'static Route,
     segments: Vec<Segment>,
     /// Query keys the template requires, with the value when it fixes one (`list-type=2`).
@@ -54,12 +54,13 @@ impl CompiledRoute {
         CompiledRoute { route, segments, query }
     }
 
-    /// More specific routes are tried first: literal segments, then fixed query keys, then
-    /// required headers, then plain labels over greedy ones.
+    /// More specific routes are tried first: literal segments, then fixed and required query
+    /// keys, then required headers, then plain labels over greedy ones.
     fn rank(&self) -> (usize, usize, usize, usize, usize) {
         let literals = self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
         let greedy = self.segments.iter().any(|s| matches!(s, Segment::Greedy(_)));
-        (literals, self.query.len(), self.route.required_headers.len(), self.segments.len(), usize::from(!greedy))
+        let query = self.query.len() + self.route.required_query.len();
+        (literals, query, self.route.required_headers.len(), self.segments.len(), usize::from(!greedy))
     }
 
     /// The labels captured from `path` (raw, still percent-encoded), or `None` on mismatch.
@@ -89,6 +90,12 @@ impl CompiledRoute {
     fn match_query(&self, query: &[(String, String)]) -> bool {
         self.query.iter().all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && v.is_none_or(|v| v == qv)))
     }
+
+    /// Whether the request carries what the input requires in headers and query.
+    fn has_required(&self, query: &[(String, String)], headers: &HeaderMap) -> bool {
+        self.route.required_headers.iter().all(|h| headers.contains_key(*h))
+            && self.route.required_query.iter().all(|q| query.iter().any(|(k, _)| k == q))
+    }
 }
 
 /// The outcome of routing a REST request.
@@ -115,10 +122,10 @@ pub fn route<'p>(
         if compiled.route.method != method || !compiled.match_query(query) {
             continue;
         }
-        if compiled.route.required_headers.iter().all(|h| headers.contains_key(*h)) {
+        if compiled.has_required(query, headers) {
             return Ok(Matched { route: compiled.route, labels });
         }
-        // Remember the best route whose required headers are missing: validation will name them.
+        // Remember the best route whose required members are missing: validation will name them.
         fallback.get_or_insert(Matched { route: compiled.route, labels });
     }
     if let Some(m) = fallback {
@@ -137,20 +144,22 @@ pub fn route<'p>(
     ))
 }
 
-fn compiled(model: &'static ServiceModel) -> &'static [CompiledRoute] {
-    // One table per service model, built on first use; a handful of services, so a small list.
-    static TABLES: OnceLock<parking_lot::Mutex<Vec<(usize, &'static [CompiledRoute])>>> = OnceLock::new();
-    let key = model as *const ServiceModel as usize;
-    let tables = TABLES.get_or_init(Default::default);
-    let mut guard = tables.lock();
-    if let Some((_, table)) = guard.iter().find(|(k, _)| *k == key) {
-        return table;
+/// A service's routes compiled and sorted by specificity, built once on first use.
+#[derive(Debug, Default)]
+pub struct RouteTable(OnceLock<Vec<CompiledRoute>>);
+
+impl RouteTable {
+    pub const fn new() -> Self {
+        RouteTable(OnceLock::new())
     }
-    let mut routes: Vec<CompiledRoute> = model.routes.iter().map(CompiledRoute::compile).collect();
-    routes.sort_by_key(|r| std::cmp::Reverse(r.rank()));
-    let table: &'static [CompiledRoute] = Box::leak(routes.into_boxed_slice());
-    guard.push((key, table));
-    table
+}
+
+fn compiled(model: &'static ServiceModel) -> &'static [CompiledRoute] {
+    model.route_table.0.get_or_init(|| {
+        let mut routes: Vec<CompiledRoute> = model.routes.iter().map(CompiledRoute::compile).collect();
+        routes.sort_by_key(|r| std::cmp::Reverse(r.rank()));
+        routes
+    })
 }
 
 /// Splits and decodes a query string.
@@ -292,13 +301,32 @@ fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) {
 mod tests {
     use super::*;
 
-    static ROUTES: [Route; 6] = [
-        Route { name: "CopyObject", method: "PUT", uri: "/{Bucket}/{Key+}", required_headers: &["x-amz-copy-source"] },
-        Route { name: "GetObject", method: "GET", uri: "/{Bucket}/{Key+}", required_headers: &[] },
-        Route { name: "ListBuckets", method: "GET", uri: "/", required_headers: &[] },
-        Route { name: "ListObjects", method: "GET", uri: "/{Bucket}", required_headers: &[] },
-        Route { name: "ListObjectsV2", method: "GET", uri: "/{Bucket}?list-type=2", required_headers: &[] },
-        Route { name: "PutObject", method: "PUT", uri: "/{Bucket}/{Key+}", required_headers: &[] },
+    static ROUTES: [Route; 7] = [
+        Route {
+            name: "CopyObject",
+            method: "PUT",
+            uri: "/{Bucket}/{Key+}",
+            required_headers: &["x-amz-copy-source"],
+            required_query: &[],
+        },
+        Route { name: "GetObject", method: "GET", uri: "/{Bucket}/{Key+}", required_headers: &[], required_query: &[] },
+        Route { name: "ListBuckets", method: "GET", uri: "/", required_headers: &[], required_query: &[] },
+        Route { name: "ListObjects", method: "GET", uri: "/{Bucket}", required_headers: &[], required_query: &[] },
+        Route {
+            name: "ListObjectsV2",
+            method: "GET",
+            uri: "/{Bucket}?list-type=2",
+            required_headers: &[],
+            required_query: &[],
+        },
+        Route { name: "PutObject", method: "PUT", uri: "/{Bucket}/{Key+}", required_headers: &[], required_query: &[] },
+        Route {
+            name: "UploadPart",
+            method: "PUT",
+            uri: "/{Bucket}/{Key+}",
+            required_headers: &[],
+            required_query: &["partNumber", "uploadId"],
+        },
     ];
 
     static MODEL: ServiceModel = ServiceModel {
@@ -314,6 +342,7 @@ mod tests {
         shapes: &[],
         operations: &[],
         routes: &ROUTES,
+        route_table: RouteTable::new(),
     };
 
     fn op(method: &str, path: &str, query: &str, headers: &[&'static str]) -> Result<&'static str, u16> {
@@ -336,6 +365,8 @@ mod tests {
         assert_eq!(op("GET", "/b/k/with/slashes/", "", &[]), Ok("GetObject"));
         assert_eq!(op("PUT", "/b/k", "", &[]), Ok("PutObject"));
         assert_eq!(op("PUT", "/b/k", "", &["x-amz-copy-source"]), Ok("CopyObject"));
+        assert_eq!(op("PUT", "/b/k", "partNumber=1&uploadId=u", &[]), Ok("UploadPart"));
+        assert_eq!(op("PUT", "/b/k", "partNumber=1", &[]), Ok("PutObject"));
         assert_eq!(op("DELETE", "/b/k", "", &[]), Err(405));
     }
 
