@@ -7,9 +7,12 @@ use std::sync::Arc;
 pub fn all() -> Vec<Arc<dyn Service>> {
     vec![
         ruststack_dynamodb::service(),
+        ruststack_iam::service(),
         ruststack_lambda::service(),
+        ruststack_logs::service(),
         ruststack_s3::service(),
         ruststack_secretsmanager::service(),
+        ruststack_ssm::service(),
         ruststack_sts::service(),
     ]
 }
