@@ -37,11 +37,17 @@ pub trait Service: Send + Sync + 'static {
     fn implemented(&self) -> Vec<&'static str>;
     /// Forgets all state (`POST /_ruststack/reset`).
     fn reset(&self);
+    /// Bytes of state held (object bodies, items…), for the metrics endpoint.
+    fn stored_bytes(&self) -> u64;
 }
 
 /// State a service keeps; `reset` returns it to empty.
 pub trait ServiceState: Send + Sync + 'static {
     fn reset(&self);
+    /// Bytes of state held, when the service tracks it.
+    fn stored_bytes(&self) -> u64 {
+        0
+    }
 }
 
 type ErasedHandler<S> = Box<
@@ -114,5 +120,9 @@ impl<S: ServiceState> Service for Handlers<S> {
 
     fn reset(&self) {
         self.state.reset();
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        self.state.stored_bytes()
     }
 }

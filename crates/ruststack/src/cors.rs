@@ -33,10 +33,11 @@ pub fn add_response_headers(request: &HeaderMap, headers: &mut HeaderMap) {
             headers.insert("access-control-allow-origin", origin.clone());
             headers.insert("access-control-allow-credentials", HeaderValue::from_static("true"));
             headers.insert(http::header::VARY, HeaderValue::from_static("Origin"));
+            // Only browsers (which always send Origin) read this; spare every other response.
+            headers.insert("access-control-expose-headers", HeaderValue::from_static(EXPOSE_HEADERS));
         }
         None => {
             headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
         }
     }
-    headers.insert("access-control-expose-headers", HeaderValue::from_static(EXPOSE_HEADERS));
 }

@@ -2,6 +2,7 @@
 //! service's protocol codec, handled, and encoded back. It owns no AWS logic of its own.
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::routing::{self, RequestFacts};
 use crate::{cors, internal};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -21,6 +22,7 @@ pub struct Gateway {
     pub config: Config,
     /// Enabled services by name, sorted (for health and listings).
     pub services: BTreeMap<&'static str, Arc<dyn Service>>,
+    pub metrics: Metrics,
 }
 
 /// An error on its way out, with the protocol (and model) to render it in.
@@ -34,7 +36,7 @@ impl Gateway {
     pub fn new(config: Config, all: Vec<Arc<dyn Service>>) -> Self {
         let services =
             all.into_iter().filter(|s| config.enabled(s.model().name)).map(|s| (s.model().name, s)).collect();
-        Gateway { config, services }
+        Gateway { config, services, metrics: Metrics::default() }
     }
 
     /// Answers one request; never fails (errors are AWS error responses).
@@ -43,7 +45,9 @@ impl Gateway {
         let (parts, incoming) = req.into_parts();
         let body: Body = incoming.map_err(|e| Box::new(e) as body::BoxError).boxed_unsync();
         let started = std::time::Instant::now();
-        let (mut response, service) = match self.dispatch(&parts, body, &request_id).await {
+        let in_flight = self.metrics.start();
+        let mut operation = "unknown";
+        let (mut response, service) = match self.dispatch(&parts, body, &request_id, &mut operation).await {
             Ok(done) => done,
             Err(failure) => {
                 let service = failure.model.map(|m| m.name).unwrap_or("unknown");
@@ -53,8 +57,11 @@ impl Gateway {
                 (protocol::encode_error(failure.protocol, failure.model, &failure.error, &request_id), service)
             }
         };
+        drop(in_flight);
+        self.metrics.record(service, operation, response.status().as_u16(), started.elapsed());
         tracing::debug!(
             service,
+            operation,
             method = %parts.method,
             path = parts.uri.path(),
             status = response.status().as_u16(),
@@ -81,9 +88,11 @@ impl Gateway {
         parts: &http::request::Parts,
         mut body: Body,
         request_id: &str,
+        operation: &mut &'static str,
     ) -> Result<(Response<Body>, &'static str), Failure> {
         let path = parts.uri.path();
         if let Some(response) = internal::handle(self, parts, path).await {
+            *operation = "internal";
             return Ok((response, "internal"));
         }
         if self.config.cors && cors::is_preflight(parts) {
@@ -127,6 +136,7 @@ impl Gateway {
             None => path,
         };
         let decoded = protocol::decode(model, parts, path, body).await.map_err(fail)?;
+        *operation = decoded.op.name;
         let ctx = RequestContext {
             request_id: Arc::from(request_id),
             account_id: Arc::from(account_id),

@@ -1,5 +1,5 @@
 //! Our own endpoints beside the AWS APIs: LocalStack's health check, moto's reset, and
-//! `/_ruststack/…` (reset, the list of implemented operations).
+//! `/_ruststack/…` (reset, the list of implemented operations, Prometheus metrics).
 
 use crate::gateway::Gateway;
 use http::{HeaderValue, Method, Response, StatusCode, header};
@@ -40,6 +40,14 @@ pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> O
             json_response(StatusCode::OK, &json!({"reset": true}))
         }
         "/_ruststack/operations" if read => json_response(StatusCode::OK, &operations(gw)),
+        "/_ruststack/metrics" if read => {
+            let stored: Vec<(&str, u64)> = gw.services.iter().map(|(name, s)| (*name, s.stored_bytes())).collect();
+            let mut response = Response::new(body::full(gw.metrics.render(&stored)));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            response
+        }
         _ => json_response(
             StatusCode::NOT_FOUND,
             &json!({"error": "NotFound", "message": format!("No internal endpoint {method} {path}")}),

@@ -4,6 +4,7 @@ mod config;
 mod cors;
 mod gateway;
 mod internal;
+mod metrics;
 mod routing;
 mod server;
 mod services;
