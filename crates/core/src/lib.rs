@@ -5,11 +5,13 @@
 //! - [`validate`]: AWS's input validation (required members, enums, lengths, ranges, patterns);
 //! - [`error`]: the one error type, rendered by whichever codec received the request;
 //! - [`service`]: the handler table a service crate registers;
-//! - [`store`]: the storage traits services keep their state behind.
+//! - [`store`]: the storage traits services keep their state behind;
+//! - [`objects`]: blob storage for streamed payloads (S3 objects).
 
 pub mod body;
 pub mod context;
 pub mod error;
+pub mod objects;
 pub mod protocol;
 pub mod request_id;
 pub mod service;
