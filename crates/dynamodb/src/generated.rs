@@ -32,36 +32,2080 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 5] = [
+static SHAPES: [Shape; 255] = [
     // 0
+    Shape {
+        name: "ArchivalReason",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 1
+    Shape {
+        name: "ArchivalSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ArchivalDateTime", shape: 46, ..MEMBER },
+                Member { name: "ArchivalReason", shape: 0, ..MEMBER },
+                Member { name: "ArchivalBackupArn", shape: 13, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 2
+    Shape {
+        name: "AttributeAction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ADD", "PUT", "DELETE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 3
+    Shape {
+        name: "AttributeDefinition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeName", shape: 114, required: true, ..MEMBER },
+                Member { name: "AttributeType", shape: 184, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 4
+    Shape {
+        name: "AttributeDefinitions",
+        kind: ShapeKind::List(List { member: 3, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 5
+    Shape {
+        name: "AttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 6
+    Shape {
+        name: "AttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(65535) },
+            pattern: "",
+        }),
+    },
+    // 7
+    Shape {
+        name: "AttributeNameList",
+        kind: ShapeKind::List(List {
+            member: 6,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 8
+    Shape {
+        name: "AttributeUpdates",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 11,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 9
+    Shape {
+        name: "AttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "S", shape: 199, ..MEMBER },
+                Member { name: "N", shape: 137, ..MEMBER },
+                Member { name: "B", shape: 23, ..MEMBER },
+                Member { name: "SS", shape: 200, ..MEMBER },
+                Member { name: "NS", shape: 138, ..MEMBER },
+                Member { name: "BS", shape: 24, ..MEMBER },
+                Member { name: "M", shape: 130, ..MEMBER },
+                Member { name: "L", shape: 118, ..MEMBER },
+                Member { name: "NULL", shape: 136, ..MEMBER },
+                Member { name: "BOOL", shape: 25, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 10
+    Shape {
+        name: "AttributeValueList",
+        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 11
+    Shape {
+        name: "AttributeValueUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Value", shape: 9, ..MEMBER }, Member { name: "Action", shape: 2, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 12
+    Shape { name: "Backfilling", kind: ShapeKind::Boolean },
+    // 13
+    Shape {
+        name: "BackupArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 14
+    Shape {
+        name: "BatchGetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RequestItems", shape: 16, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
+        name: "BatchGetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 17, ..MEMBER },
+                Member { name: "UnprocessedKeys", shape: 16, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
+    Shape {
+        name: "BatchGetRequestMap",
+        kind: ShapeKind::Map(Map {
+            key: 201,
+            value: 117,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 17
+    Shape {
+        name: "BatchGetResponseMap",
+        kind: ShapeKind::Map(Map {
+            key: 201,
+            value: 104,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 18
+    Shape {
+        name: "BatchWriteItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RequestItems", shape: 20, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "BatchWriteItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UnprocessedItems", shape: 20, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 101, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "BatchWriteItemRequestMap",
+        kind: ShapeKind::Map(Map {
+            key: 201,
+            value: 254,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(25) },
+        }),
+    },
+    // 21
+    Shape {
+        name: "BillingMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PROVISIONED", "PAY_PER_REQUEST"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 22
+    Shape {
+        name: "BillingModeSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "BillingMode", shape: 21, ..MEMBER },
+                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 46, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 24
+    Shape {
+        name: "BinarySetAttributeValue",
+        kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 25
+    Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
+    // 26
+    Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
+    // 27
+    Shape {
+        name: "Capacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadCapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "ClientRequestToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(36) },
+            pattern: "",
+        }),
+    },
+    // 29
+    Shape {
+        name: "ComparisonOperator",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "EQ",
+                "NE",
+                "IN",
+                "LE",
+                "LT",
+                "GE",
+                "GT",
+                "BETWEEN",
+                "NOT_NULL",
+                "NULL",
+                "CONTAINS",
+                "NOT_CONTAINS",
+                "BEGINS_WITH",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 30
+    Shape {
+        name: "Condition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 29, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "ConditionCheck",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, required: true, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "ConditionExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 33
+    Shape {
+        name: "ConditionalOperator",
+        kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
+    },
+    // 34
+    Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
+    // 35
+    Shape {
+        name: "ConsumedCapacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "Table", shape: 27, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 192, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 192, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 250, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "ConsumedCapacityMultiple",
+        kind: ShapeKind::List(List { member: 35, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 37
+    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
+    // 38
+    Shape {
+        name: "ContinuousBackupsDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ContinuousBackupsStatus", shape: 39, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoveryDescription", shape: 141, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape {
+        name: "ContinuousBackupsStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 40
+    Shape {
+        name: "CreateGlobalSecondaryIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "CreateGlobalTableWitnessGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 42
+    Shape {
+        name: "CreateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 165, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 202, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "CreateTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 127, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 86, ..MEMBER },
+                Member { name: "BillingMode", shape: 21, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
+                Member { name: "SSESpecification", shape: 181, ..MEMBER },
+                Member { name: "Tags", shape: 213, ..MEMBER },
+                Member { name: "TableClass", shape: 202, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 172, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "GlobalTableSourceArn", shape: 201, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 247, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 44
+    Shape {
+        name: "CreateTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "CreateVectorIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 240, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 189, ..MEMBER },
+                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 144, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 243, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    // 47
+    Shape {
+        name: "Delete",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "DeleteGlobalSecondaryIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "IndexName", shape: 95, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 49
+    Shape {
+        name: "DeleteGlobalTableWitnessGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
+        name: "DeleteItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 73, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
+                Member { name: "ReturnValues", shape: 177, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape {
+        name: "DeleteItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
+    Shape {
+        name: "DeleteReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 53
+    Shape {
+        name: "DeleteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 109, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 54
+    Shape {
+        name: "DeleteTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "DeleteTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
+        name: "DeleteVectorIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "IndexName", shape: 95, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 58
+    Shape {
+        name: "DescribeContinuousBackupsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "DescribeContinuousBackupsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 38, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 60
+    Shape {
+        name: "DescribeEndpointsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 61
+    Shape {
+        name: "DescribeEndpointsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Endpoints", shape: 72, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 62
+    Shape {
+        name: "DescribeLimitsInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 63
+    Shape {
+        name: "DescribeLimitsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AccountMaxReadCapacityUnits", shape: 144, ..MEMBER },
+                Member { name: "AccountMaxWriteCapacityUnits", shape: 144, ..MEMBER },
+                Member { name: "TableMaxReadCapacityUnits", shape: 144, ..MEMBER },
+                Member { name: "TableMaxWriteCapacityUnits", shape: 144, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 64
+    Shape {
+        name: "DescribeTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape {
+        name: "DescribeTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Table", shape: 204, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "DescribeTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "DescribeTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveDescription", shape: 217, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
+    Shape {
+        name: "DisassociateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
+                Member { name: "DisassociationMode", shape: 69, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "DisassociationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["WAIT_FOR_REPLICATION"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 70
+    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
+    // 71
+    Shape {
+        name: "Endpoint",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Address", shape: 198, required: true, ..MEMBER },
+                Member { name: "CachePeriodInMinutes", shape: 128, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "Endpoints",
+        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 73
+    Shape {
+        name: "ExpectedAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 74,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 74
+    Shape {
+        name: "ExpectedAttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Value", shape: 9, ..MEMBER },
+                Member { name: "Exists", shape: 26, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 29, ..MEMBER },
+                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "ExpressionAttributeNameMap",
+        kind: ShapeKind::Map(Map {
+            key: 76,
+            value: 6,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 76
+    Shape {
+        name: "ExpressionAttributeNameVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 77
+    Shape {
+        name: "ExpressionAttributeValueMap",
+        kind: ShapeKind::Map(Map {
+            key: 78,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 78
+    Shape {
+        name: "ExpressionAttributeValueVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 79
+    Shape {
+        name: "FilterConditionMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 30,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 80
+    Shape {
+        name: "Get",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "GetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "GetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "GlobalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "GlobalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, ..MEMBER },
+                Member { name: "Projection", shape: 145, ..MEMBER },
+                Member { name: "IndexStatus", shape: 96, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 149, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
+                Member { name: "ItemCount", shape: 129, ..MEMBER },
+                Member { name: "IndexArn", shape: 198, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 89, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "GlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 84, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 86
+    Shape {
+        name: "GlobalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 83, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 87
+    Shape {
+        name: "GlobalSecondaryIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Update", shape: 232, ..MEMBER },
+                Member { name: "Create", shape: 40, ..MEMBER },
+                Member { name: "Delete", shape: 48, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "GlobalSecondaryIndexUpdateList",
+        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 89
+    Shape {
+        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "Status", shape: 96, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 90
+    Shape {
+        name: "GlobalTableSettingsReplicationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 91
+    Shape {
+        name: "GlobalTableWitnessDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 159, ..MEMBER },
+                Member { name: "WitnessStatus", shape: 252, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 92
+    Shape {
+        name: "GlobalTableWitnessDescriptionList",
+        kind: ShapeKind::List(List { member: 91, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 93
+    Shape {
+        name: "GlobalTableWitnessGroupUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 41, ..MEMBER }, Member { name: "Delete", shape: 49, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "GlobalTableWitnessGroupUpdateList",
+        kind: ShapeKind::List(List {
+            member: 93,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(1) },
+        }),
+    },
+    // 95
+    Shape {
+        name: "IndexName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(3), max: Some(255) },
+            pattern: "[a-zA-Z0-9_.-]+",
+        }),
+    },
+    // 96
+    Shape {
+        name: "IndexStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "UPDATING", "DELETING", "ACTIVE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 97
+    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    // 98
+    Shape {
+        name: "ItemCollectionKeyAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 99
+    Shape {
+        name: "ItemCollectionMetrics",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ItemCollectionKey", shape: 98, ..MEMBER },
+                Member { name: "SizeEstimateRangeGB", shape: 103, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 100
+    Shape {
+        name: "ItemCollectionMetricsMultiple",
+        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 101
+    Shape {
+        name: "ItemCollectionMetricsPerTable",
+        kind: ShapeKind::Map(Map {
+            key: 201,
+            value: 100,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 102
+    Shape { name: "ItemCollectionSizeEstimateBound", kind: ShapeKind::Float(Range::NONE) },
+    // 103
+    Shape {
+        name: "ItemCollectionSizeEstimateRange",
+        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 104
+    Shape {
+        name: "ItemList",
+        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 105
+    Shape {
+        name: "ItemResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Item", shape: 5, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 106
+    Shape {
+        name: "ItemResponseList",
+        kind: ShapeKind::List(List {
+            member: 105,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 107
+    Shape {
+        name: "KMSMasterKeyArn",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 108
+    Shape {
+        name: "KMSMasterKeyId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 109
+    Shape {
+        name: "Key",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 110
+    Shape {
+        name: "KeyConditions",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 30,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 111
+    Shape {
+        name: "KeyExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 112
+    Shape {
+        name: "KeyList",
+        kind: ShapeKind::List(List {
+            member: 109,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 113
+    Shape {
+        name: "KeySchema",
+        kind: ShapeKind::List(List {
+            member: 115,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 114
+    Shape {
+        name: "KeySchemaAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 115
+    Shape {
+        name: "KeySchemaElement",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeName", shape: 114, required: true, ..MEMBER },
+                Member { name: "KeyType", shape: 116, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 116
+    Shape {
+        name: "KeyType",
+        kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
+    },
+    // 117
+    Shape {
+        name: "KeysAndAttributes",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Keys", shape: 112, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 118
+    Shape {
+        name: "ListAttributeValue",
+        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 119
     Shape {
         name: "ListTablesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ExclusiveStartTableName", shape: 3, ..MEMBER },
-                Member { name: "Limit", shape: 1, ..MEMBER },
+                Member { name: "ExclusiveStartTableName", shape: 206, ..MEMBER },
+                Member { name: "Limit", shape: 120, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 1
+    // 120
     Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
-    // 2
+    // 121
     Shape {
         name: "ListTablesOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableNames", shape: 4, ..MEMBER },
-                Member { name: "LastEvaluatedTableName", shape: 3, ..MEMBER },
+                Member { name: "TableNames", shape: 207, ..MEMBER },
+                Member { name: "LastEvaluatedTableName", shape: 206, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 3
+    // 122
+    Shape {
+        name: "ListTagsOfResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 132, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 123
+    Shape {
+        name: "ListTagsOfResourceOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 213, ..MEMBER },
+                Member { name: "NextToken", shape: 132, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 124
+    Shape {
+        name: "LocalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 125
+    Shape {
+        name: "LocalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, ..MEMBER },
+                Member { name: "Projection", shape: 145, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
+                Member { name: "ItemCount", shape: 129, ..MEMBER },
+                Member { name: "IndexArn", shape: 198, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 126
+    Shape {
+        name: "LocalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 125, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 127
+    Shape {
+        name: "LocalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 124, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 128
+    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    // 129
+    Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
+    // 130
+    Shape {
+        name: "MapAttributeValue",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 131
+    Shape {
+        name: "MultiRegionConsistency",
+        kind: ShapeKind::String(StringShape { enum_values: &["EVENTUAL", "STRONG"], length: Range::NONE, pattern: "" }),
+    },
+    // 132
+    Shape {
+        name: "NextTokenString",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 133
+    Shape {
+        name: "NonKeyAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 134
+    Shape {
+        name: "NonKeyAttributeNameList",
+        kind: ShapeKind::List(List {
+            member: 133,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(20) },
+        }),
+    },
+    // 135
+    Shape { name: "NonNegativeLongObject", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 136
+    Shape { name: "NullAttributeValue", kind: ShapeKind::Boolean },
+    // 137
+    Shape {
+        name: "NumberAttributeValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 138
+    Shape {
+        name: "NumberSetAttributeValue",
+        kind: ShapeKind::List(List { member: 137, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 139
+    Shape {
+        name: "OnDemandThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MaxReadRequestUnits", shape: 129, ..MEMBER },
+                Member { name: "MaxWriteRequestUnits", shape: 129, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 140
+    Shape {
+        name: "OnDemandThroughputOverride",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "MaxReadRequestUnits", shape: 129, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 141
+    Shape {
+        name: "PointInTimeRecoveryDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PointInTimeRecoveryStatus", shape: 142, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 158, ..MEMBER },
+                Member { name: "EarliestRestorableDateTime", shape: 46, ..MEMBER },
+                Member { name: "LatestRestorableDateTime", shape: 46, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 142
+    Shape {
+        name: "PointInTimeRecoveryStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 143
+    Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
+    // 144
+    Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
+    // 145
+    Shape {
+        name: "Projection",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ProjectionType", shape: 147, ..MEMBER },
+                Member { name: "NonKeyAttributes", shape: 134, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 146
+    Shape {
+        name: "ProjectionExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 147
+    Shape {
+        name: "ProjectionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ALL", "KEYS_ONLY", "INCLUDE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 148
+    Shape {
+        name: "ProvisionedThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadCapacityUnits", shape: 144, required: true, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 144, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 149
+    Shape {
+        name: "ProvisionedThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastIncreaseDateTime", shape: 46, ..MEMBER },
+                Member { name: "LastDecreaseDateTime", shape: 46, ..MEMBER },
+                Member { name: "NumberOfDecreasesToday", shape: 144, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 135, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 135, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 150
+    Shape {
+        name: "ProvisionedThroughputOverride",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ReadCapacityUnits", shape: 144, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 151
+    Shape {
+        name: "Put",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 153, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 152
+    Shape {
+        name: "PutItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "Item", shape: 153, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 73, ..MEMBER },
+                Member { name: "ReturnValues", shape: 177, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 153
+    Shape {
+        name: "PutItemInputAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 154
+    Shape {
+        name: "PutItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 155
+    Shape {
+        name: "PutRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Item", shape: 153, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 156
+    Shape {
+        name: "QueryInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "Select", shape: 193, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "Limit", shape: 143, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
+                Member { name: "KeyConditions", shape: 110, ..MEMBER },
+                Member { name: "QueryFilter", shape: 79, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
+                Member { name: "ScanIndexForward", shape: 26, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 109, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
+                Member { name: "FilterExpression", shape: 32, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 111, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "QueryOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Items", shape: 104, ..MEMBER },
+                Member { name: "Count", shape: 97, ..MEMBER },
+                Member { name: "ScannedCount", shape: 97, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 109, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 158
+    Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
+    // 159
+    Shape {
+        name: "RegionName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 160
+    Shape {
+        name: "ReplicaDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 159, ..MEMBER },
+                Member { name: "ReplicaStatus", shape: 166, ..MEMBER },
+                Member { name: "ReplicaArn", shape: 198, ..MEMBER },
+                Member { name: "ReplicaStatusDescription", shape: 167, ..MEMBER },
+                Member { name: "ReplicaStatusPercentProgress", shape: 168, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 209, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 164, ..MEMBER },
+                Member { name: "ReplicaInaccessibleDateTime", shape: 46, ..MEMBER },
+                Member { name: "ReplicaTableClassSummary", shape: 203, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 161
+    Shape {
+        name: "ReplicaDescriptionList",
+        kind: ShapeKind::List(List { member: 160, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 162
+    Shape {
+        name: "ReplicaGlobalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
+        name: "ReplicaGlobalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 89, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 164
+    Shape {
+        name: "ReplicaGlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 165
+    Shape {
+        name: "ReplicaGlobalSecondaryIndexList",
+        kind: ShapeKind::List(List {
+            member: 162,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 166
+    Shape {
+        name: "ReplicaStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "CREATING",
+                "CREATION_FAILED",
+                "UPDATING",
+                "DELETING",
+                "ACTIVE",
+                "REGION_DISABLED",
+                "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+                "ARCHIVING",
+                "ARCHIVED",
+                "REPLICATION_NOT_AUTHORIZED",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 167
+    Shape {
+        name: "ReplicaStatusDescription",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 168
+    Shape {
+        name: "ReplicaStatusPercentProgress",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 169
+    Shape {
+        name: "ReplicationGroupUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Create", shape: 42, ..MEMBER },
+                Member { name: "Update", shape: 235, ..MEMBER },
+                Member { name: "Delete", shape: 52, ..MEMBER },
+                Member { name: "Disassociate", shape: 68, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 170
+    Shape {
+        name: "ReplicationGroupUpdateList",
+        kind: ShapeKind::List(List {
+            member: 169,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 171
+    Shape {
+        name: "ResourceArnString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1283) },
+            pattern: "",
+        }),
+    },
+    // 172
+    Shape {
+        name: "ResourcePolicy",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 173
+    Shape { name: "RestoreInProgress", kind: ShapeKind::Boolean },
+    // 174
+    Shape {
+        name: "RestoreSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SourceBackupArn", shape: 13, ..MEMBER },
+                Member { name: "SourceTableArn", shape: 201, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 46, required: true, ..MEMBER },
+                Member { name: "RestoreInProgress", shape: 173, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 175
+    Shape {
+        name: "ReturnConsumedCapacity",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["INDEXES", "TOTAL", "NONE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 176
+    Shape {
+        name: "ReturnItemCollectionMetrics",
+        kind: ShapeKind::String(StringShape { enum_values: &["SIZE", "NONE"], length: Range::NONE, pattern: "" }),
+    },
+    // 177
+    Shape {
+        name: "ReturnValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 178
+    Shape {
+        name: "ReturnValuesOnConditionCheckFailure",
+        kind: ShapeKind::String(StringShape { enum_values: &["ALL_OLD", "NONE"], length: Range::NONE, pattern: "" }),
+    },
+    // 179
+    Shape {
+        name: "SSEDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Status", shape: 182, ..MEMBER },
+                Member { name: "SSEType", shape: 183, ..MEMBER },
+                Member { name: "KMSMasterKeyArn", shape: 107, ..MEMBER },
+                Member { name: "InaccessibleEncryptionDateTime", shape: 46, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 180
+    Shape { name: "SSEEnabled", kind: ShapeKind::Boolean },
+    // 181
+    Shape {
+        name: "SSESpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Enabled", shape: 180, ..MEMBER },
+                Member { name: "SSEType", shape: 183, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 182
+    Shape {
+        name: "SSEStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 183
+    Shape {
+        name: "SSEType",
+        kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
+    },
+    // 184
+    Shape {
+        name: "ScalarAttributeType",
+        kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
+    },
+    // 185
+    Shape {
+        name: "ScanInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "Limit", shape: 143, ..MEMBER },
+                Member { name: "Select", shape: 193, ..MEMBER },
+                Member { name: "ScanFilter", shape: 79, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 109, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "TotalSegments", shape: 188, ..MEMBER },
+                Member { name: "Segment", shape: 187, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
+                Member { name: "FilterExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape {
+        name: "ScanOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Items", shape: 104, ..MEMBER },
+                Member { name: "Count", shape: 97, ..MEMBER },
+                Member { name: "ScannedCount", shape: 97, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 109, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 187
+    Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
+    // 188
+    Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
+    // 189
+    Shape {
+        name: "SearchSchema",
+        kind: ShapeKind::List(List {
+            member: 190,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 190
+    Shape {
+        name: "SearchSchemaElement",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
+                Member { name: "SearchSchemaElementType", shape: 191, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 191
+    Shape {
+        name: "SearchSchemaElementType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["HASH", "INLINE_FILTER"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 192
+    Shape {
+        name: "SecondaryIndexesCapacityMap",
+        kind: ShapeKind::Map(Map {
+            key: 95,
+            value: 27,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 193
+    Shape {
+        name: "Select",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 194
+    Shape {
+        name: "StreamArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 195
+    Shape { name: "StreamEnabled", kind: ShapeKind::Boolean },
+    // 196
+    Shape {
+        name: "StreamSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "StreamEnabled", shape: 195, required: true, ..MEMBER },
+                Member { name: "StreamViewType", shape: 197, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 197
+    Shape {
+        name: "StreamViewType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 198
+    Shape {
+        name: "String",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 199
+    Shape {
+        name: "StringAttributeValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 200
+    Shape {
+        name: "StringSetAttributeValue",
+        kind: ShapeKind::List(List { member: 199, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 201
+    Shape {
+        name: "TableArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 202
+    Shape {
+        name: "TableClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 203
+    Shape {
+        name: "TableClassSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableClass", shape: 202, ..MEMBER },
+                Member { name: "LastUpdateDateTime", shape: 46, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 204
+    Shape {
+        name: "TableDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 206, ..MEMBER },
+                Member { name: "KeySchema", shape: 113, ..MEMBER },
+                Member { name: "TableStatus", shape: 208, ..MEMBER },
+                Member { name: "CreationDateTime", shape: 46, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 149, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 129, ..MEMBER },
+                Member { name: "ItemCount", shape: 129, ..MEMBER },
+                Member { name: "TableArn", shape: 198, ..MEMBER },
+                Member { name: "TableId", shape: 205, ..MEMBER },
+                Member { name: "BillingModeSummary", shape: 22, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 126, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 85, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
+                Member { name: "LatestStreamLabel", shape: 198, ..MEMBER },
+                Member { name: "LatestStreamArn", shape: 194, ..MEMBER },
+                Member { name: "GlobalTableVersion", shape: 198, ..MEMBER },
+                Member { name: "Replicas", shape: 161, ..MEMBER },
+                Member { name: "GlobalTableWitnesses", shape: 92, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
+                Member { name: "RestoreSummary", shape: 174, ..MEMBER },
+                Member { name: "SSEDescription", shape: 179, ..MEMBER },
+                Member { name: "ArchivalSummary", shape: 1, ..MEMBER },
+                Member { name: "TableClassSummary", shape: 203, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 70, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 209, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 131, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 246, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 205
+    Shape {
+        name: "TableId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range::NONE,
+            pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        }),
+    },
+    // 206
     Shape {
         name: "TableName",
         kind: ShapeKind::String(StringShape {
@@ -70,22 +2114,782 @@ static SHAPES: [Shape; 5] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 4
+    // 207
     Shape {
         name: "TableNameList",
-        kind: ShapeKind::List(List { member: 3, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 206, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 208
+    Shape {
+        name: "TableStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "CREATING",
+                "UPDATING",
+                "DELETING",
+                "ACTIVE",
+                "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+                "ARCHIVING",
+                "ARCHIVED",
+                "REPLICATION_NOT_AUTHORIZED",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 209
+    Shape {
+        name: "TableWarmThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "Status", shape: 208, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 210
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 212, required: true, ..MEMBER },
+                Member { name: "Value", shape: 215, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 212, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 212
+    Shape {
+        name: "TagKeyString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 213
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 210, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 214
+    Shape {
+        name: "TagResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 213, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 215
+    Shape {
+        name: "TagValueString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 216
+    Shape {
+        name: "TimeToLiveAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 217
+    Shape {
+        name: "TimeToLiveDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TimeToLiveStatus", shape: 220, ..MEMBER },
+                Member { name: "AttributeName", shape: 216, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 218
+    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
+    // 219
+    Shape {
+        name: "TimeToLiveSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Enabled", shape: 218, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 216, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 220
+    Shape {
+        name: "TimeToLiveStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 221
+    Shape {
+        name: "TransactGetItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Get", shape: 80, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 222
+    Shape {
+        name: "TransactGetItemList",
+        kind: ShapeKind::List(List {
+            member: 221,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 223
+    Shape {
+        name: "TransactGetItemsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TransactItems", shape: 222, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 224
+    Shape {
+        name: "TransactGetItemsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+                Member { name: "Responses", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 225
+    Shape {
+        name: "TransactWriteItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConditionCheck", shape: 31, ..MEMBER },
+                Member { name: "Put", shape: 151, ..MEMBER },
+                Member { name: "Delete", shape: 47, ..MEMBER },
+                Member { name: "Update", shape: 230, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 226
+    Shape {
+        name: "TransactWriteItemList",
+        kind: ShapeKind::List(List {
+            member: 225,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 227
+    Shape {
+        name: "TransactWriteItemsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TransactItems", shape: 226, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 28, idempotency_token: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
+    Shape {
+        name: "TransactWriteItemsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 101, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape {
+        name: "UntagResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 211, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 230
+    Shape {
+        name: "Update",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 231, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 231
+    Shape {
+        name: "UpdateExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 232
+    Shape {
+        name: "UpdateGlobalSecondaryIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 233
+    Shape {
+        name: "UpdateItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "Key", shape: 109, required: true, ..MEMBER },
+                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
+                Member { name: "Expected", shape: 73, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
+                Member { name: "ReturnValues", shape: 177, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 231, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 234
+    Shape {
+        name: "UpdateItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 235
+    Shape {
+        name: "UpdateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 165, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 202, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 236
+    Shape {
+        name: "UpdateTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 21, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexUpdates", shape: 88, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
+                Member { name: "SSESpecification", shape: 181, ..MEMBER },
+                Member { name: "ReplicaUpdates", shape: 170, ..MEMBER },
+                Member { name: "TableClass", shape: 202, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 131, ..MEMBER },
+                Member { name: "GlobalTableWitnessUpdates", shape: 94, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 70, ..MEMBER },
+                Member { name: "VectorIndexUpdates", shape: 249, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 237
+    Shape {
+        name: "UpdateTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 238
+    Shape {
+        name: "UpdateTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
+                Member { name: "TimeToLiveSpecification", shape: 219, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 239
+    Shape {
+        name: "UpdateTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveSpecification", shape: 219, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 240
+    Shape {
+        name: "VectorAttributeDefinition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AttributeName", shape: 241, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 241
+    Shape {
+        name: "VectorAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 242
+    Shape {
+        name: "VectorCapacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "VectorSearchRequestBytes", shape: 37, ..MEMBER },
+                Member { name: "VectorWriteRequestBytes", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 243
+    Shape {
+        name: "VectorDistanceFunction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 244
+    Shape {
+        name: "VectorIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 240, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 189, ..MEMBER },
+                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 144, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 243, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 245
+    Shape {
+        name: "VectorIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "SearchSchema", shape: 189, ..MEMBER },
+                Member { name: "Projection", shape: 145, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 240, ..MEMBER },
+                Member { name: "Dimensions", shape: 144, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 243, ..MEMBER },
+                Member { name: "IndexStatus", shape: 96, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
+                Member { name: "ItemCount", shape: 129, ..MEMBER },
+                Member { name: "IndexArn", shape: 198, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 246
+    Shape {
+        name: "VectorIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 245, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 247
+    Shape {
+        name: "VectorIndexList",
+        kind: ShapeKind::List(List { member: 244, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 248
+    Shape {
+        name: "VectorIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 45, ..MEMBER }, Member { name: "Delete", shape: 56, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 249
+    Shape {
+        name: "VectorIndexUpdateList",
+        kind: ShapeKind::List(List { member: 248, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 250
+    Shape {
+        name: "VectorIndexesCapacityMap",
+        kind: ShapeKind::Map(Map {
+            key: 95,
+            value: 242,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 251
+    Shape {
+        name: "WarmThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 129, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 129, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 252
+    Shape {
+        name: "WitnessStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "DELETING", "ACTIVE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 253
+    Shape {
+        name: "WriteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PutRequest", shape: 155, ..MEMBER },
+                Member { name: "DeleteRequest", shape: 53, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 254
+    Shape {
+        name: "WriteRequests",
+        kind: ShapeKind::List(List {
+            member: 253,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(25) },
+        }),
     },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListTables",
-    method: "POST",
-    uri: "/",
-    input: Some(0),
-    output: Some(2),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 23] = [
+    Operation {
+        name: "BatchGetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(14),
+        output: Some(15),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "BatchWriteItem",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateTable",
+        method: "POST",
+        uri: "/",
+        input: Some(43),
+        output: Some(44),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteItem",
+        method: "POST",
+        uri: "/",
+        input: Some(50),
+        output: Some(51),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteTable",
+        method: "POST",
+        uri: "/",
+        input: Some(54),
+        output: Some(55),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeContinuousBackups",
+        method: "POST",
+        uri: "/",
+        input: Some(58),
+        output: Some(59),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeEndpoints",
+        method: "POST",
+        uri: "/",
+        input: Some(60),
+        output: Some(61),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeLimits",
+        method: "POST",
+        uri: "/",
+        input: Some(62),
+        output: Some(63),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeTable",
+        method: "POST",
+        uri: "/",
+        input: Some(64),
+        output: Some(65),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeTimeToLive",
+        method: "POST",
+        uri: "/",
+        input: Some(66),
+        output: Some(67),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(81),
+        output: Some(82),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTables",
+        method: "POST",
+        uri: "/",
+        input: Some(119),
+        output: Some(121),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsOfResource",
+        method: "POST",
+        uri: "/",
+        input: Some(122),
+        output: Some(123),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutItem",
+        method: "POST",
+        uri: "/",
+        input: Some(152),
+        output: Some(154),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "Query",
+        method: "POST",
+        uri: "/",
+        input: Some(156),
+        output: Some(157),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "Scan",
+        method: "POST",
+        uri: "/",
+        input: Some(185),
+        output: Some(186),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(214),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TransactGetItems",
+        method: "POST",
+        uri: "/",
+        input: Some(223),
+        output: Some(224),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TransactWriteItems",
+        method: "POST",
+        uri: "/",
+        input: Some(227),
+        output: Some(228),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(229),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateItem",
+        method: "POST",
+        uri: "/",
+        input: Some(233),
+        output: Some(234),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateTable",
+        method: "POST",
+        uri: "/",
+        input: Some(236),
+        output: Some(237),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateTimeToLive",
+        method: "POST",
+        uri: "/",
+        input: Some(238),
+        output: Some(239),
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 62] = [
     Route { name: "BatchExecuteStatement", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -191,6 +2995,655 @@ static ROUTES: [Route; 62] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ArchivalSummary {
+        #[serde(rename = "ArchivalDateTime")]
+        pub archival_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ArchivalReason")]
+        pub archival_reason: Option<String>,
+        #[serde(rename = "ArchivalBackupArn")]
+        pub archival_backup_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttributeDefinition {
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+        #[serde(rename = "AttributeType")]
+        pub attribute_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttributeValue {
+        #[serde(rename = "S")]
+        pub s: Option<String>,
+        #[serde(rename = "N")]
+        pub n: Option<String>,
+        #[serde(rename = "B")]
+        pub b: Option<ruststack_core::Blob>,
+        #[serde(rename = "SS")]
+        pub ss: Option<Vec<String>>,
+        #[serde(rename = "NS")]
+        pub ns: Option<Vec<String>>,
+        #[serde(rename = "BS")]
+        pub bs: Option<Vec<ruststack_core::Blob>>,
+        #[serde(rename = "M")]
+        pub m: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "L")]
+        pub l: Option<Vec<AttributeValue>>,
+        #[serde(rename = "NULL")]
+        pub null: Option<bool>,
+        #[serde(rename = "BOOL")]
+        pub bool: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttributeValueUpdate {
+        #[serde(rename = "Value")]
+        pub value: Option<AttributeValue>,
+        #[serde(rename = "Action")]
+        pub action: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchGetItemInput {
+        #[serde(rename = "RequestItems")]
+        pub request_items: std::collections::HashMap<String, KeysAndAttributes>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchGetItemOutput {
+        #[serde(rename = "Responses")]
+        pub responses:
+            Option<std::collections::HashMap<String, Vec<std::collections::HashMap<String, AttributeValue>>>>,
+        #[serde(rename = "UnprocessedKeys")]
+        pub unprocessed_keys: Option<std::collections::HashMap<String, KeysAndAttributes>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchWriteItemInput {
+        #[serde(rename = "RequestItems")]
+        pub request_items: std::collections::HashMap<String, Vec<WriteRequest>>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ReturnItemCollectionMetrics")]
+        pub return_item_collection_metrics: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchWriteItemOutput {
+        #[serde(rename = "UnprocessedItems")]
+        pub unprocessed_items: Option<std::collections::HashMap<String, Vec<WriteRequest>>>,
+        #[serde(rename = "ItemCollectionMetrics")]
+        pub item_collection_metrics: Option<std::collections::HashMap<String, Vec<ItemCollectionMetrics>>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BillingModeSummary {
+        #[serde(rename = "BillingMode")]
+        pub billing_mode: Option<String>,
+        #[serde(rename = "LastUpdateToPayPerRequestDateTime")]
+        pub last_update_to_pay_per_request_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Capacity {
+        #[serde(rename = "ReadCapacityUnits")]
+        pub read_capacity_units: Option<f64>,
+        #[serde(rename = "WriteCapacityUnits")]
+        pub write_capacity_units: Option<f64>,
+        #[serde(rename = "CapacityUnits")]
+        pub capacity_units: Option<f64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Condition {
+        #[serde(rename = "AttributeValueList")]
+        pub attribute_value_list: Option<Vec<AttributeValue>>,
+        #[serde(rename = "ComparisonOperator")]
+        pub comparison_operator: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ConditionCheck {
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: String,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ConsumedCapacity {
+        #[serde(rename = "TableName")]
+        pub table_name: Option<String>,
+        #[serde(rename = "CapacityUnits")]
+        pub capacity_units: Option<f64>,
+        #[serde(rename = "ReadCapacityUnits")]
+        pub read_capacity_units: Option<f64>,
+        #[serde(rename = "WriteCapacityUnits")]
+        pub write_capacity_units: Option<f64>,
+        #[serde(rename = "Table")]
+        pub table: Option<Capacity>,
+        #[serde(rename = "LocalSecondaryIndexes")]
+        pub local_secondary_indexes: Option<std::collections::HashMap<String, Capacity>>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<std::collections::HashMap<String, Capacity>>,
+        #[serde(rename = "VectorIndexes")]
+        pub vector_indexes: Option<std::collections::HashMap<String, VectorCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ContinuousBackupsDescription {
+        #[serde(rename = "ContinuousBackupsStatus")]
+        pub continuous_backups_status: String,
+        #[serde(rename = "PointInTimeRecoveryDescription")]
+        pub point_in_time_recovery_description: Option<PointInTimeRecoveryDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateGlobalSecondaryIndexAction {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Vec<KeySchemaElement>,
+        #[serde(rename = "Projection")]
+        pub projection: Projection,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<WarmThroughput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateGlobalTableWitnessGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateReplicationGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+        #[serde(rename = "KMSMasterKeyId")]
+        pub kms_master_key_id: Option<String>,
+        #[serde(rename = "ProvisionedThroughputOverride")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
+        #[serde(rename = "OnDemandThroughputOverride")]
+        pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
+        #[serde(rename = "TableClassOverride")]
+        pub table_class_override: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateTableInput {
+        #[serde(rename = "AttributeDefinitions")]
+        pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "LocalSecondaryIndexes")]
+        pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+        #[serde(rename = "BillingMode")]
+        pub billing_mode: Option<String>,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "StreamSpecification")]
+        pub stream_specification: Option<StreamSpecification>,
+        #[serde(rename = "SSESpecification")]
+        pub sse_specification: Option<SSESpecification>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "TableClass")]
+        pub table_class: Option<String>,
+        #[serde(rename = "DeletionProtectionEnabled")]
+        pub deletion_protection_enabled: Option<bool>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<WarmThroughput>,
+        #[serde(rename = "ResourcePolicy")]
+        pub resource_policy: Option<String>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "GlobalTableSourceArn")]
+        pub global_table_source_arn: Option<String>,
+        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        pub global_table_settings_replication_mode: Option<String>,
+        #[serde(rename = "VectorIndexes")]
+        pub vector_indexes: Option<Vec<VectorIndex>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateTableOutput {
+        #[serde(rename = "TableDescription")]
+        pub table_description: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateVectorIndexAction {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "VectorAttribute")]
+        pub vector_attribute: VectorAttributeDefinition,
+        #[serde(rename = "SearchSchema")]
+        pub search_schema: Option<Vec<SearchSchemaElement>>,
+        #[serde(rename = "Projection")]
+        pub projection: Projection,
+        #[serde(rename = "Dimensions")]
+        pub dimensions: i64,
+        #[serde(rename = "DistanceFunction")]
+        pub distance_function: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Delete {
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteGlobalSecondaryIndexAction {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteGlobalTableWitnessGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteItemInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "Expected")]
+        pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
+        #[serde(rename = "ConditionalOperator")]
+        pub conditional_operator: Option<String>,
+        #[serde(rename = "ReturnValues")]
+        pub return_values: Option<String>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ReturnItemCollectionMetrics")]
+        pub return_item_collection_metrics: Option<String>,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteItemOutput {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+        #[serde(rename = "ItemCollectionMetrics")]
+        pub item_collection_metrics: Option<ItemCollectionMetrics>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteReplicationGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteRequest {
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteTableInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteTableOutput {
+        #[serde(rename = "TableDescription")]
+        pub table_description: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteVectorIndexAction {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeContinuousBackupsInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeContinuousBackupsOutput {
+        #[serde(rename = "ContinuousBackupsDescription")]
+        pub continuous_backups_description: Option<ContinuousBackupsDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeEndpointsRequest {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeEndpointsResponse {
+        #[serde(rename = "Endpoints")]
+        pub endpoints: Vec<Endpoint>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeLimitsInput {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeLimitsOutput {
+        #[serde(rename = "AccountMaxReadCapacityUnits")]
+        pub account_max_read_capacity_units: Option<i64>,
+        #[serde(rename = "AccountMaxWriteCapacityUnits")]
+        pub account_max_write_capacity_units: Option<i64>,
+        #[serde(rename = "TableMaxReadCapacityUnits")]
+        pub table_max_read_capacity_units: Option<i64>,
+        #[serde(rename = "TableMaxWriteCapacityUnits")]
+        pub table_max_write_capacity_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeTableInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeTableOutput {
+        #[serde(rename = "Table")]
+        pub table: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeTimeToLiveInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeTimeToLiveOutput {
+        #[serde(rename = "TimeToLiveDescription")]
+        pub time_to_live_description: Option<TimeToLiveDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DisassociateReplicationGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+        #[serde(rename = "DisassociationMode")]
+        pub disassociation_mode: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Endpoint {
+        #[serde(rename = "Address")]
+        pub address: String,
+        #[serde(rename = "CachePeriodInMinutes")]
+        pub cache_period_in_minutes: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExpectedAttributeValue {
+        #[serde(rename = "Value")]
+        pub value: Option<AttributeValue>,
+        #[serde(rename = "Exists")]
+        pub exists: Option<bool>,
+        #[serde(rename = "ComparisonOperator")]
+        pub comparison_operator: Option<String>,
+        #[serde(rename = "AttributeValueList")]
+        pub attribute_value_list: Option<Vec<AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Get {
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "ProjectionExpression")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetItemInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "AttributesToGet")]
+        pub attributes_to_get: Option<Vec<String>>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ProjectionExpression")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetItemOutput {
+        #[serde(rename = "Item")]
+        pub item: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalSecondaryIndex {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Vec<KeySchemaElement>,
+        #[serde(rename = "Projection")]
+        pub projection: Projection,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<WarmThroughput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalSecondaryIndexDescription {
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "Projection")]
+        pub projection: Option<Projection>,
+        #[serde(rename = "IndexStatus")]
+        pub index_status: Option<String>,
+        #[serde(rename = "Backfilling")]
+        pub backfilling: Option<bool>,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
+        #[serde(rename = "IndexSizeBytes")]
+        pub index_size_bytes: Option<i64>,
+        #[serde(rename = "ItemCount")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "IndexArn")]
+        pub index_arn: Option<String>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalSecondaryIndexUpdate {
+        #[serde(rename = "Update")]
+        pub update: Option<UpdateGlobalSecondaryIndexAction>,
+        #[serde(rename = "Create")]
+        pub create: Option<CreateGlobalSecondaryIndexAction>,
+        #[serde(rename = "Delete")]
+        pub delete: Option<DeleteGlobalSecondaryIndexAction>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalSecondaryIndexWarmThroughputDescription {
+        #[serde(rename = "ReadUnitsPerSecond")]
+        pub read_units_per_second: Option<i64>,
+        #[serde(rename = "WriteUnitsPerSecond")]
+        pub write_units_per_second: Option<i64>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalTableWitnessDescription {
+        #[serde(rename = "RegionName")]
+        pub region_name: Option<String>,
+        #[serde(rename = "WitnessStatus")]
+        pub witness_status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GlobalTableWitnessGroupUpdate {
+        #[serde(rename = "Create")]
+        pub create: Option<CreateGlobalTableWitnessGroupMemberAction>,
+        #[serde(rename = "Delete")]
+        pub delete: Option<DeleteGlobalTableWitnessGroupMemberAction>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ItemCollectionMetrics {
+        #[serde(rename = "ItemCollectionKey")]
+        pub item_collection_key: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "SizeEstimateRangeGB")]
+        pub size_estimate_range_gb: Option<Vec<f64>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ItemResponse {
+        #[serde(rename = "Item")]
+        pub item: Option<std::collections::HashMap<String, AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct KeySchemaElement {
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+        #[serde(rename = "KeyType")]
+        pub key_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct KeysAndAttributes {
+        #[serde(rename = "Keys")]
+        pub keys: Vec<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "AttributesToGet")]
+        pub attributes_to_get: Option<Vec<String>>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+        #[serde(rename = "ProjectionExpression")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListTablesInput {
         #[serde(rename = "ExclusiveStartTableName")]
         pub exclusive_start_table_name: Option<String>,
@@ -207,15 +3660,1025 @@ pub mod types {
         pub last_evaluated_table_name: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsOfResourceInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsOfResourceOutput {
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LocalSecondaryIndex {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Vec<KeySchemaElement>,
+        #[serde(rename = "Projection")]
+        pub projection: Projection,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LocalSecondaryIndexDescription {
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "Projection")]
+        pub projection: Option<Projection>,
+        #[serde(rename = "IndexSizeBytes")]
+        pub index_size_bytes: Option<i64>,
+        #[serde(rename = "ItemCount")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "IndexArn")]
+        pub index_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OnDemandThroughput {
+        #[serde(rename = "MaxReadRequestUnits")]
+        pub max_read_request_units: Option<i64>,
+        #[serde(rename = "MaxWriteRequestUnits")]
+        pub max_write_request_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OnDemandThroughputOverride {
+        #[serde(rename = "MaxReadRequestUnits")]
+        pub max_read_request_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PointInTimeRecoveryDescription {
+        #[serde(rename = "PointInTimeRecoveryStatus")]
+        pub point_in_time_recovery_status: Option<String>,
+        #[serde(rename = "RecoveryPeriodInDays")]
+        pub recovery_period_in_days: Option<i32>,
+        #[serde(rename = "EarliestRestorableDateTime")]
+        pub earliest_restorable_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LatestRestorableDateTime")]
+        pub latest_restorable_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Projection {
+        #[serde(rename = "ProjectionType")]
+        pub projection_type: Option<String>,
+        #[serde(rename = "NonKeyAttributes")]
+        pub non_key_attributes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ProvisionedThroughput {
+        #[serde(rename = "ReadCapacityUnits")]
+        pub read_capacity_units: i64,
+        #[serde(rename = "WriteCapacityUnits")]
+        pub write_capacity_units: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ProvisionedThroughputDescription {
+        #[serde(rename = "LastIncreaseDateTime")]
+        pub last_increase_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LastDecreaseDateTime")]
+        pub last_decrease_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "NumberOfDecreasesToday")]
+        pub number_of_decreases_today: Option<i64>,
+        #[serde(rename = "ReadCapacityUnits")]
+        pub read_capacity_units: Option<i64>,
+        #[serde(rename = "WriteCapacityUnits")]
+        pub write_capacity_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ProvisionedThroughputOverride {
+        #[serde(rename = "ReadCapacityUnits")]
+        pub read_capacity_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Put {
+        #[serde(rename = "Item")]
+        pub item: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutItemInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "Item")]
+        pub item: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "Expected")]
+        pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
+        #[serde(rename = "ReturnValues")]
+        pub return_values: Option<String>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ReturnItemCollectionMetrics")]
+        pub return_item_collection_metrics: Option<String>,
+        #[serde(rename = "ConditionalOperator")]
+        pub conditional_operator: Option<String>,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutItemOutput {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+        #[serde(rename = "ItemCollectionMetrics")]
+        pub item_collection_metrics: Option<ItemCollectionMetrics>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutRequest {
+        #[serde(rename = "Item")]
+        pub item: std::collections::HashMap<String, AttributeValue>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct QueryInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "Select")]
+        pub select: Option<String>,
+        #[serde(rename = "AttributesToGet")]
+        pub attributes_to_get: Option<Vec<String>>,
+        #[serde(rename = "Limit")]
+        pub limit: Option<i32>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+        #[serde(rename = "KeyConditions")]
+        pub key_conditions: Option<std::collections::HashMap<String, Condition>>,
+        #[serde(rename = "QueryFilter")]
+        pub query_filter: Option<std::collections::HashMap<String, Condition>>,
+        #[serde(rename = "ConditionalOperator")]
+        pub conditional_operator: Option<String>,
+        #[serde(rename = "ScanIndexForward")]
+        pub scan_index_forward: Option<bool>,
+        #[serde(rename = "ExclusiveStartKey")]
+        pub exclusive_start_key: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ProjectionExpression")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "FilterExpression")]
+        pub filter_expression: Option<String>,
+        #[serde(rename = "KeyConditionExpression")]
+        pub key_condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct QueryOutput {
+        #[serde(rename = "Items")]
+        pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
+        #[serde(rename = "Count")]
+        pub count: Option<i32>,
+        #[serde(rename = "ScannedCount")]
+        pub scanned_count: Option<i32>,
+        #[serde(rename = "LastEvaluatedKey")]
+        pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicaDescription {
+        #[serde(rename = "RegionName")]
+        pub region_name: Option<String>,
+        #[serde(rename = "ReplicaStatus")]
+        pub replica_status: Option<String>,
+        #[serde(rename = "ReplicaArn")]
+        pub replica_arn: Option<String>,
+        #[serde(rename = "ReplicaStatusDescription")]
+        pub replica_status_description: Option<String>,
+        #[serde(rename = "ReplicaStatusPercentProgress")]
+        pub replica_status_percent_progress: Option<String>,
+        #[serde(rename = "KMSMasterKeyId")]
+        pub kms_master_key_id: Option<String>,
+        #[serde(rename = "ProvisionedThroughputOverride")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
+        #[serde(rename = "OnDemandThroughputOverride")]
+        pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<TableWarmThroughputDescription>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndexDescription>>,
+        #[serde(rename = "ReplicaInaccessibleDateTime")]
+        pub replica_inaccessible_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ReplicaTableClassSummary")]
+        pub replica_table_class_summary: Option<TableClassSummary>,
+        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        pub global_table_settings_replication_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicaGlobalSecondaryIndex {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "ProvisionedThroughputOverride")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
+        #[serde(rename = "OnDemandThroughputOverride")]
+        pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicaGlobalSecondaryIndexDescription {
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "ProvisionedThroughputOverride")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
+        #[serde(rename = "OnDemandThroughputOverride")]
+        pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicationGroupUpdate {
+        #[serde(rename = "Create")]
+        pub create: Option<CreateReplicationGroupMemberAction>,
+        #[serde(rename = "Update")]
+        pub update: Option<UpdateReplicationGroupMemberAction>,
+        #[serde(rename = "Delete")]
+        pub delete: Option<DeleteReplicationGroupMemberAction>,
+        #[serde(rename = "Disassociate")]
+        pub disassociate: Option<DisassociateReplicationGroupMemberAction>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreSummary {
+        #[serde(rename = "SourceBackupArn")]
+        pub source_backup_arn: Option<String>,
+        #[serde(rename = "SourceTableArn")]
+        pub source_table_arn: Option<String>,
+        #[serde(rename = "RestoreDateTime")]
+        pub restore_date_time: ruststack_core::Timestamp,
+        #[serde(rename = "RestoreInProgress")]
+        pub restore_in_progress: bool,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SSEDescription {
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "SSEType")]
+        pub sse_type: Option<String>,
+        #[serde(rename = "KMSMasterKeyArn")]
+        pub kms_master_key_arn: Option<String>,
+        #[serde(rename = "InaccessibleEncryptionDateTime")]
+        pub inaccessible_encryption_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SSESpecification {
+        #[serde(rename = "Enabled")]
+        pub enabled: Option<bool>,
+        #[serde(rename = "SSEType")]
+        pub sse_type: Option<String>,
+        #[serde(rename = "KMSMasterKeyId")]
+        pub kms_master_key_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ScanInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "AttributesToGet")]
+        pub attributes_to_get: Option<Vec<String>>,
+        #[serde(rename = "Limit")]
+        pub limit: Option<i32>,
+        #[serde(rename = "Select")]
+        pub select: Option<String>,
+        #[serde(rename = "ScanFilter")]
+        pub scan_filter: Option<std::collections::HashMap<String, Condition>>,
+        #[serde(rename = "ConditionalOperator")]
+        pub conditional_operator: Option<String>,
+        #[serde(rename = "ExclusiveStartKey")]
+        pub exclusive_start_key: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "TotalSegments")]
+        pub total_segments: Option<i32>,
+        #[serde(rename = "Segment")]
+        pub segment: Option<i32>,
+        #[serde(rename = "ProjectionExpression")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "FilterExpression")]
+        pub filter_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ScanOutput {
+        #[serde(rename = "Items")]
+        pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
+        #[serde(rename = "Count")]
+        pub count: Option<i32>,
+        #[serde(rename = "ScannedCount")]
+        pub scanned_count: Option<i32>,
+        #[serde(rename = "LastEvaluatedKey")]
+        pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SearchSchemaElement {
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+        #[serde(rename = "SearchSchemaElementType")]
+        pub search_schema_element_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StreamSpecification {
+        #[serde(rename = "StreamEnabled")]
+        pub stream_enabled: bool,
+        #[serde(rename = "StreamViewType")]
+        pub stream_view_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TableClassSummary {
+        #[serde(rename = "TableClass")]
+        pub table_class: Option<String>,
+        #[serde(rename = "LastUpdateDateTime")]
+        pub last_update_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TableDescription {
+        #[serde(rename = "AttributeDefinitions")]
+        pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+        #[serde(rename = "TableName")]
+        pub table_name: Option<String>,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "TableStatus")]
+        pub table_status: Option<String>,
+        #[serde(rename = "CreationDateTime")]
+        pub creation_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
+        #[serde(rename = "TableSizeBytes")]
+        pub table_size_bytes: Option<i64>,
+        #[serde(rename = "ItemCount")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "TableArn")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "TableId")]
+        pub table_id: Option<String>,
+        #[serde(rename = "BillingModeSummary")]
+        pub billing_mode_summary: Option<BillingModeSummary>,
+        #[serde(rename = "LocalSecondaryIndexes")]
+        pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexDescription>>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndexDescription>>,
+        #[serde(rename = "StreamSpecification")]
+        pub stream_specification: Option<StreamSpecification>,
+        #[serde(rename = "LatestStreamLabel")]
+        pub latest_stream_label: Option<String>,
+        #[serde(rename = "LatestStreamArn")]
+        pub latest_stream_arn: Option<String>,
+        #[serde(rename = "GlobalTableVersion")]
+        pub global_table_version: Option<String>,
+        #[serde(rename = "Replicas")]
+        pub replicas: Option<Vec<ReplicaDescription>>,
+        #[serde(rename = "GlobalTableWitnesses")]
+        pub global_table_witnesses: Option<Vec<GlobalTableWitnessDescription>>,
+        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        pub global_table_settings_replication_mode: Option<String>,
+        #[serde(rename = "RestoreSummary")]
+        pub restore_summary: Option<RestoreSummary>,
+        #[serde(rename = "SSEDescription")]
+        pub sse_description: Option<SSEDescription>,
+        #[serde(rename = "ArchivalSummary")]
+        pub archival_summary: Option<ArchivalSummary>,
+        #[serde(rename = "TableClassSummary")]
+        pub table_class_summary: Option<TableClassSummary>,
+        #[serde(rename = "DeletionProtectionEnabled")]
+        pub deletion_protection_enabled: Option<bool>,
+        #[serde(rename = "DisassociationProtectionEnabled")]
+        pub disassociation_protection_enabled: Option<bool>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<TableWarmThroughputDescription>,
+        #[serde(rename = "MultiRegionConsistency")]
+        pub multi_region_consistency: Option<String>,
+        #[serde(rename = "VectorIndexes")]
+        pub vector_indexes: Option<Vec<VectorIndexDescription>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TableWarmThroughputDescription {
+        #[serde(rename = "ReadUnitsPerSecond")]
+        pub read_units_per_second: Option<i64>,
+        #[serde(rename = "WriteUnitsPerSecond")]
+        pub write_units_per_second: Option<i64>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tag {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Value")]
+        pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TimeToLiveDescription {
+        #[serde(rename = "TimeToLiveStatus")]
+        pub time_to_live_status: Option<String>,
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TimeToLiveSpecification {
+        #[serde(rename = "Enabled")]
+        pub enabled: bool,
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactGetItem {
+        #[serde(rename = "Get")]
+        pub get: Get,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactGetItemsInput {
+        #[serde(rename = "TransactItems")]
+        pub transact_items: Vec<TransactGetItem>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactGetItemsOutput {
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+        #[serde(rename = "Responses")]
+        pub responses: Option<Vec<ItemResponse>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactWriteItem {
+        #[serde(rename = "ConditionCheck")]
+        pub condition_check: Option<ConditionCheck>,
+        #[serde(rename = "Put")]
+        pub put: Option<Put>,
+        #[serde(rename = "Delete")]
+        pub delete: Option<Delete>,
+        #[serde(rename = "Update")]
+        pub update: Option<Update>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactWriteItemsInput {
+        #[serde(rename = "TransactItems")]
+        pub transact_items: Vec<TransactWriteItem>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ReturnItemCollectionMetrics")]
+        pub return_item_collection_metrics: Option<String>,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactWriteItemsOutput {
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+        #[serde(rename = "ItemCollectionMetrics")]
+        pub item_collection_metrics: Option<std::collections::HashMap<String, Vec<ItemCollectionMetrics>>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Update {
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "UpdateExpression")]
+        pub update_expression: String,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateGlobalSecondaryIndexAction {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<WarmThroughput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateItemInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "Key")]
+        pub key: std::collections::HashMap<String, AttributeValue>,
+        #[serde(rename = "AttributeUpdates")]
+        pub attribute_updates: Option<std::collections::HashMap<String, AttributeValueUpdate>>,
+        #[serde(rename = "Expected")]
+        pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
+        #[serde(rename = "ConditionalOperator")]
+        pub conditional_operator: Option<String>,
+        #[serde(rename = "ReturnValues")]
+        pub return_values: Option<String>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "ReturnItemCollectionMetrics")]
+        pub return_item_collection_metrics: Option<String>,
+        #[serde(rename = "UpdateExpression")]
+        pub update_expression: Option<String>,
+        #[serde(rename = "ConditionExpression")]
+        pub condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateItemOutput {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+        #[serde(rename = "ItemCollectionMetrics")]
+        pub item_collection_metrics: Option<ItemCollectionMetrics>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateReplicationGroupMemberAction {
+        #[serde(rename = "RegionName")]
+        pub region_name: String,
+        #[serde(rename = "KMSMasterKeyId")]
+        pub kms_master_key_id: Option<String>,
+        #[serde(rename = "ProvisionedThroughputOverride")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
+        #[serde(rename = "OnDemandThroughputOverride")]
+        pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
+        #[serde(rename = "GlobalSecondaryIndexes")]
+        pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
+        #[serde(rename = "TableClassOverride")]
+        pub table_class_override: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateTableInput {
+        #[serde(rename = "AttributeDefinitions")]
+        pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "BillingMode")]
+        pub billing_mode: Option<String>,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "GlobalSecondaryIndexUpdates")]
+        pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
+        #[serde(rename = "StreamSpecification")]
+        pub stream_specification: Option<StreamSpecification>,
+        #[serde(rename = "SSESpecification")]
+        pub sse_specification: Option<SSESpecification>,
+        #[serde(rename = "ReplicaUpdates")]
+        pub replica_updates: Option<Vec<ReplicationGroupUpdate>>,
+        #[serde(rename = "TableClass")]
+        pub table_class: Option<String>,
+        #[serde(rename = "DeletionProtectionEnabled")]
+        pub deletion_protection_enabled: Option<bool>,
+        #[serde(rename = "MultiRegionConsistency")]
+        pub multi_region_consistency: Option<String>,
+        #[serde(rename = "GlobalTableWitnessUpdates")]
+        pub global_table_witness_updates: Option<Vec<GlobalTableWitnessGroupUpdate>>,
+        #[serde(rename = "OnDemandThroughput")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "WarmThroughput")]
+        pub warm_throughput: Option<WarmThroughput>,
+        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        pub global_table_settings_replication_mode: Option<String>,
+        #[serde(rename = "DisassociationProtectionEnabled")]
+        pub disassociation_protection_enabled: Option<bool>,
+        #[serde(rename = "VectorIndexUpdates")]
+        pub vector_index_updates: Option<Vec<VectorIndexUpdate>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateTableOutput {
+        #[serde(rename = "TableDescription")]
+        pub table_description: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateTimeToLiveInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "TimeToLiveSpecification")]
+        pub time_to_live_specification: TimeToLiveSpecification,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateTimeToLiveOutput {
+        #[serde(rename = "TimeToLiveSpecification")]
+        pub time_to_live_specification: Option<TimeToLiveSpecification>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VectorAttributeDefinition {
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VectorCapacity {
+        #[serde(rename = "VectorSearchRequestBytes")]
+        pub vector_search_request_bytes: Option<f64>,
+        #[serde(rename = "VectorWriteRequestBytes")]
+        pub vector_write_request_bytes: Option<f64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VectorIndex {
+        #[serde(rename = "IndexName")]
+        pub index_name: String,
+        #[serde(rename = "VectorAttribute")]
+        pub vector_attribute: VectorAttributeDefinition,
+        #[serde(rename = "SearchSchema")]
+        pub search_schema: Option<Vec<SearchSchemaElement>>,
+        #[serde(rename = "Projection")]
+        pub projection: Projection,
+        #[serde(rename = "Dimensions")]
+        pub dimensions: i64,
+        #[serde(rename = "DistanceFunction")]
+        pub distance_function: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VectorIndexDescription {
+        #[serde(rename = "IndexName")]
+        pub index_name: Option<String>,
+        #[serde(rename = "SearchSchema")]
+        pub search_schema: Option<Vec<SearchSchemaElement>>,
+        #[serde(rename = "Projection")]
+        pub projection: Option<Projection>,
+        #[serde(rename = "VectorAttribute")]
+        pub vector_attribute: Option<VectorAttributeDefinition>,
+        #[serde(rename = "Dimensions")]
+        pub dimensions: Option<i64>,
+        #[serde(rename = "DistanceFunction")]
+        pub distance_function: Option<String>,
+        #[serde(rename = "IndexStatus")]
+        pub index_status: Option<String>,
+        #[serde(rename = "Backfilling")]
+        pub backfilling: Option<bool>,
+        #[serde(rename = "IndexSizeBytes")]
+        pub index_size_bytes: Option<i64>,
+        #[serde(rename = "ItemCount")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "IndexArn")]
+        pub index_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VectorIndexUpdate {
+        #[serde(rename = "Create")]
+        pub create: Option<CreateVectorIndexAction>,
+        #[serde(rename = "Delete")]
+        pub delete: Option<DeleteVectorIndexAction>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct WarmThroughput {
+        #[serde(rename = "ReadUnitsPerSecond")]
+        pub read_units_per_second: Option<i64>,
+        #[serde(rename = "WriteUnitsPerSecond")]
+        pub write_units_per_second: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct WriteRequest {
+        #[serde(rename = "PutRequest")]
+        pub put_request: Option<PutRequest>,
+        #[serde(rename = "DeleteRequest")]
+        pub delete_request: Option<DeleteRequest>,
+    }
+
+    impl ruststack_core::Input for BatchGetItemInput {}
+    impl ruststack_core::Input for BatchWriteItemInput {}
+    impl ruststack_core::Input for CreateTableInput {}
+    impl ruststack_core::Input for DeleteItemInput {}
+    impl ruststack_core::Input for DeleteTableInput {}
+    impl ruststack_core::Input for DescribeContinuousBackupsInput {}
+    impl ruststack_core::Input for DescribeEndpointsRequest {}
+    impl ruststack_core::Input for DescribeLimitsInput {}
+    impl ruststack_core::Input for DescribeTableInput {}
+    impl ruststack_core::Input for DescribeTimeToLiveInput {}
+    impl ruststack_core::Input for GetItemInput {}
     impl ruststack_core::Input for ListTablesInput {}
+    impl ruststack_core::Input for ListTagsOfResourceInput {}
+    impl ruststack_core::Input for PutItemInput {}
+    impl ruststack_core::Input for QueryInput {}
+    impl ruststack_core::Input for ScanInput {}
+    impl ruststack_core::Input for TagResourceInput {}
+    impl ruststack_core::Input for TransactGetItemsInput {}
+    impl ruststack_core::Input for TransactWriteItemsInput {}
+    impl ruststack_core::Input for UntagResourceInput {}
+    impl ruststack_core::Input for UpdateItemInput {}
+    impl ruststack_core::Input for UpdateTableInput {}
+    impl ruststack_core::Input for UpdateTimeToLiveInput {}
+    impl ruststack_core::Output for BatchGetItemOutput {}
+    impl ruststack_core::Output for BatchWriteItemOutput {}
+    impl ruststack_core::Output for CreateTableOutput {}
+    impl ruststack_core::Output for DeleteItemOutput {}
+    impl ruststack_core::Output for DeleteTableOutput {}
+    impl ruststack_core::Output for DescribeContinuousBackupsOutput {}
+    impl ruststack_core::Output for DescribeEndpointsResponse {}
+    impl ruststack_core::Output for DescribeLimitsOutput {}
+    impl ruststack_core::Output for DescribeTableOutput {}
+    impl ruststack_core::Output for DescribeTimeToLiveOutput {}
+    impl ruststack_core::Output for GetItemOutput {}
     impl ruststack_core::Output for ListTablesOutput {}
+    impl ruststack_core::Output for ListTagsOfResourceOutput {}
+    impl ruststack_core::Output for PutItemOutput {}
+    impl ruststack_core::Output for QueryOutput {}
+    impl ruststack_core::Output for ScanOutput {}
+    impl ruststack_core::Output for TransactGetItemsOutput {}
+    impl ruststack_core::Output for TransactWriteItemsOutput {}
+    impl ruststack_core::Output for UpdateItemOutput {}
+    impl ruststack_core::Output for UpdateTableOutput {}
+    impl ruststack_core::Output for UpdateTimeToLiveOutput {}
 }
 
 pub mod ops {
+    pub struct BatchGetItem;
+    impl ruststack_core::OperationSpec for BatchGetItem {
+        const NAME: &'static str = "BatchGetItem";
+        type Input = super::types::BatchGetItemInput;
+        type Output = super::types::BatchGetItemOutput;
+    }
+    pub struct BatchWriteItem;
+    impl ruststack_core::OperationSpec for BatchWriteItem {
+        const NAME: &'static str = "BatchWriteItem";
+        type Input = super::types::BatchWriteItemInput;
+        type Output = super::types::BatchWriteItemOutput;
+    }
+    pub struct CreateTable;
+    impl ruststack_core::OperationSpec for CreateTable {
+        const NAME: &'static str = "CreateTable";
+        type Input = super::types::CreateTableInput;
+        type Output = super::types::CreateTableOutput;
+    }
+    pub struct DeleteItem;
+    impl ruststack_core::OperationSpec for DeleteItem {
+        const NAME: &'static str = "DeleteItem";
+        type Input = super::types::DeleteItemInput;
+        type Output = super::types::DeleteItemOutput;
+    }
+    pub struct DeleteTable;
+    impl ruststack_core::OperationSpec for DeleteTable {
+        const NAME: &'static str = "DeleteTable";
+        type Input = super::types::DeleteTableInput;
+        type Output = super::types::DeleteTableOutput;
+    }
+    pub struct DescribeContinuousBackups;
+    impl ruststack_core::OperationSpec for DescribeContinuousBackups {
+        const NAME: &'static str = "DescribeContinuousBackups";
+        type Input = super::types::DescribeContinuousBackupsInput;
+        type Output = super::types::DescribeContinuousBackupsOutput;
+    }
+    pub struct DescribeEndpoints;
+    impl ruststack_core::OperationSpec for DescribeEndpoints {
+        const NAME: &'static str = "DescribeEndpoints";
+        type Input = super::types::DescribeEndpointsRequest;
+        type Output = super::types::DescribeEndpointsResponse;
+    }
+    pub struct DescribeLimits;
+    impl ruststack_core::OperationSpec for DescribeLimits {
+        const NAME: &'static str = "DescribeLimits";
+        type Input = super::types::DescribeLimitsInput;
+        type Output = super::types::DescribeLimitsOutput;
+    }
+    pub struct DescribeTable;
+    impl ruststack_core::OperationSpec for DescribeTable {
+        const NAME: &'static str = "DescribeTable";
+        type Input = super::types::DescribeTableInput;
+        type Output = super::types::DescribeTableOutput;
+    }
+    pub struct DescribeTimeToLive;
+    impl ruststack_core::OperationSpec for DescribeTimeToLive {
+        const NAME: &'static str = "DescribeTimeToLive";
+        type Input = super::types::DescribeTimeToLiveInput;
+        type Output = super::types::DescribeTimeToLiveOutput;
+    }
+    pub struct GetItem;
+    impl ruststack_core::OperationSpec for GetItem {
+        const NAME: &'static str = "GetItem";
+        type Input = super::types::GetItemInput;
+        type Output = super::types::GetItemOutput;
+    }
     pub struct ListTables;
     impl ruststack_core::OperationSpec for ListTables {
         const NAME: &'static str = "ListTables";
         type Input = super::types::ListTablesInput;
         type Output = super::types::ListTablesOutput;
+    }
+    pub struct ListTagsOfResource;
+    impl ruststack_core::OperationSpec for ListTagsOfResource {
+        const NAME: &'static str = "ListTagsOfResource";
+        type Input = super::types::ListTagsOfResourceInput;
+        type Output = super::types::ListTagsOfResourceOutput;
+    }
+    pub struct PutItem;
+    impl ruststack_core::OperationSpec for PutItem {
+        const NAME: &'static str = "PutItem";
+        type Input = super::types::PutItemInput;
+        type Output = super::types::PutItemOutput;
+    }
+    pub struct Query;
+    impl ruststack_core::OperationSpec for Query {
+        const NAME: &'static str = "Query";
+        type Input = super::types::QueryInput;
+        type Output = super::types::QueryOutput;
+    }
+    pub struct Scan;
+    impl ruststack_core::OperationSpec for Scan {
+        const NAME: &'static str = "Scan";
+        type Input = super::types::ScanInput;
+        type Output = super::types::ScanOutput;
+    }
+    pub struct TagResource;
+    impl ruststack_core::OperationSpec for TagResource {
+        const NAME: &'static str = "TagResource";
+        type Input = super::types::TagResourceInput;
+        type Output = ();
+    }
+    pub struct TransactGetItems;
+    impl ruststack_core::OperationSpec for TransactGetItems {
+        const NAME: &'static str = "TransactGetItems";
+        type Input = super::types::TransactGetItemsInput;
+        type Output = super::types::TransactGetItemsOutput;
+    }
+    pub struct TransactWriteItems;
+    impl ruststack_core::OperationSpec for TransactWriteItems {
+        const NAME: &'static str = "TransactWriteItems";
+        type Input = super::types::TransactWriteItemsInput;
+        type Output = super::types::TransactWriteItemsOutput;
+    }
+    pub struct UntagResource;
+    impl ruststack_core::OperationSpec for UntagResource {
+        const NAME: &'static str = "UntagResource";
+        type Input = super::types::UntagResourceInput;
+        type Output = ();
+    }
+    pub struct UpdateItem;
+    impl ruststack_core::OperationSpec for UpdateItem {
+        const NAME: &'static str = "UpdateItem";
+        type Input = super::types::UpdateItemInput;
+        type Output = super::types::UpdateItemOutput;
+    }
+    pub struct UpdateTable;
+    impl ruststack_core::OperationSpec for UpdateTable {
+        const NAME: &'static str = "UpdateTable";
+        type Input = super::types::UpdateTableInput;
+        type Output = super::types::UpdateTableOutput;
+    }
+    pub struct UpdateTimeToLive;
+    impl ruststack_core::OperationSpec for UpdateTimeToLive {
+        const NAME: &'static str = "UpdateTimeToLive";
+        type Input = super::types::UpdateTimeToLiveInput;
+        type Output = super::types::UpdateTimeToLiveOutput;
     }
 }

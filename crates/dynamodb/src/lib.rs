@@ -1,6 +1,8 @@
 //! Amazon DynamoDB for RustStack.
 
+pub mod expression;
 pub mod generated;
+pub mod number;
 
 use generated::{ops, types::*};
 use parking_lot::RwLock;
