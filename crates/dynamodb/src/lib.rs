@@ -1,8 +1,10 @@
 //! Amazon DynamoDB for RustStack.
 
+pub mod error;
 pub mod expression;
 pub mod generated;
 pub mod number;
+pub mod value;
 
 use generated::{ops, types::*};
 use parking_lot::RwLock;
