@@ -32,84 +32,3466 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 15] = [
+static SHAPES: [Shape; 255] = [
     // 0
+    Shape { name: "AbortDate", kind: ShapeKind::Timestamp(None) },
+    // 1
     Shape {
-        name: "Bucket",
+        name: "AbortMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Name", shape: 1, ..MEMBER },
-                Member { name: "CreationDate", shape: 4, ..MEMBER },
-                Member { name: "BucketRegion", shape: 2, ..MEMBER },
-                Member { name: "BucketArn", shape: 13, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 1
+    // 2
+    Shape {
+        name: "AbortMultipartUploadRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "UploadId",
+                    shape: 167,
+                    location: Location::Query,
+                    location_name: "uploadId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfMatchInitiatedTime",
+                    shape: 120,
+                    location: Location::Header,
+                    location_name: "x-amz-if-match-initiated-time",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 3
+    Shape {
+        name: "AbortRuleId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 4
+    Shape {
+        name: "AcceptRanges",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 5
+    Shape { name: "AccessPointAlias", kind: ShapeKind::Boolean },
+    // 6
+    Shape {
+        name: "AccountId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 7
+    Shape {
+        name: "AnnotationDirective",
+        kind: ShapeKind::String(StringShape { enum_values: &["COPY", "EXCLUDE"], length: Range::NONE, pattern: "" }),
+    },
+    // 8
+    Shape {
+        name: "ArchiveStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 9
+    Shape { name: "Body", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 10
+    Shape {
+        name: "Bucket",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 16, ..MEMBER },
+                Member { name: "CreationDate", shape: 73, ..MEMBER },
+                Member { name: "BucketRegion", shape: 18, ..MEMBER },
+                Member { name: "BucketArn", shape: 228, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "BucketCannedACL",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["private", "public-read", "public-read-write", "authenticated-read"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 12
+    Shape {
+        name: "BucketInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DataRedundancy", shape: 74, ..MEMBER },
+                Member { name: "Type", shape: 19, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape { name: "BucketKeyEnabled", kind: ShapeKind::Boolean },
+    // 14
+    Shape {
+        name: "BucketLocationConstraint",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "af-south-1",
+                "ap-east-1",
+                "ap-east-2",
+                "ap-northeast-1",
+                "ap-northeast-2",
+                "ap-northeast-3",
+                "ap-south-1",
+                "ap-south-2",
+                "ap-southeast-1",
+                "ap-southeast-2",
+                "ap-southeast-3",
+                "ap-southeast-4",
+                "ap-southeast-5",
+                "ap-southeast-6",
+                "ap-southeast-7",
+                "ca-central-1",
+                "ca-west-1",
+                "cn-north-1",
+                "cn-northwest-1",
+                "EU",
+                "eu-central-1",
+                "eu-central-2",
+                "eu-north-1",
+                "eu-south-1",
+                "eu-south-2",
+                "eu-west-1",
+                "eu-west-2",
+                "eu-west-3",
+                "il-central-1",
+                "me-central-1",
+                "me-south-1",
+                "mx-central-1",
+                "sa-east-1",
+                "us-east-2",
+                "us-gov-east-1",
+                "us-gov-west-1",
+                "us-west-1",
+                "us-west-2",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 15
+    Shape {
+        name: "BucketLocationName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 16
     Shape {
         name: "BucketName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 2
+    // 17
+    Shape {
+        name: "BucketNamespace",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["account-regional", "global"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 18
     Shape {
         name: "BucketRegion",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 3
+    // 19
+    Shape {
+        name: "BucketType",
+        kind: ShapeKind::String(StringShape { enum_values: &["Directory"], length: Range::NONE, pattern: "" }),
+    },
+    // 20
+    Shape {
+        name: "BucketVersioningStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Enabled", "Suspended"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 21
     Shape {
         name: "Buckets",
-        kind: ShapeKind::List(List { member: 0, member_name: "Bucket", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 10, member_name: "Bucket", flattened: false, length: Range::NONE }),
     },
-    // 4
+    // 22
+    Shape { name: "BypassGovernanceRetention", kind: ShapeKind::Boolean },
+    // 23
+    Shape {
+        name: "CacheControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 24
+    Shape {
+        name: "Checksum",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "ChecksumAlgorithm",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "CRC32",
+                "CRC32C",
+                "SHA1",
+                "SHA256",
+                "CRC64NVME",
+                "SHA512",
+                "MD5",
+                "XXHASH64",
+                "XXHASH3",
+                "XXHASH128",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 26
+    Shape {
+        name: "ChecksumAlgorithmList",
+        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 27
+    Shape {
+        name: "ChecksumCRC32",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 28
+    Shape {
+        name: "ChecksumCRC32C",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 29
+    Shape {
+        name: "ChecksumCRC64NVME",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 30
+    Shape {
+        name: "ChecksumMD5",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 31
+    Shape {
+        name: "ChecksumMode",
+        kind: ShapeKind::String(StringShape { enum_values: &["ENABLED"], length: Range::NONE, pattern: "" }),
+    },
+    // 32
+    Shape {
+        name: "ChecksumSHA1",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 33
+    Shape {
+        name: "ChecksumSHA256",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 34
+    Shape {
+        name: "ChecksumSHA512",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 35
+    Shape {
+        name: "ChecksumType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COMPOSITE", "FULL_OBJECT"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 36
+    Shape {
+        name: "ChecksumXXHASH128",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 37
+    Shape {
+        name: "ChecksumXXHASH3",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 38
+    Shape {
+        name: "ChecksumXXHASH64",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 39
+    Shape { name: "Code", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 40
+    Shape {
+        name: "CommonPrefix",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Prefix", shape: 207, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "CommonPrefixList",
+        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 42
+    Shape {
+        name: "CompleteMultipartUploadOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Location", shape: 147, ..MEMBER },
+                Member { name: "Bucket", shape: 16, ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member {
+                    name: "Expiration",
+                    shape: 95,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "CompleteMultipartUploadResult",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "CompleteMultipartUploadRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "MultipartUpload",
+                    shape: 44,
+                    location_name: "CompleteMultipartUpload",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "UploadId",
+                    shape: 167,
+                    location: Location::Query,
+                    location_name: "uploadId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MpuObjectSize",
+                    shape: 165,
+                    location: Location::Header,
+                    location_name: "x-amz-mp-object-size",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 124,
+                    location: Location::Header,
+                    location_name: "If-None-Match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("MultipartUpload"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 44
+    Shape {
+        name: "CompletedMultipartUpload",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Parts", shape: 46, location_name: "Part", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "CompletedPart",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "PartNumber", shape: 202, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape {
+        name: "CompletedPartList",
+        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 47
+    Shape {
+        name: "ContentDisposition",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 48
+    Shape {
+        name: "ContentEncoding",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 49
+    Shape {
+        name: "ContentLanguage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 50
+    Shape { name: "ContentLength", kind: ShapeKind::Integer(Range::NONE) },
+    // 51
+    Shape {
+        name: "ContentMD5",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 52
+    Shape {
+        name: "ContentRange",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 53
+    Shape {
+        name: "ContentType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 54
+    Shape {
+        name: "CopyObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CopyObjectResult", shape: 56, ..MEMBER },
+                Member {
+                    name: "Expiration",
+                    shape: 95,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceVersionId",
+                    shape: 67,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("CopyObjectResult"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "CopyObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 23,
+                    location: Location::Header,
+                    location_name: "Cache-Control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "Content-Disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "Content-Encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "Content-Language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "Content-Type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySource",
+                    shape: 58,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfMatch",
+                    shape: 59,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfModifiedSince",
+                    shape: 60,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-modified-since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfNoneMatch",
+                    shape: 61,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-none-match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfUnmodifiedSince",
+                    shape: 62,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-unmodified-since",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 109,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 110,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 111,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 113,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 124,
+                    location: Location::Header,
+                    location_name: "If-None-Match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 160,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MetadataDirective",
+                    shape: 161,
+                    location: Location::Header,
+                    location_name: "x-amz-metadata-directive",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TaggingDirective",
+                    shape: 242,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging-directive",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AnnotationDirective",
+                    shape: 7,
+                    location: Location::Header,
+                    location_name: "x-amz-object-annotation-directive",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 237,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 253,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerAlgorithm",
+                    shape: 64,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerKey",
+                    shape: 65,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerKeyMD5",
+                    shape: 66,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Tagging",
+                    shape: 243,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 184,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 185,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 186,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedSourceBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-source-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
+        name: "CopyObjectResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape {
+        name: "CopyPartResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape {
+        name: "CopySource",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: r#"\/?.+\/.+"# }),
+    },
+    // 59
+    Shape {
+        name: "CopySourceIfMatch",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 60
+    Shape { name: "CopySourceIfModifiedSince", kind: ShapeKind::Timestamp(None) },
+    // 61
+    Shape {
+        name: "CopySourceIfNoneMatch",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 62
+    Shape { name: "CopySourceIfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
+    // 63
+    Shape {
+        name: "CopySourceRange",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 64
+    Shape {
+        name: "CopySourceSSECustomerAlgorithm",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 65
+    Shape {
+        name: "CopySourceSSECustomerKey",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 66
+    Shape {
+        name: "CopySourceSSECustomerKeyMD5",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 67
+    Shape {
+        name: "CopySourceVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 68
+    Shape {
+        name: "CreateBucketConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LocationConstraint", shape: 14, ..MEMBER },
+                Member { name: "Location", shape: 148, ..MEMBER },
+                Member { name: "Bucket", shape: 12, ..MEMBER },
+                Member { name: "Tags", shape: 240, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "CreateBucketOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Location",
+                    shape: 147,
+                    location: Location::Header,
+                    location_name: "Location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketArn",
+                    shape: 228,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-arn",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "CreateBucketRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 11, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CreateBucketConfiguration",
+                    shape: 68,
+                    location_name: "CreateBucketConfiguration",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 109,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 110,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 111,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWrite",
+                    shape: 112,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 113,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEnabledForBucket",
+                    shape: 183,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-object-lock-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectOwnership",
+                    shape: 190,
+                    location: Location::Header,
+                    location_name: "x-amz-object-ownership",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketNamespace",
+                    shape: 17,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-namespace",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("CreateBucketConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "CreateMultipartUploadOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "AbortDate",
+                    shape: 0,
+                    location: Location::Header,
+                    location_name: "x-amz-abort-date",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AbortRuleId",
+                    shape: 3,
+                    location: Location::Header,
+                    location_name: "x-amz-abort-rule-id",
+                    ..MEMBER
+                },
+                Member { name: "Bucket", shape: 16, location_name: "Bucket", ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "UploadId", shape: 167, ..MEMBER },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "InitiateMultipartUploadResult",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "CreateMultipartUploadRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 23,
+                    location: Location::Header,
+                    location_name: "Cache-Control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "Content-Disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "Content-Encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "Content-Language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "Content-Type",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 109,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 110,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 111,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 113,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 160,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 237,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 253,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Tagging",
+                    shape: 243,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 184,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 185,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 186,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
     Shape { name: "CreationDate", kind: ShapeKind::Timestamp(None) },
-    // 5
+    // 74
+    Shape {
+        name: "DataRedundancy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["SingleAvailabilityZone", "SingleLocalZone"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 75
+    Shape {
+        name: "Delete",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Objects",
+                    shape: 180,
+                    location_name: "Object",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "Quiet", shape: 213, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "DeleteBucketRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape { name: "DeleteMarker", kind: ShapeKind::Boolean },
+    // 78
+    Shape {
+        name: "DeleteMarkerEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "IsLatest", shape: 128, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 79
+    Shape {
+        name: "DeleteMarkerVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 80
+    Shape {
+        name: "DeleteMarkers",
+        kind: ShapeKind::List(List { member: 78, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 81
+    Shape {
+        name: "DeleteObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "DeleteMarker",
+                    shape: 77,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "DeleteObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BypassGovernanceRetention",
+                    shape: 22,
+                    location: Location::Header,
+                    location_name: "x-amz-bypass-governance-retention",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfMatchLastModifiedTime",
+                    shape: 121,
+                    location: Location::Header,
+                    location_name: "x-amz-if-match-last-modified-time",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfMatchSize",
+                    shape: 122,
+                    location: Location::Header,
+                    location_name: "x-amz-if-match-size",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "DeleteObjectTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "VersionId",
+                shape: 195,
+                location: Location::Header,
+                location_name: "x-amz-version-id",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "DeleteObjectTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "DeleteObjectsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Deleted", shape: 88, flattened: true, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "Errors", shape: 94, location_name: "Error", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "DeleteResult",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
+        name: "DeleteObjectsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Delete",
+                    shape: 75,
+                    location_name: "Delete",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BypassGovernanceRetention",
+                    shape: 22,
+                    location: Location::Header,
+                    location_name: "x-amz-bypass-governance-retention",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Delete"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "DeletedObject",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "DeleteMarker", shape: 77, ..MEMBER },
+                Member { name: "DeleteMarkerVersionId", shape: 79, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "DeletedObjects",
+        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 89
+    Shape {
+        name: "Delimiter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 90
     Shape {
         name: "DisplayName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 6
+    // 91
+    Shape { name: "ETag", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 92
+    Shape {
+        name: "EncodingType",
+        kind: ShapeKind::String(StringShape { enum_values: &["url"], length: Range::NONE, pattern: "" }),
+    },
+    // 93
+    Shape {
+        name: "Error",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "Code", shape: 39, ..MEMBER },
+                Member { name: "Message", shape: 159, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "Errors",
+        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 95
+    Shape {
+        name: "Expiration",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 96
+    Shape {
+        name: "Expires",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 97
+    Shape { name: "FetchOwner", kind: ShapeKind::Boolean },
+    // 98
+    Shape {
+        name: "GetBucketLocationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "LocationConstraint", shape: 14, ..MEMBER }],
+            payload: None,
+            xml_name: "LocationConstraint",
+            union: false,
+        }),
+    },
+    // 99
+    Shape {
+        name: "GetBucketLocationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 100
+    Shape {
+        name: "GetBucketVersioningOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Status", shape: 20, ..MEMBER },
+                Member { name: "MFADelete", shape: 153, location_name: "MfaDelete", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "VersioningConfiguration",
+            union: false,
+        }),
+    },
+    // 101
+    Shape {
+        name: "GetBucketVersioningRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 102
+    Shape {
+        name: "GetObjectAttributesOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "DeleteMarker",
+                    shape: 77,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 133,
+                    location: Location::Header,
+                    location_name: "Last-Modified",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "Checksum", shape: 24, ..MEMBER },
+                Member { name: "ObjectParts", shape: 103, ..MEMBER },
+                Member { name: "StorageClass", shape: 237, ..MEMBER },
+                Member { name: "ObjectSize", shape: 192, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "GetObjectAttributesResponse",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
+        name: "GetObjectAttributesParts",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TotalPartsCount", shape: 205, location_name: "PartsCount", ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 203, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 171, ..MEMBER },
+                Member { name: "MaxParts", shape: 157, ..MEMBER },
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "Parts", shape: 206, location_name: "Part", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 104
+    Shape {
+        name: "GetObjectAttributesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MaxParts",
+                    shape: 157,
+                    location: Location::Header,
+                    location_name: "x-amz-max-parts",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumberMarker",
+                    shape: 203,
+                    location: Location::Header,
+                    location_name: "x-amz-part-number-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectAttributes",
+                    shape: 177,
+                    location: Location::Header,
+                    location_name: "x-amz-object-attributes",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 105
+    Shape {
+        name: "GetObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Body", shape: 9, ..MEMBER },
+                Member {
+                    name: "DeleteMarker",
+                    shape: 77,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AcceptRanges",
+                    shape: 4,
+                    location: Location::Header,
+                    location_name: "accept-ranges",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Expiration",
+                    shape: 95,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Restore",
+                    shape: 225,
+                    location: Location::Header,
+                    location_name: "x-amz-restore",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 133,
+                    location: Location::Header,
+                    location_name: "Last-Modified",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLength",
+                    shape: 50,
+                    location: Location::Header,
+                    location_name: "Content-Length",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MissingMeta",
+                    shape: 164,
+                    location: Location::Header,
+                    location_name: "x-amz-missing-meta",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 23,
+                    location: Location::Header,
+                    location_name: "Cache-Control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "Content-Disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "Content-Encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "Content-Language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentRange",
+                    shape: 52,
+                    location: Location::Header,
+                    location_name: "Content-Range",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "Content-Type",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 253,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 160,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 237,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ReplicationStatus",
+                    shape: 216,
+                    location: Location::Header,
+                    location_name: "x-amz-replication-status",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartsCount",
+                    shape: 205,
+                    location: Location::Header,
+                    location_name: "x-amz-mp-parts-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TagCount",
+                    shape: 239,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 184,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 185,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 186,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Body"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 106
+    Shape {
+        name: "GetObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfModifiedSince",
+                    shape: 123,
+                    location: Location::Header,
+                    location_name: "If-Modified-Since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 124,
+                    location: Location::Header,
+                    location_name: "If-None-Match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfUnmodifiedSince",
+                    shape: 125,
+                    location: Location::Header,
+                    location_name: "If-Unmodified-Since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Range", shape: 214, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member {
+                    name: "ResponseCacheControl",
+                    shape: 219,
+                    location: Location::Query,
+                    location_name: "response-cache-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentDisposition",
+                    shape: 220,
+                    location: Location::Query,
+                    location_name: "response-content-disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentEncoding",
+                    shape: 221,
+                    location: Location::Query,
+                    location_name: "response-content-encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentLanguage",
+                    shape: 222,
+                    location: Location::Query,
+                    location_name: "response-content-language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentType",
+                    shape: 223,
+                    location: Location::Query,
+                    location_name: "response-content-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseExpires",
+                    shape: 224,
+                    location: Location::Query,
+                    location_name: "response-expires",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumber",
+                    shape: 202,
+                    location: Location::Query,
+                    location_name: "partNumber",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMode",
+                    shape: 31,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-mode",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 107
+    Shape {
+        name: "GetObjectTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member { name: "TagSet", shape: 240, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "Tagging",
+            union: false,
+        }),
+    },
+    // 108
+    Shape {
+        name: "GetObjectTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 109
+    Shape {
+        name: "GrantFullControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 110
+    Shape {
+        name: "GrantRead",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 111
+    Shape {
+        name: "GrantReadACP",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 112
+    Shape {
+        name: "GrantWrite",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 113
+    Shape {
+        name: "GrantWriteACP",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 114
+    Shape {
+        name: "HeadBucketOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "BucketArn",
+                    shape: 228,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-arn",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketLocationType",
+                    shape: 150,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-location-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketLocationName",
+                    shape: 15,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-location-name",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketRegion",
+                    shape: 215,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-region",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AccessPointAlias",
+                    shape: 5,
+                    location: Location::Header,
+                    location_name: "x-amz-access-point-alias",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 115
+    Shape {
+        name: "HeadBucketRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 116
+    Shape {
+        name: "HeadObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "DeleteMarker",
+                    shape: 77,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AcceptRanges",
+                    shape: 4,
+                    location: Location::Header,
+                    location_name: "accept-ranges",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Expiration",
+                    shape: 95,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Restore",
+                    shape: 225,
+                    location: Location::Header,
+                    location_name: "x-amz-restore",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ArchiveStatus",
+                    shape: 8,
+                    location: Location::Header,
+                    location_name: "x-amz-archive-status",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 133,
+                    location: Location::Header,
+                    location_name: "Last-Modified",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLength",
+                    shape: 50,
+                    location: Location::Header,
+                    location_name: "Content-Length",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member {
+                    name: "MissingMeta",
+                    shape: 164,
+                    location: Location::Header,
+                    location_name: "x-amz-missing-meta",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 23,
+                    location: Location::Header,
+                    location_name: "Cache-Control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "Content-Disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "Content-Encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "Content-Language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "Content-Type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentRange",
+                    shape: 52,
+                    location: Location::Header,
+                    location_name: "Content-Range",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 253,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 160,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 237,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ReplicationStatus",
+                    shape: 216,
+                    location: Location::Header,
+                    location_name: "x-amz-replication-status",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartsCount",
+                    shape: 205,
+                    location: Location::Header,
+                    location_name: "x-amz-mp-parts-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TagCount",
+                    shape: 239,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 184,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 185,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 186,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 117
+    Shape {
+        name: "HeadObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfModifiedSince",
+                    shape: 123,
+                    location: Location::Header,
+                    location_name: "If-Modified-Since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 124,
+                    location: Location::Header,
+                    location_name: "If-None-Match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfUnmodifiedSince",
+                    shape: 125,
+                    location: Location::Header,
+                    location_name: "If-Unmodified-Since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Range", shape: 214, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member {
+                    name: "ResponseCacheControl",
+                    shape: 219,
+                    location: Location::Query,
+                    location_name: "response-cache-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentDisposition",
+                    shape: 220,
+                    location: Location::Query,
+                    location_name: "response-content-disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentEncoding",
+                    shape: 221,
+                    location: Location::Query,
+                    location_name: "response-content-encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentLanguage",
+                    shape: 222,
+                    location: Location::Query,
+                    location_name: "response-content-language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentType",
+                    shape: 223,
+                    location: Location::Query,
+                    location_name: "response-content-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseExpires",
+                    shape: 224,
+                    location: Location::Query,
+                    location_name: "response-expires",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumber",
+                    shape: 202,
+                    location: Location::Query,
+                    location_name: "partNumber",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMode",
+                    shape: 31,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-mode",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 118
     Shape { name: "ID", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 7
+    // 119
+    Shape {
+        name: "IfMatch",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 120
+    Shape { name: "IfMatchInitiatedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 121
+    Shape { name: "IfMatchLastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 122
+    Shape { name: "IfMatchSize", kind: ShapeKind::Integer(Range::NONE) },
+    // 123
+    Shape { name: "IfModifiedSince", kind: ShapeKind::Timestamp(None) },
+    // 124
+    Shape {
+        name: "IfNoneMatch",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 125
+    Shape { name: "IfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
+    // 126
+    Shape { name: "Initiated", kind: ShapeKind::Timestamp(None) },
+    // 127
+    Shape {
+        name: "Initiator",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ID", shape: 118, ..MEMBER },
+                Member { name: "DisplayName", shape: 90, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape { name: "IsLatest", kind: ShapeKind::Boolean },
+    // 129
+    Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
+    // 130
+    Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
+    // 131
+    Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 132
+    Shape {
+        name: "KeyMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 133
+    Shape { name: "LastModified", kind: ShapeKind::Timestamp(None) },
+    // 134
+    Shape { name: "LastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 135
     Shape {
         name: "ListBucketsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Buckets", shape: 3, ..MEMBER },
-                Member { name: "Owner", shape: 11, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 10, ..MEMBER },
-                Member { name: "Prefix", shape: 12, ..MEMBER },
+                Member { name: "Buckets", shape: 21, ..MEMBER },
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 172, ..MEMBER },
+                Member { name: "Prefix", shape: 207, ..MEMBER },
             ],
             payload: None,
             xml_name: "ListAllMyBucketsResult",
             union: false,
         }),
     },
-    // 8
+    // 136
     Shape {
         name: "ListBucketsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MaxBuckets",
-                    shape: 9,
+                    shape: 155,
                     location: Location::Query,
                     location_name: "max-buckets",
                     ..MEMBER
                 },
                 Member {
                     name: "ContinuationToken",
-                    shape: 14,
+                    shape: 244,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 12, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "BucketRegion",
-                    shape: 2,
+                    shape: 18,
                     location: Location::Query,
                     location_name: "bucket-region",
                     ..MEMBER
@@ -120,29 +3502,1682 @@ static SHAPES: [Shape; 15] = [
             union: false,
         }),
     },
-    // 9
-    Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 10
+    // 137
     Shape {
-        name: "NextToken",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 11
-    Shape {
-        name: "Owner",
+        name: "ListMultipartUploadsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DisplayName", shape: 5, ..MEMBER }, Member { name: "ID", shape: 6, ..MEMBER }],
+            members: &[
+                Member { name: "Bucket", shape: 16, ..MEMBER },
+                Member { name: "KeyMarker", shape: 132, ..MEMBER },
+                Member { name: "UploadIdMarker", shape: 245, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 169, ..MEMBER },
+                Member { name: "Prefix", shape: 207, ..MEMBER },
+                Member { name: "Delimiter", shape: 89, ..MEMBER },
+                Member { name: "NextUploadIdMarker", shape: 173, ..MEMBER },
+                Member { name: "MaxUploads", shape: 158, ..MEMBER },
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "Uploads", shape: 168, location_name: "Upload", flattened: true, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "ListMultipartUploadsResult",
+            union: false,
+        }),
+    },
+    // 138
+    Shape {
+        name: "ListMultipartUploadsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Delimiter",
+                    shape: 89,
+                    location: Location::Query,
+                    location_name: "delimiter",
+                    ..MEMBER
+                },
+                Member {
+                    name: "EncodingType",
+                    shape: 92,
+                    location: Location::Query,
+                    location_name: "encoding-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "KeyMarker",
+                    shape: 132,
+                    location: Location::Query,
+                    location_name: "key-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MaxUploads",
+                    shape: 158,
+                    location: Location::Query,
+                    location_name: "max-uploads",
+                    ..MEMBER
+                },
+                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member {
+                    name: "UploadIdMarker",
+                    shape: 245,
+                    location: Location::Query,
+                    location_name: "upload-id-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 12
+    // 139
+    Shape {
+        name: "ListObjectVersionsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "KeyMarker", shape: 132, ..MEMBER },
+                Member { name: "VersionIdMarker", shape: 251, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 169, ..MEMBER },
+                Member { name: "NextVersionIdMarker", shape: 174, ..MEMBER },
+                Member { name: "Versions", shape: 196, location_name: "Version", flattened: true, ..MEMBER },
+                Member { name: "DeleteMarkers", shape: 80, location_name: "DeleteMarker", flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 16, ..MEMBER },
+                Member { name: "Prefix", shape: 207, ..MEMBER },
+                Member { name: "Delimiter", shape: 89, ..MEMBER },
+                Member { name: "MaxKeys", shape: 156, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "ListVersionsResult",
+            union: false,
+        }),
+    },
+    // 140
+    Shape {
+        name: "ListObjectVersionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Delimiter",
+                    shape: 89,
+                    location: Location::Query,
+                    location_name: "delimiter",
+                    ..MEMBER
+                },
+                Member {
+                    name: "EncodingType",
+                    shape: 92,
+                    location: Location::Query,
+                    location_name: "encoding-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "KeyMarker",
+                    shape: 132,
+                    location: Location::Query,
+                    location_name: "key-marker",
+                    ..MEMBER
+                },
+                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member {
+                    name: "VersionIdMarker",
+                    shape: 251,
+                    location: Location::Query,
+                    location_name: "version-id-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "OptionalObjectAttributes",
+                    shape: 199,
+                    location: Location::Header,
+                    location_name: "x-amz-optional-object-attributes",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 141
+    Shape {
+        name: "ListObjectsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "Marker", shape: 154, ..MEMBER },
+                Member { name: "NextMarker", shape: 170, ..MEMBER },
+                Member { name: "Contents", shape: 182, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 16, ..MEMBER },
+                Member { name: "Prefix", shape: 207, ..MEMBER },
+                Member { name: "Delimiter", shape: 89, ..MEMBER },
+                Member { name: "MaxKeys", shape: 156, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "ListBucketResult",
+            union: false,
+        }),
+    },
+    // 142
+    Shape {
+        name: "ListObjectsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Delimiter",
+                    shape: 89,
+                    location: Location::Query,
+                    location_name: "delimiter",
+                    ..MEMBER
+                },
+                Member {
+                    name: "EncodingType",
+                    shape: 92,
+                    location: Location::Query,
+                    location_name: "encoding-type",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 154, location: Location::Query, location_name: "marker", ..MEMBER },
+                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "OptionalObjectAttributes",
+                    shape: 199,
+                    location: Location::Header,
+                    location_name: "x-amz-optional-object-attributes",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 143
+    Shape {
+        name: "ListObjectsV2Output",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "Contents", shape: 182, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 16, ..MEMBER },
+                Member { name: "Prefix", shape: 207, ..MEMBER },
+                Member { name: "Delimiter", shape: 89, ..MEMBER },
+                Member { name: "MaxKeys", shape: 156, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member { name: "KeyCount", shape: 131, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 244, ..MEMBER },
+                Member { name: "NextContinuationToken", shape: 172, ..MEMBER },
+                Member { name: "StartAfter", shape: 236, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "ListBucketResult",
+            union: false,
+        }),
+    },
+    // 144
+    Shape {
+        name: "ListObjectsV2Request",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Delimiter",
+                    shape: 89,
+                    location: Location::Query,
+                    location_name: "delimiter",
+                    ..MEMBER
+                },
+                Member {
+                    name: "EncodingType",
+                    shape: 92,
+                    location: Location::Query,
+                    location_name: "encoding-type",
+                    ..MEMBER
+                },
+                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member {
+                    name: "ContinuationToken",
+                    shape: 244,
+                    location: Location::Query,
+                    location_name: "continuation-token",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FetchOwner",
+                    shape: 97,
+                    location: Location::Query,
+                    location_name: "fetch-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StartAfter",
+                    shape: 236,
+                    location: Location::Query,
+                    location_name: "start-after",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "OptionalObjectAttributes",
+                    shape: 199,
+                    location: Location::Header,
+                    location_name: "x-amz-optional-object-attributes",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 145
+    Shape {
+        name: "ListPartsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "AbortDate",
+                    shape: 0,
+                    location: Location::Header,
+                    location_name: "x-amz-abort-date",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AbortRuleId",
+                    shape: 3,
+                    location: Location::Header,
+                    location_name: "x-amz-abort-rule-id",
+                    ..MEMBER
+                },
+                Member { name: "Bucket", shape: 16, ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "UploadId", shape: 167, ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 203, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 171, ..MEMBER },
+                Member { name: "MaxParts", shape: 157, ..MEMBER },
+                Member { name: "IsTruncated", shape: 130, ..MEMBER },
+                Member { name: "Parts", shape: 204, location_name: "Part", flattened: true, ..MEMBER },
+                Member { name: "Initiator", shape: 127, ..MEMBER },
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "StorageClass", shape: 237, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "ChecksumAlgorithm", shape: 25, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "ListPartsResult",
+            union: false,
+        }),
+    },
+    // 146
+    Shape {
+        name: "ListPartsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "MaxParts",
+                    shape: 157,
+                    location: Location::Query,
+                    location_name: "max-parts",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumberMarker",
+                    shape: 203,
+                    location: Location::Query,
+                    location_name: "part-number-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "UploadId",
+                    shape: 167,
+                    location: Location::Query,
+                    location_name: "uploadId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 147
+    Shape {
+        name: "Location",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 148
+    Shape {
+        name: "LocationInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Type", shape: 150, ..MEMBER }, Member { name: "Name", shape: 149, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 149
+    Shape {
+        name: "LocationNameAsString",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 150
+    Shape {
+        name: "LocationType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["AvailabilityZone", "LocalZone"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 151
+    Shape { name: "MFA", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 152
+    Shape {
+        name: "MFADelete",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Enabled", "Disabled"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 153
+    Shape {
+        name: "MFADeleteStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Enabled", "Disabled"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 154
+    Shape {
+        name: "Marker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 155
+    Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 156
+    Shape { name: "MaxKeys", kind: ShapeKind::Integer(Range::NONE) },
+    // 157
+    Shape { name: "MaxParts", kind: ShapeKind::Integer(Range::NONE) },
+    // 158
+    Shape { name: "MaxUploads", kind: ShapeKind::Integer(Range::NONE) },
+    // 159
+    Shape {
+        name: "Message",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 160
+    Shape {
+        name: "Metadata",
+        kind: ShapeKind::Map(Map {
+            key: 162,
+            value: 163,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 161
+    Shape {
+        name: "MetadataDirective",
+        kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
+    },
+    // 162
+    Shape {
+        name: "MetadataKey",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 163
+    Shape {
+        name: "MetadataValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 164
+    Shape { name: "MissingMeta", kind: ShapeKind::Integer(Range::NONE) },
+    // 165
+    Shape { name: "MpuObjectSize", kind: ShapeKind::Integer(Range::NONE) },
+    // 166
+    Shape {
+        name: "MultipartUpload",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UploadId", shape: 167, ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "Initiated", shape: 126, ..MEMBER },
+                Member { name: "StorageClass", shape: 237, ..MEMBER },
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "Initiator", shape: 127, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 25, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 167
+    Shape {
+        name: "MultipartUploadId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 168
+    Shape {
+        name: "MultipartUploadList",
+        kind: ShapeKind::List(List { member: 166, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 169
+    Shape {
+        name: "NextKeyMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 170
+    Shape {
+        name: "NextMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 171
+    Shape { name: "NextPartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
+    // 172
+    Shape {
+        name: "NextToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 173
+    Shape {
+        name: "NextUploadIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 174
+    Shape {
+        name: "NextVersionIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 175
+    Shape {
+        name: "Object",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 26, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "Size", shape: 235, ..MEMBER },
+                Member { name: "StorageClass", shape: 193, ..MEMBER },
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 227, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 176
+    Shape {
+        name: "ObjectAttributes",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 177
+    Shape {
+        name: "ObjectAttributesList",
+        kind: ShapeKind::List(List { member: 176, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 178
+    Shape {
+        name: "ObjectCannedACL",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "private",
+                "public-read",
+                "public-read-write",
+                "authenticated-read",
+                "aws-exec-read",
+                "bucket-owner-read",
+                "bucket-owner-full-control",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 179
+    Shape {
+        name: "ObjectIdentifier",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 181, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member {
+                    name: "LastModifiedTime",
+                    shape: 134,
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member { name: "Size", shape: 235, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 180
+    Shape {
+        name: "ObjectIdentifierList",
+        kind: ShapeKind::List(List { member: 179, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 181
+    Shape {
+        name: "ObjectKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 182
+    Shape {
+        name: "ObjectList",
+        kind: ShapeKind::List(List { member: 175, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 183
+    Shape { name: "ObjectLockEnabledForBucket", kind: ShapeKind::Boolean },
+    // 184
+    Shape {
+        name: "ObjectLockEventHold",
+        kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
+    },
+    // 185
+    Shape { name: "ObjectLockEventHoldDurationDays", kind: ShapeKind::Integer(Range::NONE) },
+    // 186
+    Shape { name: "ObjectLockEventHoldDurationYears", kind: ShapeKind::Integer(Range::NONE) },
+    // 187
+    Shape {
+        name: "ObjectLockLegalHoldStatus",
+        kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
+    },
+    // 188
+    Shape {
+        name: "ObjectLockMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["GOVERNANCE", "COMPLIANCE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 189
+    Shape { name: "ObjectLockRetainUntilDate", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
+    // 190
+    Shape {
+        name: "ObjectOwnership",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 191
+    Shape {
+        name: "ObjectPart",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PartNumber", shape: 202, ..MEMBER },
+                Member { name: "Size", shape: 235, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 192
+    Shape { name: "ObjectSize", kind: ShapeKind::Integer(Range::NONE) },
+    // 193
+    Shape {
+        name: "ObjectStorageClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "STANDARD",
+                "REDUCED_REDUNDANCY",
+                "GLACIER",
+                "STANDARD_IA",
+                "ONEZONE_IA",
+                "INTELLIGENT_TIERING",
+                "DEEP_ARCHIVE",
+                "OUTPOSTS",
+                "GLACIER_IR",
+                "SNOW",
+                "EXPRESS_ONEZONE",
+                "FSX_OPENZFS",
+                "FSX_ONTAP",
+                "AWS_BACKUP_WARM",
+                "AWS_BACKUP_LOW_COST_WARM",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 194
+    Shape {
+        name: "ObjectVersion",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 26, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "Size", shape: 235, ..MEMBER },
+                Member { name: "StorageClass", shape: 197, ..MEMBER },
+                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "IsLatest", shape: 128, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+                Member { name: "Owner", shape: 200, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 227, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 195
+    Shape {
+        name: "ObjectVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 196
+    Shape {
+        name: "ObjectVersionList",
+        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 197
+    Shape {
+        name: "ObjectVersionStorageClass",
+        kind: ShapeKind::String(StringShape { enum_values: &["STANDARD"], length: Range::NONE, pattern: "" }),
+    },
+    // 198
+    Shape {
+        name: "OptionalObjectAttributes",
+        kind: ShapeKind::String(StringShape { enum_values: &["RestoreStatus"], length: Range::NONE, pattern: "" }),
+    },
+    // 199
+    Shape {
+        name: "OptionalObjectAttributesList",
+        kind: ShapeKind::List(List { member: 198, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 200
+    Shape {
+        name: "Owner",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DisplayName", shape: 90, ..MEMBER },
+                Member { name: "ID", shape: 118, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 201
+    Shape {
+        name: "Part",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PartNumber", shape: 202, ..MEMBER },
+                Member { name: "LastModified", shape: 133, ..MEMBER },
+                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "Size", shape: 235, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 202
+    Shape { name: "PartNumber", kind: ShapeKind::Integer(Range::NONE) },
+    // 203
+    Shape { name: "PartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
+    // 204
+    Shape {
+        name: "Parts",
+        kind: ShapeKind::List(List { member: 201, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 205
+    Shape { name: "PartsCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 206
+    Shape {
+        name: "PartsList",
+        kind: ShapeKind::List(List { member: 191, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 207
     Shape {
         name: "Prefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 13
+    // 208
+    Shape {
+        name: "PutBucketVersioningRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 51,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "VersioningConfiguration",
+                    shape: 252,
+                    location_name: "VersioningConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("VersioningConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 209
+    Shape {
+        name: "PutObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Expiration",
+                    shape: 95,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 35,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Size",
+                    shape: 235,
+                    location: Location::Header,
+                    location_name: "x-amz-object-size",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 210
+    Shape {
+        name: "PutObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "Body", shape: 9, ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 23,
+                    location: Location::Header,
+                    location_name: "Cache-Control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "Content-Disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "Content-Encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "Content-Language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLength",
+                    shape: 50,
+                    location: Location::Header,
+                    location_name: "Content-Length",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 51,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "Content-Type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 124,
+                    location: Location::Header,
+                    location_name: "If-None-Match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 109,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 110,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 111,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 113,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "WriteOffsetBytes",
+                    shape: 254,
+                    location: Location::Header,
+                    location_name: "x-amz-write-offset-bytes",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 160,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 237,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 253,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSEncryptionContext",
+                    shape: 232,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Tagging",
+                    shape: 243,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 184,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 185,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 186,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Body"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
+    Shape {
+        name: "PutObjectTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "VersionId",
+                shape: 195,
+                location: Location::Header,
+                location_name: "x-amz-version-id",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 212
+    Shape {
+        name: "PutObjectTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 51,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Tagging",
+                    shape: 241,
+                    location_name: "Tagging",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Tagging"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 213
+    Shape { name: "Quiet", kind: ShapeKind::Boolean },
+    // 214
+    Shape {
+        name: "Range",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 215
+    Shape {
+        name: "Region",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(20) },
+            pattern: "",
+        }),
+    },
+    // 216
+    Shape {
+        name: "ReplicationStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COMPLETE", "PENDING", "FAILED", "REPLICA", "COMPLETED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 217
+    Shape {
+        name: "RequestCharged",
+        kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
+    },
+    // 218
+    Shape {
+        name: "RequestPayer",
+        kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
+    },
+    // 219
+    Shape {
+        name: "ResponseCacheControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 220
+    Shape {
+        name: "ResponseContentDisposition",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 221
+    Shape {
+        name: "ResponseContentEncoding",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 222
+    Shape {
+        name: "ResponseContentLanguage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 223
+    Shape {
+        name: "ResponseContentType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 224
+    Shape { name: "ResponseExpires", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 225
+    Shape {
+        name: "Restore",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 226
+    Shape { name: "RestoreExpiryDate", kind: ShapeKind::Timestamp(None) },
+    // 227
+    Shape {
+        name: "RestoreStatus",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IsRestoreInProgress", shape: 129, ..MEMBER },
+                Member { name: "RestoreExpiryDate", shape: 226, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
     Shape {
         name: "S3RegionalOrS3ExpressBucketArnString",
         kind: ShapeKind::String(StringShape {
@@ -151,22 +5186,917 @@ static SHAPES: [Shape; 15] = [
             pattern: "arn:[^:]+:(s3|s3express):.*",
         }),
     },
-    // 14
+    // 229
+    Shape {
+        name: "SSECustomerAlgorithm",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 230
+    Shape {
+        name: "SSECustomerKey",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 231
+    Shape {
+        name: "SSECustomerKeyMD5",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 232
+    Shape {
+        name: "SSEKMSEncryptionContext",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 233
+    Shape {
+        name: "SSEKMSKeyId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 234
+    Shape {
+        name: "ServerSideEncryption",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["AES256", "aws:fsx", "aws:backup", "aws:kms", "aws:kms:dsse"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 235
+    Shape { name: "Size", kind: ShapeKind::Integer(Range::NONE) },
+    // 236
+    Shape {
+        name: "StartAfter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 237
+    Shape {
+        name: "StorageClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "STANDARD",
+                "REDUCED_REDUNDANCY",
+                "STANDARD_IA",
+                "ONEZONE_IA",
+                "INTELLIGENT_TIERING",
+                "GLACIER",
+                "DEEP_ARCHIVE",
+                "OUTPOSTS",
+                "GLACIER_IR",
+                "SNOW",
+                "EXPRESS_ONEZONE",
+                "FSX_OPENZFS",
+                "FSX_ONTAP",
+                "AWS_BACKUP_WARM",
+                "AWS_BACKUP_LOW_COST_WARM",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 238
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 181, required: true, ..MEMBER },
+                Member { name: "Value", shape: 250, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 239
+    Shape { name: "TagCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 240
+    Shape {
+        name: "TagSet",
+        kind: ShapeKind::List(List { member: 238, member_name: "Tag", flattened: false, length: Range::NONE }),
+    },
+    // 241
+    Shape {
+        name: "Tagging",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TagSet", shape: 240, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 242
+    Shape {
+        name: "TaggingDirective",
+        kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
+    },
+    // 243
+    Shape {
+        name: "TaggingHeader",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 244
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
+    // 245
+    Shape {
+        name: "UploadIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 246
+    Shape {
+        name: "UploadPartCopyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "CopySourceVersionId",
+                    shape: 67,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-version-id",
+                    ..MEMBER
+                },
+                Member { name: "CopyPartResult", shape: 57, ..MEMBER },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("CopyPartResult"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 247
+    Shape {
+        name: "UploadPartCopyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySource",
+                    shape: 58,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfMatch",
+                    shape: 59,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfModifiedSince",
+                    shape: 60,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-modified-since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfNoneMatch",
+                    shape: 61,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-none-match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceIfUnmodifiedSince",
+                    shape: 62,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-if-unmodified-since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceRange",
+                    shape: 63,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-range",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumber",
+                    shape: 202,
+                    location: Location::Query,
+                    location_name: "partNumber",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "UploadId",
+                    shape: 167,
+                    location: Location::Query,
+                    location_name: "uploadId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerAlgorithm",
+                    shape: 64,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerKey",
+                    shape: 65,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CopySourceSSECustomerKeyMD5",
+                    shape: 66,
+                    location: Location::Header,
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedSourceBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-source-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 248
+    Shape {
+        name: "UploadPartOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 234,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 233,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 13,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 217,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 195,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 249
+    Shape {
+        name: "UploadPartRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Body", shape: 9, ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 16,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLength",
+                    shape: 50,
+                    location: Location::Header,
+                    location_name: "Content-Length",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 51,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 27,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 28,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 29,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 32,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 33,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 34,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 30,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 38,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 37,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 181,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumber",
+                    shape: 202,
+                    location: Location::Query,
+                    location_name: "partNumber",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "UploadId",
+                    shape: 167,
+                    location: Location::Query,
+                    location_name: "uploadId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 229,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 230,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 231,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 218,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Body"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 250
+    Shape {
+        name: "Value",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 251
+    Shape {
+        name: "VersionIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 252
+    Shape {
+        name: "VersioningConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MFADelete", shape: 152, location_name: "MfaDelete", ..MEMBER },
+                Member { name: "Status", shape: 20, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 253
+    Shape {
+        name: "WebsiteRedirectLocation",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 254
+    Shape { name: "WriteOffsetBytes", kind: ShapeKind::Integer(Range::NONE) },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListBuckets",
-    method: "GET",
-    uri: "/",
-    input: Some(8),
-    output: Some(7),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 27] = [
+    Operation {
+        name: "AbortMultipartUpload",
+        method: "DELETE",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(2),
+        output: Some(1),
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "CompleteMultipartUpload",
+        method: "POST",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(43),
+        output: Some(42),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CopyObject",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(55),
+        output: Some(54),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateBucket",
+        method: "PUT",
+        uri: "/{Bucket}",
+        input: Some(70),
+        output: Some(69),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateMultipartUpload",
+        method: "POST",
+        uri: "/{Bucket}/{Key+}?uploads",
+        input: Some(72),
+        output: Some(71),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteBucket",
+        method: "DELETE",
+        uri: "/{Bucket}",
+        input: Some(76),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteObject",
+        method: "DELETE",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(82),
+        output: Some(81),
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteObjectTagging",
+        method: "DELETE",
+        uri: "/{Bucket}/{Key+}?tagging",
+        input: Some(84),
+        output: Some(83),
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteObjects",
+        method: "POST",
+        uri: "/{Bucket}?delete",
+        input: Some(86),
+        output: Some(85),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketLocation",
+        method: "GET",
+        uri: "/{Bucket}?location",
+        input: Some(99),
+        output: Some(98),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketVersioning",
+        method: "GET",
+        uri: "/{Bucket}?versioning",
+        input: Some(101),
+        output: Some(100),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObject",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(106),
+        output: Some(105),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObjectAttributes",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}?attributes",
+        input: Some(104),
+        output: Some(102),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObjectTagging",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}?tagging",
+        input: Some(108),
+        output: Some(107),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "HeadBucket",
+        method: "HEAD",
+        uri: "/{Bucket}",
+        input: Some(115),
+        output: Some(114),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "HeadObject",
+        method: "HEAD",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(117),
+        output: Some(116),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListBuckets",
+        method: "GET",
+        uri: "/",
+        input: Some(136),
+        output: Some(135),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListMultipartUploads",
+        method: "GET",
+        uri: "/{Bucket}?uploads",
+        input: Some(138),
+        output: Some(137),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListObjectVersions",
+        method: "GET",
+        uri: "/{Bucket}?versions",
+        input: Some(140),
+        output: Some(139),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListObjects",
+        method: "GET",
+        uri: "/{Bucket}",
+        input: Some(142),
+        output: Some(141),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListObjectsV2",
+        method: "GET",
+        uri: "/{Bucket}?list-type=2",
+        input: Some(144),
+        output: Some(143),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListParts",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(146),
+        output: Some(145),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketVersioning",
+        method: "PUT",
+        uri: "/{Bucket}?versioning",
+        input: Some(208),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObject",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(210),
+        output: Some(209),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObjectTagging",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}?tagging",
+        input: Some(212),
+        output: Some(211),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UploadPart",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(249),
+        output: Some(248),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UploadPartCopy",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}",
+        input: Some(247),
+        output: Some(246),
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 116] = [
     Route {
@@ -896,6 +6826,32 @@ static ROUTES: [Route; 116] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AbortMultipartUploadOutput {
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AbortMultipartUploadRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "UploadId")]
+        pub upload_id: String,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "IfMatchInitiatedTime")]
+        pub if_match_initiated_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Bucket {
         #[serde(rename = "Name")]
         pub name: Option<String>,
@@ -905,6 +6861,1117 @@ pub mod types {
         pub bucket_region: Option<String>,
         #[serde(rename = "BucketArn")]
         pub bucket_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BucketInfo {
+        #[serde(rename = "DataRedundancy")]
+        pub data_redundancy: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Checksum {
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CommonPrefix {
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CompleteMultipartUploadOutput {
+        #[serde(rename = "Location")]
+        pub location: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CompleteMultipartUploadRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "MultipartUpload")]
+        pub multipart_upload: Option<CompletedMultipartUpload>,
+        #[serde(rename = "UploadId")]
+        pub upload_id: String,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "MpuObjectSize")]
+        pub mpu_object_size: Option<i64>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfNoneMatch")]
+        pub if_none_match: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CompletedMultipartUpload {
+        #[serde(rename = "Parts")]
+        pub parts: Option<Vec<CompletedPart>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CompletedPart {
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "PartNumber")]
+        pub part_number: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CopyObjectOutput {
+        #[serde(rename = "CopyObjectResult")]
+        pub copy_object_result: Option<CopyObjectResult>,
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<String>,
+        #[serde(rename = "CopySourceVersionId")]
+        pub copy_source_version_id: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CopyObjectRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CacheControl")]
+        pub cache_control: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ContentDisposition")]
+        pub content_disposition: Option<String>,
+        #[serde(rename = "ContentEncoding")]
+        pub content_encoding: Option<String>,
+        #[serde(rename = "ContentLanguage")]
+        pub content_language: Option<String>,
+        #[serde(rename = "ContentType")]
+        pub content_type: Option<String>,
+        #[serde(rename = "CopySource")]
+        pub copy_source: String,
+        #[serde(rename = "CopySourceIfMatch")]
+        pub copy_source_if_match: Option<String>,
+        #[serde(rename = "CopySourceIfModifiedSince")]
+        pub copy_source_if_modified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "CopySourceIfNoneMatch")]
+        pub copy_source_if_none_match: Option<String>,
+        #[serde(rename = "CopySourceIfUnmodifiedSince")]
+        pub copy_source_if_unmodified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Expires")]
+        pub expires: Option<String>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfNoneMatch")]
+        pub if_none_match: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Metadata")]
+        pub metadata: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "MetadataDirective")]
+        pub metadata_directive: Option<String>,
+        #[serde(rename = "TaggingDirective")]
+        pub tagging_directive: Option<String>,
+        #[serde(rename = "AnnotationDirective")]
+        pub annotation_directive: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "WebsiteRedirectLocation")]
+        pub website_redirect_location: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "CopySourceSSECustomerAlgorithm")]
+        pub copy_source_sse_customer_algorithm: Option<String>,
+        #[serde(rename = "CopySourceSSECustomerKey")]
+        pub copy_source_sse_customer_key: Option<String>,
+        #[serde(rename = "CopySourceSSECustomerKeyMD5")]
+        pub copy_source_sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "Tagging")]
+        pub tagging: Option<String>,
+        #[serde(rename = "ObjectLockMode")]
+        pub object_lock_mode: Option<String>,
+        #[serde(rename = "ObjectLockRetainUntilDate")]
+        pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        pub object_lock_legal_hold_status: Option<String>,
+        #[serde(rename = "ObjectLockEventHold")]
+        pub object_lock_event_hold: Option<String>,
+        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        pub object_lock_event_hold_duration_days: Option<i32>,
+        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        pub object_lock_event_hold_duration_years: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ExpectedSourceBucketOwner")]
+        pub expected_source_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CopyObjectResult {
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CopyPartResult {
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateBucketConfiguration {
+        #[serde(rename = "LocationConstraint")]
+        pub location_constraint: Option<String>,
+        #[serde(rename = "Location")]
+        pub location: Option<LocationInfo>,
+        #[serde(rename = "Bucket")]
+        pub bucket: Option<BucketInfo>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateBucketOutput {
+        #[serde(rename = "Location")]
+        pub location: Option<String>,
+        #[serde(rename = "BucketArn")]
+        pub bucket_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateBucketRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CreateBucketConfiguration")]
+        pub create_bucket_configuration: Option<CreateBucketConfiguration>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWrite")]
+        pub grant_write: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "ObjectLockEnabledForBucket")]
+        pub object_lock_enabled_for_bucket: Option<bool>,
+        #[serde(rename = "ObjectOwnership")]
+        pub object_ownership: Option<String>,
+        #[serde(rename = "BucketNamespace")]
+        pub bucket_namespace: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateMultipartUploadOutput {
+        #[serde(rename = "AbortDate")]
+        pub abort_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "AbortRuleId")]
+        pub abort_rule_id: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "UploadId")]
+        pub upload_id: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateMultipartUploadRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CacheControl")]
+        pub cache_control: Option<String>,
+        #[serde(rename = "ContentDisposition")]
+        pub content_disposition: Option<String>,
+        #[serde(rename = "ContentEncoding")]
+        pub content_encoding: Option<String>,
+        #[serde(rename = "ContentLanguage")]
+        pub content_language: Option<String>,
+        #[serde(rename = "ContentType")]
+        pub content_type: Option<String>,
+        #[serde(rename = "Expires")]
+        pub expires: Option<String>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Metadata")]
+        pub metadata: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "WebsiteRedirectLocation")]
+        pub website_redirect_location: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "Tagging")]
+        pub tagging: Option<String>,
+        #[serde(rename = "ObjectLockMode")]
+        pub object_lock_mode: Option<String>,
+        #[serde(rename = "ObjectLockRetainUntilDate")]
+        pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        pub object_lock_legal_hold_status: Option<String>,
+        #[serde(rename = "ObjectLockEventHold")]
+        pub object_lock_event_hold: Option<String>,
+        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        pub object_lock_event_hold_duration_days: Option<i32>,
+        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        pub object_lock_event_hold_duration_years: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Delete {
+        #[serde(rename = "Objects")]
+        pub objects: Vec<ObjectIdentifier>,
+        #[serde(rename = "Quiet")]
+        pub quiet: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMarkerEntry {
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "IsLatest")]
+        pub is_latest: Option<bool>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectOutput {
+        #[serde(rename = "DeleteMarker")]
+        pub delete_marker: Option<bool>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "MFA")]
+        pub mfa: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "BypassGovernanceRetention")]
+        pub bypass_governance_retention: Option<bool>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfMatchLastModifiedTime")]
+        pub if_match_last_modified_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "IfMatchSize")]
+        pub if_match_size: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectTaggingOutput {
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectTaggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectsOutput {
+        #[serde(rename = "Deleted")]
+        pub deleted: Option<Vec<DeletedObject>>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "Errors")]
+        pub errors: Option<Vec<ErrorShape>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteObjectsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Delete")]
+        pub delete: Delete,
+        #[serde(rename = "MFA")]
+        pub mfa: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "BypassGovernanceRetention")]
+        pub bypass_governance_retention: Option<bool>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeletedObject {
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "DeleteMarker")]
+        pub delete_marker: Option<bool>,
+        #[serde(rename = "DeleteMarkerVersionId")]
+        pub delete_marker_version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ErrorShape {
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "Code")]
+        pub code: Option<String>,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLocationOutput {
+        #[serde(rename = "LocationConstraint")]
+        pub location_constraint: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLocationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketVersioningOutput {
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "MFADelete")]
+        pub mfa_delete: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketVersioningRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectAttributesOutput {
+        #[serde(rename = "DeleteMarker")]
+        pub delete_marker: Option<bool>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "Checksum")]
+        pub checksum: Option<Checksum>,
+        #[serde(rename = "ObjectParts")]
+        pub object_parts: Option<GetObjectAttributesParts>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "ObjectSize")]
+        pub object_size: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectAttributesParts {
+        #[serde(rename = "TotalPartsCount")]
+        pub total_parts_count: Option<i32>,
+        #[serde(rename = "PartNumberMarker")]
+        pub part_number_marker: Option<i32>,
+        #[serde(rename = "NextPartNumberMarker")]
+        pub next_part_number_marker: Option<i32>,
+        #[serde(rename = "MaxParts")]
+        pub max_parts: Option<i32>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Parts")]
+        pub parts: Option<Vec<ObjectPart>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectAttributesRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "MaxParts")]
+        pub max_parts: Option<i32>,
+        #[serde(rename = "PartNumberMarker")]
+        pub part_number_marker: Option<i32>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ObjectAttributes")]
+        pub object_attributes: Vec<String>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectOutput {
+        #[serde(skip)]
+        pub body: ruststack_core::StreamingBody,
+        #[serde(rename = "DeleteMarker")]
+        pub delete_marker: Option<bool>,
+        #[serde(rename = "AcceptRanges")]
+        pub accept_ranges: Option<String>,
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<String>,
+        #[serde(rename = "Restore")]
+        pub restore: Option<String>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ContentLength")]
+        pub content_length: Option<i64>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "MissingMeta")]
+        pub missing_meta: Option<i32>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "CacheControl")]
+        pub cache_control: Option<String>,
+        #[serde(rename = "ContentDisposition")]
+        pub content_disposition: Option<String>,
+        #[serde(rename = "ContentEncoding")]
+        pub content_encoding: Option<String>,
+        #[serde(rename = "ContentLanguage")]
+        pub content_language: Option<String>,
+        #[serde(rename = "ContentRange")]
+        pub content_range: Option<String>,
+        #[serde(rename = "ContentType")]
+        pub content_type: Option<String>,
+        #[serde(rename = "Expires")]
+        pub expires: Option<String>,
+        #[serde(rename = "WebsiteRedirectLocation")]
+        pub website_redirect_location: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "Metadata")]
+        pub metadata: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<String>,
+        #[serde(rename = "PartsCount")]
+        pub parts_count: Option<i32>,
+        #[serde(rename = "TagCount")]
+        pub tag_count: Option<i32>,
+        #[serde(rename = "ObjectLockMode")]
+        pub object_lock_mode: Option<String>,
+        #[serde(rename = "ObjectLockRetainUntilDate")]
+        pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        pub object_lock_legal_hold_status: Option<String>,
+        #[serde(rename = "ObjectLockEventHold")]
+        pub object_lock_event_hold: Option<String>,
+        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        pub object_lock_event_hold_duration_days: Option<i32>,
+        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        pub object_lock_event_hold_duration_years: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfModifiedSince")]
+        pub if_modified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "IfNoneMatch")]
+        pub if_none_match: Option<String>,
+        #[serde(rename = "IfUnmodifiedSince")]
+        pub if_unmodified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Range")]
+        pub range: Option<String>,
+        #[serde(rename = "ResponseCacheControl")]
+        pub response_cache_control: Option<String>,
+        #[serde(rename = "ResponseContentDisposition")]
+        pub response_content_disposition: Option<String>,
+        #[serde(rename = "ResponseContentEncoding")]
+        pub response_content_encoding: Option<String>,
+        #[serde(rename = "ResponseContentLanguage")]
+        pub response_content_language: Option<String>,
+        #[serde(rename = "ResponseContentType")]
+        pub response_content_type: Option<String>,
+        #[serde(rename = "ResponseExpires")]
+        pub response_expires: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "PartNumber")]
+        pub part_number: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ChecksumMode")]
+        pub checksum_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectTaggingOutput {
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "TagSet")]
+        pub tag_set: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectTaggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct HeadBucketOutput {
+        #[serde(rename = "BucketArn")]
+        pub bucket_arn: Option<String>,
+        #[serde(rename = "BucketLocationType")]
+        pub bucket_location_type: Option<String>,
+        #[serde(rename = "BucketLocationName")]
+        pub bucket_location_name: Option<String>,
+        #[serde(rename = "BucketRegion")]
+        pub bucket_region: Option<String>,
+        #[serde(rename = "AccessPointAlias")]
+        pub access_point_alias: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct HeadBucketRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct HeadObjectOutput {
+        #[serde(rename = "DeleteMarker")]
+        pub delete_marker: Option<bool>,
+        #[serde(rename = "AcceptRanges")]
+        pub accept_ranges: Option<String>,
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<String>,
+        #[serde(rename = "Restore")]
+        pub restore: Option<String>,
+        #[serde(rename = "ArchiveStatus")]
+        pub archive_status: Option<String>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ContentLength")]
+        pub content_length: Option<i64>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "MissingMeta")]
+        pub missing_meta: Option<i32>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "CacheControl")]
+        pub cache_control: Option<String>,
+        #[serde(rename = "ContentDisposition")]
+        pub content_disposition: Option<String>,
+        #[serde(rename = "ContentEncoding")]
+        pub content_encoding: Option<String>,
+        #[serde(rename = "ContentLanguage")]
+        pub content_language: Option<String>,
+        #[serde(rename = "ContentType")]
+        pub content_type: Option<String>,
+        #[serde(rename = "ContentRange")]
+        pub content_range: Option<String>,
+        #[serde(rename = "Expires")]
+        pub expires: Option<String>,
+        #[serde(rename = "WebsiteRedirectLocation")]
+        pub website_redirect_location: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "Metadata")]
+        pub metadata: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<String>,
+        #[serde(rename = "PartsCount")]
+        pub parts_count: Option<i32>,
+        #[serde(rename = "TagCount")]
+        pub tag_count: Option<i32>,
+        #[serde(rename = "ObjectLockMode")]
+        pub object_lock_mode: Option<String>,
+        #[serde(rename = "ObjectLockRetainUntilDate")]
+        pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        pub object_lock_legal_hold_status: Option<String>,
+        #[serde(rename = "ObjectLockEventHold")]
+        pub object_lock_event_hold: Option<String>,
+        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        pub object_lock_event_hold_duration_days: Option<i32>,
+        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        pub object_lock_event_hold_duration_years: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct HeadObjectRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfModifiedSince")]
+        pub if_modified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "IfNoneMatch")]
+        pub if_none_match: Option<String>,
+        #[serde(rename = "IfUnmodifiedSince")]
+        pub if_unmodified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Range")]
+        pub range: Option<String>,
+        #[serde(rename = "ResponseCacheControl")]
+        pub response_cache_control: Option<String>,
+        #[serde(rename = "ResponseContentDisposition")]
+        pub response_content_disposition: Option<String>,
+        #[serde(rename = "ResponseContentEncoding")]
+        pub response_content_encoding: Option<String>,
+        #[serde(rename = "ResponseContentLanguage")]
+        pub response_content_language: Option<String>,
+        #[serde(rename = "ResponseContentType")]
+        pub response_content_type: Option<String>,
+        #[serde(rename = "ResponseExpires")]
+        pub response_expires: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "PartNumber")]
+        pub part_number: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ChecksumMode")]
+        pub checksum_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Initiator {
+        #[serde(rename = "ID")]
+        pub id: Option<String>,
+        #[serde(rename = "DisplayName")]
+        pub display_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -935,6 +8002,416 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListMultipartUploadsOutput {
+        #[serde(rename = "Bucket")]
+        pub bucket: Option<String>,
+        #[serde(rename = "KeyMarker")]
+        pub key_marker: Option<String>,
+        #[serde(rename = "UploadIdMarker")]
+        pub upload_id_marker: Option<String>,
+        #[serde(rename = "NextKeyMarker")]
+        pub next_key_marker: Option<String>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "NextUploadIdMarker")]
+        pub next_upload_id_marker: Option<String>,
+        #[serde(rename = "MaxUploads")]
+        pub max_uploads: Option<i32>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Uploads")]
+        pub uploads: Option<Vec<MultipartUpload>>,
+        #[serde(rename = "CommonPrefixes")]
+        pub common_prefixes: Option<Vec<CommonPrefix>>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListMultipartUploadsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "KeyMarker")]
+        pub key_marker: Option<String>,
+        #[serde(rename = "MaxUploads")]
+        pub max_uploads: Option<i32>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "UploadIdMarker")]
+        pub upload_id_marker: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectVersionsOutput {
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "KeyMarker")]
+        pub key_marker: Option<String>,
+        #[serde(rename = "VersionIdMarker")]
+        pub version_id_marker: Option<String>,
+        #[serde(rename = "NextKeyMarker")]
+        pub next_key_marker: Option<String>,
+        #[serde(rename = "NextVersionIdMarker")]
+        pub next_version_id_marker: Option<String>,
+        #[serde(rename = "Versions")]
+        pub versions: Option<Vec<ObjectVersion>>,
+        #[serde(rename = "DeleteMarkers")]
+        pub delete_markers: Option<Vec<DeleteMarkerEntry>>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "CommonPrefixes")]
+        pub common_prefixes: Option<Vec<CommonPrefix>>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectVersionsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "KeyMarker")]
+        pub key_marker: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "VersionIdMarker")]
+        pub version_id_marker: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "OptionalObjectAttributes")]
+        pub optional_object_attributes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectsOutput {
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "Contents")]
+        pub contents: Option<Vec<Object>>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "CommonPrefixes")]
+        pub common_prefixes: Option<Vec<CommonPrefix>>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "OptionalObjectAttributes")]
+        pub optional_object_attributes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectsV2Output {
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Contents")]
+        pub contents: Option<Vec<Object>>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "CommonPrefixes")]
+        pub common_prefixes: Option<Vec<CommonPrefix>>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "KeyCount")]
+        pub key_count: Option<i32>,
+        #[serde(rename = "ContinuationToken")]
+        pub continuation_token: Option<String>,
+        #[serde(rename = "NextContinuationToken")]
+        pub next_continuation_token: Option<String>,
+        #[serde(rename = "StartAfter")]
+        pub start_after: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListObjectsV2Request {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Delimiter")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "EncodingType")]
+        pub encoding_type: Option<String>,
+        #[serde(rename = "MaxKeys")]
+        pub max_keys: Option<i32>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "ContinuationToken")]
+        pub continuation_token: Option<String>,
+        #[serde(rename = "FetchOwner")]
+        pub fetch_owner: Option<bool>,
+        #[serde(rename = "StartAfter")]
+        pub start_after: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "OptionalObjectAttributes")]
+        pub optional_object_attributes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPartsOutput {
+        #[serde(rename = "AbortDate")]
+        pub abort_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "AbortRuleId")]
+        pub abort_rule_id: Option<String>,
+        #[serde(rename = "Bucket")]
+        pub bucket: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "UploadId")]
+        pub upload_id: Option<String>,
+        #[serde(rename = "PartNumberMarker")]
+        pub part_number_marker: Option<i32>,
+        #[serde(rename = "NextPartNumberMarker")]
+        pub next_part_number_marker: Option<i32>,
+        #[serde(rename = "MaxParts")]
+        pub max_parts: Option<i32>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Parts")]
+        pub parts: Option<Vec<Part>>,
+        #[serde(rename = "Initiator")]
+        pub initiator: Option<Initiator>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPartsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "MaxParts")]
+        pub max_parts: Option<i32>,
+        #[serde(rename = "PartNumberMarker")]
+        pub part_number_marker: Option<i32>,
+        #[serde(rename = "UploadId")]
+        pub upload_id: String,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LocationInfo {
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MultipartUpload {
+        #[serde(rename = "UploadId")]
+        pub upload_id: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "Initiated")]
+        pub initiated: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "Initiator")]
+        pub initiator: Option<Initiator>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Object {
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<Vec<String>>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "RestoreStatus")]
+        pub restore_status: Option<RestoreStatus>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectIdentifier {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "LastModifiedTime")]
+        pub last_modified_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectPart {
+        #[serde(rename = "PartNumber")]
+        pub part_number: Option<i32>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectVersion {
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<Vec<String>>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "IsLatest")]
+        pub is_latest: Option<bool>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "RestoreStatus")]
+        pub restore_status: Option<RestoreStatus>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Owner {
         #[serde(rename = "DisplayName")]
         pub display_name: Option<String>,
@@ -942,15 +8419,656 @@ pub mod types {
         pub id: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Part {
+        #[serde(rename = "PartNumber")]
+        pub part_number: Option<i32>,
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketVersioningRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "MFA")]
+        pub mfa: Option<String>,
+        #[serde(rename = "VersioningConfiguration")]
+        pub versioning_configuration: VersioningConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectOutput {
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "ChecksumType")]
+        pub checksum_type: Option<String>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "Size")]
+        pub size: Option<i64>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(skip)]
+        pub body: ruststack_core::StreamingBody,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CacheControl")]
+        pub cache_control: Option<String>,
+        #[serde(rename = "ContentDisposition")]
+        pub content_disposition: Option<String>,
+        #[serde(rename = "ContentEncoding")]
+        pub content_encoding: Option<String>,
+        #[serde(rename = "ContentLanguage")]
+        pub content_language: Option<String>,
+        #[serde(rename = "ContentLength")]
+        pub content_length: Option<i64>,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ContentType")]
+        pub content_type: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "Expires")]
+        pub expires: Option<String>,
+        #[serde(rename = "IfMatch")]
+        pub if_match: Option<String>,
+        #[serde(rename = "IfNoneMatch")]
+        pub if_none_match: Option<String>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "WriteOffsetBytes")]
+        pub write_offset_bytes: Option<i64>,
+        #[serde(rename = "Metadata")]
+        pub metadata: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "WebsiteRedirectLocation")]
+        pub website_redirect_location: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "SSEKMSEncryptionContext")]
+        pub sse_kms_encryption_context: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "Tagging")]
+        pub tagging: Option<String>,
+        #[serde(rename = "ObjectLockMode")]
+        pub object_lock_mode: Option<String>,
+        #[serde(rename = "ObjectLockRetainUntilDate")]
+        pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        pub object_lock_legal_hold_status: Option<String>,
+        #[serde(rename = "ObjectLockEventHold")]
+        pub object_lock_event_hold: Option<String>,
+        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        pub object_lock_event_hold_duration_days: Option<i32>,
+        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        pub object_lock_event_hold_duration_years: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectTaggingOutput {
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectTaggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "Tagging")]
+        pub tagging: Tagging,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreStatus {
+        #[serde(rename = "IsRestoreInProgress")]
+        pub is_restore_in_progress: Option<bool>,
+        #[serde(rename = "RestoreExpiryDate")]
+        pub restore_expiry_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tag {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Value")]
+        pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tagging {
+        #[serde(rename = "TagSet")]
+        pub tag_set: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadPartCopyOutput {
+        #[serde(rename = "CopySourceVersionId")]
+        pub copy_source_version_id: Option<String>,
+        #[serde(rename = "CopyPartResult")]
+        pub copy_part_result: Option<CopyPartResult>,
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadPartCopyRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CopySource")]
+        pub copy_source: String,
+        #[serde(rename = "CopySourceIfMatch")]
+        pub copy_source_if_match: Option<String>,
+        #[serde(rename = "CopySourceIfModifiedSince")]
+        pub copy_source_if_modified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "CopySourceIfNoneMatch")]
+        pub copy_source_if_none_match: Option<String>,
+        #[serde(rename = "CopySourceIfUnmodifiedSince")]
+        pub copy_source_if_unmodified_since: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "CopySourceRange")]
+        pub copy_source_range: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "PartNumber")]
+        pub part_number: i32,
+        #[serde(rename = "UploadId")]
+        pub upload_id: String,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "CopySourceSSECustomerAlgorithm")]
+        pub copy_source_sse_customer_algorithm: Option<String>,
+        #[serde(rename = "CopySourceSSECustomerKey")]
+        pub copy_source_sse_customer_key: Option<String>,
+        #[serde(rename = "CopySourceSSECustomerKeyMD5")]
+        pub copy_source_sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ExpectedSourceBucketOwner")]
+        pub expected_source_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadPartOutput {
+        #[serde(rename = "ServerSideEncryption")]
+        pub server_side_encryption: Option<String>,
+        #[serde(rename = "ETag")]
+        pub e_tag: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "SSEKMSKeyId")]
+        pub sse_kms_key_id: Option<String>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadPartRequest {
+        #[serde(skip)]
+        pub body: ruststack_core::StreamingBody,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentLength")]
+        pub content_length: Option<i64>,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ChecksumCRC32")]
+        pub checksum_crc32: Option<String>,
+        #[serde(rename = "ChecksumCRC32C")]
+        pub checksum_crc32_c: Option<String>,
+        #[serde(rename = "ChecksumCRC64NVME")]
+        pub checksum_crc64_nvme: Option<String>,
+        #[serde(rename = "ChecksumSHA1")]
+        pub checksum_sha1: Option<String>,
+        #[serde(rename = "ChecksumSHA256")]
+        pub checksum_sha256: Option<String>,
+        #[serde(rename = "ChecksumSHA512")]
+        pub checksum_sha512: Option<String>,
+        #[serde(rename = "ChecksumMD5")]
+        pub checksum_md5: Option<String>,
+        #[serde(rename = "ChecksumXXHASH64")]
+        pub checksum_xxhash64: Option<String>,
+        #[serde(rename = "ChecksumXXHASH3")]
+        pub checksum_xxhash3: Option<String>,
+        #[serde(rename = "ChecksumXXHASH128")]
+        pub checksum_xxhash128: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "PartNumber")]
+        pub part_number: i32,
+        #[serde(rename = "UploadId")]
+        pub upload_id: String,
+        #[serde(rename = "SSECustomerAlgorithm")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VersioningConfiguration {
+        #[serde(rename = "MFADelete")]
+        pub mfa_delete: Option<String>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+    }
+
+    impl ruststack_core::Input for AbortMultipartUploadRequest {}
+    impl ruststack_core::Input for CompleteMultipartUploadRequest {}
+    impl ruststack_core::Input for CopyObjectRequest {}
+    impl ruststack_core::Input for CreateBucketRequest {}
+    impl ruststack_core::Input for CreateMultipartUploadRequest {}
+    impl ruststack_core::Input for DeleteBucketRequest {}
+    impl ruststack_core::Input for DeleteObjectRequest {}
+    impl ruststack_core::Input for DeleteObjectTaggingRequest {}
+    impl ruststack_core::Input for DeleteObjectsRequest {}
+    impl ruststack_core::Input for GetBucketLocationRequest {}
+    impl ruststack_core::Input for GetBucketVersioningRequest {}
+    impl ruststack_core::Input for GetObjectAttributesRequest {}
+    impl ruststack_core::Input for GetObjectRequest {}
+    impl ruststack_core::Input for GetObjectTaggingRequest {}
+    impl ruststack_core::Input for HeadBucketRequest {}
+    impl ruststack_core::Input for HeadObjectRequest {}
     impl ruststack_core::Input for ListBucketsRequest {}
+    impl ruststack_core::Input for ListMultipartUploadsRequest {}
+    impl ruststack_core::Input for ListObjectVersionsRequest {}
+    impl ruststack_core::Input for ListObjectsRequest {}
+    impl ruststack_core::Input for ListObjectsV2Request {}
+    impl ruststack_core::Input for ListPartsRequest {}
+    impl ruststack_core::Input for PutBucketVersioningRequest {}
+    impl ruststack_core::Input for PutObjectRequest {
+        fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
+            self.body = payload;
+        }
+    }
+    impl ruststack_core::Input for PutObjectTaggingRequest {}
+    impl ruststack_core::Input for UploadPartCopyRequest {}
+    impl ruststack_core::Input for UploadPartRequest {
+        fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
+            self.body = payload;
+        }
+    }
+    impl ruststack_core::Output for AbortMultipartUploadOutput {}
+    impl ruststack_core::Output for CompleteMultipartUploadOutput {}
+    impl ruststack_core::Output for CopyObjectOutput {}
+    impl ruststack_core::Output for CreateBucketOutput {}
+    impl ruststack_core::Output for CreateMultipartUploadOutput {}
+    impl ruststack_core::Output for DeleteObjectOutput {}
+    impl ruststack_core::Output for DeleteObjectTaggingOutput {}
+    impl ruststack_core::Output for DeleteObjectsOutput {}
+    impl ruststack_core::Output for GetBucketLocationOutput {}
+    impl ruststack_core::Output for GetBucketVersioningOutput {}
+    impl ruststack_core::Output for GetObjectAttributesOutput {}
+    impl ruststack_core::Output for GetObjectOutput {
+        fn take_payload(&mut self) -> Option<ruststack_core::StreamingBody> {
+            let body = std::mem::take(&mut self.body);
+            body.0.is_some().then_some(body)
+        }
+    }
+    impl ruststack_core::Output for GetObjectTaggingOutput {}
+    impl ruststack_core::Output for HeadBucketOutput {}
+    impl ruststack_core::Output for HeadObjectOutput {}
     impl ruststack_core::Output for ListBucketsOutput {}
+    impl ruststack_core::Output for ListMultipartUploadsOutput {}
+    impl ruststack_core::Output for ListObjectVersionsOutput {}
+    impl ruststack_core::Output for ListObjectsOutput {}
+    impl ruststack_core::Output for ListObjectsV2Output {}
+    impl ruststack_core::Output for ListPartsOutput {}
+    impl ruststack_core::Output for PutObjectOutput {}
+    impl ruststack_core::Output for PutObjectTaggingOutput {}
+    impl ruststack_core::Output for UploadPartCopyOutput {}
+    impl ruststack_core::Output for UploadPartOutput {}
 }
 
 pub mod ops {
+    pub struct AbortMultipartUpload;
+    impl ruststack_core::OperationSpec for AbortMultipartUpload {
+        const NAME: &'static str = "AbortMultipartUpload";
+        type Input = super::types::AbortMultipartUploadRequest;
+        type Output = super::types::AbortMultipartUploadOutput;
+    }
+    pub struct CompleteMultipartUpload;
+    impl ruststack_core::OperationSpec for CompleteMultipartUpload {
+        const NAME: &'static str = "CompleteMultipartUpload";
+        type Input = super::types::CompleteMultipartUploadRequest;
+        type Output = super::types::CompleteMultipartUploadOutput;
+    }
+    pub struct CopyObject;
+    impl ruststack_core::OperationSpec for CopyObject {
+        const NAME: &'static str = "CopyObject";
+        type Input = super::types::CopyObjectRequest;
+        type Output = super::types::CopyObjectOutput;
+    }
+    pub struct CreateBucket;
+    impl ruststack_core::OperationSpec for CreateBucket {
+        const NAME: &'static str = "CreateBucket";
+        type Input = super::types::CreateBucketRequest;
+        type Output = super::types::CreateBucketOutput;
+    }
+    pub struct CreateMultipartUpload;
+    impl ruststack_core::OperationSpec for CreateMultipartUpload {
+        const NAME: &'static str = "CreateMultipartUpload";
+        type Input = super::types::CreateMultipartUploadRequest;
+        type Output = super::types::CreateMultipartUploadOutput;
+    }
+    pub struct DeleteBucket;
+    impl ruststack_core::OperationSpec for DeleteBucket {
+        const NAME: &'static str = "DeleteBucket";
+        type Input = super::types::DeleteBucketRequest;
+        type Output = ();
+    }
+    pub struct DeleteObject;
+    impl ruststack_core::OperationSpec for DeleteObject {
+        const NAME: &'static str = "DeleteObject";
+        type Input = super::types::DeleteObjectRequest;
+        type Output = super::types::DeleteObjectOutput;
+    }
+    pub struct DeleteObjectTagging;
+    impl ruststack_core::OperationSpec for DeleteObjectTagging {
+        const NAME: &'static str = "DeleteObjectTagging";
+        type Input = super::types::DeleteObjectTaggingRequest;
+        type Output = super::types::DeleteObjectTaggingOutput;
+    }
+    pub struct DeleteObjects;
+    impl ruststack_core::OperationSpec for DeleteObjects {
+        const NAME: &'static str = "DeleteObjects";
+        type Input = super::types::DeleteObjectsRequest;
+        type Output = super::types::DeleteObjectsOutput;
+    }
+    pub struct GetBucketLocation;
+    impl ruststack_core::OperationSpec for GetBucketLocation {
+        const NAME: &'static str = "GetBucketLocation";
+        type Input = super::types::GetBucketLocationRequest;
+        type Output = super::types::GetBucketLocationOutput;
+    }
+    pub struct GetBucketVersioning;
+    impl ruststack_core::OperationSpec for GetBucketVersioning {
+        const NAME: &'static str = "GetBucketVersioning";
+        type Input = super::types::GetBucketVersioningRequest;
+        type Output = super::types::GetBucketVersioningOutput;
+    }
+    pub struct GetObject;
+    impl ruststack_core::OperationSpec for GetObject {
+        const NAME: &'static str = "GetObject";
+        type Input = super::types::GetObjectRequest;
+        type Output = super::types::GetObjectOutput;
+    }
+    pub struct GetObjectAttributes;
+    impl ruststack_core::OperationSpec for GetObjectAttributes {
+        const NAME: &'static str = "GetObjectAttributes";
+        type Input = super::types::GetObjectAttributesRequest;
+        type Output = super::types::GetObjectAttributesOutput;
+    }
+    pub struct GetObjectTagging;
+    impl ruststack_core::OperationSpec for GetObjectTagging {
+        const NAME: &'static str = "GetObjectTagging";
+        type Input = super::types::GetObjectTaggingRequest;
+        type Output = super::types::GetObjectTaggingOutput;
+    }
+    pub struct HeadBucket;
+    impl ruststack_core::OperationSpec for HeadBucket {
+        const NAME: &'static str = "HeadBucket";
+        type Input = super::types::HeadBucketRequest;
+        type Output = super::types::HeadBucketOutput;
+    }
+    pub struct HeadObject;
+    impl ruststack_core::OperationSpec for HeadObject {
+        const NAME: &'static str = "HeadObject";
+        type Input = super::types::HeadObjectRequest;
+        type Output = super::types::HeadObjectOutput;
+    }
     pub struct ListBuckets;
     impl ruststack_core::OperationSpec for ListBuckets {
         const NAME: &'static str = "ListBuckets";
         type Input = super::types::ListBucketsRequest;
         type Output = super::types::ListBucketsOutput;
+    }
+    pub struct ListMultipartUploads;
+    impl ruststack_core::OperationSpec for ListMultipartUploads {
+        const NAME: &'static str = "ListMultipartUploads";
+        type Input = super::types::ListMultipartUploadsRequest;
+        type Output = super::types::ListMultipartUploadsOutput;
+    }
+    pub struct ListObjectVersions;
+    impl ruststack_core::OperationSpec for ListObjectVersions {
+        const NAME: &'static str = "ListObjectVersions";
+        type Input = super::types::ListObjectVersionsRequest;
+        type Output = super::types::ListObjectVersionsOutput;
+    }
+    pub struct ListObjects;
+    impl ruststack_core::OperationSpec for ListObjects {
+        const NAME: &'static str = "ListObjects";
+        type Input = super::types::ListObjectsRequest;
+        type Output = super::types::ListObjectsOutput;
+    }
+    pub struct ListObjectsV2;
+    impl ruststack_core::OperationSpec for ListObjectsV2 {
+        const NAME: &'static str = "ListObjectsV2";
+        type Input = super::types::ListObjectsV2Request;
+        type Output = super::types::ListObjectsV2Output;
+    }
+    pub struct ListParts;
+    impl ruststack_core::OperationSpec for ListParts {
+        const NAME: &'static str = "ListParts";
+        type Input = super::types::ListPartsRequest;
+        type Output = super::types::ListPartsOutput;
+    }
+    pub struct PutBucketVersioning;
+    impl ruststack_core::OperationSpec for PutBucketVersioning {
+        const NAME: &'static str = "PutBucketVersioning";
+        type Input = super::types::PutBucketVersioningRequest;
+        type Output = ();
+    }
+    pub struct PutObject;
+    impl ruststack_core::OperationSpec for PutObject {
+        const NAME: &'static str = "PutObject";
+        type Input = super::types::PutObjectRequest;
+        type Output = super::types::PutObjectOutput;
+    }
+    pub struct PutObjectTagging;
+    impl ruststack_core::OperationSpec for PutObjectTagging {
+        const NAME: &'static str = "PutObjectTagging";
+        type Input = super::types::PutObjectTaggingRequest;
+        type Output = super::types::PutObjectTaggingOutput;
+    }
+    pub struct UploadPart;
+    impl ruststack_core::OperationSpec for UploadPart {
+        const NAME: &'static str = "UploadPart";
+        type Input = super::types::UploadPartRequest;
+        type Output = super::types::UploadPartOutput;
+    }
+    pub struct UploadPartCopy;
+    impl ruststack_core::OperationSpec for UploadPartCopy {
+        const NAME: &'static str = "UploadPartCopy";
+        type Input = super::types::UploadPartCopyRequest;
+        type Output = super::types::UploadPartCopyOutput;
     }
 }

@@ -258,9 +258,7 @@ fn rest_body(
         let root = if st.xml_name.is_empty() { model.shape(shape).name } else { st.xml_name };
         let mut w = xml::XmlWriter::new(model);
         w.declaration();
-        w.open(root, model.xml_namespace);
-        w.members(shape, &out.output, |m| m.location != Location::Body);
-        w.close(root);
+        w.root_members(root, model.xml_namespace, shape, &out.output, |m| m.location != Location::Body);
         Some((Some("application/xml"), body::full(w.out)))
     } else {
         let mut obj = out.output;
@@ -313,6 +311,8 @@ pub fn encode_error(
             headers.insert(header::CONTENT_TYPE, content_type("text/xml"));
             Bytes::from(query::render_error(model.map(|m| m.xml_namespace).unwrap_or(""), err, request_id))
         }
+        // 304 Not Modified carries no body (S3's conditional GET).
+        Protocol::RestXml if err.status == StatusCode::NOT_MODIFIED => Bytes::new(),
         Protocol::RestXml => {
             headers.insert(header::CONTENT_TYPE, content_type("application/xml"));
             let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");

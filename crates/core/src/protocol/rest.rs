@@ -274,6 +274,10 @@ pub fn write_bindings(model: &ServiceModel, output: ShapeId, value: &Value, head
                     _ => scalar::to_text(model, member.shape, v, format),
                 };
                 insert_header(headers, &member.wire_name().to_ascii_lowercase(), &text);
+                // A response carrying Content-Range is partial content (S3 ranged GET/HEAD).
+                if member.wire_name().eq_ignore_ascii_case("content-range") {
+                    status.get_or_insert(206);
+                }
             }
             Location::Headers => {
                 let prefix = member.wire_name().to_ascii_lowercase();

@@ -255,6 +255,39 @@ impl<'m> XmlWriter<'m> {
         self.close(name);
     }
 
+    /// Writes a document whose root holds a structure's members. A structure whose only written
+    /// member is a scalar named like the root is that element itself (S3's
+    /// `<LocationConstraint>eu-west-1</LocationConstraint>`).
+    pub fn root_members(
+        &mut self,
+        root: &str,
+        xmlns: &str,
+        shape: ShapeId,
+        value: &Value,
+        skip: impl Fn(&Member) -> bool,
+    ) {
+        if let ShapeKind::Structure(st) = &self.model.shape(shape).kind {
+            let mut written = st.members.iter().filter(|m| !m.xml_attribute && !skip(m));
+            if let (Some(only), None) = (written.next(), written.next())
+                && only.wire_name() == root
+                && !matches!(
+                    self.model.shape(only.shape).kind,
+                    ShapeKind::Structure(_) | ShapeKind::List(_) | ShapeKind::Map(_)
+                )
+            {
+                let v = value.get(only.name).filter(|v| !v.is_null());
+                let text = v.map(|v| scalar::to_text(self.model, only.shape, v, TimestampFormat::Iso8601));
+                self.open(root, xmlns);
+                escape_into(&mut self.out, text.as_deref().unwrap_or(""));
+                self.close(root);
+                return;
+            }
+        }
+        self.open(root, xmlns);
+        self.members(shape, value, skip);
+        self.close(root);
+    }
+
     /// Writes the members of a structure value (not its own element), skipping `skip`.
     pub fn members(&mut self, shape: ShapeId, value: &Value, skip: impl Fn(&Member) -> bool) {
         let ShapeKind::Structure(st) = &self.model.shape(shape).kind else { return };

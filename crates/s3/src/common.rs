@@ -1,0 +1,285 @@
+//! Helpers every handler shares: finding buckets and versions, streaming a request body into the
+//! object store while hashing it, and checking the checksums a client sent.
+
+use crate::checksums::{self, Algorithm, Hasher, Md5Hasher};
+use crate::errors;
+use crate::state::{BlobRef, Bucket, ObjectVersion, S3};
+use http::HeaderMap;
+use http_body_util::BodyExt;
+use ruststack_core::{AwsError, StreamingBody, Timestamp};
+use std::sync::Arc;
+
+/// Largest single PUT AWS accepts (5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+impl S3 {
+    pub fn bucket(&self, name: &str) -> Result<Arc<Bucket>, AwsError> {
+        self.buckets.read().get(name).cloned().ok_or_else(|| errors::no_such_bucket(name))
+    }
+}
+
+/// Checks a `versionId` parameter's form: `null` or one of ours.
+pub fn check_version_id(version_id: &str) -> Result<(), AwsError> {
+    let ours =
+        version_id.len() == 32 && version_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+    if version_id == "null" || ours {
+        Ok(())
+    } else {
+        Err(errors::invalid_argument("Invalid version id specified", "versionId", version_id))
+    }
+}
+
+/// The version a read addresses: the current one, or `version_id`.
+/// A current delete marker answers NoSuchKey with `x-amz-delete-marker`; addressing a delete
+/// marker by id answers 405 (AWS's MethodNotAllowed), as GET and HEAD do.
+pub fn find_version(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Result<Arc<ObjectVersion>, AwsError> {
+    if let Some(v) = version_id {
+        check_version_id(v)?;
+    }
+    let objects = bucket.objects.read();
+    let versions = objects.get(key);
+    match version_id {
+        None => {
+            let current = versions.and_then(|v| v.last()).ok_or_else(|| errors::no_such_key(key))?;
+            if current.delete_marker {
+                let mut err = errors::no_such_key(key).with_header("x-amz-delete-marker", "true");
+                if bucket.versioned() {
+                    err = err.with_header("x-amz-version-id", current.version_str().to_owned());
+                }
+                return Err(err);
+            }
+            Ok(current.clone())
+        }
+        Some(id) => {
+            let found = versions.and_then(|vs| vs.iter().find(|v| v.version_str() == id));
+            let found = found.ok_or_else(|| errors::no_such_version(key, id))?;
+            if found.delete_marker {
+                return Err(errors::method_not_allowed()
+                    .with_header("x-amz-delete-marker", "true")
+                    .with_header("x-amz-version-id", id.to_owned())
+                    .with_header("last-modified", http_date(found.last_modified))
+                    .with_header("allow", "DELETE"));
+            }
+            Ok(found.clone())
+        }
+    }
+}
+
+pub fn http_date(t: Timestamp) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(t.millis.max(0) as u64))
+}
+
+/// The flexible checksum a write asks for: a value sent in a header, or an algorithm whose value
+/// comes in the trailer (`x-amz-sdk-checksum-algorithm`).
+#[derive(Debug, Default, Clone)]
+pub struct ChecksumRequest {
+    pub explicit: Option<(Algorithm, String)>,
+    pub algorithm: Option<Algorithm>,
+}
+
+impl ChecksumRequest {
+    /// From the `x-amz-checksum-*` header values (in [`Algorithm::ALL`] order) and the SDK's
+    /// declared algorithm.
+    pub fn new(values: [Option<&String>; 5], sdk_algorithm: Option<&str>) -> Result<Self, AwsError> {
+        let mut explicit = None;
+        for (algorithm, value) in Algorithm::ALL.into_iter().zip(values) {
+            if let Some(value) = value {
+                if explicit.is_some() {
+                    return Err(errors::invalid_request(
+                        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                    ));
+                }
+                algorithm.check_value(value)?;
+                explicit = Some((algorithm, value.clone()));
+            }
+        }
+        let algorithm = match sdk_algorithm {
+            None | Some("") => None,
+            Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+                errors::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+            })?),
+        };
+        if let (Some((a, _)), Some(b)) = (&explicit, algorithm)
+            && *a != b
+        {
+            return Err(errors::invalid_request(format!(
+                "Value for x-amz-sdk-checksum-algorithm header is invalid. Expected {} but got {}",
+                a.name(),
+                b.name()
+            )));
+        }
+        Ok(ChecksumRequest { explicit, algorithm })
+    }
+
+    /// The algorithm to compute: the requested one, else CRC64NVME (AWS's default since 2025).
+    pub fn to_compute(&self) -> Algorithm {
+        self.explicit.as_ref().map(|e| e.0).or(self.algorithm).unwrap_or(Algorithm::Crc64Nvme)
+    }
+}
+
+/// A body stored in the object store, with what was computed over it.
+pub struct Written {
+    pub blob: Arc<BlobRef>,
+    pub md5: [u8; 16],
+    pub checksum: (Algorithm, String),
+    /// Whether the client sent (and we verified) the checksum, rather than us defaulting it.
+    pub checksum_from_client: bool,
+}
+
+/// Streams `body` into a new blob, hashing as it goes; then checks `Content-MD5` and the
+/// flexible checksum (header or trailer). Nothing is kept when a check fails.
+pub async fn write_body(
+    s3: &S3,
+    body: StreamingBody,
+    content_md5: Option<&str>,
+    checksum: &ChecksumRequest,
+    max_size: u64,
+) -> Result<Written, AwsError> {
+    let expected_md5 = content_md5.map(checksums::parse_content_md5).transpose()?;
+    let algorithm = checksum.to_compute();
+    let mut hasher = Hasher::new(algorithm);
+    let mut md5 = Md5Hasher::default();
+    let mut writer = s3.store.create();
+    let mut size = 0u64;
+    let mut trailers = HeaderMap::new();
+    if let Some(mut body) = body.0 {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(errors::body_error)?;
+            match frame.into_data() {
+                Ok(data) => {
+                    size += data.len() as u64;
+                    if size > max_size {
+                        return Err(entity_too_large(size, max_size));
+                    }
+                    hasher.update(&data);
+                    md5.update(&data);
+                    writer.write(data).await.map_err(errors::internal)?;
+                }
+                Err(frame) => {
+                    if let Ok(t) = frame.into_trailers() {
+                        trailers.extend(t);
+                    }
+                }
+            }
+        }
+    }
+    let md5 = md5.finish();
+    if let Some(expected) = expected_md5
+        && expected != md5
+    {
+        return Err(AwsError::bad_request(
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+        )
+        .with_field("ExpectedDigest", hex_of(&expected))
+        .with_field("CalculatedDigest", checksums::md5_base64(&md5)));
+    }
+    let computed = hasher.finish();
+    let mut sent = checksum.explicit.as_ref().map(|(_, v)| v.clone());
+    for (name, value) in &trailers {
+        let Some(a) = Algorithm::from_header(name.as_str()) else { continue };
+        let value = value.to_str().unwrap_or("").to_owned();
+        if a != algorithm {
+            return Err(errors::invalid_request(format!(
+                "The value specified in the x-amz-trailer header is not supported: {} was sent but {} was announced",
+                a.name(),
+                algorithm.name()
+            )));
+        }
+        a.check_value(&value)?;
+        sent = Some(value);
+    }
+    if let Some(sent) = &sent
+        && *sent != computed
+    {
+        return Err(AwsError::bad_request(
+            "BadDigest",
+            format!("The {} you specified did not match the calculated checksum.", algorithm.name()),
+        ));
+    }
+    let id = writer.finish().await.map_err(errors::internal)?;
+    Ok(Written {
+        blob: BlobRef::new(s3.store.clone(), id, size),
+        md5,
+        checksum: (algorithm, computed),
+        checksum_from_client: sent.is_some() || checksum.algorithm.is_some(),
+    })
+}
+
+fn hex_of(md5: &[u8; 16]) -> String {
+    checksums::md5_base64(md5)
+}
+
+pub fn entity_too_large(size: u64, max: u64) -> AwsError {
+    AwsError::bad_request("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+        .with_field("ProposedSize", size)
+        .with_field("MaxSizeAllowed", max)
+}
+
+/// Copies a stored blob's range into a new blob (a ranged UploadPartCopy).
+pub async fn copy_range(
+    s3: &S3,
+    blob: &BlobRef,
+    range: std::ops::Range<u64>,
+) -> Result<(Arc<BlobRef>, [u8; 16]), AwsError> {
+    let mut body = blob.read(Some(range))?;
+    let mut writer = s3.store.create();
+    let mut md5 = Md5Hasher::default();
+    let mut size = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(errors::internal)?.into_data() else { continue };
+        size += data.len() as u64;
+        md5.update(&data);
+        writer.write(data).await.map_err(errors::internal)?;
+    }
+    let id = writer.finish().await.map_err(errors::internal)?;
+    Ok((BlobRef::new(s3.store.clone(), id, size), md5.finish()))
+}
+
+/// Concatenates blobs into a new one (CompleteMultipartUpload); in memory this shares the bytes.
+pub async fn concat(s3: &S3, blobs: &[Arc<BlobRef>]) -> Result<Arc<BlobRef>, AwsError> {
+    let mut writer = s3.store.create();
+    let mut size = 0;
+    for blob in blobs {
+        let mut body = blob.read(None)?;
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map_err(errors::internal)?.into_data() else { continue };
+            size += data.len() as u64;
+            writer.write(data).await.map_err(errors::internal)?;
+        }
+    }
+    let id = writer.finish().await.map_err(errors::internal)?;
+    Ok(BlobRef::new(s3.store.clone(), id, size))
+}
+
+/// Parses an `x-amz-tagging` header (a URL query string) into tags, checking AWS's limits.
+pub fn parse_tagging_header(value: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let tags: Vec<(String, String)> = form_urlencoded::parse(value.as_bytes()).into_owned().collect();
+    check_tags(&tags)?;
+    Ok(tags)
+}
+
+/// AWS's object tag limits.
+pub fn check_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
+    if tags.len() > 10 {
+        return Err(AwsError::bad_request("BadRequest", "Object tags cannot be greater than 10"));
+    }
+    for (i, (k, v)) in tags.iter().enumerate() {
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(AwsError::bad_request("InvalidTag", "The TagKey you have provided is invalid"));
+        }
+        if v.chars().count() > 256 {
+            return Err(AwsError::bad_request("InvalidTag", "The TagValue you have provided is too long, max 256"));
+        }
+        if tags[..i].iter().any(|(k2, _)| k2 == k) {
+            return Err(AwsError::bad_request("InvalidTag", "Cannot provide multiple Tags with the same key"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an `If-Match` / `If-None-Match` list matches an ETag (`*` matches any).
+pub fn etag_matches(condition: &str, etag: &str) -> bool {
+    let bare = etag.trim_matches('"');
+    condition.split(',').map(str::trim).any(|c| c == "*" || c.trim_start_matches("W/").trim_matches('"') == bare)
+}
