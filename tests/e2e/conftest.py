@@ -48,6 +48,12 @@ def ruststack(ruststack_binary):
             pytrace=False,
         )
     assert code == 0, f"ruststack exited with {code} on SIGTERM; stderr:\n{server.stderr()}"
+    assert_no_panic(server)
+
+
+def assert_no_panic(server: rsutil.Server):
+    log = server.stderr()
+    assert "panicked" not in log, f"ruststack panicked ({' '.join(server.args[1:])}):\n{log}"
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +79,8 @@ class ServerFactory:
     def stop_all(self):
         for server in self.servers:
             server.stop()
+        for server in self.servers:
+            assert_no_panic(server)
 
 
 @pytest.fixture

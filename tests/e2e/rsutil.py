@@ -96,7 +96,7 @@ class Server:
     def stdout(self) -> str:
         return "\n".join(self._stdout_lines)
 
-    def signal(self, sig: int = signal.SIGTERM) -> None:
+    def send_signal(self, sig: int = signal.SIGTERM) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 

@@ -17,6 +17,9 @@ use ruststack_core::{AwsError, RequestContext, Service};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Largest header section we accept, as S3 does (8 KiB); larger ones are a 400, not a hang.
+const MAX_HEADER_BYTES: usize = 8 * 1024;
+
 /// The shared state of the server: configuration and the enabled services.
 pub struct Gateway {
     pub config: Config,
@@ -113,6 +116,13 @@ impl Gateway {
         };
         let model = service.model();
         let fail = |error: AwsError| Failure { protocol: model.protocol, model: Some(model), error };
+        let header_bytes: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        if header_bytes > MAX_HEADER_BYTES {
+            return Err(fail(AwsError::bad_request(
+                "RequestHeaderSectionTooLarge",
+                format!("Your request header section exceeds the maximum allowed size ({MAX_HEADER_BYTES} bytes)."),
+            )));
+        }
 
         let region = scope.map(|s| s.1).filter(|r| !r.is_empty()).unwrap_or(&self.config.default_region);
         let access_key = ruststack_auth::access_key_hint(parts).unwrap_or_else(|| "test".to_owned());
@@ -164,8 +174,12 @@ impl Gateway {
         service: &str,
     ) -> Result<Body, AwsError> {
         let fam = family(service);
-        let auth_error =
-            |e: ruststack_auth::AuthError| AwsError::new(e.status_for(fam), e.code_for(fam), e.message_for(fam));
+        // restJson1 services (Lambda) answer authentication failures with 403, awsJson ones with 400.
+        let rest_json = self.services.get(service).is_some_and(|s| s.model().protocol == Protocol::RestJson);
+        let auth_error = |e: ruststack_auth::AuthError| {
+            let status = if rest_json && fam == Family::Json { StatusCode::FORBIDDEN } else { e.status_for(fam) };
+            AwsError::new(status, e.code_for(fam), e.message_for(fam))
+        };
         let Some(sig) = ruststack_auth::parse(parts).map_err(auth_error)? else {
             return Err(missing_authentication(fam));
         };
