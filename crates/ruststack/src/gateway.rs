@@ -26,6 +26,9 @@ pub struct Gateway {
     /// Enabled services by name, sorted (for health and listings).
     pub services: BTreeMap<&'static str, Arc<dyn Service>>,
     pub metrics: Metrics,
+    /// Shared copies of the account ids, regions and access keys seen, so a request's context
+    /// costs reference counts rather than allocations.
+    interned: parking_lot::RwLock<std::collections::HashSet<Arc<str>>>,
 }
 
 /// An error on its way out, with the protocol (and model) to render it in.
@@ -39,7 +42,20 @@ impl Gateway {
     pub fn new(config: Config, all: Vec<Arc<dyn Service>>) -> Self {
         let services =
             all.into_iter().filter(|s| config.enabled(s.model().name)).map(|s| (s.model().name, s)).collect();
-        Gateway { config, services, metrics: Metrics::default() }
+        Gateway { config, services, metrics: Metrics::default(), interned: Default::default() }
+    }
+
+    /// The shared copy of a short string (bounded: past 10 000 distinct values, no more are kept).
+    fn interned(&self, value: &str) -> Arc<str> {
+        if let Some(known) = self.interned.read().get(value) {
+            return known.clone();
+        }
+        let fresh: Arc<str> = Arc::from(value);
+        let mut set = self.interned.write();
+        if set.len() < 10_000 {
+            set.insert(fresh.clone());
+        }
+        fresh
     }
 
     /// Answers one request; never fails (errors are AWS error responses).
@@ -149,11 +165,11 @@ impl Gateway {
         *operation = decoded.op.name;
         let ctx = RequestContext {
             request_id: Arc::from(request_id),
-            account_id: Arc::from(account_id),
-            region: Arc::from(region),
-            access_key: Arc::from(access_key),
+            account_id: self.interned(&account_id),
+            region: self.interned(region),
+            access_key: self.interned(&access_key),
             operation: decoded.op.name,
-            host: Arc::from(
+            host: self.interned(
                 parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566"),
             ),
         };
