@@ -283,3 +283,19 @@ pub fn etag_matches(condition: &str, etag: &str) -> bool {
     let bare = etag.trim_matches('"');
     condition.split(',').map(str::trim).any(|c| c == "*" || c.trim_start_matches("W/").trim_matches('"') == bare)
 }
+
+/// Reads and drops what is left of a refused request body (up to a bound), so the connection
+/// stays usable for the client's next request.
+pub async fn drain(body: StreamingBody) {
+    const LIMIT: u64 = 64 * 1024 * 1024;
+    let Some(mut body) = body.0 else { return };
+    let mut seen = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            seen += data.len() as u64;
+            if seen > LIMIT {
+                return;
+            }
+        }
+    }
+}

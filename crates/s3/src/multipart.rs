@@ -113,11 +113,11 @@ pub async fn create_multipart_upload(
     })
 }
 
-pub async fn upload_part(
-    s3: Arc<S3>,
-    _ctx: RequestContext,
-    input: UploadPartRequest,
-) -> Result<UploadPartOutput, AwsError> {
+/// What UploadPart checks before reading the body.
+fn upload_part_checks(
+    s3: &S3,
+    input: &UploadPartRequest,
+) -> Result<(Arc<Bucket>, Arc<Upload>, ChecksumRequest), AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_part_number(input.part_number)?;
     let up = upload(&bucket, &input.key, &input.upload_id)?;
@@ -141,7 +141,23 @@ pub async fn upload_part(
         }
         checksum.algorithm = Some(a);
     }
-    let written = common::write_body(&s3, input.body, input.content_md5.as_deref(), &checksum, MAX_PART_SIZE).await?;
+    Ok((bucket, up, checksum))
+}
+
+pub async fn upload_part(
+    s3: Arc<S3>,
+    _ctx: RequestContext,
+    mut input: UploadPartRequest,
+) -> Result<UploadPartOutput, AwsError> {
+    let body = std::mem::take(&mut input.body);
+    let (bucket, up, checksum) = match upload_part_checks(&s3, &input) {
+        Ok(ok) => ok,
+        Err(e) => {
+            common::drain(body).await;
+            return Err(e);
+        }
+    };
+    let written = common::write_body(&s3, body, input.content_md5.as_deref(), &checksum, MAX_PART_SIZE).await?;
     let etag = checksums::etag(&written.md5);
     let part_checksum = up.checksum_algorithm.map(|a| (a, written.checksum.1.clone()));
     let part = StoredPart {

@@ -94,11 +94,11 @@ fn checksum_request(values: [Option<&String>; 5], sdk: Option<&String>) -> Resul
     ChecksumRequest::new(values, sdk.map(String::as_str))
 }
 
-pub async fn put_object(
-    s3: Arc<S3>,
-    _ctx: RequestContext,
-    input: PutObjectRequest,
-) -> Result<PutObjectOutput, AwsError> {
+/// What PutObject checks before reading the body.
+fn put_object_checks(
+    s3: &S3,
+    input: &PutObjectRequest,
+) -> Result<(Arc<Bucket>, ChecksumRequest, Vec<(String, String)>), AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
     let checksum = checksum_request(
@@ -112,14 +112,29 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
     )?;
     let tags = input.tagging.as_deref().map(common::parse_tagging_header).transpose()?.unwrap_or_default();
-    let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
     // Fail fast before reading a body that would be refused anyway.
-    {
-        let objects = bucket.objects.read();
-        let current = objects.get(&input.key).and_then(|v| v.last()).filter(|v| !v.delete_marker);
-        write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref())(current)?;
-    }
-    let written = common::write_body(&s3, input.body, input.content_md5.as_deref(), &checksum, MAX_PUT_SIZE).await?;
+    let objects = bucket.objects.read();
+    let current = objects.get(&input.key).and_then(|v| v.last()).filter(|v| !v.delete_marker);
+    write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref())(current)?;
+    drop(objects);
+    Ok((bucket, checksum, tags))
+}
+
+pub async fn put_object(
+    s3: Arc<S3>,
+    _ctx: RequestContext,
+    mut input: PutObjectRequest,
+) -> Result<PutObjectOutput, AwsError> {
+    let body = std::mem::take(&mut input.body);
+    let (bucket, checksum, tags) = match put_object_checks(&s3, &input) {
+        Ok(ok) => ok,
+        Err(e) => {
+            common::drain(body).await;
+            return Err(e);
+        }
+    };
+    let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
+    let written = common::write_body(&s3, body, input.content_md5.as_deref(), &checksum, MAX_PUT_SIZE).await?;
     let etag = crate::checksums::etag(&written.md5);
     let meta = ObjectMeta {
         headers: ContentHeaders {
