@@ -17,6 +17,8 @@ pub struct RequestContext {
     pub operation: &'static str,
     /// `Host` header, for services that build URLs pointing back at us (queue URLs, Lambda code).
     pub host: Arc<str>,
+    /// The identity of an access key issued by IAM or STS, when the request used one.
+    pub identity: Option<Arc<crate::identity::Identity>>,
 }
 
 impl RequestContext {
@@ -29,6 +31,7 @@ impl RequestContext {
             access_key: Arc::from("test"),
             operation,
             host: Arc::from("localhost:4566"),
+            identity: None,
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod body;
 pub mod context;
 pub mod error;
+pub mod identity;
 pub mod objects;
 pub mod protocol;
 pub mod request_id;

@@ -15,7 +15,7 @@ impl ServiceState for Iam {
 }
 
 /// The IAM service with its handler table.
-pub fn service() -> Arc<dyn Service> {
+pub fn service(_credentials: ruststack_core::identity::Credentials) -> Arc<dyn Service> {
     Handlers::new(&generated::MODEL, Arc::new(Iam)).on(ops::ListUsers, list_users).into_service()
 }
 

@@ -9,6 +9,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use ruststack_auth::{AwsChunkedBody, Family, family};
 use ruststack_core::body::{self, Body};
+use ruststack_core::identity::Credentials;
 use ruststack_core::protocol::{self, MAX_DOCUMENT_BODY};
 use ruststack_core::request_id::{new_host_id, new_request_id};
 use ruststack_core::service::OperationRequest;
@@ -26,6 +27,8 @@ pub struct Gateway {
     /// Enabled services by name, sorted (for health and listings).
     pub services: BTreeMap<&'static str, Arc<dyn Service>>,
     pub metrics: Metrics,
+    /// Keys issued by IAM and STS, which sign requests like the configured ones.
+    pub credentials: Credentials,
     /// Shared copies of the account ids, regions and access keys seen, so a request's context
     /// costs reference counts rather than allocations.
     interned: parking_lot::RwLock<std::collections::HashSet<Arc<str>>>,
@@ -39,10 +42,10 @@ struct Failure {
 }
 
 impl Gateway {
-    pub fn new(config: Config, all: Vec<Arc<dyn Service>>) -> Self {
+    pub fn new(config: Config, all: Vec<Arc<dyn Service>>, credentials: Credentials) -> Self {
         let services =
             all.into_iter().filter(|s| config.enabled(s.model().name)).map(|s| (s.model().name, s)).collect();
-        Gateway { config, services, metrics: Metrics::default(), interned: Default::default() }
+        Gateway { config, services, metrics: Metrics::default(), credentials, interned: Default::default() }
     }
 
     /// The shared copy of a short string (bounded: past 10 000 distinct values, no more are kept).
@@ -147,10 +150,11 @@ impl Gateway {
         } else if is_aws_chunked(parts) {
             body = decode_aws_chunked(parts, body, None);
         }
-        let account_id = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
-            access_key.clone()
-        } else {
-            self.config.default_account.clone()
+        let identity = self.credentials.get(&access_key).map(Arc::new);
+        let account_id = match &identity {
+            Some(identity) => identity.account_id.clone(),
+            None if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) => access_key.clone(),
+            None => self.config.default_account.clone(),
         };
 
         let bucket_path;
@@ -172,6 +176,7 @@ impl Gateway {
             host: self.interned(
                 parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566"),
             ),
+            identity,
         };
         let op = decoded.op;
         let output = service
@@ -199,8 +204,16 @@ impl Gateway {
         let Some(sig) = ruststack_auth::parse(parts).map_err(auth_error)? else {
             return Err(missing_authentication(fam));
         };
-        let Some(secret) = self.config.credentials.get(&sig.access_key) else {
-            return Err(auth_error(ruststack_auth::AuthError::UnknownAccessKey));
+        let issued;
+        let secret = match self.config.credentials.get(&sig.access_key) {
+            Some(secret) => secret,
+            None => match self.credentials.get(&sig.access_key) {
+                Some(identity) => {
+                    issued = identity.secret_key;
+                    &issued
+                }
+                None => return Err(auth_error(ruststack_auth::AuthError::UnknownAccessKey)),
+            },
         };
         let declared = parts.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let payload_hash = match declared {

@@ -36,6 +36,7 @@ pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> O
             for service in gw.services.values() {
                 service.reset();
             }
+            gw.credentials.clear();
             tracing::info!("state reset");
             json_response(StatusCode::OK, &json!({"reset": true}))
         }

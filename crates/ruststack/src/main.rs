@@ -42,13 +42,14 @@ fn main() -> std::process::ExitCode {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let all = services::all();
+        let credentials = ruststack_core::identity::Credentials::default();
+        let all = services::all(&credentials);
         for name in config.services.iter().flatten() {
             if !all.iter().any(|s| s.model().name == name) {
                 tracing::warn!(service = name.as_str(), "--services names a service RustStack does not serve");
             }
         }
-        let gateway = Arc::new(gateway::Gateway::new(config, all));
+        let gateway = Arc::new(gateway::Gateway::new(config, all, credentials));
         server::serve(gateway, listener).await.map_err(|e| e.to_string())
     });
     match result {

@@ -1,19 +1,21 @@
 //! Every service RustStack can serve. Adding a service: add its crate to this list.
 
 use ruststack_core::Service;
+use ruststack_core::identity::Credentials;
 use std::sync::Arc;
 
-/// One instance of every service, enabled or not (the gateway filters by `--services`).
-pub fn all() -> Vec<Arc<dyn Service>> {
+/// One instance of every service, enabled or not (the gateway filters by `--services`). IAM and
+/// STS issue keys into `credentials`, which the gateway honours.
+pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
     vec![
         ruststack_dynamodb::service(),
-        ruststack_iam::service(),
+        ruststack_iam::service(credentials.clone()),
         ruststack_lambda::service(),
         ruststack_logs::service(),
         ruststack_s3::service(),
         ruststack_secretsmanager::service(),
         ruststack_ssm::service(),
-        ruststack_sts::service(),
+        ruststack_sts::service(credentials.clone()),
     ]
 }
 
@@ -58,7 +60,7 @@ mod tests {
     #[test]
     fn coverage_file_is_fresh() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COVERAGE.md");
-        let expected = super::coverage_markdown(&super::all());
+        let expected = super::coverage_markdown(&super::all(&Default::default()));
         if std::env::var_os("RUSTSTACK_UPDATE_COVERAGE").is_some() {
             std::fs::write(path, &expected).unwrap();
         }
@@ -71,7 +73,7 @@ mod tests {
 
     #[test]
     fn every_service_has_a_unique_name_and_its_handlers_are_served_operations() {
-        let all = super::all();
+        let all = super::all(&Default::default());
         let mut names: Vec<_> = all.iter().map(|s| s.model().name).collect();
         names.dedup();
         assert_eq!(names.len(), all.len());

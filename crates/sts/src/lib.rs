@@ -15,7 +15,7 @@ impl ServiceState for Sts {
 }
 
 /// The STS service with its handler table.
-pub fn service() -> Arc<dyn Service> {
+pub fn service(_credentials: ruststack_core::identity::Credentials) -> Arc<dyn Service> {
     Handlers::new(&generated::MODEL, Arc::new(Sts)).on(ops::GetCallerIdentity, get_caller_identity).into_service()
 }
 
