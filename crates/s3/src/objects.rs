@@ -94,11 +94,11 @@ fn checksum_request(values: [Option<&String>; 5], sdk: Option<&String>) -> Resul
     ChecksumRequest::new(values, sdk.map(String::as_str))
 }
 
+/// The bucket, checksum request and tags of a PutObject that passed its checks.
+type PutPlan = (Arc<Bucket>, ChecksumRequest, Vec<(String, String)>);
+
 /// What PutObject checks before reading the body.
-fn put_object_checks(
-    s3: &S3,
-    input: &PutObjectRequest,
-) -> Result<(Arc<Bucket>, ChecksumRequest, Vec<(String, String)>), AwsError> {
+fn put_object_checks(s3: &S3, input: &PutObjectRequest) -> Result<PutPlan, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
     let checksum = checksum_request(
