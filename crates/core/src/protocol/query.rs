@@ -150,3 +150,152 @@ pub fn render_error(xmlns: &str, err: &AwsError, request_id: &str) -> String {
     s.push_str("</RequestId></ErrorResponse>");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::rest::RouteTable;
+    use crate::shape::*;
+    use serde_json::json;
+
+    const M: Member = Member {
+        name: "",
+        shape: 0,
+        location: Location::Body,
+        location_name: "",
+        required: false,
+        flattened: false,
+        xml_attribute: false,
+        xml_namespace: "",
+        timestamp_format: None,
+        idempotency_token: false,
+    };
+    const S: ShapeKind = ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" });
+
+    static SHAPES: [Shape; 7] = [
+        Shape {
+            name: "Input",
+            kind: ShapeKind::Structure(Structure {
+                members: &[
+                    Member { name: "Name", shape: 1, ..M },
+                    Member { name: "Tags", shape: 2, ..M },
+                    Member { name: "Attributes", shape: 4, ..M },
+                    Member { name: "Count", shape: 5, ..M },
+                    Member { name: "Flag", shape: 6, ..M },
+                ],
+                payload: None,
+                xml_name: "",
+                union: false,
+            }),
+        },
+        Shape { name: "String", kind: S },
+        Shape {
+            name: "TagList",
+            kind: ShapeKind::List(List { member: 3, member_name: "", flattened: false, length: Range::NONE }),
+        },
+        Shape {
+            name: "Tag",
+            kind: ShapeKind::Structure(Structure {
+                members: &[Member { name: "Key", shape: 1, ..M }, Member { name: "Value", shape: 1, ..M }],
+                payload: None,
+                xml_name: "",
+                union: false,
+            }),
+        },
+        Shape {
+            name: "AttributeMap",
+            kind: ShapeKind::Map(crate::shape::Map {
+                key: 1,
+                value: 1,
+                key_name: "",
+                value_name: "",
+                flattened: false,
+                length: Range::NONE,
+            }),
+        },
+        Shape { name: "Count", kind: ShapeKind::Integer(Range::NONE) },
+        Shape { name: "Flag", kind: ShapeKind::Boolean },
+    ];
+
+    static OPS: [Operation; 1] = [Operation {
+        name: "DoThing",
+        method: "POST",
+        uri: "/",
+        input: Some(0),
+        output: Some(0),
+        result_wrapper: "DoThingResult",
+        status: 200,
+    }];
+
+    static MODEL: ServiceModel = ServiceModel {
+        name: "test",
+        protocol: Protocol::AwsQuery,
+        api_version: "2010-05-08",
+        target_prefix: "",
+        json_version: "",
+        xml_namespace: "https://example.com/doc/",
+        signing_name: "test",
+        validation_error: "ValidationError",
+        error_type_prefix: "",
+        shapes: &SHAPES,
+        operations: &OPS,
+        routes: &[],
+        route_table: RouteTable::new(),
+    };
+
+    fn params(body: &str) -> Value {
+        params_to_value(&MODEL, 0, &parse_form(body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn reads_scalars_lists_of_structures_and_maps() {
+        let v = params(
+            "Action=DoThing&Name=a%20b&Count=3&Flag=true&Tags.member.1.Key=k1&Tags.member.1.Value=v1\
+             &Tags.member.2.Key=k2&Attributes.entry.1.key=x&Attributes.entry.1.value=y",
+        );
+        assert_eq!(
+            v,
+            json!({"Name": "a b", "Count": 3, "Flag": true,
+                   "Tags": [{"Key": "k1", "Value": "v1"}, {"Key": "k2"}], "Attributes": {"x": "y"}})
+        );
+    }
+
+    #[test]
+    fn empty_list_and_gaps() {
+        assert_eq!(params("Tags="), json!({"Tags": []}));
+        // Items stop at the first missing index, as AWS reads them.
+        assert_eq!(params("Tags.member.2.Key=k"), json!({}));
+    }
+
+    #[test]
+    fn malformed_scalars_are_client_errors() {
+        for body in ["Count=x", "Flag=yes", "Count=1.5"] {
+            let err = params_to_value(&MODEL, 0, &parse_form(body.as_bytes())).unwrap_err();
+            assert_eq!(err.status, 400, "{body}");
+        }
+    }
+
+    #[test]
+    fn renders_result_wrapper_metadata_and_escapes() {
+        let out = json!({"Name": "<a&b>", "Tags": [{"Key": "k"}], "Attributes": {"x": "y"}, "Flag": false});
+        let xml = render_response(&MODEL, &OPS[0], &out, "req-1");
+        assert_eq!(
+            xml,
+            "<DoThingResponse xmlns=\"https://example.com/doc/\"><DoThingResult><Name>&lt;a&amp;b&gt;</Name>\
+             <Tags><member><Key>k</Key></member></Tags><Attributes><entry><key>x</key><value>y</value></entry>\
+             </Attributes><Flag>false</Flag></DoThingResult><ResponseMetadata><RequestId>req-1</RequestId>\
+             </ResponseMetadata></DoThingResponse>"
+        );
+    }
+
+    #[test]
+    fn renders_errors_with_sender_fault() {
+        let err = AwsError::bad_request("NoSuchEntity", "The user with name x cannot be found.");
+        let xml = render_error("https://example.com/doc/", &err, "req-2");
+        assert_eq!(
+            xml,
+            "<ErrorResponse xmlns=\"https://example.com/doc/\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>\
+             <Message>The user with name x cannot be found.</Message></Error><RequestId>req-2</RequestId></ErrorResponse>"
+        );
+    }
+}
