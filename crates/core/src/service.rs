@@ -4,10 +4,12 @@
 //! them once in a [`Handlers`] table; everything else (routing, decoding, validation, encoding,
 //! errors) happens outside the crate.
 
+use crate::body::Body;
 use crate::context::RequestContext;
 use crate::error::{AwsError, Result};
 use crate::shape::{Operation, ServiceModel};
 use crate::types::{OperationSpec, StreamingBody, Value, input_from_value, output_to_value};
+use http::Response;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +30,14 @@ pub struct OperationResponse {
     pub payload: Option<StreamingBody>,
 }
 
+/// The answer of [`Service::raw`].
+pub enum Raw {
+    /// An ordinary AWS API call: the body comes back for the codec.
+    NotMine(Body),
+    /// A request the service answers itself (Lambda's Runtime API, function URLs, code downloads).
+    Answer(BoxFuture<Response<Body>>),
+}
+
 /// What the gateway sees of a service.
 pub trait Service: Send + Sync + 'static {
     fn model(&self) -> &'static ServiceModel;
@@ -39,6 +49,8 @@ pub trait Service: Send + Sync + 'static {
     fn reset(&self);
     /// Bytes of state held (object bodies, items…), for the metrics endpoint.
     fn stored_bytes(&self) -> u64;
+    /// Offered every request routed to this service before the codec sees it.
+    fn raw(&self, parts: &http::request::Parts, body: Body) -> Raw;
 }
 
 /// State a service keeps; `reset` returns it to empty.
@@ -50,6 +62,9 @@ pub trait ServiceState: Send + Sync + 'static {
     }
 }
 
+/// A service's own HTTP handling beside its API (see [`Service::raw`]).
+pub type RawHandler<S> = Box<dyn Fn(&Arc<S>, &http::request::Parts, Body) -> Raw + Send + Sync>;
+
 type ErasedHandler<S> = Box<
     dyn Fn(Arc<S>, RequestContext, Value, Option<StreamingBody>) -> BoxFuture<Result<OperationResponse>> + Send + Sync,
 >;
@@ -59,11 +74,12 @@ pub struct Handlers<S> {
     model: &'static ServiceModel,
     state: Arc<S>,
     table: HashMap<&'static str, ErasedHandler<S>>,
+    raw: Option<RawHandler<S>>,
 }
 
 impl<S: ServiceState> Handlers<S> {
     pub fn new(model: &'static ServiceModel, state: Arc<S>) -> Self {
-        Handlers { model, state, table: HashMap::new() }
+        Handlers { model, state, table: HashMap::new(), raw: None }
     }
 
     /// Registers the handler of operation `Op` (a generated unit struct from the service's `ops`).
@@ -88,6 +104,15 @@ impl<S: ServiceState> Handlers<S> {
             }
         });
         self.table.insert(Op::NAME, erased);
+        self
+    }
+
+    /// Sets the handler of requests outside the AWS API (see [`Service::raw`]).
+    pub fn raw(
+        mut self,
+        handler: impl Fn(&Arc<S>, &http::request::Parts, Body) -> Raw + Send + Sync + 'static,
+    ) -> Self {
+        self.raw = Some(Box::new(handler));
         self
     }
 
@@ -124,5 +149,12 @@ impl<S: ServiceState> Service for Handlers<S> {
 
     fn stored_bytes(&self) -> u64 {
         self.state.stored_bytes()
+    }
+
+    fn raw(&self, parts: &http::request::Parts, body: Body) -> Raw {
+        match &self.raw {
+            Some(handler) => handler(&self.state, parts, body),
+            None => Raw::NotMine(body),
+        }
     }
 }

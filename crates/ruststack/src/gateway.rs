@@ -12,7 +12,7 @@ use ruststack_core::body::{self, Body};
 use ruststack_core::identity::Credentials;
 use ruststack_core::protocol::{self, MAX_DOCUMENT_BODY};
 use ruststack_core::request_id::{new_host_id, new_request_id};
-use ruststack_core::service::OperationRequest;
+use ruststack_core::service::{OperationRequest, Raw};
 use ruststack_core::shape::{Protocol, ServiceModel};
 use ruststack_core::{AwsError, RequestContext, Service};
 use std::collections::BTreeMap;
@@ -135,6 +135,13 @@ impl Gateway {
         };
         let model = service.model();
         let fail = |error: AwsError| Failure { protocol: model.protocol, model: Some(model), error };
+        body = match service.raw(parts, body) {
+            Raw::NotMine(body) => body,
+            Raw::Answer(answer) => {
+                *operation = "raw";
+                return Ok((answer.await, model.name));
+            }
+        };
         let header_bytes: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
         if header_bytes > MAX_HEADER_BYTES {
             return Err(fail(AwsError::bad_request(

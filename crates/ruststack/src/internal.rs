@@ -18,7 +18,7 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
 /// Answers an internal endpoint, or `None` when the path is not one.
 pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> Option<Response<Body>> {
     if !(path.starts_with("/_localstack/")
-        || path.starts_with("/_ruststack/")
+        || (path.starts_with("/_ruststack/") && !path.starts_with("/_ruststack/lambda/"))
         || path == "/health"
         || path == "/moto-api/reset")
     {

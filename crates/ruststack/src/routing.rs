@@ -28,6 +28,9 @@ const QUERY_VERSIONS: &[(&str, &str)] =
 /// Path prefixes of REST services that are not S3.
 const PATH_PREFIXES: &[(&str, &str)] = &[
     ("/2015-03-31/functions", "lambda"),
+    // The Lambda Runtime API our execution environments call, and our code downloads.
+    ("/2018-06-01/runtime", "lambda"),
+    ("/_ruststack/lambda", "lambda"),
     ("/2015-03-31/event-source-mappings", "lambda"),
     ("/2018-10-31/layers", "lambda"),
     ("/2016-08-19/account-settings", "lambda"),
@@ -102,6 +105,11 @@ pub fn route<'a>(facts: &RequestFacts<'a>, form: Option<&[u8]>) -> Routed<'a> {
             };
         }
     }
+    // Lambda function URLs: `<url-id>.lambda-url.<region>.localhost.localstack.cloud`.
+    let host = facts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if host.contains(".lambda-url.") {
+        return plain("lambda");
+    }
     if let Some((_, service)) = PATH_PREFIXES
         .iter()
         .find(|(p, _)| facts.path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
@@ -170,6 +178,9 @@ mod tests {
         assert_eq!(route(&facts(&h, "/2015-03-31/functions/", None), None).service, "lambda");
         assert_eq!(route(&facts(&h, "/2015-03-31/functionsx", None), None).service, "s3");
         assert_eq!(route(&facts(&h, "/bucket/key", None), None), Routed { service: "s3", bucket: None });
+        assert_eq!(route(&facts(&h, "/2018-06-01/runtime/invocation/next", None), None).service, "lambda");
+        let h = headers(&[("host", "abc123.lambda-url.us-east-1.localhost.localstack.cloud:4566")]);
+        assert_eq!(route(&facts(&h, "/any/path", None), None).service, "lambda");
     }
 
     #[test]
