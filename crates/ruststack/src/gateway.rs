@@ -134,7 +134,8 @@ impl Gateway {
             return Err(guess_failure(parts, unknown_service(routed.service, parts)));
         };
         let model = service.model();
-        let fail = |error: AwsError| Failure { protocol: model.protocol, model: Some(model), error };
+        let wire = protocol::request_protocol(model, &parts.headers);
+        let fail = |error: AwsError| Failure { protocol: wire, model: Some(model), error };
         body = match service.raw(parts, body) {
             Raw::NotMine(body) => body,
             Raw::Answer(answer) => {
@@ -172,7 +173,7 @@ impl Gateway {
             }
             None => path,
         };
-        let decoded = protocol::decode(model, parts, path, body).await.map_err(fail)?;
+        let decoded = protocol::decode(model, wire, parts, path, body).await.map_err(fail)?;
         *operation = decoded.op.name;
         let ctx = RequestContext {
             request_id: Arc::from(request_id),
@@ -190,7 +191,7 @@ impl Gateway {
             .call(op, OperationRequest { ctx, input: decoded.input, payload: decoded.payload })
             .await
             .map_err(fail)?;
-        Ok((protocol::encode(model, op, request_id, output), model.name))
+        Ok((protocol::encode(model, wire, op, request_id, output), model.name))
     }
 
     /// Verifies the request's signature (`--enforce-sigv4`), returning the body to read on:

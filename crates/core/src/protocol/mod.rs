@@ -35,18 +35,18 @@ pub struct Decoded {
 }
 
 /// Finds the served operation `name`, or explains why there is none.
-fn served(model: &'static ServiceModel, name: &str) -> Result<&'static Operation, AwsError> {
+fn served(model: &'static ServiceModel, protocol: Protocol, name: &str) -> Result<&'static Operation, AwsError> {
     if let Some(op) = model.operation(name) {
         return Ok(op);
     }
     if model.route(name).is_some() {
         return Err(AwsError::not_implemented(model.name, name));
     }
-    Err(unknown_operation(model, name))
+    Err(unknown_operation(model, protocol, name))
 }
 
-fn unknown_operation(model: &ServiceModel, name: &str) -> AwsError {
-    match model.protocol {
+fn unknown_operation(model: &ServiceModel, protocol: Protocol, name: &str) -> AwsError {
+    match protocol {
         Protocol::AwsQuery => AwsError::bad_request(
             "InvalidAction",
             format!("Could not find operation {name} for version {}", model.api_version),
@@ -55,21 +55,33 @@ fn unknown_operation(model: &ServiceModel, name: &str) -> AwsError {
     }
 }
 
-/// Decodes a request for `model`. `path` is the request path after virtual-host rewriting.
+/// The protocol a request to `model` speaks: the model's own, except that an awsJson service
+/// with an XML namespace (SQS) also accepts the older awsQuery form requests, which carry no
+/// `X-Amz-Target`.
+pub fn request_protocol(model: &ServiceModel, headers: &http::HeaderMap) -> Protocol {
+    if model.protocol == Protocol::AwsJson && !model.xml_namespace.is_empty() && !headers.contains_key("x-amz-target") {
+        return Protocol::AwsQuery;
+    }
+    model.protocol
+}
+
+/// Decodes a request for `model` in `protocol` (see [`request_protocol`]). `path` is the request
+/// path after virtual-host rewriting.
 pub async fn decode(
     model: &'static ServiceModel,
+    protocol: Protocol,
     parts: &http::request::Parts,
     path: &str,
     body: Body,
 ) -> Result<Decoded, AwsError> {
-    let decoded = match model.protocol {
+    let decoded = match protocol {
         Protocol::AwsJson => {
             let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
             let name = match target.split_once('.') {
                 Some((prefix, name)) if prefix == model.target_prefix => name,
-                _ => return Err(unknown_operation(model, target)),
+                _ => return Err(unknown_operation(model, protocol, target)),
             };
-            let op = served(model, name)?;
+            let op = served(model, protocol, name)?;
             let bytes = body::collect(body, MAX_DOCUMENT_BODY).await?;
             Decoded { op, input: json::parse_body(&bytes)?, payload: None }
         }
@@ -83,7 +95,7 @@ pub async fn decode(
             let action = params.get("Action").ok_or_else(|| {
                 AwsError::bad_request("MissingAction", "The request must contain the parameter Action.")
             })?;
-            let op = served(model, action)?;
+            let op = served(model, protocol, action)?;
             let input = match op.input {
                 Some(shape) => query::params_to_value(model, shape, &params)?,
                 None => Value::Null,
@@ -94,7 +106,7 @@ pub async fn decode(
             let query = rest::parse_query(parts.uri.query());
             let method = parts.method.as_str();
             let matched = rest::route(model, method, path, &query, &parts.headers)?;
-            let op = served(model, matched.route.name)?;
+            let op = served(model, protocol, matched.route.name)?;
             let mut input = Map::new();
             let mut payload = None;
             if let Some(shape) = op.input {
@@ -175,9 +187,10 @@ fn json_content_type(model: &ServiceModel) -> HeaderValue {
     content_type(if model.json_version == "1.0" { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" })
 }
 
-/// Encodes a handler's answer in the service's protocol.
+/// Encodes a handler's answer in the protocol of the request.
 pub fn encode(
     model: &'static ServiceModel,
+    protocol: Protocol,
     op: &'static Operation,
     request_id: &str,
     out: OperationResponse,
@@ -185,7 +198,7 @@ pub fn encode(
     let mut response = Response::new(body::empty());
     *response.status_mut() = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
-    let body = match model.protocol {
+    let body = match protocol {
         Protocol::AwsJson => {
             headers.insert(header::CONTENT_TYPE, json_content_type(model));
             body::full(json::render(out.output))
