@@ -1,56 +1,93 @@
-//! Amazon DynamoDB for RustStack.
+//! Amazon DynamoDB for RustStack: a native engine with DynamoDB's semantics.
+//!
+//! - [`number`], [`value`]: the data types, their validation and sizes;
+//! - [`expression`]: the expression language (lexer, parser, evaluator);
+//! - [`table`]: table definitions and ordered storage with secondary indexes;
+//! - [`handlers`]: the operations.
 
 pub mod error;
 pub mod expression;
 pub mod generated;
+mod handlers;
 pub mod number;
+pub mod table;
 pub mod value;
 
-use generated::{ops, types::*};
-use parking_lot::RwLock;
+use crate::error::{table_not_found, table_not_found_named};
+use crate::table::Table;
+use generated::ops;
+use parking_lot::{Mutex, RwLock};
 use ruststack_core::store::PerRegion;
 use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
-/// Tables per account and region, by name (sorted, as ListTables pages in name order).
+/// DynamoDB's state: tables per account and region.
 #[derive(Default)]
 pub struct DynamoDb {
-    tables: PerRegion<RwLock<BTreeMap<String, Table>>>,
+    regions: PerRegion<Region>,
 }
 
-/// A table (its contents come with the DynamoDB issue).
-pub struct Table;
+/// One account and region: tables by name (sorted, as ListTables pages in name order) and the
+/// client request tokens of recent transactions.
+#[derive(Default)]
+pub struct Region {
+    pub tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    /// ClientRequestToken → (canonical request, when it was first seen).
+    pub tokens: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Region {
+    /// The table for item operations (`Requested resource not found`).
+    pub fn table(&self, name: &str) -> Result<Arc<Table>, AwsError> {
+        self.tables.read().get(name).cloned().ok_or_else(table_not_found)
+    }
+
+    /// The table for table operations (`Requested resource not found: Table: x not found`).
+    pub fn table_named(&self, name: &str) -> Result<Arc<Table>, AwsError> {
+        self.tables.read().get(name).cloned().ok_or_else(|| table_not_found_named(name))
+    }
+}
+
+impl DynamoDb {
+    pub fn region(&self, ctx: &RequestContext) -> Arc<Region> {
+        self.regions.get(&ctx.account_id, &ctx.region)
+    }
+}
 
 impl ServiceState for DynamoDb {
     fn reset(&self) {
-        self.tables.clear();
+        self.regions.clear();
     }
 }
 
 /// The DynamoDB service with its handler table.
 pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(DynamoDb::default())).on(ops::ListTables, list_tables).into_service()
-}
-
-async fn list_tables(
-    db: Arc<DynamoDb>,
-    ctx: RequestContext,
-    input: ListTablesInput,
-) -> Result<ListTablesOutput, AwsError> {
-    let tables = db.tables.get(&ctx.account_id, &ctx.region);
-    let tables = tables.read();
-    let limit = input.limit.unwrap_or(100) as usize;
-    let start = input.exclusive_start_table_name.unwrap_or_default();
-    let names: Vec<String> = tables
-        .range::<String, _>((std::ops::Bound::Excluded(&start), std::ops::Bound::Unbounded))
-        .map(|(name, _)| name.clone())
-        .take(limit)
-        .collect();
-    let more = names.len() == limit
-        && tables
-            .range::<String, _>((std::ops::Bound::Excluded(&names[limit - 1]), std::ops::Bound::Unbounded))
-            .next()
-            .is_some();
-    Ok(ListTablesOutput { last_evaluated_table_name: more.then(|| names[limit - 1].clone()), table_names: Some(names) })
+    use handlers::*;
+    Handlers::new(&generated::MODEL, Arc::new(DynamoDb::default()))
+        .on(ops::CreateTable, tables::create_table)
+        .on(ops::DescribeTable, tables::describe_table)
+        .on(ops::ListTables, tables::list_tables)
+        .on(ops::UpdateTable, tables::update_table)
+        .on(ops::DeleteTable, tables::delete_table)
+        .on(ops::DescribeLimits, tables::describe_limits)
+        .on(ops::DescribeEndpoints, tables::describe_endpoints)
+        .on(ops::UpdateTimeToLive, tables::update_time_to_live)
+        .on(ops::DescribeTimeToLive, tables::describe_time_to_live)
+        .on(ops::DescribeContinuousBackups, tables::describe_continuous_backups)
+        .on(ops::TagResource, tables::tag_resource)
+        .on(ops::UntagResource, tables::untag_resource)
+        .on(ops::ListTagsOfResource, tables::list_tags_of_resource)
+        .on(ops::PutItem, items::put_item)
+        .on(ops::GetItem, items::get_item)
+        .on(ops::UpdateItem, items::update_item)
+        .on(ops::DeleteItem, items::delete_item)
+        .on(ops::Query, query::query)
+        .on(ops::Scan, query::scan)
+        .on(ops::BatchGetItem, batch::batch_get_item)
+        .on(ops::BatchWriteItem, batch::batch_write_item)
+        .on(ops::TransactWriteItems, transact::transact_write_items)
+        .on(ops::TransactGetItems, transact::transact_get_items)
+        .into_service()
 }

@@ -1,0 +1,217 @@
+//! Pieces every item operation shares: expression attribute maps, the conditional write core
+//! (also used by batches and transactions), consumed capacity.
+
+use crate::error::{conditional_check_failed, validation};
+use crate::expression::eval::{apply_update, matches};
+use crate::expression::{Condition, ExprContext, ExprKind, UpdateAction};
+use crate::generated::types::{AttributeValue, Capacity, ConsumedCapacity};
+use crate::table::{Table, TableState};
+use crate::value::{AttrValue, Item, WireItem, expression_values_from_wire, item_size, item_to_wire};
+use ruststack_core::AwsError;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Validated `ExpressionAttributeNames` and `ExpressionAttributeValues`.
+#[derive(Default)]
+pub struct ExprMaps {
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttrValue>,
+}
+
+impl ExprMaps {
+    /// Checks the maps as AWS does: not empty, well-formed keys, only with expressions.
+    pub fn new(
+        names: Option<HashMap<String, String>>,
+        values: Option<HashMap<String, AttributeValue>>,
+        uses_expressions: bool,
+    ) -> Result<ExprMaps, AwsError> {
+        if let Some(n) = &names {
+            if !uses_expressions {
+                return Err(validation("ExpressionAttributeNames can only be specified when using expressions"));
+            }
+            if n.is_empty() {
+                return Err(validation("ExpressionAttributeNames must not be empty"));
+            }
+            if let Some(bad) = n.keys().find(|k| !k.starts_with('#') || k.len() < 2) {
+                return Err(validation(format!(
+                    "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{bad}\""
+                )));
+            }
+        }
+        if let Some(v) = &values {
+            if !uses_expressions {
+                return Err(validation("ExpressionAttributeValues can only be specified when using expressions"));
+            }
+            if v.is_empty() {
+                return Err(validation("ExpressionAttributeValues must not be empty"));
+            }
+            if let Some(bad) = v.keys().find(|k| !k.starts_with(':') || k.len() < 2) {
+                return Err(validation(format!(
+                    "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{bad}\""
+                )));
+            }
+        }
+        Ok(ExprMaps { names: names.unwrap_or_default(), values: expression_values_from_wire(values)? })
+    }
+
+    pub fn context(&self) -> ExprContext<'_> {
+        ExprContext::new(&self.names, &self.values)
+    }
+}
+
+/// Parses an optional condition expression.
+pub fn parse_condition(
+    ctx: &mut ExprContext,
+    kind: ExprKind,
+    src: Option<&str>,
+) -> Result<Option<Condition>, AwsError> {
+    src.map(|s| ctx.parse_condition(kind, s)).transpose()
+}
+
+/// What a write does to its item.
+pub enum WriteKind {
+    Put(Item),
+    Update(Vec<UpdateAction>),
+    Delete,
+    /// TransactWriteItems' ConditionCheck: a condition, no write.
+    Check,
+}
+
+/// One write, validated and ready to run under the table's lock.
+pub struct PreparedWrite {
+    pub table: Arc<Table>,
+    pub table_name: String,
+    /// The key attributes and their encoding.
+    pub key: Item,
+    pub key_bytes: Vec<u8>,
+    pub kind: WriteKind,
+    pub condition: Option<Condition>,
+    /// ReturnValuesOnConditionCheckFailure = ALL_OLD.
+    pub return_old_on_failure: bool,
+}
+
+/// Why a prepared write did not happen.
+pub enum WriteFailure {
+    /// The condition was false; the old item when it is to be returned.
+    Condition(Option<Item>),
+    Invalid(AwsError),
+}
+
+impl WriteFailure {
+    pub fn into_error(self) -> AwsError {
+        match self {
+            WriteFailure::Condition(item) => {
+                let err = conditional_check_failed();
+                match item {
+                    Some(item) => err.with_field("Item", wire_json(&item)),
+                    None => err,
+                }
+            }
+            WriteFailure::Invalid(e) => e,
+        }
+    }
+}
+
+pub fn wire_json(item: &Item) -> serde_json::Value {
+    let mut v = serde_json::to_value(item_to_wire(item)).unwrap_or_default();
+    ruststack_core::protocol::json::strip_nulls(&mut v);
+    v
+}
+
+/// The outcome of a successful write: old and new item.
+pub struct WriteResult {
+    pub old: Option<Item>,
+    pub new: Option<Item>,
+}
+
+impl PreparedWrite {
+    /// Checks the condition and computes the new item, without writing.
+    pub fn evaluate(&self, state: &TableState) -> Result<WriteResult, WriteFailure> {
+        let old = state.data.get(&self.key_bytes);
+        if let Some(cond) = &self.condition {
+            let empty = Item::new();
+            if !matches(old.unwrap_or(&empty), cond) {
+                return Err(WriteFailure::Condition(if self.return_old_on_failure { old.cloned() } else { None }));
+            }
+        }
+        let new = match &self.kind {
+            WriteKind::Put(item) => Some(item.clone()),
+            WriteKind::Delete => None,
+            WriteKind::Check => return Ok(WriteResult { old: old.cloned(), new: old.cloned() }),
+            WriteKind::Update(actions) => {
+                let mut item = old.cloned().unwrap_or_else(|| self.key.clone());
+                apply_update(&mut item, actions).map_err(WriteFailure::Invalid)?;
+                state.meta.validate_item(&item).map_err(|e| {
+                    WriteFailure::Invalid(if e.message == "Item size has exceeded the maximum allowed size" {
+                        validation("Item size to update has exceeded the maximum allowed size")
+                    } else {
+                        e
+                    })
+                })?;
+                Some(item)
+            }
+        };
+        Ok(WriteResult { old: old.cloned(), new })
+    }
+
+    /// Stores the result of [`PreparedWrite::evaluate`].
+    pub fn commit(&self, state: &mut TableState, result: &WriteResult) {
+        let TableState { meta, data } = state;
+        match (&self.kind, &result.new) {
+            (WriteKind::Check, _) => {}
+            (_, Some(new)) => {
+                data.put(meta, self.key_bytes.clone(), new.clone());
+            }
+            (_, None) => {
+                data.remove(meta, &self.key_bytes);
+            }
+        }
+    }
+
+    /// Evaluates and commits atomically under the table's lock.
+    pub fn run(&self) -> Result<WriteResult, AwsError> {
+        let mut state = self.table.state.write();
+        let result = self.evaluate(&state).map_err(WriteFailure::into_error)?;
+        self.commit(&mut state, &result);
+        Ok(result)
+    }
+}
+
+/// Capacity units of a write of `size` bytes (1 KB units, at least 1).
+pub fn write_units(size: usize) -> f64 {
+    size.div_ceil(1024).max(1) as f64
+}
+
+/// Capacity units of a read of `size` bytes (4 KB units, halved unless strongly consistent).
+pub fn read_units(size: usize, consistent: bool) -> f64 {
+    let units = size.div_ceil(4096).max(1) as f64;
+    if consistent { units } else { units / 2.0 }
+}
+
+pub fn item_units(result: &WriteResult) -> f64 {
+    let size = result.old.as_ref().map(item_size).unwrap_or(0).max(result.new.as_ref().map(item_size).unwrap_or(0));
+    write_units(size)
+}
+
+/// ConsumedCapacity as ReturnConsumedCapacity asks (`TOTAL`, `INDEXES`, or none).
+pub fn consumed(table: &str, units: f64, mode: Option<&str>) -> Option<ConsumedCapacity> {
+    match mode {
+        Some("TOTAL") => Some(ConsumedCapacity {
+            table_name: Some(table.to_owned()),
+            capacity_units: Some(units),
+            ..Default::default()
+        }),
+        Some("INDEXES") => Some(ConsumedCapacity {
+            table_name: Some(table.to_owned()),
+            capacity_units: Some(units),
+            table: Some(Capacity { capacity_units: Some(units), ..Default::default() }),
+            ..Default::default()
+        }),
+        _ => None,
+    }
+}
+
+/// `Some(item)` on the wire unless empty.
+pub fn non_empty(item: Option<Item>) -> Option<WireItem> {
+    item.filter(|i| !i.is_empty()).map(|i| item_to_wire(&i))
+}

@@ -1,0 +1,237 @@
+//! Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+use super::common::*;
+use super::legacy;
+use crate::DynamoDb;
+use crate::error::validation;
+use crate::expression::eval::project;
+use crate::expression::{ExprKind, Path, UpdateAction};
+use crate::generated::types::*;
+use crate::table::Table;
+use crate::value::{Item, item_from_wire, item_size, item_to_wire};
+use ruststack_core::{AwsError, RequestContext};
+use std::sync::Arc;
+
+fn check_return_values(rv: Option<&str>, allowed: &[&str]) -> Result<(), AwsError> {
+    match rv {
+        Some(v) if !allowed.contains(&v) => Err(validation("Return values set to invalid value")),
+        _ => Ok(()),
+    }
+}
+
+/// The key of a `Key` parameter: converted, validated against the schema, encoded.
+pub fn prepare_key(table: &Table, key: WireItem) -> Result<(Item, Vec<u8>), AwsError> {
+    let key = item_from_wire(key)?;
+    let bytes = table.state.read().meta.validate_key(&key)?;
+    Ok((key, bytes))
+}
+
+use crate::value::WireItem;
+
+/// A validated Put (PutItem, BatchWriteItem, TransactWriteItems).
+pub fn prepare_put(table: Arc<Table>, name: &str, item: WireItem) -> Result<PreparedWrite, AwsError> {
+    let item = item_from_wire(item)?;
+    let (key, key_bytes) = {
+        let state = table.state.read();
+        state.meta.validate_item(&item)?;
+        let key = state.meta.key.extract(&item);
+        let bytes = state
+            .meta
+            .key
+            .encode(&item)
+            .ok_or_else(|| validation("The provided key element does not match the schema"))?;
+        (key, bytes)
+    };
+    Ok(PreparedWrite {
+        table,
+        table_name: name.to_owned(),
+        key,
+        key_bytes,
+        kind: WriteKind::Put(item),
+        condition: None,
+        return_old_on_failure: false,
+    })
+}
+
+/// Rejects update actions on key attributes.
+pub fn check_key_not_updated(table: &Table, actions: &[UpdateAction]) -> Result<(), AwsError> {
+    let state = table.state.read();
+    for a in actions {
+        let root = a.path().root();
+        if state.meta.key.is_key(root) {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Cannot update attribute {root}. This attribute is part of the key"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn put_item(db: Arc<DynamoDb>, ctx: RequestContext, input: PutItemInput) -> Result<PutItemOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
+    check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
+    let maps = ExprMaps::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+        input.condition_expression.is_some(),
+    )?;
+    let mut ctx_e = maps.context();
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
+    ctx_e.check_unused()?;
+    let mut write = prepare_put(table, &input.table_name, input.item)?;
+    write.condition = condition;
+    write.return_old_on_failure = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+    let result = write.run()?;
+    let units = item_units(&result);
+    Ok(PutItemOutput {
+        attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
+        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+        item_collection_metrics: None,
+    })
+}
+
+/// Projection paths from ProjectionExpression or AttributesToGet.
+pub fn projection(
+    ctx: &mut crate::expression::ExprContext,
+    expression: Option<&str>,
+    attributes_to_get: Option<Vec<String>>,
+) -> Result<Option<Vec<Path>>, AwsError> {
+    match expression {
+        Some(e) => Ok(Some(ctx.parse_projection(e)?)),
+        None => Ok(legacy::attributes_to_get(attributes_to_get)),
+    }
+}
+
+pub async fn get_item(db: Arc<DynamoDb>, ctx: RequestContext, input: GetItemInput) -> Result<GetItemOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[("AttributesToGet", input.attributes_to_get.is_some())],
+        &[("ProjectionExpression", input.projection_expression.is_some())],
+    )?;
+    let maps = ExprMaps::new(input.expression_attribute_names, None, input.projection_expression.is_some())?;
+    let mut ctx_e = maps.context();
+    let paths = projection(&mut ctx_e, input.projection_expression.as_deref(), input.attributes_to_get)?;
+    ctx_e.check_unused()?;
+    let (_, key) = prepare_key(&table, input.key)?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let state = table.state.read();
+    let found = state.data.get(&key);
+    let units = read_units(found.map(item_size).unwrap_or(0), consistent);
+    let item = found.map(|i| match &paths {
+        Some(p) => item_to_wire(&project(i, p)),
+        None => item_to_wire(i),
+    });
+    Ok(GetItemOutput {
+        item,
+        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+    })
+}
+
+pub async fn delete_item(
+    db: Arc<DynamoDb>,
+    ctx: RequestContext,
+    input: DeleteItemInput,
+) -> Result<DeleteItemOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
+    check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
+    let maps = ExprMaps::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+        input.condition_expression.is_some(),
+    )?;
+    let mut ctx_e = maps.context();
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
+    ctx_e.check_unused()?;
+    let (key, key_bytes) = prepare_key(&table, input.key)?;
+    let write = PreparedWrite {
+        table,
+        table_name: input.table_name.clone(),
+        key,
+        key_bytes,
+        kind: WriteKind::Delete,
+        condition,
+        return_old_on_failure: input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
+    };
+    let result = write.run()?;
+    let units = item_units(&result);
+    Ok(DeleteItemOutput {
+        attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
+        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+        item_collection_metrics: None,
+    })
+}
+
+pub async fn update_item(
+    db: Arc<DynamoDb>,
+    ctx: RequestContext,
+    input: UpdateItemInput,
+) -> Result<UpdateItemOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[
+            ("AttributeUpdates", input.attribute_updates.is_some()),
+            ("Expected", input.expected.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            ("UpdateExpression", input.update_expression.is_some()),
+            ("ConditionExpression", input.condition_expression.is_some()),
+        ],
+    )?;
+    check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])?;
+    let maps = ExprMaps::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+        input.condition_expression.is_some() || input.update_expression.is_some(),
+    )?;
+    let mut ctx_e = maps.context();
+    let actions = match input.update_expression.as_deref() {
+        Some(u) => ctx_e.parse_update(u)?,
+        None => legacy::attribute_updates(input.attribute_updates.unwrap_or_default())?,
+    };
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
+    ctx_e.check_unused()?;
+    check_key_not_updated(&table, &actions)?;
+    let (key, key_bytes) = prepare_key(&table, input.key)?;
+    let paths: Vec<Path> = actions.iter().map(|a| a.path().clone()).collect();
+    let write = PreparedWrite {
+        table,
+        table_name: input.table_name.clone(),
+        key,
+        key_bytes,
+        kind: WriteKind::Update(actions),
+        condition,
+        return_old_on_failure: input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
+    };
+    let result = write.run()?;
+    let units = item_units(&result);
+    let attributes = match input.return_values.as_deref() {
+        Some("ALL_OLD") => non_empty(result.old),
+        Some("ALL_NEW") => non_empty(result.new),
+        Some("UPDATED_OLD") => non_empty(result.old.map(|o| project(&o, &paths))),
+        Some("UPDATED_NEW") => non_empty(result.new.map(|n| project(&n, &paths))),
+        _ => None,
+    };
+    Ok(UpdateItemOutput {
+        attributes,
+        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+        item_collection_metrics: None,
+    })
+}

@@ -1,0 +1,487 @@
+//! Query and Scan: key ranges over the ordered storage, Limit and the 1 MB page cap applied to
+//! the items read, then the filter, then the projection — as DynamoDB does.
+
+use super::common::*;
+use super::items::projection;
+use super::legacy;
+use crate::DynamoDb;
+use crate::error::validation;
+use crate::expression::eval::{matches, project};
+use crate::expression::{CmpOp, Condition, ExprKind, Operand, Path};
+use crate::generated::types::*;
+use crate::table::{IndexDef, KeyDef, Projection, TableMeta, prefix_end};
+use crate::value::{
+    AttrValue, Item, WireItem, encode_key_part, encode_key_prefix, item_from_wire, item_size, item_to_wire,
+};
+use ruststack_core::{AwsError, RequestContext};
+use std::borrow::Cow;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// A page stops once this many bytes were read.
+const PAGE_BYTES: usize = 1024 * 1024;
+
+/// The sort key part of a key condition.
+enum RangeCond {
+    Cmp(CmpOp, AttrValue),
+    Between(AttrValue, AttrValue),
+    BeginsWith(AttrValue),
+}
+
+fn unsupported() -> AwsError {
+    validation("Query key condition not supported")
+}
+
+fn flatten(c: Condition, out: &mut Vec<Condition>) -> Result<(), AwsError> {
+    match c {
+        Condition::And(a, b) => {
+            flatten(*a, out)?;
+            flatten(*b, out)
+        }
+        Condition::Or(..) => Err(validation("Invalid operator used in KeyConditionExpression: OR")),
+        Condition::Not(..) => Err(validation("Invalid operator used in KeyConditionExpression: NOT")),
+        Condition::In(..) => Err(validation("Invalid operator used in KeyConditionExpression: IN")),
+        Condition::Exists(_) => Err(validation("Invalid operator used in KeyConditionExpression: attribute_exists")),
+        Condition::NotExists(_) => {
+            Err(validation("Invalid operator used in KeyConditionExpression: attribute_not_exists"))
+        }
+        Condition::AttrType(..) => Err(validation("Invalid operator used in KeyConditionExpression: attribute_type")),
+        Condition::Contains(..) => Err(validation("Invalid operator used in KeyConditionExpression: contains")),
+        other => {
+            out.push(other);
+            Ok(())
+        }
+    }
+}
+
+fn single_attr(op: &Operand) -> Option<&str> {
+    match op {
+        Operand::Path(p) if p.0.len() == 1 => Some(p.root()),
+        _ => None,
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+/// Splits a key condition into the partition key value and the sort key condition.
+fn analyze(cond: Condition, key: &KeyDef) -> Result<(AttrValue, Option<RangeCond>), AwsError> {
+    let mut leaves = Vec::new();
+    flatten(cond, &mut leaves)?;
+    let mut hash = None;
+    let mut range = None;
+    for leaf in leaves {
+        let (name, rc) = match leaf {
+            Condition::Compare(a, op, b) => match (&a, &b) {
+                (Operand::Path(_), Operand::Value(v)) => {
+                    (single_attr(&a).ok_or_else(unsupported)?.to_owned(), RangeCond::Cmp(op, v.clone()))
+                }
+                (Operand::Value(v), Operand::Path(_)) => {
+                    (single_attr(&b).ok_or_else(unsupported)?.to_owned(), RangeCond::Cmp(flip(op), v.clone()))
+                }
+                _ => return Err(unsupported()),
+            },
+            Condition::Between(a, Operand::Value(lo), Operand::Value(hi)) => {
+                (single_attr(&a).ok_or_else(unsupported)?.to_owned(), RangeCond::Between(lo, hi))
+            }
+            Condition::BeginsWith(a, Operand::Value(p)) => {
+                (single_attr(&a).ok_or_else(unsupported)?.to_owned(), RangeCond::BeginsWith(p))
+            }
+            _ => return Err(unsupported()),
+        };
+        if rc_values(&rc).iter().any(|v| {
+            let ty = if name == key.hash.0 {
+                Some(key.hash.1)
+            } else {
+                key.range.as_ref().filter(|r| r.0 == name).map(|r| r.1)
+            };
+            ty.is_some_and(|t| v.scalar_type() != Some(t))
+        }) {
+            return Err(validation(
+                "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            ));
+        }
+        if name == key.hash.0 {
+            if hash.is_some() {
+                return Err(validation("KeyConditionExpressions must only contain one condition per key"));
+            }
+            match rc {
+                RangeCond::Cmp(CmpOp::Eq, v) => hash = Some(v),
+                _ => return Err(unsupported()),
+            }
+        } else if key.range.as_ref().is_some_and(|r| r.0 == name) {
+            if range.is_some() {
+                return Err(validation("KeyConditionExpressions must only contain one condition per key"));
+            }
+            if matches!(rc, RangeCond::Cmp(CmpOp::Ne, _)) {
+                return Err(unsupported());
+            }
+            range = Some(rc);
+        } else {
+            return Err(validation(format!("Query condition missed key schema element: {}", key.hash.0)));
+        }
+    }
+    let hash = hash.ok_or_else(|| validation(format!("Query condition missed key schema element: {}", key.hash.0)))?;
+    Ok((hash, range))
+}
+
+fn rc_values(rc: &RangeCond) -> Vec<&AttrValue> {
+    match rc {
+        RangeCond::Cmp(_, v) | RangeCond::BeginsWith(v) => vec![v],
+        RangeCond::Between(a, b) => vec![a, b],
+    }
+}
+
+fn with(prefix: &[u8], v: &AttrValue) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    encode_key_part(v, &mut out);
+    out
+}
+
+fn after(bytes: Vec<u8>) -> Bound<Vec<u8>> {
+    prefix_end(&bytes).map_or(Bound::Unbounded, Bound::Excluded)
+}
+
+/// The byte range of a key condition.
+fn key_range(hash: &AttrValue, range: Option<&RangeCond>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let mut prefix = Vec::new();
+    encode_key_part(hash, &mut prefix);
+    let all_upper = after(prefix.clone());
+    match range {
+        None => (Bound::Included(prefix), all_upper),
+        Some(RangeCond::Cmp(op, v)) => {
+            let k = with(&prefix, v);
+            match op {
+                CmpOp::Eq => (Bound::Included(k.clone()), after(k)),
+                CmpOp::Lt => (Bound::Included(prefix), Bound::Excluded(k)),
+                CmpOp::Le => (Bound::Included(prefix), after(k)),
+                CmpOp::Gt => (prefix_end(&k).map_or(Bound::Excluded(k), Bound::Included), all_upper),
+                _ => (Bound::Included(k), all_upper),
+            }
+        }
+        Some(RangeCond::Between(lo, hi)) => (Bound::Included(with(&prefix, lo)), after(with(&prefix, hi))),
+        Some(RangeCond::BeginsWith(p)) => {
+            let mut k = prefix;
+            encode_key_prefix(p, &mut k);
+            (Bound::Included(k.clone()), after(k))
+        }
+    }
+}
+
+/// Whether a range is empty (BTreeMap::range panics on inverted ranges).
+fn is_empty_range(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
+    let (l, l_inc) = match lower {
+        Bound::Included(l) => (l, true),
+        Bound::Excluded(l) => (l, false),
+        Bound::Unbounded => return false,
+    };
+    let (u, u_inc) = match upper {
+        Bound::Included(u) => (u, true),
+        Bound::Excluded(u) => (u, false),
+        Bound::Unbounded => return false,
+    };
+    l > u || (l == u && !(l_inc && u_inc))
+}
+
+/// The storage position of an ExclusiveStartKey.
+fn start_position(meta: &TableMeta, index: Option<&IndexDef>, esk: WireItem) -> Result<Vec<u8>, AwsError> {
+    let invalid =
+        || validation("The provided starting key is invalid: The provided key element does not match the schema");
+    let esk = item_from_wire(esk)?;
+    let mut pos = match index {
+        Some(ix) => ix.key.encode(&esk).ok_or_else(invalid)?,
+        None => Vec::new(),
+    };
+    pos.extend(meta.key.encode(&esk).ok_or_else(invalid)?);
+    Ok(pos)
+}
+
+/// What a Query or Scan asks for, once parsed.
+struct Read {
+    index: Option<IndexDef>,
+    filter: Option<Condition>,
+    paths: Option<Vec<Path>>,
+    select: String,
+    limit: Option<usize>,
+    forward: bool,
+    start: Option<Vec<u8>>,
+    segment: Option<(u32, u32)>,
+}
+
+struct Page {
+    items: Vec<Item>,
+    count: usize,
+    scanned: usize,
+    bytes: usize,
+    last_key: Option<Item>,
+}
+
+fn index_def(meta: &TableMeta, name: Option<&str>) -> Result<Option<IndexDef>, AwsError> {
+    match name {
+        None => Ok(None),
+        Some(n) => meta
+            .index(n)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| validation(format!("The table does not have the specified index: {n}"))),
+    }
+}
+
+fn check_select(read: &Read, consistent: bool) -> Result<(), AwsError> {
+    if let Some(ix) = &read.index {
+        if ix.global && consistent {
+            return Err(validation("Consistent reads are not supported on global secondary indexes"));
+        }
+        if read.select == "ALL_ATTRIBUTES" && ix.global && ix.projection != Projection::All {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                ix.name
+            )));
+        }
+    } else if read.select == "ALL_PROJECTED_ATTRIBUTES" {
+        return Err(validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported for a table, only for indexes",
+        ));
+    }
+    if read.select == "SPECIFIC_ATTRIBUTES" && read.paths.is_none() {
+        return Err(validation(
+            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression",
+        ));
+    }
+    if read.paths.is_some() && read.select != "SPECIFIC_ATTRIBUTES" {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: Cannot specify the AttributesToGet or ProjectionExpression when choosing to get {}",
+            read.select
+        )));
+    }
+    Ok(())
+}
+
+fn default_select(select: Option<String>, index: bool, projected: bool) -> String {
+    select.unwrap_or_else(|| {
+        if projected {
+            "SPECIFIC_ATTRIBUTES".into()
+        } else if index {
+            "ALL_PROJECTED_ATTRIBUTES".into()
+        } else {
+            "ALL_ATTRIBUTES".into()
+        }
+    })
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
+}
+
+/// Reads one page from the items `iter` yields.
+fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = (&'a [u8], &'a Item)>) -> Page {
+    let mut page = Page { items: Vec::new(), count: 0, scanned: 0, bytes: 0, last_key: None };
+    let mut last: Option<&Item> = None;
+    let mut stopped = false;
+    for (_, item) in iter {
+        if let Some((segment, total)) = read.segment {
+            let mut pk = Vec::new();
+            if let Some(v) = item.get(&meta.key.hash.0) {
+                encode_key_part(v, &mut pk);
+            }
+            if (fnv(&pk) % total as u64) as u32 != segment {
+                continue;
+            }
+        }
+        page.scanned += 1;
+        page.bytes += item_size(item);
+        last = Some(item);
+        // The attributes the index holds (an LSI fetches the rest from the table).
+        let view: Cow<Item> = match &read.index {
+            Some(ix)
+                if ix.projection != Projection::All && (ix.global || read.select == "ALL_PROJECTED_ATTRIBUTES") =>
+            {
+                Cow::Owned(meta.project_for_index(ix, item))
+            }
+            _ => Cow::Borrowed(item),
+        };
+        if read.filter.as_ref().is_none_or(|f| matches(&view, f)) {
+            page.count += 1;
+            if read.select != "COUNT" {
+                page.items.push(match &read.paths {
+                    Some(p) => project(&view, p),
+                    None => view.into_owned(),
+                });
+            }
+        }
+        if read.limit.is_some_and(|l| page.scanned >= l) || page.bytes >= PAGE_BYTES {
+            stopped = true;
+            break;
+        }
+    }
+    if stopped && let Some(item) = last {
+        let mut key = meta.key.extract(item);
+        if let Some(ix) = &read.index {
+            key.extend(ix.key.extract(item));
+        }
+        page.last_key = Some(key);
+    }
+    page
+}
+
+pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) -> Result<QueryOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[
+            ("KeyConditions", input.key_conditions.is_some()),
+            ("QueryFilter", input.query_filter.is_some()),
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            ("KeyConditionExpression", input.key_condition_expression.is_some()),
+            ("FilterExpression", input.filter_expression.is_some()),
+            ("ProjectionExpression", input.projection_expression.is_some()),
+        ],
+    )?;
+    let uses = input.key_condition_expression.is_some()
+        || input.filter_expression.is_some()
+        || input.projection_expression.is_some();
+    let maps = ExprMaps::new(input.expression_attribute_names, input.expression_attribute_values, uses)?;
+    let mut ctx_e = maps.context();
+    let key_condition = match input.key_condition_expression.as_deref() {
+        Some(k) => Some(ctx_e.parse_condition(ExprKind::KeyCondition, k)?),
+        None => legacy::conditions(input.key_conditions, None)?,
+    };
+    let filter = match input.filter_expression.as_deref() {
+        Some(f) => Some(ctx_e.parse_condition(ExprKind::Filter, f)?),
+        None => legacy::conditions(input.query_filter, input.conditional_operator.as_deref())?,
+    };
+    let paths = projection(&mut ctx_e, input.projection_expression.as_deref(), input.attributes_to_get)?;
+    ctx_e.check_unused()?;
+    let Some(key_condition) = key_condition else {
+        return Err(validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ));
+    };
+    let state = table.state.read();
+    let meta = &state.meta;
+    let index = index_def(meta, input.index_name.as_deref())?;
+    let key = index.as_ref().map_or(&meta.key, |i| &i.key);
+    let (hash, range) = analyze(key_condition, key)?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let read = Read {
+        select: default_select(input.select, index.is_some(), paths.is_some()),
+        start: input.exclusive_start_key.map(|k| start_position(meta, index.as_ref(), k)).transpose()?,
+        index,
+        filter,
+        paths,
+        limit: input.limit.map(|l| l.max(1) as usize),
+        forward: input.scan_index_forward.unwrap_or(true),
+        segment: None,
+    };
+    check_select(&read, consistent)?;
+    let (mut lower, mut upper) = key_range(&hash, range.as_ref());
+    if let Some(pos) = &read.start {
+        if read.forward {
+            lower = Bound::Excluded(pos.clone());
+        } else {
+            upper = Bound::Excluded(pos.clone());
+        }
+    }
+    let page = if is_empty_range(&lower, &upper) {
+        read_page(meta, &read, std::iter::empty())
+    } else {
+        match &read.index {
+            Some(ix) => read_page(meta, &read, state.data.index_range(&ix.name, lower, upper, read.forward)),
+            None => read_page(meta, &read, state.data.range(lower, upper, read.forward)),
+        }
+    };
+    Ok(QueryOutput {
+        items: (read.select != "COUNT").then(|| page.items.iter().map(item_to_wire).collect()),
+        count: Some(page.count as i32),
+        scanned_count: Some(page.scanned as i32),
+        last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
+        consumed_capacity: consumed(
+            &input.table_name,
+            read_units(page.bytes, consistent),
+            input.return_consumed_capacity.as_deref(),
+        ),
+    })
+}
+
+pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> Result<ScanOutput, AwsError> {
+    let table = db.region(&ctx).table(&input.table_name)?;
+    legacy::mixed(
+        &[
+            ("ScanFilter", input.scan_filter.is_some()),
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            ("FilterExpression", input.filter_expression.is_some()),
+            ("ProjectionExpression", input.projection_expression.is_some()),
+        ],
+    )?;
+    let segment = match (input.segment, input.total_segments) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ));
+        }
+        (Some(s), Some(t)) if s >= t => {
+            return Err(validation(format!(
+                "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+            )));
+        }
+        (Some(s), Some(t)) => Some((s as u32, t as u32)),
+    };
+    let uses = input.filter_expression.is_some() || input.projection_expression.is_some();
+    let maps = ExprMaps::new(input.expression_attribute_names, input.expression_attribute_values, uses)?;
+    let mut ctx_e = maps.context();
+    let filter = match input.filter_expression.as_deref() {
+        Some(f) => Some(ctx_e.parse_condition(ExprKind::Filter, f)?),
+        None => legacy::conditions(input.scan_filter, input.conditional_operator.as_deref())?,
+    };
+    let paths = projection(&mut ctx_e, input.projection_expression.as_deref(), input.attributes_to_get)?;
+    ctx_e.check_unused()?;
+    let state = table.state.read();
+    let meta = &state.meta;
+    let index = index_def(meta, input.index_name.as_deref())?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let read = Read {
+        select: default_select(input.select, index.is_some(), paths.is_some()),
+        start: input.exclusive_start_key.map(|k| start_position(meta, index.as_ref(), k)).transpose()?,
+        index,
+        filter,
+        paths,
+        limit: input.limit.map(|l| l.max(1) as usize),
+        forward: true,
+        segment,
+    };
+    check_select(&read, consistent)?;
+    let lower = read.start.clone().map_or(Bound::Unbounded, Bound::Excluded);
+    let page = match &read.index {
+        Some(ix) => read_page(meta, &read, state.data.index_range(&ix.name, lower, Bound::Unbounded, true)),
+        None => read_page(meta, &read, state.data.range(lower, Bound::Unbounded, true)),
+    };
+    Ok(ScanOutput {
+        items: (read.select != "COUNT").then(|| page.items.iter().map(item_to_wire).collect()),
+        count: Some(page.count as i32),
+        scanned_count: Some(page.scanned as i32),
+        last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
+        consumed_capacity: consumed(
+            &input.table_name,
+            read_units(page.bytes, consistent),
+            input.return_consumed_capacity.as_deref(),
+        ),
+    })
+}

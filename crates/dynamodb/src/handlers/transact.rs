@@ -1,0 +1,273 @@
+//! TransactWriteItems (all or nothing, under the write locks of every table involved, taken in
+//! name order) and TransactGetItems (a consistent snapshot under read locks).
+
+use super::common::*;
+use super::items::{check_key_not_updated, prepare_key, prepare_put, projection};
+use crate::DynamoDb;
+use crate::error::validation;
+use crate::expression::ExprKind;
+use crate::expression::eval::project;
+use crate::generated::types::*;
+use crate::table::{Table, TableState};
+use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use ruststack_core::{AwsError, RequestContext};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a ClientRequestToken makes a transaction idempotent.
+const TOKEN_TTL: Duration = Duration::from_secs(600);
+
+/// A JSON rendering with sorted object keys, to compare two requests.
+fn canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for k in keys {
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                canonical(&m[k], out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(a) => {
+            out.push('[');
+            for x in a {
+                canonical(x, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn prepare(region: &crate::Region, item: TransactWriteItem) -> Result<PreparedWrite, AwsError> {
+    let set = [item.put.is_some(), item.update.is_some(), item.delete.is_some(), item.condition_check.is_some()];
+    if set.iter().filter(|x| **x).count() != 1 {
+        return Err(validation("TransactItems can only contain one of Check, Put, Update or Delete"));
+    }
+    let all_old = |s: &Option<String>| s.as_deref() == Some("ALL_OLD");
+    if let Some(p) = item.put {
+        let table = region.table(&p.table_name)?;
+        let maps = ExprMaps::new(
+            p.expression_attribute_names,
+            p.expression_attribute_values,
+            p.condition_expression.is_some(),
+        )?;
+        let mut ctx = maps.context();
+        let condition = parse_condition(&mut ctx, ExprKind::Condition, p.condition_expression.as_deref())?;
+        ctx.check_unused()?;
+        let mut w = prepare_put(table, &p.table_name, p.item)?;
+        w.condition = condition;
+        w.return_old_on_failure = all_old(&p.return_values_on_condition_check_failure);
+        return Ok(w);
+    }
+    let (table_name, key, names, values, condition_src, update_src, rv) = if let Some(u) = item.update {
+        (
+            u.table_name,
+            u.key,
+            u.expression_attribute_names,
+            u.expression_attribute_values,
+            u.condition_expression,
+            Some(u.update_expression),
+            u.return_values_on_condition_check_failure,
+        )
+    } else if let Some(d) = item.delete {
+        (
+            d.table_name,
+            d.key,
+            d.expression_attribute_names,
+            d.expression_attribute_values,
+            d.condition_expression,
+            None,
+            d.return_values_on_condition_check_failure,
+        )
+    } else {
+        let c = item.condition_check.unwrap_or_default();
+        (
+            c.table_name,
+            c.key,
+            c.expression_attribute_names,
+            c.expression_attribute_values,
+            Some(c.condition_expression),
+            None,
+            c.return_values_on_condition_check_failure,
+        )
+    };
+    let table = region.table(&table_name)?;
+    let maps = ExprMaps::new(names, values, condition_src.is_some() || update_src.is_some())?;
+    let mut ctx = maps.context();
+    let kind = match &update_src {
+        Some(u) => {
+            let actions = ctx.parse_update(u)?;
+            check_key_not_updated(&table, &actions)?;
+            WriteKind::Update(actions)
+        }
+        None => WriteKind::Delete,
+    };
+    let condition = parse_condition(&mut ctx, ExprKind::Condition, condition_src.as_deref())?;
+    ctx.check_unused()?;
+    let (key, key_bytes) = prepare_key(&table, key)?;
+    Ok(PreparedWrite { table, table_name, key, key_bytes, kind, condition, return_old_on_failure: all_old(&rv) })
+}
+
+/// Write locks on every distinct table, in name order (so transactions never deadlock).
+fn lock_all(writes: &[PreparedWrite]) -> BTreeMap<String, RwLockWriteGuard<'_, TableState>> {
+    let mut tables: BTreeMap<&str, &Arc<Table>> = BTreeMap::new();
+    for w in writes {
+        tables.insert(&w.table_name, &w.table);
+    }
+    tables.into_iter().map(|(name, t)| (name.to_owned(), t.state.write())).collect()
+}
+
+pub async fn transact_write_items(
+    db: Arc<DynamoDb>,
+    ctx: RequestContext,
+    input: TransactWriteItemsInput,
+) -> Result<TransactWriteItemsOutput, AwsError> {
+    let region = db.region(&ctx);
+    let token = input.client_request_token.clone();
+    let fingerprint = token.as_ref().map(|_| {
+        let mut s = String::new();
+        canonical(&serde_json::to_value(&input.transact_items).unwrap_or_default(), &mut s);
+        s
+    });
+    let mode = input.return_consumed_capacity.clone();
+    // ConditionCheck items are kept apart from Delete (both carry no update).
+    let checks: Vec<bool> = input.transact_items.iter().map(|i| i.condition_check.is_some()).collect();
+    let mut writes = Vec::with_capacity(input.transact_items.len());
+    for (item, is_check) in input.transact_items.into_iter().zip(checks) {
+        let mut w = prepare(&region, item)?;
+        if is_check {
+            w.kind = WriteKind::Check;
+        }
+        writes.push(w);
+    }
+    let mut seen = HashSet::new();
+    for w in &writes {
+        if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
+            return Err(validation("Transaction request cannot include multiple operations on one item"));
+        }
+    }
+    if let (Some(token), Some(fp)) = (&token, &fingerprint) {
+        let mut tokens = region.tokens.lock();
+        tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
+        if let Some((prior, _)) = tokens.get(token) {
+            if prior == fp {
+                return Ok(TransactWriteItemsOutput::default());
+            }
+            return Err(AwsError::bad_request(
+                "IdempotentParameterMismatchException",
+                "Request parameters do not match the parameters of a prior request with the same client request token",
+            ));
+        }
+    }
+    let mut locks = lock_all(&writes);
+    let mut results = Vec::with_capacity(writes.len());
+    let mut reasons = Vec::with_capacity(writes.len());
+    let mut failed = false;
+    for w in &writes {
+        let state = &locks[&w.table_name];
+        match w.evaluate(state) {
+            Ok(r) => {
+                reasons.push(serde_json::json!({"Code": "None"}));
+                results.push(Some(r));
+            }
+            Err(WriteFailure::Condition(old)) => {
+                failed = true;
+                let mut reason =
+                    serde_json::json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
+                if let Some(old) = old {
+                    reason["Item"] = wire_json(&old);
+                }
+                reasons.push(reason);
+                results.push(None);
+            }
+            Err(WriteFailure::Invalid(e)) => {
+                failed = true;
+                reasons.push(serde_json::json!({"Code": "ValidationError", "Message": e.message}));
+                results.push(None);
+            }
+        }
+    }
+    if failed {
+        let codes: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or("None")).collect();
+        return Err(AwsError::bad_request(
+            "TransactionCanceledException",
+            format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            ),
+        )
+        .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
+    }
+    let mut units: BTreeMap<String, f64> = BTreeMap::new();
+    for (w, r) in writes.iter().zip(&results) {
+        if let Some(r) = r {
+            let state = locks.get_mut(&w.table_name).expect("locked");
+            w.commit(state, r);
+            // Transactional writes cost twice the units.
+            *units.entry(w.table_name.clone()).or_default() += 2.0 * item_units(r);
+        }
+    }
+    drop(locks);
+    if let (Some(token), Some(fp)) = (token, fingerprint) {
+        region.tokens.lock().insert(token, (fp, Instant::now()));
+    }
+    let capacity: Vec<ConsumedCapacity> = units.iter().filter_map(|(t, u)| consumed(t, *u, mode.as_deref())).collect();
+    Ok(TransactWriteItemsOutput {
+        consumed_capacity: (!capacity.is_empty()).then_some(capacity),
+        item_collection_metrics: None,
+    })
+}
+
+pub async fn transact_get_items(
+    db: Arc<DynamoDb>,
+    ctx: RequestContext,
+    input: TransactGetItemsInput,
+) -> Result<TransactGetItemsOutput, AwsError> {
+    let region = db.region(&ctx);
+    let mut plans = Vec::with_capacity(input.transact_items.len());
+    for item in input.transact_items {
+        let get = item.get;
+        let table = region.table(&get.table_name)?;
+        let maps = ExprMaps::new(get.expression_attribute_names, None, get.projection_expression.is_some())?;
+        let mut ctx_e = maps.context();
+        let paths = projection(&mut ctx_e, get.projection_expression.as_deref(), None)?;
+        ctx_e.check_unused()?;
+        let (_, key) = prepare_key(&table, get.key)?;
+        plans.push((get.table_name, table, key, paths));
+    }
+    let mut tables: BTreeMap<&str, &Arc<Table>> = BTreeMap::new();
+    for (name, table, _, _) in &plans {
+        tables.insert(name, table);
+    }
+    let locks: BTreeMap<&str, RwLockReadGuard<'_, TableState>> =
+        tables.into_iter().map(|(n, t)| (n, t.state.read())).collect();
+    let mut units: BTreeMap<String, f64> = BTreeMap::new();
+    let responses = plans
+        .iter()
+        .map(|(name, _, key, paths)| {
+            let found = locks[name.as_str()].data.get(key);
+            *units.entry(name.clone()).or_default() +=
+                2.0 * read_units(found.map(crate::value::item_size).unwrap_or(0), true);
+            ItemResponse {
+                item: found.map(|i| match paths {
+                    Some(p) => crate::value::item_to_wire(&project(i, p)),
+                    None => crate::value::item_to_wire(i),
+                }),
+            }
+        })
+        .collect();
+    drop(locks);
+    let capacity: Vec<ConsumedCapacity> =
+        units.iter().filter_map(|(t, u)| consumed(t, *u, input.return_consumed_capacity.as_deref())).collect();
+    Ok(TransactGetItemsOutput {
+        consumed_capacity: (!capacity.is_empty()).then_some(capacity),
+        responses: Some(responses),
+    })
+}

@@ -1,0 +1,485 @@
+//! A table: its definition (key schema, indexes, settings) and its contents.
+//!
+//! Contents live in [`TableData`], the storage boundary: items ordered by encoded primary key
+//! (partition key, then sort key) and one ordered map per secondary index, maintained on every
+//! write, so a Query reads only its key range. The encoded keys sort as DynamoDB compares key
+//! values (numbers numerically, strings and binaries bytewise), which is what an ordered on-disk
+//! store needs too.
+
+use crate::error::validation;
+use crate::value::{AttrValue, Item, ScalarType, encode_key_part, item_size};
+use parking_lot::RwLock;
+use ruststack_core::{AwsError, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+/// A primary key or index key: partition key and optional sort key, with their types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyDef {
+    pub hash: (String, ScalarType),
+    pub range: Option<(String, ScalarType)>,
+}
+
+impl KeyDef {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.hash.0.as_str()).chain(self.range.as_ref().map(|r| r.0.as_str()))
+    }
+
+    pub fn is_key(&self, name: &str) -> bool {
+        self.names().any(|n| n == name)
+    }
+
+    /// The encoded key of an item holding these attributes with the right types.
+    pub fn encode(&self, item: &Item) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(32);
+        for (name, ty) in std::iter::once(&self.hash).chain(self.range.as_ref()) {
+            let v = item.get(name)?;
+            if v.scalar_type() != Some(*ty) {
+                return None;
+            }
+            encode_key_part(v, &mut out);
+        }
+        Some(out)
+    }
+
+    /// The key attributes of an item.
+    pub fn extract(&self, item: &Item) -> Item {
+        self.names().filter_map(|n| item.get(n).map(|v| (n.to_owned(), v.clone()))).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+impl Projection {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Projection::All => "ALL",
+            Projection::KeysOnly => "KEYS_ONLY",
+            Projection::Include(_) => "INCLUDE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexDef {
+    pub name: String,
+    pub key: KeyDef,
+    pub projection: Projection,
+    pub global: bool,
+    pub throughput: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingMode {
+    Provisioned,
+    PayPerRequest,
+}
+
+/// Everything about a table but its items.
+#[derive(Debug, Clone)]
+pub struct TableMeta {
+    pub name: String,
+    pub arn: String,
+    pub id: String,
+    pub created: Timestamp,
+    pub key: KeyDef,
+    pub attribute_definitions: Vec<(String, ScalarType)>,
+    pub billing_mode: BillingMode,
+    /// Whether BillingMode was ever given (AWS only then shows BillingModeSummary).
+    pub billing_mode_explicit: bool,
+    pub throughput: (i64, i64),
+    pub indexes: Vec<IndexDef>,
+    /// `(enabled, view type)`; the label is the creation time of the stream.
+    pub stream: Option<(String, String)>,
+    pub ttl_attribute: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub deletion_protection: bool,
+    pub table_class: Option<String>,
+    pub sse_enabled: bool,
+}
+
+impl TableMeta {
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// The attributes an index item holds: the table key, the index key and the projection.
+    pub fn project_for_index(&self, index: &IndexDef, item: &Item) -> Item {
+        match &index.projection {
+            Projection::All => item.clone(),
+            Projection::KeysOnly | Projection::Include(_) => {
+                let include: &[String] = match &index.projection {
+                    Projection::Include(a) => a,
+                    _ => &[],
+                };
+                item.iter()
+                    .filter(|(k, _)| self.key.is_key(k) || index.key.is_key(k) || include.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }
+        }
+    }
+
+    /// AWS's checks of a whole item against the table and index key schemas.
+    pub fn validate_item(&self, item: &Item) -> Result<(), AwsError> {
+        for (i, (name, ty)) in std::iter::once(&self.key.hash).chain(self.key.range.as_ref()).enumerate() {
+            let Some(v) = item.get(name) else {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Missing the key {name} in the item"
+                )));
+            };
+            check_key_value(name, *ty, v, i == 0)?;
+        }
+        for index in &self.indexes {
+            for (name, ty) in std::iter::once(&index.key.hash).chain(index.key.range.as_ref()) {
+                let Some(v) = item.get(name) else { continue };
+                if v.scalar_type() != Some(*ty) {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Type mismatch for Index Key {name} Expected: {} Actual: {} IndexName: {}",
+                        ty.as_str(),
+                        v.type_name(),
+                        index.name
+                    )));
+                }
+                if is_empty_scalar(v) {
+                    return Err(validation(format!(
+                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {name}",
+                        if ty == &ScalarType::B { "binary" } else { "string" },
+                        index.name
+                    )));
+                }
+            }
+        }
+        if item_size(item) > crate::value::MAX_ITEM_SIZE {
+            return Err(validation("Item size has exceeded the maximum allowed size"));
+        }
+        Ok(())
+    }
+
+    /// AWS's checks of a `Key` parameter: exactly the key attributes, with the right types.
+    pub fn validate_key(&self, key: &Item) -> Result<Vec<u8>, AwsError> {
+        let mismatch = || validation("The provided key element does not match the schema");
+        if key.len() != self.key.names().count() {
+            return Err(mismatch());
+        }
+        for (i, (name, ty)) in std::iter::once(&self.key.hash).chain(self.key.range.as_ref()).enumerate() {
+            let v = key.get(name).ok_or_else(mismatch)?;
+            if v.scalar_type() != Some(*ty) {
+                return Err(mismatch());
+            }
+            check_key_value(name, *ty, v, i == 0)?;
+        }
+        self.key.encode(key).ok_or_else(mismatch)
+    }
+}
+
+fn is_empty_scalar(v: &AttrValue) -> bool {
+    match v {
+        AttrValue::S(s) => s.is_empty(),
+        AttrValue::B(b) => b.is_empty(),
+        _ => false,
+    }
+}
+
+fn check_key_value(name: &str, ty: ScalarType, v: &AttrValue, hash: bool) -> Result<(), AwsError> {
+    if v.scalar_type() != Some(ty) {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: Type mismatch for key {name} expected: {} actual: {}",
+            ty.as_str(),
+            v.type_name()
+        )));
+    }
+    if is_empty_scalar(v) {
+        return Err(validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {name}",
+            if ty == ScalarType::B { "binary" } else { "string" }
+        )));
+    }
+    let size = v.size();
+    if hash && size > crate::value::MAX_HASH_KEY_SIZE {
+        return Err(validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ));
+    }
+    if !hash && size > crate::value::MAX_RANGE_KEY_SIZE {
+        return Err(validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// The contents of a table: items by primary key and the secondary indexes.
+#[derive(Default)]
+pub struct TableData {
+    items: BTreeMap<Vec<u8>, Item>,
+    /// Index name → (index key ++ primary key → primary key).
+    indexes: HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
+    size_bytes: usize,
+}
+
+/// The key of an item in an index: the index key followed by the primary key (unique).
+fn index_entry(index: &IndexDef, item: &Item, primary: &[u8]) -> Option<Vec<u8>> {
+    let mut k = index.key.encode(item)?;
+    k.extend_from_slice(primary);
+    Some(k)
+}
+
+impl TableData {
+    pub fn item_count(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn size_bytes(&self) -> usize {
+        self.size_bytes
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Item> {
+        self.items.get(key)
+    }
+
+    /// Index statistics: (item count, bytes).
+    pub fn index_stats(&self, name: &str) -> (usize, usize) {
+        match self.indexes.get(name) {
+            None => (0, 0),
+            Some(ix) => (ix.len(), ix.values().filter_map(|k| self.items.get(k)).map(item_size).sum()),
+        }
+    }
+
+    fn unindex(&mut self, meta: &TableMeta, key: &[u8], item: &Item) {
+        for index in &meta.indexes {
+            if let Some(e) = index_entry(index, item, key)
+                && let Some(ix) = self.indexes.get_mut(&index.name)
+            {
+                ix.remove(&e);
+            }
+        }
+    }
+
+    fn index(&mut self, meta: &TableMeta, key: &[u8], item: &Item) {
+        for index in &meta.indexes {
+            if let Some(e) = index_entry(index, item, key) {
+                self.indexes.entry(index.name.clone()).or_default().insert(e, key.to_vec());
+            }
+        }
+    }
+
+    /// Stores an item under its encoded key, returning the one it replaces.
+    pub fn put(&mut self, meta: &TableMeta, key: Vec<u8>, item: Item) -> Option<Item> {
+        let old = self.remove(meta, &key);
+        self.index(meta, &key, &item);
+        self.size_bytes += item_size(&item);
+        self.items.insert(key, item);
+        old
+    }
+
+    pub fn remove(&mut self, meta: &TableMeta, key: &[u8]) -> Option<Item> {
+        let old = self.items.remove(key)?;
+        self.unindex(meta, key, &old);
+        self.size_bytes -= item_size(&old);
+        Some(old)
+    }
+
+    /// Builds a new index from the items (UpdateTable creating a GSI).
+    pub fn backfill(&mut self, index: &IndexDef) {
+        let mut ix = BTreeMap::new();
+        for (k, item) in &self.items {
+            if let Some(e) = index_entry(index, item, k) {
+                ix.insert(e, k.clone());
+            }
+        }
+        self.indexes.insert(index.name.clone(), ix);
+    }
+
+    pub fn drop_index(&mut self, name: &str) {
+        self.indexes.remove(name);
+    }
+
+    /// Items with primary keys in the range, in key order (or reversed).
+    pub fn range<'a>(
+        &'a self,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+        forward: bool,
+    ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
+        let r = self.items.range((lower, upper)).map(|(k, v)| (k.as_slice(), v));
+        if forward { Box::new(r) } else { Box::new(r.rev()) }
+    }
+
+    /// Items of an index with index entries in the range, in entry order (or reversed).
+    pub fn index_range<'a>(
+        &'a self,
+        index: &str,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+        forward: bool,
+    ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
+        let Some(ix) = self.indexes.get(index) else { return Box::new(std::iter::empty()) };
+        let r = ix.range((lower, upper)).filter_map(|(e, k)| Some((e.as_slice(), self.items.get(k)?)));
+        if forward { Box::new(r) } else { Box::new(r.rev()) }
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.indexes.clear();
+        self.size_bytes = 0;
+    }
+}
+
+/// A table: definition and contents behind one lock, so a conditional write is atomic.
+pub struct Table {
+    pub state: RwLock<TableState>,
+}
+
+pub struct TableState {
+    pub meta: TableMeta,
+    pub data: TableData,
+}
+
+impl Table {
+    pub fn new(meta: TableMeta) -> Table {
+        Table { state: RwLock::new(TableState { meta, data: TableData::default() }) }
+    }
+}
+
+/// The smallest byte string greater than every string starting with `prefix`
+/// (`None`: there is none, the range is unbounded).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut out = prefix.to_vec();
+    while let Some(last) = out.pop() {
+        if last < 0xFF {
+            out.push(last + 1);
+            return Some(out);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::Number;
+
+    fn meta() -> TableMeta {
+        TableMeta {
+            name: "t".into(),
+            arn: "arn".into(),
+            id: "id".into(),
+            created: Timestamp::now(),
+            key: KeyDef { hash: ("pk".into(), ScalarType::S), range: Some(("sk".into(), ScalarType::N)) },
+            attribute_definitions: vec![],
+            billing_mode: BillingMode::PayPerRequest,
+            billing_mode_explicit: true,
+            throughput: (0, 0),
+            indexes: vec![IndexDef {
+                name: "g".into(),
+                key: KeyDef { hash: ("gk".into(), ScalarType::S), range: None },
+                projection: Projection::KeysOnly,
+                global: true,
+                throughput: None,
+            }],
+            stream: None,
+            ttl_attribute: None,
+            tags: BTreeMap::new(),
+            deletion_protection: false,
+            table_class: None,
+            sse_enabled: false,
+        }
+    }
+
+    fn item(pk: &str, sk: i64, gk: Option<&str>) -> Item {
+        let mut i: Item =
+            [("pk".to_string(), AttrValue::S(pk.into())), ("sk".to_string(), AttrValue::N(Number::from_i64(sk)))]
+                .into();
+        if let Some(g) = gk {
+            i.insert("gk".into(), AttrValue::S(g.into()));
+        }
+        i
+    }
+
+    #[test]
+    fn items_sort_by_partition_then_numeric_sort_key_and_indexes_follow_writes() {
+        let m = meta();
+        let mut d = TableData::default();
+        for (pk, sk, gk) in [("a", 10, Some("x")), ("a", 9, None), ("a", -1, Some("y")), ("b", 1, Some("x"))] {
+            let it = item(pk, sk, gk);
+            d.put(&m, m.key.encode(&it).unwrap(), it);
+        }
+        let mut prefix = Vec::new();
+        encode_key_part(&AttrValue::S("a".into()), &mut prefix);
+        let end = prefix_end(&prefix).unwrap();
+        let sks: Vec<String> = d
+            .range(Bound::Included(prefix), Bound::Excluded(end), true)
+            .map(|(_, i)| match &i["sk"] {
+                AttrValue::N(n) => n.to_string(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(sks, ["-1", "9", "10"]);
+        assert_eq!(d.index_range("g", Bound::Unbounded, Bound::Unbounded, true).count(), 3);
+        // Overwriting drops the old index entry.
+        let it = item("a", 10, None);
+        let old = d.put(&m, m.key.encode(&it).unwrap(), it);
+        assert!(old.is_some());
+        assert_eq!(d.index_range("g", Bound::Unbounded, Bound::Unbounded, true).count(), 2);
+        assert_eq!(d.item_count(), 4);
+        let k = m.key.encode(&item("b", 1, None)).unwrap();
+        d.remove(&m, &k);
+        assert_eq!(d.index_range("g", Bound::Unbounded, Bound::Unbounded, true).count(), 1);
+        let total: usize = d.range(Bound::Unbounded, Bound::Unbounded, true).map(|(_, i)| item_size(i)).sum();
+        assert_eq!(d.size_bytes(), total);
+    }
+
+    #[test]
+    fn key_validation_messages() {
+        let m = meta();
+        let mut it = item("a", 1, None);
+        it.insert("sk".into(), AttrValue::S("x".into()));
+        assert_eq!(
+            m.validate_item(&it).unwrap_err().message,
+            "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S"
+        );
+        it.remove("sk");
+        assert_eq!(
+            m.validate_item(&it).unwrap_err().message,
+            "One or more parameter values were invalid: Missing the key sk in the item"
+        );
+        let it = item("", 1, None);
+        assert_eq!(
+            m.validate_item(&it).unwrap_err().message,
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"
+        );
+        let it = item(&"x".repeat(2049), 1, None);
+        assert!(
+            m.validate_item(&it)
+                .unwrap_err()
+                .message
+                .contains("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+        );
+        let mut it = item("a", 1, None);
+        it.insert("gk".into(), AttrValue::N(Number::from_i64(1)));
+        assert_eq!(
+            m.validate_item(&it).unwrap_err().message,
+            "One or more parameter values were invalid: Type mismatch for Index Key gk Expected: S Actual: N IndexName: g"
+        );
+        let mut it = item("a", 1, None);
+        it.insert("big".into(), AttrValue::S("x".repeat(400 * 1024)));
+        assert_eq!(m.validate_item(&it).unwrap_err().message, "Item size has exceeded the maximum allowed size");
+        let mut key = item("a", 1, None);
+        assert!(m.validate_key(&key).is_ok());
+        key.insert("extra".into(), AttrValue::Null);
+        assert_eq!(m.validate_key(&key).unwrap_err().message, "The provided key element does not match the schema");
+    }
+
+    #[test]
+    fn prefix_end_increments() {
+        assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_end(&[1, 0xFF]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xFF, 0xFF]), None);
+    }
+}
