@@ -14,6 +14,8 @@ pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
         ruststack_logs::service(),
         ruststack_s3::service(),
         ruststack_secretsmanager::service(),
+        ruststack_sns::service(),
+        ruststack_sqs::service(),
         ruststack_ssm::service(),
         ruststack_sts::service(credentials.clone()),
     ]
