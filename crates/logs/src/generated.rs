@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 26] = [
+static SHAPES: [Shape; 88] = [
     // 0
     Shape {
         name: "AccountId",
@@ -53,10 +53,48 @@ static SHAPES: [Shape; 26] = [
         }),
     },
     // 2
-    Shape { name: "Arn", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    Shape {
+        name: "AmazonResourceName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1011) },
+            pattern: r#"[\w+=/:,.@-]*"#,
+        }),
+    },
     // 3
-    Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
+    Shape { name: "Arn", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
     // 4
+    Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
+    // 5
+    Shape {
+        name: "CreateLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 46, ..MEMBER },
+                Member { name: "tags", shape: 83, ..MEMBER },
+                Member { name: "logGroupClass", shape: 53, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 12, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
+    Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 7
     Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
@@ -65,36 +103,13 @@ static SHAPES: [Shape; 26] = [
             pattern: "",
         }),
     },
-    // 5
-    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
-    // 6
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
-    // 7
-    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 8
-    Shape {
-        name: "DescribeLogGroupsLogGroupIdentifiers",
-        kind: ShapeKind::List(List {
-            member: 18,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(50) },
-        }),
-    },
+    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
     // 9
     Shape {
-        name: "DescribeLogGroupsRequest",
+        name: "DeleteLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 19, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 20, ..MEMBER },
-                Member { name: "nextToken", shape: 22, ..MEMBER },
-                Member { name: "limit", shape: 7, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 12, ..MEMBER },
-                Member { name: "logGroupClass", shape: 17, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 8, ..MEMBER },
-            ],
+            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -102,11 +117,11 @@ static SHAPES: [Shape; 26] = [
     },
     // 10
     Shape {
-        name: "DescribeLogGroupsResponse",
+        name: "DeleteLogStreamRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroups", shape: 21, ..MEMBER },
-                Member { name: "nextToken", shape: 22, ..MEMBER },
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -114,51 +129,44 @@ static SHAPES: [Shape; 26] = [
         }),
     },
     // 11
-    Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 12
-    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
-    // 13
     Shape {
-        name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 14, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 14
-    Shape {
-        name: "InheritedProperty",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ACCOUNT_DATA_PROTECTION"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DeleteRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
+    // 12
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 13
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    // 14
+    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 15
     Shape {
-        name: "KmsKeyId",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(256) },
-            pattern: "",
+        name: "DescribeLogGroupsLogGroupIdentifiers",
+        kind: ShapeKind::List(List {
+            member: 54,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
         }),
     },
     // 16
     Shape {
-        name: "LogGroup",
+        name: "DescribeLogGroupsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 19, ..MEMBER },
-                Member { name: "creationTime", shape: 25, ..MEMBER },
-                Member { name: "retentionInDays", shape: 5, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 11, ..MEMBER },
-                Member { name: "arn", shape: 2, ..MEMBER },
-                Member { name: "storedBytes", shape: 24, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 15, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 4, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 13, ..MEMBER },
-                Member { name: "logGroupClass", shape: 17, ..MEMBER },
-                Member { name: "logGroupArn", shape: 2, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 6, ..MEMBER },
-                Member { name: "bearerTokenAuthenticationEnabled", shape: 3, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 23, ..MEMBER },
+                Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 55, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 56, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+                Member { name: "limit", shape: 14, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 39, ..MEMBER },
+                Member { name: "logGroupClass", shape: 53, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 15, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -167,6 +175,386 @@ static SHAPES: [Shape; 26] = [
     },
     // 17
     Shape {
+        name: "DescribeLogGroupsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroups", shape: 57, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "DescribeLogStreamsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 59, ..MEMBER },
+                Member { name: "orderBy", shape: 63, ..MEMBER },
+                Member { name: "descending", shape: 13, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+                Member { name: "limit", shape: 14, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "DescribeLogStreamsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreams", shape: 61, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "Entity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "keyAttributes", shape: 24, ..MEMBER },
+                Member { name: "attributes", shape: 21, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "EntityAttributes",
+        kind: ShapeKind::Map(Map {
+            key: 22,
+            value: 23,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(10) },
+        }),
+    },
+    // 22
+    Shape {
+        name: "EntityAttributesKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 23
+    Shape {
+        name: "EntityAttributesValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "",
+        }),
+    },
+    // 24
+    Shape {
+        name: "EntityKeyAttributes",
+        kind: ShapeKind::Map(Map {
+            key: 25,
+            value: 26,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(2), max: Some(4) },
+        }),
+    },
+    // 25
+    Shape {
+        name: "EntityKeyAttributesKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(32) },
+            pattern: "",
+        }),
+    },
+    // 26
+    Shape {
+        name: "EntityKeyAttributesValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "",
+        }),
+    },
+    // 27
+    Shape {
+        name: "EntityRejectionErrorType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "InvalidEntity",
+                "InvalidTypeValue",
+                "InvalidKeyAttributes",
+                "InvalidAttributes",
+                "EntitySizeTooLarge",
+                "UnsupportedLogGroupType",
+                "MissingRequiredFields",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 28
+    Shape {
+        name: "EventId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 29
+    Shape {
+        name: "EventMessage",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 30
+    Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 31
+    Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 32
+    Shape {
+        name: "FilterLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
+                Member { name: "logStreamNames", shape: 44, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 59, ..MEMBER },
+                Member { name: "startTime", shape: 84, ..MEMBER },
+                Member { name: "endTime", shape: 84, ..MEMBER },
+                Member { name: "filterPattern", shape: 34, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+                Member { name: "limit", shape: 30, ..MEMBER },
+                Member { name: "startFromHead", shape: 75, ..MEMBER },
+                Member { name: "interleaved", shape: 45, ..MEMBER },
+                Member { name: "unmask", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "FilterLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 36, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 73, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
+    Shape {
+        name: "FilterPattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 35
+    Shape {
+        name: "FilteredLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 59, ..MEMBER },
+                Member { name: "timestamp", shape: 84, ..MEMBER },
+                Member { name: "message", shape: 29, ..MEMBER },
+                Member { name: "ingestionTime", shape: 84, ..MEMBER },
+                Member { name: "eventId", shape: 28, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "FilteredLogEvents",
+        kind: ShapeKind::List(List { member: 35, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 37
+    Shape {
+        name: "GetLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
+                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 84, ..MEMBER },
+                Member { name: "endTime", shape: 84, ..MEMBER },
+                Member { name: "nextToken", shape: 62, ..MEMBER },
+                Member { name: "limit", shape: 30, ..MEMBER },
+                Member { name: "startFromHead", shape: 75, ..MEMBER },
+                Member { name: "unmask", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "GetLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 65, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 62, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
+    // 40
+    Shape {
+        name: "InheritedProperties",
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 41
+    Shape {
+        name: "InheritedProperty",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ACCOUNT_DATA_PROTECTION"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "InputLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "timestamp", shape: 84, required: true, ..MEMBER },
+                Member { name: "message", shape: 29, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "InputLogEvents",
+        kind: ShapeKind::List(List {
+            member: 42,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(10000) },
+        }),
+    },
+    // 44
+    Shape {
+        name: "InputLogStreamNames",
+        kind: ShapeKind::List(List {
+            member: 59,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 45
+    Shape { name: "Interleaved", kind: ShapeKind::Boolean },
+    // 46
+    Shape {
+        name: "KmsKeyId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 47
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "resourceArn", shape: 2, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "ListTagsForResourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "tags", shape: 83, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 49
+    Shape {
+        name: "ListTagsLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
+        name: "ListTagsLogGroupResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "tags", shape: 83, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
+    // 52
+    Shape {
+        name: "LogGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, ..MEMBER },
+                Member { name: "creationTime", shape: 84, ..MEMBER },
+                Member { name: "retentionInDays", shape: 8, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 31, ..MEMBER },
+                Member { name: "arn", shape: 3, ..MEMBER },
+                Member { name: "storedBytes", shape: 76, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 46, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 7, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 40, ..MEMBER },
+                Member { name: "logGroupClass", shape: 53, ..MEMBER },
+                Member { name: "logGroupArn", shape: 3, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 12, ..MEMBER },
+                Member { name: "bearerTokenAuthenticationEnabled", shape: 4, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 66, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 53
+    Shape {
         name: "LogGroupClass",
         kind: ShapeKind::String(StringShape {
             enum_values: &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"],
@@ -174,7 +562,7 @@ static SHAPES: [Shape; 26] = [
             pattern: "",
         }),
     },
-    // 18
+    // 54
     Shape {
         name: "LogGroupIdentifier",
         kind: ShapeKind::String(StringShape {
@@ -183,7 +571,7 @@ static SHAPES: [Shape; 26] = [
             pattern: r#"[\w#+=/:,.@-]*"#,
         }),
     },
-    // 19
+    // 55
     Shape {
         name: "LogGroupName",
         kind: ShapeKind::String(StringShape {
@@ -192,7 +580,7 @@ static SHAPES: [Shape; 26] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 20
+    // 56
     Shape {
         name: "LogGroupNamePattern",
         kind: ShapeKind::String(StringShape {
@@ -201,12 +589,47 @@ static SHAPES: [Shape; 26] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
         }),
     },
-    // 21
+    // 57
     Shape {
         name: "LogGroups",
-        kind: ShapeKind::List(List { member: 16, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 52, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 22
+    // 58
+    Shape {
+        name: "LogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 59, ..MEMBER },
+                Member { name: "creationTime", shape: 84, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 84, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 84, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 84, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 74, ..MEMBER },
+                Member { name: "arn", shape: 3, ..MEMBER },
+                Member { name: "storedBytes", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "LogStreamName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
+        }),
+    },
+    // 60
+    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
+    // 61
+    Shape {
+        name: "LogStreams",
+        kind: ShapeKind::List(List { member: 58, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 62
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape {
@@ -215,26 +638,400 @@ static SHAPES: [Shape; 26] = [
             pattern: "",
         }),
     },
-    // 23
+    // 63
+    Shape {
+        name: "OrderBy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["LogStreamName", "LastEventTime"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 64
+    Shape {
+        name: "OutputLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "timestamp", shape: 84, ..MEMBER },
+                Member { name: "message", shape: 29, ..MEMBER },
+                Member { name: "ingestionTime", shape: 84, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape {
+        name: "OutputLogEvents",
+        kind: ShapeKind::List(List { member: 64, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 66
     Shape {
         name: "PolicyName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 24
+    // 67
+    Shape {
+        name: "PutLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 43, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 74, ..MEMBER },
+                Member { name: "entity", shape: 20, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
+    Shape {
+        name: "PutLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextSequenceToken", shape: 74, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 71, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 70, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "PutRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 8, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "RejectedEntityInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "errorType", shape: 27, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "RejectedLogEventsInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "tooNewLogEventStartIndex", shape: 51, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 51, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 51, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 59, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 60, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "SearchedLogStreams",
+        kind: ShapeKind::List(List { member: 72, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 74
+    Shape {
+        name: "SequenceToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 75
+    Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
+    // 76
     Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 25
+    // 77
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
+        }),
+    },
+    // 78
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List {
+            member: 77,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(50) },
+        }),
+    },
+    // 79
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List {
+            member: 77,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 80
+    Shape {
+        name: "TagLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "tags", shape: 83, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
+                Member { name: "tags", shape: 83, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(256) },
+            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
+        }),
+    },
+    // 83
+    Shape {
+        name: "Tags",
+        kind: ShapeKind::Map(Map {
+            key: 77,
+            value: 82,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
+        }),
+    },
+    // 84
     Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 85
+    Shape { name: "Unmask", kind: ShapeKind::Boolean },
+    // 86
+    Shape {
+        name: "UntagLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
+                Member { name: "tags", shape: 79, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 78, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "DescribeLogGroups",
-    method: "POST",
-    uri: "/",
-    input: Some(9),
-    output: Some(10),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 17] = [
+    Operation {
+        name: "CreateLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(5),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateLogStream",
+        method: "POST",
+        uri: "/",
+        input: Some(6),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteLogStream",
+        method: "POST",
+        uri: "/",
+        input: Some(10),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRetentionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(11),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeLogGroups",
+        method: "POST",
+        uri: "/",
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeLogStreams",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "FilterLogEvents",
+        method: "POST",
+        uri: "/",
+        input: Some(32),
+        output: Some(33),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetLogEvents",
+        method: "POST",
+        uri: "/",
+        input: Some(37),
+        output: Some(38),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsForResource",
+        method: "POST",
+        uri: "/",
+        input: Some(47),
+        output: Some(48),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(49),
+        output: Some(50),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutLogEvents",
+        method: "POST",
+        uri: "/",
+        input: Some(67),
+        output: Some(68),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutRetentionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(69),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(80),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(81),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(86),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(87),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 118] = [
     Route { name: "AssociateKmsKey", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -426,6 +1223,52 @@ static ROUTES: [Route; 118] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateLogGroupRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "kmsKeyId")]
+        pub kms_key_id: Option<String>,
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "logGroupClass")]
+        pub log_group_class: Option<String>,
+        #[serde(rename = "deletionProtectionEnabled")]
+        pub deletion_protection_enabled: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateLogStreamRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteLogGroupRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteLogStreamRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteRetentionPolicyRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DescribeLogGroupsRequest {
         #[serde(rename = "accountIdentifiers")]
         pub account_identifiers: Option<Vec<String>>,
@@ -451,6 +1294,153 @@ pub mod types {
         pub log_groups: Option<Vec<LogGroup>>,
         #[serde(rename = "nextToken")]
         pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeLogStreamsRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "logGroupIdentifier")]
+        pub log_group_identifier: Option<String>,
+        #[serde(rename = "logStreamNamePrefix")]
+        pub log_stream_name_prefix: Option<String>,
+        #[serde(rename = "orderBy")]
+        pub order_by: Option<String>,
+        pub descending: Option<bool>,
+        #[serde(rename = "nextToken")]
+        pub next_token: Option<String>,
+        pub limit: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeLogStreamsResponse {
+        #[serde(rename = "logStreams")]
+        pub log_streams: Option<Vec<LogStream>>,
+        #[serde(rename = "nextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Entity {
+        #[serde(rename = "keyAttributes")]
+        pub key_attributes: Option<std::collections::HashMap<String, String>>,
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterLogEventsRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "logGroupIdentifier")]
+        pub log_group_identifier: Option<String>,
+        #[serde(rename = "logStreamNames")]
+        pub log_stream_names: Option<Vec<String>>,
+        #[serde(rename = "logStreamNamePrefix")]
+        pub log_stream_name_prefix: Option<String>,
+        #[serde(rename = "startTime")]
+        pub start_time: Option<i64>,
+        #[serde(rename = "endTime")]
+        pub end_time: Option<i64>,
+        #[serde(rename = "filterPattern")]
+        pub filter_pattern: Option<String>,
+        #[serde(rename = "nextToken")]
+        pub next_token: Option<String>,
+        pub limit: Option<i32>,
+        #[serde(rename = "startFromHead")]
+        pub start_from_head: Option<bool>,
+        pub interleaved: Option<bool>,
+        pub unmask: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterLogEventsResponse {
+        pub events: Option<Vec<FilteredLogEvent>>,
+        #[serde(rename = "searchedLogStreams")]
+        pub searched_log_streams: Option<Vec<SearchedLogStream>>,
+        #[serde(rename = "nextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilteredLogEvent {
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: Option<String>,
+        pub timestamp: Option<i64>,
+        pub message: Option<String>,
+        #[serde(rename = "ingestionTime")]
+        pub ingestion_time: Option<i64>,
+        #[serde(rename = "eventId")]
+        pub event_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLogEventsRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "logGroupIdentifier")]
+        pub log_group_identifier: Option<String>,
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: String,
+        #[serde(rename = "startTime")]
+        pub start_time: Option<i64>,
+        #[serde(rename = "endTime")]
+        pub end_time: Option<i64>,
+        #[serde(rename = "nextToken")]
+        pub next_token: Option<String>,
+        pub limit: Option<i32>,
+        #[serde(rename = "startFromHead")]
+        pub start_from_head: Option<bool>,
+        pub unmask: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLogEventsResponse {
+        pub events: Option<Vec<OutputLogEvent>>,
+        #[serde(rename = "nextForwardToken")]
+        pub next_forward_token: Option<String>,
+        #[serde(rename = "nextBackwardToken")]
+        pub next_backward_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InputLogEvent {
+        pub timestamp: i64,
+        pub message: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceRequest {
+        #[serde(rename = "resourceArn")]
+        pub resource_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceResponse {
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsLogGroupRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsLogGroupResponse {
+        pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -485,15 +1475,256 @@ pub mod types {
         pub retention_policy_name: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LogStream {
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: Option<String>,
+        #[serde(rename = "creationTime")]
+        pub creation_time: Option<i64>,
+        #[serde(rename = "firstEventTimestamp")]
+        pub first_event_timestamp: Option<i64>,
+        #[serde(rename = "lastEventTimestamp")]
+        pub last_event_timestamp: Option<i64>,
+        #[serde(rename = "lastIngestionTime")]
+        pub last_ingestion_time: Option<i64>,
+        #[serde(rename = "uploadSequenceToken")]
+        pub upload_sequence_token: Option<String>,
+        pub arn: Option<String>,
+        #[serde(rename = "storedBytes")]
+        pub stored_bytes: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OutputLogEvent {
+        pub timestamp: Option<i64>,
+        pub message: Option<String>,
+        #[serde(rename = "ingestionTime")]
+        pub ingestion_time: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutLogEventsRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: String,
+        #[serde(rename = "logEvents")]
+        pub log_events: Vec<InputLogEvent>,
+        #[serde(rename = "sequenceToken")]
+        pub sequence_token: Option<String>,
+        pub entity: Option<Entity>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutLogEventsResponse {
+        #[serde(rename = "nextSequenceToken")]
+        pub next_sequence_token: Option<String>,
+        #[serde(rename = "rejectedLogEventsInfo")]
+        pub rejected_log_events_info: Option<RejectedLogEventsInfo>,
+        #[serde(rename = "rejectedEntityInfo")]
+        pub rejected_entity_info: Option<RejectedEntityInfo>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutRetentionPolicyRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "retentionInDays")]
+        pub retention_in_days: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RejectedEntityInfo {
+        #[serde(rename = "errorType")]
+        pub error_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RejectedLogEventsInfo {
+        #[serde(rename = "tooNewLogEventStartIndex")]
+        pub too_new_log_event_start_index: Option<i32>,
+        #[serde(rename = "tooOldLogEventEndIndex")]
+        pub too_old_log_event_end_index: Option<i32>,
+        #[serde(rename = "expiredLogEventEndIndex")]
+        pub expired_log_event_end_index: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SearchedLogStream {
+        #[serde(rename = "logStreamName")]
+        pub log_stream_name: Option<String>,
+        #[serde(rename = "searchedCompletely")]
+        pub searched_completely: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagLogGroupRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        pub tags: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceRequest {
+        #[serde(rename = "resourceArn")]
+        pub resource_arn: String,
+        pub tags: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagLogGroupRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        pub tags: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceRequest {
+        #[serde(rename = "resourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "tagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    impl ruststack_core::Input for CreateLogGroupRequest {}
+    impl ruststack_core::Input for CreateLogStreamRequest {}
+    impl ruststack_core::Input for DeleteLogGroupRequest {}
+    impl ruststack_core::Input for DeleteLogStreamRequest {}
+    impl ruststack_core::Input for DeleteRetentionPolicyRequest {}
     impl ruststack_core::Input for DescribeLogGroupsRequest {}
+    impl ruststack_core::Input for DescribeLogStreamsRequest {}
+    impl ruststack_core::Input for FilterLogEventsRequest {}
+    impl ruststack_core::Input for GetLogEventsRequest {}
+    impl ruststack_core::Input for ListTagsForResourceRequest {}
+    impl ruststack_core::Input for ListTagsLogGroupRequest {}
+    impl ruststack_core::Input for PutLogEventsRequest {}
+    impl ruststack_core::Input for PutRetentionPolicyRequest {}
+    impl ruststack_core::Input for TagLogGroupRequest {}
+    impl ruststack_core::Input for TagResourceRequest {}
+    impl ruststack_core::Input for UntagLogGroupRequest {}
+    impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
+    impl ruststack_core::Output for DescribeLogStreamsResponse {}
+    impl ruststack_core::Output for FilterLogEventsResponse {}
+    impl ruststack_core::Output for GetLogEventsResponse {}
+    impl ruststack_core::Output for ListTagsForResourceResponse {}
+    impl ruststack_core::Output for ListTagsLogGroupResponse {}
+    impl ruststack_core::Output for PutLogEventsResponse {}
 }
 
 pub mod ops {
+    pub struct CreateLogGroup;
+    impl ruststack_core::OperationSpec for CreateLogGroup {
+        const NAME: &'static str = "CreateLogGroup";
+        type Input = super::types::CreateLogGroupRequest;
+        type Output = ();
+    }
+    pub struct CreateLogStream;
+    impl ruststack_core::OperationSpec for CreateLogStream {
+        const NAME: &'static str = "CreateLogStream";
+        type Input = super::types::CreateLogStreamRequest;
+        type Output = ();
+    }
+    pub struct DeleteLogGroup;
+    impl ruststack_core::OperationSpec for DeleteLogGroup {
+        const NAME: &'static str = "DeleteLogGroup";
+        type Input = super::types::DeleteLogGroupRequest;
+        type Output = ();
+    }
+    pub struct DeleteLogStream;
+    impl ruststack_core::OperationSpec for DeleteLogStream {
+        const NAME: &'static str = "DeleteLogStream";
+        type Input = super::types::DeleteLogStreamRequest;
+        type Output = ();
+    }
+    pub struct DeleteRetentionPolicy;
+    impl ruststack_core::OperationSpec for DeleteRetentionPolicy {
+        const NAME: &'static str = "DeleteRetentionPolicy";
+        type Input = super::types::DeleteRetentionPolicyRequest;
+        type Output = ();
+    }
     pub struct DescribeLogGroups;
     impl ruststack_core::OperationSpec for DescribeLogGroups {
         const NAME: &'static str = "DescribeLogGroups";
         type Input = super::types::DescribeLogGroupsRequest;
         type Output = super::types::DescribeLogGroupsResponse;
+    }
+    pub struct DescribeLogStreams;
+    impl ruststack_core::OperationSpec for DescribeLogStreams {
+        const NAME: &'static str = "DescribeLogStreams";
+        type Input = super::types::DescribeLogStreamsRequest;
+        type Output = super::types::DescribeLogStreamsResponse;
+    }
+    pub struct FilterLogEvents;
+    impl ruststack_core::OperationSpec for FilterLogEvents {
+        const NAME: &'static str = "FilterLogEvents";
+        type Input = super::types::FilterLogEventsRequest;
+        type Output = super::types::FilterLogEventsResponse;
+    }
+    pub struct GetLogEvents;
+    impl ruststack_core::OperationSpec for GetLogEvents {
+        const NAME: &'static str = "GetLogEvents";
+        type Input = super::types::GetLogEventsRequest;
+        type Output = super::types::GetLogEventsResponse;
+    }
+    pub struct ListTagsForResource;
+    impl ruststack_core::OperationSpec for ListTagsForResource {
+        const NAME: &'static str = "ListTagsForResource";
+        type Input = super::types::ListTagsForResourceRequest;
+        type Output = super::types::ListTagsForResourceResponse;
+    }
+    pub struct ListTagsLogGroup;
+    impl ruststack_core::OperationSpec for ListTagsLogGroup {
+        const NAME: &'static str = "ListTagsLogGroup";
+        type Input = super::types::ListTagsLogGroupRequest;
+        type Output = super::types::ListTagsLogGroupResponse;
+    }
+    pub struct PutLogEvents;
+    impl ruststack_core::OperationSpec for PutLogEvents {
+        const NAME: &'static str = "PutLogEvents";
+        type Input = super::types::PutLogEventsRequest;
+        type Output = super::types::PutLogEventsResponse;
+    }
+    pub struct PutRetentionPolicy;
+    impl ruststack_core::OperationSpec for PutRetentionPolicy {
+        const NAME: &'static str = "PutRetentionPolicy";
+        type Input = super::types::PutRetentionPolicyRequest;
+        type Output = ();
+    }
+    pub struct TagLogGroup;
+    impl ruststack_core::OperationSpec for TagLogGroup {
+        const NAME: &'static str = "TagLogGroup";
+        type Input = super::types::TagLogGroupRequest;
+        type Output = ();
+    }
+    pub struct TagResource;
+    impl ruststack_core::OperationSpec for TagResource {
+        const NAME: &'static str = "TagResource";
+        type Input = super::types::TagResourceRequest;
+        type Output = ();
+    }
+    pub struct UntagLogGroup;
+    impl ruststack_core::OperationSpec for UntagLogGroup {
+        const NAME: &'static str = "UntagLogGroup";
+        type Input = super::types::UntagLogGroupRequest;
+        type Output = ();
+    }
+    pub struct UntagResource;
+    impl ruststack_core::OperationSpec for UntagResource {
+        const NAME: &'static str = "UntagResource";
+        type Input = super::types::UntagResourceRequest;
+        type Output = ();
     }
 }

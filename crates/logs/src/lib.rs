@@ -1,28 +1,112 @@
-//! Amazon CloudWatch Logs for RustStack.
+//! Amazon CloudWatch Logs for RustStack: log groups, streams, events, filter patterns, retention
+//! and tags, kept per account and region.
+//!
+//! # Appending log lines from other services
+//!
+//! [`service_with_handle`] returns the service together with a [`LogsHandle`], a cheap cloneable
+//! handle on the same state. Lambda uses it to write function output the way AWS does:
+//!
+//! ```
+//! let (_service, logs) = ruststack_logs::service_with_handle();
+//! logs.append("000000000000", "us-east-1", "/aws/lambda/my-fn", "2024/01/01/[$LATEST]abc", [
+//!     (1_700_000_000_000, "START RequestId: 1".to_string()),
+//!     (1_700_000_000_001, "hello".to_string()),
+//! ]);
+//! ```
+//!
+//! `append` creates the log group and stream when they do not exist, accepts events in any order
+//! (they are stored in time order) and never rejects one for its age, unlike PutLogEvents.
+//!
+//! # Modules
+//!
+//! - [`state`]: what is stored, behind [`state::LogsState::region`];
+//! - [`handlers`]: the operations, by area (groups, streams, events, tags);
+//! - [`filter`]: FilterLogEvents filter patterns.
 
+pub mod filter;
 pub mod generated;
+pub mod handlers;
+pub mod state;
 
-use generated::{ops, types::*};
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
+use generated::ops;
+use handlers::{events, groups, streams, tags};
+use ruststack_core::{Handlers, Service};
+use state::LogsState;
 use std::sync::Arc;
 
-/// CloudWatch Logs state (groups, streams and events come with the Logs issue).
-#[derive(Default)]
-pub struct Logs;
+/// A handle on the Logs state for other services; clones share the state.
+#[derive(Clone)]
+pub struct LogsHandle {
+    state: Arc<LogsState>,
+}
 
-impl ServiceState for Logs {
-    fn reset(&self) {}
+impl LogsHandle {
+    /// Appends `(timestamp in epoch milliseconds, message)` events to `group`/`stream` of
+    /// `account` in `region`, creating the group and the stream when missing.
+    pub fn append(
+        &self,
+        account: &str,
+        region: &str,
+        group: &str,
+        stream: &str,
+        events: impl IntoIterator<Item = (i64, String)>,
+    ) {
+        events::append(&self.state, account, region, group, stream, events);
+    }
 }
 
 /// The CloudWatch Logs service with its handler table.
 pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Logs)).on(ops::DescribeLogGroups, describe_log_groups).into_service()
+    service_with_handle().0
 }
 
-async fn describe_log_groups(
-    _: Arc<Logs>,
-    _: RequestContext,
-    _: DescribeLogGroupsRequest,
-) -> Result<DescribeLogGroupsResponse, AwsError> {
-    Ok(DescribeLogGroupsResponse { log_groups: Some(Vec::new()), ..Default::default() })
+/// The service and a [`LogsHandle`] on its state.
+pub fn service_with_handle() -> (Arc<dyn Service>, LogsHandle) {
+    let state = Arc::new(LogsState::default());
+    let service = Handlers::new(&generated::MODEL, state.clone())
+        .on(ops::CreateLogGroup, groups::create_log_group)
+        .on(ops::DeleteLogGroup, groups::delete_log_group)
+        .on(ops::DescribeLogGroups, groups::describe_log_groups)
+        .on(ops::PutRetentionPolicy, groups::put_retention_policy)
+        .on(ops::DeleteRetentionPolicy, groups::delete_retention_policy)
+        .on(ops::CreateLogStream, streams::create_log_stream)
+        .on(ops::DeleteLogStream, streams::delete_log_stream)
+        .on(ops::DescribeLogStreams, streams::describe_log_streams)
+        .on(ops::PutLogEvents, events::put_log_events)
+        .on(ops::GetLogEvents, events::get_log_events)
+        .on(ops::FilterLogEvents, events::filter_log_events)
+        .on(ops::TagLogGroup, tags::tag_log_group)
+        .on(ops::UntagLogGroup, tags::untag_log_group)
+        .on(ops::ListTagsLogGroup, tags::list_tags_log_group)
+        .on(ops::TagResource, tags::tag_resource)
+        .on(ops::UntagResource, tags::untag_resource)
+        .on(ops::ListTagsForResource, tags::list_tags_for_resource)
+        .into_service();
+    (service, LogsHandle { state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruststack_core::RequestContext;
+
+    #[tokio::test]
+    async fn appended_events_are_readable_through_the_api() {
+        let (_service, handle) = service_with_handle();
+        handle.append("000000000000", "us-east-1", "/aws/lambda/f", "s", [(2, "b".to_string()), (1, "a".to_string())]);
+        let out = events::get_log_events(
+            handle.state.clone(),
+            RequestContext::for_tests("GetLogEvents"),
+            generated::types::GetLogEventsRequest {
+                log_group_name: Some("/aws/lambda/f".into()),
+                log_stream_name: "s".into(),
+                start_from_head: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let messages: Vec<_> = out.events.unwrap().into_iter().map(|e| e.message.unwrap()).collect();
+        assert_eq!(messages, ["a", "b"]);
+    }
 }
