@@ -117,9 +117,9 @@ impl Gateway {
             *operation = "internal";
             return Ok((response, "internal"));
         }
-        if self.config.cors && cors::is_preflight(parts) {
-            return Ok((cors::preflight(&parts.headers), "internal"));
-        }
+        // Preflights are offered to the routed service first (S3 applies a bucket's own CORS
+        // rules), then answered permissively unless --disable-cors.
+        let preflight = cors::is_preflight(parts);
 
         let scope = ruststack_auth::scope_service_fast(&parts.headers, parts.uri.query());
         let facts = RequestFacts { headers: &parts.headers, path, scope_service: scope.map(|s| s.0) };
@@ -131,6 +131,9 @@ impl Gateway {
         }
         let routed = routing::route(&facts, form.as_deref());
         let Some(service) = self.services.get(routed.service) else {
+            if preflight && self.config.cors {
+                return Ok((cors::preflight(&parts.headers), "internal"));
+            }
             return Err(guess_failure(parts, unknown_service(routed.service, parts)));
         };
         let model = service.model();
@@ -143,6 +146,9 @@ impl Gateway {
                 return Ok((answer.await, model.name));
             }
         };
+        if preflight && self.config.cors {
+            return Ok((cors::preflight(&parts.headers), model.name));
+        }
         let header_bytes: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
         if header_bytes > MAX_HEADER_BYTES {
             return Err(fail(AwsError::bad_request(
