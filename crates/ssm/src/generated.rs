@@ -32,8 +32,27 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 30] = [
+static SHAPES: [Shape; 72] = [
     // 0
+    Shape {
+        name: "AddTagsToResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceType", shape: 64, required: true, ..MEMBER },
+                Member { name: "ResourceId", shape: 63, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 68, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 1
+    Shape {
+        name: "AddTagsToResourceResult",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 2
     Shape {
         name: "AllowedPattern",
         kind: ShapeKind::String(StringShape {
@@ -42,83 +61,86 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 1
-    Shape { name: "Boolean", kind: ShapeKind::Boolean },
-    // 2
-    Shape { name: "DateTime", kind: ShapeKind::Timestamp(None) },
     // 3
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 4
+    Shape { name: "DateTime", kind: ShapeKind::Timestamp(None) },
+    // 5
+    Shape {
+        name: "DeleteParameterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Name", shape: 27, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
+    Shape {
+        name: "DeleteParameterResult",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 7
+    Shape {
+        name: "DeleteParametersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Names", shape: 43, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
+    Shape {
+        name: "DeleteParametersResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DeletedParameters", shape: 43, ..MEMBER },
+                Member { name: "InvalidParameters", shape: 43, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
     Shape {
         name: "DescribeParametersRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Filters", shape: 26, ..MEMBER },
-                Member { name: "ParameterFilters", shape: 18, ..MEMBER },
-                Member { name: "MaxResults", shape: 5, ..MEMBER },
-                Member { name: "NextToken", shape: 6, ..MEMBER },
-                Member { name: "Shared", shape: 1, ..MEMBER },
+                Member { name: "Filters", shape: 56, ..MEMBER },
+                Member { name: "ParameterFilters", shape: 48, ..MEMBER },
+                Member { name: "MaxResults", shape: 25, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
+                Member { name: "Shared", shape: 3, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
-        }),
-    },
-    // 4
-    Shape {
-        name: "DescribeParametersResult",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Parameters", shape: 14, ..MEMBER },
-                Member { name: "NextToken", shape: 6, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 5
-    Shape { name: "MaxResults", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 6
-    Shape {
-        name: "NextToken",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 7
-    Shape {
-        name: "PSParameterName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(2048) },
-            pattern: "",
-        }),
-    },
-    // 8
-    Shape { name: "PSParameterVersion", kind: ShapeKind::Integer(Range::NONE) },
-    // 9
-    Shape {
-        name: "ParameterDataType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(128) },
-            pattern: "",
         }),
     },
     // 10
     Shape {
-        name: "ParameterDescription",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(1024) },
-            pattern: "",
+        name: "DescribeParametersResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Parameters", shape: 42, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 11
     Shape {
-        name: "ParameterInlinePolicy",
+        name: "GetParameterHistoryRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyText", shape: 29, ..MEMBER },
-                Member { name: "PolicyType", shape: 29, ..MEMBER },
-                Member { name: "PolicyStatus", shape: 29, ..MEMBER },
+                Member { name: "Name", shape: 27, required: true, ..MEMBER },
+                Member { name: "WithDecryption", shape: 3, ..MEMBER },
+                Member { name: "MaxResults", shape: 25, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -127,30 +149,24 @@ static SHAPES: [Shape; 30] = [
     },
     // 12
     Shape {
-        name: "ParameterKeyId",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(256) },
-            pattern: "^([a-zA-Z0-9:/_-]+)$",
+        name: "GetParameterHistoryResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Parameters", shape: 35, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 13
     Shape {
-        name: "ParameterMetadata",
+        name: "GetParameterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Name", shape: 7, ..MEMBER },
-                Member { name: "ARN", shape: 29, ..MEMBER },
-                Member { name: "Type", shape: 23, ..MEMBER },
-                Member { name: "KeyId", shape: 12, ..MEMBER },
-                Member { name: "LastModifiedDate", shape: 2, ..MEMBER },
-                Member { name: "LastModifiedUser", shape: 29, ..MEMBER },
-                Member { name: "Description", shape: 10, ..MEMBER },
-                Member { name: "AllowedPattern", shape: 0, ..MEMBER },
-                Member { name: "Version", shape: 8, ..MEMBER },
-                Member { name: "Tier", shape: 22, ..MEMBER },
-                Member { name: "Policies", shape: 15, ..MEMBER },
-                Member { name: "DataType", shape: 9, ..MEMBER },
+                Member { name: "Name", shape: 27, required: true, ..MEMBER },
+                Member { name: "WithDecryption", shape: 3, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -159,22 +175,27 @@ static SHAPES: [Shape; 30] = [
     },
     // 14
     Shape {
-        name: "ParameterMetadataList",
-        kind: ShapeKind::List(List { member: 13, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetParameterResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Parameter", shape: 31, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 15
-    Shape {
-        name: "ParameterPolicyList",
-        kind: ShapeKind::List(List { member: 11, member_name: "", flattened: false, length: Range::NONE }),
-    },
+    Shape { name: "GetParametersByPathMaxResults", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10) }) },
     // 16
     Shape {
-        name: "ParameterStringFilter",
+        name: "GetParametersByPathRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 17, required: true, ..MEMBER },
-                Member { name: "Option", shape: 21, ..MEMBER },
-                Member { name: "Values", shape: 20, ..MEMBER },
+                Member { name: "Path", shape: 27, required: true, ..MEMBER },
+                Member { name: "Recursive", shape: 3, ..MEMBER },
+                Member { name: "ParameterFilters", shape: 48, ..MEMBER },
+                Member { name: "WithDecryption", shape: 3, ..MEMBER },
+                Member { name: "MaxResults", shape: 15, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -183,6 +204,312 @@ static SHAPES: [Shape; 30] = [
     },
     // 17
     Shape {
+        name: "GetParametersByPathResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Parameters", shape: 40, ..MEMBER },
+                Member { name: "NextToken", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "GetParametersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Names", shape: 43, required: true, ..MEMBER },
+                Member { name: "WithDecryption", shape: 3, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "GetParametersResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Parameters", shape: 40, ..MEMBER },
+                Member { name: "InvalidParameters", shape: 43, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "KeyList",
+        kind: ShapeKind::List(List { member: 67, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 21
+    Shape {
+        name: "LabelParameterVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, required: true, ..MEMBER },
+                Member { name: "ParameterVersion", shape: 30, ..MEMBER },
+                Member { name: "Labels", shape: 39, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "LabelParameterVersionResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InvalidLabels", shape: 39, ..MEMBER },
+                Member { name: "ParameterVersion", shape: 30, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceType", shape: 64, required: true, ..MEMBER },
+                Member { name: "ResourceId", shape: 63, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 24
+    Shape {
+        name: "ListTagsForResourceResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TagList", shape: 68, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape { name: "MaxResults", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 26
+    Shape {
+        name: "NextToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 27
+    Shape {
+        name: "PSParameterName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 28
+    Shape {
+        name: "PSParameterSelector",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 29
+    Shape {
+        name: "PSParameterValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 30
+    Shape { name: "PSParameterVersion", kind: ShapeKind::Integer(Range::NONE) },
+    // 31
+    Shape {
+        name: "Parameter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, ..MEMBER },
+                Member { name: "Type", shape: 53, ..MEMBER },
+                Member { name: "Value", shape: 29, ..MEMBER },
+                Member { name: "Version", shape: 30, ..MEMBER },
+                Member { name: "Selector", shape: 28, ..MEMBER },
+                Member { name: "SourceResult", shape: 65, ..MEMBER },
+                Member { name: "LastModifiedDate", shape: 4, ..MEMBER },
+                Member { name: "ARN", shape: 65, ..MEMBER },
+                Member { name: "DataType", shape: 32, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "ParameterDataType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 33
+    Shape {
+        name: "ParameterDescription",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 34
+    Shape {
+        name: "ParameterHistory",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, ..MEMBER },
+                Member { name: "Type", shape: 53, ..MEMBER },
+                Member { name: "KeyId", shape: 37, ..MEMBER },
+                Member { name: "LastModifiedDate", shape: 4, ..MEMBER },
+                Member { name: "LastModifiedUser", shape: 65, ..MEMBER },
+                Member { name: "Description", shape: 33, ..MEMBER },
+                Member { name: "Value", shape: 29, ..MEMBER },
+                Member { name: "AllowedPattern", shape: 2, ..MEMBER },
+                Member { name: "Version", shape: 30, ..MEMBER },
+                Member { name: "Labels", shape: 39, ..MEMBER },
+                Member { name: "Tier", shape: 52, ..MEMBER },
+                Member { name: "Policies", shape: 45, ..MEMBER },
+                Member { name: "DataType", shape: 32, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 35
+    Shape {
+        name: "ParameterHistoryList",
+        kind: ShapeKind::List(List { member: 34, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 36
+    Shape {
+        name: "ParameterInlinePolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyText", shape: 65, ..MEMBER },
+                Member { name: "PolicyType", shape: 65, ..MEMBER },
+                Member { name: "PolicyStatus", shape: 65, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "ParameterKeyId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: "^([a-zA-Z0-9:/_-]+)$",
+        }),
+    },
+    // 38
+    Shape {
+        name: "ParameterLabel",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "",
+        }),
+    },
+    // 39
+    Shape {
+        name: "ParameterLabelList",
+        kind: ShapeKind::List(List {
+            member: 38,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(10) },
+        }),
+    },
+    // 40
+    Shape {
+        name: "ParameterList",
+        kind: ShapeKind::List(List { member: 31, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 41
+    Shape {
+        name: "ParameterMetadata",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, ..MEMBER },
+                Member { name: "ARN", shape: 65, ..MEMBER },
+                Member { name: "Type", shape: 53, ..MEMBER },
+                Member { name: "KeyId", shape: 37, ..MEMBER },
+                Member { name: "LastModifiedDate", shape: 4, ..MEMBER },
+                Member { name: "LastModifiedUser", shape: 65, ..MEMBER },
+                Member { name: "Description", shape: 33, ..MEMBER },
+                Member { name: "AllowedPattern", shape: 2, ..MEMBER },
+                Member { name: "Version", shape: 30, ..MEMBER },
+                Member { name: "Tier", shape: 52, ..MEMBER },
+                Member { name: "Policies", shape: 45, ..MEMBER },
+                Member { name: "DataType", shape: 32, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 42
+    Shape {
+        name: "ParameterMetadataList",
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 43
+    Shape {
+        name: "ParameterNameList",
+        kind: ShapeKind::List(List {
+            member: 27,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(10) },
+        }),
+    },
+    // 44
+    Shape {
+        name: "ParameterPolicies",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(4096) },
+            pattern: "",
+        }),
+    },
+    // 45
+    Shape {
+        name: "ParameterPolicyList",
+        kind: ShapeKind::List(List { member: 36, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 46
+    Shape {
+        name: "ParameterStringFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 47, required: true, ..MEMBER },
+                Member { name: "Option", shape: 51, ..MEMBER },
+                Member { name: "Values", shape: 50, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 47
+    Shape {
         name: "ParameterStringFilterKey",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -190,12 +517,12 @@ static SHAPES: [Shape; 30] = [
             pattern: "^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$",
         }),
     },
-    // 18
+    // 48
     Shape {
         name: "ParameterStringFilterList",
-        kind: ShapeKind::List(List { member: 16, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 46, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 19
+    // 49
     Shape {
         name: "ParameterStringFilterValue",
         kind: ShapeKind::String(StringShape {
@@ -204,17 +531,17 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 20
+    // 50
     Shape {
         name: "ParameterStringFilterValueList",
         kind: ShapeKind::List(List {
-            member: 19,
+            member: 49,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 21
+    // 51
     Shape {
         name: "ParameterStringQueryOption",
         kind: ShapeKind::String(StringShape {
@@ -223,7 +550,7 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 22
+    // 52
     Shape {
         name: "ParameterTier",
         kind: ShapeKind::String(StringShape {
@@ -232,7 +559,7 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 23
+    // 53
     Shape {
         name: "ParameterType",
         kind: ShapeKind::String(StringShape {
@@ -241,20 +568,20 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 24
+    // 54
     Shape {
         name: "ParametersFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 25, required: true, ..MEMBER },
-                Member { name: "Values", shape: 28, required: true, ..MEMBER },
+                Member { name: "Key", shape: 55, required: true, ..MEMBER },
+                Member { name: "Values", shape: 58, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 25
+    // 55
     Shape {
         name: "ParametersFilterKey",
         kind: ShapeKind::String(StringShape {
@@ -263,12 +590,12 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 26
+    // 56
     Shape {
         name: "ParametersFilterList",
-        kind: ShapeKind::List(List { member: 24, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 54, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 27
+    // 57
     Shape {
         name: "ParametersFilterValue",
         kind: ShapeKind::String(StringShape {
@@ -277,32 +604,286 @@ static SHAPES: [Shape; 30] = [
             pattern: "",
         }),
     },
-    // 28
+    // 58
     Shape {
         name: "ParametersFilterValueList",
         kind: ShapeKind::List(List {
-            member: 27,
+            member: 57,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 29
+    // 59
+    Shape {
+        name: "PutParameterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, required: true, ..MEMBER },
+                Member { name: "Description", shape: 33, ..MEMBER },
+                Member { name: "Value", shape: 29, required: true, ..MEMBER },
+                Member { name: "Type", shape: 53, ..MEMBER },
+                Member { name: "KeyId", shape: 37, ..MEMBER },
+                Member { name: "Overwrite", shape: 3, ..MEMBER },
+                Member { name: "AllowedPattern", shape: 2, ..MEMBER },
+                Member { name: "Tags", shape: 68, ..MEMBER },
+                Member { name: "Tier", shape: 52, ..MEMBER },
+                Member { name: "Policies", shape: 44, ..MEMBER },
+                Member { name: "DataType", shape: 32, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 60
+    Shape {
+        name: "PutParameterResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Version", shape: 30, ..MEMBER }, Member { name: "Tier", shape: 52, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 61
+    Shape {
+        name: "RemoveTagsFromResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceType", shape: 64, required: true, ..MEMBER },
+                Member { name: "ResourceId", shape: 63, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 20, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 62
+    Shape {
+        name: "RemoveTagsFromResourceResult",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 63
+    Shape {
+        name: "ResourceId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 64
+    Shape {
+        name: "ResourceTypeForTagging",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "Document",
+                "ManagedInstance",
+                "MaintenanceWindow",
+                "Parameter",
+                "PatchBaseline",
+                "OpsItem",
+                "OpsMetadata",
+                "Automation",
+                "Association",
+                "CloudConnector",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 65
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
+    // 66
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 67, required: true, ..MEMBER },
+                Member { name: "Value", shape: 69, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
+        }),
+    },
+    // 68
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List {
+            member: 66,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(1000) },
+        }),
+    },
+    // 69
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
+        }),
+    },
+    // 70
+    Shape {
+        name: "UnlabelParameterVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 27, required: true, ..MEMBER },
+                Member { name: "ParameterVersion", shape: 30, required: true, ..MEMBER },
+                Member { name: "Labels", shape: 39, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "UnlabelParameterVersionResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RemovedLabels", shape: 39, ..MEMBER },
+                Member { name: "InvalidLabels", shape: 39, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "DescribeParameters",
-    method: "POST",
-    uri: "/",
-    input: Some(3),
-    output: Some(4),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 13] = [
+    Operation {
+        name: "AddTagsToResource",
+        method: "POST",
+        uri: "/",
+        input: Some(0),
+        output: Some(1),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteParameter",
+        method: "POST",
+        uri: "/",
+        input: Some(5),
+        output: Some(6),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteParameters",
+        method: "POST",
+        uri: "/",
+        input: Some(7),
+        output: Some(8),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeParameters",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: Some(10),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetParameter",
+        method: "POST",
+        uri: "/",
+        input: Some(13),
+        output: Some(14),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetParameterHistory",
+        method: "POST",
+        uri: "/",
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetParameters",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetParametersByPath",
+        method: "POST",
+        uri: "/",
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "LabelParameterVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: Some(22),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsForResource",
+        method: "POST",
+        uri: "/",
+        input: Some(23),
+        output: Some(24),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutParameter",
+        method: "POST",
+        uri: "/",
+        input: Some(59),
+        output: Some(60),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemoveTagsFromResource",
+        method: "POST",
+        uri: "/",
+        input: Some(61),
+        output: Some(62),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UnlabelParameterVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(70),
+        output: Some(71),
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 154] = [
     Route { name: "AddTagsToResource", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -668,6 +1249,48 @@ static ROUTES: [Route; 154] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AddTagsToResourceRequest {
+        #[serde(rename = "ResourceType")]
+        pub resource_type: String,
+        #[serde(rename = "ResourceId")]
+        pub resource_id: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddTagsToResourceResult {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteParameterRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteParameterResult {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteParametersRequest {
+        #[serde(rename = "Names")]
+        pub names: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteParametersResult {
+        #[serde(rename = "DeletedParameters")]
+        pub deleted_parameters: Option<Vec<String>>,
+        #[serde(rename = "InvalidParameters")]
+        pub invalid_parameters: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DescribeParametersRequest {
         #[serde(rename = "Filters")]
         pub filters: Option<Vec<ParametersFilter>>,
@@ -688,6 +1311,178 @@ pub mod types {
         pub parameters: Option<Vec<ParameterMetadata>>,
         #[serde(rename = "NextToken")]
         pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParameterHistoryRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "WithDecryption")]
+        pub with_decryption: Option<bool>,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParameterHistoryResult {
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<ParameterHistory>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParameterRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "WithDecryption")]
+        pub with_decryption: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParameterResult {
+        #[serde(rename = "Parameter")]
+        pub parameter: Option<Parameter>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParametersByPathRequest {
+        #[serde(rename = "Path")]
+        pub path: String,
+        #[serde(rename = "Recursive")]
+        pub recursive: Option<bool>,
+        #[serde(rename = "ParameterFilters")]
+        pub parameter_filters: Option<Vec<ParameterStringFilter>>,
+        #[serde(rename = "WithDecryption")]
+        pub with_decryption: Option<bool>,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParametersByPathResult {
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<Parameter>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParametersRequest {
+        #[serde(rename = "Names")]
+        pub names: Vec<String>,
+        #[serde(rename = "WithDecryption")]
+        pub with_decryption: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetParametersResult {
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<Parameter>>,
+        #[serde(rename = "InvalidParameters")]
+        pub invalid_parameters: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LabelParameterVersionRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "ParameterVersion")]
+        pub parameter_version: Option<i64>,
+        #[serde(rename = "Labels")]
+        pub labels: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LabelParameterVersionResult {
+        #[serde(rename = "InvalidLabels")]
+        pub invalid_labels: Option<Vec<String>>,
+        #[serde(rename = "ParameterVersion")]
+        pub parameter_version: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceRequest {
+        #[serde(rename = "ResourceType")]
+        pub resource_type: String,
+        #[serde(rename = "ResourceId")]
+        pub resource_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceResult {
+        #[serde(rename = "TagList")]
+        pub tag_list: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Parameter {
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "Value")]
+        pub value: Option<String>,
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "Selector")]
+        pub selector: Option<String>,
+        #[serde(rename = "SourceResult")]
+        pub source_result: Option<String>,
+        #[serde(rename = "LastModifiedDate")]
+        pub last_modified_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "DataType")]
+        pub data_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ParameterHistory {
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "KeyId")]
+        pub key_id: Option<String>,
+        #[serde(rename = "LastModifiedDate")]
+        pub last_modified_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LastModifiedUser")]
+        pub last_modified_user: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Value")]
+        pub value: Option<String>,
+        #[serde(rename = "AllowedPattern")]
+        pub allowed_pattern: Option<String>,
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "Labels")]
+        pub labels: Option<Vec<String>>,
+        #[serde(rename = "Tier")]
+        pub tier: Option<String>,
+        #[serde(rename = "Policies")]
+        pub policies: Option<Vec<ParameterInlinePolicy>>,
+        #[serde(rename = "DataType")]
+        pub data_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -750,15 +1545,191 @@ pub mod types {
         pub values: Vec<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutParameterRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Value")]
+        pub value: String,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "KeyId")]
+        pub key_id: Option<String>,
+        #[serde(rename = "Overwrite")]
+        pub overwrite: Option<bool>,
+        #[serde(rename = "AllowedPattern")]
+        pub allowed_pattern: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "Tier")]
+        pub tier: Option<String>,
+        #[serde(rename = "Policies")]
+        pub policies: Option<String>,
+        #[serde(rename = "DataType")]
+        pub data_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutParameterResult {
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "Tier")]
+        pub tier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemoveTagsFromResourceRequest {
+        #[serde(rename = "ResourceType")]
+        pub resource_type: String,
+        #[serde(rename = "ResourceId")]
+        pub resource_id: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemoveTagsFromResourceResult {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tag {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Value")]
+        pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UnlabelParameterVersionRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "ParameterVersion")]
+        pub parameter_version: i64,
+        #[serde(rename = "Labels")]
+        pub labels: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UnlabelParameterVersionResult {
+        #[serde(rename = "RemovedLabels")]
+        pub removed_labels: Option<Vec<String>>,
+        #[serde(rename = "InvalidLabels")]
+        pub invalid_labels: Option<Vec<String>>,
+    }
+
+    impl ruststack_core::Input for AddTagsToResourceRequest {}
+    impl ruststack_core::Input for DeleteParameterRequest {}
+    impl ruststack_core::Input for DeleteParametersRequest {}
     impl ruststack_core::Input for DescribeParametersRequest {}
+    impl ruststack_core::Input for GetParameterHistoryRequest {}
+    impl ruststack_core::Input for GetParameterRequest {}
+    impl ruststack_core::Input for GetParametersByPathRequest {}
+    impl ruststack_core::Input for GetParametersRequest {}
+    impl ruststack_core::Input for LabelParameterVersionRequest {}
+    impl ruststack_core::Input for ListTagsForResourceRequest {}
+    impl ruststack_core::Input for PutParameterRequest {}
+    impl ruststack_core::Input for RemoveTagsFromResourceRequest {}
+    impl ruststack_core::Input for UnlabelParameterVersionRequest {}
+    impl ruststack_core::Output for AddTagsToResourceResult {}
+    impl ruststack_core::Output for DeleteParameterResult {}
+    impl ruststack_core::Output for DeleteParametersResult {}
     impl ruststack_core::Output for DescribeParametersResult {}
+    impl ruststack_core::Output for GetParameterHistoryResult {}
+    impl ruststack_core::Output for GetParameterResult {}
+    impl ruststack_core::Output for GetParametersByPathResult {}
+    impl ruststack_core::Output for GetParametersResult {}
+    impl ruststack_core::Output for LabelParameterVersionResult {}
+    impl ruststack_core::Output for ListTagsForResourceResult {}
+    impl ruststack_core::Output for PutParameterResult {}
+    impl ruststack_core::Output for RemoveTagsFromResourceResult {}
+    impl ruststack_core::Output for UnlabelParameterVersionResult {}
 }
 
 pub mod ops {
+    pub struct AddTagsToResource;
+    impl ruststack_core::OperationSpec for AddTagsToResource {
+        const NAME: &'static str = "AddTagsToResource";
+        type Input = super::types::AddTagsToResourceRequest;
+        type Output = super::types::AddTagsToResourceResult;
+    }
+    pub struct DeleteParameter;
+    impl ruststack_core::OperationSpec for DeleteParameter {
+        const NAME: &'static str = "DeleteParameter";
+        type Input = super::types::DeleteParameterRequest;
+        type Output = super::types::DeleteParameterResult;
+    }
+    pub struct DeleteParameters;
+    impl ruststack_core::OperationSpec for DeleteParameters {
+        const NAME: &'static str = "DeleteParameters";
+        type Input = super::types::DeleteParametersRequest;
+        type Output = super::types::DeleteParametersResult;
+    }
     pub struct DescribeParameters;
     impl ruststack_core::OperationSpec for DescribeParameters {
         const NAME: &'static str = "DescribeParameters";
         type Input = super::types::DescribeParametersRequest;
         type Output = super::types::DescribeParametersResult;
+    }
+    pub struct GetParameter;
+    impl ruststack_core::OperationSpec for GetParameter {
+        const NAME: &'static str = "GetParameter";
+        type Input = super::types::GetParameterRequest;
+        type Output = super::types::GetParameterResult;
+    }
+    pub struct GetParameterHistory;
+    impl ruststack_core::OperationSpec for GetParameterHistory {
+        const NAME: &'static str = "GetParameterHistory";
+        type Input = super::types::GetParameterHistoryRequest;
+        type Output = super::types::GetParameterHistoryResult;
+    }
+    pub struct GetParameters;
+    impl ruststack_core::OperationSpec for GetParameters {
+        const NAME: &'static str = "GetParameters";
+        type Input = super::types::GetParametersRequest;
+        type Output = super::types::GetParametersResult;
+    }
+    pub struct GetParametersByPath;
+    impl ruststack_core::OperationSpec for GetParametersByPath {
+        const NAME: &'static str = "GetParametersByPath";
+        type Input = super::types::GetParametersByPathRequest;
+        type Output = super::types::GetParametersByPathResult;
+    }
+    pub struct LabelParameterVersion;
+    impl ruststack_core::OperationSpec for LabelParameterVersion {
+        const NAME: &'static str = "LabelParameterVersion";
+        type Input = super::types::LabelParameterVersionRequest;
+        type Output = super::types::LabelParameterVersionResult;
+    }
+    pub struct ListTagsForResource;
+    impl ruststack_core::OperationSpec for ListTagsForResource {
+        const NAME: &'static str = "ListTagsForResource";
+        type Input = super::types::ListTagsForResourceRequest;
+        type Output = super::types::ListTagsForResourceResult;
+    }
+    pub struct PutParameter;
+    impl ruststack_core::OperationSpec for PutParameter {
+        const NAME: &'static str = "PutParameter";
+        type Input = super::types::PutParameterRequest;
+        type Output = super::types::PutParameterResult;
+    }
+    pub struct RemoveTagsFromResource;
+    impl ruststack_core::OperationSpec for RemoveTagsFromResource {
+        const NAME: &'static str = "RemoveTagsFromResource";
+        type Input = super::types::RemoveTagsFromResourceRequest;
+        type Output = super::types::RemoveTagsFromResourceResult;
+    }
+    pub struct UnlabelParameterVersion;
+    impl ruststack_core::OperationSpec for UnlabelParameterVersion {
+        const NAME: &'static str = "UnlabelParameterVersion";
+        type Input = super::types::UnlabelParameterVersionRequest;
+        type Output = super::types::UnlabelParameterVersionResult;
     }
 }

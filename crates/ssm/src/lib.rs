@@ -1,28 +1,37 @@
-//! AWS Systems Manager Parameter Store for RustStack.
+//! AWS Systems Manager Parameter Store for RustStack: parameters with versions, labels, tiers and
+//! tags, per account and region.
 
 pub mod generated;
 
-use generated::{ops, types::*};
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
+mod describe;
+mod errors;
+mod names;
+mod paging;
+mod params;
+mod state;
+mod tags;
+
+use generated::ops;
+use ruststack_core::Service;
 use std::sync::Arc;
 
-/// Parameter Store state (parameters come with the SSM issue).
-#[derive(Default)]
-pub struct Ssm;
-
-impl ServiceState for Ssm {
-    fn reset(&self) {}
-}
+pub use state::Ssm;
 
 /// The SSM service with its handler table.
 pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Ssm)).on(ops::DescribeParameters, describe_parameters).into_service()
-}
-
-async fn describe_parameters(
-    _: Arc<Ssm>,
-    _: RequestContext,
-    _: DescribeParametersRequest,
-) -> Result<DescribeParametersResult, AwsError> {
-    Ok(DescribeParametersResult { parameters: Some(Vec::new()), next_token: None })
+    ruststack_core::Handlers::new(&generated::MODEL, Arc::new(Ssm::default()))
+        .on(ops::PutParameter, params::put_parameter)
+        .on(ops::GetParameter, params::get_parameter)
+        .on(ops::GetParameters, params::get_parameters)
+        .on(ops::DeleteParameter, params::delete_parameter)
+        .on(ops::DeleteParameters, params::delete_parameters)
+        .on(ops::GetParameterHistory, params::get_parameter_history)
+        .on(ops::LabelParameterVersion, params::label_parameter_version)
+        .on(ops::UnlabelParameterVersion, params::unlabel_parameter_version)
+        .on(ops::DescribeParameters, describe::describe_parameters)
+        .on(ops::GetParametersByPath, describe::get_parameters_by_path)
+        .on(ops::AddTagsToResource, tags::add_tags_to_resource)
+        .on(ops::RemoveTagsFromResource, tags::remove_tags_from_resource)
+        .on(ops::ListTagsForResource, tags::list_tags_for_resource)
+        .into_service()
 }
