@@ -129,20 +129,6 @@ pub async fn create_table(
     }
     let key = key_def(schema, &defs, "table")?;
     let mode = billing_mode(input.billing_mode.as_deref());
-    let throughput = throughput_pair(&input.provisioned_throughput);
-    let throughput = match (mode, throughput) {
-        (BillingMode::Provisioned, None) => {
-            return Err(invalid(
-                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
-            ));
-        }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
-            ));
-        }
-        (_, t) => t.unwrap_or((0, 0)),
-    };
     let mut indexes: Vec<IndexDef> = Vec::new();
     let lsis = input.local_secondary_indexes.as_deref().unwrap_or_default();
     let gsis = input.global_secondary_indexes.as_deref().unwrap_or_default();
@@ -199,6 +185,20 @@ pub async fn create_table(
             "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
     }
+    let throughput = throughput_pair(&input.provisioned_throughput);
+    let throughput = match (mode, throughput) {
+        (BillingMode::Provisioned, None) => {
+            return Err(invalid(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ));
+        }
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ));
+        }
+        (_, t) => t.unwrap_or((0, 0)),
+    };
     let region = db.region(&ctx);
     let mut tables = region.tables.write();
     if tables.contains_key(&input.table_name) {
