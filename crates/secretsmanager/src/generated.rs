@@ -32,141 +32,218 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 46] = [
+static SHAPES: [Shape; 121] = [
     // 0
+    Shape {
+        name: "APIErrorListType",
+        kind: ShapeKind::List(List { member: 1, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 1
+    Shape {
+        name: "APIErrorType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, ..MEMBER },
+                Member { name: "ErrorCode", shape: 26, ..MEMBER },
+                Member { name: "Message", shape: 27, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 2
+    Shape {
+        name: "AddReplicaRegionListType",
+        kind: ShapeKind::List(List {
+            member: 74,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 3
     Shape {
         name: "AutomaticallyRotateAfterDaysType",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000) }),
     },
-    // 1
-    Shape { name: "BooleanType", kind: ShapeKind::Boolean },
-    // 2
-    Shape { name: "DeletedDateType", kind: ShapeKind::Timestamp(None) },
-    // 3
-    Shape {
-        name: "DescriptionType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(2048) },
-            pattern: "",
-        }),
-    },
     // 4
     Shape {
-        name: "DurationType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(2), max: Some(3) },
-            pattern: "[0-9]+h",
+        name: "BatchGetSecretValueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretIdList", shape: 91, ..MEMBER },
+                Member { name: "Filters", shape: 41, ..MEMBER },
+                Member { name: "MaxResults", shape: 58, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 5
     Shape {
-        name: "ExternalSecretRotationMetadataItem",
+        name: "BatchGetSecretValueResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 6, ..MEMBER }, Member { name: "Value", shape: 7, ..MEMBER }],
+            members: &[
+                Member { name: "SecretValues", shape: 98, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+                Member { name: "Errors", shape: 0, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 6
-    Shape {
-        name: "ExternalSecretRotationMetadataItemKeyType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(256) },
-            pattern: "",
-        }),
-    },
+    Shape { name: "BooleanType", kind: ShapeKind::Boolean },
     // 7
     Shape {
-        name: "ExternalSecretRotationMetadataItemValueType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(2048) },
-            pattern: "",
-        }),
-    },
-    // 8
-    Shape {
-        name: "ExternalSecretRotationMetadataType",
-        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 9
-    Shape {
-        name: "Filter",
+        name: "CancelRotateSecretRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 10, ..MEMBER }, Member { name: "Values", shape: 12, ..MEMBER }],
+            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 8
+    Shape {
+        name: "CancelRotateSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
+    Shape {
+        name: "ClientRequestTokenType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(32), max: Some(64) },
+            pattern: "",
+        }),
+    },
     // 10
     Shape {
-        name: "FilterNameStringType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"],
-            length: Range::NONE,
-            pattern: "",
+        name: "CreateSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 61, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
+                Member { name: "Description", shape: 24, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+                Member { name: "SecretBinary", shape: 90, ..MEMBER },
+                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "Tags", shape: 112, ..MEMBER },
+                Member { name: "AddReplicaRegions", shape: 2, ..MEMBER },
+                Member { name: "ForceOverwriteReplicaSecret", shape: 6, ..MEMBER },
+                Member { name: "Type", shape: 60, ..MEMBER },
+                Member { name: "CrossAccountPrimaryARN", shape: 89, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 11
     Shape {
-        name: "FilterValueStringType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(512) },
-            pattern: r#"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$"#,
+        name: "CreateSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 12
-    Shape {
-        name: "FilterValuesStringList",
-        kind: ShapeKind::List(List {
-            member: 11,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(10) },
-        }),
-    },
+    Shape { name: "CreatedDateType", kind: ShapeKind::Timestamp(None) },
     // 13
     Shape {
-        name: "FiltersListType",
-        kind: ShapeKind::List(List {
-            member: 9,
-            member_name: "",
-            flattened: false,
-            length: Range { min: None, max: Some(10) },
+        name: "CrossAccountPrimaryType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PrimarySecretARN", shape: 89, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 108, ..MEMBER },
+                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 14
     Shape {
-        name: "KmsKeyIdType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(2048) },
-            pattern: "",
+        name: "CrossAccountReplicaEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReplicaSecretARN", shape: 89, ..MEMBER },
+                Member { name: "ReplicationRoleARN", shape: 81, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 108, ..MEMBER },
+                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 15
-    Shape { name: "LastAccessedDateType", kind: ShapeKind::Timestamp(None) },
-    // 16
-    Shape { name: "LastChangedDateType", kind: ShapeKind::Timestamp(None) },
-    // 17
-    Shape { name: "LastRotatedDateType", kind: ShapeKind::Timestamp(None) },
-    // 18
     Shape {
-        name: "ListSecretsRequest",
+        name: "CrossAccountReplicaListType",
+        kind: ShapeKind::List(List {
+            member: 14,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 16
+    Shape {
+        name: "DeleteResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IncludePlannedDeletion", shape: 1, ..MEMBER },
-                Member { name: "MaxResults", shape: 20, ..MEMBER },
-                Member { name: "NextToken", shape: 23, ..MEMBER },
-                Member { name: "Filters", shape: 13, ..MEMBER },
-                Member { name: "SortOrder", shape: 40, ..MEMBER },
-                Member { name: "SortBy", shape: 39, ..MEMBER },
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
+    Shape {
+        name: "DeleteResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 61, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "DeleteSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "RecoveryWindowInDays", shape: 72, ..MEMBER },
+                Member { name: "ForceDeleteWithoutRecovery", shape: 6, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -175,11 +252,12 @@ static SHAPES: [Shape; 46] = [
     },
     // 19
     Shape {
-        name: "ListSecretsResponse",
+        name: "DeleteSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretList", shape: 33, ..MEMBER },
-                Member { name: "NextToken", shape: 23, ..MEMBER },
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "DeletionDate", shape: 21, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -187,136 +265,111 @@ static SHAPES: [Shape; 46] = [
         }),
     },
     // 20
-    Shape { name: "MaxResultsType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
+    Shape { name: "DeletedDateType", kind: ShapeKind::Timestamp(None) },
     // 21
+    Shape { name: "DeletionDateType", kind: ShapeKind::Timestamp(None) },
+    // 22
     Shape {
-        name: "MedeaTypeType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
+        name: "DescribeSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
-    // 22
-    Shape { name: "NextRotationDateType", kind: ShapeKind::Timestamp(None) },
     // 23
     Shape {
-        name: "NextTokenType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(4096) },
-            pattern: "",
+        name: "DescribeSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "Type", shape: 60, ..MEMBER },
+                Member { name: "Description", shape: 24, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+                Member { name: "RotationEnabled", shape: 84, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
+                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "LastRotatedDate", shape: 53, ..MEMBER },
+                Member { name: "LastChangedDate", shape: 52, ..MEMBER },
+                Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
+                Member { name: "DeletedDate", shape: 20, ..MEMBER },
+                Member { name: "NextRotationDate", shape: 62, ..MEMBER },
+                Member { name: "Tags", shape: 112, ..MEMBER },
+                Member { name: "VersionIdsToStages", shape: 104, ..MEMBER },
+                Member { name: "OwningService", shape: 65, ..MEMBER },
+                Member { name: "CreatedDate", shape: 115, ..MEMBER },
+                Member { name: "PrimaryRegion", shape: 73, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 75, ..MEMBER },
+                Member { name: "CrossAccountPrimary", shape: 13, ..MEMBER },
+                Member { name: "CrossAccountReplicas", shape: 15, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 24
     Shape {
-        name: "OwningServiceType",
+        name: "DescriptionType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
+            length: Range { min: None, max: Some(2048) },
             pattern: "",
         }),
     },
     // 25
     Shape {
-        name: "RegionType",
+        name: "DurationType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: r#"^([a-z]+-)+\d+$"#,
+            length: Range { min: Some(2), max: Some(3) },
+            pattern: "[0-9]+h",
         }),
     },
     // 26
     Shape {
-        name: "RoleARNType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(20), max: Some(2048) },
-            pattern: "",
-        }),
+        name: "ErrorCode",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 27
-    Shape { name: "RotationEnabledType", kind: ShapeKind::Boolean },
+    Shape {
+        name: "ErrorMessage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
     // 28
     Shape {
-        name: "RotationLambdaARNType",
+        name: "ExcludeCharactersType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
-            length: Range { min: Some(0), max: Some(2048) },
+            length: Range { min: Some(0), max: Some(4096) },
             pattern: "",
         }),
     },
     // 29
-    Shape {
-        name: "RotationRulesType",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AutomaticallyAfterDays", shape: 0, ..MEMBER },
-                Member { name: "Duration", shape: 4, ..MEMBER },
-                Member { name: "ScheduleExpression", shape: 30, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ExcludeLowercaseType", kind: ShapeKind::Boolean },
     // 30
-    Shape {
-        name: "ScheduleExpressionType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(256) },
-            pattern: r#"[0-9A-Za-z\(\)#\?\*\-\/, ]+"#,
-        }),
-    },
+    Shape { name: "ExcludeNumbersType", kind: ShapeKind::Boolean },
     // 31
-    Shape {
-        name: "SecretARNType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(20), max: Some(2048) },
-            pattern: "",
-        }),
-    },
+    Shape { name: "ExcludePunctuationType", kind: ShapeKind::Boolean },
     // 32
-    Shape {
-        name: "SecretListEntry",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ARN", shape: 31, ..MEMBER },
-                Member { name: "Name", shape: 34, ..MEMBER },
-                Member { name: "Type", shape: 21, ..MEMBER },
-                Member { name: "Description", shape: 3, ..MEMBER },
-                Member { name: "KmsKeyId", shape: 14, ..MEMBER },
-                Member { name: "RotationEnabled", shape: 27, ..MEMBER },
-                Member { name: "RotationLambdaARN", shape: 28, ..MEMBER },
-                Member { name: "RotationRules", shape: 29, ..MEMBER },
-                Member { name: "ExternalSecretRotationMetadata", shape: 8, ..MEMBER },
-                Member { name: "ExternalSecretRotationRoleArn", shape: 26, ..MEMBER },
-                Member { name: "LastRotatedDate", shape: 17, ..MEMBER },
-                Member { name: "LastChangedDate", shape: 16, ..MEMBER },
-                Member { name: "LastAccessedDate", shape: 15, ..MEMBER },
-                Member { name: "DeletedDate", shape: 2, ..MEMBER },
-                Member { name: "NextRotationDate", shape: 22, ..MEMBER },
-                Member { name: "Tags", shape: 43, ..MEMBER },
-                Member { name: "SecretVersionsToStages", shape: 38, ..MEMBER },
-                Member { name: "OwningService", shape: 24, ..MEMBER },
-                Member { name: "CreatedDate", shape: 45, ..MEMBER },
-                Member { name: "PrimaryRegion", shape: 25, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ExcludeUppercaseType", kind: ShapeKind::Boolean },
     // 33
     Shape {
-        name: "SecretListType",
-        kind: ShapeKind::List(List { member: 32, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExternalSecretRotationMetadataItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 34, ..MEMBER }, Member { name: "Value", shape: 35, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 34
     Shape {
-        name: "SecretNameType",
+        name: "ExternalSecretRotationMetadataItemKeyType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
             length: Range { min: Some(1), max: Some(256) },
@@ -325,6 +378,632 @@ static SHAPES: [Shape; 46] = [
     },
     // 35
     Shape {
+        name: "ExternalSecretRotationMetadataItemValueType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 36
+    Shape {
+        name: "ExternalSecretRotationMetadataType",
+        kind: ShapeKind::List(List { member: 33, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 37
+    Shape {
+        name: "Filter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 38, ..MEMBER }, Member { name: "Values", shape: 40, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "FilterNameStringType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 39
+    Shape {
+        name: "FilterValueStringType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(512) },
+            pattern: r#"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$"#,
+        }),
+    },
+    // 40
+    Shape {
+        name: "FilterValuesStringList",
+        kind: ShapeKind::List(List {
+            member: 39,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(10) },
+        }),
+    },
+    // 41
+    Shape {
+        name: "FiltersListType",
+        kind: ShapeKind::List(List {
+            member: 37,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(10) },
+        }),
+    },
+    // 42
+    Shape {
+        name: "GetRandomPasswordRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PasswordLength", shape: 66, ..MEMBER },
+                Member { name: "ExcludeCharacters", shape: 28, ..MEMBER },
+                Member { name: "ExcludeNumbers", shape: 30, ..MEMBER },
+                Member { name: "ExcludePunctuation", shape: 31, ..MEMBER },
+                Member { name: "ExcludeUppercase", shape: 32, ..MEMBER },
+                Member { name: "ExcludeLowercase", shape: 29, ..MEMBER },
+                Member { name: "IncludeSpace", shape: 48, ..MEMBER },
+                Member { name: "RequireEachIncludedType", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "GetRandomPasswordResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RandomPassword", shape: 71, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 44
+    Shape {
+        name: "GetResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "GetResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 61, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 64, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape {
+        name: "GetSecretValueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "VersionStage", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 47
+    Shape {
+        name: "GetSecretValueResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "SecretBinary", shape: 90, ..MEMBER },
+                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "CreatedDate", shape: 12, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape { name: "IncludeSpaceType", kind: ShapeKind::Boolean },
+    // 49
+    Shape {
+        name: "KmsKeyIdListType",
+        kind: ShapeKind::List(List { member: 50, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 50
+    Shape {
+        name: "KmsKeyIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 51
+    Shape { name: "LastAccessedDateType", kind: ShapeKind::Timestamp(None) },
+    // 52
+    Shape { name: "LastChangedDateType", kind: ShapeKind::Timestamp(None) },
+    // 53
+    Shape { name: "LastRotatedDateType", kind: ShapeKind::Timestamp(None) },
+    // 54
+    Shape {
+        name: "ListSecretVersionIdsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "MaxResults", shape: 59, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+                Member { name: "IncludeDeprecated", shape: 6, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "ListSecretVersionIdsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Versions", shape: 103, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
+        name: "ListSecretsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IncludePlannedDeletion", shape: 6, ..MEMBER },
+                Member { name: "MaxResults", shape: 59, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+                Member { name: "Filters", shape: 41, ..MEMBER },
+                Member { name: "SortOrder", shape: 106, ..MEMBER },
+                Member { name: "SortBy", shape: 105, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape {
+        name: "ListSecretsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretList", shape: 94, ..MEMBER },
+                Member { name: "NextToken", shape: 63, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape { name: "MaxResultsBatchType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(20) }) },
+    // 59
+    Shape { name: "MaxResultsType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
+    // 60
+    Shape {
+        name: "MedeaTypeType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 61
+    Shape {
+        name: "NameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "",
+        }),
+    },
+    // 62
+    Shape { name: "NextRotationDateType", kind: ShapeKind::Timestamp(None) },
+    // 63
+    Shape {
+        name: "NextTokenType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(4096) },
+            pattern: "",
+        }),
+    },
+    // 64
+    Shape {
+        name: "NonEmptyResourcePolicyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(20480) },
+            pattern: "",
+        }),
+    },
+    // 65
+    Shape {
+        name: "OwningServiceType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 66
+    Shape { name: "PasswordLengthType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(4096) }) },
+    // 67
+    Shape {
+        name: "PutResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 64, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "BlockPublicPolicy", shape: 6, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
+    Shape {
+        name: "PutResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 61, ..MEMBER },
+                Member { name: "PolicyName", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "PutSecretValueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
+                Member { name: "SecretBinary", shape: 90, ..MEMBER },
+                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "RotationToken", shape: 87, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "PutSecretValueResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "VersionStages", shape: 101, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "RandomPasswordType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(4096) },
+            pattern: "",
+        }),
+    },
+    // 72
+    Shape { name: "RecoveryWindowInDaysType", kind: ShapeKind::Integer(Range::NONE) },
+    // 73
+    Shape {
+        name: "RegionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"^([a-z]+-)+\d+$"#,
+        }),
+    },
+    // 74
+    Shape {
+        name: "ReplicaRegionType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Region", shape: 73, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "ReplicationStatusListType",
+        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 76
+    Shape {
+        name: "ReplicationStatusType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Region", shape: 73, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+                Member { name: "Status", shape: 108, ..MEMBER },
+                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+                Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape { name: "RequireEachIncludedTypeType", kind: ShapeKind::Boolean },
+    // 78
+    Shape {
+        name: "ResourcePolicyNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: r#"[0-9A-Za-z\-\_]+"#,
+        }),
+    },
+    // 79
+    Shape {
+        name: "RestoreSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 80
+    Shape {
+        name: "RestoreSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ARN", shape: 89, ..MEMBER }, Member { name: "Name", shape: 95, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "RoleARNType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(20), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 82
+    Shape {
+        name: "RotateSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
+                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "RotateImmediately", shape: 6, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "RotateSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape { name: "RotationEnabledType", kind: ShapeKind::Boolean },
+    // 85
+    Shape {
+        name: "RotationLambdaARNType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 86
+    Shape {
+        name: "RotationRulesType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AutomaticallyAfterDays", shape: 3, ..MEMBER },
+                Member { name: "Duration", shape: 25, ..MEMBER },
+                Member { name: "ScheduleExpression", shape: 88, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "RotationTokenType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(36), max: Some(256) },
+            pattern: r#"^[a-zA-Z0-9\-]+$"#,
+        }),
+    },
+    // 88
+    Shape {
+        name: "ScheduleExpressionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: r#"[0-9A-Za-z\(\)#\?\*\-\/, ]+"#,
+        }),
+    },
+    // 89
+    Shape {
+        name: "SecretARNType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(20), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 90
+    Shape {
+        name: "SecretBinaryType",
+        kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range { min: Some(1), max: Some(65536) } }),
+    },
+    // 91
+    Shape {
+        name: "SecretIdListType",
+        kind: ShapeKind::List(List {
+            member: 92,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(20) },
+        }),
+    },
+    // 92
+    Shape {
+        name: "SecretIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 93
+    Shape {
+        name: "SecretListEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "Type", shape: 60, ..MEMBER },
+                Member { name: "Description", shape: 24, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+                Member { name: "RotationEnabled", shape: 84, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
+                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "LastRotatedDate", shape: 53, ..MEMBER },
+                Member { name: "LastChangedDate", shape: 52, ..MEMBER },
+                Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
+                Member { name: "DeletedDate", shape: 20, ..MEMBER },
+                Member { name: "NextRotationDate", shape: 62, ..MEMBER },
+                Member { name: "Tags", shape: 112, ..MEMBER },
+                Member { name: "SecretVersionsToStages", shape: 104, ..MEMBER },
+                Member { name: "OwningService", shape: 65, ..MEMBER },
+                Member { name: "CreatedDate", shape: 115, ..MEMBER },
+                Member { name: "PrimaryRegion", shape: 73, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "SecretListType",
+        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 95
+    Shape {
+        name: "SecretNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 96
+    Shape {
+        name: "SecretStringType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(65536) },
+            pattern: "",
+        }),
+    },
+    // 97
+    Shape {
+        name: "SecretValueEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "SecretBinary", shape: 90, ..MEMBER },
+                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "CreatedDate", shape: 12, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "SecretValuesType",
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 99
+    Shape {
         name: "SecretVersionIdType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -332,7 +1011,7 @@ static SHAPES: [Shape; 46] = [
             pattern: "",
         }),
     },
-    // 36
+    // 100
     Shape {
         name: "SecretVersionStageType",
         kind: ShapeKind::String(StringShape {
@@ -341,29 +1020,50 @@ static SHAPES: [Shape; 46] = [
             pattern: "",
         }),
     },
-    // 37
+    // 101
     Shape {
         name: "SecretVersionStagesType",
         kind: ShapeKind::List(List {
-            member: 36,
+            member: 100,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 38
+    // 102
+    Shape {
+        name: "SecretVersionsListEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
+                Member { name: "CreatedDate", shape: 12, ..MEMBER },
+                Member { name: "KmsKeyIds", shape: 49, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
+        name: "SecretVersionsListType",
+        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 104
     Shape {
         name: "SecretVersionsToStagesMapType",
         kind: ShapeKind::Map(Map {
-            key: 35,
-            value: 37,
+            key: 99,
+            value: 101,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 39
+    // 105
     Shape {
         name: "SortByType",
         kind: ShapeKind::String(StringShape {
@@ -372,22 +1072,45 @@ static SHAPES: [Shape; 46] = [
             pattern: "",
         }),
     },
-    // 40
+    // 106
     Shape {
         name: "SortOrderType",
         kind: ShapeKind::String(StringShape { enum_values: &["asc", "desc"], length: Range::NONE, pattern: "" }),
     },
-    // 41
+    // 107
+    Shape {
+        name: "StatusMessageType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(4096) },
+            pattern: "",
+        }),
+    },
+    // 108
+    Shape {
+        name: "StatusType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["InSync", "Failed", "InProgress", "Pending", "Detached"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 109
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 42, ..MEMBER }, Member { name: "Value", shape: 44, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 111, ..MEMBER }, Member { name: "Value", shape: 114, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 42
+    // 110
+    Shape {
+        name: "TagKeyListType",
+        kind: ShapeKind::List(List { member: 111, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 111
     Shape {
         name: "TagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -396,12 +1119,25 @@ static SHAPES: [Shape; 46] = [
             pattern: "",
         }),
     },
-    // 43
+    // 112
     Shape {
         name: "TagListType",
-        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 44
+    // 113
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 112, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
     Shape {
         name: "TagValueType",
         kind: ShapeKind::String(StringShape {
@@ -410,19 +1146,253 @@ static SHAPES: [Shape; 46] = [
             pattern: "",
         }),
     },
-    // 45
+    // 115
     Shape { name: "TimestampType", kind: ShapeKind::Timestamp(None) },
+    // 116
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 110, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 117
+    Shape {
+        name: "UpdateSecretRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
+                Member { name: "Description", shape: 24, ..MEMBER },
+                Member { name: "KmsKeyId", shape: 50, ..MEMBER },
+                Member { name: "SecretBinary", shape: 90, ..MEMBER },
+                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "Type", shape: 60, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 118
+    Shape {
+        name: "UpdateSecretResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "VersionId", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "UpdateSecretVersionStageRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "VersionStage", shape: 100, required: true, ..MEMBER },
+                Member { name: "RemoveFromVersionId", shape: 99, ..MEMBER },
+                Member { name: "MoveToVersionId", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 120
+    Shape {
+        name: "UpdateSecretVersionStageResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ARN", shape: 89, ..MEMBER }, Member { name: "Name", shape: 95, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListSecrets",
-    method: "POST",
-    uri: "/",
-    input: Some(18),
-    output: Some(19),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 19] = [
+    Operation {
+        name: "BatchGetSecretValue",
+        method: "POST",
+        uri: "/",
+        input: Some(4),
+        output: Some(5),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CancelRotateSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(7),
+        output: Some(8),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(10),
+        output: Some(11),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(22),
+        output: Some(23),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetRandomPassword",
+        method: "POST",
+        uri: "/",
+        input: Some(42),
+        output: Some(43),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(44),
+        output: Some(45),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetSecretValue",
+        method: "POST",
+        uri: "/",
+        input: Some(46),
+        output: Some(47),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListSecretVersionIds",
+        method: "POST",
+        uri: "/",
+        input: Some(54),
+        output: Some(55),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListSecrets",
+        method: "POST",
+        uri: "/",
+        input: Some(56),
+        output: Some(57),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(67),
+        output: Some(68),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutSecretValue",
+        method: "POST",
+        uri: "/",
+        input: Some(69),
+        output: Some(70),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RestoreSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(79),
+        output: Some(80),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RotateSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(82),
+        output: Some(83),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(113),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(116),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateSecret",
+        method: "POST",
+        uri: "/",
+        input: Some(117),
+        output: Some(118),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateSecretVersionStage",
+        method: "POST",
+        uri: "/",
+        input: Some(119),
+        output: Some(120),
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 26] = [
     Route {
@@ -474,6 +1444,223 @@ static ROUTES: [Route; 26] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct APIErrorType {
+        #[serde(rename = "SecretId")]
+        pub secret_id: Option<String>,
+        #[serde(rename = "ErrorCode")]
+        pub error_code: Option<String>,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchGetSecretValueRequest {
+        #[serde(rename = "SecretIdList")]
+        pub secret_id_list: Option<Vec<String>>,
+        #[serde(rename = "Filters")]
+        pub filters: Option<Vec<Filter>>,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchGetSecretValueResponse {
+        #[serde(rename = "SecretValues")]
+        pub secret_values: Option<Vec<SecretValueEntry>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "Errors")]
+        pub errors: Option<Vec<APIErrorType>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CancelRotateSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CancelRotateSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateSecretRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "KmsKeyId")]
+        pub kms_key_id: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        pub secret_binary: Option<ruststack_core::Blob>,
+        #[serde(rename = "SecretString")]
+        pub secret_string: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "AddReplicaRegions")]
+        pub add_replica_regions: Option<Vec<ReplicaRegionType>>,
+        #[serde(rename = "ForceOverwriteReplicaSecret")]
+        pub force_overwrite_replica_secret: Option<bool>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "CrossAccountPrimaryARN")]
+        pub cross_account_primary_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<Vec<ReplicationStatusType>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CrossAccountPrimaryType {
+        #[serde(rename = "PrimarySecretARN")]
+        pub primary_secret_arn: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<String>,
+        #[serde(rename = "StatusMessage")]
+        pub status_message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CrossAccountReplicaEntry {
+        #[serde(rename = "ReplicaSecretARN")]
+        pub replica_secret_arn: Option<String>,
+        #[serde(rename = "ReplicationRoleARN")]
+        pub replication_role_arn: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<String>,
+        #[serde(rename = "StatusMessage")]
+        pub status_message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteResourcePolicyRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteResourcePolicyResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "RecoveryWindowInDays")]
+        pub recovery_window_in_days: Option<i64>,
+        #[serde(rename = "ForceDeleteWithoutRecovery")]
+        pub force_delete_without_recovery: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "DeletionDate")]
+        pub deletion_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "KmsKeyId")]
+        pub kms_key_id: Option<String>,
+        #[serde(rename = "RotationEnabled")]
+        pub rotation_enabled: Option<bool>,
+        #[serde(rename = "RotationLambdaARN")]
+        pub rotation_lambda_arn: Option<String>,
+        #[serde(rename = "RotationRules")]
+        pub rotation_rules: Option<RotationRulesType>,
+        #[serde(rename = "ExternalSecretRotationMetadata")]
+        pub external_secret_rotation_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
+        #[serde(rename = "ExternalSecretRotationRoleArn")]
+        pub external_secret_rotation_role_arn: Option<String>,
+        #[serde(rename = "LastRotatedDate")]
+        pub last_rotated_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LastChangedDate")]
+        pub last_changed_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LastAccessedDate")]
+        pub last_accessed_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "DeletedDate")]
+        pub deleted_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "NextRotationDate")]
+        pub next_rotation_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "VersionIdsToStages")]
+        pub version_ids_to_stages: Option<std::collections::HashMap<String, Vec<String>>>,
+        #[serde(rename = "OwningService")]
+        pub owning_service: Option<String>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "PrimaryRegion")]
+        pub primary_region: Option<String>,
+        #[serde(rename = "ReplicationStatus")]
+        pub replication_status: Option<Vec<ReplicationStatusType>>,
+        #[serde(rename = "CrossAccountPrimary")]
+        pub cross_account_primary: Option<CrossAccountPrimaryType>,
+        #[serde(rename = "CrossAccountReplicas")]
+        pub cross_account_replicas: Option<Vec<CrossAccountReplicaEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ExternalSecretRotationMetadataItem {
         #[serde(rename = "Key")]
         pub key: Option<String>,
@@ -488,6 +1675,112 @@ pub mod types {
         pub key: Option<String>,
         #[serde(rename = "Values")]
         pub values: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRandomPasswordRequest {
+        #[serde(rename = "PasswordLength")]
+        pub password_length: Option<i64>,
+        #[serde(rename = "ExcludeCharacters")]
+        pub exclude_characters: Option<String>,
+        #[serde(rename = "ExcludeNumbers")]
+        pub exclude_numbers: Option<bool>,
+        #[serde(rename = "ExcludePunctuation")]
+        pub exclude_punctuation: Option<bool>,
+        #[serde(rename = "ExcludeUppercase")]
+        pub exclude_uppercase: Option<bool>,
+        #[serde(rename = "ExcludeLowercase")]
+        pub exclude_lowercase: Option<bool>,
+        #[serde(rename = "IncludeSpace")]
+        pub include_space: Option<bool>,
+        #[serde(rename = "RequireEachIncludedType")]
+        pub require_each_included_type: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRandomPasswordResponse {
+        #[serde(rename = "RandomPassword")]
+        pub random_password: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetResourcePolicyRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetResourcePolicyResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "ResourcePolicy")]
+        pub resource_policy: Option<String>,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSecretValueRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "VersionStage")]
+        pub version_stage: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSecretValueResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        pub secret_binary: Option<ruststack_core::Blob>,
+        #[serde(rename = "SecretString")]
+        pub secret_string: Option<String>,
+        #[serde(rename = "VersionStages")]
+        pub version_stages: Option<Vec<String>>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSecretVersionIdsRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "IncludeDeprecated")]
+        pub include_deprecated: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSecretVersionIdsResponse {
+        #[serde(rename = "Versions")]
+        pub versions: Option<Vec<SecretVersionsListEntry>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -514,6 +1807,130 @@ pub mod types {
         pub secret_list: Option<Vec<SecretListEntry>>,
         #[serde(rename = "NextToken")]
         pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "ResourcePolicy")]
+        pub resource_policy: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "BlockPublicPolicy")]
+        pub block_public_policy: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutSecretValueRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        pub secret_binary: Option<ruststack_core::Blob>,
+        #[serde(rename = "SecretString")]
+        pub secret_string: Option<String>,
+        #[serde(rename = "VersionStages")]
+        pub version_stages: Option<Vec<String>>,
+        #[serde(rename = "RotationToken")]
+        pub rotation_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutSecretValueResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "VersionStages")]
+        pub version_stages: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicaRegionType {
+        #[serde(rename = "Region")]
+        pub region: Option<String>,
+        #[serde(rename = "KmsKeyId")]
+        pub kms_key_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicationStatusType {
+        #[serde(rename = "Region")]
+        pub region: Option<String>,
+        #[serde(rename = "KmsKeyId")]
+        pub kms_key_id: Option<String>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "StatusMessage")]
+        pub status_message: Option<String>,
+        #[serde(rename = "LastAccessedDate")]
+        pub last_accessed_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RotateSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+        #[serde(rename = "RotationLambdaARN")]
+        pub rotation_lambda_arn: Option<String>,
+        #[serde(rename = "RotationRules")]
+        pub rotation_rules: Option<RotationRulesType>,
+        #[serde(rename = "ExternalSecretRotationMetadata")]
+        pub external_secret_rotation_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
+        #[serde(rename = "ExternalSecretRotationRoleArn")]
+        pub external_secret_rotation_role_arn: Option<String>,
+        #[serde(rename = "RotateImmediately")]
+        pub rotate_immediately: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RotateSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -574,6 +1991,40 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct SecretValueEntry {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        pub secret_binary: Option<ruststack_core::Blob>,
+        #[serde(rename = "SecretString")]
+        pub secret_string: Option<String>,
+        #[serde(rename = "VersionStages")]
+        pub version_stages: Option<Vec<String>>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SecretVersionsListEntry {
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "VersionStages")]
+        pub version_stages: Option<Vec<String>>,
+        #[serde(rename = "LastAccessedDate")]
+        pub last_accessed_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "KmsKeyIds")]
+        pub kms_key_ids: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Tag {
         #[serde(rename = "Key")]
         pub key: Option<String>,
@@ -581,15 +2032,227 @@ pub mod types {
         pub value: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSecretRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "KmsKeyId")]
+        pub kms_key_id: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        pub secret_binary: Option<ruststack_core::Blob>,
+        #[serde(rename = "SecretString")]
+        pub secret_string: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSecretResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSecretVersionStageRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "VersionStage")]
+        pub version_stage: String,
+        #[serde(rename = "RemoveFromVersionId")]
+        pub remove_from_version_id: Option<String>,
+        #[serde(rename = "MoveToVersionId")]
+        pub move_to_version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSecretVersionStageResponse {
+        #[serde(rename = "ARN")]
+        pub arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+    }
+
+    impl ruststack_core::Input for BatchGetSecretValueRequest {}
+    impl ruststack_core::Input for CancelRotateSecretRequest {}
+    impl ruststack_core::Input for CreateSecretRequest {}
+    impl ruststack_core::Input for DeleteResourcePolicyRequest {}
+    impl ruststack_core::Input for DeleteSecretRequest {}
+    impl ruststack_core::Input for DescribeSecretRequest {}
+    impl ruststack_core::Input for GetRandomPasswordRequest {}
+    impl ruststack_core::Input for GetResourcePolicyRequest {}
+    impl ruststack_core::Input for GetSecretValueRequest {}
+    impl ruststack_core::Input for ListSecretVersionIdsRequest {}
     impl ruststack_core::Input for ListSecretsRequest {}
+    impl ruststack_core::Input for PutResourcePolicyRequest {}
+    impl ruststack_core::Input for PutSecretValueRequest {}
+    impl ruststack_core::Input for RestoreSecretRequest {}
+    impl ruststack_core::Input for RotateSecretRequest {}
+    impl ruststack_core::Input for TagResourceRequest {}
+    impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Input for UpdateSecretRequest {}
+    impl ruststack_core::Input for UpdateSecretVersionStageRequest {}
+    impl ruststack_core::Output for BatchGetSecretValueResponse {}
+    impl ruststack_core::Output for CancelRotateSecretResponse {}
+    impl ruststack_core::Output for CreateSecretResponse {}
+    impl ruststack_core::Output for DeleteResourcePolicyResponse {}
+    impl ruststack_core::Output for DeleteSecretResponse {}
+    impl ruststack_core::Output for DescribeSecretResponse {}
+    impl ruststack_core::Output for GetRandomPasswordResponse {}
+    impl ruststack_core::Output for GetResourcePolicyResponse {}
+    impl ruststack_core::Output for GetSecretValueResponse {}
+    impl ruststack_core::Output for ListSecretVersionIdsResponse {}
     impl ruststack_core::Output for ListSecretsResponse {}
+    impl ruststack_core::Output for PutResourcePolicyResponse {}
+    impl ruststack_core::Output for PutSecretValueResponse {}
+    impl ruststack_core::Output for RestoreSecretResponse {}
+    impl ruststack_core::Output for RotateSecretResponse {}
+    impl ruststack_core::Output for UpdateSecretResponse {}
+    impl ruststack_core::Output for UpdateSecretVersionStageResponse {}
 }
 
 pub mod ops {
+    pub struct BatchGetSecretValue;
+    impl ruststack_core::OperationSpec for BatchGetSecretValue {
+        const NAME: &'static str = "BatchGetSecretValue";
+        type Input = super::types::BatchGetSecretValueRequest;
+        type Output = super::types::BatchGetSecretValueResponse;
+    }
+    pub struct CancelRotateSecret;
+    impl ruststack_core::OperationSpec for CancelRotateSecret {
+        const NAME: &'static str = "CancelRotateSecret";
+        type Input = super::types::CancelRotateSecretRequest;
+        type Output = super::types::CancelRotateSecretResponse;
+    }
+    pub struct CreateSecret;
+    impl ruststack_core::OperationSpec for CreateSecret {
+        const NAME: &'static str = "CreateSecret";
+        type Input = super::types::CreateSecretRequest;
+        type Output = super::types::CreateSecretResponse;
+    }
+    pub struct DeleteResourcePolicy;
+    impl ruststack_core::OperationSpec for DeleteResourcePolicy {
+        const NAME: &'static str = "DeleteResourcePolicy";
+        type Input = super::types::DeleteResourcePolicyRequest;
+        type Output = super::types::DeleteResourcePolicyResponse;
+    }
+    pub struct DeleteSecret;
+    impl ruststack_core::OperationSpec for DeleteSecret {
+        const NAME: &'static str = "DeleteSecret";
+        type Input = super::types::DeleteSecretRequest;
+        type Output = super::types::DeleteSecretResponse;
+    }
+    pub struct DescribeSecret;
+    impl ruststack_core::OperationSpec for DescribeSecret {
+        const NAME: &'static str = "DescribeSecret";
+        type Input = super::types::DescribeSecretRequest;
+        type Output = super::types::DescribeSecretResponse;
+    }
+    pub struct GetRandomPassword;
+    impl ruststack_core::OperationSpec for GetRandomPassword {
+        const NAME: &'static str = "GetRandomPassword";
+        type Input = super::types::GetRandomPasswordRequest;
+        type Output = super::types::GetRandomPasswordResponse;
+    }
+    pub struct GetResourcePolicy;
+    impl ruststack_core::OperationSpec for GetResourcePolicy {
+        const NAME: &'static str = "GetResourcePolicy";
+        type Input = super::types::GetResourcePolicyRequest;
+        type Output = super::types::GetResourcePolicyResponse;
+    }
+    pub struct GetSecretValue;
+    impl ruststack_core::OperationSpec for GetSecretValue {
+        const NAME: &'static str = "GetSecretValue";
+        type Input = super::types::GetSecretValueRequest;
+        type Output = super::types::GetSecretValueResponse;
+    }
+    pub struct ListSecretVersionIds;
+    impl ruststack_core::OperationSpec for ListSecretVersionIds {
+        const NAME: &'static str = "ListSecretVersionIds";
+        type Input = super::types::ListSecretVersionIdsRequest;
+        type Output = super::types::ListSecretVersionIdsResponse;
+    }
     pub struct ListSecrets;
     impl ruststack_core::OperationSpec for ListSecrets {
         const NAME: &'static str = "ListSecrets";
         type Input = super::types::ListSecretsRequest;
         type Output = super::types::ListSecretsResponse;
+    }
+    pub struct PutResourcePolicy;
+    impl ruststack_core::OperationSpec for PutResourcePolicy {
+        const NAME: &'static str = "PutResourcePolicy";
+        type Input = super::types::PutResourcePolicyRequest;
+        type Output = super::types::PutResourcePolicyResponse;
+    }
+    pub struct PutSecretValue;
+    impl ruststack_core::OperationSpec for PutSecretValue {
+        const NAME: &'static str = "PutSecretValue";
+        type Input = super::types::PutSecretValueRequest;
+        type Output = super::types::PutSecretValueResponse;
+    }
+    pub struct RestoreSecret;
+    impl ruststack_core::OperationSpec for RestoreSecret {
+        const NAME: &'static str = "RestoreSecret";
+        type Input = super::types::RestoreSecretRequest;
+        type Output = super::types::RestoreSecretResponse;
+    }
+    pub struct RotateSecret;
+    impl ruststack_core::OperationSpec for RotateSecret {
+        const NAME: &'static str = "RotateSecret";
+        type Input = super::types::RotateSecretRequest;
+        type Output = super::types::RotateSecretResponse;
+    }
+    pub struct TagResource;
+    impl ruststack_core::OperationSpec for TagResource {
+        const NAME: &'static str = "TagResource";
+        type Input = super::types::TagResourceRequest;
+        type Output = ();
+    }
+    pub struct UntagResource;
+    impl ruststack_core::OperationSpec for UntagResource {
+        const NAME: &'static str = "UntagResource";
+        type Input = super::types::UntagResourceRequest;
+        type Output = ();
+    }
+    pub struct UpdateSecret;
+    impl ruststack_core::OperationSpec for UpdateSecret {
+        const NAME: &'static str = "UpdateSecret";
+        type Input = super::types::UpdateSecretRequest;
+        type Output = super::types::UpdateSecretResponse;
+    }
+    pub struct UpdateSecretVersionStage;
+    impl ruststack_core::OperationSpec for UpdateSecretVersionStage {
+        const NAME: &'static str = "UpdateSecretVersionStage";
+        type Input = super::types::UpdateSecretVersionStageRequest;
+        type Output = super::types::UpdateSecretVersionStageResponse;
     }
 }

@@ -1,39 +1,132 @@
-//! AWS Secrets Manager for RustStack.
+//! AWS Secrets Manager for RustStack: secrets with versions and staging labels, scheduled
+//! deletion, tags, resource policies, rotation settings and random passwords, kept per account
+//! and region.
+//!
+//! # Modules
+//!
+//! - [`state`]: what is stored, behind [`state::SecretsState::region`], and how staging labels
+//!   move between versions;
+//! - [`handlers`]: the operations, by area (secrets, values, tags, policies, rotation);
+//! - [`password`]: the passwords of GetRandomPassword;
+//! - [`rotation`]: the seam through which RotateSecret will run a rotation Lambda. Lambda installs
+//!   a [`rotation::Rotator`] with [`SecretsHandle::set_rotator`]; without one, RotateSecret
+//!   records the rotation settings only.
 
 pub mod generated;
+pub mod handlers;
+pub mod password;
+pub mod rotation;
+pub mod state;
 
-use generated::{ops, types::*};
-use parking_lot::RwLock;
-use ruststack_core::store::PerRegion;
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
-use std::collections::BTreeMap;
+use generated::ops;
+use handlers::{policy, rotate, secrets, tags, values};
+use ruststack_core::{Handlers, Service};
+use state::SecretsState;
 use std::sync::Arc;
 
-/// Secrets per account and region, by name.
-#[derive(Default)]
-pub struct SecretsManager {
-    secrets: PerRegion<RwLock<BTreeMap<String, SecretListEntry>>>,
+/// A handle on the Secrets Manager state for other services; clones share the state.
+#[derive(Clone)]
+pub struct SecretsHandle {
+    state: Arc<SecretsState>,
 }
 
-impl ServiceState for SecretsManager {
-    fn reset(&self) {
-        self.secrets.clear();
+impl SecretsHandle {
+    /// Installs the function runner RotateSecret calls for the four rotation steps.
+    pub fn set_rotator(&self, rotator: Arc<dyn rotation::Rotator>) {
+        *self.state.rotator.write() = Some(rotator);
     }
 }
 
 /// The Secrets Manager service with its handler table.
 pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(SecretsManager::default()))
-        .on(ops::ListSecrets, list_secrets)
-        .into_service()
+    service_with_handle().0
 }
 
-async fn list_secrets(
-    sm: Arc<SecretsManager>,
-    ctx: RequestContext,
-    _input: ListSecretsRequest,
-) -> Result<ListSecretsResponse, AwsError> {
-    let secrets = sm.secrets.get(&ctx.account_id, &ctx.region);
-    let list: Vec<SecretListEntry> = secrets.read().values().cloned().collect();
-    Ok(ListSecretsResponse { secret_list: Some(list), next_token: None })
+/// The service and a [`SecretsHandle`] on its state.
+pub fn service_with_handle() -> (Arc<dyn Service>, SecretsHandle) {
+    let state = Arc::new(SecretsState::default());
+    let service = Handlers::new(&generated::MODEL, state.clone())
+        .on(ops::CreateSecret, secrets::create_secret)
+        .on(ops::DescribeSecret, secrets::describe_secret)
+        .on(ops::UpdateSecret, secrets::update_secret)
+        .on(ops::DeleteSecret, secrets::delete_secret)
+        .on(ops::RestoreSecret, secrets::restore_secret)
+        .on(ops::ListSecrets, secrets::list_secrets)
+        .on(ops::GetRandomPassword, secrets::get_random_password)
+        .on(ops::GetSecretValue, values::get_secret_value)
+        .on(ops::BatchGetSecretValue, values::batch_get_secret_value)
+        .on(ops::PutSecretValue, values::put_secret_value)
+        .on(ops::ListSecretVersionIds, values::list_secret_version_ids)
+        .on(ops::UpdateSecretVersionStage, values::update_secret_version_stage)
+        .on(ops::TagResource, tags::tag_resource)
+        .on(ops::UntagResource, tags::untag_resource)
+        .on(ops::PutResourcePolicy, policy::put_resource_policy)
+        .on(ops::GetResourcePolicy, policy::get_resource_policy)
+        .on(ops::DeleteResourcePolicy, policy::delete_resource_policy)
+        .on(ops::RotateSecret, rotate::rotate_secret)
+        .on(ops::CancelRotateSecret, rotate::cancel_rotate_secret)
+        .into_service();
+    (service, SecretsHandle { state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use generated::types::*;
+    use ruststack_core::RequestContext;
+
+    fn ctx() -> RequestContext {
+        RequestContext::for_tests("test")
+    }
+
+    #[tokio::test]
+    async fn versions_deletion_and_restore() {
+        let state = Arc::new(SecretsState::default());
+        let created = secrets::create_secret(
+            state.clone(),
+            ctx(),
+            CreateSecretRequest {
+                name: "db".into(),
+                secret_string: Some("v1".into()),
+                client_request_token: Some("a".repeat(32)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(created.version_id.as_deref(), Some("a".repeat(32).as_str()));
+        let arn = created.arn.unwrap();
+        assert!(arn.rsplit_once('-').is_some_and(|(_, s)| s.len() == 6));
+        values::put_secret_value(
+            state.clone(),
+            ctx(),
+            PutSecretValueRequest { secret_id: arn.clone(), secret_string: Some("v2".into()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        let get = |stage: &str| {
+            values::get_secret_value(
+                state.clone(),
+                ctx(),
+                GetSecretValueRequest {
+                    secret_id: "db".into(),
+                    version_stage: Some(stage.into()),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(get("AWSCURRENT").await.unwrap().secret_string.as_deref(), Some("v2"));
+        assert_eq!(get("AWSPREVIOUS").await.unwrap().secret_string.as_deref(), Some("v1"));
+
+        secrets::delete_secret(
+            state.clone(),
+            ctx(),
+            DeleteSecretRequest { secret_id: "db".into(), recovery_window_in_days: Some(7), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        assert_eq!(get("AWSCURRENT").await.unwrap_err().code, "InvalidRequestException");
+        secrets::restore_secret(state.clone(), ctx(), RestoreSecretRequest { secret_id: "db".into() }).await.unwrap();
+        assert_eq!(get("AWSCURRENT").await.unwrap().secret_string.as_deref(), Some("v2"));
+    }
 }

@@ -1,0 +1,268 @@
+//! What Secrets Manager remembers, per account and region: secrets, their versions with staging
+//! labels, tags, resource policies and rotation settings.
+//!
+//! Handlers reach state only through [`SecretsState::region`], so a persistent backend can later
+//! replace the in-memory map without touching them.
+
+use bytes::Bytes;
+use parking_lot::RwLock;
+use ruststack_core::ServiceState;
+use ruststack_core::store::PerRegion;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const AWSCURRENT: &str = "AWSCURRENT";
+pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+pub const AWSPENDING: &str = "AWSPENDING";
+/// Versions AWS keeps per secret; older versions without staging labels are dropped beyond it.
+pub const MAX_VERSIONS: usize = 100;
+
+#[derive(Default)]
+pub struct SecretsState {
+    regions: PerRegion<RwLock<Region>>,
+    /// Runs rotation functions; absent until Lambda provides one.
+    pub rotator: RwLock<Option<Arc<dyn crate::rotation::Rotator>>>,
+}
+
+impl SecretsState {
+    /// The secrets of one account and region.
+    pub fn region(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RwLock<Region>> {
+        self.regions.get(account, region)
+    }
+}
+
+impl ServiceState for SecretsState {
+    fn reset(&self) {
+        self.regions.clear();
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        let mut total = 0u64;
+        for region in self.regions.all() {
+            for secret in region.read().secrets.values() {
+                total += secret.versions.iter().map(|v| v.value.len() as u64).sum::<u64>();
+            }
+        }
+        total
+    }
+}
+
+/// The secrets of one account and region, by name.
+#[derive(Default)]
+pub struct Region {
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+impl Region {
+    /// Forgets secrets whose recovery window has passed.
+    pub fn purge_expired(&mut self, now: i64) {
+        self.secrets.retain(|_, s| s.deletion_date.is_none_or(|d| d > now));
+    }
+}
+
+/// A secret value: text or bytes.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum SecretValue {
+    String(String),
+    Binary(Bytes),
+}
+
+impl SecretValue {
+    pub fn len(&self) -> usize {
+        match self {
+            SecretValue::String(s) => s.len(),
+            SecretValue::Binary(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+pub struct Version {
+    pub id: String,
+    pub stages: Vec<String>,
+    pub value: SecretValue,
+    pub created: i64,
+    pub last_accessed: Option<i64>,
+}
+
+#[derive(Default, Clone)]
+pub struct Rotation {
+    pub enabled: Option<bool>,
+    pub lambda_arn: Option<String>,
+    pub automatically_after_days: Option<i64>,
+    pub duration: Option<String>,
+    pub schedule_expression: Option<String>,
+    pub last_rotated: Option<i64>,
+    pub next_rotation: Option<i64>,
+}
+
+pub struct Secret {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub secret_type: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub created: i64,
+    pub last_changed: i64,
+    pub last_accessed: Option<i64>,
+    /// When DeleteSecret was called, while the secret waits for its deletion date.
+    pub deleted: Option<i64>,
+    pub deletion_date: Option<i64>,
+    /// In creation order.
+    pub versions: Vec<Version>,
+    pub rotation: Rotation,
+    pub policy: Option<String>,
+    pub replica_regions: Vec<(String, Option<String>)>,
+}
+
+impl Secret {
+    pub fn version(&self, id: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+
+    pub fn version_with_stage(&self, stage: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.stages.iter().any(|s| s == stage))
+    }
+
+    fn index_with_stage(&self, stage: &str) -> Option<usize> {
+        self.versions.iter().position(|v| v.stages.iter().any(|s| s == stage))
+    }
+
+    /// Attaches `stage` to version `target`, taking it from whichever version had it. Moving
+    /// AWSCURRENT also moves AWSPREVIOUS to the version that was current, as AWS does.
+    pub fn attach_stage(&mut self, target: usize, stage: &str) {
+        let holder = self.index_with_stage(stage);
+        if holder == Some(target) {
+            return;
+        }
+        if let Some(h) = holder {
+            self.versions[h].stages.retain(|s| s != stage);
+        }
+        if stage == AWSCURRENT
+            && let Some(old) = holder
+        {
+            for v in &mut self.versions {
+                v.stages.retain(|s| s != AWSPREVIOUS);
+            }
+            self.versions[old].stages.push(AWSPREVIOUS.to_string());
+        }
+        self.versions[target].stages.push(stage.to_string());
+    }
+
+    /// Removes `stage` from version `target`.
+    pub fn detach_stage(&mut self, target: usize, stage: &str) {
+        self.versions[target].stages.retain(|s| s != stage);
+    }
+
+    /// Adds a version carrying `stages` and returns its index; drops the oldest versions without
+    /// labels beyond [`MAX_VERSIONS`].
+    pub fn add_version(&mut self, id: String, value: SecretValue, stages: &[String], now: i64) -> usize {
+        self.versions.push(Version { id, stages: Vec::new(), value, created: now, last_accessed: None });
+        let mut index = self.versions.len() - 1;
+        for stage in stages {
+            self.attach_stage(index, stage);
+        }
+        while self.versions.len() > MAX_VERSIONS {
+            match self.versions.iter().position(|v| v.stages.is_empty()) {
+                Some(i) if i != index => {
+                    self.versions.remove(i);
+                    if i < index {
+                        index -= 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.last_changed = now;
+        index
+    }
+
+    /// Version ids with their labels, for versions that have labels.
+    pub fn versions_to_stages(&self) -> Option<std::collections::HashMap<String, Vec<String>>> {
+        let map: std::collections::HashMap<_, _> =
+            self.versions.iter().filter(|v| !v.stages.is_empty()).map(|v| (v.id.clone(), v.stages.clone())).collect();
+        (!map.is_empty()).then_some(map)
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> i64 {
+    ruststack_core::Timestamp::now().millis
+}
+
+/// The start of the current UTC day: AWS records access dates with day precision.
+pub fn today(now: i64) -> i64 {
+    now - now.rem_euclid(86_400_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret {
+            name: "s".into(),
+            arn: "arn".into(),
+            description: None,
+            kms_key_id: None,
+            secret_type: None,
+            tags: Vec::new(),
+            created: 0,
+            last_changed: 0,
+            last_accessed: None,
+            deleted: None,
+            deletion_date: None,
+            versions: Vec::new(),
+            rotation: Rotation::default(),
+            policy: None,
+            replica_regions: Vec::new(),
+        }
+    }
+
+    fn stages(s: &Secret) -> Vec<(String, Vec<String>)> {
+        s.versions.iter().map(|v| (v.id.clone(), v.stages.clone())).collect()
+    }
+
+    #[test]
+    fn current_and_previous_move_like_aws() {
+        let mut s = secret();
+        let cur = vec![AWSCURRENT.to_string()];
+        s.add_version("v1".into(), SecretValue::String("1".into()), &cur, 1);
+        s.add_version("v2".into(), SecretValue::String("2".into()), &cur, 2);
+        s.add_version("v3".into(), SecretValue::String("3".into()), &cur, 3);
+        assert_eq!(
+            stages(&s),
+            [("v1".into(), vec![]), ("v2".into(), vec![AWSPREVIOUS.into()]), ("v3".into(), vec![AWSCURRENT.into()])]
+        );
+        // A pending version does not disturb AWSCURRENT / AWSPREVIOUS.
+        s.add_version("v4".into(), SecretValue::String("4".into()), &[AWSPENDING.to_string()], 4);
+        assert_eq!(s.version_with_stage(AWSCURRENT).unwrap().id, "v3");
+        assert_eq!(s.version_with_stage(AWSPREVIOUS).unwrap().id, "v2");
+        // Promoting it makes the old current the previous one.
+        s.attach_stage(3, AWSCURRENT);
+        assert_eq!(s.version_with_stage(AWSCURRENT).unwrap().id, "v4");
+        assert_eq!(s.version_with_stage(AWSPREVIOUS).unwrap().id, "v3");
+        assert!(s.version("v2").unwrap().stages.is_empty());
+    }
+
+    #[test]
+    fn unlabelled_versions_are_dropped_beyond_the_limit() {
+        let mut s = secret();
+        let cur = vec![AWSCURRENT.to_string()];
+        for i in 0..(MAX_VERSIONS + 5) {
+            s.add_version(format!("v{i}"), SecretValue::String(i.to_string()), &cur, i as i64);
+        }
+        assert_eq!(s.versions.len(), MAX_VERSIONS);
+        assert_eq!(s.version_with_stage(AWSCURRENT).unwrap().id, format!("v{}", MAX_VERSIONS + 4));
+        assert!(s.version("v0").is_none());
+    }
+
+    #[test]
+    fn today_truncates_to_utc_midnight() {
+        assert_eq!(today(86_400_000 * 3 + 5), 86_400_000 * 3);
+    }
+}
