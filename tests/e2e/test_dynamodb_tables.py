@@ -216,3 +216,20 @@ def test_limits_endpoints_backups(ddb):
     assert cb["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
     with raises("TableNotFoundException", "Table not found: nope-x"):
         ddb.describe_continuous_backups(TableName="nope-x")
+
+
+def test_ttl_expiry_deletes_items(ddb):
+    import time
+
+    table = create(ddb)
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    now = int(time.time())
+    ddb.put_item(TableName=table, Item={"pk": {"S": "old"}, "exp": {"N": str(now - 10)}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "new"}, "exp": {"N": str(now + 3600)}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "text"}, "exp": {"S": str(now - 10)}})
+    deadline = time.time() + 5
+    while time.time() < deadline and "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "old"}}):
+        time.sleep(0.2)
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "old"}})
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "new"}})
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "text"}})

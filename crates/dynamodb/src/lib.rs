@@ -11,6 +11,7 @@ pub mod generated;
 mod handlers;
 pub mod number;
 pub mod table;
+pub mod ttl;
 pub mod value;
 
 use crate::error::{table_not_found, table_not_found_named};
@@ -65,7 +66,9 @@ impl ServiceState for DynamoDb {
 /// The DynamoDB service with its handler table.
 pub fn service() -> Arc<dyn Service> {
     use handlers::*;
-    Handlers::new(&generated::MODEL, Arc::new(DynamoDb::default()))
+    let db = Arc::new(DynamoDb::default());
+    ttl::start(&db);
+    Handlers::new(&generated::MODEL, db)
         .on(ops::CreateTable, tables::create_table)
         .on(ops::DescribeTable, tables::describe_table)
         .on(ops::ListTables, tables::list_tables)

@@ -1,0 +1,97 @@
+//! Time to live: a background sweeper deletes items whose TTL attribute (a Number of epoch
+//! seconds) is in the past, within about a second rather than the 48 hours AWS allows.
+
+use crate::DynamoDb;
+use crate::table::TableState;
+use crate::value::AttrValue;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How often tables are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// AWS ignores TTL values more than five years in the past.
+const MAX_AGE_SECS: i64 = 5 * 365 * 24 * 3600;
+
+/// Whether `item` has expired at `now` (epoch seconds) under TTL attribute `attr`.
+pub fn expired(item: &crate::value::Item, attr: &str, now: i64) -> bool {
+    match item.get(attr) {
+        Some(AttrValue::N(n)) => {
+            // Fractional seconds count by their integer part.
+            let secs = n.to_string().split('.').next().and_then(|s| s.parse::<i64>().ok());
+            secs.is_some_and(|s| s <= now && now - s <= MAX_AGE_SECS)
+        }
+        _ => false,
+    }
+}
+
+/// Deletes the expired items of one table; returns how many.
+pub fn sweep_table(state: &mut TableState, now: i64) -> usize {
+    let Some(attr) = state.meta.ttl_attribute.clone() else { return 0 };
+    let keys: Vec<Vec<u8>> = state
+        .data
+        .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
+        .filter(|(_, item)| expired(item, &attr, now))
+        .map(|(k, _)| k.to_vec())
+        .collect();
+    let TableState { meta, data } = state;
+    for k in &keys {
+        data.remove(meta, k);
+    }
+    keys.len()
+}
+
+fn sweep(db: &DynamoDb) {
+    let now = ruststack_core::Timestamp::now().millis / 1000;
+    for region in db.regions.all() {
+        let tables: Vec<_> = region.tables.read().values().cloned().collect();
+        for table in tables {
+            // Look under the read lock first: most sweeps find nothing to delete.
+            let due = {
+                let s = table.state.read();
+                match &s.meta.ttl_attribute {
+                    Some(attr) => s
+                        .data
+                        .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
+                        .any(|(_, item)| expired(item, attr, now)),
+                    None => false,
+                }
+            };
+            if due {
+                sweep_table(&mut table.state.write(), now);
+            }
+        }
+    }
+}
+
+/// Starts the sweeper thread; it ends when the service is dropped.
+pub fn start(db: &Arc<DynamoDb>) {
+    let weak: Weak<DynamoDb> = Arc::downgrade(db);
+    let _ = std::thread::Builder::new().name("dynamodb-ttl".into()).spawn(move || {
+        loop {
+            std::thread::sleep(SWEEP_EVERY);
+            match weak.upgrade() {
+                Some(db) => sweep(&db),
+                None => return,
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::Number;
+    use crate::value::Item;
+
+    #[test]
+    fn expiry_rules() {
+        let item = |v: AttrValue| -> Item { [("exp".to_string(), v)].into() };
+        let now = 1_700_000_000;
+        assert!(expired(&item(AttrValue::N(Number::from_i64(now - 1))), "exp", now));
+        assert!(expired(&item(AttrValue::N(Number::parse("1699999999.9").unwrap())), "exp", now));
+        assert!(!expired(&item(AttrValue::N(Number::from_i64(now + 10))), "exp", now));
+        assert!(!expired(&item(AttrValue::N(Number::from_i64(now - MAX_AGE_SECS - 1))), "exp", now));
+        assert!(!expired(&item(AttrValue::S("1".into())), "exp", now));
+        assert!(!expired(&item(AttrValue::N(Number::from_i64(1))), "other", now));
+    }
+}
