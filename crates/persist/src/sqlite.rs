@@ -1,0 +1,323 @@
+//! [`SqliteStore`]: the [`KvStore`] on disk, in one SQLite file.
+//!
+//! One `WITHOUT ROWID` table clustered on `(tree, k)`: a range read is one index walk in key order
+//! (SQLite compares BLOBs with `memcmp`, the binary order the trait promises). WAL journal with
+//! `synchronous=FULL`, so a commit is on disk before `apply` returns, and readers never wait for the
+//! writer.
+//!
+//! Writes are group-committed: concurrent `apply` calls queue their batches, and whichever caller
+//! finds no commit in progress writes every queued batch in one transaction (each batch in its own
+//! savepoint, so one failing batch fails alone) and pays one fsync for all of them.
+
+use parking_lot::{Condvar, Mutex};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use ruststack_core::store::{Entries, KvStore, Transaction, Write};
+use std::collections::HashMap;
+use std::io;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+/// Read connections kept for reuse; more may exist briefly under load.
+const IDLE_READERS: usize = 8;
+/// Prepared statements cached per connection (18 range shapes plus a few writes).
+const STATEMENT_CACHE: usize = 48;
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
+    tree TEXT NOT NULL,
+    k BLOB NOT NULL,
+    v BLOB NOT NULL,
+    PRIMARY KEY (tree, k)
+) WITHOUT ROWID";
+
+const UPSERT: &str =
+    "INSERT INTO kv (tree, k, v) VALUES (?1, ?2, ?3) ON CONFLICT (tree, k) DO UPDATE SET v = excluded.v";
+const DELETE: &str = "DELETE FROM kv WHERE tree = ?1 AND k = ?2";
+const GET: &str = "SELECT v FROM kv WHERE tree = ?1 AND k = ?2";
+
+/// The SQLite-backed key-value store.
+pub struct SqliteStore {
+    path: PathBuf,
+    /// The one connection that writes (SQLite admits one writer at a time anyway).
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    group: Mutex<Group>,
+    committed: Condvar,
+}
+
+/// Batches waiting for the next group commit, and the outcomes of finished ones.
+#[derive(Default)]
+struct Group {
+    queued: Vec<(u64, Vec<Write>)>,
+    next_ticket: u64,
+    /// Whether some caller is committing right now.
+    leader: bool,
+    /// Outcome by ticket (an error's text), until its caller picks it up.
+    done: HashMap<u64, Result<(), String>>,
+}
+
+fn to_io(e: rusqlite::Error) -> io::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DiskFull => {
+            io::Error::new(io::ErrorKind::StorageFull, e.to_string())
+        }
+        e => io::Error::other(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens `path`, creating the file when `create` is set. A file that is not a SQLite database
+    /// fails here, not on the first request.
+    pub fn open(path: &Path, create: bool) -> io::Result<SqliteStore> {
+        let writer = connect(path, create).map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not a usable SQLite database: {e}", path.display()),
+            )
+        })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(io::Error::other(format!("{}: cannot switch to WAL mode (got {mode})", path.display())));
+        }
+        writer.execute_batch(SCHEMA).map_err(to_io)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            group: Mutex::new(Group::default()),
+            committed: Condvar::new(),
+        })
+    }
+
+    /// Runs `read` on an idle read connection (opening one when none is idle).
+    fn read<R>(&self, what: &str, read: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Option<R> {
+        let idle = self.readers.lock().pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                match connect(&self.path, false).and_then(|c| c.execute_batch("PRAGMA query_only = 1").map(|_| c)) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::error!(path = %self.path.display(), error = %e, "cannot open a read connection");
+                        return None;
+                    }
+                }
+            }
+        };
+        let result = read(&conn);
+        let mut readers = self.readers.lock();
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        drop(readers);
+        result.map_err(|e| tracing::error!(path = %self.path.display(), error = %e, what, "read failed")).ok()
+    }
+
+    /// Writes every queued batch in one transaction, one savepoint per batch.
+    fn commit_group(&self, batches: Vec<(u64, Vec<Write>)>) -> Vec<(u64, Result<(), String>)> {
+        let mut conn = self.writer.lock();
+        let mut outcomes = Vec::with_capacity(batches.len());
+        let result = (|| -> rusqlite::Result<()> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (ticket, writes) in batches.iter() {
+                let sp = tx.savepoint()?;
+                match write_batch(&sp, writes) {
+                    Ok(()) => {
+                        sp.commit()?;
+                        outcomes.push((*ticket, Ok(())));
+                    }
+                    Err(e) => {
+                        drop(sp); // rolls back this batch only
+                        outcomes.push((*ticket, Err(e.to_string())));
+                    }
+                }
+            }
+            tx.commit()
+        })();
+        match result {
+            Ok(()) => outcomes,
+            Err(e) => batches.iter().map(|(ticket, _)| (*ticket, Err(e.to_string()))).collect(),
+        }
+    }
+}
+
+/// A connection with the durability settings every one of ours shares.
+fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    // FULL: a WAL commit is fsynced before it returns (NORMAL may lose the last commits on power loss).
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+fn write_batch(conn: &Connection, writes: &[Write]) -> rusqlite::Result<()> {
+    for write in writes {
+        match write {
+            Write::Put { tree, key, value } => {
+                conn.prepare_cached(UPSERT)?.execute((tree, key, value))?;
+            }
+            Write::Delete { tree, key } => {
+                conn.prepare_cached(DELETE)?.execute((tree, key))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[start bound][end bound][descending]`: the SQL of a range read. Parameters in order: tree, the
+/// start key when bounded, the end key when bounded, the limit.
+const RANGE_SQL: [[[&str; 2]; 3]; 3] = {
+    macro_rules! sql {
+        ($lo:literal, $hi:literal) => {
+            [
+                concat!("SELECT k, v FROM kv WHERE tree = ?", $lo, $hi, " ORDER BY k LIMIT ?"),
+                concat!("SELECT k, v FROM kv WHERE tree = ?", $lo, $hi, " ORDER BY k DESC LIMIT ?"),
+            ]
+        };
+    }
+    [
+        [sql!(" AND k >= ?", " AND k <= ?"), sql!(" AND k >= ?", " AND k < ?"), sql!(" AND k >= ?", "")],
+        [sql!(" AND k > ?", " AND k <= ?"), sql!(" AND k > ?", " AND k < ?"), sql!(" AND k > ?", "")],
+        [sql!("", " AND k <= ?"), sql!("", " AND k < ?"), sql!("", "")],
+    ]
+};
+
+fn bound_shape(b: &Bound<&[u8]>) -> usize {
+    match b {
+        Bound::Included(_) => 0,
+        Bound::Excluded(_) => 1,
+        Bound::Unbounded => 2,
+    }
+}
+
+fn bound_key<'a>(b: &Bound<&'a [u8]>) -> Option<&'a [u8]> {
+    match b {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k),
+        Bound::Unbounded => None,
+    }
+}
+
+fn range_on(
+    conn: &Connection,
+    tree: &str,
+    start: Bound<&[u8]>,
+    end: Bound<&[u8]>,
+    limit: usize,
+    rev: bool,
+) -> rusqlite::Result<Entries> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(RANGE_SQL[bound_shape(&start)][bound_shape(&end)][usize::from(rev)])?;
+    let mut index = 1;
+    stmt.raw_bind_parameter(index, tree)?;
+    for key in [bound_key(&start), bound_key(&end)].into_iter().flatten() {
+        index += 1;
+        stmt.raw_bind_parameter(index, key)?;
+    }
+    // SQLite reads a negative limit as "no limit".
+    stmt.raw_bind_parameter(index + 1, i64::try_from(limit).unwrap_or(-1))?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push((row.get(0)?, row.get(1)?));
+    }
+    Ok(out)
+}
+
+fn get_on(conn: &Connection, tree: &str, key: &[u8]) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(GET)?.query_row((tree, key), |r| r.get(0)).optional()
+}
+
+impl KvStore for SqliteStore {
+    fn get(&self, tree: &str, key: &[u8]) -> Option<Vec<u8>> {
+        self.read("get", |conn| get_on(conn, tree, key)).flatten()
+    }
+
+    fn apply(&self, writes: Vec<Write>) -> io::Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut group = self.group.lock();
+        let ticket = group.next_ticket;
+        group.next_ticket += 1;
+        group.queued.push((ticket, writes));
+        loop {
+            if let Some(outcome) = group.done.remove(&ticket) {
+                return outcome.map_err(io::Error::other);
+            }
+            if group.leader {
+                self.committed.wait(&mut group);
+                continue;
+            }
+            // Lead one commit of everything queued so far (ours included, unless an earlier
+            // leader already took it, in which case its outcome is in `done` next time round).
+            group.leader = true;
+            let batches = std::mem::take(&mut group.queued);
+            drop(group);
+            let outcomes = self.commit_group(batches);
+            group = self.group.lock();
+            group.leader = false;
+            group.done.extend(outcomes);
+            self.committed.notify_all();
+        }
+    }
+
+    fn range(&self, tree: &str, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> Entries {
+        self.read("range", |conn| range_on(conn, tree, start, end, limit, false)).unwrap_or_default()
+    }
+
+    fn range_rev(&self, tree: &str, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> Entries {
+        self.read("range_rev", |conn| range_on(conn, tree, start, end, limit, true)).unwrap_or_default()
+    }
+
+    fn clear(&self) -> io::Result<()> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(to_io)?;
+        tx.execute("DELETE FROM kv", []).map_err(to_io)?;
+        tx.commit().map_err(to_io)
+    }
+
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Transaction) -> io::Result<()>) -> io::Result<()> {
+        let mut conn = self.writer.lock();
+        // IMMEDIATE takes the write lock up front, so the reads inside are serializable.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(to_io)?;
+        f(&mut SqliteTransaction { conn: &tx })?; // an error (or a panic) drops `tx`: rollback
+        tx.commit().map_err(to_io)
+    }
+
+    fn may_block(&self) -> bool {
+        true
+    }
+}
+
+/// The writer connection inside an open transaction.
+struct SqliteTransaction<'a> {
+    conn: &'a Connection,
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn get(&mut self, tree: &str, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+        get_on(self.conn, tree, key).map_err(to_io)
+    }
+
+    fn range(&mut self, tree: &str, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> io::Result<Entries> {
+        range_on(self.conn, tree, start, end, limit, false).map_err(to_io)
+    }
+
+    fn range_rev(&mut self, tree: &str, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> io::Result<Entries> {
+        range_on(self.conn, tree, start, end, limit, true).map_err(to_io)
+    }
+
+    fn put(&mut self, tree: &str, key: &[u8], value: &[u8]) -> io::Result<()> {
+        self.conn.prepare_cached(UPSERT).and_then(|mut s| s.execute((tree, key, value))).map(drop).map_err(to_io)
+    }
+
+    fn delete(&mut self, tree: &str, key: &[u8]) -> io::Result<()> {
+        self.conn.prepare_cached(DELETE).and_then(|mut s| s.execute((tree, key))).map(drop).map_err(to_io)
+    }
+}
