@@ -223,6 +223,19 @@ class ServiceGen:
         for shape in self.xml_names:
             if shape not in self.shapes:
                 sys.exit(f"generate.py: {name}: quirk names unknown shape {shape}")
+        # awsQuery wire names a JSON model lacks (SQS serves both protocols from its JSON model):
+        # `members` maps "Shape.Member" to the member's query/XML name (for a flattened list, the
+        # name each item repeats under); `entries` maps a map shape to its [key, value] names.
+        query = quirks.get("query", {})
+        self.query_members: dict[str, str] = dict(query.get("members", {}))
+        self.query_entries: dict[str, list[str]] = dict(query.get("entries", {}))
+        for ref in self.query_members:
+            shape, _, member = ref.partition(".")
+            if member not in self.shapes.get(shape, {}).get("members", {}):
+                sys.exit(f"generate.py: {name}: query quirk names unknown member {ref}")
+        for shape, names in self.query_entries.items():
+            if self.shapes.get(shape, {}).get("type") != "map" or len(names) != 2:
+                sys.exit(f"generate.py: {name}: query quirk entries need a map shape and two names: {shape}")
         if all_ops:
             served = list(self.all_ops)
         else:
@@ -344,7 +357,7 @@ class ServiceGen:
                 return "ShapeKind::Document"
             required = set(s.get("required", []))
             members = ", ".join(
-                self.member_lit(m, mm, m in required) for m, mm in s.get("members", {}).items()
+                self.member_lit(name, m, mm, m in required) for m, mm in s.get("members", {}).items()
             )
             payload = f'Some({lit(s["payload"])})' if "payload" in s else "None"
             xml_name = s.get("locationName") or self.xml_names.get(name, "")
@@ -361,10 +374,13 @@ class ServiceGen:
             )
         if t == "map":
             k, v = s["key"], s["value"]
+            key_name, value_name = self.query_entries.get(
+                name, [k.get("locationName", ""), v.get("locationName", "")]
+            )
             return (
                 f"ShapeKind::Map(Map {{ key: {self.ids[k['shape']]}, value: {self.ids[v['shape']]}, "
-                f"key_name: {lit(k.get('locationName', ''))}, "
-                f"value_name: {lit(v.get('locationName', ''))}, "
+                f"key_name: {lit(key_name)}, "
+                f"value_name: {lit(value_name)}, "
                 f"flattened: {str(bool(s.get('flattened'))).lower()}, length: {range_lit(s)} }})"
             )
         if t == "string":
@@ -393,7 +409,7 @@ class ServiceGen:
             sys.exit(f"generate.py: {self.name}: unknown timestampFormat {fmt}")
         return f"Some(TimestampFormat::{TIMESTAMP_FORMATS[fmt]})"
 
-    def member_lit(self, name: str, m: dict, required: bool) -> str:
+    def member_lit(self, owner: str, name: str, m: dict, required: bool) -> str:
         target = self.shapes[m["shape"]]
         # Only what differs from MEMBER is spelled out, to keep the tables short.
         fields = [f"name: {lit(name)}", f"shape: {self.ids[m['shape']]}"]
@@ -402,8 +418,9 @@ class ServiceGen:
             sys.exit(f"generate.py: {self.name}: member {name} has unknown location {loc}")
         if loc:
             fields.append(f"location: Location::{LOCATIONS[loc]}")
-        if m.get("locationName"):
-            fields.append(f"location_name: {lit(m['locationName'])}")
+        location_name = self.query_members.get(f"{owner}.{name}") or m.get("locationName")
+        if location_name:
+            fields.append(f"location_name: {lit(location_name)}")
         if required:
             fields.append("required: true")
         if m.get("flattened") or target.get("flattened"):

@@ -12,7 +12,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     xml_namespace: "http://queue.amazonaws.com/doc/2012-11-05/",
     signing_name: "sqs",
     validation_error: "InvalidParameterValue",
-    error_type_prefix: "",
+    error_type_prefix: "com.amazonaws.sqs#",
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,
@@ -32,30 +32,40 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 6] = [
+static SHAPES: [Shape; 85] = [
     // 0
-    Shape { name: "BoxedInteger", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "AWSAccountIdList",
+        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: true, length: Range::NONE }),
+    },
     // 1
     Shape {
-        name: "ListQueuesRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "QueueNamePrefix", shape: 4, ..MEMBER },
-                Member { name: "NextToken", shape: 5, ..MEMBER },
-                Member { name: "MaxResults", shape: 0, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ActionNameList",
+        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: true, length: Range::NONE }),
     },
     // 2
     Shape {
-        name: "ListQueuesResult",
+        name: "AddPermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "QueueUrls", shape: 3, flattened: true, ..MEMBER },
-                Member { name: "NextToken", shape: 5, ..MEMBER },
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "Label", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "AWSAccountIds",
+                    shape: 0,
+                    location_name: "AWSAccountId",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Actions",
+                    shape: 1,
+                    location_name: "ActionName",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -64,30 +74,1223 @@ static SHAPES: [Shape; 6] = [
     },
     // 3
     Shape {
-        name: "QueueUrlList",
-        kind: ShapeKind::List(List { member: 4, member_name: "", flattened: true, length: Range::NONE }),
+        name: "AttributeNameList",
+        kind: ShapeKind::List(List { member: 60, member_name: "", flattened: true, length: Range::NONE }),
     },
     // 4
+    Shape {
+        name: "BatchResultErrorEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 76, required: true, ..MEMBER },
+                Member { name: "SenderFault", shape: 8, required: true, ..MEMBER },
+                Member { name: "Code", shape: 76, required: true, ..MEMBER },
+                Member { name: "Message", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 5
+    Shape {
+        name: "BatchResultErrorEntryList",
+        kind: ShapeKind::List(List { member: 4, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 6
+    Shape { name: "Binary", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 7
+    Shape {
+        name: "BinaryList",
+        kind: ShapeKind::List(List { member: 6, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 8
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 9
+    Shape { name: "BoxedInteger", kind: ShapeKind::Integer(Range::NONE) },
+    // 10
+    Shape {
+        name: "CancelMessageMoveTaskRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TaskHandle", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "CancelMessageMoveTaskResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ApproximateNumberOfMessagesMoved", shape: 43, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 12
+    Shape {
+        name: "ChangeMessageVisibilityBatchRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "Entries",
+                    shape: 14,
+                    location_name: "ChangeMessageVisibilityBatchRequestEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape {
+        name: "ChangeMessageVisibilityBatchRequestEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 76, required: true, ..MEMBER },
+                Member { name: "ReceiptHandle", shape: 76, required: true, ..MEMBER },
+                Member { name: "VisibilityTimeout", shape: 56, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "ChangeMessageVisibilityBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 13, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 15
+    Shape {
+        name: "ChangeMessageVisibilityBatchResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Successful",
+                    shape: 17,
+                    location_name: "ChangeMessageVisibilityBatchResultEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Failed",
+                    shape: 5,
+                    location_name: "BatchResultErrorEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
+    Shape {
+        name: "ChangeMessageVisibilityBatchResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Id", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
+    Shape {
+        name: "ChangeMessageVisibilityBatchResultEntryList",
+        kind: ShapeKind::List(List { member: 16, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 18
+    Shape {
+        name: "ChangeMessageVisibilityRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "ReceiptHandle", shape: 76, required: true, ..MEMBER },
+                Member { name: "VisibilityTimeout", shape: 56, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "CreateQueueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueName", shape: 76, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 59, location_name: "Attribute", flattened: true, ..MEMBER },
+                Member { name: "tags", shape: 80, location_name: "Tag", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "CreateQueueResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "QueueUrl", shape: 76, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "DeleteMessageBatchRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "Entries",
+                    shape: 23,
+                    location_name: "DeleteMessageBatchRequestEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "DeleteMessageBatchRequestEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 76, required: true, ..MEMBER },
+                Member { name: "ReceiptHandle", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "DeleteMessageBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 22, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 24
+    Shape {
+        name: "DeleteMessageBatchResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Successful",
+                    shape: 26,
+                    location_name: "DeleteMessageBatchResultEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Failed",
+                    shape: 5,
+                    location_name: "BatchResultErrorEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "DeleteMessageBatchResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Id", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "DeleteMessageBatchResultEntryList",
+        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 27
+    Shape {
+        name: "DeleteMessageRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "ReceiptHandle", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "DeleteQueueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
+    Shape {
+        name: "GetQueueAttributesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "AttributeNames", shape: 3, location_name: "AttributeName", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 30
+    Shape {
+        name: "GetQueueAttributesResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 59, location_name: "Attribute", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "GetQueueUrlRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueName", shape: 76, required: true, ..MEMBER },
+                Member { name: "QueueOwnerAWSAccountId", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "GetQueueUrlResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "QueueUrl", shape: 76, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "ListDeadLetterSourceQueuesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+                Member { name: "MaxResults", shape: 9, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
+    Shape {
+        name: "ListDeadLetterSourceQueuesResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "queueUrls",
+                    shape: 61,
+                    location_name: "QueueUrl",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 35
+    Shape {
+        name: "ListMessageMoveTasksRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SourceArn", shape: 76, required: true, ..MEMBER },
+                Member { name: "MaxResults", shape: 56, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "ListMessageMoveTasksResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Results",
+                shape: 38,
+                location_name: "ListMessageMoveTasksResultEntry",
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "ListMessageMoveTasksResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TaskHandle", shape: 76, ..MEMBER },
+                Member { name: "Status", shape: 76, ..MEMBER },
+                Member { name: "SourceArn", shape: 76, ..MEMBER },
+                Member { name: "DestinationArn", shape: 76, ..MEMBER },
+                Member { name: "MaxNumberOfMessagesPerSecond", shape: 56, ..MEMBER },
+                Member { name: "ApproximateNumberOfMessagesMoved", shape: 43, ..MEMBER },
+                Member { name: "ApproximateNumberOfMessagesToMove", shape: 57, ..MEMBER },
+                Member { name: "FailureReason", shape: 76, ..MEMBER },
+                Member { name: "StartedTimestamp", shape: 43, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "ListMessageMoveTasksResultEntryList",
+        kind: ShapeKind::List(List { member: 37, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 39
+    Shape {
+        name: "ListQueueTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "ListQueueTagsResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Tags", shape: 80, location_name: "Tag", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "ListQueuesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueNamePrefix", shape: 76, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+                Member { name: "MaxResults", shape: 9, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 42
+    Shape {
+        name: "ListQueuesResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrls", shape: 61, location_name: "QueueUrl", flattened: true, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    // 44
+    Shape {
+        name: "Message",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MessageId", shape: 76, ..MEMBER },
+                Member { name: "ReceiptHandle", shape: 76, ..MEMBER },
+                Member { name: "MD5OfBody", shape: 76, ..MEMBER },
+                Member { name: "Body", shape: 76, ..MEMBER },
+                Member { name: "Attributes", shape: 52, location_name: "Attribute", flattened: true, ..MEMBER },
+                Member { name: "MD5OfMessageAttributes", shape: 76, ..MEMBER },
+                Member {
+                    name: "MessageAttributes",
+                    shape: 48,
+                    location_name: "MessageAttribute",
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "MessageAttributeName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 46
+    Shape {
+        name: "MessageAttributeNameList",
+        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 47
+    Shape {
+        name: "MessageAttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "StringValue", shape: 76, ..MEMBER },
+                Member { name: "BinaryValue", shape: 6, ..MEMBER },
+                Member {
+                    name: "StringListValues",
+                    shape: 77,
+                    location_name: "StringListValue",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "BinaryListValues",
+                    shape: 7,
+                    location_name: "BinaryListValue",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "DataType", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "MessageBodyAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 76,
+            value: 47,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 49
+    Shape {
+        name: "MessageBodySystemAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 54,
+            value: 55,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 50
+    Shape {
+        name: "MessageList",
+        kind: ShapeKind::List(List { member: 44, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 51
+    Shape {
+        name: "MessageSystemAttributeList",
+        kind: ShapeKind::List(List { member: 53, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 52
+    Shape {
+        name: "MessageSystemAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 53,
+            value: 76,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 53
+    Shape {
+        name: "MessageSystemAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "All",
+                "SenderId",
+                "SentTimestamp",
+                "ApproximateReceiveCount",
+                "ApproximateFirstReceiveTimestamp",
+                "SequenceNumber",
+                "MessageDeduplicationId",
+                "MessageGroupId",
+                "AWSTraceHeader",
+                "DeadLetterQueueSourceArn",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 54
+    Shape {
+        name: "MessageSystemAttributeNameForSends",
+        kind: ShapeKind::String(StringShape { enum_values: &["AWSTraceHeader"], length: Range::NONE, pattern: "" }),
+    },
+    // 55
+    Shape {
+        name: "MessageSystemAttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "StringValue", shape: 76, ..MEMBER },
+                Member { name: "BinaryValue", shape: 6, ..MEMBER },
+                Member {
+                    name: "StringListValues",
+                    shape: 77,
+                    location_name: "StringListValue",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "BinaryListValues",
+                    shape: 7,
+                    location_name: "BinaryListValue",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "DataType", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape { name: "NullableInteger", kind: ShapeKind::Integer(Range::NONE) },
+    // 57
+    Shape { name: "NullableLong", kind: ShapeKind::Integer(Range::NONE) },
+    // 58
+    Shape {
+        name: "PurgeQueueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "QueueAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 60,
+            value: 76,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 60
+    Shape {
+        name: "QueueAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "All",
+                "Policy",
+                "VisibilityTimeout",
+                "MaximumMessageSize",
+                "MessageRetentionPeriod",
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "CreatedTimestamp",
+                "LastModifiedTimestamp",
+                "QueueArn",
+                "ApproximateNumberOfMessagesDelayed",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+                "RedrivePolicy",
+                "FifoQueue",
+                "ContentBasedDeduplication",
+                "KmsMasterKeyId",
+                "KmsDataKeyReusePeriodSeconds",
+                "DeduplicationScope",
+                "FifoThroughputLimit",
+                "RedriveAllowPolicy",
+                "SqsManagedSseEnabled",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 61
+    Shape {
+        name: "QueueUrlList",
+        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 62
+    Shape {
+        name: "ReceiveMessageRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "AttributeNames", shape: 3, location_name: "AttributeName", flattened: true, ..MEMBER },
+                Member {
+                    name: "MessageSystemAttributeNames",
+                    shape: 51,
+                    location_name: "MessageSystemAttributeName",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "MessageAttributeNames",
+                    shape: 46,
+                    location_name: "MessageAttributeName",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "MaxNumberOfMessages", shape: 56, ..MEMBER },
+                Member { name: "VisibilityTimeout", shape: 56, ..MEMBER },
+                Member { name: "WaitTimeSeconds", shape: 56, ..MEMBER },
+                Member { name: "ReceiveRequestAttemptId", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 63
+    Shape {
+        name: "ReceiveMessageResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Messages", shape: 50, location_name: "Message", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 64
+    Shape {
+        name: "RemovePermissionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "Label", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape {
+        name: "SendMessageBatchRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "Entries",
+                    shape: 67,
+                    location_name: "SendMessageBatchRequestEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "SendMessageBatchRequestEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 76, required: true, ..MEMBER },
+                Member { name: "MessageBody", shape: 76, required: true, ..MEMBER },
+                Member { name: "DelaySeconds", shape: 56, ..MEMBER },
+                Member {
+                    name: "MessageAttributes",
+                    shape: 48,
+                    location_name: "MessageAttribute",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "MessageSystemAttributes",
+                    shape: 49,
+                    location_name: "MessageSystemAttribute",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "MessageDeduplicationId", shape: 76, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "SendMessageBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 66, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 68
+    Shape {
+        name: "SendMessageBatchResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Successful",
+                    shape: 70,
+                    location_name: "SendMessageBatchResultEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Failed",
+                    shape: 5,
+                    location_name: "BatchResultErrorEntry",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "SendMessageBatchResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 76, required: true, ..MEMBER },
+                Member { name: "MessageId", shape: 76, required: true, ..MEMBER },
+                Member { name: "MD5OfMessageBody", shape: 76, required: true, ..MEMBER },
+                Member { name: "MD5OfMessageAttributes", shape: 76, ..MEMBER },
+                Member { name: "MD5OfMessageSystemAttributes", shape: 76, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "SendMessageBatchResultEntryList",
+        kind: ShapeKind::List(List { member: 69, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 71
+    Shape {
+        name: "SendMessageRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "MessageBody", shape: 76, required: true, ..MEMBER },
+                Member { name: "DelaySeconds", shape: 56, ..MEMBER },
+                Member {
+                    name: "MessageAttributes",
+                    shape: 48,
+                    location_name: "MessageAttribute",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "MessageSystemAttributes",
+                    shape: 49,
+                    location_name: "MessageSystemAttribute",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "MessageDeduplicationId", shape: 76, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "SendMessageResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MD5OfMessageBody", shape: 76, ..MEMBER },
+                Member { name: "MD5OfMessageAttributes", shape: 76, ..MEMBER },
+                Member { name: "MD5OfMessageSystemAttributes", shape: 76, ..MEMBER },
+                Member { name: "MessageId", shape: 76, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "SetQueueAttributesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "Attributes",
+                    shape: 59,
+                    location_name: "Attribute",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 74
+    Shape {
+        name: "StartMessageMoveTaskRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SourceArn", shape: 76, required: true, ..MEMBER },
+                Member { name: "DestinationArn", shape: 76, ..MEMBER },
+                Member { name: "MaxNumberOfMessagesPerSecond", shape: 56, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "StartMessageMoveTaskResult",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TaskHandle", shape: 76, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 5
+    // 77
+    Shape {
+        name: "StringList",
+        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 78
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 79
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 78, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 80
+    Shape {
+        name: "TagMap",
+        kind: ShapeKind::Map(Map {
+            key: 78,
+            value: 82,
+            key_name: "Key",
+            value_name: "Value",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 81
+    Shape {
+        name: "TagQueueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 80, required: true, flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 83
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
+    // 84
+    Shape {
+        name: "UntagQueueRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QueueUrl", shape: 76, required: true, ..MEMBER },
+                Member {
+                    name: "TagKeys",
+                    shape: 79,
+                    location_name: "TagKey",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListQueues",
-    method: "POST",
-    uri: "/",
-    input: Some(1),
-    output: Some(2),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 23] = [
+    Operation {
+        name: "AddPermission",
+        method: "POST",
+        uri: "/",
+        input: Some(2),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CancelMessageMoveTask",
+        method: "POST",
+        uri: "/",
+        input: Some(10),
+        output: Some(11),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ChangeMessageVisibility",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ChangeMessageVisibilityBatch",
+        method: "POST",
+        uri: "/",
+        input: Some(12),
+        output: Some(15),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateQueue",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
+        output: Some(20),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteMessage",
+        method: "POST",
+        uri: "/",
+        input: Some(27),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteMessageBatch",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: Some(24),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteQueue",
+        method: "POST",
+        uri: "/",
+        input: Some(28),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetQueueAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(29),
+        output: Some(30),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetQueueUrl",
+        method: "POST",
+        uri: "/",
+        input: Some(31),
+        output: Some(32),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListDeadLetterSourceQueues",
+        method: "POST",
+        uri: "/",
+        input: Some(33),
+        output: Some(34),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListMessageMoveTasks",
+        method: "POST",
+        uri: "/",
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListQueueTags",
+        method: "POST",
+        uri: "/",
+        input: Some(39),
+        output: Some(40),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListQueues",
+        method: "POST",
+        uri: "/",
+        input: Some(41),
+        output: Some(42),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PurgeQueue",
+        method: "POST",
+        uri: "/",
+        input: Some(58),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ReceiveMessage",
+        method: "POST",
+        uri: "/",
+        input: Some(62),
+        output: Some(63),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemovePermission",
+        method: "POST",
+        uri: "/",
+        input: Some(64),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SendMessage",
+        method: "POST",
+        uri: "/",
+        input: Some(71),
+        output: Some(72),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SendMessageBatch",
+        method: "POST",
+        uri: "/",
+        input: Some(65),
+        output: Some(68),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SetQueueAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(73),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "StartMessageMoveTask",
+        method: "POST",
+        uri: "/",
+        input: Some(74),
+        output: Some(75),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagQueue",
+        method: "POST",
+        uri: "/",
+        input: Some(81),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagQueue",
+        method: "POST",
+        uri: "/",
+        input: Some(84),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 23] = [
     Route { name: "AddPermission", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -124,6 +1327,265 @@ static ROUTES: [Route; 23] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AddPermissionRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Label")]
+        pub label: String,
+        #[serde(rename = "AWSAccountIds")]
+        pub aws_account_ids: Vec<String>,
+        #[serde(rename = "Actions")]
+        pub actions: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchResultErrorEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "SenderFault")]
+        pub sender_fault: bool,
+        #[serde(rename = "Code")]
+        pub code: String,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CancelMessageMoveTaskRequest {
+        #[serde(rename = "TaskHandle")]
+        pub task_handle: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CancelMessageMoveTaskResult {
+        #[serde(rename = "ApproximateNumberOfMessagesMoved")]
+        pub approximate_number_of_messages_moved: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ChangeMessageVisibilityBatchRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Entries")]
+        pub entries: Vec<ChangeMessageVisibilityBatchRequestEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ChangeMessageVisibilityBatchRequestEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "ReceiptHandle")]
+        pub receipt_handle: String,
+        #[serde(rename = "VisibilityTimeout")]
+        pub visibility_timeout: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ChangeMessageVisibilityBatchResult {
+        #[serde(rename = "Successful")]
+        pub successful: Vec<ChangeMessageVisibilityBatchResultEntry>,
+        #[serde(rename = "Failed")]
+        pub failed: Vec<BatchResultErrorEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ChangeMessageVisibilityBatchResultEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ChangeMessageVisibilityRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "ReceiptHandle")]
+        pub receipt_handle: String,
+        #[serde(rename = "VisibilityTimeout")]
+        pub visibility_timeout: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateQueueRequest {
+        #[serde(rename = "QueueName")]
+        pub queue_name: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateQueueResult {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMessageBatchRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Entries")]
+        pub entries: Vec<DeleteMessageBatchRequestEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMessageBatchRequestEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "ReceiptHandle")]
+        pub receipt_handle: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMessageBatchResult {
+        #[serde(rename = "Successful")]
+        pub successful: Vec<DeleteMessageBatchResultEntry>,
+        #[serde(rename = "Failed")]
+        pub failed: Vec<BatchResultErrorEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMessageBatchResultEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteMessageRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "ReceiptHandle")]
+        pub receipt_handle: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteQueueRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueueAttributesRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "AttributeNames")]
+        pub attribute_names: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueueAttributesResult {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueueUrlRequest {
+        #[serde(rename = "QueueName")]
+        pub queue_name: String,
+        #[serde(rename = "QueueOwnerAWSAccountId")]
+        pub queue_owner_aws_account_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueueUrlResult {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListDeadLetterSourceQueuesRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListDeadLetterSourceQueuesResult {
+        #[serde(rename = "queueUrls")]
+        pub queue_urls: Vec<String>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListMessageMoveTasksRequest {
+        #[serde(rename = "SourceArn")]
+        pub source_arn: String,
+        #[serde(rename = "MaxResults")]
+        pub max_results: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListMessageMoveTasksResult {
+        #[serde(rename = "Results")]
+        pub results: Option<Vec<ListMessageMoveTasksResultEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListMessageMoveTasksResultEntry {
+        #[serde(rename = "TaskHandle")]
+        pub task_handle: Option<String>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "SourceArn")]
+        pub source_arn: Option<String>,
+        #[serde(rename = "DestinationArn")]
+        pub destination_arn: Option<String>,
+        #[serde(rename = "MaxNumberOfMessagesPerSecond")]
+        pub max_number_of_messages_per_second: Option<i32>,
+        #[serde(rename = "ApproximateNumberOfMessagesMoved")]
+        pub approximate_number_of_messages_moved: Option<i64>,
+        #[serde(rename = "ApproximateNumberOfMessagesToMove")]
+        pub approximate_number_of_messages_to_move: Option<i64>,
+        #[serde(rename = "FailureReason")]
+        pub failure_reason: Option<String>,
+        #[serde(rename = "StartedTimestamp")]
+        pub started_timestamp: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListQueueTagsRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListQueueTagsResult {
+        #[serde(rename = "Tags")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListQueuesRequest {
         #[serde(rename = "QueueNamePrefix")]
         pub queue_name_prefix: Option<String>,
@@ -142,15 +1604,408 @@ pub mod types {
         pub next_token: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Message {
+        #[serde(rename = "MessageId")]
+        pub message_id: Option<String>,
+        #[serde(rename = "ReceiptHandle")]
+        pub receipt_handle: Option<String>,
+        #[serde(rename = "MD5OfBody")]
+        pub md5_of_body: Option<String>,
+        #[serde(rename = "Body")]
+        pub body: Option<String>,
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "MD5OfMessageAttributes")]
+        pub md5_of_message_attributes: Option<String>,
+        #[serde(rename = "MessageAttributes")]
+        pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MessageAttributeValue {
+        #[serde(rename = "StringValue")]
+        pub string_value: Option<String>,
+        #[serde(rename = "BinaryValue")]
+        pub binary_value: Option<ruststack_core::Blob>,
+        #[serde(rename = "StringListValues")]
+        pub string_list_values: Option<Vec<String>>,
+        #[serde(rename = "BinaryListValues")]
+        pub binary_list_values: Option<Vec<ruststack_core::Blob>>,
+        #[serde(rename = "DataType")]
+        pub data_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MessageSystemAttributeValue {
+        #[serde(rename = "StringValue")]
+        pub string_value: Option<String>,
+        #[serde(rename = "BinaryValue")]
+        pub binary_value: Option<ruststack_core::Blob>,
+        #[serde(rename = "StringListValues")]
+        pub string_list_values: Option<Vec<String>>,
+        #[serde(rename = "BinaryListValues")]
+        pub binary_list_values: Option<Vec<ruststack_core::Blob>>,
+        #[serde(rename = "DataType")]
+        pub data_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PurgeQueueRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReceiveMessageRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "AttributeNames")]
+        pub attribute_names: Option<Vec<String>>,
+        #[serde(rename = "MessageSystemAttributeNames")]
+        pub message_system_attribute_names: Option<Vec<String>>,
+        #[serde(rename = "MessageAttributeNames")]
+        pub message_attribute_names: Option<Vec<String>>,
+        #[serde(rename = "MaxNumberOfMessages")]
+        pub max_number_of_messages: Option<i32>,
+        #[serde(rename = "VisibilityTimeout")]
+        pub visibility_timeout: Option<i32>,
+        #[serde(rename = "WaitTimeSeconds")]
+        pub wait_time_seconds: Option<i32>,
+        #[serde(rename = "ReceiveRequestAttemptId")]
+        pub receive_request_attempt_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReceiveMessageResult {
+        #[serde(rename = "Messages")]
+        pub messages: Option<Vec<Message>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemovePermissionRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Label")]
+        pub label: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageBatchRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Entries")]
+        pub entries: Vec<SendMessageBatchRequestEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageBatchRequestEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "MessageBody")]
+        pub message_body: String,
+        #[serde(rename = "DelaySeconds")]
+        pub delay_seconds: Option<i32>,
+        #[serde(rename = "MessageAttributes")]
+        pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
+        #[serde(rename = "MessageSystemAttributes")]
+        pub message_system_attributes: Option<std::collections::HashMap<String, MessageSystemAttributeValue>>,
+        #[serde(rename = "MessageDeduplicationId")]
+        pub message_deduplication_id: Option<String>,
+        #[serde(rename = "MessageGroupId")]
+        pub message_group_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageBatchResult {
+        #[serde(rename = "Successful")]
+        pub successful: Vec<SendMessageBatchResultEntry>,
+        #[serde(rename = "Failed")]
+        pub failed: Vec<BatchResultErrorEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageBatchResultEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "MessageId")]
+        pub message_id: String,
+        #[serde(rename = "MD5OfMessageBody")]
+        pub md5_of_message_body: String,
+        #[serde(rename = "MD5OfMessageAttributes")]
+        pub md5_of_message_attributes: Option<String>,
+        #[serde(rename = "MD5OfMessageSystemAttributes")]
+        pub md5_of_message_system_attributes: Option<String>,
+        #[serde(rename = "SequenceNumber")]
+        pub sequence_number: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "MessageBody")]
+        pub message_body: String,
+        #[serde(rename = "DelaySeconds")]
+        pub delay_seconds: Option<i32>,
+        #[serde(rename = "MessageAttributes")]
+        pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
+        #[serde(rename = "MessageSystemAttributes")]
+        pub message_system_attributes: Option<std::collections::HashMap<String, MessageSystemAttributeValue>>,
+        #[serde(rename = "MessageDeduplicationId")]
+        pub message_deduplication_id: Option<String>,
+        #[serde(rename = "MessageGroupId")]
+        pub message_group_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SendMessageResult {
+        #[serde(rename = "MD5OfMessageBody")]
+        pub md5_of_message_body: Option<String>,
+        #[serde(rename = "MD5OfMessageAttributes")]
+        pub md5_of_message_attributes: Option<String>,
+        #[serde(rename = "MD5OfMessageSystemAttributes")]
+        pub md5_of_message_system_attributes: Option<String>,
+        #[serde(rename = "MessageId")]
+        pub message_id: Option<String>,
+        #[serde(rename = "SequenceNumber")]
+        pub sequence_number: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetQueueAttributesRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StartMessageMoveTaskRequest {
+        #[serde(rename = "SourceArn")]
+        pub source_arn: String,
+        #[serde(rename = "DestinationArn")]
+        pub destination_arn: Option<String>,
+        #[serde(rename = "MaxNumberOfMessagesPerSecond")]
+        pub max_number_of_messages_per_second: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StartMessageMoveTaskResult {
+        #[serde(rename = "TaskHandle")]
+        pub task_handle: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagQueueRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "Tags")]
+        pub tags: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagQueueRequest {
+        #[serde(rename = "QueueUrl")]
+        pub queue_url: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    impl ruststack_core::Input for AddPermissionRequest {}
+    impl ruststack_core::Input for CancelMessageMoveTaskRequest {}
+    impl ruststack_core::Input for ChangeMessageVisibilityBatchRequest {}
+    impl ruststack_core::Input for ChangeMessageVisibilityRequest {}
+    impl ruststack_core::Input for CreateQueueRequest {}
+    impl ruststack_core::Input for DeleteMessageBatchRequest {}
+    impl ruststack_core::Input for DeleteMessageRequest {}
+    impl ruststack_core::Input for DeleteQueueRequest {}
+    impl ruststack_core::Input for GetQueueAttributesRequest {}
+    impl ruststack_core::Input for GetQueueUrlRequest {}
+    impl ruststack_core::Input for ListDeadLetterSourceQueuesRequest {}
+    impl ruststack_core::Input for ListMessageMoveTasksRequest {}
+    impl ruststack_core::Input for ListQueueTagsRequest {}
     impl ruststack_core::Input for ListQueuesRequest {}
+    impl ruststack_core::Input for PurgeQueueRequest {}
+    impl ruststack_core::Input for ReceiveMessageRequest {}
+    impl ruststack_core::Input for RemovePermissionRequest {}
+    impl ruststack_core::Input for SendMessageBatchRequest {}
+    impl ruststack_core::Input for SendMessageRequest {}
+    impl ruststack_core::Input for SetQueueAttributesRequest {}
+    impl ruststack_core::Input for StartMessageMoveTaskRequest {}
+    impl ruststack_core::Input for TagQueueRequest {}
+    impl ruststack_core::Input for UntagQueueRequest {}
+    impl ruststack_core::Output for CancelMessageMoveTaskResult {}
+    impl ruststack_core::Output for ChangeMessageVisibilityBatchResult {}
+    impl ruststack_core::Output for CreateQueueResult {}
+    impl ruststack_core::Output for DeleteMessageBatchResult {}
+    impl ruststack_core::Output for GetQueueAttributesResult {}
+    impl ruststack_core::Output for GetQueueUrlResult {}
+    impl ruststack_core::Output for ListDeadLetterSourceQueuesResult {}
+    impl ruststack_core::Output for ListMessageMoveTasksResult {}
+    impl ruststack_core::Output for ListQueueTagsResult {}
     impl ruststack_core::Output for ListQueuesResult {}
+    impl ruststack_core::Output for ReceiveMessageResult {}
+    impl ruststack_core::Output for SendMessageBatchResult {}
+    impl ruststack_core::Output for SendMessageResult {}
+    impl ruststack_core::Output for StartMessageMoveTaskResult {}
 }
 
 pub mod ops {
+    pub struct AddPermission;
+    impl ruststack_core::OperationSpec for AddPermission {
+        const NAME: &'static str = "AddPermission";
+        type Input = super::types::AddPermissionRequest;
+        type Output = ();
+    }
+    pub struct CancelMessageMoveTask;
+    impl ruststack_core::OperationSpec for CancelMessageMoveTask {
+        const NAME: &'static str = "CancelMessageMoveTask";
+        type Input = super::types::CancelMessageMoveTaskRequest;
+        type Output = super::types::CancelMessageMoveTaskResult;
+    }
+    pub struct ChangeMessageVisibility;
+    impl ruststack_core::OperationSpec for ChangeMessageVisibility {
+        const NAME: &'static str = "ChangeMessageVisibility";
+        type Input = super::types::ChangeMessageVisibilityRequest;
+        type Output = ();
+    }
+    pub struct ChangeMessageVisibilityBatch;
+    impl ruststack_core::OperationSpec for ChangeMessageVisibilityBatch {
+        const NAME: &'static str = "ChangeMessageVisibilityBatch";
+        type Input = super::types::ChangeMessageVisibilityBatchRequest;
+        type Output = super::types::ChangeMessageVisibilityBatchResult;
+    }
+    pub struct CreateQueue;
+    impl ruststack_core::OperationSpec for CreateQueue {
+        const NAME: &'static str = "CreateQueue";
+        type Input = super::types::CreateQueueRequest;
+        type Output = super::types::CreateQueueResult;
+    }
+    pub struct DeleteMessage;
+    impl ruststack_core::OperationSpec for DeleteMessage {
+        const NAME: &'static str = "DeleteMessage";
+        type Input = super::types::DeleteMessageRequest;
+        type Output = ();
+    }
+    pub struct DeleteMessageBatch;
+    impl ruststack_core::OperationSpec for DeleteMessageBatch {
+        const NAME: &'static str = "DeleteMessageBatch";
+        type Input = super::types::DeleteMessageBatchRequest;
+        type Output = super::types::DeleteMessageBatchResult;
+    }
+    pub struct DeleteQueue;
+    impl ruststack_core::OperationSpec for DeleteQueue {
+        const NAME: &'static str = "DeleteQueue";
+        type Input = super::types::DeleteQueueRequest;
+        type Output = ();
+    }
+    pub struct GetQueueAttributes;
+    impl ruststack_core::OperationSpec for GetQueueAttributes {
+        const NAME: &'static str = "GetQueueAttributes";
+        type Input = super::types::GetQueueAttributesRequest;
+        type Output = super::types::GetQueueAttributesResult;
+    }
+    pub struct GetQueueUrl;
+    impl ruststack_core::OperationSpec for GetQueueUrl {
+        const NAME: &'static str = "GetQueueUrl";
+        type Input = super::types::GetQueueUrlRequest;
+        type Output = super::types::GetQueueUrlResult;
+    }
+    pub struct ListDeadLetterSourceQueues;
+    impl ruststack_core::OperationSpec for ListDeadLetterSourceQueues {
+        const NAME: &'static str = "ListDeadLetterSourceQueues";
+        type Input = super::types::ListDeadLetterSourceQueuesRequest;
+        type Output = super::types::ListDeadLetterSourceQueuesResult;
+    }
+    pub struct ListMessageMoveTasks;
+    impl ruststack_core::OperationSpec for ListMessageMoveTasks {
+        const NAME: &'static str = "ListMessageMoveTasks";
+        type Input = super::types::ListMessageMoveTasksRequest;
+        type Output = super::types::ListMessageMoveTasksResult;
+    }
+    pub struct ListQueueTags;
+    impl ruststack_core::OperationSpec for ListQueueTags {
+        const NAME: &'static str = "ListQueueTags";
+        type Input = super::types::ListQueueTagsRequest;
+        type Output = super::types::ListQueueTagsResult;
+    }
     pub struct ListQueues;
     impl ruststack_core::OperationSpec for ListQueues {
         const NAME: &'static str = "ListQueues";
         type Input = super::types::ListQueuesRequest;
         type Output = super::types::ListQueuesResult;
+    }
+    pub struct PurgeQueue;
+    impl ruststack_core::OperationSpec for PurgeQueue {
+        const NAME: &'static str = "PurgeQueue";
+        type Input = super::types::PurgeQueueRequest;
+        type Output = ();
+    }
+    pub struct ReceiveMessage;
+    impl ruststack_core::OperationSpec for ReceiveMessage {
+        const NAME: &'static str = "ReceiveMessage";
+        type Input = super::types::ReceiveMessageRequest;
+        type Output = super::types::ReceiveMessageResult;
+    }
+    pub struct RemovePermission;
+    impl ruststack_core::OperationSpec for RemovePermission {
+        const NAME: &'static str = "RemovePermission";
+        type Input = super::types::RemovePermissionRequest;
+        type Output = ();
+    }
+    pub struct SendMessage;
+    impl ruststack_core::OperationSpec for SendMessage {
+        const NAME: &'static str = "SendMessage";
+        type Input = super::types::SendMessageRequest;
+        type Output = super::types::SendMessageResult;
+    }
+    pub struct SendMessageBatch;
+    impl ruststack_core::OperationSpec for SendMessageBatch {
+        const NAME: &'static str = "SendMessageBatch";
+        type Input = super::types::SendMessageBatchRequest;
+        type Output = super::types::SendMessageBatchResult;
+    }
+    pub struct SetQueueAttributes;
+    impl ruststack_core::OperationSpec for SetQueueAttributes {
+        const NAME: &'static str = "SetQueueAttributes";
+        type Input = super::types::SetQueueAttributesRequest;
+        type Output = ();
+    }
+    pub struct StartMessageMoveTask;
+    impl ruststack_core::OperationSpec for StartMessageMoveTask {
+        const NAME: &'static str = "StartMessageMoveTask";
+        type Input = super::types::StartMessageMoveTaskRequest;
+        type Output = super::types::StartMessageMoveTaskResult;
+    }
+    pub struct TagQueue;
+    impl ruststack_core::OperationSpec for TagQueue {
+        const NAME: &'static str = "TagQueue";
+        type Input = super::types::TagQueueRequest;
+        type Output = ();
+    }
+    pub struct UntagQueue;
+    impl ruststack_core::OperationSpec for UntagQueue {
+        const NAME: &'static str = "UntagQueue";
+        type Input = super::types::UntagQueueRequest;
+        type Output = ();
     }
 }

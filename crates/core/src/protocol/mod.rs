@@ -24,6 +24,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use serde_json::Map;
 
+/// The header of awsQuery-compatible JSON errors naming the query error code (`code;Sender`).
+pub const QUERY_ERROR_HEADER: &str = "x-amzn-query-error";
+
 /// Largest non-streamed request body we read (a Lambda zip in base64 JSON fits).
 pub const MAX_DOCUMENT_BODY: usize = 128 << 20;
 
@@ -293,6 +296,10 @@ pub fn encode_error(
     *response.status_mut() = err.status;
     let headers = response.headers_mut();
     for (name, value) in &err.headers {
+        // awsQuery carries the query error code in its document instead (see below).
+        if protocol == Protocol::AwsQuery && *name == QUERY_ERROR_HEADER {
+            continue;
+        }
         if let Ok(v) = HeaderValue::try_from(value.as_str()) {
             headers.insert(*name, v);
         }
@@ -322,7 +329,22 @@ pub fn encode_error(
         }
         Protocol::AwsQuery => {
             headers.insert(header::CONTENT_TYPE, content_type("text/xml"));
-            Bytes::from(query::render_error(model.map(|m| m.xml_namespace).unwrap_or(""), err, request_id))
+            let xmlns = model.map(|m| m.xml_namespace).unwrap_or("");
+            // An awsQuery-compatible JSON service (SQS) names its errors by shape in `__type` and
+            // by the older query code in `x-amzn-query-error: <code>;<Sender|Receiver>`; a request
+            // that came in as awsQuery gets that older code.
+            let query_code = err
+                .headers
+                .iter()
+                .find(|(n, _)| *n == QUERY_ERROR_HEADER)
+                .and_then(|(_, v)| v.split_once(';').map(|(code, _)| code.to_owned()));
+            match query_code {
+                Some(code) => {
+                    let renamed = AwsError { code: code.into(), ..err.clone() };
+                    Bytes::from(query::render_error(xmlns, &renamed, request_id))
+                }
+                None => Bytes::from(query::render_error(xmlns, err, request_id)),
+            }
         }
         // 304 Not Modified carries no body (S3's conditional GET).
         Protocol::RestXml if err.status == StatusCode::NOT_MODIFIED => Bytes::new(),
