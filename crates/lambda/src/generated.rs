@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 90] = [
+static SHAPES: [Shape; 223] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -47,6 +47,174 @@ static SHAPES: [Shape; 90] = [
     Shape { name: "AcceleratorMemoryGB", kind: ShapeKind::Integer(Range::NONE) },
     // 2
     Shape {
+        name: "AccountLimit",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TotalCodeSize", shape: 138, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 138, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 138, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 95, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 209, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 3
+    Shape {
+        name: "AccountUsage",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TotalCodeSize", shape: 138, ..MEMBER },
+                Member { name: "FunctionCount", shape: 138, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 4
+    Shape {
+        name: "Action",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: "(lambda:[*]|lambda:[a-zA-Z]+|[*])",
+        }),
+    },
+    // 5
+    Shape {
+        name: "AddPermissionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "StatementId", shape: 186, required: true, ..MEMBER },
+                Member { name: "Action", shape: 4, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 153, required: true, ..MEMBER },
+                Member { name: "SourceArn", shape: 19, ..MEMBER },
+                Member { name: "FunctionUrlAuthType", shape: 70, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 100, ..MEMBER },
+                Member { name: "SourceAccount", shape: 182, ..MEMBER },
+                Member { name: "EventSourceToken", shape: 53, ..MEMBER },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 154, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
+    Shape {
+        name: "AddPermissionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Statement", shape: 187, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 7
+    Shape {
+        name: "AdditionalVersion",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: "[0-9]+",
+        }),
+    },
+    // 8
+    Shape {
+        name: "AdditionalVersionWeights",
+        kind: ShapeKind::Map(Map {
+            key: 7,
+            value: 221,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 9
+    Shape {
+        name: "Alias",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "(?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+        }),
+    },
+    // 10
+    Shape {
+        name: "AliasConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AliasArn", shape: 59, ..MEMBER },
+                Member { name: "Name", shape: 9, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 216, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "AliasList",
+        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 12
+    Shape {
+        name: "AliasRoutingConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AdditionalVersionWeights", shape: 8, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape { name: "AllowCredentials", kind: ShapeKind::Boolean },
+    // 14
+    Shape {
+        name: "AllowMethodsList",
+        kind: ShapeKind::List(List {
+            member: 144,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(6) },
+        }),
+    },
+    // 15
+    Shape {
+        name: "AllowOriginsList",
+        kind: ShapeKind::List(List {
+            member: 150,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(100) },
+        }),
+    },
+    // 16
+    Shape {
         name: "ApplicationLogLevel",
         kind: ShapeKind::String(StringShape {
             enum_values: &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"],
@@ -54,22 +222,22 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 3
+    // 17
     Shape {
         name: "Architecture",
         kind: ShapeKind::String(StringShape { enum_values: &["x86_64", "arm64"], length: Range::NONE, pattern: "" }),
     },
-    // 4
+    // 18
     Shape {
         name: "ArchitecturesList",
         kind: ShapeKind::List(List {
-            member: 3,
+            member: 17,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 5
+    // 19
     Shape {
         name: "Arn",
         kind: ShapeKind::String(StringShape {
@@ -78,7 +246,11 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 6
+    // 20
+    Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 21
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 22
     Shape {
         name: "CapacityProviderArn",
         kind: ShapeKind::String(StringShape {
@@ -87,13 +259,13 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 7
+    // 23
     Shape {
         name: "CapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 36,
+                shape: 102,
                 required: true,
                 ..MEMBER
             }],
@@ -102,244 +274,79 @@ static SHAPES: [Shape; 90] = [
             union: false,
         }),
     },
-    // 8
-    Shape {
-        name: "DeadLetterConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 58, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 9
-    Shape {
-        name: "Description",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
-        }),
-    },
-    // 10
-    Shape {
-        name: "DirectS3Read",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED", "AUTO"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 11
-    Shape {
-        name: "DurableConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "KMSKeyArn", shape: 35, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 59, ..MEMBER },
-                Member { name: "ExecutionTimeout", shape: 20, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 12
-    Shape {
-        name: "EnvironmentError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 75, ..MEMBER },
-                Member { name: "Message", shape: 68, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 13
-    Shape {
-        name: "EnvironmentResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Variables", shape: 16, ..MEMBER },
-                Member { name: "Error", shape: 12, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 14
-    Shape {
-        name: "EnvironmentVariableName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range::NONE,
-            pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
-        }),
-    },
-    // 15
-    Shape {
-        name: "EnvironmentVariableValue",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 16
-    Shape {
-        name: "EnvironmentVariables",
-        kind: ShapeKind::Map(Map {
-            key: 14,
-            value: 15,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 17
-    Shape {
-        name: "EphemeralStorage",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Size", shape: 18, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 18
-    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
-    // 19
-    Shape {
-        name: "ExecutionEnvironmentMemoryGiBPerVCpu",
-        kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
-    },
-    // 20
-    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
-    // 21
-    Shape {
-        name: "FileSystemArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
-        }),
-    },
-    // 22
-    Shape {
-        name: "FileSystemConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Arn", shape: 21, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 45, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 65, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 23
-    Shape {
-        name: "FileSystemConfigList",
-        kind: ShapeKind::List(List {
-            member: 22,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(1) },
-        }),
-    },
     // 24
     Shape {
-        name: "FunctionArn",
+        name: "CodeSigningConfigArn",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
-            length: Range { min: Some(0), max: Some(10000) },
-            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+            length: Range { min: Some(0), max: Some(200) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}"#,
         }),
     },
     // 25
     Shape {
-        name: "FunctionConfiguration",
+        name: "CompatibleArchitectures",
+        kind: ShapeKind::List(List {
+            member: 17,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(2) },
+        }),
+    },
+    // 26
+    Shape {
+        name: "CompatibleRuntimes",
+        kind: ShapeKind::List(List {
+            member: 165,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(15) },
+        }),
+    },
+    // 27
+    Shape {
+        name: "Concurrency",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 160, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "Cors",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 54, ..MEMBER },
-                Member { name: "FunctionArn", shape: 53, ..MEMBER },
-                Member { name: "Runtime", shape: 61, ..MEMBER },
-                Member { name: "Role", shape: 60, ..MEMBER },
-                Member { name: "Handler", shape: 31, ..MEMBER },
-                Member { name: "CodeSize", shape: 49, ..MEMBER },
-                Member { name: "Description", shape: 9, ..MEMBER },
-                Member { name: "Timeout", shape: 82, ..MEMBER },
-                Member { name: "MemorySize", shape: 52, ..MEMBER },
-                Member { name: "LastModified", shape: 83, ..MEMBER },
-                Member { name: "CodeSha256", shape: 75, ..MEMBER },
-                Member { name: "Version", shape: 86, ..MEMBER },
-                Member { name: "VpcConfig", shape: 87, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 8, ..MEMBER },
-                Member { name: "Environment", shape: 13, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 35, ..MEMBER },
-                Member { name: "TracingConfig", shape: 84, ..MEMBER },
-                Member { name: "MasterArn", shape: 24, ..MEMBER },
-                Member { name: "RevisionId", shape: 75, ..MEMBER },
-                Member { name: "Layers", shape: 42, ..MEMBER },
-                Member { name: "State", shape: 72, ..MEMBER },
-                Member { name: "StateReason", shape: 73, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 74, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 37, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 38, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 39, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 23, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 5, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 5, ..MEMBER },
-                Member { name: "PackageType", shape: 56, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 34, ..MEMBER },
-                Member { name: "Architectures", shape: 4, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 17, ..MEMBER },
-                Member { name: "SnapStart", shape: 71, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 63, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 48, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 80, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 7, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 75, ..MEMBER },
-                Member { name: "DurableConfig", shape: 11, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 29, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 91, ..MEMBER },
+                Member { name: "AllowMethods", shape: 14, ..MEMBER },
+                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 91, ..MEMBER },
+                Member { name: "MaxAge", shape: 140, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 26
-    Shape {
-        name: "FunctionList",
-        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 27
-    Shape {
-        name: "FunctionRuntimeAlias",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
-    },
-    // 28
-    Shape {
-        name: "FunctionRuntimeArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(48), max: Some(2048) },
-            pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
-        }),
-    },
     // 29
     Shape {
-        name: "FunctionRuntimeConfig",
+        name: "CreateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeArn", shape: 28, required: true, ..MEMBER },
-                Member { name: "RuntimeAlias", shape: 27, required: true, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Name", shape: 9, required: true, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 217, required: true, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -348,26 +355,85 @@ static SHAPES: [Shape; 90] = [
     },
     // 30
     Shape {
-        name: "FunctionVersion",
-        kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
+        name: "CreateFunctionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionName", shape: 65, required: true, ..MEMBER },
+                Member { name: "Runtime", shape: 165, ..MEMBER },
+                Member { name: "Role", shape: 164, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 89, ..MEMBER },
+                Member { name: "Code", shape: 60, required: true, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "Timeout", shape: 204, ..MEMBER },
+                Member { name: "MemorySize", shape: 143, ..MEMBER },
+                Member { name: "Publish", shape: 21, ..MEMBER },
+                Member { name: "PublishTo", shape: 74, ..MEMBER },
+                Member { name: "VpcConfig", shape: 218, ..MEMBER },
+                Member { name: "PackageType", shape: 151, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
+                Member { name: "Environment", shape: 45, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
+                Member { name: "TracingConfig", shape: 206, ..MEMBER },
+                Member { name: "Tags", shape: 197, ..MEMBER },
+                Member { name: "Layers", shape: 108, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
+                Member { name: "CodeSigningConfigArn", shape: 24, ..MEMBER },
+                Member { name: "ImageConfig", shape: 92, ..MEMBER },
+                Member { name: "Architectures", shape: 18, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
+                Member { name: "SnapStart", shape: 178, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 201, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
+                Member { name: "DurableConfig", shape: 42, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 31
     Shape {
-        name: "Handler",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(128) },
-            pattern: r#"[^\s]+"#,
+        name: "CreateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 72,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 32
     Shape {
-        name: "ImageConfig",
+        name: "CreateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 76, ..MEMBER },
-                Member { name: "Command", shape: 76, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 89, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -376,12 +442,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 33
     Shape {
-        name: "ImageConfigError",
+        name: "DeadLetterConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 75, ..MEMBER },
-                Member { name: "Message", shape: 68, ..MEMBER },
-            ],
+            members: &[Member { name: "TargetArn", shape: 162, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -389,11 +452,25 @@ static SHAPES: [Shape; 90] = [
     },
     // 34
     Shape {
-        name: "ImageConfigResponse",
+        name: "DeleteAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImageConfig", shape: 32, ..MEMBER },
-                Member { name: "Error", shape: 33, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Name",
+                    shape: 9,
+                    location: Location::Uri,
+                    location_name: "Name",
+                    required: true,
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -402,21 +479,41 @@ static SHAPES: [Shape; 90] = [
     },
     // 35
     Shape {
-        name: "KMSKeyArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(10000) },
-            pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
+        name: "DeleteFunctionConcurrencyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "FunctionName",
+                shape: 65,
+                location: Location::Uri,
+                location_name: "FunctionName",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 36
     Shape {
-        name: "LambdaManagedInstancesCapacityProviderConfig",
+        name: "DeleteFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "CapacityProviderArn", shape: 6, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 57, ..MEMBER },
-                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 19, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -425,6 +522,926 @@ static SHAPES: [Shape; 90] = [
     },
     // 37
     Shape {
+        name: "DeleteFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "StatusCode", shape: 95, location: Location::StatusCode, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "DeleteFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 72,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape {
+        name: "DeleteLayerVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "LayerName",
+                    shape: 110,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 114,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "Description",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 41
+    Shape {
+        name: "DirectS3Read",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED", "AUTO"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "DurableConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 163, ..MEMBER },
+                Member { name: "ExecutionTimeout", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "DurableExecutionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
+        }),
+    },
+    // 44
+    Shape {
+        name: "DurableExecutionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: "[a-zA-Z0-9-_]+",
+        }),
+    },
+    // 45
+    Shape {
+        name: "Environment",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Variables", shape: 50, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape {
+        name: "EnvironmentError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 187, ..MEMBER },
+                Member { name: "Message", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 47
+    Shape {
+        name: "EnvironmentResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Variables", shape: 50, ..MEMBER },
+                Member { name: "Error", shape: 46, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "EnvironmentVariableName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range::NONE,
+            pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
+        }),
+    },
+    // 49
+    Shape {
+        name: "EnvironmentVariableValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 50
+    Shape {
+        name: "EnvironmentVariables",
+        kind: ShapeKind::Map(Map {
+            key: 48,
+            value: 49,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 51
+    Shape {
+        name: "EphemeralStorage",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Size", shape: 52, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
+    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
+    // 53
+    Shape {
+        name: "EventSourceToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"[a-zA-Z0-9._\-]+"#,
+        }),
+    },
+    // 54
+    Shape {
+        name: "ExecutionEnvironmentMemoryGiBPerVCpu",
+        kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
+    },
+    // 55
+    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
+    // 56
+    Shape {
+        name: "FileSystemArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
+        }),
+    },
+    // 57
+    Shape {
+        name: "FileSystemConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Arn", shape: 56, required: true, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 133, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape {
+        name: "FileSystemConfigList",
+        kind: ShapeKind::List(List {
+            member: 57,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(1) },
+        }),
+    },
+    // 59
+    Shape {
+        name: "FunctionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        }),
+    },
+    // 60
+    Shape {
+        name: "FunctionCode",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ZipFile", shape: 20, ..MEMBER },
+                Member { name: "S3Bucket", shape: 169, ..MEMBER },
+                Member { name: "S3Key", shape: 171, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
+                Member { name: "ImageUri", shape: 187, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 61
+    Shape {
+        name: "FunctionCodeLocation",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RepositoryType", shape: 187, ..MEMBER },
+                Member { name: "Location", shape: 177, ..MEMBER },
+                Member { name: "ImageUri", shape: 187, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 187, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 161, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
+                Member { name: "Error", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 62
+    Shape {
+        name: "FunctionCodeLocationError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 187, ..MEMBER },
+                Member { name: "Message", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 63
+    Shape {
+        name: "FunctionConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionName", shape: 146, ..MEMBER },
+                Member { name: "FunctionArn", shape: 145, ..MEMBER },
+                Member { name: "Runtime", shape: 165, ..MEMBER },
+                Member { name: "Role", shape: 164, ..MEMBER },
+                Member { name: "Handler", shape: 89, ..MEMBER },
+                Member { name: "CodeSize", shape: 138, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "Timeout", shape: 204, ..MEMBER },
+                Member { name: "MemorySize", shape: 143, ..MEMBER },
+                Member { name: "LastModified", shape: 205, ..MEMBER },
+                Member { name: "CodeSha256", shape: 187, ..MEMBER },
+                Member { name: "Version", shape: 216, ..MEMBER },
+                Member { name: "VpcConfig", shape: 219, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
+                Member { name: "Environment", shape: 47, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
+                Member { name: "TracingConfig", shape: 207, ..MEMBER },
+                Member { name: "MasterArn", shape: 59, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "Layers", shape: 119, ..MEMBER },
+                Member { name: "State", shape: 183, ..MEMBER },
+                Member { name: "StateReason", shape: 184, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 185, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 103, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 104, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 105, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
+                Member { name: "PackageType", shape: 151, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 94, ..MEMBER },
+                Member { name: "Architectures", shape: 18, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
+                Member { name: "SnapStart", shape: 181, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 167, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 201, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 187, ..MEMBER },
+                Member { name: "DurableConfig", shape: 42, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 64
+    Shape {
+        name: "FunctionList",
+        kind: ShapeKind::List(List { member: 63, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 65
+    Shape {
+        name: "FunctionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(140) },
+            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        }),
+    },
+    // 66
+    Shape {
+        name: "FunctionRuntimeAlias",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 67
+    Shape {
+        name: "FunctionRuntimeArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(48), max: Some(2048) },
+            pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
+        }),
+    },
+    // 68
+    Shape {
+        name: "FunctionRuntimeConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RuntimeArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "RuntimeAlias", shape: 66, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "FunctionUrl",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(40), max: Some(100) },
+            pattern: "",
+        }),
+    },
+    // 70
+    Shape {
+        name: "FunctionUrlAuthType",
+        kind: ShapeKind::String(StringShape { enum_values: &["NONE", "AWS_IAM"], length: Range::NONE, pattern: "" }),
+    },
+    // 71
+    Shape {
+        name: "FunctionUrlFunctionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(140) },
+            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
+        }),
+    },
+    // 72
+    Shape {
+        name: "FunctionUrlQualifier",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
+        }),
+    },
+    // 73
+    Shape {
+        name: "FunctionVersion",
+        kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
+    },
+    // 74
+    Shape {
+        name: "FunctionVersionLatestPublished",
+        kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
+    },
+    // 75
+    Shape {
+        name: "GetAccountSettingsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 76
+    Shape {
+        name: "GetAccountSettingsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AccountLimit", shape: 2, ..MEMBER },
+                Member { name: "AccountUsage", shape: 3, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape {
+        name: "GetAliasRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Name",
+                    shape: 9,
+                    location: Location::Uri,
+                    location_name: "Name",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 78
+    Shape {
+        name: "GetFunctionConcurrencyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "FunctionName",
+                shape: 65,
+                location: Location::Uri,
+                location_name: "FunctionName",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 79
+    Shape {
+        name: "GetFunctionConcurrencyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 160, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 80
+    Shape {
+        name: "GetFunctionConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "GetFunctionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "GetFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Configuration", shape: 63, ..MEMBER },
+                Member { name: "Code", shape: 61, ..MEMBER },
+                Member { name: "Tags", shape: 197, ..MEMBER },
+                Member { name: "TagsError", shape: 198, ..MEMBER },
+                Member { name: "Concurrency", shape: 27, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "GetFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 72,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "GetFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 205, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "GetLayerVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "LayerName",
+                    shape: 110,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 114,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
+        name: "GetLayerVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Content", shape: 113, ..MEMBER },
+                Member { name: "LayerArn", shape: 107, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "CreatedDate", shape: 205, ..MEMBER },
+                Member { name: "Version", shape: 114, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "GetPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "GetPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 187, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 89
+    Shape {
+        name: "Handler",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: r#"[^\s]+"#,
+        }),
+    },
+    // 90
+    Shape {
+        name: "Header",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: ".*",
+        }),
+    },
+    // 91
+    Shape {
+        name: "HeadersList",
+        kind: ShapeKind::List(List {
+            member: 90,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(100) },
+        }),
+    },
+    // 92
+    Shape {
+        name: "ImageConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "EntryPoint", shape: 188, ..MEMBER },
+                Member { name: "Command", shape: 188, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 222, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 93
+    Shape {
+        name: "ImageConfigError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 187, ..MEMBER },
+                Member { name: "Message", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "ImageConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImageConfig", shape: 92, ..MEMBER },
+                Member { name: "Error", shape: 93, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    // 96
+    Shape {
+        name: "InvocationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "InvocationType",
+                    shape: 98,
+                    location: Location::Header,
+                    location_name: "X-Amz-Invocation-Type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LogType",
+                    shape: 136,
+                    location: Location::Header,
+                    location_name: "X-Amz-Log-Type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ClientContext",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "X-Amz-Client-Context",
+                    ..MEMBER
+                },
+                Member {
+                    name: "DurableExecutionName",
+                    shape: 44,
+                    location: Location::Header,
+                    location_name: "X-Amz-Durable-Execution-Name",
+                    ..MEMBER
+                },
+                Member { name: "Payload", shape: 20, ..MEMBER },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TenantId",
+                    shape: 202,
+                    location: Location::Header,
+                    location_name: "X-Amz-Tenant-Id",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Payload"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 97
+    Shape {
+        name: "InvocationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "StatusCode", shape: 95, location: Location::StatusCode, ..MEMBER },
+                Member {
+                    name: "FunctionError",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "X-Amz-Function-Error",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LogResult",
+                    shape: 187,
+                    location: Location::Header,
+                    location_name: "X-Amz-Log-Result",
+                    ..MEMBER
+                },
+                Member { name: "Payload", shape: 20, ..MEMBER },
+                Member {
+                    name: "ExecutedVersion",
+                    shape: 216,
+                    location: Location::Header,
+                    location_name: "X-Amz-Executed-Version",
+                    ..MEMBER
+                },
+                Member {
+                    name: "DurableExecutionArn",
+                    shape: 43,
+                    location: Location::Header,
+                    location_name: "X-Amz-Durable-Execution-Arn",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Payload"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "InvocationType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Event", "RequestResponse", "DryRun"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 99
+    Shape {
+        name: "InvokeMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["BUFFERED", "RESPONSE_STREAM"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 100
+    Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
+    // 101
+    Shape {
+        name: "KMSKeyArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
+        }),
+    },
+    // 102
+    Shape {
+        name: "LambdaManagedInstancesCapacityProviderConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CapacityProviderArn", shape: 22, required: true, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 152, ..MEMBER },
+                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 54, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["Successful", "Failed", "InProgress"],
@@ -432,12 +1449,12 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 38
+    // 104
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 39
+    // 105
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -484,22 +1501,54 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 40
+    // 106
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 41, ..MEMBER },
-                Member { name: "CodeSize", shape: 49, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 5, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 5, ..MEMBER },
+                Member { name: "Arn", shape: 111, ..MEMBER },
+                Member { name: "CodeSize", shape: 138, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 107
+    Shape {
+        name: "LayerArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
+        }),
+    },
+    // 108
+    Shape {
+        name: "LayerList",
+        kind: ShapeKind::List(List { member: 111, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 109
+    Shape {
+        name: "LayerName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(140) },
+            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
+        }),
+    },
+    // 110
+    Shape {
+        name: "LayerNameOrArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
+        }),
+    },
+    // 111
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -508,52 +1557,328 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 42
+    // 112
+    Shape {
+        name: "LayerVersionContentInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "S3Bucket", shape: 169, ..MEMBER },
+                Member { name: "S3Key", shape: 171, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
+                Member { name: "ZipFile", shape: 20, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 113
+    Shape {
+        name: "LayerVersionContentOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Location", shape: 177, ..MEMBER },
+                Member { name: "CodeSha256", shape: 187, ..MEMBER },
+                Member { name: "CodeSize", shape: 138, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
+    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
+    // 115
+    Shape {
+        name: "LayerVersionsList",
+        kind: ShapeKind::List(List { member: 116, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 116
+    Shape {
+        name: "LayerVersionsListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
+                Member { name: "Version", shape: 114, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "CreatedDate", shape: 205, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 117
+    Shape {
+        name: "LayersList",
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 118
+    Shape {
+        name: "LayersListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerName", shape: 109, ..MEMBER },
+                Member { name: "LayerArn", shape: 107, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
     Shape {
         name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 106, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 43
+    // 120
+    Shape {
+        name: "LicenseInfo",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(512) },
+            pattern: ".*",
+        }),
+    },
+    // 121
+    Shape {
+        name: "ListAliasesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 217,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 122
+    Shape {
+        name: "ListAliasesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 187, ..MEMBER },
+                Member { name: "Aliases", shape: 11, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 123
     Shape {
         name: "ListFunctionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MasterRegion",
-                    shape: 50,
+                    shape: 139,
                     location: Location::Query,
                     location_name: "MasterRegion",
                     ..MEMBER
                 },
                 Member {
                     name: "FunctionVersion",
-                    shape: 30,
+                    shape: 73,
                     location: Location::Query,
                     location_name: "FunctionVersion",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 75, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 51, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 44
+    // 124
     Shape {
         name: "ListFunctionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 75, ..MEMBER },
-                Member { name: "Functions", shape: 26, ..MEMBER },
+                Member { name: "NextMarker", shape: 187, ..MEMBER },
+                Member { name: "Functions", shape: 64, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 45
+    // 125
+    Shape {
+        name: "ListLayerVersionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "CompatibleArchitecture",
+                    shape: 17,
+                    location: Location::Query,
+                    location_name: "CompatibleArchitecture",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CompatibleRuntime",
+                    shape: 165,
+                    location: Location::Query,
+                    location_name: "CompatibleRuntime",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LayerName",
+                    shape: 110,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 141, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 126
+    Shape {
+        name: "ListLayerVersionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 187, ..MEMBER },
+                Member { name: "LayerVersions", shape: 115, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 127
+    Shape {
+        name: "ListLayersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "CompatibleArchitecture",
+                    shape: 17,
+                    location: Location::Query,
+                    location_name: "CompatibleArchitecture",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CompatibleRuntime",
+                    shape: 165,
+                    location: Location::Query,
+                    location_name: "CompatibleRuntime",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 141, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape {
+        name: "ListLayersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 187, ..MEMBER },
+                Member { name: "Layers", shape: 117, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "ListTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Resource",
+                shape: 196,
+                location: Location::Uri,
+                location_name: "Resource",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "ListTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Tags", shape: 197, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "ListVersionsByFunctionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "ListVersionsByFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 187, ..MEMBER },
+                Member { name: "Versions", shape: 64, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -562,12 +1887,12 @@ static SHAPES: [Shape; 90] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 46
+    // 134
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 47
+    // 135
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -576,24 +1901,29 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 48
+    // 136
+    Shape {
+        name: "LogType",
+        kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
+    },
+    // 137
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 46, ..MEMBER },
-                Member { name: "ApplicationLogLevel", shape: 2, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 79, ..MEMBER },
-                Member { name: "LogGroup", shape: 47, ..MEMBER },
+                Member { name: "LogFormat", shape: 134, ..MEMBER },
+                Member { name: "ApplicationLogLevel", shape: 16, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 191, ..MEMBER },
+                Member { name: "LogGroup", shape: 135, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 49
+    // 138
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 50
+    // 139
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -602,11 +1932,24 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 51
+    // 140
+    Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
+    // 141
+    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 142
     Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 52
+    // 143
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 53
+    // 144
+    Shape {
+        name: "Method",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(6) },
+            pattern: ".*",
+        }),
+    },
+    // 145
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -615,7 +1958,7 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 54
+    // 146
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -624,19 +1967,208 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 55
+    // 147
+    Shape {
+        name: "NamespacedStatementId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "([a-zA-Z0-9-_.]+)",
+        }),
+    },
+    // 148
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 56
+    // 149
+    Shape {
+        name: "NumericLatestPublishedOrAliasQualifier",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
+        }),
+    },
+    // 150
+    Shape {
+        name: "Origin",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(253) },
+            pattern: ".*",
+        }),
+    },
+    // 151
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 57
+    // 152
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 58
+    // 153
+    Shape {
+        name: "Principal",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(2048) },
+            pattern: r#"[^\s]+"#,
+        }),
+    },
+    // 154
+    Shape {
+        name: "PrincipalOrgID",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(12), max: Some(34) },
+            pattern: "o-[a-z0-9]{10,32}",
+        }),
+    },
+    // 155
+    Shape {
+        name: "PublishLayerVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "LayerName",
+                    shape: 110,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "Content", shape: 112, required: true, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 156
+    Shape {
+        name: "PublishLayerVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Content", shape: 113, ..MEMBER },
+                Member { name: "LayerArn", shape: 107, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "CreatedDate", shape: 205, ..MEMBER },
+                Member { name: "Version", shape: 114, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "PublishVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "CodeSha256", shape: 187, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "PublishTo", shape: 74, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 158
+    Shape {
+        name: "PutFunctionConcurrencyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "ReservedConcurrentExecutions", shape: 160, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 159
+    Shape {
+        name: "RemovePermissionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 146,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "StatementId",
+                    shape: 147,
+                    location: Location::Uri,
+                    location_name: "StatementId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 149,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RevisionId",
+                    shape: 187,
+                    location: Location::Query,
+                    location_name: "RevisionId",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 160
+    Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 161
+    Shape {
+        name: "ResolvedS3Object",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "S3Bucket", shape: 169, ..MEMBER },
+                Member { name: "S3Key", shape: 171, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 162
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -645,9 +2177,9 @@ static SHAPES: [Shape; 90] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 59
+    // 163
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 60
+    // 164
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -656,7 +2188,7 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 61
+    // 165
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -718,7 +2250,7 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 62
+    // 166
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -727,43 +2259,75 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 63
+    // 167
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 62, ..MEMBER },
-                Member { name: "Error", shape: 64, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 166, ..MEMBER },
+                Member { name: "Error", shape: 168, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 64
+    // 168
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 75, ..MEMBER },
-                Member { name: "Message", shape: 68, ..MEMBER },
+                Member { name: "ErrorCode", shape: 187, ..MEMBER },
+                Member { name: "Message", shape: 176, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 65
+    // 169
+    Shape {
+        name: "S3Bucket",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(3), max: Some(63) },
+            pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
+        }),
+    },
+    // 170
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DirectS3Read", shape: 10, ..MEMBER }],
+            members: &[Member { name: "DirectS3Read", shape: 41, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 66
+    // 171
+    Shape {
+        name: "S3Key",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: ".*",
+        }),
+    },
+    // 172
+    Shape {
+        name: "S3ObjectStorageMode",
+        kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
+    },
+    // 173
+    Shape {
+        name: "S3ObjectVersion",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: ".*",
+        }),
+    },
+    // 174
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -772,22 +2336,41 @@ static SHAPES: [Shape; 90] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 67
+    // 175
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 66,
+            member: 174,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 68
+    // 176
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 69
+    // 177
+    Shape {
+        name: "SensitiveStringOnServerOnly",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: "",
+        }),
+    },
+    // 178
+    Shape {
+        name: "SnapStart",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ApplyOn", shape: 179, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 179
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -796,25 +2379,34 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 70
+    // 180
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 71
+    // 181
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 69, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 70, ..MEMBER },
+                Member { name: "ApplyOn", shape: 179, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 72
+    // 182
+    Shape {
+        name: "SourceOwner",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(12) },
+            pattern: r#"\d{12}"#,
+        }),
+    },
+    // 183
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -832,12 +2424,12 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 73
+    // 184
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 74
+    // 185
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -888,22 +2480,31 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 75
+    // 186
+    Shape {
+        name: "StatementId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "([a-zA-Z0-9-_]+)",
+        }),
+    },
+    // 187
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 76
+    // 188
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 75,
+            member: 187,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 77
+    // 189
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -912,17 +2513,17 @@ static SHAPES: [Shape; 90] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 78
+    // 190
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 77,
+            member: 189,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 79
+    // 191
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -931,24 +2532,128 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 80
+    // 192
     Shape {
-        name: "TenancyConfig",
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
+        }),
+    },
+    // 193
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 192, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 194
+    Shape {
+        name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 81, required: true, ..MEMBER }],
+            members: &[
+                Member {
+                    name: "Resource",
+                    shape: 196,
+                    location: Location::Uri,
+                    location_name: "Resource",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Tags", shape: 197, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 81
+    // 195
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
+        }),
+    },
+    // 196
+    Shape {
+        name: "TaggableResource",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(10000) },
+            pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
+        }),
+    },
+    // 197
+    Shape {
+        name: "Tags",
+        kind: ShapeKind::Map(Map {
+            key: 192,
+            value: 195,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 198
+    Shape {
+        name: "TagsError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 199, required: true, ..MEMBER },
+                Member { name: "Message", shape: 200, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 199
+    Shape {
+        name: "TagsErrorCode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(10), max: Some(21) },
+            pattern: "[A-Za-z]+Exception",
+        }),
+    },
+    // 200
+    Shape {
+        name: "TagsErrorMessage",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(84), max: Some(1000) },
+            pattern: ".*",
+        }),
+    },
+    // 201
+    Shape {
+        name: "TenancyConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TenantIsolationMode", shape: 203, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 202
+    Shape {
+        name: "TenantId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
+        }),
+    },
+    // 203
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 82
+    // 204
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 83
+    // 205
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -957,17 +2662,27 @@ static SHAPES: [Shape; 90] = [
             pattern: ".*",
         }),
     },
-    // 84
+    // 206
     Shape {
-        name: "TracingConfigResponse",
+        name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 85, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 208, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 85
+    // 207
+    Shape {
+        name: "TracingConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Mode", shape: 208, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 208
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -976,7 +2691,186 @@ static SHAPES: [Shape; 90] = [
             pattern: "",
         }),
     },
-    // 86
+    // 209
+    Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 210
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Resource",
+                    shape: 196,
+                    location: Location::Uri,
+                    location_name: "Resource",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 193,
+                    location: Location::Query,
+                    location_name: "tagKeys",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
+    Shape {
+        name: "UpdateAliasRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Name",
+                    shape: 9,
+                    location: Location::Uri,
+                    location_name: "Name",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "FunctionVersion", shape: 217, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 212
+    Shape {
+        name: "UpdateFunctionCodeRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "ZipFile", shape: 20, ..MEMBER },
+                Member { name: "S3Bucket", shape: 169, ..MEMBER },
+                Member { name: "S3Key", shape: 171, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
+                Member { name: "ImageUri", shape: 187, ..MEMBER },
+                Member { name: "Architectures", shape: 18, ..MEMBER },
+                Member { name: "Publish", shape: 21, ..MEMBER },
+                Member { name: "PublishTo", shape: 74, ..MEMBER },
+                Member { name: "DryRun", shape: 21, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 213
+    Shape {
+        name: "UpdateFunctionConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 65,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Role", shape: 164, ..MEMBER },
+                Member { name: "Handler", shape: 89, ..MEMBER },
+                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "Timeout", shape: 204, ..MEMBER },
+                Member { name: "MemorySize", shape: 143, ..MEMBER },
+                Member { name: "VpcConfig", shape: 218, ..MEMBER },
+                Member { name: "Environment", shape: 45, ..MEMBER },
+                Member { name: "Runtime", shape: 165, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
+                Member { name: "TracingConfig", shape: 206, ..MEMBER },
+                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "Layers", shape: 108, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
+                Member { name: "ImageConfig", shape: 92, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
+                Member { name: "SnapStart", shape: 178, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
+                Member { name: "DurableConfig", shape: 42, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 214
+    Shape {
+        name: "UpdateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 72,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 70, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 215
+    Shape {
+        name: "UpdateFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 205, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 216
     Shape {
         name: "Version",
         kind: ShapeKind::String(StringShape {
@@ -985,27 +2879,52 @@ static SHAPES: [Shape; 90] = [
             pattern: r#"(\$LATEST|[0-9]+)"#,
         }),
     },
-    // 87
+    // 217
     Shape {
-        name: "VpcConfigResponse",
+        name: "VersionWithLatestPublished",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
+        }),
+    },
+    // 218
+    Shape {
+        name: "VpcConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 78, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 67, ..MEMBER },
-                Member { name: "VpcId", shape: 88, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 55, ..MEMBER },
+                Member { name: "SubnetIds", shape: 190, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 175, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 148, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 88
+    // 219
+    Shape {
+        name: "VpcConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubnetIds", shape: 190, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 175, ..MEMBER },
+                Member { name: "VpcId", shape: 220, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 148, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 220
     Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 89
+    // 221
+    Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
+    // 222
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -1016,15 +2935,314 @@ static SHAPES: [Shape; 90] = [
     },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListFunctions",
-    method: "GET",
-    uri: "/2015-03-31/functions",
-    input: Some(43),
-    output: Some(44),
-    result_wrapper: "",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 34] = [
+    Operation {
+        name: "AddPermission",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/policy",
+        input: Some(5),
+        output: Some(6),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "CreateAlias",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases",
+        input: Some(29),
+        output: Some(10),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "CreateFunction",
+        method: "POST",
+        uri: "/2015-03-31/functions",
+        input: Some(30),
+        output: Some(63),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "CreateFunctionUrlConfig",
+        method: "POST",
+        uri: "/2021-10-31/functions/{FunctionName}/url",
+        input: Some(31),
+        output: Some(32),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "DeleteAlias",
+        method: "DELETE",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        input: Some(34),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteFunction",
+        method: "DELETE",
+        uri: "/2015-03-31/functions/{FunctionName}",
+        input: Some(36),
+        output: Some(37),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteFunctionConcurrency",
+        method: "DELETE",
+        uri: "/2017-10-31/functions/{FunctionName}/concurrency",
+        input: Some(35),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteFunctionUrlConfig",
+        method: "DELETE",
+        uri: "/2021-10-31/functions/{FunctionName}/url",
+        input: Some(38),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteLayerVersion",
+        method: "DELETE",
+        uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
+        input: Some(39),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "GetAccountSettings",
+        method: "GET",
+        uri: "/2016-08-19/account-settings",
+        input: Some(75),
+        output: Some(76),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetAlias",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        input: Some(77),
+        output: Some(10),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunction",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}",
+        input: Some(81),
+        output: Some(82),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunctionConcurrency",
+        method: "GET",
+        uri: "/2019-09-30/functions/{FunctionName}/concurrency",
+        input: Some(78),
+        output: Some(79),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunctionConfiguration",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/configuration",
+        input: Some(80),
+        output: Some(63),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunctionUrlConfig",
+        method: "GET",
+        uri: "/2021-10-31/functions/{FunctionName}/url",
+        input: Some(83),
+        output: Some(84),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetLayerVersion",
+        method: "GET",
+        uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
+        input: Some(85),
+        output: Some(86),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetPolicy",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/policy",
+        input: Some(87),
+        output: Some(88),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "Invoke",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/invocations",
+        input: Some(96),
+        output: Some(97),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListAliases",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases",
+        input: Some(121),
+        output: Some(122),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListFunctions",
+        method: "GET",
+        uri: "/2015-03-31/functions",
+        input: Some(123),
+        output: Some(124),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListLayerVersions",
+        method: "GET",
+        uri: "/2018-10-31/layers/{LayerName}/versions",
+        input: Some(125),
+        output: Some(126),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListLayers",
+        method: "GET",
+        uri: "/2018-10-31/layers",
+        input: Some(127),
+        output: Some(128),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTags",
+        method: "GET",
+        uri: "/2017-03-31/tags/{Resource}",
+        input: Some(129),
+        output: Some(130),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListVersionsByFunction",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/versions",
+        input: Some(131),
+        output: Some(132),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PublishLayerVersion",
+        method: "POST",
+        uri: "/2018-10-31/layers/{LayerName}/versions",
+        input: Some(155),
+        output: Some(156),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "PublishVersion",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/versions",
+        input: Some(157),
+        output: Some(63),
+        result_wrapper: "",
+        status: 201,
+    },
+    Operation {
+        name: "PutFunctionConcurrency",
+        method: "PUT",
+        uri: "/2017-10-31/functions/{FunctionName}/concurrency",
+        input: Some(158),
+        output: Some(27),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemovePermission",
+        method: "DELETE",
+        uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
+        input: Some(159),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "TagResource",
+        method: "POST",
+        uri: "/2017-03-31/tags/{Resource}",
+        input: Some(194),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "UntagResource",
+        method: "DELETE",
+        uri: "/2017-03-31/tags/{Resource}",
+        input: Some(210),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "UpdateAlias",
+        method: "PUT",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        input: Some(211),
+        output: Some(10),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateFunctionCode",
+        method: "PUT",
+        uri: "/2015-03-31/functions/{FunctionName}/code",
+        input: Some(212),
+        output: Some(63),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateFunctionConfiguration",
+        method: "PUT",
+        uri: "/2015-03-31/functions/{FunctionName}/configuration",
+        input: Some(213),
+        output: Some(63),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateFunctionUrlConfig",
+        method: "PUT",
+        uri: "/2021-10-31/functions/{FunctionName}/url",
+        input: Some(214),
+        output: Some(215),
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 91] = [
     Route {
@@ -1670,9 +3888,229 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AccountLimit {
+        #[serde(rename = "TotalCodeSize")]
+        pub total_code_size: Option<i64>,
+        #[serde(rename = "CodeSizeUnzipped")]
+        pub code_size_unzipped: Option<i64>,
+        #[serde(rename = "CodeSizeZipped")]
+        pub code_size_zipped: Option<i64>,
+        #[serde(rename = "ConcurrentExecutions")]
+        pub concurrent_executions: Option<i32>,
+        #[serde(rename = "UnreservedConcurrentExecutions")]
+        pub unreserved_concurrent_executions: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AccountUsage {
+        #[serde(rename = "TotalCodeSize")]
+        pub total_code_size: Option<i64>,
+        #[serde(rename = "FunctionCount")]
+        pub function_count: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddPermissionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "StatementId")]
+        pub statement_id: String,
+        #[serde(rename = "Action")]
+        pub action: String,
+        #[serde(rename = "Principal")]
+        pub principal: String,
+        #[serde(rename = "SourceArn")]
+        pub source_arn: Option<String>,
+        #[serde(rename = "FunctionUrlAuthType")]
+        pub function_url_auth_type: Option<String>,
+        #[serde(rename = "InvokedViaFunctionUrl")]
+        pub invoked_via_function_url: Option<bool>,
+        #[serde(rename = "SourceAccount")]
+        pub source_account: Option<String>,
+        #[serde(rename = "EventSourceToken")]
+        pub event_source_token: Option<String>,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+        #[serde(rename = "PrincipalOrgID")]
+        pub principal_org_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddPermissionResponse {
+        #[serde(rename = "Statement")]
+        pub statement: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AliasConfiguration {
+        #[serde(rename = "AliasArn")]
+        pub alias_arn: Option<String>,
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "FunctionVersion")]
+        pub function_version: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "RoutingConfig")]
+        pub routing_config: Option<AliasRoutingConfiguration>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AliasRoutingConfiguration {
+        #[serde(rename = "AdditionalVersionWeights")]
+        pub additional_version_weights: Option<std::collections::HashMap<String, f64>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CapacityProviderConfig {
         #[serde(rename = "LambdaManagedInstancesCapacityProviderConfig")]
         pub lambda_managed_instances_capacity_provider_config: LambdaManagedInstancesCapacityProviderConfig,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Concurrency {
+        #[serde(rename = "ReservedConcurrentExecutions")]
+        pub reserved_concurrent_executions: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Cors {
+        #[serde(rename = "AllowCredentials")]
+        pub allow_credentials: Option<bool>,
+        #[serde(rename = "AllowHeaders")]
+        pub allow_headers: Option<Vec<String>>,
+        #[serde(rename = "AllowMethods")]
+        pub allow_methods: Option<Vec<String>>,
+        #[serde(rename = "AllowOrigins")]
+        pub allow_origins: Option<Vec<String>>,
+        #[serde(rename = "ExposeHeaders")]
+        pub expose_headers: Option<Vec<String>>,
+        #[serde(rename = "MaxAge")]
+        pub max_age: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateAliasRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "FunctionVersion")]
+        pub function_version: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "RoutingConfig")]
+        pub routing_config: Option<AliasRoutingConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateFunctionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Runtime")]
+        pub runtime: Option<String>,
+        #[serde(rename = "Role")]
+        pub role: String,
+        #[serde(rename = "Handler")]
+        pub handler: Option<String>,
+        #[serde(rename = "Code")]
+        pub code: FunctionCode,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Timeout")]
+        pub timeout: Option<i32>,
+        #[serde(rename = "MemorySize")]
+        pub memory_size: Option<i32>,
+        #[serde(rename = "Publish")]
+        pub publish: Option<bool>,
+        #[serde(rename = "PublishTo")]
+        pub publish_to: Option<String>,
+        #[serde(rename = "VpcConfig")]
+        pub vpc_config: Option<VpcConfig>,
+        #[serde(rename = "PackageType")]
+        pub package_type: Option<String>,
+        #[serde(rename = "DeadLetterConfig")]
+        pub dead_letter_config: Option<DeadLetterConfig>,
+        #[serde(rename = "Environment")]
+        pub environment: Option<Environment>,
+        #[serde(rename = "KMSKeyArn")]
+        pub kms_key_arn: Option<String>,
+        #[serde(rename = "TracingConfig")]
+        pub tracing_config: Option<TracingConfig>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "Layers")]
+        pub layers: Option<Vec<String>>,
+        #[serde(rename = "FileSystemConfigs")]
+        pub file_system_configs: Option<Vec<FileSystemConfig>>,
+        #[serde(rename = "CodeSigningConfigArn")]
+        pub code_signing_config_arn: Option<String>,
+        #[serde(rename = "ImageConfig")]
+        pub image_config: Option<ImageConfig>,
+        #[serde(rename = "Architectures")]
+        pub architectures: Option<Vec<String>>,
+        #[serde(rename = "EphemeralStorage")]
+        pub ephemeral_storage: Option<EphemeralStorage>,
+        #[serde(rename = "SnapStart")]
+        pub snap_start: Option<SnapStart>,
+        #[serde(rename = "LoggingConfig")]
+        pub logging_config: Option<LoggingConfig>,
+        #[serde(rename = "TenancyConfig")]
+        pub tenancy_config: Option<TenancyConfig>,
+        #[serde(rename = "CapacityProviderConfig")]
+        pub capacity_provider_config: Option<CapacityProviderConfig>,
+        #[serde(rename = "DurableConfig")]
+        pub durable_config: Option<DurableConfig>,
+        #[serde(rename = "RuntimeConfig")]
+        pub runtime_config: Option<FunctionRuntimeConfig>,
+        #[serde(rename = "AcceleratorConfig")]
+        pub accelerator_config: Option<AcceleratorConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateFunctionUrlConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "AuthType")]
+        pub auth_type: String,
+        #[serde(rename = "Cors")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "InvokeMode")]
+        pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateFunctionUrlConfigResponse {
+        #[serde(rename = "FunctionUrl")]
+        pub function_url: String,
+        #[serde(rename = "FunctionArn")]
+        pub function_arn: String,
+        #[serde(rename = "AuthType")]
+        pub auth_type: String,
+        #[serde(rename = "Cors")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "CreationTime")]
+        pub creation_time: String,
+        #[serde(rename = "InvokeMode")]
+        pub invoke_mode: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1684,6 +4122,56 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteAliasRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Name")]
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteFunctionConcurrencyRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteFunctionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteFunctionResponse {
+        #[serde(rename = "StatusCode")]
+        pub status_code: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteFunctionUrlConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteLayerVersionRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "VersionNumber")]
+        pub version_number: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DurableConfig {
         #[serde(rename = "KMSKeyArn")]
         pub kms_key_arn: Option<String>,
@@ -1691,6 +4179,13 @@ pub mod types {
         pub retention_period_in_days: Option<i32>,
         #[serde(rename = "ExecutionTimeout")]
         pub execution_timeout: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Environment {
+        #[serde(rename = "Variables")]
+        pub variables: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1727,6 +4222,53 @@ pub mod types {
         pub local_mount_path: String,
         #[serde(rename = "S3FilesConfig")]
         pub s3_files_config: Option<S3FilesConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FunctionCode {
+        #[serde(rename = "ZipFile")]
+        pub zip_file: Option<ruststack_core::Blob>,
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: Option<String>,
+        #[serde(rename = "S3Key")]
+        pub s3_key: Option<String>,
+        #[serde(rename = "S3ObjectVersion")]
+        pub s3_object_version: Option<String>,
+        #[serde(rename = "S3ObjectStorageMode")]
+        pub s3_object_storage_mode: Option<String>,
+        #[serde(rename = "ImageUri")]
+        pub image_uri: Option<String>,
+        #[serde(rename = "SourceKMSKeyArn")]
+        pub source_kms_key_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FunctionCodeLocation {
+        #[serde(rename = "RepositoryType")]
+        pub repository_type: Option<String>,
+        #[serde(rename = "Location")]
+        pub location: Option<String>,
+        #[serde(rename = "ImageUri")]
+        pub image_uri: Option<String>,
+        #[serde(rename = "ResolvedImageUri")]
+        pub resolved_image_uri: Option<String>,
+        #[serde(rename = "ResolvedS3Object")]
+        pub resolved_s3_object: Option<ResolvedS3Object>,
+        #[serde(rename = "SourceKMSKeyArn")]
+        pub source_kms_key_arn: Option<String>,
+        #[serde(rename = "Error")]
+        pub error: Option<FunctionCodeLocationError>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FunctionCodeLocationError {
+        #[serde(rename = "ErrorCode")]
+        pub error_code: Option<String>,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1829,6 +4371,153 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetAccountSettingsRequest {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccountSettingsResponse {
+        #[serde(rename = "AccountLimit")]
+        pub account_limit: Option<AccountLimit>,
+        #[serde(rename = "AccountUsage")]
+        pub account_usage: Option<AccountUsage>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAliasRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Name")]
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionConcurrencyRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionConcurrencyResponse {
+        #[serde(rename = "ReservedConcurrentExecutions")]
+        pub reserved_concurrent_executions: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionConfigurationRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionResponse {
+        #[serde(rename = "Configuration")]
+        pub configuration: Option<FunctionConfiguration>,
+        #[serde(rename = "Code")]
+        pub code: Option<FunctionCodeLocation>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "TagsError")]
+        pub tags_error: Option<TagsError>,
+        #[serde(rename = "Concurrency")]
+        pub concurrency: Option<Concurrency>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionUrlConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionUrlConfigResponse {
+        #[serde(rename = "FunctionUrl")]
+        pub function_url: String,
+        #[serde(rename = "FunctionArn")]
+        pub function_arn: String,
+        #[serde(rename = "AuthType")]
+        pub auth_type: String,
+        #[serde(rename = "Cors")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "CreationTime")]
+        pub creation_time: String,
+        #[serde(rename = "LastModifiedTime")]
+        pub last_modified_time: String,
+        #[serde(rename = "InvokeMode")]
+        pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLayerVersionRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "VersionNumber")]
+        pub version_number: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLayerVersionResponse {
+        #[serde(rename = "Content")]
+        pub content: Option<LayerVersionContentOutput>,
+        #[serde(rename = "LayerArn")]
+        pub layer_arn: Option<String>,
+        #[serde(rename = "LayerVersionArn")]
+        pub layer_version_arn: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<String>,
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "CompatibleArchitectures")]
+        pub compatible_architectures: Option<Vec<String>>,
+        #[serde(rename = "CompatibleRuntimes")]
+        pub compatible_runtimes: Option<Vec<String>>,
+        #[serde(rename = "LicenseInfo")]
+        pub license_info: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyResponse {
+        #[serde(rename = "Policy")]
+        pub policy: Option<String>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ImageConfig {
         #[serde(rename = "EntryPoint")]
         pub entry_point: Option<Vec<String>>,
@@ -1854,6 +4543,44 @@ pub mod types {
         pub image_config: Option<ImageConfig>,
         #[serde(rename = "Error")]
         pub error: Option<ImageConfigError>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InvocationRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "InvocationType")]
+        pub invocation_type: Option<String>,
+        #[serde(rename = "LogType")]
+        pub log_type: Option<String>,
+        #[serde(rename = "ClientContext")]
+        pub client_context: Option<String>,
+        #[serde(rename = "DurableExecutionName")]
+        pub durable_execution_name: Option<String>,
+        #[serde(skip)]
+        pub payload: ruststack_core::StreamingBody,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "TenantId")]
+        pub tenant_id: Option<String>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InvocationResponse {
+        #[serde(rename = "StatusCode")]
+        pub status_code: Option<i32>,
+        #[serde(rename = "FunctionError")]
+        pub function_error: Option<String>,
+        #[serde(rename = "LogResult")]
+        pub log_result: Option<String>,
+        #[serde(skip)]
+        pub payload: ruststack_core::StreamingBody,
+        #[serde(rename = "ExecutedVersion")]
+        pub executed_version: Option<String>,
+        #[serde(rename = "DurableExecutionArn")]
+        pub durable_execution_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1882,6 +4609,90 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct LayerVersionContentInput {
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: Option<String>,
+        #[serde(rename = "S3Key")]
+        pub s3_key: Option<String>,
+        #[serde(rename = "S3ObjectVersion")]
+        pub s3_object_version: Option<String>,
+        #[serde(rename = "S3ObjectStorageMode")]
+        pub s3_object_storage_mode: Option<String>,
+        #[serde(rename = "ZipFile")]
+        pub zip_file: Option<ruststack_core::Blob>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LayerVersionContentOutput {
+        #[serde(rename = "Location")]
+        pub location: Option<String>,
+        #[serde(rename = "CodeSha256")]
+        pub code_sha256: Option<String>,
+        #[serde(rename = "CodeSize")]
+        pub code_size: Option<i64>,
+        #[serde(rename = "SigningProfileVersionArn")]
+        pub signing_profile_version_arn: Option<String>,
+        #[serde(rename = "SigningJobArn")]
+        pub signing_job_arn: Option<String>,
+        #[serde(rename = "ResolvedS3Object")]
+        pub resolved_s3_object: Option<ResolvedS3Object>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LayerVersionsListItem {
+        #[serde(rename = "LayerVersionArn")]
+        pub layer_version_arn: Option<String>,
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<String>,
+        #[serde(rename = "CompatibleArchitectures")]
+        pub compatible_architectures: Option<Vec<String>>,
+        #[serde(rename = "CompatibleRuntimes")]
+        pub compatible_runtimes: Option<Vec<String>>,
+        #[serde(rename = "LicenseInfo")]
+        pub license_info: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LayersListItem {
+        #[serde(rename = "LayerName")]
+        pub layer_name: Option<String>,
+        #[serde(rename = "LayerArn")]
+        pub layer_arn: Option<String>,
+        #[serde(rename = "LatestMatchingVersion")]
+        pub latest_matching_version: Option<LayerVersionsListItem>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAliasesRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "FunctionVersion")]
+        pub function_version: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAliasesResponse {
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "Aliases")]
+        pub aliases: Option<Vec<AliasConfiguration>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListFunctionsRequest {
         #[serde(rename = "MasterRegion")]
         pub master_region: Option<String>,
@@ -1904,6 +4715,86 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListLayerVersionsRequest {
+        #[serde(rename = "CompatibleArchitecture")]
+        pub compatible_architecture: Option<String>,
+        #[serde(rename = "CompatibleRuntime")]
+        pub compatible_runtime: Option<String>,
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListLayerVersionsResponse {
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "LayerVersions")]
+        pub layer_versions: Option<Vec<LayerVersionsListItem>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListLayersRequest {
+        #[serde(rename = "CompatibleArchitecture")]
+        pub compatible_architecture: Option<String>,
+        #[serde(rename = "CompatibleRuntime")]
+        pub compatible_runtime: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListLayersResponse {
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "Layers")]
+        pub layers: Option<Vec<LayersListItem>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsRequest {
+        #[serde(rename = "Resource")]
+        pub resource: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListVersionsByFunctionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListVersionsByFunctionResponse {
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "Versions")]
+        pub versions: Option<Vec<FunctionConfiguration>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct LoggingConfig {
         #[serde(rename = "LogFormat")]
         pub log_format: Option<String>,
@@ -1913,6 +4804,94 @@ pub mod types {
         pub system_log_level: Option<String>,
         #[serde(rename = "LogGroup")]
         pub log_group: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishLayerVersionRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Content")]
+        pub content: LayerVersionContentInput,
+        #[serde(rename = "CompatibleArchitectures")]
+        pub compatible_architectures: Option<Vec<String>>,
+        #[serde(rename = "CompatibleRuntimes")]
+        pub compatible_runtimes: Option<Vec<String>>,
+        #[serde(rename = "LicenseInfo")]
+        pub license_info: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishLayerVersionResponse {
+        #[serde(rename = "Content")]
+        pub content: Option<LayerVersionContentOutput>,
+        #[serde(rename = "LayerArn")]
+        pub layer_arn: Option<String>,
+        #[serde(rename = "LayerVersionArn")]
+        pub layer_version_arn: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "CreatedDate")]
+        pub created_date: Option<String>,
+        #[serde(rename = "Version")]
+        pub version: Option<i64>,
+        #[serde(rename = "CompatibleArchitectures")]
+        pub compatible_architectures: Option<Vec<String>>,
+        #[serde(rename = "CompatibleRuntimes")]
+        pub compatible_runtimes: Option<Vec<String>>,
+        #[serde(rename = "LicenseInfo")]
+        pub license_info: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishVersionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "CodeSha256")]
+        pub code_sha256: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+        #[serde(rename = "PublishTo")]
+        pub publish_to: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutFunctionConcurrencyRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "ReservedConcurrentExecutions")]
+        pub reserved_concurrent_executions: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemovePermissionRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "StatementId")]
+        pub statement_id: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ResolvedS3Object {
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: Option<String>,
+        #[serde(rename = "S3Key")]
+        pub s3_key: Option<String>,
+        #[serde(rename = "S3ObjectVersion")]
+        pub s3_object_version: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1942,11 +4921,36 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct SnapStart {
+        #[serde(rename = "ApplyOn")]
+        pub apply_on: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SnapStartResponse {
         #[serde(rename = "ApplyOn")]
         pub apply_on: Option<String>,
         #[serde(rename = "OptimizationStatus")]
         pub optimization_status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceRequest {
+        #[serde(rename = "Resource")]
+        pub resource: String,
+        #[serde(rename = "Tags")]
+        pub tags: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagsError {
+        #[serde(rename = "ErrorCode")]
+        pub error_code: String,
+        #[serde(rename = "Message")]
+        pub message: String,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1958,9 +4962,169 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct TracingConfig {
+        #[serde(rename = "Mode")]
+        pub mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct TracingConfigResponse {
         #[serde(rename = "Mode")]
         pub mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceRequest {
+        #[serde(rename = "Resource")]
+        pub resource: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateAliasRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "FunctionVersion")]
+        pub function_version: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "RoutingConfig")]
+        pub routing_config: Option<AliasRoutingConfiguration>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateFunctionCodeRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "ZipFile")]
+        pub zip_file: Option<ruststack_core::Blob>,
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: Option<String>,
+        #[serde(rename = "S3Key")]
+        pub s3_key: Option<String>,
+        #[serde(rename = "S3ObjectVersion")]
+        pub s3_object_version: Option<String>,
+        #[serde(rename = "S3ObjectStorageMode")]
+        pub s3_object_storage_mode: Option<String>,
+        #[serde(rename = "ImageUri")]
+        pub image_uri: Option<String>,
+        #[serde(rename = "Architectures")]
+        pub architectures: Option<Vec<String>>,
+        #[serde(rename = "Publish")]
+        pub publish: Option<bool>,
+        #[serde(rename = "PublishTo")]
+        pub publish_to: Option<String>,
+        #[serde(rename = "DryRun")]
+        pub dry_run: Option<bool>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+        #[serde(rename = "SourceKMSKeyArn")]
+        pub source_kms_key_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateFunctionConfigurationRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Role")]
+        pub role: Option<String>,
+        #[serde(rename = "Handler")]
+        pub handler: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Timeout")]
+        pub timeout: Option<i32>,
+        #[serde(rename = "MemorySize")]
+        pub memory_size: Option<i32>,
+        #[serde(rename = "VpcConfig")]
+        pub vpc_config: Option<VpcConfig>,
+        #[serde(rename = "Environment")]
+        pub environment: Option<Environment>,
+        #[serde(rename = "Runtime")]
+        pub runtime: Option<String>,
+        #[serde(rename = "DeadLetterConfig")]
+        pub dead_letter_config: Option<DeadLetterConfig>,
+        #[serde(rename = "KMSKeyArn")]
+        pub kms_key_arn: Option<String>,
+        #[serde(rename = "TracingConfig")]
+        pub tracing_config: Option<TracingConfig>,
+        #[serde(rename = "RevisionId")]
+        pub revision_id: Option<String>,
+        #[serde(rename = "Layers")]
+        pub layers: Option<Vec<String>>,
+        #[serde(rename = "FileSystemConfigs")]
+        pub file_system_configs: Option<Vec<FileSystemConfig>>,
+        #[serde(rename = "ImageConfig")]
+        pub image_config: Option<ImageConfig>,
+        #[serde(rename = "EphemeralStorage")]
+        pub ephemeral_storage: Option<EphemeralStorage>,
+        #[serde(rename = "SnapStart")]
+        pub snap_start: Option<SnapStart>,
+        #[serde(rename = "LoggingConfig")]
+        pub logging_config: Option<LoggingConfig>,
+        #[serde(rename = "CapacityProviderConfig")]
+        pub capacity_provider_config: Option<CapacityProviderConfig>,
+        #[serde(rename = "DurableConfig")]
+        pub durable_config: Option<DurableConfig>,
+        #[serde(rename = "RuntimeConfig")]
+        pub runtime_config: Option<FunctionRuntimeConfig>,
+        #[serde(rename = "AcceleratorConfig")]
+        pub accelerator_config: Option<AcceleratorConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateFunctionUrlConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "AuthType")]
+        pub auth_type: Option<String>,
+        #[serde(rename = "Cors")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "InvokeMode")]
+        pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateFunctionUrlConfigResponse {
+        #[serde(rename = "FunctionUrl")]
+        pub function_url: String,
+        #[serde(rename = "FunctionArn")]
+        pub function_arn: String,
+        #[serde(rename = "AuthType")]
+        pub auth_type: String,
+        #[serde(rename = "Cors")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "CreationTime")]
+        pub creation_time: String,
+        #[serde(rename = "LastModifiedTime")]
+        pub last_modified_time: String,
+        #[serde(rename = "InvokeMode")]
+        pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VpcConfig {
+        #[serde(rename = "SubnetIds")]
+        pub subnet_ids: Option<Vec<String>>,
+        #[serde(rename = "SecurityGroupIds")]
+        pub security_group_ids: Option<Vec<String>>,
+        #[serde(rename = "Ipv6AllowedForDualStack")]
+        pub ipv6_allowed_for_dual_stack: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1976,15 +5140,275 @@ pub mod types {
         pub ipv6_allowed_for_dual_stack: Option<bool>,
     }
 
+    impl ruststack_core::Input for AddPermissionRequest {}
+    impl ruststack_core::Input for CreateAliasRequest {}
+    impl ruststack_core::Input for CreateFunctionRequest {}
+    impl ruststack_core::Input for CreateFunctionUrlConfigRequest {}
+    impl ruststack_core::Input for DeleteAliasRequest {}
+    impl ruststack_core::Input for DeleteFunctionConcurrencyRequest {}
+    impl ruststack_core::Input for DeleteFunctionRequest {}
+    impl ruststack_core::Input for DeleteFunctionUrlConfigRequest {}
+    impl ruststack_core::Input for DeleteLayerVersionRequest {}
+    impl ruststack_core::Input for GetAccountSettingsRequest {}
+    impl ruststack_core::Input for GetAliasRequest {}
+    impl ruststack_core::Input for GetFunctionConcurrencyRequest {}
+    impl ruststack_core::Input for GetFunctionConfigurationRequest {}
+    impl ruststack_core::Input for GetFunctionRequest {}
+    impl ruststack_core::Input for GetFunctionUrlConfigRequest {}
+    impl ruststack_core::Input for GetLayerVersionRequest {}
+    impl ruststack_core::Input for GetPolicyRequest {}
+    impl ruststack_core::Input for InvocationRequest {
+        fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
+            self.payload = payload;
+        }
+    }
+    impl ruststack_core::Input for ListAliasesRequest {}
     impl ruststack_core::Input for ListFunctionsRequest {}
+    impl ruststack_core::Input for ListLayerVersionsRequest {}
+    impl ruststack_core::Input for ListLayersRequest {}
+    impl ruststack_core::Input for ListTagsRequest {}
+    impl ruststack_core::Input for ListVersionsByFunctionRequest {}
+    impl ruststack_core::Input for PublishLayerVersionRequest {}
+    impl ruststack_core::Input for PublishVersionRequest {}
+    impl ruststack_core::Input for PutFunctionConcurrencyRequest {}
+    impl ruststack_core::Input for RemovePermissionRequest {}
+    impl ruststack_core::Input for TagResourceRequest {}
+    impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Input for UpdateAliasRequest {}
+    impl ruststack_core::Input for UpdateFunctionCodeRequest {}
+    impl ruststack_core::Input for UpdateFunctionConfigurationRequest {}
+    impl ruststack_core::Input for UpdateFunctionUrlConfigRequest {}
+    impl ruststack_core::Output for AddPermissionResponse {}
+    impl ruststack_core::Output for AliasConfiguration {}
+    impl ruststack_core::Output for Concurrency {}
+    impl ruststack_core::Output for CreateFunctionUrlConfigResponse {}
+    impl ruststack_core::Output for DeleteFunctionResponse {}
+    impl ruststack_core::Output for FunctionConfiguration {}
+    impl ruststack_core::Output for GetAccountSettingsResponse {}
+    impl ruststack_core::Output for GetFunctionConcurrencyResponse {}
+    impl ruststack_core::Output for GetFunctionResponse {}
+    impl ruststack_core::Output for GetFunctionUrlConfigResponse {}
+    impl ruststack_core::Output for GetLayerVersionResponse {}
+    impl ruststack_core::Output for GetPolicyResponse {}
+    impl ruststack_core::Output for InvocationResponse {
+        fn take_payload(&mut self) -> Option<ruststack_core::StreamingBody> {
+            let body = std::mem::take(&mut self.payload);
+            body.0.is_some().then_some(body)
+        }
+    }
+    impl ruststack_core::Output for ListAliasesResponse {}
     impl ruststack_core::Output for ListFunctionsResponse {}
+    impl ruststack_core::Output for ListLayerVersionsResponse {}
+    impl ruststack_core::Output for ListLayersResponse {}
+    impl ruststack_core::Output for ListTagsResponse {}
+    impl ruststack_core::Output for ListVersionsByFunctionResponse {}
+    impl ruststack_core::Output for PublishLayerVersionResponse {}
+    impl ruststack_core::Output for UpdateFunctionUrlConfigResponse {}
 }
 
 pub mod ops {
+    pub struct AddPermission;
+    impl ruststack_core::OperationSpec for AddPermission {
+        const NAME: &'static str = "AddPermission";
+        type Input = super::types::AddPermissionRequest;
+        type Output = super::types::AddPermissionResponse;
+    }
+    pub struct CreateAlias;
+    impl ruststack_core::OperationSpec for CreateAlias {
+        const NAME: &'static str = "CreateAlias";
+        type Input = super::types::CreateAliasRequest;
+        type Output = super::types::AliasConfiguration;
+    }
+    pub struct CreateFunction;
+    impl ruststack_core::OperationSpec for CreateFunction {
+        const NAME: &'static str = "CreateFunction";
+        type Input = super::types::CreateFunctionRequest;
+        type Output = super::types::FunctionConfiguration;
+    }
+    pub struct CreateFunctionUrlConfig;
+    impl ruststack_core::OperationSpec for CreateFunctionUrlConfig {
+        const NAME: &'static str = "CreateFunctionUrlConfig";
+        type Input = super::types::CreateFunctionUrlConfigRequest;
+        type Output = super::types::CreateFunctionUrlConfigResponse;
+    }
+    pub struct DeleteAlias;
+    impl ruststack_core::OperationSpec for DeleteAlias {
+        const NAME: &'static str = "DeleteAlias";
+        type Input = super::types::DeleteAliasRequest;
+        type Output = ();
+    }
+    pub struct DeleteFunction;
+    impl ruststack_core::OperationSpec for DeleteFunction {
+        const NAME: &'static str = "DeleteFunction";
+        type Input = super::types::DeleteFunctionRequest;
+        type Output = super::types::DeleteFunctionResponse;
+    }
+    pub struct DeleteFunctionConcurrency;
+    impl ruststack_core::OperationSpec for DeleteFunctionConcurrency {
+        const NAME: &'static str = "DeleteFunctionConcurrency";
+        type Input = super::types::DeleteFunctionConcurrencyRequest;
+        type Output = ();
+    }
+    pub struct DeleteFunctionUrlConfig;
+    impl ruststack_core::OperationSpec for DeleteFunctionUrlConfig {
+        const NAME: &'static str = "DeleteFunctionUrlConfig";
+        type Input = super::types::DeleteFunctionUrlConfigRequest;
+        type Output = ();
+    }
+    pub struct DeleteLayerVersion;
+    impl ruststack_core::OperationSpec for DeleteLayerVersion {
+        const NAME: &'static str = "DeleteLayerVersion";
+        type Input = super::types::DeleteLayerVersionRequest;
+        type Output = ();
+    }
+    pub struct GetAccountSettings;
+    impl ruststack_core::OperationSpec for GetAccountSettings {
+        const NAME: &'static str = "GetAccountSettings";
+        type Input = super::types::GetAccountSettingsRequest;
+        type Output = super::types::GetAccountSettingsResponse;
+    }
+    pub struct GetAlias;
+    impl ruststack_core::OperationSpec for GetAlias {
+        const NAME: &'static str = "GetAlias";
+        type Input = super::types::GetAliasRequest;
+        type Output = super::types::AliasConfiguration;
+    }
+    pub struct GetFunction;
+    impl ruststack_core::OperationSpec for GetFunction {
+        const NAME: &'static str = "GetFunction";
+        type Input = super::types::GetFunctionRequest;
+        type Output = super::types::GetFunctionResponse;
+    }
+    pub struct GetFunctionConcurrency;
+    impl ruststack_core::OperationSpec for GetFunctionConcurrency {
+        const NAME: &'static str = "GetFunctionConcurrency";
+        type Input = super::types::GetFunctionConcurrencyRequest;
+        type Output = super::types::GetFunctionConcurrencyResponse;
+    }
+    pub struct GetFunctionConfiguration;
+    impl ruststack_core::OperationSpec for GetFunctionConfiguration {
+        const NAME: &'static str = "GetFunctionConfiguration";
+        type Input = super::types::GetFunctionConfigurationRequest;
+        type Output = super::types::FunctionConfiguration;
+    }
+    pub struct GetFunctionUrlConfig;
+    impl ruststack_core::OperationSpec for GetFunctionUrlConfig {
+        const NAME: &'static str = "GetFunctionUrlConfig";
+        type Input = super::types::GetFunctionUrlConfigRequest;
+        type Output = super::types::GetFunctionUrlConfigResponse;
+    }
+    pub struct GetLayerVersion;
+    impl ruststack_core::OperationSpec for GetLayerVersion {
+        const NAME: &'static str = "GetLayerVersion";
+        type Input = super::types::GetLayerVersionRequest;
+        type Output = super::types::GetLayerVersionResponse;
+    }
+    pub struct GetPolicy;
+    impl ruststack_core::OperationSpec for GetPolicy {
+        const NAME: &'static str = "GetPolicy";
+        type Input = super::types::GetPolicyRequest;
+        type Output = super::types::GetPolicyResponse;
+    }
+    pub struct Invoke;
+    impl ruststack_core::OperationSpec for Invoke {
+        const NAME: &'static str = "Invoke";
+        type Input = super::types::InvocationRequest;
+        type Output = super::types::InvocationResponse;
+    }
+    pub struct ListAliases;
+    impl ruststack_core::OperationSpec for ListAliases {
+        const NAME: &'static str = "ListAliases";
+        type Input = super::types::ListAliasesRequest;
+        type Output = super::types::ListAliasesResponse;
+    }
     pub struct ListFunctions;
     impl ruststack_core::OperationSpec for ListFunctions {
         const NAME: &'static str = "ListFunctions";
         type Input = super::types::ListFunctionsRequest;
         type Output = super::types::ListFunctionsResponse;
+    }
+    pub struct ListLayerVersions;
+    impl ruststack_core::OperationSpec for ListLayerVersions {
+        const NAME: &'static str = "ListLayerVersions";
+        type Input = super::types::ListLayerVersionsRequest;
+        type Output = super::types::ListLayerVersionsResponse;
+    }
+    pub struct ListLayers;
+    impl ruststack_core::OperationSpec for ListLayers {
+        const NAME: &'static str = "ListLayers";
+        type Input = super::types::ListLayersRequest;
+        type Output = super::types::ListLayersResponse;
+    }
+    pub struct ListTags;
+    impl ruststack_core::OperationSpec for ListTags {
+        const NAME: &'static str = "ListTags";
+        type Input = super::types::ListTagsRequest;
+        type Output = super::types::ListTagsResponse;
+    }
+    pub struct ListVersionsByFunction;
+    impl ruststack_core::OperationSpec for ListVersionsByFunction {
+        const NAME: &'static str = "ListVersionsByFunction";
+        type Input = super::types::ListVersionsByFunctionRequest;
+        type Output = super::types::ListVersionsByFunctionResponse;
+    }
+    pub struct PublishLayerVersion;
+    impl ruststack_core::OperationSpec for PublishLayerVersion {
+        const NAME: &'static str = "PublishLayerVersion";
+        type Input = super::types::PublishLayerVersionRequest;
+        type Output = super::types::PublishLayerVersionResponse;
+    }
+    pub struct PublishVersion;
+    impl ruststack_core::OperationSpec for PublishVersion {
+        const NAME: &'static str = "PublishVersion";
+        type Input = super::types::PublishVersionRequest;
+        type Output = super::types::FunctionConfiguration;
+    }
+    pub struct PutFunctionConcurrency;
+    impl ruststack_core::OperationSpec for PutFunctionConcurrency {
+        const NAME: &'static str = "PutFunctionConcurrency";
+        type Input = super::types::PutFunctionConcurrencyRequest;
+        type Output = super::types::Concurrency;
+    }
+    pub struct RemovePermission;
+    impl ruststack_core::OperationSpec for RemovePermission {
+        const NAME: &'static str = "RemovePermission";
+        type Input = super::types::RemovePermissionRequest;
+        type Output = ();
+    }
+    pub struct TagResource;
+    impl ruststack_core::OperationSpec for TagResource {
+        const NAME: &'static str = "TagResource";
+        type Input = super::types::TagResourceRequest;
+        type Output = ();
+    }
+    pub struct UntagResource;
+    impl ruststack_core::OperationSpec for UntagResource {
+        const NAME: &'static str = "UntagResource";
+        type Input = super::types::UntagResourceRequest;
+        type Output = ();
+    }
+    pub struct UpdateAlias;
+    impl ruststack_core::OperationSpec for UpdateAlias {
+        const NAME: &'static str = "UpdateAlias";
+        type Input = super::types::UpdateAliasRequest;
+        type Output = super::types::AliasConfiguration;
+    }
+    pub struct UpdateFunctionCode;
+    impl ruststack_core::OperationSpec for UpdateFunctionCode {
+        const NAME: &'static str = "UpdateFunctionCode";
+        type Input = super::types::UpdateFunctionCodeRequest;
+        type Output = super::types::FunctionConfiguration;
+    }
+    pub struct UpdateFunctionConfiguration;
+    impl ruststack_core::OperationSpec for UpdateFunctionConfiguration {
+        const NAME: &'static str = "UpdateFunctionConfiguration";
+        type Input = super::types::UpdateFunctionConfigurationRequest;
+        type Output = super::types::FunctionConfiguration;
+    }
+    pub struct UpdateFunctionUrlConfig;
+    impl ruststack_core::OperationSpec for UpdateFunctionUrlConfig {
+        const NAME: &'static str = "UpdateFunctionUrlConfig";
+        type Input = super::types::UpdateFunctionUrlConfigRequest;
+        type Output = super::types::UpdateFunctionUrlConfigResponse;
     }
 }

@@ -1,37 +1,80 @@
-//! AWS Lambda for RustStack.
+//! AWS Lambda for RustStack: the control plane (functions, versions, aliases, layers, permissions,
+//! function URLs) and execution without containers — each execution environment is a local
+//! process speaking the real Lambda Runtime API, kept warm between invocations.
+//!
+//! Layout: [`state`] holds what the control plane stores; [`functions`], [`versions`],
+//! [`aliases`], [`layers`], [`permissions`] and [`urls`] are its handlers; [`packages`] unpacks
+//! zips; [`environments`] runs the process pool, [`runtime_api`] the per-environment Runtime API
+//! listener, [`bootstraps`] the Python and Node.js runtime clients shipped in the binary;
+//! [`invoke`] answers Invoke; [`events`] builds API Gateway proxy events; [`logs`] frames the
+//! START/END/REPORT lines written to a [`LogSink`].
 
+pub mod aliases;
+pub mod bootstraps;
+pub mod environments;
+pub mod events;
+pub mod functions;
 pub mod generated;
+pub mod invoke;
+pub mod layers;
+pub mod logs;
+pub mod packages;
+pub mod permissions;
+pub mod raw;
+pub mod runtime_api;
+pub mod state;
+pub mod urls;
+pub mod versions;
 
-use generated::{ops, types::*};
-use parking_lot::RwLock;
-use ruststack_core::store::PerRegion;
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
-use std::collections::BTreeMap;
+pub use logs::{LogSink, MemoryLogSink};
+
+use generated::ops;
+use ruststack_core::{Handlers, Service};
 use std::sync::Arc;
 
-/// Functions per account and region, by name.
-#[derive(Default)]
-pub struct Lambda {
-    functions: PerRegion<RwLock<BTreeMap<String, FunctionConfiguration>>>,
-}
-
-impl ServiceState for Lambda {
-    fn reset(&self) {
-        self.functions.clear();
-    }
-}
-
-/// The Lambda service with its handler table.
+/// The Lambda service with its handler table, writing function logs to an in-memory sink.
 pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Lambda::default())).on(ops::ListFunctions, list_functions).into_service()
+    service_with_logs(Arc::new(MemoryLogSink::default()))
 }
 
-async fn list_functions(
-    lambda: Arc<Lambda>,
-    ctx: RequestContext,
-    _input: ListFunctionsRequest,
-) -> Result<ListFunctionsResponse, AwsError> {
-    let functions = lambda.functions.get(&ctx.account_id, &ctx.region);
-    let list: Vec<FunctionConfiguration> = functions.read().values().cloned().collect();
-    Ok(ListFunctionsResponse { functions: Some(list), next_marker: None })
+/// The Lambda service writing function logs (`/aws/lambda/<name>`) to `sink`.
+pub fn service_with_logs(sink: Arc<dyn LogSink>) -> Arc<dyn Service> {
+    let lambda = Arc::new(state::Lambda::new(sink));
+    Handlers::new(&generated::MODEL, lambda)
+        .on(ops::CreateFunction, functions::create_function)
+        .on(ops::GetFunction, functions::get_function)
+        .on(ops::GetFunctionConfiguration, functions::get_function_configuration)
+        .on(ops::ListFunctions, functions::list_functions)
+        .on(ops::DeleteFunction, functions::delete_function)
+        .on(ops::UpdateFunctionCode, functions::update_function_code)
+        .on(ops::UpdateFunctionConfiguration, functions::update_function_configuration)
+        .on(ops::GetAccountSettings, functions::get_account_settings)
+        .on(ops::PutFunctionConcurrency, functions::put_function_concurrency)
+        .on(ops::GetFunctionConcurrency, functions::get_function_concurrency)
+        .on(ops::DeleteFunctionConcurrency, functions::delete_function_concurrency)
+        .on(ops::TagResource, functions::tag_resource)
+        .on(ops::UntagResource, functions::untag_resource)
+        .on(ops::ListTags, functions::list_tags)
+        .on(ops::PublishVersion, versions::publish_version)
+        .on(ops::ListVersionsByFunction, versions::list_versions_by_function)
+        .on(ops::CreateAlias, aliases::create_alias)
+        .on(ops::GetAlias, aliases::get_alias)
+        .on(ops::UpdateAlias, aliases::update_alias)
+        .on(ops::DeleteAlias, aliases::delete_alias)
+        .on(ops::ListAliases, aliases::list_aliases)
+        .on(ops::AddPermission, permissions::add_permission)
+        .on(ops::RemovePermission, permissions::remove_permission)
+        .on(ops::GetPolicy, permissions::get_policy)
+        .on(ops::PublishLayerVersion, layers::publish_layer_version)
+        .on(ops::GetLayerVersion, layers::get_layer_version)
+        .on(ops::ListLayers, layers::list_layers)
+        .on(ops::ListLayerVersions, layers::list_layer_versions)
+        .on(ops::DeleteLayerVersion, layers::delete_layer_version)
+        .on(ops::CreateFunctionUrlConfig, urls::create_function_url_config)
+        .on(ops::GetFunctionUrlConfig, urls::get_function_url_config)
+        .on(ops::UpdateFunctionUrlConfig, urls::update_function_url_config)
+        .on(ops::DeleteFunctionUrlConfig, urls::delete_function_url_config)
+        .on(ops::Invoke, invoke::invoke)
+        .raw(raw::handle)
+        .into_service()
 }

@@ -1,0 +1,197 @@
+//! Invoke: RequestResponse (run and answer), Event (queued, two retries on error as AWS does),
+//! DryRun (checks only). Qualifiers name `$LATEST`, a version or an alias (weighted routing).
+
+use crate::aliases::pick_version;
+use crate::environments::{RunRequest, RunResult};
+use crate::generated::types::*;
+use crate::state::*;
+use base64::Engine;
+use bytes::Bytes;
+use ruststack_core::{AwsError, RequestContext, StreamingBody};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// AWS's request payload limits.
+pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+pub const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
+
+/// A resolved invocation target.
+pub struct Target {
+    pub version: Arc<Version>,
+    pub executed_version: String,
+    pub invoked_arn: String,
+    pub function_arn: String,
+    pub reserved: Option<i32>,
+}
+
+/// Finds what an invocation runs, waiting briefly for a Pending function to become Active.
+pub async fn target(
+    lambda: &Lambda,
+    account: &Arc<str>,
+    region_name: &Arc<str>,
+    name: &str,
+    qualifier: Option<&str>,
+) -> Result<Target, AwsError> {
+    let arn = |q: Option<&str>| match q {
+        Some(q) => format!("arn:aws:lambda:{region_name}:{account}:function:{name}:{q}"),
+        None => format!("arn:aws:lambda:{region_name}:{account}:function:{name}"),
+    };
+    let region = lambda.regions.get(account, region_name);
+    for _ in 0..500 {
+        let found = {
+            let region = region.read();
+            let function = region
+                .functions
+                .get(name)
+                .ok_or_else(|| resource_not_found(format!("Function not found: {}", arn(qualifier))))?;
+            let version = match qualifier {
+                Some(alias) if function.aliases.contains_key(alias) => {
+                    function.version_of(&pick_version(&function.aliases[alias]))
+                }
+                q => function.resolve(q),
+            }
+            .ok_or_else(|| resource_not_found(format!("Function not found: {}", arn(qualifier))))?;
+            (version, function.reserved_concurrency)
+        };
+        let (version, reserved) = found;
+        match version.config.state.as_deref() {
+            Some("Pending") => tokio::time::sleep(Duration::from_millis(10)).await,
+            Some("Active") | None => {
+                return Ok(Target {
+                    executed_version: version.version().to_owned(),
+                    invoked_arn: arn(qualifier),
+                    function_arn: arn(None),
+                    version,
+                    reserved,
+                });
+            }
+            Some(state) => {
+                return Err(conflict(format!(
+                    "The operation cannot be performed at this time. The function is currently in the following state: {state}"
+                )));
+            }
+        }
+    }
+    Err(conflict(
+        "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+    ))
+}
+
+/// The gateway's port, from the Host the client used.
+pub fn port_of(host: &str) -> u16 {
+    host.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(4566)
+}
+
+pub async fn invoke(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: InvocationRequest,
+) -> Result<InvocationResponse, AwsError> {
+    let FunctionRef { name, qualifier } = parse_function_name(&input.function_name, input.qualifier.as_deref())?;
+    let kind = input.invocation_type.as_deref().unwrap_or("RequestResponse");
+    let limit = if kind == "Event" { MAX_ASYNC_PAYLOAD } else { MAX_SYNC_PAYLOAD };
+    let payload = input.payload.collect(limit).await.map_err(|e| {
+        if e.status == http::StatusCode::PAYLOAD_TOO_LARGE {
+            AwsError::new(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLargeException",
+                format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
+            )
+            .with_field("Type", "User")
+        } else {
+            e
+        }
+    })?;
+    let payload = if payload.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { payload };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+        return Err(AwsError::bad_request(
+            "InvalidRequestContentException",
+            format!("Could not parse request body into json: Could not parse payload into json: {e}"),
+        )
+        .with_field("Type", "User"));
+    }
+    let target = target(&lambda, &ctx.account_id, &ctx.region, &name, qualifier.as_deref()).await?;
+    let client_context = match input.client_context {
+        Some(cc) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(cc.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| invalid_param("Client context must be a valid Base64-encoded JSON object."))?,
+        ),
+        None => None,
+    };
+    let executed_version = Some(target.executed_version.clone());
+    let request = RunRequest {
+        function_arn: target.function_arn,
+        invoked_arn: target.invoked_arn,
+        reserved: target.reserved,
+        version: target.version,
+        payload,
+        port: port_of(&ctx.host),
+        tail: input.log_type.as_deref() == Some("Tail") && kind == "RequestResponse",
+        client_context,
+    };
+    match kind {
+        "DryRun" => Ok(InvocationResponse { status_code: Some(204), executed_version, ..Default::default() }),
+        "Event" => {
+            let executor = lambda.executor.clone();
+            tokio::spawn(run_async(executor, request));
+            Ok(InvocationResponse { status_code: Some(202), executed_version, ..Default::default() })
+        }
+        _ => {
+            let result = lambda.executor.run(request).await?;
+            Ok(response(result, executed_version))
+        }
+    }
+}
+
+fn response(result: RunResult, executed_version: Option<String>) -> InvocationResponse {
+    InvocationResponse {
+        status_code: Some(200),
+        function_error: result.function_error.map(str::to_owned),
+        log_result: result.log_tail.map(|t| base64::engine::general_purpose::STANDARD.encode(t)),
+        payload: StreamingBody::from_bytes(result.payload),
+        executed_version,
+        durable_execution_arn: None,
+    }
+}
+
+/// An asynchronous invocation: up to two retries after a function error (AWS waits about one
+/// and two minutes; `RUSTSTACK_LAMBDA_ASYNC_RETRY_SECONDS`, default 1, sets the first delay),
+/// and retries while throttled.
+async fn run_async(executor: Arc<crate::environments::Executor>, request: RunRequest) {
+    let delay = std::env::var("RUSTSTACK_LAMBDA_ASYNC_RETRY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1u64);
+    let mut errors = 0;
+    let mut throttles = 0;
+    loop {
+        let attempt = RunRequest {
+            version: request.version.clone(),
+            payload: request.payload.clone(),
+            port: request.port,
+            tail: false,
+            client_context: request.client_context.clone(),
+            invoked_arn: request.invoked_arn.clone(),
+            function_arn: request.function_arn.clone(),
+            reserved: request.reserved,
+        };
+        match executor.run(attempt).await {
+            Ok(result) if result.function_error.is_none() => return,
+            Ok(_) => {
+                errors += 1;
+                if errors > 2 {
+                    tracing::debug!(function = %request.function_arn, "async invocation failed after two retries");
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(delay * errors)).await;
+            }
+            Err(_) => {
+                throttles += 1;
+                if throttles > 60 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

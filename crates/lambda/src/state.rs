@@ -1,0 +1,341 @@
+//! What the control plane stores, per account and region: functions (with `$LATEST`, published
+//! versions, aliases, policies, tags, concurrency and URL configs) and layers; plus the name and
+//! ARN helpers and the errors every handler shares.
+
+use crate::environments::Executor;
+use crate::generated::types::{AliasRoutingConfiguration, Cors, FunctionConfiguration};
+use crate::logs::LogSink;
+use crate::packages::{Code, Opt};
+use http::StatusCode;
+use parking_lot::RwLock;
+use ruststack_core::store::PerRegion;
+use ruststack_core::{AwsError, RequestContext, ServiceState};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The service's state.
+pub struct Lambda {
+    pub regions: PerRegion<RwLock<Region>>,
+    pub executor: Arc<Executor>,
+    /// Function URL ids → the function they invoke (URLs arrive without account or region).
+    pub urls: RwLock<HashMap<String, UrlTarget>>,
+}
+
+impl Lambda {
+    pub fn new(sink: Arc<dyn LogSink>) -> Self {
+        Lambda { regions: PerRegion::default(), executor: Executor::new(sink), urls: RwLock::default() }
+    }
+
+    pub fn region(&self, ctx: &RequestContext) -> Arc<RwLock<Region>> {
+        self.regions.get(&ctx.account_id, &ctx.region)
+    }
+}
+
+impl ServiceState for Lambda {
+    fn reset(&self) {
+        self.regions.clear();
+        self.urls.write().clear();
+        self.executor.stop_all();
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        let mut total = 0;
+        for region in self.regions.all() {
+            let region = region.read();
+            for f in region.functions.values() {
+                total += f.latest.code.zip.len() as u64;
+                total += f.versions.values().map(|v| v.code.zip.len() as u64).sum::<u64>();
+            }
+        }
+        total
+    }
+}
+
+/// Where a function URL id points.
+#[derive(Clone)]
+pub struct UrlTarget {
+    pub account: Arc<str>,
+    pub region: Arc<str>,
+    pub function: String,
+    pub qualifier: Option<String>,
+}
+
+/// Functions and layers of one account and region.
+#[derive(Default)]
+pub struct Region {
+    pub functions: BTreeMap<String, Function>,
+    pub layers: BTreeMap<String, LayerEntry>,
+}
+
+/// A function: `$LATEST`, its published versions and everything attached to it.
+pub struct Function {
+    pub latest: Arc<Version>,
+    pub versions: BTreeMap<u64, Arc<Version>>,
+    /// The number the next PublishVersion gets (numbers are never reused).
+    pub next_version: u64,
+    pub aliases: BTreeMap<String, Alias>,
+    /// Resource policy statements per qualifier (`""` for the unqualified function).
+    pub policies: BTreeMap<String, Vec<serde_json::Value>>,
+    pub policy_revisions: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub reserved_concurrency: Option<i32>,
+    /// Function URL configs per qualifier (`""` for none).
+    pub urls: BTreeMap<String, UrlConfig>,
+    /// `(revision of $LATEST, version number)` of the last publication: publishing an unchanged
+    /// `$LATEST` again returns that version, as AWS does.
+    pub last_published: Option<(u64, u64)>,
+}
+
+impl Function {
+    /// The version a qualifier names: `$LATEST`, a number, or an alias (its primary version).
+    pub fn resolve(&self, qualifier: Option<&str>) -> Option<Arc<Version>> {
+        match qualifier {
+            None | Some("$LATEST") => Some(self.latest.clone()),
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => self.versions.get(&q.parse().ok()?).cloned(),
+            Some(alias) => self.version_of(&self.aliases.get(alias)?.function_version),
+        }
+    }
+
+    pub fn version_of(&self, version: &str) -> Option<Arc<Version>> {
+        if version == "$LATEST" {
+            Some(self.latest.clone())
+        } else {
+            self.versions.get(&version.parse().ok()?).cloned()
+        }
+    }
+}
+
+/// One immutable snapshot of a function version's configuration and code. An update of
+/// `$LATEST` replaces the snapshot; `revision` changes with it, which retires warm environments.
+pub struct Version {
+    pub config: FunctionConfiguration,
+    pub code: Arc<Code>,
+    pub opt: Arc<Opt>,
+    /// Unique over the process: keys the pool of warm environments.
+    pub revision: u64,
+    pub account: Arc<str>,
+    pub region: Arc<str>,
+}
+
+impl Version {
+    pub fn name(&self) -> &str {
+        self.config.function_name.as_deref().unwrap_or_default()
+    }
+
+    pub fn version(&self) -> &str {
+        self.config.version.as_deref().unwrap_or("$LATEST")
+    }
+
+    /// A copy with a different configuration (state changes keep the revision).
+    pub fn with_config(&self, config: FunctionConfiguration) -> Version {
+        Version {
+            config,
+            code: self.code.clone(),
+            opt: self.opt.clone(),
+            revision: self.revision,
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+static REVISIONS: AtomicU64 = AtomicU64::new(1);
+
+/// A process-wide unique revision number for a new snapshot.
+pub fn next_revision() -> u64 {
+    REVISIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+pub struct Alias {
+    pub name: String,
+    pub function_version: String,
+    pub description: String,
+    pub routing: Option<AliasRoutingConfiguration>,
+    pub revision_id: String,
+}
+
+#[derive(Clone)]
+pub struct UrlConfig {
+    pub url_id: String,
+    pub url: String,
+    pub auth_type: String,
+    pub cors: Option<Cors>,
+    pub invoke_mode: String,
+    pub created: String,
+    pub modified: String,
+}
+
+/// A layer name's versions.
+#[derive(Default)]
+pub struct LayerEntry {
+    pub versions: BTreeMap<i64, Arc<LayerVersion>>,
+    pub next_version: i64,
+}
+
+pub struct LayerVersion {
+    pub name: String,
+    pub arn: String,
+    pub version_arn: String,
+    pub version: i64,
+    pub description: String,
+    pub created: String,
+    pub compatible_runtimes: Option<Vec<String>>,
+    pub compatible_architectures: Option<Vec<String>>,
+    pub license_info: Option<String>,
+    pub code: Arc<Code>,
+}
+
+// ---- names and ARNs ----
+
+/// A function reference split into its name and qualifier. Lambda accepts a name (`f`), a
+/// partial ARN (`123456789012:function:f`) or a full ARN, each optionally with `:qualifier`.
+#[derive(Debug, PartialEq)]
+pub struct FunctionRef {
+    pub name: String,
+    pub qualifier: Option<String>,
+}
+
+pub fn parse_function_name(input: &str, qualifier: Option<&str>) -> Result<FunctionRef, AwsError> {
+    let parts: Vec<&str> = input.split(':').collect();
+    let (name, derived) = match parts.as_slice() {
+        [name] => (*name, None),
+        [name, q] => (*name, Some(*q)),
+        [_, "function", name] => (*name, None),
+        [_, "function", name, q] => (*name, Some(*q)),
+        ["arn", _, "lambda", _, _, "function", name] => (*name, None),
+        ["arn", _, "lambda", _, _, "function", name, q] => (*name, Some(*q)),
+        _ => return Err(invalid_param(format!("Invalid function name: {input}"))),
+    };
+    if name.is_empty() {
+        return Err(invalid_param(format!("Invalid function name: {input}")));
+    }
+    let qualifier = match (derived, qualifier) {
+        (Some(d), Some(q)) if d != q => {
+            return Err(invalid_param(
+                "The derived qualifier from the function name does not match the specified qualifier.",
+            ));
+        }
+        (Some(d), _) => Some(d.to_owned()),
+        (None, q) => q.map(str::to_owned),
+    };
+    Ok(FunctionRef { name: name.to_owned(), qualifier })
+}
+
+pub fn function_arn(ctx: &RequestContext, name: &str) -> String {
+    ctx.arn("lambda", &format!("function:{name}"))
+}
+
+pub fn qualified_arn(ctx: &RequestContext, name: &str, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(q) => ctx.arn("lambda", &format!("function:{name}:{q}")),
+        None => function_arn(ctx, name),
+    }
+}
+
+// ---- errors ----
+
+pub fn function_not_found(ctx: &RequestContext, name: &str, qualifier: Option<&str>) -> AwsError {
+    resource_not_found(format!("Function not found: {}", qualified_arn(ctx, name, qualifier)))
+}
+
+pub fn resource_not_found(message: impl Into<String>) -> AwsError {
+    AwsError::not_found("ResourceNotFoundException", message).with_field("Type", "User")
+}
+
+pub fn invalid_param(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("InvalidParameterValueException", message).with_field("Type", "User")
+}
+
+pub fn conflict(message: impl Into<String>) -> AwsError {
+    AwsError::new(StatusCode::CONFLICT, "ResourceConflictException", message).with_field("Type", "User")
+}
+
+pub fn precondition_failed() -> AwsError {
+    AwsError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+    )
+    .with_field("Type", "User")
+}
+
+/// A `ValidationException` in AWS's one-problem form.
+pub fn validation(value: impl std::fmt::Display, path: &str, constraint: &str) -> AwsError {
+    AwsError::bad_request(
+        "ValidationException",
+        format!("1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"),
+    )
+}
+
+// ---- small helpers ----
+
+/// A random UUID (version 4) as text: request ids and revision ids.
+pub fn uuid() -> String {
+    let a = fastrand::u128(..);
+    let a = (a & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let h = format!("{a:032x}");
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// Lambda's timestamp format: `2024-05-01T12:00:00.000+0000`.
+pub fn now_iso() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    )
+}
+
+/// Decodes Marker/MaxItems paging over a sorted list of keys: the items after `marker`, at most
+/// `max_items` (default 50), and the next marker.
+pub fn page<T: Clone>(items: &[(String, T)], marker: Option<&str>, max_items: Option<i32>) -> (Vec<T>, Option<String>) {
+    let max = max_items.unwrap_or(50).clamp(1, 10_000) as usize;
+    let start = match marker {
+        Some(m) => items.iter().position(|(k, _)| k.as_str() > m).unwrap_or(items.len()),
+        None => 0,
+    };
+    let slice = &items[start..];
+    let taken: Vec<T> = slice.iter().take(max).map(|(_, v)| v.clone()).collect();
+    let next = (slice.len() > max).then(|| items[start + max - 1].0.clone());
+    (taken, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_in_every_form() {
+        let r = |s: &str, q: Option<&str>| parse_function_name(s, q);
+        assert_eq!(r("f", None).unwrap(), FunctionRef { name: "f".into(), qualifier: None });
+        assert_eq!(r("f:prod", None).unwrap().qualifier.as_deref(), Some("prod"));
+        assert_eq!(r("123456789012:function:f", Some("1")).unwrap().qualifier.as_deref(), Some("1"));
+        let arn = r("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST", None).unwrap();
+        assert_eq!((arn.name.as_str(), arn.qualifier.as_deref()), ("f", Some("$LATEST")));
+        assert_eq!(r("f:1", Some("2")).unwrap_err().code, "InvalidParameterValueException");
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn paging_by_marker() {
+        let items: Vec<(String, u32)> = (0..5).map(|i| (format!("k{i}"), i)).collect();
+        let (first, next) = page(&items, None, Some(2));
+        assert_eq!((first, next.as_deref()), (vec![0, 1], Some("k1")));
+        let (rest, next) = page(&items, Some("k3"), Some(2));
+        assert_eq!((rest, next), (vec![4], None));
+    }
+}
