@@ -82,7 +82,17 @@ pub async fn describe_log_groups(
             next_token = groups.last().map(|g: &LogGroupOut| name_token(g.log_group_name.as_deref().unwrap_or("")));
             break;
         }
-        groups.push(describe(&ctx, group));
+        let mut out = describe(&ctx, group);
+        if input.log_group_name_pattern.is_some() {
+            // AWS answers pattern searches with the name, ARN and creation time only.
+            out = LogGroupOut {
+                log_group_name: out.log_group_name,
+                creation_time: out.creation_time,
+                arn: out.arn,
+                ..Default::default()
+            };
+        }
+        groups.push(out);
     }
     Ok(DescribeLogGroupsResponse { log_groups: Some(groups), next_token })
 }
