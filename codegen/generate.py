@@ -233,6 +233,13 @@ class ServiceGen:
             shape, _, member = ref.partition(".")
             if member not in self.shapes.get(shape, {}).get("members", {}):
                 sys.exit(f"generate.py: {name}: query quirk names unknown member {ref}")
+        # Enums the service itself does not enforce (SQS's ReceiveMessage takes message system
+        # attribute names in the QueueAttributeName list, and answers unknown queue attribute
+        # names with its own InvalidAttributeName): generated without their value sets.
+        self.open_enums: set[str] = set(quirks.get("open_enums", []))
+        for shape in self.open_enums:
+            if "enum" not in self.shapes.get(shape, {}):
+                sys.exit(f"generate.py: {name}: open_enums names {shape}, which is not an enum")
         for shape, names in self.query_entries.items():
             if self.shapes.get(shape, {}).get("type") != "map" or len(names) != 2:
                 sys.exit(f"generate.py: {name}: query quirk entries need a map shape and two names: {shape}")
@@ -384,7 +391,7 @@ class ServiceGen:
                 f"flattened: {str(bool(s.get('flattened'))).lower()}, length: {range_lit(s)} }})"
             )
         if t == "string":
-            enum = ", ".join(lit(v) for v in s.get("enum", []))
+            enum = "" if name in self.open_enums else ", ".join(lit(v) for v in s.get("enum", []))
             return (
                 f"ShapeKind::String(StringShape {{ enum_values: &[{enum}], length: {range_lit(s)}, "
                 f"pattern: {lit(s.get('pattern', ''))} }})"

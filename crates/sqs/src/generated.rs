@@ -723,34 +723,7 @@ static SHAPES: [Shape; 85] = [
     // 60
     Shape {
         name: "QueueAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[
-                "All",
-                "Policy",
-                "VisibilityTimeout",
-                "MaximumMessageSize",
-                "MessageRetentionPeriod",
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "CreatedTimestamp",
-                "LastModifiedTimestamp",
-                "QueueArn",
-                "ApproximateNumberOfMessagesDelayed",
-                "DelaySeconds",
-                "ReceiveMessageWaitTimeSeconds",
-                "RedrivePolicy",
-                "FifoQueue",
-                "ContentBasedDeduplication",
-                "KmsMasterKeyId",
-                "KmsDataKeyReusePeriodSeconds",
-                "DeduplicationScope",
-                "FifoThroughputLimit",
-                "RedriveAllowPolicy",
-                "SqsManagedSseEnabled",
-            ],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 61
     Shape {
