@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 255] = [
+static SHAPES: [Shape; 272] = [
     // 0
     Shape {
         name: "ArchivalReason",
@@ -43,7 +43,7 @@ static SHAPES: [Shape; 255] = [
         name: "ArchivalSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ArchivalDateTime", shape: 46, ..MEMBER },
+                Member { name: "ArchivalDateTime", shape: 52, ..MEMBER },
                 Member { name: "ArchivalReason", shape: 0, ..MEMBER },
                 Member { name: "ArchivalBackupArn", shape: 13, ..MEMBER },
             ],
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 255] = [
         name: "AttributeDefinition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 114, required: true, ..MEMBER },
-                Member { name: "AttributeType", shape: 184, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 124, required: true, ..MEMBER },
+                Member { name: "AttributeType", shape: 201, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -127,16 +127,16 @@ static SHAPES: [Shape; 255] = [
         name: "AttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S", shape: 199, ..MEMBER },
-                Member { name: "N", shape: 137, ..MEMBER },
-                Member { name: "B", shape: 23, ..MEMBER },
-                Member { name: "SS", shape: 200, ..MEMBER },
-                Member { name: "NS", shape: 138, ..MEMBER },
-                Member { name: "BS", shape: 24, ..MEMBER },
-                Member { name: "M", shape: 130, ..MEMBER },
-                Member { name: "L", shape: 118, ..MEMBER },
-                Member { name: "NULL", shape: 136, ..MEMBER },
-                Member { name: "BOOL", shape: 25, ..MEMBER },
+                Member { name: "S", shape: 216, ..MEMBER },
+                Member { name: "N", shape: 147, ..MEMBER },
+                Member { name: "B", shape: 29, ..MEMBER },
+                Member { name: "SS", shape: 217, ..MEMBER },
+                Member { name: "NS", shape: 148, ..MEMBER },
+                Member { name: "BS", shape: 30, ..MEMBER },
+                Member { name: "M", shape: 140, ..MEMBER },
+                Member { name: "L", shape: 128, ..MEMBER },
+                Member { name: "NULL", shape: 146, ..MEMBER },
+                Member { name: "BOOL", shape: 31, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -171,11 +171,11 @@ static SHAPES: [Shape; 255] = [
     },
     // 14
     Shape {
-        name: "BatchGetItemInput",
+        name: "BatchExecuteStatementInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RequestItems", shape: 16, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
+                Member { name: "Statements", shape: 153, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -184,12 +184,11 @@ static SHAPES: [Shape; 255] = [
     },
     // 15
     Shape {
-        name: "BatchGetItemOutput",
+        name: "BatchExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 17, ..MEMBER },
-                Member { name: "UnprocessedKeys", shape: 16, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+                Member { name: "Responses", shape: 154, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -198,69 +197,160 @@ static SHAPES: [Shape; 255] = [
     },
     // 16
     Shape {
+        name: "BatchGetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RequestItems", shape: 18, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
+    Shape {
+        name: "BatchGetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 19, ..MEMBER },
+                Member { name: "UnprocessedKeys", shape: 18, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
         name: "BatchGetRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 201,
-            value: 117,
+            key: 218,
+            value: 127,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 17
+    // 19
     Shape {
         name: "BatchGetResponseMap",
         kind: ShapeKind::Map(Map {
-            key: 201,
-            value: 104,
+            key: 218,
+            value: 114,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 18
+    // 20
+    Shape {
+        name: "BatchStatementError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Code", shape: 21, ..MEMBER },
+                Member { name: "Message", shape: 215, ..MEMBER },
+                Member { name: "Item", shape: 5, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "BatchStatementErrorCodeEnum",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "ConditionalCheckFailed",
+                "ItemCollectionSizeLimitExceeded",
+                "RequestLimitExceeded",
+                "ValidationError",
+                "ProvisionedThroughputExceeded",
+                "TransactionConflict",
+                "ThrottlingError",
+                "InternalServerError",
+                "ResourceNotFound",
+                "AccessDenied",
+                "DuplicateItem",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 22
+    Shape {
+        name: "BatchStatementRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 161, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "BatchStatementResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Error", shape: 20, ..MEMBER },
+                Member { name: "TableName", shape: 223, ..MEMBER },
+                Member { name: "Item", shape: 5, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 24
     Shape {
         name: "BatchWriteItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RequestItems", shape: 20, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
+                Member { name: "RequestItems", shape: 26, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 19
+    // 25
     Shape {
         name: "BatchWriteItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UnprocessedItems", shape: 20, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 101, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
+                Member { name: "UnprocessedItems", shape: 26, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 111, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 20
+    // 26
     Shape {
         name: "BatchWriteItemRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 201,
-            value: 254,
+            key: 218,
+            value: 271,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
         }),
     },
-    // 21
+    // 27
     Shape {
         name: "BillingMode",
         kind: ShapeKind::String(StringShape {
@@ -269,45 +359,45 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 22
+    // 28
     Shape {
         name: "BillingModeSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "BillingMode", shape: 21, ..MEMBER },
-                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 46, ..MEMBER },
+                Member { name: "BillingMode", shape: 27, ..MEMBER },
+                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 52, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 23
+    // 29
     Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
-    // 24
+    // 30
     Shape {
         name: "BinarySetAttributeValue",
-        kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 29, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 25
+    // 31
     Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
-    // 26
+    // 32
     Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
-    // 27
+    // 33
     Shape {
         name: "Capacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 37, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 37, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 37, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 28
+    // 34
     Shape {
         name: "ClientRequestToken",
         kind: ShapeKind::String(StringShape {
@@ -316,7 +406,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 29
+    // 35
     Shape {
         name: "ComparisonOperator",
         kind: ShapeKind::String(StringShape {
@@ -339,88 +429,88 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 30
+    // 36
     Shape {
         name: "Condition",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeValueList", shape: 10, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 29, required: true, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 35, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 31
+    // 37
     Shape {
         name: "ConditionCheck",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, required: true, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, required: true, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 32
+    // 38
     Shape {
         name: "ConditionExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 33
+    // 39
     Shape {
         name: "ConditionalOperator",
         kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
     },
-    // 34
+    // 40
     Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
-    // 35
+    // 41
     Shape {
         name: "ConsumedCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 201, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 37, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 37, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 37, ..MEMBER },
-                Member { name: "Table", shape: 27, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 192, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 192, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 250, ..MEMBER },
+                Member { name: "TableName", shape: 218, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "Table", shape: 33, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 209, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 209, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 267, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 36
+    // 42
     Shape {
         name: "ConsumedCapacityMultiple",
-        kind: ShapeKind::List(List { member: 35, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 37
+    // 43
     Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
-    // 38
+    // 44
     Shape {
         name: "ContinuousBackupsDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ContinuousBackupsStatus", shape: 39, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoveryDescription", shape: 141, ..MEMBER },
+                Member { name: "ContinuousBackupsStatus", shape: 45, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoveryDescription", shape: 157, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 39
+    // 45
     Shape {
         name: "ContinuousBackupsStatus",
         kind: ShapeKind::String(StringShape {
@@ -429,120 +519,28 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 40
+    // 46
     Shape {
         name: "CreateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 47
     Shape {
         name: "CreateGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 42
-    Shape {
-        name: "CreateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 165, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 202, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 43
-    Shape {
-        name: "CreateTableInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 127, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 86, ..MEMBER },
-                Member { name: "BillingMode", shape: 21, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
-                Member { name: "SSESpecification", shape: 181, ..MEMBER },
-                Member { name: "Tags", shape: 213, ..MEMBER },
-                Member { name: "TableClass", shape: 202, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
-                Member { name: "ResourcePolicy", shape: 172, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "GlobalTableSourceArn", shape: 201, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 247, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 44
-    Shape {
-        name: "CreateTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 45
-    Shape {
-        name: "CreateVectorIndexAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 240, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 189, ..MEMBER },
-                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 144, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 243, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 46
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
-    // 47
-    Shape {
-        name: "Delete",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
-            ],
+            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -550,9 +548,16 @@ static SHAPES: [Shape; 255] = [
     },
     // 48
     Shape {
-        name: "DeleteGlobalSecondaryIndexAction",
+        name: "CreateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 95, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 182, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 219, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -560,9 +565,28 @@ static SHAPES: [Shape; 255] = [
     },
     // 49
     Shape {
-        name: "DeleteGlobalTableWitnessGroupMemberAction",
+        name: "CreateTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 137, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 96, ..MEMBER },
+                Member { name: "BillingMode", shape: 27, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
+                Member { name: "SSESpecification", shape: 198, ..MEMBER },
+                Member { name: "Tags", shape: 230, ..MEMBER },
+                Member { name: "TableClass", shape: 219, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 189, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "GlobalTableSourceArn", shape: 218, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 264, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -570,21 +594,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 50
     Shape {
-        name: "DeleteItemInput",
+        name: "CreateTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 73, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
-                Member { name: "ReturnValues", shape: 177, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
-            ],
+            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -592,12 +604,15 @@ static SHAPES: [Shape; 255] = [
     },
     // 51
     Shape {
-        name: "DeleteItemOutput",
+        name: "CreateVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 257, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 206, ..MEMBER },
+                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 160, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 260, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -605,20 +620,19 @@ static SHAPES: [Shape; 255] = [
         }),
     },
     // 52
-    Shape {
-        name: "DeleteReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 159, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
     // 53
     Shape {
-        name: "DeleteRequest",
+        name: "Delete",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 109, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -626,9 +640,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 54
     Shape {
-        name: "DeleteTableInput",
+        name: "DeleteGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 105, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -636,9 +650,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 55
     Shape {
-        name: "DeleteTableOutput",
+        name: "DeleteGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -646,21 +660,45 @@ static SHAPES: [Shape; 255] = [
     },
     // 56
     Shape {
-        name: "DeleteVectorIndexAction",
+        name: "DeleteItemInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 95, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 83, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ReturnValues", shape: 194, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 57
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 58
     Shape {
-        name: "DescribeContinuousBackupsInput",
+        name: "DeleteReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -668,9 +706,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 59
     Shape {
-        name: "DescribeContinuousBackupsOutput",
+        name: "DeleteRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 38, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 119, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -678,14 +716,19 @@ static SHAPES: [Shape; 255] = [
     },
     // 60
     Shape {
-        name: "DescribeEndpointsRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "DeleteTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 61
     Shape {
-        name: "DescribeEndpointsResponse",
+        name: "DeleteTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 72, required: true, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -693,29 +736,21 @@ static SHAPES: [Shape; 255] = [
     },
     // 62
     Shape {
-        name: "DescribeLimitsInput",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
-    },
-    // 63
-    Shape {
-        name: "DescribeLimitsOutput",
+        name: "DeleteVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AccountMaxReadCapacityUnits", shape: 144, ..MEMBER },
-                Member { name: "AccountMaxWriteCapacityUnits", shape: 144, ..MEMBER },
-                Member { name: "TableMaxReadCapacityUnits", shape: 144, ..MEMBER },
-                Member { name: "TableMaxWriteCapacityUnits", shape: 144, ..MEMBER },
-            ],
+            members: &[Member { name: "IndexName", shape: 105, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 63
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
     // 64
     Shape {
-        name: "DescribeTableInput",
+        name: "DescribeContinuousBackupsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -723,9 +758,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 65
     Shape {
-        name: "DescribeTableOutput",
+        name: "DescribeContinuousBackupsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Table", shape: 204, ..MEMBER }],
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 44, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -733,19 +768,14 @@ static SHAPES: [Shape; 255] = [
     },
     // 66
     Shape {
-        name: "DescribeTimeToLiveInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 201, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "DescribeEndpointsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
     // 67
     Shape {
-        name: "DescribeTimeToLiveOutput",
+        name: "DescribeEndpointsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveDescription", shape: 217, ..MEMBER }],
+            members: &[Member { name: "Endpoints", shape: 78, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -753,36 +783,39 @@ static SHAPES: [Shape; 255] = [
     },
     // 68
     Shape {
-        name: "DisassociateReplicationGroupMemberAction",
+        name: "DescribeLimitsInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 69
+    Shape {
+        name: "DescribeLimitsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
-                Member { name: "DisassociationMode", shape: 69, required: true, ..MEMBER },
+                Member { name: "AccountMaxReadCapacityUnits", shape: 160, ..MEMBER },
+                Member { name: "AccountMaxWriteCapacityUnits", shape: 160, ..MEMBER },
+                Member { name: "TableMaxReadCapacityUnits", shape: 160, ..MEMBER },
+                Member { name: "TableMaxWriteCapacityUnits", shape: 160, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 69
+    // 70
     Shape {
-        name: "DisassociationMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["WAIT_FOR_REPLICATION"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DescribeTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
-    // 70
-    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
     // 71
     Shape {
-        name: "Endpoint",
+        name: "DescribeTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Address", shape: 198, required: true, ..MEMBER },
-                Member { name: "CachePeriodInMinutes", shape: 128, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Table", shape: 221, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -790,30 +823,31 @@ static SHAPES: [Shape; 255] = [
     },
     // 72
     Shape {
-        name: "Endpoints",
-        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+        name: "DescribeTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 73
     Shape {
-        name: "ExpectedAttributeMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 74,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "DescribeTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveDescription", shape: 234, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 74
     Shape {
-        name: "ExpectedAttributeValue",
+        name: "DisassociateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Value", shape: 9, ..MEMBER },
-                Member { name: "Exists", shape: 26, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 29, ..MEMBER },
-                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
+                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
+                Member { name: "DisassociationMode", shape: 75, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -822,59 +856,60 @@ static SHAPES: [Shape; 255] = [
     },
     // 75
     Shape {
-        name: "ExpressionAttributeNameMap",
-        kind: ShapeKind::Map(Map {
-            key: 76,
-            value: 6,
-            key_name: "",
-            value_name: "",
-            flattened: false,
+        name: "DisassociationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["WAIT_FOR_REPLICATION"],
             length: Range::NONE,
+            pattern: "",
         }),
     },
     // 76
-    Shape {
-        name: "ExpressionAttributeNameVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
+    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
     // 77
     Shape {
-        name: "ExpressionAttributeValueMap",
-        kind: ShapeKind::Map(Map {
-            key: 78,
-            value: 9,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "Endpoint",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Address", shape: 215, required: true, ..MEMBER },
+                Member { name: "CachePeriodInMinutes", shape: 138, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 78
     Shape {
-        name: "ExpressionAttributeValueVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "Endpoints",
+        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 79
     Shape {
-        name: "FilterConditionMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 30,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "ExecuteStatementInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 161, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
+                Member { name: "NextToken", shape: 155, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "Limit", shape: 159, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 80
     Shape {
-        name: "Get",
+        name: "ExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "Items", shape: 114, ..MEMBER },
+                Member { name: "NextToken", shape: 155, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -883,16 +918,12 @@ static SHAPES: [Shape; 255] = [
     },
     // 81
     Shape {
-        name: "GetItemInput",
+        name: "ExecuteTransactionInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
+                Member { name: "TransactStatements", shape: 152, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -901,11 +932,11 @@ static SHAPES: [Shape; 255] = [
     },
     // 82
     Shape {
-        name: "GetItemOutput",
+        name: "ExecuteTransactionOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "Responses", shape: 116, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -914,37 +945,25 @@ static SHAPES: [Shape; 255] = [
     },
     // 83
     Shape {
-        name: "GlobalSecondaryIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExpectedAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 84,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 84
     Shape {
-        name: "GlobalSecondaryIndexDescription",
+        name: "ExpectedAttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, ..MEMBER },
-                Member { name: "Projection", shape: 145, ..MEMBER },
-                Member { name: "IndexStatus", shape: 96, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 149, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
-                Member { name: "ItemCount", shape: 129, ..MEMBER },
-                Member { name: "IndexArn", shape: 198, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 89, ..MEMBER },
+                Member { name: "Value", shape: 9, ..MEMBER },
+                Member { name: "Exists", shape: 32, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 35, ..MEMBER },
+                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -953,63 +972,77 @@ static SHAPES: [Shape; 255] = [
     },
     // 85
     Shape {
-        name: "GlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 84, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExpressionAttributeNameMap",
+        kind: ShapeKind::Map(Map {
+            key: 86,
+            value: 6,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
     },
     // 86
     Shape {
-        name: "GlobalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 83, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExpressionAttributeNameVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 87
     Shape {
-        name: "GlobalSecondaryIndexUpdate",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Update", shape: 232, ..MEMBER },
-                Member { name: "Create", shape: 40, ..MEMBER },
-                Member { name: "Delete", shape: 48, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExpressionAttributeValueMap",
+        kind: ShapeKind::Map(Map {
+            key: 88,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 88
     Shape {
-        name: "GlobalSecondaryIndexUpdateList",
-        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExpressionAttributeValueVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 89
     Shape {
-        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        name: "FilterConditionMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 36,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 90
+    Shape {
+        name: "Get",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
-                Member { name: "Status", shape: 96, ..MEMBER },
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 90
-    Shape {
-        name: "GlobalTableSettingsReplicationMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
     // 91
     Shape {
-        name: "GlobalTableWitnessDescription",
+        name: "GetItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 159, ..MEMBER },
-                Member { name: "WitnessStatus", shape: 252, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1018,14 +1051,29 @@ static SHAPES: [Shape; 255] = [
     },
     // 92
     Shape {
-        name: "GlobalTableWitnessDescriptionList",
-        kind: ShapeKind::List(List { member: 91, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 93
     Shape {
-        name: "GlobalTableWitnessGroupUpdate",
+        name: "GlobalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 41, ..MEMBER }, Member { name: "Delete", shape: 49, ..MEMBER }],
+            members: &[
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1033,15 +1081,117 @@ static SHAPES: [Shape; 255] = [
     },
     // 94
     Shape {
+        name: "GlobalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, ..MEMBER },
+                Member { name: "Projection", shape: 162, ..MEMBER },
+                Member { name: "IndexStatus", shape: 106, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 166, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
+                Member { name: "ItemCount", shape: 139, ..MEMBER },
+                Member { name: "IndexArn", shape: 215, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
+        name: "GlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 94, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 96
+    Shape {
+        name: "GlobalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 97
+    Shape {
+        name: "GlobalSecondaryIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Update", shape: 249, ..MEMBER },
+                Member { name: "Create", shape: 46, ..MEMBER },
+                Member { name: "Delete", shape: 54, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "GlobalSecondaryIndexUpdateList",
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 99
+    Shape {
+        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 160, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 160, ..MEMBER },
+                Member { name: "Status", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 100
+    Shape {
+        name: "GlobalTableSettingsReplicationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 101
+    Shape {
+        name: "GlobalTableWitnessDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 176, ..MEMBER },
+                Member { name: "WitnessStatus", shape: 269, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 102
+    Shape {
+        name: "GlobalTableWitnessDescriptionList",
+        kind: ShapeKind::List(List { member: 101, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 103
+    Shape {
+        name: "GlobalTableWitnessGroupUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 47, ..MEMBER }, Member { name: "Delete", shape: 55, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 104
+    Shape {
         name: "GlobalTableWitnessGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 93,
+            member: 103,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 95
+    // 105
     Shape {
         name: "IndexName",
         kind: ShapeKind::String(StringShape {
@@ -1050,7 +1200,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 96
+    // 106
     Shape {
         name: "IndexStatus",
         kind: ShapeKind::String(StringShape {
@@ -1059,9 +1209,9 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 97
+    // 107
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 98
+    // 108
     Shape {
         name: "ItemCollectionKeyAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1073,49 +1223,49 @@ static SHAPES: [Shape; 255] = [
             length: Range::NONE,
         }),
     },
-    // 99
+    // 109
     Shape {
         name: "ItemCollectionMetrics",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ItemCollectionKey", shape: 98, ..MEMBER },
-                Member { name: "SizeEstimateRangeGB", shape: 103, ..MEMBER },
+                Member { name: "ItemCollectionKey", shape: 108, ..MEMBER },
+                Member { name: "SizeEstimateRangeGB", shape: 113, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 100
+    // 110
     Shape {
         name: "ItemCollectionMetricsMultiple",
-        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 101
+    // 111
     Shape {
         name: "ItemCollectionMetricsPerTable",
         kind: ShapeKind::Map(Map {
-            key: 201,
-            value: 100,
+            key: 218,
+            value: 110,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 102
+    // 112
     Shape { name: "ItemCollectionSizeEstimateBound", kind: ShapeKind::Float(Range::NONE) },
-    // 103
+    // 113
     Shape {
         name: "ItemCollectionSizeEstimateRange",
-        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 112, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 104
+    // 114
     Shape {
         name: "ItemList",
         kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 105
+    // 115
     Shape {
         name: "ItemResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1125,27 +1275,27 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 106
+    // 116
     Shape {
         name: "ItemResponseList",
         kind: ShapeKind::List(List {
-            member: 105,
+            member: 115,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 107
+    // 117
     Shape {
         name: "KMSMasterKeyArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 108
+    // 118
     Shape {
         name: "KMSMasterKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 109
+    // 119
     Shape {
         name: "Key",
         kind: ShapeKind::Map(Map {
@@ -1157,44 +1307,44 @@ static SHAPES: [Shape; 255] = [
             length: Range::NONE,
         }),
     },
-    // 110
+    // 120
     Shape {
         name: "KeyConditions",
         kind: ShapeKind::Map(Map {
             key: 6,
-            value: 30,
+            value: 36,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 111
+    // 121
     Shape {
         name: "KeyExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 112
+    // 122
     Shape {
         name: "KeyList",
         kind: ShapeKind::List(List {
-            member: 109,
+            member: 119,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 113
+    // 123
     Shape {
         name: "KeySchema",
         kind: ShapeKind::List(List {
-            member: 115,
+            member: 125,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 114
+    // 124
     Shape {
         name: "KeySchemaAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1203,124 +1353,13 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 115
+    // 125
     Shape {
         name: "KeySchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 114, required: true, ..MEMBER },
-                Member { name: "KeyType", shape: 116, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 116
-    Shape {
-        name: "KeyType",
-        kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
-    },
-    // 117
-    Shape {
-        name: "KeysAndAttributes",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Keys", shape: 112, required: true, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 118
-    Shape {
-        name: "ListAttributeValue",
-        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 119
-    Shape {
-        name: "ListTablesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ExclusiveStartTableName", shape: 206, ..MEMBER },
-                Member { name: "Limit", shape: 120, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 120
-    Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
-    // 121
-    Shape {
-        name: "ListTablesOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableNames", shape: 207, ..MEMBER },
-                Member { name: "LastEvaluatedTableName", shape: 206, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 122
-    Shape {
-        name: "ListTagsOfResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 132, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 123
-    Shape {
-        name: "ListTagsOfResourceOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Tags", shape: 213, ..MEMBER },
-                Member { name: "NextToken", shape: 132, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 124
-    Shape {
-        name: "LocalSecondaryIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 125
-    Shape {
-        name: "LocalSecondaryIndexDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 95, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, ..MEMBER },
-                Member { name: "Projection", shape: 145, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
-                Member { name: "ItemCount", shape: 129, ..MEMBER },
-                Member { name: "IndexArn", shape: 198, ..MEMBER },
+                Member { name: "AttributeName", shape: 124, required: true, ..MEMBER },
+                Member { name: "KeyType", shape: 126, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1329,19 +1368,130 @@ static SHAPES: [Shape; 255] = [
     },
     // 126
     Shape {
-        name: "LocalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 125, member_name: "", flattened: false, length: Range::NONE }),
+        name: "KeyType",
+        kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
     },
     // 127
     Shape {
-        name: "LocalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 124, member_name: "", flattened: false, length: Range::NONE }),
+        name: "KeysAndAttributes",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Keys", shape: 122, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 128
-    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "ListAttributeValue",
+        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 129
-    Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "ListTablesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExclusiveStartTableName", shape: 223, ..MEMBER },
+                Member { name: "Limit", shape: 130, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 130
+    Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
+    // 131
+    Shape {
+        name: "ListTablesOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableNames", shape: 224, ..MEMBER },
+                Member { name: "LastEvaluatedTableName", shape: 223, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "ListTagsOfResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 142, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "ListTagsOfResourceOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 230, ..MEMBER },
+                Member { name: "NextToken", shape: 142, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
+    Shape {
+        name: "LocalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 135
+    Shape {
+        name: "LocalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, ..MEMBER },
+                Member { name: "Projection", shape: 162, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
+                Member { name: "ItemCount", shape: 139, ..MEMBER },
+                Member { name: "IndexArn", shape: 215, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 136
+    Shape {
+        name: "LocalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 135, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 137
+    Shape {
+        name: "LocalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 138
+    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    // 139
+    Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
+    // 140
     Shape {
         name: "MapAttributeValue",
         kind: ShapeKind::Map(Map {
@@ -1353,17 +1503,17 @@ static SHAPES: [Shape; 255] = [
             length: Range::NONE,
         }),
     },
-    // 131
+    // 141
     Shape {
         name: "MultiRegionConsistency",
         kind: ShapeKind::String(StringShape { enum_values: &["EVENTUAL", "STRONG"], length: Range::NONE, pattern: "" }),
     },
-    // 132
+    // 142
     Shape {
         name: "NextTokenString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 133
+    // 143
     Shape {
         name: "NonKeyAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1372,131 +1522,37 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 134
+    // 144
     Shape {
         name: "NonKeyAttributeNameList",
         kind: ShapeKind::List(List {
-            member: 133,
+            member: 143,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 135
+    // 145
     Shape { name: "NonNegativeLongObject", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 136
+    // 146
     Shape { name: "NullAttributeValue", kind: ShapeKind::Boolean },
-    // 137
+    // 147
     Shape {
         name: "NumberAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 138
+    // 148
     Shape {
         name: "NumberSetAttributeValue",
-        kind: ShapeKind::List(List { member: 137, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 139
+    // 149
     Shape {
         name: "OnDemandThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MaxReadRequestUnits", shape: 129, ..MEMBER },
-                Member { name: "MaxWriteRequestUnits", shape: 129, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 140
-    Shape {
-        name: "OnDemandThroughputOverride",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaxReadRequestUnits", shape: 129, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 141
-    Shape {
-        name: "PointInTimeRecoveryDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PointInTimeRecoveryStatus", shape: 142, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 158, ..MEMBER },
-                Member { name: "EarliestRestorableDateTime", shape: 46, ..MEMBER },
-                Member { name: "LatestRestorableDateTime", shape: 46, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 142
-    Shape {
-        name: "PointInTimeRecoveryStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 143
-    Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 144
-    Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 145
-    Shape {
-        name: "Projection",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ProjectionType", shape: 147, ..MEMBER },
-                Member { name: "NonKeyAttributes", shape: 134, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 146
-    Shape {
-        name: "ProjectionExpression",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 147
-    Shape {
-        name: "ProjectionType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ALL", "KEYS_ONLY", "INCLUDE"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 148
-    Shape {
-        name: "ProvisionedThroughput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ReadCapacityUnits", shape: 144, required: true, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 144, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 149
-    Shape {
-        name: "ProvisionedThroughputDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LastIncreaseDateTime", shape: 46, ..MEMBER },
-                Member { name: "LastDecreaseDateTime", shape: 46, ..MEMBER },
-                Member { name: "NumberOfDecreasesToday", shape: 144, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 135, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 135, ..MEMBER },
+                Member { name: "MaxReadRequestUnits", shape: 139, ..MEMBER },
+                Member { name: "MaxWriteRequestUnits", shape: 139, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1505,9 +1561,9 @@ static SHAPES: [Shape; 255] = [
     },
     // 150
     Shape {
-        name: "ProvisionedThroughputOverride",
+        name: "OnDemandThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReadCapacityUnits", shape: 144, ..MEMBER }],
+            members: &[Member { name: "MaxReadRequestUnits", shape: 139, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1515,15 +1571,12 @@ static SHAPES: [Shape; 255] = [
     },
     // 151
     Shape {
-        name: "Put",
+        name: "ParameterizedStatement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 153, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 161, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1532,27 +1585,191 @@ static SHAPES: [Shape; 255] = [
     },
     // 152
     Shape {
-        name: "PutItemInput",
+        name: "ParameterizedStatements",
+        kind: ShapeKind::List(List {
+            member: 151,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 153
+    Shape {
+        name: "PartiQLBatchRequest",
+        kind: ShapeKind::List(List {
+            member: 22,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(25) },
+        }),
+    },
+    // 154
+    Shape {
+        name: "PartiQLBatchResponse",
+        kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 155
+    Shape {
+        name: "PartiQLNextToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(32768) },
+            pattern: "",
+        }),
+    },
+    // 156
+    Shape {
+        name: "PartiQLStatement",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(8192) },
+            pattern: "",
+        }),
+    },
+    // 157
+    Shape {
+        name: "PointInTimeRecoveryDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "Item", shape: 153, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 73, ..MEMBER },
-                Member { name: "ReturnValues", shape: 177, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+                Member { name: "PointInTimeRecoveryStatus", shape: 158, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 175, ..MEMBER },
+                Member { name: "EarliestRestorableDateTime", shape: 52, ..MEMBER },
+                Member { name: "LatestRestorableDateTime", shape: 52, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 153
+    // 158
+    Shape {
+        name: "PointInTimeRecoveryStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 159
+    Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
+    // 160
+    Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
+    // 161
+    Shape {
+        name: "PreparedStatementParameters",
+        kind: ShapeKind::List(List {
+            member: 9,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 162
+    Shape {
+        name: "Projection",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ProjectionType", shape: 164, ..MEMBER },
+                Member { name: "NonKeyAttributes", shape: 144, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
+        name: "ProjectionExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 164
+    Shape {
+        name: "ProjectionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ALL", "KEYS_ONLY", "INCLUDE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 165
+    Shape {
+        name: "ProvisionedThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadCapacityUnits", shape: 160, required: true, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 160, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 166
+    Shape {
+        name: "ProvisionedThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastIncreaseDateTime", shape: 52, ..MEMBER },
+                Member { name: "LastDecreaseDateTime", shape: 52, ..MEMBER },
+                Member { name: "NumberOfDecreasesToday", shape: 160, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 145, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 145, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 167
+    Shape {
+        name: "ProvisionedThroughputOverride",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ReadCapacityUnits", shape: 160, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 168
+    Shape {
+        name: "Put",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 170, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 169
+    Shape {
+        name: "PutItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Item", shape: 170, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 83, ..MEMBER },
+                Member { name: "ReturnValues", shape: 194, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 170
     Shape {
         name: "PutItemInputAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1564,155 +1781,155 @@ static SHAPES: [Shape; 255] = [
             length: Range::NONE,
         }),
     },
-    // 154
+    // 171
     Shape {
         name: "PutItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 155
+    // 172
     Shape {
         name: "PutRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Item", shape: 153, required: true, ..MEMBER }],
+            members: &[Member { name: "Item", shape: 170, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 156
+    // 173
     Shape {
         name: "QueryInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 95, ..MEMBER },
-                Member { name: "Select", shape: 193, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 105, ..MEMBER },
+                Member { name: "Select", shape: 210, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 143, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
-                Member { name: "KeyConditions", shape: 110, ..MEMBER },
-                Member { name: "QueryFilter", shape: 79, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
-                Member { name: "ScanIndexForward", shape: 26, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 109, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
-                Member { name: "FilterExpression", shape: 32, ..MEMBER },
-                Member { name: "KeyConditionExpression", shape: 111, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
+                Member { name: "Limit", shape: 159, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
+                Member { name: "KeyConditions", shape: 120, ..MEMBER },
+                Member { name: "QueryFilter", shape: 89, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ScanIndexForward", shape: 32, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 119, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
+                Member { name: "FilterExpression", shape: 38, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 121, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 157
+    // 174
     Shape {
         name: "QueryOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 104, ..MEMBER },
-                Member { name: "Count", shape: 97, ..MEMBER },
-                Member { name: "ScannedCount", shape: 97, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 109, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "Items", shape: 114, ..MEMBER },
+                Member { name: "Count", shape: 107, ..MEMBER },
+                Member { name: "ScannedCount", shape: 107, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 158
+    // 175
     Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
-    // 159
+    // 176
     Shape {
         name: "RegionName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 160
+    // 177
     Shape {
         name: "ReplicaDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 159, ..MEMBER },
-                Member { name: "ReplicaStatus", shape: 166, ..MEMBER },
-                Member { name: "ReplicaArn", shape: 198, ..MEMBER },
-                Member { name: "ReplicaStatusDescription", shape: 167, ..MEMBER },
-                Member { name: "ReplicaStatusPercentProgress", shape: 168, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 209, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 164, ..MEMBER },
-                Member { name: "ReplicaInaccessibleDateTime", shape: 46, ..MEMBER },
-                Member { name: "ReplicaTableClassSummary", shape: 203, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
+                Member { name: "RegionName", shape: 176, ..MEMBER },
+                Member { name: "ReplicaStatus", shape: 183, ..MEMBER },
+                Member { name: "ReplicaArn", shape: 215, ..MEMBER },
+                Member { name: "ReplicaStatusDescription", shape: 184, ..MEMBER },
+                Member { name: "ReplicaStatusPercentProgress", shape: 185, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 226, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 181, ..MEMBER },
+                Member { name: "ReplicaInaccessibleDateTime", shape: 52, ..MEMBER },
+                Member { name: "ReplicaTableClassSummary", shape: 220, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 161
+    // 178
     Shape {
         name: "ReplicaDescriptionList",
-        kind: ShapeKind::List(List { member: 160, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 177, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 162
+    // 179
     Shape {
         name: "ReplicaGlobalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 180
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 89, ..MEMBER },
+                Member { name: "IndexName", shape: 105, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 164
+    // 181
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 180, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 165
+    // 182
     Shape {
         name: "ReplicaGlobalSecondaryIndexList",
         kind: ShapeKind::List(List {
-            member: 162,
+            member: 179,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 166
+    // 183
     Shape {
         name: "ReplicaStatus",
         kind: ShapeKind::String(StringShape {
@@ -1732,42 +1949,42 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 167
+    // 184
     Shape {
         name: "ReplicaStatusDescription",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 168
+    // 185
     Shape {
         name: "ReplicaStatusPercentProgress",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 169
+    // 186
     Shape {
         name: "ReplicationGroupUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Create", shape: 42, ..MEMBER },
-                Member { name: "Update", shape: 235, ..MEMBER },
-                Member { name: "Delete", shape: 52, ..MEMBER },
-                Member { name: "Disassociate", shape: 68, ..MEMBER },
+                Member { name: "Create", shape: 48, ..MEMBER },
+                Member { name: "Update", shape: 252, ..MEMBER },
+                Member { name: "Delete", shape: 58, ..MEMBER },
+                Member { name: "Disassociate", shape: 74, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 170
+    // 187
     Shape {
         name: "ReplicationGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 169,
+            member: 186,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 171
+    // 188
     Shape {
         name: "ResourceArnString",
         kind: ShapeKind::String(StringShape {
@@ -1776,29 +1993,29 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 172
+    // 189
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 173
+    // 190
     Shape { name: "RestoreInProgress", kind: ShapeKind::Boolean },
-    // 174
+    // 191
     Shape {
         name: "RestoreSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "SourceBackupArn", shape: 13, ..MEMBER },
-                Member { name: "SourceTableArn", shape: 201, ..MEMBER },
-                Member { name: "RestoreDateTime", shape: 46, required: true, ..MEMBER },
-                Member { name: "RestoreInProgress", shape: 173, required: true, ..MEMBER },
+                Member { name: "SourceTableArn", shape: 218, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 52, required: true, ..MEMBER },
+                Member { name: "RestoreInProgress", shape: 190, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 175
+    // 192
     Shape {
         name: "ReturnConsumedCapacity",
         kind: ShapeKind::String(StringShape {
@@ -1807,12 +2024,12 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 176
+    // 193
     Shape {
         name: "ReturnItemCollectionMetrics",
         kind: ShapeKind::String(StringShape { enum_values: &["SIZE", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 177
+    // 194
     Shape {
         name: "ReturnValue",
         kind: ShapeKind::String(StringShape {
@@ -1821,43 +2038,43 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 178
+    // 195
     Shape {
         name: "ReturnValuesOnConditionCheckFailure",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL_OLD", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 179
+    // 196
     Shape {
         name: "SSEDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 182, ..MEMBER },
-                Member { name: "SSEType", shape: 183, ..MEMBER },
-                Member { name: "KMSMasterKeyArn", shape: 107, ..MEMBER },
-                Member { name: "InaccessibleEncryptionDateTime", shape: 46, ..MEMBER },
+                Member { name: "Status", shape: 199, ..MEMBER },
+                Member { name: "SSEType", shape: 200, ..MEMBER },
+                Member { name: "KMSMasterKeyArn", shape: 117, ..MEMBER },
+                Member { name: "InaccessibleEncryptionDateTime", shape: 52, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 180
+    // 197
     Shape { name: "SSEEnabled", kind: ShapeKind::Boolean },
-    // 181
+    // 198
     Shape {
         name: "SSESpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Enabled", shape: 180, ..MEMBER },
-                Member { name: "SSEType", shape: 183, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
+                Member { name: "Enabled", shape: 197, ..MEMBER },
+                Member { name: "SSEType", shape: 200, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 182
+    // 199
     Shape {
         name: "SSEStatus",
         kind: ShapeKind::String(StringShape {
@@ -1866,87 +2083,87 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 183
+    // 200
     Shape {
         name: "SSEType",
         kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
     },
-    // 184
+    // 201
     Shape {
         name: "ScalarAttributeType",
         kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
     },
-    // 185
+    // 202
     Shape {
         name: "ScanInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 95, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 105, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 143, ..MEMBER },
-                Member { name: "Select", shape: 193, ..MEMBER },
-                Member { name: "ScanFilter", shape: 79, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 109, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "TotalSegments", shape: 188, ..MEMBER },
-                Member { name: "Segment", shape: 187, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 146, ..MEMBER },
-                Member { name: "FilterExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 34, ..MEMBER },
+                Member { name: "Limit", shape: 159, ..MEMBER },
+                Member { name: "Select", shape: 210, ..MEMBER },
+                Member { name: "ScanFilter", shape: 89, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 119, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "TotalSegments", shape: 205, ..MEMBER },
+                Member { name: "Segment", shape: 204, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
+                Member { name: "FilterExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 186
+    // 203
     Shape {
         name: "ScanOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 104, ..MEMBER },
-                Member { name: "Count", shape: 97, ..MEMBER },
-                Member { name: "ScannedCount", shape: 97, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 109, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
+                Member { name: "Items", shape: 114, ..MEMBER },
+                Member { name: "Count", shape: 107, ..MEMBER },
+                Member { name: "ScannedCount", shape: 107, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 187
+    // 204
     Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
-    // 188
+    // 205
     Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
-    // 189
+    // 206
     Shape {
         name: "SearchSchema",
         kind: ShapeKind::List(List {
-            member: 190,
+            member: 207,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 190
+    // 207
     Shape {
         name: "SearchSchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
-                Member { name: "SearchSchemaElementType", shape: 191, required: true, ..MEMBER },
+                Member { name: "SearchSchemaElementType", shape: 208, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 191
+    // 208
     Shape {
         name: "SearchSchemaElementType",
         kind: ShapeKind::String(StringShape {
@@ -1955,19 +2172,19 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 192
+    // 209
     Shape {
         name: "SecondaryIndexesCapacityMap",
         kind: ShapeKind::Map(Map {
-            key: 95,
-            value: 27,
+            key: 105,
+            value: 33,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 193
+    // 210
     Shape {
         name: "Select",
         kind: ShapeKind::String(StringShape {
@@ -1976,7 +2193,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 194
+    // 211
     Shape {
         name: "StreamArn",
         kind: ShapeKind::String(StringShape {
@@ -1985,22 +2202,22 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 195
+    // 212
     Shape { name: "StreamEnabled", kind: ShapeKind::Boolean },
-    // 196
+    // 213
     Shape {
         name: "StreamSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StreamEnabled", shape: 195, required: true, ..MEMBER },
-                Member { name: "StreamViewType", shape: 197, ..MEMBER },
+                Member { name: "StreamEnabled", shape: 212, required: true, ..MEMBER },
+                Member { name: "StreamViewType", shape: 214, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 197
+    // 214
     Shape {
         name: "StreamViewType",
         kind: ShapeKind::String(StringShape {
@@ -2009,22 +2226,22 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 198
+    // 215
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 199
+    // 216
     Shape {
         name: "StringAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 200
+    // 217
     Shape {
         name: "StringSetAttributeValue",
-        kind: ShapeKind::List(List { member: 199, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 216, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 201
+    // 218
     Shape {
         name: "TableArn",
         kind: ShapeKind::String(StringShape {
@@ -2033,7 +2250,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 202
+    // 219
     Shape {
         name: "TableClass",
         kind: ShapeKind::String(StringShape {
@@ -2042,61 +2259,61 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 203
+    // 220
     Shape {
         name: "TableClassSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableClass", shape: 202, ..MEMBER },
-                Member { name: "LastUpdateDateTime", shape: 46, ..MEMBER },
+                Member { name: "TableClass", shape: 219, ..MEMBER },
+                Member { name: "LastUpdateDateTime", shape: 52, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 204
+    // 221
     Shape {
         name: "TableDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 206, ..MEMBER },
-                Member { name: "KeySchema", shape: 113, ..MEMBER },
-                Member { name: "TableStatus", shape: 208, ..MEMBER },
-                Member { name: "CreationDateTime", shape: 46, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 149, ..MEMBER },
-                Member { name: "TableSizeBytes", shape: 129, ..MEMBER },
-                Member { name: "ItemCount", shape: 129, ..MEMBER },
-                Member { name: "TableArn", shape: 198, ..MEMBER },
-                Member { name: "TableId", shape: 205, ..MEMBER },
-                Member { name: "BillingModeSummary", shape: 22, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 126, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 85, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
-                Member { name: "LatestStreamLabel", shape: 198, ..MEMBER },
-                Member { name: "LatestStreamArn", shape: 194, ..MEMBER },
-                Member { name: "GlobalTableVersion", shape: 198, ..MEMBER },
-                Member { name: "Replicas", shape: 161, ..MEMBER },
-                Member { name: "GlobalTableWitnesses", shape: 92, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
-                Member { name: "RestoreSummary", shape: 174, ..MEMBER },
-                Member { name: "SSEDescription", shape: 179, ..MEMBER },
+                Member { name: "TableName", shape: 223, ..MEMBER },
+                Member { name: "KeySchema", shape: 123, ..MEMBER },
+                Member { name: "TableStatus", shape: 225, ..MEMBER },
+                Member { name: "CreationDateTime", shape: 52, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 166, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 139, ..MEMBER },
+                Member { name: "ItemCount", shape: 139, ..MEMBER },
+                Member { name: "TableArn", shape: 215, ..MEMBER },
+                Member { name: "TableId", shape: 222, ..MEMBER },
+                Member { name: "BillingModeSummary", shape: 28, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 136, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 95, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
+                Member { name: "LatestStreamLabel", shape: 215, ..MEMBER },
+                Member { name: "LatestStreamArn", shape: 211, ..MEMBER },
+                Member { name: "GlobalTableVersion", shape: 215, ..MEMBER },
+                Member { name: "Replicas", shape: 178, ..MEMBER },
+                Member { name: "GlobalTableWitnesses", shape: 102, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
+                Member { name: "RestoreSummary", shape: 191, ..MEMBER },
+                Member { name: "SSEDescription", shape: 196, ..MEMBER },
                 Member { name: "ArchivalSummary", shape: 1, ..MEMBER },
-                Member { name: "TableClassSummary", shape: 203, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 70, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 209, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 131, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 246, ..MEMBER },
+                Member { name: "TableClassSummary", shape: 220, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 76, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 226, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 141, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 263, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 205
+    // 222
     Shape {
         name: "TableId",
         kind: ShapeKind::String(StringShape {
@@ -2105,7 +2322,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         }),
     },
-    // 206
+    // 223
     Shape {
         name: "TableName",
         kind: ShapeKind::String(StringShape {
@@ -2114,12 +2331,12 @@ static SHAPES: [Shape; 255] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 207
+    // 224
     Shape {
         name: "TableNameList",
-        kind: ShapeKind::List(List { member: 206, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 223, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 208
+    // 225
     Shape {
         name: "TableStatus",
         kind: ShapeKind::String(StringShape {
@@ -2137,200 +2354,27 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 209
+    // 226
     Shape {
         name: "TableWarmThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
-                Member { name: "Status", shape: 208, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 160, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 160, ..MEMBER },
+                Member { name: "Status", shape: 225, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
-        }),
-    },
-    // 210
-    Shape {
-        name: "Tag",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 212, required: true, ..MEMBER },
-                Member { name: "Value", shape: 215, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 211
-    Shape {
-        name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 212, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 212
-    Shape {
-        name: "TagKeyString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
-    },
-    // 213
-    Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List { member: 210, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 214
-    Shape {
-        name: "TagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 213, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 215
-    Shape {
-        name: "TagValueString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
-        }),
-    },
-    // 216
-    Shape {
-        name: "TimeToLiveAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
-        }),
-    },
-    // 217
-    Shape {
-        name: "TimeToLiveDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TimeToLiveStatus", shape: 220, ..MEMBER },
-                Member { name: "AttributeName", shape: 216, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 218
-    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
-    // 219
-    Shape {
-        name: "TimeToLiveSpecification",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Enabled", shape: 218, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 216, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 220
-    Shape {
-        name: "TimeToLiveStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 221
-    Shape {
-        name: "TransactGetItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Get", shape: 80, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 222
-    Shape {
-        name: "TransactGetItemList",
-        kind: ShapeKind::List(List {
-            member: 221,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
-    },
-    // 223
-    Shape {
-        name: "TransactGetItemsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactItems", shape: 222, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 224
-    Shape {
-        name: "TransactGetItemsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
-                Member { name: "Responses", shape: 106, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 225
-    Shape {
-        name: "TransactWriteItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConditionCheck", shape: 31, ..MEMBER },
-                Member { name: "Put", shape: 151, ..MEMBER },
-                Member { name: "Delete", shape: 47, ..MEMBER },
-                Member { name: "Update", shape: 230, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 226
-    Shape {
-        name: "TransactWriteItemList",
-        kind: ShapeKind::List(List {
-            member: 225,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
         }),
     },
     // 227
     Shape {
-        name: "TransactWriteItemsInput",
+        name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TransactItems", shape: 226, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 28, idempotency_token: true, ..MEMBER },
+                Member { name: "Key", shape: 229, required: true, ..MEMBER },
+                Member { name: "Value", shape: 232, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2339,100 +2383,61 @@ static SHAPES: [Shape; 255] = [
     },
     // 228
     Shape {
-        name: "TransactWriteItemsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConsumedCapacity", shape: 36, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 101, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 229, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 229
     Shape {
-        name: "UntagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 171, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 211, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TagKeyString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
         }),
     },
     // 230
     Shape {
-        name: "Update",
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 227, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 231
+    Shape {
+        name: "TagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 231, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
+                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 230, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 231
-    Shape {
-        name: "UpdateExpression",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
     // 232
     Shape {
-        name: "UpdateGlobalSecondaryIndexAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TagValueString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
         }),
     },
     // 233
     Shape {
-        name: "UpdateItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "Key", shape: 109, required: true, ..MEMBER },
-                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
-                Member { name: "Expected", shape: 73, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 33, ..MEMBER },
-                Member { name: "ReturnValues", shape: 177, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 175, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 176, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 231, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 32, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 75, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 77, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 178, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TimeToLiveAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
         }),
     },
     // 234
     Shape {
-        name: "UpdateItemOutput",
+        name: "TimeToLiveDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 35, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 99, ..MEMBER },
+                Member { name: "TimeToLiveStatus", shape: 237, ..MEMBER },
+                Member { name: "AttributeName", shape: 233, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2440,44 +2445,14 @@ static SHAPES: [Shape; 255] = [
         }),
     },
     // 235
-    Shape {
-        name: "UpdateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 159, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 108, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 140, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 165, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 202, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
     // 236
     Shape {
-        name: "UpdateTableInput",
+        name: "TimeToLiveSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "BillingMode", shape: 21, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 148, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexUpdates", shape: 88, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 196, ..MEMBER },
-                Member { name: "SSESpecification", shape: 181, ..MEMBER },
-                Member { name: "ReplicaUpdates", shape: 170, ..MEMBER },
-                Member { name: "TableClass", shape: 202, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 57, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 131, ..MEMBER },
-                Member { name: "GlobalTableWitnessUpdates", shape: 94, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 139, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 251, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 90, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 70, ..MEMBER },
-                Member { name: "VectorIndexUpdates", shape: 249, ..MEMBER },
+                Member { name: "Enabled", shape: 235, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 233, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2486,22 +2461,18 @@ static SHAPES: [Shape; 255] = [
     },
     // 237
     Shape {
-        name: "UpdateTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 204, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TimeToLiveStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 238
     Shape {
-        name: "UpdateTimeToLiveInput",
+        name: "TransactGetItem",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 201, required: true, ..MEMBER },
-                Member { name: "TimeToLiveSpecification", shape: 219, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Get", shape: 90, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2509,19 +2480,22 @@ static SHAPES: [Shape; 255] = [
     },
     // 239
     Shape {
-        name: "UpdateTimeToLiveOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveSpecification", shape: 219, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TransactGetItemList",
+        kind: ShapeKind::List(List {
+            member: 238,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
         }),
     },
     // 240
     Shape {
-        name: "VectorAttributeDefinition",
+        name: "TransactGetItemsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AttributeName", shape: 241, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "TransactItems", shape: 239, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -2529,20 +2503,26 @@ static SHAPES: [Shape; 255] = [
     },
     // 241
     Shape {
-        name: "VectorAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
+        name: "TransactGetItemsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Responses", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 242
     Shape {
-        name: "VectorCapacity",
+        name: "TransactWriteItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "VectorSearchRequestBytes", shape: 37, ..MEMBER },
-                Member { name: "VectorWriteRequestBytes", shape: 37, ..MEMBER },
+                Member { name: "ConditionCheck", shape: 37, ..MEMBER },
+                Member { name: "Put", shape: 168, ..MEMBER },
+                Member { name: "Delete", shape: 53, ..MEMBER },
+                Member { name: "Update", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2551,24 +2531,23 @@ static SHAPES: [Shape; 255] = [
     },
     // 243
     Shape {
-        name: "VectorDistanceFunction",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
-            length: Range::NONE,
-            pattern: "",
+        name: "TransactWriteItemList",
+        kind: ShapeKind::List(List {
+            member: 242,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
         }),
     },
     // 244
     Shape {
-        name: "VectorIndex",
+        name: "TransactWriteItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 240, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 189, ..MEMBER },
-                Member { name: "Projection", shape: 145, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 144, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 243, required: true, ..MEMBER },
+                Member { name: "TransactItems", shape: 243, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2577,20 +2556,11 @@ static SHAPES: [Shape; 255] = [
     },
     // 245
     Shape {
-        name: "VectorIndexDescription",
+        name: "TransactWriteItemsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 95, ..MEMBER },
-                Member { name: "SearchSchema", shape: 189, ..MEMBER },
-                Member { name: "Projection", shape: 145, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 240, ..MEMBER },
-                Member { name: "Dimensions", shape: 144, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 243, ..MEMBER },
-                Member { name: "IndexStatus", shape: 96, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 129, ..MEMBER },
-                Member { name: "ItemCount", shape: 129, ..MEMBER },
-                Member { name: "IndexArn", shape: 198, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 111, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2599,48 +2569,87 @@ static SHAPES: [Shape; 255] = [
     },
     // 246
     Shape {
-        name: "VectorIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 245, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 247
-    Shape {
-        name: "VectorIndexList",
-        kind: ShapeKind::List(List { member: 244, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 248
-    Shape {
-        name: "VectorIndexUpdate",
+        name: "UntagResourceInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 45, ..MEMBER }, Member { name: "Delete", shape: 56, ..MEMBER }],
+            members: &[
+                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 228, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 247
+    Shape {
+        name: "Update",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 248, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 248
+    Shape {
+        name: "UpdateExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
     // 249
     Shape {
-        name: "VectorIndexUpdateList",
-        kind: ShapeKind::List(List { member: 248, member_name: "", flattened: false, length: Range::NONE }),
+        name: "UpdateGlobalSecondaryIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 250
     Shape {
-        name: "VectorIndexesCapacityMap",
-        kind: ShapeKind::Map(Map {
-            key: 95,
-            value: 242,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "UpdateItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Key", shape: 119, required: true, ..MEMBER },
+                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
+                Member { name: "Expected", shape: 83, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ReturnValues", shape: 194, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 248, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 251
     Shape {
-        name: "WarmThroughput",
+        name: "UpdateItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 129, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 129, ..MEMBER },
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2649,20 +2658,43 @@ static SHAPES: [Shape; 255] = [
     },
     // 252
     Shape {
-        name: "WitnessStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["CREATING", "DELETING", "ACTIVE"],
-            length: Range::NONE,
-            pattern: "",
+        name: "UpdateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 182, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 219, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 253
     Shape {
-        name: "WriteRequest",
+        name: "UpdateTableInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PutRequest", shape: 155, ..MEMBER },
-                Member { name: "DeleteRequest", shape: 53, ..MEMBER },
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 27, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexUpdates", shape: 98, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
+                Member { name: "SSESpecification", shape: 198, ..MEMBER },
+                Member { name: "ReplicaUpdates", shape: 187, ..MEMBER },
+                Member { name: "TableClass", shape: 219, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 141, ..MEMBER },
+                Member { name: "GlobalTableWitnessUpdates", shape: 104, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 76, ..MEMBER },
+                Member { name: "VectorIndexUpdates", shape: 266, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2671,9 +2703,194 @@ static SHAPES: [Shape; 255] = [
     },
     // 254
     Shape {
+        name: "UpdateTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 255
+    Shape {
+        name: "UpdateTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "TimeToLiveSpecification", shape: 236, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 256
+    Shape {
+        name: "UpdateTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveSpecification", shape: 236, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 257
+    Shape {
+        name: "VectorAttributeDefinition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AttributeName", shape: 258, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 258
+    Shape {
+        name: "VectorAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 259
+    Shape {
+        name: "VectorCapacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "VectorSearchRequestBytes", shape: 43, ..MEMBER },
+                Member { name: "VectorWriteRequestBytes", shape: 43, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 260
+    Shape {
+        name: "VectorDistanceFunction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 261
+    Shape {
+        name: "VectorIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 257, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 206, ..MEMBER },
+                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 160, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 260, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 262
+    Shape {
+        name: "VectorIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 105, ..MEMBER },
+                Member { name: "SearchSchema", shape: 206, ..MEMBER },
+                Member { name: "Projection", shape: 162, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 257, ..MEMBER },
+                Member { name: "Dimensions", shape: 160, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 260, ..MEMBER },
+                Member { name: "IndexStatus", shape: 106, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
+                Member { name: "ItemCount", shape: 139, ..MEMBER },
+                Member { name: "IndexArn", shape: 215, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 263
+    Shape {
+        name: "VectorIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 262, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 264
+    Shape {
+        name: "VectorIndexList",
+        kind: ShapeKind::List(List { member: 261, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 265
+    Shape {
+        name: "VectorIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 51, ..MEMBER }, Member { name: "Delete", shape: 62, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 266
+    Shape {
+        name: "VectorIndexUpdateList",
+        kind: ShapeKind::List(List { member: 265, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 267
+    Shape {
+        name: "VectorIndexesCapacityMap",
+        kind: ShapeKind::Map(Map {
+            key: 105,
+            value: 259,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 268
+    Shape {
+        name: "WarmThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 139, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 139, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 269
+    Shape {
+        name: "WitnessStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "DELETING", "ACTIVE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 270
+    Shape {
+        name: "WriteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PutRequest", shape: 172, ..MEMBER },
+                Member { name: "DeleteRequest", shape: 59, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 271
+    Shape {
         name: "WriteRequests",
         kind: ShapeKind::List(List {
-            member: 253,
+            member: 270,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
@@ -2681,9 +2898,9 @@ static SHAPES: [Shape; 255] = [
     },
 ];
 
-static OPERATIONS: [Operation; 23] = [
+static OPERATIONS: [Operation; 26] = [
     Operation {
-        name: "BatchGetItem",
+        name: "BatchExecuteStatement",
         method: "POST",
         uri: "/",
         input: Some(14),
@@ -2692,11 +2909,20 @@ static OPERATIONS: [Operation; 23] = [
         status: 200,
     },
     Operation {
+        name: "BatchGetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "BatchWriteItem",
         method: "POST",
         uri: "/",
-        input: Some(18),
-        output: Some(19),
+        input: Some(24),
+        output: Some(25),
         result_wrapper: "",
         status: 200,
     },
@@ -2704,8 +2930,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "CreateTable",
         method: "POST",
         uri: "/",
-        input: Some(43),
-        output: Some(44),
+        input: Some(49),
+        output: Some(50),
         result_wrapper: "",
         status: 200,
     },
@@ -2713,31 +2939,13 @@ static OPERATIONS: [Operation; 23] = [
         name: "DeleteItem",
         method: "POST",
         uri: "/",
-        input: Some(50),
-        output: Some(51),
+        input: Some(56),
+        output: Some(57),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "DeleteTable",
-        method: "POST",
-        uri: "/",
-        input: Some(54),
-        output: Some(55),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeContinuousBackups",
-        method: "POST",
-        uri: "/",
-        input: Some(58),
-        output: Some(59),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeEndpoints",
         method: "POST",
         uri: "/",
         input: Some(60),
@@ -2746,16 +2954,7 @@ static OPERATIONS: [Operation; 23] = [
         status: 200,
     },
     Operation {
-        name: "DescribeLimits",
-        method: "POST",
-        uri: "/",
-        input: Some(62),
-        output: Some(63),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeTable",
+        name: "DescribeContinuousBackups",
         method: "POST",
         uri: "/",
         input: Some(64),
@@ -2764,7 +2963,7 @@ static OPERATIONS: [Operation; 23] = [
         status: 200,
     },
     Operation {
-        name: "DescribeTimeToLive",
+        name: "DescribeEndpoints",
         method: "POST",
         uri: "/",
         input: Some(66),
@@ -2773,7 +2972,43 @@ static OPERATIONS: [Operation; 23] = [
         status: 200,
     },
     Operation {
-        name: "GetItem",
+        name: "DescribeLimits",
+        method: "POST",
+        uri: "/",
+        input: Some(68),
+        output: Some(69),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeTable",
+        method: "POST",
+        uri: "/",
+        input: Some(70),
+        output: Some(71),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeTimeToLive",
+        method: "POST",
+        uri: "/",
+        input: Some(72),
+        output: Some(73),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ExecuteStatement",
+        method: "POST",
+        uri: "/",
+        input: Some(79),
+        output: Some(80),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ExecuteTransaction",
         method: "POST",
         uri: "/",
         input: Some(81),
@@ -2782,11 +3017,20 @@ static OPERATIONS: [Operation; 23] = [
         status: 200,
     },
     Operation {
+        name: "GetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(91),
+        output: Some(92),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "ListTables",
         method: "POST",
         uri: "/",
-        input: Some(119),
-        output: Some(121),
+        input: Some(129),
+        output: Some(131),
         result_wrapper: "",
         status: 200,
     },
@@ -2794,8 +3038,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "ListTagsOfResource",
         method: "POST",
         uri: "/",
-        input: Some(122),
-        output: Some(123),
+        input: Some(132),
+        output: Some(133),
         result_wrapper: "",
         status: 200,
     },
@@ -2803,8 +3047,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "PutItem",
         method: "POST",
         uri: "/",
-        input: Some(152),
-        output: Some(154),
+        input: Some(169),
+        output: Some(171),
         result_wrapper: "",
         status: 200,
     },
@@ -2812,8 +3056,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "Query",
         method: "POST",
         uri: "/",
-        input: Some(156),
-        output: Some(157),
+        input: Some(173),
+        output: Some(174),
         result_wrapper: "",
         status: 200,
     },
@@ -2821,8 +3065,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "Scan",
         method: "POST",
         uri: "/",
-        input: Some(185),
-        output: Some(186),
+        input: Some(202),
+        output: Some(203),
         result_wrapper: "",
         status: 200,
     },
@@ -2830,7 +3074,7 @@ static OPERATIONS: [Operation; 23] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(214),
+        input: Some(231),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2839,8 +3083,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "TransactGetItems",
         method: "POST",
         uri: "/",
-        input: Some(223),
-        output: Some(224),
+        input: Some(240),
+        output: Some(241),
         result_wrapper: "",
         status: 200,
     },
@@ -2848,8 +3092,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "TransactWriteItems",
         method: "POST",
         uri: "/",
-        input: Some(227),
-        output: Some(228),
+        input: Some(244),
+        output: Some(245),
         result_wrapper: "",
         status: 200,
     },
@@ -2857,7 +3101,7 @@ static OPERATIONS: [Operation; 23] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(229),
+        input: Some(246),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2866,8 +3110,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "UpdateItem",
         method: "POST",
         uri: "/",
-        input: Some(233),
-        output: Some(234),
+        input: Some(250),
+        output: Some(251),
         result_wrapper: "",
         status: 200,
     },
@@ -2875,8 +3119,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "UpdateTable",
         method: "POST",
         uri: "/",
-        input: Some(236),
-        output: Some(237),
+        input: Some(253),
+        output: Some(254),
         result_wrapper: "",
         status: 200,
     },
@@ -2884,8 +3128,8 @@ static OPERATIONS: [Operation; 23] = [
         name: "UpdateTimeToLive",
         method: "POST",
         uri: "/",
-        input: Some(238),
-        output: Some(239),
+        input: Some(255),
+        output: Some(256),
         result_wrapper: "",
         status: 200,
     },
@@ -3049,6 +3293,24 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct BatchExecuteStatementInput {
+        #[serde(rename = "Statements")]
+        pub statements: Vec<BatchStatementRequest>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchExecuteStatementOutput {
+        #[serde(rename = "Responses")]
+        pub responses: Option<Vec<BatchStatementResponse>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct BatchGetItemInput {
         #[serde(rename = "RequestItems")]
         pub request_items: std::collections::HashMap<String, KeysAndAttributes>,
@@ -3066,6 +3328,41 @@ pub mod types {
         pub unprocessed_keys: Option<std::collections::HashMap<String, KeysAndAttributes>>,
         #[serde(rename = "ConsumedCapacity")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchStatementError {
+        #[serde(rename = "Code")]
+        pub code: Option<String>,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
+        #[serde(rename = "Item")]
+        pub item: Option<std::collections::HashMap<String, AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchStatementRequest {
+        #[serde(rename = "Statement")]
+        pub statement: String,
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<AttributeValue>>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BatchStatementResponse {
+        #[serde(rename = "Error")]
+        pub error: Option<BatchStatementError>,
+        #[serde(rename = "TableName")]
+        pub table_name: Option<String>,
+        #[serde(rename = "Item")]
+        pub item: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -3466,6 +3763,58 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ExecuteStatementInput {
+        #[serde(rename = "Statement")]
+        pub statement: String,
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<AttributeValue>>,
+        #[serde(rename = "ConsistentRead")]
+        pub consistent_read: Option<bool>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+        #[serde(rename = "Limit")]
+        pub limit: Option<i32>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExecuteStatementOutput {
+        #[serde(rename = "Items")]
+        pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<ConsumedCapacity>,
+        #[serde(rename = "LastEvaluatedKey")]
+        pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExecuteTransactionInput {
+        #[serde(rename = "TransactStatements")]
+        pub transact_statements: Vec<ParameterizedStatement>,
+        #[serde(rename = "ClientRequestToken")]
+        pub client_request_token: Option<String>,
+        #[serde(rename = "ReturnConsumedCapacity")]
+        pub return_consumed_capacity: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExecuteTransactionOutput {
+        #[serde(rename = "Responses")]
+        pub responses: Option<Vec<ItemResponse>>,
+        #[serde(rename = "ConsumedCapacity")]
+        pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ExpectedAttributeValue {
         #[serde(rename = "Value")]
         pub value: Option<AttributeValue>,
@@ -3720,6 +4069,17 @@ pub mod types {
     pub struct OnDemandThroughputOverride {
         #[serde(rename = "MaxReadRequestUnits")]
         pub max_read_request_units: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ParameterizedStatement {
+        #[serde(rename = "Statement")]
+        pub statement: String,
+        #[serde(rename = "Parameters")]
+        pub parameters: Option<Vec<AttributeValue>>,
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4496,6 +4856,7 @@ pub mod types {
         pub delete_request: Option<DeleteRequest>,
     }
 
+    impl ruststack_core::Input for BatchExecuteStatementInput {}
     impl ruststack_core::Input for BatchGetItemInput {}
     impl ruststack_core::Input for BatchWriteItemInput {}
     impl ruststack_core::Input for CreateTableInput {}
@@ -4506,6 +4867,8 @@ pub mod types {
     impl ruststack_core::Input for DescribeLimitsInput {}
     impl ruststack_core::Input for DescribeTableInput {}
     impl ruststack_core::Input for DescribeTimeToLiveInput {}
+    impl ruststack_core::Input for ExecuteStatementInput {}
+    impl ruststack_core::Input for ExecuteTransactionInput {}
     impl ruststack_core::Input for GetItemInput {}
     impl ruststack_core::Input for ListTablesInput {}
     impl ruststack_core::Input for ListTagsOfResourceInput {}
@@ -4519,6 +4882,7 @@ pub mod types {
     impl ruststack_core::Input for UpdateItemInput {}
     impl ruststack_core::Input for UpdateTableInput {}
     impl ruststack_core::Input for UpdateTimeToLiveInput {}
+    impl ruststack_core::Output for BatchExecuteStatementOutput {}
     impl ruststack_core::Output for BatchGetItemOutput {}
     impl ruststack_core::Output for BatchWriteItemOutput {}
     impl ruststack_core::Output for CreateTableOutput {}
@@ -4529,6 +4893,8 @@ pub mod types {
     impl ruststack_core::Output for DescribeLimitsOutput {}
     impl ruststack_core::Output for DescribeTableOutput {}
     impl ruststack_core::Output for DescribeTimeToLiveOutput {}
+    impl ruststack_core::Output for ExecuteStatementOutput {}
+    impl ruststack_core::Output for ExecuteTransactionOutput {}
     impl ruststack_core::Output for GetItemOutput {}
     impl ruststack_core::Output for ListTablesOutput {}
     impl ruststack_core::Output for ListTagsOfResourceOutput {}
@@ -4543,6 +4909,12 @@ pub mod types {
 }
 
 pub mod ops {
+    pub struct BatchExecuteStatement;
+    impl ruststack_core::OperationSpec for BatchExecuteStatement {
+        const NAME: &'static str = "BatchExecuteStatement";
+        type Input = super::types::BatchExecuteStatementInput;
+        type Output = super::types::BatchExecuteStatementOutput;
+    }
     pub struct BatchGetItem;
     impl ruststack_core::OperationSpec for BatchGetItem {
         const NAME: &'static str = "BatchGetItem";
@@ -4602,6 +4974,18 @@ pub mod ops {
         const NAME: &'static str = "DescribeTimeToLive";
         type Input = super::types::DescribeTimeToLiveInput;
         type Output = super::types::DescribeTimeToLiveOutput;
+    }
+    pub struct ExecuteStatement;
+    impl ruststack_core::OperationSpec for ExecuteStatement {
+        const NAME: &'static str = "ExecuteStatement";
+        type Input = super::types::ExecuteStatementInput;
+        type Output = super::types::ExecuteStatementOutput;
+    }
+    pub struct ExecuteTransaction;
+    impl ruststack_core::OperationSpec for ExecuteTransaction {
+        const NAME: &'static str = "ExecuteTransaction";
+        type Input = super::types::ExecuteTransactionInput;
+        type Output = super::types::ExecuteTransactionOutput;
     }
     pub struct GetItem;
     impl ruststack_core::OperationSpec for GetItem {

@@ -10,6 +10,7 @@ pub mod expression;
 pub mod generated;
 mod handlers;
 pub mod number;
+pub mod partiql;
 pub mod table;
 pub mod ttl;
 pub mod value;
@@ -92,5 +93,8 @@ pub fn service() -> Arc<dyn Service> {
         .on(ops::BatchWriteItem, batch::batch_write_item)
         .on(ops::TransactWriteItems, transact::transact_write_items)
         .on(ops::TransactGetItems, transact::transact_get_items)
+        .on(ops::ExecuteStatement, handlers::partiql::execute_statement)
+        .on(ops::BatchExecuteStatement, handlers::partiql::batch_execute_statement)
+        .on(ops::ExecuteTransaction, handlers::partiql::execute_transaction)
         .into_service()
 }

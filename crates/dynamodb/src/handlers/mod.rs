@@ -4,6 +4,7 @@ pub mod batch;
 pub mod common;
 pub mod items;
 pub mod legacy;
+pub mod partiql;
 pub mod query;
 pub mod tables;
 pub mod transact;

@@ -124,6 +124,82 @@ fn lock_all(writes: &[PreparedWrite]) -> BTreeMap<String, RwLockWriteGuard<'_, T
     tables.into_iter().map(|(name, t)| (name.to_owned(), t.state.write())).collect()
 }
 
+/// Fails on a token reused with a different request; a token reused with the same request
+/// within ten minutes is remembered in `region.tokens` (the caller then answers without writing).
+pub fn check_tokens(
+    region: &crate::Region,
+    token: &Option<String>,
+    fingerprint: &Option<String>,
+) -> Result<(), AwsError> {
+    if let (Some(token), Some(fp)) = (token, fingerprint) {
+        let mut tokens = region.tokens.lock();
+        tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
+        if let Some((prior, _)) = tokens.get(token)
+            && prior != fp
+        {
+            return Err(AwsError::bad_request(
+                "IdempotentParameterMismatchException",
+                "Request parameters do not match the parameters of a prior request with the same client request token",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs prepared writes all or nothing: every condition is checked under the write locks of
+/// every table involved, then every write is stored; a failure cancels them all with
+/// `TransactionCanceledException` and its CancellationReasons in request order.
+pub fn run_transaction(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
+    let mut seen = HashSet::new();
+    for w in writes {
+        if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
+            return Err(validation("Transaction request cannot include multiple operations on one item"));
+        }
+    }
+    let mut locks = lock_all(writes);
+    let mut results = Vec::with_capacity(writes.len());
+    let mut reasons = Vec::with_capacity(writes.len());
+    let mut failed = false;
+    for w in writes {
+        let state = &locks[&w.table_name];
+        match w.evaluate(state) {
+            Ok(r) => {
+                reasons.push(serde_json::json!({"Code": "None"}));
+                results.push(r);
+            }
+            Err(WriteFailure::Condition(old)) => {
+                failed = true;
+                let mut reason =
+                    serde_json::json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
+                if let Some(old) = old {
+                    reason["Item"] = wire_json(&old);
+                }
+                reasons.push(reason);
+            }
+            Err(WriteFailure::Invalid(e)) => {
+                failed = true;
+                reasons.push(serde_json::json!({"Code": "ValidationError", "Message": e.message}));
+            }
+        }
+    }
+    if failed {
+        let codes: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or("None")).collect();
+        return Err(AwsError::bad_request(
+            "TransactionCanceledException",
+            format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            ),
+        )
+        .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
+    }
+    for (w, r) in writes.iter().zip(&results) {
+        let state = locks.get_mut(&w.table_name).expect("locked");
+        w.commit(state, r);
+    }
+    Ok(results)
+}
+
 pub async fn transact_write_items(
     db: Arc<DynamoDb>,
     ctx: RequestContext,
@@ -147,74 +223,16 @@ pub async fn transact_write_items(
         }
         writes.push(w);
     }
-    let mut seen = HashSet::new();
-    for w in &writes {
-        if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
-            return Err(validation("Transaction request cannot include multiple operations on one item"));
-        }
+    check_tokens(&region, &token, &fingerprint)?;
+    if token.as_ref().is_some_and(|t| region.tokens.lock().contains_key(t)) {
+        return Ok(TransactWriteItemsOutput::default());
     }
-    if let (Some(token), Some(fp)) = (&token, &fingerprint) {
-        let mut tokens = region.tokens.lock();
-        tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
-        if let Some((prior, _)) = tokens.get(token) {
-            if prior == fp {
-                return Ok(TransactWriteItemsOutput::default());
-            }
-            return Err(AwsError::bad_request(
-                "IdempotentParameterMismatchException",
-                "Request parameters do not match the parameters of a prior request with the same client request token",
-            ));
-        }
-    }
-    let mut locks = lock_all(&writes);
-    let mut results = Vec::with_capacity(writes.len());
-    let mut reasons = Vec::with_capacity(writes.len());
-    let mut failed = false;
-    for w in &writes {
-        let state = &locks[&w.table_name];
-        match w.evaluate(state) {
-            Ok(r) => {
-                reasons.push(serde_json::json!({"Code": "None"}));
-                results.push(Some(r));
-            }
-            Err(WriteFailure::Condition(old)) => {
-                failed = true;
-                let mut reason =
-                    serde_json::json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
-                if let Some(old) = old {
-                    reason["Item"] = wire_json(&old);
-                }
-                reasons.push(reason);
-                results.push(None);
-            }
-            Err(WriteFailure::Invalid(e)) => {
-                failed = true;
-                reasons.push(serde_json::json!({"Code": "ValidationError", "Message": e.message}));
-                results.push(None);
-            }
-        }
-    }
-    if failed {
-        let codes: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or("None")).collect();
-        return Err(AwsError::bad_request(
-            "TransactionCanceledException",
-            format!(
-                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
-                codes.join(", ")
-            ),
-        )
-        .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
-    }
+    let results = run_transaction(&writes)?;
     let mut units: BTreeMap<String, f64> = BTreeMap::new();
     for (w, r) in writes.iter().zip(&results) {
-        if let Some(r) = r {
-            let state = locks.get_mut(&w.table_name).expect("locked");
-            w.commit(state, r);
-            // Transactional writes cost twice the units.
-            *units.entry(w.table_name.clone()).or_default() += 2.0 * item_units(r);
-        }
+        // Transactional writes cost twice the units.
+        *units.entry(w.table_name.clone()).or_default() += 2.0 * item_units(r);
     }
-    drop(locks);
     if let (Some(token), Some(fp)) = (token, fingerprint) {
         region.tokens.lock().insert(token, (fp, Instant::now()));
     }
