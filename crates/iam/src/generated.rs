@@ -32,14 +32,17 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 20] = [
+static SHAPES: [Shape; 199] = [
     // 0
     Shape {
-        name: "AttachedPermissionsBoundary",
+        name: "AccessKey",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PermissionsBoundaryType", shape: 3, ..MEMBER },
-                Member { name: "PermissionsBoundaryArn", shape: 6, ..MEMBER },
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
+                Member { name: "Status", shape: 188, required: true, ..MEMBER },
+                Member { name: "SecretAccessKey", shape: 154, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -48,12 +51,12 @@ static SHAPES: [Shape; 20] = [
     },
     // 1
     Shape {
-        name: "ListUsersRequest",
+        name: "AccessKeyLastUsed",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 12, ..MEMBER },
-                Member { name: "Marker", shape: 10, ..MEMBER },
-                Member { name: "MaxItems", shape: 11, ..MEMBER },
+                Member { name: "LastUsedDate", shape: 161, ..MEMBER },
+                Member { name: "ServiceName", shape: 189, required: true, ..MEMBER },
+                Member { name: "Region", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -62,12 +65,13 @@ static SHAPES: [Shape; 20] = [
     },
     // 2
     Shape {
-        name: "ListUsersResponse",
+        name: "AccessKeyMetadata",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Users", shape: 18, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 7, ..MEMBER },
-                Member { name: "Marker", shape: 14, ..MEMBER },
+                Member { name: "UserName", shape: 198, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 152, ..MEMBER },
+                Member { name: "Status", shape: 188, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -76,20 +80,24 @@ static SHAPES: [Shape; 20] = [
     },
     // 3
     Shape {
-        name: "PermissionsBoundaryAttachmentType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PermissionsBoundaryPolicy"],
-            length: Range::NONE,
-            pattern: "",
+        name: "AddRoleToInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 4
     Shape {
-        name: "Tag",
+        name: "AddUserToGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 15, required: true, ..MEMBER },
-                Member { name: "Value", shape: 17, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -98,24 +106,1889 @@ static SHAPES: [Shape; 20] = [
     },
     // 5
     Shape {
-        name: "User",
+        name: "ArnListType",
+        kind: ShapeKind::List(List { member: 155, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 6
+    Shape {
+        name: "AttachGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 13, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 19, required: true, ..MEMBER },
-                Member { name: "UserId", shape: 9, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 6, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 8, required: true, ..MEMBER },
-                Member { name: "PasswordLastUsed", shape: 8, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 0, ..MEMBER },
-                Member { name: "Tags", shape: 16, ..MEMBER },
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 6
+    // 7
+    Shape {
+        name: "AttachRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
+    Shape {
+        name: "AttachUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
+    Shape {
+        name: "AttachedPermissionsBoundary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PermissionsBoundaryType", shape: 111, ..MEMBER },
+                Member { name: "PermissionsBoundaryArn", shape: 155, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 10
+    Shape {
+        name: "AttachedPolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyName", shape: 179, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "CreateAccessKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "UserName", shape: 162, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 12
+    Shape {
+        name: "CreateAccessKeyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AccessKey", shape: 0, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape {
+        name: "CreateGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, ..MEMBER },
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "CreateGroupResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Group", shape: 69, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
+        name: "CreateInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "Path", shape: 173, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
+    Shape {
+        name: "CreateInstanceProfileResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "InstanceProfile", shape: 70, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
+    Shape {
+        name: "CreatePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "Path", shape: 180, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "Description", shape: 174, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "CreatePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Policy", shape: 112, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "CreatePolicyVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "SetAsDefault", shape: 159, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "CreatePolicyVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyVersion", shape: 120, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "CreateRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, ..MEMBER },
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 155, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "CreateRoleResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Role", shape: 128, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "CreateServiceLinkedRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AWSServiceName", shape: 164, required: true, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "CustomSuffix", shape: 160, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 24
+    Shape {
+        name: "CreateServiceLinkedRoleResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Role", shape: 128, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "CreateUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, ..MEMBER },
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 155, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "CreateUserResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "User", shape: 151, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 27
+    Shape {
+        name: "DeleteAccessKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "DeleteGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
+    Shape {
+        name: "DeleteGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "GroupName", shape: 164, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 30
+    Shape {
+        name: "DeleteInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "DeletePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "DeletePolicyVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "DeleteRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
+    Shape {
+        name: "DeleteRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 35
+    Shape {
+        name: "DeleteServiceLinkedRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "DeleteServiceLinkedRoleResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "DeletionTaskId", shape: 40, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "DeleteUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "DeleteUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "UserName", shape: 162, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape {
+        name: "DeletionTaskFailureReasonType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Reason", shape: 124, ..MEMBER },
+                Member { name: "RoleUsageList", shape: 130, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "DeletionTaskIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1000) },
+            pattern: "",
+        }),
+    },
+    // 41
+    Shape {
+        name: "DeletionTaskStatusType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "DetachGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "DetachRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 44
+    Shape {
+        name: "DetachUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "EntityType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 46
+    Shape {
+        name: "GetAccessKeyLastUsedRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 47
+    Shape {
+        name: "GetAccessKeyLastUsedResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, ..MEMBER },
+                Member { name: "AccessKeyLastUsed", shape: 1, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "GetAccountSummaryResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SummaryMap", shape: 191, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 49
+    Shape {
+        name: "GetGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
+        name: "GetGroupPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape {
+        name: "GetGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
+    Shape {
+        name: "GetGroupResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Group", shape: 69, required: true, ..MEMBER },
+                Member { name: "Users", shape: 197, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 53
+    Shape {
+        name: "GetInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 54
+    Shape {
+        name: "GetInstanceProfileResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "InstanceProfile", shape: 70, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "GetPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
+        name: "GetPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Policy", shape: 112, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape {
+        name: "GetPolicyVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape {
+        name: "GetPolicyVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyVersion", shape: 120, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "GetRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 60
+    Shape {
+        name: "GetRolePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 61
+    Shape {
+        name: "GetRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 62
+    Shape {
+        name: "GetRoleResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Role", shape: 128, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 63
+    Shape {
+        name: "GetServiceLinkedRoleDeletionStatusRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "DeletionTaskId", shape: 40, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 64
+    Shape {
+        name: "GetServiceLinkedRoleDeletionStatusResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Status", shape: 41, required: true, ..MEMBER },
+                Member { name: "Reason", shape: 39, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape {
+        name: "GetUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "GetUserPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "GetUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "UserName", shape: 162, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
+    Shape {
+        name: "GetUserResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "User", shape: 151, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "Group",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "GroupId", shape: 165, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "InstanceProfile",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "InstanceProfileId", shape: 165, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
+                Member { name: "Roles", shape: 185, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "ListAccessKeysRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "ListAccessKeysResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AccessKeyMetadata", shape: 153, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "ListAttachedGroupPoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 180, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 74
+    Shape {
+        name: "ListAttachedGroupPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "ListAttachedRolePoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 180, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "ListAttachedRolePoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape {
+        name: "ListAttachedUserPoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 180, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 78
+    Shape {
+        name: "ListAttachedUserPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 79
+    Shape {
+        name: "ListEntitiesForPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "EntityFilter", shape: 45, ..MEMBER },
+                Member { name: "PathPrefix", shape: 173, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 117, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 80
+    Shape {
+        name: "ListEntitiesForPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyGroups", shape: 114, ..MEMBER },
+                Member { name: "PolicyUsers", shape: 119, ..MEMBER },
+                Member { name: "PolicyRoles", shape: 116, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "ListGroupPoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 82
+    Shape {
+        name: "ListGroupPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "ListGroupsForUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "ListGroupsForUserResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Groups", shape: 163, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "ListGroupsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PathPrefix", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
+        name: "ListGroupsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Groups", shape: 163, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "ListInstanceProfileTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "ListInstanceProfileTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 89
+    Shape {
+        name: "ListInstanceProfilesForRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 90
+    Shape {
+        name: "ListInstanceProfilesForRoleResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfiles", shape: 166, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 91
+    Shape {
+        name: "ListInstanceProfilesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PathPrefix", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 92
+    Shape {
+        name: "ListInstanceProfilesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfiles", shape: 166, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 93
+    Shape {
+        name: "ListPoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Scope", shape: 181, ..MEMBER },
+                Member { name: "OnlyAttached", shape: 159, ..MEMBER },
+                Member { name: "PathPrefix", shape: 180, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 117, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "ListPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policies", shape: 177, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
+        name: "ListPolicyTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 96
+    Shape {
+        name: "ListPolicyTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 97
+    Shape {
+        name: "ListPolicyVersionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "ListPolicyVersionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Versions", shape: 176, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 99
+    Shape {
+        name: "ListRolePoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 100
+    Shape {
+        name: "ListRolePoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 101
+    Shape {
+        name: "ListRoleTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 102
+    Shape {
+        name: "ListRoleTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
+        name: "ListRolesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PathPrefix", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 104
+    Shape {
+        name: "ListRolesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Roles", shape: 185, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 105
+    Shape {
+        name: "ListUserPoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 106
+    Shape {
+        name: "ListUserPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 107
+    Shape {
+        name: "ListUserTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 108
+    Shape {
+        name: "ListUserTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 109
+    Shape {
+        name: "ListUsersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PathPrefix", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 169, ..MEMBER },
+                Member { name: "MaxItems", shape: 170, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 110
+    Shape {
+        name: "ListUsersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Users", shape: 197, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 159, ..MEMBER },
+                Member { name: "Marker", shape: 183, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 111
+    Shape {
+        name: "PermissionsBoundaryAttachmentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsBoundaryPolicy"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 112
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyName", shape: 179, ..MEMBER },
+                Member { name: "PolicyId", shape: 165, ..MEMBER },
+                Member { name: "Arn", shape: 155, ..MEMBER },
+                Member { name: "Path", shape: 180, ..MEMBER },
+                Member { name: "DefaultVersionId", shape: 182, ..MEMBER },
+                Member { name: "AttachmentCount", shape: 157, ..MEMBER },
+                Member { name: "PermissionsBoundaryUsageCount", shape: 157, ..MEMBER },
+                Member { name: "IsAttachable", shape: 159, ..MEMBER },
+                Member { name: "Description", shape: 174, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, ..MEMBER },
+                Member { name: "UpdateDate", shape: 161, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 113
+    Shape {
+        name: "PolicyGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, ..MEMBER },
+                Member { name: "GroupId", shape: 165, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
+    Shape {
+        name: "PolicyGroupListType",
+        kind: ShapeKind::List(List { member: 113, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 115
+    Shape {
+        name: "PolicyRole",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, ..MEMBER },
+                Member { name: "RoleId", shape: 165, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 116
+    Shape {
+        name: "PolicyRoleListType",
+        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 117
+    Shape {
+        name: "PolicyUsageType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsPolicy", "PermissionsBoundary"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 118
+    Shape {
+        name: "PolicyUser",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 198, ..MEMBER },
+                Member { name: "UserId", shape: 165, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "PolicyUserListType",
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 120
+    Shape {
+        name: "PolicyVersion",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Document", shape: 175, ..MEMBER },
+                Member { name: "VersionId", shape: 182, ..MEMBER },
+                Member { name: "IsDefaultVersion", shape: 159, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 121
+    Shape {
+        name: "PutGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 122
+    Shape {
+        name: "PutRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 123
+    Shape {
+        name: "PutUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 124
+    Shape {
+        name: "ReasonType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1000) },
+            pattern: "",
+        }),
+    },
+    // 125
+    Shape {
+        name: "RegionNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "",
+        }),
+    },
+    // 126
+    Shape {
+        name: "RemoveRoleFromInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 127
+    Shape {
+        name: "RemoveUserFromGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape {
+        name: "Role",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "RoleId", shape: 165, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 175, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "RoleLastUsed", shape: 129, ..MEMBER },
+                Member { name: "SourceRoleTemplate", shape: 133, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "RoleLastUsed",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastUsedDate", shape: 161, ..MEMBER },
+                Member { name: "Region", shape: 189, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "RoleUsageListType",
+        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 131
+    Shape {
+        name: "RoleUsageType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Region", shape: 125, ..MEMBER },
+                Member { name: "Resources", shape: 5, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "SetDefaultPolicyVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "SourceRoleTemplate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TemplateArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "TemplateMinorVersion", shape: 168, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 194, required: true, ..MEMBER },
+                Member { name: "Value", shape: 196, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 135
+    Shape {
+        name: "TagInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 136
+    Shape {
+        name: "TagPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 137
+    Shape {
+        name: "TagRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 138
+    Shape {
+        name: "TagUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 139
+    Shape {
+        name: "UntagInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 140
+    Shape {
+        name: "UntagPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 141
+    Shape {
+        name: "UntagRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 142
+    Shape {
+        name: "UntagUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 143
+    Shape {
+        name: "UpdateAccessKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
+                Member { name: "Status", shape: 188, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 144
+    Shape {
+        name: "UpdateAssumeRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 145
+    Shape {
+        name: "UpdateGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 173, ..MEMBER },
+                Member { name: "NewGroupName", shape: 164, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 146
+    Shape {
+        name: "UpdateRoleDescriptionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Description", shape: 184, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 147
+    Shape {
+        name: "UpdateRoleDescriptionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Role", shape: 128, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 148
+    Shape {
+        name: "UpdateRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
+                Member { name: "ResetMaxSigninSessionDuration", shape: 158, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 149
+    Shape {
+        name: "UpdateRoleResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 150
+    Shape {
+        name: "UpdateUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 173, ..MEMBER },
+                Member { name: "NewUserName", shape: 198, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 151
+    Shape {
+        name: "User",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 173, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
+                Member { name: "UserId", shape: 165, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
+                Member { name: "PasswordLastUsed", shape: 161, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
+                Member { name: "Tags", shape: 195, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 152
+    Shape {
+        name: "accessKeyIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(16), max: Some(128) },
+            pattern: r#"[\w]+"#,
+        }),
+    },
+    // 153
+    Shape {
+        name: "accessKeyMetadataListType",
+        kind: ShapeKind::List(List { member: 2, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 154
+    Shape {
+        name: "accessKeySecretType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 155
     Shape {
         name: "arnType",
         kind: ShapeKind::String(StringShape {
@@ -124,11 +1997,52 @@ static SHAPES: [Shape; 20] = [
             pattern: "",
         }),
     },
-    // 7
+    // 156
+    Shape {
+        name: "attachedPoliciesListType",
+        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 157
+    Shape { name: "attachmentCountType", kind: ShapeKind::Integer(Range::NONE) },
+    // 158
+    Shape { name: "booleanObjectType", kind: ShapeKind::Boolean },
+    // 159
     Shape { name: "booleanType", kind: ShapeKind::Boolean },
-    // 8
+    // 160
+    Shape {
+        name: "customSuffixType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 161
     Shape { name: "dateType", kind: ShapeKind::Timestamp(None) },
-    // 9
+    // 162
+    Shape {
+        name: "existingUserNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 163
+    Shape {
+        name: "groupListType",
+        kind: ShapeKind::List(List { member: 69, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 164
+    Shape {
+        name: "groupNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 165
     Shape {
         name: "idType",
         kind: ShapeKind::String(StringShape {
@@ -137,7 +2051,23 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 10
+    // 166
+    Shape {
+        name: "instanceProfileListType",
+        kind: ShapeKind::List(List { member: 70, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 167
+    Shape {
+        name: "instanceProfileNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 168
+    Shape { name: "integerType", kind: ShapeKind::Integer(Range::NONE) },
+    // 169
     Shape {
         name: "markerType",
         kind: ShapeKind::String(StringShape {
@@ -146,9 +2076,14 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"[\u0020-\u00FF]+"#,
         }),
     },
-    // 11
+    // 170
     Shape { name: "maxItemsType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000) }) },
-    // 12
+    // 171
+    Shape {
+        name: "maxSigninSessionDurationType",
+        kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(7776000) }),
+    },
+    // 172
     Shape {
         name: "pathPrefixType",
         kind: ShapeKind::String(StringShape {
@@ -157,7 +2092,7 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"\u002F[\u0021-\u007F]*"#,
         }),
     },
-    // 13
+    // 173
     Shape {
         name: "pathType",
         kind: ShapeKind::String(StringShape {
@@ -166,12 +2101,188 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"#,
         }),
     },
-    // 14
+    // 174
+    Shape {
+        name: "policyDescriptionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1000) },
+            pattern: "",
+        }),
+    },
+    // 175
+    Shape {
+        name: "policyDocumentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(131072) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 176
+    Shape {
+        name: "policyDocumentVersionListType",
+        kind: ShapeKind::List(List { member: 120, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 177
+    Shape {
+        name: "policyListType",
+        kind: ShapeKind::List(List { member: 112, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 178
+    Shape {
+        name: "policyNameListType",
+        kind: ShapeKind::List(List { member: 179, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 179
+    Shape {
+        name: "policyNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 180
+    Shape {
+        name: "policyPathType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: r#"((/[A-Za-z0-9\.,\+@=_-]+)*)/"#,
+        }),
+    },
+    // 181
+    Shape {
+        name: "policyScopeType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["All", "AWS", "Local"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 182
+    Shape {
+        name: "policyVersionIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range::NONE,
+            pattern: r#"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"#,
+        }),
+    },
+    // 183
     Shape {
         name: "responseMarkerType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 15
+    // 184
+    Shape {
+        name: "roleDescriptionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1000) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"#,
+        }),
+    },
+    // 185
+    Shape {
+        name: "roleListType",
+        kind: ShapeKind::List(List { member: 128, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 186
+    Shape { name: "roleMaxSessionDurationType", kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(43200) }) },
+    // 187
+    Shape {
+        name: "roleNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 188
+    Shape {
+        name: "statusType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Active", "Inactive", "Expired"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 189
+    Shape {
+        name: "stringType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 190
+    Shape {
+        name: "summaryKeyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "Users",
+                "UsersQuota",
+                "Groups",
+                "GroupsQuota",
+                "ServerCertificates",
+                "ServerCertificatesQuota",
+                "UserPolicySizeQuota",
+                "GroupPolicySizeQuota",
+                "GroupsPerUserQuota",
+                "SigningCertificatesPerUserQuota",
+                "AccessKeysPerUserQuota",
+                "MFADevices",
+                "MFADevicesInUse",
+                "AccountMFAEnabled",
+                "AccountAccessKeysPresent",
+                "AccountPasswordPresent",
+                "AccountSigningCertificatesPresent",
+                "AttachedPoliciesPerGroupQuota",
+                "AttachedPoliciesPerRoleQuota",
+                "AttachedPoliciesPerUserQuota",
+                "Policies",
+                "PoliciesQuota",
+                "PolicySizeQuota",
+                "PolicyVersionsInUse",
+                "PolicyVersionsInUseQuota",
+                "VersionsPerPolicyQuota",
+                "GlobalEndpointTokenVersion",
+                "AssumeRolePolicySizeQuota",
+                "InstanceProfiles",
+                "InstanceProfilesQuota",
+                "Providers",
+                "RolePolicySizeQuota",
+                "Roles",
+                "RolesQuota",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 191
+    Shape {
+        name: "summaryMapType",
+        kind: ShapeKind::Map(Map {
+            key: 190,
+            value: 192,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 192
+    Shape { name: "summaryValueType", kind: ShapeKind::Integer(Range::NONE) },
+    // 193
+    Shape {
+        name: "tagKeyListType",
+        kind: ShapeKind::List(List {
+            member: 194,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(50) },
+        }),
+    },
+    // 194
     Shape {
         name: "tagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -180,17 +2291,17 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#,
         }),
     },
-    // 16
+    // 195
     Shape {
         name: "tagListType",
         kind: ShapeKind::List(List {
-            member: 4,
+            member: 134,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 17
+    // 196
     Shape {
         name: "tagValueType",
         kind: ShapeKind::String(StringShape {
@@ -199,12 +2310,12 @@ static SHAPES: [Shape; 20] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#,
         }),
     },
-    // 18
+    // 197
     Shape {
         name: "userListType",
-        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 151, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 19
+    // 198
     Shape {
         name: "userNameType",
         kind: ShapeKind::String(StringShape {
@@ -215,15 +2326,719 @@ static SHAPES: [Shape; 20] = [
     },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListUsers",
-    method: "POST",
-    uri: "/",
-    input: Some(1),
-    output: Some(2),
-    result_wrapper: "ListUsersResult",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 79] = [
+    Operation {
+        name: "AddRoleToInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(3),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "AddUserToGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(4),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "AttachGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(6),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "AttachRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(7),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "AttachUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(8),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateAccessKey",
+        method: "POST",
+        uri: "/",
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: "CreateAccessKeyResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(13),
+        output: Some(14),
+        result_wrapper: "CreateGroupResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(15),
+        output: Some(16),
+        result_wrapper: "CreateInstanceProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreatePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(17),
+        output: Some(18),
+        result_wrapper: "CreatePolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreatePolicyVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
+        output: Some(20),
+        result_wrapper: "CreatePolicyVersionResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateRole",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: Some(22),
+        result_wrapper: "CreateRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateServiceLinkedRole",
+        method: "POST",
+        uri: "/",
+        input: Some(23),
+        output: Some(24),
+        result_wrapper: "CreateServiceLinkedRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateUser",
+        method: "POST",
+        uri: "/",
+        input: Some(25),
+        output: Some(26),
+        result_wrapper: "CreateUserResult",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteAccessKey",
+        method: "POST",
+        uri: "/",
+        input: Some(27),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(29),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(28),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(30),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeletePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(31),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeletePolicyVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(32),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRole",
+        method: "POST",
+        uri: "/",
+        input: Some(34),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(33),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteServiceLinkedRole",
+        method: "POST",
+        uri: "/",
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: "DeleteServiceLinkedRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteUser",
+        method: "POST",
+        uri: "/",
+        input: Some(38),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(37),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(42),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(43),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(44),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetAccessKeyLastUsed",
+        method: "POST",
+        uri: "/",
+        input: Some(46),
+        output: Some(47),
+        result_wrapper: "GetAccessKeyLastUsedResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetAccountSummary",
+        method: "POST",
+        uri: "/",
+        input: None,
+        output: Some(48),
+        result_wrapper: "GetAccountSummaryResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(51),
+        output: Some(52),
+        result_wrapper: "GetGroupResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(49),
+        output: Some(50),
+        result_wrapper: "GetGroupPolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(53),
+        output: Some(54),
+        result_wrapper: "GetInstanceProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(55),
+        output: Some(56),
+        result_wrapper: "GetPolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetPolicyVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(57),
+        output: Some(58),
+        result_wrapper: "GetPolicyVersionResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetRole",
+        method: "POST",
+        uri: "/",
+        input: Some(61),
+        output: Some(62),
+        result_wrapper: "GetRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(59),
+        output: Some(60),
+        result_wrapper: "GetRolePolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetServiceLinkedRoleDeletionStatus",
+        method: "POST",
+        uri: "/",
+        input: Some(63),
+        output: Some(64),
+        result_wrapper: "GetServiceLinkedRoleDeletionStatusResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetUser",
+        method: "POST",
+        uri: "/",
+        input: Some(67),
+        output: Some(68),
+        result_wrapper: "GetUserResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(65),
+        output: Some(66),
+        result_wrapper: "GetUserPolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListAccessKeys",
+        method: "POST",
+        uri: "/",
+        input: Some(71),
+        output: Some(72),
+        result_wrapper: "ListAccessKeysResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListAttachedGroupPolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(73),
+        output: Some(74),
+        result_wrapper: "ListAttachedGroupPoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListAttachedRolePolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(75),
+        output: Some(76),
+        result_wrapper: "ListAttachedRolePoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListAttachedUserPolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(77),
+        output: Some(78),
+        result_wrapper: "ListAttachedUserPoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListEntitiesForPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(79),
+        output: Some(80),
+        result_wrapper: "ListEntitiesForPolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListGroupPolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(81),
+        output: Some(82),
+        result_wrapper: "ListGroupPoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListGroups",
+        method: "POST",
+        uri: "/",
+        input: Some(85),
+        output: Some(86),
+        result_wrapper: "ListGroupsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListGroupsForUser",
+        method: "POST",
+        uri: "/",
+        input: Some(83),
+        output: Some(84),
+        result_wrapper: "ListGroupsForUserResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListInstanceProfileTags",
+        method: "POST",
+        uri: "/",
+        input: Some(87),
+        output: Some(88),
+        result_wrapper: "ListInstanceProfileTagsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListInstanceProfiles",
+        method: "POST",
+        uri: "/",
+        input: Some(91),
+        output: Some(92),
+        result_wrapper: "ListInstanceProfilesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListInstanceProfilesForRole",
+        method: "POST",
+        uri: "/",
+        input: Some(89),
+        output: Some(90),
+        result_wrapper: "ListInstanceProfilesForRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListPolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(93),
+        output: Some(94),
+        result_wrapper: "ListPoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListPolicyTags",
+        method: "POST",
+        uri: "/",
+        input: Some(95),
+        output: Some(96),
+        result_wrapper: "ListPolicyTagsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListPolicyVersions",
+        method: "POST",
+        uri: "/",
+        input: Some(97),
+        output: Some(98),
+        result_wrapper: "ListPolicyVersionsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListRolePolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(99),
+        output: Some(100),
+        result_wrapper: "ListRolePoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListRoleTags",
+        method: "POST",
+        uri: "/",
+        input: Some(101),
+        output: Some(102),
+        result_wrapper: "ListRoleTagsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListRoles",
+        method: "POST",
+        uri: "/",
+        input: Some(103),
+        output: Some(104),
+        result_wrapper: "ListRolesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListUserPolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(105),
+        output: Some(106),
+        result_wrapper: "ListUserPoliciesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListUserTags",
+        method: "POST",
+        uri: "/",
+        input: Some(107),
+        output: Some(108),
+        result_wrapper: "ListUserTagsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListUsers",
+        method: "POST",
+        uri: "/",
+        input: Some(109),
+        output: Some(110),
+        result_wrapper: "ListUsersResult",
+        status: 200,
+    },
+    Operation {
+        name: "PutGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(121),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(122),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(123),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemoveRoleFromInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(126),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemoveUserFromGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(127),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SetDefaultPolicyVersion",
+        method: "POST",
+        uri: "/",
+        input: Some(132),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(135),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(136),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagRole",
+        method: "POST",
+        uri: "/",
+        input: Some(137),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagUser",
+        method: "POST",
+        uri: "/",
+        input: Some(138),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagInstanceProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(139),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(140),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagRole",
+        method: "POST",
+        uri: "/",
+        input: Some(141),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagUser",
+        method: "POST",
+        uri: "/",
+        input: Some(142),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateAccessKey",
+        method: "POST",
+        uri: "/",
+        input: Some(143),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateAssumeRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(144),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(145),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateRole",
+        method: "POST",
+        uri: "/",
+        input: Some(148),
+        output: Some(149),
+        result_wrapper: "UpdateRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateRoleDescription",
+        method: "POST",
+        uri: "/",
+        input: Some(146),
+        output: Some(147),
+        result_wrapper: "UpdateRoleDescriptionResult",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateUser",
+        method: "POST",
+        uri: "/",
+        input: Some(150),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 181] = [
     Route { name: "AcceptDelegationRequest", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -592,11 +3407,1057 @@ static ROUTES: [Route; 181] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AccessKey {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "SecretAccessKey")]
+        pub secret_access_key: String,
+        #[serde(rename = "CreateDate")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AccessKeyLastUsed {
+        #[serde(rename = "LastUsedDate")]
+        pub last_used_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ServiceName")]
+        pub service_name: String,
+        #[serde(rename = "Region")]
+        pub region: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AccessKeyMetadata {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: Option<String>,
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "CreateDate")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddRoleToInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddUserToGroupRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttachGroupPolicyRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttachRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttachUserPolicyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct AttachedPermissionsBoundary {
         #[serde(rename = "PermissionsBoundaryType")]
         pub permissions_boundary_type: Option<String>,
         #[serde(rename = "PermissionsBoundaryArn")]
         pub permissions_boundary_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AttachedPolicy {
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateAccessKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateAccessKeyResponse {
+        #[serde(rename = "AccessKey")]
+        pub access_key: AccessKey,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateGroupRequest {
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateGroupResponse {
+        #[serde(rename = "Group")]
+        pub group: Group,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateInstanceProfileResponse {
+        #[serde(rename = "InstanceProfile")]
+        pub instance_profile: InstanceProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePolicyRequest {
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePolicyResponse {
+        #[serde(rename = "Policy")]
+        pub policy: Option<Policy>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePolicyVersionRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+        #[serde(rename = "SetAsDefault")]
+        pub set_as_default: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePolicyVersionResponse {
+        #[serde(rename = "PolicyVersion")]
+        pub policy_version: Option<PolicyVersion>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateRoleRequest {
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "AssumeRolePolicyDocument")]
+        pub assume_role_policy_document: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "MaxSessionDuration")]
+        pub max_session_duration: Option<i32>,
+        #[serde(rename = "MaxSigninSessionDuration")]
+        pub max_signin_session_duration: Option<i32>,
+        #[serde(rename = "PermissionsBoundary")]
+        pub permissions_boundary: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateRoleResponse {
+        #[serde(rename = "Role")]
+        pub role: Role,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateServiceLinkedRoleRequest {
+        #[serde(rename = "AWSServiceName")]
+        pub aws_service_name: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "CustomSuffix")]
+        pub custom_suffix: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateServiceLinkedRoleResponse {
+        #[serde(rename = "Role")]
+        pub role: Option<Role>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateUserRequest {
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PermissionsBoundary")]
+        pub permissions_boundary: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateUserResponse {
+        #[serde(rename = "User")]
+        pub user: Option<User>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteAccessKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteGroupPolicyRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteGroupRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeletePolicyRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeletePolicyVersionRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteServiceLinkedRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteServiceLinkedRoleResponse {
+        #[serde(rename = "DeletionTaskId")]
+        pub deletion_task_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteUserPolicyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeletionTaskFailureReasonType {
+        #[serde(rename = "Reason")]
+        pub reason: Option<String>,
+        #[serde(rename = "RoleUsageList")]
+        pub role_usage_list: Option<Vec<RoleUsageType>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DetachGroupPolicyRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DetachRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DetachUserPolicyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccessKeyLastUsedRequest {
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccessKeyLastUsedResponse {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "AccessKeyLastUsed")]
+        pub access_key_last_used: Option<AccessKeyLastUsed>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccountSummaryResponse {
+        #[serde(rename = "SummaryMap")]
+        pub summary_map: Option<std::collections::HashMap<String, i32>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetGroupPolicyRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetGroupPolicyResponse {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetGroupRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetGroupResponse {
+        #[serde(rename = "Group")]
+        pub group: Group,
+        #[serde(rename = "Users")]
+        pub users: Vec<User>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetInstanceProfileResponse {
+        #[serde(rename = "InstanceProfile")]
+        pub instance_profile: InstanceProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyResponse {
+        #[serde(rename = "Policy")]
+        pub policy: Option<Policy>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyVersionRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPolicyVersionResponse {
+        #[serde(rename = "PolicyVersion")]
+        pub policy_version: Option<PolicyVersion>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRolePolicyResponse {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetRoleResponse {
+        #[serde(rename = "Role")]
+        pub role: Role,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetServiceLinkedRoleDeletionStatusRequest {
+        #[serde(rename = "DeletionTaskId")]
+        pub deletion_task_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetServiceLinkedRoleDeletionStatusResponse {
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "Reason")]
+        pub reason: Option<DeletionTaskFailureReasonType>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetUserPolicyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetUserPolicyResponse {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetUserResponse {
+        #[serde(rename = "User")]
+        pub user: User,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Group {
+        #[serde(rename = "Path")]
+        pub path: String,
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "GroupId")]
+        pub group_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+        #[serde(rename = "CreateDate")]
+        pub create_date: ruststack_core::Timestamp,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InstanceProfile {
+        #[serde(rename = "Path")]
+        pub path: String,
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "InstanceProfileId")]
+        pub instance_profile_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+        #[serde(rename = "CreateDate")]
+        pub create_date: ruststack_core::Timestamp,
+        #[serde(rename = "Roles")]
+        pub roles: Vec<Role>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAccessKeysRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAccessKeysResponse {
+        #[serde(rename = "AccessKeyMetadata")]
+        pub access_key_metadata: Vec<AccessKeyMetadata>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedGroupPoliciesRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedGroupPoliciesResponse {
+        #[serde(rename = "AttachedPolicies")]
+        pub attached_policies: Option<Vec<AttachedPolicy>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedRolePoliciesRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedRolePoliciesResponse {
+        #[serde(rename = "AttachedPolicies")]
+        pub attached_policies: Option<Vec<AttachedPolicy>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedUserPoliciesRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListAttachedUserPoliciesResponse {
+        #[serde(rename = "AttachedPolicies")]
+        pub attached_policies: Option<Vec<AttachedPolicy>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEntitiesForPolicyRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "EntityFilter")]
+        pub entity_filter: Option<String>,
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "PolicyUsageFilter")]
+        pub policy_usage_filter: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEntitiesForPolicyResponse {
+        #[serde(rename = "PolicyGroups")]
+        pub policy_groups: Option<Vec<PolicyGroup>>,
+        #[serde(rename = "PolicyUsers")]
+        pub policy_users: Option<Vec<PolicyUser>>,
+        #[serde(rename = "PolicyRoles")]
+        pub policy_roles: Option<Vec<PolicyRole>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupPoliciesRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupPoliciesResponse {
+        #[serde(rename = "PolicyNames")]
+        pub policy_names: Vec<String>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupsForUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupsForUserResponse {
+        #[serde(rename = "Groups")]
+        pub groups: Vec<Group>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupsRequest {
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListGroupsResponse {
+        #[serde(rename = "Groups")]
+        pub groups: Vec<Group>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfileTagsRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfileTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfilesForRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfilesForRoleResponse {
+        #[serde(rename = "InstanceProfiles")]
+        pub instance_profiles: Vec<InstanceProfile>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfilesRequest {
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListInstanceProfilesResponse {
+        #[serde(rename = "InstanceProfiles")]
+        pub instance_profiles: Vec<InstanceProfile>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPoliciesRequest {
+        #[serde(rename = "Scope")]
+        pub scope: Option<String>,
+        #[serde(rename = "OnlyAttached")]
+        pub only_attached: Option<bool>,
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "PolicyUsageFilter")]
+        pub policy_usage_filter: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPoliciesResponse {
+        #[serde(rename = "Policies")]
+        pub policies: Option<Vec<Policy>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPolicyTagsRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPolicyTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPolicyVersionsRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPolicyVersionsResponse {
+        #[serde(rename = "Versions")]
+        pub versions: Option<Vec<PolicyVersion>>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRolePoliciesRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRolePoliciesResponse {
+        #[serde(rename = "PolicyNames")]
+        pub policy_names: Vec<String>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRoleTagsRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRoleTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRolesRequest {
+        #[serde(rename = "PathPrefix")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListRolesResponse {
+        #[serde(rename = "Roles")]
+        pub roles: Vec<Role>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListUserPoliciesRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListUserPoliciesResponse {
+        #[serde(rename = "PolicyNames")]
+        pub policy_names: Vec<String>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListUserTagsRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListUserTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+        #[serde(rename = "IsTruncated")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -623,11 +4484,347 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct Policy {
+        #[serde(rename = "PolicyName")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "PolicyId")]
+        pub policy_id: Option<String>,
+        #[serde(rename = "Arn")]
+        pub arn: Option<String>,
+        #[serde(rename = "Path")]
+        pub path: Option<String>,
+        #[serde(rename = "DefaultVersionId")]
+        pub default_version_id: Option<String>,
+        #[serde(rename = "AttachmentCount")]
+        pub attachment_count: Option<i32>,
+        #[serde(rename = "PermissionsBoundaryUsageCount")]
+        pub permissions_boundary_usage_count: Option<i32>,
+        #[serde(rename = "IsAttachable")]
+        pub is_attachable: Option<bool>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "CreateDate")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "UpdateDate")]
+        pub update_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyGroup {
+        #[serde(rename = "GroupName")]
+        pub group_name: Option<String>,
+        #[serde(rename = "GroupId")]
+        pub group_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyRole {
+        #[serde(rename = "RoleName")]
+        pub role_name: Option<String>,
+        #[serde(rename = "RoleId")]
+        pub role_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyUser {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "UserId")]
+        pub user_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyVersion {
+        #[serde(rename = "Document")]
+        pub document: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "IsDefaultVersion")]
+        pub is_default_version: Option<bool>,
+        #[serde(rename = "CreateDate")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutGroupPolicyRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutUserPolicyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "PolicyName")]
+        pub policy_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemoveRoleFromInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemoveUserFromGroupRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Role {
+        #[serde(rename = "Path")]
+        pub path: String,
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "RoleId")]
+        pub role_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+        #[serde(rename = "CreateDate")]
+        pub create_date: ruststack_core::Timestamp,
+        #[serde(rename = "AssumeRolePolicyDocument")]
+        pub assume_role_policy_document: Option<String>,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "MaxSessionDuration")]
+        pub max_session_duration: Option<i32>,
+        #[serde(rename = "MaxSigninSessionDuration")]
+        pub max_signin_session_duration: Option<i32>,
+        #[serde(rename = "PermissionsBoundary")]
+        pub permissions_boundary: Option<AttachedPermissionsBoundary>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "RoleLastUsed")]
+        pub role_last_used: Option<RoleLastUsed>,
+        #[serde(rename = "SourceRoleTemplate")]
+        pub source_role_template: Option<SourceRoleTemplate>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RoleLastUsed {
+        #[serde(rename = "LastUsedDate")]
+        pub last_used_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Region")]
+        pub region: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RoleUsageType {
+        #[serde(rename = "Region")]
+        pub region: Option<String>,
+        #[serde(rename = "Resources")]
+        pub resources: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetDefaultPolicyVersionRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SourceRoleTemplate {
+        #[serde(rename = "TemplateArn")]
+        pub template_arn: String,
+        #[serde(rename = "TemplateMinorVersion")]
+        pub template_minor_version: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Tag {
         #[serde(rename = "Key")]
         pub key: String,
         #[serde(rename = "Value")]
         pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagPolicyRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagInstanceProfileRequest {
+        #[serde(rename = "InstanceProfileName")]
+        pub instance_profile_name: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagPolicyRequest {
+        #[serde(rename = "PolicyArn")]
+        pub policy_arn: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateAccessKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: Option<String>,
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateAssumeRolePolicyRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "PolicyDocument")]
+        pub policy_document: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateGroupRequest {
+        #[serde(rename = "GroupName")]
+        pub group_name: String,
+        #[serde(rename = "NewPath")]
+        pub new_path: Option<String>,
+        #[serde(rename = "NewGroupName")]
+        pub new_group_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateRoleDescriptionRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Description")]
+        pub description: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateRoleDescriptionResponse {
+        #[serde(rename = "Role")]
+        pub role: Option<Role>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateRoleRequest {
+        #[serde(rename = "RoleName")]
+        pub role_name: String,
+        #[serde(rename = "Description")]
+        pub description: Option<String>,
+        #[serde(rename = "MaxSessionDuration")]
+        pub max_session_duration: Option<i32>,
+        #[serde(rename = "MaxSigninSessionDuration")]
+        pub max_signin_session_duration: Option<i32>,
+        #[serde(rename = "ResetMaxSigninSessionDuration")]
+        pub reset_max_signin_session_duration: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateRoleResponse {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateUserRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "NewPath")]
+        pub new_path: Option<String>,
+        #[serde(rename = "NewUserName")]
+        pub new_user_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -651,15 +4848,602 @@ pub mod types {
         pub tags: Option<Vec<Tag>>,
     }
 
+    impl ruststack_core::Input for AddRoleToInstanceProfileRequest {}
+    impl ruststack_core::Input for AddUserToGroupRequest {}
+    impl ruststack_core::Input for AttachGroupPolicyRequest {}
+    impl ruststack_core::Input for AttachRolePolicyRequest {}
+    impl ruststack_core::Input for AttachUserPolicyRequest {}
+    impl ruststack_core::Input for CreateAccessKeyRequest {}
+    impl ruststack_core::Input for CreateGroupRequest {}
+    impl ruststack_core::Input for CreateInstanceProfileRequest {}
+    impl ruststack_core::Input for CreatePolicyRequest {}
+    impl ruststack_core::Input for CreatePolicyVersionRequest {}
+    impl ruststack_core::Input for CreateRoleRequest {}
+    impl ruststack_core::Input for CreateServiceLinkedRoleRequest {}
+    impl ruststack_core::Input for CreateUserRequest {}
+    impl ruststack_core::Input for DeleteAccessKeyRequest {}
+    impl ruststack_core::Input for DeleteGroupPolicyRequest {}
+    impl ruststack_core::Input for DeleteGroupRequest {}
+    impl ruststack_core::Input for DeleteInstanceProfileRequest {}
+    impl ruststack_core::Input for DeletePolicyRequest {}
+    impl ruststack_core::Input for DeletePolicyVersionRequest {}
+    impl ruststack_core::Input for DeleteRolePolicyRequest {}
+    impl ruststack_core::Input for DeleteRoleRequest {}
+    impl ruststack_core::Input for DeleteServiceLinkedRoleRequest {}
+    impl ruststack_core::Input for DeleteUserPolicyRequest {}
+    impl ruststack_core::Input for DeleteUserRequest {}
+    impl ruststack_core::Input for DetachGroupPolicyRequest {}
+    impl ruststack_core::Input for DetachRolePolicyRequest {}
+    impl ruststack_core::Input for DetachUserPolicyRequest {}
+    impl ruststack_core::Input for GetAccessKeyLastUsedRequest {}
+    impl ruststack_core::Input for GetGroupPolicyRequest {}
+    impl ruststack_core::Input for GetGroupRequest {}
+    impl ruststack_core::Input for GetInstanceProfileRequest {}
+    impl ruststack_core::Input for GetPolicyRequest {}
+    impl ruststack_core::Input for GetPolicyVersionRequest {}
+    impl ruststack_core::Input for GetRolePolicyRequest {}
+    impl ruststack_core::Input for GetRoleRequest {}
+    impl ruststack_core::Input for GetServiceLinkedRoleDeletionStatusRequest {}
+    impl ruststack_core::Input for GetUserPolicyRequest {}
+    impl ruststack_core::Input for GetUserRequest {}
+    impl ruststack_core::Input for ListAccessKeysRequest {}
+    impl ruststack_core::Input for ListAttachedGroupPoliciesRequest {}
+    impl ruststack_core::Input for ListAttachedRolePoliciesRequest {}
+    impl ruststack_core::Input for ListAttachedUserPoliciesRequest {}
+    impl ruststack_core::Input for ListEntitiesForPolicyRequest {}
+    impl ruststack_core::Input for ListGroupPoliciesRequest {}
+    impl ruststack_core::Input for ListGroupsForUserRequest {}
+    impl ruststack_core::Input for ListGroupsRequest {}
+    impl ruststack_core::Input for ListInstanceProfileTagsRequest {}
+    impl ruststack_core::Input for ListInstanceProfilesForRoleRequest {}
+    impl ruststack_core::Input for ListInstanceProfilesRequest {}
+    impl ruststack_core::Input for ListPoliciesRequest {}
+    impl ruststack_core::Input for ListPolicyTagsRequest {}
+    impl ruststack_core::Input for ListPolicyVersionsRequest {}
+    impl ruststack_core::Input for ListRolePoliciesRequest {}
+    impl ruststack_core::Input for ListRoleTagsRequest {}
+    impl ruststack_core::Input for ListRolesRequest {}
+    impl ruststack_core::Input for ListUserPoliciesRequest {}
+    impl ruststack_core::Input for ListUserTagsRequest {}
     impl ruststack_core::Input for ListUsersRequest {}
+    impl ruststack_core::Input for PutGroupPolicyRequest {}
+    impl ruststack_core::Input for PutRolePolicyRequest {}
+    impl ruststack_core::Input for PutUserPolicyRequest {}
+    impl ruststack_core::Input for RemoveRoleFromInstanceProfileRequest {}
+    impl ruststack_core::Input for RemoveUserFromGroupRequest {}
+    impl ruststack_core::Input for SetDefaultPolicyVersionRequest {}
+    impl ruststack_core::Input for TagInstanceProfileRequest {}
+    impl ruststack_core::Input for TagPolicyRequest {}
+    impl ruststack_core::Input for TagRoleRequest {}
+    impl ruststack_core::Input for TagUserRequest {}
+    impl ruststack_core::Input for UntagInstanceProfileRequest {}
+    impl ruststack_core::Input for UntagPolicyRequest {}
+    impl ruststack_core::Input for UntagRoleRequest {}
+    impl ruststack_core::Input for UntagUserRequest {}
+    impl ruststack_core::Input for UpdateAccessKeyRequest {}
+    impl ruststack_core::Input for UpdateAssumeRolePolicyRequest {}
+    impl ruststack_core::Input for UpdateGroupRequest {}
+    impl ruststack_core::Input for UpdateRoleDescriptionRequest {}
+    impl ruststack_core::Input for UpdateRoleRequest {}
+    impl ruststack_core::Input for UpdateUserRequest {}
+    impl ruststack_core::Output for CreateAccessKeyResponse {}
+    impl ruststack_core::Output for CreateGroupResponse {}
+    impl ruststack_core::Output for CreateInstanceProfileResponse {}
+    impl ruststack_core::Output for CreatePolicyResponse {}
+    impl ruststack_core::Output for CreatePolicyVersionResponse {}
+    impl ruststack_core::Output for CreateRoleResponse {}
+    impl ruststack_core::Output for CreateServiceLinkedRoleResponse {}
+    impl ruststack_core::Output for CreateUserResponse {}
+    impl ruststack_core::Output for DeleteServiceLinkedRoleResponse {}
+    impl ruststack_core::Output for GetAccessKeyLastUsedResponse {}
+    impl ruststack_core::Output for GetAccountSummaryResponse {}
+    impl ruststack_core::Output for GetGroupPolicyResponse {}
+    impl ruststack_core::Output for GetGroupResponse {}
+    impl ruststack_core::Output for GetInstanceProfileResponse {}
+    impl ruststack_core::Output for GetPolicyResponse {}
+    impl ruststack_core::Output for GetPolicyVersionResponse {}
+    impl ruststack_core::Output for GetRolePolicyResponse {}
+    impl ruststack_core::Output for GetRoleResponse {}
+    impl ruststack_core::Output for GetServiceLinkedRoleDeletionStatusResponse {}
+    impl ruststack_core::Output for GetUserPolicyResponse {}
+    impl ruststack_core::Output for GetUserResponse {}
+    impl ruststack_core::Output for ListAccessKeysResponse {}
+    impl ruststack_core::Output for ListAttachedGroupPoliciesResponse {}
+    impl ruststack_core::Output for ListAttachedRolePoliciesResponse {}
+    impl ruststack_core::Output for ListAttachedUserPoliciesResponse {}
+    impl ruststack_core::Output for ListEntitiesForPolicyResponse {}
+    impl ruststack_core::Output for ListGroupPoliciesResponse {}
+    impl ruststack_core::Output for ListGroupsForUserResponse {}
+    impl ruststack_core::Output for ListGroupsResponse {}
+    impl ruststack_core::Output for ListInstanceProfileTagsResponse {}
+    impl ruststack_core::Output for ListInstanceProfilesForRoleResponse {}
+    impl ruststack_core::Output for ListInstanceProfilesResponse {}
+    impl ruststack_core::Output for ListPoliciesResponse {}
+    impl ruststack_core::Output for ListPolicyTagsResponse {}
+    impl ruststack_core::Output for ListPolicyVersionsResponse {}
+    impl ruststack_core::Output for ListRolePoliciesResponse {}
+    impl ruststack_core::Output for ListRoleTagsResponse {}
+    impl ruststack_core::Output for ListRolesResponse {}
+    impl ruststack_core::Output for ListUserPoliciesResponse {}
+    impl ruststack_core::Output for ListUserTagsResponse {}
     impl ruststack_core::Output for ListUsersResponse {}
+    impl ruststack_core::Output for UpdateRoleDescriptionResponse {}
+    impl ruststack_core::Output for UpdateRoleResponse {}
 }
 
 pub mod ops {
+    pub struct AddRoleToInstanceProfile;
+    impl ruststack_core::OperationSpec for AddRoleToInstanceProfile {
+        const NAME: &'static str = "AddRoleToInstanceProfile";
+        type Input = super::types::AddRoleToInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct AddUserToGroup;
+    impl ruststack_core::OperationSpec for AddUserToGroup {
+        const NAME: &'static str = "AddUserToGroup";
+        type Input = super::types::AddUserToGroupRequest;
+        type Output = ();
+    }
+    pub struct AttachGroupPolicy;
+    impl ruststack_core::OperationSpec for AttachGroupPolicy {
+        const NAME: &'static str = "AttachGroupPolicy";
+        type Input = super::types::AttachGroupPolicyRequest;
+        type Output = ();
+    }
+    pub struct AttachRolePolicy;
+    impl ruststack_core::OperationSpec for AttachRolePolicy {
+        const NAME: &'static str = "AttachRolePolicy";
+        type Input = super::types::AttachRolePolicyRequest;
+        type Output = ();
+    }
+    pub struct AttachUserPolicy;
+    impl ruststack_core::OperationSpec for AttachUserPolicy {
+        const NAME: &'static str = "AttachUserPolicy";
+        type Input = super::types::AttachUserPolicyRequest;
+        type Output = ();
+    }
+    pub struct CreateAccessKey;
+    impl ruststack_core::OperationSpec for CreateAccessKey {
+        const NAME: &'static str = "CreateAccessKey";
+        type Input = super::types::CreateAccessKeyRequest;
+        type Output = super::types::CreateAccessKeyResponse;
+    }
+    pub struct CreateGroup;
+    impl ruststack_core::OperationSpec for CreateGroup {
+        const NAME: &'static str = "CreateGroup";
+        type Input = super::types::CreateGroupRequest;
+        type Output = super::types::CreateGroupResponse;
+    }
+    pub struct CreateInstanceProfile;
+    impl ruststack_core::OperationSpec for CreateInstanceProfile {
+        const NAME: &'static str = "CreateInstanceProfile";
+        type Input = super::types::CreateInstanceProfileRequest;
+        type Output = super::types::CreateInstanceProfileResponse;
+    }
+    pub struct CreatePolicy;
+    impl ruststack_core::OperationSpec for CreatePolicy {
+        const NAME: &'static str = "CreatePolicy";
+        type Input = super::types::CreatePolicyRequest;
+        type Output = super::types::CreatePolicyResponse;
+    }
+    pub struct CreatePolicyVersion;
+    impl ruststack_core::OperationSpec for CreatePolicyVersion {
+        const NAME: &'static str = "CreatePolicyVersion";
+        type Input = super::types::CreatePolicyVersionRequest;
+        type Output = super::types::CreatePolicyVersionResponse;
+    }
+    pub struct CreateRole;
+    impl ruststack_core::OperationSpec for CreateRole {
+        const NAME: &'static str = "CreateRole";
+        type Input = super::types::CreateRoleRequest;
+        type Output = super::types::CreateRoleResponse;
+    }
+    pub struct CreateServiceLinkedRole;
+    impl ruststack_core::OperationSpec for CreateServiceLinkedRole {
+        const NAME: &'static str = "CreateServiceLinkedRole";
+        type Input = super::types::CreateServiceLinkedRoleRequest;
+        type Output = super::types::CreateServiceLinkedRoleResponse;
+    }
+    pub struct CreateUser;
+    impl ruststack_core::OperationSpec for CreateUser {
+        const NAME: &'static str = "CreateUser";
+        type Input = super::types::CreateUserRequest;
+        type Output = super::types::CreateUserResponse;
+    }
+    pub struct DeleteAccessKey;
+    impl ruststack_core::OperationSpec for DeleteAccessKey {
+        const NAME: &'static str = "DeleteAccessKey";
+        type Input = super::types::DeleteAccessKeyRequest;
+        type Output = ();
+    }
+    pub struct DeleteGroup;
+    impl ruststack_core::OperationSpec for DeleteGroup {
+        const NAME: &'static str = "DeleteGroup";
+        type Input = super::types::DeleteGroupRequest;
+        type Output = ();
+    }
+    pub struct DeleteGroupPolicy;
+    impl ruststack_core::OperationSpec for DeleteGroupPolicy {
+        const NAME: &'static str = "DeleteGroupPolicy";
+        type Input = super::types::DeleteGroupPolicyRequest;
+        type Output = ();
+    }
+    pub struct DeleteInstanceProfile;
+    impl ruststack_core::OperationSpec for DeleteInstanceProfile {
+        const NAME: &'static str = "DeleteInstanceProfile";
+        type Input = super::types::DeleteInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct DeletePolicy;
+    impl ruststack_core::OperationSpec for DeletePolicy {
+        const NAME: &'static str = "DeletePolicy";
+        type Input = super::types::DeletePolicyRequest;
+        type Output = ();
+    }
+    pub struct DeletePolicyVersion;
+    impl ruststack_core::OperationSpec for DeletePolicyVersion {
+        const NAME: &'static str = "DeletePolicyVersion";
+        type Input = super::types::DeletePolicyVersionRequest;
+        type Output = ();
+    }
+    pub struct DeleteRole;
+    impl ruststack_core::OperationSpec for DeleteRole {
+        const NAME: &'static str = "DeleteRole";
+        type Input = super::types::DeleteRoleRequest;
+        type Output = ();
+    }
+    pub struct DeleteRolePolicy;
+    impl ruststack_core::OperationSpec for DeleteRolePolicy {
+        const NAME: &'static str = "DeleteRolePolicy";
+        type Input = super::types::DeleteRolePolicyRequest;
+        type Output = ();
+    }
+    pub struct DeleteServiceLinkedRole;
+    impl ruststack_core::OperationSpec for DeleteServiceLinkedRole {
+        const NAME: &'static str = "DeleteServiceLinkedRole";
+        type Input = super::types::DeleteServiceLinkedRoleRequest;
+        type Output = super::types::DeleteServiceLinkedRoleResponse;
+    }
+    pub struct DeleteUser;
+    impl ruststack_core::OperationSpec for DeleteUser {
+        const NAME: &'static str = "DeleteUser";
+        type Input = super::types::DeleteUserRequest;
+        type Output = ();
+    }
+    pub struct DeleteUserPolicy;
+    impl ruststack_core::OperationSpec for DeleteUserPolicy {
+        const NAME: &'static str = "DeleteUserPolicy";
+        type Input = super::types::DeleteUserPolicyRequest;
+        type Output = ();
+    }
+    pub struct DetachGroupPolicy;
+    impl ruststack_core::OperationSpec for DetachGroupPolicy {
+        const NAME: &'static str = "DetachGroupPolicy";
+        type Input = super::types::DetachGroupPolicyRequest;
+        type Output = ();
+    }
+    pub struct DetachRolePolicy;
+    impl ruststack_core::OperationSpec for DetachRolePolicy {
+        const NAME: &'static str = "DetachRolePolicy";
+        type Input = super::types::DetachRolePolicyRequest;
+        type Output = ();
+    }
+    pub struct DetachUserPolicy;
+    impl ruststack_core::OperationSpec for DetachUserPolicy {
+        const NAME: &'static str = "DetachUserPolicy";
+        type Input = super::types::DetachUserPolicyRequest;
+        type Output = ();
+    }
+    pub struct GetAccessKeyLastUsed;
+    impl ruststack_core::OperationSpec for GetAccessKeyLastUsed {
+        const NAME: &'static str = "GetAccessKeyLastUsed";
+        type Input = super::types::GetAccessKeyLastUsedRequest;
+        type Output = super::types::GetAccessKeyLastUsedResponse;
+    }
+    pub struct GetAccountSummary;
+    impl ruststack_core::OperationSpec for GetAccountSummary {
+        const NAME: &'static str = "GetAccountSummary";
+        type Input = ();
+        type Output = super::types::GetAccountSummaryResponse;
+    }
+    pub struct GetGroup;
+    impl ruststack_core::OperationSpec for GetGroup {
+        const NAME: &'static str = "GetGroup";
+        type Input = super::types::GetGroupRequest;
+        type Output = super::types::GetGroupResponse;
+    }
+    pub struct GetGroupPolicy;
+    impl ruststack_core::OperationSpec for GetGroupPolicy {
+        const NAME: &'static str = "GetGroupPolicy";
+        type Input = super::types::GetGroupPolicyRequest;
+        type Output = super::types::GetGroupPolicyResponse;
+    }
+    pub struct GetInstanceProfile;
+    impl ruststack_core::OperationSpec for GetInstanceProfile {
+        const NAME: &'static str = "GetInstanceProfile";
+        type Input = super::types::GetInstanceProfileRequest;
+        type Output = super::types::GetInstanceProfileResponse;
+    }
+    pub struct GetPolicy;
+    impl ruststack_core::OperationSpec for GetPolicy {
+        const NAME: &'static str = "GetPolicy";
+        type Input = super::types::GetPolicyRequest;
+        type Output = super::types::GetPolicyResponse;
+    }
+    pub struct GetPolicyVersion;
+    impl ruststack_core::OperationSpec for GetPolicyVersion {
+        const NAME: &'static str = "GetPolicyVersion";
+        type Input = super::types::GetPolicyVersionRequest;
+        type Output = super::types::GetPolicyVersionResponse;
+    }
+    pub struct GetRole;
+    impl ruststack_core::OperationSpec for GetRole {
+        const NAME: &'static str = "GetRole";
+        type Input = super::types::GetRoleRequest;
+        type Output = super::types::GetRoleResponse;
+    }
+    pub struct GetRolePolicy;
+    impl ruststack_core::OperationSpec for GetRolePolicy {
+        const NAME: &'static str = "GetRolePolicy";
+        type Input = super::types::GetRolePolicyRequest;
+        type Output = super::types::GetRolePolicyResponse;
+    }
+    pub struct GetServiceLinkedRoleDeletionStatus;
+    impl ruststack_core::OperationSpec for GetServiceLinkedRoleDeletionStatus {
+        const NAME: &'static str = "GetServiceLinkedRoleDeletionStatus";
+        type Input = super::types::GetServiceLinkedRoleDeletionStatusRequest;
+        type Output = super::types::GetServiceLinkedRoleDeletionStatusResponse;
+    }
+    pub struct GetUser;
+    impl ruststack_core::OperationSpec for GetUser {
+        const NAME: &'static str = "GetUser";
+        type Input = super::types::GetUserRequest;
+        type Output = super::types::GetUserResponse;
+    }
+    pub struct GetUserPolicy;
+    impl ruststack_core::OperationSpec for GetUserPolicy {
+        const NAME: &'static str = "GetUserPolicy";
+        type Input = super::types::GetUserPolicyRequest;
+        type Output = super::types::GetUserPolicyResponse;
+    }
+    pub struct ListAccessKeys;
+    impl ruststack_core::OperationSpec for ListAccessKeys {
+        const NAME: &'static str = "ListAccessKeys";
+        type Input = super::types::ListAccessKeysRequest;
+        type Output = super::types::ListAccessKeysResponse;
+    }
+    pub struct ListAttachedGroupPolicies;
+    impl ruststack_core::OperationSpec for ListAttachedGroupPolicies {
+        const NAME: &'static str = "ListAttachedGroupPolicies";
+        type Input = super::types::ListAttachedGroupPoliciesRequest;
+        type Output = super::types::ListAttachedGroupPoliciesResponse;
+    }
+    pub struct ListAttachedRolePolicies;
+    impl ruststack_core::OperationSpec for ListAttachedRolePolicies {
+        const NAME: &'static str = "ListAttachedRolePolicies";
+        type Input = super::types::ListAttachedRolePoliciesRequest;
+        type Output = super::types::ListAttachedRolePoliciesResponse;
+    }
+    pub struct ListAttachedUserPolicies;
+    impl ruststack_core::OperationSpec for ListAttachedUserPolicies {
+        const NAME: &'static str = "ListAttachedUserPolicies";
+        type Input = super::types::ListAttachedUserPoliciesRequest;
+        type Output = super::types::ListAttachedUserPoliciesResponse;
+    }
+    pub struct ListEntitiesForPolicy;
+    impl ruststack_core::OperationSpec for ListEntitiesForPolicy {
+        const NAME: &'static str = "ListEntitiesForPolicy";
+        type Input = super::types::ListEntitiesForPolicyRequest;
+        type Output = super::types::ListEntitiesForPolicyResponse;
+    }
+    pub struct ListGroupPolicies;
+    impl ruststack_core::OperationSpec for ListGroupPolicies {
+        const NAME: &'static str = "ListGroupPolicies";
+        type Input = super::types::ListGroupPoliciesRequest;
+        type Output = super::types::ListGroupPoliciesResponse;
+    }
+    pub struct ListGroups;
+    impl ruststack_core::OperationSpec for ListGroups {
+        const NAME: &'static str = "ListGroups";
+        type Input = super::types::ListGroupsRequest;
+        type Output = super::types::ListGroupsResponse;
+    }
+    pub struct ListGroupsForUser;
+    impl ruststack_core::OperationSpec for ListGroupsForUser {
+        const NAME: &'static str = "ListGroupsForUser";
+        type Input = super::types::ListGroupsForUserRequest;
+        type Output = super::types::ListGroupsForUserResponse;
+    }
+    pub struct ListInstanceProfileTags;
+    impl ruststack_core::OperationSpec for ListInstanceProfileTags {
+        const NAME: &'static str = "ListInstanceProfileTags";
+        type Input = super::types::ListInstanceProfileTagsRequest;
+        type Output = super::types::ListInstanceProfileTagsResponse;
+    }
+    pub struct ListInstanceProfiles;
+    impl ruststack_core::OperationSpec for ListInstanceProfiles {
+        const NAME: &'static str = "ListInstanceProfiles";
+        type Input = super::types::ListInstanceProfilesRequest;
+        type Output = super::types::ListInstanceProfilesResponse;
+    }
+    pub struct ListInstanceProfilesForRole;
+    impl ruststack_core::OperationSpec for ListInstanceProfilesForRole {
+        const NAME: &'static str = "ListInstanceProfilesForRole";
+        type Input = super::types::ListInstanceProfilesForRoleRequest;
+        type Output = super::types::ListInstanceProfilesForRoleResponse;
+    }
+    pub struct ListPolicies;
+    impl ruststack_core::OperationSpec for ListPolicies {
+        const NAME: &'static str = "ListPolicies";
+        type Input = super::types::ListPoliciesRequest;
+        type Output = super::types::ListPoliciesResponse;
+    }
+    pub struct ListPolicyTags;
+    impl ruststack_core::OperationSpec for ListPolicyTags {
+        const NAME: &'static str = "ListPolicyTags";
+        type Input = super::types::ListPolicyTagsRequest;
+        type Output = super::types::ListPolicyTagsResponse;
+    }
+    pub struct ListPolicyVersions;
+    impl ruststack_core::OperationSpec for ListPolicyVersions {
+        const NAME: &'static str = "ListPolicyVersions";
+        type Input = super::types::ListPolicyVersionsRequest;
+        type Output = super::types::ListPolicyVersionsResponse;
+    }
+    pub struct ListRolePolicies;
+    impl ruststack_core::OperationSpec for ListRolePolicies {
+        const NAME: &'static str = "ListRolePolicies";
+        type Input = super::types::ListRolePoliciesRequest;
+        type Output = super::types::ListRolePoliciesResponse;
+    }
+    pub struct ListRoleTags;
+    impl ruststack_core::OperationSpec for ListRoleTags {
+        const NAME: &'static str = "ListRoleTags";
+        type Input = super::types::ListRoleTagsRequest;
+        type Output = super::types::ListRoleTagsResponse;
+    }
+    pub struct ListRoles;
+    impl ruststack_core::OperationSpec for ListRoles {
+        const NAME: &'static str = "ListRoles";
+        type Input = super::types::ListRolesRequest;
+        type Output = super::types::ListRolesResponse;
+    }
+    pub struct ListUserPolicies;
+    impl ruststack_core::OperationSpec for ListUserPolicies {
+        const NAME: &'static str = "ListUserPolicies";
+        type Input = super::types::ListUserPoliciesRequest;
+        type Output = super::types::ListUserPoliciesResponse;
+    }
+    pub struct ListUserTags;
+    impl ruststack_core::OperationSpec for ListUserTags {
+        const NAME: &'static str = "ListUserTags";
+        type Input = super::types::ListUserTagsRequest;
+        type Output = super::types::ListUserTagsResponse;
+    }
     pub struct ListUsers;
     impl ruststack_core::OperationSpec for ListUsers {
         const NAME: &'static str = "ListUsers";
         type Input = super::types::ListUsersRequest;
         type Output = super::types::ListUsersResponse;
+    }
+    pub struct PutGroupPolicy;
+    impl ruststack_core::OperationSpec for PutGroupPolicy {
+        const NAME: &'static str = "PutGroupPolicy";
+        type Input = super::types::PutGroupPolicyRequest;
+        type Output = ();
+    }
+    pub struct PutRolePolicy;
+    impl ruststack_core::OperationSpec for PutRolePolicy {
+        const NAME: &'static str = "PutRolePolicy";
+        type Input = super::types::PutRolePolicyRequest;
+        type Output = ();
+    }
+    pub struct PutUserPolicy;
+    impl ruststack_core::OperationSpec for PutUserPolicy {
+        const NAME: &'static str = "PutUserPolicy";
+        type Input = super::types::PutUserPolicyRequest;
+        type Output = ();
+    }
+    pub struct RemoveRoleFromInstanceProfile;
+    impl ruststack_core::OperationSpec for RemoveRoleFromInstanceProfile {
+        const NAME: &'static str = "RemoveRoleFromInstanceProfile";
+        type Input = super::types::RemoveRoleFromInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct RemoveUserFromGroup;
+    impl ruststack_core::OperationSpec for RemoveUserFromGroup {
+        const NAME: &'static str = "RemoveUserFromGroup";
+        type Input = super::types::RemoveUserFromGroupRequest;
+        type Output = ();
+    }
+    pub struct SetDefaultPolicyVersion;
+    impl ruststack_core::OperationSpec for SetDefaultPolicyVersion {
+        const NAME: &'static str = "SetDefaultPolicyVersion";
+        type Input = super::types::SetDefaultPolicyVersionRequest;
+        type Output = ();
+    }
+    pub struct TagInstanceProfile;
+    impl ruststack_core::OperationSpec for TagInstanceProfile {
+        const NAME: &'static str = "TagInstanceProfile";
+        type Input = super::types::TagInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct TagPolicy;
+    impl ruststack_core::OperationSpec for TagPolicy {
+        const NAME: &'static str = "TagPolicy";
+        type Input = super::types::TagPolicyRequest;
+        type Output = ();
+    }
+    pub struct TagRole;
+    impl ruststack_core::OperationSpec for TagRole {
+        const NAME: &'static str = "TagRole";
+        type Input = super::types::TagRoleRequest;
+        type Output = ();
+    }
+    pub struct TagUser;
+    impl ruststack_core::OperationSpec for TagUser {
+        const NAME: &'static str = "TagUser";
+        type Input = super::types::TagUserRequest;
+        type Output = ();
+    }
+    pub struct UntagInstanceProfile;
+    impl ruststack_core::OperationSpec for UntagInstanceProfile {
+        const NAME: &'static str = "UntagInstanceProfile";
+        type Input = super::types::UntagInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct UntagPolicy;
+    impl ruststack_core::OperationSpec for UntagPolicy {
+        const NAME: &'static str = "UntagPolicy";
+        type Input = super::types::UntagPolicyRequest;
+        type Output = ();
+    }
+    pub struct UntagRole;
+    impl ruststack_core::OperationSpec for UntagRole {
+        const NAME: &'static str = "UntagRole";
+        type Input = super::types::UntagRoleRequest;
+        type Output = ();
+    }
+    pub struct UntagUser;
+    impl ruststack_core::OperationSpec for UntagUser {
+        const NAME: &'static str = "UntagUser";
+        type Input = super::types::UntagUserRequest;
+        type Output = ();
+    }
+    pub struct UpdateAccessKey;
+    impl ruststack_core::OperationSpec for UpdateAccessKey {
+        const NAME: &'static str = "UpdateAccessKey";
+        type Input = super::types::UpdateAccessKeyRequest;
+        type Output = ();
+    }
+    pub struct UpdateAssumeRolePolicy;
+    impl ruststack_core::OperationSpec for UpdateAssumeRolePolicy {
+        const NAME: &'static str = "UpdateAssumeRolePolicy";
+        type Input = super::types::UpdateAssumeRolePolicyRequest;
+        type Output = ();
+    }
+    pub struct UpdateGroup;
+    impl ruststack_core::OperationSpec for UpdateGroup {
+        const NAME: &'static str = "UpdateGroup";
+        type Input = super::types::UpdateGroupRequest;
+        type Output = ();
+    }
+    pub struct UpdateRole;
+    impl ruststack_core::OperationSpec for UpdateRole {
+        const NAME: &'static str = "UpdateRole";
+        type Input = super::types::UpdateRoleRequest;
+        type Output = super::types::UpdateRoleResponse;
+    }
+    pub struct UpdateRoleDescription;
+    impl ruststack_core::OperationSpec for UpdateRoleDescription {
+        const NAME: &'static str = "UpdateRoleDescription";
+        type Input = super::types::UpdateRoleDescriptionRequest;
+        type Output = super::types::UpdateRoleDescriptionResponse;
+    }
+    pub struct UpdateUser;
+    impl ruststack_core::OperationSpec for UpdateUser {
+        const NAME: &'static str = "UpdateUser";
+        type Input = super::types::UpdateUserRequest;
+        type Output = ();
     }
 }

@@ -1,24 +1,135 @@
-//! AWS Identity and Access Management for RustStack.
+//! AWS Identity and Access Management for RustStack: users, groups, roles, managed and inline
+//! policies, instance profiles, access keys and tags. IAM is global: state is per account, not
+//! per region, and access keys it creates are shared with the gateway.
 
 pub mod generated;
 
-use generated::{ops, types::*};
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
+mod aws_managed;
+mod errors;
+mod ids;
+mod inline;
+mod keys;
+mod managed;
+mod paging;
+mod policy_doc;
+mod profiles;
+mod roles;
+mod state;
+mod tags;
+mod users;
+
+use generated::ops;
+use parking_lot::RwLock;
+use ruststack_core::identity::Credentials;
+use ruststack_core::{Handlers, RequestContext, Service};
 use std::sync::Arc;
 
-/// IAM state (users, roles, policies come with the IAM issue).
-#[derive(Default)]
-pub struct Iam;
+pub use state::{RoleInfo, find_role};
 
-impl ServiceState for Iam {
-    fn reset(&self) {}
+/// Handler state: the shared key registry (the IAM entities live in [`state::DIRECTORY`]).
+pub struct Iam {
+    credentials: Credentials,
 }
 
-/// The IAM service with its handler table.
-pub fn service(_credentials: ruststack_core::identity::Credentials) -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Iam)).on(ops::ListUsers, list_users).into_service()
+impl ruststack_core::ServiceState for Iam {
+    fn reset(&self) {
+        state::DIRECTORY.clear();
+    }
 }
 
-async fn list_users(_: Arc<Iam>, _: RequestContext, _: ListUsersRequest) -> Result<ListUsersResponse, AwsError> {
-    Ok(ListUsersResponse { users: Vec::new(), is_truncated: Some(false), marker: None })
+/// The caller's account.
+fn account(ctx: &RequestContext) -> Arc<RwLock<state::Account>> {
+    state::DIRECTORY.account(&ctx.account_id)
+}
+
+/// The IAM service with its handler table; created access keys go into `credentials`.
+pub fn service(credentials: Credentials) -> Arc<dyn Service> {
+    Handlers::new(&generated::MODEL, Arc::new(Iam { credentials }))
+        // users and groups
+        .on(ops::CreateUser, users::create_user)
+        .on(ops::GetUser, users::get_user)
+        .on(ops::UpdateUser, users::update_user)
+        .on(ops::DeleteUser, users::delete_user)
+        .on(ops::ListUsers, users::list_users)
+        .on(ops::CreateGroup, users::create_group)
+        .on(ops::GetGroup, users::get_group)
+        .on(ops::UpdateGroup, users::update_group)
+        .on(ops::DeleteGroup, users::delete_group)
+        .on(ops::ListGroups, users::list_groups)
+        .on(ops::AddUserToGroup, users::add_user_to_group)
+        .on(ops::RemoveUserFromGroup, users::remove_user_from_group)
+        .on(ops::ListGroupsForUser, users::list_groups_for_user)
+        // roles
+        .on(ops::CreateRole, roles::create_role)
+        .on(ops::GetRole, roles::get_role)
+        .on(ops::UpdateRole, roles::update_role)
+        .on(ops::UpdateRoleDescription, roles::update_role_description)
+        .on(ops::UpdateAssumeRolePolicy, roles::update_assume_role_policy)
+        .on(ops::DeleteRole, roles::delete_role)
+        .on(ops::ListRoles, roles::list_roles)
+        .on(ops::CreateServiceLinkedRole, roles::create_service_linked_role)
+        .on(ops::DeleteServiceLinkedRole, roles::delete_service_linked_role)
+        .on(ops::GetServiceLinkedRoleDeletionStatus, roles::get_service_linked_role_deletion_status)
+        // managed policies
+        .on(ops::CreatePolicy, managed::create_policy)
+        .on(ops::GetPolicy, managed::get_policy)
+        .on(ops::DeletePolicy, managed::delete_policy)
+        .on(ops::ListPolicies, managed::list_policies)
+        .on(ops::CreatePolicyVersion, managed::create_policy_version)
+        .on(ops::GetPolicyVersion, managed::get_policy_version)
+        .on(ops::DeletePolicyVersion, managed::delete_policy_version)
+        .on(ops::ListPolicyVersions, managed::list_policy_versions)
+        .on(ops::SetDefaultPolicyVersion, managed::set_default_policy_version)
+        .on(ops::AttachUserPolicy, managed::attach_user_policy)
+        .on(ops::DetachUserPolicy, managed::detach_user_policy)
+        .on(ops::ListAttachedUserPolicies, managed::list_attached_user_policies)
+        .on(ops::AttachGroupPolicy, managed::attach_group_policy)
+        .on(ops::DetachGroupPolicy, managed::detach_group_policy)
+        .on(ops::ListAttachedGroupPolicies, managed::list_attached_group_policies)
+        .on(ops::AttachRolePolicy, managed::attach_role_policy)
+        .on(ops::DetachRolePolicy, managed::detach_role_policy)
+        .on(ops::ListAttachedRolePolicies, managed::list_attached_role_policies)
+        .on(ops::ListEntitiesForPolicy, managed::list_entities_for_policy)
+        // inline policies
+        .on(ops::PutUserPolicy, inline::put_user_policy)
+        .on(ops::GetUserPolicy, inline::get_user_policy)
+        .on(ops::DeleteUserPolicy, inline::delete_user_policy)
+        .on(ops::ListUserPolicies, inline::list_user_policies)
+        .on(ops::PutGroupPolicy, inline::put_group_policy)
+        .on(ops::GetGroupPolicy, inline::get_group_policy)
+        .on(ops::DeleteGroupPolicy, inline::delete_group_policy)
+        .on(ops::ListGroupPolicies, inline::list_group_policies)
+        .on(ops::PutRolePolicy, inline::put_role_policy)
+        .on(ops::GetRolePolicy, inline::get_role_policy)
+        .on(ops::DeleteRolePolicy, inline::delete_role_policy)
+        .on(ops::ListRolePolicies, inline::list_role_policies)
+        // instance profiles
+        .on(ops::CreateInstanceProfile, profiles::create_instance_profile)
+        .on(ops::GetInstanceProfile, profiles::get_instance_profile)
+        .on(ops::DeleteInstanceProfile, profiles::delete_instance_profile)
+        .on(ops::ListInstanceProfiles, profiles::list_instance_profiles)
+        .on(ops::AddRoleToInstanceProfile, profiles::add_role_to_instance_profile)
+        .on(ops::RemoveRoleFromInstanceProfile, profiles::remove_role_from_instance_profile)
+        .on(ops::ListInstanceProfilesForRole, profiles::list_instance_profiles_for_role)
+        // tags
+        .on(ops::TagUser, tags::tag_user)
+        .on(ops::UntagUser, tags::untag_user)
+        .on(ops::ListUserTags, tags::list_user_tags)
+        .on(ops::TagRole, tags::tag_role)
+        .on(ops::UntagRole, tags::untag_role)
+        .on(ops::ListRoleTags, tags::list_role_tags)
+        .on(ops::TagPolicy, tags::tag_policy)
+        .on(ops::UntagPolicy, tags::untag_policy)
+        .on(ops::ListPolicyTags, tags::list_policy_tags)
+        .on(ops::TagInstanceProfile, tags::tag_instance_profile)
+        .on(ops::UntagInstanceProfile, tags::untag_instance_profile)
+        .on(ops::ListInstanceProfileTags, tags::list_instance_profile_tags)
+        // access keys and the account
+        .on(ops::CreateAccessKey, keys::create_access_key)
+        .on(ops::DeleteAccessKey, keys::delete_access_key)
+        .on(ops::UpdateAccessKey, keys::update_access_key)
+        .on(ops::ListAccessKeys, keys::list_access_keys)
+        .on(ops::GetAccessKeyLastUsed, keys::get_access_key_last_used)
+        .on(ops::GetAccountSummary, keys::get_account_summary)
+        .into_service()
 }

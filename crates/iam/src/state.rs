@@ -1,0 +1,323 @@
+//! What IAM keeps. IAM is global: state is per account only, in one process-wide directory that
+//! STS reads too (AssumeRole needs the role). Names are unique case-insensitively, so maps are
+//! keyed by the lowercase name (which also gives AWS's case-insensitive listing order).
+
+use crate::errors::no_such_entity;
+use crate::generated::types as t;
+use parking_lot::RwLock;
+use ruststack_core::{AwsError, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+/// Every account's IAM state.
+#[derive(Default)]
+pub struct Directory {
+    accounts: RwLock<HashMap<String, Arc<RwLock<Account>>>>,
+}
+
+pub static DIRECTORY: LazyLock<Directory> = LazyLock::new(Directory::default);
+
+impl Directory {
+    /// The account's state, created empty on first use.
+    pub fn account(&self, id: &str) -> Arc<RwLock<Account>> {
+        if let Some(a) = self.accounts.read().get(id) {
+            return a.clone();
+        }
+        self.accounts
+            .write()
+            .entry(id.to_owned())
+            .or_insert_with(|| Arc::new(RwLock::new(Account { id: id.to_owned(), ..Default::default() })))
+            .clone()
+    }
+
+    /// The account's state if it has any.
+    pub fn existing(&self, id: &str) -> Option<Arc<RwLock<Account>>> {
+        self.accounts.read().get(id).cloned()
+    }
+
+    pub fn clear(&self) {
+        self.accounts.write().clear();
+    }
+}
+
+/// Lowercase map key of an IAM name.
+pub fn key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// What users, groups and roles share: inline policies, attached managed policies and tags.
+#[derive(Default, Debug, Clone)]
+pub struct Common {
+    /// Inline policy name → document.
+    pub inline: BTreeMap<String, String>,
+    /// Attached managed policy ARNs, in attachment order.
+    pub attached: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: String,
+    pub active: bool,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub created: Timestamp,
+    pub boundary: Option<String>,
+    pub common: Common,
+    pub keys: Vec<AccessKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub created: Timestamp,
+    pub common: Common,
+    /// Member user keys.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub created: Timestamp,
+    pub trust: String,
+    pub description: Option<String>,
+    pub max_session: i32,
+    pub boundary: Option<String>,
+    pub service_linked: bool,
+    pub common: Common,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub document: String,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManagedPolicy {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// Oldest first.
+    pub versions: Vec<PolicyVersion>,
+    pub default_version: String,
+    /// Version numbers are never reused.
+    pub next_version: u32,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InstanceProfile {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub created: Timestamp,
+    /// Role keys.
+    pub roles: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+pub struct Account {
+    pub id: String,
+    pub users: BTreeMap<String, User>,
+    pub groups: BTreeMap<String, Group>,
+    pub roles: BTreeMap<String, Role>,
+    /// Customer managed policies by ARN.
+    pub policies: BTreeMap<String, ManagedPolicy>,
+    pub profiles: BTreeMap<String, InstanceProfile>,
+    /// Keys created by the root user for itself.
+    pub root_keys: Vec<AccessKey>,
+}
+
+/// The three kinds of principal that hold policies.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Principal {
+    User,
+    Group,
+    Role,
+}
+
+impl Principal {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Principal::User => "user",
+            Principal::Group => "group",
+            Principal::Role => "role",
+        }
+    }
+}
+
+impl Account {
+    pub fn arn(&self, kind: &str, path: &str, name: &str) -> String {
+        format!("arn:aws:iam::{}:{kind}{path}{name}", self.id)
+    }
+
+    pub fn user(&self, name: &str) -> Result<&User, AwsError> {
+        self.users.get(&key(name)).ok_or_else(|| not_found(Principal::User, name))
+    }
+
+    pub fn user_mut(&mut self, name: &str) -> Result<&mut User, AwsError> {
+        self.users.get_mut(&key(name)).ok_or_else(|| not_found(Principal::User, name))
+    }
+
+    pub fn group(&self, name: &str) -> Result<&Group, AwsError> {
+        self.groups.get(&key(name)).ok_or_else(|| not_found(Principal::Group, name))
+    }
+
+    pub fn role(&self, name: &str) -> Result<&Role, AwsError> {
+        self.roles.get(&key(name)).ok_or_else(|| not_found(Principal::Role, name))
+    }
+
+    pub fn role_mut(&mut self, name: &str) -> Result<&mut Role, AwsError> {
+        self.roles.get_mut(&key(name)).ok_or_else(|| not_found(Principal::Role, name))
+    }
+
+    pub fn profile(&self, name: &str) -> Result<&InstanceProfile, AwsError> {
+        self.profiles.get(&key(name)).ok_or_else(|| no_such_entity(format!("Instance Profile {name} cannot be found.")))
+    }
+
+    pub fn profile_mut(&mut self, name: &str) -> Result<&mut InstanceProfile, AwsError> {
+        self.profiles
+            .get_mut(&key(name))
+            .ok_or_else(|| no_such_entity(format!("Instance Profile {name} cannot be found.")))
+    }
+
+    pub fn common(&self, kind: Principal, name: &str) -> Result<&Common, AwsError> {
+        let k = key(name);
+        let found = match kind {
+            Principal::User => self.users.get(&k).map(|u| &u.common),
+            Principal::Group => self.groups.get(&k).map(|g| &g.common),
+            Principal::Role => self.roles.get(&k).map(|r| &r.common),
+        };
+        found.ok_or_else(|| not_found(kind, name))
+    }
+
+    pub fn common_mut(&mut self, kind: Principal, name: &str) -> Result<&mut Common, AwsError> {
+        let k = key(name);
+        let found = match kind {
+            Principal::User => self.users.get_mut(&k).map(|u| &mut u.common),
+            Principal::Group => self.groups.get_mut(&k).map(|g| &mut g.common),
+            Principal::Role => self.roles.get_mut(&k).map(|r| &mut r.common),
+        };
+        found.ok_or_else(|| not_found(kind, name))
+    }
+
+    /// How many users, groups and roles have `arn` attached.
+    pub fn attachment_count(&self, arn: &str) -> i32 {
+        let has = |c: &Common| c.attached.iter().any(|a| a == arn);
+        (self.users.values().filter(|u| has(&u.common)).count()
+            + self.groups.values().filter(|g| has(&g.common)).count()
+            + self.roles.values().filter(|r| has(&r.common)).count()) as i32
+    }
+
+    pub fn user_out(&self, u: &User, with_tags: bool) -> t::User {
+        t::User {
+            path: u.path.clone(),
+            user_name: u.name.clone(),
+            user_id: u.id.clone(),
+            arn: self.arn("user", &u.path, &u.name),
+            create_date: u.created,
+            password_last_used: None,
+            permissions_boundary: boundary_out(&u.boundary),
+            tags: (with_tags && !u.common.tags.is_empty()).then(|| tags_out(&u.common.tags)),
+        }
+    }
+
+    pub fn group_out(&self, g: &Group) -> t::Group {
+        t::Group {
+            path: g.path.clone(),
+            group_name: g.name.clone(),
+            group_id: g.id.clone(),
+            arn: self.arn("group", &g.path, &g.name),
+            create_date: g.created,
+        }
+    }
+
+    pub fn role_out(&self, r: &Role, with_tags: bool) -> t::Role {
+        t::Role {
+            path: r.path.clone(),
+            role_name: r.name.clone(),
+            role_id: r.id.clone(),
+            arn: self.arn("role", &r.path, &r.name),
+            create_date: r.created,
+            assume_role_policy_document: Some(crate::policy_doc::encode(&r.trust)),
+            description: r.description.clone(),
+            max_session_duration: Some(r.max_session),
+            permissions_boundary: boundary_out(&r.boundary),
+            tags: (with_tags && !r.common.tags.is_empty()).then(|| tags_out(&r.common.tags)),
+            role_last_used: with_tags.then(t::RoleLastUsed::default),
+            ..Default::default()
+        }
+    }
+
+    pub fn profile_out(&self, p: &InstanceProfile) -> t::InstanceProfile {
+        t::InstanceProfile {
+            path: p.path.clone(),
+            instance_profile_name: p.name.clone(),
+            instance_profile_id: p.id.clone(),
+            arn: self.arn("instance-profile", &p.path, &p.name),
+            create_date: p.created,
+            roles: p.roles.iter().filter_map(|k| self.roles.get(k)).map(|r| self.role_out(r, false)).collect(),
+            tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
+        }
+    }
+}
+
+pub fn not_found(kind: Principal, name: &str) -> AwsError {
+    no_such_entity(format!("The {} with name {name} cannot be found.", kind.noun()))
+}
+
+fn boundary_out(arn: &Option<String>) -> Option<t::AttachedPermissionsBoundary> {
+    arn.as_ref().map(|a| t::AttachedPermissionsBoundary {
+        permissions_boundary_type: Some("PermissionsBoundaryPolicy".to_owned()),
+        permissions_boundary_arn: Some(a.clone()),
+    })
+}
+
+pub fn tags_out(tags: &[(String, String)]) -> Vec<t::Tag> {
+    tags.iter().map(|(k, v)| t::Tag { key: k.clone(), value: v.clone() }).collect()
+}
+
+/// What STS needs of a role to assume it.
+#[derive(Debug, Clone)]
+pub struct RoleInfo {
+    pub arn: String,
+    pub id: String,
+    pub name: String,
+    pub max_session_duration: i32,
+}
+
+/// Looks a role up by ARN (`arn:aws:iam::<account>:role/<path/>name`) in the role's account.
+pub fn find_role(arn: &str) -> Option<RoleInfo> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("role/")?;
+    let name = path_and_name.rsplit('/').next()?;
+    let account = DIRECTORY.existing(account)?;
+    let account = account.read();
+    let role = account.roles.get(&key(name))?;
+    Some(RoleInfo {
+        arn: account.arn("role", &role.path, &role.name),
+        id: role.id.clone(),
+        name: role.name.clone(),
+        max_session_duration: role.max_session,
+    })
+}
