@@ -1,0 +1,301 @@
+"""Lambda end to end: versions, aliases, layers, permissions, tags, concurrency, function URLs,
+asynchronous invocations and account settings."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .lambda_fixtures.zips import make_zip
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+@pytest.fixture(scope="module")
+def lam(client):
+    return client("lambda")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def create(lam, name, code, runtime="python3.12", handler="index.handler", **kw):
+    files = code if isinstance(code, dict) else {"index.py": code}
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                        Code={"ZipFile": make_zip(files)}, **kw)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+
+
+def invoke(lam, name, event=None, **kw):
+    resp = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode(), **kw)
+    return resp, json.loads(resp["Payload"].read() or b"null")
+
+
+def code(tag: str) -> str:
+    return f"def handler(e, c):\n    return {{'tag': {tag!r}, 'version': c.function_version, 'arn': c.invoked_function_arn}}\n"
+
+
+def error_code(exc) -> str:
+    return exc.value.response["Error"]["Code"]
+
+
+def test_versions_and_aliases(lam):
+    name = unique("ver")
+    create(lam, name, code("one"))
+    v1 = lam.publish_version(FunctionName=name, Description="first")
+    assert v1["Version"] == "1"
+    assert v1["FunctionArn"].endswith(f":function:{name}:1")
+    assert v1["Description"] == "first"
+    # Publishing an unchanged $LATEST returns the same version.
+    assert lam.publish_version(FunctionName=name)["Version"] == "1"
+    lam.update_function_code(FunctionName=name, ZipFile=make_zip({"index.py": code("two")}))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    v2 = lam.publish_version(FunctionName=name)
+    assert v2["Version"] == "2"
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]
+
+    resp, out = invoke(lam, name, Qualifier="1")
+    assert (out["tag"], out["version"], resp["ExecutedVersion"]) == ("one", "1", "1")
+    resp, out = invoke(lam, f"{name}:2")
+    assert (out["tag"], resp["ExecutedVersion"]) == ("two", "2")
+
+    alias = lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1", Description="prod")
+    assert alias["AliasArn"].endswith(f":function:{name}:live")
+    resp, out = invoke(lam, name, Qualifier="live")
+    assert (out["tag"], resp["ExecutedVersion"]) == ("one", "1")
+    assert out["arn"].endswith(f":function:{name}:live")
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    assert error_code(e) == "ResourceConflictException"
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName=name, Name="bad", FunctionVersion="9")
+    assert error_code(e) == "ResourceNotFoundException"
+
+    # All traffic to the additional version.
+    lam.update_alias(FunctionName=name, Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 1.0}})
+    resp, out = invoke(lam, name, Qualifier="live")
+    assert (out["tag"], resp["ExecutedVersion"]) == ("two", "2")
+    got = lam.get_alias(FunctionName=name, Name="live")
+    assert got["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 1.0}}
+    assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName=name, Qualifier="2")
+    assert error_code(e) == "ResourceConflictException"
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName=name, Qualifier="$LATEST")
+    assert error_code(e) == "InvalidParameterValueException"
+    lam.delete_alias(FunctionName=name, Name="live")
+    with pytest.raises(ClientError) as e:
+        lam.get_alias(FunctionName=name, Name="live")
+    assert error_code(e) == "ResourceNotFoundException"
+    lam.delete_function(FunctionName=name, Qualifier="1")
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    assert versions == ["$LATEST", "2"]
+    with pytest.raises(ClientError) as e:
+        invoke(lam, name, Qualifier="1")
+    assert error_code(e) == "ResourceNotFoundException"
+    lam.delete_function(FunctionName=name)
+
+
+def test_layers_python_and_node(lam):
+    layer_name = unique("layer")
+    py_layer = lam.publish_layer_version(
+        LayerName=layer_name, Description="helpers", CompatibleRuntimes=["python3.12"],
+        Content={"ZipFile": make_zip({"python/helper_mod.py": "VALUE = 'from layer'\n"})},
+    )
+    assert py_layer["Version"] == 1
+    assert py_layer["LayerVersionArn"] == f"arn:aws:lambda:us-east-1:000000000000:layer:{layer_name}:1"
+    assert py_layer["Content"]["CodeSize"] > 0
+    node_layer = lam.publish_layer_version(
+        LayerName=layer_name, Content={"ZipFile": make_zip({"nodejs/node_modules/helper/index.js": "module.exports = 'node layer';"})},
+    )
+    assert node_layer["Version"] == 2
+    versions = lam.list_layer_versions(LayerName=layer_name)["LayerVersions"]
+    assert [v["Version"] for v in versions] == [2, 1]
+    listed = {l["LayerName"]: l for l in lam.list_layers()["Layers"]}
+    assert listed[layer_name]["LatestMatchingVersion"]["Version"] == 2
+    assert lam.list_layers(CompatibleRuntime="python3.12")["Layers"][0]["LatestMatchingVersion"]["Version"] >= 1
+
+    py = unique("uselayer")
+    create(lam, py, "import helper_mod\ndef handler(e, c):\n    return helper_mod.VALUE\n", Layers=[py_layer["LayerVersionArn"]])
+    assert invoke(lam, py)[1] == "from layer"
+    cfg = lam.get_function_configuration(FunctionName=py)
+    assert cfg["Layers"][0]["Arn"] == py_layer["LayerVersionArn"]
+    node = unique("nodelayer")
+    create(lam, node, {"index.js": "exports.handler = async () => require('helper');"}, runtime="nodejs20.x",
+           Layers=[node_layer["LayerVersionArn"]])
+    assert invoke(lam, node)[1] == "node layer"
+
+    lam.delete_layer_version(LayerName=layer_name, VersionNumber=1)
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version(LayerName=layer_name, VersionNumber=1)
+    assert error_code(e) == "ResourceNotFoundException"
+    # A function keeps a deleted layer version's content.
+    lam.update_function_configuration(FunctionName=py, Timeout=10)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=py, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert invoke(lam, py)[1] == "from layer"
+    lam.delete_function(FunctionName=py)
+    lam.delete_function(FunctionName=node)
+
+
+def test_permissions_policy(lam):
+    name = unique("perm")
+    create(lam, name, code("p"))
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName=name)
+    assert error_code(e) == "ResourceNotFoundException"
+    out = lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                             Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::my-bucket", SourceAccount="000000000000")
+    statement = json.loads(out["Statement"])
+    assert statement["Sid"] == "s3"
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Resource"].endswith(f":function:{name}")
+    assert statement["Condition"]["ArnLike"] == {"AWS:SourceArn": "arn:aws:s3:::my-bucket"}
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    assert error_code(e) == "ResourceConflictException"
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    assert policy["Version"] == "2012-10-17"
+    assert [s["Sid"] for s in policy["Statement"]] == ["s3"]
+    lam.remove_permission(FunctionName=name, StatementId="s3")
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName=name, StatementId="s3")
+    assert error_code(e) == "ResourceNotFoundException"
+    lam.delete_function(FunctionName=name)
+
+
+def test_tags_and_concurrency(lam):
+    name = unique("tags")
+    create(lam, name, code("t"), Tags={"team": "a"})
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.tag_resource(Resource=arn, Tags={"env": "dev"})
+    assert lam.get_function(FunctionName=name)["Tags"] == {"team": "a", "env": "dev"}
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"env": "dev"}
+
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+    assert lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)["ReservedConcurrentExecutions"] == 0
+    assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 0}
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert error_code(e) == "TooManyRequestsException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
+    assert error_code(e) == "InvalidParameterValueException"
+    lam.delete_function_concurrency(FunctionName=name)
+    assert invoke(lam, name)[1]["tag"] == "t"
+    settings = lam.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountUsage"]["FunctionCount"] >= 1
+    lam.delete_function(FunctionName=name)
+
+
+def test_function_url_gets_a_v2_event(lam, endpoint):
+    name = unique("url")
+    handler = """
+import json
+def handler(event, context):
+    return {"statusCode": 201, "headers": {"x-from": "lambda"}, "cookies": ["a=1"],
+            "body": json.dumps({"path": event["rawPath"], "q": event.get("queryStringParameters"),
+                                "method": event["requestContext"]["http"]["method"], "body": event.get("body"),
+                                "version": event["version"]})}
+"""
+    create(lam, name, handler)
+    cfg = lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+    url = cfg["FunctionUrl"]
+    assert ".lambda-url.us-east-1.localhost.localstack.cloud:" in url
+    assert cfg["FunctionArn"].endswith(f":function:{name}")
+    assert lam.get_function_url_config(FunctionName=name)["FunctionUrl"] == url
+    with pytest.raises(ClientError) as e:
+        lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+    assert error_code(e) == "ResourceConflictException"
+
+    host = urllib.parse.urlparse(url).netloc
+    port = urllib.parse.urlparse(endpoint).port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/some/path?x=1", body=b"hi there", headers={"Host": host, "Content-Type": "text/plain"})
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    assert resp.status == 201
+    assert resp.getheader("x-from") == "lambda"
+    assert resp.getheader("set-cookie") == "a=1"
+    assert body == {"path": "/some/path", "q": {"x": "1"}, "method": "POST", "body": "hi there", "version": "2.0"}
+
+    lam.update_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+    assert lam.get_function_url_config(FunctionName=name)["AuthType"] == "AWS_IAM"
+    lam.delete_function_url_config(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.get_function_url_config(FunctionName=name)
+    assert error_code(e) == "ResourceNotFoundException"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/", headers={"Host": host})
+    assert conn.getresponse().status == 404
+    lam.delete_function(FunctionName=name)
+
+
+def test_async_invoke_runs_and_retries(lam):
+    name = unique("async")
+    marker = os.path.join(tempfile.mkdtemp(), "attempts.txt")
+    handler = """
+def handler(event, context):
+    with open(event["file"], "a") as f:
+        f.write(context.aws_request_id + "\\n")
+    if event.get("fail"):
+        raise RuntimeError("async failure")
+    return "ok"
+"""
+    create(lam, name, handler)
+    resp = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"file": marker}).encode())
+    assert resp["StatusCode"] == 202
+    deadline = time.time() + 10
+    while time.time() < deadline and not os.path.exists(marker):
+        time.sleep(0.05)
+    assert open(marker).read().count("\n") == 1
+
+    failing = marker + ".fail"
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"file": failing, "fail": True}).encode())
+    deadline = time.time() + 15
+    while time.time() < deadline and (not os.path.exists(failing) or open(failing).read().count("\n") < 3):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    attempts = open(failing).read().split()
+    assert len(attempts) == 3, "one attempt and two retries"
+    assert len(set(attempts)) == 3
+    lam.delete_function(FunctionName=name)
+
+
+def test_function_logs_reach_cloudwatch_logs(lam, client):
+    name = unique("logs")
+    create(lam, name, "def handler(e, c):\n    print('line for cloudwatch')\n    return 1\n")
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    logs = client("logs")
+    group = f"/aws/lambda/{name}"
+    events = []
+    for _ in range(20):
+        try:
+            events = logs.filter_log_events(logGroupName=group)["events"]
+        except ClientError:
+            events = []
+        if any(e["message"].startswith("REPORT") for e in events):
+            break
+        time.sleep(0.1)
+    messages = [e["message"] for e in events]
+    assert any(m.startswith("START RequestId: ") for m in messages)
+    assert "line for cloudwatch" in messages
+    assert any(m.startswith("END RequestId: ") for m in messages)
+    assert any(m.startswith("REPORT RequestId: ") for m in messages)
+    stream = events[0]["logStreamName"]
+    assert "/[$LATEST]" in stream
+    lam.delete_function(FunctionName=name)
