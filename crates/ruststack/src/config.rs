@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub const HELP: &str = "\
@@ -24,6 +25,10 @@ Options:
                                 or an AWS credentials file [env: RUSTSTACK_CREDENTIALS]
   --disable-cors                Do not add CORS headers [env: DISABLE_CORS_CHECKS=1]
   --shutdown-timeout <SECS>     How long in-flight requests may finish on SIGTERM [default: 10]
+  --data-dir <DIR>              Keep all state in DIR, safe across restarts and crashes; one server
+                                per DIR [env: RUSTSTACK_DATA_DIR] [default: in memory only]
+                                (LocalStack's PERSISTENCE=1 is honoured too: DIR is then DATA_DIR,
+                                or ./.ruststack when DATA_DIR is unset)
   -V, --version                 Print the version
   -h, --help                    Print this help
 ";
@@ -42,7 +47,14 @@ pub struct Config {
     pub credentials: HashMap<String, String>,
     pub cors: bool,
     pub shutdown_timeout: Duration,
+    /// Where state is kept (`--data-dir`); `None` keeps it in memory.
+    pub data_dir: Option<PathBuf>,
 }
+
+/// The data directory of LocalStack's `PERSISTENCE=1` when `DATA_DIR` is unset: beside where the
+/// server was started, not LocalStack's container path `/var/lib/localstack`, which a binary run
+/// on a workstation cannot usually create (set `DATA_DIR` to use it in a container).
+pub const DEFAULT_PERSISTENCE_DIR: &str = ".ruststack";
 
 /// What the command line asked for besides running.
 pub enum Command {
@@ -80,6 +92,12 @@ impl Config {
         let mut credentials_file = env("RUSTSTACK_CREDENTIALS");
         let mut cors = !env("DISABLE_CORS_CHECKS").is_some_and(|v| truthy(&v));
         let mut shutdown_timeout = 10u64;
+        let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let mut data_dir = nonempty(env("RUSTSTACK_DATA_DIR")).map(PathBuf::from).or_else(|| {
+            env("PERSISTENCE").is_some_and(|v| truthy(&v)).then(|| {
+                nonempty(env("DATA_DIR")).map_or_else(|| PathBuf::from(DEFAULT_PERSISTENCE_DIR), PathBuf::from)
+            })
+        });
 
         let mut parser = lexopt::Parser::from_iter(args);
         while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -96,6 +114,13 @@ impl Config {
                 Long("shutdown-timeout") => {
                     shutdown_timeout =
                         value(&mut parser)?.parse().map_err(|_| "--shutdown-timeout takes seconds".to_owned())?
+                }
+                Long("data-dir") => {
+                    let dir = parser.value().map_err(|e| e.to_string())?;
+                    if dir.is_empty() {
+                        return Err("--data-dir needs a directory".to_owned());
+                    }
+                    data_dir = Some(PathBuf::from(dir));
                 }
                 Long("help") | Short('h') => return Ok(Command::Help),
                 Long("version") | Short('V') => return Ok(Command::Version),
@@ -134,6 +159,7 @@ impl Config {
             credentials,
             cors,
             shutdown_timeout: Duration::from_secs(shutdown_timeout),
+            data_dir,
         })))
     }
 
@@ -226,6 +252,29 @@ mod tests {
         assert!(run(&["--bogus"]).is_some());
         assert!(run(&["--default-account-id", "12"]).unwrap().contains("12 digits"));
         assert!(run(&["--host", "not a host"]).is_some());
+    }
+
+    #[test]
+    fn data_dir_from_the_flag_our_env_or_localstack_persistence() {
+        assert_eq!(parse(&[], &[]).data_dir, None);
+        assert_eq!(parse(&[], &[("DATA_DIR", "/ls")]).data_dir, None, "DATA_DIR alone does not persist");
+        assert_eq!(parse(&[], &[("PERSISTENCE", "0"), ("DATA_DIR", "/ls")]).data_dir, None);
+        let dir = |args: &[&str], env: &[(&str, &str)]| parse(args, env).data_dir.unwrap();
+        assert_eq!(dir(&[], &[("PERSISTENCE", "1")]), PathBuf::from(".ruststack"));
+        assert_eq!(dir(&[], &[("PERSISTENCE", "true"), ("DATA_DIR", "/ls")]), PathBuf::from("/ls"));
+        assert_eq!(dir(&[], &[("PERSISTENCE", "1"), ("DATA_DIR", " ")]), PathBuf::from(".ruststack"));
+        assert_eq!(
+            dir(&[], &[("RUSTSTACK_DATA_DIR", "/ours"), ("PERSISTENCE", "1"), ("DATA_DIR", "/ls")]),
+            PathBuf::from("/ours")
+        );
+        assert_eq!(dir(&["--data-dir", "/flag"], &[("RUSTSTACK_DATA_DIR", "/ours")]), PathBuf::from("/flag"));
+        assert_eq!(dir(&["--data-dir=rel/dir"], &[]), PathBuf::from("rel/dir"));
+        let err = Config::parse(vec!["ruststack".into(), "--data-dir".into(), "".into()], &|_| None).err();
+        assert_eq!(err.as_deref(), Some("--data-dir needs a directory"));
+        assert!(Config::parse(vec!["ruststack".into(), "--data-dir".into()], &|_| None).is_err());
+        assert!(
+            HELP.contains("--data-dir <DIR>") && HELP.contains("RUSTSTACK_DATA_DIR") && HELP.contains("PERSISTENCE=1")
+        );
     }
 
     #[test]

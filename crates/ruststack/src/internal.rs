@@ -37,6 +37,7 @@ pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> O
                 service.reset();
             }
             gw.credentials.clear();
+            crate::storage::clear();
             tracing::info!("state reset");
             json_response(StatusCode::OK, &json!({"reset": true}))
         }

@@ -8,6 +8,7 @@ mod metrics;
 mod routing;
 mod server;
 mod services;
+mod storage;
 
 use config::{Command, Config};
 use std::sync::Arc;
@@ -30,6 +31,15 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&config.log_level);
+    // Opened before anything listens: a locked, newer or damaged data dir stops the start here.
+    // Held until exit; its lock keeps a second server off the directory.
+    let _data_dir = match open_storage(&config) {
+        Ok(data_dir) => data_dir,
+        Err(message) => {
+            eprintln!("ruststack: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -59,6 +69,19 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Installs the server's storage: the data dir's stores, or memory without `--data-dir`.
+fn open_storage(config: &Config) -> Result<Option<ruststack_persist::DataDir>, String> {
+    let Some(dir) = &config.data_dir else {
+        storage::install(ruststack_core::store::Storage::memory());
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let data_dir = ruststack_persist::DataDir::open(dir).map_err(|e| e.to_string())?;
+    tracing::info!(dir = %dir.display(), elapsed = ?started.elapsed(), "data dir opened");
+    storage::install(data_dir.storage.clone());
+    Ok(Some(data_dir))
 }
 
 fn init_logging(level: &str) {
