@@ -143,11 +143,34 @@ pub async fn create_bucket(
     }
     let mut bucket = Bucket::new(name.clone(), ctx.account_id.to_string(), region);
     if input.object_lock_enabled_for_bucket == Some(true) {
-        bucket.object_lock = true;
+        *bucket.object_lock.get_mut() = true;
         *bucket.versioning.get_mut() = Some("Enabled".into());
     }
-    if let Some(ownership) = input.object_ownership {
-        bucket.config.get_mut().insert("ownership", serde_json::json!({"Rules": [{"ObjectOwnership": ownership}]}));
+    if let Some(o) = &input.object_ownership
+        && !["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"].contains(&o.as_str())
+    {
+        return Err(errors::invalid_argument("Invalid x-amz-object-ownership header", "x-amz-object-ownership", o));
+    }
+    crate::config::new_bucket_defaults(&bucket, input.object_ownership.as_deref());
+    let acl = crate::acl::AclRequest::headers(
+        input.acl.as_ref(),
+        input.grant_full_control.as_ref(),
+        input.grant_read.as_ref(),
+        input.grant_read_acp.as_ref(),
+        input.grant_write.as_ref(),
+        input.grant_write_acp.as_ref(),
+    );
+    if let Some(grants) = crate::acl::on_create(&bucket, &acl, &ctx.account_id).map_err(|e| {
+        if e.code == "AccessControlListNotSupported" {
+            AwsError::bad_request(
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            )
+        } else {
+            e
+        }
+    })? {
+        bucket.set_config(crate::acl::BUCKET_ACL, &grants);
     }
     buckets.insert(name.clone(), Arc::new(bucket));
     Ok(CreateBucketOutput { location: Some(format!("/{name}")), ..Default::default() })
@@ -255,7 +278,7 @@ pub async fn put_bucket_versioning(
     let status = input.versioning_configuration.status;
     match status.as_deref() {
         Some("Enabled") => {}
-        Some("Suspended") if bucket.object_lock => {
+        Some("Suspended") if bucket.object_lock_enabled() => {
             return Err(AwsError::new(
                 StatusCode::CONFLICT,
                 "InvalidBucketState",

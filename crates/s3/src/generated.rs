@@ -32,24 +32,34 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 255] = [
+static SHAPES: [Shape; 430] = [
     // 0
     Shape { name: "AbortDate", kind: ShapeKind::Timestamp(None) },
     // 1
+    Shape {
+        name: "AbortIncompleteMultipartUpload",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "DaysAfterInitiation", shape: 96, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 2
     Shape {
         name: "AbortMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -60,14 +70,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 2
+    // 3
     Shape {
         name: "AbortMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -75,7 +85,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -83,7 +93,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 167,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -91,21 +101,21 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "IfMatchInitiatedTime",
-                    shape: 120,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-if-match-initiated-time",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -117,29 +127,82 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 3
+    // 4
     Shape {
         name: "AbortRuleId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 4
+    // 5
+    Shape {
+        name: "AccelerateConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Status", shape: 21, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
     Shape {
         name: "AcceptRanges",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 5
+    // 7
+    Shape {
+        name: "AccessControlPolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
     Shape { name: "AccessPointAlias", kind: ShapeKind::Boolean },
-    // 6
+    // 9
     Shape {
         name: "AccountId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 7
+    // 10
+    Shape {
+        name: "AllowedHeader",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 11
+    Shape {
+        name: "AllowedHeaders",
+        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 12
+    Shape {
+        name: "AllowedMethod",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 13
+    Shape {
+        name: "AllowedMethods",
+        kind: ShapeKind::List(List { member: 12, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 14
+    Shape {
+        name: "AllowedOrigin",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 15
+    Shape {
+        name: "AllowedOrigins",
+        kind: ShapeKind::List(List { member: 14, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 16
     Shape {
         name: "AnnotationDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "EXCLUDE"], length: Range::NONE, pattern: "" }),
     },
-    // 8
+    // 17
     Shape {
         name: "ArchiveStatus",
         kind: ShapeKind::String(StringShape {
@@ -148,24 +211,43 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 9
+    // 18
+    Shape {
+        name: "BlockedEncryptionTypes",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "EncryptionType", shape: 126, flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
     Shape { name: "Body", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
-    // 10
+    // 20
     Shape {
         name: "Bucket",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Name", shape: 16, ..MEMBER },
-                Member { name: "CreationDate", shape: 73, ..MEMBER },
-                Member { name: "BucketRegion", shape: 18, ..MEMBER },
-                Member { name: "BucketArn", shape: 228, ..MEMBER },
+                Member { name: "Name", shape: 30, ..MEMBER },
+                Member { name: "CreationDate", shape: 92, ..MEMBER },
+                Member { name: "BucketRegion", shape: 32, ..MEMBER },
+                Member { name: "BucketArn", shape: 378, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 11
+    // 21
+    Shape {
+        name: "BucketAccelerateStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Enabled", "Suspended"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 22
     Shape {
         name: "BucketCannedACL",
         kind: ShapeKind::String(StringShape {
@@ -174,22 +256,39 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 12
+    // 23
     Shape {
         name: "BucketInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DataRedundancy", shape: 74, ..MEMBER },
-                Member { name: "Type", shape: 19, ..MEMBER },
+                Member { name: "DataRedundancy", shape: 93, ..MEMBER },
+                Member { name: "Type", shape: 33, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 13
+    // 24
     Shape { name: "BucketKeyEnabled", kind: ShapeKind::Boolean },
-    // 14
+    // 25
+    Shape {
+        name: "BucketLifecycleConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Rules",
+                shape: 229,
+                location_name: "Rule",
+                required: true,
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
     Shape {
         name: "BucketLocationConstraint",
         kind: ShapeKind::String(StringShape {
@@ -237,17 +336,36 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 15
+    // 27
     Shape {
         name: "BucketLocationName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 16
+    // 28
+    Shape {
+        name: "BucketLoggingStatus",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "LoggingEnabled", shape: 246, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
+    Shape {
+        name: "BucketLogsPermission",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["FULL_CONTROL", "READ", "WRITE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 30
     Shape {
         name: "BucketName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 17
+    // 31
     Shape {
         name: "BucketNamespace",
         kind: ShapeKind::String(StringShape {
@@ -256,17 +374,17 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 18
+    // 32
     Shape {
         name: "BucketRegion",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 19
+    // 33
     Shape {
         name: "BucketType",
         kind: ShapeKind::String(StringShape { enum_values: &["Directory"], length: Range::NONE, pattern: "" }),
     },
-    // 20
+    // 34
     Shape {
         name: "BucketVersioningStatus",
         kind: ShapeKind::String(StringShape {
@@ -275,41 +393,94 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 21
+    // 35
     Shape {
         name: "Buckets",
-        kind: ShapeKind::List(List { member: 10, member_name: "Bucket", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 20, member_name: "Bucket", flattened: false, length: Range::NONE }),
     },
-    // 22
+    // 36
     Shape { name: "BypassGovernanceRetention", kind: ShapeKind::Boolean },
-    // 23
+    // 37
     Shape {
-        name: "CacheControl",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "CORSConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "CORSRules",
+                shape: 39,
+                location_name: "CORSRule",
+                required: true,
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
-    // 24
+    // 38
     Shape {
-        name: "Checksum",
+        name: "CORSRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "AllowedHeaders", shape: 11, location_name: "AllowedHeader", flattened: true, ..MEMBER },
+                Member {
+                    name: "AllowedMethods",
+                    shape: 13,
+                    location_name: "AllowedMethod",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "AllowedOrigins",
+                    shape: 15,
+                    location_name: "AllowedOrigin",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "ExposeHeaders", shape: 139, location_name: "ExposeHeader", flattened: true, ..MEMBER },
+                Member { name: "MaxAgeSeconds", shape: 251, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 25
+    // 39
+    Shape {
+        name: "CORSRules",
+        kind: ShapeKind::List(List { member: 38, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 40
+    Shape {
+        name: "CacheControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 41
+    Shape {
+        name: "Checksum",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 42
     Shape {
         name: "ChecksumAlgorithm",
         kind: ShapeKind::String(StringShape {
@@ -329,52 +500,52 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 26
+    // 43
     Shape {
         name: "ChecksumAlgorithmList",
-        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 27
+    // 44
     Shape {
         name: "ChecksumCRC32",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 28
+    // 45
     Shape {
         name: "ChecksumCRC32C",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 29
+    // 46
     Shape {
         name: "ChecksumCRC64NVME",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 30
+    // 47
     Shape {
         name: "ChecksumMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 31
+    // 48
     Shape {
         name: "ChecksumMode",
         kind: ShapeKind::String(StringShape { enum_values: &["ENABLED"], length: Range::NONE, pattern: "" }),
     },
-    // 32
+    // 49
     Shape {
         name: "ChecksumSHA1",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 33
+    // 50
     Shape {
         name: "ChecksumSHA256",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 34
+    // 51
     Shape {
         name: "ChecksumSHA512",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 35
+    // 52
     Shape {
         name: "ChecksumType",
         kind: ShapeKind::String(StringShape {
@@ -383,96 +554,96 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 36
+    // 53
     Shape {
         name: "ChecksumXXHASH128",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 37
+    // 54
     Shape {
         name: "ChecksumXXHASH3",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 38
+    // 55
     Shape {
         name: "ChecksumXXHASH64",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 39
+    // 56
     Shape { name: "Code", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 40
+    // 57
     Shape {
         name: "CommonPrefix",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Prefix", shape: 207, ..MEMBER }],
+            members: &[Member { name: "Prefix", shape: 326, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 58
     Shape {
         name: "CommonPrefixList",
-        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 57, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 42
+    // 59
     Shape {
         name: "CompleteMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 147, ..MEMBER },
-                Member { name: "Bucket", shape: 16, ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
+                Member { name: "Location", shape: 242, ..MEMBER },
+                Member { name: "Bucket", shape: 30, ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
                 Member {
                     name: "Expiration",
-                    shape: 95,
+                    shape: 134,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -483,14 +654,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 43
+    // 60
     Shape {
         name: "CompleteMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -498,7 +669,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -506,14 +677,14 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "MultipartUpload",
-                    shape: 44,
+                    shape: 61,
                     location_name: "CompleteMultipartUpload",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "UploadId",
-                    shape: 167,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -521,127 +692,127 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "MpuObjectSize",
-                    shape: 165,
+                    shape: 262,
                     location: Location::Header,
                     location_name: "x-amz-mp-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 124,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "If-None-Match",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
@@ -652,148 +823,163 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 44
+    // 61
     Shape {
         name: "CompletedMultipartUpload",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Parts", shape: 46, location_name: "Part", flattened: true, ..MEMBER }],
+            members: &[Member { name: "Parts", shape: 63, location_name: "Part", flattened: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 45
+    // 62
     Shape {
         name: "CompletedPart",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
-                Member { name: "PartNumber", shape: 202, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "PartNumber", shape: 315, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 46
+    // 63
     Shape {
         name: "CompletedPartList",
-        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 62, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 47
+    // 64
+    Shape {
+        name: "Condition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "HttpErrorCodeReturnedEquals", shape: 200, ..MEMBER },
+                Member { name: "KeyPrefixEquals", shape: 219, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape { name: "ConfirmRemoveSelfBucketAccess", kind: ShapeKind::Boolean },
+    // 66
     Shape {
         name: "ContentDisposition",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 48
+    // 67
     Shape {
         name: "ContentEncoding",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 49
+    // 68
     Shape {
         name: "ContentLanguage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 50
+    // 69
     Shape { name: "ContentLength", kind: ShapeKind::Integer(Range::NONE) },
-    // 51
+    // 70
     Shape {
         name: "ContentMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 52
+    // 71
     Shape {
         name: "ContentRange",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 53
+    // 72
     Shape {
         name: "ContentType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 54
+    // 73
     Shape {
         name: "CopyObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "CopyObjectResult", shape: 56, ..MEMBER },
+                Member { name: "CopyObjectResult", shape: 75, ..MEMBER },
                 Member {
                     name: "Expiration",
-                    shape: 95,
+                    shape: 134,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceVersionId",
-                    shape: 67,
+                    shape: 86,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -804,15 +990,15 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 55
+    // 74
     Shape {
         name: "CopyObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -820,49 +1006,49 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 23,
+                    shape: 40,
                     location: Location::Header,
                     location_name: "Cache-Control",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 47,
+                    shape: 66,
                     location: Location::Header,
                     location_name: "Content-Disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 48,
+                    shape: 67,
                     location: Location::Header,
                     location_name: "Content-Encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 49,
+                    shape: 68,
                     location: Location::Header,
                     location_name: "Content-Language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 53,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "Content-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySource",
-                    shape: 58,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "x-amz-copy-source",
                     required: true,
@@ -870,72 +1056,72 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CopySourceIfMatch",
-                    shape: 59,
+                    shape: 78,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfModifiedSince",
-                    shape: 60,
+                    shape: 79,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfNoneMatch",
-                    shape: 61,
+                    shape: 80,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfUnmodifiedSince",
-                    shape: 62,
+                    shape: 81,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-unmodified-since",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 109,
+                    shape: 188,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 110,
+                    shape: 189,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 111,
+                    shape: 190,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 113,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 124,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "If-None-Match",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -943,140 +1129,140 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 160,
+                    shape: 257,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "MetadataDirective",
-                    shape: 161,
+                    shape: 258,
                     location: Location::Header,
                     location_name: "x-amz-metadata-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "TaggingDirective",
-                    shape: 242,
+                    shape: 400,
                     location: Location::Header,
                     location_name: "x-amz-tagging-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "AnnotationDirective",
-                    shape: 7,
+                    shape: 16,
                     location: Location::Header,
                     location_name: "x-amz-object-annotation-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 237,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 253,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerAlgorithm",
-                    shape: 64,
+                    shape: 83,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKey",
-                    shape: 65,
+                    shape: 84,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKeyMD5",
-                    shape: 66,
+                    shape: 85,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 243,
+                    shape: 401,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 188,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 189,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1084,42 +1270,42 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 187,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 184,
+                    shape: 289,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 185,
+                    shape: 290,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 186,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedSourceBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-source-expected-bucket-owner",
                     ..MEMBER
@@ -1130,127 +1316,127 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 56
+    // 75
     Shape {
         name: "CopyObjectResult",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 57
+    // 76
     Shape {
         name: "CopyPartResult",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 58
+    // 77
     Shape {
         name: "CopySource",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: r#"\/?.+\/.+"# }),
     },
-    // 59
+    // 78
     Shape {
         name: "CopySourceIfMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 60
+    // 79
     Shape { name: "CopySourceIfModifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 61
+    // 80
     Shape {
         name: "CopySourceIfNoneMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 62
+    // 81
     Shape { name: "CopySourceIfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 63
+    // 82
     Shape {
         name: "CopySourceRange",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 64
+    // 83
     Shape {
         name: "CopySourceSSECustomerAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 65
+    // 84
     Shape {
         name: "CopySourceSSECustomerKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 66
+    // 85
     Shape {
         name: "CopySourceSSECustomerKeyMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 67
+    // 86
     Shape {
         name: "CopySourceVersionId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 68
+    // 87
     Shape {
         name: "CreateBucketConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LocationConstraint", shape: 14, ..MEMBER },
-                Member { name: "Location", shape: 148, ..MEMBER },
-                Member { name: "Bucket", shape: 12, ..MEMBER },
-                Member { name: "Tags", shape: 240, ..MEMBER },
+                Member { name: "LocationConstraint", shape: 26, ..MEMBER },
+                Member { name: "Location", shape: 243, ..MEMBER },
+                Member { name: "Bucket", shape: 23, ..MEMBER },
+                Member { name: "Tags", shape: 398, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 69
+    // 88
     Shape {
         name: "CreateBucketOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Location",
-                    shape: 147,
+                    shape: 242,
                     location: Location::Header,
                     location_name: "Location",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketArn",
-                    shape: 228,
+                    shape: 378,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
@@ -1261,15 +1447,15 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 70
+    // 89
     Shape {
         name: "CreateBucketRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 11, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 22, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -1277,63 +1463,63 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CreateBucketConfiguration",
-                    shape: 68,
+                    shape: 87,
                     location_name: "CreateBucketConfiguration",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 109,
+                    shape: 188,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 110,
+                    shape: 189,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 111,
+                    shape: 190,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 112,
+                    shape: 191,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 113,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEnabledForBucket",
-                    shape: 183,
+                    shape: 288,
                     location: Location::Header,
                     location_name: "x-amz-bucket-object-lock-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectOwnership",
-                    shape: 190,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-ownership",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketNamespace",
-                    shape: 17,
+                    shape: 31,
                     location: Location::Header,
                     location_name: "x-amz-bucket-namespace",
                     ..MEMBER
@@ -1344,7 +1530,7 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 71
+    // 90
     Shape {
         name: "CreateMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
@@ -1358,80 +1544,80 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "AbortRuleId",
-                    shape: 3,
+                    shape: 4,
                     location: Location::Header,
                     location_name: "x-amz-abort-rule-id",
                     ..MEMBER
                 },
-                Member { name: "Bucket", shape: 16, location_name: "Bucket", ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "UploadId", shape: 167, ..MEMBER },
+                Member { name: "Bucket", shape: 30, location_name: "Bucket", ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "UploadId", shape: 264, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -1442,15 +1628,15 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 72
+    // 91
     Shape {
         name: "CreateMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -1458,71 +1644,71 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 23,
+                    shape: 40,
                     location: Location::Header,
                     location_name: "Cache-Control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 47,
+                    shape: 66,
                     location: Location::Header,
                     location_name: "Content-Disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 48,
+                    shape: 67,
                     location: Location::Header,
                     location_name: "Content-Encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 49,
+                    shape: 68,
                     location: Location::Header,
                     location_name: "Content-Language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 53,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "Content-Type",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 109,
+                    shape: 188,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 110,
+                    shape: 189,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 111,
+                    shape: 190,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 113,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -1530,98 +1716,98 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 160,
+                    shape: 257,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 237,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 253,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 243,
+                    shape: 401,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 188,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 189,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1629,49 +1815,49 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 187,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 184,
+                    shape: 289,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 185,
+                    shape: 290,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 186,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
@@ -1682,9 +1868,9 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 73
+    // 92
     Shape { name: "CreationDate", kind: ShapeKind::Timestamp(None) },
-    // 74
+    // 93
     Shape {
         name: "DataRedundancy",
         kind: ShapeKind::String(StringShape {
@@ -1693,404 +1879,55 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 75
+    // 94
+    Shape { name: "Date", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
+    // 95
+    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
+    // 96
+    Shape { name: "DaysAfterInitiation", kind: ShapeKind::Integer(Range::NONE) },
+    // 97
+    Shape {
+        name: "DefaultRetention",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Mode", shape: 295, ..MEMBER },
+                Member { name: "Days", shape: 95, ..MEMBER },
+                Member { name: "Years", shape: 429, ..MEMBER },
+                Member { name: "DefaultEventHold", shape: 132, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
     Shape {
         name: "Delete",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Objects",
-                    shape: 180,
+                    shape: 283,
                     location_name: "Object",
                     required: true,
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Quiet", shape: 213, ..MEMBER },
+                Member { name: "Quiet", shape: 355, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
-            union: false,
-        }),
-    },
-    // 76
-    Shape {
-        name: "DeleteBucketRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 16,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 6,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 77
-    Shape { name: "DeleteMarker", kind: ShapeKind::Boolean },
-    // 78
-    Shape {
-        name: "DeleteMarkerEntry",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
-                Member { name: "IsLatest", shape: 128, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 79
-    Shape {
-        name: "DeleteMarkerVersionId",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 80
-    Shape {
-        name: "DeleteMarkers",
-        kind: ShapeKind::List(List { member: 78, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 81
-    Shape {
-        name: "DeleteObjectOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "DeleteMarker",
-                    shape: 77,
-                    location: Location::Header,
-                    location_name: "x-amz-delete-marker",
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 195,
-                    location: Location::Header,
-                    location_name: "x-amz-version-id",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestCharged",
-                    shape: 217,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 82
-    Shape {
-        name: "DeleteObjectRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 16,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 181,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
-                Member {
-                    name: "VersionId",
-                    shape: 195,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestPayer",
-                    shape: 218,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
-                    ..MEMBER
-                },
-                Member {
-                    name: "BypassGovernanceRetention",
-                    shape: 22,
-                    location: Location::Header,
-                    location_name: "x-amz-bypass-governance-retention",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 6,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
-                Member {
-                    name: "IfMatchLastModifiedTime",
-                    shape: 121,
-                    location: Location::Header,
-                    location_name: "x-amz-if-match-last-modified-time",
-                    timestamp_format: Some(TimestampFormat::Rfc822),
-                    ..MEMBER
-                },
-                Member {
-                    name: "IfMatchSize",
-                    shape: 122,
-                    location: Location::Header,
-                    location_name: "x-amz-if-match-size",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 83
-    Shape {
-        name: "DeleteObjectTaggingOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member {
-                name: "VersionId",
-                shape: 195,
-                location: Location::Header,
-                location_name: "x-amz-version-id",
-                ..MEMBER
-            }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 84
-    Shape {
-        name: "DeleteObjectTaggingRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 16,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 181,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 195,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 6,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 85
-    Shape {
-        name: "DeleteObjectsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Deleted", shape: 88, flattened: true, ..MEMBER },
-                Member {
-                    name: "RequestCharged",
-                    shape: 217,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-                Member { name: "Errors", shape: 94, location_name: "Error", flattened: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "DeleteResult",
-            union: false,
-        }),
-    },
-    // 86
-    Shape {
-        name: "DeleteObjectsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 16,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Delete",
-                    shape: 75,
-                    location_name: "Delete",
-                    required: true,
-                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
-                    ..MEMBER
-                },
-                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
-                Member {
-                    name: "RequestPayer",
-                    shape: 218,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
-                    ..MEMBER
-                },
-                Member {
-                    name: "BypassGovernanceRetention",
-                    shape: 22,
-                    location: Location::Header,
-                    location_name: "x-amz-bypass-governance-retention",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 6,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumAlgorithm",
-                    shape: 25,
-                    location: Location::Header,
-                    location_name: "x-amz-sdk-checksum-algorithm",
-                    ..MEMBER
-                },
-            ],
-            payload: Some("Delete"),
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 87
-    Shape {
-        name: "DeletedObject",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
-                Member { name: "DeleteMarker", shape: 77, ..MEMBER },
-                Member { name: "DeleteMarkerVersionId", shape: 79, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 88
-    Shape {
-        name: "DeletedObjects",
-        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 89
-    Shape {
-        name: "Delimiter",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 90
-    Shape {
-        name: "DisplayName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 91
-    Shape { name: "ETag", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 92
-    Shape {
-        name: "EncodingType",
-        kind: ShapeKind::String(StringShape { enum_values: &["url"], length: Range::NONE, pattern: "" }),
-    },
-    // 93
-    Shape {
-        name: "Error",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
-                Member { name: "Code", shape: 39, ..MEMBER },
-                Member { name: "Message", shape: 159, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 94
-    Shape {
-        name: "Errors",
-        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 95
-    Shape {
-        name: "Expiration",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 96
-    Shape {
-        name: "Expires",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 97
-    Shape { name: "FetchOwner", kind: ShapeKind::Boolean },
-    // 98
-    Shape {
-        name: "GetBucketLocationOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LocationConstraint", shape: 14, ..MEMBER }],
-            payload: None,
-            xml_name: "LocationConstraint",
             union: false,
         }),
     },
     // 99
     Shape {
-        name: "GetBucketLocationRequest",
+        name: "DeleteBucketCorsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2098,7 +1935,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -2111,25 +1948,12 @@ static SHAPES: [Shape; 255] = [
     },
     // 100
     Shape {
-        name: "GetBucketVersioningOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Status", shape: 20, ..MEMBER },
-                Member { name: "MFADelete", shape: 153, location_name: "MfaDelete", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "VersioningConfiguration",
-            union: false,
-        }),
-    },
-    // 101
-    Shape {
-        name: "GetBucketVersioningRequest",
+        name: "DeleteBucketEncryptionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2137,7 +1961,33 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 101
+    Shape {
+        name: "DeleteBucketLifecycleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -2150,59 +2000,50 @@ static SHAPES: [Shape; 255] = [
     },
     // 102
     Shape {
-        name: "GetObjectAttributesOutput",
+        name: "DeleteBucketOwnershipControlsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "DeleteMarker",
-                    shape: 77,
-                    location: Location::Header,
-                    location_name: "x-amz-delete-marker",
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
                     ..MEMBER
                 },
                 Member {
-                    name: "LastModified",
-                    shape: 133,
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
                     location: Location::Header,
-                    location_name: "Last-Modified",
+                    location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member {
-                    name: "VersionId",
-                    shape: 195,
-                    location: Location::Header,
-                    location_name: "x-amz-version-id",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestCharged",
-                    shape: 217,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "Checksum", shape: 24, ..MEMBER },
-                Member { name: "ObjectParts", shape: 103, ..MEMBER },
-                Member { name: "StorageClass", shape: 237, ..MEMBER },
-                Member { name: "ObjectSize", shape: 192, ..MEMBER },
             ],
             payload: None,
-            xml_name: "GetObjectAttributesResponse",
+            xml_name: "",
             union: false,
         }),
     },
     // 103
     Shape {
-        name: "GetObjectAttributesParts",
+        name: "DeleteBucketPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalPartsCount", shape: 205, location_name: "PartsCount", ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 203, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 171, ..MEMBER },
-                Member { name: "MaxParts", shape: 157, ..MEMBER },
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "Parts", shape: 206, location_name: "Part", flattened: true, ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -2211,12 +2052,150 @@ static SHAPES: [Shape; 255] = [
     },
     // 104
     Shape {
-        name: "GetObjectAttributesRequest",
+        name: "DeleteBucketRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 105
+    Shape {
+        name: "DeleteBucketTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 106
+    Shape {
+        name: "DeleteBucketWebsiteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 107
+    Shape { name: "DeleteMarker", kind: ShapeKind::Boolean },
+    // 108
+    Shape {
+        name: "DeleteMarkerEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "IsLatest", shape: 213, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 109
+    Shape {
+        name: "DeleteMarkerVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 110
+    Shape {
+        name: "DeleteMarkers",
+        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 111
+    Shape {
+        name: "DeleteObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "DeleteMarker",
+                    shape: 107,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 363,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 112
+    Shape {
+        name: "DeleteObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2224,7 +2203,95 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BypassGovernanceRetention",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-bypass-governance-retention",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member {
+                    name: "IfMatchLastModifiedTime",
+                    shape: 205,
+                    location: Location::Header,
+                    location_name: "x-amz-if-match-last-modified-time",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfMatchSize",
+                    shape: 206,
+                    location: Location::Header,
+                    location_name: "x-amz-if-match-size",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 113
+    Shape {
+        name: "DeleteObjectTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "VersionId",
+                shape: 305,
+                location: Location::Header,
+                location_name: "x-amz-version-id",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
+    Shape {
+        name: "DeleteObjectTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -2232,63 +2299,1107 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
-                    name: "MaxParts",
-                    shape: 157,
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
                     location: Location::Header,
-                    location_name: "x-amz-max-parts",
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 115
+    Shape {
+        name: "DeleteObjectsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Deleted", shape: 119, flattened: true, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 363,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "Errors", shape: 129, location_name: "Error", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "DeleteResult",
+            union: false,
+        }),
+    },
+    // 116
+    Shape {
+        name: "DeleteObjectsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
                     ..MEMBER
                 },
                 Member {
-                    name: "PartNumberMarker",
-                    shape: 203,
+                    name: "Delete",
+                    shape: 98,
+                    location_name: "Delete",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
                     location: Location::Header,
-                    location_name: "x-amz-part-number-marker",
+                    location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
-                    name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    name: "BypassGovernanceRetention",
+                    shape: 36,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    location_name: "x-amz-bypass-governance-retention",
                     ..MEMBER
                 },
                 Member {
-                    name: "SSECustomerKey",
-                    shape: 230,
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key",
+                    location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
-                    name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Delete"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 117
+    Shape {
+        name: "DeletePublicAccessBlockRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 118
+    Shape {
+        name: "DeletedObject",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "DeleteMarker", shape: 107, ..MEMBER },
+                Member { name: "DeleteMarkerVersionId", shape: 109, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "DeletedObjects",
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 120
+    Shape {
+        name: "Delimiter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 121
+    Shape {
+        name: "DisplayName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 122
+    Shape { name: "ETag", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 123
+    Shape {
+        name: "EmailAddress",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 124
+    Shape {
+        name: "EncodingType",
+        kind: ShapeKind::String(StringShape { enum_values: &["url"], length: Range::NONE, pattern: "" }),
+    },
+    // 125
+    Shape {
+        name: "EncryptionType",
+        kind: ShapeKind::String(StringShape { enum_values: &["NONE", "SSE-C"], length: Range::NONE, pattern: "" }),
+    },
+    // 126
+    Shape {
+        name: "EncryptionTypeList",
+        kind: ShapeKind::List(List {
+            member: 125,
+            member_name: "EncryptionType",
+            flattened: true,
+            length: Range::NONE,
+        }),
+    },
+    // 127
+    Shape {
+        name: "Error",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "Code", shape: 56, ..MEMBER },
+                Member { name: "Message", shape: 256, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape {
+        name: "ErrorDocument",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 284, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "Errors",
+        kind: ShapeKind::List(List { member: 127, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 130
+    Shape {
+        name: "Event",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "s3:ReducedRedundancyLostObject",
+                "s3:ObjectCreated:*",
+                "s3:ObjectCreated:Put",
+                "s3:ObjectCreated:Post",
+                "s3:ObjectCreated:Copy",
+                "s3:ObjectCreated:CompleteMultipartUpload",
+                "s3:ObjectRemoved:*",
+                "s3:ObjectRemoved:Delete",
+                "s3:ObjectRemoved:DeleteMarkerCreated",
+                "s3:ObjectRestore:*",
+                "s3:ObjectRestore:Post",
+                "s3:ObjectRestore:Completed",
+                "s3:Replication:*",
+                "s3:Replication:OperationFailedReplication",
+                "s3:Replication:OperationNotTracked",
+                "s3:Replication:OperationMissedThreshold",
+                "s3:Replication:OperationReplicatedAfterThreshold",
+                "s3:ObjectRestore:Delete",
+                "s3:LifecycleTransition",
+                "s3:IntelligentTiering",
+                "s3:ObjectAcl:Put",
+                "s3:LifecycleExpiration:*",
+                "s3:LifecycleExpiration:Delete",
+                "s3:LifecycleExpiration:DeleteMarkerCreated",
+                "s3:ObjectTagging:*",
+                "s3:ObjectTagging:Put",
+                "s3:ObjectTagging:Delete",
+                "s3:ObjectAnnotation:*",
+                "s3:ObjectAnnotation:Put",
+                "s3:ObjectAnnotation:Delete",
+                "s3:ObjectRetention:Put",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 131
+    Shape {
+        name: "EventBridgeConfiguration",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 132
+    Shape {
+        name: "EventHoldDuration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Days", shape: 95, ..MEMBER }, Member { name: "Years", shape: 429, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "EventList",
+        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 134
+    Shape {
+        name: "Expiration",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 135
+    Shape {
+        name: "ExpirationStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Enabled", "Disabled"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 136
+    Shape { name: "ExpiredObjectDeleteMarker", kind: ShapeKind::Boolean },
+    // 137
+    Shape {
+        name: "Expires",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 138
+    Shape {
+        name: "ExposeHeader",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 139
+    Shape {
+        name: "ExposeHeaders",
+        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 140
+    Shape { name: "FetchOwner", kind: ShapeKind::Boolean },
+    // 141
+    Shape {
+        name: "FilterRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Name", shape: 143, ..MEMBER }, Member { name: "Value", shape: 144, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 142
+    Shape {
+        name: "FilterRuleList",
+        kind: ShapeKind::List(List { member: 141, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 143
+    Shape {
+        name: "FilterRuleName",
+        kind: ShapeKind::String(StringShape { enum_values: &["prefix", "suffix"], length: Range::NONE, pattern: "" }),
+    },
+    // 144
+    Shape {
+        name: "FilterRuleValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 145
+    Shape {
+        name: "GetBucketAccelerateConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Status", shape: 21, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 363,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "AccelerateConfiguration",
+            union: false,
+        }),
+    },
+    // 146
+    Shape {
+        name: "GetBucketAccelerateConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 147
+    Shape {
+        name: "GetBucketAclOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "AccessControlPolicy",
+            union: false,
+        }),
+    },
+    // 148
+    Shape {
+        name: "GetBucketAclRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 149
+    Shape {
+        name: "GetBucketCorsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "CORSRules", shape: 39, location_name: "CORSRule", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "CORSConfiguration",
+            union: false,
+        }),
+    },
+    // 150
+    Shape {
+        name: "GetBucketCorsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 151
+    Shape {
+        name: "GetBucketEncryptionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ServerSideEncryptionConfiguration", shape: 386, ..MEMBER }],
+            payload: Some("ServerSideEncryptionConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 152
+    Shape {
+        name: "GetBucketEncryptionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 153
+    Shape {
+        name: "GetBucketLifecycleConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Rules", shape: 229, location_name: "Rule", flattened: true, ..MEMBER },
+                Member {
+                    name: "TransitionDefaultMinimumObjectSize",
+                    shape: 412,
+                    location: Location::Header,
+                    location_name: "x-amz-transition-default-minimum-object-size",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "LifecycleConfiguration",
+            union: false,
+        }),
+    },
+    // 154
+    Shape {
+        name: "GetBucketLifecycleConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 155
+    Shape {
+        name: "GetBucketLocationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "LocationConstraint", shape: 26, ..MEMBER }],
+            payload: None,
+            xml_name: "LocationConstraint",
+            union: false,
+        }),
+    },
+    // 156
+    Shape {
+        name: "GetBucketLocationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "GetBucketLoggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "LoggingEnabled", shape: 246, ..MEMBER }],
+            payload: None,
+            xml_name: "BucketLoggingStatus",
+            union: false,
+        }),
+    },
+    // 158
+    Shape {
+        name: "GetBucketLoggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 159
+    Shape {
+        name: "GetBucketNotificationConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 160
+    Shape {
+        name: "GetBucketOwnershipControlsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "OwnershipControls", shape: 311, ..MEMBER }],
+            payload: Some("OwnershipControls"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 161
+    Shape {
+        name: "GetBucketOwnershipControlsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 162
+    Shape {
+        name: "GetBucketPolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Policy", shape: 324, ..MEMBER }],
+            payload: Some("Policy"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
+        name: "GetBucketPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 164
+    Shape {
+        name: "GetBucketPolicyStatusOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyStatus", shape: 325, ..MEMBER }],
+            payload: Some("PolicyStatus"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 165
+    Shape {
+        name: "GetBucketPolicyStatusRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 166
+    Shape {
+        name: "GetBucketRequestPaymentOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Payer", shape: 322, ..MEMBER }],
+            payload: None,
+            xml_name: "RequestPaymentConfiguration",
+            union: false,
+        }),
+    },
+    // 167
+    Shape {
+        name: "GetBucketRequestPaymentRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 168
+    Shape {
+        name: "GetBucketTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TagSet", shape: 398, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "Tagging",
+            union: false,
+        }),
+    },
+    // 169
+    Shape {
+        name: "GetBucketTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 170
+    Shape {
+        name: "GetBucketVersioningOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Status", shape: 34, ..MEMBER },
+                Member { name: "MFADelete", shape: 249, location_name: "MfaDelete", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "VersioningConfiguration",
+            union: false,
+        }),
+    },
+    // 171
+    Shape {
+        name: "GetBucketVersioningRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 172
+    Shape {
+        name: "GetBucketWebsiteOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RedirectAllRequestsTo", shape: 358, ..MEMBER },
+                Member { name: "IndexDocument", shape: 210, ..MEMBER },
+                Member { name: "ErrorDocument", shape: 128, ..MEMBER },
+                Member { name: "RoutingRules", shape: 376, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "WebsiteConfiguration",
+            union: false,
+        }),
+    },
+    // 173
+    Shape {
+        name: "GetBucketWebsiteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 174
+    Shape {
+        name: "GetObjectAclOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 363,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "AccessControlPolicy",
+            union: false,
+        }),
+    },
+    // 175
+    Shape {
+        name: "GetObjectAclRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 284,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 176
+    Shape {
+        name: "GetObjectAttributesOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "DeleteMarker",
+                    shape: 107,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 223,
+                    location: Location::Header,
+                    location_name: "Last-Modified",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 363,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "Checksum", shape: 41, ..MEMBER },
+                Member { name: "ObjectParts", shape: 177, ..MEMBER },
+                Member { name: "StorageClass", shape: 394, ..MEMBER },
+                Member { name: "ObjectSize", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "GetObjectAttributesResponse",
+            union: false,
+        }),
+    },
+    // 177
+    Shape {
+        name: "GetObjectAttributesParts",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TotalPartsCount", shape: 320, location_name: "PartsCount", ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 316, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 268, ..MEMBER },
+                Member { name: "MaxParts", shape: 254, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "Parts", shape: 321, location_name: "Part", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 178
+    Shape {
+        name: "GetObjectAttributesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 284,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MaxParts",
+                    shape: 254,
+                    location: Location::Header,
+                    location_name: "x-amz-max-parts",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumberMarker",
+                    shape: 316,
+                    location: Location::Header,
+                    location_name: "x-amz-part-number-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 379,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 380,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 381,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectAttributes",
-                    shape: 177,
+                    shape: 280,
                     location: Location::Header,
                     location_name: "x-amz-object-attributes",
                     required: true,
@@ -2300,283 +3411,319 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 105
+    // 179
+    Shape {
+        name: "GetObjectLockConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ObjectLockConfiguration", shape: 286, ..MEMBER }],
+            payload: Some("ObjectLockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 180
+    Shape {
+        name: "GetObjectLockConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 181
     Shape {
         name: "GetObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Body", shape: 9, ..MEMBER },
+                Member { name: "Body", shape: 19, ..MEMBER },
                 Member {
                     name: "DeleteMarker",
-                    shape: 77,
+                    shape: 107,
                     location: Location::Header,
                     location_name: "x-amz-delete-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "AcceptRanges",
-                    shape: 4,
+                    shape: 6,
                     location: Location::Header,
                     location_name: "accept-ranges",
                     ..MEMBER
                 },
                 Member {
                     name: "Expiration",
-                    shape: 95,
+                    shape: 134,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
                 Member {
                     name: "Restore",
-                    shape: 225,
+                    shape: 372,
                     location: Location::Header,
                     location_name: "x-amz-restore",
                     ..MEMBER
                 },
                 Member {
                     name: "LastModified",
-                    shape: 133,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "Last-Modified",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 50,
+                    shape: 69,
                     location: Location::Header,
                     location_name: "Content-Length",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "MissingMeta",
-                    shape: 164,
+                    shape: 261,
                     location: Location::Header,
                     location_name: "x-amz-missing-meta",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 23,
+                    shape: 40,
                     location: Location::Header,
                     location_name: "Cache-Control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 47,
+                    shape: 66,
                     location: Location::Header,
                     location_name: "Content-Disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 48,
+                    shape: 67,
                     location: Location::Header,
                     location_name: "Content-Encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 49,
+                    shape: 68,
                     location: Location::Header,
                     location_name: "Content-Language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentRange",
-                    shape: 52,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "Content-Range",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 53,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "Content-Type",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 253,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 160,
+                    shape: 257,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 237,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ReplicationStatus",
-                    shape: 216,
+                    shape: 362,
                     location: Location::Header,
                     location_name: "x-amz-replication-status",
                     ..MEMBER
                 },
                 Member {
                     name: "PartsCount",
-                    shape: 205,
+                    shape: 320,
                     location: Location::Header,
                     location_name: "x-amz-mp-parts-count",
                     ..MEMBER
                 },
                 Member {
                     name: "TagCount",
-                    shape: 239,
+                    shape: 397,
                     location: Location::Header,
                     location_name: "x-amz-tagging-count",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 188,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 189,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -2584,28 +3731,28 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 187,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 184,
+                    shape: 289,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 185,
+                    shape: 290,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 186,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -2616,88 +3763,88 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 106
+    // 182
     Shape {
         name: "GetObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
-                    shape: 123,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "If-Modified-Since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 124,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "If-None-Match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
-                    shape: 125,
+                    shape: 209,
                     location: Location::Header,
                     location_name: "If-Unmodified-Since",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 214, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member { name: "Range", shape: 356, location: Location::Header, location_name: "Range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
-                    shape: 219,
+                    shape: 366,
                     location: Location::Query,
                     location_name: "response-cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentDisposition",
-                    shape: 220,
+                    shape: 367,
                     location: Location::Query,
                     location_name: "response-content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentEncoding",
-                    shape: 221,
+                    shape: 368,
                     location: Location::Query,
                     location_name: "response-content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentLanguage",
-                    shape: 222,
+                    shape: 369,
                     location: Location::Query,
                     location_name: "response-content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentType",
-                    shape: 223,
+                    shape: 370,
                     location: Location::Query,
                     location_name: "response-content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseExpires",
-                    shape: 224,
+                    shape: 371,
                     location: Location::Query,
                     location_name: "response-expires",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -2705,56 +3852,56 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 202,
+                    shape: 315,
                     location: Location::Query,
                     location_name: "partNumber",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMode",
-                    shape: 31,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-mode",
                     ..MEMBER
@@ -2765,33 +3912,33 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 107
+    // 183
     Shape {
         name: "GetObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
-                Member { name: "TagSet", shape: 240, required: true, ..MEMBER },
+                Member { name: "TagSet", shape: 398, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "Tagging",
             union: false,
         }),
     },
-    // 108
+    // 184
     Shape {
         name: "GetObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2799,7 +3946,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -2807,21 +3954,21 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -2832,67 +3979,144 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 109
+    // 185
+    Shape {
+        name: "GetPublicAccessBlockOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PublicAccessBlockConfiguration", shape: 328, ..MEMBER }],
+            payload: Some("PublicAccessBlockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape {
+        name: "GetPublicAccessBlockRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 187
+    Shape {
+        name: "Grant",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Grantee", shape: 193, ..MEMBER },
+                Member { name: "Permission", shape: 323, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 188
     Shape {
         name: "GrantFullControl",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 110
+    // 189
     Shape {
         name: "GrantRead",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 111
+    // 190
     Shape {
         name: "GrantReadACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 112
+    // 191
     Shape {
         name: "GrantWrite",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 113
+    // 192
     Shape {
         name: "GrantWriteACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 114
+    // 193
+    Shape {
+        name: "Grantee",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DisplayName", shape: 121, ..MEMBER },
+                Member { name: "EmailAddress", shape: 123, ..MEMBER },
+                Member { name: "ID", shape: 202, ..MEMBER },
+                Member {
+                    name: "Type",
+                    shape: 415,
+                    location_name: "xsi:type",
+                    required: true,
+                    xml_attribute: true,
+                    ..MEMBER
+                },
+                Member { name: "URI", shape: 416, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 194
+    Shape {
+        name: "Grants",
+        kind: ShapeKind::List(List { member: 187, member_name: "Grant", flattened: false, length: Range::NONE }),
+    },
+    // 195
     Shape {
         name: "HeadBucketOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "BucketArn",
-                    shape: 228,
+                    shape: 378,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketLocationType",
-                    shape: 150,
+                    shape: 245,
                     location: Location::Header,
                     location_name: "x-amz-bucket-location-type",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketLocationName",
-                    shape: 15,
+                    shape: 27,
                     location: Location::Header,
                     location_name: "x-amz-bucket-location-name",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketRegion",
-                    shape: 215,
+                    shape: 359,
                     location: Location::Header,
                     location_name: "x-amz-bucket-region",
                     ..MEMBER
                 },
                 Member {
                     name: "AccessPointAlias",
-                    shape: 5,
+                    shape: 8,
                     location: Location::Header,
                     location_name: "x-amz-access-point-alias",
                     ..MEMBER
@@ -2903,14 +4127,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 115
+    // 196
     Shape {
         name: "HeadBucketRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2918,7 +4142,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -2929,289 +4153,289 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 116
+    // 197
     Shape {
         name: "HeadObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "DeleteMarker",
-                    shape: 77,
+                    shape: 107,
                     location: Location::Header,
                     location_name: "x-amz-delete-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "AcceptRanges",
-                    shape: 4,
+                    shape: 6,
                     location: Location::Header,
                     location_name: "accept-ranges",
                     ..MEMBER
                 },
                 Member {
                     name: "Expiration",
-                    shape: 95,
+                    shape: 134,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
                 Member {
                     name: "Restore",
-                    shape: 225,
+                    shape: 372,
                     location: Location::Header,
                     location_name: "x-amz-restore",
                     ..MEMBER
                 },
                 Member {
                     name: "ArchiveStatus",
-                    shape: 8,
+                    shape: 17,
                     location: Location::Header,
                     location_name: "x-amz-archive-status",
                     ..MEMBER
                 },
                 Member {
                     name: "LastModified",
-                    shape: 133,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "Last-Modified",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 50,
+                    shape: 69,
                     location: Location::Header,
                     location_name: "Content-Length",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
                 Member {
                     name: "MissingMeta",
-                    shape: 164,
+                    shape: 261,
                     location: Location::Header,
                     location_name: "x-amz-missing-meta",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 23,
+                    shape: 40,
                     location: Location::Header,
                     location_name: "Cache-Control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 47,
+                    shape: 66,
                     location: Location::Header,
                     location_name: "Content-Disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 48,
+                    shape: 67,
                     location: Location::Header,
                     location_name: "Content-Encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 49,
+                    shape: 68,
                     location: Location::Header,
                     location_name: "Content-Language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 53,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "Content-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentRange",
-                    shape: 52,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "Content-Range",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 253,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 160,
+                    shape: 257,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 237,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ReplicationStatus",
-                    shape: 216,
+                    shape: 362,
                     location: Location::Header,
                     location_name: "x-amz-replication-status",
                     ..MEMBER
                 },
                 Member {
                     name: "PartsCount",
-                    shape: 205,
+                    shape: 320,
                     location: Location::Header,
                     location_name: "x-amz-mp-parts-count",
                     ..MEMBER
                 },
                 Member {
                     name: "TagCount",
-                    shape: 239,
+                    shape: 397,
                     location: Location::Header,
                     location_name: "x-amz-tagging-count",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 188,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 189,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -3219,28 +4443,28 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 187,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 184,
+                    shape: 289,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 185,
+                    shape: 290,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 186,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -3251,88 +4475,88 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 117
+    // 198
     Shape {
         name: "HeadObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
-                    shape: 123,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "If-Modified-Since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 124,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "If-None-Match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
-                    shape: 125,
+                    shape: 209,
                     location: Location::Header,
                     location_name: "If-Unmodified-Since",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 214, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member { name: "Range", shape: 356, location: Location::Header, location_name: "Range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
-                    shape: 219,
+                    shape: 366,
                     location: Location::Query,
                     location_name: "response-cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentDisposition",
-                    shape: 220,
+                    shape: 367,
                     location: Location::Query,
                     location_name: "response-content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentEncoding",
-                    shape: 221,
+                    shape: 368,
                     location: Location::Query,
                     location_name: "response-content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentLanguage",
-                    shape: 222,
+                    shape: 369,
                     location: Location::Query,
                     location_name: "response-content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentType",
-                    shape: 223,
+                    shape: 370,
                     location: Location::Query,
                     location_name: "response-content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseExpires",
-                    shape: 224,
+                    shape: 371,
                     location: Location::Query,
                     location_name: "response-expires",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -3340,56 +4564,56 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 202,
+                    shape: 315,
                     location: Location::Query,
                     location_name: "partNumber",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMode",
-                    shape: 31,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-mode",
                     ..MEMBER
@@ -3400,98 +4624,244 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 118
+    // 199
+    Shape {
+        name: "HostName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 200
+    Shape {
+        name: "HttpErrorCodeReturnedEquals",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 201
+    Shape {
+        name: "HttpRedirectCode",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 202
     Shape { name: "ID", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 119
+    // 203
     Shape {
         name: "IfMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 120
+    // 204
     Shape { name: "IfMatchInitiatedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 121
+    // 205
     Shape { name: "IfMatchLastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 122
+    // 206
     Shape { name: "IfMatchSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 123
+    // 207
     Shape { name: "IfModifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 124
+    // 208
     Shape {
         name: "IfNoneMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 125
+    // 209
     Shape { name: "IfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 126
+    // 210
+    Shape {
+        name: "IndexDocument",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Suffix", shape: 395, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
     Shape { name: "Initiated", kind: ShapeKind::Timestamp(None) },
-    // 127
+    // 212
     Shape {
         name: "Initiator",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ID", shape: 118, ..MEMBER },
-                Member { name: "DisplayName", shape: 90, ..MEMBER },
+                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "DisplayName", shape: 121, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 128
+    // 213
     Shape { name: "IsLatest", kind: ShapeKind::Boolean },
-    // 129
+    // 214
+    Shape { name: "IsPublic", kind: ShapeKind::Boolean },
+    // 215
     Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
-    // 130
+    // 216
     Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
-    // 131
+    // 217
     Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 132
+    // 218
     Shape {
         name: "KeyMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 133
+    // 219
+    Shape {
+        name: "KeyPrefixEquals",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 220
+    Shape {
+        name: "LambdaFunctionArn",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 221
+    Shape {
+        name: "LambdaFunctionConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 277, ..MEMBER },
+                Member {
+                    name: "LambdaFunctionArn",
+                    shape: 220,
+                    location_name: "CloudFunction",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Events",
+                    shape: 133,
+                    location_name: "Event",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "Filter", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 222
+    Shape {
+        name: "LambdaFunctionConfigurationList",
+        kind: ShapeKind::List(List { member: 221, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 223
     Shape { name: "LastModified", kind: ShapeKind::Timestamp(None) },
-    // 134
+    // 224
     Shape { name: "LastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 135
+    // 225
+    Shape {
+        name: "LifecycleExpiration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Date", shape: 94, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
+                Member { name: "Days", shape: 95, ..MEMBER },
+                Member { name: "ExpiredObjectDeleteMarker", shape: 136, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 226
+    Shape {
+        name: "LifecycleRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Expiration", shape: 225, ..MEMBER },
+                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Filter", shape: 228, ..MEMBER },
+                Member { name: "Status", shape: 135, required: true, ..MEMBER },
+                Member { name: "Transitions", shape: 413, location_name: "Transition", flattened: true, ..MEMBER },
+                Member {
+                    name: "NoncurrentVersionTransitions",
+                    shape: 274,
+                    location_name: "NoncurrentVersionTransition",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "NoncurrentVersionExpiration", shape: 272, ..MEMBER },
+                Member { name: "AbortIncompleteMultipartUpload", shape: 1, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 227
+    Shape {
+        name: "LifecycleRuleAndOperator",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Tags", shape: 398, location_name: "Tag", flattened: true, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 301, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 302, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
+    Shape {
+        name: "LifecycleRuleFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Tag", shape: 396, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 301, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 302, ..MEMBER },
+                Member { name: "And", shape: 227, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape {
+        name: "LifecycleRules",
+        kind: ShapeKind::List(List { member: 226, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 230
     Shape {
         name: "ListBucketsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Buckets", shape: 21, ..MEMBER },
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 172, ..MEMBER },
-                Member { name: "Prefix", shape: 207, ..MEMBER },
+                Member { name: "Buckets", shape: 35, ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 269, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
             ],
             payload: None,
             xml_name: "ListAllMyBucketsResult",
             union: false,
         }),
     },
-    // 136
+    // 231
     Shape {
         name: "ListBucketsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MaxBuckets",
-                    shape: 155,
+                    shape: 252,
                     location: Location::Query,
                     location_name: "max-buckets",
                     ..MEMBER
                 },
                 Member {
                     name: "ContinuationToken",
-                    shape: 244,
+                    shape: 407,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "BucketRegion",
-                    shape: 18,
+                    shape: 32,
                     location: Location::Query,
                     location_name: "bucket-region",
                     ..MEMBER
@@ -3502,26 +4872,26 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 137
+    // 232
     Shape {
         name: "ListMultipartUploadsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Bucket", shape: 16, ..MEMBER },
-                Member { name: "KeyMarker", shape: 132, ..MEMBER },
-                Member { name: "UploadIdMarker", shape: 245, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 169, ..MEMBER },
-                Member { name: "Prefix", shape: 207, ..MEMBER },
-                Member { name: "Delimiter", shape: 89, ..MEMBER },
-                Member { name: "NextUploadIdMarker", shape: 173, ..MEMBER },
-                Member { name: "MaxUploads", shape: 158, ..MEMBER },
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "Uploads", shape: 168, location_name: "Upload", flattened: true, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member { name: "Bucket", shape: 30, ..MEMBER },
+                Member { name: "KeyMarker", shape: 218, ..MEMBER },
+                Member { name: "UploadIdMarker", shape: 417, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 266, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Delimiter", shape: 120, ..MEMBER },
+                Member { name: "NextUploadIdMarker", shape: 270, ..MEMBER },
+                Member { name: "MaxUploads", shape: 255, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "Uploads", shape: 265, location_name: "Upload", flattened: true, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3532,14 +4902,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 138
+    // 233
     Shape {
         name: "ListMultipartUploadsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3547,50 +4917,50 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 89,
+                    shape: 120,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 92,
+                    shape: 124,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 132,
+                    shape: 218,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "MaxUploads",
-                    shape: 158,
+                    shape: 255,
                     location: Location::Query,
                     location_name: "max-uploads",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "UploadIdMarker",
-                    shape: 245,
+                    shape: 417,
                     location: Location::Query,
                     location_name: "upload-id-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -3601,27 +4971,27 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 139
+    // 234
     Shape {
         name: "ListObjectVersionsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "KeyMarker", shape: 132, ..MEMBER },
-                Member { name: "VersionIdMarker", shape: 251, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 169, ..MEMBER },
-                Member { name: "NextVersionIdMarker", shape: 174, ..MEMBER },
-                Member { name: "Versions", shape: 196, location_name: "Version", flattened: true, ..MEMBER },
-                Member { name: "DeleteMarkers", shape: 80, location_name: "DeleteMarker", flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 16, ..MEMBER },
-                Member { name: "Prefix", shape: 207, ..MEMBER },
-                Member { name: "Delimiter", shape: 89, ..MEMBER },
-                Member { name: "MaxKeys", shape: 156, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "KeyMarker", shape: 218, ..MEMBER },
+                Member { name: "VersionIdMarker", shape: 424, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 266, ..MEMBER },
+                Member { name: "NextVersionIdMarker", shape: 271, ..MEMBER },
+                Member { name: "Versions", shape: 306, location_name: "Version", flattened: true, ..MEMBER },
+                Member { name: "DeleteMarkers", shape: 110, location_name: "DeleteMarker", flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 30, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Delimiter", shape: 120, ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3632,14 +5002,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 140
+    // 235
     Shape {
         name: "ListObjectVersionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3647,51 +5017,51 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 89,
+                    shape: 120,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 92,
+                    shape: 124,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 132,
+                    shape: 218,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "VersionIdMarker",
-                    shape: 251,
+                    shape: 424,
                     location: Location::Query,
                     location_name: "version-id-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 199,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -3702,24 +5072,24 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 141
+    // 236
     Shape {
         name: "ListObjectsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "Marker", shape: 154, ..MEMBER },
-                Member { name: "NextMarker", shape: 170, ..MEMBER },
-                Member { name: "Contents", shape: 182, flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 16, ..MEMBER },
-                Member { name: "Prefix", shape: 207, ..MEMBER },
-                Member { name: "Delimiter", shape: 89, ..MEMBER },
-                Member { name: "MaxKeys", shape: 156, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 92, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "Marker", shape: 250, ..MEMBER },
+                Member { name: "NextMarker", shape: 267, ..MEMBER },
+                Member { name: "Contents", shape: 285, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 30, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Delimiter", shape: 120, ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3730,14 +5100,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 142
+    // 237
     Shape {
         name: "ListObjectsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3745,38 +5115,38 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 89,
+                    shape: 120,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 92,
+                    shape: 124,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 154, location: Location::Query, location_name: "marker", ..MEMBER },
-                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Marker", shape: 250, location: Location::Query, location_name: "marker", ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 199,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -3787,26 +5157,26 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 143
+    // 238
     Shape {
         name: "ListObjectsV2Output",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "Contents", shape: 182, flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 16, ..MEMBER },
-                Member { name: "Prefix", shape: 207, ..MEMBER },
-                Member { name: "Delimiter", shape: 89, ..MEMBER },
-                Member { name: "MaxKeys", shape: 156, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 41, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 92, ..MEMBER },
-                Member { name: "KeyCount", shape: 131, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 244, ..MEMBER },
-                Member { name: "NextContinuationToken", shape: 172, ..MEMBER },
-                Member { name: "StartAfter", shape: 236, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "Contents", shape: 285, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 30, ..MEMBER },
+                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Delimiter", shape: 120, ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 124, ..MEMBER },
+                Member { name: "KeyCount", shape: 217, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 407, ..MEMBER },
+                Member { name: "NextContinuationToken", shape: 269, ..MEMBER },
+                Member { name: "StartAfter", shape: 393, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3817,14 +5187,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 144
+    // 239
     Shape {
         name: "ListObjectsV2Request",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3832,58 +5202,58 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 89,
+                    shape: 120,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 92,
+                    shape: 124,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 156, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 207, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "ContinuationToken",
-                    shape: 244,
+                    shape: 407,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
                 Member {
                     name: "FetchOwner",
-                    shape: 97,
+                    shape: 140,
                     location: Location::Query,
                     location_name: "fetch-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "StartAfter",
-                    shape: 236,
+                    shape: 393,
                     location: Location::Query,
                     location_name: "start-after",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 199,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -3894,7 +5264,7 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 145
+    // 240
     Shape {
         name: "ListPartsOutput",
         kind: ShapeKind::Structure(Structure {
@@ -3908,34 +5278,34 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "AbortRuleId",
-                    shape: 3,
+                    shape: 4,
                     location: Location::Header,
                     location_name: "x-amz-abort-rule-id",
                     ..MEMBER
                 },
-                Member { name: "Bucket", shape: 16, ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "UploadId", shape: 167, ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 203, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 171, ..MEMBER },
-                Member { name: "MaxParts", shape: 157, ..MEMBER },
-                Member { name: "IsTruncated", shape: 130, ..MEMBER },
-                Member { name: "Parts", shape: 204, location_name: "Part", flattened: true, ..MEMBER },
-                Member { name: "Initiator", shape: 127, ..MEMBER },
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "StorageClass", shape: 237, ..MEMBER },
+                Member { name: "Bucket", shape: 30, ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "UploadId", shape: 264, ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 316, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 268, ..MEMBER },
+                Member { name: "MaxParts", shape: 254, ..MEMBER },
+                Member { name: "IsTruncated", shape: 216, ..MEMBER },
+                Member { name: "Parts", shape: 319, location_name: "Part", flattened: true, ..MEMBER },
+                Member { name: "Initiator", shape: 212, ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "StorageClass", shape: 394, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
-                Member { name: "ChecksumAlgorithm", shape: 25, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 42, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -3946,14 +5316,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 146
+    // 241
     Shape {
         name: "ListPartsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3961,7 +5331,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -3969,21 +5339,21 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "MaxParts",
-                    shape: 157,
+                    shape: 254,
                     location: Location::Query,
                     location_name: "max-parts",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumberMarker",
-                    shape: 203,
+                    shape: 316,
                     location: Location::Query,
                     location_name: "part-number-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "UploadId",
-                    shape: 167,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -3991,35 +5361,35 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
@@ -4030,27 +5400,27 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 147
+    // 242
     Shape {
         name: "Location",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 148
+    // 243
     Shape {
         name: "LocationInfo",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 150, ..MEMBER }, Member { name: "Name", shape: 149, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 245, ..MEMBER }, Member { name: "Name", shape: 244, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 149
+    // 244
     Shape {
         name: "LocationNameAsString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 150
+    // 245
     Shape {
         name: "LocationType",
         kind: ShapeKind::String(StringShape {
@@ -4059,9 +5429,24 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 151
+    // 246
+    Shape {
+        name: "LoggingEnabled",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TargetBucket", shape: 402, required: true, ..MEMBER },
+                Member { name: "TargetGrants", shape: 404, ..MEMBER },
+                Member { name: "TargetPrefix", shape: 406, required: true, ..MEMBER },
+                Member { name: "TargetObjectKeyFormat", shape: 405, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 247
     Shape { name: "MFA", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 152
+    // 248
     Shape {
         name: "MFADelete",
         kind: ShapeKind::String(StringShape {
@@ -4070,7 +5455,7 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 153
+    // 249
     Shape {
         name: "MFADeleteStatus",
         kind: ShapeKind::String(StringShape {
@@ -4079,133 +5464,215 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 154
+    // 250
     Shape {
         name: "Marker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 155
+    // 251
+    Shape { name: "MaxAgeSeconds", kind: ShapeKind::Integer(Range::NONE) },
+    // 252
     Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 156
+    // 253
     Shape { name: "MaxKeys", kind: ShapeKind::Integer(Range::NONE) },
-    // 157
+    // 254
     Shape { name: "MaxParts", kind: ShapeKind::Integer(Range::NONE) },
-    // 158
+    // 255
     Shape { name: "MaxUploads", kind: ShapeKind::Integer(Range::NONE) },
-    // 159
+    // 256
     Shape {
         name: "Message",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 160
+    // 257
     Shape {
         name: "Metadata",
         kind: ShapeKind::Map(Map {
-            key: 162,
-            value: 163,
+            key: 259,
+            value: 260,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 161
+    // 258
     Shape {
         name: "MetadataDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 162
+    // 259
     Shape {
         name: "MetadataKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 163
+    // 260
     Shape {
         name: "MetadataValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 164
+    // 261
     Shape { name: "MissingMeta", kind: ShapeKind::Integer(Range::NONE) },
-    // 165
+    // 262
     Shape { name: "MpuObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 166
+    // 263
     Shape {
         name: "MultipartUpload",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UploadId", shape: 167, ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "Initiated", shape: 126, ..MEMBER },
-                Member { name: "StorageClass", shape: 237, ..MEMBER },
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "Initiator", shape: 127, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 25, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
+                Member { name: "UploadId", shape: 264, ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "Initiated", shape: 211, ..MEMBER },
+                Member { name: "StorageClass", shape: 394, ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "Initiator", shape: 212, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 42, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 167
+    // 264
     Shape {
         name: "MultipartUploadId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 168
+    // 265
     Shape {
         name: "MultipartUploadList",
-        kind: ShapeKind::List(List { member: 166, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 263, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 169
+    // 266
     Shape {
         name: "NextKeyMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 170
+    // 267
     Shape {
         name: "NextMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 171
+    // 268
     Shape { name: "NextPartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 172
+    // 269
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 173
+    // 270
     Shape {
         name: "NextUploadIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 174
+    // 271
     Shape {
         name: "NextVersionIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 175
+    // 272
     Shape {
-        name: "Object",
+        name: "NoncurrentVersionExpiration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 26, flattened: true, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
-                Member { name: "Size", shape: 235, ..MEMBER },
-                Member { name: "StorageClass", shape: 193, ..MEMBER },
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 227, ..MEMBER },
+                Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 423, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 176
+    // 273
+    Shape {
+        name: "NoncurrentVersionTransition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
+                Member { name: "StorageClass", shape: 414, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 423, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 274
+    Shape {
+        name: "NoncurrentVersionTransitionList",
+        kind: ShapeKind::List(List { member: 273, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 275
+    Shape {
+        name: "NotificationConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "TopicConfigurations",
+                    shape: 410,
+                    location_name: "TopicConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "QueueConfigurations",
+                    shape: 354,
+                    location_name: "QueueConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "LambdaFunctionConfigurations",
+                    shape: 222,
+                    location_name: "CloudFunctionConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "EventBridgeConfiguration", shape: 131, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "NotificationConfiguration",
+            union: false,
+        }),
+    },
+    // 276
+    Shape {
+        name: "NotificationConfigurationFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 377, location_name: "S3Key", ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 277
+    Shape {
+        name: "NotificationId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 278
+    Shape {
+        name: "Object",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "StorageClass", shape: 303, ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 374, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 279
     Shape {
         name: "ObjectAttributes",
         kind: ShapeKind::String(StringShape {
@@ -4214,12 +5681,12 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 177
+    // 280
     Shape {
         name: "ObjectAttributesList",
-        kind: ShapeKind::List(List { member: 176, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 279, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 178
+    // 281
     Shape {
         name: "ObjectCannedACL",
         kind: ShapeKind::String(StringShape {
@@ -4236,33 +5703,33 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 179
+    // 282
     Shape {
         name: "ObjectIdentifier",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 181, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
-                Member { name: "ETag", shape: 91, ..MEMBER },
+                Member { name: "Key", shape: 284, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
                 Member {
                     name: "LastModifiedTime",
-                    shape: 134,
+                    shape: 224,
                     timestamp_format: Some(TimestampFormat::Rfc822),
                     ..MEMBER
                 },
-                Member { name: "Size", shape: 235, ..MEMBER },
+                Member { name: "Size", shape: 391, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 180
+    // 283
     Shape {
         name: "ObjectIdentifierList",
-        kind: ShapeKind::List(List { member: 179, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 282, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 181
+    // 284
     Shape {
         name: "ObjectKey",
         kind: ShapeKind::String(StringShape {
@@ -4271,28 +5738,46 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 182
+    // 285
     Shape {
         name: "ObjectList",
-        kind: ShapeKind::List(List { member: 175, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 278, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 183
+    // 286
+    Shape {
+        name: "ObjectLockConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ObjectLockEnabled", shape: 287, ..MEMBER },
+                Member { name: "Rule", shape: 296, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 287
+    Shape {
+        name: "ObjectLockEnabled",
+        kind: ShapeKind::String(StringShape { enum_values: &["Enabled"], length: Range::NONE, pattern: "" }),
+    },
+    // 288
     Shape { name: "ObjectLockEnabledForBucket", kind: ShapeKind::Boolean },
-    // 184
+    // 289
     Shape {
         name: "ObjectLockEventHold",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 185
+    // 290
     Shape { name: "ObjectLockEventHoldDurationDays", kind: ShapeKind::Integer(Range::NONE) },
-    // 186
+    // 291
     Shape { name: "ObjectLockEventHoldDurationYears", kind: ShapeKind::Integer(Range::NONE) },
-    // 187
+    // 292
     Shape {
         name: "ObjectLockLegalHoldStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 188
+    // 293
     Shape {
         name: "ObjectLockMode",
         kind: ShapeKind::String(StringShape {
@@ -4301,9 +5786,33 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 189
+    // 294
     Shape { name: "ObjectLockRetainUntilDate", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
-    // 190
+    // 295
+    Shape {
+        name: "ObjectLockRetentionMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["GOVERNANCE", "COMPLIANCE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 296
+    Shape {
+        name: "ObjectLockRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "DefaultRetention", shape: 97, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 297
+    Shape {
+        name: "ObjectLockToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 298
     Shape {
         name: "ObjectOwnership",
         kind: ShapeKind::String(StringShape {
@@ -4312,32 +5821,36 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 191
+    // 299
     Shape {
         name: "ObjectPart",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 202, ..MEMBER },
-                Member { name: "Size", shape: 235, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "PartNumber", shape: 315, ..MEMBER },
+                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 192
+    // 300
     Shape { name: "ObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 193
+    // 301
+    Shape { name: "ObjectSizeGreaterThanBytes", kind: ShapeKind::Integer(Range::NONE) },
+    // 302
+    Shape { name: "ObjectSizeLessThanBytes", kind: ShapeKind::Integer(Range::NONE) },
+    // 303
     Shape {
         name: "ObjectStorageClass",
         kind: ShapeKind::String(StringShape {
@@ -4362,120 +5875,273 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 194
+    // 304
     Shape {
         name: "ObjectVersion",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 26, flattened: true, ..MEMBER },
-                Member { name: "ChecksumType", shape: 35, ..MEMBER },
-                Member { name: "Size", shape: 235, ..MEMBER },
-                Member { name: "StorageClass", shape: 197, ..MEMBER },
-                Member { name: "Key", shape: 181, ..MEMBER },
-                Member { name: "VersionId", shape: 195, ..MEMBER },
-                Member { name: "IsLatest", shape: 128, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-                Member { name: "Owner", shape: 200, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 227, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "StorageClass", shape: 307, ..MEMBER },
+                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "IsLatest", shape: 213, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 374, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 195
+    // 305
     Shape {
         name: "ObjectVersionId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 196
+    // 306
     Shape {
         name: "ObjectVersionList",
-        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 304, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 197
+    // 307
     Shape {
         name: "ObjectVersionStorageClass",
         kind: ShapeKind::String(StringShape { enum_values: &["STANDARD"], length: Range::NONE, pattern: "" }),
     },
-    // 198
+    // 308
     Shape {
         name: "OptionalObjectAttributes",
         kind: ShapeKind::String(StringShape { enum_values: &["RestoreStatus"], length: Range::NONE, pattern: "" }),
     },
-    // 199
+    // 309
     Shape {
         name: "OptionalObjectAttributesList",
-        kind: ShapeKind::List(List { member: 198, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 308, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 200
+    // 310
     Shape {
         name: "Owner",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DisplayName", shape: 90, ..MEMBER },
-                Member { name: "ID", shape: 118, ..MEMBER },
+                Member { name: "DisplayName", shape: 121, ..MEMBER },
+                Member { name: "ID", shape: 202, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 201
+    // 311
+    Shape {
+        name: "OwnershipControls",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Rules",
+                shape: 313,
+                location_name: "Rule",
+                required: true,
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 312
+    Shape {
+        name: "OwnershipControlsRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ObjectOwnership", shape: 298, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 313
+    Shape {
+        name: "OwnershipControlsRules",
+        kind: ShapeKind::List(List { member: 312, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 314
     Shape {
         name: "Part",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 202, ..MEMBER },
-                Member { name: "LastModified", shape: 133, ..MEMBER },
-                Member { name: "ETag", shape: 91, ..MEMBER },
-                Member { name: "Size", shape: 235, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 27, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 28, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 29, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 32, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 33, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 34, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 30, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 38, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 37, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 36, ..MEMBER },
+                Member { name: "PartNumber", shape: 315, ..MEMBER },
+                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 202
+    // 315
     Shape { name: "PartNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 203
+    // 316
     Shape { name: "PartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 204
+    // 317
+    Shape {
+        name: "PartitionDateSource",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["EventTime", "DeliveryTime"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 318
+    Shape {
+        name: "PartitionedPrefix",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PartitionDateSource", shape: 317, ..MEMBER }],
+            payload: None,
+            xml_name: "PartitionedPrefix",
+            union: false,
+        }),
+    },
+    // 319
     Shape {
         name: "Parts",
-        kind: ShapeKind::List(List { member: 201, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 314, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 205
+    // 320
     Shape { name: "PartsCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 206
+    // 321
     Shape {
         name: "PartsList",
-        kind: ShapeKind::List(List { member: 191, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 299, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 207
+    // 322
+    Shape {
+        name: "Payer",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Requester", "BucketOwner"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 323
+    Shape {
+        name: "Permission",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 324
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 325
+    Shape {
+        name: "PolicyStatus",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "IsPublic", shape: 214, location_name: "IsPublic", ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 326
     Shape {
         name: "Prefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 208
+    // 327
     Shape {
-        name: "PutBucketVersioningRequest",
+        name: "Protocol",
+        kind: ShapeKind::String(StringShape { enum_values: &["http", "https"], length: Range::NONE, pattern: "" }),
+    },
+    // 328
+    Shape {
+        name: "PublicAccessBlockConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "BlockPublicAcls", shape: 389, location_name: "BlockPublicAcls", ..MEMBER },
+                Member { name: "IgnorePublicAcls", shape: 389, location_name: "IgnorePublicAcls", ..MEMBER },
+                Member { name: "BlockPublicPolicy", shape: 389, location_name: "BlockPublicPolicy", ..MEMBER },
+                Member { name: "RestrictPublicBuckets", shape: 389, location_name: "RestrictPublicBuckets", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 329
+    Shape {
+        name: "PutBucketAccelerateConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "AccelerateConfiguration",
+                    shape: 5,
+                    location_name: "AccelerateConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("AccelerateConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 330
+    Shape {
+        name: "PutBucketAclRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 22, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member {
+                    name: "AccessControlPolicy",
+                    shape: 7,
+                    location_name: "AccessControlPolicy",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Bucket",
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -4483,22 +6149,537 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 51,
+                    shape: 70,
                     location: Location::Header,
                     location_name: "Content-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 151, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 190,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWrite",
+                    shape: 191,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 192,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("AccessControlPolicy"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 331
+    Shape {
+        name: "PutBucketCorsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "CORSConfiguration",
+                    shape: 37,
+                    location_name: "CORSConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("CORSConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 332
+    Shape {
+        name: "PutBucketEncryptionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryptionConfiguration",
+                    shape: 386,
+                    location_name: "ServerSideEncryptionConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("ServerSideEncryptionConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 333
+    Shape {
+        name: "PutBucketLifecycleConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "TransitionDefaultMinimumObjectSize",
+                shape: 412,
+                location: Location::Header,
+                location_name: "x-amz-transition-default-minimum-object-size",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 334
+    Shape {
+        name: "PutBucketLifecycleConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LifecycleConfiguration",
+                    shape: 25,
+                    location_name: "LifecycleConfiguration",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TransitionDefaultMinimumObjectSize",
+                    shape: 412,
+                    location: Location::Header,
+                    location_name: "x-amz-transition-default-minimum-object-size",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("LifecycleConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 335
+    Shape {
+        name: "PutBucketLoggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketLoggingStatus",
+                    shape: 28,
+                    location_name: "BucketLoggingStatus",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("BucketLoggingStatus"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 336
+    Shape {
+        name: "PutBucketNotificationConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "NotificationConfiguration",
+                    shape: 275,
+                    location_name: "NotificationConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SkipDestinationValidation",
+                    shape: 392,
+                    location: Location::Header,
+                    location_name: "x-amz-skip-destination-validation",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("NotificationConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 337
+    Shape {
+        name: "PutBucketOwnershipControlsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "OwnershipControls",
+                    shape: 311,
+                    location_name: "OwnershipControls",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("OwnershipControls"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 338
+    Shape {
+        name: "PutBucketPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ConfirmRemoveSelfBucketAccess",
+                    shape: 65,
+                    location: Location::Header,
+                    location_name: "x-amz-confirm-remove-self-bucket-access",
+                    ..MEMBER
+                },
+                Member { name: "Policy", shape: 324, required: true, ..MEMBER },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Policy"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 339
+    Shape {
+        name: "PutBucketRequestPaymentRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPaymentConfiguration",
+                    shape: 365,
+                    location_name: "RequestPaymentConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("RequestPaymentConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 340
+    Shape {
+        name: "PutBucketTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Tagging",
+                    shape: 399,
+                    location_name: "Tagging",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Tagging"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 341
+    Shape {
+        name: "PutBucketVersioningRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "VersioningConfiguration",
-                    shape: 252,
+                    shape: 425,
                     location_name: "VersioningConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -4506,7 +6687,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -4517,155 +6698,401 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 209
+    // 342
+    Shape {
+        name: "PutBucketWebsiteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "WebsiteConfiguration",
+                    shape: 426,
+                    location_name: "WebsiteConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("WebsiteConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 343
+    Shape {
+        name: "PutObjectAclOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "RequestCharged",
+                shape: 363,
+                location: Location::Header,
+                location_name: "x-amz-request-charged",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 344
+    Shape {
+        name: "PutObjectAclRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member {
+                    name: "AccessControlPolicy",
+                    shape: 7,
+                    location_name: "AccessControlPolicy",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantFullControl",
+                    shape: 188,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-full-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantRead",
+                    shape: 189,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantReadACP",
+                    shape: 190,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-read-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWrite",
+                    shape: 191,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write",
+                    ..MEMBER
+                },
+                Member {
+                    name: "GrantWriteACP",
+                    shape: 192,
+                    location: Location::Header,
+                    location_name: "x-amz-grant-write-acp",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 284,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 305,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("AccessControlPolicy"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 345
+    Shape {
+        name: "PutObjectLockConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "RequestCharged",
+                shape: 363,
+                location: Location::Header,
+                location_name: "x-amz-request-charged",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 346
+    Shape {
+        name: "PutObjectLockConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockConfiguration",
+                    shape: 286,
+                    location_name: "ObjectLockConfiguration",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 364,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Token",
+                    shape: 297,
+                    location: Location::Header,
+                    location_name: "x-amz-bucket-object-lock-token",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("ObjectLockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 347
     Shape {
         name: "PutObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Expiration",
-                    shape: 95,
+                    shape: 134,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 35,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "Size",
-                    shape: 235,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -4676,16 +7103,16 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 210
+    // 348
     Shape {
         name: "PutObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 178, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
-                Member { name: "Body", shape: 9, ..MEMBER },
+                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "Body", shape: 19, ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -4693,170 +7120,170 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 23,
+                    shape: 40,
                     location: Location::Header,
                     location_name: "Cache-Control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 47,
+                    shape: 66,
                     location: Location::Header,
                     location_name: "Content-Disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 48,
+                    shape: 67,
                     location: Location::Header,
                     location_name: "Content-Encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 49,
+                    shape: 68,
                     location: Location::Header,
                     location_name: "Content-Language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 50,
+                    shape: 69,
                     location: Location::Header,
                     location_name: "Content-Length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 51,
+                    shape: 70,
                     location: Location::Header,
                     location_name: "Content-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 53,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "Content-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 96, location: Location::Header, location_name: "Expires", ..MEMBER },
-                Member { name: "IfMatch", shape: 119, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 124,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "If-None-Match",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 109,
+                    shape: 188,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 110,
+                    shape: 189,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 111,
+                    shape: 190,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 113,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -4864,105 +7291,105 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "WriteOffsetBytes",
-                    shape: 254,
+                    shape: 428,
                     location: Location::Header,
                     location_name: "x-amz-write-offset-bytes",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 160,
+                    shape: 257,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 237,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 253,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 232,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 243,
+                    shape: 401,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 188,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 189,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -4970,35 +7397,35 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 187,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 184,
+                    shape: 289,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 185,
+                    shape: 290,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 186,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -5009,13 +7436,13 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 211
+    // 349
     Shape {
         name: "PutObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "VersionId",
-                shape: 195,
+                shape: 305,
                 location: Location::Header,
                 location_name: "x-amz-version-id",
                 ..MEMBER
@@ -5025,14 +7452,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 212
+    // 350
     Shape {
         name: "PutObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5040,7 +7467,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -5048,28 +7475,28 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 51,
+                    shape: 70,
                     location: Location::Header,
                     location_name: "Content-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 241,
+                    shape: 399,
                     location_name: "Tagging",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -5077,14 +7504,14 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5095,14 +7522,123 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 213
+    // 351
+    Shape {
+        name: "PutPublicAccessBlockRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "Content-MD5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PublicAccessBlockConfiguration",
+                    shape: 328,
+                    location_name: "PublicAccessBlockConfiguration",
+                    required: true,
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("PublicAccessBlockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 352
+    Shape {
+        name: "QueueArn",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 353
+    Shape {
+        name: "QueueConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 277, ..MEMBER },
+                Member { name: "QueueArn", shape: 352, location_name: "Queue", required: true, ..MEMBER },
+                Member {
+                    name: "Events",
+                    shape: 133,
+                    location_name: "Event",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "Filter", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 354
+    Shape {
+        name: "QueueConfigurationList",
+        kind: ShapeKind::List(List { member: 353, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 355
     Shape { name: "Quiet", kind: ShapeKind::Boolean },
-    // 214
+    // 356
     Shape {
         name: "Range",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 215
+    // 357
+    Shape {
+        name: "Redirect",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "HostName", shape: 199, ..MEMBER },
+                Member { name: "HttpRedirectCode", shape: 201, ..MEMBER },
+                Member { name: "Protocol", shape: 327, ..MEMBER },
+                Member { name: "ReplaceKeyPrefixWith", shape: 360, ..MEMBER },
+                Member { name: "ReplaceKeyWith", shape: 361, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 358
+    Shape {
+        name: "RedirectAllRequestsTo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "HostName", shape: 199, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 327, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 359
     Shape {
         name: "Region",
         kind: ShapeKind::String(StringShape {
@@ -5111,7 +7647,17 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 216
+    // 360
+    Shape {
+        name: "ReplaceKeyPrefixWith",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 361
+    Shape {
+        name: "ReplaceKeyWith",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 362
     Shape {
         name: "ReplicationStatus",
         kind: ShapeKind::String(StringShape {
@@ -5120,64 +7666,108 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 217
+    // 363
     Shape {
         name: "RequestCharged",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 218
+    // 364
     Shape {
         name: "RequestPayer",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 219
+    // 365
+    Shape {
+        name: "RequestPaymentConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Payer", shape: 322, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 366
     Shape {
         name: "ResponseCacheControl",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 220
+    // 367
     Shape {
         name: "ResponseContentDisposition",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 221
+    // 368
     Shape {
         name: "ResponseContentEncoding",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 222
+    // 369
     Shape {
         name: "ResponseContentLanguage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 223
+    // 370
     Shape {
         name: "ResponseContentType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 224
+    // 371
     Shape { name: "ResponseExpires", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 225
+    // 372
     Shape {
         name: "Restore",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 226
+    // 373
     Shape { name: "RestoreExpiryDate", kind: ShapeKind::Timestamp(None) },
-    // 227
+    // 374
     Shape {
         name: "RestoreStatus",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsRestoreInProgress", shape: 129, ..MEMBER },
-                Member { name: "RestoreExpiryDate", shape: 226, ..MEMBER },
+                Member { name: "IsRestoreInProgress", shape: 215, ..MEMBER },
+                Member { name: "RestoreExpiryDate", shape: 373, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 228
+    // 375
+    Shape {
+        name: "RoutingRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Condition", shape: 64, ..MEMBER },
+                Member { name: "Redirect", shape: 357, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 376
+    Shape {
+        name: "RoutingRules",
+        kind: ShapeKind::List(List { member: 375, member_name: "RoutingRule", flattened: false, length: Range::NONE }),
+    },
+    // 377
+    Shape {
+        name: "S3KeyFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "FilterRules",
+                shape: 142,
+                location_name: "FilterRule",
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 378
     Shape {
         name: "S3RegionalOrS3ExpressBucketArnString",
         kind: ShapeKind::String(StringShape {
@@ -5186,32 +7776,32 @@ static SHAPES: [Shape; 255] = [
             pattern: "arn:[^:]+:(s3|s3express):.*",
         }),
     },
-    // 229
+    // 379
     Shape {
         name: "SSECustomerAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 230
+    // 380
     Shape {
         name: "SSECustomerKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 231
+    // 381
     Shape {
         name: "SSECustomerKeyMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 232
+    // 382
     Shape {
         name: "SSEKMSEncryptionContext",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 233
+    // 383
     Shape {
         name: "SSEKMSKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 234
+    // 384
     Shape {
         name: "ServerSideEncryption",
         kind: ShapeKind::String(StringShape {
@@ -5220,14 +7810,72 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 235
+    // 385
+    Shape {
+        name: "ServerSideEncryptionByDefault",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SSEAlgorithm", shape: 384, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyID", shape: 383, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 386
+    Shape {
+        name: "ServerSideEncryptionConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Rules",
+                shape: 388,
+                location_name: "Rule",
+                required: true,
+                flattened: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 387
+    Shape {
+        name: "ServerSideEncryptionRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ApplyServerSideEncryptionByDefault", shape: 385, ..MEMBER },
+                Member { name: "BucketKeyEnabled", shape: 24, ..MEMBER },
+                Member { name: "BlockedEncryptionTypes", shape: 18, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 388
+    Shape {
+        name: "ServerSideEncryptionRules",
+        kind: ShapeKind::List(List { member: 387, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 389
+    Shape { name: "Setting", kind: ShapeKind::Boolean },
+    // 390
+    Shape {
+        name: "SimplePrefix",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "SimplePrefix", union: false }),
+    },
+    // 391
     Shape { name: "Size", kind: ShapeKind::Integer(Range::NONE) },
-    // 236
+    // 392
+    Shape { name: "SkipValidation", kind: ShapeKind::Boolean },
+    // 393
     Shape {
         name: "StartAfter",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 237
+    // 394
     Shape {
         name: "StorageClass",
         kind: ShapeKind::String(StringShape {
@@ -5252,114 +7900,240 @@ static SHAPES: [Shape; 255] = [
             pattern: "",
         }),
     },
-    // 238
+    // 395
+    Shape {
+        name: "Suffix",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 396
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 181, required: true, ..MEMBER },
-                Member { name: "Value", shape: 250, required: true, ..MEMBER },
+                Member { name: "Key", shape: 284, required: true, ..MEMBER },
+                Member { name: "Value", shape: 422, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 239
+    // 397
     Shape { name: "TagCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 240
+    // 398
     Shape {
         name: "TagSet",
-        kind: ShapeKind::List(List { member: 238, member_name: "Tag", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 396, member_name: "Tag", flattened: false, length: Range::NONE }),
     },
-    // 241
+    // 399
     Shape {
         name: "Tagging",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TagSet", shape: 240, required: true, ..MEMBER }],
+            members: &[Member { name: "TagSet", shape: 398, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 242
+    // 400
     Shape {
         name: "TaggingDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 243
+    // 401
     Shape {
         name: "TaggingHeader",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 244
+    // 402
+    Shape {
+        name: "TargetBucket",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 403
+    Shape {
+        name: "TargetGrant",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Grantee", shape: 193, ..MEMBER },
+                Member { name: "Permission", shape: 29, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 404
+    Shape {
+        name: "TargetGrants",
+        kind: ShapeKind::List(List { member: 403, member_name: "Grant", flattened: false, length: Range::NONE }),
+    },
+    // 405
+    Shape {
+        name: "TargetObjectKeyFormat",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SimplePrefix", shape: 390, location_name: "SimplePrefix", ..MEMBER },
+                Member { name: "PartitionedPrefix", shape: 318, location_name: "PartitionedPrefix", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 406
+    Shape {
+        name: "TargetPrefix",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 407
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 245
+    // 408
+    Shape {
+        name: "TopicArn",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 409
+    Shape {
+        name: "TopicConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 277, ..MEMBER },
+                Member { name: "TopicArn", shape: 408, location_name: "Topic", required: true, ..MEMBER },
+                Member {
+                    name: "Events",
+                    shape: 133,
+                    location_name: "Event",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "Filter", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 410
+    Shape {
+        name: "TopicConfigurationList",
+        kind: ShapeKind::List(List { member: 409, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 411
+    Shape {
+        name: "Transition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Date", shape: 94, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
+                Member { name: "Days", shape: 95, ..MEMBER },
+                Member { name: "StorageClass", shape: 414, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 412
+    Shape {
+        name: "TransitionDefaultMinimumObjectSize",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["varies_by_storage_class", "all_storage_classes_128K"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 413
+    Shape {
+        name: "TransitionList",
+        kind: ShapeKind::List(List { member: 411, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 414
+    Shape {
+        name: "TransitionStorageClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "DEEP_ARCHIVE", "GLACIER_IR"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 415
+    Shape {
+        name: "Type",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CanonicalUser", "AmazonCustomerByEmail", "Group"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 416
+    Shape { name: "URI", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 417
     Shape {
         name: "UploadIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 246
+    // 418
     Shape {
         name: "UploadPartCopyOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "CopySourceVersionId",
-                    shape: 67,
+                    shape: 86,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-version-id",
                     ..MEMBER
                 },
-                Member { name: "CopyPartResult", shape: 57, ..MEMBER },
+                Member { name: "CopyPartResult", shape: 76, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -5370,14 +8144,14 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 247
+    // 419
     Shape {
         name: "UploadPartCopyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5385,7 +8159,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CopySource",
-                    shape: 58,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "x-amz-copy-source",
                     required: true,
@@ -5393,42 +8167,42 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "CopySourceIfMatch",
-                    shape: 59,
+                    shape: 78,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfModifiedSince",
-                    shape: 60,
+                    shape: 79,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfNoneMatch",
-                    shape: 61,
+                    shape: 80,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfUnmodifiedSince",
-                    shape: 62,
+                    shape: 81,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceRange",
-                    shape: 63,
+                    shape: 82,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-range",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -5436,7 +8210,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 202,
+                    shape: 315,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -5444,7 +8218,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 167,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -5452,63 +8226,63 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerAlgorithm",
-                    shape: 64,
+                    shape: 83,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKey",
-                    shape: 65,
+                    shape: 84,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKeyMD5",
-                    shape: 66,
+                    shape: 85,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedSourceBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-source-expected-bucket-owner",
                     ..MEMBER
@@ -5519,127 +8293,127 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 248
+    // 420
     Shape {
         name: "UploadPartOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 234,
+                    shape: 384,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 91, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 233,
+                    shape: 383,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 13,
+                    shape: 24,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 217,
+                    shape: 363,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 195,
+                    shape: 305,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -5650,15 +8424,15 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 249
+    // 421
     Shape {
         name: "UploadPartRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Body", shape: 9, ..MEMBER },
+                Member { name: "Body", shape: 19, ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 16,
+                    shape: 30,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5666,98 +8440,98 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 50,
+                    shape: 69,
                     location: Location::Header,
                     location_name: "Content-Length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 51,
+                    shape: 70,
                     location: Location::Header,
                     location_name: "Content-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 25,
+                    shape: 42,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 27,
+                    shape: 44,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 28,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 29,
+                    shape: 46,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 32,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 33,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 34,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 30,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 38,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 37,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 36,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 181,
+                    shape: 284,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -5765,7 +8539,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 202,
+                    shape: 315,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -5773,7 +8547,7 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 167,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -5781,35 +8555,35 @@ static SHAPES: [Shape; 255] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 229,
+                    shape: 379,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 230,
+                    shape: 380,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 231,
+                    shape: 381,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-MD5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 218,
+                    shape: 364,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "ExpectedBucketOwner",
-                    shape: 6,
+                    shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
@@ -5820,45 +8594,64 @@ static SHAPES: [Shape; 255] = [
             union: false,
         }),
     },
-    // 250
+    // 422
     Shape {
         name: "Value",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 251
+    // 423
+    Shape { name: "VersionCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 424
     Shape {
         name: "VersionIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 252
+    // 425
     Shape {
         name: "VersioningConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MFADelete", shape: 152, location_name: "MfaDelete", ..MEMBER },
-                Member { name: "Status", shape: 20, ..MEMBER },
+                Member { name: "MFADelete", shape: 248, location_name: "MfaDelete", ..MEMBER },
+                Member { name: "Status", shape: 34, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 253
+    // 426
+    Shape {
+        name: "WebsiteConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorDocument", shape: 128, ..MEMBER },
+                Member { name: "IndexDocument", shape: 210, ..MEMBER },
+                Member { name: "RedirectAllRequestsTo", shape: 358, ..MEMBER },
+                Member { name: "RoutingRules", shape: 376, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 427
     Shape {
         name: "WebsiteRedirectLocation",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 254
+    // 428
     Shape { name: "WriteOffsetBytes", kind: ShapeKind::Integer(Range::NONE) },
+    // 429
+    Shape { name: "Years", kind: ShapeKind::Integer(Range::NONE) },
 ];
 
-static OPERATIONS: [Operation; 27] = [
+static OPERATIONS: [Operation; 66] = [
     Operation {
         name: "AbortMultipartUpload",
         method: "DELETE",
         uri: "/{Bucket}/{Key+}",
-        input: Some(2),
-        output: Some(1),
+        input: Some(3),
+        output: Some(2),
         result_wrapper: "",
         status: 204,
     },
@@ -5866,8 +8659,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CompleteMultipartUpload",
         method: "POST",
         uri: "/{Bucket}/{Key+}",
-        input: Some(43),
-        output: Some(42),
+        input: Some(60),
+        output: Some(59),
         result_wrapper: "",
         status: 200,
     },
@@ -5875,8 +8668,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CopyObject",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(55),
-        output: Some(54),
+        input: Some(74),
+        output: Some(73),
         result_wrapper: "",
         status: 200,
     },
@@ -5884,8 +8677,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CreateBucket",
         method: "PUT",
         uri: "/{Bucket}",
-        input: Some(70),
-        output: Some(69),
+        input: Some(89),
+        output: Some(88),
         result_wrapper: "",
         status: 200,
     },
@@ -5893,8 +8686,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CreateMultipartUpload",
         method: "POST",
         uri: "/{Bucket}/{Key+}?uploads",
-        input: Some(72),
-        output: Some(71),
+        input: Some(91),
+        output: Some(90),
         result_wrapper: "",
         status: 200,
     },
@@ -5902,7 +8695,70 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteBucket",
         method: "DELETE",
         uri: "/{Bucket}",
-        input: Some(76),
+        input: Some(104),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketCors",
+        method: "DELETE",
+        uri: "/{Bucket}?cors",
+        input: Some(99),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketEncryption",
+        method: "DELETE",
+        uri: "/{Bucket}?encryption",
+        input: Some(100),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketLifecycle",
+        method: "DELETE",
+        uri: "/{Bucket}?lifecycle",
+        input: Some(101),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketOwnershipControls",
+        method: "DELETE",
+        uri: "/{Bucket}?ownershipControls",
+        input: Some(102),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketPolicy",
+        method: "DELETE",
+        uri: "/{Bucket}?policy",
+        input: Some(103),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketTagging",
+        method: "DELETE",
+        uri: "/{Bucket}?tagging",
+        input: Some(105),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteBucketWebsite",
+        method: "DELETE",
+        uri: "/{Bucket}?website",
+        input: Some(106),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -5911,8 +8767,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteObject",
         method: "DELETE",
         uri: "/{Bucket}/{Key+}",
-        input: Some(82),
-        output: Some(81),
+        input: Some(112),
+        output: Some(111),
         result_wrapper: "",
         status: 204,
     },
@@ -5920,8 +8776,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteObjectTagging",
         method: "DELETE",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(84),
-        output: Some(83),
+        input: Some(114),
+        output: Some(113),
         result_wrapper: "",
         status: 204,
     },
@@ -5929,8 +8785,62 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteObjects",
         method: "POST",
         uri: "/{Bucket}?delete",
-        input: Some(86),
-        output: Some(85),
+        input: Some(116),
+        output: Some(115),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeletePublicAccessBlock",
+        method: "DELETE",
+        uri: "/{Bucket}?publicAccessBlock",
+        input: Some(117),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "GetBucketAccelerateConfiguration",
+        method: "GET",
+        uri: "/{Bucket}?accelerate",
+        input: Some(146),
+        output: Some(145),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketAcl",
+        method: "GET",
+        uri: "/{Bucket}?acl",
+        input: Some(148),
+        output: Some(147),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketCors",
+        method: "GET",
+        uri: "/{Bucket}?cors",
+        input: Some(150),
+        output: Some(149),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketEncryption",
+        method: "GET",
+        uri: "/{Bucket}?encryption",
+        input: Some(152),
+        output: Some(151),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketLifecycleConfiguration",
+        method: "GET",
+        uri: "/{Bucket}?lifecycle",
+        input: Some(154),
+        output: Some(153),
         result_wrapper: "",
         status: 200,
     },
@@ -5938,8 +8848,71 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetBucketLocation",
         method: "GET",
         uri: "/{Bucket}?location",
-        input: Some(99),
-        output: Some(98),
+        input: Some(156),
+        output: Some(155),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketLogging",
+        method: "GET",
+        uri: "/{Bucket}?logging",
+        input: Some(158),
+        output: Some(157),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketNotificationConfiguration",
+        method: "GET",
+        uri: "/{Bucket}?notification",
+        input: Some(159),
+        output: Some(275),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketOwnershipControls",
+        method: "GET",
+        uri: "/{Bucket}?ownershipControls",
+        input: Some(161),
+        output: Some(160),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketPolicy",
+        method: "GET",
+        uri: "/{Bucket}?policy",
+        input: Some(163),
+        output: Some(162),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketPolicyStatus",
+        method: "GET",
+        uri: "/{Bucket}?policyStatus",
+        input: Some(165),
+        output: Some(164),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketRequestPayment",
+        method: "GET",
+        uri: "/{Bucket}?requestPayment",
+        input: Some(167),
+        output: Some(166),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketTagging",
+        method: "GET",
+        uri: "/{Bucket}?tagging",
+        input: Some(169),
+        output: Some(168),
         result_wrapper: "",
         status: 200,
     },
@@ -5947,8 +8920,17 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetBucketVersioning",
         method: "GET",
         uri: "/{Bucket}?versioning",
-        input: Some(101),
-        output: Some(100),
+        input: Some(171),
+        output: Some(170),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetBucketWebsite",
+        method: "GET",
+        uri: "/{Bucket}?website",
+        input: Some(173),
+        output: Some(172),
         result_wrapper: "",
         status: 200,
     },
@@ -5956,8 +8938,17 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetObject",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(106),
-        output: Some(105),
+        input: Some(182),
+        output: Some(181),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObjectAcl",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}?acl",
+        input: Some(175),
+        output: Some(174),
         result_wrapper: "",
         status: 200,
     },
@@ -5965,8 +8956,17 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetObjectAttributes",
         method: "GET",
         uri: "/{Bucket}/{Key+}?attributes",
-        input: Some(104),
-        output: Some(102),
+        input: Some(178),
+        output: Some(176),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObjectLockConfiguration",
+        method: "GET",
+        uri: "/{Bucket}?object-lock",
+        input: Some(180),
+        output: Some(179),
         result_wrapper: "",
         status: 200,
     },
@@ -5974,8 +8974,17 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetObjectTagging",
         method: "GET",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(108),
-        output: Some(107),
+        input: Some(184),
+        output: Some(183),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetPublicAccessBlock",
+        method: "GET",
+        uri: "/{Bucket}?publicAccessBlock",
+        input: Some(186),
+        output: Some(185),
         result_wrapper: "",
         status: 200,
     },
@@ -5983,8 +8992,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "HeadBucket",
         method: "HEAD",
         uri: "/{Bucket}",
-        input: Some(115),
-        output: Some(114),
+        input: Some(196),
+        output: Some(195),
         result_wrapper: "",
         status: 200,
     },
@@ -5992,8 +9001,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "HeadObject",
         method: "HEAD",
         uri: "/{Bucket}/{Key+}",
-        input: Some(117),
-        output: Some(116),
+        input: Some(198),
+        output: Some(197),
         result_wrapper: "",
         status: 200,
     },
@@ -6001,8 +9010,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListBuckets",
         method: "GET",
         uri: "/",
-        input: Some(136),
-        output: Some(135),
+        input: Some(231),
+        output: Some(230),
         result_wrapper: "",
         status: 200,
     },
@@ -6010,8 +9019,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListMultipartUploads",
         method: "GET",
         uri: "/{Bucket}?uploads",
-        input: Some(138),
-        output: Some(137),
+        input: Some(233),
+        output: Some(232),
         result_wrapper: "",
         status: 200,
     },
@@ -6019,8 +9028,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListObjectVersions",
         method: "GET",
         uri: "/{Bucket}?versions",
-        input: Some(140),
-        output: Some(139),
+        input: Some(235),
+        output: Some(234),
         result_wrapper: "",
         status: 200,
     },
@@ -6028,8 +9037,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListObjects",
         method: "GET",
         uri: "/{Bucket}",
-        input: Some(142),
-        output: Some(141),
+        input: Some(237),
+        output: Some(236),
         result_wrapper: "",
         status: 200,
     },
@@ -6037,8 +9046,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListObjectsV2",
         method: "GET",
         uri: "/{Bucket}?list-type=2",
-        input: Some(144),
-        output: Some(143),
+        input: Some(239),
+        output: Some(238),
         result_wrapper: "",
         status: 200,
     },
@@ -6046,8 +9055,107 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListParts",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(146),
-        output: Some(145),
+        input: Some(241),
+        output: Some(240),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketAccelerateConfiguration",
+        method: "PUT",
+        uri: "/{Bucket}?accelerate",
+        input: Some(329),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketAcl",
+        method: "PUT",
+        uri: "/{Bucket}?acl",
+        input: Some(330),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketCors",
+        method: "PUT",
+        uri: "/{Bucket}?cors",
+        input: Some(331),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketEncryption",
+        method: "PUT",
+        uri: "/{Bucket}?encryption",
+        input: Some(332),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketLifecycleConfiguration",
+        method: "PUT",
+        uri: "/{Bucket}?lifecycle",
+        input: Some(334),
+        output: Some(333),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketLogging",
+        method: "PUT",
+        uri: "/{Bucket}?logging",
+        input: Some(335),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketNotificationConfiguration",
+        method: "PUT",
+        uri: "/{Bucket}?notification",
+        input: Some(336),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketOwnershipControls",
+        method: "PUT",
+        uri: "/{Bucket}?ownershipControls",
+        input: Some(337),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketPolicy",
+        method: "PUT",
+        uri: "/{Bucket}?policy",
+        input: Some(338),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketRequestPayment",
+        method: "PUT",
+        uri: "/{Bucket}?requestPayment",
+        input: Some(339),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketTagging",
+        method: "PUT",
+        uri: "/{Bucket}?tagging",
+        input: Some(340),
+        output: None,
         result_wrapper: "",
         status: 200,
     },
@@ -6055,7 +9163,16 @@ static OPERATIONS: [Operation; 27] = [
         name: "PutBucketVersioning",
         method: "PUT",
         uri: "/{Bucket}?versioning",
-        input: Some(208),
+        input: Some(341),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutBucketWebsite",
+        method: "PUT",
+        uri: "/{Bucket}?website",
+        input: Some(342),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -6064,8 +9181,26 @@ static OPERATIONS: [Operation; 27] = [
         name: "PutObject",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(210),
-        output: Some(209),
+        input: Some(348),
+        output: Some(347),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObjectAcl",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}?acl",
+        input: Some(344),
+        output: Some(343),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObjectLockConfiguration",
+        method: "PUT",
+        uri: "/{Bucket}?object-lock",
+        input: Some(346),
+        output: Some(345),
         result_wrapper: "",
         status: 200,
     },
@@ -6073,8 +9208,17 @@ static OPERATIONS: [Operation; 27] = [
         name: "PutObjectTagging",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(212),
-        output: Some(211),
+        input: Some(350),
+        output: Some(349),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutPublicAccessBlock",
+        method: "PUT",
+        uri: "/{Bucket}?publicAccessBlock",
+        input: Some(351),
+        output: None,
         result_wrapper: "",
         status: 200,
     },
@@ -6082,8 +9226,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "UploadPart",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(249),
-        output: Some(248),
+        input: Some(421),
+        output: Some(420),
         result_wrapper: "",
         status: 200,
     },
@@ -6091,8 +9235,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "UploadPartCopy",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(247),
-        output: Some(246),
+        input: Some(419),
+        output: Some(418),
         result_wrapper: "",
         status: 200,
     },
@@ -6826,6 +9970,13 @@ static ROUTES: [Route; 116] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AbortIncompleteMultipartUpload {
+        #[serde(rename = "DaysAfterInitiation")]
+        pub days_after_initiation: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct AbortMultipartUploadOutput {
         #[serde(rename = "RequestCharged")]
         pub request_charged: Option<String>,
@@ -6852,6 +10003,29 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AccelerateConfiguration {
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AccessControlPolicy {
+        #[serde(rename = "Grants")]
+        pub grants: Option<Vec<Grant>>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BlockedEncryptionTypes {
+        #[serde(rename = "EncryptionType")]
+        pub encryption_type: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Bucket {
         #[serde(rename = "Name")]
         pub name: Option<String>,
@@ -6870,6 +10044,44 @@ pub mod types {
         pub data_redundancy: Option<String>,
         #[serde(rename = "Type")]
         pub r#type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BucketLifecycleConfiguration {
+        #[serde(rename = "Rules")]
+        pub rules: Vec<LifecycleRule>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BucketLoggingStatus {
+        #[serde(rename = "LoggingEnabled")]
+        pub logging_enabled: Option<LoggingEnabled>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CORSConfiguration {
+        #[serde(rename = "CORSRules")]
+        pub cors_rules: Vec<CORSRule>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CORSRule {
+        #[serde(rename = "ID")]
+        pub id: Option<String>,
+        #[serde(rename = "AllowedHeaders")]
+        pub allowed_headers: Option<Vec<String>>,
+        #[serde(rename = "AllowedMethods")]
+        pub allowed_methods: Vec<String>,
+        #[serde(rename = "AllowedOrigins")]
+        pub allowed_origins: Vec<String>,
+        #[serde(rename = "ExposeHeaders")]
+        pub expose_headers: Option<Vec<String>>,
+        #[serde(rename = "MaxAgeSeconds")]
+        pub max_age_seconds: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -7038,6 +10250,15 @@ pub mod types {
         pub checksum_xxhash128: Option<String>,
         #[serde(rename = "PartNumber")]
         pub part_number: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Condition {
+        #[serde(rename = "HttpErrorCodeReturnedEquals")]
+        pub http_error_code_returned_equals: Option<String>,
+        #[serde(rename = "KeyPrefixEquals")]
+        pub key_prefix_equals: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -7385,6 +10606,19 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DefaultRetention {
+        #[serde(rename = "Mode")]
+        pub mode: Option<String>,
+        #[serde(rename = "Days")]
+        pub days: Option<i32>,
+        #[serde(rename = "Years")]
+        pub years: Option<i32>,
+        #[serde(rename = "DefaultEventHold")]
+        pub default_event_hold: Option<EventHoldDuration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Delete {
         #[serde(rename = "Objects")]
         pub objects: Vec<ObjectIdentifier>,
@@ -7394,7 +10628,70 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteBucketCorsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketEncryptionRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketLifecycleRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketOwnershipControlsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketPolicyRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteBucketRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketTaggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBucketWebsiteRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
         #[serde(rename = "ExpectedBucketOwner")]
@@ -7504,6 +10801,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeletePublicAccessBlockRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeletedObject {
         #[serde(rename = "Key")]
         pub key: Option<String>,
@@ -7530,6 +10836,123 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ErrorDocument {
+        #[serde(rename = "Key")]
+        pub key: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct EventBridgeConfiguration {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct EventHoldDuration {
+        #[serde(rename = "Days")]
+        pub days: Option<i32>,
+        #[serde(rename = "Years")]
+        pub years: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterRule {
+        #[serde(rename = "Name")]
+        pub name: Option<String>,
+        #[serde(rename = "Value")]
+        pub value: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketAccelerateConfigurationOutput {
+        #[serde(rename = "Status")]
+        pub status: Option<String>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketAccelerateConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketAclOutput {
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "Grants")]
+        pub grants: Option<Vec<Grant>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketAclRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketCorsOutput {
+        #[serde(rename = "CORSRules")]
+        pub cors_rules: Option<Vec<CORSRule>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketCorsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketEncryptionOutput {
+        #[serde(rename = "ServerSideEncryptionConfiguration")]
+        pub server_side_encryption_configuration: Option<ServerSideEncryptionConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketEncryptionRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLifecycleConfigurationOutput {
+        #[serde(rename = "Rules")]
+        pub rules: Option<Vec<LifecycleRule>>,
+        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        pub transition_default_minimum_object_size: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLifecycleConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetBucketLocationOutput {
         #[serde(rename = "LocationConstraint")]
         pub location_constraint: Option<String>,
@@ -7538,6 +10961,111 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketLocationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLoggingOutput {
+        #[serde(rename = "LoggingEnabled")]
+        pub logging_enabled: Option<LoggingEnabled>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketLoggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketNotificationConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketOwnershipControlsOutput {
+        #[serde(rename = "OwnershipControls")]
+        pub ownership_controls: Option<OwnershipControls>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketOwnershipControlsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketPolicyOutput {
+        #[serde(rename = "Policy")]
+        pub policy: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketPolicyRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketPolicyStatusOutput {
+        #[serde(rename = "PolicyStatus")]
+        pub policy_status: Option<PolicyStatus>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketPolicyStatusRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketRequestPaymentOutput {
+        #[serde(rename = "Payer")]
+        pub payer: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketRequestPaymentRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketTaggingOutput {
+        #[serde(rename = "TagSet")]
+        pub tag_set: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketTaggingRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
         #[serde(rename = "ExpectedBucketOwner")]
@@ -7558,6 +11086,54 @@ pub mod types {
     pub struct GetBucketVersioningRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketWebsiteOutput {
+        #[serde(rename = "RedirectAllRequestsTo")]
+        pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
+        #[serde(rename = "IndexDocument")]
+        pub index_document: Option<IndexDocument>,
+        #[serde(rename = "ErrorDocument")]
+        pub error_document: Option<ErrorDocument>,
+        #[serde(rename = "RoutingRules")]
+        pub routing_rules: Option<Vec<RoutingRule>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetBucketWebsiteRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectAclOutput {
+        #[serde(rename = "Owner")]
+        pub owner: Option<Owner>,
+        #[serde(rename = "Grants")]
+        pub grants: Option<Vec<Grant>>,
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectAclRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
         #[serde(rename = "ExpectedBucketOwner")]
         pub expected_bucket_owner: Option<String>,
     }
@@ -7627,6 +11203,22 @@ pub mod types {
         pub expected_bucket_owner: Option<String>,
         #[serde(rename = "ObjectAttributes")]
         pub object_attributes: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectLockConfigurationOutput {
+        #[serde(rename = "ObjectLockConfiguration")]
+        pub object_lock_configuration: Option<ObjectLockConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectLockConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -7799,6 +11391,46 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetPublicAccessBlockOutput {
+        #[serde(rename = "PublicAccessBlockConfiguration")]
+        pub public_access_block_configuration: Option<PublicAccessBlockConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPublicAccessBlockRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Grant {
+        #[serde(rename = "Grantee")]
+        pub grantee: Option<Grantee>,
+        #[serde(rename = "Permission")]
+        pub permission: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Grantee {
+        #[serde(rename = "DisplayName")]
+        pub display_name: Option<String>,
+        #[serde(rename = "EmailAddress")]
+        pub email_address: Option<String>,
+        #[serde(rename = "ID")]
+        pub id: Option<String>,
+        #[serde(rename = "Type")]
+        pub r#type: String,
+        #[serde(rename = "URI")]
+        pub uri: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct HeadBucketOutput {
         #[serde(rename = "BucketArn")]
         pub bucket_arn: Option<String>,
@@ -7967,11 +11599,93 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct IndexDocument {
+        #[serde(rename = "Suffix")]
+        pub suffix: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Initiator {
         #[serde(rename = "ID")]
         pub id: Option<String>,
         #[serde(rename = "DisplayName")]
         pub display_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LambdaFunctionConfiguration {
+        #[serde(rename = "Id")]
+        pub id: Option<String>,
+        #[serde(rename = "LambdaFunctionArn")]
+        pub lambda_function_arn: String,
+        #[serde(rename = "Events")]
+        pub events: Vec<String>,
+        #[serde(rename = "Filter")]
+        pub filter: Option<NotificationConfigurationFilter>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LifecycleExpiration {
+        #[serde(rename = "Date")]
+        pub date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Days")]
+        pub days: Option<i32>,
+        #[serde(rename = "ExpiredObjectDeleteMarker")]
+        pub expired_object_delete_marker: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LifecycleRule {
+        #[serde(rename = "Expiration")]
+        pub expiration: Option<LifecycleExpiration>,
+        #[serde(rename = "ID")]
+        pub id: Option<String>,
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Filter")]
+        pub filter: Option<LifecycleRuleFilter>,
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "Transitions")]
+        pub transitions: Option<Vec<Transition>>,
+        #[serde(rename = "NoncurrentVersionTransitions")]
+        pub noncurrent_version_transitions: Option<Vec<NoncurrentVersionTransition>>,
+        #[serde(rename = "NoncurrentVersionExpiration")]
+        pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+        #[serde(rename = "AbortIncompleteMultipartUpload")]
+        pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LifecycleRuleAndOperator {
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "ObjectSizeGreaterThan")]
+        pub object_size_greater_than: Option<i64>,
+        #[serde(rename = "ObjectSizeLessThan")]
+        pub object_size_less_than: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LifecycleRuleFilter {
+        #[serde(rename = "Prefix")]
+        pub prefix: Option<String>,
+        #[serde(rename = "Tag")]
+        pub tag: Option<Tag>,
+        #[serde(rename = "ObjectSizeGreaterThan")]
+        pub object_size_greater_than: Option<i64>,
+        #[serde(rename = "ObjectSizeLessThan")]
+        pub object_size_less_than: Option<i64>,
+        #[serde(rename = "And")]
+        pub and: Option<LifecycleRuleAndOperator>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -8295,6 +12009,19 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct LoggingEnabled {
+        #[serde(rename = "TargetBucket")]
+        pub target_bucket: String,
+        #[serde(rename = "TargetGrants")]
+        pub target_grants: Option<Vec<TargetGrant>>,
+        #[serde(rename = "TargetPrefix")]
+        pub target_prefix: String,
+        #[serde(rename = "TargetObjectKeyFormat")]
+        pub target_object_key_format: Option<TargetObjectKeyFormat>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct MultipartUpload {
         #[serde(rename = "UploadId")]
         pub upload_id: Option<String>,
@@ -8314,6 +12041,46 @@ pub mod types {
         pub checksum_type: Option<String>,
         #[serde(rename = "VersionId")]
         pub version_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct NoncurrentVersionExpiration {
+        #[serde(rename = "NoncurrentDays")]
+        pub noncurrent_days: Option<i32>,
+        #[serde(rename = "NewerNoncurrentVersions")]
+        pub newer_noncurrent_versions: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct NoncurrentVersionTransition {
+        #[serde(rename = "NoncurrentDays")]
+        pub noncurrent_days: Option<i32>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
+        #[serde(rename = "NewerNoncurrentVersions")]
+        pub newer_noncurrent_versions: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct NotificationConfiguration {
+        #[serde(rename = "TopicConfigurations")]
+        pub topic_configurations: Option<Vec<TopicConfiguration>>,
+        #[serde(rename = "QueueConfigurations")]
+        pub queue_configurations: Option<Vec<QueueConfiguration>>,
+        #[serde(rename = "LambdaFunctionConfigurations")]
+        pub lambda_function_configurations: Option<Vec<LambdaFunctionConfiguration>>,
+        #[serde(rename = "EventBridgeConfiguration")]
+        pub event_bridge_configuration: Option<EventBridgeConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct NotificationConfigurationFilter {
+        #[serde(rename = "Key")]
+        pub key: Option<S3KeyFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -8352,6 +12119,22 @@ pub mod types {
         pub last_modified_time: Option<ruststack_core::Timestamp>,
         #[serde(rename = "Size")]
         pub size: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectLockConfiguration {
+        #[serde(rename = "ObjectLockEnabled")]
+        pub object_lock_enabled: Option<String>,
+        #[serde(rename = "Rule")]
+        pub rule: Option<ObjectLockRule>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectLockRule {
+        #[serde(rename = "DefaultRetention")]
+        pub default_retention: Option<DefaultRetention>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -8421,6 +12204,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct OwnershipControls {
+        #[serde(rename = "Rules")]
+        pub rules: Vec<OwnershipControlsRule>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OwnershipControlsRule {
+        #[serde(rename = "ObjectOwnership")]
+        pub object_ownership: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Part {
         #[serde(rename = "PartNumber")]
         pub part_number: Option<i32>,
@@ -8454,6 +12251,215 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PartitionedPrefix {
+        #[serde(rename = "PartitionDateSource")]
+        pub partition_date_source: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyStatus {
+        #[serde(rename = "IsPublic")]
+        pub is_public: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublicAccessBlockConfiguration {
+        #[serde(rename = "BlockPublicAcls")]
+        pub block_public_acls: Option<bool>,
+        #[serde(rename = "IgnorePublicAcls")]
+        pub ignore_public_acls: Option<bool>,
+        #[serde(rename = "BlockPublicPolicy")]
+        pub block_public_policy: Option<bool>,
+        #[serde(rename = "RestrictPublicBuckets")]
+        pub restrict_public_buckets: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketAccelerateConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "AccelerateConfiguration")]
+        pub accelerate_configuration: AccelerateConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketAclRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(rename = "AccessControlPolicy")]
+        pub access_control_policy: Option<AccessControlPolicy>,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWrite")]
+        pub grant_write: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketCorsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "CORSConfiguration")]
+        pub cors_configuration: CORSConfiguration,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketEncryptionRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ServerSideEncryptionConfiguration")]
+        pub server_side_encryption_configuration: ServerSideEncryptionConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketLifecycleConfigurationOutput {
+        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        pub transition_default_minimum_object_size: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketLifecycleConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "LifecycleConfiguration")]
+        pub lifecycle_configuration: Option<BucketLifecycleConfiguration>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        pub transition_default_minimum_object_size: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketLoggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "BucketLoggingStatus")]
+        pub bucket_logging_status: BucketLoggingStatus,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketNotificationConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "NotificationConfiguration")]
+        pub notification_configuration: NotificationConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "SkipDestinationValidation")]
+        pub skip_destination_validation: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketOwnershipControlsRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+        #[serde(rename = "OwnershipControls")]
+        pub ownership_controls: OwnershipControls,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketPolicyRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ConfirmRemoveSelfBucketAccess")]
+        pub confirm_remove_self_bucket_access: Option<bool>,
+        #[serde(rename = "Policy")]
+        pub policy: String,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketRequestPaymentRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "RequestPaymentConfiguration")]
+        pub request_payment_configuration: RequestPaymentConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketTaggingRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "Tagging")]
+        pub tagging: Tagging,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PutBucketVersioningRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
@@ -8465,6 +12471,87 @@ pub mod types {
         pub mfa: Option<String>,
         #[serde(rename = "VersioningConfiguration")]
         pub versioning_configuration: VersioningConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutBucketWebsiteRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "WebsiteConfiguration")]
+        pub website_configuration: WebsiteConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectAclOutput {
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectAclRequest {
+        #[serde(rename = "ACL")]
+        pub acl: Option<String>,
+        #[serde(rename = "AccessControlPolicy")]
+        pub access_control_policy: Option<AccessControlPolicy>,
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "GrantFullControl")]
+        pub grant_full_control: Option<String>,
+        #[serde(rename = "GrantRead")]
+        pub grant_read: Option<String>,
+        #[serde(rename = "GrantReadACP")]
+        pub grant_read_acp: Option<String>,
+        #[serde(rename = "GrantWrite")]
+        pub grant_write: Option<String>,
+        #[serde(rename = "GrantWriteACP")]
+        pub grant_write_acp: Option<String>,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "VersionId")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectLockConfigurationOutput {
+        #[serde(rename = "RequestCharged")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectLockConfigurationRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ObjectLockConfiguration")]
+        pub object_lock_configuration: Option<ObjectLockConfiguration>,
+        #[serde(rename = "RequestPayer")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "Token")]
+        pub token: Option<String>,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
         #[serde(rename = "ExpectedBucketOwner")]
         pub expected_bucket_owner: Option<String>,
     }
@@ -8651,12 +12738,118 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PutPublicAccessBlockRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "ContentMD5")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "PublicAccessBlockConfiguration")]
+        pub public_access_block_configuration: PublicAccessBlockConfiguration,
+        #[serde(rename = "ExpectedBucketOwner")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct QueueConfiguration {
+        #[serde(rename = "Id")]
+        pub id: Option<String>,
+        #[serde(rename = "QueueArn")]
+        pub queue_arn: String,
+        #[serde(rename = "Events")]
+        pub events: Vec<String>,
+        #[serde(rename = "Filter")]
+        pub filter: Option<NotificationConfigurationFilter>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Redirect {
+        #[serde(rename = "HostName")]
+        pub host_name: Option<String>,
+        #[serde(rename = "HttpRedirectCode")]
+        pub http_redirect_code: Option<String>,
+        #[serde(rename = "Protocol")]
+        pub protocol: Option<String>,
+        #[serde(rename = "ReplaceKeyPrefixWith")]
+        pub replace_key_prefix_with: Option<String>,
+        #[serde(rename = "ReplaceKeyWith")]
+        pub replace_key_with: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RedirectAllRequestsTo {
+        #[serde(rename = "HostName")]
+        pub host_name: String,
+        #[serde(rename = "Protocol")]
+        pub protocol: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RequestPaymentConfiguration {
+        #[serde(rename = "Payer")]
+        pub payer: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct RestoreStatus {
         #[serde(rename = "IsRestoreInProgress")]
         pub is_restore_in_progress: Option<bool>,
         #[serde(rename = "RestoreExpiryDate")]
         pub restore_expiry_date: Option<ruststack_core::Timestamp>,
     }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RoutingRule {
+        #[serde(rename = "Condition")]
+        pub condition: Option<Condition>,
+        #[serde(rename = "Redirect")]
+        pub redirect: Redirect,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct S3KeyFilter {
+        #[serde(rename = "FilterRules")]
+        pub filter_rules: Option<Vec<FilterRule>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ServerSideEncryptionByDefault {
+        #[serde(rename = "SSEAlgorithm")]
+        pub sse_algorithm: String,
+        #[serde(rename = "KMSMasterKeyID")]
+        pub kms_master_key_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ServerSideEncryptionConfiguration {
+        #[serde(rename = "Rules")]
+        pub rules: Vec<ServerSideEncryptionRule>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ServerSideEncryptionRule {
+        #[serde(rename = "ApplyServerSideEncryptionByDefault")]
+        pub apply_server_side_encryption_by_default: Option<ServerSideEncryptionByDefault>,
+        #[serde(rename = "BucketKeyEnabled")]
+        pub bucket_key_enabled: Option<bool>,
+        #[serde(rename = "BlockedEncryptionTypes")]
+        pub blocked_encryption_types: Option<BlockedEncryptionTypes>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SimplePrefix {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
@@ -8672,6 +12865,48 @@ pub mod types {
     pub struct Tagging {
         #[serde(rename = "TagSet")]
         pub tag_set: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TargetGrant {
+        #[serde(rename = "Grantee")]
+        pub grantee: Option<Grantee>,
+        #[serde(rename = "Permission")]
+        pub permission: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TargetObjectKeyFormat {
+        #[serde(rename = "SimplePrefix")]
+        pub simple_prefix: Option<SimplePrefix>,
+        #[serde(rename = "PartitionedPrefix")]
+        pub partitioned_prefix: Option<PartitionedPrefix>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TopicConfiguration {
+        #[serde(rename = "Id")]
+        pub id: Option<String>,
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "Events")]
+        pub events: Vec<String>,
+        #[serde(rename = "Filter")]
+        pub filter: Option<NotificationConfigurationFilter>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Transition {
+        #[serde(rename = "Date")]
+        pub date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Days")]
+        pub days: Option<i32>,
+        #[serde(rename = "StorageClass")]
+        pub storage_class: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -8841,20 +13076,57 @@ pub mod types {
         pub status: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct WebsiteConfiguration {
+        #[serde(rename = "ErrorDocument")]
+        pub error_document: Option<ErrorDocument>,
+        #[serde(rename = "IndexDocument")]
+        pub index_document: Option<IndexDocument>,
+        #[serde(rename = "RedirectAllRequestsTo")]
+        pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
+        #[serde(rename = "RoutingRules")]
+        pub routing_rules: Option<Vec<RoutingRule>>,
+    }
+
     impl ruststack_core::Input for AbortMultipartUploadRequest {}
     impl ruststack_core::Input for CompleteMultipartUploadRequest {}
     impl ruststack_core::Input for CopyObjectRequest {}
     impl ruststack_core::Input for CreateBucketRequest {}
     impl ruststack_core::Input for CreateMultipartUploadRequest {}
+    impl ruststack_core::Input for DeleteBucketCorsRequest {}
+    impl ruststack_core::Input for DeleteBucketEncryptionRequest {}
+    impl ruststack_core::Input for DeleteBucketLifecycleRequest {}
+    impl ruststack_core::Input for DeleteBucketOwnershipControlsRequest {}
+    impl ruststack_core::Input for DeleteBucketPolicyRequest {}
     impl ruststack_core::Input for DeleteBucketRequest {}
+    impl ruststack_core::Input for DeleteBucketTaggingRequest {}
+    impl ruststack_core::Input for DeleteBucketWebsiteRequest {}
     impl ruststack_core::Input for DeleteObjectRequest {}
     impl ruststack_core::Input for DeleteObjectTaggingRequest {}
     impl ruststack_core::Input for DeleteObjectsRequest {}
+    impl ruststack_core::Input for DeletePublicAccessBlockRequest {}
+    impl ruststack_core::Input for GetBucketAccelerateConfigurationRequest {}
+    impl ruststack_core::Input for GetBucketAclRequest {}
+    impl ruststack_core::Input for GetBucketCorsRequest {}
+    impl ruststack_core::Input for GetBucketEncryptionRequest {}
+    impl ruststack_core::Input for GetBucketLifecycleConfigurationRequest {}
     impl ruststack_core::Input for GetBucketLocationRequest {}
+    impl ruststack_core::Input for GetBucketLoggingRequest {}
+    impl ruststack_core::Input for GetBucketNotificationConfigurationRequest {}
+    impl ruststack_core::Input for GetBucketOwnershipControlsRequest {}
+    impl ruststack_core::Input for GetBucketPolicyRequest {}
+    impl ruststack_core::Input for GetBucketPolicyStatusRequest {}
+    impl ruststack_core::Input for GetBucketRequestPaymentRequest {}
+    impl ruststack_core::Input for GetBucketTaggingRequest {}
     impl ruststack_core::Input for GetBucketVersioningRequest {}
+    impl ruststack_core::Input for GetBucketWebsiteRequest {}
+    impl ruststack_core::Input for GetObjectAclRequest {}
     impl ruststack_core::Input for GetObjectAttributesRequest {}
+    impl ruststack_core::Input for GetObjectLockConfigurationRequest {}
     impl ruststack_core::Input for GetObjectRequest {}
     impl ruststack_core::Input for GetObjectTaggingRequest {}
+    impl ruststack_core::Input for GetPublicAccessBlockRequest {}
     impl ruststack_core::Input for HeadBucketRequest {}
     impl ruststack_core::Input for HeadObjectRequest {}
     impl ruststack_core::Input for ListBucketsRequest {}
@@ -8863,13 +13135,28 @@ pub mod types {
     impl ruststack_core::Input for ListObjectsRequest {}
     impl ruststack_core::Input for ListObjectsV2Request {}
     impl ruststack_core::Input for ListPartsRequest {}
+    impl ruststack_core::Input for PutBucketAccelerateConfigurationRequest {}
+    impl ruststack_core::Input for PutBucketAclRequest {}
+    impl ruststack_core::Input for PutBucketCorsRequest {}
+    impl ruststack_core::Input for PutBucketEncryptionRequest {}
+    impl ruststack_core::Input for PutBucketLifecycleConfigurationRequest {}
+    impl ruststack_core::Input for PutBucketLoggingRequest {}
+    impl ruststack_core::Input for PutBucketNotificationConfigurationRequest {}
+    impl ruststack_core::Input for PutBucketOwnershipControlsRequest {}
+    impl ruststack_core::Input for PutBucketPolicyRequest {}
+    impl ruststack_core::Input for PutBucketRequestPaymentRequest {}
+    impl ruststack_core::Input for PutBucketTaggingRequest {}
     impl ruststack_core::Input for PutBucketVersioningRequest {}
+    impl ruststack_core::Input for PutBucketWebsiteRequest {}
+    impl ruststack_core::Input for PutObjectAclRequest {}
+    impl ruststack_core::Input for PutObjectLockConfigurationRequest {}
     impl ruststack_core::Input for PutObjectRequest {
         fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
             self.body = payload;
         }
     }
     impl ruststack_core::Input for PutObjectTaggingRequest {}
+    impl ruststack_core::Input for PutPublicAccessBlockRequest {}
     impl ruststack_core::Input for UploadPartCopyRequest {}
     impl ruststack_core::Input for UploadPartRequest {
         fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
@@ -8884,9 +13171,23 @@ pub mod types {
     impl ruststack_core::Output for DeleteObjectOutput {}
     impl ruststack_core::Output for DeleteObjectTaggingOutput {}
     impl ruststack_core::Output for DeleteObjectsOutput {}
+    impl ruststack_core::Output for GetBucketAccelerateConfigurationOutput {}
+    impl ruststack_core::Output for GetBucketAclOutput {}
+    impl ruststack_core::Output for GetBucketCorsOutput {}
+    impl ruststack_core::Output for GetBucketEncryptionOutput {}
+    impl ruststack_core::Output for GetBucketLifecycleConfigurationOutput {}
     impl ruststack_core::Output for GetBucketLocationOutput {}
+    impl ruststack_core::Output for GetBucketLoggingOutput {}
+    impl ruststack_core::Output for GetBucketOwnershipControlsOutput {}
+    impl ruststack_core::Output for GetBucketPolicyOutput {}
+    impl ruststack_core::Output for GetBucketPolicyStatusOutput {}
+    impl ruststack_core::Output for GetBucketRequestPaymentOutput {}
+    impl ruststack_core::Output for GetBucketTaggingOutput {}
     impl ruststack_core::Output for GetBucketVersioningOutput {}
+    impl ruststack_core::Output for GetBucketWebsiteOutput {}
+    impl ruststack_core::Output for GetObjectAclOutput {}
     impl ruststack_core::Output for GetObjectAttributesOutput {}
+    impl ruststack_core::Output for GetObjectLockConfigurationOutput {}
     impl ruststack_core::Output for GetObjectOutput {
         fn take_payload(&mut self) -> Option<ruststack_core::StreamingBody> {
             let body = std::mem::take(&mut self.body);
@@ -8894,6 +13195,7 @@ pub mod types {
         }
     }
     impl ruststack_core::Output for GetObjectTaggingOutput {}
+    impl ruststack_core::Output for GetPublicAccessBlockOutput {}
     impl ruststack_core::Output for HeadBucketOutput {}
     impl ruststack_core::Output for HeadObjectOutput {}
     impl ruststack_core::Output for ListBucketsOutput {}
@@ -8902,6 +13204,10 @@ pub mod types {
     impl ruststack_core::Output for ListObjectsOutput {}
     impl ruststack_core::Output for ListObjectsV2Output {}
     impl ruststack_core::Output for ListPartsOutput {}
+    impl ruststack_core::Output for NotificationConfiguration {}
+    impl ruststack_core::Output for PutBucketLifecycleConfigurationOutput {}
+    impl ruststack_core::Output for PutObjectAclOutput {}
+    impl ruststack_core::Output for PutObjectLockConfigurationOutput {}
     impl ruststack_core::Output for PutObjectOutput {}
     impl ruststack_core::Output for PutObjectTaggingOutput {}
     impl ruststack_core::Output for UploadPartCopyOutput {}
@@ -8945,6 +13251,48 @@ pub mod ops {
         type Input = super::types::DeleteBucketRequest;
         type Output = ();
     }
+    pub struct DeleteBucketCors;
+    impl ruststack_core::OperationSpec for DeleteBucketCors {
+        const NAME: &'static str = "DeleteBucketCors";
+        type Input = super::types::DeleteBucketCorsRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketEncryption;
+    impl ruststack_core::OperationSpec for DeleteBucketEncryption {
+        const NAME: &'static str = "DeleteBucketEncryption";
+        type Input = super::types::DeleteBucketEncryptionRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketLifecycle;
+    impl ruststack_core::OperationSpec for DeleteBucketLifecycle {
+        const NAME: &'static str = "DeleteBucketLifecycle";
+        type Input = super::types::DeleteBucketLifecycleRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketOwnershipControls;
+    impl ruststack_core::OperationSpec for DeleteBucketOwnershipControls {
+        const NAME: &'static str = "DeleteBucketOwnershipControls";
+        type Input = super::types::DeleteBucketOwnershipControlsRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketPolicy;
+    impl ruststack_core::OperationSpec for DeleteBucketPolicy {
+        const NAME: &'static str = "DeleteBucketPolicy";
+        type Input = super::types::DeleteBucketPolicyRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketTagging;
+    impl ruststack_core::OperationSpec for DeleteBucketTagging {
+        const NAME: &'static str = "DeleteBucketTagging";
+        type Input = super::types::DeleteBucketTaggingRequest;
+        type Output = ();
+    }
+    pub struct DeleteBucketWebsite;
+    impl ruststack_core::OperationSpec for DeleteBucketWebsite {
+        const NAME: &'static str = "DeleteBucketWebsite";
+        type Input = super::types::DeleteBucketWebsiteRequest;
+        type Output = ();
+    }
     pub struct DeleteObject;
     impl ruststack_core::OperationSpec for DeleteObject {
         const NAME: &'static str = "DeleteObject";
@@ -8963,11 +13311,89 @@ pub mod ops {
         type Input = super::types::DeleteObjectsRequest;
         type Output = super::types::DeleteObjectsOutput;
     }
+    pub struct DeletePublicAccessBlock;
+    impl ruststack_core::OperationSpec for DeletePublicAccessBlock {
+        const NAME: &'static str = "DeletePublicAccessBlock";
+        type Input = super::types::DeletePublicAccessBlockRequest;
+        type Output = ();
+    }
+    pub struct GetBucketAccelerateConfiguration;
+    impl ruststack_core::OperationSpec for GetBucketAccelerateConfiguration {
+        const NAME: &'static str = "GetBucketAccelerateConfiguration";
+        type Input = super::types::GetBucketAccelerateConfigurationRequest;
+        type Output = super::types::GetBucketAccelerateConfigurationOutput;
+    }
+    pub struct GetBucketAcl;
+    impl ruststack_core::OperationSpec for GetBucketAcl {
+        const NAME: &'static str = "GetBucketAcl";
+        type Input = super::types::GetBucketAclRequest;
+        type Output = super::types::GetBucketAclOutput;
+    }
+    pub struct GetBucketCors;
+    impl ruststack_core::OperationSpec for GetBucketCors {
+        const NAME: &'static str = "GetBucketCors";
+        type Input = super::types::GetBucketCorsRequest;
+        type Output = super::types::GetBucketCorsOutput;
+    }
+    pub struct GetBucketEncryption;
+    impl ruststack_core::OperationSpec for GetBucketEncryption {
+        const NAME: &'static str = "GetBucketEncryption";
+        type Input = super::types::GetBucketEncryptionRequest;
+        type Output = super::types::GetBucketEncryptionOutput;
+    }
+    pub struct GetBucketLifecycleConfiguration;
+    impl ruststack_core::OperationSpec for GetBucketLifecycleConfiguration {
+        const NAME: &'static str = "GetBucketLifecycleConfiguration";
+        type Input = super::types::GetBucketLifecycleConfigurationRequest;
+        type Output = super::types::GetBucketLifecycleConfigurationOutput;
+    }
     pub struct GetBucketLocation;
     impl ruststack_core::OperationSpec for GetBucketLocation {
         const NAME: &'static str = "GetBucketLocation";
         type Input = super::types::GetBucketLocationRequest;
         type Output = super::types::GetBucketLocationOutput;
+    }
+    pub struct GetBucketLogging;
+    impl ruststack_core::OperationSpec for GetBucketLogging {
+        const NAME: &'static str = "GetBucketLogging";
+        type Input = super::types::GetBucketLoggingRequest;
+        type Output = super::types::GetBucketLoggingOutput;
+    }
+    pub struct GetBucketNotificationConfiguration;
+    impl ruststack_core::OperationSpec for GetBucketNotificationConfiguration {
+        const NAME: &'static str = "GetBucketNotificationConfiguration";
+        type Input = super::types::GetBucketNotificationConfigurationRequest;
+        type Output = super::types::NotificationConfiguration;
+    }
+    pub struct GetBucketOwnershipControls;
+    impl ruststack_core::OperationSpec for GetBucketOwnershipControls {
+        const NAME: &'static str = "GetBucketOwnershipControls";
+        type Input = super::types::GetBucketOwnershipControlsRequest;
+        type Output = super::types::GetBucketOwnershipControlsOutput;
+    }
+    pub struct GetBucketPolicy;
+    impl ruststack_core::OperationSpec for GetBucketPolicy {
+        const NAME: &'static str = "GetBucketPolicy";
+        type Input = super::types::GetBucketPolicyRequest;
+        type Output = super::types::GetBucketPolicyOutput;
+    }
+    pub struct GetBucketPolicyStatus;
+    impl ruststack_core::OperationSpec for GetBucketPolicyStatus {
+        const NAME: &'static str = "GetBucketPolicyStatus";
+        type Input = super::types::GetBucketPolicyStatusRequest;
+        type Output = super::types::GetBucketPolicyStatusOutput;
+    }
+    pub struct GetBucketRequestPayment;
+    impl ruststack_core::OperationSpec for GetBucketRequestPayment {
+        const NAME: &'static str = "GetBucketRequestPayment";
+        type Input = super::types::GetBucketRequestPaymentRequest;
+        type Output = super::types::GetBucketRequestPaymentOutput;
+    }
+    pub struct GetBucketTagging;
+    impl ruststack_core::OperationSpec for GetBucketTagging {
+        const NAME: &'static str = "GetBucketTagging";
+        type Input = super::types::GetBucketTaggingRequest;
+        type Output = super::types::GetBucketTaggingOutput;
     }
     pub struct GetBucketVersioning;
     impl ruststack_core::OperationSpec for GetBucketVersioning {
@@ -8975,11 +13401,23 @@ pub mod ops {
         type Input = super::types::GetBucketVersioningRequest;
         type Output = super::types::GetBucketVersioningOutput;
     }
+    pub struct GetBucketWebsite;
+    impl ruststack_core::OperationSpec for GetBucketWebsite {
+        const NAME: &'static str = "GetBucketWebsite";
+        type Input = super::types::GetBucketWebsiteRequest;
+        type Output = super::types::GetBucketWebsiteOutput;
+    }
     pub struct GetObject;
     impl ruststack_core::OperationSpec for GetObject {
         const NAME: &'static str = "GetObject";
         type Input = super::types::GetObjectRequest;
         type Output = super::types::GetObjectOutput;
+    }
+    pub struct GetObjectAcl;
+    impl ruststack_core::OperationSpec for GetObjectAcl {
+        const NAME: &'static str = "GetObjectAcl";
+        type Input = super::types::GetObjectAclRequest;
+        type Output = super::types::GetObjectAclOutput;
     }
     pub struct GetObjectAttributes;
     impl ruststack_core::OperationSpec for GetObjectAttributes {
@@ -8987,11 +13425,23 @@ pub mod ops {
         type Input = super::types::GetObjectAttributesRequest;
         type Output = super::types::GetObjectAttributesOutput;
     }
+    pub struct GetObjectLockConfiguration;
+    impl ruststack_core::OperationSpec for GetObjectLockConfiguration {
+        const NAME: &'static str = "GetObjectLockConfiguration";
+        type Input = super::types::GetObjectLockConfigurationRequest;
+        type Output = super::types::GetObjectLockConfigurationOutput;
+    }
     pub struct GetObjectTagging;
     impl ruststack_core::OperationSpec for GetObjectTagging {
         const NAME: &'static str = "GetObjectTagging";
         type Input = super::types::GetObjectTaggingRequest;
         type Output = super::types::GetObjectTaggingOutput;
+    }
+    pub struct GetPublicAccessBlock;
+    impl ruststack_core::OperationSpec for GetPublicAccessBlock {
+        const NAME: &'static str = "GetPublicAccessBlock";
+        type Input = super::types::GetPublicAccessBlockRequest;
+        type Output = super::types::GetPublicAccessBlockOutput;
     }
     pub struct HeadBucket;
     impl ruststack_core::OperationSpec for HeadBucket {
@@ -9041,10 +13491,82 @@ pub mod ops {
         type Input = super::types::ListPartsRequest;
         type Output = super::types::ListPartsOutput;
     }
+    pub struct PutBucketAccelerateConfiguration;
+    impl ruststack_core::OperationSpec for PutBucketAccelerateConfiguration {
+        const NAME: &'static str = "PutBucketAccelerateConfiguration";
+        type Input = super::types::PutBucketAccelerateConfigurationRequest;
+        type Output = ();
+    }
+    pub struct PutBucketAcl;
+    impl ruststack_core::OperationSpec for PutBucketAcl {
+        const NAME: &'static str = "PutBucketAcl";
+        type Input = super::types::PutBucketAclRequest;
+        type Output = ();
+    }
+    pub struct PutBucketCors;
+    impl ruststack_core::OperationSpec for PutBucketCors {
+        const NAME: &'static str = "PutBucketCors";
+        type Input = super::types::PutBucketCorsRequest;
+        type Output = ();
+    }
+    pub struct PutBucketEncryption;
+    impl ruststack_core::OperationSpec for PutBucketEncryption {
+        const NAME: &'static str = "PutBucketEncryption";
+        type Input = super::types::PutBucketEncryptionRequest;
+        type Output = ();
+    }
+    pub struct PutBucketLifecycleConfiguration;
+    impl ruststack_core::OperationSpec for PutBucketLifecycleConfiguration {
+        const NAME: &'static str = "PutBucketLifecycleConfiguration";
+        type Input = super::types::PutBucketLifecycleConfigurationRequest;
+        type Output = super::types::PutBucketLifecycleConfigurationOutput;
+    }
+    pub struct PutBucketLogging;
+    impl ruststack_core::OperationSpec for PutBucketLogging {
+        const NAME: &'static str = "PutBucketLogging";
+        type Input = super::types::PutBucketLoggingRequest;
+        type Output = ();
+    }
+    pub struct PutBucketNotificationConfiguration;
+    impl ruststack_core::OperationSpec for PutBucketNotificationConfiguration {
+        const NAME: &'static str = "PutBucketNotificationConfiguration";
+        type Input = super::types::PutBucketNotificationConfigurationRequest;
+        type Output = ();
+    }
+    pub struct PutBucketOwnershipControls;
+    impl ruststack_core::OperationSpec for PutBucketOwnershipControls {
+        const NAME: &'static str = "PutBucketOwnershipControls";
+        type Input = super::types::PutBucketOwnershipControlsRequest;
+        type Output = ();
+    }
+    pub struct PutBucketPolicy;
+    impl ruststack_core::OperationSpec for PutBucketPolicy {
+        const NAME: &'static str = "PutBucketPolicy";
+        type Input = super::types::PutBucketPolicyRequest;
+        type Output = ();
+    }
+    pub struct PutBucketRequestPayment;
+    impl ruststack_core::OperationSpec for PutBucketRequestPayment {
+        const NAME: &'static str = "PutBucketRequestPayment";
+        type Input = super::types::PutBucketRequestPaymentRequest;
+        type Output = ();
+    }
+    pub struct PutBucketTagging;
+    impl ruststack_core::OperationSpec for PutBucketTagging {
+        const NAME: &'static str = "PutBucketTagging";
+        type Input = super::types::PutBucketTaggingRequest;
+        type Output = ();
+    }
     pub struct PutBucketVersioning;
     impl ruststack_core::OperationSpec for PutBucketVersioning {
         const NAME: &'static str = "PutBucketVersioning";
         type Input = super::types::PutBucketVersioningRequest;
+        type Output = ();
+    }
+    pub struct PutBucketWebsite;
+    impl ruststack_core::OperationSpec for PutBucketWebsite {
+        const NAME: &'static str = "PutBucketWebsite";
+        type Input = super::types::PutBucketWebsiteRequest;
         type Output = ();
     }
     pub struct PutObject;
@@ -9053,11 +13575,29 @@ pub mod ops {
         type Input = super::types::PutObjectRequest;
         type Output = super::types::PutObjectOutput;
     }
+    pub struct PutObjectAcl;
+    impl ruststack_core::OperationSpec for PutObjectAcl {
+        const NAME: &'static str = "PutObjectAcl";
+        type Input = super::types::PutObjectAclRequest;
+        type Output = super::types::PutObjectAclOutput;
+    }
+    pub struct PutObjectLockConfiguration;
+    impl ruststack_core::OperationSpec for PutObjectLockConfiguration {
+        const NAME: &'static str = "PutObjectLockConfiguration";
+        type Input = super::types::PutObjectLockConfigurationRequest;
+        type Output = super::types::PutObjectLockConfigurationOutput;
+    }
     pub struct PutObjectTagging;
     impl ruststack_core::OperationSpec for PutObjectTagging {
         const NAME: &'static str = "PutObjectTagging";
         type Input = super::types::PutObjectTaggingRequest;
         type Output = super::types::PutObjectTaggingOutput;
+    }
+    pub struct PutPublicAccessBlock;
+    impl ruststack_core::OperationSpec for PutPublicAccessBlock {
+        const NAME: &'static str = "PutPublicAccessBlock";
+        type Input = super::types::PutPublicAccessBlockRequest;
+        type Output = ();
     }
     pub struct UploadPart;
     impl ruststack_core::OperationSpec for UploadPart {

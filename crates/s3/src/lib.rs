@@ -1,17 +1,22 @@
 //! Amazon S3 for RustStack: buckets, objects streamed through the core's object store, listings
 //! over a sorted key map, multipart uploads and versioning.
 
+mod acl;
 mod buckets;
 mod checksums;
 mod common;
+mod config;
+mod cors;
 mod errors;
 pub mod generated;
 mod listing;
 mod multipart;
 mod objects;
+mod policy;
 mod state;
 
 use generated::ops;
+use ruststack_core::service::Raw;
 use ruststack_core::{Handlers, Service};
 use std::sync::Arc;
 
@@ -47,5 +52,53 @@ pub fn service() -> Arc<dyn Service> {
         .on(ops::AbortMultipartUpload, multipart::abort_multipart_upload)
         .on(ops::ListParts, multipart::list_parts)
         .on(ops::ListMultipartUploads, multipart::list_multipart_uploads)
+        .on(ops::PutBucketTagging, config::put_bucket_tagging)
+        .on(ops::GetBucketTagging, config::get_bucket_tagging)
+        .on(ops::DeleteBucketTagging, config::delete_bucket_tagging)
+        .on(ops::PutBucketCors, cors::put_bucket_cors)
+        .on(ops::GetBucketCors, cors::get_bucket_cors)
+        .on(ops::DeleteBucketCors, cors::delete_bucket_cors)
+        .on(ops::PutBucketPolicy, policy::put_bucket_policy)
+        .on(ops::GetBucketPolicy, policy::get_bucket_policy)
+        .on(ops::DeleteBucketPolicy, policy::delete_bucket_policy)
+        .on(ops::GetBucketPolicyStatus, policy::get_bucket_policy_status)
+        .on(ops::PutBucketAcl, acl::put_bucket_acl)
+        .on(ops::GetBucketAcl, acl::get_bucket_acl)
+        .on(ops::PutObjectAcl, acl::put_object_acl)
+        .on(ops::GetObjectAcl, acl::get_object_acl)
+        .on(ops::PutBucketLifecycleConfiguration, config::put_bucket_lifecycle_configuration)
+        .on(ops::GetBucketLifecycleConfiguration, config::get_bucket_lifecycle_configuration)
+        .on(ops::DeleteBucketLifecycle, config::delete_bucket_lifecycle)
+        .on(ops::PutBucketEncryption, config::put_bucket_encryption)
+        .on(ops::GetBucketEncryption, config::get_bucket_encryption)
+        .on(ops::DeleteBucketEncryption, config::delete_bucket_encryption)
+        .on(ops::PutBucketWebsite, config::put_bucket_website)
+        .on(ops::GetBucketWebsite, config::get_bucket_website)
+        .on(ops::DeleteBucketWebsite, config::delete_bucket_website)
+        .on(ops::PutBucketNotificationConfiguration, config::put_bucket_notification_configuration)
+        .on(ops::GetBucketNotificationConfiguration, config::get_bucket_notification_configuration)
+        .on(ops::PutObjectLockConfiguration, config::put_object_lock_configuration)
+        .on(ops::GetObjectLockConfiguration, config::get_object_lock_configuration)
+        .on(ops::PutBucketOwnershipControls, config::put_bucket_ownership_controls)
+        .on(ops::GetBucketOwnershipControls, config::get_bucket_ownership_controls)
+        .on(ops::DeleteBucketOwnershipControls, config::delete_bucket_ownership_controls)
+        .on(ops::PutPublicAccessBlock, config::put_public_access_block)
+        .on(ops::GetPublicAccessBlock, config::get_public_access_block)
+        .on(ops::DeletePublicAccessBlock, config::delete_public_access_block)
+        .on(ops::PutBucketAccelerateConfiguration, config::put_bucket_accelerate_configuration)
+        .on(ops::GetBucketAccelerateConfiguration, config::get_bucket_accelerate_configuration)
+        .on(ops::PutBucketRequestPayment, config::put_bucket_request_payment)
+        .on(ops::GetBucketRequestPayment, config::get_bucket_request_payment)
+        .on(ops::PutBucketLogging, config::put_bucket_logging)
+        .on(ops::GetBucketLogging, config::get_bucket_logging)
+        .raw(|s3, parts, body| {
+            // Only preflights on buckets with CORS rules are ours; everything else goes on cheaply.
+            if parts.method == http::Method::OPTIONS
+                && let Some(response) = cors::preflight(s3, parts)
+            {
+                return Raw::Answer(Box::pin(std::future::ready(response)));
+            }
+            Raw::NotMine(body)
+        })
         .into_service()
 }

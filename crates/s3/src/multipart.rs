@@ -6,7 +6,10 @@ use crate::checksums::{self, Algorithm};
 use crate::common::{self, ChecksumRequest};
 use crate::errors;
 use crate::generated::types::*;
-use crate::objects::{check_copy_conditions, check_key, commit_version, copy_source, set_checksum, write_condition};
+use crate::objects::{
+    check_copy_conditions, check_key, check_storage_class, commit_version, copy_source, effective_sse, set_checksum,
+    write_condition,
+};
 use crate::state::{
     Bucket, ContentHeaders, ObjectMeta, ObjectVersion, Part as StoredPart, PartInfo, S3, StoredChecksum, Upload,
     new_upload_id, now,
@@ -43,11 +46,25 @@ fn check_part_number(n: i32) -> Result<(), AwsError> {
 
 pub async fn create_multipart_upload(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: CreateMultipartUploadRequest,
 ) -> Result<CreateMultipartUploadOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
+    check_storage_class(input.storage_class.as_deref())?;
+    let acl = crate::acl::on_create(
+        &bucket,
+        &crate::acl::AclRequest::headers(
+            input.acl.as_ref(),
+            input.grant_full_control.as_ref(),
+            input.grant_read.as_ref(),
+            input.grant_read_acp.as_ref(),
+            None,
+            input.grant_write_acp.as_ref(),
+        ),
+        &ctx.account_id,
+    )?;
+    let (sse, sse_kms_key_id) = effective_sse(&bucket, input.server_side_encryption, input.sse_kms_key_id);
     let algorithm = match input.checksum_algorithm.as_deref() {
         None => None,
         Some(a) => Some(Algorithm::from_name(a).ok_or_else(|| {
@@ -86,9 +103,10 @@ pub async fn create_multipart_upload(
         metadata: input.metadata.unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
         storage_class: input.storage_class.filter(|s| s != "STANDARD"),
         website_redirect: input.website_redirect_location,
-        sse: input.server_side_encryption,
-        sse_kms_key_id: input.sse_kms_key_id,
+        sse,
+        sse_kms_key_id,
         tags,
+        acl,
     };
     let id = new_upload_id();
     let up = Upload {
@@ -371,6 +389,7 @@ pub async fn complete_multipart_upload(
         checksum: checksum.clone(),
         parts,
         tags: parking_lot::Mutex::new(up.meta.tags.clone()),
+        acl: parking_lot::Mutex::new(up.meta.acl.clone()),
     };
     // The upload must still exist when the object appears (a concurrent abort wins otherwise).
     if bucket.uploads.lock().remove(&input.upload_id).is_none() {

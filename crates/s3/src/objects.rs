@@ -94,13 +94,69 @@ fn checksum_request(values: [Option<&String>; 5], sdk: Option<&String>) -> Resul
     ChecksumRequest::new(values, sdk.map(String::as_str))
 }
 
-/// The bucket, checksum request and tags of a PutObject that passed its checks.
-type PutPlan = (Arc<Bucket>, ChecksumRequest, Vec<(String, String)>);
+/// The bucket, checksum request, tags and ACL of a PutObject that passed its checks.
+type PutPlan = (Arc<Bucket>, ChecksumRequest, Vec<(String, String)>, Option<Vec<Grant>>);
+
+/// Storage classes a write may name.
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "OUTPOSTS",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+
+pub fn check_storage_class(class: Option<&str>) -> Result<(), AwsError> {
+    match class {
+        Some(c) if !STORAGE_CLASSES.contains(&c) => {
+            Err(AwsError::bad_request("InvalidStorageClass", "The storage class you specified is not valid")
+                .with_field("StorageClassRequested", c.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The server-side encryption of a new object: what the request asked for, else the bucket's
+/// default encryption.
+pub fn effective_sse(
+    bucket: &Bucket,
+    sse: Option<String>,
+    kms_key: Option<String>,
+) -> (Option<String>, Option<String>) {
+    if sse.is_some() {
+        return (sse, kms_key);
+    }
+    match crate::config::bucket_sse(bucket) {
+        Some((algorithm, key)) if algorithm != "AES256" => (Some(algorithm), key),
+        _ => (None, None),
+    }
+}
 
 /// What PutObject checks before reading the body.
-fn put_object_checks(s3: &S3, input: &PutObjectRequest) -> Result<PutPlan, AwsError> {
+fn put_object_checks(s3: &S3, ctx: &RequestContext, input: &PutObjectRequest) -> Result<PutPlan, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
+    check_storage_class(input.storage_class.as_deref())?;
+    let acl = crate::acl::on_create(
+        &bucket,
+        &crate::acl::AclRequest::headers(
+            input.acl.as_ref(),
+            input.grant_full_control.as_ref(),
+            input.grant_read.as_ref(),
+            input.grant_read_acp.as_ref(),
+            None,
+            input.grant_write_acp.as_ref(),
+        ),
+        &ctx.account_id,
+    )?;
     let checksum = checksum_request(
         [
             input.checksum_crc32.as_ref(),
@@ -117,16 +173,16 @@ fn put_object_checks(s3: &S3, input: &PutObjectRequest) -> Result<PutPlan, AwsEr
     let current = objects.get(&input.key).and_then(|v| v.last()).filter(|v| !v.delete_marker);
     write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref())(current)?;
     drop(objects);
-    Ok((bucket, checksum, tags))
+    Ok((bucket, checksum, tags, acl))
 }
 
 pub async fn put_object(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     mut input: PutObjectRequest,
 ) -> Result<PutObjectOutput, AwsError> {
     let body = std::mem::take(&mut input.body);
-    let (bucket, checksum, tags) = match put_object_checks(&s3, &input) {
+    let (bucket, checksum, tags, acl) = match put_object_checks(&s3, &ctx, &input) {
         Ok(ok) => ok,
         Err(e) => {
             common::drain(body).await;
@@ -136,6 +192,7 @@ pub async fn put_object(
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
     let written = common::write_body(&s3, body, input.content_md5.as_deref(), &checksum, MAX_PUT_SIZE).await?;
     let etag = crate::checksums::etag(&written.md5);
+    let (sse, sse_kms_key_id) = effective_sse(&bucket, input.server_side_encryption, input.sse_kms_key_id);
     let meta = ObjectMeta {
         headers: ContentHeaders {
             content_type: input.content_type,
@@ -148,9 +205,10 @@ pub async fn put_object(
         metadata: metadata(input.metadata),
         storage_class: input.storage_class.filter(|s| s != "STANDARD"),
         website_redirect: input.website_redirect_location,
-        sse: input.server_side_encryption,
-        sse_kms_key_id: input.sse_kms_key_id,
+        sse,
+        sse_kms_key_id,
         tags: Vec::new(),
+        acl: None,
     };
     let (algorithm, value) = written.checksum.clone();
     let version = ObjectVersion {
@@ -163,6 +221,7 @@ pub async fn put_object(
         checksum: Some(StoredChecksum { algorithm, value: value.clone(), kind: "FULL_OBJECT" }),
         parts: Vec::new(),
         tags: parking_lot::Mutex::new(tags),
+        acl: parking_lot::Mutex::new(acl),
     };
     let sse = version.meta.sse.clone().unwrap_or_else(|| "AES256".into());
     let kms = version.meta.sse_kms_key_id.clone();
@@ -624,11 +683,24 @@ fn invalid_request_delete_marker() -> AwsError {
 
 pub async fn copy_object(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: CopyObjectRequest,
 ) -> Result<CopyObjectOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
+    check_storage_class(input.storage_class.as_deref())?;
+    let acl = crate::acl::on_create(
+        &bucket,
+        &crate::acl::AclRequest::headers(
+            input.acl.as_ref(),
+            input.grant_full_control.as_ref(),
+            input.grant_read.as_ref(),
+            input.grant_read_acp.as_ref(),
+            None,
+            input.grant_write_acp.as_ref(),
+        ),
+        &ctx.account_id,
+    )?;
     let (src, src_version_echo, src_bucket, src_key) = copy_source(&s3, &input.copy_source)?;
     check_copy_conditions(
         &src,
@@ -715,6 +787,7 @@ pub async fn copy_object(
         checksum: checksum.clone(),
         parts: src.parts.clone(),
         tags: parking_lot::Mutex::new(tags),
+        acl: parking_lot::Mutex::new(acl),
     };
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
     let version_id = commit_version(&bucket, &input.key, version, condition)?;

@@ -68,7 +68,8 @@ pub struct Bucket {
     pub versioning: RwLock<Option<String>>,
     /// Stored sub-resource documents (`tagging`, `cors`, `policy`, …) as their JSON values.
     pub config: RwLock<HashMap<&'static str, serde_json::Value>>,
-    pub object_lock: bool,
+    /// Object Lock enabled (at creation, or later by PutObjectLockConfiguration).
+    pub object_lock: std::sync::atomic::AtomicBool,
 }
 
 impl Bucket {
@@ -82,7 +83,7 @@ impl Bucket {
             uploads: Mutex::default(),
             versioning: RwLock::default(),
             config: RwLock::default(),
-            object_lock: false,
+            object_lock: Default::default(),
         }
     }
 
@@ -94,6 +95,31 @@ impl Bucket {
     /// Whether versions carry ids in responses (versioning configured at least once).
     pub fn versioned(&self) -> bool {
         self.versioning.read().is_some()
+    }
+
+    pub fn object_lock_enabled(&self) -> bool {
+        self.object_lock.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A stored sub-resource document, as the generated type it was stored from.
+    pub fn config<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.config.read().get(name).and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    pub fn has_config(&self, name: &str) -> bool {
+        self.config.read().contains_key(name)
+    }
+
+    /// Stores a sub-resource document (replacing the previous one).
+    pub fn set_config(&self, name: &'static str, value: &impl serde::Serialize) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.config.write().insert(name, v);
+        }
+    }
+
+    /// Removes a sub-resource document; whether there was one.
+    pub fn remove_config(&self, name: &str) -> bool {
+        self.config.write().remove(name).is_some()
     }
 }
 
@@ -118,6 +144,8 @@ pub struct ObjectMeta {
     pub sse: Option<String>,
     pub sse_kms_key_id: Option<String>,
     pub tags: Vec<(String, String)>,
+    /// The ACL the creating request set (`None`: the owner's full control).
+    pub acl: Option<Vec<crate::generated::types::Grant>>,
 }
 
 /// A flexible checksum stored with an object.
@@ -149,6 +177,8 @@ pub struct ObjectVersion {
     pub parts: Vec<PartInfo>,
     /// Replaced by PutObjectTagging / DeleteObjectTagging.
     pub tags: Mutex<Vec<(String, String)>>,
+    /// Replaced by PutObjectAcl (`None`: the owner's full control).
+    pub acl: Mutex<Option<Vec<crate::generated::types::Grant>>>,
 }
 
 impl ObjectVersion {
@@ -171,6 +201,7 @@ impl ObjectVersion {
             checksum: None,
             parts: Vec::new(),
             tags: Mutex::default(),
+            acl: Mutex::default(),
         }
     }
 }

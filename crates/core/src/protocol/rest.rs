@@ -157,7 +157,9 @@ impl RouteTable {
 fn compiled(model: &'static ServiceModel) -> &'static [CompiledRoute] {
     model.route_table.0.get_or_init(|| {
         let mut routes: Vec<CompiledRoute> = model.routes.iter().map(CompiledRoute::compile).collect();
-        routes.sort_by_key(|r| std::cmp::Reverse(r.rank()));
+        // Between equally specific routes (S3's deprecated GetBucketLifecycle and its successor
+        // share `GET /{Bucket}?lifecycle`), the one we serve wins.
+        routes.sort_by_key(|r| std::cmp::Reverse((r.rank(), model.operation(r.route.name).is_some())));
         routes
     })
 }
@@ -250,6 +252,12 @@ fn read_header(model: &ServiceModel, member: &Member, headers: &HeaderMap) -> Re
                 .map(|part| scalar::from_text(model, list.member, part.trim(), format))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(Value::Array(items)))
+        }
+        // RFC 9110: a conditional header whose date does not parse is ignored (as S3 does).
+        ShapeKind::Timestamp(_)
+            if member.wire_name().len() > 3 && member.wire_name()[..3].eq_ignore_ascii_case("if-") =>
+        {
+            Ok(scalar::from_text(model, member.shape, &text, format).ok())
         }
         _ => Ok(Some(scalar::from_text(model, member.shape, &text, format)?)),
     }

@@ -155,7 +155,9 @@ fn map_entry(model: &ServiceModel, map: &crate::shape::Map, entry: &Element) -> 
 fn member_from_element(model: &ServiceModel, member: &Member, parent: &Element) -> Result<Option<Value>, AwsError> {
     let name = member.wire_name();
     if member.xml_attribute {
-        return match parent.attributes.iter().find(|(k, _)| k == name) {
+        // Attributes are kept by local name (`xsi:type` arrives as `type`).
+        let local = name.rsplit(':').next().unwrap_or(name);
+        return match parent.attributes.iter().find(|(k, _)| k == local) {
             Some((_, v)) => Ok(Some(scalar::from_text(model, member.shape, v, TimestampFormat::Iso8601)?)),
             None => Ok(None),
         };
@@ -307,6 +309,10 @@ impl<'m> XmlWriter<'m> {
         let Some(obj) = value.as_object() else { return };
         for member in st.members.iter().filter(|m| m.xml_attribute) {
             if let Some(v) = obj.get(member.name).filter(|v| !v.is_null()) {
+                // A prefixed attribute needs its prefix declared (S3's `xsi:type` on grantees).
+                if member.wire_name().starts_with("xsi:") {
+                    self.out.push_str(" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"");
+                }
                 self.out.push(' ');
                 self.out.push_str(member.wire_name());
                 self.out.push_str("=\"");
