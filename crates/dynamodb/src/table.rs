@@ -307,6 +307,9 @@ impl TableData {
         upper: Bound<Vec<u8>>,
         forward: bool,
     ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
+        if is_empty_range(&lower, &upper) {
+            return Box::new(std::iter::empty());
+        }
         let r = self.items.range((lower, upper)).map(|(k, v)| (k.as_slice(), v));
         if forward { Box::new(r) } else { Box::new(r.rev()) }
     }
@@ -320,6 +323,9 @@ impl TableData {
         forward: bool,
     ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
         let Some(ix) = self.indexes.get(index) else { return Box::new(std::iter::empty()) };
+        if is_empty_range(&lower, &upper) {
+            return Box::new(std::iter::empty());
+        }
         let r = ix.range((lower, upper)).filter_map(|(e, k)| Some((e.as_slice(), self.items.get(k)?)));
         if forward { Box::new(r) } else { Box::new(r.rev()) }
     }
@@ -344,6 +350,37 @@ pub struct TableState {
 impl Table {
     pub fn new(meta: TableMeta) -> Table {
         Table { state: RwLock::new(TableState { meta, data: TableData::default() }) }
+    }
+}
+
+/// Whether a range holds nothing (`BTreeMap::range` panics on inverted ranges).
+pub fn is_empty_range(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
+    let (l, l_inc) = match lower {
+        Bound::Included(l) => (l, true),
+        Bound::Excluded(l) => (l, false),
+        Bound::Unbounded => return false,
+    };
+    let (u, u_inc) = match upper {
+        Bound::Included(u) => (u, true),
+        Bound::Excluded(u) => (u, false),
+        Bound::Unbounded => return false,
+    };
+    l > u || (l == u && !(l_inc && u_inc))
+}
+
+/// `lower` raised to just after `pos` when `pos` lies above it (resuming a page).
+pub fn resume_after(lower: Bound<Vec<u8>>, pos: Vec<u8>) -> Bound<Vec<u8>> {
+    match &lower {
+        Bound::Included(l) | Bound::Excluded(l) if &pos < l => lower,
+        _ => Bound::Excluded(pos),
+    }
+}
+
+/// `upper` lowered to just before `pos` when `pos` lies below it (resuming a reverse page).
+pub fn resume_before(upper: Bound<Vec<u8>>, pos: Vec<u8>) -> Bound<Vec<u8>> {
+    match &upper {
+        Bound::Included(u) | Bound::Excluded(u) if &pos > u => upper,
+        _ => Bound::Excluded(pos),
     }
 }
 
@@ -474,6 +511,24 @@ mod tests {
         assert!(m.validate_key(&key).is_ok());
         key.insert("extra".into(), AttrValue::Null);
         assert_eq!(m.validate_key(&key).unwrap_err().message, "The provided key element does not match the schema");
+    }
+
+    #[test]
+    fn ranges_resume_within_bounds_and_never_invert() {
+        let inc = |v: &[u8]| Bound::Included(v.to_vec());
+        let exc = |v: &[u8]| Bound::Excluded(v.to_vec());
+        assert!(is_empty_range(&inc(&[2]), &exc(&[1])));
+        assert!(is_empty_range(&exc(&[1]), &exc(&[1])));
+        assert!(!is_empty_range(&inc(&[1]), &inc(&[1])));
+        assert!(!is_empty_range(&Bound::Unbounded, &exc(&[0])));
+        // A start key below the range does not widen it; one inside narrows it.
+        assert_eq!(resume_after(inc(&[5]), vec![1]), inc(&[5]));
+        assert_eq!(resume_after(inc(&[5]), vec![7]), exc(&[7]));
+        assert_eq!(resume_before(exc(&[5]), vec![9]), exc(&[5]));
+        assert_eq!(resume_before(exc(&[5]), vec![3]), exc(&[3]));
+        let d = TableData::default();
+        assert_eq!(d.range(inc(&[9]), inc(&[1]), true).count(), 0);
+        assert_eq!(d.index_range("x", inc(&[9]), inc(&[1]), true).count(), 0);
     }
 
     #[test]

@@ -120,7 +120,7 @@ fn select(
     if let Some(token) = next_token {
         let bytes =
             base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| validation("Invalid NextToken"))?;
-        lower = Bound::Excluded(bytes);
+        lower = crate::table::resume_after(lower, bytes);
     }
     let iter: Box<dyn Iterator<Item = (&[u8], &Item)>> = match ix {
         Some(i) => state.data.index_range(&i.name, lower, upper, true),

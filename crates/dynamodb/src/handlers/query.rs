@@ -9,7 +9,7 @@ use crate::error::validation;
 use crate::expression::eval::{matches, project};
 use crate::expression::{CmpOp, Condition, ExprKind, Operand, Path};
 use crate::generated::types::*;
-use crate::table::{IndexDef, KeyDef, Projection, TableMeta, prefix_end};
+use crate::table::{IndexDef, KeyDef, Projection, TableMeta, prefix_end, resume_after, resume_before};
 use crate::value::{
     AttrValue, Item, WireItem, encode_key_part, encode_key_prefix, item_from_wire, item_size, item_to_wire,
 };
@@ -173,21 +173,6 @@ fn key_range(hash: &AttrValue, range: Option<&RangeCond>) -> (Bound<Vec<u8>>, Bo
             (Bound::Included(k.clone()), after(k))
         }
     }
-}
-
-/// Whether a range is empty (BTreeMap::range panics on inverted ranges).
-fn is_empty_range(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
-    let (l, l_inc) = match lower {
-        Bound::Included(l) => (l, true),
-        Bound::Excluded(l) => (l, false),
-        Bound::Unbounded => return false,
-    };
-    let (u, u_inc) = match upper {
-        Bound::Included(u) => (u, true),
-        Bound::Excluded(u) => (u, false),
-        Bound::Unbounded => return false,
-    };
-    l > u || (l == u && !(l_inc && u_inc))
 }
 
 /// The storage position of an ExclusiveStartKey.
@@ -386,18 +371,14 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
     let (mut lower, mut upper) = key_range(&hash, range.as_ref());
     if let Some(pos) = &read.start {
         if read.forward {
-            lower = Bound::Excluded(pos.clone());
+            lower = resume_after(lower, pos.clone());
         } else {
-            upper = Bound::Excluded(pos.clone());
+            upper = resume_before(upper, pos.clone());
         }
     }
-    let page = if is_empty_range(&lower, &upper) {
-        read_page(meta, &read, std::iter::empty())
-    } else {
-        match &read.index {
-            Some(ix) => read_page(meta, &read, state.data.index_range(&ix.name, lower, upper, read.forward)),
-            None => read_page(meta, &read, state.data.range(lower, upper, read.forward)),
-        }
+    let page = match &read.index {
+        Some(ix) => read_page(meta, &read, state.data.index_range(&ix.name, lower, upper, read.forward)),
+        None => read_page(meta, &read, state.data.range(lower, upper, read.forward)),
     };
     Ok(QueryOutput {
         items: (read.select != "COUNT").then(|| page.items.iter().map(item_to_wire).collect()),
