@@ -32,20 +32,42 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 5] = [
+static SHAPES: [Shape; 63] = [
     // 0
     Shape {
-        name: "GetCallerIdentityRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "AssumeRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
+                Member { name: "RoleSessionName", shape: 44, required: true, ..MEMBER },
+                Member { name: "PolicyArns", shape: 42, ..MEMBER },
+                Member { name: "Policy", shape: 59, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
+                Member { name: "Tags", shape: 52, ..MEMBER },
+                Member { name: "TransitiveTagKeys", shape: 50, ..MEMBER },
+                Member { name: "ExternalId", shape: 36, ..MEMBER },
+                Member { name: "SerialNumber", shape: 45, ..MEMBER },
+                Member { name: "TokenCode", shape: 54, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
+                Member { name: "ProvidedContexts", shape: 20, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 1
     Shape {
-        name: "GetCallerIdentityResponse",
+        name: "AssumeRoleResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserId", shape: 4, ..MEMBER },
-                Member { name: "Account", shape: 2, ..MEMBER },
-                Member { name: "Arn", shape: 3, ..MEMBER },
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -54,10 +76,319 @@ static SHAPES: [Shape; 5] = [
     },
     // 2
     Shape {
+        name: "AssumeRoleWithSAMLRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
+                Member { name: "PrincipalArn", shape: 30, required: true, ..MEMBER },
+                Member { name: "SAMLAssertion", shape: 21, required: true, ..MEMBER },
+                Member { name: "PolicyArns", shape: 42, ..MEMBER },
+                Member { name: "Policy", shape: 46, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 3
+    Shape {
+        name: "AssumeRoleWithSAMLResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
+                Member { name: "Subject", shape: 22, ..MEMBER },
+                Member { name: "SubjectType", shape: 23, ..MEMBER },
+                Member { name: "Issuer", shape: 15, ..MEMBER },
+                Member { name: "Audience", shape: 7, ..MEMBER },
+                Member { name: "NameQualifier", shape: 16, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
+                Member { name: "TrustedIdentityPropagationContext", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 4
+    Shape {
+        name: "AssumeRoleWithWebIdentityRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
+                Member { name: "RoleSessionName", shape: 44, required: true, ..MEMBER },
+                Member { name: "WebIdentityToken", shape: 32, required: true, ..MEMBER },
+                Member { name: "ProviderId", shape: 60, ..MEMBER },
+                Member { name: "PolicyArns", shape: 42, ..MEMBER },
+                Member { name: "Policy", shape: 46, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 5
+    Shape {
+        name: "AssumeRoleWithWebIdentityResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "SubjectFromWebIdentityToken", shape: 62, ..MEMBER },
+                Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
+                Member { name: "Provider", shape: 15, ..MEMBER },
+                Member { name: "Audience", shape: 7, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
+                Member { name: "TrustedIdentityPropagationContext", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
+    Shape {
+        name: "AssumedRoleUser",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AssumedRoleId", shape: 31, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 30, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 7
+    Shape {
+        name: "Audience",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 8
+    Shape {
+        name: "Credentials",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AccessKeyId", shape: 27, required: true, ..MEMBER },
+                Member { name: "SecretAccessKey", shape: 28, required: true, ..MEMBER },
+                Member { name: "SessionToken", shape: 55, required: true, ..MEMBER },
+                Member { name: "Expiration", shape: 34, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
+    Shape {
+        name: "GetAccessKeyInfoRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AccessKeyId", shape: 27, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 10
+    Shape {
+        name: "GetAccessKeyInfoResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Account", shape: 29, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "GetCallerIdentityRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 12
+    Shape {
+        name: "GetCallerIdentityResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserId", shape: 61, ..MEMBER },
+                Member { name: "Account", shape: 29, ..MEMBER },
+                Member { name: "Arn", shape: 30, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape {
+        name: "GetSessionTokenRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DurationSeconds", shape: 35, ..MEMBER },
+                Member { name: "SerialNumber", shape: 45, ..MEMBER },
+                Member { name: "TokenCode", shape: 54, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "GetSessionTokenResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
+        name: "Issuer",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 16
+    Shape {
+        name: "NameQualifier",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 17
+    Shape {
+        name: "OriginIdentity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subject", shape: 40, ..MEMBER },
+                Member { name: "SubjectType", shape: 41, ..MEMBER },
+                Member { name: "Issuer", shape: 39, ..MEMBER },
+                Member { name: "FederatedProviderArn", shape: 30, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "PolicyDescriptorType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "arn", shape: 30, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "ProvidedContext",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ProviderArn", shape: 30, ..MEMBER },
+                Member { name: "ContextAssertion", shape: 33, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "ProvidedContextsListType",
+        kind: ShapeKind::List(List {
+            member: 19,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(5) },
+        }),
+    },
+    // 21
+    Shape {
+        name: "SAMLAssertionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(4), max: Some(100000) },
+            pattern: "",
+        }),
+    },
+    // 22
+    Shape {
+        name: "Subject",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 23
+    Shape {
+        name: "SubjectType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 24
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 51, required: true, ..MEMBER },
+                Member { name: "Value", shape: 53, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "TransactionContext",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "IdentityProvider", shape: 56, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "TrustedIdentityPropagationContext",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OriginIdentity", shape: 17, ..MEMBER },
+                Member { name: "TransactionContext", shape: 25, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 27
+    Shape {
+        name: "accessKeyIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(16), max: Some(128) },
+            pattern: r#"[\w]*"#,
+        }),
+    },
+    // 28
+    Shape {
+        name: "accessKeySecretType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 29
+    Shape {
         name: "accountType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 3
+    // 30
     Shape {
         name: "arnType",
         kind: ShapeKind::String(StringShape {
@@ -66,22 +397,280 @@ static SHAPES: [Shape; 5] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#,
         }),
     },
-    // 4
+    // 31
+    Shape {
+        name: "assumedRoleIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(193) },
+            pattern: r#"[\w+=,.@:-]*"#,
+        }),
+    },
+    // 32
+    Shape {
+        name: "clientTokenType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(4), max: Some(20000) },
+            pattern: "",
+        }),
+    },
+    // 33
+    Shape {
+        name: "contextAssertionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(4), max: Some(3072) },
+            pattern: "",
+        }),
+    },
+    // 34
+    Shape { name: "dateType", kind: ShapeKind::Timestamp(None) },
+    // 35
+    Shape { name: "durationSecondsType", kind: ShapeKind::Integer(Range { min: Some(900), max: Some(129600) }) },
+    // 36
+    Shape {
+        name: "externalIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(1224) },
+            pattern: r#"[\w+=,.@:\/-]*"#,
+        }),
+    },
+    // 37
+    Shape { name: "minimumSessionTokenSizeType", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(4096) }) },
+    // 38
+    Shape { name: "nonNegativeIntegerType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 39
+    Shape {
+        name: "originIdentityIssuerType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 40
+    Shape {
+        name: "originIdentitySubjectType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 41
+    Shape {
+        name: "originIdentitySubjectTypeType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 42
+    Shape {
+        name: "policyDescriptorListType",
+        kind: ShapeKind::List(List { member: 18, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 43
+    Shape { name: "roleDurationSecondsType", kind: ShapeKind::Integer(Range { min: Some(900), max: Some(43200) }) },
+    // 44
+    Shape {
+        name: "roleSessionNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(64) },
+            pattern: r#"[\w+=,.@-]*"#,
+        }),
+    },
+    // 45
+    Shape {
+        name: "serialNumberType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(9), max: Some(256) },
+            pattern: r#"[\w+=/:,.@-]*"#,
+        }),
+    },
+    // 46
+    Shape {
+        name: "sessionPolicyDocumentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 47
+    Shape { name: "sessionTokenSizeType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 48
+    Shape { name: "sessionTokenUtilizationType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 49
+    Shape {
+        name: "sourceIdentityType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(256) },
+            pattern: r#"[\w+=,.@-]*"#,
+        }),
+    },
+    // 50
+    Shape {
+        name: "tagKeyListType",
+        kind: ShapeKind::List(List {
+            member: 51,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(50) },
+        }),
+    },
+    // 51
+    Shape {
+        name: "tagKeyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#,
+        }),
+    },
+    // 52
+    Shape {
+        name: "tagListType",
+        kind: ShapeKind::List(List {
+            member: 24,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(50) },
+        }),
+    },
+    // 53
+    Shape {
+        name: "tagValueType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#,
+        }),
+    },
+    // 54
+    Shape {
+        name: "tokenCodeType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(6), max: Some(6) },
+            pattern: r#"[\d]*"#,
+        }),
+    },
+    // 55
+    Shape {
+        name: "tokenType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 56
+    Shape {
+        name: "transactionContextIdentityProviderMapType",
+        kind: ShapeKind::Map(Map {
+            key: 57,
+            value: 58,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 57
+    Shape {
+        name: "transactionContextKeyType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 58
+    Shape {
+        name: "transactionContextValueType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 59
+    Shape {
+        name: "unrestrictedSessionPolicyDocumentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 60
+    Shape {
+        name: "urlType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(4), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 61
     Shape {
         name: "userIdType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
+    // 62
+    Shape {
+        name: "webIdentitySubjectType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(6), max: Some(255) },
+            pattern: "",
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "GetCallerIdentity",
-    method: "POST",
-    uri: "/",
-    input: Some(0),
-    output: Some(1),
-    result_wrapper: "GetCallerIdentityResult",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 6] = [
+    Operation {
+        name: "AssumeRole",
+        method: "POST",
+        uri: "/",
+        input: Some(0),
+        output: Some(1),
+        result_wrapper: "AssumeRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "AssumeRoleWithSAML",
+        method: "POST",
+        uri: "/",
+        input: Some(2),
+        output: Some(3),
+        result_wrapper: "AssumeRoleWithSAMLResult",
+        status: 200,
+    },
+    Operation {
+        name: "AssumeRoleWithWebIdentity",
+        method: "POST",
+        uri: "/",
+        input: Some(4),
+        output: Some(5),
+        result_wrapper: "AssumeRoleWithWebIdentityResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetAccessKeyInfo",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: Some(10),
+        result_wrapper: "GetAccessKeyInfoResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetCallerIdentity",
+        method: "POST",
+        uri: "/",
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: "GetCallerIdentityResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetSessionToken",
+        method: "POST",
+        uri: "/",
+        input: Some(13),
+        output: Some(14),
+        result_wrapper: "GetSessionTokenResult",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 12] = [
     Route { name: "AssumeRole", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -101,6 +690,184 @@ static ROUTES: [Route; 12] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AssumeRoleRequest {
+        #[serde(rename = "RoleArn")]
+        pub role_arn: String,
+        #[serde(rename = "RoleSessionName")]
+        pub role_session_name: String,
+        #[serde(rename = "PolicyArns")]
+        pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+        #[serde(rename = "Policy")]
+        pub policy: Option<String>,
+        #[serde(rename = "DurationSeconds")]
+        pub duration_seconds: Option<i32>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "TransitiveTagKeys")]
+        pub transitive_tag_keys: Option<Vec<String>>,
+        #[serde(rename = "ExternalId")]
+        pub external_id: Option<String>,
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: Option<String>,
+        #[serde(rename = "TokenCode")]
+        pub token_code: Option<String>,
+        #[serde(rename = "SourceIdentity")]
+        pub source_identity: Option<String>,
+        #[serde(rename = "ProvidedContexts")]
+        pub provided_contexts: Option<Vec<ProvidedContext>>,
+        #[serde(rename = "MinimumSessionTokenSize")]
+        pub minimum_session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumeRoleResponse {
+        #[serde(rename = "Credentials")]
+        pub credentials: Option<Credentials>,
+        #[serde(rename = "AssumedRoleUser")]
+        pub assumed_role_user: Option<AssumedRoleUser>,
+        #[serde(rename = "PackedPolicySize")]
+        pub packed_policy_size: Option<i32>,
+        #[serde(rename = "SourceIdentity")]
+        pub source_identity: Option<String>,
+        #[serde(rename = "SessionTokenUtilization")]
+        pub session_token_utilization: Option<i32>,
+        #[serde(rename = "SessionTokenSize")]
+        pub session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumeRoleWithSAMLRequest {
+        #[serde(rename = "RoleArn")]
+        pub role_arn: String,
+        #[serde(rename = "PrincipalArn")]
+        pub principal_arn: String,
+        #[serde(rename = "SAMLAssertion")]
+        pub saml_assertion: String,
+        #[serde(rename = "PolicyArns")]
+        pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+        #[serde(rename = "Policy")]
+        pub policy: Option<String>,
+        #[serde(rename = "DurationSeconds")]
+        pub duration_seconds: Option<i32>,
+        #[serde(rename = "MinimumSessionTokenSize")]
+        pub minimum_session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumeRoleWithSAMLResponse {
+        #[serde(rename = "Credentials")]
+        pub credentials: Option<Credentials>,
+        #[serde(rename = "AssumedRoleUser")]
+        pub assumed_role_user: Option<AssumedRoleUser>,
+        #[serde(rename = "PackedPolicySize")]
+        pub packed_policy_size: Option<i32>,
+        #[serde(rename = "Subject")]
+        pub subject: Option<String>,
+        #[serde(rename = "SubjectType")]
+        pub subject_type: Option<String>,
+        #[serde(rename = "Issuer")]
+        pub issuer: Option<String>,
+        #[serde(rename = "Audience")]
+        pub audience: Option<String>,
+        #[serde(rename = "NameQualifier")]
+        pub name_qualifier: Option<String>,
+        #[serde(rename = "SourceIdentity")]
+        pub source_identity: Option<String>,
+        #[serde(rename = "SessionTokenUtilization")]
+        pub session_token_utilization: Option<i32>,
+        #[serde(rename = "SessionTokenSize")]
+        pub session_token_size: Option<i32>,
+        #[serde(rename = "TrustedIdentityPropagationContext")]
+        pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumeRoleWithWebIdentityRequest {
+        #[serde(rename = "RoleArn")]
+        pub role_arn: String,
+        #[serde(rename = "RoleSessionName")]
+        pub role_session_name: String,
+        #[serde(rename = "WebIdentityToken")]
+        pub web_identity_token: String,
+        #[serde(rename = "ProviderId")]
+        pub provider_id: Option<String>,
+        #[serde(rename = "PolicyArns")]
+        pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+        #[serde(rename = "Policy")]
+        pub policy: Option<String>,
+        #[serde(rename = "DurationSeconds")]
+        pub duration_seconds: Option<i32>,
+        #[serde(rename = "MinimumSessionTokenSize")]
+        pub minimum_session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumeRoleWithWebIdentityResponse {
+        #[serde(rename = "Credentials")]
+        pub credentials: Option<Credentials>,
+        #[serde(rename = "SubjectFromWebIdentityToken")]
+        pub subject_from_web_identity_token: Option<String>,
+        #[serde(rename = "AssumedRoleUser")]
+        pub assumed_role_user: Option<AssumedRoleUser>,
+        #[serde(rename = "PackedPolicySize")]
+        pub packed_policy_size: Option<i32>,
+        #[serde(rename = "Provider")]
+        pub provider: Option<String>,
+        #[serde(rename = "Audience")]
+        pub audience: Option<String>,
+        #[serde(rename = "SourceIdentity")]
+        pub source_identity: Option<String>,
+        #[serde(rename = "SessionTokenUtilization")]
+        pub session_token_utilization: Option<i32>,
+        #[serde(rename = "SessionTokenSize")]
+        pub session_token_size: Option<i32>,
+        #[serde(rename = "TrustedIdentityPropagationContext")]
+        pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AssumedRoleUser {
+        #[serde(rename = "AssumedRoleId")]
+        pub assumed_role_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Credentials {
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+        #[serde(rename = "SecretAccessKey")]
+        pub secret_access_key: String,
+        #[serde(rename = "SessionToken")]
+        pub session_token: String,
+        #[serde(rename = "Expiration")]
+        pub expiration: ruststack_core::Timestamp,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccessKeyInfoRequest {
+        #[serde(rename = "AccessKeyId")]
+        pub access_key_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetAccessKeyInfoResponse {
+        #[serde(rename = "Account")]
+        pub account: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetCallerIdentityRequest {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -114,15 +881,132 @@ pub mod types {
         pub arn: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSessionTokenRequest {
+        #[serde(rename = "DurationSeconds")]
+        pub duration_seconds: Option<i32>,
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: Option<String>,
+        #[serde(rename = "TokenCode")]
+        pub token_code: Option<String>,
+        #[serde(rename = "MinimumSessionTokenSize")]
+        pub minimum_session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSessionTokenResponse {
+        #[serde(rename = "Credentials")]
+        pub credentials: Option<Credentials>,
+        #[serde(rename = "SessionTokenUtilization")]
+        pub session_token_utilization: Option<i32>,
+        #[serde(rename = "SessionTokenSize")]
+        pub session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OriginIdentity {
+        #[serde(rename = "Subject")]
+        pub subject: Option<String>,
+        #[serde(rename = "SubjectType")]
+        pub subject_type: Option<String>,
+        #[serde(rename = "Issuer")]
+        pub issuer: Option<String>,
+        #[serde(rename = "FederatedProviderArn")]
+        pub federated_provider_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PolicyDescriptorType {
+        pub arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ProvidedContext {
+        #[serde(rename = "ProviderArn")]
+        pub provider_arn: Option<String>,
+        #[serde(rename = "ContextAssertion")]
+        pub context_assertion: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tag {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Value")]
+        pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TransactionContext {
+        #[serde(rename = "IdentityProvider")]
+        pub identity_provider: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TrustedIdentityPropagationContext {
+        #[serde(rename = "OriginIdentity")]
+        pub origin_identity: Option<OriginIdentity>,
+        #[serde(rename = "TransactionContext")]
+        pub transaction_context: Option<TransactionContext>,
+    }
+
+    impl ruststack_core::Input for AssumeRoleRequest {}
+    impl ruststack_core::Input for AssumeRoleWithSAMLRequest {}
+    impl ruststack_core::Input for AssumeRoleWithWebIdentityRequest {}
+    impl ruststack_core::Input for GetAccessKeyInfoRequest {}
     impl ruststack_core::Input for GetCallerIdentityRequest {}
+    impl ruststack_core::Input for GetSessionTokenRequest {}
+    impl ruststack_core::Output for AssumeRoleResponse {}
+    impl ruststack_core::Output for AssumeRoleWithSAMLResponse {}
+    impl ruststack_core::Output for AssumeRoleWithWebIdentityResponse {}
+    impl ruststack_core::Output for GetAccessKeyInfoResponse {}
     impl ruststack_core::Output for GetCallerIdentityResponse {}
+    impl ruststack_core::Output for GetSessionTokenResponse {}
 }
 
 pub mod ops {
+    pub struct AssumeRole;
+    impl ruststack_core::OperationSpec for AssumeRole {
+        const NAME: &'static str = "AssumeRole";
+        type Input = super::types::AssumeRoleRequest;
+        type Output = super::types::AssumeRoleResponse;
+    }
+    pub struct AssumeRoleWithSAML;
+    impl ruststack_core::OperationSpec for AssumeRoleWithSAML {
+        const NAME: &'static str = "AssumeRoleWithSAML";
+        type Input = super::types::AssumeRoleWithSAMLRequest;
+        type Output = super::types::AssumeRoleWithSAMLResponse;
+    }
+    pub struct AssumeRoleWithWebIdentity;
+    impl ruststack_core::OperationSpec for AssumeRoleWithWebIdentity {
+        const NAME: &'static str = "AssumeRoleWithWebIdentity";
+        type Input = super::types::AssumeRoleWithWebIdentityRequest;
+        type Output = super::types::AssumeRoleWithWebIdentityResponse;
+    }
+    pub struct GetAccessKeyInfo;
+    impl ruststack_core::OperationSpec for GetAccessKeyInfo {
+        const NAME: &'static str = "GetAccessKeyInfo";
+        type Input = super::types::GetAccessKeyInfoRequest;
+        type Output = super::types::GetAccessKeyInfoResponse;
+    }
     pub struct GetCallerIdentity;
     impl ruststack_core::OperationSpec for GetCallerIdentity {
         const NAME: &'static str = "GetCallerIdentity";
         type Input = super::types::GetCallerIdentityRequest;
         type Output = super::types::GetCallerIdentityResponse;
+    }
+    pub struct GetSessionToken;
+    impl ruststack_core::OperationSpec for GetSessionToken {
+        const NAME: &'static str = "GetSessionToken";
+        type Input = super::types::GetSessionTokenRequest;
+        type Output = super::types::GetSessionTokenResponse;
     }
 }
