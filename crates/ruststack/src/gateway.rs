@@ -99,7 +99,8 @@ impl Gateway {
             }
         }
         headers.insert("x-amzn-requestid", id);
-        if self.config.cors {
+        // A service that applied its own CORS rules (S3 bucket CORS) marks its answer with `Vary`.
+        if self.config.cors && !headers.contains_key(http::header::VARY) {
             cors::add_response_headers(&parts.headers, headers);
         }
         response
