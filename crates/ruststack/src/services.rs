@@ -7,11 +7,16 @@ use std::sync::Arc;
 /// One instance of every service, enabled or not (the gateway filters by `--services`). IAM and
 /// STS issue keys into `credentials`, which the gateway honours.
 pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
+    // Lambda writes function output into CloudWatch Logs, as AWS does.
+    let (logs, logs_handle) = ruststack_logs::service_with_handle();
+    let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
+        logs_handle.append(account, region, group, stream, events)
+    };
     vec![
         ruststack_dynamodb::service(),
         ruststack_iam::service(credentials.clone()),
-        ruststack_lambda::service(),
-        ruststack_logs::service(),
+        ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
+        logs,
         ruststack_s3::service(),
         ruststack_secretsmanager::service(),
         ruststack_sns::service(),

@@ -54,20 +54,23 @@ pub async fn put_log_events(
             "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
         ));
     }
-    let first_id = state.reserve_event_ids(accepted.len());
-    let added = log_stream.insert(accepted.iter().enumerate().map(|(i, e)| Event {
+    let total = events.len();
+    let rejected = (too_old_end > 0 || expired_end > 0 || too_new_start < total).then(|| RejectedLogEventsInfo {
+        too_new_log_event_start_index: (too_new_start < total).then_some(too_new_start as i32),
+        too_old_log_event_end_index: (too_old_end > 0).then_some(too_old_end as i32),
+        expired_log_event_end_index: (expired_end > 0).then_some(expired_end as i32),
+    });
+    let count = too_new_start - accepted_start;
+    let first_id = state.reserve_event_ids(count);
+    // The request owns its messages: move them into the stream instead of copying.
+    let accepted = input.log_events.into_iter().skip(accepted_start).take(count);
+    let added = log_stream.insert(accepted.enumerate().map(|(i, e)| Event {
         timestamp: e.timestamp,
         ingestion_time: now,
-        message: e.message.clone(),
+        message: e.message,
         id: first_id + i as u64,
     }));
     state.add_stored(added);
-    let rejected =
-        (too_old_end > 0 || expired_end > 0 || too_new_start < events.len()).then(|| RejectedLogEventsInfo {
-            too_new_log_event_start_index: (too_new_start < events.len()).then_some(too_new_start as i32),
-            too_old_log_event_end_index: (too_old_end > 0).then_some(too_old_end as i32),
-            expired_log_event_end_index: (expired_end > 0).then_some(expired_end as i32),
-        });
     Ok(PutLogEventsResponse {
         next_sequence_token: Some(log_stream.sequence_token()),
         rejected_log_events_info: rejected,
