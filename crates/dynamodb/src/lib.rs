@@ -11,6 +11,7 @@ pub mod generated;
 mod handlers;
 pub mod number;
 pub mod partiql;
+pub mod streams;
 pub mod table;
 pub mod ttl;
 pub mod value;

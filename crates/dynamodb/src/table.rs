@@ -345,11 +345,13 @@ pub struct Table {
 pub struct TableState {
     pub meta: TableMeta,
     pub data: TableData,
+    /// The change log of the table's stream (written only while the stream is enabled).
+    pub stream: crate::streams::StreamLog,
 }
 
 impl Table {
     pub fn new(meta: TableMeta) -> Table {
-        Table { state: RwLock::new(TableState { meta, data: TableData::default() }) }
+        Table { state: RwLock::new(TableState { meta, data: TableData::default(), stream: Default::default() }) }
     }
 }
 

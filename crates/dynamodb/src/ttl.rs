@@ -33,9 +33,13 @@ pub fn sweep_table(state: &mut TableState, now: i64) -> usize {
         .filter(|(_, item)| expired(item, &attr, now))
         .map(|(k, _)| k.to_vec())
         .collect();
-    let TableState { meta, data } = state;
+    let TableState { meta, data, stream } = state;
     for k in &keys {
-        data.remove(meta, k);
+        if let Some(old) = data.remove(meta, k)
+            && meta.stream.is_some()
+        {
+            stream.record(meta.key.extract(&old), Some(&old), None, true);
+        }
     }
     keys.len()
 }

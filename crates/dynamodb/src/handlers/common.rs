@@ -156,15 +156,18 @@ impl PreparedWrite {
 
     /// Stores the result of [`PreparedWrite::evaluate`].
     pub fn commit(&self, state: &mut TableState, result: &WriteResult) {
-        let TableState { meta, data } = state;
+        let TableState { meta, data, stream } = state;
         match (&self.kind, &result.new) {
-            (WriteKind::Check, _) => {}
+            (WriteKind::Check, _) => return,
             (_, Some(new)) => {
                 data.put(meta, self.key_bytes.clone(), new.clone());
             }
             (_, None) => {
                 data.remove(meta, &self.key_bytes);
             }
+        }
+        if meta.stream.is_some() {
+            stream.record(self.key.clone(), result.old.as_ref(), result.new.as_ref(), false);
         }
     }
 

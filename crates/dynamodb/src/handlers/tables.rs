@@ -513,6 +513,7 @@ pub async fn update_table(
             if meta.stream.is_some() {
                 return Err(validation(format!("Table already has an enabled stream: {}", meta.arn)));
             }
+            state.stream.clear();
             meta.stream = Some((
                 stream_label(Timestamp::now()),
                 spec.stream_view_type.clone().unwrap_or_else(|| "NEW_AND_OLD_IMAGES".into()),
