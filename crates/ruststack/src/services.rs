@@ -12,6 +12,8 @@ pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
         logs_handle.append(account, region, group, stream, events)
     };
+    // SNS delivers to SQS queues through SQS's own state.
+    let queues = ruststack_sqs::Queues::default();
     vec![
         ruststack_dynamodb::service(),
         ruststack_iam::service(credentials.clone()),
@@ -19,8 +21,8 @@ pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
         logs,
         ruststack_s3::service(),
         ruststack_secretsmanager::service(),
-        ruststack_sns::service(),
-        ruststack_sqs::service(),
+        ruststack_sns::service(queues.clone()),
+        ruststack_sqs::service_with(queues),
         ruststack_ssm::service(),
         ruststack_sts::service(credentials.clone()),
     ]

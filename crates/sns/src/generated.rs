@@ -32,22 +32,26 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 6] = [
+static SHAPES: [Shape; 69] = [
     // 0
     Shape {
-        name: "ListTopicsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 4, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "AmazonResourceName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1011) },
+            pattern: "",
         }),
     },
     // 1
     Shape {
-        name: "ListTopicsResponse",
+        name: "BatchResultErrorEntry",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Topics", shape: 3, ..MEMBER }, Member { name: "NextToken", shape: 4, ..MEMBER }],
+            members: &[
+                Member { name: "Id", shape: 34, required: true, ..MEMBER },
+                Member { name: "Code", shape: 34, required: true, ..MEMBER },
+                Member { name: "Message", shape: 34, ..MEMBER },
+                Member { name: "SenderFault", shape: 57, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -55,40 +59,774 @@ static SHAPES: [Shape; 6] = [
     },
     // 2
     Shape {
-        name: "Topic",
+        name: "BatchResultErrorEntryList",
+        kind: ShapeKind::List(List { member: 1, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 3
+    Shape { name: "Binary", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 4
+    Shape {
+        name: "ConfirmSubscriptionInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 5, ..MEMBER }],
+            members: &[
+                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "Token", shape: 66, required: true, ..MEMBER },
+                Member { name: "AuthenticateOnUnsubscribe", shape: 56, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 3
+    // 5
+    Shape {
+        name: "ConfirmSubscriptionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 65, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 6
+    Shape {
+        name: "CreateTopicInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Name", shape: 68, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 48, ..MEMBER },
+                Member { name: "Tags", shape: 43, ..MEMBER },
+                Member { name: "DataProtectionPolicy", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 7
+    Shape {
+        name: "CreateTopicResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 67, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
+    Shape {
+        name: "DeleteTopicInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 67, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
+    Shape {
+        name: "GetSubscriptionAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 10
+    Shape {
+        name: "GetSubscriptionAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "GetTopicAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 67, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 12
+    Shape {
+        name: "GetTopicAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 48, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape {
+        name: "ListSubscriptionsByTopicInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "ListSubscriptionsByTopicResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subscriptions", shape: 39, ..MEMBER },
+                Member { name: "NextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
+        name: "ListSubscriptionsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 62, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
+    Shape {
+        name: "ListSubscriptionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subscriptions", shape: 39, ..MEMBER },
+                Member { name: "NextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "ListTagsForResourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Tags", shape: 43, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "ListTopicsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 62, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "ListTopicsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Topics", shape: 49, ..MEMBER },
+                Member { name: "NextToken", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "MessageAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 34,
+            value: 22,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 22
+    Shape {
+        name: "MessageAttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DataType", shape: 34, required: true, ..MEMBER },
+                Member { name: "StringValue", shape: 34, ..MEMBER },
+                Member { name: "BinaryValue", shape: 3, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "PhoneNumber",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 24
+    Shape {
+        name: "PublishBatchInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "PublishBatchRequestEntries", shape: 26, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "PublishBatchRequestEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 34, required: true, ..MEMBER },
+                Member { name: "Message", shape: 59, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 64, ..MEMBER },
+                Member { name: "MessageStructure", shape: 61, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 21, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 34, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 34, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "PublishBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 27
+    Shape {
+        name: "PublishBatchResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Successful", shape: 29, ..MEMBER },
+                Member { name: "Failed", shape: 2, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "PublishBatchResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 34, ..MEMBER },
+                Member { name: "MessageId", shape: 60, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 34, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
+    Shape {
+        name: "PublishBatchResultEntryList",
+        kind: ShapeKind::List(List { member: 28, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 30
+    Shape {
+        name: "PublishInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 67, ..MEMBER },
+                Member { name: "TargetArn", shape: 34, ..MEMBER },
+                Member { name: "PhoneNumber", shape: 23, ..MEMBER },
+                Member { name: "Message", shape: 59, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 64, ..MEMBER },
+                Member { name: "MessageStructure", shape: 61, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 21, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 34, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 34, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "PublishResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MessageId", shape: 60, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 34, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "SetSubscriptionAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 54, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "SetTopicAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 54, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
+    Shape {
+        name: "String",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 35
+    Shape {
+        name: "SubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 63, required: true, ..MEMBER },
+                Member { name: "Endpoint", shape: 58, ..MEMBER },
+                Member { name: "Attributes", shape: 38, ..MEMBER },
+                Member { name: "ReturnSubscriptionArn", shape: 57, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "SubscribeResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 65, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "Subscription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubscriptionArn", shape: 65, ..MEMBER },
+                Member { name: "Owner", shape: 53, ..MEMBER },
+                Member { name: "Protocol", shape: 63, ..MEMBER },
+                Member { name: "Endpoint", shape: 58, ..MEMBER },
+                Member { name: "TopicArn", shape: 67, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "SubscriptionAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 54,
+            value: 55,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 39
+    Shape {
+        name: "SubscriptionsList",
+        kind: ShapeKind::List(List { member: 37, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 40
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 41, required: true, ..MEMBER },
+                Member { name: "Value", shape: 46, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 43
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 44
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 43, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
+    Shape {
+        name: "TagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 46
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 47
+    Shape {
+        name: "Topic",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 67, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 48
+    Shape {
+        name: "TopicAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 54,
+            value: 55,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 49
     Shape {
         name: "TopicsList",
-        kind: ShapeKind::List(List { member: 2, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 47, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 4
+    // 50
+    Shape {
+        name: "UnsubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 42, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
+    Shape {
+        name: "UntagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 53
+    Shape {
+        name: "account",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 54
+    Shape {
+        name: "attributeName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 55
+    Shape {
+        name: "attributeValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 56
+    Shape {
+        name: "authenticateOnUnsubscribe",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 57
+    Shape { name: "boolean", kind: ShapeKind::Boolean },
+    // 58
+    Shape {
+        name: "endpoint",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 59
+    Shape {
+        name: "message",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 60
+    Shape {
+        name: "messageId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 61
+    Shape {
+        name: "messageStructure",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 62
     Shape {
         name: "nextToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 5
+    // 63
+    Shape {
+        name: "protocol",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 64
+    Shape {
+        name: "subject",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 65
+    Shape {
+        name: "subscriptionARN",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 66
+    Shape {
+        name: "token",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 67
     Shape {
         name: "topicARN",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
+    // 68
+    Shape {
+        name: "topicName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
 ];
 
-static OPERATIONS: [Operation; 1] = [Operation {
-    name: "ListTopics",
-    method: "POST",
-    uri: "/",
-    input: Some(0),
-    output: Some(1),
-    result_wrapper: "ListTopicsResult",
-    status: 200,
-}];
+static OPERATIONS: [Operation; 17] = [
+    Operation {
+        name: "ConfirmSubscription",
+        method: "POST",
+        uri: "/",
+        input: Some(4),
+        output: Some(5),
+        result_wrapper: "ConfirmSubscriptionResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateTopic",
+        method: "POST",
+        uri: "/",
+        input: Some(6),
+        output: Some(7),
+        result_wrapper: "CreateTopicResult",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteTopic",
+        method: "POST",
+        uri: "/",
+        input: Some(8),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetSubscriptionAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: Some(10),
+        result_wrapper: "GetSubscriptionAttributesResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetTopicAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: "GetTopicAttributesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListSubscriptions",
+        method: "POST",
+        uri: "/",
+        input: Some(15),
+        output: Some(16),
+        result_wrapper: "ListSubscriptionsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListSubscriptionsByTopic",
+        method: "POST",
+        uri: "/",
+        input: Some(13),
+        output: Some(14),
+        result_wrapper: "ListSubscriptionsByTopicResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsForResource",
+        method: "POST",
+        uri: "/",
+        input: Some(17),
+        output: Some(18),
+        result_wrapper: "ListTagsForResourceResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListTopics",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
+        output: Some(20),
+        result_wrapper: "ListTopicsResult",
+        status: 200,
+    },
+    Operation {
+        name: "Publish",
+        method: "POST",
+        uri: "/",
+        input: Some(30),
+        output: Some(31),
+        result_wrapper: "PublishResult",
+        status: 200,
+    },
+    Operation {
+        name: "PublishBatch",
+        method: "POST",
+        uri: "/",
+        input: Some(24),
+        output: Some(27),
+        result_wrapper: "PublishBatchResult",
+        status: 200,
+    },
+    Operation {
+        name: "SetSubscriptionAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(32),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SetTopicAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(33),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "Subscribe",
+        method: "POST",
+        uri: "/",
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: "SubscribeResult",
+        status: 200,
+    },
+    Operation {
+        name: "TagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(44),
+        output: Some(45),
+        result_wrapper: "TagResourceResult",
+        status: 200,
+    },
+    Operation {
+        name: "Unsubscribe",
+        method: "POST",
+        uri: "/",
+        input: Some(50),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagResource",
+        method: "POST",
+        uri: "/",
+        input: Some(51),
+        output: Some(52),
+        result_wrapper: "UntagResourceResult",
+        status: 200,
+    },
+];
 
 static ROUTES: [Route; 42] = [
     Route { name: "AddPermission", method: "POST", uri: "/", required_headers: &[], required_query: &[] },
@@ -162,6 +900,140 @@ static ROUTES: [Route; 42] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct BatchResultErrorEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "Code")]
+        pub code: String,
+        #[serde(rename = "Message")]
+        pub message: Option<String>,
+        #[serde(rename = "SenderFault")]
+        pub sender_fault: bool,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ConfirmSubscriptionInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "Token")]
+        pub token: String,
+        #[serde(rename = "AuthenticateOnUnsubscribe")]
+        pub authenticate_on_unsubscribe: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ConfirmSubscriptionResponse {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateTopicInput {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "DataProtectionPolicy")]
+        pub data_protection_policy: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateTopicResponse {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteTopicInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSubscriptionAttributesInput {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSubscriptionAttributesResponse {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetTopicAttributesInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetTopicAttributesResponse {
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSubscriptionsByTopicInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSubscriptionsByTopicResponse {
+        #[serde(rename = "Subscriptions")]
+        pub subscriptions: Option<Vec<Subscription>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSubscriptionsInput {
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSubscriptionsResponse {
+        #[serde(rename = "Subscriptions")]
+        pub subscriptions: Option<Vec<Subscription>>,
+        #[serde(rename = "NextToken")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceRequest {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListTagsForResourceResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListTopicsInput {
         #[serde(rename = "NextToken")]
         pub next_token: Option<String>,
@@ -178,20 +1050,336 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct MessageAttributeValue {
+        #[serde(rename = "DataType")]
+        pub data_type: String,
+        #[serde(rename = "StringValue")]
+        pub string_value: Option<String>,
+        #[serde(rename = "BinaryValue")]
+        pub binary_value: Option<ruststack_core::Blob>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishBatchInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "PublishBatchRequestEntries")]
+        pub publish_batch_request_entries: Vec<PublishBatchRequestEntry>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishBatchRequestEntry {
+        #[serde(rename = "Id")]
+        pub id: String,
+        #[serde(rename = "Message")]
+        pub message: String,
+        #[serde(rename = "Subject")]
+        pub subject: Option<String>,
+        #[serde(rename = "MessageStructure")]
+        pub message_structure: Option<String>,
+        #[serde(rename = "MessageAttributes")]
+        pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
+        #[serde(rename = "MessageDeduplicationId")]
+        pub message_deduplication_id: Option<String>,
+        #[serde(rename = "MessageGroupId")]
+        pub message_group_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishBatchResponse {
+        #[serde(rename = "Successful")]
+        pub successful: Option<Vec<PublishBatchResultEntry>>,
+        #[serde(rename = "Failed")]
+        pub failed: Option<Vec<BatchResultErrorEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishBatchResultEntry {
+        #[serde(rename = "Id")]
+        pub id: Option<String>,
+        #[serde(rename = "MessageId")]
+        pub message_id: Option<String>,
+        #[serde(rename = "SequenceNumber")]
+        pub sequence_number: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: Option<String>,
+        #[serde(rename = "TargetArn")]
+        pub target_arn: Option<String>,
+        #[serde(rename = "PhoneNumber")]
+        pub phone_number: Option<String>,
+        #[serde(rename = "Message")]
+        pub message: String,
+        #[serde(rename = "Subject")]
+        pub subject: Option<String>,
+        #[serde(rename = "MessageStructure")]
+        pub message_structure: Option<String>,
+        #[serde(rename = "MessageAttributes")]
+        pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
+        #[serde(rename = "MessageDeduplicationId")]
+        pub message_deduplication_id: Option<String>,
+        #[serde(rename = "MessageGroupId")]
+        pub message_group_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PublishResponse {
+        #[serde(rename = "MessageId")]
+        pub message_id: Option<String>,
+        #[serde(rename = "SequenceNumber")]
+        pub sequence_number: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetSubscriptionAttributesInput {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: String,
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+        #[serde(rename = "AttributeValue")]
+        pub attribute_value: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetTopicAttributesInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "AttributeName")]
+        pub attribute_name: String,
+        #[serde(rename = "AttributeValue")]
+        pub attribute_value: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SubscribeInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "Protocol")]
+        pub protocol: String,
+        #[serde(rename = "Endpoint")]
+        pub endpoint: Option<String>,
+        #[serde(rename = "Attributes")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ReturnSubscriptionArn")]
+        pub return_subscription_arn: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SubscribeResponse {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Subscription {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: Option<String>,
+        #[serde(rename = "Owner")]
+        pub owner: Option<String>,
+        #[serde(rename = "Protocol")]
+        pub protocol: Option<String>,
+        #[serde(rename = "Endpoint")]
+        pub endpoint: Option<String>,
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Tag {
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Value")]
+        pub value: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceRequest {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TagResourceResponse {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Topic {
         #[serde(rename = "TopicArn")]
         pub topic_arn: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UnsubscribeInput {
+        #[serde(rename = "SubscriptionArn")]
+        pub subscription_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceRequest {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagResourceResponse {}
+
+    impl ruststack_core::Input for ConfirmSubscriptionInput {}
+    impl ruststack_core::Input for CreateTopicInput {}
+    impl ruststack_core::Input for DeleteTopicInput {}
+    impl ruststack_core::Input for GetSubscriptionAttributesInput {}
+    impl ruststack_core::Input for GetTopicAttributesInput {}
+    impl ruststack_core::Input for ListSubscriptionsByTopicInput {}
+    impl ruststack_core::Input for ListSubscriptionsInput {}
+    impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTopicsInput {}
+    impl ruststack_core::Input for PublishBatchInput {}
+    impl ruststack_core::Input for PublishInput {}
+    impl ruststack_core::Input for SetSubscriptionAttributesInput {}
+    impl ruststack_core::Input for SetTopicAttributesInput {}
+    impl ruststack_core::Input for SubscribeInput {}
+    impl ruststack_core::Input for TagResourceRequest {}
+    impl ruststack_core::Input for UnsubscribeInput {}
+    impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Output for ConfirmSubscriptionResponse {}
+    impl ruststack_core::Output for CreateTopicResponse {}
+    impl ruststack_core::Output for GetSubscriptionAttributesResponse {}
+    impl ruststack_core::Output for GetTopicAttributesResponse {}
+    impl ruststack_core::Output for ListSubscriptionsByTopicResponse {}
+    impl ruststack_core::Output for ListSubscriptionsResponse {}
+    impl ruststack_core::Output for ListTagsForResourceResponse {}
     impl ruststack_core::Output for ListTopicsResponse {}
+    impl ruststack_core::Output for PublishBatchResponse {}
+    impl ruststack_core::Output for PublishResponse {}
+    impl ruststack_core::Output for SubscribeResponse {}
+    impl ruststack_core::Output for TagResourceResponse {}
+    impl ruststack_core::Output for UntagResourceResponse {}
 }
 
 pub mod ops {
+    pub struct ConfirmSubscription;
+    impl ruststack_core::OperationSpec for ConfirmSubscription {
+        const NAME: &'static str = "ConfirmSubscription";
+        type Input = super::types::ConfirmSubscriptionInput;
+        type Output = super::types::ConfirmSubscriptionResponse;
+    }
+    pub struct CreateTopic;
+    impl ruststack_core::OperationSpec for CreateTopic {
+        const NAME: &'static str = "CreateTopic";
+        type Input = super::types::CreateTopicInput;
+        type Output = super::types::CreateTopicResponse;
+    }
+    pub struct DeleteTopic;
+    impl ruststack_core::OperationSpec for DeleteTopic {
+        const NAME: &'static str = "DeleteTopic";
+        type Input = super::types::DeleteTopicInput;
+        type Output = ();
+    }
+    pub struct GetSubscriptionAttributes;
+    impl ruststack_core::OperationSpec for GetSubscriptionAttributes {
+        const NAME: &'static str = "GetSubscriptionAttributes";
+        type Input = super::types::GetSubscriptionAttributesInput;
+        type Output = super::types::GetSubscriptionAttributesResponse;
+    }
+    pub struct GetTopicAttributes;
+    impl ruststack_core::OperationSpec for GetTopicAttributes {
+        const NAME: &'static str = "GetTopicAttributes";
+        type Input = super::types::GetTopicAttributesInput;
+        type Output = super::types::GetTopicAttributesResponse;
+    }
+    pub struct ListSubscriptions;
+    impl ruststack_core::OperationSpec for ListSubscriptions {
+        const NAME: &'static str = "ListSubscriptions";
+        type Input = super::types::ListSubscriptionsInput;
+        type Output = super::types::ListSubscriptionsResponse;
+    }
+    pub struct ListSubscriptionsByTopic;
+    impl ruststack_core::OperationSpec for ListSubscriptionsByTopic {
+        const NAME: &'static str = "ListSubscriptionsByTopic";
+        type Input = super::types::ListSubscriptionsByTopicInput;
+        type Output = super::types::ListSubscriptionsByTopicResponse;
+    }
+    pub struct ListTagsForResource;
+    impl ruststack_core::OperationSpec for ListTagsForResource {
+        const NAME: &'static str = "ListTagsForResource";
+        type Input = super::types::ListTagsForResourceRequest;
+        type Output = super::types::ListTagsForResourceResponse;
+    }
     pub struct ListTopics;
     impl ruststack_core::OperationSpec for ListTopics {
         const NAME: &'static str = "ListTopics";
         type Input = super::types::ListTopicsInput;
         type Output = super::types::ListTopicsResponse;
+    }
+    pub struct Publish;
+    impl ruststack_core::OperationSpec for Publish {
+        const NAME: &'static str = "Publish";
+        type Input = super::types::PublishInput;
+        type Output = super::types::PublishResponse;
+    }
+    pub struct PublishBatch;
+    impl ruststack_core::OperationSpec for PublishBatch {
+        const NAME: &'static str = "PublishBatch";
+        type Input = super::types::PublishBatchInput;
+        type Output = super::types::PublishBatchResponse;
+    }
+    pub struct SetSubscriptionAttributes;
+    impl ruststack_core::OperationSpec for SetSubscriptionAttributes {
+        const NAME: &'static str = "SetSubscriptionAttributes";
+        type Input = super::types::SetSubscriptionAttributesInput;
+        type Output = ();
+    }
+    pub struct SetTopicAttributes;
+    impl ruststack_core::OperationSpec for SetTopicAttributes {
+        const NAME: &'static str = "SetTopicAttributes";
+        type Input = super::types::SetTopicAttributesInput;
+        type Output = ();
+    }
+    pub struct Subscribe;
+    impl ruststack_core::OperationSpec for Subscribe {
+        const NAME: &'static str = "Subscribe";
+        type Input = super::types::SubscribeInput;
+        type Output = super::types::SubscribeResponse;
+    }
+    pub struct TagResource;
+    impl ruststack_core::OperationSpec for TagResource {
+        const NAME: &'static str = "TagResource";
+        type Input = super::types::TagResourceRequest;
+        type Output = super::types::TagResourceResponse;
+    }
+    pub struct Unsubscribe;
+    impl ruststack_core::OperationSpec for Unsubscribe {
+        const NAME: &'static str = "Unsubscribe";
+        type Input = super::types::UnsubscribeInput;
+        type Output = ();
+    }
+    pub struct UntagResource;
+    impl ruststack_core::OperationSpec for UntagResource {
+        const NAME: &'static str = "UntagResource";
+        type Input = super::types::UntagResourceRequest;
+        type Output = super::types::UntagResourceResponse;
     }
 }

@@ -1,24 +1,43 @@
-//! Amazon SNS for RustStack.
+//! Amazon SNS for RustStack (awsQuery): topics, subscriptions, filter policies and delivery to
+//! SQS (through [`ruststack_sqs::Queues`]), HTTP endpoints and, once wired, Lambda.
 
+pub mod api;
+pub mod delivery;
+pub mod filter;
 pub mod generated;
+pub mod state;
 
-use generated::{ops, types::*};
-use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
+pub use delivery::LambdaInvoker;
+use generated::ops;
+use ruststack_core::{Handlers, Service};
+pub use state::Sns;
 use std::sync::Arc;
 
-/// SNS state (topics and subscriptions come with the SNS issue).
-#[derive(Default)]
-pub struct Sns;
-
-impl ServiceState for Sns {
-    fn reset(&self) {}
+/// The SNS service, delivering to the SQS queues behind `queues`.
+pub fn service(queues: ruststack_sqs::Queues) -> Arc<dyn Service> {
+    service_with_state(Arc::new(Sns::new(queues)))
 }
 
-/// The SNS service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Sns)).on(ops::ListTopics, list_topics).into_service()
-}
-
-async fn list_topics(_: Arc<Sns>, _: RequestContext, _: ListTopicsInput) -> Result<ListTopicsResponse, AwsError> {
-    Ok(ListTopicsResponse { topics: Some(Vec::new()), next_token: None })
+/// The SNS service over a state the caller keeps (to set a [`LambdaInvoker`] later).
+pub fn service_with_state(state: Arc<Sns>) -> Arc<dyn Service> {
+    use api::*;
+    Handlers::new(&generated::MODEL, state)
+        .on(ops::ConfirmSubscription, confirm_subscription)
+        .on(ops::CreateTopic, create_topic)
+        .on(ops::DeleteTopic, delete_topic)
+        .on(ops::GetSubscriptionAttributes, get_subscription_attributes)
+        .on(ops::GetTopicAttributes, get_topic_attributes)
+        .on(ops::ListSubscriptions, list_subscriptions)
+        .on(ops::ListSubscriptionsByTopic, list_subscriptions_by_topic)
+        .on(ops::ListTagsForResource, list_tags_for_resource)
+        .on(ops::ListTopics, list_topics)
+        .on(ops::Publish, publish)
+        .on(ops::PublishBatch, publish_batch)
+        .on(ops::SetSubscriptionAttributes, set_subscription_attributes)
+        .on(ops::SetTopicAttributes, set_topic_attributes)
+        .on(ops::Subscribe, subscribe)
+        .on(ops::TagResource, tag_resource)
+        .on(ops::Unsubscribe, unsubscribe)
+        .on(ops::UntagResource, untag_resource)
+        .into_service()
 }
