@@ -275,3 +275,14 @@ def test_sixteen_concurrent_conditional_puts(ddb, table):
         results = list(pool.map(put, range(16)))
     assert results.count("ok") == 1, results
     assert results.count("ConditionalCheckFailedException") == 15, results
+
+
+def test_hostile_nesting_is_a_validation_error(ddb, table):
+    deep = "(" * 1000 + "a = :v" + ")" * 1000
+    with raises("ValidationException"):
+        ddb.put_item(TableName=table, Item=key("deep"), ConditionExpression=deep[:4000], ExpressionAttributeValues={":v": {"S": "x"}})
+    value = {"S": "x"}
+    for _ in range(40):
+        value = {"L": [value]}
+    with raises("ValidationException", "One or more parameter values were invalid: Nesting Levels have exceeded supported limits"):
+        ddb.put_item(TableName=table, Item={"pk": {"S": "deep"}, "v": value})

@@ -119,11 +119,15 @@ struct Parser<'p> {
     pos: usize,
     params: &'p [AttrValue],
     next_param: usize,
+    /// Nesting of parentheses, NOT, maps and lists, bounded to protect the stack.
+    depth: usize,
 }
+
+const MAX_NESTING: usize = 100;
 
 /// Parses a statement, substituting `?` with `params` in order.
 pub fn parse(src: &str, params: &[AttrValue]) -> Result<Statement, AwsError> {
-    let mut p = Parser { toks: tokenize(src)?, pos: 0, params, next_param: 0 };
+    let mut p = Parser { toks: tokenize(src)?, pos: 0, params, next_param: 0, depth: 0 };
     let stmt = p.statement()?;
     if p.peek() != &Tok::Eof {
         return Err(malformed(format!("unexpected token {:?}", p.peek())));
@@ -258,7 +262,22 @@ impl Parser<'_> {
         }
     }
 
+    fn nest(&mut self) -> Result<(), AwsError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(malformed("too many levels of nesting"));
+        }
+        Ok(())
+    }
+
     fn value(&mut self) -> Result<AttrValue, AwsError> {
+        self.nest()?;
+        let v = self.value_inner();
+        self.depth -= 1;
+        v
+    }
+
+    fn value_inner(&mut self) -> Result<AttrValue, AwsError> {
         let negative = self.eat("-");
         let v = match self.next() {
             Tok::Param => {
@@ -384,6 +403,13 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Condition, AwsError> {
+        self.nest()?;
+        let c = self.not_inner();
+        self.depth -= 1;
+        c
+    }
+
+    fn not_inner(&mut self) -> Result<Condition, AwsError> {
         if self.eat_kw("NOT") {
             return Ok(Condition::Not(Box::new(self.not()?)));
         }
@@ -546,5 +572,9 @@ mod tests {
         assert!(parse("SELECT * FROM t WHERE", &[]).unwrap_err().message.starts_with("Statement wasn't well formed"));
         assert!(parse("INSERT INTO t VALUE {'a': 'x'", &[]).is_err());
         assert!(parse("SELECT * FROM 't", &[]).is_err());
+        let deep = format!("INSERT INTO t VALUE {{'pk': {}1{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(parse(&deep, &[]).unwrap_err().message.contains("too many levels of nesting"));
+        let deep = format!("SELECT * FROM t WHERE {}a = 1{}", "(".repeat(200), ")".repeat(200));
+        assert!(parse(&deep, &[]).unwrap_err().message.contains("too many levels of nesting"));
     }
 }

@@ -122,7 +122,12 @@ struct Parser<'c, 'a> {
     src: &'c str,
     toks: Vec<Token>,
     pos: usize,
+    /// Open parentheses and NOTs, bounded so a hostile expression cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and NOT in one expression.
+const MAX_NESTING: usize = 100;
 
 /// Functions that are conditions by themselves.
 const CONDITION_FUNCTIONS: [&str; 5] =
@@ -142,7 +147,7 @@ impl<'c, 'a> Parser<'c, 'a> {
                 src.len()
             )));
         }
-        Ok(Parser { ctx, kind, src, toks: tokenize(src), pos: 0 })
+        Ok(Parser { ctx, kind, src, toks: tokenize(src), pos: 0, depth: 0 })
     }
 
     fn err(&self, detail: impl std::fmt::Display) -> AwsError {
@@ -222,16 +227,31 @@ impl<'c, 'a> Parser<'c, 'a> {
     }
 
     fn not(&mut self) -> Result<Condition, AwsError> {
-        if self.eat_kw("NOT") {
-            return Ok(Condition::Not(Box::new(self.not()?)));
+        if self.peek().is_kw("NOT") {
+            self.nest()?;
+            self.next();
+            let c = Condition::Not(Box::new(self.not()?));
+            self.depth -= 1;
+            return Ok(c);
         }
         self.primary()
     }
 
+    fn nest(&mut self) -> Result<(), AwsError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err(format!("The expression has too many levels of nesting; maximum: {MAX_NESTING}")));
+        }
+        Ok(())
+    }
+
     fn primary(&mut self) -> Result<Condition, AwsError> {
-        if self.eat(&Tok::LParen) {
+        if self.peek().tok == Tok::LParen {
+            self.nest()?;
+            self.next();
             let c = self.condition()?;
             self.expect(Tok::RParen)?;
+            self.depth -= 1;
             return Ok(c);
         }
         // A condition function: `name(` with a known condition function name.
@@ -315,6 +335,7 @@ impl<'c, 'a> Parser<'c, 'a> {
 
     /// The arguments of `name(...)`, checked for count.
     fn arguments(&mut self, name: &str, count: usize) -> Result<Vec<Operand>, AwsError> {
+        self.nest()?;
         self.next(); // name
         self.expect(Tok::LParen)?;
         let mut args = Vec::new();
@@ -325,6 +346,7 @@ impl<'c, 'a> Parser<'c, 'a> {
             }
         }
         self.expect(Tok::RParen)?;
+        self.depth -= 1;
         if args.len() != count {
             return Err(self.err(format!(
                 "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
@@ -752,6 +774,19 @@ mod tests {
             cond(&format!("a IN ({many})")).unwrap_err(),
             "Invalid ConditionExpression: The IN operator is provided with too many operands; number of operands: 101"
         );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}a = :v{}", "(".repeat(100), ")".repeat(100));
+        assert!(cond(&deep).is_ok());
+        let deeper = format!("{}a = :v{}", "(".repeat(101), ")".repeat(101));
+        assert!(cond(&deeper).unwrap_err().contains("too many levels of nesting"));
+        assert!(cond(&format!("{}a = :v", "NOT ".repeat(1000))).unwrap_err().contains("too many levels of nesting"));
+        let (n, v) = ctx_maps();
+        let mut ctx = ExprContext::new(&n, &v);
+        let nested = format!("SET a = {}:ss{}", "list_append(:ss, ".repeat(200), ")".repeat(200));
+        assert!(ctx.parse_update(&nested).unwrap_err().message.contains("too many levels of nesting"));
     }
 
     #[test]
