@@ -3,6 +3,7 @@ FilterLogEvents patterns, retention and tags, with AWS's error codes and message
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -190,6 +191,8 @@ def test_get_log_events_tokens_page_and_repeat_at_the_end(logs, group, stream):
     )
     seen = []
     page = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, limit=3)
+    assert re.fullmatch(r"f/\d{56}/s", page["nextForwardToken"])
+    assert re.fullmatch(r"b/\d{56}/s", page["nextBackwardToken"])
     token = None
     while True:
         seen += [e["message"] for e in page["events"]]
@@ -310,6 +313,11 @@ def test_filter_log_events_patterns(logs, group):
     assert f('{ $.level = "ERROR" }') == ['{"level": "ERROR", "latency": 250, "user": {"id": "u-1"}}']
     assert f("{ $.latency < 100 }") == ['{"level": "INFO", "latency": 20, "user": {"id": "u-2"}}']
     assert f('{ $.user.id = "u-*" && $.latency > 100 }') == ['{"level": "ERROR", "latency": 250, "user": {"id": "u-1"}}']
+    assert f("%ERROR|WARN% -Exiting -level") == ["WARN disk low", "ERROR request failed: timeout", "ERROR worker crashed"]
+    assert f("{ $.level = %^ERR% }") == ['{"level": "ERROR", "latency": 250, "user": {"id": "u-1"}}']
+    assert f("[level, what, verb = crashed]") == ["ERROR worker crashed"]
+    assert f("[first = INFO, ...]") == ["INFO request ok"]
+    assert f("[..., last = ERROR]") == ["Exiting worker ERROR"]
     assert f("ERROR", logStreamNames=["worker"]) == ["ERROR worker crashed", "Exiting worker ERROR"]
     assert f("", logStreamNamePrefix="wor") == lines["worker"]
     assert f("", startTime=t + 1, endTime=t + 11) == ["WARN disk low", "ERROR request failed: timeout", "ERROR worker crashed"]

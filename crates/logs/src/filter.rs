@@ -1,34 +1,57 @@
-//! CloudWatch Logs filter patterns (FilterLogEvents): terms, quoted phrases, `?` alternatives,
-//! `-` exclusions, and JSON patterns such as `{ $.level = "ERROR" && $.latency > 100 }`.
+//! CloudWatch Logs filter patterns (FilterLogEvents):
+//!
+//! - terms and quoted phrases, all required: `ERROR "request failed"`; `?` marks alternatives
+//!   (`?ERROR ?WARN`), `-` exclusions (`ERROR -timeout`), `%…%` a regular expression;
+//! - JSON patterns: `{ $.level = "ERROR" && ($.latency > 100 || $.user.id = "u-*") }`, with
+//!   `IS TRUE|FALSE|NULL`, `NOT EXISTS`, array indexes and `%regex%` values;
+//! - space-delimited patterns: `[ip, user, ..., status = 4*, size > 1000]`.
 //!
 //! A pattern is parsed once per request and then matched against every candidate event.
 
+use regex::Regex;
 use serde_json::Value;
 
 /// A parsed filter pattern.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Pattern {
     /// The empty pattern: every event matches.
     All,
     Terms(Terms),
     Json(Expr),
+    Delimited(Vec<Column>),
+}
+
+/// A term of an unstructured pattern.
+#[derive(Debug, Clone)]
+pub enum Term {
+    Text(String),
+    Regex(Regex),
+}
+
+impl Term {
+    fn found_in(&self, message: &str) -> bool {
+        match self {
+            Term::Text(t) => message.contains(t.as_str()),
+            Term::Regex(r) => r.is_match(message),
+        }
+    }
 }
 
 /// Term patterns: every `required` term, none of `excluded`, and one of `any` when it is not empty.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Terms {
-    pub required: Vec<String>,
-    pub any: Vec<String>,
-    pub excluded: Vec<String>,
+    pub required: Vec<Term>,
+    pub any: Vec<Term>,
+    pub excluded: Vec<Term>,
 }
 
-/// A JSON pattern's expression.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Compare(Selector, Op, Literal),
-    Is(Selector, IsWhat),
+/// A JSON pattern's expression; `S` selects the value compared (a JSON path or a column name).
+#[derive(Debug, Clone)]
+pub enum Expr<S = Selector> {
+    And(Box<Expr<S>>, Box<Expr<S>>),
+    Or(Box<Expr<S>>, Box<Expr<S>>),
+    Compare(S, Op, Literal),
+    Is(S, IsWhat),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,11 +72,12 @@ pub enum Op {
     Ge,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Literal {
     Number(f64),
     /// A string, possibly with `*` wildcards.
     Text(String),
+    Regex(Regex),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,9 +88,26 @@ pub enum IsWhat {
     NotExists,
 }
 
+/// One column of a space-delimited pattern.
+#[derive(Debug, Clone)]
+pub enum Column {
+    /// `...`: any number of fields.
+    Any,
+    /// A named field, with conditions on its value when the pattern gives some.
+    Field(String, Option<Expr<String>>),
+}
+
 /// Why a pattern was refused (the caller turns it into InvalidParameterException).
 #[derive(Debug, PartialEq)]
 pub struct PatternError(pub String);
+
+fn invalid() -> PatternError {
+    PatternError("Invalid filter pattern".into())
+}
+
+fn regex(body: &str) -> Result<Regex, PatternError> {
+    Regex::new(body).map_err(|_| PatternError(format!("Invalid regular expression in filter pattern: %{body}%")))
+}
 
 impl Pattern {
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
@@ -76,16 +117,14 @@ impl Pattern {
         }
         if let Some(body) = text.strip_prefix('{') {
             let body = body.strip_suffix('}').ok_or_else(invalid)?;
-            let mut p = JsonParser { s: body.as_bytes(), i: 0 };
-            let expr = p.expr()?;
-            p.skip_ws();
-            if p.i != p.s.len() {
-                return Err(invalid());
-            }
+            let mut p = Parser { s: body.as_bytes(), i: 0 };
+            let expr = p.expr(&mut |p| p.selector())?;
+            p.end()?;
             return Ok(Pattern::Json(expr));
         }
-        if text.starts_with('[') {
-            return Err(PatternError("Space-delimited filter patterns are not supported by RustStack".into()));
+        if let Some(body) = text.strip_prefix('[') {
+            let body = body.strip_suffix(']').ok_or_else(invalid)?;
+            return parse_columns(body).map(Pattern::Delimited);
         }
         parse_terms(text).map(Pattern::Terms)
     }
@@ -94,9 +133,9 @@ impl Pattern {
         match self {
             Pattern::All => true,
             Pattern::Terms(t) => {
-                t.required.iter().all(|w| message.contains(w.as_str()))
-                    && !t.excluded.iter().any(|w| message.contains(w.as_str()))
-                    && (t.any.is_empty() || t.any.iter().any(|w| message.contains(w.as_str())))
+                t.required.iter().all(|w| w.found_in(message))
+                    && !t.excluded.iter().any(|w| w.found_in(message))
+                    && (t.any.is_empty() || t.any.iter().any(|w| w.found_in(message)))
             }
             Pattern::Json(expr) => {
                 let trimmed = message.trim_start();
@@ -104,16 +143,13 @@ impl Pattern {
                     return false;
                 }
                 match serde_json::from_str::<Value>(trimmed) {
-                    Ok(doc) => eval(expr, &doc),
+                    Ok(doc) => eval(expr, &|sel: &Selector| select(&doc, sel).map(Cell::Json)),
                     Err(_) => false,
                 }
             }
+            Pattern::Delimited(columns) => match_columns(columns, &split_fields(message)),
         }
     }
-}
-
-fn invalid() -> PatternError {
-    PatternError("Invalid filter pattern".into())
 }
 
 fn parse_terms(text: &str) -> Result<Terms, PatternError> {
@@ -129,22 +165,22 @@ fn parse_terms(text: &str) -> Result<Terms, PatternError> {
             prefix = Some(c);
             chars.next();
         }
-        let word = match chars.peek() {
-            Some(&(_, '"')) => {
+        let term = match chars.peek() {
+            Some(&(_, quote @ ('"' | '%'))) => {
                 chars.next();
                 let mut word = String::new();
                 loop {
                     match chars.next() {
                         None => return Err(invalid()),
-                        Some((_, '"')) => break,
-                        Some((_, '\\')) => match chars.next() {
+                        Some((_, c)) if c == quote => break,
+                        Some((_, '\\')) if quote == '"' => match chars.next() {
                             Some((_, c)) => word.push(c),
                             None => return Err(invalid()),
                         },
                         Some((_, c)) => word.push(c),
                     }
                 }
-                word
+                if quote == '%' { Term::Regex(regex(&word)?) } else { Term::Text(word) }
             }
             _ => {
                 let mut end = text.len();
@@ -156,35 +192,134 @@ fn parse_terms(text: &str) -> Result<Terms, PatternError> {
                     chars.next();
                 }
                 let from = start + prefix.map_or(0, |_| 1);
-                text[from..end].to_string()
+                Term::Text(text[from..end].to_string())
             }
         };
-        if word.is_empty() {
+        if matches!(&term, Term::Text(t) if t.is_empty()) {
             // A lone `-` or `?` is a literal term.
             if let Some(p) = prefix {
-                terms.required.push(p.to_string());
+                terms.required.push(Term::Text(p.to_string()));
             }
             continue;
         }
         match prefix {
-            Some('?') => terms.any.push(word),
-            Some(_) => terms.excluded.push(word),
-            None => terms.required.push(word),
+            Some('?') => terms.any.push(term),
+            Some(_) => terms.excluded.push(term),
+            None => terms.required.push(term),
         }
     }
     Ok(terms)
 }
 
-struct JsonParser<'a> {
+/// The columns of `[a, b = 1, ..., c]`.
+fn parse_columns(body: &str) -> Result<Vec<Column>, PatternError> {
+    let mut columns = Vec::new();
+    for part in split_top_level_commas(body) {
+        let part = part.trim();
+        if part == "..." {
+            columns.push(Column::Any);
+            continue;
+        }
+        let name_len = part.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(part.len());
+        if name_len == 0 {
+            return Err(invalid());
+        }
+        let name = &part[..name_len];
+        if part[name_len..].trim().is_empty() {
+            columns.push(Column::Field(name.to_string(), None));
+            continue;
+        }
+        let mut p = Parser { s: part.as_bytes(), i: 0 };
+        let expr = p.expr(&mut |p| p.column_name())?;
+        p.end()?;
+        columns.push(Column::Field(name.to_string(), Some(expr)));
+    }
+    if columns.is_empty() {
+        return Err(invalid());
+    }
+    Ok(columns)
+}
+
+/// Splits on commas outside quotes and `%…%`.
+fn split_top_level_commas(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_quote, mut in_regex) = (0, false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' if !in_regex => in_quote = !in_quote,
+            '%' if !in_quote => in_regex = !in_regex,
+            ',' if !in_quote && !in_regex => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// The fields of a space-delimited message: runs of non-space characters, with `"…"` and `[…]`
+/// taken whole (without their delimiters).
+fn split_fields(message: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let bytes = message.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let close = match bytes[i] {
+            b'"' => Some(b'"'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if let Some(close) = close
+            && let Some(len) = bytes[i + 1..].iter().position(|&b| b == close)
+        {
+            fields.push(&message[i + 1..i + 1 + len]);
+            i += len + 2;
+            continue;
+        }
+        let len = bytes[i..].iter().position(|b| b.is_ascii_whitespace()).unwrap_or(bytes.len() - i);
+        fields.push(&message[i..i + len]);
+        i += len;
+    }
+    fields
+}
+
+/// Matches columns to fields, `...` absorbing any number of them. A column's condition may
+/// only name that column.
+fn match_columns(columns: &[Column], fields: &[&str]) -> bool {
+    let Some((first, rest)) = columns.split_first() else { return fields.is_empty() };
+    match first {
+        Column::Any => (0..=fields.len()).any(|skip| match_columns(rest, &fields[skip..])),
+        Column::Field(name, cond) => {
+            let Some((&value, more)) = fields.split_first() else { return false };
+            let holds = cond
+                .as_ref()
+                .is_none_or(|expr| eval(expr, &|column: &String| (column == name).then_some(Cell::Text(value))));
+            holds && match_columns(rest, more)
+        }
+    }
+}
+
+struct Parser<'a> {
     s: &'a [u8],
     i: usize,
 }
 
-impl JsonParser<'_> {
+impl Parser<'_> {
     fn skip_ws(&mut self) {
         while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
             self.i += 1;
         }
+    }
+
+    fn end(&mut self) -> Result<(), PatternError> {
+        self.skip_ws();
+        if self.i == self.s.len() { Ok(()) } else { Err(invalid()) }
     }
 
     fn eat(&mut self, token: &str) -> bool {
@@ -212,28 +347,32 @@ impl JsonParser<'_> {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, PatternError> {
-        let mut left = self.and()?;
+    fn expr<S>(&mut self, sel: &mut impl FnMut(&mut Self) -> Result<S, PatternError>) -> Result<Expr<S>, PatternError> {
+        let mut left = self.and(sel)?;
         while self.eat("||") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            left = Expr::Or(Box::new(left), Box::new(self.and(sel)?));
         }
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Expr, PatternError> {
-        let mut left = self.unary()?;
+    fn and<S>(&mut self, sel: &mut impl FnMut(&mut Self) -> Result<S, PatternError>) -> Result<Expr<S>, PatternError> {
+        let mut left = self.unary(sel)?;
         while self.eat("&&") {
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            left = Expr::And(Box::new(left), Box::new(self.unary(sel)?));
         }
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Expr, PatternError> {
+    fn unary<S>(
+        &mut self,
+        sel: &mut impl FnMut(&mut Self) -> Result<S, PatternError>,
+    ) -> Result<Expr<S>, PatternError> {
         if self.eat("(") {
-            let e = self.expr()?;
+            let e = self.expr(sel)?;
             return if self.eat(")") { Ok(e) } else { Err(invalid()) };
         }
-        let selector = self.selector()?;
+        self.skip_ws();
+        let selector = sel(self)?;
         if self.eat_keyword("IS") {
             let what = if self.eat_keyword("TRUE") {
                 IsWhat::True
@@ -265,14 +404,14 @@ impl JsonParser<'_> {
             return Err(invalid());
         };
         let literal = self.literal()?;
-        if matches!(literal, Literal::Text(_)) && !matches!(op, Op::Eq | Op::Ne) {
+        if !matches!(literal, Literal::Number(_)) && !matches!(op, Op::Eq | Op::Ne) {
             return Err(invalid());
         }
         Ok(Expr::Compare(selector, op, literal))
     }
 
+    /// `$.a.b[0]`.
     fn selector(&mut self) -> Result<Selector, PatternError> {
-        self.skip_ws();
         if self.s.get(self.i) != Some(&b'$') {
             return Err(invalid());
         }
@@ -313,25 +452,43 @@ impl JsonParser<'_> {
         if steps.is_empty() { Err(invalid()) } else { Ok(steps) }
     }
 
+    /// A column name of a space-delimited condition.
+    fn column_name(&mut self) -> Result<String, PatternError> {
+        let start = self.i;
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+            self.i += 1;
+        }
+        if start == self.i {
+            return Err(invalid());
+        }
+        Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+    }
+
+    fn delimited(&mut self, close: u8) -> Result<String, PatternError> {
+        self.i += 1;
+        let mut out = Vec::new();
+        while let Some(&c) = self.s.get(self.i) {
+            self.i += 1;
+            match c {
+                c if c == close => return Ok(String::from_utf8_lossy(&out).into_owned()),
+                b'\\' if close == b'"' => {
+                    if let Some(&next) = self.s.get(self.i) {
+                        out.push(next);
+                        self.i += 1;
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        Err(invalid())
+    }
+
     fn literal(&mut self) -> Result<Literal, PatternError> {
         self.skip_ws();
-        if self.s.get(self.i) == Some(&b'"') {
-            self.i += 1;
-            let mut out = Vec::new();
-            while let Some(&c) = self.s.get(self.i) {
-                self.i += 1;
-                match c {
-                    b'"' => return Ok(Literal::Text(String::from_utf8_lossy(&out).into_owned())),
-                    b'\\' => {
-                        if let Some(&next) = self.s.get(self.i) {
-                            out.push(next);
-                            self.i += 1;
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-            return Err(invalid());
+        match self.s.get(self.i) {
+            Some(b'"') => return Ok(Literal::Text(self.delimited(b'"')?)),
+            Some(b'%') => return Ok(Literal::Regex(regex(&self.delimited(b'%')?)?)),
+            _ => {}
         }
         let start = self.i;
         while self.i < self.s.len()
@@ -358,28 +515,36 @@ fn select<'v>(doc: &'v Value, selector: &Selector) -> Option<&'v Value> {
     })
 }
 
-fn eval(expr: &Expr, doc: &Value) -> bool {
+/// A value an expression compares: a JSON value or a space-delimited field.
+enum Cell<'v> {
+    Json(&'v Value),
+    Text(&'v str),
+}
+
+fn eval<'v, S>(expr: &Expr<S>, lookup: &dyn Fn(&S) -> Option<Cell<'v>>) -> bool {
     match expr {
-        Expr::And(a, b) => eval(a, doc) && eval(b, doc),
-        Expr::Or(a, b) => eval(a, doc) || eval(b, doc),
+        Expr::And(a, b) => eval(a, lookup) && eval(b, lookup),
+        Expr::Or(a, b) => eval(a, lookup) || eval(b, lookup),
         Expr::Is(sel, what) => {
-            let v = select(doc, sel);
-            match what {
-                IsWhat::True => v == Some(&Value::Bool(true)),
-                IsWhat::False => v == Some(&Value::Bool(false)),
-                IsWhat::Null => v == Some(&Value::Null),
-                IsWhat::NotExists => v.is_none(),
+            let v = lookup(sel);
+            match (what, v) {
+                (IsWhat::NotExists, v) => v.is_none(),
+                (IsWhat::True, Some(Cell::Json(Value::Bool(true)))) => true,
+                (IsWhat::False, Some(Cell::Json(Value::Bool(false)))) => true,
+                (IsWhat::Null, Some(Cell::Json(Value::Null))) => true,
+                _ => false,
             }
         }
         Expr::Compare(sel, op, literal) => {
-            let Some(v) = select(doc, sel) else { return false };
+            let Some(cell) = lookup(sel) else { return false };
             match literal {
                 Literal::Number(n) => {
-                    let value = match v {
-                        Value::Number(x) => x.as_f64(),
+                    let x = match cell {
+                        Cell::Json(Value::Number(x)) => x.as_f64(),
+                        Cell::Text(t) => t.parse::<f64>().ok(),
                         _ => None,
                     };
-                    let Some(x) = value else { return false };
+                    let Some(x) = x else { return false };
                     match op {
                         Op::Eq => x == *n,
                         Op::Ne => x != *n,
@@ -389,14 +554,22 @@ fn eval(expr: &Expr, doc: &Value) -> bool {
                         Op::Ge => x >= *n,
                     }
                 }
-                Literal::Text(pattern) => {
-                    let text = match v {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
+                Literal::Text(_) | Literal::Regex(_) => {
+                    let owned;
+                    let text: &str = match cell {
+                        Cell::Json(Value::String(s)) => s,
+                        Cell::Json(v @ (Value::Number(_) | Value::Bool(_))) => {
+                            owned = v.to_string();
+                            &owned
+                        }
+                        Cell::Text(t) => t,
                         _ => return false,
                     };
-                    let m = wildcard_match(pattern, &text);
+                    let m = match literal {
+                        Literal::Regex(r) => r.is_match(text),
+                        Literal::Text(pattern) => wildcard_match(pattern, text),
+                        Literal::Number(_) => false,
+                    };
                     if *op == Op::Eq { m } else { !m }
                 }
             }
@@ -451,6 +624,16 @@ mod tests {
     }
 
     #[test]
+    fn regex_terms() {
+        assert!(m("%ERR(OR)?|WARN%", "WARN disk"));
+        assert!(m("%code [45][0-9]{2}%", "GET / code 404"));
+        assert!(!m("%code [45][0-9]{2}%", "GET / code 200"));
+        assert!(m("GET -%code 2..%", "GET / code 500"));
+        assert!(Pattern::parse("%(unclosed%").is_err());
+        assert!(Pattern::parse("%open").is_err());
+    }
+
+    #[test]
     fn json_patterns() {
         let line = r#"{"level":"ERROR","latency":250,"user":{"id":"u-17","admin":true},"tags":["a","b"],"gone":null}"#;
         assert!(m(r#"{ $.level = "ERROR" }"#, line));
@@ -461,6 +644,7 @@ mod tests {
         assert!(!m("{ $.latency <= 100 }", line));
         assert!(m("{ $.latency = 250 }", line));
         assert!(m(r#"{ $.user.id = "u-*" }"#, line));
+        assert!(m("{ $.user.id = %^u-[0-9]+$% }", line));
         assert!(m("{ $.user.admin IS TRUE }", line));
         assert!(!m("{ $.user.admin IS FALSE }", line));
         assert!(m("{ $.gone IS NULL }", line));
@@ -472,6 +656,24 @@ mod tests {
         for bad in ["{ level = 1 }", "{ $.a = }", "{ $.a = 1", "{ $.a ~ 1 }", "{ $.a > x }", "{ $.a = \"x }"] {
             assert!(Pattern::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn space_delimited_patterns() {
+        let line = r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
+        assert!(m("[ip, id, user, timestamp, request, status, size]", line));
+        assert!(!m("[ip, id, user, timestamp, request, status]", line));
+        assert!(m("[ip, id, user, timestamp, request, status = 404, size]", line));
+        assert!(m("[ip, id, user, timestamp, request, status = 4*, size > 1000]", line));
+        assert!(!m("[ip, id, user, timestamp, request, status = 200, size]", line));
+        assert!(m(r#"[..., request = "*html*", status, size]"#, line));
+        assert!(m("[ip = 127.0.0.1, ...]", line));
+        assert!(m("[..., status != 200 && status != 500, size]", line));
+        assert!(m("[ip, ..., size < 2000]", line));
+        assert!(!m("[ip, ..., size < 1000]", line));
+        assert!(m("[..., user = %^fr%, timestamp, request, status, size]", line));
+        assert!(Pattern::parse("[a, = 1]").is_err());
+        assert!(Pattern::parse("[a, b =]").is_err());
     }
 
     #[test]

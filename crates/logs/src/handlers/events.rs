@@ -78,7 +78,7 @@ pub async fn put_log_events(
     })
 }
 
-/// A GetLogEvents position: `f/<index>` reads forward from an index, `b/<index>` backward
+/// A GetLogEvents position: `f/<index>/s` reads forward from an index, `b/<index>/s` backward
 /// before it. Indexes count events of the stream in time order.
 #[derive(Debug, PartialEq)]
 enum Cursor {
@@ -88,6 +88,7 @@ enum Cursor {
 
 fn parse_cursor(token: &str) -> Result<Cursor, AwsError> {
     let bad = || invalid("The specified nextToken is invalid.");
+    let token = token.strip_suffix("/s").unwrap_or(token);
     let (dir, n) = token.split_once('/').ok_or_else(bad)?;
     let n: usize = n.parse().map_err(|_| bad())?;
     match dir {
@@ -98,7 +99,8 @@ fn parse_cursor(token: &str) -> Result<Cursor, AwsError> {
 }
 
 fn cursor_token(dir: char, index: usize) -> String {
-    format!("{dir}/{index:056}")
+    // AWS's shape: direction, 56 digits, `/s`.
+    format!("{dir}/{index:056}/s")
 }
 
 pub async fn get_log_events(
