@@ -392,3 +392,30 @@ def test_error_document_is_aws_query_shape(iam):
     resp = e.value.response
     assert resp["Error"]["Type"] == "Sender"
     assert resp["ResponseMetadata"]["RequestId"]
+
+
+def test_invalid_principals(iam):
+    def trust(principal):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+
+    assert error(iam.create_role, RoleName="r", AssumeRolePolicyDocument=trust({"AWS": "bob"})) == (
+        400,
+        "MalformedPolicyDocument",
+        'Invalid principal in policy: "AWS":"bob"',
+    )
+    assert error(iam.create_role, RoleName="r", AssumeRolePolicyDocument=trust({"Service": "lambda"}))[2] == (
+        'Invalid principal in policy: "SERVICE":"lambda"'
+    )
+    assert iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"AWS": "123456789012"}))["Role"]["RoleName"] == "r"
+
+
+def test_permissions_boundary(iam):
+    arn = iam.create_policy(PolicyName="b", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    user = iam.create_user(UserName="u", PermissionsBoundary=arn)["User"]
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+    missing = f"arn:aws:iam::{iam.account}:policy/none"
+    assert error(iam.create_role, RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST), PermissionsBoundary=missing) == (
+        404,
+        "NoSuchEntity",
+        f"Scope ARN: {missing} does not exist or is not attachable.",
+    )

@@ -204,6 +204,11 @@ def test_iam_keys_under_enforced_sigv4(strict, client):
     assert (me["Account"], me["Arn"]) == ("111111111111", "arn:aws:sts::111111111111:assumed-role/x/alice-s")
     # The session acts in 111111111111: its IAM sees that account's role.
     assert [r["RoleName"] for r in client("iam", **session).list_roles()["Roles"]] == ["x"]
+    assert error(client("iam", **session).get_user) == (
+        400,
+        "ValidationError",
+        "Must specify userName when calling with non-User credentials",
+    )
 
     # Inactive keys are unknown; active again, they work; deleted, they are gone.
     iam.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")

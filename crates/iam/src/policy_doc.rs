@@ -110,16 +110,33 @@ fn statement(s: &Map<String, Value>, kind: Kind) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// `"*"` or `{"AWS"|"Service"|"Federated"|"CanonicalUser": string or [strings]}`.
+/// `"*"` or `{"AWS"|"Service"|"Federated"|"CanonicalUser": string or [strings]}`, each value
+/// shaped as its kind requires (AWS: `*`, an account id or an IAM/STS ARN; Service: a DNS name).
 fn principal(p: &Value) -> Result<(), AwsError> {
     match p {
         Value::String(s) if s == "*" => Ok(()),
         Value::Object(map) if !map.is_empty() => {
-            for (key, value) in map {
-                if !matches!(key.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
+            for (kind, value) in map {
+                if !matches!(kind.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
                     return Err(malformed_policy("Invalid principal in policy"));
                 }
-                strings(value).map_err(|_| malformed_policy("Invalid principal in policy"))?;
+                let values = strings(value).map_err(|_| malformed_policy("Invalid principal in policy"))?;
+                for v in values {
+                    let ok = match kind.as_str() {
+                        "AWS" => {
+                            v == "*"
+                                || (v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()))
+                                || v.starts_with("arn:aws:iam::")
+                                || v.starts_with("arn:aws:sts::")
+                        }
+                        "Service" => v == "*" || (v.contains('.') && !v.contains(char::is_whitespace)),
+                        _ => !v.is_empty(),
+                    };
+                    if !ok {
+                        let label = if kind == "Service" { "SERVICE" } else { kind.as_str() };
+                        return Err(malformed_policy(format!("Invalid principal in policy: \"{label}\":\"{v}\"")));
+                    }
+                }
             }
             Ok(())
         }

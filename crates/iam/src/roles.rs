@@ -23,6 +23,7 @@ pub async fn create_role(
     if a.roles.contains_key(&key(&i.role_name)) {
         return Err(already_exists(format!("Role with name {} already exists.", i.role_name)));
     }
+    state::check_boundary(&a, i.permissions_boundary.as_deref())?;
     let mut common = Common::default();
     crate::tags::apply(&mut common.tags, i.tags.unwrap_or_default())?;
     let role = state::Role {

@@ -26,7 +26,9 @@ impl Directory {
         self.accounts
             .write()
             .entry(id.to_owned())
-            .or_insert_with(|| Arc::new(RwLock::new(Account { id: id.to_owned(), ..Default::default() })))
+            .or_insert_with(|| {
+                Arc::new(RwLock::new(Account { id: id.to_owned(), created: crate::ids::now(), ..Default::default() }))
+            })
             .clone()
     }
 
@@ -137,6 +139,8 @@ pub struct InstanceProfile {
 #[derive(Default)]
 pub struct Account {
     pub id: String,
+    /// When the account was first used: the root user's CreateDate.
+    pub created: Timestamp,
     pub users: BTreeMap<String, User>,
     pub groups: BTreeMap<String, Group>,
     pub roles: BTreeMap<String, Role>,
@@ -278,6 +282,16 @@ impl Account {
             roles: p.roles.iter().filter_map(|k| self.roles.get(k)).map(|r| self.role_out(r, false)).collect(),
             tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
         }
+    }
+}
+
+/// A permissions boundary must name a managed policy that exists (customer or AWS managed).
+pub fn check_boundary(a: &Account, arn: Option<&str>) -> Result<(), AwsError> {
+    match arn {
+        Some(arn) if !a.policies.contains_key(arn) && crate::aws_managed::find(arn).is_none() => {
+            Err(no_such_entity(format!("Scope ARN: {arn} does not exist or is not attachable.")))
+        }
+        _ => Ok(()),
     }
 }
 

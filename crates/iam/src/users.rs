@@ -23,6 +23,7 @@ pub async fn create_user(
     if a.users.contains_key(&key(&i.user_name)) {
         return Err(already_exists(format!("User with name {} already exists.", i.user_name)));
     }
+    state::check_boundary(&a, i.permissions_boundary.as_deref())?;
     let mut common = Common::default();
     crate::tags::apply(&mut common.tags, i.tags.unwrap_or_default())?;
     let user = state::User {
@@ -44,14 +45,22 @@ pub async fn get_user(_: Arc<Iam>, ctx: RequestContext, i: GetUserRequest) -> Re
     let a = a.read();
     let name = match i.user_name {
         Some(name) => name,
-        // Without a name, the caller: an IAM user's key names its user, anything else the root.
-        None => match ctx.identity.as_deref().and_then(|id| caller_user_name(id)) {
-            Some(name) => name.to_owned(),
-            None => {
+        // Without a name, the caller: an IAM user's key names its user, a default or numeric key
+        // the root; role sessions have no user.
+        None => match ctx.identity.as_deref().map(|id| (caller_user_name(id), id)) {
+            Some((Some(name), _)) => name.to_owned(),
+            Some((None, id)) if !id.arn.ends_with(":root") => {
+                return Err(AwsError::bad_request(
+                    "ValidationError",
+                    "Must specify userName when calling with non-User credentials",
+                ));
+            }
+            _ => {
                 return Ok(GetUserResponse {
                     user: User {
                         user_id: a.id.clone(),
                         arn: format!("arn:aws:iam::{}:root", a.id),
+                        create_date: a.created,
                         ..Default::default()
                     },
                 });
