@@ -126,6 +126,65 @@ pub struct Written {
     pub checksum_from_client: bool,
 }
 
+/// A new blob being written: bytes go to the store while MD5 and a flexible checksum are
+/// computed over them, within a size limit.
+pub struct BlobSink {
+    writer: Box<dyn ruststack_core::objects::BlobWriter>,
+    md5: Md5Hasher,
+    hasher: Hasher,
+    algorithm: Algorithm,
+    size: u64,
+    max_size: u64,
+}
+
+/// What a finished [`BlobSink`] computed, before the blob is stored.
+pub struct Sunk {
+    writer: Box<dyn ruststack_core::objects::BlobWriter>,
+    pub md5: [u8; 16],
+    pub checksum: (Algorithm, String),
+    pub size: u64,
+}
+
+impl BlobSink {
+    pub fn new(s3: &S3, algorithm: Algorithm, max_size: u64) -> Self {
+        BlobSink {
+            writer: s3.store.create(),
+            md5: Md5Hasher::default(),
+            hasher: Hasher::new(algorithm),
+            algorithm,
+            size: 0,
+            max_size,
+        }
+    }
+
+    pub async fn push(&mut self, data: bytes::Bytes) -> Result<(), AwsError> {
+        self.size += data.len() as u64;
+        if self.size > self.max_size {
+            return Err(entity_too_large(self.size, self.max_size));
+        }
+        self.hasher.update(&data);
+        self.md5.update(&data);
+        self.writer.write(data).await.map_err(errors::internal)
+    }
+
+    /// The digests; the blob is stored only by [`Sunk::store`] (dropping discards it).
+    pub fn finish(self) -> Sunk {
+        Sunk {
+            writer: self.writer,
+            md5: self.md5.finish(),
+            checksum: (self.algorithm, self.hasher.finish()),
+            size: self.size,
+        }
+    }
+}
+
+impl Sunk {
+    pub async fn store(self, s3: &S3) -> Result<Arc<BlobRef>, AwsError> {
+        let id = self.writer.finish().await.map_err(errors::internal)?;
+        Ok(BlobRef::new(s3.store.clone(), id, self.size))
+    }
+}
+
 /// Streams `body` into a new blob, hashing as it goes; then checks `Content-MD5` and the
 /// flexible checksum (header or trailer). Nothing is kept when a check fails.
 pub async fn write_body(
@@ -137,24 +196,13 @@ pub async fn write_body(
 ) -> Result<Written, AwsError> {
     let expected_md5 = content_md5.map(checksums::parse_content_md5).transpose()?;
     let algorithm = checksum.to_compute();
-    let mut hasher = Hasher::new(algorithm);
-    let mut md5 = Md5Hasher::default();
-    let mut writer = s3.store.create();
-    let mut size = 0u64;
+    let mut sink = BlobSink::new(s3, algorithm, max_size);
     let mut trailers = HeaderMap::new();
     if let Some(mut body) = body.0 {
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(errors::body_error)?;
             match frame.into_data() {
-                Ok(data) => {
-                    size += data.len() as u64;
-                    if size > max_size {
-                        return Err(entity_too_large(size, max_size));
-                    }
-                    hasher.update(&data);
-                    md5.update(&data);
-                    writer.write(data).await.map_err(errors::internal)?;
-                }
+                Ok(data) => sink.push(data).await?,
                 Err(frame) => {
                     if let Ok(t) = frame.into_trailers() {
                         trailers.extend(t);
@@ -163,7 +211,8 @@ pub async fn write_body(
             }
         }
     }
-    let md5 = md5.finish();
+    let sunk = sink.finish();
+    let md5 = sunk.md5;
     if let Some(expected) = expected_md5
         && expected != md5
     {
@@ -174,7 +223,7 @@ pub async fn write_body(
         .with_field("ExpectedDigest", hex_of(&expected))
         .with_field("CalculatedDigest", checksums::md5_base64(&md5)));
     }
-    let computed = hasher.finish();
+    let computed = sunk.checksum.1.clone();
     let mut sent = checksum.explicit.as_ref().map(|(_, v)| v.clone());
     for (name, value) in &trailers {
         let Some(a) = Algorithm::from_header(name.as_str()) else { continue };
@@ -197,13 +246,9 @@ pub async fn write_body(
             format!("The {} you specified did not match the calculated checksum.", algorithm.name()),
         ));
     }
-    let id = writer.finish().await.map_err(errors::internal)?;
-    Ok(Written {
-        blob: BlobRef::new(s3.store.clone(), id, size),
-        md5,
-        checksum: (algorithm, computed),
-        checksum_from_client: sent.is_some() || checksum.algorithm.is_some(),
-    })
+    let checksum_from_client = sent.is_some() || checksum.algorithm.is_some();
+    let blob = sunk.store(s3).await?;
+    Ok(Written { blob, md5, checksum: (algorithm, computed), checksum_from_client })
 }
 
 fn hex_of(md5: &[u8; 16]) -> String {

@@ -116,6 +116,12 @@ pub fn addressed(parts: &http::request::Parts) -> Option<(String, String)> {
     (!bucket.is_empty()).then(|| (bucket.to_owned(), decode(key)))
 }
 
+/// Whether the request names its bucket in the path rather than the host.
+pub fn addressed_by_path(parts: &http::request::Parts) -> bool {
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    virtual_host_bucket(host).is_none()
+}
+
 /// The bucket of a virtual-hosted-style host name (`<bucket>.s3.…`, `<bucket>.localhost`).
 fn virtual_host_bucket(host: &str) -> Option<&str> {
     let host = match host.rsplit_once(':') {

@@ -8,11 +8,13 @@ mod common;
 mod config;
 mod cors;
 mod errors;
+mod form;
 pub mod generated;
 mod listing;
 mod multipart;
 mod objects;
 mod policy;
+mod post;
 mod state;
 
 use generated::ops;
@@ -97,6 +99,9 @@ pub fn service() -> Arc<dyn Service> {
                 && let Some(response) = cors::preflight(s3, parts)
             {
                 return Raw::Answer(Box::pin(std::future::ready(response)));
+            }
+            if parts.method == http::Method::POST {
+                return post::offer(s3, parts, body);
             }
             Raw::NotMine(body)
         })
