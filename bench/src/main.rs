@@ -179,6 +179,8 @@ async fn run(o: &Options) -> Result<String, String> {
         "ddb_put",
         "ddb_get",
         "ddb_query_100",
+        "sqs_send",
+        "sqs_receive",
     ];
     let mut rows: Vec<Row> =
         scenarios.iter().map(|s| Row { scenario: s, results: Vec::new(), bandwidth: *s == "s3_get_8m" }).collect();
@@ -296,6 +298,35 @@ async fn scenario(o: &Options, name: &str, addr: &str, scenario: &str) -> Option
                     "Query",
                     r#"{"TableName":"bench","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"q"}}}"#,
                 ),
+            }
+        }
+        "sqs_send" | "sqs_receive" => {
+            let sqs = |op: &str, body: &str| {
+                let target = format!("AmazonSQS.{op}");
+                Template::signed(
+                    &t,
+                    "sqs",
+                    Method::POST,
+                    "/",
+                    &[("x-amz-target", &target), ("content-type", "application/x-amz-json-1.0")],
+                    Bytes::from(body.to_owned()),
+                )
+            };
+            let url = format!("http://{addr}/000000000000/bench-q");
+            setup(addr, &sqs("CreateQueue", r#"{"QueueName":"bench-q"}"#)).await?;
+            let send =
+                sqs("SendMessage", &format!(r#"{{"QueueUrl":"{url}","MessageBody":"hello from the benchmark"}}"#));
+            if scenario == "sqs_send" {
+                send
+            } else {
+                // A full queue and a zero visibility timeout: every receive finds a message.
+                for _ in 0..100 {
+                    setup(addr, &send).await?;
+                }
+                sqs(
+                    "ReceiveMessage",
+                    &format!(r#"{{"QueueUrl":"{url}","MaxNumberOfMessages":1,"VisibilityTimeout":0}}"#),
+                )
             }
         }
         _ => return None,

@@ -16,6 +16,13 @@ pub enum Field {
 pub fn validate(policy: &Value) -> Result<(), String> {
     let obj = policy.as_object().ok_or("Filter policy must be a JSON object")?;
     for (k, v) in obj {
+        if k == "$or" {
+            let alts = v.as_array().filter(|a| a.len() >= 2).ok_or("$or must be an array of at least two policies")?;
+            for alt in alts {
+                validate(alt)?;
+            }
+            continue;
+        }
         match v {
             Value::Array(conds) => {
                 for c in conds {
@@ -31,7 +38,6 @@ pub fn validate(policy: &Value) -> Result<(), String> {
                 }
             }
             Value::Object(_) => validate(v)?,
-            _ if k == "$or" => {}
             _ => return Err(format!("\"{k}\" must be an object or an array")),
         }
     }
