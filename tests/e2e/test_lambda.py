@@ -138,7 +138,8 @@ def test_list_functions_pages_with_marker(lam):
         ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException",
          "Reserved keys used in this request: AWS_REGION"),
         ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, "InvalidParameterValueException", "exceeded the 4KB limit"),
-        ({"Code": {"S3Bucket": "bucket", "S3Key": "k"}}, "InvalidParameterValueException", "S3 code is not supported"),
+        ({"Code": {"S3Bucket": "no-such-bucket-for-lambda", "S3Key": "k.zip"}}, "InvalidParameterValueException",
+         "Error occurred while GetObject. S3 Error Code: NoSuchBucket."),
         ({"Code": {"ZipFile": b"not a zip"}}, "InvalidParameterValueException", "Could not unzip uploaded file"),
         ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:nope:1"]}, "InvalidParameterValueException",
          "does not exist"),
@@ -152,6 +153,28 @@ def test_create_function_validation(lam, kw, code, fragment):
     assert error_code(e) == code
     assert fragment in e.value.response["Error"]["Message"]
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_code_from_our_s3(lam, client):
+    s3 = client("s3")
+    bucket = unique("code-bucket")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="pkg/v1.zip", Body=make_zip({"index.py": "def handler(e, c):\n    return 's3 code'\n"}))
+    name = unique("s3code")
+    out = lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                              Code={"S3Bucket": bucket, "S3Key": "pkg/v1.zip"})
+    assert out["CodeSize"] > 0
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert invoke(lam, name)[1] == "s3 code"
+    s3.put_object(Bucket=bucket, Key="pkg/v2.zip", Body=make_zip({"index.py": "def handler(e, c):\n    return 'v2'\n"}))
+    lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="pkg/v2.zip")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert invoke(lam, name)[1] == "v2"
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="missing.zip")
+    assert error_code(e) == "InvalidParameterValueException"
+    assert "S3 Error Code: NoSuchKey" in e.value.response["Error"]["Message"]
+    lam.delete_function(FunctionName=name)
 
 
 def test_zip_slip_is_rejected(lam):

@@ -62,7 +62,12 @@ pub async fn create_function(
     if let Some(env) = &input.environment {
         check_environment(env)?;
     }
-    let code = code_from(input.code.zip_file.as_ref(), input.code.s3_bucket.as_deref())?;
+    let code = code_from(
+        &ctx,
+        input.code.zip_file.as_ref(),
+        (input.code.s3_bucket.as_deref(), input.code.s3_key.as_deref(), input.code.s3_object_version.as_deref()),
+    )
+    .await?;
     let region = lambda.region(&ctx);
     let (layer_list, layer_codes) = layers::resolve(&region.read(), &ctx, input.layers.as_deref().unwrap_or(&[]))?;
     check_total_size(&code, &layer_codes)?;
@@ -253,12 +258,21 @@ pub fn check_environment(env: &Environment) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// The package from a request's code fields.
-pub fn code_from(zip: Option<&ruststack_core::Blob>, s3_bucket: Option<&str>) -> Result<Arc<Code>, AwsError> {
-    match (zip, s3_bucket) {
+/// The package from a request's code fields: the zip itself, or an object of our S3.
+pub async fn code_from(
+    ctx: &RequestContext,
+    zip: Option<&ruststack_core::Blob>,
+    s3: (Option<&str>, Option<&str>, Option<&str>),
+) -> Result<Arc<Code>, AwsError> {
+    match (zip, s3) {
         (Some(zip), _) => Code::from_zip(zip.0.clone()),
-        (None, Some(_)) => Err(invalid_param("S3 code is not supported yet by RustStack: upload the zip as ZipFile.")),
-        (None, None) => Err(invalid_param("Please provide a source for function code.")),
+        (None, (Some(bucket), Some(key), version)) => {
+            Code::from_zip(crate::s3_code::fetch(ctx, bucket, key, version).await?)
+        }
+        (None, (Some(_), None, _)) | (None, (None, Some(_), _)) => {
+            Err(invalid_param("Please specify both S3Bucket and S3Key to locate the function code."))
+        }
+        (None, _) => Err(invalid_param("Please provide a source for function code.")),
     }
 }
 
@@ -461,7 +475,12 @@ pub async fn update_function_code(
     if input.image_uri.is_some() {
         return Err(invalid_param("RustStack runs functions without containers: ImageUri is not supported."));
     }
-    let code = code_from(input.zip_file.as_ref(), input.s3_bucket.as_deref())?;
+    let code = code_from(
+        &ctx,
+        input.zip_file.as_ref(),
+        (input.s3_bucket.as_deref(), input.s3_key.as_deref(), input.s3_object_version.as_deref()),
+    )
+    .await?;
     let change = |current: &Version| {
         let mut config = current.config.clone();
         config.code_sha256 = Some(code.sha256.clone());

@@ -81,7 +81,16 @@ pub async fn publish_layer_version(
     input: PublishLayerVersionRequest,
 ) -> Result<PublishLayerVersionResponse, AwsError> {
     let name = layer_name(&input.layer_name)?;
-    let code = code_from(input.content.zip_file.as_ref(), input.content.s3_bucket.as_deref())?;
+    let code = code_from(
+        &ctx,
+        input.content.zip_file.as_ref(),
+        (
+            input.content.s3_bucket.as_deref(),
+            input.content.s3_key.as_deref(),
+            input.content.s3_object_version.as_deref(),
+        ),
+    )
+    .await?;
     let region = lambda.region(&ctx);
     let mut region = region.write();
     let entry = region.layers.entry(name.clone()).or_default();

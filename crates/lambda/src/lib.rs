@@ -22,6 +22,7 @@ pub mod packages;
 pub mod permissions;
 pub mod raw;
 pub mod runtime_api;
+pub mod s3_code;
 pub mod state;
 pub mod urls;
 pub mod versions;
