@@ -60,6 +60,8 @@ pub trait KvStore: Send + Sync + 'static {
     /// Runs `f` as one serializable transaction: its reads see its own writes, no other write
     /// interleaves, and its writes are kept only when `f` returns `Ok` (then durably, as one batch).
     /// `f` is called once. Prefer [`transact`], which carries the closure's own result and error.
+    /// Inside `f`, read and write through the [`Transaction`] only: the store itself is locked
+    /// until `f` returns, so calling it from `f` deadlocks.
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Transaction) -> io::Result<()>) -> io::Result<()>;
 
     /// Whether calls may wait on the disk (see [`KvStore::blocking`]).

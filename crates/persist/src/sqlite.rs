@@ -5,6 +5,9 @@
 //! `synchronous=FULL`, so a commit is on disk before `apply` returns, and readers never wait for the
 //! writer.
 //!
+//! WAL frames are copied into the database by a background thread (`checkpoints`), so a commit
+//! pays for its own fsync and not, now and then, for a checkpoint's.
+//!
 //! Writes are group-committed: concurrent `apply` calls queue their batches, and whichever caller
 //! finds no commit in progress writes every queued batch in one transaction (each batch in its own
 //! savepoint, so one failing batch fails alone) and pays one fsync for all of them.
@@ -16,9 +19,15 @@ use std::collections::HashMap;
 use std::io;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Read connections kept for reuse; more may exist briefly under load.
 const IDLE_READERS: usize = 8;
+/// How often the background thread checkpoints the WAL.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// WAL pages past which a commit checkpoints itself (if the background thread falls behind).
+const BACKSTOP_CHECKPOINT_PAGES: u32 = 16_384;
 /// Prepared statements cached per connection (18 range shapes plus a few writes).
 const STATEMENT_CACHE: usize = 48;
 
@@ -42,6 +51,18 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     group: Mutex<Group>,
     committed: Condvar,
+    /// The checkpoint thread, and the sender whose drop stops it.
+    checkpointer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Wait for the thread, so nothing touches the files once the store is gone.
+        if let Some((stop, thread)) = self.checkpointer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Batches waiting for the next group commit, and the outcomes of finished ones.
@@ -79,12 +100,23 @@ impl SqliteStore {
             return Err(io::Error::other(format!("{}: cannot switch to WAL mode (got {mode})", path.display())));
         }
         writer.execute_batch(SCHEMA).map_err(to_io)?;
+        writer
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}; PRAGMA journal_size_limit = 67108864;"
+            ))
+            .map_err(to_io)?;
+        let (stop, stopped) = mpsc::channel();
+        let checkpointer = connect(path, false).map_err(to_io)?;
+        let thread = std::thread::Builder::new()
+            .name("ruststack-checkpoint".into())
+            .spawn(move || checkpoints(checkpointer, stopped))?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             group: Mutex::new(Group::default()),
             committed: Condvar::new(),
+            checkpointer: Some((stop, thread)),
         })
     }
 
@@ -136,6 +168,16 @@ impl SqliteStore {
         match result {
             Ok(()) => outcomes,
             Err(e) => batches.iter().map(|(ticket, _)| (*ticket, Err(e.to_string()))).collect(),
+        }
+    }
+}
+
+/// Copies committed WAL frames into the database until the store is dropped. PASSIVE never waits
+/// for readers or the writer; frames still in use are copied on a later round.
+fn checkpoints(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
 }
