@@ -365,6 +365,7 @@ def test_tags_by_name_and_by_arn(logs, group):
     logs.untag_resource(resourceArn=arn, tagKeys=["b", "c"])
     assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {}
     expect_error("ResourceNotFoundException", logs.list_tags_for_resource, resourceArn=arn + "x")
+    expect_error("ResourceNotFoundException", logs.list_tags_for_resource, resourceArn=arn.replace("us-east-1", "eu-west-1"))
     expect_error("ResourceNotFoundException", logs.list_tags_log_group, logGroupName=group + "x", message=NOT_FOUND_GROUP)
     logs.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(45)})
     expect_error("TooManyTagsException", logs.tag_resource, resourceArn=arn, tags={f"n{i}": "v" for i in range(6)})

@@ -162,6 +162,10 @@ def test_update_secret_version_stage(sm):
     )
     sm.update_secret_version_stage(SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=v2, RemoveFromVersionId=v1)
     assert stages(sm, name) == {v1: ["AWSPREVIOUS"], v2: ["AWSPENDING", "AWSCURRENT"]}
+    expect_error(
+        "InvalidParameterException", sm.update_secret_version_stage, SecretId=name, VersionStage="AWSCURRENT",
+        RemoveFromVersionId=v2,
+    )
     sm.update_secret_version_stage(SecretId=name, VersionStage="AWSPENDING", RemoveFromVersionId=v2)
     assert stages(sm, name) == {v1: ["AWSPREVIOUS"], v2: ["AWSCURRENT"]}
     # Custom labels.

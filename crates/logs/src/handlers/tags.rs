@@ -10,14 +10,21 @@ use std::sync::Arc;
 /// Tags a log group can carry.
 const MAX_TAGS: usize = 50;
 
-/// The log group name in a taggable ARN (`arn:aws:logs:<region>:<account>:log-group:<name>`).
-fn group_of_arn(arn: &str) -> Result<&str, AwsError> {
+/// The log group name in a taggable ARN (`arn:aws:logs:<region>:<account>:log-group:<name>`) of
+/// the caller's account and region.
+fn group_of_arn<'a>(ctx: &RequestContext, arn: &'a str) -> Result<&'a str, AwsError> {
+    let missing = || AwsError::bad_request("ResourceNotFoundException", "The specified resource does not exist.");
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
-        ["arn", _, "logs", _, _, resource] => match resource.strip_prefix("log-group:") {
-            Some(name) => Ok(name.strip_suffix(":*").unwrap_or(name)),
-            None => Err(AwsError::bad_request("ResourceNotFoundException", "The specified resource does not exist.")),
-        },
+        ["arn", _, "logs", region, account, resource] => {
+            if *region != &*ctx.region || *account != &*ctx.account_id {
+                return Err(missing());
+            }
+            match resource.strip_prefix("log-group:") {
+                Some(name) => Ok(name.strip_suffix(":*").unwrap_or(name)),
+                None => Err(missing()),
+            }
+        }
         _ => Err(invalid(format!("Invalid ARN: {arn}"))),
     }
 }
@@ -78,7 +85,7 @@ pub async fn tag_resource(
     ctx: RequestContext,
     input: TagResourceRequest,
 ) -> Result<(), AwsError> {
-    let name = group_of_arn(&input.resource_arn)?;
+    let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
     add_tags(group_mut(&mut region, name)?, input.tags)
@@ -89,7 +96,7 @@ pub async fn untag_resource(
     ctx: RequestContext,
     input: UntagResourceRequest,
 ) -> Result<(), AwsError> {
-    let name = group_of_arn(&input.resource_arn)?;
+    let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
     let group = group_mut(&mut region, name)?;
@@ -104,7 +111,7 @@ pub async fn list_tags_for_resource(
     ctx: RequestContext,
     input: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, AwsError> {
-    let name = group_of_arn(&input.resource_arn)?;
+    let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let region = region.read();
     Ok(ListTagsForResourceResponse { tags: tags_of(group(&region, name)?) })
@@ -116,12 +123,13 @@ mod tests {
 
     #[test]
     fn arns_name_log_groups() {
-        assert_eq!(group_of_arn("arn:aws:logs:us-east-1:000000000000:log-group:/a/b").unwrap(), "/a/b");
-        assert_eq!(group_of_arn("arn:aws:logs:us-east-1:000000000000:log-group:/a/b:*").unwrap(), "/a/b");
-        assert_eq!(
-            group_of_arn("arn:aws:logs:us-east-1:1:destination:d").unwrap_err().code,
-            "ResourceNotFoundException"
-        );
-        assert_eq!(group_of_arn("nope").unwrap_err().code, "InvalidParameterException");
+        let ctx = RequestContext::for_tests("TagResource");
+        assert_eq!(group_of_arn(&ctx, "arn:aws:logs:us-east-1:000000000000:log-group:/a/b").unwrap(), "/a/b");
+        assert_eq!(group_of_arn(&ctx, "arn:aws:logs:us-east-1:000000000000:log-group:/a/b:*").unwrap(), "/a/b");
+        let other_account = group_of_arn(&ctx, "arn:aws:logs:us-east-1:111111111111:log-group:/a/b");
+        assert_eq!(other_account.unwrap_err().code, "ResourceNotFoundException");
+        let destination = group_of_arn(&ctx, "arn:aws:logs:us-east-1:000000000000:destination:d");
+        assert_eq!(destination.unwrap_err().code, "ResourceNotFoundException");
+        assert_eq!(group_of_arn(&ctx, "nope").unwrap_err().code, "InvalidParameterException");
     }
 }

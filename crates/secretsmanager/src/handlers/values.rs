@@ -286,6 +286,12 @@ pub async fn update_secret_version_stage(
             s.attach_stage(target, stage);
         }
         None => {
+            if stage == AWSCURRENT && input.remove_from_version_id.is_some() {
+                return Err(invalid_parameter(
+                    "You can only move staging label AWSCURRENT to a different secret version. It can't be completely \
+                     removed.",
+                ));
+            }
             if let Some(from) = &input.remove_from_version_id {
                 let index = index_of(s, from)?;
                 s.detach_stage(index, stage);
