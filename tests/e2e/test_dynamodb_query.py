@@ -151,6 +151,8 @@ def test_query_errors(ddb, table):
         q(ddb, table, "pk > :p", {":p": {"S": "a"}})
     with raises("ValidationException", "One or more parameter values were invalid: Condition parameter type does not match schema type"):
         q(ddb, table, "pk = :p", {":p": {"N": "1"}})
+    with raises("ValidationException", "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"):
+        q(ddb, table, "pk = :p", {":p": {"S": "a"}, ":x": {"N": "1"}}, FilterExpression="sk > :x")
     with raises("ValidationException", "The table does not have the specified index: nope"):
         q(ddb, table, "pk = :p", {":p": {"S": "a"}}, IndexName="nope")
     with raises("ValidationException", "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."):
@@ -204,3 +206,21 @@ def test_one_megabyte_page_cap(ddb):
     assert "LastEvaluatedKey" in out
     rest = ddb.scan(TableName=t, ExclusiveStartKey=out["LastEvaluatedKey"])
     assert rest["Count"] == 4 and "LastEvaluatedKey" not in rest
+
+
+def test_consumed_capacity_by_index(ddb, table):
+    out = q(ddb, table, "g = :g", {":g": {"S": "odd"}}, IndexName="byG", ReturnConsumedCapacity="INDEXES")
+    cap = out["ConsumedCapacity"]
+    assert cap["TableName"] == table and cap["Table"] == {"CapacityUnits": 0.0}
+    assert cap["GlobalSecondaryIndexes"] == {"byG": {"CapacityUnits": cap["CapacityUnits"]}}
+    out = ddb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "cap"}, "sk": {"N": "1"}, "g": {"S": "x"}, "n": {"N": "1"}, "l": {"S": "y"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    cap = out["ConsumedCapacity"]
+    assert cap["Table"] == {"CapacityUnits": 1.0}
+    assert cap["GlobalSecondaryIndexes"] == {"byG": {"CapacityUnits": 1.0}}
+    assert cap["LocalSecondaryIndexes"] == {"byL": {"CapacityUnits": 1.0}}
+    assert cap["CapacityUnits"] == 3.0
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "cap"}, "sk": {"N": "1"}})

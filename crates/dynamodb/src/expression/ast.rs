@@ -118,3 +118,56 @@ impl UpdateAction {
         }
     }
 }
+
+impl Operand {
+    fn roots<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Operand::Path(p) | Operand::Size(p) => out.push(p.root()),
+            Operand::Value(_) => {}
+            Operand::IfNotExists(p, o) => {
+                out.push(p.root());
+                o.roots(out);
+            }
+            Operand::ListAppend(a, b) | Operand::Plus(a, b) | Operand::Minus(a, b) => {
+                a.roots(out);
+                b.roots(out);
+            }
+        }
+    }
+}
+
+impl Condition {
+    /// The top-level attribute names the condition reads.
+    pub fn roots(&self) -> Vec<&str> {
+        fn walk<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
+            match c {
+                Condition::Compare(a, _, b) | Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {
+                    a.roots(out);
+                    b.roots(out);
+                }
+                Condition::Between(a, b, c) => {
+                    a.roots(out);
+                    b.roots(out);
+                    c.roots(out);
+                }
+                Condition::In(a, list) => {
+                    a.roots(out);
+                    list.iter().for_each(|o| o.roots(out));
+                }
+                Condition::And(a, b) | Condition::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Condition::Not(c) => walk(c, out),
+                Condition::Exists(p) | Condition::NotExists(p) => out.push(p.root()),
+                Condition::AttrType(p, o) => {
+                    out.push(p.root());
+                    o.roots(out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+}

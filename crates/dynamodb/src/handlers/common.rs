@@ -171,6 +171,45 @@ impl PreparedWrite {
         }
     }
 
+    /// ConsumedCapacity of a committed write: the table's units plus, for every secondary index
+    /// the old or new item is in, the units of its projected item (as AWS charges index writes).
+    pub fn consumed(&self, result: &WriteResult, mode: Option<&str>) -> Option<ConsumedCapacity> {
+        mode.filter(|m| *m == "TOTAL" || *m == "INDEXES")?;
+        let table_units = item_units(result);
+        let state = self.table.state.read();
+        let meta = &state.meta;
+        let mut global = HashMap::new();
+        let mut local = HashMap::new();
+        for ix in &meta.indexes {
+            let size = |item: &Option<Item>| {
+                item.as_ref().filter(|i| ix.key.encode(i).is_some()).map(|i| item_size(&meta.project_for_index(ix, i)))
+            };
+            let (old, new) = (size(&result.old), size(&result.new));
+            if old.is_none() && new.is_none() {
+                continue;
+            }
+            // Moving an item within an index is a delete plus a put.
+            let moved =
+                matches!((&result.old, &result.new), (Some(o), Some(n)) if ix.key.extract(o) != ix.key.extract(n));
+            let units = write_units(old.unwrap_or(0).max(new.unwrap_or(0)))
+                * if moved && old.is_some() && new.is_some() { 2.0 } else { 1.0 };
+            let cap = Capacity { capacity_units: Some(units), ..Default::default() };
+            if ix.global {
+                global.insert(ix.name.clone(), cap)
+            } else {
+                local.insert(ix.name.clone(), cap)
+            };
+        }
+        let total = table_units + global.values().chain(local.values()).filter_map(|c| c.capacity_units).sum::<f64>();
+        let mut out = consumed(&self.table_name, total, mode)?;
+        if mode == Some("INDEXES") {
+            out.table = Some(Capacity { capacity_units: Some(table_units), ..Default::default() });
+            out.global_secondary_indexes = (!global.is_empty()).then_some(global);
+            out.local_secondary_indexes = (!local.is_empty()).then_some(local);
+        }
+        Some(out)
+    }
+
     /// Evaluates and commits atomically under the table's lock.
     pub fn run(&self) -> Result<WriteResult, AwsError> {
         let mut state = self.table.state.write();

@@ -89,10 +89,10 @@ pub async fn put_item(db: Arc<DynamoDb>, ctx: RequestContext, input: PutItemInpu
     write.condition = condition;
     write.return_old_on_failure = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let result = write.run()?;
-    let units = item_units(&result);
+    let consumed_capacity = write.consumed(&result, input.return_consumed_capacity.as_deref());
     Ok(PutItemOutput {
         attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
-        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+        consumed_capacity,
         item_collection_metrics: None,
     })
 }
@@ -167,10 +167,10 @@ pub async fn delete_item(
         return_old_on_failure: input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
     };
     let result = write.run()?;
-    let units = item_units(&result);
+    let consumed_capacity = write.consumed(&result, input.return_consumed_capacity.as_deref());
     Ok(DeleteItemOutput {
         attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
-        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
+        consumed_capacity,
         item_collection_metrics: None,
     })
 }
@@ -221,7 +221,7 @@ pub async fn update_item(
         return_old_on_failure: input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
     };
     let result = write.run()?;
-    let units = item_units(&result);
+    let consumed_capacity = write.consumed(&result, input.return_consumed_capacity.as_deref());
     let attributes = match input.return_values.as_deref() {
         Some("ALL_OLD") => non_empty(result.old),
         Some("ALL_NEW") => non_empty(result.new),
@@ -229,9 +229,5 @@ pub async fn update_item(
         Some("UPDATED_NEW") => non_empty(result.new.map(|n| project(&n, &paths))),
         _ => None,
     };
-    Ok(UpdateItemOutput {
-        attributes,
-        consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref()),
-        item_collection_metrics: None,
-    })
+    Ok(UpdateItemOutput { attributes, consumed_capacity, item_collection_metrics: None })
 }

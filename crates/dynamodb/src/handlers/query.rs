@@ -261,6 +261,24 @@ fn default_select(select: Option<String>, index: bool, projected: bool) -> Strin
     })
 }
 
+/// ConsumedCapacity of a read; with INDEXES, charged to the index that was read.
+fn read_capacity(table: &str, index: Option<&IndexDef>, units: f64, mode: Option<&str>) -> Option<ConsumedCapacity> {
+    let mut out = consumed(table, units, mode)?;
+    if mode == Some("INDEXES")
+        && let Some(ix) = index
+    {
+        out.table = Some(Capacity { capacity_units: Some(0.0), ..Default::default() });
+        let per_index =
+            Some([(ix.name.clone(), Capacity { capacity_units: Some(units), ..Default::default() })].into());
+        if ix.global {
+            out.global_secondary_indexes = per_index;
+        } else {
+            out.local_secondary_indexes = per_index;
+        }
+    }
+    Some(out)
+}
+
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
 }
@@ -356,6 +374,14 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
     let index = index_def(meta, input.index_name.as_deref())?;
     let key = index.as_ref().map_or(&meta.key, |i| &i.key);
     let (hash, range) = analyze(key_condition, key)?;
+    if let Some(f) = &filter
+        && let Some(k) = f.roots().into_iter().find(|r| key.is_key(r))
+    {
+        let param = if input.filter_expression.is_some() { "Filter Expression" } else { "QueryFilter" };
+        return Err(validation(format!(
+            "{param} can only contain non-primary key attributes: Primary key attribute: {k}"
+        )));
+    }
     let consistent = input.consistent_read.unwrap_or(false);
     let read = Read {
         select: default_select(input.select, index.is_some(), paths.is_some()),
@@ -385,8 +411,9 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
         count: Some(page.count as i32),
         scanned_count: Some(page.scanned as i32),
         last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
-        consumed_capacity: consumed(
+        consumed_capacity: read_capacity(
             &input.table_name,
+            read.index.as_ref(),
             read_units(page.bytes, consistent),
             input.return_consumed_capacity.as_deref(),
         ),
@@ -459,8 +486,9 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
         count: Some(page.count as i32),
         scanned_count: Some(page.scanned as i32),
         last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
-        consumed_capacity: consumed(
+        consumed_capacity: read_capacity(
             &input.table_name,
+            read.index.as_ref(),
             read_units(page.bytes, consistent),
             input.return_consumed_capacity.as_deref(),
         ),
