@@ -130,3 +130,106 @@ mod tests {
         assert_eq!(get("AWSCURRENT").await.unwrap().secret_string.as_deref(), Some("v2"));
     }
 }
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+    use generated::types::*;
+    use ruststack_core::RequestContext;
+    use ruststack_core::service::BoxFuture;
+
+    /// A rotation function doing what AWS's templates do: createSecret puts an AWSPENDING
+    /// version under the token, finishSecret moves AWSCURRENT onto it.
+    struct TemplateRotator {
+        state: Arc<SecretsState>,
+        steps: parking_lot::Mutex<Vec<&'static str>>,
+    }
+
+    impl rotation::Rotator for TemplateRotator {
+        fn invoke(&self, _lambda: &str, step: &'static str, arn: &str, token: &str) -> BoxFuture<Result<(), String>> {
+            self.steps.lock().push(step);
+            let (state, arn, token) = (self.state.clone(), arn.to_string(), token.to_string());
+            Box::pin(async move {
+                let ctx = RequestContext::for_tests("rotation");
+                match step {
+                    "createSecret" => values::put_secret_value(
+                        state,
+                        ctx,
+                        PutSecretValueRequest {
+                            secret_id: arn,
+                            client_request_token: Some(token),
+                            secret_string: Some("rotated".into()),
+                            version_stages: Some(vec!["AWSPENDING".into()]),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map(|_| ()),
+                    "finishSecret" => {
+                        let current = values::get_secret_value(
+                            state.clone(),
+                            ctx.clone(),
+                            GetSecretValueRequest { secret_id: arn.clone(), ..Default::default() },
+                        )
+                        .await
+                        .map_err(|e| e.message)?
+                        .version_id;
+                        values::update_secret_version_stage(
+                            state,
+                            ctx,
+                            UpdateSecretVersionStageRequest {
+                                secret_id: arn,
+                                version_stage: "AWSCURRENT".into(),
+                                move_to_version_id: Some(token),
+                                remove_from_version_id: current,
+                            },
+                        )
+                        .await
+                        .map(|_| ())
+                    }
+                    _ => Ok(()),
+                }
+                .map_err(|e: ruststack_core::AwsError| e.message)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn rotate_secret_runs_the_four_steps_and_promotes_the_new_version() {
+        let (_service, handle) = service_with_handle();
+        let state = handle.state.clone();
+        let rotator = Arc::new(TemplateRotator { state: state.clone(), steps: Default::default() });
+        handle.set_rotator(rotator.clone());
+        let ctx = RequestContext::for_tests("test");
+        let first = secrets::create_secret(
+            state.clone(),
+            ctx.clone(),
+            CreateSecretRequest { name: "r".into(), secret_string: Some("initial".into()), ..Default::default() },
+        )
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+        let out = rotate::rotate_secret(
+            state.clone(),
+            ctx.clone(),
+            RotateSecretRequest {
+                secret_id: "r".into(),
+                rotation_lambda_arn: Some("arn:aws:lambda:us-east-1:000000000000:function:f".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(*rotator.steps.lock(), rotation::STEPS);
+        let token = out.version_id.unwrap();
+        let d = secrets::describe_secret(state.clone(), ctx, DescribeSecretRequest { secret_id: "r".into() })
+            .await
+            .unwrap();
+        let stages = d.version_ids_to_stages.unwrap();
+        assert_eq!(stages[&token], ["AWSCURRENT"]);
+        assert_eq!(stages[&first], ["AWSPREVIOUS"]);
+        assert!(d.last_rotated_date.is_some());
+        assert_eq!(d.rotation_enabled, Some(true));
+    }
+}
