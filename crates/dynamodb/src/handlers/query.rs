@@ -201,7 +201,8 @@ struct Read {
 }
 
 struct Page {
-    items: Vec<Item>,
+    /// Already in wire form: converting straight from storage saves a copy per item.
+    items: Vec<WireItem>,
     count: usize,
     scanned: usize,
     bytes: usize,
@@ -314,8 +315,8 @@ fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = (&'a 
             page.count += 1;
             if read.select != "COUNT" {
                 page.items.push(match &read.paths {
-                    Some(p) => project(&view, p),
-                    None => view.into_owned(),
+                    Some(p) => item_to_wire(&project(&view, p)),
+                    None => item_to_wire(&view),
                 });
             }
         }
@@ -407,7 +408,7 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
         None => read_page(meta, &read, state.data.range(lower, upper, read.forward)),
     };
     Ok(QueryOutput {
-        items: (read.select != "COUNT").then(|| page.items.iter().map(item_to_wire).collect()),
+        items: (read.select != "COUNT").then_some(page.items),
         count: Some(page.count as i32),
         scanned_count: Some(page.scanned as i32),
         last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
@@ -482,7 +483,7 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
         None => read_page(meta, &read, state.data.range(lower, Bound::Unbounded, true)),
     };
     Ok(ScanOutput {
-        items: (read.select != "COUNT").then(|| page.items.iter().map(item_to_wire).collect()),
+        items: (read.select != "COUNT").then_some(page.items),
         count: Some(page.count as i32),
         scanned_count: Some(page.scanned as i32),
         last_evaluated_key: page.last_key.as_ref().map(item_to_wire),
