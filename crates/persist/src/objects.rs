@@ -87,12 +87,14 @@ impl DiskObjects {
         if generation > MAX_GENERATION {
             return Err(io::Error::other(format!("{}: blob id generations exhausted", root.display())));
         }
+        // Durable before any id of this generation is handed out (an id reused after a crash
+        // would let a rename replace a stored blob). Its directory sync also makes `tmp/` and
+        // `blobs/` durable on a fresh directory.
         write_atomically(&generation_file, format!("{generation}\n").as_bytes())?;
         for entry in fs::read_dir(root.join("tmp"))? {
             let _ = fs::remove_file(entry?.path());
         }
         empty_trash(root)?;
-        sync_dir(root)?;
         let inner = Inner { root: root.to_owned(), next: AtomicU64::new(generation << COUNTER_BITS) };
         Ok(DiskObjects { inner: Arc::new(inner) })
     }
