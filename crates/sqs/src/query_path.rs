@@ -52,3 +52,40 @@ pub fn raw(parts: &http::request::Parts, body: Body) -> Raw {
     tail.extend(form_urlencoded::byte_serialize(url.as_bytes()));
     Raw::NotMine(Appended { inner: body, tail: Some(Bytes::from(tail)) }.boxed_unsync())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(path: &str, target: bool) -> http::request::Parts {
+        let mut b = http::Request::builder().method("POST").uri(path).header("host", "localhost:4566");
+        if target {
+            b = b.header("x-amz-target", "AmazonSQS.SendMessage");
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn queue_paths_imply_the_queue_url() {
+        assert_eq!(
+            url_of_path(&parts("/000000000000/q1", false)).as_deref(),
+            Some("http://localhost:4566/000000000000/q1")
+        );
+        assert_eq!(url_of_path(&parts("/", false)), None);
+        assert_eq!(url_of_path(&parts("/a/b/c", false)), None);
+        assert_eq!(url_of_path(&parts("/000000000000/q1", true)), None);
+    }
+
+    #[tokio::test]
+    async fn the_url_is_appended_to_the_form() {
+        let Raw::NotMine(body) =
+            raw(&parts("/000000000000/q1", false), ruststack_core::body::full("Action=ReceiveMessage"))
+        else {
+            panic!("raw answered");
+        };
+        let bytes = ruststack_core::body::collect(body, 1024).await.unwrap();
+        let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+        assert_eq!(form["Action"], "ReceiveMessage");
+        assert_eq!(form["QueueUrl"], "http://localhost:4566/000000000000/q1");
+    }
+}
