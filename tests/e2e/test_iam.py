@@ -413,6 +413,14 @@ def test_permissions_boundary(iam):
     arn = iam.create_policy(PolicyName="b", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
     user = iam.create_user(UserName="u", PermissionsBoundary=arn)["User"]
     assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert (policy["PermissionsBoundaryUsageCount"], policy["AttachmentCount"]) == (1, 0)
+    boundary = iam.list_entities_for_policy(PolicyArn=arn, PolicyUsageFilter="PermissionsBoundary")
+    assert [u["UserName"] for u in boundary["PolicyUsers"]] == ["u"]
+    assert iam.list_entities_for_policy(PolicyArn=arn, PolicyUsageFilter="PermissionsPolicy")["PolicyUsers"] == []
+    listed = iam.list_policies(Scope="Local", OnlyAttached=True, PolicyUsageFilter="PermissionsBoundary")["Policies"]
+    assert [p["PolicyName"] for p in listed] == ["b"]
+    assert iam.list_policies(Scope="Local", OnlyAttached=True, PolicyUsageFilter="PermissionsPolicy")["Policies"] == []
     missing = f"arn:aws:iam::{iam.account}:policy/none"
     assert error(iam.create_role, RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST), PermissionsBoundary=missing) == (
         404,

@@ -37,7 +37,7 @@ fn local_out(a: &Account, p: &ManagedPolicy, with_tags: bool) -> Policy {
         path: Some(p.path.clone()),
         default_version_id: Some(p.default_version.clone()),
         attachment_count: Some(a.attachment_count(&p.arn)),
-        permissions_boundary_usage_count: Some(0),
+        permissions_boundary_usage_count: Some(a.boundary_count(&p.arn)),
         is_attachable: Some(true),
         description: p.description.clone(),
         create_date: Some(p.created),
@@ -52,10 +52,10 @@ fn aws_out(a: &Account, p: &aws_managed::AwsPolicy) -> Policy {
         policy_name: Some(p.name.to_owned()),
         policy_id: Some(p.id()),
         attachment_count: Some(a.attachment_count(&arn)),
+        permissions_boundary_usage_count: Some(a.boundary_count(&arn)),
         arn: Some(arn),
         path: Some(p.path.to_owned()),
         default_version_id: Some("v1".to_owned()),
-        permissions_boundary_usage_count: Some(0),
         is_attachable: Some(true),
         description: None,
         create_date: Some(aws_managed::CREATED),
@@ -149,8 +149,7 @@ pub async fn list_policies(
     let scope = i.scope.as_deref().unwrap_or("All");
     let prefix = i.path_prefix.as_deref().unwrap_or("/");
     let only_attached = i.only_attached.unwrap_or(false);
-    // Boundaries are not tracked apart from permissions: a PermissionsBoundary filter lists none.
-    let boundary_only = i.policy_usage_filter.as_deref() == Some("PermissionsBoundary");
+    let usage = i.policy_usage_filter.as_deref();
     let mut items: Vec<(String, Policy)> = Vec::new();
     if scope != "Local" {
         items.extend(aws_managed::POLICIES.iter().map(|p| (key(p.name), aws_out(&a, p))));
@@ -160,8 +159,12 @@ pub async fn list_policies(
     }
     items.retain(|(_, p)| {
         p.path.as_deref().is_some_and(|path| path.starts_with(prefix))
-            && (!only_attached || p.attachment_count.unwrap_or(0) > 0)
-            && !boundary_only
+            && match (only_attached, usage) {
+                (false, _) => true,
+                (true, Some("PermissionsBoundary")) => p.permissions_boundary_usage_count.unwrap_or(0) > 0,
+                (true, Some("PermissionsPolicy")) => p.attachment_count.unwrap_or(0) > 0,
+                (true, _) => p.attachment_count.unwrap_or(0) + p.permissions_boundary_usage_count.unwrap_or(0) > 0,
+            }
     });
     items.sort_by(|x, y| x.0.cmp(&y.0));
     let (policies, marker) = page(items, i.marker.as_deref(), i.max_items);
@@ -422,14 +425,19 @@ pub async fn list_entities_for_policy(
     let filter = i.entity_filter.as_deref();
     let wants = |kind: &str| filter.is_none_or(|f| f == kind);
     let prefix = i.path_prefix.as_deref().unwrap_or("/");
-    let has = |c: &state::Common, path: &str| c.attached.iter().any(|x| x == arn) && path.starts_with(prefix);
+    let usage = i.policy_usage_filter.as_deref();
+    let as_policy = |c: &state::Common| usage != Some("PermissionsBoundary") && c.attached.iter().any(|x| x == arn);
+    let as_boundary = |b: &Option<String>| usage != Some("PermissionsPolicy") && b.as_deref() == Some(arn.as_str());
+    let has = |c: &state::Common, b: &Option<String>, path: &str| {
+        (as_policy(c) || as_boundary(b)) && path.starts_with(prefix)
+    };
     // One listing of all three kinds, paged together (users, then groups, then roles).
     let mut entities: Vec<(String, (u8, String, String))> = Vec::new();
     if wants("User") {
         entities.extend(
             a.users
                 .iter()
-                .filter(|(_, u)| has(&u.common, &u.path))
+                .filter(|(_, u)| has(&u.common, &u.boundary, &u.path))
                 .map(|(k, u)| (format!("1{k}"), (1, u.name.clone(), u.id.clone()))),
         );
     }
@@ -437,7 +445,7 @@ pub async fn list_entities_for_policy(
         entities.extend(
             a.groups
                 .iter()
-                .filter(|(_, g)| has(&g.common, &g.path))
+                .filter(|(_, g)| has(&g.common, &None, &g.path))
                 .map(|(k, g)| (format!("2{k}"), (2, g.name.clone(), g.id.clone()))),
         );
     }
@@ -445,7 +453,7 @@ pub async fn list_entities_for_policy(
         entities.extend(
             a.roles
                 .iter()
-                .filter(|(_, r)| has(&r.common, &r.path))
+                .filter(|(_, r)| has(&r.common, &r.boundary, &r.path))
                 .map(|(k, r)| (format!("3{k}"), (3, r.name.clone(), r.id.clone()))),
         );
     }

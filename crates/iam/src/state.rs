@@ -232,6 +232,13 @@ impl Account {
             + self.roles.values().filter(|r| has(&r.common)).count()) as i32
     }
 
+    /// How many users and roles use `arn` as their permissions boundary.
+    pub fn boundary_count(&self, arn: &str) -> i32 {
+        let is = |b: &Option<String>| b.as_deref() == Some(arn);
+        (self.users.values().filter(|u| is(&u.boundary)).count()
+            + self.roles.values().filter(|r| is(&r.boundary)).count()) as i32
+    }
+
     pub fn user_out(&self, u: &User, with_tags: bool) -> t::User {
         t::User {
             path: u.path.clone(),
