@@ -292,3 +292,28 @@ def test_regions_are_separate(client, root):
     assert error(west.get_parameter, Name=f"{root}/r")[0] == "ParameterNotFound"
     p = east.get_parameter(Name=f"arn:aws:ssm:us-east-1:000000000000:parameter{root}/r")["Parameter"]
     assert p["Value"] == "v"
+
+
+def test_hundred_versions_kept(ssm, root):
+    name = f"{root}/many"
+    for i in range(100):
+        ssm.put_parameter(Name=name, Value=str(i), Type="String", Overwrite=True)
+    # The 101st version drops the oldest.
+    assert ssm.put_parameter(Name=name, Value="100", Overwrite=True)["Version"] == 101
+    history = ssm.get_parameter_history(Name=name, MaxResults=50)["Parameters"]
+    assert history[0]["Version"] == 2
+    assert error(ssm.get_parameter, Name=f"{name}:1")[0] == "ParameterVersionNotFound"
+    # A labelled oldest version cannot be dropped.
+    ssm.label_parameter_version(Name=name, ParameterVersion=2, Labels=["keep"])
+    code, msg = error(ssm.put_parameter, Name=name, Value="x", Overwrite=True)
+    assert code == "ParameterMaxVersionLimitExceeded" and "Version 2, the oldest version, can't be deleted" in msg
+
+
+def test_data_types(ssm, root):
+    assert ssm.put_parameter(Name=f"{root}/ami", Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image")
+    assert ssm.get_parameter(Name=f"{root}/ami")["Parameter"]["DataType"] == "aws:ec2:image"
+    assert error(ssm.put_parameter, Name=f"{root}/ami2", Value="nope", Type="String", DataType="aws:ec2:image")[0] == (
+        "ValidationException"
+    )
+    code, msg = error(ssm.put_parameter, Name=f"{root}/t", Value="v", Type="String", DataType="Text")
+    assert (code, msg) == ("ValidationException", "The following data type is not supported: Text (Data type names are all lowercase.)")
