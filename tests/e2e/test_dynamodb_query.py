@@ -224,3 +224,16 @@ def test_consumed_capacity_by_index(ddb, table):
     assert cap["LocalSecondaryIndexes"] == {"byL": {"CapacityUnits": 1.0}}
     assert cap["CapacityUnits"] == 3.0
     ddb.delete_item(TableName=table, Key={"pk": {"S": "cap"}, "sk": {"N": "1"}})
+
+
+def test_item_collection_metrics_for_tables_with_lsi(ddb, table):
+    out = ddb.put_item(
+        TableName=table, Item={"pk": {"S": "icm"}, "sk": {"N": "1"}}, ReturnItemCollectionMetrics="SIZE"
+    )
+    assert out["ItemCollectionMetrics"]["ItemCollectionKey"] == {"pk": {"S": "icm"}}
+    assert len(out["ItemCollectionMetrics"]["SizeEstimateRangeGB"]) == 2
+    out = ddb.delete_item(TableName=table, Key={"pk": {"S": "icm"}, "sk": {"N": "1"}}, ReturnItemCollectionMetrics="NONE")
+    assert "ItemCollectionMetrics" not in out
+    plain = create(ddb)
+    out = ddb.put_item(TableName=plain, Item={"pk": {"S": "x"}}, ReturnItemCollectionMetrics="SIZE")
+    assert "ItemCollectionMetrics" not in out

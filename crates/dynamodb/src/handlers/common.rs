@@ -4,7 +4,7 @@
 use crate::error::{conditional_check_failed, validation};
 use crate::expression::eval::{apply_update, matches};
 use crate::expression::{Condition, ExprContext, ExprKind, UpdateAction};
-use crate::generated::types::{AttributeValue, Capacity, ConsumedCapacity};
+use crate::generated::types::{AttributeValue, Capacity, ConsumedCapacity, ItemCollectionMetrics};
 use crate::table::{Table, TableState};
 use crate::value::{AttrValue, Item, WireItem, expression_values_from_wire, item_size, item_to_wire};
 use ruststack_core::AwsError;
@@ -208,6 +208,24 @@ impl PreparedWrite {
             out.local_secondary_indexes = (!local.is_empty()).then_some(local);
         }
         Some(out)
+    }
+
+    /// ItemCollectionMetrics (ReturnItemCollectionMetrics = SIZE): only tables with local
+    /// secondary indexes have item collections.
+    pub fn item_collection_metrics(&self, mode: Option<&str>) -> Option<ItemCollectionMetrics> {
+        if mode != Some("SIZE") {
+            return None;
+        }
+        let state = self.table.state.read();
+        if !state.meta.indexes.iter().any(|i| !i.global) {
+            return None;
+        }
+        let hash = &state.meta.key.hash.0;
+        let key = self.key.get(hash)?;
+        Some(ItemCollectionMetrics {
+            item_collection_key: Some([(hash.clone(), key.to_wire())].into()),
+            size_estimate_range_gb: Some(vec![0.0, 1.0]),
+        })
     }
 
     /// Evaluates and commits atomically under the table's lock.

@@ -93,7 +93,7 @@ pub async fn put_item(db: Arc<DynamoDb>, ctx: RequestContext, input: PutItemInpu
     Ok(PutItemOutput {
         attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
         consumed_capacity,
-        item_collection_metrics: None,
+        item_collection_metrics: write.item_collection_metrics(input.return_item_collection_metrics.as_deref()),
     })
 }
 
@@ -171,7 +171,7 @@ pub async fn delete_item(
     Ok(DeleteItemOutput {
         attributes: if input.return_values.as_deref() == Some("ALL_OLD") { non_empty(result.old) } else { None },
         consumed_capacity,
-        item_collection_metrics: None,
+        item_collection_metrics: write.item_collection_metrics(input.return_item_collection_metrics.as_deref()),
     })
 }
 
@@ -229,5 +229,9 @@ pub async fn update_item(
         Some("UPDATED_NEW") => non_empty(result.new.map(|n| project(&n, &paths))),
         _ => None,
     };
-    Ok(UpdateItemOutput { attributes, consumed_capacity, item_collection_metrics: None })
+    Ok(UpdateItemOutput {
+        attributes,
+        consumed_capacity,
+        item_collection_metrics: write.item_collection_metrics(input.return_item_collection_metrics.as_deref()),
+    })
 }
