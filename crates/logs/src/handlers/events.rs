@@ -225,10 +225,13 @@ pub async fn filter_log_events(
             event_id: Some(format!("{:056}", e.id)),
         });
     }
-    let next_token = (events.len() < matched.len()).then(|| {
-        let (_, last) = matched[events.len() - 1];
-        filter_token((last.timestamp, last.id))
-    });
+    // Pages always hold at least one event, so a shorter page has a last one to resume after.
+    let next_token = match events.len().checked_sub(1) {
+        Some(last) if events.len() < matched.len() => {
+            Some(filter_token((matched[last].1.timestamp, matched[last].1.id)))
+        }
+        _ => None,
+    };
     let searched = streams
         .iter()
         .map(|s| SearchedLogStream { log_stream_name: Some(s.name.clone()), searched_completely: Some(true) })

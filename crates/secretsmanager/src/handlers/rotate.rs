@@ -16,7 +16,7 @@ fn schedule_days(expr: &str) -> Result<Option<f64>, AwsError> {
     let bad = || invalid_parameter(format!("Invalid ScheduleExpression: {expr}"));
     if let Some(inner) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
         let (n, unit) = inner.trim().split_once(' ').ok_or_else(bad)?;
-        let n: f64 = n.parse().map_err(|_| bad())?;
+        let n = f64::from(n.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(bad)?);
         return match unit.trim() {
             "day" | "days" => Ok(Some(n)),
             "hour" | "hours" => Ok(Some(n / 24.0)),
@@ -66,7 +66,7 @@ pub async fn rotate_secret(
             s.rotation.automatically_after_days = rules.automatically_after_days;
             s.rotation.schedule_expression = rules.schedule_expression.clone();
             s.rotation.duration = rules.duration.clone();
-            s.rotation.next_rotation = every.map(|d| now + (d * DAY as f64) as i64);
+            s.rotation.next_rotation = every.map(|d| now.saturating_add((d * DAY as f64) as i64));
         }
         s.rotation.enabled = Some(true);
         s.rotation.lambda_arn = Some(lambda_arn.clone());
@@ -127,5 +127,8 @@ mod tests {
         assert_eq!(schedule_days("cron(0 16 1,15 * ? *)").unwrap(), None);
         assert!(schedule_days("every day").is_err());
         assert!(schedule_days("rate(x days)").is_err());
+        assert!(schedule_days("rate(0 days)").is_err());
+        assert!(schedule_days("rate(-3 days)").is_err());
+        assert!(schedule_days("rate(NaN days)").is_err());
     }
 }
