@@ -272,7 +272,69 @@ def handler(event, context):
     time.sleep(0.5)
     attempts = open(failing).read().split()
     assert len(attempts) == 3, "one attempt and two retries"
-    assert len(set(attempts)) == 3
+    assert len(set(attempts)) == 1, "retries keep the invocation's request id"
+    lam.delete_function(FunctionName=name)
+
+
+def test_event_invoke_config_destinations_and_dlq(lam, client):
+    sqs = client("sqs")
+    queues = {}
+    for role in ("ok", "fail", "dlq"):
+        url = sqs.create_queue(QueueName=unique(f"dest-{role}"))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[role] = (url, arn)
+    name = unique("dest")
+    handler = """
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("dest failure")
+    return {"done": event["n"]}
+"""
+    create(lam, name, handler, DeadLetterConfig={"TargetArn": queues["dlq"][1]})
+    with pytest.raises(ClientError) as e:
+        lam.get_function_event_invoke_config(FunctionName=name)
+    assert error_code(e) == "ResourceNotFoundException"
+    cfg = lam.put_function_event_invoke_config(
+        FunctionName=name, MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": queues["ok"][1]}, "OnFailure": {"Destination": queues["fail"][1]}},
+    )
+    assert cfg["MaximumRetryAttempts"] == 0
+    assert cfg["MaximumEventAgeInSeconds"] == 21600
+    assert cfg["FunctionArn"].endswith(f":function:{name}:$LATEST")
+    updated = lam.update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=3600)
+    assert (updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]) == (0, 3600)
+    assert len(lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]) == 1
+
+    def receive(url):
+        for _ in range(50):
+            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, MessageAttributeNames=["All"]).get("Messages", [])
+            if msgs:
+                return msgs[0]
+            time.sleep(0.1)
+        raise AssertionError(f"nothing arrived in {url}")
+
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": 1}).encode())
+    record = json.loads(receive(queues["ok"][0])["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestPayload"] == {"n": 1}
+    assert record["responsePayload"] == {"done": 1}
+    assert record["responseContext"]["statusCode"] == 200
+
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": 2, "fail": True}).encode())
+    record = json.loads(receive(queues["fail"][0])["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    dead = receive(queues["dlq"][0])
+    assert json.loads(dead["Body"]) == {"n": 2, "fail": True}
+    assert dead["MessageAttributes"]["ErrorCode"]["StringValue"] == "200"
+    assert "RequestID" in dead["MessageAttributes"]
+
+    lam.delete_function_event_invoke_config(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.delete_function_event_invoke_config(FunctionName=name)
+    assert error_code(e) == "ResourceNotFoundException"
     lam.delete_function(FunctionName=name)
 
 

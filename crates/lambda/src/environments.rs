@@ -60,6 +60,8 @@ pub struct RunRequest {
     /// The unqualified function ARN: concurrency is counted per function.
     pub function_arn: String,
     pub reserved: Option<i32>,
+    /// The request id to use (asynchronous retries keep the invocation's id), else a new one.
+    pub request_id: Option<String>,
 }
 
 /// What an invocation gave.
@@ -180,7 +182,7 @@ impl Executor {
     pub async fn run(self: &Arc<Self>, req: RunRequest) -> Result<RunResult, AwsError> {
         let _slot = self.acquire(&req.function_arn, req.reserved)?;
         self.start_reaper();
-        let request_id = uuid();
+        let request_id = req.request_id.clone().unwrap_or_else(uuid);
         let version = req.version.clone();
         let (env, cold) = match self.take_idle(version.revision) {
             Some(env) => (env, false),

@@ -141,6 +141,7 @@ pub async fn create_function(
             reserved_concurrency: None,
             urls: Default::default(),
             last_published: None,
+            event_invoke: Default::default(),
         };
         let answer = if input.publish == Some(true) {
             versions::publish(&mut function, &ctx, None).config.clone()

@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 223] = [
+static SHAPES: [Shape; 239] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -50,11 +50,11 @@ static SHAPES: [Shape; 223] = [
         name: "AccountLimit",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 138, ..MEMBER },
-                Member { name: "CodeSizeUnzipped", shape: 138, ..MEMBER },
-                Member { name: "CodeSizeZipped", shape: 138, ..MEMBER },
-                Member { name: "ConcurrentExecutions", shape: 95, ..MEMBER },
-                Member { name: "UnreservedConcurrentExecutions", shape: 209, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 147, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 147, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 147, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 102, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 224, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 223] = [
         name: "AccountUsage",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 138, ..MEMBER },
-                Member { name: "FunctionCount", shape: 138, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 147, ..MEMBER },
+                Member { name: "FunctionCount", shape: 147, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -90,29 +90,29 @@ static SHAPES: [Shape; 223] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "StatementId", shape: 186, required: true, ..MEMBER },
+                Member { name: "StatementId", shape: 201, required: true, ..MEMBER },
                 Member { name: "Action", shape: 4, required: true, ..MEMBER },
-                Member { name: "Principal", shape: 153, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 167, required: true, ..MEMBER },
                 Member { name: "SourceArn", shape: 19, ..MEMBER },
-                Member { name: "FunctionUrlAuthType", shape: 70, ..MEMBER },
-                Member { name: "InvokedViaFunctionUrl", shape: 100, ..MEMBER },
-                Member { name: "SourceAccount", shape: 182, ..MEMBER },
-                Member { name: "EventSourceToken", shape: 53, ..MEMBER },
+                Member { name: "FunctionUrlAuthType", shape: 76, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 107, ..MEMBER },
+                Member { name: "SourceAccount", shape: 197, ..MEMBER },
+                Member { name: "EventSourceToken", shape: 57, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 149,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
-                Member { name: "PrincipalOrgID", shape: 154, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 168, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -123,7 +123,7 @@ static SHAPES: [Shape; 223] = [
     Shape {
         name: "AddPermissionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Statement", shape: 187, ..MEMBER }],
+            members: &[Member { name: "Statement", shape: 202, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -143,7 +143,7 @@ static SHAPES: [Shape; 223] = [
         name: "AdditionalVersionWeights",
         kind: ShapeKind::Map(Map {
             key: 7,
-            value: 221,
+            value: 237,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -164,12 +164,12 @@ static SHAPES: [Shape; 223] = [
         name: "AliasConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AliasArn", shape: 59, ..MEMBER },
+                Member { name: "AliasArn", shape: 63, ..MEMBER },
                 Member { name: "Name", shape: 9, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 216, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 232, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -197,7 +197,7 @@ static SHAPES: [Shape; 223] = [
     Shape {
         name: "AllowMethodsList",
         kind: ShapeKind::List(List {
-            member: 144,
+            member: 156,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(6) },
@@ -207,7 +207,7 @@ static SHAPES: [Shape; 223] = [
     Shape {
         name: "AllowOriginsList",
         kind: ShapeKind::List(List {
-            member: 150,
+            member: 164,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
@@ -265,7 +265,7 @@ static SHAPES: [Shape; 223] = [
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 102,
+                shape: 109,
                 required: true,
                 ..MEMBER
             }],
@@ -297,7 +297,7 @@ static SHAPES: [Shape; 223] = [
     Shape {
         name: "CompatibleRuntimes",
         kind: ShapeKind::List(List {
-            member: 165,
+            member: 180,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(15) },
@@ -307,7 +307,7 @@ static SHAPES: [Shape; 223] = [
     Shape {
         name: "Concurrency",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 160, ..MEMBER }],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 175, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -319,11 +319,11 @@ static SHAPES: [Shape; 223] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AllowCredentials", shape: 13, ..MEMBER },
-                Member { name: "AllowHeaders", shape: 91, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 98, ..MEMBER },
                 Member { name: "AllowMethods", shape: 14, ..MEMBER },
                 Member { name: "AllowOrigins", shape: 15, ..MEMBER },
-                Member { name: "ExposeHeaders", shape: 91, ..MEMBER },
-                Member { name: "MaxAge", shape: 140, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 98, ..MEMBER },
+                Member { name: "MaxAge", shape: 149, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -337,15 +337,15 @@ static SHAPES: [Shape; 223] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
                 Member { name: "Name", shape: 9, required: true, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 217, required: true, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 233, required: true, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
             ],
             payload: None,
@@ -358,35 +358,35 @@ static SHAPES: [Shape; 223] = [
         name: "CreateFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 65, required: true, ..MEMBER },
-                Member { name: "Runtime", shape: 165, ..MEMBER },
-                Member { name: "Role", shape: 164, required: true, ..MEMBER },
-                Member { name: "Handler", shape: 89, ..MEMBER },
-                Member { name: "Code", shape: 60, required: true, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "Timeout", shape: 204, ..MEMBER },
-                Member { name: "MemorySize", shape: 143, ..MEMBER },
+                Member { name: "FunctionName", shape: 71, required: true, ..MEMBER },
+                Member { name: "Runtime", shape: 180, ..MEMBER },
+                Member { name: "Role", shape: 179, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 96, ..MEMBER },
+                Member { name: "Code", shape: 64, required: true, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "Timeout", shape: 219, ..MEMBER },
+                Member { name: "MemorySize", shape: 155, ..MEMBER },
                 Member { name: "Publish", shape: 21, ..MEMBER },
-                Member { name: "PublishTo", shape: 74, ..MEMBER },
-                Member { name: "VpcConfig", shape: 218, ..MEMBER },
-                Member { name: "PackageType", shape: 151, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
-                Member { name: "Environment", shape: 45, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
-                Member { name: "TracingConfig", shape: 206, ..MEMBER },
-                Member { name: "Tags", shape: 197, ..MEMBER },
-                Member { name: "Layers", shape: 108, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
+                Member { name: "PublishTo", shape: 80, ..MEMBER },
+                Member { name: "VpcConfig", shape: 234, ..MEMBER },
+                Member { name: "PackageType", shape: 165, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
+                Member { name: "Environment", shape: 49, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "TracingConfig", shape: 221, ..MEMBER },
+                Member { name: "Tags", shape: 212, ..MEMBER },
+                Member { name: "Layers", shape: 115, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
                 Member { name: "CodeSigningConfigArn", shape: 24, ..MEMBER },
-                Member { name: "ImageConfig", shape: 92, ..MEMBER },
+                Member { name: "ImageConfig", shape: 99, ..MEMBER },
                 Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
-                Member { name: "SnapStart", shape: 178, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 201, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
+                Member { name: "SnapStart", shape: 193, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 216, ..MEMBER },
                 Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "DurableConfig", shape: 42, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
+                Member { name: "DurableConfig", shape: 46, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
                 Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
@@ -401,7 +401,7 @@ static SHAPES: [Shape; 223] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 77,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -409,14 +409,14 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 72,
+                    shape: 78,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+                Member { name: "InvokeMode", shape: 106, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -428,12 +428,12 @@ static SHAPES: [Shape; 223] = [
         name: "CreateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 106, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -441,23 +441,25 @@ static SHAPES: [Shape; 223] = [
         }),
     },
     // 33
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    // 34
     Shape {
         name: "DeadLetterConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 162, ..MEMBER }],
+            members: &[Member { name: "TargetArn", shape: 177, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 34
+    // 35
     Shape {
         name: "DeleteAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -477,13 +479,13 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 35
+    // 36
     Shape {
         name: "DeleteFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 65,
+                shape: 71,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -494,14 +496,14 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 36
+    // 37
     Shape {
-        name: "DeleteFunctionRequest",
+        name: "DeleteFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -509,7 +511,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 149,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -520,24 +522,14 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 37
-    Shape {
-        name: "DeleteFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "StatusCode", shape: 95, location: Location::StatusCode, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
     // 38
     Shape {
-        name: "DeleteFunctionUrlConfigRequest",
+        name: "DeleteFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -545,7 +537,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 72,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -558,12 +550,48 @@ static SHAPES: [Shape; 223] = [
     },
     // 39
     Shape {
+        name: "DeleteFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "StatusCode", shape: 102, location: Location::StatusCode, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "DeleteFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 77,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 78,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
         name: "DeleteLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 110,
+                    shape: 117,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -571,7 +599,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 114,
+                    shape: 121,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -583,7 +611,7 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 40
+    // 42
     Shape {
         name: "Description",
         kind: ShapeKind::String(StringShape {
@@ -592,7 +620,29 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 41
+    // 43
+    Shape {
+        name: "DestinationArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(350) },
+            pattern: r#"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
+        }),
+    },
+    // 44
+    Shape {
+        name: "DestinationConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OnSuccess", shape: 163, ..MEMBER },
+                Member { name: "OnFailure", shape: 162, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
     Shape {
         name: "DirectS3Read",
         kind: ShapeKind::String(StringShape {
@@ -601,55 +651,14 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 42
+    // 46
     Shape {
         name: "DurableConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 163, ..MEMBER },
-                Member { name: "ExecutionTimeout", shape: 55, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 43
-    Shape {
-        name: "DurableExecutionArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
-        }),
-    },
-    // 44
-    Shape {
-        name: "DurableExecutionName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(64) },
-            pattern: "[a-zA-Z0-9-_]+",
-        }),
-    },
-    // 45
-    Shape {
-        name: "Environment",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Variables", shape: 50, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 46
-    Shape {
-        name: "EnvironmentError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 187, ..MEMBER },
-                Member { name: "Message", shape: 176, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 178, ..MEMBER },
+                Member { name: "ExecutionTimeout", shape: 59, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -658,18 +667,59 @@ static SHAPES: [Shape; 223] = [
     },
     // 47
     Shape {
-        name: "EnvironmentResponse",
+        name: "DurableExecutionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
+        }),
+    },
+    // 48
+    Shape {
+        name: "DurableExecutionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: "[a-zA-Z0-9-_]+",
+        }),
+    },
+    // 49
+    Shape {
+        name: "Environment",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Variables", shape: 54, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
+        name: "EnvironmentError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Variables", shape: 50, ..MEMBER },
-                Member { name: "Error", shape: 46, ..MEMBER },
+                Member { name: "ErrorCode", shape: 202, ..MEMBER },
+                Member { name: "Message", shape: 191, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 48
+    // 51
+    Shape {
+        name: "EnvironmentResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Variables", shape: 54, ..MEMBER },
+                Member { name: "Error", shape: 50, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
     Shape {
         name: "EnvironmentVariableName",
         kind: ShapeKind::String(StringShape {
@@ -678,36 +728,36 @@ static SHAPES: [Shape; 223] = [
             pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
         }),
     },
-    // 49
+    // 53
     Shape {
         name: "EnvironmentVariableValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 50
+    // 54
     Shape {
         name: "EnvironmentVariables",
         kind: ShapeKind::Map(Map {
-            key: 48,
-            value: 49,
+            key: 52,
+            value: 53,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 51
+    // 55
     Shape {
         name: "EphemeralStorage",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Size", shape: 52, required: true, ..MEMBER }],
+            members: &[Member { name: "Size", shape: 56, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 52
+    // 56
     Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
-    // 53
+    // 57
     Shape {
         name: "EventSourceToken",
         kind: ShapeKind::String(StringShape {
@@ -716,14 +766,14 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[a-zA-Z0-9._\-]+"#,
         }),
     },
-    // 54
+    // 58
     Shape {
         name: "ExecutionEnvironmentMemoryGiBPerVCpu",
         kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
     },
-    // 55
+    // 59
     Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
-    // 56
+    // 60
     Shape {
         name: "FileSystemArn",
         kind: ShapeKind::String(StringShape {
@@ -732,69 +782,14 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
         }),
     },
-    // 57
+    // 61
     Shape {
         name: "FileSystemConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 56, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 133, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 170, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 58
-    Shape {
-        name: "FileSystemConfigList",
-        kind: ShapeKind::List(List {
-            member: 57,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(1) },
-        }),
-    },
-    // 59
-    Shape {
-        name: "FunctionArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(10000) },
-            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
-        }),
-    },
-    // 60
-    Shape {
-        name: "FunctionCode",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ZipFile", shape: 20, ..MEMBER },
-                Member { name: "S3Bucket", shape: 169, ..MEMBER },
-                Member { name: "S3Key", shape: 171, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
-                Member { name: "ImageUri", shape: 187, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 61
-    Shape {
-        name: "FunctionCodeLocation",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RepositoryType", shape: 187, ..MEMBER },
-                Member { name: "Location", shape: 177, ..MEMBER },
-                Member { name: "ImageUri", shape: 187, ..MEMBER },
-                Member { name: "ResolvedImageUri", shape: 187, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 161, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
-                Member { name: "Error", shape: 62, ..MEMBER },
+                Member { name: "Arn", shape: 60, required: true, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 142, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 185, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -803,63 +798,118 @@ static SHAPES: [Shape; 223] = [
     },
     // 62
     Shape {
-        name: "FunctionCodeLocationError",
+        name: "FileSystemConfigList",
+        kind: ShapeKind::List(List {
+            member: 61,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(1) },
+        }),
+    },
+    // 63
+    Shape {
+        name: "FunctionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        }),
+    },
+    // 64
+    Shape {
+        name: "FunctionCode",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 187, ..MEMBER },
-                Member { name: "Message", shape: 176, ..MEMBER },
+                Member { name: "ZipFile", shape: 20, ..MEMBER },
+                Member { name: "S3Bucket", shape: 184, ..MEMBER },
+                Member { name: "S3Key", shape: 186, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
+                Member { name: "ImageUri", shape: 202, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 63
+    // 65
+    Shape {
+        name: "FunctionCodeLocation",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RepositoryType", shape: 202, ..MEMBER },
+                Member { name: "Location", shape: 192, ..MEMBER },
+                Member { name: "ImageUri", shape: 202, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 202, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 176, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "Error", shape: 66, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "FunctionCodeLocationError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 202, ..MEMBER },
+                Member { name: "Message", shape: 191, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
     Shape {
         name: "FunctionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 146, ..MEMBER },
-                Member { name: "FunctionArn", shape: 145, ..MEMBER },
-                Member { name: "Runtime", shape: 165, ..MEMBER },
-                Member { name: "Role", shape: 164, ..MEMBER },
-                Member { name: "Handler", shape: 89, ..MEMBER },
-                Member { name: "CodeSize", shape: 138, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "Timeout", shape: 204, ..MEMBER },
-                Member { name: "MemorySize", shape: 143, ..MEMBER },
-                Member { name: "LastModified", shape: 205, ..MEMBER },
-                Member { name: "CodeSha256", shape: 187, ..MEMBER },
-                Member { name: "Version", shape: 216, ..MEMBER },
-                Member { name: "VpcConfig", shape: 219, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
-                Member { name: "Environment", shape: 47, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
-                Member { name: "TracingConfig", shape: 207, ..MEMBER },
-                Member { name: "MasterArn", shape: 59, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
-                Member { name: "Layers", shape: 119, ..MEMBER },
-                Member { name: "State", shape: 183, ..MEMBER },
-                Member { name: "StateReason", shape: 184, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 185, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 103, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 104, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 105, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
+                Member { name: "FunctionName", shape: 158, ..MEMBER },
+                Member { name: "FunctionArn", shape: 157, ..MEMBER },
+                Member { name: "Runtime", shape: 180, ..MEMBER },
+                Member { name: "Role", shape: 179, ..MEMBER },
+                Member { name: "Handler", shape: 96, ..MEMBER },
+                Member { name: "CodeSize", shape: 147, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "Timeout", shape: 219, ..MEMBER },
+                Member { name: "MemorySize", shape: 155, ..MEMBER },
+                Member { name: "LastModified", shape: 220, ..MEMBER },
+                Member { name: "CodeSha256", shape: 202, ..MEMBER },
+                Member { name: "Version", shape: 232, ..MEMBER },
+                Member { name: "VpcConfig", shape: 235, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
+                Member { name: "Environment", shape: 51, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "TracingConfig", shape: 222, ..MEMBER },
+                Member { name: "MasterArn", shape: 63, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "Layers", shape: 126, ..MEMBER },
+                Member { name: "State", shape: 198, ..MEMBER },
+                Member { name: "StateReason", shape: 199, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 200, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 110, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 111, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 112, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 19, ..MEMBER },
-                Member { name: "PackageType", shape: 151, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 94, ..MEMBER },
+                Member { name: "PackageType", shape: 165, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 101, ..MEMBER },
                 Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
-                Member { name: "SnapStart", shape: 181, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 167, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 201, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
+                Member { name: "SnapStart", shape: 196, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 182, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 216, ..MEMBER },
                 Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 187, ..MEMBER },
-                Member { name: "DurableConfig", shape: 42, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 202, ..MEMBER },
+                Member { name: "DurableConfig", shape: 46, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
                 Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
@@ -867,45 +917,16 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 64
-    Shape {
-        name: "FunctionList",
-        kind: ShapeKind::List(List { member: 63, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 65
-    Shape {
-        name: "FunctionName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(140) },
-            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
-        }),
-    },
-    // 66
-    Shape {
-        name: "FunctionRuntimeAlias",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
-    },
-    // 67
-    Shape {
-        name: "FunctionRuntimeArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(48), max: Some(2048) },
-            pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
-        }),
-    },
     // 68
     Shape {
-        name: "FunctionRuntimeConfig",
+        name: "FunctionEventInvokeConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "RuntimeAlias", shape: 66, required: true, ..MEMBER },
+                Member { name: "LastModified", shape: 33, ..MEMBER },
+                Member { name: "FunctionArn", shape: 63, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -914,6 +935,56 @@ static SHAPES: [Shape; 223] = [
     },
     // 69
     Shape {
+        name: "FunctionEventInvokeConfigList",
+        kind: ShapeKind::List(List { member: 68, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 70
+    Shape {
+        name: "FunctionList",
+        kind: ShapeKind::List(List { member: 67, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 71
+    Shape {
+        name: "FunctionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(140) },
+            pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        }),
+    },
+    // 72
+    Shape {
+        name: "FunctionRuntimeAlias",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 73
+    Shape {
+        name: "FunctionRuntimeArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(48), max: Some(2048) },
+            pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
+        }),
+    },
+    // 74
+    Shape {
+        name: "FunctionRuntimeConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RuntimeArn", shape: 73, required: true, ..MEMBER },
+                Member { name: "RuntimeAlias", shape: 72, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
         name: "FunctionUrl",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -921,12 +992,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 70
+    // 76
     Shape {
         name: "FunctionUrlAuthType",
         kind: ShapeKind::String(StringShape { enum_values: &["NONE", "AWS_IAM"], length: Range::NONE, pattern: "" }),
     },
-    // 71
+    // 77
     Shape {
         name: "FunctionUrlFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -935,7 +1006,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
         }),
     },
-    // 72
+    // 78
     Shape {
         name: "FunctionUrlQualifier",
         kind: ShapeKind::String(StringShape {
@@ -944,22 +1015,22 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
         }),
     },
-    // 73
+    // 79
     Shape {
         name: "FunctionVersion",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
     },
-    // 74
+    // 80
     Shape {
         name: "FunctionVersionLatestPublished",
         kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
     },
-    // 75
+    // 81
     Shape {
         name: "GetAccountSettingsRequest",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 76
+    // 82
     Shape {
         name: "GetAccountSettingsResponse",
         kind: ShapeKind::Structure(Structure {
@@ -972,14 +1043,14 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 77
+    // 83
     Shape {
         name: "GetAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -999,13 +1070,13 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 78
+    // 84
     Shape {
         name: "GetFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 65,
+                shape: 71,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -1016,150 +1087,11 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 79
+    // 85
     Shape {
         name: "GetFunctionConcurrencyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 160, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 80
-    Shape {
-        name: "GetFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 146,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 149,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 81
-    Shape {
-        name: "GetFunctionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 146,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 149,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 82
-    Shape {
-        name: "GetFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Configuration", shape: 63, ..MEMBER },
-                Member { name: "Code", shape: 61, ..MEMBER },
-                Member { name: "Tags", shape: 197, ..MEMBER },
-                Member { name: "TagsError", shape: 198, ..MEMBER },
-                Member { name: "Concurrency", shape: 27, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 83
-    Shape {
-        name: "GetFunctionUrlConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 71,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 72,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 84
-    Shape {
-        name: "GetFunctionUrlConfigResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 205, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 99, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 85
-    Shape {
-        name: "GetLayerVersionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "LayerName",
-                    shape: 110,
-                    location: Location::Uri,
-                    location_name: "LayerName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionNumber",
-                    shape: 114,
-                    location: Location::Uri,
-                    location_name: "VersionNumber",
-                    required: true,
-                    ..MEMBER
-                },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 175, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1167,18 +1099,24 @@ static SHAPES: [Shape; 223] = [
     },
     // 86
     Shape {
-        name: "GetLayerVersionResponse",
+        name: "GetFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 113, ..MEMBER },
-                Member { name: "LayerArn", shape: 107, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "CreatedDate", shape: 205, ..MEMBER },
-                Member { name: "Version", shape: 114, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 161,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1187,12 +1125,12 @@ static SHAPES: [Shape; 223] = [
     },
     // 87
     Shape {
-        name: "GetPolicyRequest",
+        name: "GetFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1200,7 +1138,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 149,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1213,11 +1151,24 @@ static SHAPES: [Shape; 223] = [
     },
     // 88
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 187, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 161,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1226,40 +1177,85 @@ static SHAPES: [Shape; 223] = [
     },
     // 89
     Shape {
-        name: "Handler",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(128) },
-            pattern: r#"[^\s]+"#,
+        name: "GetFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Configuration", shape: 67, ..MEMBER },
+                Member { name: "Code", shape: 65, ..MEMBER },
+                Member { name: "Tags", shape: 212, ..MEMBER },
+                Member { name: "TagsError", shape: 213, ..MEMBER },
+                Member { name: "Concurrency", shape: 27, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 90
     Shape {
-        name: "Header",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(1024) },
-            pattern: ".*",
+        name: "GetFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 77,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 78,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 91
     Shape {
-        name: "HeadersList",
-        kind: ShapeKind::List(List {
-            member: 90,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(100) },
+        name: "GetFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 220, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 92
     Shape {
-        name: "ImageConfig",
+        name: "GetLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 188, ..MEMBER },
-                Member { name: "Command", shape: 188, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 222, ..MEMBER },
+                Member {
+                    name: "LayerName",
+                    shape: 117,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 121,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1268,11 +1264,18 @@ static SHAPES: [Shape; 223] = [
     },
     // 93
     Shape {
-        name: "ImageConfigError",
+        name: "GetLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 187, ..MEMBER },
-                Member { name: "Message", shape: 176, ..MEMBER },
+                Member { name: "Content", shape: 120, ..MEMBER },
+                Member { name: "LayerArn", shape: 114, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "CreatedDate", shape: 220, ..MEMBER },
+                Member { name: "Version", shape: 121, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1281,11 +1284,24 @@ static SHAPES: [Shape; 223] = [
     },
     // 94
     Shape {
-        name: "ImageConfigResponse",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImageConfig", shape: 92, ..MEMBER },
-                Member { name: "Error", shape: 93, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 161,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1293,15 +1309,96 @@ static SHAPES: [Shape; 223] = [
         }),
     },
     // 95
-    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "GetPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 202, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 96
+    Shape {
+        name: "Handler",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: r#"[^\s]+"#,
+        }),
+    },
+    // 97
+    Shape {
+        name: "Header",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: ".*",
+        }),
+    },
+    // 98
+    Shape {
+        name: "HeadersList",
+        kind: ShapeKind::List(List {
+            member: 97,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(100) },
+        }),
+    },
+    // 99
+    Shape {
+        name: "ImageConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "EntryPoint", shape: 203, ..MEMBER },
+                Member { name: "Command", shape: 203, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 238, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 100
+    Shape {
+        name: "ImageConfigError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 202, ..MEMBER },
+                Member { name: "Message", shape: 191, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 101
+    Shape {
+        name: "ImageConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImageConfig", shape: 99, ..MEMBER },
+                Member { name: "Error", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 102
+    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    // 103
     Shape {
         name: "InvocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1309,28 +1406,28 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "InvocationType",
-                    shape: 98,
+                    shape: 105,
                     location: Location::Header,
                     location_name: "X-Amz-Invocation-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
-                    shape: 136,
+                    shape: 145,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
-                    shape: 187,
+                    shape: 202,
                     location: Location::Header,
                     location_name: "X-Amz-Client-Context",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionName",
-                    shape: 44,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "X-Amz-Durable-Execution-Name",
                     ..MEMBER
@@ -1338,14 +1435,14 @@ static SHAPES: [Shape; 223] = [
                 Member { name: "Payload", shape: 20, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 149,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "TenantId",
-                    shape: 202,
+                    shape: 217,
                     location: Location::Header,
                     location_name: "X-Amz-Tenant-Id",
                     ..MEMBER
@@ -1356,22 +1453,22 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 97
+    // 104
     Shape {
         name: "InvocationResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StatusCode", shape: 95, location: Location::StatusCode, ..MEMBER },
+                Member { name: "StatusCode", shape: 102, location: Location::StatusCode, ..MEMBER },
                 Member {
                     name: "FunctionError",
-                    shape: 187,
+                    shape: 202,
                     location: Location::Header,
                     location_name: "X-Amz-Function-Error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
-                    shape: 187,
+                    shape: 202,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Result",
                     ..MEMBER
@@ -1379,14 +1476,14 @@ static SHAPES: [Shape; 223] = [
                 Member { name: "Payload", shape: 20, ..MEMBER },
                 Member {
                     name: "ExecutedVersion",
-                    shape: 216,
+                    shape: 232,
                     location: Location::Header,
                     location_name: "X-Amz-Executed-Version",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionArn",
-                    shape: 43,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "X-Amz-Durable-Execution-Arn",
                     ..MEMBER
@@ -1397,7 +1494,7 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 98
+    // 105
     Shape {
         name: "InvocationType",
         kind: ShapeKind::String(StringShape {
@@ -1406,7 +1503,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 99
+    // 106
     Shape {
         name: "InvokeMode",
         kind: ShapeKind::String(StringShape {
@@ -1415,9 +1512,9 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 100
+    // 107
     Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
-    // 101
+    // 108
     Shape {
         name: "KMSKeyArn",
         kind: ShapeKind::String(StringShape {
@@ -1426,21 +1523,21 @@ static SHAPES: [Shape; 223] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 102
+    // 109
     Shape {
         name: "LambdaManagedInstancesCapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "CapacityProviderArn", shape: 22, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 152, ..MEMBER },
-                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 54, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 166, ..MEMBER },
+                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 58, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 103
+    // 110
     Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
@@ -1449,12 +1546,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 104
+    // 111
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 105
+    // 112
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -1501,13 +1598,13 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 106
+    // 113
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 111, ..MEMBER },
-                Member { name: "CodeSize", shape: 138, ..MEMBER },
+                Member { name: "Arn", shape: 118, ..MEMBER },
+                Member { name: "CodeSize", shape: 147, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 19, ..MEMBER },
             ],
@@ -1516,7 +1613,7 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 107
+    // 114
     Shape {
         name: "LayerArn",
         kind: ShapeKind::String(StringShape {
@@ -1525,12 +1622,12 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 108
+    // 115
     Shape {
         name: "LayerList",
-        kind: ShapeKind::List(List { member: 111, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 109
+    // 116
     Shape {
         name: "LayerName",
         kind: ShapeKind::String(StringShape {
@@ -1539,7 +1636,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 110
+    // 117
     Shape {
         name: "LayerNameOrArn",
         kind: ShapeKind::String(StringShape {
@@ -1548,7 +1645,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
         }),
     },
-    // 111
+    // 118
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -1557,15 +1654,15 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 112
+    // 119
     Shape {
         name: "LayerVersionContentInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 169, ..MEMBER },
-                Member { name: "S3Key", shape: 171, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
+                Member { name: "S3Bucket", shape: 184, ..MEMBER },
+                Member { name: "S3Key", shape: 186, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
                 Member { name: "ZipFile", shape: 20, ..MEMBER },
             ],
             payload: None,
@@ -1573,143 +1670,42 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 113
+    // 120
     Shape {
         name: "LayerVersionContentOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 177, ..MEMBER },
-                Member { name: "CodeSha256", shape: 187, ..MEMBER },
-                Member { name: "CodeSize", shape: 138, ..MEMBER },
+                Member { name: "Location", shape: 192, ..MEMBER },
+                Member { name: "CodeSha256", shape: 202, ..MEMBER },
+                Member { name: "CodeSize", shape: 147, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 19, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 161, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 176, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 114
+    // 121
     Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 115
+    // 122
     Shape {
         name: "LayerVersionsList",
-        kind: ShapeKind::List(List { member: 116, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 123, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 116
+    // 123
     Shape {
         name: "LayerVersionsListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
-                Member { name: "Version", shape: 114, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "CreatedDate", shape: 205, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
+                Member { name: "Version", shape: 121, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "CreatedDate", shape: 220, ..MEMBER },
                 Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
                 Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 117
-    Shape {
-        name: "LayersList",
-        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 118
-    Shape {
-        name: "LayersListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerName", shape: 109, ..MEMBER },
-                Member { name: "LayerArn", shape: 107, ..MEMBER },
-                Member { name: "LatestMatchingVersion", shape: 116, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 119
-    Shape {
-        name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 106, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 120
-    Shape {
-        name: "LicenseInfo",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(512) },
-            pattern: ".*",
-        }),
-    },
-    // 121
-    Shape {
-        name: "ListAliasesRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 65,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "FunctionVersion",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "FunctionVersion",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 122
-    Shape {
-        name: "ListAliasesResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NextMarker", shape: 187, ..MEMBER },
-                Member { name: "Aliases", shape: 11, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 123
-    Shape {
-        name: "ListFunctionsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "MasterRegion",
-                    shape: 139,
-                    location: Location::Query,
-                    location_name: "MasterRegion",
-                    ..MEMBER
-                },
-                Member {
-                    name: "FunctionVersion",
-                    shape: 73,
-                    location: Location::Query,
-                    location_name: "FunctionVersion",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1718,18 +1714,153 @@ static SHAPES: [Shape; 223] = [
     },
     // 124
     Shape {
-        name: "ListFunctionsResponse",
+        name: "LayersList",
+        kind: ShapeKind::List(List { member: 125, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 125
+    Shape {
+        name: "LayersListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 187, ..MEMBER },
-                Member { name: "Functions", shape: 64, ..MEMBER },
+                Member { name: "LayerName", shape: 116, ..MEMBER },
+                Member { name: "LayerArn", shape: 114, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 123, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 125
+    // 126
+    Shape {
+        name: "LayersReferenceList",
+        kind: ShapeKind::List(List { member: 113, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 127
+    Shape {
+        name: "LicenseInfo",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(512) },
+            pattern: ".*",
+        }),
+    },
+    // 128
+    Shape {
+        name: "ListAliasesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 233,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "ListAliasesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "Aliases", shape: 11, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "ListFunctionEventInvokeConfigsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 150, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "ListFunctionEventInvokeConfigsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionEventInvokeConfigs", shape: 69, ..MEMBER },
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "ListFunctionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "MasterRegion",
+                    shape: 148,
+                    location: Location::Query,
+                    location_name: "MasterRegion",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 79,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "ListFunctionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "Functions", shape: 70, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
     Shape {
         name: "ListLayerVersionsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -1743,41 +1874,41 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 165,
+                    shape: 180,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
                 Member {
                     name: "LayerName",
-                    shape: 110,
+                    shape: 117,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 141, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 151, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 126
+    // 135
     Shape {
         name: "ListLayerVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 187, ..MEMBER },
-                Member { name: "LayerVersions", shape: 115, ..MEMBER },
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "LayerVersions", shape: 122, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 127
+    // 136
     Shape {
         name: "ListLayersRequest",
         kind: ShapeKind::Structure(Structure {
@@ -1791,39 +1922,39 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 165,
+                    shape: 180,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 141, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 151, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 128
+    // 137
     Shape {
         name: "ListLayersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 187, ..MEMBER },
-                Member { name: "Layers", shape: 117, ..MEMBER },
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "Layers", shape: 124, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 129
+    // 138
     Shape {
         name: "ListTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Resource",
-                shape: 196,
+                shape: 211,
                 location: Location::Uri,
                 location_name: "Resource",
                 required: true,
@@ -1834,51 +1965,51 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 130
+    // 139
     Shape {
         name: "ListTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 197, ..MEMBER }],
+            members: &[Member { name: "Tags", shape: 212, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 131
+    // 140
     Shape {
         name: "ListVersionsByFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 187, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 142, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 132
+    // 141
     Shape {
         name: "ListVersionsByFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 187, ..MEMBER },
-                Member { name: "Versions", shape: 64, ..MEMBER },
+                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "Versions", shape: 70, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
+    // 142
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -1887,12 +2018,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 134
+    // 143
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 135
+    // 144
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -1901,29 +2032,29 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 136
+    // 145
     Shape {
         name: "LogType",
         kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
     },
-    // 137
+    // 146
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 134, ..MEMBER },
+                Member { name: "LogFormat", shape: 143, ..MEMBER },
                 Member { name: "ApplicationLogLevel", shape: 16, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 191, ..MEMBER },
-                Member { name: "LogGroup", shape: 135, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 206, ..MEMBER },
+                Member { name: "LogGroup", shape: 144, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 138
+    // 147
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 139
+    // 148
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -1932,15 +2063,24 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 140
+    // 149
     Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
-    // 141
+    // 150
+    Shape {
+        name: "MaxFunctionEventInvokeConfigListItems",
+        kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }),
+    },
+    // 151
     Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 142
+    // 152
     Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 143
+    // 153
+    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
+    // 154
+    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    // 155
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 144
+    // 156
     Shape {
         name: "Method",
         kind: ShapeKind::String(StringShape {
@@ -1949,7 +2089,7 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 145
+    // 157
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -1958,7 +2098,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 146
+    // 158
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1967,7 +2107,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 147
+    // 159
     Shape {
         name: "NamespacedStatementId",
         kind: ShapeKind::String(StringShape {
@@ -1976,9 +2116,9 @@ static SHAPES: [Shape; 223] = [
             pattern: "([a-zA-Z0-9-_.]+)",
         }),
     },
-    // 148
+    // 160
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 149
+    // 161
     Shape {
         name: "NumericLatestPublishedOrAliasQualifier",
         kind: ShapeKind::String(StringShape {
@@ -1987,7 +2127,27 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
         }),
     },
-    // 150
+    // 162
+    Shape {
+        name: "OnFailure",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Destination", shape: 43, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
+        name: "OnSuccess",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Destination", shape: 43, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 164
     Shape {
         name: "Origin",
         kind: ShapeKind::String(StringShape {
@@ -1996,17 +2156,17 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 151
+    // 165
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 152
+    // 166
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 153
+    // 167
     Shape {
         name: "Principal",
         kind: ShapeKind::String(StringShape {
@@ -2015,7 +2175,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 154
+    // 168
     Shape {
         name: "PrincipalOrgID",
         kind: ShapeKind::String(StringShape {
@@ -2024,101 +2184,130 @@ static SHAPES: [Shape; 223] = [
             pattern: "o-[a-z0-9]{10,32}",
         }),
     },
-    // 155
+    // 169
     Shape {
         name: "PublishLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 110,
+                    shape: 117,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "Content", shape: 112, required: true, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "Content", shape: 119, required: true, ..MEMBER },
                 Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
                 Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 156
+    // 170
     Shape {
         name: "PublishLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 113, ..MEMBER },
-                Member { name: "LayerArn", shape: 107, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 111, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "CreatedDate", shape: 205, ..MEMBER },
-                Member { name: "Version", shape: 114, ..MEMBER },
+                Member { name: "Content", shape: 120, ..MEMBER },
+                Member { name: "LayerArn", shape: 114, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "CreatedDate", shape: 220, ..MEMBER },
+                Member { name: "Version", shape: 121, ..MEMBER },
                 Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
                 Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 120, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 157
+    // 171
     Shape {
         name: "PublishVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "CodeSha256", shape: 187, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
-                Member { name: "PublishTo", shape: 74, ..MEMBER },
+                Member { name: "CodeSha256", shape: 202, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "PublishTo", shape: 80, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 158
+    // 172
     Shape {
         name: "PutFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "ReservedConcurrentExecutions", shape: 160, required: true, ..MEMBER },
+                Member { name: "ReservedConcurrentExecutions", shape: 175, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 159
+    // 173
+    Shape {
+        name: "PutFunctionEventInvokeConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 161,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 174
     Shape {
         name: "RemovePermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 146,
+                    shape: 158,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2126,7 +2315,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "StatementId",
-                    shape: 147,
+                    shape: 159,
                     location: Location::Uri,
                     location_name: "StatementId",
                     required: true,
@@ -2134,14 +2323,14 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 149,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "RevisionId",
-                    shape: 187,
+                    shape: 202,
                     location: Location::Query,
                     location_name: "RevisionId",
                     ..MEMBER
@@ -2152,23 +2341,23 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 160
+    // 175
     Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 161
+    // 176
     Shape {
         name: "ResolvedS3Object",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 169, ..MEMBER },
-                Member { name: "S3Key", shape: 171, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
+                Member { name: "S3Bucket", shape: 184, ..MEMBER },
+                Member { name: "S3Key", shape: 186, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 162
+    // 177
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -2177,9 +2366,9 @@ static SHAPES: [Shape; 223] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 163
+    // 178
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 164
+    // 179
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -2188,7 +2377,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 165
+    // 180
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -2250,7 +2439,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 166
+    // 181
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2259,33 +2448,33 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 167
+    // 182
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 166, ..MEMBER },
-                Member { name: "Error", shape: 168, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 181, ..MEMBER },
+                Member { name: "Error", shape: 183, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 168
+    // 183
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 187, ..MEMBER },
-                Member { name: "Message", shape: 176, ..MEMBER },
+                Member { name: "ErrorCode", shape: 202, ..MEMBER },
+                Member { name: "Message", shape: 191, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 169
+    // 184
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -2294,17 +2483,17 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
         }),
     },
-    // 170
+    // 185
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DirectS3Read", shape: 41, ..MEMBER }],
+            members: &[Member { name: "DirectS3Read", shape: 45, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 171
+    // 186
     Shape {
         name: "S3Key",
         kind: ShapeKind::String(StringShape {
@@ -2313,12 +2502,12 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 172
+    // 187
     Shape {
         name: "S3ObjectStorageMode",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
     },
-    // 173
+    // 188
     Shape {
         name: "S3ObjectVersion",
         kind: ShapeKind::String(StringShape {
@@ -2327,7 +2516,7 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 174
+    // 189
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -2336,22 +2525,22 @@ static SHAPES: [Shape; 223] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 175
+    // 190
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 174,
+            member: 189,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 176
+    // 191
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 177
+    // 192
     Shape {
         name: "SensitiveStringOnServerOnly",
         kind: ShapeKind::String(StringShape {
@@ -2360,17 +2549,17 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 178
+    // 193
     Shape {
         name: "SnapStart",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ApplyOn", shape: 179, ..MEMBER }],
+            members: &[Member { name: "ApplyOn", shape: 194, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 179
+    // 194
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -2379,25 +2568,25 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 180
+    // 195
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 181
+    // 196
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 179, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 180, ..MEMBER },
+                Member { name: "ApplyOn", shape: 194, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 195, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 182
+    // 197
     Shape {
         name: "SourceOwner",
         kind: ShapeKind::String(StringShape {
@@ -2406,7 +2595,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"\d{12}"#,
         }),
     },
-    // 183
+    // 198
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -2424,12 +2613,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 184
+    // 199
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 185
+    // 200
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -2480,7 +2669,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 186
+    // 201
     Shape {
         name: "StatementId",
         kind: ShapeKind::String(StringShape {
@@ -2489,22 +2678,22 @@ static SHAPES: [Shape; 223] = [
             pattern: "([a-zA-Z0-9-_]+)",
         }),
     },
-    // 187
+    // 202
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 188
+    // 203
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 187,
+            member: 202,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 189
+    // 204
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -2513,17 +2702,17 @@ static SHAPES: [Shape; 223] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 190
+    // 205
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 189,
+            member: 204,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 191
+    // 206
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -2532,7 +2721,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 192
+    // 207
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -2541,32 +2730,32 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 193
+    // 208
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 192, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 207, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 194
+    // 209
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 196,
+                    shape: 211,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Tags", shape: 197, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 212, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 195
+    // 210
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -2575,7 +2764,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 196
+    // 211
     Shape {
         name: "TaggableResource",
         kind: ShapeKind::String(StringShape {
@@ -2584,32 +2773,32 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
         }),
     },
-    // 197
+    // 212
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 192,
-            value: 195,
+            key: 207,
+            value: 210,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 198
+    // 213
     Shape {
         name: "TagsError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 199, required: true, ..MEMBER },
-                Member { name: "Message", shape: 200, required: true, ..MEMBER },
+                Member { name: "ErrorCode", shape: 214, required: true, ..MEMBER },
+                Member { name: "Message", shape: 215, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 199
+    // 214
     Shape {
         name: "TagsErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -2618,7 +2807,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 200
+    // 215
     Shape {
         name: "TagsErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -2627,17 +2816,17 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 201
+    // 216
     Shape {
         name: "TenancyConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 203, required: true, ..MEMBER }],
+            members: &[Member { name: "TenantIsolationMode", shape: 218, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 202
+    // 217
     Shape {
         name: "TenantId",
         kind: ShapeKind::String(StringShape {
@@ -2646,14 +2835,14 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
         }),
     },
-    // 203
+    // 218
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 204
+    // 219
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 205
+    // 220
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -2662,27 +2851,27 @@ static SHAPES: [Shape; 223] = [
             pattern: ".*",
         }),
     },
-    // 206
+    // 221
     Shape {
         name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 208, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 223, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 207
+    // 222
     Shape {
         name: "TracingConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 208, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 223, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 208
+    // 223
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -2691,16 +2880,16 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 209
+    // 224
     Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 210
+    // 225
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 196,
+                    shape: 211,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
@@ -2708,7 +2897,7 @@ static SHAPES: [Shape; 223] = [
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 193,
+                    shape: 208,
                     location: Location::Query,
                     location_name: "tagKeys",
                     required: true,
@@ -2720,14 +2909,14 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 211
+    // 226
     Shape {
         name: "UpdateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 65,
+                    shape: 71,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2741,91 +2930,19 @@ static SHAPES: [Shape; 223] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionVersion", shape: 217, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 233, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 212
+    // 227
     Shape {
         name: "UpdateFunctionCodeRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 65,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "ZipFile", shape: 20, ..MEMBER },
-                Member { name: "S3Bucket", shape: 169, ..MEMBER },
-                Member { name: "S3Key", shape: 171, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 173, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 172, ..MEMBER },
-                Member { name: "ImageUri", shape: 187, ..MEMBER },
-                Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "Publish", shape: 21, ..MEMBER },
-                Member { name: "PublishTo", shape: 74, ..MEMBER },
-                Member { name: "DryRun", shape: 21, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 101, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 213
-    Shape {
-        name: "UpdateFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 65,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Role", shape: 164, ..MEMBER },
-                Member { name: "Handler", shape: 89, ..MEMBER },
-                Member { name: "Description", shape: 40, ..MEMBER },
-                Member { name: "Timeout", shape: 204, ..MEMBER },
-                Member { name: "MemorySize", shape: 143, ..MEMBER },
-                Member { name: "VpcConfig", shape: 218, ..MEMBER },
-                Member { name: "Environment", shape: 45, ..MEMBER },
-                Member { name: "Runtime", shape: 165, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 33, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 101, ..MEMBER },
-                Member { name: "TracingConfig", shape: 206, ..MEMBER },
-                Member { name: "RevisionId", shape: 187, ..MEMBER },
-                Member { name: "Layers", shape: 108, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 58, ..MEMBER },
-                Member { name: "ImageConfig", shape: 92, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 51, ..MEMBER },
-                Member { name: "SnapStart", shape: 178, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 137, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "DurableConfig", shape: 42, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 68, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 214
-    Shape {
-        name: "UpdateFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
@@ -2836,41 +2953,142 @@ static SHAPES: [Shape; 223] = [
                     required: true,
                     ..MEMBER
                 },
+                Member { name: "ZipFile", shape: 20, ..MEMBER },
+                Member { name: "S3Bucket", shape: 184, ..MEMBER },
+                Member { name: "S3Key", shape: 186, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
+                Member { name: "ImageUri", shape: 202, ..MEMBER },
+                Member { name: "Architectures", shape: 18, ..MEMBER },
+                Member { name: "Publish", shape: 21, ..MEMBER },
+                Member { name: "PublishTo", shape: 80, ..MEMBER },
+                Member { name: "DryRun", shape: 21, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
+    Shape {
+        name: "UpdateFunctionConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 71,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Role", shape: 179, ..MEMBER },
+                Member { name: "Handler", shape: 96, ..MEMBER },
+                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "Timeout", shape: 219, ..MEMBER },
+                Member { name: "MemorySize", shape: 155, ..MEMBER },
+                Member { name: "VpcConfig", shape: 234, ..MEMBER },
+                Member { name: "Environment", shape: 49, ..MEMBER },
+                Member { name: "Runtime", shape: 180, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "TracingConfig", shape: 221, ..MEMBER },
+                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "Layers", shape: 115, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
+                Member { name: "ImageConfig", shape: 99, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
+                Member { name: "SnapStart", shape: 193, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
+                Member { name: "DurableConfig", shape: 46, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape {
+        name: "UpdateFunctionEventInvokeConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 158,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
                 Member {
                     name: "Qualifier",
-                    shape: 72,
+                    shape: 161,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "AuthType", shape: 70, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 215
+    // 230
+    Shape {
+        name: "UpdateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 77,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 78,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 76, ..MEMBER },
+                Member { name: "Cors", shape: 28, ..MEMBER },
+                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 231
     Shape {
         name: "UpdateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 69, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 59, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 70, required: true, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 205, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 205, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 99, ..MEMBER },
+                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 220, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 106, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 216
+    // 232
     Shape {
         name: "Version",
         kind: ShapeKind::String(StringShape {
@@ -2879,7 +3097,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(\$LATEST|[0-9]+)"#,
         }),
     },
-    // 217
+    // 233
     Shape {
         name: "VersionWithLatestPublished",
         kind: ShapeKind::String(StringShape {
@@ -2888,43 +3106,43 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
         }),
     },
-    // 218
+    // 234
     Shape {
         name: "VpcConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 190, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 175, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 148, ..MEMBER },
+                Member { name: "SubnetIds", shape: 205, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 190, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 160, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 219
+    // 235
     Shape {
         name: "VpcConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 190, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 175, ..MEMBER },
-                Member { name: "VpcId", shape: 220, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 148, ..MEMBER },
+                Member { name: "SubnetIds", shape: 205, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 190, ..MEMBER },
+                Member { name: "VpcId", shape: 236, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 160, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 220
+    // 236
     Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 221
+    // 237
     Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
-    // 222
+    // 238
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -2935,7 +3153,7 @@ static SHAPES: [Shape; 223] = [
     },
 ];
 
-static OPERATIONS: [Operation; 34] = [
+static OPERATIONS: [Operation; 39] = [
     Operation {
         name: "AddPermission",
         method: "POST",
@@ -2959,7 +3177,7 @@ static OPERATIONS: [Operation; 34] = [
         method: "POST",
         uri: "/2015-03-31/functions",
         input: Some(30),
-        output: Some(63),
+        output: Some(67),
         result_wrapper: "",
         status: 201,
     },
@@ -2976,7 +3194,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "DeleteAlias",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(34),
+        input: Some(35),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -2985,8 +3203,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DeleteFunction",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(36),
-        output: Some(37),
+        input: Some(38),
+        output: Some(39),
         result_wrapper: "",
         status: 200,
     },
@@ -2994,7 +3212,16 @@ static OPERATIONS: [Operation; 34] = [
         name: "DeleteFunctionConcurrency",
         method: "DELETE",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(35),
+        input: Some(36),
+        output: None,
+        result_wrapper: "",
+        status: 204,
+    },
+    Operation {
+        name: "DeleteFunctionEventInvokeConfig",
+        method: "DELETE",
+        uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        input: Some(37),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3003,7 +3230,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "DeleteFunctionUrlConfig",
         method: "DELETE",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(38),
+        input: Some(40),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3012,7 +3239,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "DeleteLayerVersion",
         method: "DELETE",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(39),
+        input: Some(41),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3021,8 +3248,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetAccountSettings",
         method: "GET",
         uri: "/2016-08-19/account-settings",
-        input: Some(75),
-        output: Some(76),
+        input: Some(81),
+        output: Some(82),
         result_wrapper: "",
         status: 200,
     },
@@ -3030,7 +3257,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetAlias",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(77),
+        input: Some(83),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -3039,8 +3266,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(81),
-        output: Some(82),
+        input: Some(88),
+        output: Some(89),
         result_wrapper: "",
         status: 200,
     },
@@ -3048,8 +3275,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetFunctionConcurrency",
         method: "GET",
         uri: "/2019-09-30/functions/{FunctionName}/concurrency",
-        input: Some(78),
-        output: Some(79),
+        input: Some(84),
+        output: Some(85),
         result_wrapper: "",
         status: 200,
     },
@@ -3057,8 +3284,17 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetFunctionConfiguration",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(80),
-        output: Some(63),
+        input: Some(86),
+        output: Some(67),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunctionEventInvokeConfig",
+        method: "GET",
+        uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        input: Some(87),
+        output: Some(68),
         result_wrapper: "",
         status: 200,
     },
@@ -3066,8 +3302,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetFunctionUrlConfig",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(83),
-        output: Some(84),
+        input: Some(90),
+        output: Some(91),
         result_wrapper: "",
         status: 200,
     },
@@ -3075,8 +3311,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetLayerVersion",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(85),
-        output: Some(86),
+        input: Some(92),
+        output: Some(93),
         result_wrapper: "",
         status: 200,
     },
@@ -3084,8 +3320,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "GetPolicy",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(87),
-        output: Some(88),
+        input: Some(94),
+        output: Some(95),
         result_wrapper: "",
         status: 200,
     },
@@ -3093,8 +3329,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "Invoke",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/invocations",
-        input: Some(96),
-        output: Some(97),
+        input: Some(103),
+        output: Some(104),
         result_wrapper: "",
         status: 200,
     },
@@ -3102,8 +3338,17 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListAliases",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(121),
-        output: Some(122),
+        input: Some(128),
+        output: Some(129),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListFunctionEventInvokeConfigs",
+        method: "GET",
+        uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
+        input: Some(130),
+        output: Some(131),
         result_wrapper: "",
         status: 200,
     },
@@ -3111,8 +3356,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListFunctions",
         method: "GET",
         uri: "/2015-03-31/functions",
-        input: Some(123),
-        output: Some(124),
+        input: Some(132),
+        output: Some(133),
         result_wrapper: "",
         status: 200,
     },
@@ -3120,8 +3365,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListLayerVersions",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(125),
-        output: Some(126),
+        input: Some(134),
+        output: Some(135),
         result_wrapper: "",
         status: 200,
     },
@@ -3129,8 +3374,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListLayers",
         method: "GET",
         uri: "/2018-10-31/layers",
-        input: Some(127),
-        output: Some(128),
+        input: Some(136),
+        output: Some(137),
         result_wrapper: "",
         status: 200,
     },
@@ -3138,8 +3383,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListTags",
         method: "GET",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(129),
-        output: Some(130),
+        input: Some(138),
+        output: Some(139),
         result_wrapper: "",
         status: 200,
     },
@@ -3147,8 +3392,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(131),
-        output: Some(132),
+        input: Some(140),
+        output: Some(141),
         result_wrapper: "",
         status: 200,
     },
@@ -3156,8 +3401,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "PublishLayerVersion",
         method: "POST",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(155),
-        output: Some(156),
+        input: Some(169),
+        output: Some(170),
         result_wrapper: "",
         status: 201,
     },
@@ -3165,8 +3410,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "PublishVersion",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(157),
-        output: Some(63),
+        input: Some(171),
+        output: Some(67),
         result_wrapper: "",
         status: 201,
     },
@@ -3174,8 +3419,17 @@ static OPERATIONS: [Operation; 34] = [
         name: "PutFunctionConcurrency",
         method: "PUT",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(158),
+        input: Some(172),
         output: Some(27),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutFunctionEventInvokeConfig",
+        method: "PUT",
+        uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        input: Some(173),
+        output: Some(68),
         result_wrapper: "",
         status: 200,
     },
@@ -3183,7 +3437,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "RemovePermission",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
-        input: Some(159),
+        input: Some(174),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3192,7 +3446,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "TagResource",
         method: "POST",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(194),
+        input: Some(209),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3201,7 +3455,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "UntagResource",
         method: "DELETE",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(210),
+        input: Some(225),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3210,7 +3464,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "UpdateAlias",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(211),
+        input: Some(226),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -3219,8 +3473,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "UpdateFunctionCode",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/code",
-        input: Some(212),
-        output: Some(63),
+        input: Some(227),
+        output: Some(67),
         result_wrapper: "",
         status: 200,
     },
@@ -3228,8 +3482,17 @@ static OPERATIONS: [Operation; 34] = [
         name: "UpdateFunctionConfiguration",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(213),
-        output: Some(63),
+        input: Some(228),
+        output: Some(67),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateFunctionEventInvokeConfig",
+        method: "POST",
+        uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        input: Some(229),
+        output: Some(68),
         result_wrapper: "",
         status: 200,
     },
@@ -3237,8 +3500,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "UpdateFunctionUrlConfig",
         method: "PUT",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(214),
-        output: Some(215),
+        input: Some(230),
+        output: Some(231),
         result_wrapper: "",
         status: 200,
     },
@@ -4138,6 +4401,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteFunctionEventInvokeConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteFunctionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
@@ -4168,6 +4440,15 @@ pub mod types {
         pub layer_name: String,
         #[serde(rename = "VersionNumber")]
         pub version_number: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DestinationConfig {
+        #[serde(rename = "OnSuccess")]
+        pub on_success: Option<OnSuccess>,
+        #[serde(rename = "OnFailure")]
+        pub on_failure: Option<OnFailure>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4362,6 +4643,21 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct FunctionEventInvokeConfig {
+        #[serde(rename = "LastModified")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "FunctionArn")]
+        pub function_arn: Option<String>,
+        #[serde(rename = "MaximumRetryAttempts")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "MaximumEventAgeInSeconds")]
+        pub maximum_event_age_in_seconds: Option<i32>,
+        #[serde(rename = "DestinationConfig")]
+        pub destination_config: Option<DestinationConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct FunctionRuntimeConfig {
         #[serde(rename = "RuntimeArn")]
         pub runtime_arn: String,
@@ -4408,6 +4704,15 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetFunctionConfigurationRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionEventInvokeConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
         #[serde(rename = "Qualifier")]
@@ -4693,6 +4998,26 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListFunctionEventInvokeConfigsRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Marker")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListFunctionEventInvokeConfigsResponse {
+        #[serde(rename = "FunctionEventInvokeConfigs")]
+        pub function_event_invoke_configs: Option<Vec<FunctionEventInvokeConfig>>,
+        #[serde(rename = "NextMarker")]
+        pub next_marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListFunctionsRequest {
         #[serde(rename = "MasterRegion")]
         pub master_region: Option<String>,
@@ -4808,6 +5133,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct OnFailure {
+        #[serde(rename = "Destination")]
+        pub destination: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OnSuccess {
+        #[serde(rename = "Destination")]
+        pub destination: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PublishLayerVersionRequest {
         #[serde(rename = "LayerName")]
         pub layer_name: String,
@@ -4868,6 +5207,21 @@ pub mod types {
         pub function_name: String,
         #[serde(rename = "ReservedConcurrentExecutions")]
         pub reserved_concurrent_executions: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutFunctionEventInvokeConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "MaximumRetryAttempts")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "MaximumEventAgeInSeconds")]
+        pub maximum_event_age_in_seconds: Option<i32>,
+        #[serde(rename = "DestinationConfig")]
+        pub destination_config: Option<DestinationConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5084,6 +5438,21 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct UpdateFunctionEventInvokeConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Qualifier")]
+        pub qualifier: Option<String>,
+        #[serde(rename = "MaximumRetryAttempts")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "MaximumEventAgeInSeconds")]
+        pub maximum_event_age_in_seconds: Option<i32>,
+        #[serde(rename = "DestinationConfig")]
+        pub destination_config: Option<DestinationConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct UpdateFunctionUrlConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
@@ -5146,6 +5515,7 @@ pub mod types {
     impl ruststack_core::Input for CreateFunctionUrlConfigRequest {}
     impl ruststack_core::Input for DeleteAliasRequest {}
     impl ruststack_core::Input for DeleteFunctionConcurrencyRequest {}
+    impl ruststack_core::Input for DeleteFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for DeleteFunctionRequest {}
     impl ruststack_core::Input for DeleteFunctionUrlConfigRequest {}
     impl ruststack_core::Input for DeleteLayerVersionRequest {}
@@ -5153,6 +5523,7 @@ pub mod types {
     impl ruststack_core::Input for GetAliasRequest {}
     impl ruststack_core::Input for GetFunctionConcurrencyRequest {}
     impl ruststack_core::Input for GetFunctionConfigurationRequest {}
+    impl ruststack_core::Input for GetFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for GetFunctionRequest {}
     impl ruststack_core::Input for GetFunctionUrlConfigRequest {}
     impl ruststack_core::Input for GetLayerVersionRequest {}
@@ -5163,6 +5534,7 @@ pub mod types {
         }
     }
     impl ruststack_core::Input for ListAliasesRequest {}
+    impl ruststack_core::Input for ListFunctionEventInvokeConfigsRequest {}
     impl ruststack_core::Input for ListFunctionsRequest {}
     impl ruststack_core::Input for ListLayerVersionsRequest {}
     impl ruststack_core::Input for ListLayersRequest {}
@@ -5171,12 +5543,14 @@ pub mod types {
     impl ruststack_core::Input for PublishLayerVersionRequest {}
     impl ruststack_core::Input for PublishVersionRequest {}
     impl ruststack_core::Input for PutFunctionConcurrencyRequest {}
+    impl ruststack_core::Input for PutFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for RemovePermissionRequest {}
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Input for UpdateAliasRequest {}
     impl ruststack_core::Input for UpdateFunctionCodeRequest {}
     impl ruststack_core::Input for UpdateFunctionConfigurationRequest {}
+    impl ruststack_core::Input for UpdateFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for UpdateFunctionUrlConfigRequest {}
     impl ruststack_core::Output for AddPermissionResponse {}
     impl ruststack_core::Output for AliasConfiguration {}
@@ -5184,6 +5558,7 @@ pub mod types {
     impl ruststack_core::Output for CreateFunctionUrlConfigResponse {}
     impl ruststack_core::Output for DeleteFunctionResponse {}
     impl ruststack_core::Output for FunctionConfiguration {}
+    impl ruststack_core::Output for FunctionEventInvokeConfig {}
     impl ruststack_core::Output for GetAccountSettingsResponse {}
     impl ruststack_core::Output for GetFunctionConcurrencyResponse {}
     impl ruststack_core::Output for GetFunctionResponse {}
@@ -5197,6 +5572,7 @@ pub mod types {
         }
     }
     impl ruststack_core::Output for ListAliasesResponse {}
+    impl ruststack_core::Output for ListFunctionEventInvokeConfigsResponse {}
     impl ruststack_core::Output for ListFunctionsResponse {}
     impl ruststack_core::Output for ListLayerVersionsResponse {}
     impl ruststack_core::Output for ListLayersResponse {}
@@ -5249,6 +5625,12 @@ pub mod ops {
         type Input = super::types::DeleteFunctionConcurrencyRequest;
         type Output = ();
     }
+    pub struct DeleteFunctionEventInvokeConfig;
+    impl ruststack_core::OperationSpec for DeleteFunctionEventInvokeConfig {
+        const NAME: &'static str = "DeleteFunctionEventInvokeConfig";
+        type Input = super::types::DeleteFunctionEventInvokeConfigRequest;
+        type Output = ();
+    }
     pub struct DeleteFunctionUrlConfig;
     impl ruststack_core::OperationSpec for DeleteFunctionUrlConfig {
         const NAME: &'static str = "DeleteFunctionUrlConfig";
@@ -5291,6 +5673,12 @@ pub mod ops {
         type Input = super::types::GetFunctionConfigurationRequest;
         type Output = super::types::FunctionConfiguration;
     }
+    pub struct GetFunctionEventInvokeConfig;
+    impl ruststack_core::OperationSpec for GetFunctionEventInvokeConfig {
+        const NAME: &'static str = "GetFunctionEventInvokeConfig";
+        type Input = super::types::GetFunctionEventInvokeConfigRequest;
+        type Output = super::types::FunctionEventInvokeConfig;
+    }
     pub struct GetFunctionUrlConfig;
     impl ruststack_core::OperationSpec for GetFunctionUrlConfig {
         const NAME: &'static str = "GetFunctionUrlConfig";
@@ -5320,6 +5708,12 @@ pub mod ops {
         const NAME: &'static str = "ListAliases";
         type Input = super::types::ListAliasesRequest;
         type Output = super::types::ListAliasesResponse;
+    }
+    pub struct ListFunctionEventInvokeConfigs;
+    impl ruststack_core::OperationSpec for ListFunctionEventInvokeConfigs {
+        const NAME: &'static str = "ListFunctionEventInvokeConfigs";
+        type Input = super::types::ListFunctionEventInvokeConfigsRequest;
+        type Output = super::types::ListFunctionEventInvokeConfigsResponse;
     }
     pub struct ListFunctions;
     impl ruststack_core::OperationSpec for ListFunctions {
@@ -5369,6 +5763,12 @@ pub mod ops {
         type Input = super::types::PutFunctionConcurrencyRequest;
         type Output = super::types::Concurrency;
     }
+    pub struct PutFunctionEventInvokeConfig;
+    impl ruststack_core::OperationSpec for PutFunctionEventInvokeConfig {
+        const NAME: &'static str = "PutFunctionEventInvokeConfig";
+        type Input = super::types::PutFunctionEventInvokeConfigRequest;
+        type Output = super::types::FunctionEventInvokeConfig;
+    }
     pub struct RemovePermission;
     impl ruststack_core::OperationSpec for RemovePermission {
         const NAME: &'static str = "RemovePermission";
@@ -5404,6 +5804,12 @@ pub mod ops {
         const NAME: &'static str = "UpdateFunctionConfiguration";
         type Input = super::types::UpdateFunctionConfigurationRequest;
         type Output = super::types::FunctionConfiguration;
+    }
+    pub struct UpdateFunctionEventInvokeConfig;
+    impl ruststack_core::OperationSpec for UpdateFunctionEventInvokeConfig {
+        const NAME: &'static str = "UpdateFunctionEventInvokeConfig";
+        type Input = super::types::UpdateFunctionEventInvokeConfigRequest;
+        type Output = super::types::FunctionEventInvokeConfig;
     }
     pub struct UpdateFunctionUrlConfig;
     impl ruststack_core::OperationSpec for UpdateFunctionUrlConfig {

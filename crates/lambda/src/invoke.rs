@@ -3,6 +3,7 @@
 
 use crate::aliases::pick_version;
 use crate::environments::{RunRequest, RunResult};
+use crate::event_invoke::{AsyncPolicy, Delivery, deliver};
 use crate::generated::types::*;
 use crate::state::*;
 use base64::Engine;
@@ -22,6 +23,8 @@ pub struct Target {
     pub invoked_arn: String,
     pub function_arn: String,
     pub reserved: Option<i32>,
+    /// Asynchronous invocation settings of the invoked qualifier.
+    pub event_invoke: Option<FunctionEventInvokeConfig>,
 }
 
 /// Finds what an invocation runs, waiting briefly for a Pending function to become Active.
@@ -51,9 +54,10 @@ pub async fn target(
                 q => function.resolve(q),
             }
             .ok_or_else(|| resource_not_found(format!("Function not found: {}", arn(qualifier))))?;
-            (version, function.reserved_concurrency)
+            let settings = function.event_invoke.get(qualifier.unwrap_or("$LATEST")).cloned();
+            (version, function.reserved_concurrency, settings)
         };
-        let (version, reserved) = found;
+        let (version, reserved, event_invoke) = found;
         match version.config.state.as_deref() {
             Some("Pending") => tokio::time::sleep(Duration::from_millis(10)).await,
             Some("Active") | None => {
@@ -63,6 +67,7 @@ pub async fn target(
                     function_arn: arn(None),
                     version,
                     reserved,
+                    event_invoke,
                 });
             }
             Some(state) => {
@@ -122,6 +127,18 @@ pub async fn invoke(
         None => None,
     };
     let executed_version = Some(target.executed_version.clone());
+    let settings = target.event_invoke.clone().unwrap_or_default();
+    let destinations = settings.destination_config.unwrap_or_default();
+    let policy = AsyncPolicy {
+        retries: settings.maximum_retry_attempts.unwrap_or(2).clamp(0, 2) as u32,
+        max_age_seconds: settings.maximum_event_age_in_seconds.unwrap_or(21600).max(60) as u64,
+        on_success: destinations.on_success.and_then(|d| d.destination),
+        on_failure: destinations.on_failure.and_then(|d| d.destination),
+        dead_letter: target.version.config.dead_letter_config.as_ref().and_then(|d| d.target_arn.clone()),
+        port: port_of(&ctx.host),
+        access_key: ctx.access_key.to_string(),
+        region: ctx.region.to_string(),
+    };
     let request = RunRequest {
         function_arn: target.function_arn,
         invoked_arn: target.invoked_arn,
@@ -131,12 +148,14 @@ pub async fn invoke(
         port: port_of(&ctx.host),
         tail: input.log_type.as_deref() == Some("Tail") && kind == "RequestResponse",
         client_context,
+        request_id: (kind == "Event").then(|| ctx.request_id.to_string()),
     };
     match kind {
         "DryRun" => Ok(InvocationResponse { status_code: Some(204), executed_version, ..Default::default() }),
         "Event" => {
             let executor = lambda.executor.clone();
-            tokio::spawn(run_async(executor, request));
+            let executed = target.executed_version.clone();
+            tokio::spawn(run_async(executor, request, policy, executed));
             Ok(InvocationResponse { status_code: Some(202), executed_version, ..Default::default() })
         }
         _ => {
@@ -157,14 +176,30 @@ fn response(result: RunResult, executed_version: Option<String>) -> InvocationRe
     }
 }
 
-/// An asynchronous invocation: up to two retries after a function error (AWS waits about one
-/// and two minutes; `RUSTSTACK_LAMBDA_ASYNC_RETRY_SECONDS`, default 1, sets the first delay),
-/// and retries while throttled.
-async fn run_async(executor: Arc<crate::environments::Executor>, request: RunRequest) {
+/// An asynchronous invocation: up to `MaximumRetryAttempts` (default 2) retries after a function
+/// error with the same request id (AWS waits about one and two minutes;
+/// `RUSTSTACK_LAMBDA_ASYNC_RETRY_SECONDS`, default 1, sets the first delay), retries while
+/// throttled, then delivers the outcome to the destinations and dead-letter queue.
+async fn run_async(
+    executor: Arc<crate::environments::Executor>,
+    request: RunRequest,
+    policy: AsyncPolicy,
+    executed_version: String,
+) {
     let delay = std::env::var("RUSTSTACK_LAMBDA_ASYNC_RETRY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1u64);
-    let mut errors = 0;
-    let mut throttles = 0;
+    let started = std::time::Instant::now();
+    let request_id = request.request_id.clone().unwrap_or_default();
+    let mut attempts = 0u32;
+    let mut throttles = 0u32;
     loop {
+        if started.elapsed().as_secs() > policy.max_age_seconds {
+            deliver(
+                &policy,
+                outcome(&request, &request_id, &executed_version, attempts, b"", None, "EventAgeExceeded"),
+            )
+            .await;
+            return;
+        }
         let attempt = RunRequest {
             version: request.version.clone(),
             payload: request.payload.clone(),
@@ -174,24 +209,71 @@ async fn run_async(executor: Arc<crate::environments::Executor>, request: RunReq
             invoked_arn: request.invoked_arn.clone(),
             function_arn: request.function_arn.clone(),
             reserved: request.reserved,
+            request_id: request.request_id.clone(),
         };
         match executor.run(attempt).await {
-            Ok(result) if result.function_error.is_none() => return,
-            Ok(_) => {
-                errors += 1;
-                if errors > 2 {
-                    tracing::debug!(function = %request.function_arn, "async invocation failed after two retries");
+            Ok(result) => {
+                attempts += 1;
+                if result.function_error.is_none() {
+                    deliver(
+                        &policy,
+                        outcome(&request, &request_id, &executed_version, attempts, &result.payload, None, "Success"),
+                    )
+                    .await;
                     return;
                 }
-                tokio::time::sleep(Duration::from_secs(delay * errors)).await;
+                if attempts > policy.retries {
+                    deliver(
+                        &policy,
+                        outcome(
+                            &request,
+                            &request_id,
+                            &executed_version,
+                            attempts,
+                            &result.payload,
+                            result.function_error,
+                            "RetriesExhausted",
+                        ),
+                    )
+                    .await;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(delay * attempts as u64)).await;
             }
             Err(_) => {
                 throttles += 1;
-                if throttles > 60 {
+                if throttles > 600 {
+                    deliver(
+                        &policy,
+                        outcome(&request, &request_id, &executed_version, attempts, b"", None, "EventAgeExceeded"),
+                    )
+                    .await;
                     return;
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outcome<'a>(
+    request: &'a RunRequest,
+    request_id: &'a str,
+    executed_version: &'a str,
+    attempts: u32,
+    response: &'a [u8],
+    function_error: Option<&'a str>,
+    condition: &'a str,
+) -> Delivery<'a> {
+    Delivery {
+        request_id,
+        function_arn: &request.function_arn,
+        executed_version,
+        attempts,
+        payload: &request.payload,
+        response,
+        function_error,
+        condition,
     }
 }

@@ -12,12 +12,14 @@
 pub mod aliases;
 pub mod bootstraps;
 pub mod environments;
+pub mod event_invoke;
 pub mod events;
 pub mod functions;
 pub mod generated;
 pub mod invoke;
 pub mod layers;
 pub mod logs;
+pub mod loopback;
 pub mod packages;
 pub mod permissions;
 pub mod raw;
@@ -75,6 +77,11 @@ pub fn service_with_logs(sink: Arc<dyn LogSink>) -> Arc<dyn Service> {
         .on(ops::GetFunctionUrlConfig, urls::get_function_url_config)
         .on(ops::UpdateFunctionUrlConfig, urls::update_function_url_config)
         .on(ops::DeleteFunctionUrlConfig, urls::delete_function_url_config)
+        .on(ops::PutFunctionEventInvokeConfig, event_invoke::put_function_event_invoke_config)
+        .on(ops::GetFunctionEventInvokeConfig, event_invoke::get_function_event_invoke_config)
+        .on(ops::UpdateFunctionEventInvokeConfig, event_invoke::update_function_event_invoke_config)
+        .on(ops::DeleteFunctionEventInvokeConfig, event_invoke::delete_function_event_invoke_config)
+        .on(ops::ListFunctionEventInvokeConfigs, event_invoke::list_function_event_invoke_configs)
         .on(ops::Invoke, invoke::invoke)
         .raw(raw::handle)
         .into_service()

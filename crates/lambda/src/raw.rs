@@ -95,6 +95,7 @@ async fn function_url(
                 invoked_arn: t.invoked_arn,
                 function_arn: t.function_arn,
                 reserved: t.reserved,
+                request_id: None,
             })
             .await
     };

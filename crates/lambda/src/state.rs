@@ -85,6 +85,8 @@ pub struct Function {
     /// `(revision of $LATEST, version number)` of the last publication: publishing an unchanged
     /// `$LATEST` again returns that version, as AWS does.
     pub last_published: Option<(u64, u64)>,
+    /// Asynchronous invocation settings per qualifier (`$LATEST` for none).
+    pub event_invoke: BTreeMap<String, crate::generated::types::FunctionEventInvokeConfig>,
 }
 
 impl Function {
