@@ -1,12 +1,13 @@
 //! [`DiskObjects`]: the [`ObjectStore`] on disk, one file per blob.
 //!
-//! A blob is streamed into `tmp/<id>`, fsynced, renamed into `blobs/<shard>/<id>` and the shard
-//! directory fsynced: once `finish` returns the blob survives a crash, and a crash before that
-//! leaves only a temporary file, removed at the next start. File names are the blob's id in hex;
-//! nothing a client sends (an S3 key) ever becomes part of a path.
+//! A blob is streamed into a temporary file in `tmp/`, fsynced, linked into `blobs/<shard>/<id>`
+//! and the shard directory fsynced: once `finish` returns the blob survives a crash, and a crash
+//! before that leaves only a temporary file, removed at the next start. File names are random
+//! hex; nothing a client sends (an S3 key) ever becomes part of a path.
 //!
-//! Ids stay unique across restarts without a write per blob: each start takes the next
-//! *generation* (persisted in `generation`) for the id's high 24 bits and counts in the low 40.
+//! Ids are random 64-bit numbers picked at `finish`, and a hard link never replaces an existing
+//! file, so an id is never reused, across restarts too, without any counter to persist: opening
+//! a directory writes and fsyncs nothing, which keeps startup fast.
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -18,7 +19,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, ReadBuf};
 
@@ -26,8 +26,6 @@ use tokio::io::{AsyncRead, ReadBuf};
 const WRITE_BUFFER: usize = 1024 * 1024;
 /// Bytes per frame of a streamed read.
 const READ_CHUNK: usize = 64 * 1024;
-const COUNTER_BITS: u32 = 40;
-const MAX_GENERATION: u64 = (1 << (64 - COUNTER_BITS)) - 1;
 
 /// Blob files under one directory.
 pub struct DiskObjects {
@@ -36,12 +34,11 @@ pub struct DiskObjects {
 
 struct Inner {
     root: PathBuf,
-    next: AtomicU64,
 }
 
 impl Inner {
-    fn tmp_path(&self, id: BlobId) -> PathBuf {
-        self.root.join("tmp").join(format!("{id:016x}"))
+    fn tmp_path(&self, name: u64) -> PathBuf {
+        self.root.join("tmp").join(format!("{name:016x}"))
     }
 
     fn shard_dir(&self, id: BlobId) -> PathBuf {
@@ -70,33 +67,21 @@ pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 }
 
 impl DiskObjects {
-    /// Opens (or creates) the blob directory `root`: takes the next id generation, removes the
-    /// temporary files of writes a crash interrupted, and empties old trash in the background.
+    /// Opens (or creates) the blob directory `root`: removes the temporary files of writes a
+    /// crash interrupted and empties old trash in the background.
     pub fn open(root: &Path) -> io::Result<DiskObjects> {
-        fs::create_dir_all(root.join("tmp"))?;
-        fs::create_dir_all(root.join("blobs"))?;
-        let generation_file = root.join("generation");
-        let previous = match fs::read_to_string(&generation_file) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("{} is damaged", generation_file.display()))
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(e),
-        };
-        let generation = previous + 1;
-        if generation > MAX_GENERATION {
-            return Err(io::Error::other(format!("{}: blob id generations exhausted", root.display())));
+        let (tmp, blobs) = (root.join("tmp"), root.join("blobs"));
+        if !tmp.is_dir() || !blobs.is_dir() {
+            fs::create_dir_all(&tmp)?;
+            fs::create_dir_all(&blobs)?;
+            sync_dir(root)?;
+            sync_dir(root.parent().unwrap_or(Path::new(".")))?;
         }
-        // Durable before any id of this generation is handed out (an id reused after a crash
-        // would let a rename replace a stored blob). Its directory sync also makes `tmp/` and
-        // `blobs/` durable on a fresh directory.
-        write_atomically(&generation_file, format!("{generation}\n").as_bytes())?;
-        for entry in fs::read_dir(root.join("tmp"))? {
+        for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
         empty_trash(root)?;
-        let inner = Inner { root: root.to_owned(), next: AtomicU64::new(generation << COUNTER_BITS) };
-        Ok(DiskObjects { inner: Arc::new(inner) })
+        Ok(DiskObjects { inner: Arc::new(Inner { root: root.to_owned() }) })
     }
 
     /// Where blob `id` lives (for tests and diagnostics).
@@ -126,8 +111,7 @@ fn empty_trash(root: &Path) -> io::Result<()> {
 
 impl ObjectStore for DiskObjects {
     fn create(&self) -> Box<dyn BlobWriter> {
-        let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        Box::new(DiskWriter { inner: self.inner.clone(), id, file: None, pending: Vec::new(), pending_len: 0 })
+        Box::new(DiskWriter { inner: self.inner.clone(), tmp: None, file: None, pending: Vec::new(), pending_len: 0 })
     }
 
     fn read(&self, id: BlobId, range: Option<Range<u64>>) -> io::Result<Body> {
@@ -172,11 +156,45 @@ impl ObjectStore for DiskObjects {
 
 struct DiskWriter {
     inner: Arc<Inner>,
-    id: BlobId,
-    /// The temporary file, once the first bytes are written.
+    /// The temporary file's path, once created; `None` again once stored.
+    tmp: Option<PathBuf>,
     file: Option<File>,
     pending: Vec<Bytes>,
     pending_len: usize,
+}
+
+/// Creates a temporary file with a fresh random name.
+fn create_tmp(inner: &Inner) -> io::Result<(PathBuf, File)> {
+    loop {
+        let path = inner.tmp_path(fastrand::u64(..));
+        match File::options().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Gives the fsynced temporary file `tmp` a fresh id (a link that never replaces a file) and
+/// makes the new name durable.
+fn store(inner: &Inner, tmp: &Path) -> io::Result<BlobId> {
+    loop {
+        let id = fastrand::u64(..);
+        let shard = inner.shard_dir(id);
+        if !shard.is_dir() {
+            fs::create_dir_all(&shard)?;
+            sync_dir(shard.parent().unwrap_or(&inner.root))?;
+        }
+        match fs::hard_link(tmp, inner.blob_path(id)) {
+            Ok(()) => {
+                sync_dir(&shard)?;
+                let _ = fs::remove_file(tmp);
+                return Ok(id);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 impl DiskWriter {
@@ -185,19 +203,22 @@ impl DiskWriter {
         let chunks = std::mem::take(&mut self.pending);
         self.pending_len = 0;
         let file = self.file.take();
-        let path = self.inner.tmp_path(self.id);
-        let file = tokio::task::spawn_blocking(move || -> io::Result<File> {
-            let mut file = match file {
-                Some(file) => file,
-                None => File::options().write(true).create_new(true).open(&path)?,
+        let inner = self.inner.clone();
+        let (tmp, file) = tokio::task::spawn_blocking(move || -> io::Result<(Option<PathBuf>, File)> {
+            let (tmp, mut file) = match file {
+                Some(file) => (None, file),
+                None => create_tmp(&inner).map(|(path, file)| (Some(path), file))?,
             };
             for chunk in &chunks {
                 file.write_all(chunk)?;
             }
-            Ok(file)
+            Ok((tmp, file))
         })
         .await
         .map_err(io::Error::other)??;
+        if tmp.is_some() {
+            self.tmp = tmp;
+        }
         self.file = Some(file);
         Ok(())
     }
@@ -219,23 +240,17 @@ impl BlobWriter for DiskWriter {
         Box::pin(async move {
             self.flush().await?;
             let file = self.file.take();
+            let tmp = self.tmp.clone().ok_or_else(|| io::Error::other("blob file missing"))?;
             let inner = self.inner.clone();
-            let id = self.id;
-            tokio::task::spawn_blocking(move || -> io::Result<()> {
+            let id = tokio::task::spawn_blocking(move || -> io::Result<BlobId> {
                 let file = file.ok_or_else(|| io::Error::other("blob file missing"))?;
                 file.sync_all()?;
                 drop(file);
-                let shard = inner.shard_dir(id);
-                if !shard.exists() {
-                    fs::create_dir_all(&shard)?;
-                    sync_dir(shard.parent().unwrap_or(&inner.root))?;
-                }
-                fs::rename(inner.tmp_path(id), inner.blob_path(id))?;
-                sync_dir(&shard)
+                store(&inner, &tmp)
             })
             .await
             .map_err(io::Error::other)??;
-            self.id = BlobId::MAX; // stored: nothing for Drop to clean up
+            self.tmp = None; // stored: nothing for Drop to clean up
             Ok(id)
         })
     }
@@ -243,10 +258,10 @@ impl BlobWriter for DiskWriter {
 
 impl Drop for DiskWriter {
     fn drop(&mut self) {
-        if self.id != BlobId::MAX {
-            // An abandoned upload. (A flush still running when its future was dropped may
-            // recreate the file; the next start removes what is left in tmp/.)
-            let _ = fs::remove_file(self.inner.tmp_path(self.id));
+        // An abandoned upload. (A first flush still running when its future was dropped may
+        // create a file after this; the next start removes what is left in tmp/.)
+        if let Some(tmp) = &self.tmp {
+            let _ = fs::remove_file(tmp);
         }
     }
 }
