@@ -135,6 +135,39 @@ pub fn composite(algorithm: Algorithm, part_values: &[&str]) -> String {
     format!("{}-{}", h.finish(), part_values.len())
 }
 
+/// The full-object CRC of parts from their own CRCs and sizes (CRCs combine without the bytes);
+/// `None` for a non-CRC algorithm or a malformed part value.
+pub fn combine_crc(algorithm: Algorithm, parts: &[(&str, u64)]) -> Option<String> {
+    let crc = match algorithm {
+        Algorithm::Crc32 => CrcAlgorithm::Crc32IsoHdlc,
+        Algorithm::Crc32c => CrcAlgorithm::Crc32Iscsi,
+        Algorithm::Crc64Nvme => CrcAlgorithm::Crc64Nvme,
+        Algorithm::Sha1 | Algorithm::Sha256 => return None,
+    };
+    let mut total: Option<u64> = None;
+    for (value, len) in parts {
+        let raw = B64.decode(value).ok()?;
+        let part = match raw.len() {
+            4 => u32::from_be_bytes(raw.try_into().ok()?) as u64,
+            8 => u64::from_be_bytes(raw.try_into().ok()?),
+            _ => return None,
+        };
+        total = Some(match total {
+            None => part,
+            Some(t) => crc_fast::checksum_combine(crc, t, part, *len),
+        });
+    }
+    let total = match total {
+        Some(t) => t,
+        None => crc_fast::checksum(crc, b""),
+    };
+    Some(if algorithm == Algorithm::Crc64Nvme {
+        B64.encode(total.to_be_bytes())
+    } else {
+        B64.encode((total as u32).to_be_bytes())
+    })
+}
+
 /// MD5 while streaming, for the ETag and `Content-MD5`.
 #[derive(Default)]
 pub struct Md5Hasher(Md5);
@@ -201,6 +234,16 @@ mod tests {
         assert_eq!(Algorithm::Crc32.check_value("nope").unwrap_err().code, "InvalidRequest");
         assert_eq!(parse_content_md5("abc").unwrap_err().code, "InvalidDigest");
         assert_eq!(Algorithm::from_header("X-Amz-Checksum-CRC32C"), Some(Algorithm::Crc32c));
+    }
+
+    #[test]
+    fn crcs_combine_across_parts() {
+        for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
+            let (x, y, z) = (a.of(b"hello "), a.of(b"wide "), a.of(b"world"));
+            let combined = combine_crc(a, &[(&x, 6), (&y, 5), (&z, 5)]).unwrap();
+            assert_eq!(combined, a.of(b"hello wide world"), "{a:?}");
+        }
+        assert_eq!(combine_crc(Algorithm::Sha1, &[]), None);
     }
 
     #[test]

@@ -261,24 +261,35 @@ pub fn entity_too_large(size: u64, max: u64) -> AwsError {
         .with_field("MaxSizeAllowed", max)
 }
 
-/// Copies a stored blob's range into a new blob (a ranged UploadPartCopy).
+/// Copies a stored blob's range into a new blob (UploadPartCopy), computing its MD5 and, when
+/// asked, a flexible checksum in the same pass.
 pub async fn copy_range(
     s3: &S3,
     blob: &BlobRef,
     range: std::ops::Range<u64>,
-) -> Result<(Arc<BlobRef>, [u8; 16]), AwsError> {
+    algorithm: Option<Algorithm>,
+) -> Result<(Arc<BlobRef>, [u8; 16], Option<String>), AwsError> {
     let mut body = blob.read(Some(range))?;
-    let mut writer = s3.store.create();
-    let mut md5 = Md5Hasher::default();
-    let mut size = 0;
+    let mut sink = BlobSink::new(s3, algorithm.unwrap_or(Algorithm::Crc32), u64::MAX);
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(errors::internal)?.into_data() else { continue };
-        size += data.len() as u64;
-        md5.update(&data);
-        writer.write(data).await.map_err(errors::internal)?;
+        sink.push(data).await?;
     }
-    let id = writer.finish().await.map_err(errors::internal)?;
-    Ok((BlobRef::new(s3.store.clone(), id, size), md5.finish()))
+    let sunk = sink.finish();
+    let (md5, checksum) = (sunk.md5, algorithm.map(|_| sunk.checksum.1.clone()));
+    Ok((sunk.store(s3).await?, md5, checksum))
+}
+
+/// The checksum of a stored blob, streamed (a copy that changes the checksum algorithm).
+pub async fn checksum_of(blob: &BlobRef, algorithm: Algorithm) -> Result<String, AwsError> {
+    let mut body = blob.read(None)?;
+    let mut hasher = Hasher::new(algorithm);
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(errors::internal)?.into_data() {
+            hasher.update(&data);
+        }
+    }
+    Ok(hasher.finish())
 }
 
 /// Concatenates blobs into a new one (CompleteMultipartUpload); in memory this shares the bytes.

@@ -101,6 +101,9 @@ pub fn service() -> Arc<dyn Service> {
                 return Raw::Answer(Box::pin(std::future::ready(response)));
             }
             if parts.method == http::Method::POST {
+                if let Some(err) = objects::delete_objects_missing_digest(parts) {
+                    return Raw::Answer(Box::pin(std::future::ready(cors::render(err))));
+                }
                 return post::offer(s3, parts, body);
             }
             Raw::NotMine(body)

@@ -138,6 +138,9 @@ fn upload_part_checks(
 ) -> Result<(Arc<Bucket>, Arc<Upload>, ChecksumRequest), AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     check_part_number(input.part_number)?;
+    if let Some(md5) = &input.content_md5 {
+        checksums::parse_content_md5(md5)?;
+    }
     let up = upload(&bucket, &input.key, &input.upload_id)?;
     let mut checksum = ChecksumRequest::new(
         [
@@ -257,14 +260,8 @@ pub async fn upload_part_copy(
         Some(r) => parse_copy_range(r, size)?,
         None => 0..size,
     };
-    let (blob, md5) = common::copy_range(&s3, source_blob, range).await?;
-    let checksum = match up.checksum_algorithm {
-        Some(a) => {
-            let bytes = ruststack_core::body::collect(blob.read(None)?, usize::MAX).await?;
-            Some((a, a.of(&bytes)))
-        }
-        None => None,
-    };
+    let (blob, md5, value) = common::copy_range(&s3, source_blob, range, up.checksum_algorithm).await?;
+    let checksum = up.checksum_algorithm.zip(value);
     let etag = checksums::etag(&md5);
     let last_modified = now();
     upload(&bucket, &input.key, &input.upload_id)?;
@@ -365,9 +362,15 @@ pub async fn complete_multipart_upload(
     let blob = common::concat(&s3, &blobs).await?;
     let checksum = match up.checksum_algorithm {
         Some(a) if up.checksum_type.as_deref() == Some("FULL_OBJECT") => {
-            // CRCs of the whole object: recompute over the stored bytes.
-            let bytes = ruststack_core::body::collect(blob.read(None)?, usize::MAX).await?;
-            Some(StoredChecksum { algorithm: a, value: a.of(&bytes), kind: "FULL_OBJECT" })
+            // The whole object's CRC combines from the parts' CRCs; hash the stored bytes
+            // (streamed) only if a part lacks one.
+            let parts: Option<Vec<(&str, u64)>> =
+                chosen.iter().map(|p| p.checksum.as_ref().map(|c| (c.1.as_str(), p.blob.size))).collect();
+            let value = match parts.and_then(|p| checksums::combine_crc(a, &p)) {
+                Some(v) => v,
+                None => common::checksum_of(&blob, a).await?,
+            };
+            Some(StoredChecksum { algorithm: a, value, kind: "FULL_OBJECT" })
         }
         Some(a) => {
             let values: Vec<&str> = chosen.iter().filter_map(|p| p.checksum.as_ref().map(|c| c.1.as_str())).collect();

@@ -145,6 +145,9 @@ fn put_object_checks(s3: &S3, ctx: &RequestContext, input: &PutObjectRequest) ->
     let bucket = s3.bucket(&input.bucket)?;
     check_key(&input.key)?;
     check_storage_class(input.storage_class.as_deref())?;
+    if let Some(md5) = &input.content_md5 {
+        crate::checksums::parse_content_md5(md5)?;
+    }
     let acl = crate::acl::on_create(
         &bucket,
         &crate::acl::AclRequest::headers(
@@ -621,6 +624,17 @@ pub async fn delete_objects(
     })
 }
 
+/// DeleteObjects requires an integrity header (`Content-MD5` or a flexible checksum); the
+/// checksum headers are not members of its input, so this is checked on the raw request.
+pub fn delete_objects_missing_digest(parts: &http::request::Parts) -> Option<AwsError> {
+    let is_delete = parts.method == http::Method::POST
+        && parts.uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv.starts_with("delete=")));
+    let has_digest = parts.headers.contains_key("content-md5")
+        || parts.headers.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || parts.headers.get("x-amz-trailer").is_some();
+    (is_delete && !has_digest).then(|| errors::invalid_request("Missing required header for this request: Content-MD5"))
+}
+
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
 pub fn parse_copy_source(source: &str) -> Result<(String, String, Option<String>), AwsError> {
     let (path, version) = match source.split_once("?versionId=") {
@@ -767,12 +781,12 @@ pub async fn copy_object(
     };
     let checksum = match input.checksum_algorithm.as_deref().and_then(Algorithm::from_name) {
         Some(a) if src.checksum.as_ref().is_none_or(|c| c.algorithm != a) => {
-            // A new algorithm means hashing the bytes again.
-            let bytes = match &src.blob {
-                Some(b) => ruststack_core::body::collect(b.read(None)?, usize::MAX).await?,
-                None => bytes::Bytes::new(),
+            // A new algorithm means hashing the bytes again (streamed).
+            let value = match &src.blob {
+                Some(b) => common::checksum_of(b, a).await?,
+                None => a.of(b""),
             };
-            Some(StoredChecksum { algorithm: a, value: a.of(&bytes), kind: "FULL_OBJECT" })
+            Some(StoredChecksum { algorithm: a, value, kind: "FULL_OBJECT" })
         }
         _ => src.checksum.clone(),
     };
