@@ -399,36 +399,42 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A table definition for unit tests: `pk` (S) + `sk` (N), a KEYS_ONLY GSI `g` on `gk` (S).
+#[cfg(test)]
+pub fn test_meta() -> TableMeta {
+    TableMeta {
+        name: "t".into(),
+        arn: "arn".into(),
+        id: "id".into(),
+        created: Timestamp::now(),
+        key: KeyDef { hash: ("pk".into(), ScalarType::S), range: Some(("sk".into(), ScalarType::N)) },
+        attribute_definitions: vec![],
+        billing_mode: BillingMode::PayPerRequest,
+        billing_mode_explicit: true,
+        throughput: (0, 0),
+        indexes: vec![IndexDef {
+            name: "g".into(),
+            key: KeyDef { hash: ("gk".into(), ScalarType::S), range: None },
+            projection: Projection::KeysOnly,
+            global: true,
+            throughput: None,
+        }],
+        stream: None,
+        ttl_attribute: None,
+        tags: BTreeMap::new(),
+        deletion_protection: false,
+        table_class: None,
+        sse_enabled: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::number::Number;
 
     fn meta() -> TableMeta {
-        TableMeta {
-            name: "t".into(),
-            arn: "arn".into(),
-            id: "id".into(),
-            created: Timestamp::now(),
-            key: KeyDef { hash: ("pk".into(), ScalarType::S), range: Some(("sk".into(), ScalarType::N)) },
-            attribute_definitions: vec![],
-            billing_mode: BillingMode::PayPerRequest,
-            billing_mode_explicit: true,
-            throughput: (0, 0),
-            indexes: vec![IndexDef {
-                name: "g".into(),
-                key: KeyDef { hash: ("gk".into(), ScalarType::S), range: None },
-                projection: Projection::KeysOnly,
-                global: true,
-                throughput: None,
-            }],
-            stream: None,
-            ttl_attribute: None,
-            tags: BTreeMap::new(),
-            deletion_protection: false,
-            table_class: None,
-            sse_enabled: false,
-        }
+        test_meta()
     }
 
     fn item(pk: &str, sk: i64, gk: Option<&str>) -> Item {

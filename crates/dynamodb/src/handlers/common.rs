@@ -119,6 +119,7 @@ pub fn wire_json(item: &Item) -> serde_json::Value {
 }
 
 /// The outcome of a successful write: old and new item.
+#[derive(Debug)]
 pub struct WriteResult {
     pub old: Option<Item>,
     pub new: Option<Item>,

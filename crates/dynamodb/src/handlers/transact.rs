@@ -289,3 +289,75 @@ pub async fn transact_get_items(
         responses: Some(responses),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expression::{CmpOp, Condition, Operand, Path};
+    use crate::number::Number;
+    use crate::table::test_meta;
+    use crate::value::{AttrValue, Item};
+
+    fn key(pk: &str) -> Item {
+        [("pk".to_string(), AttrValue::S(pk.into())), ("sk".to_string(), AttrValue::N(Number::from_i64(1)))].into()
+    }
+
+    fn put(table: &Arc<Table>, pk: &str, v: i64, condition: Option<Condition>) -> PreparedWrite {
+        let mut item = key(pk);
+        item.insert("v".into(), AttrValue::N(Number::from_i64(v)));
+        let key_bytes = table.state.read().meta.key.encode(&item).unwrap();
+        PreparedWrite {
+            table: table.clone(),
+            table_name: "t".into(),
+            key: key(pk),
+            key_bytes,
+            kind: WriteKind::Put(item),
+            condition,
+            return_old_on_failure: true,
+        }
+    }
+
+    fn v_is(n: i64) -> Condition {
+        Condition::Compare(Operand::Path(Path::attr("v")), CmpOp::Eq, Operand::Value(AttrValue::N(Number::from_i64(n))))
+    }
+
+    #[test]
+    fn all_or_nothing_with_reasons_in_order_and_stream_records() {
+        let mut meta = test_meta();
+        meta.stream = Some(("label".into(), "NEW_AND_OLD_IMAGES".into()));
+        let table = Arc::new(Table::new(meta));
+        run_transaction(&[put(&table, "a", 1, None), put(&table, "b", 1, None)]).unwrap();
+        assert_eq!(table.state.read().data.item_count(), 2);
+        // The second condition fails: nothing of the transaction is written.
+        let err =
+            run_transaction(&[put(&table, "a", 2, Some(v_is(1))), put(&table, "b", 2, Some(v_is(9)))]).unwrap_err();
+        assert_eq!(err.code, "TransactionCanceledException");
+        assert_eq!(
+            err.message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+        );
+        let reasons = &err.fields.iter().find(|(k, _)| *k == "CancellationReasons").unwrap().1;
+        assert_eq!(reasons[0]["Code"], "None");
+        assert_eq!(reasons[1]["Item"]["v"]["N"], "1");
+        let state = table.state.read();
+        let a = state.data.get(&state.meta.key.encode(&key("a")).unwrap()).unwrap();
+        assert_eq!(a["v"], AttrValue::N(Number::from_i64(1)));
+        // Two inserts recorded, nothing for the cancelled transaction.
+        let records = state.stream.after(0, 10);
+        assert_eq!(records.len(), 2);
+        assert!(records.iter().all(|r| r.event == crate::streams::EventName::Insert));
+        drop(state);
+        let dup = run_transaction(&[put(&table, "a", 3, None), put(&table, "a", 4, None)]).unwrap_err();
+        assert_eq!(dup.message, "Transaction request cannot include multiple operations on one item");
+    }
+
+    #[test]
+    fn canonical_form_ignores_key_order() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,2],"x":null}}"#).unwrap();
+        let b: serde_json::Value = serde_json::from_str(r#"{"a":{"x":null,"y":[1,2]},"b":1}"#).unwrap();
+        let (mut sa, mut sb) = (String::new(), String::new());
+        canonical(&a, &mut sa);
+        canonical(&b, &mut sb);
+        assert_eq!(sa, sb);
+    }
+}
