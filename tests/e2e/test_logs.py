@@ -267,6 +267,13 @@ def test_too_old_too_new_and_expired_events_are_reported(logs, group, stream):
         logEvents=[{"timestamp": t - 2 * day, "message": "expired"}, {"timestamp": t, "message": "fresh"}],
     )
     assert out["rejectedLogEventsInfo"] == {"expiredLogEventEndIndex": 1}
+    # Events that outlive a newly shortened retention are no longer returned.
+    logs.delete_retention_policy(logGroupName=group)
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": t - 2 * day, "message": "aged"}])
+    assert "aged" in [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]]
+    logs.put_retention_policy(logGroupName=group, retentionInDays=1)
+    for read in (logs.get_log_events(logGroupName=group, logStreamName=stream), logs.filter_log_events(logGroupName=group)):
+        assert [e["message"] for e in read["events"]] == ["ok", "fresh"]
 
 
 def test_filter_log_events_patterns(logs, group):
@@ -377,3 +384,36 @@ def test_state_is_per_region(logs, client, group):
     west = client("logs", region_name="us-west-2")
     assert west.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
     expect_error("ResourceNotFoundException", west.delete_log_group, logGroupName=group)
+
+
+def test_tail_style_follow_polling(logs, group, stream):
+    """What `aws logs tail --follow` (CLI v2) does: page FilterLogEvents from a start time with
+    interleaved=True, then poll from the newest timestamp seen, skipping event ids already shown."""
+    t = now_ms()
+    logs.put_log_events(
+        logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": t + i, "message": f"a{i}"} for i in range(3)]
+    )
+    shown: dict[str, str] = {}
+    since = t - 300_000
+
+    def poll():
+        nonlocal since
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=since, interleaved=True, PaginationConfig={"PageSize": 2}
+        )
+        for page in pages:
+            for e in page["events"]:
+                if e["eventId"] not in shown:
+                    shown[e["eventId"]] = e["message"]
+                    since = max(since, e["timestamp"])
+
+    poll()
+    assert list(shown.values()) == ["a0", "a1", "a2"]
+    # Same timestamp as the last one shown, then later ones: each appears exactly once.
+    logs.put_log_events(
+        logGroupName=group, logStreamName=stream,
+        logEvents=[{"timestamp": t + 2, "message": "b0"}, {"timestamp": t + 5, "message": "b1"}],
+    )
+    poll()
+    poll()
+    assert list(shown.values()) == ["a0", "a1", "a2", "b0", "b1"]

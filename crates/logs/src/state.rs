@@ -85,6 +85,11 @@ impl LogGroup {
         }
     }
 
+    /// Events older than this (epoch milliseconds) have expired under the retention policy.
+    pub fn retention_cutoff(&self, now: i64) -> i64 {
+        self.retention_days.map_or(i64::MIN, |days| now - i64::from(days) * 86_400_000)
+    }
+
     /// Bytes of every stream's events.
     pub fn stored_bytes(&self) -> u64 {
         self.streams.values().map(|s| s.stored_bytes).sum()

@@ -113,10 +113,14 @@ pub async fn get_log_events(
     let limit = input.limit.map_or(MAX_EVENTS, |l| l.clamp(1, MAX_EVENTS as i32) as usize);
     let region = state.region(&ctx.account_id, &ctx.region);
     let region = region.read();
-    let log_stream = stream(group(&region, name)?, &input.log_stream_name)?;
+    let group = group(&region, name)?;
+    let log_stream = stream(group, &input.log_stream_name)?;
+    // Expired events are gone for readers even before they are dropped.
+    let cutoff = group.retention_cutoff(now_millis());
     let events = &log_stream.events;
     // The time window as an index range [lo, hi): startTime inclusive, endTime exclusive.
-    let lo = input.start_time.map_or(0, |t| events.partition_point(|e| e.timestamp < t));
+    let start = input.start_time.map_or(cutoff, |t| t.max(cutoff));
+    let lo = events.partition_point(|e| e.timestamp < start);
     let hi = input.end_time.map_or(events.len(), |t| events.partition_point(|e| e.timestamp < t)).max(lo);
     let (start, end) = match cursor {
         Some(Cursor::Forward(n)) => {
@@ -190,6 +194,7 @@ pub async fn filter_log_events(
     let region = state.region(&ctx.account_id, &ctx.region);
     let region = region.read();
     let group = group(&region, name)?;
+    let start = start.max(group.retention_cutoff(now_millis()));
     let streams: Vec<_> = match &input.log_stream_names {
         Some(names) => names.iter().filter_map(|n| group.streams.get(n)).collect(),
         None => group
