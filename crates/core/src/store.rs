@@ -150,10 +150,12 @@ impl Storage {
         Storage { kv: Arc::new(MemoryStore::default()), objects: Arc::new(MemoryObjects::default()) }
     }
 
-    /// Forgets everything in both stores (`POST /_ruststack/reset`).
+    /// Forgets everything in both stores (`POST /_ruststack/reset`). Metadata first: a crash in
+    /// between leaves unreferenced blobs, never references to missing ones.
     pub fn clear(&self) -> io::Result<()> {
+        self.kv.clear()?;
         self.objects.clear();
-        self.kv.clear()
+        Ok(())
     }
 }
 

@@ -301,7 +301,10 @@ impl KvStore for SqliteStore {
             group.leader = true;
             let batches = std::mem::take(&mut group.queued);
             drop(group);
-            let outcomes = self.commit_group(batches);
+            // A panic while committing must not leave `leader` set (every writer would wait forever).
+            let tickets: Vec<u64> = batches.iter().map(|(t, _)| *t).collect();
+            let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit_group(batches)))
+                .unwrap_or_else(|_| tickets.into_iter().map(|t| (t, Err("the commit panicked".to_owned()))).collect());
             group = self.group.lock();
             group.leader = false;
             group.done.extend(outcomes);
