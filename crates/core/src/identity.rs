@@ -22,6 +22,13 @@ pub struct Identity {
     pub expires_millis: Option<i64>,
 }
 
+impl Identity {
+    /// Whether temporary credentials are past their expiry.
+    pub fn expired(&self) -> bool {
+        self.expires_millis.is_some_and(|t| t <= crate::types::Timestamp::now().millis)
+    }
+}
+
 /// The keys issued so far. Cheap to clone (shared).
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
@@ -41,9 +48,12 @@ impl Credentials {
 
     /// The identity of a key that exists and has not expired.
     pub fn get(&self, access_key: &str) -> Option<Identity> {
-        let identity = self.keys.read().get(access_key).cloned()?;
-        let now = crate::types::Timestamp::now().millis;
-        identity.expires_millis.is_none_or(|t| t > now).then_some(identity)
+        self.get_even_expired(access_key).filter(|i| !i.expired())
+    }
+
+    /// The identity of a key that exists, expired or not (to tell `ExpiredToken` from unknown).
+    pub fn get_even_expired(&self, access_key: &str) -> Option<Identity> {
+        self.keys.read().get(access_key).cloned()
     }
 
     /// Forgets every issued key (`POST /_ruststack/reset`).

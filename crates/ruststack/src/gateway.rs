@@ -222,8 +222,24 @@ impl Gateway {
         let issued;
         let secret = match self.config.credentials.get(&sig.access_key) {
             Some(secret) => secret,
-            None => match self.credentials.get(&sig.access_key) {
+            None => match self.credentials.get_even_expired(&sig.access_key) {
+                Some(identity) if identity.expired() => return Err(expired_token(fam)),
                 Some(identity) => {
+                    // Temporary credentials only sign together with their session token.
+                    if let Some(token) = &identity.session_token {
+                        // The header carries the token as is; a presigned URL carries it percent-encoded.
+                        let sent = match parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()) {
+                            Some(header) => Some(header.to_owned()),
+                            None => parts.uri.query().and_then(|q| {
+                                form_urlencoded::parse(q.as_bytes())
+                                    .find(|(k, _)| k == "X-Amz-Security-Token")
+                                    .map(|(_, v)| v.into_owned())
+                            }),
+                        };
+                        if sent.as_deref() != Some(token.as_str()) {
+                            return Err(invalid_token(fam));
+                        }
+                    }
                     issued = identity.secret_key;
                     &issued
                 }
@@ -251,6 +267,37 @@ impl Gateway {
             body = decode_aws_chunked(parts, body, verifier);
         }
         Ok(body)
+    }
+}
+
+/// Temporary credentials past their expiry.
+fn expired_token(fam: Family) -> AwsError {
+    match fam {
+        Family::S3 => AwsError::bad_request("ExpiredToken", "The provided token has expired."),
+        Family::Json => {
+            AwsError::bad_request("ExpiredTokenException", "The security token included in the request is expired")
+        }
+        Family::Query => AwsError::new(
+            StatusCode::FORBIDDEN,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        ),
+    }
+}
+
+/// Temporary credentials sent without (or with another) session token.
+fn invalid_token(fam: Family) -> AwsError {
+    match fam {
+        Family::S3 => AwsError::bad_request("InvalidToken", "The provided token is malformed or otherwise invalid."),
+        Family::Json => AwsError::bad_request(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        Family::Query => AwsError::new(
+            StatusCode::FORBIDDEN,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ),
     }
 }
 
