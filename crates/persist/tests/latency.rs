@@ -64,3 +64,36 @@ fn put_item_sized_write_latency() {
     assert_eq!(stored, 500 + 8 * 200 + 32 * 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn blob_write_and_read_throughput() {
+    use ruststack_core::objects::ObjectStore;
+    let dir = std::env::temp_dir().join(format!("ruststack-throughput-{}", std::process::id()));
+    let store = ruststack_persist::DiskObjects::open(&dir).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        const MIB: usize = 1024 * 1024;
+        let chunk = bytes::Bytes::from(vec![7u8; MIB]);
+        let t = Instant::now();
+        let mut w = store.create();
+        for _ in 0..256 {
+            w.write(chunk.clone()).await.unwrap();
+        }
+        let id = w.finish().await.unwrap();
+        let write = t.elapsed();
+        let t = Instant::now();
+        let got = ruststack_core::body::collect(store.read(id, None).unwrap(), usize::MAX).await.unwrap();
+        let read = t.elapsed();
+        assert_eq!(got.len(), 256 * MIB);
+        println!("256 MiB blob: written (with fsync) in {write:?}, read in {read:?}");
+        let t = Instant::now();
+        for _ in 0..200 {
+            let mut w = store.create();
+            w.write(bytes::Bytes::from_static(b"a small object body")).await.unwrap();
+            w.finish().await.unwrap();
+        }
+        println!("small blob: {:?} per write (file fsync, link, directory fsync)", t.elapsed() / 200);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
