@@ -354,6 +354,7 @@ def test_function_logs_reach_cloudwatch_logs(lam, client):
             break
         time.sleep(0.1)
     messages = [e["message"] for e in events]
+    assert messages[0].startswith("INIT_START Runtime Version: python:3.12"), messages[0]
     assert any(m.startswith("START RequestId: ") for m in messages)
     assert "line for cloudwatch" in messages
     assert any(m.startswith("END RequestId: ") for m in messages)

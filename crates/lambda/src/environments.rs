@@ -319,6 +319,15 @@ impl Executor {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let runtime_version = runtime.replacen("python", "python:", 1).replacen("nodejs", "nodejs:", 1).replacen(
+            '.',
+            ":",
+            usize::from(runtime.starts_with("provided.")),
+        );
+        log.line(format!(
+            "INIT_START Runtime Version: {runtime_version}.v1\tRuntime Version ARN: arn:aws:lambda:{}::runtime:ruststack-{runtime}",
+            version.region
+        ));
         let spawned_at = Instant::now();
         let mut child = command.spawn().map_err(|e| {
             server.abort();

@@ -144,7 +144,7 @@ async fn route(channel: &Channel, req: Request<Incoming>) -> Reply {
     match (req.method(), rest) {
         (&Method::GET, "invocation/next") => next(channel).await,
         (&Method::POST, "init/error") => {
-            let body = read(req).await.unwrap_or_default();
+            let body = read(req).await.map(|(b, _)| b).unwrap_or_default();
             channel.finish(None, Outcome::InitError(body));
             accepted()
         }
@@ -162,14 +162,19 @@ async fn route(channel: &Channel, req: Request<Incoming>) -> Reply {
                     r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
                 );
             }
-            let Some(body) = read(req).await else {
+            let Some((body, trailer_error)) = read(req).await else {
                 channel.finish(Some(id), Outcome::TooLarge);
                 return reply(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     r#"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#,
                 );
             };
-            let outcome = if kind == "response" { Outcome::Response(body) } else { Outcome::Error(body) };
+            let outcome = match trailer_error {
+                // A streamed response that failed midway reports the error in its trailers.
+                Some(error) => Outcome::Error(error),
+                None if kind == "response" => Outcome::Response(body),
+                None => Outcome::Error(body),
+            };
             channel.finish(Some(id), outcome);
             accepted()
         }
@@ -180,9 +185,24 @@ async fn route(channel: &Channel, req: Request<Incoming>) -> Reply {
     }
 }
 
-/// Reads a body of at most [`MAX_RESPONSE`] bytes (chunked bodies and trailers included).
-async fn read(req: Request<Incoming>) -> Option<Bytes> {
-    Limited::new(req.into_body(), MAX_RESPONSE).collect().await.ok().map(|c| c.to_bytes())
+/// Reads a body of at most [`MAX_RESPONSE`] bytes (chunked bodies included), with the error a
+/// streaming runtime may report in the `Lambda-Runtime-Function-Error-Type` / `-Body` trailers.
+async fn read(req: Request<Incoming>) -> Option<(Bytes, Option<Bytes>)> {
+    let collected = Limited::new(req.into_body(), MAX_RESPONSE).collect().await.ok()?;
+    let error = collected.trailers().and_then(|t| {
+        let error_type = t.get("lambda-runtime-function-error-type")?.to_str().ok()?.to_owned();
+        let body = t
+            .get("lambda-runtime-function-error-body")
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(b.as_bytes()).ok()
+            })
+            .map(Bytes::from);
+        Some(body.unwrap_or_else(|| {
+            Bytes::from(serde_json::json!({"errorType": error_type, "errorMessage": ""}).to_string())
+        }))
+    });
+    Some((collected.to_bytes(), error))
 }
 
 async fn next(channel: &Channel) -> Reply {
@@ -266,6 +286,35 @@ mod tests {
             started,
         });
         assert!(matches!(again.await.unwrap(), Outcome::Exited(_)));
+    }
+
+    #[tokio::test]
+    async fn streamed_response_errors_come_from_trailers() {
+        use base64::Engine;
+        let channel = Channel::new();
+        let (addr, task) = serve(channel.clone()).await.unwrap();
+        let (started, _) = oneshot::channel();
+        let done = channel.dispatch(Invocation {
+            request_id: "st".into(),
+            payload: Bytes::new(),
+            timeout: Duration::from_secs(3),
+            function_arn: String::new(),
+            trace_id: String::new(),
+            client_context: None,
+            started,
+        });
+        let _ = http_get(&addr, "/2018-06-01/runtime/invocation/next").await;
+        let error = base64::engine::general_purpose::STANDARD.encode(r#"{"errorType":"Stream.Failed"}"#);
+        let request = format!(
+            "POST /2018-06-01/runtime/invocation/st/response HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\ntrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\nconnection: close\r\n\r\n3\r\nabc\r\n0\r\nLambda-Runtime-Function-Error-Type: Stream.Failed\r\nLambda-Runtime-Function-Error-Body: {error}\r\n\r\n"
+        );
+        let answer = raw_http(&addr, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+        match done.await.unwrap() {
+            Outcome::Error(b) => assert_eq!(b, r#"{"errorType":"Stream.Failed"}"#),
+            other => panic!("{other:?}"),
+        }
+        task.abort();
     }
 
     async fn http_get(addr: &str, path: &str) -> String {
