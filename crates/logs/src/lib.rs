@@ -4,7 +4,8 @@
 //! # Appending log lines from other services
 //!
 //! [`service_with_handle`] returns the service together with a [`LogsHandle`], a cheap cloneable
-//! handle on the same state. Lambda uses it to write function output the way AWS does:
+//! handle on the same state. Lambda writes function output through it (`crates/ruststack/src/
+//! services.rs` hands `append` to Lambda as its log sink), as AWS does:
 //!
 //! ```
 //! let (_service, logs) = ruststack_logs::service_with_handle();
@@ -21,7 +22,10 @@
 //!
 //! - [`state`]: what is stored, behind [`state::LogsState::region`];
 //! - [`handlers`]: the operations, by area (groups, streams, events, tags);
-//! - [`filter`]: FilterLogEvents filter patterns.
+//! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
+//!   space-delimited patterns).
+//!
+//! Events past a group's retention period are hidden from reads rather than deleted.
 
 pub mod filter;
 pub mod generated;

@@ -9,8 +9,10 @@
 //! - [`handlers`]: the operations, by area (secrets, values, tags, policies, rotation);
 //! - [`password`]: the passwords of GetRandomPassword;
 //! - [`rotation`]: the seam through which RotateSecret will run a rotation Lambda. Lambda installs
-//!   a [`rotation::Rotator`] with [`SecretsHandle::set_rotator`]; without one, RotateSecret
-//!   records the rotation settings only.
+//!   a [`rotation::Rotator`] with [`SecretsHandle::set_rotator`] (from [`service_with_handle`]);
+//!   without one, RotateSecret records the rotation settings only.
+//!
+//! Secrets whose recovery window has passed are dropped lazily, on the next write in their region.
 
 pub mod generated;
 pub mod handlers;

@@ -45,10 +45,14 @@ pub(crate) fn resolve<'r>(region: &'r Region, ctx: &RequestContext, id: &str) ->
     (secret.arn == id).then_some(key.as_str())
 }
 
-/// The secret `id` names, deleted or not.
+/// The secret `id` names, scheduled for deletion or not; one past its deletion date is gone.
 pub(crate) fn find<'r>(region: &'r Region, ctx: &RequestContext, id: &str) -> Result<&'r Secret, AwsError> {
     let name = resolve(region, ctx, id).ok_or_else(secret_not_found)?;
-    Ok(&region.secrets[name])
+    let secret = &region.secrets[name];
+    if secret.deletion_date.is_some_and(|d| d <= crate::state::now_millis()) {
+        return Err(secret_not_found());
+    }
+    Ok(secret)
 }
 
 /// The secret `id` names, for changes; scheduled deletion refuses them.
@@ -58,6 +62,10 @@ pub(crate) fn find_live_mut<'r>(
     id: &str,
 ) -> Result<&'r mut Secret, AwsError> {
     let name = resolve(region, ctx, id).ok_or_else(secret_not_found)?.to_string();
+    if region.secrets[&name].deletion_date.is_some_and(|d| d <= crate::state::now_millis()) {
+        region.secrets.remove(&name);
+        return Err(secret_not_found());
+    }
     let secret = region.secrets.get_mut(&name).ok_or_else(secret_not_found)?;
     if secret.deleted.is_some() {
         return Err(marked_for_deletion());

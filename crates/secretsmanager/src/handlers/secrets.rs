@@ -165,7 +165,6 @@ pub async fn update_secret(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    region.purge_expired(now);
     let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
     let version_id = match value {
         Some(value) => {

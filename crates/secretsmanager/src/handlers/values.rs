@@ -191,7 +191,6 @@ pub async fn put_secret_value(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    region.purge_expired(now);
     let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
     let id = input.client_request_token.unwrap_or_else(new_version_id);
     put_version(s, &id, value, &stages, now)?;
