@@ -479,31 +479,52 @@ impl Drop for Environment {
     }
 }
 
-/// Reads a process's output line by line into the log. Answers flush requests once the lines
-/// already readable have been logged.
+/// Reads a process's output line by line into the log (a line longer than [`MAX_LINE`] is cut
+/// into several, so a process writing without newlines cannot exhaust memory). Answers flush
+/// requests once the lines already readable have been logged.
 fn drain(out: impl AsyncRead + Unpin + Send + 'static, log: Arc<EnvLog>) -> mpsc::UnboundedSender<oneshot::Sender<()>> {
     let (tx, mut rx) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
     tokio::spawn(async move {
         let mut reader = BufReader::new(out);
-        let mut line = Vec::new();
+        let mut line: Vec<u8> = Vec::new();
+        let emit = |line: &mut Vec<u8>| {
+            while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                line.pop();
+            }
+            log.line(String::from_utf8_lossy(line).into_owned());
+            line.clear();
+        };
         loop {
             tokio::select! {
                 biased;
-                read = reader.read_until(b'\n', &mut line) => {
-                    match read {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                                line.pop();
-                            }
-                            line.truncate(MAX_LINE);
-                            log.line(String::from_utf8_lossy(&line).into_owned());
-                            line.clear();
-                        }
+                chunk = reader.fill_buf() => {
+                    let chunk = match chunk {
+                        Ok([]) | Err(_) => break,
+                        Ok(chunk) => chunk,
+                    };
+                    let (taken, complete) = match chunk.iter().position(|b| *b == b'\n') {
+                        Some(i) => (i + 1, true),
+                        None => (chunk.len(), false),
+                    };
+                    let room = MAX_LINE.saturating_sub(line.len());
+                    let used = taken.min(room.max(1));
+                    line.extend_from_slice(&chunk[..used]);
+                    reader.consume(used);
+                    if (complete && used == taken) || line.len() >= MAX_LINE {
+                        emit(&mut line);
                     }
                 }
-                Some(ack) = rx.recv() => { let _ = ack.send(()); }
+                Some(ack) = rx.recv() => {
+                    // Output without a final newline is logged at the end of the invocation.
+                    if !line.is_empty() {
+                        emit(&mut line);
+                    }
+                    let _ = ack.send(());
+                }
             }
+        }
+        if !line.is_empty() {
+            emit(&mut line);
         }
     });
     tx
@@ -654,6 +675,30 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(describe_exit(std::process::ExitStatus::from_raw(1 << 8)), "exit status 1");
         assert_eq!(describe_exit(std::process::ExitStatus::from_raw(9)), "signal: killed");
+    }
+
+    #[tokio::test]
+    async fn drained_output_is_split_into_bounded_lines() {
+        use tokio::io::AsyncWriteExt;
+        let sink = Arc::new(crate::logs::MemoryLogSink::default());
+        let log = Arc::new(EnvLog::new(sink.clone(), "1".into(), "r".into(), "f", "$LATEST"));
+        let (mut writer, reader) = tokio::io::duplex(1024);
+        let flush = drain(reader, log);
+        writer.write_all(b"first\nsecond").await.unwrap();
+        let long = vec![b'x'; MAX_LINE + 10];
+        let writing = tokio::spawn(async move {
+            writer.write_all(b"\n").await.unwrap();
+            writer.write_all(&long).await.unwrap();
+            writer
+        });
+        let _writer = writing.await.unwrap();
+        let (tx, rx) = oneshot::channel();
+        flush.send(tx).unwrap();
+        rx.await.unwrap();
+        let lines: Vec<usize> = sink.events().iter().map(|e| e.message.len()).collect();
+        assert_eq!(sink.events()[0].message, "first");
+        assert_eq!(sink.events()[1].message, "second");
+        assert_eq!(lines[2..], [MAX_LINE, 10]);
     }
 
     #[test]

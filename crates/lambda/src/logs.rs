@@ -86,6 +86,14 @@ impl EnvLog {
         if let Some(tail) = self.tail.lock().as_mut() {
             tail.push_str(&message);
             tail.push('\n');
+            // Only the last 4 KB are returned: keep the buffer bounded for chatty functions.
+            if tail.len() > 16 * TAIL_BYTES {
+                let mut cut = tail.len() - TAIL_BYTES;
+                while !tail.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                tail.drain(..cut);
+            }
         }
         self.sink.append(&self.account, &self.region, &self.group, &self.stream, vec![(now_millis(), message)]);
     }
