@@ -8,12 +8,16 @@
 //! WAL frames are copied into the database by a background thread (`checkpoints`), so a commit
 //! pays for its own fsync and not, now and then, for a checkpoint's.
 //!
-//! Writes are group-committed: concurrent `apply` calls queue their batches, and whichever caller
-//! finds no commit in progress writes every queued batch in one transaction (each batch in its own
-//! savepoint, so one failing batch fails alone) and pays one fsync for all of them.
+//! Writes are group-committed. Every write (an `apply` batch, a `transaction` closure, `clear`)
+//! runs on the one writer connection inside a savepoint of the currently open SQLite transaction,
+//! its *epoch*, so a failing write rolls back alone and a later one reads what earlier ones wrote.
+//! Its caller then waits until the epoch commits: the first waiter to find no commit in progress
+//! commits it, and one fsync makes every write of the epoch durable. Writes that arrive during
+//! that fsync start the next epoch. No caller returns before its epoch is durable, and an epoch
+//! commits whole or not at all, so what a write read from its epoch is never lost without it.
 
 use parking_lot::{Condvar, Mutex};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use ruststack_core::store::{Entries, KvStore, Transaction, Write};
 use std::collections::HashMap;
 use std::io;
@@ -47,9 +51,9 @@ const GET: &str = "SELECT v FROM kv WHERE tree = ?1 AND k = ?2";
 pub struct SqliteStore {
     path: PathBuf,
     /// The one connection that writes (SQLite admits one writer at a time anyway).
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
-    group: Mutex<Group>,
+    commits: Mutex<Commits>,
     committed: Condvar,
     /// The checkpoint thread, and the sender whose drop stops it.
     checkpointer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
@@ -65,15 +69,21 @@ impl Drop for SqliteStore {
     }
 }
 
-/// Batches waiting for the next group commit, and the outcomes of finished ones.
+struct Writer {
+    conn: Connection,
+    /// The epoch whose transaction is open on `conn`, if any.
+    open: Option<u64>,
+    last_epoch: u64,
+}
+
 #[derive(Default)]
-struct Group {
-    queued: Vec<(u64, Vec<Write>)>,
-    next_ticket: u64,
-    /// Whether some caller is committing right now.
-    leader: bool,
-    /// Outcome by ticket (an error's text), until its caller picks it up.
-    done: HashMap<u64, Result<(), String>>,
+struct Commits {
+    /// Every epoch up to this one has been committed (or failed).
+    done: u64,
+    /// Whether a caller is committing right now.
+    committing: bool,
+    /// Epochs whose commit failed, with the error (rare: a full or failing disk).
+    failed: HashMap<u64, String>,
 }
 
 fn to_io(e: rusqlite::Error) -> io::Error {
@@ -112,9 +122,9 @@ impl SqliteStore {
             .spawn(move || checkpoints(checkpointer, stopped))?;
         Ok(SqliteStore {
             path: path.to_owned(),
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer { conn: writer, open: None, last_epoch: 0 }),
             readers: Mutex::new(Vec::new()),
-            group: Mutex::new(Group::default()),
+            commits: Mutex::new(Commits::default()),
             committed: Condvar::new(),
             checkpointer: Some((stop, thread)),
         })
@@ -144,32 +154,92 @@ impl SqliteStore {
         result.map_err(|e| tracing::error!(path = %self.path.display(), error = %e, what, "read failed")).ok()
     }
 
-    /// Writes every queued batch in one transaction, one savepoint per batch.
-    fn commit_group(&self, batches: Vec<(u64, Vec<Write>)>) -> Vec<(u64, Result<(), String>)> {
-        let mut conn = self.writer.lock();
-        let mut outcomes = Vec::with_capacity(batches.len());
-        let result = (|| -> rusqlite::Result<()> {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for (ticket, writes) in batches.iter() {
-                let sp = tx.savepoint()?;
-                match write_batch(&sp, writes) {
-                    Ok(()) => {
-                        sp.commit()?;
-                        outcomes.push((*ticket, Ok(())));
-                    }
-                    Err(e) => {
-                        drop(sp); // rolls back this batch only
-                        outcomes.push((*ticket, Err(e.to_string())));
-                    }
+    /// Runs `job` in a savepoint of the open epoch, then waits until that epoch is durable.
+    fn write(&self, job: &mut dyn FnMut(&Connection) -> io::Result<()>) -> io::Result<()> {
+        let epoch = {
+            let mut writer = self.writer.lock();
+            let writer = &mut *writer;
+            let epoch = match writer.open {
+                Some(epoch) => epoch,
+                None => {
+                    exec(&writer.conn, "BEGIN IMMEDIATE").map_err(to_io)?;
+                    writer.last_epoch += 1;
+                    *writer.open.insert(writer.last_epoch)
                 }
+            };
+            in_savepoint(&writer.conn, job)?;
+            epoch
+        };
+        self.wait_durable(epoch)
+    }
+
+    fn wait_durable(&self, epoch: u64) -> io::Result<()> {
+        let mut commits = self.commits.lock();
+        loop {
+            if commits.done >= epoch {
+                return match commits.failed.get(&epoch) {
+                    Some(e) => Err(io::Error::other(e.clone())),
+                    None => Ok(()),
+                };
             }
-            tx.commit()
-        })();
-        match result {
-            Ok(()) => outcomes,
-            Err(e) => batches.iter().map(|(ticket, _)| (*ticket, Err(e.to_string()))).collect(),
+            if commits.committing {
+                self.committed.wait(&mut commits);
+                continue;
+            }
+            // No commit in progress and ours not done: our epoch is the open one; commit it.
+            commits.committing = true;
+            drop(commits);
+            // A panic here must not leave `committing` set (every writer would wait forever).
+            let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit_open()));
+            let (closed, result) = committed.unwrap_or_else(|_| (epoch, Err("the commit panicked".to_owned())));
+            commits = self.commits.lock();
+            commits.committing = false;
+            commits.done = commits.done.max(closed);
+            if let Err(e) = result {
+                tracing::error!(path = %self.path.display(), error = %e, "commit failed");
+                commits.failed.insert(closed, e);
+            }
+            self.committed.notify_all();
         }
     }
+
+    /// Commits the open epoch: one fsync for all its writes.
+    fn commit_open(&self) -> (u64, Result<(), String>) {
+        let mut writer = self.writer.lock();
+        let Some(epoch) = writer.open.take() else { return (writer.last_epoch, Ok(())) };
+        match exec(&writer.conn, "COMMIT") {
+            Ok(()) => (epoch, Ok(())),
+            Err(e) => {
+                if !writer.conn.is_autocommit() {
+                    let _ = exec(&writer.conn, "ROLLBACK");
+                }
+                (epoch, Err(e.to_string()))
+            }
+        }
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+/// Runs `job` in a savepoint: kept when it returns `Ok`, rolled back when it fails or panics.
+fn in_savepoint(conn: &Connection, job: &mut dyn FnMut(&Connection) -> io::Result<()>) -> io::Result<()> {
+    struct Undo<'a>(Option<&'a Connection>);
+    impl Drop for Undo<'_> {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0 {
+                let _ = exec(conn, "ROLLBACK TO job");
+                let _ = exec(conn, "RELEASE job");
+            }
+        }
+    }
+    exec(conn, "SAVEPOINT job").map_err(to_io)?;
+    let mut undo = Undo(Some(conn));
+    job(conn)?;
+    exec(conn, "RELEASE job").map_err(to_io)?;
+    undo.0 = None;
+    Ok(())
 }
 
 /// Copies committed WAL frames into the database until the store is dropped. PASSIVE never waits
@@ -284,32 +354,7 @@ impl KvStore for SqliteStore {
         if writes.is_empty() {
             return Ok(());
         }
-        let mut group = self.group.lock();
-        let ticket = group.next_ticket;
-        group.next_ticket += 1;
-        group.queued.push((ticket, writes));
-        loop {
-            if let Some(outcome) = group.done.remove(&ticket) {
-                return outcome.map_err(io::Error::other);
-            }
-            if group.leader {
-                self.committed.wait(&mut group);
-                continue;
-            }
-            // Lead one commit of everything queued so far (ours included, unless an earlier
-            // leader already took it, in which case its outcome is in `done` next time round).
-            group.leader = true;
-            let batches = std::mem::take(&mut group.queued);
-            drop(group);
-            // A panic while committing must not leave `leader` set (every writer would wait forever).
-            let tickets: Vec<u64> = batches.iter().map(|(t, _)| *t).collect();
-            let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit_group(batches)))
-                .unwrap_or_else(|_| tickets.into_iter().map(|t| (t, Err("the commit panicked".to_owned()))).collect());
-            group = self.group.lock();
-            group.leader = false;
-            group.done.extend(outcomes);
-            self.committed.notify_all();
-        }
+        self.write(&mut |conn| write_batch(conn, &writes).map_err(to_io))
     }
 
     fn range(&self, tree: &str, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> Entries {
@@ -321,18 +366,12 @@ impl KvStore for SqliteStore {
     }
 
     fn clear(&self) -> io::Result<()> {
-        let mut conn = self.writer.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(to_io)?;
-        tx.execute("DELETE FROM kv", []).map_err(to_io)?;
-        tx.commit().map_err(to_io)
+        self.write(&mut |conn| conn.execute("DELETE FROM kv", []).map(drop).map_err(to_io))
     }
 
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Transaction) -> io::Result<()>) -> io::Result<()> {
-        let mut conn = self.writer.lock();
-        // IMMEDIATE takes the write lock up front, so the reads inside are serializable.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(to_io)?;
-        f(&mut SqliteTransaction { conn: &tx })?; // an error (or a panic) drops `tx`: rollback
-        tx.commit().map_err(to_io)
+        // The writer lock makes it serializable: no other write runs until `f` returns.
+        self.write(&mut |conn| f(&mut SqliteTransaction { conn }))
     }
 
     fn may_block(&self) -> bool {

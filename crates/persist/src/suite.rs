@@ -230,6 +230,62 @@ fn concurrent_batches_all_land_whole() {
     });
 }
 
+#[test]
+fn concurrent_read_modify_writes_are_serializable() {
+    each_kv("counter", |s| {
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for n in 0..25u8 {
+                        transact(&*s, |tx| {
+                            let count =
+                                tx.get("counter", b"n")?.map_or(0, |v| u32::from_be_bytes(v.try_into().unwrap()));
+                            tx.put("counter", b"n", &(count + 1).to_be_bytes())?;
+                            tx.put("log", &count.to_be_bytes(), &[t, n])?;
+                            // Every other write of this thread fails its condition: nothing of it stays.
+                            if n % 2 == 1 {
+                                tx.put("log", b"never", b"")?;
+                                return Err(TestError::ConditionFailed);
+                            }
+                            Ok(())
+                        })
+                        .or_else(|e| if e == TestError::ConditionFailed { Ok(()) } else { Err(e) })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let done = 8 * 13;
+        assert_eq!(s.get("counter", b"n"), Some((done as u32).to_be_bytes().to_vec()));
+        let log = s.range("log", Bound::Unbounded, Bound::Unbounded, usize::MAX);
+        assert_eq!(log.len(), done, "one log entry per committed increment, none for failed ones");
+        assert_eq!(s.get("log", b"never"), None);
+    });
+}
+
+#[test]
+fn a_panicking_transaction_leaves_nothing_and_the_store_goes_on() {
+    each_kv("panic", |s| {
+        let s2 = s.clone();
+        let panicked = std::thread::spawn(move || {
+            let _ = transact(&*s2, |tx| -> io::Result<()> {
+                tx.put("t", b"half", b"written")?;
+                panic!("a bug in a handler");
+            });
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert_eq!(s.get("t", b"half"), None);
+        s.put("t", b"after", b"ok").unwrap();
+        assert_eq!(s.get("t", b"after").as_deref(), Some(&b"ok"[..]));
+        assert_eq!(s.get("t", b"half"), None);
+    });
+}
+
 async fn read_all(s: &dyn ObjectStore, id: BlobId, range: Option<std::ops::Range<u64>>) -> Bytes {
     ruststack_core::body::collect(s.read(id, range).unwrap(), usize::MAX).await.unwrap()
 }

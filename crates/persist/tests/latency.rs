@@ -60,6 +60,33 @@ fn put_item_sized_write_latency() {
         let rate = all.len() as f64 / started.elapsed().as_secs_f64();
         println!("{writers} writers, {} writes: {}; {rate:.0} writes/s (group commit)", all.len(), percentiles(all));
     }
+    // Conditional writes (read, check, write) from 8 threads: transactions share commits too.
+    let started = Instant::now();
+    let threads: Vec<_> = (0..8u64)
+        .map(|w| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..200u64)
+                    .map(|i| {
+                        let t = Instant::now();
+                        ruststack_core::store::transact(&*store, |tx| -> std::io::Result<()> {
+                            let key = (w << 32 | i).to_be_bytes();
+                            if tx.get("ddb/c", &key)?.is_none() {
+                                tx.put("ddb/c", &key, &[b'x'; 1024])?;
+                            }
+                            Ok(())
+                        })
+                        .unwrap();
+                        t.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    println!("8 writers, {} conditional writes (transactions): {}; {rate:.0} writes/s", all.len(), percentiles(all));
+
     let stored = store.range("ddb/t", Bound::Unbounded, Bound::Unbounded, usize::MAX).len();
     assert_eq!(stored, 500 + 8 * 200 + 32 * 200);
     let _ = std::fs::remove_dir_all(&dir);
