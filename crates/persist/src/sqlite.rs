@@ -162,6 +162,10 @@ impl SqliteStore {
             let epoch = match writer.open {
                 Some(epoch) => epoch,
                 None => {
+                    if !writer.conn.is_autocommit() {
+                        // Left open by a commit that failed and could not roll back.
+                        let _ = exec(&writer.conn, "ROLLBACK");
+                    }
                     exec(&writer.conn, "BEGIN IMMEDIATE").map_err(to_io)?;
                     writer.last_epoch += 1;
                     *writer.open.insert(writer.last_epoch)
