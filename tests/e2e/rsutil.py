@@ -37,6 +37,8 @@ _SERVER_ENV_VARS = (
     "RUST_LOG",
     "DISABLE_CORS_CHECKS",
     "DEFAULT_REGION",
+    "PERSISTENCE",
+    "DATA_DIR",
 )
 
 

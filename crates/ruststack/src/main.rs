@@ -53,7 +53,7 @@ fn main() -> std::process::ExitCode {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let credentials = ruststack_core::identity::Credentials::default();
-        let all = services::all(&credentials);
+        let all = services::all(&credentials, storage::get());
         for name in config.services.iter().flatten() {
             if !all.iter().any(|s| s.model().name == name) {
                 tracing::warn!(service = name.as_str(), "--services names a service RustStack does not serve");

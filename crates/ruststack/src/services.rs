@@ -2,11 +2,14 @@
 
 use ruststack_core::Service;
 use ruststack_core::identity::Credentials;
+use ruststack_core::store::Storage;
 use std::sync::Arc;
 
 /// One instance of every service, enabled or not (the gateway filters by `--services`). IAM and
-/// STS issue keys into `credentials`, which the gateway honours.
-pub fn all(credentials: &Credentials) -> Vec<Arc<dyn Service>> {
+/// STS issue keys into `credentials`, which the gateway honours. Services that persist keep their
+/// state in `storage` (memory, or the `--data-dir`).
+pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>> {
+    let _ = storage; // each service takes it as it moves onto the storage traits
     // Lambda writes function output into CloudWatch Logs, as AWS does.
     let (logs, logs_handle) = ruststack_logs::service_with_handle();
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
@@ -69,7 +72,8 @@ mod tests {
     #[test]
     fn coverage_file_is_fresh() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COVERAGE.md");
-        let expected = super::coverage_markdown(&super::all(&Default::default()));
+        let expected =
+            super::coverage_markdown(&super::all(&Default::default(), &ruststack_core::store::Storage::memory()));
         if std::env::var_os("RUSTSTACK_UPDATE_COVERAGE").is_some() {
             std::fs::write(path, &expected).unwrap();
         }
@@ -82,7 +86,7 @@ mod tests {
 
     #[test]
     fn every_service_has_a_unique_name_and_its_handlers_are_served_operations() {
-        let all = super::all(&Default::default());
+        let all = super::all(&Default::default(), &ruststack_core::store::Storage::memory());
         let mut names: Vec<_> = all.iter().map(|s| s.model().name).collect();
         names.dedup();
         assert_eq!(names.len(), all.len());
