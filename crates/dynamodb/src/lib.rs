@@ -39,6 +39,8 @@ pub struct Region {
     pub tables: RwLock<BTreeMap<String, Arc<Table>>>,
     /// ClientRequestToken → (canonical request, when it was first seen).
     pub tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// Every stream by ARN, enabled or kept readable after being disabled.
+    pub streams: RwLock<BTreeMap<String, Arc<streams::Stream>>>,
 }
 
 impl Region {
@@ -65,10 +67,21 @@ impl ServiceState for DynamoDb {
     }
 }
 
+pub use streams::StreamsHandle;
+
 /// The DynamoDB service with its handler table.
 pub fn service() -> Arc<dyn Service> {
-    use handlers::*;
+    service_with_streams().0
+}
+
+/// The DynamoDB service and a handle on its streams (for `dynamodbstreams` and Lambda).
+pub fn service_with_streams() -> (Arc<dyn Service>, StreamsHandle) {
     let db = Arc::new(DynamoDb::default());
+    (handler_table(db.clone()), StreamsHandle::new(db))
+}
+
+fn handler_table(db: Arc<DynamoDb>) -> Arc<dyn Service> {
+    use handlers::*;
     ttl::start(&db);
     Handlers::new(&generated::MODEL, db)
         .on(ops::CreateTable, tables::create_table)

@@ -94,8 +94,10 @@ pub struct TableMeta {
     pub billing_mode_explicit: bool,
     pub throughput: (i64, i64),
     pub indexes: Vec<IndexDef>,
-    /// `(enabled, view type)`; the label is the creation time of the stream.
+    /// The enabled stream: `(label, view type)`; the label is the stream's creation time.
     pub stream: Option<(String, String)>,
+    /// The label of the newest stream, enabled or not (`LatestStreamArn` outlives disabling).
+    pub latest_stream: Option<String>,
     pub ttl_attribute: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub deletion_protection: bool,
@@ -345,13 +347,13 @@ pub struct Table {
 pub struct TableState {
     pub meta: TableMeta,
     pub data: TableData,
-    /// The change log of the table's stream (written only while the stream is enabled).
-    pub stream: crate::streams::StreamLog,
+    /// The table's enabled stream, which every write appends to.
+    pub stream: Option<std::sync::Arc<crate::streams::Stream>>,
 }
 
 impl Table {
     pub fn new(meta: TableMeta) -> Table {
-        Table { state: RwLock::new(TableState { meta, data: TableData::default(), stream: Default::default() }) }
+        Table { state: RwLock::new(TableState { meta, data: TableData::default(), stream: None }) }
     }
 }
 
@@ -420,6 +422,7 @@ pub fn test_meta() -> TableMeta {
             throughput: None,
         }],
         stream: None,
+        latest_stream: None,
         ttl_attribute: None,
         tags: BTreeMap::new(),
         deletion_protection: false,

@@ -36,7 +36,7 @@ pub fn sweep_table(state: &mut TableState, now: i64) -> usize {
     let TableState { meta, data, stream } = state;
     for k in &keys {
         if let Some(old) = data.remove(meta, k)
-            && meta.stream.is_some()
+            && let Some(stream) = stream
         {
             stream.record(meta.key.extract(&old), Some(&old), None, true);
         }

@@ -17,8 +17,11 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     };
     // SNS delivers to SQS queues through SQS's own state.
     let queues = ruststack_sqs::Queues::default();
+    // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
+    let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams();
     vec![
-        ruststack_dynamodb::service(),
+        dynamodb,
+        ruststack_dynamodbstreams::service(dynamodb_streams),
         ruststack_iam::service(credentials.clone()),
         ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
         logs,

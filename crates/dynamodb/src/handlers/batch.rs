@@ -140,6 +140,7 @@ pub async fn batch_write_item(
         units.iter().filter_map(|(t, u)| consumed(t, *u, input.return_consumed_capacity.as_deref())).collect();
     capacity.sort_by(|a, b| a.table_name.cmp(&b.table_name));
     Ok(BatchWriteItemOutput {
+        // AWS returns unprocessed requests when throttled; nothing is throttled here.
         unprocessed_items: Some(HashMap::new()),
         item_collection_metrics: None,
         consumed_capacity: (!capacity.is_empty()).then_some(capacity),

@@ -167,7 +167,7 @@ impl PreparedWrite {
                 data.remove(meta, &self.key_bytes);
             }
         }
-        if meta.stream.is_some() {
+        if let Some(stream) = stream {
             stream.record(self.key.clone(), result.old.as_ref(), result.new.as_ref(), false);
         }
     }

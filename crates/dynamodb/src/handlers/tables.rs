@@ -3,6 +3,7 @@
 
 use crate::error::{resource_in_use, table_not_found_named, validation};
 use crate::generated::types::*;
+use crate::streams::{Stream, ViewType};
 use crate::table::{BillingMode, IndexDef, KeyDef, Projection as Proj, Table, TableMeta, TableState};
 use crate::value::ScalarType;
 use crate::{DynamoDb, Region};
@@ -205,12 +206,7 @@ pub async fn create_table(
         return Err(resource_in_use(format!("Table already exists: {}", input.table_name)));
     }
     let now = Timestamp::now();
-    let stream = input
-        .stream_specification
-        .as_ref()
-        .filter(|s| s.stream_enabled)
-        .map(|s| (stream_label(now), s.stream_view_type.clone().unwrap_or_else(|| "NEW_AND_OLD_IMAGES".into())));
-    let meta = TableMeta {
+    let mut meta = TableMeta {
         arn: ctx.arn("dynamodb", &format!("table/{}", input.table_name)),
         name: input.table_name.clone(),
         id: random_id(),
@@ -224,17 +220,42 @@ pub async fn create_table(
         billing_mode_explicit: input.billing_mode.is_some(),
         throughput,
         indexes,
-        stream,
+        stream: None,
+        latest_stream: None,
         ttl_attribute: None,
         tags: input.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect(),
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         table_class: input.table_class.clone(),
         sse_enabled: input.sse_specification.as_ref().and_then(|s| s.enabled).unwrap_or(false),
     };
+    let stream = input
+        .stream_specification
+        .as_ref()
+        .filter(|s| s.stream_enabled)
+        .map(|s| open_stream(&region, &mut meta, s.stream_view_type.as_deref()));
     let table = Arc::new(Table::new(meta));
+    table.state.write().stream = stream;
     let description = describe(&table.state.read(), "ACTIVE");
     tables.insert(input.table_name, table);
     Ok(CreateTableOutput { table_description: Some(description) })
+}
+
+/// Creates and registers a new stream for the table (a new label, so a new ARN, every time).
+fn open_stream(region: &Region, meta: &mut TableMeta, view: Option<&str>) -> Arc<Stream> {
+    let view = view.and_then(ViewType::parse).unwrap_or(ViewType::NewAndOldImages);
+    let mut streams = region.streams.write();
+    let mut at = Timestamp::now();
+    let mut label = stream_label(at);
+    // Two streams of one table (or of a table recreated under its name) never share a label.
+    while streams.contains_key(&format!("{}/stream/{label}", meta.arn)) {
+        at.millis += 1;
+        label = stream_label(at);
+    }
+    let stream = Arc::new(Stream::new(&meta.arn, &meta.name, label.clone(), view, meta.key.clone()));
+    streams.insert(stream.arn.clone(), stream.clone());
+    meta.stream = Some((label.clone(), view.as_str().to_owned()));
+    meta.latest_stream = Some(label);
+    stream
 }
 
 fn stream_label(t: Timestamp) -> String {
@@ -335,8 +356,8 @@ pub fn describe(state: &TableState, status: &str) -> TableDescription {
             .stream
             .as_ref()
             .map(|(_, view)| StreamSpecification { stream_enabled: true, stream_view_type: Some(view.clone()) }),
-        latest_stream_label: meta.stream.as_ref().map(|(label, _)| label.clone()),
-        latest_stream_arn: meta.stream.as_ref().map(|(label, _)| format!("{}/stream/{label}", meta.arn)),
+        latest_stream_label: meta.latest_stream.clone(),
+        latest_stream_arn: meta.latest_stream.as_ref().map(|label| format!("{}/stream/{label}", meta.arn)),
         sse_description: meta.sse_enabled.then(|| SSEDescription {
             status: Some("ENABLED".into()),
             sse_type: Some("KMS".into()),
@@ -397,6 +418,9 @@ pub async fn delete_table(
         ));
     }
     let description = describe(&state, "DELETING");
+    if let Some(stream) = &state.stream {
+        stream.disable();
+    }
     drop(state);
     tables.remove(&input.table_name);
     Ok(DeleteTableOutput { table_description: Some(description) })
@@ -407,7 +431,8 @@ pub async fn update_table(
     ctx: RequestContext,
     input: UpdateTableInput,
 ) -> Result<UpdateTableOutput, AwsError> {
-    let table = db.region(&ctx).table_named(&input.table_name)?;
+    let region = db.region(&ctx);
+    let table = region.table_named(&input.table_name)?;
     let mut guard = table.state.write();
     let state = &mut *guard;
     let mut meta = state.meta.clone();
@@ -513,13 +538,12 @@ pub async fn update_table(
             if meta.stream.is_some() {
                 return Err(validation(format!("Table already has an enabled stream: {}", meta.arn)));
             }
-            state.stream.clear();
-            meta.stream = Some((
-                stream_label(Timestamp::now()),
-                spec.stream_view_type.clone().unwrap_or_else(|| "NEW_AND_OLD_IMAGES".into()),
-            ));
+            state.stream = Some(open_stream(&region, &mut meta, spec.stream_view_type.as_deref()));
         } else {
             meta.stream = None;
+            if let Some(stream) = state.stream.take() {
+                stream.disable();
+            }
         }
     }
     if let Some(p) = input.deletion_protection_enabled {

@@ -323,9 +323,16 @@ mod tests {
 
     #[test]
     fn all_or_nothing_with_reasons_in_order_and_stream_records() {
-        let mut meta = test_meta();
-        meta.stream = Some(("label".into(), "NEW_AND_OLD_IMAGES".into()));
+        let meta = test_meta();
+        let stream = Arc::new(crate::streams::Stream::new(
+            &meta.arn,
+            &meta.name,
+            "label".into(),
+            crate::streams::ViewType::NewAndOldImages,
+            meta.key.clone(),
+        ));
         let table = Arc::new(Table::new(meta));
+        table.state.write().stream = Some(stream.clone());
         run_transaction(&[put(&table, "a", 1, None), put(&table, "b", 1, None)]).unwrap();
         assert_eq!(table.state.read().data.item_count(), 2);
         // The second condition fails: nothing of the transaction is written.
@@ -343,7 +350,7 @@ mod tests {
         let a = state.data.get(&state.meta.key.encode(&key("a")).unwrap()).unwrap();
         assert_eq!(a["v"], AttrValue::N(Number::from_i64(1)));
         // Two inserts recorded, nothing for the cancelled transaction.
-        let records = state.stream.after(0, 10);
+        let records = stream.read(0, 10, Clone::clone).unwrap().records;
         assert_eq!(records.len(), 2);
         assert!(records.iter().all(|r| r.event == crate::streams::EventName::Insert));
         drop(state);
