@@ -26,7 +26,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
         ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
         logs,
         ruststack_s3::service(),
-        ruststack_secretsmanager::service(),
+        ruststack_secretsmanager::service(storage.clone()),
         ruststack_sns::service(queues.clone()),
         ruststack_sqs::service_with(queues),
         ruststack_ssm::service(),

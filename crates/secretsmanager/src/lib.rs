@@ -6,22 +6,27 @@
 //!
 //! - [`state`]: what is stored, behind [`state::SecretsState::region`], and how staging labels
 //!   move between versions;
+//! - [`persist`]: how it sits in the kv store (`--data-dir`): written through on every change,
+//!   loaded per account and region on first use;
 //! - [`handlers`]: the operations, by area (secrets, values, tags, policies, rotation);
 //! - [`password`]: the passwords of GetRandomPassword;
 //! - [`rotation`]: the seam through which RotateSecret will run a rotation Lambda. Lambda installs
 //!   a [`rotation::Rotator`] with [`SecretsHandle::set_rotator`] (from [`service_with_handle`]);
 //!   without one, RotateSecret records the rotation settings only.
 //!
-//! Secrets whose recovery window has passed are dropped lazily, on the next write in their region.
+//! Secrets whose recovery window has passed are not found from then on, and dropped from the store
+//! on the next create, delete or restore in their region.
 
 pub mod generated;
 pub mod handlers;
 pub mod password;
+pub mod persist;
 pub mod rotation;
 pub mod state;
 
 use generated::ops;
 use handlers::{policy, rotate, secrets, tags, values};
+use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::SecretsState;
 use std::sync::Arc;
@@ -39,14 +44,14 @@ impl SecretsHandle {
     }
 }
 
-/// The Secrets Manager service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    service_with_handle().0
+/// The Secrets Manager service with its handler table, keeping its state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    service_with_handle(storage).0
 }
 
 /// The service and a [`SecretsHandle`] on its state.
-pub fn service_with_handle() -> (Arc<dyn Service>, SecretsHandle) {
-    let state = Arc::new(SecretsState::default());
+pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, SecretsHandle) {
+    let state = Arc::new(SecretsState::new(storage));
     let service = Handlers::new(&generated::MODEL, state.clone())
         .on(ops::CreateSecret, secrets::create_secret)
         .on(ops::DescribeSecret, secrets::describe_secret)
@@ -198,7 +203,7 @@ mod rotation_tests {
 
     #[tokio::test]
     async fn rotate_secret_runs_the_four_steps_and_promotes_the_new_version() {
-        let (_service, handle) = service_with_handle();
+        let (_service, handle) = service_with_handle(Storage::memory());
         let state = handle.state.clone();
         let rotator = Arc::new(TemplateRotator { state: state.clone(), steps: Default::default() });
         handle.set_rotator(rotator.clone());

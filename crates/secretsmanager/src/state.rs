@@ -1,15 +1,19 @@
 //! What Secrets Manager remembers, per account and region: secrets, their versions with staging
 //! labels, tags, resource policies and rotation settings.
 //!
-//! Handlers reach state only through [`SecretsState::region`], so a persistent backend can later
-//! replace the in-memory map without touching them.
+//! Handlers reach state only through [`SecretsState::region`]. The in-memory [`Region`] is a cache
+//! of the service's kv trees (see [`crate::persist`]): a region is loaded on its first use, and
+//! every change goes to the store first ([`Region::save`], [`Region::remove`]) and into the cache
+//! only once the store has it.
 
+use crate::persist::RegionStore;
 use bytes::Bytes;
 use parking_lot::RwLock;
-use ruststack_core::ServiceState;
-use ruststack_core::store::PerRegion;
+use ruststack_core::store::{PerRegion, Storage};
+use ruststack_core::{AwsError, ServiceState};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
@@ -17,17 +21,34 @@ pub const AWSPENDING: &str = "AWSPENDING";
 /// Versions AWS keeps per secret; older versions without staging labels are dropped beyond it.
 pub const MAX_VERSIONS: usize = 100;
 
-#[derive(Default)]
 pub struct SecretsState {
-    regions: PerRegion<RwLock<Region>>,
+    regions: PerRegion<RegionCell>,
+    storage: Storage,
     /// Runs rotation functions; absent until Lambda provides one.
     pub rotator: RwLock<Option<Arc<dyn crate::rotation::Rotator>>>,
 }
 
+impl Default for SecretsState {
+    /// State in fresh memory stores.
+    fn default() -> Self {
+        SecretsState::new(Storage::memory())
+    }
+}
+
 impl SecretsState {
-    /// The secrets of one account and region.
-    pub fn region(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RwLock<Region>> {
-        self.regions.get(account, region)
+    pub fn new(storage: Storage) -> Self {
+        SecretsState { regions: PerRegion::default(), storage, rotator: RwLock::new(None) }
+    }
+
+    /// The secrets of one account and region, read from the store on first use.
+    pub fn region(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RegionCell> {
+        let cell = self.regions.get(account, region);
+        cell.loaded.get_or_init(|| {
+            let store = RegionStore::new(self.storage.kv.clone(), account, region);
+            let secrets = store.load();
+            *cell.region.write() = Region { secrets, store };
+        });
+        cell
     }
 }
 
@@ -47,20 +68,63 @@ impl ServiceState for SecretsState {
     }
 }
 
-/// The secrets of one account and region, by name.
+/// One account and region's [`Region`], with the flag of its one-time load from the store.
 #[derive(Default)]
-pub struct Region {
-    pub secrets: BTreeMap<String, Secret>,
+pub struct RegionCell {
+    region: RwLock<Region>,
+    loaded: OnceLock<()>,
 }
 
-impl Region {
-    /// Forgets secrets whose recovery window has passed.
-    pub fn purge_expired(&mut self, now: i64) {
-        self.secrets.retain(|_, s| s.deletion_date.is_none_or(|d| d > now));
+impl std::ops::Deref for RegionCell {
+    type Target = RwLock<Region>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.region
     }
 }
 
-/// A secret value: text or bytes.
+/// The secrets of one account and region, by name, and where they are stored.
+#[derive(Default)]
+pub struct Region {
+    pub secrets: BTreeMap<String, Secret>,
+    store: RegionStore,
+}
+
+impl Region {
+    /// Stores `secret` (new or changed) and then caches it. On a store failure the cache is left
+    /// as it was and the caller answers `InternalFailure`.
+    pub fn save(&mut self, secret: Secret) -> Result<(), AwsError> {
+        self.store.save(self.secrets.get(&secret.name), &secret)?;
+        self.secrets.insert(secret.name.clone(), secret);
+        Ok(())
+    }
+
+    /// Forgets the secrets `names`, in the store first.
+    pub fn remove(&mut self, names: &[String]) -> Result<(), AwsError> {
+        let gone: Vec<&Secret> = names.iter().filter_map(|n| self.secrets.get(n)).collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        self.store.remove(&gone)?;
+        for name in names {
+            self.secrets.remove(name);
+        }
+        Ok(())
+    }
+
+    /// Forgets secrets whose recovery window has passed.
+    pub fn purge_expired(&mut self, now: i64) -> Result<(), AwsError> {
+        let expired: Vec<String> = self
+            .secrets
+            .values()
+            .filter(|s| s.deletion_date.is_some_and(|d| d <= now))
+            .map(|s| s.name.clone())
+            .collect();
+        self.remove(&expired)
+    }
+}
+
+/// A secret value: text or bytes. Stored apart from the secret's record (see [`crate::persist`]).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum SecretValue {
     String(String),
@@ -80,15 +144,24 @@ impl SecretValue {
     }
 }
 
+impl Default for SecretValue {
+    fn default() -> Self {
+        SecretValue::String(String::new())
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Version {
     pub id: String,
     pub stages: Vec<String>,
+    /// Kept in its own kv entry: it never changes, so a secret's record stays small.
+    #[serde(skip)]
     pub value: SecretValue,
     pub created: i64,
     pub last_accessed: Option<i64>,
 }
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub struct Rotation {
     pub enabled: Option<bool>,
     pub lambda_arn: Option<String>,
@@ -99,6 +172,7 @@ pub struct Rotation {
     pub next_rotation: Option<i64>,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Secret {
     pub name: String,
     pub arn: String,

@@ -55,22 +55,14 @@ pub(crate) fn find<'r>(region: &'r Region, ctx: &RequestContext, id: &str) -> Re
     Ok(secret)
 }
 
-/// The secret `id` names, for changes; scheduled deletion refuses them.
-pub(crate) fn find_live_mut<'r>(
-    region: &'r mut Region,
-    ctx: &RequestContext,
-    id: &str,
-) -> Result<&'r mut Secret, AwsError> {
-    let name = resolve(region, ctx, id).ok_or_else(secret_not_found)?.to_string();
-    if region.secrets[&name].deletion_date.is_some_and(|d| d <= crate::state::now_millis()) {
-        region.secrets.remove(&name);
-        return Err(secret_not_found());
-    }
-    let secret = region.secrets.get_mut(&name).ok_or_else(secret_not_found)?;
+/// A copy of the secret `id` names, to change and then [`Region::save`]; scheduled deletion
+/// refuses changes.
+pub(crate) fn find_live(region: &Region, ctx: &RequestContext, id: &str) -> Result<Secret, AwsError> {
+    let secret = find(region, ctx, id)?;
     if secret.deleted.is_some() {
         return Err(marked_for_deletion());
     }
-    Ok(secret)
+    Ok(secret.clone())
 }
 
 /// The value of a create or put: at most one of SecretString and SecretBinary.

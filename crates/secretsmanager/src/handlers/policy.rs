@@ -52,9 +52,11 @@ pub async fn put_resource_policy(
     }
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     s.policy = Some(input.resource_policy);
-    Ok(PutResourcePolicyResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), policy_name: None })
+    let out = PutResourcePolicyResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), policy_name: None };
+    region.save(s)?;
+    Ok(out)
 }
 
 pub async fn get_resource_policy(
@@ -80,9 +82,11 @@ pub async fn delete_resource_policy(
 ) -> Result<DeleteResourcePolicyResponse, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     s.policy = None;
-    Ok(DeleteResourcePolicyResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), policy_name: None })
+    let out = DeleteResourcePolicyResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), policy_name: None };
+    region.save(s)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub async fn rotate_secret(
     let (arn, name, lambda_arn) = {
         let region = state.region(&ctx.account_id, &ctx.region);
         let mut region = region.write();
-        let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+        let mut s = find_live(&region, &ctx, &input.secret_id)?;
         let lambda_arn = input
             .rotation_lambda_arn
             .clone()
@@ -70,7 +70,9 @@ pub async fn rotate_secret(
         }
         s.rotation.enabled = Some(true);
         s.rotation.lambda_arn = Some(lambda_arn.clone());
-        (s.arn.clone(), s.name.clone(), lambda_arn)
+        let out = (s.arn.clone(), s.name.clone(), lambda_arn);
+        region.save(s)?;
+        out
     };
 
     let rotator = state.rotator.read().clone();
@@ -86,7 +88,8 @@ pub async fn rotate_secret(
         }
         let region = state.region(&ctx.account_id, &ctx.region);
         let mut region = region.write();
-        if let Some(s) = region.secrets.get_mut(&name) {
+        if let Some(s) = region.secrets.get(&name) {
+            let mut s = s.clone();
             s.rotation.last_rotated = Some(now_millis());
             // A finished rotation leaves AWSPENDING on no version besides the current one.
             if let Some(i) = s.versions.iter().position(|v| v.id == token)
@@ -94,6 +97,7 @@ pub async fn rotate_secret(
             {
                 s.detach_stage(i, AWSPENDING);
             }
+            region.save(s)?;
         }
     }
     Ok(RotateSecretResponse { arn: Some(arn), name: Some(name), version_id: Some(token) })
@@ -106,14 +110,16 @@ pub async fn cancel_rotate_secret(
 ) -> Result<CancelRotateSecretResponse, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     if s.rotation.enabled.is_none() {
         return Err(invalid_request("Secret does not have rotation enabled."));
     }
     s.rotation.enabled = Some(false);
     s.rotation.next_rotation = None;
     let pending = s.version_with_stage(AWSPENDING).map(|v| v.id.clone());
-    Ok(CancelRotateSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), version_id: pending })
+    let out = CancelRotateSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), version_id: pending };
+    region.save(s)?;
+    Ok(out)
 }
 
 #[cfg(test)]

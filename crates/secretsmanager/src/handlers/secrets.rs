@@ -28,7 +28,7 @@ pub async fn create_secret(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    region.purge_expired(now);
+    region.purge_expired(now)?;
     if let Some(existing) = region.secrets.get(&input.name) {
         if existing.deleted.is_some() {
             return Err(invalid_request(
@@ -86,7 +86,7 @@ pub async fn create_secret(
         version_id,
         replication_status: replication_status(&secret),
     };
-    region.secrets.insert(input.name, secret);
+    region.save(secret)?;
     Ok(out)
 }
 
@@ -165,11 +165,11 @@ pub async fn update_secret(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     let version_id = match value {
         Some(value) => {
             let id = input.client_request_token.unwrap_or_else(new_version_id);
-            values::put_version(s, &id, value, &[AWSCURRENT.to_string()], now)?;
+            values::put_version(&mut s, &id, value, &[AWSCURRENT.to_string()], now)?;
             Some(id)
         }
         None => None,
@@ -185,7 +185,9 @@ pub async fn update_secret(
     if let Some(t) = input.r#type {
         s.secret_type = Some(t);
     }
-    Ok(UpdateSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), version_id })
+    let out = UpdateSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()), version_id };
+    region.save(s)?;
+    Ok(out)
 }
 
 pub async fn delete_secret(
@@ -206,13 +208,13 @@ pub async fn delete_secret(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    region.purge_expired(now);
+    region.purge_expired(now)?;
     let name = resolve(&region, &ctx, &input.secret_id).ok_or_else(secret_not_found)?.to_string();
+    let mut s = region.secrets.get(&name).ok_or_else(secret_not_found)?.clone();
     if force {
-        let s = region.secrets.remove(&name).ok_or_else(secret_not_found)?;
+        region.remove(std::slice::from_ref(&name))?;
         return Ok(DeleteSecretResponse { arn: Some(s.arn), name: Some(s.name), deletion_date: Some(ts(now)) });
     }
-    let s = region.secrets.get_mut(&name).ok_or_else(secret_not_found)?;
     if s.deleted.is_some() {
         return Err(invalid_request(
             "You can't perform this operation on the secret because it was already scheduled for deletion.",
@@ -221,11 +223,13 @@ pub async fn delete_secret(
     let deletion_date = now + days * DAY;
     s.deleted = Some(now);
     s.deletion_date = Some(deletion_date);
-    Ok(DeleteSecretResponse {
+    let out = DeleteSecretResponse {
         arn: Some(s.arn.clone()),
         name: Some(s.name.clone()),
         deletion_date: Some(ts(deletion_date)),
-    })
+    };
+    region.save(s)?;
+    Ok(out)
 }
 
 pub async fn restore_secret(
@@ -235,12 +239,14 @@ pub async fn restore_secret(
 ) -> Result<RestoreSecretResponse, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    region.purge_expired(now_millis());
+    region.purge_expired(now_millis())?;
     let name = resolve(&region, &ctx, &input.secret_id).ok_or_else(secret_not_found)?.to_string();
-    let s = region.secrets.get_mut(&name).ok_or_else(secret_not_found)?;
+    let mut s = region.secrets.get(&name).ok_or_else(secret_not_found)?.clone();
     s.deleted = None;
     s.deletion_date = None;
-    Ok(RestoreSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()) })
+    let out = RestoreSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()) };
+    region.save(s)?;
+    Ok(out)
 }
 
 /// Whether a secret passes ListSecrets / BatchGetSecretValue filters: every filter, one of its

@@ -38,13 +38,9 @@ pub async fn tag_resource(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
-    let before = s.tags.clone();
-    if let Err(e) = merge(s, input.tags) {
-        s.tags = before;
-        return Err(e);
-    }
-    Ok(())
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
+    merge(&mut s, input.tags)?;
+    region.save(s)
 }
 
 pub async fn untag_resource(
@@ -54,7 +50,7 @@ pub async fn untag_resource(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     s.tags.retain(|(k, _)| !input.tag_keys.contains(k));
-    Ok(())
+    region.save(s)
 }

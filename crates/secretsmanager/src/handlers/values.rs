@@ -67,11 +67,14 @@ fn record_access(state: &SecretsState, ctx: &RequestContext, name: &str, version
         return;
     }
     let mut region = region.write();
-    if let Some(s) = region.secrets.get_mut(name) {
+    if let Some(s) = region.secrets.get(name) {
+        let mut s = s.clone();
         s.last_accessed = Some(day);
         if let Some(v) = s.versions.iter_mut().find(|v| v.id == version_id) {
             v.last_accessed = Some(day);
         }
+        // The read already succeeded; a date that cannot be stored is recorded next time.
+        let _ = region.save(s);
     }
 }
 
@@ -191,16 +194,18 @@ pub async fn put_secret_value(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut s = find_live(&region, &ctx, &input.secret_id)?;
     let id = input.client_request_token.unwrap_or_else(new_version_id);
-    put_version(s, &id, value, &stages, now)?;
+    put_version(&mut s, &id, value, &stages, now)?;
     let version_stages = s.version(&id).map(|v| v.stages.clone());
-    Ok(PutSecretValueResponse {
+    let out = PutSecretValueResponse {
         arn: Some(s.arn.clone()),
         name: Some(s.name.clone()),
         version_id: Some(id),
         version_stages,
-    })
+    };
+    region.save(s)?;
+    Ok(out)
 }
 
 pub async fn list_secret_version_ids(
@@ -245,7 +250,8 @@ pub async fn update_secret_version_stage(
     let now = now_millis();
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let s = find_live_mut(&mut region, &ctx, &input.secret_id)?;
+    let mut secret = find_live(&region, &ctx, &input.secret_id)?;
+    let s = &mut secret;
     let stage = input.version_stage.as_str();
     let index_of = |s: &Secret, id: &str| {
         s.versions.iter().position(|v| v.id == id).ok_or_else(|| {
@@ -298,5 +304,7 @@ pub async fn update_secret_version_stage(
         }
     }
     s.last_changed = now;
-    Ok(UpdateSecretVersionStageResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()) })
+    let out = UpdateSecretVersionStageResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()) };
+    region.save(secret)?;
+    Ok(out)
 }
