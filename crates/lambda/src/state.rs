@@ -295,17 +295,22 @@ pub fn now_iso() -> String {
     )
 }
 
-/// Decodes Marker/MaxItems paging over a sorted list of keys: the items after `marker`, at most
-/// `max_items` (default 50), and the next marker.
+/// Marker/MaxItems paging over a list sorted by key: the items after the marker, at most
+/// `max_items` (default 50), and the next marker. Markers are the base64 of the last key
+/// returned, opaque to clients as AWS's are.
 pub fn page<T: Clone>(items: &[(String, T)], marker: Option<&str>, max_items: Option<i32>) -> (Vec<T>, Option<String>) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let max = max_items.unwrap_or(50).clamp(1, 10_000) as usize;
-    let start = match marker {
-        Some(m) => items.iter().position(|(k, _)| k.as_str() > m).unwrap_or(items.len()),
+    let after =
+        marker.map(|m| b64.decode(m).ok().and_then(|k| String::from_utf8(k).ok()).unwrap_or_else(|| m.to_owned()));
+    let start = match &after {
+        Some(m) => items.iter().position(|(k, _)| k > m).unwrap_or(items.len()),
         None => 0,
     };
     let slice = &items[start..];
     let taken: Vec<T> = slice.iter().take(max).map(|(_, v)| v.clone()).collect();
-    let next = (slice.len() > max).then(|| items[start + max - 1].0.clone());
+    let next = (slice.len() > max).then(|| b64.encode(&items[start + max - 1].0));
     (taken, next)
 }
 
@@ -336,8 +341,10 @@ mod tests {
     fn paging_by_marker() {
         let items: Vec<(String, u32)> = (0..5).map(|i| (format!("k{i}"), i)).collect();
         let (first, next) = page(&items, None, Some(2));
-        assert_eq!((first, next.as_deref()), (vec![0, 1], Some("k1")));
-        let (rest, next) = page(&items, Some("k3"), Some(2));
+        assert_eq!(first, vec![0, 1]);
+        let (second, next) = page(&items, next.as_deref(), Some(2));
+        assert_eq!(second, vec![2, 3]);
+        let (rest, next) = page(&items, next.as_deref(), Some(2));
         assert_eq!((rest, next), (vec![4], None));
     }
 }
