@@ -51,6 +51,12 @@ def test_secrets_survive_a_sigkill(start_server, tmp_path):
     )
     sm.put_secret_value(SecretId=main, SecretString="v2", ClientRequestToken=t2)
     sm.put_secret_value(SecretId=main, SecretString="v3", ClientRequestToken=t3)
+    sm.rotate_secret(
+        SecretId=main,
+        RotationLambdaARN="arn:aws:lambda:us-east-1:000000000000:function:rot",
+        RotationRules={"AutomaticallyAfterDays": 10},
+        RotateImmediately=False,
+    )
     sm.put_secret_value(SecretId=main, SecretString="pending", ClientRequestToken=t4, VersionStages=["AWSPENDING", "mine"])
     sm.update_secret_version_stage(SecretId=main, VersionStage="custom", MoveToVersionId=t1)
     sm.untag_resource(SecretId=main, TagKeys=["env"])
@@ -58,12 +64,6 @@ def test_secrets_survive_a_sigkill(start_server, tmp_path):
     sm.put_resource_policy(
         SecretId=main,
         ResourcePolicy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}',
-    )
-    sm.rotate_secret(
-        SecretId=main,
-        RotationLambdaArn="arn:aws:lambda:us-east-1:000000000000:function:rot",
-        RotationRules={"AutomaticallyAfterDays": 10},
-        RotateImmediately=False,
     )
     sm.get_secret_value(SecretId=main)  # records the access date
 
@@ -76,6 +76,7 @@ def test_secrets_survive_a_sigkill(start_server, tmp_path):
     west.create_secret(Name=main, SecretString="west")
 
     names = [main, binary, deleted]
+    snapshot(sm, names)  # reads record today's access date; the next snapshot is stable
     before = snapshot(sm, names)
     assert before[main]["describe"]["VersionIdsToStages"] == {
         t1: ["custom"], t2: ["AWSPREVIOUS"], t3: ["AWSCURRENT"], t4: ["AWSPENDING", "mine"],

@@ -29,7 +29,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
         ruststack_secretsmanager::service(storage.clone()),
         ruststack_sns::service(queues.clone()),
         ruststack_sqs::service_with(queues),
-        ruststack_ssm::service(),
+        ruststack_ssm::service(storage.clone()),
         ruststack_sts::service(credentials.clone()),
     ]
 }

@@ -131,7 +131,7 @@ pub async fn describe_parameters(
     let filters = check_filters(if old.is_empty() { new } else { &legacy }, false)?;
     let start = paging::start_name(input.next_token.as_deref())?;
     let limit = input.max_results.unwrap_or(50) as usize;
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let lower = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
     let mut page = Vec::new();
@@ -176,7 +176,7 @@ pub async fn get_parameters_by_path(
         Some(name) if name.as_str() > prefix.as_str() => name.clone(),
         _ => prefix.clone(),
     };
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let mut page = Vec::new();
     let mut next_token = None;

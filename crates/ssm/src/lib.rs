@@ -1,5 +1,7 @@
 //! AWS Systems Manager Parameter Store for RustStack: parameters with versions, labels, tiers and
-//! tags, per account and region.
+//! tags, per account and region, kept in the kv store given to [`service`] (memory, or the
+//! `--data-dir`): written through on every change, loaded per account and region on first use
+//! (see `persist`).
 
 pub mod generated;
 
@@ -8,18 +10,21 @@ mod errors;
 mod names;
 mod paging;
 mod params;
+mod persist;
 mod state;
 mod tags;
 
 use generated::ops;
 use ruststack_core::Service;
+use ruststack_core::store::Storage;
 use std::sync::Arc;
 
 pub use state::Ssm;
 
 /// The SSM service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    ruststack_core::Handlers::new(&generated::MODEL, Arc::new(Ssm::default()))
+/// Parameter Store with its handler table, keeping its state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    ruststack_core::Handlers::new(&generated::MODEL, Arc::new(Ssm::new(storage)))
         .on(ops::PutParameter, params::put_parameter)
         .on(ops::GetParameter, params::get_parameter)
         .on(ops::GetParameters, params::get_parameters)

@@ -69,7 +69,7 @@ pub async fn put_parameter(
         crate::tags::check_tags(tags, tags.len())?;
     }
 
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
     let existing = params.get(name);
     if existing.is_some() && !overwrite {
@@ -112,18 +112,8 @@ pub async fn put_parameter(
         labels: Vec::new(),
     };
     let number = version.version;
-    match params.get_mut(name) {
-        Some(param) => {
-            if param.versions.len() >= MAX_VERSIONS {
-                param.versions.remove(0);
-            }
-            param.versions.push(version);
-        }
-        None => {
-            let tags = input.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect();
-            params.insert(name.to_owned(), StoredParameter { name: name.to_owned(), versions: vec![version], tags });
-        }
-    }
+    let tags = input.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect();
+    params.push_version(name, version, tags)?;
     Ok(PutParameterResult { version: Some(number), tier: Some(tier.to_owned()) })
 }
 
@@ -248,7 +238,7 @@ pub async fn get_parameter(
     ctx: RequestContext,
     input: GetParameterRequest,
 ) -> Result<GetParameterResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let name = from_arn(&input.name, &params);
     let parameter = lookup(&ctx, &params, &name, input.with_decryption.unwrap_or(false))?;
@@ -270,7 +260,7 @@ pub async fn get_parameters(
     ctx: RequestContext,
     input: GetParametersRequest,
 ) -> Result<GetParametersResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let decrypt = input.with_decryption.unwrap_or(false);
     let (mut found, mut invalid) = (Vec::new(), Vec::new());
@@ -293,10 +283,10 @@ pub async fn delete_parameter(
     ctx: RequestContext,
     input: DeleteParameterRequest,
 ) -> Result<DeleteParameterResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
-    match region.write().remove(&input.name) {
-        Some(_) => Ok(DeleteParameterResult {}),
-        None => Err(errors::parameter_not_found("")),
+    let region = state.region(&ctx.account_id, &ctx.region);
+    match region.write().remove(&[input.name.as_str()])?[..] {
+        [true] => Ok(DeleteParameterResult {}),
+        _ => Err(errors::parameter_not_found("")),
     }
 }
 
@@ -305,11 +295,13 @@ pub async fn delete_parameters(
     ctx: RequestContext,
     input: DeleteParametersRequest,
 ) -> Result<DeleteParametersResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
+    let names: Vec<&str> = input.names.iter().map(String::as_str).collect();
+    let existed = params.remove(&names)?;
     let (mut deleted, mut invalid) = (Vec::new(), Vec::new());
-    for name in input.names {
-        if params.remove(&name).is_some() {
+    for (name, existed) in input.names.into_iter().zip(existed) {
+        if existed {
             deleted.push(name);
         } else if !deleted.contains(&name) && !invalid.contains(&name) {
             invalid.push(name);
@@ -323,7 +315,7 @@ pub async fn get_parameter_history(
     ctx: RequestContext,
     input: GetParameterHistoryRequest,
 ) -> Result<GetParameterHistoryResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let decrypt = input.with_decryption.unwrap_or(false);
@@ -373,9 +365,9 @@ pub async fn label_parameter_version(
     ctx: RequestContext,
     input: LabelParameterVersionRequest,
 ) -> Result<LabelParameterVersionResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get_mut(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let number = input.parameter_version.unwrap_or(param.current().version);
     let Some(target) = param.versions.iter().position(|v| v.version == number) else {
         return Err(errors::version_not_found(&input.name, &number.to_string()));
@@ -394,10 +386,13 @@ pub async fn label_parameter_version(
         ));
     }
     // A label names one version: attaching it here moves it off any other.
-    for v in &mut param.versions {
-        v.labels.retain(|l| !valid.contains(l));
+    let mut all: Vec<Vec<String>> = param.versions.iter().map(|v| v.labels.clone()).collect();
+    for l in &mut all {
+        l.retain(|l| !valid.contains(l));
     }
-    param.versions[target].labels = labels;
+    all[target] = labels;
+    let tags = param.tags.clone();
+    params.set_tags_and_labels(&input.name, tags, all)?;
     Ok(LabelParameterVersionResult { invalid_labels: Some(invalid), parameter_version: Some(number) })
 }
 
@@ -406,21 +401,26 @@ pub async fn unlabel_parameter_version(
     ctx: RequestContext,
     input: UnlabelParameterVersionRequest,
 ) -> Result<UnlabelParameterVersionResult, AwsError> {
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get_mut(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let number = input.parameter_version;
-    let Some(v) = param.versions.iter_mut().find(|v| v.version == number) else {
+    let Some(target) = param.versions.iter().position(|v| v.version == number) else {
         return Err(errors::version_not_found(&input.name, &number.to_string()));
     };
+    let mut all: Vec<Vec<String>> = param.versions.iter().map(|v| v.labels.clone()).collect();
     let (mut removed, mut invalid) = (Vec::new(), Vec::new());
     for label in input.labels {
-        if let Some(i) = v.labels.iter().position(|l| *l == label) {
-            v.labels.remove(i);
+        if let Some(i) = all[target].iter().position(|l| *l == label) {
+            all[target].remove(i);
             removed.push(label);
         } else {
             invalid.push(label);
         }
+    }
+    if !removed.is_empty() {
+        let tags = param.tags.clone();
+        params.set_tags_and_labels(&input.name, tags, all)?;
     }
     Ok(UnlabelParameterVersionResult { removed_labels: Some(removed), invalid_labels: Some(invalid) })
 }

@@ -37,17 +37,20 @@ pub async fn add_tags_to_resource(
     input: AddTagsToResourceRequest,
 ) -> Result<AddTagsToResourceResult, AwsError> {
     check_type(&input.resource_type)?;
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get_mut(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
+    let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
     let added = input.tags.iter().filter(|t| !param.tags.iter().any(|(k, _)| *k == t.key)).count();
     check_tags(&input.tags, param.tags.len() + added)?;
+    let mut tags = param.tags.clone();
     for tag in input.tags {
-        match param.tags.iter_mut().find(|(k, _)| *k == tag.key) {
+        match tags.iter_mut().find(|(k, _)| *k == tag.key) {
             Some(existing) => existing.1 = tag.value,
-            None => param.tags.push((tag.key, tag.value)),
+            None => tags.push((tag.key, tag.value)),
         }
     }
+    let labels = param.versions.iter().map(|v| v.labels.clone()).collect();
+    params.set_tags_and_labels(&input.resource_id, tags, labels)?;
     Ok(AddTagsToResourceResult {})
 }
 
@@ -57,10 +60,13 @@ pub async fn remove_tags_from_resource(
     input: RemoveTagsFromResourceRequest,
 ) -> Result<RemoveTagsFromResourceResult, AwsError> {
     check_type(&input.resource_type)?;
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get_mut(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
-    param.tags.retain(|(k, _)| !input.tag_keys.contains(k));
+    let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
+    let mut tags = param.tags.clone();
+    tags.retain(|(k, _)| !input.tag_keys.contains(k));
+    let labels = param.versions.iter().map(|v| v.labels.clone()).collect();
+    params.set_tags_and_labels(&input.resource_id, tags, labels)?;
     Ok(RemoveTagsFromResourceResult {})
 }
 
@@ -70,7 +76,7 @@ pub async fn list_tags_for_resource(
     input: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResult, AwsError> {
     check_type(&input.resource_type)?;
-    let region = state.regions.get(&ctx.account_id, &ctx.region);
+    let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
     let tag_list = param.tags.iter().map(|(key, value)| Tag { key: key.clone(), value: value.clone() }).collect();
