@@ -175,6 +175,21 @@ fn key_range(hash: &AttrValue, range: Option<&RangeCond>) -> (Bound<Vec<u8>>, Bo
     }
 }
 
+/// Whether a storage position lies in a key condition's range (an ExclusiveStartKey must).
+fn within(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>, pos: &[u8]) -> bool {
+    let above = match lower {
+        Bound::Included(l) => pos >= l.as_slice(),
+        Bound::Excluded(l) => pos > l.as_slice(),
+        Bound::Unbounded => true,
+    };
+    let below = match upper {
+        Bound::Included(u) => pos <= u.as_slice(),
+        Bound::Excluded(u) => pos < u.as_slice(),
+        Bound::Unbounded => true,
+    };
+    above && below
+}
+
 /// The storage position of an ExclusiveStartKey.
 fn start_position(meta: &TableMeta, index: Option<&IndexDef>, esk: WireItem) -> Result<Vec<u8>, AwsError> {
     let invalid =
@@ -397,6 +412,11 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
     check_select(&read, consistent)?;
     let (mut lower, mut upper) = key_range(&hash, range.as_ref());
     if let Some(pos) = &read.start {
+        if !within(&lower, &upper, pos) {
+            return Err(validation(
+                "The provided starting key is outside query boundaries based on provided conditions",
+            ));
+        }
         if read.forward {
             lower = resume_after(lower, pos.clone());
         } else {
@@ -494,4 +514,40 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
             input.return_consumed_capacity.as_deref(),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::Number;
+
+    fn n(v: i64) -> AttrValue {
+        AttrValue::N(Number::from_i64(v))
+    }
+
+    /// The storage position of table key (pk, sk).
+    fn pos(pk: &str, sk: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_key_part(&AttrValue::S(pk.into()), &mut out);
+        encode_key_part(&n(sk), &mut out);
+        out
+    }
+
+    #[test]
+    fn start_keys_must_lie_within_the_key_condition() {
+        let hash = AttrValue::S("a".into());
+        let inside = |range: Option<RangeCond>, p: Vec<u8>| {
+            let (lo, hi) = key_range(&hash, range.as_ref());
+            within(&lo, &hi, &p)
+        };
+        assert!(inside(None, pos("a", 5)));
+        assert!(!inside(None, pos("b", 5)));
+        assert!(inside(Some(RangeCond::Cmp(CmpOp::Gt, n(3))), pos("a", 4)));
+        assert!(!inside(Some(RangeCond::Cmp(CmpOp::Gt, n(3))), pos("a", 3)));
+        assert!(inside(Some(RangeCond::Cmp(CmpOp::Le, n(3))), pos("a", 3)));
+        assert!(!inside(Some(RangeCond::Cmp(CmpOp::Lt, n(3))), pos("a", 3)));
+        assert!(inside(Some(RangeCond::Between(n(1), n(9))), pos("a", 9)));
+        assert!(!inside(Some(RangeCond::Between(n(1), n(9))), pos("a", 10)));
+        assert!(!inside(Some(RangeCond::Cmp(CmpOp::Eq, n(2))), pos("a", 1)));
+    }
 }

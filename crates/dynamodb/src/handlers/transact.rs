@@ -9,11 +9,15 @@ use crate::expression::ExprKind;
 use crate::expression::eval::project;
 use crate::generated::types::*;
 use crate::table::{Table, TableState};
+use crate::value::item_size;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 use ruststack_core::{AwsError, RequestContext};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The aggregate size of the items of one transaction (4 MB).
+const MAX_TRANSACTION_SIZE: usize = 4 * 1024 * 1024;
 
 /// How long a ClientRequestToken makes a transaction idempotent.
 const TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -181,6 +185,18 @@ pub fn run_transaction(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, Aws
                 reasons.push(serde_json::json!({"Code": "ValidationError", "Message": e.message}));
             }
         }
+    }
+    // The aggregate size limit counts the items as they would be written (keys for deletes and checks).
+    let size: usize = writes
+        .iter()
+        .zip(&results)
+        .map(|(w, r)| match (&w.kind, &r.new) {
+            (WriteKind::Put(_) | WriteKind::Update(_), Some(new)) => item_size(new),
+            _ => item_size(&w.key),
+        })
+        .sum();
+    if size > MAX_TRANSACTION_SIZE {
+        return Err(validation("Aggregate size of the items in the transaction exceeds the maximum of 4 MB"));
     }
     if failed {
         let codes: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or("None")).collect();
