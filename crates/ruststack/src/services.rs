@@ -25,7 +25,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
         ruststack_iam::service(credentials.clone()),
         ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
         logs,
-        ruststack_s3::service(),
+        ruststack_s3::service(storage.clone()),
         ruststack_secretsmanager::service(storage.clone()),
         ruststack_sns::service(queues.clone()),
         ruststack_sqs::service_with(queues),

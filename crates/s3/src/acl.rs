@@ -280,7 +280,7 @@ pub async fn put_bucket_acl(s3: Arc<S3>, ctx: RequestContext, input: PutBucketAc
     let grants = resolve(&req, &bucket_owner, &bucket_owner)?.ok_or_else(missing_acl)?;
     check_acls_allowed(&bucket, &grants)?;
     check_public_acls(&bucket, &grants, &ctx, "s3:PutBucketAcl")?;
-    bucket.set_config(BUCKET_ACL, &grants);
+    s3.set_config(&bucket, BUCKET_ACL, &grants)?;
     Ok(())
 }
 
@@ -300,7 +300,7 @@ pub async fn put_object_acl(
     input: PutObjectAclRequest,
 ) -> Result<PutObjectAclOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let version = crate::common::find_version(&bucket, &input.key, input.version_id.as_deref())?;
+    crate::common::find_version(&bucket, &input.key, input.version_id.as_deref())?;
     let mut req = AclRequest::headers(
         input.acl.as_ref(),
         input.grant_full_control.as_ref(),
@@ -314,7 +314,8 @@ pub async fn put_object_acl(
     let grants = resolve(&req, &bucket_owner, &bucket_owner)?.ok_or_else(missing_acl)?;
     check_acls_allowed(&bucket, &grants)?;
     check_public_acls(&bucket, &grants, &ctx, "s3:PutObjectAcl")?;
-    *version.acl.lock() = Some(grants);
+    crate::common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.acl = Some(grants))
+        .await?;
     Ok(PutObjectAclOutput::default())
 }
 
@@ -325,7 +326,7 @@ pub async fn get_object_acl(
 ) -> Result<GetObjectAclOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     let version = crate::common::find_version(&bucket, &input.key, input.version_id.as_deref())?;
-    let grants = version.acl.lock().clone().unwrap_or_else(|| default_grants(&bucket.account_id));
+    let grants = version.acl.clone().unwrap_or_else(|| default_grants(&bucket.account_id));
     Ok(GetObjectAclOutput { owner: Some(owner(&bucket.account_id)), grants: Some(grants), request_charged: None })
 }
 

@@ -7,6 +7,7 @@ use crate::state::{Bucket, S3};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use http::StatusCode;
+use ruststack_core::store::Write;
 use ruststack_core::{AwsError, RequestContext};
 use std::sync::Arc;
 
@@ -120,8 +121,9 @@ pub async fn create_bucket(
             ));
         }
     };
-    let mut buckets = s3.buckets.write();
-    if let Some(existing) = buckets.get(&name) {
+    let _serial = s3.registry_lock.lock().await;
+    let existing = s3.registered(&name);
+    if let Some(existing) = existing {
         if existing.account_id != *ctx.account_id {
             return Err(AwsError::new(
                 StatusCode::CONFLICT,
@@ -141,10 +143,11 @@ pub async fn create_bucket(
         }
         return Ok(CreateBucketOutput { location: Some(format!("/{name}")), ..Default::default() });
     }
-    let mut bucket = Bucket::new(name.clone(), ctx.account_id.to_string(), region);
+    let bucket = Bucket::new(name.clone(), ctx.account_id.to_string(), region);
     if input.object_lock_enabled_for_bucket == Some(true) {
-        *bucket.object_lock.get_mut() = true;
-        *bucket.versioning.get_mut() = Some("Enabled".into());
+        let mut settings = bucket.settings.write();
+        settings.object_lock = true;
+        settings.versioning = Some("Enabled".into());
     }
     if let Some(o) = &input.object_ownership
         && !["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"].contains(&o.as_str())
@@ -170,9 +173,11 @@ pub async fn create_bucket(
             e
         }
     })? {
-        bucket.set_config(crate::acl::BUCKET_ACL, &grants);
+        bucket.init_config(crate::acl::BUCKET_ACL, &grants);
     }
-    buckets.insert(name.clone(), Arc::new(bucket));
+    s3.apply(vec![S3::bucket_write(&bucket, &bucket.settings.read())])?;
+    S3::mark_loaded(&bucket);
+    s3.buckets.write().insert(name.clone(), Arc::new(bucket));
     Ok(CreateBucketOutput { location: Some(format!("/{name}")), ..Default::default() })
 }
 
@@ -190,8 +195,8 @@ pub async fn head_bucket(
 }
 
 pub async fn delete_bucket(s3: Arc<S3>, _ctx: RequestContext, input: DeleteBucketRequest) -> Result<(), AwsError> {
-    let mut buckets = s3.buckets.write();
-    let bucket = buckets.get(&input.bucket).ok_or_else(|| errors::no_such_bucket(&input.bucket))?;
+    let _serial = s3.registry_lock.lock().await;
+    let bucket = s3.bucket(&input.bucket)?;
     if !bucket.objects.read().is_empty() {
         let message = if bucket.versioned() {
             "The bucket you tried to delete is not empty. You must delete all versions in the bucket."
@@ -202,7 +207,21 @@ pub async fn delete_bucket(s3: Arc<S3>, _ctx: RequestContext, input: DeleteBucke
             AwsError::new(StatusCode::CONFLICT, "BucketNotEmpty", message).with_field("BucketName", input.bucket)
         );
     }
-    buckets.remove(&input.bucket);
+    // Uploads in progress go with the bucket.
+    let mut writes = vec![Write::Delete { tree: crate::persist::BUCKETS.into(), key: bucket.name.as_bytes().to_vec() }];
+    let mut freed = Vec::new();
+    for up in bucket.uploads.lock().values() {
+        let (forget, parts) = S3::upload_removal(&bucket.name, up);
+        writes.extend(forget);
+        freed.extend(parts);
+    }
+    bucket.deleted.store(true, std::sync::atomic::Ordering::Release);
+    if let Err(e) = s3.apply(writes) {
+        bucket.deleted.store(false, std::sync::atomic::Ordering::Release);
+        return Err(e);
+    }
+    s3.buckets.write().remove(&input.bucket);
+    s3.free(freed);
     Ok(())
 }
 
@@ -226,7 +245,7 @@ pub async fn list_buckets(
         None => None,
     };
     let prefix = input.prefix.as_deref().unwrap_or("");
-    let buckets = s3.buckets.read();
+    let buckets = s3.registry();
     let mut list = Vec::new();
     let mut truncated = false;
     let start = match &after {
@@ -288,8 +307,10 @@ pub async fn put_bucket_versioning(
         Some("Suspended") => {}
         _ => return Err(errors::malformed_xml()),
     }
-    *bucket.versioning.write() = status;
-    Ok(())
+    s3.update_settings(&bucket, |s| {
+        s.versioning = status;
+        Ok(())
+    })
 }
 
 pub async fn get_bucket_versioning(
@@ -298,7 +319,7 @@ pub async fn get_bucket_versioning(
     input: GetBucketVersioningRequest,
 ) -> Result<GetBucketVersioningOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let status = bucket.versioning.read().clone();
+    let status = bucket.versioning();
     Ok(GetBucketVersioningOutput { mfa_delete: status.as_ref().map(|_| "Disabled".to_owned()), status })
 }
 

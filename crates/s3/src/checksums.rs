@@ -17,6 +17,21 @@ pub enum Algorithm {
     Sha256,
 }
 
+/// Stored by name.
+impl serde::Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Algorithm::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown checksum algorithm {name}")))
+    }
+}
+
 impl Algorithm {
     pub const ALL: [Algorithm; 5] =
         [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256];

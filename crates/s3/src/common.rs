@@ -3,7 +3,7 @@
 
 use crate::checksums::{self, Algorithm, Hasher, Md5Hasher};
 use crate::errors;
-use crate::state::{BlobRef, Bucket, ObjectVersion, S3};
+use crate::state::{Blob, Bucket, ObjectVersion, S3};
 use http::HeaderMap;
 use http_body_util::BodyExt;
 use ruststack_core::{AwsError, StreamingBody, Timestamp};
@@ -11,12 +11,6 @@ use std::sync::Arc;
 
 /// Largest single PUT AWS accepts (5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-
-impl S3 {
-    pub fn bucket(&self, name: &str) -> Result<Arc<Bucket>, AwsError> {
-        self.buckets.read().get(name).cloned().ok_or_else(|| errors::no_such_bucket(name))
-    }
-}
 
 /// Checks a `versionId` parameter's form: `null` or one of ours.
 pub fn check_version_id(version_id: &str) -> Result<(), AwsError> {
@@ -63,6 +57,28 @@ pub fn find_version(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Res
             Ok(found.clone())
         }
     }
+}
+
+/// Replaces one version (tagging, ACL) under the key's write lock: the new list is written
+/// first, then cached. Returns the new version.
+pub async fn update_version(
+    s3: &S3,
+    bucket: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+    change: impl FnOnce(&mut ObjectVersion),
+) -> Result<Arc<ObjectVersion>, AwsError> {
+    let _serial = s3.lock_key(&bucket.name, key).await;
+    let found = find_version(bucket, key, version_id)?;
+    let mut versions = bucket.objects.read().get(key).cloned().unwrap_or_default();
+    let at = versions.iter().position(|v| Arc::ptr_eq(v, &found)).ok_or_else(|| errors::no_such_key(key))?;
+    let mut changed = (*found).clone();
+    change(&mut changed);
+    let changed = Arc::new(changed);
+    versions[at] = changed.clone();
+    s3.apply(vec![S3::versions_write(&bucket.name, key, &versions)])?;
+    bucket.objects.write().insert(key.to_owned(), versions);
+    Ok(changed)
 }
 
 pub fn http_date(t: Timestamp) -> String {
@@ -119,7 +135,8 @@ impl ChecksumRequest {
 
 /// A body stored in the object store, with what was computed over it.
 pub struct Written {
-    pub blob: Arc<BlobRef>,
+    /// Not yet recorded: the caller frees it if it does not commit.
+    pub blob: Blob,
     pub md5: [u8; 16],
     pub checksum: (Algorithm, String),
     /// Whether the client sent (and we verified) the checksum, rather than us defaulting it.
@@ -179,9 +196,10 @@ impl BlobSink {
 }
 
 impl Sunk {
-    pub async fn store(self, s3: &S3) -> Result<Arc<BlobRef>, AwsError> {
+    /// Stores the blob (durably, on disk); the caller records it or frees it.
+    pub async fn store(self) -> Result<Blob, AwsError> {
         let id = self.writer.finish().await.map_err(errors::internal)?;
-        Ok(BlobRef::new(s3.store.clone(), id, self.size))
+        Ok(Blob { id, size: self.size })
     }
 }
 
@@ -247,7 +265,7 @@ pub async fn write_body(
         ));
     }
     let checksum_from_client = sent.is_some() || checksum.algorithm.is_some();
-    let blob = sunk.store(s3).await?;
+    let blob = sunk.store().await?;
     Ok(Written { blob, md5, checksum: (algorithm, computed), checksum_from_client })
 }
 
@@ -261,15 +279,16 @@ pub fn entity_too_large(size: u64, max: u64) -> AwsError {
         .with_field("MaxSizeAllowed", max)
 }
 
-/// Copies a stored blob's range into a new blob (UploadPartCopy), computing its MD5 and, when
-/// asked, a flexible checksum in the same pass.
+/// Copies a stored blob's range into a new blob (UploadPartCopy, CopyObject), computing its MD5
+/// and, when asked, a flexible checksum in the same pass. `gone` answers a source deleted meanwhile.
 pub async fn copy_range(
     s3: &S3,
-    blob: &BlobRef,
+    blob: Blob,
     range: std::ops::Range<u64>,
     algorithm: Option<Algorithm>,
-) -> Result<(Arc<BlobRef>, [u8; 16], Option<String>), AwsError> {
-    let mut body = blob.read(Some(range))?;
+    gone: impl FnOnce() -> AwsError,
+) -> Result<(Blob, [u8; 16], Option<String>), AwsError> {
+    let mut body = open(s3, blob, Some(range), gone)?;
     let mut sink = BlobSink::new(s3, algorithm.unwrap_or(Algorithm::Crc32), u64::MAX);
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(errors::internal)?.into_data() else { continue };
@@ -277,12 +296,23 @@ pub async fn copy_range(
     }
     let sunk = sink.finish();
     let (md5, checksum) = (sunk.md5, algorithm.map(|_| sunk.checksum.1.clone()));
-    Ok((sunk.store(s3).await?, md5, checksum))
+    Ok((sunk.store().await?, md5, checksum))
 }
 
-/// The checksum of a stored blob, streamed (a copy that changes the checksum algorithm).
-pub async fn checksum_of(blob: &BlobRef, algorithm: Algorithm) -> Result<String, AwsError> {
-    let mut body = blob.read(None)?;
+/// Opens a blob for reading; a blob deleted since its owner was looked up answers `gone()`.
+pub fn open(
+    s3: &S3,
+    blob: Blob,
+    range: Option<std::ops::Range<u64>>,
+    gone: impl FnOnce() -> AwsError,
+) -> Result<ruststack_core::body::Body, AwsError> {
+    s3.read_blob(blob, range)
+        .map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { gone() } else { errors::internal(e) })
+}
+
+/// The checksum of a stored blob, streamed (multipart parts without one).
+pub async fn checksum_of(s3: &S3, blob: Blob, algorithm: Algorithm) -> Result<String, AwsError> {
+    let mut body = open(s3, blob, None, || errors::internal("a blob vanished"))?;
     let mut hasher = Hasher::new(algorithm);
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame.map_err(errors::internal)?.into_data() {
@@ -293,11 +323,12 @@ pub async fn checksum_of(blob: &BlobRef, algorithm: Algorithm) -> Result<String,
 }
 
 /// Concatenates blobs into a new one (CompleteMultipartUpload); in memory this shares the bytes.
-pub async fn concat(s3: &S3, blobs: &[Arc<BlobRef>]) -> Result<Arc<BlobRef>, AwsError> {
+/// `gone` answers a part deleted meanwhile (a concurrent abort).
+pub async fn concat(s3: &S3, blobs: &[Blob], gone: impl Fn() -> AwsError) -> Result<Blob, AwsError> {
     let mut writer = s3.store.create();
     let mut size = 0;
     for blob in blobs {
-        let mut body = blob.read(None)?;
+        let mut body = open(s3, *blob, None, &gone)?;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(errors::internal)?.into_data() else { continue };
             size += data.len() as u64;
@@ -305,7 +336,7 @@ pub async fn concat(s3: &S3, blobs: &[Arc<BlobRef>]) -> Result<Arc<BlobRef>, Aws
         }
     }
     let id = writer.finish().await.map_err(errors::internal)?;
-    Ok(BlobRef::new(s3.store.clone(), id, size))
+    Ok(Blob { id, size })
 }
 
 /// Parses an `x-amz-tagging` header (a URL query string) into tags, checking AWS's limits.

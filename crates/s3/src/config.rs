@@ -33,11 +33,11 @@ fn absent(code: &'static str, message: &'static str, bucket: &Bucket) -> AwsErro
 /// `BucketOwnerEnforced` unless creation chose otherwise, and all public access blocked.
 pub fn new_bucket_defaults(bucket: &Bucket, ownership: Option<&str>) {
     let ownership = ownership.unwrap_or("BucketOwnerEnforced");
-    bucket.set_config(
+    bucket.init_config(
         OWNERSHIP,
         &OwnershipControls { rules: vec![OwnershipControlsRule { object_ownership: ownership.into() }] },
     );
-    bucket.set_config(
+    bucket.init_config(
         PUBLIC_ACCESS_BLOCK,
         &PublicAccessBlockConfiguration {
             block_public_acls: Some(true),
@@ -75,7 +75,7 @@ pub async fn put_bucket_tagging(
             return Err(AwsError::bad_request("InvalidTag", "Cannot provide multiple Tags with the same key"));
         }
     }
-    bucket.set_config(TAGGING, &input.tagging);
+    s3.set_config(&bucket, TAGGING, &input.tagging)?;
     Ok(())
 }
 
@@ -95,7 +95,8 @@ pub async fn delete_bucket_tagging(
     _: RequestContext,
     input: DeleteBucketTaggingRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(TAGGING);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, TAGGING)?;
     Ok(())
 }
 
@@ -167,13 +168,14 @@ pub async fn put_bucket_lifecycle_configuration(
     if min_size != TRANSITION_DEFAULT && min_size != "varies_by_storage_class" {
         return Err(errors::invalid_request("Invalid TransitionDefaultMinimumObjectSize value"));
     }
-    bucket.set_config(
+    s3.set_config(
+        &bucket,
         LIFECYCLE,
         &GetBucketLifecycleConfigurationOutput {
             rules: Some(config.rules),
             transition_default_minimum_object_size: Some(min_size.clone()),
         },
-    );
+    )?;
     Ok(PutBucketLifecycleConfigurationOutput { transition_default_minimum_object_size: Some(min_size) })
 }
 
@@ -193,7 +195,8 @@ pub async fn delete_bucket_lifecycle(
     _: RequestContext,
     input: DeleteBucketLifecycleRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(LIFECYCLE);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, LIFECYCLE)?;
     Ok(())
 }
 
@@ -242,7 +245,7 @@ pub async fn put_bucket_encryption(
             ));
         }
     }
-    bucket.set_config(ENCRYPTION, &config);
+    s3.set_config(&bucket, ENCRYPTION, &config)?;
     Ok(())
 }
 
@@ -261,7 +264,8 @@ pub async fn delete_bucket_encryption(
     _: RequestContext,
     input: DeleteBucketEncryptionRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(ENCRYPTION);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, ENCRYPTION)?;
     Ok(())
 }
 
@@ -301,7 +305,7 @@ pub async fn put_bucket_website(
     if config.routing_rules.as_ref().is_some_and(|r| r.len() > 50) {
         return Err(errors::invalid_request("The number of routing rules must not exceed the allowed limit of 50."));
     }
-    bucket.set_config(WEBSITE, &config);
+    s3.set_config(&bucket, WEBSITE, &config)?;
     Ok(())
 }
 
@@ -327,7 +331,8 @@ pub async fn delete_bucket_website(
     _: RequestContext,
     input: DeleteBucketWebsiteRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(WEBSITE);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, WEBSITE)?;
     Ok(())
 }
 
@@ -352,7 +357,7 @@ pub async fn put_bucket_notification_configuration(
             return Err(errors::invalid_argument("The event is not supported for notifications", "Event", event));
         }
     }
-    bucket.set_config(NOTIFICATION, &config);
+    s3.set_config(&bucket, NOTIFICATION, &config)?;
     Ok(())
 }
 
@@ -401,8 +406,12 @@ pub async fn put_object_lock_configuration(
             "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
         ));
     }
-    bucket.object_lock.store(true, std::sync::atomic::Ordering::Relaxed);
-    bucket.set_config(OBJECT_LOCK, &config);
+    let config = serde_json::to_value(&config).map_err(errors::internal)?;
+    s3.update_settings(&bucket, |s| {
+        s.object_lock = true;
+        s.config.insert(OBJECT_LOCK.to_owned(), config);
+        Ok(())
+    })?;
     Ok(PutObjectLockConfigurationOutput::default())
 }
 
@@ -451,7 +460,7 @@ pub async fn put_bucket_ownership_controls(
         }
         _ => return Err(errors::malformed_xml()),
     }
-    bucket.set_config(OWNERSHIP, &controls);
+    s3.set_config(&bucket, OWNERSHIP, &controls)?;
     Ok(())
 }
 
@@ -472,7 +481,8 @@ pub async fn delete_bucket_ownership_controls(
     _: RequestContext,
     input: DeleteBucketOwnershipControlsRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(OWNERSHIP);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, OWNERSHIP)?;
     Ok(())
 }
 
@@ -496,7 +506,7 @@ pub async fn put_public_access_block(
         block_public_policy: Some(c.block_public_policy.unwrap_or(false)),
         restrict_public_buckets: Some(c.restrict_public_buckets.unwrap_or(false)),
     };
-    bucket.set_config(PUBLIC_ACCESS_BLOCK, &config);
+    s3.set_config(&bucket, PUBLIC_ACCESS_BLOCK, &config)?;
     Ok(())
 }
 
@@ -517,7 +527,8 @@ pub async fn delete_public_access_block(
     _: RequestContext,
     input: DeletePublicAccessBlockRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(PUBLIC_ACCESS_BLOCK);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, PUBLIC_ACCESS_BLOCK)?;
     Ok(())
 }
 
@@ -537,7 +548,7 @@ pub async fn put_bucket_accelerate_configuration(
             "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names",
         ));
     }
-    bucket.set_config(ACCELERATE, &input.accelerate_configuration);
+    s3.set_config(&bucket, ACCELERATE, &input.accelerate_configuration)?;
     Ok(())
 }
 
@@ -561,7 +572,7 @@ pub async fn put_bucket_request_payment(
     if config.payer != "Requester" && config.payer != "BucketOwner" {
         return Err(errors::malformed_xml());
     }
-    bucket.set_config(REQUEST_PAYMENT, &config);
+    s3.set_config(&bucket, REQUEST_PAYMENT, &config)?;
     Ok(())
 }
 
@@ -583,7 +594,7 @@ pub async fn put_bucket_logging(
     let bucket = s3.bucket(&input.bucket)?;
     let status = input.bucket_logging_status;
     if let Some(enabled) = &status.logging_enabled {
-        let target = s3.buckets.read().get(&enabled.target_bucket).cloned();
+        let target = s3.registered(&enabled.target_bucket);
         match target {
             None => {
                 return Err(AwsError::bad_request(
@@ -608,9 +619,9 @@ pub async fn put_bucket_logging(
             }
             Some(_) => {}
         }
-        bucket.set_config(LOGGING, &status);
+        s3.set_config(&bucket, LOGGING, &status)?;
     } else {
-        bucket.remove_config(LOGGING);
+        s3.remove_config(&bucket, LOGGING)?;
     }
     Ok(())
 }

@@ -51,7 +51,7 @@ pub async fn put_bucket_cors(s3: Arc<S3>, _: RequestContext, input: PutBucketCor
             }
         }
     }
-    bucket.set_config(CORS, &input.cors_configuration);
+    s3.set_config(&bucket, CORS, &input.cors_configuration)?;
     Ok(())
 }
 
@@ -73,7 +73,8 @@ pub async fn delete_bucket_cors(
     _: RequestContext,
     input: DeleteBucketCorsRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(CORS);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, CORS)?;
     Ok(())
 }
 
@@ -143,7 +144,7 @@ fn virtual_host_bucket(host: &str) -> Option<&str> {
 /// Answers a preflight on a bucket with a CORS configuration; `None` leaves it to the gateway.
 pub fn preflight(s3: &S3, parts: &http::request::Parts) -> Option<Response<Body>> {
     let (bucket_name, key) = addressed(parts)?;
-    let bucket: Arc<Bucket> = s3.buckets.read().get(&bucket_name).cloned()?;
+    let bucket: Arc<Bucket> = s3.registered(&bucket_name)?;
     let config: CORSConfiguration = bucket.config(CORS)?;
     let headers = &parts.headers;
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -13,20 +13,22 @@ pub mod generated;
 mod listing;
 mod multipart;
 mod objects;
+mod persist;
 mod policy;
 mod post;
 mod state;
 
 use generated::ops;
 use ruststack_core::service::Raw;
+use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use std::sync::Arc;
 
 pub use state::S3;
 
-/// The S3 service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(S3::default()))
+/// The S3 service with its handler table, keeping its state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    Handlers::new(&generated::MODEL, Arc::new(S3::new(storage)))
         .on(ops::CreateBucket, buckets::create_bucket)
         .on(ops::HeadBucket, buckets::head_bucket)
         .on(ops::DeleteBucket, buckets::delete_bucket)

@@ -11,7 +11,7 @@ use crate::objects::{
     write_condition,
 };
 use crate::state::{
-    Bucket, ContentHeaders, ObjectMeta, ObjectVersion, Part as StoredPart, PartInfo, S3, StoredChecksum, Upload,
+    Blob, Bucket, ContentHeaders, ObjectMeta, ObjectVersion, Part as StoredPart, PartInfo, S3, StoredChecksum, Upload,
     new_upload_id, now,
 };
 use ruststack_core::{AwsError, RequestContext};
@@ -119,7 +119,14 @@ pub async fn create_multipart_upload(
         parts: Default::default(),
     };
     let sse = up.meta.sse.clone().unwrap_or_else(|| "AES256".into());
-    bucket.uploads.lock().insert(id.clone(), Arc::new(up));
+    {
+        let _serial = s3.lock_key(&bucket.name, &input.key).await;
+        if bucket.deleted.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(errors::no_such_bucket(&bucket.name));
+        }
+        s3.apply(vec![S3::upload_write(&bucket.name, &up)])?;
+        bucket.uploads.lock().insert(id.clone(), Arc::new(up));
+    }
     Ok(CreateMultipartUploadOutput {
         bucket: Some(input.bucket),
         key: Some(input.key),
@@ -189,9 +196,7 @@ pub async fn upload_part(
         last_modified: now(),
         checksum: part_checksum.clone(),
     };
-    // An upload completed or aborted meanwhile no longer takes parts.
-    upload(&bucket, &input.key, &input.upload_id)?;
-    up.parts.lock().insert(input.part_number, Arc::new(part));
+    record_part(&s3, &bucket, &input.key, &input.upload_id, part).await?;
     let mut out = UploadPartOutput {
         e_tag: Some(etag),
         server_side_encryption: Some(up.meta.sse.clone().unwrap_or_else(|| "AES256".into())),
@@ -210,6 +215,31 @@ pub async fn upload_part(
         );
     }
     Ok(out)
+}
+
+/// Records a part whose blob is stored, replacing (and then deleting) a part of the same number.
+/// An upload completed or aborted meanwhile no longer takes parts: the blob is deleted.
+async fn record_part(s3: &S3, bucket: &Bucket, key: &str, upload_id: &str, part: StoredPart) -> Result<(), AwsError> {
+    let blob = part.blob;
+    let recorded = {
+        let _serial = s3.lock_key(&bucket.name, key).await;
+        (|| {
+            let up = upload(bucket, key, upload_id)?;
+            s3.apply(vec![S3::part_write(&bucket.name, upload_id, &part)])?;
+            let replaced = up.parts.lock().insert(part.number, Arc::new(part));
+            Ok::<_, AwsError>(replaced.map(|p| p.blob))
+        })()
+    };
+    match recorded {
+        Ok(replaced) => {
+            s3.free(replaced);
+            Ok(())
+        }
+        Err(e) => {
+            s3.free([blob]);
+            Err(e)
+        }
+    }
 }
 
 /// `bytes=a-b` of `x-amz-copy-source-range` (both ends required, within the source).
@@ -246,7 +276,7 @@ pub async fn upload_part_copy(
     let bucket = s3.bucket(&input.bucket)?;
     check_part_number(input.part_number)?;
     let up = upload(&bucket, &input.key, &input.upload_id)?;
-    let (src, src_version_echo, _, _) = copy_source(&s3, &input.copy_source)?;
+    let (src, src_version_echo, _, src_key) = copy_source(&s3, &input.copy_source)?;
     check_copy_conditions(
         &src,
         input.copy_source_if_match.as_deref(),
@@ -255,27 +285,25 @@ pub async fn upload_part_copy(
         input.copy_source_if_unmodified_since,
     )?;
     let size = src.size();
-    let source_blob = src.blob.as_ref().ok_or_else(|| errors::internal("the copy source has no data"))?;
+    let source_blob = src.blob.ok_or_else(|| errors::internal("the copy source has no data"))?;
     let range = match input.copy_source_range.as_deref() {
         Some(r) => parse_copy_range(r, size)?,
         None => 0..size,
     };
-    let (blob, md5, value) = common::copy_range(&s3, source_blob, range, up.checksum_algorithm).await?;
+    let gone = || errors::no_such_key(&src_key);
+    let (blob, md5, value) = common::copy_range(&s3, source_blob, range, up.checksum_algorithm, gone).await?;
     let checksum = up.checksum_algorithm.zip(value);
     let etag = checksums::etag(&md5);
     let last_modified = now();
-    upload(&bucket, &input.key, &input.upload_id)?;
-    up.parts.lock().insert(
-        input.part_number,
-        Arc::new(StoredPart {
-            number: input.part_number,
-            etag: etag.clone(),
-            md5,
-            blob,
-            last_modified,
-            checksum: checksum.clone(),
-        }),
-    );
+    let part = StoredPart {
+        number: input.part_number,
+        etag: etag.clone(),
+        md5,
+        blob,
+        last_modified,
+        checksum: checksum.clone(),
+    };
+    record_part(&s3, &bucket, &input.key, &input.upload_id, part).await?;
     let mut result = CopyPartResult { e_tag: Some(etag), last_modified: Some(last_modified), ..Default::default() };
     if let Some((a, v)) = checksum {
         set_checksum(
@@ -358,8 +386,8 @@ pub async fn complete_multipart_upload(
         }
     }
     let etag = checksums::multipart_etag(&chosen.iter().map(|p| p.md5).collect::<Vec<_>>());
-    let blobs: Vec<_> = chosen.iter().map(|p| p.blob.clone()).collect();
-    let blob = common::concat(&s3, &blobs).await?;
+    let blobs: Vec<Blob> = chosen.iter().map(|p| p.blob).collect();
+    let blob = common::concat(&s3, &blobs, || errors::no_such_upload(&input.upload_id)).await?;
     let checksum = match up.checksum_algorithm {
         Some(a) if up.checksum_type.as_deref() == Some("FULL_OBJECT") => {
             // The whole object's CRC combines from the parts' CRCs; hash the stored bytes
@@ -368,7 +396,13 @@ pub async fn complete_multipart_upload(
                 chosen.iter().map(|p| p.checksum.as_ref().map(|c| (c.1.as_str(), p.blob.size))).collect();
             let value = match parts.and_then(|p| checksums::combine_crc(a, &p)) {
                 Some(v) => v,
-                None => common::checksum_of(&blob, a).await?,
+                None => match common::checksum_of(&s3, blob, a).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        s3.free([blob]);
+                        return Err(e);
+                    }
+                },
             };
             Some(StoredChecksum { algorithm: a, value, kind: "FULL_OBJECT" })
         }
@@ -391,15 +425,14 @@ pub async fn complete_multipart_upload(
         meta: up.meta.clone(),
         checksum: checksum.clone(),
         parts,
-        tags: parking_lot::Mutex::new(up.meta.tags.clone()),
-        acl: parking_lot::Mutex::new(up.meta.acl.clone()),
+        tags: up.meta.tags.clone(),
+        acl: up.meta.acl.clone(),
     };
-    // The upload must still exist when the object appears (a concurrent abort wins otherwise).
-    if bucket.uploads.lock().remove(&input.upload_id).is_none() {
-        return Err(errors::no_such_upload(&input.upload_id));
-    }
+    // The upload must still exist when the object appears (a concurrent abort wins otherwise);
+    // it is forgotten, with its parts, in the batch that records the object.
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
-    let version_id = commit_version(&bucket, &input.key, version, condition)?;
+    let version_id =
+        commit_version(&s3, &bucket, &input.key, version, condition, Some(input.upload_id.as_str())).await?;
     let mut out = CompleteMultipartUploadOutput {
         location: Some(format!("/{}/{}", input.bucket, input.key)),
         bucket: Some(input.bucket),
@@ -430,14 +463,16 @@ pub async fn abort_multipart_upload(
     input: AbortMultipartUploadRequest,
 ) -> Result<AbortMultipartUploadOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let mut uploads = bucket.uploads.lock();
-    match uploads.get(&input.upload_id) {
-        Some(u) if u.key == input.key => {
-            uploads.remove(&input.upload_id);
-            Ok(AbortMultipartUploadOutput::default())
-        }
-        _ => Err(errors::no_such_upload(&input.upload_id)),
-    }
+    let freed = {
+        let _serial = s3.lock_key(&bucket.name, &input.key).await;
+        let up = upload(&bucket, &input.key, &input.upload_id)?;
+        let (forget, parts) = S3::upload_removal(&bucket.name, &up);
+        s3.apply(forget)?;
+        bucket.uploads.lock().remove(&input.upload_id);
+        parts
+    };
+    s3.free(freed);
+    Ok(AbortMultipartUploadOutput::default())
 }
 
 pub async fn list_parts(

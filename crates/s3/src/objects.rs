@@ -5,7 +5,7 @@ use crate::checksums::Algorithm;
 use crate::common::{self, ChecksumRequest, MAX_PUT_SIZE, etag_matches, find_version, http_date};
 use crate::errors;
 use crate::generated::types::*;
-use crate::state::{Bucket, ContentHeaders, ObjectMeta, ObjectVersion, S3, StoredChecksum, new_version_id, now};
+use crate::state::{Blob, Bucket, ContentHeaders, ObjectMeta, ObjectVersion, S3, StoredChecksum, new_version_id, now};
 use http::StatusCode;
 use ruststack_core::{AwsError, RequestContext, StreamingBody, Timestamp};
 use std::collections::HashMap;
@@ -37,26 +37,93 @@ fn metadata(m: Option<HashMap<String, String>>) -> HashMap<String, String> {
 }
 
 /// Stores a new version of `key` under the bucket's versioning rules; returns its version id.
-/// Runs `check` under the write lock (conditional writes compare against the current version).
-pub fn commit_version(
+/// Runs `check` under the key's write lock (conditional writes compare against the current
+/// version). `upload`: the multipart upload this version completes, forgotten in the same batch.
+/// The version's blob is deleted when the version is not recorded.
+pub async fn commit_version(
+    s3: &S3,
+    bucket: &Bucket,
+    key: &str,
+    version: ObjectVersion,
+    check: impl FnOnce(Option<&Arc<ObjectVersion>>) -> Result<(), AwsError>,
+    upload: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let new_blob = version.blob;
+    let recorded = {
+        let _serial = s3.lock_key(&bucket.name, key).await;
+        record_version(s3, bucket, key, version, check, upload)
+    };
+    match recorded {
+        Ok((id, freed)) => {
+            s3.free(freed);
+            Ok(id)
+        }
+        Err(e) => {
+            s3.free(new_blob);
+            Err(e)
+        }
+    }
+}
+
+/// [`commit_version`] under the key's lock: the batch first, then the cache.
+fn record_version(
+    s3: &S3,
     bucket: &Bucket,
     key: &str,
     mut version: ObjectVersion,
     check: impl FnOnce(Option<&Arc<ObjectVersion>>) -> Result<(), AwsError>,
-) -> Result<Option<String>, AwsError> {
+    upload: Option<&str>,
+) -> Result<(Option<String>, Vec<Blob>), AwsError> {
+    if bucket.deleted.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(errors::no_such_bucket(&bucket.name));
+    }
+    let upload = match upload {
+        Some(id) => Some(
+            bucket
+                .uploads
+                .lock()
+                .get(id)
+                .filter(|u| u.key == key)
+                .cloned()
+                .ok_or_else(|| errors::no_such_upload(id))?,
+        ),
+        None => None,
+    };
     let enabled = bucket.versioning_enabled();
     version.version_id = enabled.then(new_version_id);
     let id = version.version_id.clone();
-    let mut objects = bucket.objects.write();
-    let current = objects.get(key).and_then(|v| v.last()).filter(|v| !v.delete_marker);
-    check(current)?;
-    let versions = objects.entry(key.to_owned()).or_default();
+    let mut versions = bucket.objects.read().get(key).cloned().unwrap_or_default();
+    check(versions.last().filter(|v| !v.delete_marker))?;
+    let mut freed = Vec::new();
     if !enabled {
         // Unversioned and suspended buckets overwrite the `null` version.
-        versions.retain(|v| v.version_id.is_some());
+        drop_null_version(&mut versions, &mut freed);
     }
     versions.push(Arc::new(version));
-    Ok(id)
+    let mut writes = vec![S3::versions_write(&bucket.name, key, &versions)];
+    if let Some(up) = &upload {
+        let (forget, parts) = S3::upload_removal(&bucket.name, up);
+        writes.extend(forget);
+        freed.extend(parts);
+    }
+    s3.apply(writes)?;
+    bucket.objects.write().insert(key.to_owned(), versions);
+    if let Some(up) = upload {
+        bucket.uploads.lock().remove(&up.id);
+    }
+    Ok((id, freed))
+}
+
+/// Removes the `null` version, if any, collecting its blob.
+fn drop_null_version(versions: &mut Vec<Arc<ObjectVersion>>, freed: &mut Vec<Blob>) {
+    versions.retain(|v| {
+        if v.version_id.is_none() {
+            freed.extend(v.blob);
+            false
+        } else {
+            true
+        }
+    });
 }
 
 /// The conditional-write check of PutObject / CompleteMultipartUpload.
@@ -223,12 +290,12 @@ pub async fn put_object(
         meta,
         checksum: Some(StoredChecksum { algorithm, value: value.clone(), kind: "FULL_OBJECT" }),
         parts: Vec::new(),
-        tags: parking_lot::Mutex::new(tags),
-        acl: parking_lot::Mutex::new(acl),
+        tags,
+        acl,
     };
     let sse = version.meta.sse.clone().unwrap_or_else(|| "AES256".into());
     let kms = version.meta.sse_kms_key_id.clone();
-    let version_id = commit_version(&bucket, &input.key, version, condition)?;
+    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None).await?;
     let mut out = PutObjectOutput {
         e_tag: Some(etag),
         server_side_encryption: Some(sse),
@@ -453,7 +520,7 @@ macro_rules! fill_object_headers {
             None => $out.content_length = Some(size as i64),
         }
         $out.parts_count = $read.parts_count;
-        let tags = v.tags.lock().len();
+        let tags = v.tags.len();
         if tags > 0 {
             $out.tag_count = Some(tags as i32);
         }
@@ -480,27 +547,40 @@ pub async fn get_object(
     input: GetObjectRequest,
 ) -> Result<GetObjectOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let conditions = ReadConditions {
-        if_match: input.if_match.as_deref(),
-        if_none_match: input.if_none_match.as_deref(),
-        if_modified_since: input.if_modified_since,
-        if_unmodified_since: input.if_unmodified_since,
-    };
-    let read = resolve_read(
-        &bucket,
-        &input.key,
-        input.version_id.as_deref(),
-        conditions,
-        input.range.as_deref(),
-        input.part_number,
-    )?;
-    let mut out = GetObjectOutput::default();
-    fill_object_headers!(out, bucket, read, input);
-    out.body = match (&read.version.blob, read.range) {
-        (Some(blob), range) => StreamingBody(Some(blob.read(range.map(|(a, b)| a..b + 1))?)),
-        (None, _) => StreamingBody::from_bytes(bytes::Bytes::new()),
-    };
-    Ok(out)
+    // A version replaced between its lookup and the opening of its blob has lost the blob:
+    // look again, and serve what replaced it.
+    let mut attempts = 0;
+    loop {
+        let conditions = ReadConditions {
+            if_match: input.if_match.as_deref(),
+            if_none_match: input.if_none_match.as_deref(),
+            if_modified_since: input.if_modified_since,
+            if_unmodified_since: input.if_unmodified_since,
+        };
+        let read = resolve_read(
+            &bucket,
+            &input.key,
+            input.version_id.as_deref(),
+            conditions,
+            input.range.as_deref(),
+            input.part_number,
+        )?;
+        let body = match (read.version.blob, read.range) {
+            (Some(blob), range) => match s3.read_blob(blob, range.map(|(a, b)| a..b + 1)) {
+                Ok(body) => StreamingBody(Some(body)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 8 => {
+                    attempts += 1;
+                    continue;
+                }
+                Err(e) => return Err(errors::internal(e)),
+            },
+            (None, _) => StreamingBody::from_bytes(bytes::Bytes::new()),
+        };
+        let mut out = GetObjectOutput::default();
+        fill_object_headers!(out, bucket, read, input);
+        out.body = body;
+        return Ok(out);
+    }
 }
 
 pub async fn head_object(
@@ -528,47 +608,81 @@ pub async fn head_object(
     Ok(out)
 }
 
-/// Deletes one key (or one version) under the bucket's versioning rules.
-fn delete_one(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Result<DeletedObject, AwsError> {
+/// Plans the deletion of one key (or one version) under the bucket's versioning rules on the
+/// key's `versions` (changed in place); blobs of removed versions go to `freed`. Whether
+/// anything changed.
+fn plan_delete(
+    bucket: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+    if_match: Option<&str>,
+    versions: &mut Vec<Arc<ObjectVersion>>,
+    freed: &mut Vec<Blob>,
+) -> Result<(DeletedObject, bool), AwsError> {
     if let Some(v) = version_id {
         common::check_version_id(v)?;
     }
-    let mut objects = bucket.objects.write();
+    if let Some(cond) = if_match {
+        match versions.last().filter(|v| !v.delete_marker) {
+            None => return Err(errors::no_such_key(key)),
+            Some(v) if !etag_matches(cond, &v.etag) => return Err(errors::precondition_failed("If-Match")),
+            _ => {}
+        }
+    }
     let mut out = DeletedObject { key: Some(key.to_owned()), ..Default::default() };
+    let mut changed = false;
     match version_id {
         Some(id) => {
-            if let Some(versions) = objects.get_mut(key)
-                && let Some(i) = versions.iter().position(|v| v.version_str() == id)
-            {
+            if let Some(i) = versions.iter().position(|v| v.version_str() == id) {
                 let removed = versions.remove(i);
                 if removed.delete_marker {
                     out.delete_marker = Some(true);
                 }
-                if versions.is_empty() {
-                    objects.remove(key);
-                }
+                freed.extend(removed.blob);
+                changed = true;
             }
             out.version_id = Some(id.to_owned());
         }
-        None => match bucket.versioning.read().as_deref() {
+        None => match bucket.versioning().as_deref() {
             None => {
-                objects.remove(key);
+                changed = !versions.is_empty();
+                freed.extend(versions.drain(..).filter_map(|v| v.blob));
             }
             Some(state) => {
                 let enabled = state == "Enabled";
                 let marker = ObjectVersion::delete_marker(enabled.then(new_version_id));
                 let id = marker.version_str().to_owned();
-                let versions = objects.entry(key.to_owned()).or_default();
                 if !enabled {
-                    versions.retain(|v| v.version_id.is_some());
+                    drop_null_version(versions, freed);
                 }
                 versions.push(Arc::new(marker));
+                changed = true;
                 out.delete_marker = Some(true);
                 out.delete_marker_version_id = Some(id);
             }
         },
     }
-    Ok(out)
+    Ok((out, changed))
+}
+
+/// Records the new version lists of deleted keys (one batch), then updates the cache.
+fn record_deletions(s3: &S3, bucket: &Bucket, changed: Vec<(String, Vec<Arc<ObjectVersion>>)>) -> Result<(), AwsError> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    if bucket.deleted.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(errors::no_such_bucket(&bucket.name));
+    }
+    s3.apply(changed.iter().map(|(k, v)| S3::versions_write(&bucket.name, k, v)).collect())?;
+    let mut objects = bucket.objects.write();
+    for (key, versions) in changed {
+        if versions.is_empty() {
+            objects.remove(&key);
+        } else {
+            objects.insert(key, versions);
+        }
+    }
+    Ok(())
 }
 
 pub async fn delete_object(
@@ -577,15 +691,24 @@ pub async fn delete_object(
     input: DeleteObjectRequest,
 ) -> Result<DeleteObjectOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    if let Some(cond) = &input.if_match {
-        let objects = bucket.objects.read();
-        match objects.get(&input.key).and_then(|v| v.last()).filter(|v| !v.delete_marker) {
-            None => return Err(errors::no_such_key(&input.key)),
-            Some(v) if !etag_matches(cond, &v.etag) => return Err(errors::precondition_failed("If-Match")),
-            _ => {}
+    let mut freed = Vec::new();
+    let deleted = {
+        let _serial = s3.lock_key(&bucket.name, &input.key).await;
+        let mut versions = bucket.objects.read().get(&input.key).cloned().unwrap_or_default();
+        let (deleted, changed) = plan_delete(
+            &bucket,
+            &input.key,
+            input.version_id.as_deref(),
+            input.if_match.as_deref(),
+            &mut versions,
+            &mut freed,
+        )?;
+        if changed {
+            record_deletions(&s3, &bucket, vec![(input.key.clone(), versions)])?;
         }
-    }
-    let deleted = delete_one(&bucket, &input.key, input.version_id.as_deref())?;
+        deleted
+    };
+    s3.free(freed);
     Ok(DeleteObjectOutput {
         delete_marker: deleted.delete_marker,
         version_id: deleted.delete_marker_version_id.or(deleted.version_id),
@@ -605,18 +728,40 @@ pub async fn delete_objects(
     }
     let quiet = input.delete.quiet.unwrap_or(false);
     let (mut deleted, mut failed) = (Vec::new(), Vec::new());
-    for obj in objects {
-        match delete_one(&bucket, &obj.key, obj.version_id.as_deref()) {
-            Ok(d) if !quiet => deleted.push(d),
-            Ok(_) => {}
-            Err(e) => failed.push(ErrorShape {
-                key: Some(obj.key),
-                version_id: obj.version_id,
-                code: Some(e.code.into_owned()),
-                message: Some(e.message),
-            }),
+    let mut freed = Vec::new();
+    {
+        // Every key of the request in one batch, under all their locks.
+        let _serial = s3.lock_keys(&bucket.name, objects.iter().map(|o| o.key.as_str())).await;
+        let mut lists: Vec<(String, Vec<Arc<ObjectVersion>>)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut changed_keys = std::collections::HashSet::new();
+        for obj in &objects {
+            let at = *index.entry(obj.key.as_str()).or_insert_with(|| {
+                let current = bucket.objects.read().get(&obj.key).cloned().unwrap_or_default();
+                lists.push((obj.key.clone(), current));
+                lists.len() - 1
+            });
+            match plan_delete(&bucket, &obj.key, obj.version_id.as_deref(), None, &mut lists[at].1, &mut freed) {
+                Ok((d, changed)) => {
+                    if changed {
+                        changed_keys.insert(obj.key.clone());
+                    }
+                    if !quiet {
+                        deleted.push(d);
+                    }
+                }
+                Err(e) => failed.push(ErrorShape {
+                    key: Some(obj.key.clone()),
+                    version_id: obj.version_id.clone(),
+                    code: Some(e.code.into_owned()),
+                    message: Some(e.message),
+                }),
+            }
         }
+        lists.retain(|(k, _)| changed_keys.contains(k));
+        record_deletions(&s3, &bucket, lists)?;
     }
+    s3.free(freed);
     Ok(DeleteObjectsOutput {
         deleted: (!deleted.is_empty()).then_some(deleted),
         errors: (!failed.is_empty()).then_some(failed),
@@ -777,17 +922,25 @@ pub async fn copy_object(
     let tags = if replace_tags {
         input.tagging.as_deref().map(common::parse_tagging_header).transpose()?.unwrap_or_default()
     } else {
-        src.tags.lock().clone()
+        src.tags.clone()
     };
-    let checksum = match input.checksum_algorithm.as_deref().and_then(Algorithm::from_name) {
-        Some(a) if src.checksum.as_ref().is_none_or(|c| c.algorithm != a) => {
-            // A new algorithm means hashing the bytes again (streamed).
-            let value = match &src.blob {
-                Some(b) => common::checksum_of(b, a).await?,
-                None => a.of(b""),
-            };
-            Some(StoredChecksum { algorithm: a, value, kind: "FULL_OBJECT" })
+    // Each version owns its bytes: the copy streams them into a new blob, hashing them again
+    // in the same pass when the copy asks for another checksum algorithm.
+    let rehash = input
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name)
+        .filter(|a| src.checksum.as_ref().is_none_or(|c| c.algorithm != *a));
+    let (blob, value) = match src.blob {
+        Some(b) => {
+            let gone = || errors::no_such_key(&src_key);
+            let (blob, _, value) = common::copy_range(&s3, b, 0..b.size, rehash, gone).await?;
+            (Some(blob), value)
         }
+        None => (None, rehash.map(|a| a.of(b""))),
+    };
+    let checksum = match (rehash, value) {
+        (Some(algorithm), Some(value)) => Some(StoredChecksum { algorithm, value, kind: "FULL_OBJECT" }),
         _ => src.checksum.clone(),
     };
     let last_modified = now();
@@ -796,15 +949,15 @@ pub async fn copy_object(
         delete_marker: false,
         last_modified,
         etag: src.etag.clone(),
-        blob: src.blob.clone(),
+        blob,
         meta,
         checksum: checksum.clone(),
         parts: src.parts.clone(),
-        tags: parking_lot::Mutex::new(tags),
-        acl: parking_lot::Mutex::new(acl),
+        tags,
+        acl,
     };
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
-    let version_id = commit_version(&bucket, &input.key, version, condition)?;
+    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None).await?;
     let mut result =
         CopyObjectResult { e_tag: Some(src.etag.clone()), last_modified: Some(last_modified), ..Default::default() };
     if let Some(c) = checksum {
@@ -849,7 +1002,7 @@ pub async fn get_object_tagging(
     input: GetObjectTaggingRequest,
 ) -> Result<GetObjectTaggingOutput, AwsError> {
     let (v, versioned) = version_for_tagging(&s3, &input.bucket, &input.key, input.version_id.as_deref())?;
-    let tag_set = tag_list(&v.tags.lock());
+    let tag_set = tag_list(&v.tags);
     Ok(GetObjectTaggingOutput { version_id: versioned.then(|| v.version_str().to_owned()), tag_set })
 }
 
@@ -858,11 +1011,11 @@ pub async fn put_object_tagging(
     _ctx: RequestContext,
     input: PutObjectTaggingRequest,
 ) -> Result<PutObjectTaggingOutput, AwsError> {
-    let (v, versioned) = version_for_tagging(&s3, &input.bucket, &input.key, input.version_id.as_deref())?;
+    let bucket = s3.bucket(&input.bucket)?;
     let tags: Vec<(String, String)> = input.tagging.tag_set.into_iter().map(|t| (t.key, t.value)).collect();
     common::check_tags(&tags)?;
-    *v.tags.lock() = tags;
-    Ok(PutObjectTaggingOutput { version_id: versioned.then(|| v.version_str().to_owned()) })
+    let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags = tags).await?;
+    Ok(PutObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
 
 pub async fn delete_object_tagging(
@@ -870,9 +1023,9 @@ pub async fn delete_object_tagging(
     _ctx: RequestContext,
     input: DeleteObjectTaggingRequest,
 ) -> Result<DeleteObjectTaggingOutput, AwsError> {
-    let (v, versioned) = version_for_tagging(&s3, &input.bucket, &input.key, input.version_id.as_deref())?;
-    v.tags.lock().clear();
-    Ok(DeleteObjectTaggingOutput { version_id: versioned.then(|| v.version_str().to_owned()) })
+    let bucket = s3.bucket(&input.bucket)?;
+    let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags.clear()).await?;
+    Ok(DeleteObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
 
 pub async fn get_object_attributes(

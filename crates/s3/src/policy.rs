@@ -117,12 +117,14 @@ pub async fn put_bucket_policy(
             ),
         ));
     }
-    bucket.config.write().insert(POLICY, Value::String(input.policy));
-    Ok(())
+    s3.update_settings(&bucket, |s| {
+        s.config.insert(POLICY.to_owned(), Value::String(input.policy));
+        Ok(())
+    })
 }
 
 fn stored_policy(bucket: &Bucket) -> Result<String, AwsError> {
-    match bucket.config.read().get(POLICY) {
+    match bucket.settings.read().config.get(POLICY) {
         Some(Value::String(p)) => Ok(p.clone()),
         _ => Err(AwsError::not_found("NoSuchBucketPolicy", "The bucket policy does not exist")
             .with_field("BucketName", bucket.name.clone())),
@@ -143,7 +145,8 @@ pub async fn delete_bucket_policy(
     _: RequestContext,
     input: DeleteBucketPolicyRequest,
 ) -> Result<(), AwsError> {
-    s3.bucket(&input.bucket)?.remove_config(POLICY);
+    let bucket = s3.bucket(&input.bucket)?;
+    s3.remove_config(&bucket, POLICY)?;
     Ok(())
 }
 

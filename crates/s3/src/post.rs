@@ -267,7 +267,7 @@ async fn post_object(
     }
     let etag = checksums::etag(&sunk.md5);
     let (algorithm, value) = sunk.checksum.clone();
-    let blob = sunk.store(s3).await?;
+    let blob = sunk.store().await?;
     let owned = |name: &str| fields.get(name).map(str::to_owned);
     let (sse, sse_kms_key_id) = effective_sse(
         &bucket,
@@ -302,10 +302,10 @@ async fn post_object(
         meta,
         checksum: Some(StoredChecksum { algorithm, value, kind: "FULL_OBJECT" }),
         parts: Vec::new(),
-        tags: parking_lot::Mutex::new(tags),
-        acl: parking_lot::Mutex::new(acl),
+        tags,
+        acl,
     };
-    let version_id = commit_version(&bucket, &key, version, |_| Ok(()))?;
+    let version_id = commit_version(s3, &bucket, &key, version, |_| Ok(()), None).await?;
 
     let encoded_key = percent_encoding::utf8_percent_encode(&key, KEY_SET).to_string();
     let location = if path_style {

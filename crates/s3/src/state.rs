@@ -1,58 +1,82 @@
 //! What S3 keeps: buckets (global names, each owned by an account), their objects as version
 //! lists in a `BTreeMap` (UTF-8 binary key order, so listings page without sorting), multipart
-//! uploads, and bucket configuration. Object bytes live in the core's [`ObjectStore`].
+//! uploads, and bucket configuration. Object bytes live in the core's [`ObjectStore`]; the
+//! metadata is written through to the core's [`KvStore`] (see `persist.rs`) and these maps are
+//! its cache, filled per bucket on first use.
 
 use crate::checksums::Algorithm;
 use parking_lot::{Mutex, RwLock};
 use ruststack_core::Timestamp;
 use ruststack_core::objects::{BlobId, ObjectStore};
+use ruststack_core::store::{KvStore, Storage};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+
+/// How many locks writes to keys are spread over.
+const KEY_LOCKS: usize = 256;
 
 /// The S3 service state.
 pub struct S3 {
-    pub buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
+    /// The bucket registry (a cache of `s3/buckets`, loaded whole on first use: it is small).
+    pub(crate) buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
+    pub(crate) registry_loaded: AtomicBool,
     pub store: Arc<dyn ObjectStore>,
+    pub kv: Arc<dyn KvStore>,
+    /// Serializes the writes to one key (its versions and its uploads): check, batch, cache update.
+    pub(crate) key_locks: Box<[tokio::sync::Mutex<()>]>,
+    pub(crate) key_hasher: std::hash::RandomState,
+    /// Serializes bucket creation and deletion.
+    pub(crate) registry_lock: tokio::sync::Mutex<()>,
+}
+
+impl S3 {
+    pub fn new(storage: Storage) -> Self {
+        S3 {
+            buckets: RwLock::default(),
+            registry_loaded: AtomicBool::new(false),
+            store: storage.objects,
+            kv: storage.kv,
+            key_locks: (0..KEY_LOCKS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            key_hasher: Default::default(),
+            registry_lock: Default::default(),
+        }
+    }
 }
 
 impl Default for S3 {
     fn default() -> Self {
-        S3 { buckets: RwLock::default(), store: Arc::new(ruststack_core::objects::MemoryObjects::default()) }
+        S3::new(Storage::memory())
     }
 }
 
 impl ruststack_core::ServiceState for S3 {
     fn reset(&self) {
+        // The gateway clears the stores next: the empty cache is what they will hold.
         self.buckets.write().clear();
-        self.store.clear();
+        self.registry_loaded.store(true, std::sync::atomic::Ordering::Release);
     }
 }
 
-/// A stored blob, deleted from the store when the last version or part holding it goes away
-/// (copies share it; a GET in flight keeps streaming what it started).
-pub struct BlobRef {
+/// A stored blob: its id in the object store and its size. Each version and part owns its blob
+/// alone (copies copy the bytes), so a blob is deleted when the batch dropping its owner commits.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Blob {
     pub id: BlobId,
     pub size: u64,
-    store: Arc<dyn ObjectStore>,
 }
 
-impl BlobRef {
-    pub fn new(store: Arc<dyn ObjectStore>, id: BlobId, size: u64) -> Arc<Self> {
-        Arc::new(BlobRef { id, size, store })
-    }
-
-    pub fn read(
-        &self,
-        range: Option<std::ops::Range<u64>>,
-    ) -> Result<ruststack_core::body::Body, ruststack_core::AwsError> {
-        self.store.read(self.id, range).map_err(crate::errors::internal)
-    }
-}
-
-impl Drop for BlobRef {
-    fn drop(&mut self) {
-        self.store.delete(self.id);
-    }
+/// What a bucket record keeps besides its identity: written whole on every change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `Enabled` / `Suspended`, or `None` for a bucket never versioned.
+    pub versioning: Option<String>,
+    /// Object Lock enabled (at creation, or later by PutObjectLockConfiguration).
+    pub object_lock: bool,
+    /// Stored sub-resource documents (`tagging`, `cors`, `policy`, …) as their JSON values.
+    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 pub struct Bucket {
@@ -64,67 +88,74 @@ pub struct Bucket {
     pub objects: RwLock<BTreeMap<String, Vec<Arc<ObjectVersion>>>>,
     /// Upload id → upload.
     pub uploads: Mutex<HashMap<String, Arc<Upload>>>,
-    /// `Enabled` / `Suspended`, or `None` for a bucket never versioned.
-    pub versioning: RwLock<Option<String>>,
-    /// Stored sub-resource documents (`tagging`, `cors`, `policy`, …) as their JSON values.
-    pub config: RwLock<HashMap<&'static str, serde_json::Value>>,
-    /// Object Lock enabled (at creation, or later by PutObjectLockConfiguration).
-    pub object_lock: std::sync::atomic::AtomicBool,
+    pub settings: RwLock<Settings>,
+    /// Serializes writes of the bucket record.
+    pub(crate) settings_lock: Mutex<()>,
+    /// Set once the objects and uploads were read from the store.
+    pub(crate) loaded: OnceLock<()>,
+    /// Set by DeleteBucket: writes still holding the bucket must not record anything.
+    pub(crate) deleted: AtomicBool,
 }
 
 impl Bucket {
     pub fn new(name: String, account_id: String, region: String) -> Self {
+        Bucket::with(name, account_id, region, now(), Settings::default())
+    }
+
+    pub fn with(name: String, account_id: String, region: String, created: Timestamp, settings: Settings) -> Self {
         Bucket {
             name,
             account_id,
             region,
-            created: now(),
+            created,
             objects: RwLock::default(),
             uploads: Mutex::default(),
-            versioning: RwLock::default(),
-            config: RwLock::default(),
-            object_lock: Default::default(),
+            settings: RwLock::new(settings),
+            settings_lock: Mutex::default(),
+            loaded: OnceLock::new(),
+            deleted: AtomicBool::new(false),
         }
     }
 
     /// Whether new writes get fresh version ids.
     pub fn versioning_enabled(&self) -> bool {
-        self.versioning.read().as_deref() == Some("Enabled")
+        self.settings.read().versioning.as_deref() == Some("Enabled")
     }
 
     /// Whether versions carry ids in responses (versioning configured at least once).
     pub fn versioned(&self) -> bool {
-        self.versioning.read().is_some()
+        self.settings.read().versioning.is_some()
+    }
+
+    pub fn versioning(&self) -> Option<String> {
+        self.settings.read().versioning.clone()
     }
 
     pub fn object_lock_enabled(&self) -> bool {
-        self.object_lock.load(std::sync::atomic::Ordering::Relaxed)
+        self.settings.read().object_lock
     }
 
     /// A stored sub-resource document, as the generated type it was stored from.
     pub fn config<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
-        self.config.read().get(name).and_then(|v| serde_json::from_value(v.clone()).ok())
+        self.settings.read().config.get(name).and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
     pub fn has_config(&self, name: &str) -> bool {
-        self.config.read().contains_key(name)
+        self.settings.read().config.contains_key(name)
     }
 
-    /// Stores a sub-resource document (replacing the previous one).
-    pub fn set_config(&self, name: &'static str, value: &impl serde::Serialize) {
+    /// Sets a sub-resource document of a bucket not yet registered (CreateBucket's defaults);
+    /// registered buckets change through [`S3::set_config`].
+    pub fn init_config(&self, name: &str, value: &impl serde::Serialize) {
         if let Ok(v) = serde_json::to_value(value) {
-            self.config.write().insert(name, v);
+            self.settings.write().config.insert(name.to_owned(), v);
         }
-    }
-
-    /// Removes a sub-resource document; whether there was one.
-    pub fn remove_config(&self, name: &str) -> bool {
-        self.config.write().remove(name).is_some()
     }
 }
 
 /// Content headers stored with an object and returned on GET/HEAD.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContentHeaders {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
@@ -135,7 +166,8 @@ pub struct ContentHeaders {
 }
 
 /// What describes an object besides its bytes (shared by PutObject, CopyObject and multipart).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ObjectMeta {
     pub headers: ContentHeaders,
     pub metadata: HashMap<String, String>,
@@ -149,7 +181,7 @@ pub struct ObjectMeta {
 }
 
 /// A flexible checksum stored with an object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StoredChecksum {
     pub algorithm: Algorithm,
     pub value: String,
@@ -157,28 +189,49 @@ pub struct StoredChecksum {
     pub kind: &'static str,
 }
 
+/// A [`StoredChecksum`] as read back.
+#[derive(Deserialize)]
+struct ChecksumRecord {
+    algorithm: Algorithm,
+    value: String,
+    kind: String,
+}
+
+impl<'de> Deserialize<'de> for StoredChecksum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = ChecksumRecord::deserialize(d)?;
+        let kind = if r.kind == "COMPOSITE" { "COMPOSITE" } else { "FULL_OBJECT" };
+        Ok(StoredChecksum { algorithm: r.algorithm, value: r.value, kind })
+    }
+}
+
 /// One part of a completed multipart object (for `partNumber` reads and GetObjectAttributes).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartInfo {
     pub size: u64,
     pub checksum: Option<String>,
 }
 
-/// One version of a key: an object or a delete marker.
+/// One version of a key: an object or a delete marker. Immutable once stored: tagging and ACL
+/// changes replace the version in its list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `None` is the `null` version.
     pub version_id: Option<String>,
     pub delete_marker: bool,
     pub last_modified: Timestamp,
     pub etag: String,
-    pub blob: Option<Arc<BlobRef>>,
+    pub blob: Option<Blob>,
     pub meta: ObjectMeta,
     pub checksum: Option<StoredChecksum>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PartInfo>,
     /// Replaced by PutObjectTagging / DeleteObjectTagging.
-    pub tags: Mutex<Vec<(String, String)>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
     /// Replaced by PutObjectAcl (`None`: the owner's full control).
-    pub acl: Mutex<Option<Vec<crate::generated::types::Grant>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<crate::generated::types::Grant>>,
 }
 
 impl ObjectVersion {
@@ -200,13 +253,14 @@ impl ObjectVersion {
             meta: ObjectMeta::default(),
             checksum: None,
             parts: Vec::new(),
-            tags: Mutex::default(),
-            acl: Mutex::default(),
+            tags: Vec::new(),
+            acl: None,
         }
     }
 }
 
 /// An upload in progress.
+#[derive(Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
     pub key: String,
@@ -214,14 +268,17 @@ pub struct Upload {
     pub meta: ObjectMeta,
     pub checksum_algorithm: Option<Algorithm>,
     pub checksum_type: Option<String>,
+    /// Kept as records of their own (`s3/parts`).
+    #[serde(skip)]
     pub parts: Mutex<BTreeMap<i32, Arc<Part>>>,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct Part {
     pub number: i32,
     pub etag: String,
     pub md5: [u8; 16],
-    pub blob: Arc<BlobRef>,
+    pub blob: Blob,
     pub last_modified: Timestamp,
     pub checksum: Option<(Algorithm, String)>,
 }
