@@ -6,7 +6,7 @@
 
 use crate::DynamoDb;
 use crate::table::KeyDef;
-use crate::value::{Item, item_size};
+use crate::value::{AttrValue, Item, item_size};
 use parking_lot::Mutex;
 use ruststack_core::Timestamp;
 use std::collections::VecDeque;
@@ -356,6 +356,12 @@ impl StreamsHandle {
         self.stream(account, region, arn)
     }
 
+    /// For event source mappings starting at LATEST: the sequence number to read after
+    /// (`None`: no such stream).
+    pub fn latest_sequence(&self, arn: &str) -> Option<String> {
+        self.stream_by_arn(arn).map(|s| format_sequence(s.latest()))
+    }
+
     /// For event source mappings: up to `limit` records of the stream `arn` after the sequence
     /// number `after` (`None`: from the oldest record kept), rendered as Lambda's event records
     /// (the shape GetRecords returns, plus `eventSourceARN`). `Ok(None)`: no such stream.
@@ -380,21 +386,44 @@ impl StreamsHandle {
     }
 }
 
-/// A record as AWS renders it (GetRecords and Lambda events).
+/// An attribute value in its JSON wire form (`{"S": "x"}`, binaries in base64).
+fn value_json(v: &AttrValue) -> serde_json::Value {
+    use base64::Engine;
+    use serde_json::{Value, json};
+    let b64 = |b: &[u8]| Value::String(base64::engine::general_purpose::STANDARD.encode(b));
+    match v {
+        AttrValue::S(s) => json!({ "S": s }),
+        AttrValue::N(n) => json!({ "N": n.to_string() }),
+        AttrValue::B(b) => json!({ "B": b64(b) }),
+        AttrValue::SS(v) => json!({ "SS": v }),
+        AttrValue::NS(v) => json!({ "NS": v.iter().map(|n| n.to_string()).collect::<Vec<_>>() }),
+        AttrValue::BS(v) => json!({ "BS": v.iter().map(|b| b64(b)).collect::<Vec<_>>() }),
+        AttrValue::M(m) => json!({ "M": item_json(m) }),
+        AttrValue::L(l) => json!({ "L": l.iter().map(value_json).collect::<Vec<_>>() }),
+        AttrValue::Null => json!({ "NULL": true }),
+        AttrValue::Bool(b) => json!({ "BOOL": b }),
+    }
+}
+
+fn item_json(item: &Item) -> serde_json::Value {
+    serde_json::Value::Object(item.iter().map(|(k, v)| (k.clone(), value_json(v))).collect())
+}
+
+/// A record as Lambda's DynamoDB events carry it: GetRecords' shape, except that `userIdentity`
+/// has camel-case members (`type`, `principalId`) there.
 pub fn event_json(stream: &Stream, r: &StreamRecord, region: &str) -> serde_json::Value {
-    use crate::value::item_to_wire;
     let mut dynamodb = serde_json::json!({
         "ApproximateCreationDateTime": r.at.millis.div_euclid(1000),
-        "Keys": item_to_wire(&r.keys),
+        "Keys": item_json(&r.keys),
         "SequenceNumber": r.sequence_number(),
         "SizeBytes": r.size,
         "StreamViewType": stream.view_type.as_str(),
     });
     if let Some(new) = &r.new {
-        dynamodb["NewImage"] = serde_json::to_value(item_to_wire(new)).unwrap_or_default();
+        dynamodb["NewImage"] = item_json(new);
     }
     if let Some(old) = &r.old {
-        dynamodb["OldImage"] = serde_json::to_value(item_to_wire(old)).unwrap_or_default();
+        dynamodb["OldImage"] = item_json(old);
     }
     let mut event = serde_json::json!({
         "eventID": r.event_id(),
@@ -413,7 +442,7 @@ pub fn event_json(stream: &Stream, r: &StreamRecord, region: &str) -> serde_json
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::{AttrValue, ScalarType};
+    use crate::value::ScalarType;
 
     fn item(v: &str) -> Item {
         [("pk".to_string(), AttrValue::S("k".into())), ("v".to_string(), AttrValue::S(v.into()))].into()
