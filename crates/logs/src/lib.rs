@@ -8,7 +8,8 @@
 //! services.rs` hands `append` to Lambda as its log sink), as AWS does:
 //!
 //! ```
-//! let (_service, logs) = ruststack_logs::service_with_handle();
+//! let storage = ruststack_core::store::Storage::memory();
+//! let (_service, logs) = ruststack_logs::service_with_handle(storage);
 //! logs.append("000000000000", "us-east-1", "/aws/lambda/my-fn", "2024/01/01/[$LATEST]abc", [
 //!     (1_700_000_000_000, "START RequestId: 1".to_string()),
 //!     (1_700_000_000_001, "hello".to_string()),
@@ -16,11 +17,19 @@
 //! ```
 //!
 //! `append` creates the log group and stream when they do not exist, accepts events in any order
-//! (they are stored in time order) and never rejects one for its age, unlike PutLogEvents.
+//! (they are stored in time order) and never rejects one for its age, unlike PutLogEvents. Its
+//! events are stored like PutLogEvents' (durably with `--data-dir`) before it returns.
+//!
+//! # Persistence
+//!
+//! Groups and streams are records in the kv store (`logs/groups`, `logs/streams`), cached in
+//! memory per account and region from the first request that touches it; every change is written
+//! to the store before the cache and the answer. Events are only in the store (`logs/events`),
+//! keyed by stream, time and id so reads are key ranges; see [`state`].
 //!
 //! # Modules
 //!
-//! - [`state`]: what is stored, behind [`state::LogsState::region`];
+//! - [`state`]: what is stored, behind [`state::LogsState::region`] and [`state::LogsState::events`];
 //! - [`handlers`]: the operations, by area (groups, streams, events, tags);
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
@@ -34,6 +43,7 @@ pub mod state;
 
 use generated::ops;
 use handlers::{events, groups, streams, tags};
+use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::LogsState;
 use std::sync::Arc;
@@ -55,18 +65,21 @@ impl LogsHandle {
         stream: &str,
         events: impl IntoIterator<Item = (i64, String)>,
     ) {
-        events::append(&self.state, account, region, group, stream, events);
+        // Callers have nobody to answer with an error: a failed write is logged and dropped.
+        if let Err(e) = events::append(&self.state, account, region, group, stream, events) {
+            tracing::error!("logs: lost events for {group}/{stream}: {}", e.message);
+        }
     }
 }
 
-/// The CloudWatch Logs service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    service_with_handle().0
+/// The CloudWatch Logs service with its handler table, keeping its state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    service_with_handle(storage).0
 }
 
 /// The service and a [`LogsHandle`] on its state.
-pub fn service_with_handle() -> (Arc<dyn Service>, LogsHandle) {
-    let state = Arc::new(LogsState::default());
+pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
+    let state = Arc::new(LogsState::new(storage.kv.clone()));
     let service = Handlers::new(&generated::MODEL, state.clone())
         .on(ops::CreateLogGroup, groups::create_log_group)
         .on(ops::DeleteLogGroup, groups::delete_log_group)
@@ -96,7 +109,7 @@ mod tests {
 
     #[tokio::test]
     async fn appended_events_are_readable_through_the_api() {
-        let (_service, handle) = service_with_handle();
+        let (_service, handle) = service_with_handle(Storage::memory());
         handle.append("000000000000", "us-east-1", "/aws/lambda/f", "s", [(2, "b".to_string()), (1, "a".to_string())]);
         let out = events::get_log_events(
             handle.state.clone(),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>> {
     let _ = storage; // each service takes it as it moves onto the storage traits
     // Lambda writes function output into CloudWatch Logs, as AWS does.
-    let (logs, logs_handle) = ruststack_logs::service_with_handle();
+    let (logs, logs_handle) = ruststack_logs::service_with_handle(storage.clone());
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
         logs_handle.append(account, region, group, stream, events)
     };

@@ -1,6 +1,6 @@
 //! Log groups: create, delete, describe, retention.
 
-use super::{group_arn, group_mut, invalid, name_token, parse_name_token};
+use super::{group, group_arn, invalid, name_token, parse_name_token, update_group};
 use crate::generated::types::*;
 use crate::state::{LogGroup, LogsState, now_millis};
 use ruststack_core::{AwsError, RequestContext};
@@ -27,6 +27,7 @@ pub async fn create_log_group(
     if let Some(class) = input.log_group_class {
         group.class = class;
     }
+    state.commit(vec![region.put_group(&group)])?;
     region.groups.insert(input.log_group_name, group);
     Ok(())
 }
@@ -38,7 +39,7 @@ pub async fn delete_log_group(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let group = group_mut(&mut region, &input.log_group_name)?;
+    let group = group(&region, &input.log_group_name)?;
     if group.deletion_protection {
         return Err(AwsError::bad_request(
             "OperationAbortedException",
@@ -46,6 +47,8 @@ pub async fn delete_log_group(
         ));
     }
     let freed = group.stored_bytes();
+    let writes = region.delete_group(&*state.kv, group);
+    state.commit(writes)?;
     region.groups.remove(&input.log_group_name);
     state.remove_stored(freed);
     Ok(())
@@ -132,8 +135,10 @@ pub async fn put_retention_policy(
     }
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    group_mut(&mut region, &input.log_group_name)?.retention_days = Some(input.retention_in_days);
-    Ok(())
+    update_group(&state, &mut region, &input.log_group_name, |g| {
+        g.retention_days = Some(input.retention_in_days);
+        Ok(())
+    })
 }
 
 pub async fn delete_retention_policy(
@@ -143,6 +148,8 @@ pub async fn delete_retention_policy(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    group_mut(&mut region, &input.log_group_name)?.retention_days = None;
-    Ok(())
+    update_group(&state, &mut region, &input.log_group_name, |g| {
+        g.retention_days = None;
+        Ok(())
+    })
 }

@@ -5,7 +5,7 @@ pub mod groups;
 pub mod streams;
 pub mod tags;
 
-use crate::state::{LogGroup, LogStream, Region};
+use crate::state::{LogGroup, LogStream, LogsState, Region};
 use ruststack_core::{AwsError, RequestContext};
 
 pub(crate) fn invalid(message: impl Into<String>) -> AwsError {
@@ -55,6 +55,20 @@ pub(crate) fn group<'r>(region: &'r Region, name: &str) -> Result<&'r LogGroup, 
 
 pub(crate) fn group_mut<'r>(region: &'r mut Region, name: &str) -> Result<&'r mut LogGroup, AwsError> {
     region.groups.get_mut(name).ok_or_else(group_not_found)
+}
+
+/// Changes a group's own record through `f`, stores it, and only then updates the cache.
+pub(crate) fn update_group(
+    state: &LogsState,
+    region: &mut Region,
+    name: &str,
+    f: impl FnOnce(&mut LogGroup) -> Result<(), AwsError>,
+) -> Result<(), AwsError> {
+    let mut record = group(region, name)?.record();
+    f(&mut record)?;
+    state.commit(vec![region.put_group(&record)])?;
+    group_mut(region, name)?.update(record);
+    Ok(())
 }
 
 pub(crate) fn stream<'g>(group: &'g LogGroup, name: &str) -> Result<&'g LogStream, AwsError> {

@@ -1,6 +1,6 @@
 //! Log streams: create, delete, describe.
 
-use super::{group, group_arn, group_mut, group_name, invalid, name_token, parse_name_token};
+use super::{group, group_arn, group_mut, group_name, invalid, name_token, parse_name_token, stream};
 use crate::generated::types::*;
 use crate::state::{LogStream, LogsState, now_millis};
 use ruststack_core::{AwsError, RequestContext};
@@ -13,11 +13,13 @@ pub async fn create_log_stream(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let group = group_mut(&mut region, &input.log_group_name)?;
-    if group.streams.contains_key(&input.log_stream_name) {
+    if group(&region, &input.log_group_name)?.streams.contains_key(&input.log_stream_name) {
         return Err(AwsError::bad_request("ResourceAlreadyExistsException", "The specified log stream already exists"));
     }
-    group.streams.insert(input.log_stream_name.clone(), LogStream::new(input.log_stream_name, now_millis()));
+    let stream = LogStream::new(input.log_stream_name.clone(), now_millis());
+    let write = region.put_stream(&input.log_group_name, &stream);
+    state.commit(vec![write])?;
+    group_mut(&mut region, &input.log_group_name)?.streams.insert(input.log_stream_name, stream);
     Ok(())
 }
 
@@ -28,9 +30,11 @@ pub async fn delete_log_stream(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let group = group_mut(&mut region, &input.log_group_name)?;
-    let stream = group.streams.remove(&input.log_stream_name).ok_or_else(super::stream_not_found)?;
-    state.remove_stored(stream.stored_bytes);
+    let bytes = stream(group(&region, &input.log_group_name)?, &input.log_stream_name)?.stored_bytes;
+    let writes = region.delete_stream(&*state.kv, &input.log_group_name, &input.log_stream_name);
+    state.commit(writes)?;
+    group_mut(&mut region, &input.log_group_name)?.streams.remove(&input.log_stream_name);
+    state.remove_stored(bytes);
     Ok(())
 }
 

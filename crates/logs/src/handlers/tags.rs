@@ -1,6 +1,6 @@
 //! Tags of log groups, by name (TagLogGroup, the older API) and by ARN (TagResource).
 
-use super::{group, group_mut, invalid};
+use super::{group, invalid, update_group};
 use crate::generated::types::*;
 use crate::state::{LogGroup, LogsState};
 use ruststack_core::{AwsError, RequestContext};
@@ -53,7 +53,7 @@ pub async fn tag_log_group(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    add_tags(group_mut(&mut region, &input.log_group_name)?, input.tags)
+    update_group(&state, &mut region, &input.log_group_name, |g| add_tags(g, input.tags))
 }
 
 pub async fn untag_log_group(
@@ -63,11 +63,12 @@ pub async fn untag_log_group(
 ) -> Result<(), AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let group = group_mut(&mut region, &input.log_group_name)?;
-    input.tags.iter().for_each(|k| {
-        group.tags.remove(k);
-    });
-    Ok(())
+    update_group(&state, &mut region, &input.log_group_name, |g| {
+        input.tags.iter().for_each(|k| {
+            g.tags.remove(k);
+        });
+        Ok(())
+    })
 }
 
 pub async fn list_tags_log_group(
@@ -88,7 +89,7 @@ pub async fn tag_resource(
     let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    add_tags(group_mut(&mut region, name)?, input.tags)
+    update_group(&state, &mut region, name, |g| add_tags(g, input.tags))
 }
 
 pub async fn untag_resource(
@@ -99,11 +100,12 @@ pub async fn untag_resource(
     let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
-    let group = group_mut(&mut region, name)?;
-    input.tag_keys.iter().for_each(|k| {
-        group.tags.remove(k);
-    });
-    Ok(())
+    update_group(&state, &mut region, name, |g| {
+        input.tag_keys.iter().for_each(|k| {
+            g.tags.remove(k);
+        });
+        Ok(())
+    })
 }
 
 pub async fn list_tags_for_resource(
