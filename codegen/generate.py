@@ -514,10 +514,15 @@ class ServiceGen:
                 lines.append(f"#[serde(skip)] pub {ident}: ruststack_core::StreamingBody,")
                 continue
             ty = self.rust_type(name, mm["shape"])
+            attrs = []
+            if field != m:
+                attrs.append(f"rename = {lit(m)}")
             if m not in required:
                 ty = f"Option<{ty}>"
-            if field != m:
-                lines.append(f"#[serde(rename = {lit(m)})]")
+                # Absent members never become nulls that the codecs would have to strip again.
+                attrs.append('skip_serializing_if = "Option::is_none"')
+            if attrs:
+                lines.append(f"#[serde({', '.join(attrs)})]")
             lines.append(f"pub {ident}: {ty},")
         lines.append("}")
         return "\n".join(lines)

@@ -3240,11 +3240,11 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ArchivalSummary {
-        #[serde(rename = "ArchivalDateTime")]
+        #[serde(rename = "ArchivalDateTime", skip_serializing_if = "Option::is_none")]
         pub archival_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ArchivalReason")]
+        #[serde(rename = "ArchivalReason", skip_serializing_if = "Option::is_none")]
         pub archival_reason: Option<String>,
-        #[serde(rename = "ArchivalBackupArn")]
+        #[serde(rename = "ArchivalBackupArn", skip_serializing_if = "Option::is_none")]
         pub archival_backup_arn: Option<String>,
     }
 
@@ -3260,34 +3260,34 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AttributeValue {
-        #[serde(rename = "S")]
+        #[serde(rename = "S", skip_serializing_if = "Option::is_none")]
         pub s: Option<String>,
-        #[serde(rename = "N")]
+        #[serde(rename = "N", skip_serializing_if = "Option::is_none")]
         pub n: Option<String>,
-        #[serde(rename = "B")]
+        #[serde(rename = "B", skip_serializing_if = "Option::is_none")]
         pub b: Option<ruststack_core::Blob>,
-        #[serde(rename = "SS")]
+        #[serde(rename = "SS", skip_serializing_if = "Option::is_none")]
         pub ss: Option<Vec<String>>,
-        #[serde(rename = "NS")]
+        #[serde(rename = "NS", skip_serializing_if = "Option::is_none")]
         pub ns: Option<Vec<String>>,
-        #[serde(rename = "BS")]
+        #[serde(rename = "BS", skip_serializing_if = "Option::is_none")]
         pub bs: Option<Vec<ruststack_core::Blob>>,
-        #[serde(rename = "M")]
+        #[serde(rename = "M", skip_serializing_if = "Option::is_none")]
         pub m: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "L")]
+        #[serde(rename = "L", skip_serializing_if = "Option::is_none")]
         pub l: Option<Vec<AttributeValue>>,
-        #[serde(rename = "NULL")]
+        #[serde(rename = "NULL", skip_serializing_if = "Option::is_none")]
         pub null: Option<bool>,
-        #[serde(rename = "BOOL")]
+        #[serde(rename = "BOOL", skip_serializing_if = "Option::is_none")]
         pub bool: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AttributeValueUpdate {
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<AttributeValue>,
-        #[serde(rename = "Action")]
+        #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
     }
 
@@ -3296,16 +3296,16 @@ pub mod types {
     pub struct BatchExecuteStatementInput {
         #[serde(rename = "Statements")]
         pub statements: Vec<BatchStatementRequest>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchExecuteStatementOutput {
-        #[serde(rename = "Responses")]
+        #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
         pub responses: Option<Vec<BatchStatementResponse>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
     }
 
@@ -3314,30 +3314,30 @@ pub mod types {
     pub struct BatchGetItemInput {
         #[serde(rename = "RequestItems")]
         pub request_items: std::collections::HashMap<String, KeysAndAttributes>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchGetItemOutput {
-        #[serde(rename = "Responses")]
+        #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
         pub responses:
             Option<std::collections::HashMap<String, Vec<std::collections::HashMap<String, AttributeValue>>>>,
-        #[serde(rename = "UnprocessedKeys")]
+        #[serde(rename = "UnprocessedKeys", skip_serializing_if = "Option::is_none")]
         pub unprocessed_keys: Option<std::collections::HashMap<String, KeysAndAttributes>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchStatementError {
-        #[serde(rename = "Code")]
+        #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
-        #[serde(rename = "Item")]
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
         pub item: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
@@ -3346,22 +3346,22 @@ pub mod types {
     pub struct BatchStatementRequest {
         #[serde(rename = "Statement")]
         pub statement: String,
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<AttributeValue>>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchStatementResponse {
-        #[serde(rename = "Error")]
+        #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
         pub error: Option<BatchStatementError>,
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "Item")]
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
         pub item: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
@@ -3370,47 +3370,47 @@ pub mod types {
     pub struct BatchWriteItemInput {
         #[serde(rename = "RequestItems")]
         pub request_items: std::collections::HashMap<String, Vec<WriteRequest>>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ReturnItemCollectionMetrics")]
+        #[serde(rename = "ReturnItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub return_item_collection_metrics: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchWriteItemOutput {
-        #[serde(rename = "UnprocessedItems")]
+        #[serde(rename = "UnprocessedItems", skip_serializing_if = "Option::is_none")]
         pub unprocessed_items: Option<std::collections::HashMap<String, Vec<WriteRequest>>>,
-        #[serde(rename = "ItemCollectionMetrics")]
+        #[serde(rename = "ItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub item_collection_metrics: Option<std::collections::HashMap<String, Vec<ItemCollectionMetrics>>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BillingModeSummary {
-        #[serde(rename = "BillingMode")]
+        #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
         pub billing_mode: Option<String>,
-        #[serde(rename = "LastUpdateToPayPerRequestDateTime")]
+        #[serde(rename = "LastUpdateToPayPerRequestDateTime", skip_serializing_if = "Option::is_none")]
         pub last_update_to_pay_per_request_date_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Capacity {
-        #[serde(rename = "ReadCapacityUnits")]
+        #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub read_capacity_units: Option<f64>,
-        #[serde(rename = "WriteCapacityUnits")]
+        #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub write_capacity_units: Option<f64>,
-        #[serde(rename = "CapacityUnits")]
+        #[serde(rename = "CapacityUnits", skip_serializing_if = "Option::is_none")]
         pub capacity_units: Option<f64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Condition {
-        #[serde(rename = "AttributeValueList")]
+        #[serde(rename = "AttributeValueList", skip_serializing_if = "Option::is_none")]
         pub attribute_value_list: Option<Vec<AttributeValue>>,
         #[serde(rename = "ComparisonOperator")]
         pub comparison_operator: String,
@@ -3425,32 +3425,32 @@ pub mod types {
         pub table_name: String,
         #[serde(rename = "ConditionExpression")]
         pub condition_expression: String,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ConsumedCapacity {
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "CapacityUnits")]
+        #[serde(rename = "CapacityUnits", skip_serializing_if = "Option::is_none")]
         pub capacity_units: Option<f64>,
-        #[serde(rename = "ReadCapacityUnits")]
+        #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub read_capacity_units: Option<f64>,
-        #[serde(rename = "WriteCapacityUnits")]
+        #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub write_capacity_units: Option<f64>,
-        #[serde(rename = "Table")]
+        #[serde(rename = "Table", skip_serializing_if = "Option::is_none")]
         pub table: Option<Capacity>,
-        #[serde(rename = "LocalSecondaryIndexes")]
+        #[serde(rename = "LocalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub local_secondary_indexes: Option<std::collections::HashMap<String, Capacity>>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<std::collections::HashMap<String, Capacity>>,
-        #[serde(rename = "VectorIndexes")]
+        #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
         pub vector_indexes: Option<std::collections::HashMap<String, VectorCapacity>>,
     }
 
@@ -3459,7 +3459,7 @@ pub mod types {
     pub struct ContinuousBackupsDescription {
         #[serde(rename = "ContinuousBackupsStatus")]
         pub continuous_backups_status: String,
-        #[serde(rename = "PointInTimeRecoveryDescription")]
+        #[serde(rename = "PointInTimeRecoveryDescription", skip_serializing_if = "Option::is_none")]
         pub point_in_time_recovery_description: Option<PointInTimeRecoveryDescription>,
     }
 
@@ -3472,11 +3472,11 @@ pub mod types {
         pub key_schema: Vec<KeySchemaElement>,
         #[serde(rename = "Projection")]
         pub projection: Projection,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<WarmThroughput>,
     }
 
@@ -3492,63 +3492,63 @@ pub mod types {
     pub struct CreateReplicationGroupMemberAction {
         #[serde(rename = "RegionName")]
         pub region_name: String,
-        #[serde(rename = "KMSMasterKeyId")]
+        #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_id: Option<String>,
-        #[serde(rename = "ProvisionedThroughputOverride")]
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-        #[serde(rename = "OnDemandThroughputOverride")]
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
-        #[serde(rename = "TableClassOverride")]
+        #[serde(rename = "TableClassOverride", skip_serializing_if = "Option::is_none")]
         pub table_class_override: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateTableInput {
-        #[serde(rename = "AttributeDefinitions")]
+        #[serde(rename = "AttributeDefinitions", skip_serializing_if = "Option::is_none")]
         pub attribute_definitions: Option<Vec<AttributeDefinition>>,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "KeySchema")]
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
         pub key_schema: Option<Vec<KeySchemaElement>>,
-        #[serde(rename = "LocalSecondaryIndexes")]
+        #[serde(rename = "LocalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
-        #[serde(rename = "BillingMode")]
+        #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
         pub billing_mode: Option<String>,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
-        #[serde(rename = "StreamSpecification")]
+        #[serde(rename = "StreamSpecification", skip_serializing_if = "Option::is_none")]
         pub stream_specification: Option<StreamSpecification>,
-        #[serde(rename = "SSESpecification")]
+        #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
         pub sse_specification: Option<SSESpecification>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "TableClass")]
+        #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
         pub table_class: Option<String>,
-        #[serde(rename = "DeletionProtectionEnabled")]
+        #[serde(rename = "DeletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<bool>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<WarmThroughput>,
-        #[serde(rename = "ResourcePolicy")]
+        #[serde(rename = "ResourcePolicy", skip_serializing_if = "Option::is_none")]
         pub resource_policy: Option<String>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "GlobalTableSourceArn")]
+        #[serde(rename = "GlobalTableSourceArn", skip_serializing_if = "Option::is_none")]
         pub global_table_source_arn: Option<String>,
-        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        #[serde(rename = "GlobalTableSettingsReplicationMode", skip_serializing_if = "Option::is_none")]
         pub global_table_settings_replication_mode: Option<String>,
-        #[serde(rename = "VectorIndexes")]
+        #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
         pub vector_indexes: Option<Vec<VectorIndex>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateTableOutput {
-        #[serde(rename = "TableDescription")]
+        #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
         pub table_description: Option<TableDescription>,
     }
 
@@ -3559,7 +3559,7 @@ pub mod types {
         pub index_name: String,
         #[serde(rename = "VectorAttribute")]
         pub vector_attribute: VectorAttributeDefinition,
-        #[serde(rename = "SearchSchema")]
+        #[serde(rename = "SearchSchema", skip_serializing_if = "Option::is_none")]
         pub search_schema: Option<Vec<SearchSchemaElement>>,
         #[serde(rename = "Projection")]
         pub projection: Projection,
@@ -3576,13 +3576,13 @@ pub mod types {
         pub key: std::collections::HashMap<String, AttributeValue>,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
@@ -3607,34 +3607,34 @@ pub mod types {
         pub table_name: String,
         #[serde(rename = "Key")]
         pub key: std::collections::HashMap<String, AttributeValue>,
-        #[serde(rename = "Expected")]
+        #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
         pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
-        #[serde(rename = "ConditionalOperator")]
+        #[serde(rename = "ConditionalOperator", skip_serializing_if = "Option::is_none")]
         pub conditional_operator: Option<String>,
-        #[serde(rename = "ReturnValues")]
+        #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
         pub return_values: Option<String>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ReturnItemCollectionMetrics")]
+        #[serde(rename = "ReturnItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub return_item_collection_metrics: Option<String>,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteItemOutput {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
-        #[serde(rename = "ItemCollectionMetrics")]
+        #[serde(rename = "ItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub item_collection_metrics: Option<ItemCollectionMetrics>,
     }
 
@@ -3662,7 +3662,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteTableOutput {
-        #[serde(rename = "TableDescription")]
+        #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
         pub table_description: Option<TableDescription>,
     }
 
@@ -3683,7 +3683,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeContinuousBackupsOutput {
-        #[serde(rename = "ContinuousBackupsDescription")]
+        #[serde(rename = "ContinuousBackupsDescription", skip_serializing_if = "Option::is_none")]
         pub continuous_backups_description: Option<ContinuousBackupsDescription>,
     }
 
@@ -3705,13 +3705,13 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeLimitsOutput {
-        #[serde(rename = "AccountMaxReadCapacityUnits")]
+        #[serde(rename = "AccountMaxReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub account_max_read_capacity_units: Option<i64>,
-        #[serde(rename = "AccountMaxWriteCapacityUnits")]
+        #[serde(rename = "AccountMaxWriteCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub account_max_write_capacity_units: Option<i64>,
-        #[serde(rename = "TableMaxReadCapacityUnits")]
+        #[serde(rename = "TableMaxReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub table_max_read_capacity_units: Option<i64>,
-        #[serde(rename = "TableMaxWriteCapacityUnits")]
+        #[serde(rename = "TableMaxWriteCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub table_max_write_capacity_units: Option<i64>,
     }
 
@@ -3725,7 +3725,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeTableOutput {
-        #[serde(rename = "Table")]
+        #[serde(rename = "Table", skip_serializing_if = "Option::is_none")]
         pub table: Option<TableDescription>,
     }
 
@@ -3739,7 +3739,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeTimeToLiveOutput {
-        #[serde(rename = "TimeToLiveDescription")]
+        #[serde(rename = "TimeToLiveDescription", skip_serializing_if = "Option::is_none")]
         pub time_to_live_description: Option<TimeToLiveDescription>,
     }
 
@@ -3766,30 +3766,30 @@ pub mod types {
     pub struct ExecuteStatementInput {
         #[serde(rename = "Statement")]
         pub statement: String,
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<AttributeValue>>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ExecuteStatementOutput {
-        #[serde(rename = "Items")]
+        #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
-        #[serde(rename = "LastEvaluatedKey")]
+        #[serde(rename = "LastEvaluatedKey", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
@@ -3798,31 +3798,31 @@ pub mod types {
     pub struct ExecuteTransactionInput {
         #[serde(rename = "TransactStatements")]
         pub transact_statements: Vec<ParameterizedStatement>,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ExecuteTransactionOutput {
-        #[serde(rename = "Responses")]
+        #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
         pub responses: Option<Vec<ItemResponse>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ExpectedAttributeValue {
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<AttributeValue>,
-        #[serde(rename = "Exists")]
+        #[serde(rename = "Exists", skip_serializing_if = "Option::is_none")]
         pub exists: Option<bool>,
-        #[serde(rename = "ComparisonOperator")]
+        #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
         pub comparison_operator: Option<String>,
-        #[serde(rename = "AttributeValueList")]
+        #[serde(rename = "AttributeValueList", skip_serializing_if = "Option::is_none")]
         pub attribute_value_list: Option<Vec<AttributeValue>>,
     }
 
@@ -3833,9 +3833,9 @@ pub mod types {
         pub key: std::collections::HashMap<String, AttributeValue>,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "ProjectionExpression")]
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
         pub projection_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -3846,24 +3846,24 @@ pub mod types {
         pub table_name: String,
         #[serde(rename = "Key")]
         pub key: std::collections::HashMap<String, AttributeValue>,
-        #[serde(rename = "AttributesToGet")]
+        #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
         pub attributes_to_get: Option<Vec<String>>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ProjectionExpression")]
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
         pub projection_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetItemOutput {
-        #[serde(rename = "Item")]
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
         pub item: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
     }
 
@@ -3876,94 +3876,94 @@ pub mod types {
         pub key_schema: Vec<KeySchemaElement>,
         #[serde(rename = "Projection")]
         pub projection: Projection,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<WarmThroughput>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GlobalSecondaryIndexDescription {
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "KeySchema")]
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
         pub key_schema: Option<Vec<KeySchemaElement>>,
-        #[serde(rename = "Projection")]
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
         pub projection: Option<Projection>,
-        #[serde(rename = "IndexStatus")]
+        #[serde(rename = "IndexStatus", skip_serializing_if = "Option::is_none")]
         pub index_status: Option<String>,
-        #[serde(rename = "Backfilling")]
+        #[serde(rename = "Backfilling", skip_serializing_if = "Option::is_none")]
         pub backfilling: Option<bool>,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
-        #[serde(rename = "IndexSizeBytes")]
+        #[serde(rename = "IndexSizeBytes", skip_serializing_if = "Option::is_none")]
         pub index_size_bytes: Option<i64>,
-        #[serde(rename = "ItemCount")]
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
         pub item_count: Option<i64>,
-        #[serde(rename = "IndexArn")]
+        #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
         pub index_arn: Option<String>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GlobalSecondaryIndexUpdate {
-        #[serde(rename = "Update")]
+        #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
         pub update: Option<UpdateGlobalSecondaryIndexAction>,
-        #[serde(rename = "Create")]
+        #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
         pub create: Option<CreateGlobalSecondaryIndexAction>,
-        #[serde(rename = "Delete")]
+        #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
         pub delete: Option<DeleteGlobalSecondaryIndexAction>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GlobalSecondaryIndexWarmThroughputDescription {
-        #[serde(rename = "ReadUnitsPerSecond")]
+        #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub read_units_per_second: Option<i64>,
-        #[serde(rename = "WriteUnitsPerSecond")]
+        #[serde(rename = "WriteUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub write_units_per_second: Option<i64>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GlobalTableWitnessDescription {
-        #[serde(rename = "RegionName")]
+        #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
         pub region_name: Option<String>,
-        #[serde(rename = "WitnessStatus")]
+        #[serde(rename = "WitnessStatus", skip_serializing_if = "Option::is_none")]
         pub witness_status: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GlobalTableWitnessGroupUpdate {
-        #[serde(rename = "Create")]
+        #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
         pub create: Option<CreateGlobalTableWitnessGroupMemberAction>,
-        #[serde(rename = "Delete")]
+        #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
         pub delete: Option<DeleteGlobalTableWitnessGroupMemberAction>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ItemCollectionMetrics {
-        #[serde(rename = "ItemCollectionKey")]
+        #[serde(rename = "ItemCollectionKey", skip_serializing_if = "Option::is_none")]
         pub item_collection_key: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "SizeEstimateRangeGB")]
+        #[serde(rename = "SizeEstimateRangeGB", skip_serializing_if = "Option::is_none")]
         pub size_estimate_range_gb: Option<Vec<f64>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ItemResponse {
-        #[serde(rename = "Item")]
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
         pub item: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
@@ -3981,31 +3981,31 @@ pub mod types {
     pub struct KeysAndAttributes {
         #[serde(rename = "Keys")]
         pub keys: Vec<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "AttributesToGet")]
+        #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
         pub attributes_to_get: Option<Vec<String>>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
-        #[serde(rename = "ProjectionExpression")]
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
         pub projection_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTablesInput {
-        #[serde(rename = "ExclusiveStartTableName")]
+        #[serde(rename = "ExclusiveStartTableName", skip_serializing_if = "Option::is_none")]
         pub exclusive_start_table_name: Option<String>,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTablesOutput {
-        #[serde(rename = "TableNames")]
+        #[serde(rename = "TableNames", skip_serializing_if = "Option::is_none")]
         pub table_names: Option<Vec<String>>,
-        #[serde(rename = "LastEvaluatedTableName")]
+        #[serde(rename = "LastEvaluatedTableName", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_table_name: Option<String>,
     }
 
@@ -4014,16 +4014,16 @@ pub mod types {
     pub struct ListTagsOfResourceInput {
         #[serde(rename = "ResourceArn")]
         pub resource_arn: String,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsOfResourceOutput {
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -4041,33 +4041,33 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LocalSecondaryIndexDescription {
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "KeySchema")]
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
         pub key_schema: Option<Vec<KeySchemaElement>>,
-        #[serde(rename = "Projection")]
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
         pub projection: Option<Projection>,
-        #[serde(rename = "IndexSizeBytes")]
+        #[serde(rename = "IndexSizeBytes", skip_serializing_if = "Option::is_none")]
         pub index_size_bytes: Option<i64>,
-        #[serde(rename = "ItemCount")]
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
         pub item_count: Option<i64>,
-        #[serde(rename = "IndexArn")]
+        #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
         pub index_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OnDemandThroughput {
-        #[serde(rename = "MaxReadRequestUnits")]
+        #[serde(rename = "MaxReadRequestUnits", skip_serializing_if = "Option::is_none")]
         pub max_read_request_units: Option<i64>,
-        #[serde(rename = "MaxWriteRequestUnits")]
+        #[serde(rename = "MaxWriteRequestUnits", skip_serializing_if = "Option::is_none")]
         pub max_write_request_units: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OnDemandThroughputOverride {
-        #[serde(rename = "MaxReadRequestUnits")]
+        #[serde(rename = "MaxReadRequestUnits", skip_serializing_if = "Option::is_none")]
         pub max_read_request_units: Option<i64>,
     }
 
@@ -4076,31 +4076,31 @@ pub mod types {
     pub struct ParameterizedStatement {
         #[serde(rename = "Statement")]
         pub statement: String,
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PointInTimeRecoveryDescription {
-        #[serde(rename = "PointInTimeRecoveryStatus")]
+        #[serde(rename = "PointInTimeRecoveryStatus", skip_serializing_if = "Option::is_none")]
         pub point_in_time_recovery_status: Option<String>,
-        #[serde(rename = "RecoveryPeriodInDays")]
+        #[serde(rename = "RecoveryPeriodInDays", skip_serializing_if = "Option::is_none")]
         pub recovery_period_in_days: Option<i32>,
-        #[serde(rename = "EarliestRestorableDateTime")]
+        #[serde(rename = "EarliestRestorableDateTime", skip_serializing_if = "Option::is_none")]
         pub earliest_restorable_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LatestRestorableDateTime")]
+        #[serde(rename = "LatestRestorableDateTime", skip_serializing_if = "Option::is_none")]
         pub latest_restorable_date_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Projection {
-        #[serde(rename = "ProjectionType")]
+        #[serde(rename = "ProjectionType", skip_serializing_if = "Option::is_none")]
         pub projection_type: Option<String>,
-        #[serde(rename = "NonKeyAttributes")]
+        #[serde(rename = "NonKeyAttributes", skip_serializing_if = "Option::is_none")]
         pub non_key_attributes: Option<Vec<String>>,
     }
 
@@ -4116,22 +4116,22 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ProvisionedThroughputDescription {
-        #[serde(rename = "LastIncreaseDateTime")]
+        #[serde(rename = "LastIncreaseDateTime", skip_serializing_if = "Option::is_none")]
         pub last_increase_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastDecreaseDateTime")]
+        #[serde(rename = "LastDecreaseDateTime", skip_serializing_if = "Option::is_none")]
         pub last_decrease_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "NumberOfDecreasesToday")]
+        #[serde(rename = "NumberOfDecreasesToday", skip_serializing_if = "Option::is_none")]
         pub number_of_decreases_today: Option<i64>,
-        #[serde(rename = "ReadCapacityUnits")]
+        #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub read_capacity_units: Option<i64>,
-        #[serde(rename = "WriteCapacityUnits")]
+        #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub write_capacity_units: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ProvisionedThroughputOverride {
-        #[serde(rename = "ReadCapacityUnits")]
+        #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
         pub read_capacity_units: Option<i64>,
     }
 
@@ -4142,13 +4142,13 @@ pub mod types {
         pub item: std::collections::HashMap<String, AttributeValue>,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
@@ -4159,34 +4159,34 @@ pub mod types {
         pub table_name: String,
         #[serde(rename = "Item")]
         pub item: std::collections::HashMap<String, AttributeValue>,
-        #[serde(rename = "Expected")]
+        #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
         pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
-        #[serde(rename = "ReturnValues")]
+        #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
         pub return_values: Option<String>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ReturnItemCollectionMetrics")]
+        #[serde(rename = "ReturnItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub return_item_collection_metrics: Option<String>,
-        #[serde(rename = "ConditionalOperator")]
+        #[serde(rename = "ConditionalOperator", skip_serializing_if = "Option::is_none")]
         pub conditional_operator: Option<String>,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutItemOutput {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
-        #[serde(rename = "ItemCollectionMetrics")]
+        #[serde(rename = "ItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub item_collection_metrics: Option<ItemCollectionMetrics>,
     }
 
@@ -4202,83 +4202,83 @@ pub mod types {
     pub struct QueryInput {
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "Select")]
+        #[serde(rename = "Select", skip_serializing_if = "Option::is_none")]
         pub select: Option<String>,
-        #[serde(rename = "AttributesToGet")]
+        #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
         pub attributes_to_get: Option<Vec<String>>,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
-        #[serde(rename = "KeyConditions")]
+        #[serde(rename = "KeyConditions", skip_serializing_if = "Option::is_none")]
         pub key_conditions: Option<std::collections::HashMap<String, Condition>>,
-        #[serde(rename = "QueryFilter")]
+        #[serde(rename = "QueryFilter", skip_serializing_if = "Option::is_none")]
         pub query_filter: Option<std::collections::HashMap<String, Condition>>,
-        #[serde(rename = "ConditionalOperator")]
+        #[serde(rename = "ConditionalOperator", skip_serializing_if = "Option::is_none")]
         pub conditional_operator: Option<String>,
-        #[serde(rename = "ScanIndexForward")]
+        #[serde(rename = "ScanIndexForward", skip_serializing_if = "Option::is_none")]
         pub scan_index_forward: Option<bool>,
-        #[serde(rename = "ExclusiveStartKey")]
+        #[serde(rename = "ExclusiveStartKey", skip_serializing_if = "Option::is_none")]
         pub exclusive_start_key: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ProjectionExpression")]
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
         pub projection_expression: Option<String>,
-        #[serde(rename = "FilterExpression")]
+        #[serde(rename = "FilterExpression", skip_serializing_if = "Option::is_none")]
         pub filter_expression: Option<String>,
-        #[serde(rename = "KeyConditionExpression")]
+        #[serde(rename = "KeyConditionExpression", skip_serializing_if = "Option::is_none")]
         pub key_condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct QueryOutput {
-        #[serde(rename = "Items")]
+        #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
-        #[serde(rename = "Count")]
+        #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
         pub count: Option<i32>,
-        #[serde(rename = "ScannedCount")]
+        #[serde(rename = "ScannedCount", skip_serializing_if = "Option::is_none")]
         pub scanned_count: Option<i32>,
-        #[serde(rename = "LastEvaluatedKey")]
+        #[serde(rename = "LastEvaluatedKey", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReplicaDescription {
-        #[serde(rename = "RegionName")]
+        #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
         pub region_name: Option<String>,
-        #[serde(rename = "ReplicaStatus")]
+        #[serde(rename = "ReplicaStatus", skip_serializing_if = "Option::is_none")]
         pub replica_status: Option<String>,
-        #[serde(rename = "ReplicaArn")]
+        #[serde(rename = "ReplicaArn", skip_serializing_if = "Option::is_none")]
         pub replica_arn: Option<String>,
-        #[serde(rename = "ReplicaStatusDescription")]
+        #[serde(rename = "ReplicaStatusDescription", skip_serializing_if = "Option::is_none")]
         pub replica_status_description: Option<String>,
-        #[serde(rename = "ReplicaStatusPercentProgress")]
+        #[serde(rename = "ReplicaStatusPercentProgress", skip_serializing_if = "Option::is_none")]
         pub replica_status_percent_progress: Option<String>,
-        #[serde(rename = "KMSMasterKeyId")]
+        #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_id: Option<String>,
-        #[serde(rename = "ProvisionedThroughputOverride")]
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-        #[serde(rename = "OnDemandThroughputOverride")]
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<TableWarmThroughputDescription>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndexDescription>>,
-        #[serde(rename = "ReplicaInaccessibleDateTime")]
+        #[serde(rename = "ReplicaInaccessibleDateTime", skip_serializing_if = "Option::is_none")]
         pub replica_inaccessible_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ReplicaTableClassSummary")]
+        #[serde(rename = "ReplicaTableClassSummary", skip_serializing_if = "Option::is_none")]
         pub replica_table_class_summary: Option<TableClassSummary>,
-        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        #[serde(rename = "GlobalTableSettingsReplicationMode", skip_serializing_if = "Option::is_none")]
         pub global_table_settings_replication_mode: Option<String>,
     }
 
@@ -4287,44 +4287,44 @@ pub mod types {
     pub struct ReplicaGlobalSecondaryIndex {
         #[serde(rename = "IndexName")]
         pub index_name: String,
-        #[serde(rename = "ProvisionedThroughputOverride")]
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-        #[serde(rename = "OnDemandThroughputOverride")]
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReplicaGlobalSecondaryIndexDescription {
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "ProvisionedThroughputOverride")]
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-        #[serde(rename = "OnDemandThroughputOverride")]
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReplicationGroupUpdate {
-        #[serde(rename = "Create")]
+        #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
         pub create: Option<CreateReplicationGroupMemberAction>,
-        #[serde(rename = "Update")]
+        #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
         pub update: Option<UpdateReplicationGroupMemberAction>,
-        #[serde(rename = "Delete")]
+        #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
         pub delete: Option<DeleteReplicationGroupMemberAction>,
-        #[serde(rename = "Disassociate")]
+        #[serde(rename = "Disassociate", skip_serializing_if = "Option::is_none")]
         pub disassociate: Option<DisassociateReplicationGroupMemberAction>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RestoreSummary {
-        #[serde(rename = "SourceBackupArn")]
+        #[serde(rename = "SourceBackupArn", skip_serializing_if = "Option::is_none")]
         pub source_backup_arn: Option<String>,
-        #[serde(rename = "SourceTableArn")]
+        #[serde(rename = "SourceTableArn", skip_serializing_if = "Option::is_none")]
         pub source_table_arn: Option<String>,
         #[serde(rename = "RestoreDateTime")]
         pub restore_date_time: ruststack_core::Timestamp,
@@ -4335,24 +4335,24 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SSEDescription {
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "SSEType")]
+        #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
         pub sse_type: Option<String>,
-        #[serde(rename = "KMSMasterKeyArn")]
+        #[serde(rename = "KMSMasterKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_arn: Option<String>,
-        #[serde(rename = "InaccessibleEncryptionDateTime")]
+        #[serde(rename = "InaccessibleEncryptionDateTime", skip_serializing_if = "Option::is_none")]
         pub inaccessible_encryption_date_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SSESpecification {
-        #[serde(rename = "Enabled")]
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
-        #[serde(rename = "SSEType")]
+        #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
         pub sse_type: Option<String>,
-        #[serde(rename = "KMSMasterKeyId")]
+        #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_id: Option<String>,
     }
 
@@ -4361,50 +4361,50 @@ pub mod types {
     pub struct ScanInput {
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "AttributesToGet")]
+        #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
         pub attributes_to_get: Option<Vec<String>>,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "Select")]
+        #[serde(rename = "Select", skip_serializing_if = "Option::is_none")]
         pub select: Option<String>,
-        #[serde(rename = "ScanFilter")]
+        #[serde(rename = "ScanFilter", skip_serializing_if = "Option::is_none")]
         pub scan_filter: Option<std::collections::HashMap<String, Condition>>,
-        #[serde(rename = "ConditionalOperator")]
+        #[serde(rename = "ConditionalOperator", skip_serializing_if = "Option::is_none")]
         pub conditional_operator: Option<String>,
-        #[serde(rename = "ExclusiveStartKey")]
+        #[serde(rename = "ExclusiveStartKey", skip_serializing_if = "Option::is_none")]
         pub exclusive_start_key: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "TotalSegments")]
+        #[serde(rename = "TotalSegments", skip_serializing_if = "Option::is_none")]
         pub total_segments: Option<i32>,
-        #[serde(rename = "Segment")]
+        #[serde(rename = "Segment", skip_serializing_if = "Option::is_none")]
         pub segment: Option<i32>,
-        #[serde(rename = "ProjectionExpression")]
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
         pub projection_expression: Option<String>,
-        #[serde(rename = "FilterExpression")]
+        #[serde(rename = "FilterExpression", skip_serializing_if = "Option::is_none")]
         pub filter_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsistentRead")]
+        #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
         pub consistent_read: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ScanOutput {
-        #[serde(rename = "Items")]
+        #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
-        #[serde(rename = "Count")]
+        #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
         pub count: Option<i32>,
-        #[serde(rename = "ScannedCount")]
+        #[serde(rename = "ScannedCount", skip_serializing_if = "Option::is_none")]
         pub scanned_count: Option<i32>,
-        #[serde(rename = "LastEvaluatedKey")]
+        #[serde(rename = "LastEvaluatedKey", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_key: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
     }
 
@@ -4422,92 +4422,92 @@ pub mod types {
     pub struct StreamSpecification {
         #[serde(rename = "StreamEnabled")]
         pub stream_enabled: bool,
-        #[serde(rename = "StreamViewType")]
+        #[serde(rename = "StreamViewType", skip_serializing_if = "Option::is_none")]
         pub stream_view_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TableClassSummary {
-        #[serde(rename = "TableClass")]
+        #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
         pub table_class: Option<String>,
-        #[serde(rename = "LastUpdateDateTime")]
+        #[serde(rename = "LastUpdateDateTime", skip_serializing_if = "Option::is_none")]
         pub last_update_date_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TableDescription {
-        #[serde(rename = "AttributeDefinitions")]
+        #[serde(rename = "AttributeDefinitions", skip_serializing_if = "Option::is_none")]
         pub attribute_definitions: Option<Vec<AttributeDefinition>>,
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "KeySchema")]
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
         pub key_schema: Option<Vec<KeySchemaElement>>,
-        #[serde(rename = "TableStatus")]
+        #[serde(rename = "TableStatus", skip_serializing_if = "Option::is_none")]
         pub table_status: Option<String>,
-        #[serde(rename = "CreationDateTime")]
+        #[serde(rename = "CreationDateTime", skip_serializing_if = "Option::is_none")]
         pub creation_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
-        #[serde(rename = "TableSizeBytes")]
+        #[serde(rename = "TableSizeBytes", skip_serializing_if = "Option::is_none")]
         pub table_size_bytes: Option<i64>,
-        #[serde(rename = "ItemCount")]
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
         pub item_count: Option<i64>,
-        #[serde(rename = "TableArn")]
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
         pub table_arn: Option<String>,
-        #[serde(rename = "TableId")]
+        #[serde(rename = "TableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
-        #[serde(rename = "BillingModeSummary")]
+        #[serde(rename = "BillingModeSummary", skip_serializing_if = "Option::is_none")]
         pub billing_mode_summary: Option<BillingModeSummary>,
-        #[serde(rename = "LocalSecondaryIndexes")]
+        #[serde(rename = "LocalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexDescription>>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndexDescription>>,
-        #[serde(rename = "StreamSpecification")]
+        #[serde(rename = "StreamSpecification", skip_serializing_if = "Option::is_none")]
         pub stream_specification: Option<StreamSpecification>,
-        #[serde(rename = "LatestStreamLabel")]
+        #[serde(rename = "LatestStreamLabel", skip_serializing_if = "Option::is_none")]
         pub latest_stream_label: Option<String>,
-        #[serde(rename = "LatestStreamArn")]
+        #[serde(rename = "LatestStreamArn", skip_serializing_if = "Option::is_none")]
         pub latest_stream_arn: Option<String>,
-        #[serde(rename = "GlobalTableVersion")]
+        #[serde(rename = "GlobalTableVersion", skip_serializing_if = "Option::is_none")]
         pub global_table_version: Option<String>,
-        #[serde(rename = "Replicas")]
+        #[serde(rename = "Replicas", skip_serializing_if = "Option::is_none")]
         pub replicas: Option<Vec<ReplicaDescription>>,
-        #[serde(rename = "GlobalTableWitnesses")]
+        #[serde(rename = "GlobalTableWitnesses", skip_serializing_if = "Option::is_none")]
         pub global_table_witnesses: Option<Vec<GlobalTableWitnessDescription>>,
-        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        #[serde(rename = "GlobalTableSettingsReplicationMode", skip_serializing_if = "Option::is_none")]
         pub global_table_settings_replication_mode: Option<String>,
-        #[serde(rename = "RestoreSummary")]
+        #[serde(rename = "RestoreSummary", skip_serializing_if = "Option::is_none")]
         pub restore_summary: Option<RestoreSummary>,
-        #[serde(rename = "SSEDescription")]
+        #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
         pub sse_description: Option<SSEDescription>,
-        #[serde(rename = "ArchivalSummary")]
+        #[serde(rename = "ArchivalSummary", skip_serializing_if = "Option::is_none")]
         pub archival_summary: Option<ArchivalSummary>,
-        #[serde(rename = "TableClassSummary")]
+        #[serde(rename = "TableClassSummary", skip_serializing_if = "Option::is_none")]
         pub table_class_summary: Option<TableClassSummary>,
-        #[serde(rename = "DeletionProtectionEnabled")]
+        #[serde(rename = "DeletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<bool>,
-        #[serde(rename = "DisassociationProtectionEnabled")]
+        #[serde(rename = "DisassociationProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub disassociation_protection_enabled: Option<bool>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<TableWarmThroughputDescription>,
-        #[serde(rename = "MultiRegionConsistency")]
+        #[serde(rename = "MultiRegionConsistency", skip_serializing_if = "Option::is_none")]
         pub multi_region_consistency: Option<String>,
-        #[serde(rename = "VectorIndexes")]
+        #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
         pub vector_indexes: Option<Vec<VectorIndexDescription>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TableWarmThroughputDescription {
-        #[serde(rename = "ReadUnitsPerSecond")]
+        #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub read_units_per_second: Option<i64>,
-        #[serde(rename = "WriteUnitsPerSecond")]
+        #[serde(rename = "WriteUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub write_units_per_second: Option<i64>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
 
@@ -4532,9 +4532,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TimeToLiveDescription {
-        #[serde(rename = "TimeToLiveStatus")]
+        #[serde(rename = "TimeToLiveStatus", skip_serializing_if = "Option::is_none")]
         pub time_to_live_status: Option<String>,
-        #[serde(rename = "AttributeName")]
+        #[serde(rename = "AttributeName", skip_serializing_if = "Option::is_none")]
         pub attribute_name: Option<String>,
     }
 
@@ -4559,29 +4559,29 @@ pub mod types {
     pub struct TransactGetItemsInput {
         #[serde(rename = "TransactItems")]
         pub transact_items: Vec<TransactGetItem>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TransactGetItemsOutput {
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-        #[serde(rename = "Responses")]
+        #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
         pub responses: Option<Vec<ItemResponse>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TransactWriteItem {
-        #[serde(rename = "ConditionCheck")]
+        #[serde(rename = "ConditionCheck", skip_serializing_if = "Option::is_none")]
         pub condition_check: Option<ConditionCheck>,
-        #[serde(rename = "Put")]
+        #[serde(rename = "Put", skip_serializing_if = "Option::is_none")]
         pub put: Option<Put>,
-        #[serde(rename = "Delete")]
+        #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
         pub delete: Option<Delete>,
-        #[serde(rename = "Update")]
+        #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
         pub update: Option<Update>,
     }
 
@@ -4590,20 +4590,20 @@ pub mod types {
     pub struct TransactWriteItemsInput {
         #[serde(rename = "TransactItems")]
         pub transact_items: Vec<TransactWriteItem>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ReturnItemCollectionMetrics")]
+        #[serde(rename = "ReturnItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub return_item_collection_metrics: Option<String>,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TransactWriteItemsOutput {
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-        #[serde(rename = "ItemCollectionMetrics")]
+        #[serde(rename = "ItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub item_collection_metrics: Option<std::collections::HashMap<String, Vec<ItemCollectionMetrics>>>,
     }
 
@@ -4625,13 +4625,13 @@ pub mod types {
         pub update_expression: String,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
@@ -4640,11 +4640,11 @@ pub mod types {
     pub struct UpdateGlobalSecondaryIndexAction {
         #[serde(rename = "IndexName")]
         pub index_name: String,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<WarmThroughput>,
     }
 
@@ -4655,38 +4655,38 @@ pub mod types {
         pub table_name: String,
         #[serde(rename = "Key")]
         pub key: std::collections::HashMap<String, AttributeValue>,
-        #[serde(rename = "AttributeUpdates")]
+        #[serde(rename = "AttributeUpdates", skip_serializing_if = "Option::is_none")]
         pub attribute_updates: Option<std::collections::HashMap<String, AttributeValueUpdate>>,
-        #[serde(rename = "Expected")]
+        #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
         pub expected: Option<std::collections::HashMap<String, ExpectedAttributeValue>>,
-        #[serde(rename = "ConditionalOperator")]
+        #[serde(rename = "ConditionalOperator", skip_serializing_if = "Option::is_none")]
         pub conditional_operator: Option<String>,
-        #[serde(rename = "ReturnValues")]
+        #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
         pub return_values: Option<String>,
-        #[serde(rename = "ReturnConsumedCapacity")]
+        #[serde(rename = "ReturnConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub return_consumed_capacity: Option<String>,
-        #[serde(rename = "ReturnItemCollectionMetrics")]
+        #[serde(rename = "ReturnItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub return_item_collection_metrics: Option<String>,
-        #[serde(rename = "UpdateExpression")]
+        #[serde(rename = "UpdateExpression", skip_serializing_if = "Option::is_none")]
         pub update_expression: Option<String>,
-        #[serde(rename = "ConditionExpression")]
+        #[serde(rename = "ConditionExpression", skip_serializing_if = "Option::is_none")]
         pub condition_expression: Option<String>,
-        #[serde(rename = "ExpressionAttributeNames")]
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ExpressionAttributeValues")]
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ReturnValuesOnConditionCheckFailure")]
+        #[serde(rename = "ReturnValuesOnConditionCheckFailure", skip_serializing_if = "Option::is_none")]
         pub return_values_on_condition_check_failure: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateItemOutput {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "ConsumedCapacity")]
+        #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
-        #[serde(rename = "ItemCollectionMetrics")]
+        #[serde(rename = "ItemCollectionMetrics", skip_serializing_if = "Option::is_none")]
         pub item_collection_metrics: Option<ItemCollectionMetrics>,
     }
 
@@ -4695,61 +4695,61 @@ pub mod types {
     pub struct UpdateReplicationGroupMemberAction {
         #[serde(rename = "RegionName")]
         pub region_name: String,
-        #[serde(rename = "KMSMasterKeyId")]
+        #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_id: Option<String>,
-        #[serde(rename = "ProvisionedThroughputOverride")]
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-        #[serde(rename = "OnDemandThroughputOverride")]
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-        #[serde(rename = "GlobalSecondaryIndexes")]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
-        #[serde(rename = "TableClassOverride")]
+        #[serde(rename = "TableClassOverride", skip_serializing_if = "Option::is_none")]
         pub table_class_override: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateTableInput {
-        #[serde(rename = "AttributeDefinitions")]
+        #[serde(rename = "AttributeDefinitions", skip_serializing_if = "Option::is_none")]
         pub attribute_definitions: Option<Vec<AttributeDefinition>>,
         #[serde(rename = "TableName")]
         pub table_name: String,
-        #[serde(rename = "BillingMode")]
+        #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
         pub billing_mode: Option<String>,
-        #[serde(rename = "ProvisionedThroughput")]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
-        #[serde(rename = "GlobalSecondaryIndexUpdates")]
+        #[serde(rename = "GlobalSecondaryIndexUpdates", skip_serializing_if = "Option::is_none")]
         pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
-        #[serde(rename = "StreamSpecification")]
+        #[serde(rename = "StreamSpecification", skip_serializing_if = "Option::is_none")]
         pub stream_specification: Option<StreamSpecification>,
-        #[serde(rename = "SSESpecification")]
+        #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
         pub sse_specification: Option<SSESpecification>,
-        #[serde(rename = "ReplicaUpdates")]
+        #[serde(rename = "ReplicaUpdates", skip_serializing_if = "Option::is_none")]
         pub replica_updates: Option<Vec<ReplicationGroupUpdate>>,
-        #[serde(rename = "TableClass")]
+        #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
         pub table_class: Option<String>,
-        #[serde(rename = "DeletionProtectionEnabled")]
+        #[serde(rename = "DeletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<bool>,
-        #[serde(rename = "MultiRegionConsistency")]
+        #[serde(rename = "MultiRegionConsistency", skip_serializing_if = "Option::is_none")]
         pub multi_region_consistency: Option<String>,
-        #[serde(rename = "GlobalTableWitnessUpdates")]
+        #[serde(rename = "GlobalTableWitnessUpdates", skip_serializing_if = "Option::is_none")]
         pub global_table_witness_updates: Option<Vec<GlobalTableWitnessGroupUpdate>>,
-        #[serde(rename = "OnDemandThroughput")]
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
-        #[serde(rename = "WarmThroughput")]
+        #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
         pub warm_throughput: Option<WarmThroughput>,
-        #[serde(rename = "GlobalTableSettingsReplicationMode")]
+        #[serde(rename = "GlobalTableSettingsReplicationMode", skip_serializing_if = "Option::is_none")]
         pub global_table_settings_replication_mode: Option<String>,
-        #[serde(rename = "DisassociationProtectionEnabled")]
+        #[serde(rename = "DisassociationProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub disassociation_protection_enabled: Option<bool>,
-        #[serde(rename = "VectorIndexUpdates")]
+        #[serde(rename = "VectorIndexUpdates", skip_serializing_if = "Option::is_none")]
         pub vector_index_updates: Option<Vec<VectorIndexUpdate>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateTableOutput {
-        #[serde(rename = "TableDescription")]
+        #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
         pub table_description: Option<TableDescription>,
     }
 
@@ -4765,7 +4765,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateTimeToLiveOutput {
-        #[serde(rename = "TimeToLiveSpecification")]
+        #[serde(rename = "TimeToLiveSpecification", skip_serializing_if = "Option::is_none")]
         pub time_to_live_specification: Option<TimeToLiveSpecification>,
     }
 
@@ -4779,9 +4779,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VectorCapacity {
-        #[serde(rename = "VectorSearchRequestBytes")]
+        #[serde(rename = "VectorSearchRequestBytes", skip_serializing_if = "Option::is_none")]
         pub vector_search_request_bytes: Option<f64>,
-        #[serde(rename = "VectorWriteRequestBytes")]
+        #[serde(rename = "VectorWriteRequestBytes", skip_serializing_if = "Option::is_none")]
         pub vector_write_request_bytes: Option<f64>,
     }
 
@@ -4792,7 +4792,7 @@ pub mod types {
         pub index_name: String,
         #[serde(rename = "VectorAttribute")]
         pub vector_attribute: VectorAttributeDefinition,
-        #[serde(rename = "SearchSchema")]
+        #[serde(rename = "SearchSchema", skip_serializing_if = "Option::is_none")]
         pub search_schema: Option<Vec<SearchSchemaElement>>,
         #[serde(rename = "Projection")]
         pub projection: Projection,
@@ -4805,54 +4805,54 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VectorIndexDescription {
-        #[serde(rename = "IndexName")]
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
         pub index_name: Option<String>,
-        #[serde(rename = "SearchSchema")]
+        #[serde(rename = "SearchSchema", skip_serializing_if = "Option::is_none")]
         pub search_schema: Option<Vec<SearchSchemaElement>>,
-        #[serde(rename = "Projection")]
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
         pub projection: Option<Projection>,
-        #[serde(rename = "VectorAttribute")]
+        #[serde(rename = "VectorAttribute", skip_serializing_if = "Option::is_none")]
         pub vector_attribute: Option<VectorAttributeDefinition>,
-        #[serde(rename = "Dimensions")]
+        #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
         pub dimensions: Option<i64>,
-        #[serde(rename = "DistanceFunction")]
+        #[serde(rename = "DistanceFunction", skip_serializing_if = "Option::is_none")]
         pub distance_function: Option<String>,
-        #[serde(rename = "IndexStatus")]
+        #[serde(rename = "IndexStatus", skip_serializing_if = "Option::is_none")]
         pub index_status: Option<String>,
-        #[serde(rename = "Backfilling")]
+        #[serde(rename = "Backfilling", skip_serializing_if = "Option::is_none")]
         pub backfilling: Option<bool>,
-        #[serde(rename = "IndexSizeBytes")]
+        #[serde(rename = "IndexSizeBytes", skip_serializing_if = "Option::is_none")]
         pub index_size_bytes: Option<i64>,
-        #[serde(rename = "ItemCount")]
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
         pub item_count: Option<i64>,
-        #[serde(rename = "IndexArn")]
+        #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
         pub index_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VectorIndexUpdate {
-        #[serde(rename = "Create")]
+        #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
         pub create: Option<CreateVectorIndexAction>,
-        #[serde(rename = "Delete")]
+        #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
         pub delete: Option<DeleteVectorIndexAction>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct WarmThroughput {
-        #[serde(rename = "ReadUnitsPerSecond")]
+        #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub read_units_per_second: Option<i64>,
-        #[serde(rename = "WriteUnitsPerSecond")]
+        #[serde(rename = "WriteUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub write_units_per_second: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct WriteRequest {
-        #[serde(rename = "PutRequest")]
+        #[serde(rename = "PutRequest", skip_serializing_if = "Option::is_none")]
         pub put_request: Option<PutRequest>,
-        #[serde(rename = "DeleteRequest")]
+        #[serde(rename = "DeleteRequest", skip_serializing_if = "Option::is_none")]
         pub delete_request: Option<DeleteRequest>,
     }
 

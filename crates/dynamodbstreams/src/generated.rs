@@ -550,25 +550,25 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AttributeValue {
-        #[serde(rename = "S")]
+        #[serde(rename = "S", skip_serializing_if = "Option::is_none")]
         pub s: Option<String>,
-        #[serde(rename = "N")]
+        #[serde(rename = "N", skip_serializing_if = "Option::is_none")]
         pub n: Option<String>,
-        #[serde(rename = "B")]
+        #[serde(rename = "B", skip_serializing_if = "Option::is_none")]
         pub b: Option<ruststack_core::Blob>,
-        #[serde(rename = "SS")]
+        #[serde(rename = "SS", skip_serializing_if = "Option::is_none")]
         pub ss: Option<Vec<String>>,
-        #[serde(rename = "NS")]
+        #[serde(rename = "NS", skip_serializing_if = "Option::is_none")]
         pub ns: Option<Vec<String>>,
-        #[serde(rename = "BS")]
+        #[serde(rename = "BS", skip_serializing_if = "Option::is_none")]
         pub bs: Option<Vec<ruststack_core::Blob>>,
-        #[serde(rename = "M")]
+        #[serde(rename = "M", skip_serializing_if = "Option::is_none")]
         pub m: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "L")]
+        #[serde(rename = "L", skip_serializing_if = "Option::is_none")]
         pub l: Option<Vec<AttributeValue>>,
-        #[serde(rename = "NULL")]
+        #[serde(rename = "NULL", skip_serializing_if = "Option::is_none")]
         pub null: Option<bool>,
-        #[serde(rename = "BOOL")]
+        #[serde(rename = "BOOL", skip_serializing_if = "Option::is_none")]
         pub bool: Option<bool>,
     }
 
@@ -577,18 +577,18 @@ pub mod types {
     pub struct DescribeStreamInput {
         #[serde(rename = "StreamArn")]
         pub stream_arn: String,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "ExclusiveStartShardId")]
+        #[serde(rename = "ExclusiveStartShardId", skip_serializing_if = "Option::is_none")]
         pub exclusive_start_shard_id: Option<String>,
-        #[serde(rename = "ShardFilter")]
+        #[serde(rename = "ShardFilter", skip_serializing_if = "Option::is_none")]
         pub shard_filter: Option<ShardFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeStreamOutput {
-        #[serde(rename = "StreamDescription")]
+        #[serde(rename = "StreamDescription", skip_serializing_if = "Option::is_none")]
         pub stream_description: Option<StreamDescription>,
     }
 
@@ -597,16 +597,16 @@ pub mod types {
     pub struct GetRecordsInput {
         #[serde(rename = "ShardIterator")]
         pub shard_iterator: String,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetRecordsOutput {
-        #[serde(rename = "Records")]
+        #[serde(rename = "Records", skip_serializing_if = "Option::is_none")]
         pub records: Option<Vec<Record>>,
-        #[serde(rename = "NextShardIterator")]
+        #[serde(rename = "NextShardIterator", skip_serializing_if = "Option::is_none")]
         pub next_shard_iterator: Option<String>,
     }
 
@@ -619,25 +619,25 @@ pub mod types {
         pub shard_id: String,
         #[serde(rename = "ShardIteratorType")]
         pub shard_iterator_type: String,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
-        #[serde(rename = "Timestamp")]
+        #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetShardIteratorOutput {
-        #[serde(rename = "ShardIterator")]
+        #[serde(rename = "ShardIterator", skip_serializing_if = "Option::is_none")]
         pub shard_iterator: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Identity {
-        #[serde(rename = "PrincipalId")]
+        #[serde(rename = "PrincipalId", skip_serializing_if = "Option::is_none")]
         pub principal_id: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
 
@@ -653,120 +653,121 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListStreamsInput {
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "Limit")]
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "ExclusiveStartStreamArn")]
+        #[serde(rename = "ExclusiveStartStreamArn", skip_serializing_if = "Option::is_none")]
         pub exclusive_start_stream_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListStreamsOutput {
-        #[serde(rename = "Streams")]
+        #[serde(rename = "Streams", skip_serializing_if = "Option::is_none")]
         pub streams: Option<Vec<Stream>>,
-        #[serde(rename = "LastEvaluatedStreamArn")]
+        #[serde(rename = "LastEvaluatedStreamArn", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_stream_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Record {
-        #[serde(rename = "eventID")]
+        #[serde(rename = "eventID", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
-        #[serde(rename = "eventName")]
+        #[serde(rename = "eventName", skip_serializing_if = "Option::is_none")]
         pub event_name: Option<String>,
-        #[serde(rename = "eventVersion")]
+        #[serde(rename = "eventVersion", skip_serializing_if = "Option::is_none")]
         pub event_version: Option<String>,
-        #[serde(rename = "eventSource")]
+        #[serde(rename = "eventSource", skip_serializing_if = "Option::is_none")]
         pub event_source: Option<String>,
-        #[serde(rename = "awsRegion")]
+        #[serde(rename = "awsRegion", skip_serializing_if = "Option::is_none")]
         pub aws_region: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub dynamodb: Option<StreamRecord>,
-        #[serde(rename = "userIdentity")]
+        #[serde(rename = "userIdentity", skip_serializing_if = "Option::is_none")]
         pub user_identity: Option<Identity>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SequenceNumberRange {
-        #[serde(rename = "StartingSequenceNumber")]
+        #[serde(rename = "StartingSequenceNumber", skip_serializing_if = "Option::is_none")]
         pub starting_sequence_number: Option<String>,
-        #[serde(rename = "EndingSequenceNumber")]
+        #[serde(rename = "EndingSequenceNumber", skip_serializing_if = "Option::is_none")]
         pub ending_sequence_number: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Shard {
-        #[serde(rename = "ShardId")]
+        #[serde(rename = "ShardId", skip_serializing_if = "Option::is_none")]
         pub shard_id: Option<String>,
-        #[serde(rename = "SequenceNumberRange")]
+        #[serde(rename = "SequenceNumberRange", skip_serializing_if = "Option::is_none")]
         pub sequence_number_range: Option<SequenceNumberRange>,
-        #[serde(rename = "ParentShardId")]
+        #[serde(rename = "ParentShardId", skip_serializing_if = "Option::is_none")]
         pub parent_shard_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ShardFilter {
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "ShardId")]
+        #[serde(rename = "ShardId", skip_serializing_if = "Option::is_none")]
         pub shard_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Stream {
-        #[serde(rename = "StreamArn")]
+        #[serde(rename = "StreamArn", skip_serializing_if = "Option::is_none")]
         pub stream_arn: Option<String>,
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "StreamLabel")]
+        #[serde(rename = "StreamLabel", skip_serializing_if = "Option::is_none")]
         pub stream_label: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct StreamDescription {
-        #[serde(rename = "StreamArn")]
+        #[serde(rename = "StreamArn", skip_serializing_if = "Option::is_none")]
         pub stream_arn: Option<String>,
-        #[serde(rename = "StreamLabel")]
+        #[serde(rename = "StreamLabel", skip_serializing_if = "Option::is_none")]
         pub stream_label: Option<String>,
-        #[serde(rename = "StreamStatus")]
+        #[serde(rename = "StreamStatus", skip_serializing_if = "Option::is_none")]
         pub stream_status: Option<String>,
-        #[serde(rename = "StreamViewType")]
+        #[serde(rename = "StreamViewType", skip_serializing_if = "Option::is_none")]
         pub stream_view_type: Option<String>,
-        #[serde(rename = "CreationRequestDateTime")]
+        #[serde(rename = "CreationRequestDateTime", skip_serializing_if = "Option::is_none")]
         pub creation_request_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "TableName")]
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
         pub table_name: Option<String>,
-        #[serde(rename = "KeySchema")]
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
         pub key_schema: Option<Vec<KeySchemaElement>>,
-        #[serde(rename = "Shards")]
+        #[serde(rename = "Shards", skip_serializing_if = "Option::is_none")]
         pub shards: Option<Vec<Shard>>,
-        #[serde(rename = "LastEvaluatedShardId")]
+        #[serde(rename = "LastEvaluatedShardId", skip_serializing_if = "Option::is_none")]
         pub last_evaluated_shard_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct StreamRecord {
-        #[serde(rename = "ApproximateCreationDateTime")]
+        #[serde(rename = "ApproximateCreationDateTime", skip_serializing_if = "Option::is_none")]
         pub approximate_creation_date_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Keys")]
+        #[serde(rename = "Keys", skip_serializing_if = "Option::is_none")]
         pub keys: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "NewImage")]
+        #[serde(rename = "NewImage", skip_serializing_if = "Option::is_none")]
         pub new_image: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "OldImage")]
+        #[serde(rename = "OldImage", skip_serializing_if = "Option::is_none")]
         pub old_image: Option<std::collections::HashMap<String, AttributeValue>>,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
-        #[serde(rename = "SizeBytes")]
+        #[serde(rename = "SizeBytes", skip_serializing_if = "Option::is_none")]
         pub size_bytes: Option<i64>,
-        #[serde(rename = "StreamViewType")]
+        #[serde(rename = "StreamViewType", skip_serializing_if = "Option::is_none")]
         pub stream_view_type: Option<String>,
     }
 

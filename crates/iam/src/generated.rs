@@ -3416,14 +3416,14 @@ pub mod types {
         pub status: String,
         #[serde(rename = "SecretAccessKey")]
         pub secret_access_key: String,
-        #[serde(rename = "CreateDate")]
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
         pub create_date: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccessKeyLastUsed {
-        #[serde(rename = "LastUsedDate")]
+        #[serde(rename = "LastUsedDate", skip_serializing_if = "Option::is_none")]
         pub last_used_date: Option<ruststack_core::Timestamp>,
         #[serde(rename = "ServiceName")]
         pub service_name: String,
@@ -3434,13 +3434,13 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccessKeyMetadata {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
-        #[serde(rename = "AccessKeyId")]
+        #[serde(rename = "AccessKeyId", skip_serializing_if = "Option::is_none")]
         pub access_key_id: Option<String>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "CreateDate")]
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
         pub create_date: Option<ruststack_core::Timestamp>,
     }
 
@@ -3492,25 +3492,25 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AttachedPermissionsBoundary {
-        #[serde(rename = "PermissionsBoundaryType")]
+        #[serde(rename = "PermissionsBoundaryType", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary_type: Option<String>,
-        #[serde(rename = "PermissionsBoundaryArn")]
+        #[serde(rename = "PermissionsBoundaryArn", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AttachedPolicy {
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
-        #[serde(rename = "PolicyArn")]
+        #[serde(rename = "PolicyArn", skip_serializing_if = "Option::is_none")]
         pub policy_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateAccessKeyRequest {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
     }
 
@@ -3524,7 +3524,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateGroupRequest {
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         #[serde(rename = "GroupName")]
         pub group_name: String,
@@ -3542,9 +3542,9 @@ pub mod types {
     pub struct CreateInstanceProfileRequest {
         #[serde(rename = "InstanceProfileName")]
         pub instance_profile_name: String,
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
@@ -3560,20 +3560,20 @@ pub mod types {
     pub struct CreatePolicyRequest {
         #[serde(rename = "PolicyName")]
         pub policy_name: String,
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         #[serde(rename = "PolicyDocument")]
         pub policy_document: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreatePolicyResponse {
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<Policy>,
     }
 
@@ -3584,35 +3584,35 @@ pub mod types {
         pub policy_arn: String,
         #[serde(rename = "PolicyDocument")]
         pub policy_document: String,
-        #[serde(rename = "SetAsDefault")]
+        #[serde(rename = "SetAsDefault", skip_serializing_if = "Option::is_none")]
         pub set_as_default: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreatePolicyVersionResponse {
-        #[serde(rename = "PolicyVersion")]
+        #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
         pub policy_version: Option<PolicyVersion>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateRoleRequest {
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         #[serde(rename = "RoleName")]
         pub role_name: String,
         #[serde(rename = "AssumeRolePolicyDocument")]
         pub assume_role_policy_document: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "MaxSessionDuration")]
+        #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_session_duration: Option<i32>,
-        #[serde(rename = "MaxSigninSessionDuration")]
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_signin_session_duration: Option<i32>,
-        #[serde(rename = "PermissionsBoundary")]
+        #[serde(rename = "PermissionsBoundary", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
@@ -3628,43 +3628,43 @@ pub mod types {
     pub struct CreateServiceLinkedRoleRequest {
         #[serde(rename = "AWSServiceName")]
         pub aws_service_name: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "CustomSuffix")]
+        #[serde(rename = "CustomSuffix", skip_serializing_if = "Option::is_none")]
         pub custom_suffix: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateServiceLinkedRoleResponse {
-        #[serde(rename = "Role")]
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
         pub role: Option<Role>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateUserRequest {
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "PermissionsBoundary")]
+        #[serde(rename = "PermissionsBoundary", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateUserResponse {
-        #[serde(rename = "User")]
+        #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
         pub user: Option<User>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteAccessKeyRequest {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
         #[serde(rename = "AccessKeyId")]
         pub access_key_id: String,
@@ -3758,9 +3758,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeletionTaskFailureReasonType {
-        #[serde(rename = "Reason")]
+        #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
-        #[serde(rename = "RoleUsageList")]
+        #[serde(rename = "RoleUsageList", skip_serializing_if = "Option::is_none")]
         pub role_usage_list: Option<Vec<RoleUsageType>>,
     }
 
@@ -3801,16 +3801,16 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetAccessKeyLastUsedResponse {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
-        #[serde(rename = "AccessKeyLastUsed")]
+        #[serde(rename = "AccessKeyLastUsed", skip_serializing_if = "Option::is_none")]
         pub access_key_last_used: Option<AccessKeyLastUsed>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetAccountSummaryResponse {
-        #[serde(rename = "SummaryMap")]
+        #[serde(rename = "SummaryMap", skip_serializing_if = "Option::is_none")]
         pub summary_map: Option<std::collections::HashMap<String, i32>>,
     }
 
@@ -3839,9 +3839,9 @@ pub mod types {
     pub struct GetGroupRequest {
         #[serde(rename = "GroupName")]
         pub group_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -3852,9 +3852,9 @@ pub mod types {
         pub group: Group,
         #[serde(rename = "Users")]
         pub users: Vec<User>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -3882,7 +3882,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetPolicyResponse {
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<Policy>,
     }
 
@@ -3898,7 +3898,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetPolicyVersionResponse {
-        #[serde(rename = "PolicyVersion")]
+        #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
         pub policy_version: Option<PolicyVersion>,
     }
 
@@ -3948,7 +3948,7 @@ pub mod types {
     pub struct GetServiceLinkedRoleDeletionStatusResponse {
         #[serde(rename = "Status")]
         pub status: String,
-        #[serde(rename = "Reason")]
+        #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<DeletionTaskFailureReasonType>,
     }
 
@@ -3975,7 +3975,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetUserRequest {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
     }
 
@@ -4016,18 +4016,18 @@ pub mod types {
         pub create_date: ruststack_core::Timestamp,
         #[serde(rename = "Roles")]
         pub roles: Vec<Role>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListAccessKeysRequest {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4036,9 +4036,9 @@ pub mod types {
     pub struct ListAccessKeysResponse {
         #[serde(rename = "AccessKeyMetadata")]
         pub access_key_metadata: Vec<AccessKeyMetadata>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4047,22 +4047,22 @@ pub mod types {
     pub struct ListAttachedGroupPoliciesRequest {
         #[serde(rename = "GroupName")]
         pub group_name: String,
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListAttachedGroupPoliciesResponse {
-        #[serde(rename = "AttachedPolicies")]
+        #[serde(rename = "AttachedPolicies", skip_serializing_if = "Option::is_none")]
         pub attached_policies: Option<Vec<AttachedPolicy>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4071,22 +4071,22 @@ pub mod types {
     pub struct ListAttachedRolePoliciesRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListAttachedRolePoliciesResponse {
-        #[serde(rename = "AttachedPolicies")]
+        #[serde(rename = "AttachedPolicies", skip_serializing_if = "Option::is_none")]
         pub attached_policies: Option<Vec<AttachedPolicy>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4095,22 +4095,22 @@ pub mod types {
     pub struct ListAttachedUserPoliciesRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListAttachedUserPoliciesResponse {
-        #[serde(rename = "AttachedPolicies")]
+        #[serde(rename = "AttachedPolicies", skip_serializing_if = "Option::is_none")]
         pub attached_policies: Option<Vec<AttachedPolicy>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4119,30 +4119,30 @@ pub mod types {
     pub struct ListEntitiesForPolicyRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
-        #[serde(rename = "EntityFilter")]
+        #[serde(rename = "EntityFilter", skip_serializing_if = "Option::is_none")]
         pub entity_filter: Option<String>,
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "PolicyUsageFilter")]
+        #[serde(rename = "PolicyUsageFilter", skip_serializing_if = "Option::is_none")]
         pub policy_usage_filter: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListEntitiesForPolicyResponse {
-        #[serde(rename = "PolicyGroups")]
+        #[serde(rename = "PolicyGroups", skip_serializing_if = "Option::is_none")]
         pub policy_groups: Option<Vec<PolicyGroup>>,
-        #[serde(rename = "PolicyUsers")]
+        #[serde(rename = "PolicyUsers", skip_serializing_if = "Option::is_none")]
         pub policy_users: Option<Vec<PolicyUser>>,
-        #[serde(rename = "PolicyRoles")]
+        #[serde(rename = "PolicyRoles", skip_serializing_if = "Option::is_none")]
         pub policy_roles: Option<Vec<PolicyRole>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4151,9 +4151,9 @@ pub mod types {
     pub struct ListGroupPoliciesRequest {
         #[serde(rename = "GroupName")]
         pub group_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4162,9 +4162,9 @@ pub mod types {
     pub struct ListGroupPoliciesResponse {
         #[serde(rename = "PolicyNames")]
         pub policy_names: Vec<String>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4173,9 +4173,9 @@ pub mod types {
     pub struct ListGroupsForUserRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4184,20 +4184,20 @@ pub mod types {
     pub struct ListGroupsForUserResponse {
         #[serde(rename = "Groups")]
         pub groups: Vec<Group>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListGroupsRequest {
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4206,9 +4206,9 @@ pub mod types {
     pub struct ListGroupsResponse {
         #[serde(rename = "Groups")]
         pub groups: Vec<Group>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4217,9 +4217,9 @@ pub mod types {
     pub struct ListInstanceProfileTagsRequest {
         #[serde(rename = "InstanceProfileName")]
         pub instance_profile_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4228,9 +4228,9 @@ pub mod types {
     pub struct ListInstanceProfileTagsResponse {
         #[serde(rename = "Tags")]
         pub tags: Vec<Tag>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4239,9 +4239,9 @@ pub mod types {
     pub struct ListInstanceProfilesForRoleRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4250,20 +4250,20 @@ pub mod types {
     pub struct ListInstanceProfilesForRoleResponse {
         #[serde(rename = "InstanceProfiles")]
         pub instance_profiles: Vec<InstanceProfile>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListInstanceProfilesRequest {
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4272,37 +4272,37 @@ pub mod types {
     pub struct ListInstanceProfilesResponse {
         #[serde(rename = "InstanceProfiles")]
         pub instance_profiles: Vec<InstanceProfile>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListPoliciesRequest {
-        #[serde(rename = "Scope")]
+        #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
         pub scope: Option<String>,
-        #[serde(rename = "OnlyAttached")]
+        #[serde(rename = "OnlyAttached", skip_serializing_if = "Option::is_none")]
         pub only_attached: Option<bool>,
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "PolicyUsageFilter")]
+        #[serde(rename = "PolicyUsageFilter", skip_serializing_if = "Option::is_none")]
         pub policy_usage_filter: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListPoliciesResponse {
-        #[serde(rename = "Policies")]
+        #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
         pub policies: Option<Vec<Policy>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4311,9 +4311,9 @@ pub mod types {
     pub struct ListPolicyTagsRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4322,9 +4322,9 @@ pub mod types {
     pub struct ListPolicyTagsResponse {
         #[serde(rename = "Tags")]
         pub tags: Vec<Tag>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4333,20 +4333,20 @@ pub mod types {
     pub struct ListPolicyVersionsRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListPolicyVersionsResponse {
-        #[serde(rename = "Versions")]
+        #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
         pub versions: Option<Vec<PolicyVersion>>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4355,9 +4355,9 @@ pub mod types {
     pub struct ListRolePoliciesRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4366,9 +4366,9 @@ pub mod types {
     pub struct ListRolePoliciesResponse {
         #[serde(rename = "PolicyNames")]
         pub policy_names: Vec<String>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4377,9 +4377,9 @@ pub mod types {
     pub struct ListRoleTagsRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4388,20 +4388,20 @@ pub mod types {
     pub struct ListRoleTagsResponse {
         #[serde(rename = "Tags")]
         pub tags: Vec<Tag>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListRolesRequest {
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4410,9 +4410,9 @@ pub mod types {
     pub struct ListRolesResponse {
         #[serde(rename = "Roles")]
         pub roles: Vec<Role>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4421,9 +4421,9 @@ pub mod types {
     pub struct ListUserPoliciesRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4432,9 +4432,9 @@ pub mod types {
     pub struct ListUserPoliciesResponse {
         #[serde(rename = "PolicyNames")]
         pub policy_names: Vec<String>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
@@ -4443,9 +4443,9 @@ pub mod types {
     pub struct ListUserTagsRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4454,20 +4454,20 @@ pub mod types {
     pub struct ListUserTagsResponse {
         #[serde(rename = "Tags")]
         pub tags: Vec<Tag>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListUsersRequest {
-        #[serde(rename = "PathPrefix")]
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
         pub path_prefix: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
@@ -4476,78 +4476,78 @@ pub mod types {
     pub struct ListUsersResponse {
         #[serde(rename = "Users")]
         pub users: Vec<User>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Policy {
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
-        #[serde(rename = "PolicyId")]
+        #[serde(rename = "PolicyId", skip_serializing_if = "Option::is_none")]
         pub policy_id: Option<String>,
-        #[serde(rename = "Arn")]
+        #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Path")]
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
-        #[serde(rename = "DefaultVersionId")]
+        #[serde(rename = "DefaultVersionId", skip_serializing_if = "Option::is_none")]
         pub default_version_id: Option<String>,
-        #[serde(rename = "AttachmentCount")]
+        #[serde(rename = "AttachmentCount", skip_serializing_if = "Option::is_none")]
         pub attachment_count: Option<i32>,
-        #[serde(rename = "PermissionsBoundaryUsageCount")]
+        #[serde(rename = "PermissionsBoundaryUsageCount", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary_usage_count: Option<i32>,
-        #[serde(rename = "IsAttachable")]
+        #[serde(rename = "IsAttachable", skip_serializing_if = "Option::is_none")]
         pub is_attachable: Option<bool>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "CreateDate")]
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
         pub create_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "UpdateDate")]
+        #[serde(rename = "UpdateDate", skip_serializing_if = "Option::is_none")]
         pub update_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyGroup {
-        #[serde(rename = "GroupName")]
+        #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
-        #[serde(rename = "GroupId")]
+        #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
         pub group_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyRole {
-        #[serde(rename = "RoleName")]
+        #[serde(rename = "RoleName", skip_serializing_if = "Option::is_none")]
         pub role_name: Option<String>,
-        #[serde(rename = "RoleId")]
+        #[serde(rename = "RoleId", skip_serializing_if = "Option::is_none")]
         pub role_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyUser {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
-        #[serde(rename = "UserId")]
+        #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
         pub user_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyVersion {
-        #[serde(rename = "Document")]
+        #[serde(rename = "Document", skip_serializing_if = "Option::is_none")]
         pub document: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "IsDefaultVersion")]
+        #[serde(rename = "IsDefaultVersion", skip_serializing_if = "Option::is_none")]
         pub is_default_version: Option<bool>,
-        #[serde(rename = "CreateDate")]
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
         pub create_date: Option<ruststack_core::Timestamp>,
     }
 
@@ -4615,39 +4615,39 @@ pub mod types {
         pub arn: String,
         #[serde(rename = "CreateDate")]
         pub create_date: ruststack_core::Timestamp,
-        #[serde(rename = "AssumeRolePolicyDocument")]
+        #[serde(rename = "AssumeRolePolicyDocument", skip_serializing_if = "Option::is_none")]
         pub assume_role_policy_document: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "MaxSessionDuration")]
+        #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_session_duration: Option<i32>,
-        #[serde(rename = "MaxSigninSessionDuration")]
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_signin_session_duration: Option<i32>,
-        #[serde(rename = "PermissionsBoundary")]
+        #[serde(rename = "PermissionsBoundary", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary: Option<AttachedPermissionsBoundary>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "RoleLastUsed")]
+        #[serde(rename = "RoleLastUsed", skip_serializing_if = "Option::is_none")]
         pub role_last_used: Option<RoleLastUsed>,
-        #[serde(rename = "SourceRoleTemplate")]
+        #[serde(rename = "SourceRoleTemplate", skip_serializing_if = "Option::is_none")]
         pub source_role_template: Option<SourceRoleTemplate>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RoleLastUsed {
-        #[serde(rename = "LastUsedDate")]
+        #[serde(rename = "LastUsedDate", skip_serializing_if = "Option::is_none")]
         pub last_used_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Region")]
+        #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RoleUsageType {
-        #[serde(rename = "Region")]
+        #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<String>,
-        #[serde(rename = "Resources")]
+        #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
         pub resources: Option<Vec<String>>,
     }
 
@@ -4753,7 +4753,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateAccessKeyRequest {
-        #[serde(rename = "UserName")]
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
         #[serde(rename = "AccessKeyId")]
         pub access_key_id: String,
@@ -4775,9 +4775,9 @@ pub mod types {
     pub struct UpdateGroupRequest {
         #[serde(rename = "GroupName")]
         pub group_name: String,
-        #[serde(rename = "NewPath")]
+        #[serde(rename = "NewPath", skip_serializing_if = "Option::is_none")]
         pub new_path: Option<String>,
-        #[serde(rename = "NewGroupName")]
+        #[serde(rename = "NewGroupName", skip_serializing_if = "Option::is_none")]
         pub new_group_name: Option<String>,
     }
 
@@ -4793,7 +4793,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateRoleDescriptionResponse {
-        #[serde(rename = "Role")]
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
         pub role: Option<Role>,
     }
 
@@ -4802,13 +4802,13 @@ pub mod types {
     pub struct UpdateRoleRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "MaxSessionDuration")]
+        #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_session_duration: Option<i32>,
-        #[serde(rename = "MaxSigninSessionDuration")]
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
         pub max_signin_session_duration: Option<i32>,
-        #[serde(rename = "ResetMaxSigninSessionDuration")]
+        #[serde(rename = "ResetMaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
         pub reset_max_signin_session_duration: Option<bool>,
     }
 
@@ -4821,9 +4821,9 @@ pub mod types {
     pub struct UpdateUserRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
-        #[serde(rename = "NewPath")]
+        #[serde(rename = "NewPath", skip_serializing_if = "Option::is_none")]
         pub new_path: Option<String>,
-        #[serde(rename = "NewUserName")]
+        #[serde(rename = "NewUserName", skip_serializing_if = "Option::is_none")]
         pub new_user_name: Option<String>,
     }
 
@@ -4840,11 +4840,11 @@ pub mod types {
         pub arn: String,
         #[serde(rename = "CreateDate")]
         pub create_date: ruststack_core::Timestamp,
-        #[serde(rename = "PasswordLastUsed")]
+        #[serde(rename = "PasswordLastUsed", skip_serializing_if = "Option::is_none")]
         pub password_last_used: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "PermissionsBoundary")]
+        #[serde(rename = "PermissionsBoundary", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary: Option<AttachedPermissionsBoundary>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 

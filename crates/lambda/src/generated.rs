@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 239] = [
+static SHAPES: [Shape; 307] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -50,11 +50,11 @@ static SHAPES: [Shape; 239] = [
         name: "AccountLimit",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 147, ..MEMBER },
-                Member { name: "CodeSizeUnzipped", shape: 147, ..MEMBER },
-                Member { name: "CodeSizeZipped", shape: 147, ..MEMBER },
-                Member { name: "ConcurrentExecutions", shape: 102, ..MEMBER },
-                Member { name: "UnreservedConcurrentExecutions", shape: 224, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 189, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 189, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 189, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 134, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 291, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 239] = [
         name: "AccountUsage",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 147, ..MEMBER },
-                Member { name: "FunctionCount", shape: 147, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 189, ..MEMBER },
+                Member { name: "FunctionCount", shape: 189, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -90,29 +90,29 @@ static SHAPES: [Shape; 239] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "StatementId", shape: 201, required: true, ..MEMBER },
+                Member { name: "StatementId", shape: 263, required: true, ..MEMBER },
                 Member { name: "Action", shape: 4, required: true, ..MEMBER },
-                Member { name: "Principal", shape: 167, required: true, ..MEMBER },
-                Member { name: "SourceArn", shape: 19, ..MEMBER },
-                Member { name: "FunctionUrlAuthType", shape: 76, ..MEMBER },
-                Member { name: "InvokedViaFunctionUrl", shape: 107, ..MEMBER },
-                Member { name: "SourceAccount", shape: 197, ..MEMBER },
-                Member { name: "EventSourceToken", shape: 57, ..MEMBER },
+                Member { name: "Principal", shape: 217, required: true, ..MEMBER },
+                Member { name: "SourceArn", shape: 20, ..MEMBER },
+                Member { name: "FunctionUrlAuthType", shape: 107, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 139, ..MEMBER },
+                Member { name: "SourceAccount", shape: 259, ..MEMBER },
+                Member { name: "EventSourceToken", shape: 79, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
-                Member { name: "PrincipalOrgID", shape: 168, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 218, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -123,7 +123,7 @@ static SHAPES: [Shape; 239] = [
     Shape {
         name: "AddPermissionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Statement", shape: 202, ..MEMBER }],
+            members: &[Member { name: "Statement", shape: 264, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -143,7 +143,7 @@ static SHAPES: [Shape; 239] = [
         name: "AdditionalVersionWeights",
         kind: ShapeKind::Map(Map {
             key: 7,
-            value: 237,
+            value: 305,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -164,12 +164,12 @@ static SHAPES: [Shape; 239] = [
         name: "AliasConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AliasArn", shape: 63, ..MEMBER },
+                Member { name: "AliasArn", shape: 92, ..MEMBER },
                 Member { name: "Name", shape: 9, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 232, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 300, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -197,7 +197,7 @@ static SHAPES: [Shape; 239] = [
     Shape {
         name: "AllowMethodsList",
         kind: ShapeKind::List(List {
-            member: 156,
+            member: 203,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(6) },
@@ -207,13 +207,26 @@ static SHAPES: [Shape; 239] = [
     Shape {
         name: "AllowOriginsList",
         kind: ShapeKind::List(List {
-            member: 164,
+            member: 212,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
         }),
     },
     // 16
+    Shape {
+        name: "AmazonManagedKafkaEventSourceConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumerGroupId", shape: 289, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 145, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
     Shape {
         name: "ApplicationLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -222,22 +235,22 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 17
+    // 18
     Shape {
         name: "Architecture",
         kind: ShapeKind::String(StringShape { enum_values: &["x86_64", "arm64"], length: Range::NONE, pattern: "" }),
     },
-    // 18
+    // 19
     Shape {
         name: "ArchitecturesList",
         kind: ShapeKind::List(List {
-            member: 17,
+            member: 18,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 19
+    // 20
     Shape {
         name: "Arn",
         kind: ShapeKind::String(StringShape {
@@ -246,11 +259,15 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 20
-    Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 21
-    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    Shape { name: "BatchSize", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
     // 22
+    Shape { name: "BisectBatchOnFunctionError", kind: ShapeKind::Boolean },
+    // 23
+    Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 24
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 25
     Shape {
         name: "CapacityProviderArn",
         kind: ShapeKind::String(StringShape {
@@ -259,13 +276,13 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 23
+    // 26
     Shape {
         name: "CapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 109,
+                shape: 149,
                 required: true,
                 ..MEMBER
             }],
@@ -274,7 +291,7 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 24
+    // 27
     Shape {
         name: "CodeSigningConfigArn",
         kind: ShapeKind::String(StringShape {
@@ -283,141 +300,40 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}"#,
         }),
     },
-    // 25
+    // 28
+    Shape {
+        name: "CollectionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(57) },
+            pattern: r#"(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)"#,
+        }),
+    },
+    // 29
     Shape {
         name: "CompatibleArchitectures",
         kind: ShapeKind::List(List {
-            member: 17,
+            member: 18,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(2) },
         }),
     },
-    // 26
+    // 30
     Shape {
         name: "CompatibleRuntimes",
         kind: ShapeKind::List(List {
-            member: 180,
+            member: 234,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(15) },
         }),
     },
-    // 27
+    // 31
     Shape {
         name: "Concurrency",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 175, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 28
-    Shape {
-        name: "Cors",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
-                Member { name: "AllowHeaders", shape: 98, ..MEMBER },
-                Member { name: "AllowMethods", shape: 14, ..MEMBER },
-                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
-                Member { name: "ExposeHeaders", shape: 98, ..MEMBER },
-                Member { name: "MaxAge", shape: 149, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 29
-    Shape {
-        name: "CreateAliasRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 71,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Name", shape: 9, required: true, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 233, required: true, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 30
-    Shape {
-        name: "CreateFunctionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionName", shape: 71, required: true, ..MEMBER },
-                Member { name: "Runtime", shape: 180, ..MEMBER },
-                Member { name: "Role", shape: 179, required: true, ..MEMBER },
-                Member { name: "Handler", shape: 96, ..MEMBER },
-                Member { name: "Code", shape: 64, required: true, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "Timeout", shape: 219, ..MEMBER },
-                Member { name: "MemorySize", shape: 155, ..MEMBER },
-                Member { name: "Publish", shape: 21, ..MEMBER },
-                Member { name: "PublishTo", shape: 80, ..MEMBER },
-                Member { name: "VpcConfig", shape: 234, ..MEMBER },
-                Member { name: "PackageType", shape: 165, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
-                Member { name: "Environment", shape: 49, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
-                Member { name: "TracingConfig", shape: 221, ..MEMBER },
-                Member { name: "Tags", shape: 212, ..MEMBER },
-                Member { name: "Layers", shape: 115, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
-                Member { name: "CodeSigningConfigArn", shape: 24, ..MEMBER },
-                Member { name: "ImageConfig", shape: 99, ..MEMBER },
-                Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
-                Member { name: "SnapStart", shape: 193, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 216, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "DurableConfig", shape: 46, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 31
-    Shape {
-        name: "CreateFunctionUrlConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 77,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 78,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "InvokeMode", shape: 106, ..MEMBER },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 229, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -425,15 +341,15 @@ static SHAPES: [Shape; 239] = [
     },
     // 32
     Shape {
-        name: "CreateFunctionUrlConfigResponse",
+        name: "Cors",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 130, ..MEMBER },
+                Member { name: "AllowMethods", shape: 14, ..MEMBER },
+                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 130, ..MEMBER },
+                Member { name: "MaxAge", shape: 191, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -441,12 +357,62 @@ static SHAPES: [Shape; 239] = [
         }),
     },
     // 33
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "CreateAliasRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 100,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Name", shape: 9, required: true, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 301, required: true, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 34
     Shape {
-        name: "DeadLetterConfig",
+        name: "CreateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 177, ..MEMBER }],
+            members: &[
+                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
+                Member { name: "FunctionName", shape: 206, required: true, ..MEMBER },
+                Member { name: "Enabled", shape: 57, ..MEMBER },
+                Member { name: "BatchSize", shape: 21, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "StartingPosition", shape: 78, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
+                Member { name: "Tags", shape: 274, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
+                Member { name: "Topics", shape: 284, ..MEMBER },
+                Member { name: "Queues", shape: 227, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 248, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -454,12 +420,120 @@ static SHAPES: [Shape; 239] = [
     },
     // 35
     Shape {
+        name: "CreateFunctionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionName", shape: 100, required: true, ..MEMBER },
+                Member { name: "Runtime", shape: 234, ..MEMBER },
+                Member { name: "Role", shape: 233, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 128, ..MEMBER },
+                Member { name: "Code", shape: 93, required: true, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "Timeout", shape: 281, ..MEMBER },
+                Member { name: "MemorySize", shape: 202, ..MEMBER },
+                Member { name: "Publish", shape: 24, ..MEMBER },
+                Member { name: "PublishTo", shape: 111, ..MEMBER },
+                Member { name: "VpcConfig", shape: 302, ..MEMBER },
+                Member { name: "PackageType", shape: 213, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
+                Member { name: "Environment", shape: 62, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "TracingConfig", shape: 285, ..MEMBER },
+                Member { name: "Tags", shape: 274, ..MEMBER },
+                Member { name: "Layers", shape: 155, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
+                Member { name: "CodeSigningConfigArn", shape: 27, ..MEMBER },
+                Member { name: "ImageConfig", shape: 131, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
+                Member { name: "SnapStart", shape: 252, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 278, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
+                Member { name: "DurableConfig", shape: 54, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "CreateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 108,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 109,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "CreateFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "DatabaseName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(63) },
+            pattern: r#"[^ /\.$\x22]*"#,
+        }),
+    },
+    // 39
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    // 40
+    Shape {
+        name: "DeadLetterConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TargetArn", shape: 231, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
         name: "DeleteAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -479,13 +553,30 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 36
+    // 42
+    Shape {
+        name: "DeleteEventSourceMappingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "UUID",
+                shape: 290,
+                location: Location::Uri,
+                location_name: "UUID",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
     Shape {
         name: "DeleteFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 71,
+                shape: 100,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -496,14 +587,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 37
+    // 44
     Shape {
         name: "DeleteFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -511,7 +602,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -522,14 +613,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 38
+    // 45
     Shape {
         name: "DeleteFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -537,7 +628,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -548,24 +639,24 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 39
+    // 46
     Shape {
         name: "DeleteFunctionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "StatusCode", shape: 102, location: Location::StatusCode, ..MEMBER }],
+            members: &[Member { name: "StatusCode", shape: 134, location: Location::StatusCode, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 40
+    // 47
     Shape {
         name: "DeleteFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 77,
+                    shape: 108,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -573,7 +664,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 78,
+                    shape: 109,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -584,14 +675,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 41
+    // 48
     Shape {
         name: "DeleteLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 117,
+                    shape: 157,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -599,7 +690,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 121,
+                    shape: 161,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -611,7 +702,7 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 42
+    // 49
     Shape {
         name: "Description",
         kind: ShapeKind::String(StringShape {
@@ -620,7 +711,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 43
+    // 50
     Shape {
         name: "DestinationArn",
         kind: ShapeKind::String(StringShape {
@@ -629,90 +720,13 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 44
+    // 51
     Shape {
         name: "DestinationConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "OnSuccess", shape: 163, ..MEMBER },
-                Member { name: "OnFailure", shape: 162, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 45
-    Shape {
-        name: "DirectS3Read",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED", "AUTO"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 46
-    Shape {
-        name: "DurableConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 178, ..MEMBER },
-                Member { name: "ExecutionTimeout", shape: 59, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "DurableExecutionArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
-        }),
-    },
-    // 48
-    Shape {
-        name: "DurableExecutionName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(64) },
-            pattern: "[a-zA-Z0-9-_]+",
-        }),
-    },
-    // 49
-    Shape {
-        name: "Environment",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Variables", shape: 54, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 50
-    Shape {
-        name: "EnvironmentError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 202, ..MEMBER },
-                Member { name: "Message", shape: 191, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 51
-    Shape {
-        name: "EnvironmentResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Variables", shape: 54, ..MEMBER },
-                Member { name: "Error", shape: 50, ..MEMBER },
+                Member { name: "OnSuccess", shape: 211, ..MEMBER },
+                Member { name: "OnFailure", shape: 210, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -721,112 +735,131 @@ static SHAPES: [Shape; 239] = [
     },
     // 52
     Shape {
-        name: "EnvironmentVariableName",
+        name: "DirectS3Read",
         kind: ShapeKind::String(StringShape {
-            enum_values: &[],
+            enum_values: &["ENABLED", "DISABLED", "AUTO"],
             length: Range::NONE,
-            pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
+            pattern: "",
         }),
     },
     // 53
     Shape {
-        name: "EnvironmentVariableValue",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 54
-    Shape {
-        name: "EnvironmentVariables",
-        kind: ShapeKind::Map(Map {
-            key: 52,
-            value: 53,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 55
-    Shape {
-        name: "EphemeralStorage",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Size", shape: 56, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 56
-    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
-    // 57
-    Shape {
-        name: "EventSourceToken",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: r#"[a-zA-Z0-9._\-]+"#,
-        }),
-    },
-    // 58
-    Shape {
-        name: "ExecutionEnvironmentMemoryGiBPerVCpu",
-        kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
-    },
-    // 59
-    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
-    // 60
-    Shape {
-        name: "FileSystemArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
-        }),
-    },
-    // 61
-    Shape {
-        name: "FileSystemConfig",
+        name: "DocumentDBEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 60, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 142, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 185, ..MEMBER },
+                Member { name: "DatabaseName", shape: 38, ..MEMBER },
+                Member { name: "CollectionName", shape: 28, ..MEMBER },
+                Member { name: "FullDocument", shape: 91, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 62
+    // 54
     Shape {
-        name: "FileSystemConfigList",
+        name: "DurableConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 232, ..MEMBER },
+                Member { name: "ExecutionTimeout", shape: 81, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "DurableExecutionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
+        }),
+    },
+    // 56
+    Shape {
+        name: "DurableExecutionName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: "[a-zA-Z0-9-_]+",
+        }),
+    },
+    // 57
+    Shape { name: "Enabled", kind: ShapeKind::Boolean },
+    // 58
+    Shape {
+        name: "EndPointType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["KAFKA_BOOTSTRAP_SERVERS"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 59
+    Shape {
+        name: "Endpoint",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(300) },
+            pattern: r#"(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}"#,
+        }),
+    },
+    // 60
+    Shape {
+        name: "EndpointLists",
         kind: ShapeKind::List(List {
-            member: 61,
+            member: 59,
             member_name: "",
             flattened: false,
-            length: Range { min: Some(0), max: Some(1) },
+            length: Range { min: Some(1), max: Some(10) },
+        }),
+    },
+    // 61
+    Shape {
+        name: "Endpoints",
+        kind: ShapeKind::Map(Map {
+            key: 58,
+            value: 60,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(2) },
+        }),
+    },
+    // 62
+    Shape {
+        name: "Environment",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Variables", shape: 67, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 63
     Shape {
-        name: "FunctionArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(10000) },
-            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        name: "EnvironmentError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 264, ..MEMBER },
+                Member { name: "Message", shape: 250, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 64
     Shape {
-        name: "FunctionCode",
+        name: "EnvironmentResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ZipFile", shape: 20, ..MEMBER },
-                Member { name: "S3Bucket", shape: 184, ..MEMBER },
-                Member { name: "S3Key", shape: 186, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
-                Member { name: "ImageUri", shape: 202, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "Variables", shape: 67, ..MEMBER },
+                Member { name: "Error", shape: 63, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -835,81 +868,375 @@ static SHAPES: [Shape; 239] = [
     },
     // 65
     Shape {
-        name: "FunctionCodeLocation",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RepositoryType", shape: 202, ..MEMBER },
-                Member { name: "Location", shape: 192, ..MEMBER },
-                Member { name: "ImageUri", shape: 202, ..MEMBER },
-                Member { name: "ResolvedImageUri", shape: 202, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 176, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
-                Member { name: "Error", shape: 66, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "EnvironmentVariableName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range::NONE,
+            pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
         }),
     },
     // 66
     Shape {
-        name: "FunctionCodeLocationError",
+        name: "EnvironmentVariableValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 67
+    Shape {
+        name: "EnvironmentVariables",
+        kind: ShapeKind::Map(Map {
+            key: 65,
+            value: 66,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 68
+    Shape {
+        name: "EphemeralStorage",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Size", shape: 69, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
+    // 70
+    Shape {
+        name: "EventSourceMappingArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(85), max: Some(120) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"#,
+        }),
+    },
+    // 71
+    Shape {
+        name: "EventSourceMappingConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 202, ..MEMBER },
-                Member { name: "Message", shape: 191, ..MEMBER },
+                Member { name: "UUID", shape: 290, ..MEMBER },
+                Member { name: "StartingPosition", shape: 78, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
+                Member { name: "BatchSize", shape: 21, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
+                Member { name: "FilterCriteriaError", shape: 87, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, ..MEMBER },
+                Member { name: "LastModified", shape: 39, ..MEMBER },
+                Member { name: "LastProcessingResult", shape: 264, ..MEMBER },
+                Member { name: "State", shape: 264, ..MEMBER },
+                Member { name: "StateTransitionReason", shape: 264, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "Topics", shape: 284, ..MEMBER },
+                Member { name: "Queues", shape: 227, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 248, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
+                Member { name: "EventSourceMappingArn", shape: 70, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 67
+    // 72
+    Shape {
+        name: "EventSourceMappingLoggingConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SystemLogLevel", shape: 76, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "EventSourceMappingMetric",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["EventCount", "ErrorCount", "KafkaMetrics"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 74
+    Shape {
+        name: "EventSourceMappingMetricList",
+        kind: ShapeKind::List(List {
+            member: 73,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(3) },
+        }),
+    },
+    // 75
+    Shape {
+        name: "EventSourceMappingMetricsConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Metrics", shape: 74, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "EventSourceMappingSystemLogLevel",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["DEBUG", "INFO", "WARN"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 77
+    Shape {
+        name: "EventSourceMappingsList",
+        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 78
+    Shape {
+        name: "EventSourcePosition",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 79
+    Shape {
+        name: "EventSourceToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"[a-zA-Z0-9._\-]+"#,
+        }),
+    },
+    // 80
+    Shape {
+        name: "ExecutionEnvironmentMemoryGiBPerVCpu",
+        kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
+    },
+    // 81
+    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
+    // 82
+    Shape {
+        name: "FileSystemArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
+        }),
+    },
+    // 83
+    Shape {
+        name: "FileSystemConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Arn", shape: 82, required: true, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 184, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 239, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "FileSystemConfigList",
+        kind: ShapeKind::List(List {
+            member: 83,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(1) },
+        }),
+    },
+    // 85
+    Shape {
+        name: "Filter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Pattern", shape: 215, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
+        name: "FilterCriteria",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Filters", shape: 90, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 87
+    Shape {
+        name: "FilterCriteriaError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 88, ..MEMBER },
+                Member { name: "Message", shape: 89, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "FilterCriteriaErrorCode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(10), max: Some(50) },
+            pattern: "[A-Za-z]+Exception",
+        }),
+    },
+    // 89
+    Shape {
+        name: "FilterCriteriaErrorMessage",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(10), max: Some(2048) },
+            pattern: ".*",
+        }),
+    },
+    // 90
+    Shape {
+        name: "FilterList",
+        kind: ShapeKind::List(List { member: 85, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 91
+    Shape {
+        name: "FullDocument",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["UpdateLookup", "Default"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 92
+    Shape {
+        name: "FunctionArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
+        }),
+    },
+    // 93
+    Shape {
+        name: "FunctionCode",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ZipFile", shape: 23, ..MEMBER },
+                Member { name: "S3Bucket", shape: 238, ..MEMBER },
+                Member { name: "S3Key", shape: 240, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
+                Member { name: "ImageUri", shape: 264, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "FunctionCodeLocation",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RepositoryType", shape: 264, ..MEMBER },
+                Member { name: "Location", shape: 251, ..MEMBER },
+                Member { name: "ImageUri", shape: 264, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 264, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 230, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "Error", shape: 95, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
+        name: "FunctionCodeLocationError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 264, ..MEMBER },
+                Member { name: "Message", shape: 250, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 96
     Shape {
         name: "FunctionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 158, ..MEMBER },
-                Member { name: "FunctionArn", shape: 157, ..MEMBER },
-                Member { name: "Runtime", shape: 180, ..MEMBER },
-                Member { name: "Role", shape: 179, ..MEMBER },
-                Member { name: "Handler", shape: 96, ..MEMBER },
-                Member { name: "CodeSize", shape: 147, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "Timeout", shape: 219, ..MEMBER },
-                Member { name: "MemorySize", shape: 155, ..MEMBER },
-                Member { name: "LastModified", shape: 220, ..MEMBER },
-                Member { name: "CodeSha256", shape: 202, ..MEMBER },
-                Member { name: "Version", shape: 232, ..MEMBER },
-                Member { name: "VpcConfig", shape: 235, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
-                Member { name: "Environment", shape: 51, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
-                Member { name: "TracingConfig", shape: 222, ..MEMBER },
-                Member { name: "MasterArn", shape: 63, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
-                Member { name: "Layers", shape: 126, ..MEMBER },
-                Member { name: "State", shape: 198, ..MEMBER },
-                Member { name: "StateReason", shape: 199, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 200, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 110, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 111, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 112, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
-                Member { name: "PackageType", shape: 165, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 101, ..MEMBER },
-                Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
-                Member { name: "SnapStart", shape: 196, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 182, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 216, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 202, ..MEMBER },
-                Member { name: "DurableConfig", shape: 46, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
+                Member { name: "FunctionName", shape: 206, ..MEMBER },
+                Member { name: "FunctionArn", shape: 205, ..MEMBER },
+                Member { name: "Runtime", shape: 234, ..MEMBER },
+                Member { name: "Role", shape: 233, ..MEMBER },
+                Member { name: "Handler", shape: 128, ..MEMBER },
+                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "Timeout", shape: 281, ..MEMBER },
+                Member { name: "MemorySize", shape: 202, ..MEMBER },
+                Member { name: "LastModified", shape: 282, ..MEMBER },
+                Member { name: "CodeSha256", shape: 264, ..MEMBER },
+                Member { name: "Version", shape: 300, ..MEMBER },
+                Member { name: "VpcConfig", shape: 303, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
+                Member { name: "Environment", shape: 64, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "TracingConfig", shape: 286, ..MEMBER },
+                Member { name: "MasterArn", shape: 92, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "Layers", shape: 166, ..MEMBER },
+                Member { name: "State", shape: 260, ..MEMBER },
+                Member { name: "StateReason", shape: 261, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 262, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 150, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 151, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 152, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
+                Member { name: "PackageType", shape: 213, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 133, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
+                Member { name: "SnapStart", shape: 255, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 236, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 278, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 264, ..MEMBER },
+                Member { name: "DurableConfig", shape: 54, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
                 Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
@@ -917,33 +1244,33 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 68
+    // 97
     Shape {
         name: "FunctionEventInvokeConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastModified", shape: 33, ..MEMBER },
-                Member { name: "FunctionArn", shape: 63, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
+                Member { name: "LastModified", shape: 39, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 69
+    // 98
     Shape {
         name: "FunctionEventInvokeConfigList",
-        kind: ShapeKind::List(List { member: 68, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 70
+    // 99
     Shape {
         name: "FunctionList",
-        kind: ShapeKind::List(List { member: 67, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 96, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 71
+    // 100
     Shape {
         name: "FunctionName",
         kind: ShapeKind::String(StringShape {
@@ -952,7 +1279,26 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 72
+    // 101
+    Shape {
+        name: "FunctionResponseType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ReportBatchItemFailures"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 102
+    Shape {
+        name: "FunctionResponseTypeList",
+        kind: ShapeKind::List(List {
+            member: 101,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(1) },
+        }),
+    },
+    // 103
     Shape {
         name: "FunctionRuntimeAlias",
         kind: ShapeKind::String(StringShape {
@@ -961,7 +1307,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 73
+    // 104
     Shape {
         name: "FunctionRuntimeArn",
         kind: ShapeKind::String(StringShape {
@@ -970,20 +1316,20 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
         }),
     },
-    // 74
+    // 105
     Shape {
         name: "FunctionRuntimeConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeArn", shape: 73, required: true, ..MEMBER },
-                Member { name: "RuntimeAlias", shape: 72, required: true, ..MEMBER },
+                Member { name: "RuntimeArn", shape: 104, required: true, ..MEMBER },
+                Member { name: "RuntimeAlias", shape: 103, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 75
+    // 106
     Shape {
         name: "FunctionUrl",
         kind: ShapeKind::String(StringShape {
@@ -992,12 +1338,12 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 76
+    // 107
     Shape {
         name: "FunctionUrlAuthType",
         kind: ShapeKind::String(StringShape { enum_values: &["NONE", "AWS_IAM"], length: Range::NONE, pattern: "" }),
     },
-    // 77
+    // 108
     Shape {
         name: "FunctionUrlFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1006,7 +1352,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
         }),
     },
-    // 78
+    // 109
     Shape {
         name: "FunctionUrlQualifier",
         kind: ShapeKind::String(StringShape {
@@ -1015,22 +1361,22 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
         }),
     },
-    // 79
+    // 110
     Shape {
         name: "FunctionVersion",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
     },
-    // 80
+    // 111
     Shape {
         name: "FunctionVersionLatestPublished",
         kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
     },
-    // 81
+    // 112
     Shape {
         name: "GetAccountSettingsRequest",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 82
+    // 113
     Shape {
         name: "GetAccountSettingsResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1043,14 +1389,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 83
+    // 114
     Shape {
         name: "GetAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1070,13 +1416,30 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 84
+    // 115
+    Shape {
+        name: "GetEventSourceMappingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "UUID",
+                shape: 290,
+                location: Location::Uri,
+                location_name: "UUID",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 116
     Shape {
         name: "GetFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 71,
+                shape: 100,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -1087,24 +1450,24 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 85
+    // 117
     Shape {
         name: "GetFunctionConcurrencyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 175, ..MEMBER }],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 229, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 86
+    // 118
     Shape {
         name: "GetFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1112,7 +1475,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1123,14 +1486,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 87
+    // 119
     Shape {
         name: "GetFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1138,7 +1501,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1149,14 +1512,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 88
+    // 120
     Shape {
         name: "GetFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1164,7 +1527,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1175,30 +1538,30 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 89
+    // 121
     Shape {
         name: "GetFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Configuration", shape: 67, ..MEMBER },
-                Member { name: "Code", shape: 65, ..MEMBER },
-                Member { name: "Tags", shape: 212, ..MEMBER },
-                Member { name: "TagsError", shape: 213, ..MEMBER },
-                Member { name: "Concurrency", shape: 27, ..MEMBER },
+                Member { name: "Configuration", shape: 96, ..MEMBER },
+                Member { name: "Code", shape: 94, ..MEMBER },
+                Member { name: "Tags", shape: 274, ..MEMBER },
+                Member { name: "TagsError", shape: 275, ..MEMBER },
+                Member { name: "Concurrency", shape: 31, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 90
+    // 122
     Shape {
         name: "GetFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 77,
+                    shape: 108,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1206,7 +1569,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 78,
+                    shape: 109,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1217,32 +1580,32 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 91
+    // 123
     Shape {
         name: "GetFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 220, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 282, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 138, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 92
+    // 124
     Shape {
         name: "GetLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 117,
+                    shape: 157,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -1250,7 +1613,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 121,
+                    shape: 161,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -1262,34 +1625,34 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 93
+    // 125
     Shape {
         name: "GetLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 120, ..MEMBER },
-                Member { name: "LayerArn", shape: 114, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "CreatedDate", shape: 220, ..MEMBER },
-                Member { name: "Version", shape: 121, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
+                Member { name: "Content", shape: 160, ..MEMBER },
+                Member { name: "LayerArn", shape: 154, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "CreatedDate", shape: 282, ..MEMBER },
+                Member { name: "Version", shape: 161, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 94
+    // 126
     Shape {
         name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1297,7 +1660,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1308,20 +1671,20 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 95
+    // 127
     Shape {
         name: "GetPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 202, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "Policy", shape: 264, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 96
+    // 128
     Shape {
         name: "Handler",
         kind: ShapeKind::String(StringShape {
@@ -1330,7 +1693,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 97
+    // 129
     Shape {
         name: "Header",
         kind: ShapeKind::String(StringShape {
@@ -1339,66 +1702,66 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 98
+    // 130
     Shape {
         name: "HeadersList",
         kind: ShapeKind::List(List {
-            member: 97,
+            member: 129,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
         }),
     },
-    // 99
+    // 131
     Shape {
         name: "ImageConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 203, ..MEMBER },
-                Member { name: "Command", shape: 203, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 238, ..MEMBER },
+                Member { name: "EntryPoint", shape: 265, ..MEMBER },
+                Member { name: "Command", shape: 265, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 306, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 100
+    // 132
     Shape {
         name: "ImageConfigError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 202, ..MEMBER },
-                Member { name: "Message", shape: 191, ..MEMBER },
+                Member { name: "ErrorCode", shape: 264, ..MEMBER },
+                Member { name: "Message", shape: 250, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 101
+    // 133
     Shape {
         name: "ImageConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImageConfig", shape: 99, ..MEMBER },
-                Member { name: "Error", shape: 100, ..MEMBER },
+                Member { name: "ImageConfig", shape: 131, ..MEMBER },
+                Member { name: "Error", shape: 132, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 102
+    // 134
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 103
+    // 135
     Shape {
         name: "InvocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1406,43 +1769,43 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "InvocationType",
-                    shape: 105,
+                    shape: 137,
                     location: Location::Header,
                     location_name: "X-Amz-Invocation-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
-                    shape: 145,
+                    shape: 187,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
-                    shape: 202,
+                    shape: 264,
                     location: Location::Header,
                     location_name: "X-Amz-Client-Context",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionName",
-                    shape: 48,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "X-Amz-Durable-Execution-Name",
                     ..MEMBER
                 },
-                Member { name: "Payload", shape: 20, ..MEMBER },
+                Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "TenantId",
-                    shape: 217,
+                    shape: 279,
                     location: Location::Header,
                     location_name: "X-Amz-Tenant-Id",
                     ..MEMBER
@@ -1453,37 +1816,37 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 104
+    // 136
     Shape {
         name: "InvocationResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StatusCode", shape: 102, location: Location::StatusCode, ..MEMBER },
+                Member { name: "StatusCode", shape: 134, location: Location::StatusCode, ..MEMBER },
                 Member {
                     name: "FunctionError",
-                    shape: 202,
+                    shape: 264,
                     location: Location::Header,
                     location_name: "X-Amz-Function-Error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
-                    shape: 202,
+                    shape: 264,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Result",
                     ..MEMBER
                 },
-                Member { name: "Payload", shape: 20, ..MEMBER },
+                Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "ExecutedVersion",
-                    shape: 232,
+                    shape: 300,
                     location: Location::Header,
                     location_name: "X-Amz-Executed-Version",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionArn",
-                    shape: 47,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "X-Amz-Durable-Execution-Arn",
                     ..MEMBER
@@ -1494,7 +1857,7 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 105
+    // 137
     Shape {
         name: "InvocationType",
         kind: ShapeKind::String(StringShape {
@@ -1503,7 +1866,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 106
+    // 138
     Shape {
         name: "InvokeMode",
         kind: ShapeKind::String(StringShape {
@@ -1512,9 +1875,9 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 107
+    // 139
     Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
-    // 108
+    // 140
     Shape {
         name: "KMSKeyArn",
         kind: ShapeKind::String(StringShape {
@@ -1523,21 +1886,90 @@ static SHAPES: [Shape; 239] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 109
+    // 141
     Shape {
-        name: "LambdaManagedInstancesCapacityProviderConfig",
+        name: "KafkaEventSourceMappingConsumptionMode",
+        kind: ShapeKind::String(StringShape { enum_values: &["Stream", "Queue"], length: Range::NONE, pattern: "" }),
+    },
+    // 142
+    Shape {
+        name: "KafkaSchemaRegistryAccessConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Type", shape: 144, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 143
+    Shape {
+        name: "KafkaSchemaRegistryAccessConfigList",
+        kind: ShapeKind::List(List { member: 142, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 144
+    Shape {
+        name: "KafkaSchemaRegistryAuthType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "BASIC_AUTH",
+                "CLIENT_CERTIFICATE_TLS_AUTH",
+                "SERVER_ROOT_CA_CERTIFICATE",
+                "OAUTHBEARER_AUTH",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 145
+    Shape {
+        name: "KafkaSchemaRegistryConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "CapacityProviderArn", shape: 22, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 166, ..MEMBER },
-                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 58, ..MEMBER },
+                Member { name: "SchemaRegistryURI", shape: 245, ..MEMBER },
+                Member { name: "EventRecordFormat", shape: 244, ..MEMBER },
+                Member { name: "AccessConfigs", shape: 143, ..MEMBER },
+                Member { name: "SchemaValidationConfigs", shape: 148, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 110
+    // 146
+    Shape {
+        name: "KafkaSchemaValidationAttribute",
+        kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
+    },
+    // 147
+    Shape {
+        name: "KafkaSchemaValidationConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attribute", shape: 146, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 148
+    Shape {
+        name: "KafkaSchemaValidationConfigList",
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 149
+    Shape {
+        name: "LambdaManagedInstancesCapacityProviderConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CapacityProviderArn", shape: 25, required: true, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 216, ..MEMBER },
+                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 80, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 150
     Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
@@ -1546,12 +1978,12 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 111
+    // 151
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 112
+    // 152
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -1598,22 +2030,22 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 113
+    // 153
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 118, ..MEMBER },
-                Member { name: "CodeSize", shape: 147, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
+                Member { name: "Arn", shape: 158, ..MEMBER },
+                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 114
+    // 154
     Shape {
         name: "LayerArn",
         kind: ShapeKind::String(StringShape {
@@ -1622,12 +2054,12 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 115
+    // 155
     Shape {
         name: "LayerList",
-        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 116
+    // 156
     Shape {
         name: "LayerName",
         kind: ShapeKind::String(StringShape {
@@ -1636,7 +2068,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 117
+    // 157
     Shape {
         name: "LayerNameOrArn",
         kind: ShapeKind::String(StringShape {
@@ -1645,7 +2077,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
         }),
     },
-    // 118
+    // 158
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -1654,89 +2086,89 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 119
+    // 159
     Shape {
         name: "LayerVersionContentInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 184, ..MEMBER },
-                Member { name: "S3Key", shape: 186, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
-                Member { name: "ZipFile", shape: 20, ..MEMBER },
+                Member { name: "S3Bucket", shape: 238, ..MEMBER },
+                Member { name: "S3Key", shape: 240, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
+                Member { name: "ZipFile", shape: 23, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 120
+    // 160
     Shape {
         name: "LayerVersionContentOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 192, ..MEMBER },
-                Member { name: "CodeSha256", shape: 202, ..MEMBER },
-                Member { name: "CodeSize", shape: 147, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 19, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 19, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 176, ..MEMBER },
+                Member { name: "Location", shape: 251, ..MEMBER },
+                Member { name: "CodeSha256", shape: 264, ..MEMBER },
+                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 230, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 121
+    // 161
     Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 122
+    // 162
     Shape {
         name: "LayerVersionsList",
-        kind: ShapeKind::List(List { member: 123, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 123
+    // 163
     Shape {
         name: "LayerVersionsListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
-                Member { name: "Version", shape: 121, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "CreatedDate", shape: 220, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
+                Member { name: "Version", shape: 161, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "CreatedDate", shape: 282, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 124
+    // 164
     Shape {
         name: "LayersList",
-        kind: ShapeKind::List(List { member: 125, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 165, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 125
+    // 165
     Shape {
         name: "LayersListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LayerName", shape: 116, ..MEMBER },
-                Member { name: "LayerArn", shape: 114, ..MEMBER },
-                Member { name: "LatestMatchingVersion", shape: 123, ..MEMBER },
+                Member { name: "LayerName", shape: 156, ..MEMBER },
+                Member { name: "LayerArn", shape: 154, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 163, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 126
+    // 166
     Shape {
         name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 113, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 153, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 127
+    // 167
     Shape {
         name: "LicenseInfo",
         kind: ShapeKind::String(StringShape {
@@ -1745,14 +2177,14 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 128
+    // 168
     Shape {
         name: "ListAliasesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1760,25 +2192,25 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "FunctionVersion",
-                    shape: 233,
+                    shape: 301,
                     location: Location::Query,
                     location_name: "FunctionVersion",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 129
+    // 169
     Shape {
         name: "ListAliasesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
                 Member { name: "Aliases", shape: 11, ..MEMBER },
             ],
             payload: None,
@@ -1786,175 +2218,215 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 130
+    // 170
+    Shape {
+        name: "ListEventSourceMappingsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "EventSourceArn",
+                    shape: 20,
+                    location: Location::Query,
+                    location_name: "EventSourceArn",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionName",
+                    shape: 206,
+                    location: Location::Query,
+                    location_name: "FunctionName",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
+    Shape {
+        name: "ListEventSourceMappingsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "EventSourceMappings", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 172
     Shape {
         name: "ListFunctionEventInvokeConfigsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 150, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 192, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 131
+    // 173
     Shape {
         name: "ListFunctionEventInvokeConfigsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionEventInvokeConfigs", shape: 69, ..MEMBER },
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
+                Member { name: "FunctionEventInvokeConfigs", shape: 98, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 132
+    // 174
     Shape {
         name: "ListFunctionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MasterRegion",
-                    shape: 148,
+                    shape: 190,
                     location: Location::Query,
                     location_name: "MasterRegion",
                     ..MEMBER
                 },
                 Member {
                     name: "FunctionVersion",
-                    shape: 79,
+                    shape: 110,
                     location: Location::Query,
                     location_name: "FunctionVersion",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
+    // 175
     Shape {
         name: "ListFunctionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
-                Member { name: "Functions", shape: 70, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "Functions", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 134
+    // 176
     Shape {
         name: "ListLayerVersionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "CompatibleArchitecture",
-                    shape: 17,
+                    shape: 18,
                     location: Location::Query,
                     location_name: "CompatibleArchitecture",
                     ..MEMBER
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 180,
+                    shape: 234,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
                 Member {
                     name: "LayerName",
-                    shape: 117,
+                    shape: 157,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 151, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 193, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 135
+    // 177
     Shape {
         name: "ListLayerVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
-                Member { name: "LayerVersions", shape: 122, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "LayerVersions", shape: 162, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 136
+    // 178
     Shape {
         name: "ListLayersRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "CompatibleArchitecture",
-                    shape: 17,
+                    shape: 18,
                     location: Location::Query,
                     location_name: "CompatibleArchitecture",
                     ..MEMBER
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 180,
+                    shape: 234,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 151, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 193, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 137
+    // 179
     Shape {
         name: "ListLayersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
-                Member { name: "Layers", shape: 124, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "Layers", shape: 164, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 138
+    // 180
     Shape {
         name: "ListTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Resource",
-                shape: 211,
+                shape: 273,
                 location: Location::Uri,
                 location_name: "Resource",
                 required: true,
@@ -1965,51 +2437,51 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 139
+    // 181
     Shape {
         name: "ListTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 212, ..MEMBER }],
+            members: &[Member { name: "Tags", shape: 274, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 140
+    // 182
     Shape {
         name: "ListVersionsByFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 202, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 152, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 141
+    // 183
     Shape {
         name: "ListVersionsByFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 202, ..MEMBER },
-                Member { name: "Versions", shape: 70, ..MEMBER },
+                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "Versions", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 142
+    // 184
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -2018,12 +2490,12 @@ static SHAPES: [Shape; 239] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 143
+    // 185
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 144
+    // 186
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -2032,29 +2504,29 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 145
+    // 187
     Shape {
         name: "LogType",
         kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
     },
-    // 146
+    // 188
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 143, ..MEMBER },
-                Member { name: "ApplicationLogLevel", shape: 16, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 206, ..MEMBER },
-                Member { name: "LogGroup", shape: 144, ..MEMBER },
+                Member { name: "LogFormat", shape: 185, ..MEMBER },
+                Member { name: "ApplicationLogLevel", shape: 17, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 268, ..MEMBER },
+                Member { name: "LogGroup", shape: 186, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 147
+    // 189
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 148
+    // 190
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -2063,24 +2535,37 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 149
+    // 191
     Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
-    // 150
+    // 192
     Shape {
         name: "MaxFunctionEventInvokeConfigListItems",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }),
     },
-    // 151
+    // 193
     Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 152
+    // 194
     Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 153
+    // 195
+    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
+    // 196
+    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
+    // 197
     Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
-    // 154
+    // 198
+    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 199
+    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    // 200
     Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
-    // 155
+    // 201
+    Shape {
+        name: "MaximumRetryAttemptsEventSourceMapping",
+        kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(10000) }),
+    },
+    // 202
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 156
+    // 203
     Shape {
         name: "Method",
         kind: ShapeKind::String(StringShape {
@@ -2089,7 +2574,9 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 157
+    // 204
+    Shape { name: "MinimumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(200) }) },
+    // 205
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -2098,7 +2585,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 158
+    // 206
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -2107,7 +2594,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 159
+    // 207
     Shape {
         name: "NamespacedStatementId",
         kind: ShapeKind::String(StringShape {
@@ -2116,9 +2603,9 @@ static SHAPES: [Shape; 239] = [
             pattern: "([a-zA-Z0-9-_.]+)",
         }),
     },
-    // 160
+    // 208
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 161
+    // 209
     Shape {
         name: "NumericLatestPublishedOrAliasQualifier",
         kind: ShapeKind::String(StringShape {
@@ -2127,27 +2614,27 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
         }),
     },
-    // 162
+    // 210
     Shape {
         name: "OnFailure",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 43, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 50, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 211
     Shape {
         name: "OnSuccess",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 43, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 50, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 164
+    // 212
     Shape {
         name: "Origin",
         kind: ShapeKind::String(StringShape {
@@ -2156,17 +2643,28 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 165
+    // 213
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 166
+    // 214
+    Shape { name: "ParallelizationFactor", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10) }) },
+    // 215
+    Shape {
+        name: "Pattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(4096) },
+            pattern: r#"[\s\S]*"#,
+        }),
+    },
+    // 216
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 167
+    // 217
     Shape {
         name: "Principal",
         kind: ShapeKind::String(StringShape {
@@ -2175,7 +2673,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 168
+    // 218
     Shape {
         name: "PrincipalOrgID",
         kind: ShapeKind::String(StringShape {
@@ -2184,101 +2682,124 @@ static SHAPES: [Shape; 239] = [
             pattern: "o-[a-z0-9]{10,32}",
         }),
     },
-    // 169
+    // 219
+    Shape {
+        name: "ProvisionedPollerConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MinimumPollers", shape: 204, ..MEMBER },
+                Member { name: "MaximumPollers", shape: 198, ..MEMBER },
+                Member { name: "PollerGroupName", shape: 220, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 220
+    Shape {
+        name: "ProvisionedPollerGroupName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: "[a-zA-Z0-9-_]*",
+        }),
+    },
+    // 221
     Shape {
         name: "PublishLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 117,
+                    shape: 157,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "Content", shape: 119, required: true, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "Content", shape: 159, required: true, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 170
+    // 222
     Shape {
         name: "PublishLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 120, ..MEMBER },
-                Member { name: "LayerArn", shape: 114, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 118, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "CreatedDate", shape: 220, ..MEMBER },
-                Member { name: "Version", shape: 121, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 25, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 26, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 127, ..MEMBER },
+                Member { name: "Content", shape: 160, ..MEMBER },
+                Member { name: "LayerArn", shape: 154, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "CreatedDate", shape: 282, ..MEMBER },
+                Member { name: "Version", shape: 161, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 171
+    // 223
     Shape {
         name: "PublishVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "CodeSha256", shape: 202, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
-                Member { name: "PublishTo", shape: 80, ..MEMBER },
+                Member { name: "CodeSha256", shape: 264, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "PublishTo", shape: 111, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 172
+    // 224
     Shape {
         name: "PutFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "ReservedConcurrentExecutions", shape: 175, required: true, ..MEMBER },
+                Member { name: "ReservedConcurrentExecutions", shape: 229, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 173
+    // 225
     Shape {
         name: "PutFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2286,28 +2807,47 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 174
+    // 226
+    Shape {
+        name: "Queue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1000) },
+            pattern: r#"[\s\S]*"#,
+        }),
+    },
+    // 227
+    Shape {
+        name: "Queues",
+        kind: ShapeKind::List(List {
+            member: 226,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(1) },
+        }),
+    },
+    // 228
     Shape {
         name: "RemovePermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2315,7 +2855,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "StatementId",
-                    shape: 159,
+                    shape: 207,
                     location: Location::Uri,
                     location_name: "StatementId",
                     required: true,
@@ -2323,14 +2863,14 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "RevisionId",
-                    shape: 202,
+                    shape: 264,
                     location: Location::Query,
                     location_name: "RevisionId",
                     ..MEMBER
@@ -2341,23 +2881,23 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 175
+    // 229
     Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 176
+    // 230
     Shape {
         name: "ResolvedS3Object",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 184, ..MEMBER },
-                Member { name: "S3Key", shape: 186, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
+                Member { name: "S3Bucket", shape: 238, ..MEMBER },
+                Member { name: "S3Key", shape: 240, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 177
+    // 231
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -2366,9 +2906,9 @@ static SHAPES: [Shape; 239] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 178
+    // 232
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 179
+    // 233
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -2377,7 +2917,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 180
+    // 234
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -2439,7 +2979,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 181
+    // 235
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2448,33 +2988,33 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 182
+    // 236
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 181, ..MEMBER },
-                Member { name: "Error", shape: 183, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 235, ..MEMBER },
+                Member { name: "Error", shape: 237, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 183
+    // 237
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 202, ..MEMBER },
-                Member { name: "Message", shape: 191, ..MEMBER },
+                Member { name: "ErrorCode", shape: 264, ..MEMBER },
+                Member { name: "Message", shape: 250, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 184
+    // 238
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -2483,17 +3023,17 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
         }),
     },
-    // 185
+    // 239
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DirectS3Read", shape: 45, ..MEMBER }],
+            members: &[Member { name: "DirectS3Read", shape: 52, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 186
+    // 240
     Shape {
         name: "S3Key",
         kind: ShapeKind::String(StringShape {
@@ -2502,12 +3042,12 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 187
+    // 241
     Shape {
         name: "S3ObjectStorageMode",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
     },
-    // 188
+    // 242
     Shape {
         name: "S3ObjectVersion",
         kind: ShapeKind::String(StringShape {
@@ -2516,7 +3056,31 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 189
+    // 243
+    Shape {
+        name: "ScalingConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "MaximumConcurrency", shape: 196, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 244
+    Shape {
+        name: "SchemaRegistryEventRecordFormat",
+        kind: ShapeKind::String(StringShape { enum_values: &["JSON", "SOURCE"], length: Range::NONE, pattern: "" }),
+    },
+    // 245
+    Shape {
+        name: "SchemaRegistryUri",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(10000) },
+            pattern: r#"[a-zA-Z0-9-\/*:_+=.@-]*"#,
+        }),
+    },
+    // 246
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -2525,22 +3089,46 @@ static SHAPES: [Shape; 239] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 190
+    // 247
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 189,
+            member: 246,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 191
+    // 248
+    Shape {
+        name: "SelfManagedEventSource",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Endpoints", shape: 61, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 249
+    Shape {
+        name: "SelfManagedKafkaEventSourceConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumerGroupId", shape: 289, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 145, ..MEMBER },
+                Member { name: "ConsumptionMode", shape: 141, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 250
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 192
+    // 251
     Shape {
         name: "SensitiveStringOnServerOnly",
         kind: ShapeKind::String(StringShape {
@@ -2549,17 +3137,17 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 193
+    // 252
     Shape {
         name: "SnapStart",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ApplyOn", shape: 194, ..MEMBER }],
+            members: &[Member { name: "ApplyOn", shape: 253, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 194
+    // 253
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -2568,25 +3156,70 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 195
+    // 254
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 196
+    // 255
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 194, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 195, ..MEMBER },
+                Member { name: "ApplyOn", shape: 253, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 254, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 197
+    // 256
+    Shape {
+        name: "SourceAccessConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Type", shape: 258, ..MEMBER }, Member { name: "URI", shape: 289, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 257
+    Shape {
+        name: "SourceAccessConfigurations",
+        kind: ShapeKind::List(List {
+            member: 256,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(23) },
+        }),
+    },
+    // 258
+    Shape {
+        name: "SourceAccessType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "BASIC_AUTH",
+                "VPC_SUBNET",
+                "VPC_SECURITY_GROUP",
+                "SASL_SCRAM_512_AUTH",
+                "SASL_SCRAM_256_AUTH",
+                "VIRTUAL_HOST",
+                "CLIENT_CERTIFICATE_TLS_AUTH",
+                "SERVER_ROOT_CA_CERTIFICATE",
+                "OAUTHBEARER_AUTH",
+                "OAUTHBEARER_SCOPE",
+                "OAUTHBEARER_AUDIENCE",
+                "OAUTHBEARER_LOGICAL_CLUSTER",
+                "OAUTHBEARER_IDENTITY_POOL",
+                "IAM_AUTH",
+                "IAM_OAUTHBEARER_AUTH",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 259
     Shape {
         name: "SourceOwner",
         kind: ShapeKind::String(StringShape {
@@ -2595,7 +3228,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"\d{12}"#,
         }),
     },
-    // 198
+    // 260
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -2613,12 +3246,12 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 199
+    // 261
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 200
+    // 262
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -2669,7 +3302,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 201
+    // 263
     Shape {
         name: "StatementId",
         kind: ShapeKind::String(StringShape {
@@ -2678,22 +3311,22 @@ static SHAPES: [Shape; 239] = [
             pattern: "([a-zA-Z0-9-_]+)",
         }),
     },
-    // 202
+    // 264
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 203
+    // 265
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 202,
+            member: 264,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 204
+    // 266
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -2702,17 +3335,17 @@ static SHAPES: [Shape; 239] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 205
+    // 267
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 204,
+            member: 266,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 206
+    // 268
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -2721,7 +3354,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 207
+    // 269
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -2730,32 +3363,32 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 208
+    // 270
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 207, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 269, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 209
+    // 271
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 211,
+                    shape: 273,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Tags", shape: 212, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 274, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 210
+    // 272
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -2764,7 +3397,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 211
+    // 273
     Shape {
         name: "TaggableResource",
         kind: ShapeKind::String(StringShape {
@@ -2773,32 +3406,32 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
         }),
     },
-    // 212
+    // 274
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 207,
-            value: 210,
+            key: 269,
+            value: 272,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 213
+    // 275
     Shape {
         name: "TagsError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 214, required: true, ..MEMBER },
-                Member { name: "Message", shape: 215, required: true, ..MEMBER },
+                Member { name: "ErrorCode", shape: 276, required: true, ..MEMBER },
+                Member { name: "Message", shape: 277, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 214
+    // 276
     Shape {
         name: "TagsErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -2807,7 +3440,7 @@ static SHAPES: [Shape; 239] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 215
+    // 277
     Shape {
         name: "TagsErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -2816,17 +3449,17 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 216
+    // 278
     Shape {
         name: "TenancyConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 218, required: true, ..MEMBER }],
+            members: &[Member { name: "TenantIsolationMode", shape: 280, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 217
+    // 279
     Shape {
         name: "TenantId",
         kind: ShapeKind::String(StringShape {
@@ -2835,14 +3468,14 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
         }),
     },
-    // 218
+    // 280
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 219
+    // 281
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 220
+    // 282
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -2851,27 +3484,46 @@ static SHAPES: [Shape; 239] = [
             pattern: ".*",
         }),
     },
-    // 221
+    // 283
+    Shape {
+        name: "Topic",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(249) },
+            pattern: r#"[^.]([a-zA-Z0-9\-_.]+)"#,
+        }),
+    },
+    // 284
+    Shape {
+        name: "Topics",
+        kind: ShapeKind::List(List {
+            member: 283,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(1) },
+        }),
+    },
+    // 285
     Shape {
         name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 223, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 287, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 222
+    // 286
     Shape {
         name: "TracingConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 223, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 287, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 223
+    // 287
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -2880,16 +3532,36 @@ static SHAPES: [Shape; 239] = [
             pattern: "",
         }),
     },
-    // 224
+    // 288
+    Shape { name: "TumblingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(900) }) },
+    // 289
+    Shape {
+        name: "URI",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(200) },
+            pattern: r#"[ a-zA-Z0-9-\/*:_+=.@-]*"#,
+        }),
+    },
+    // 290
+    Shape {
+        name: "UUIDString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(36), max: Some(36) },
+            pattern: "",
+        }),
+    },
+    // 291
     Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 225
+    // 292
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 211,
+                    shape: 273,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
@@ -2897,7 +3569,7 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 208,
+                    shape: 270,
                     location: Location::Query,
                     location_name: "tagKeys",
                     required: true,
@@ -2909,14 +3581,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 226
+    // 293
     Shape {
         name: "UpdateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2930,81 +3602,121 @@ static SHAPES: [Shape; 239] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionVersion", shape: 233, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 301, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 227
+    // 294
+    Shape {
+        name: "UpdateEventSourceMappingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "UUID",
+                    shape: 290,
+                    location: Location::Uri,
+                    location_name: "UUID",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "FunctionName", shape: 206, ..MEMBER },
+                Member { name: "Enabled", shape: 57, ..MEMBER },
+                Member { name: "BatchSize", shape: 21, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 295
     Shape {
         name: "UpdateFunctionCodeRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "ZipFile", shape: 20, ..MEMBER },
-                Member { name: "S3Bucket", shape: 184, ..MEMBER },
-                Member { name: "S3Key", shape: 186, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 188, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 187, ..MEMBER },
-                Member { name: "ImageUri", shape: 202, ..MEMBER },
-                Member { name: "Architectures", shape: 18, ..MEMBER },
-                Member { name: "Publish", shape: 21, ..MEMBER },
-                Member { name: "PublishTo", shape: 80, ..MEMBER },
-                Member { name: "DryRun", shape: 21, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 108, ..MEMBER },
+                Member { name: "ZipFile", shape: 23, ..MEMBER },
+                Member { name: "S3Bucket", shape: 238, ..MEMBER },
+                Member { name: "S3Key", shape: 240, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
+                Member { name: "ImageUri", shape: 264, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "Publish", shape: 24, ..MEMBER },
+                Member { name: "PublishTo", shape: 111, ..MEMBER },
+                Member { name: "DryRun", shape: 24, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 228
+    // 296
     Shape {
         name: "UpdateFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 71,
+                    shape: 100,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Role", shape: 179, ..MEMBER },
-                Member { name: "Handler", shape: 96, ..MEMBER },
-                Member { name: "Description", shape: 42, ..MEMBER },
-                Member { name: "Timeout", shape: 219, ..MEMBER },
-                Member { name: "MemorySize", shape: 155, ..MEMBER },
-                Member { name: "VpcConfig", shape: 234, ..MEMBER },
-                Member { name: "Environment", shape: 49, ..MEMBER },
-                Member { name: "Runtime", shape: 180, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 34, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 108, ..MEMBER },
-                Member { name: "TracingConfig", shape: 221, ..MEMBER },
-                Member { name: "RevisionId", shape: 202, ..MEMBER },
-                Member { name: "Layers", shape: 115, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 62, ..MEMBER },
-                Member { name: "ImageConfig", shape: 99, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 55, ..MEMBER },
-                Member { name: "SnapStart", shape: 193, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 146, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 23, ..MEMBER },
-                Member { name: "DurableConfig", shape: 46, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 74, ..MEMBER },
+                Member { name: "Role", shape: 233, ..MEMBER },
+                Member { name: "Handler", shape: 128, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "Timeout", shape: 281, ..MEMBER },
+                Member { name: "MemorySize", shape: 202, ..MEMBER },
+                Member { name: "VpcConfig", shape: 302, ..MEMBER },
+                Member { name: "Environment", shape: 62, ..MEMBER },
+                Member { name: "Runtime", shape: 234, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "TracingConfig", shape: 285, ..MEMBER },
+                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "Layers", shape: 155, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
+                Member { name: "ImageConfig", shape: 131, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
+                Member { name: "SnapStart", shape: 252, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
+                Member { name: "DurableConfig", shape: 54, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
                 Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
@@ -3012,14 +3724,14 @@ static SHAPES: [Shape; 239] = [
             union: false,
         }),
     },
-    // 229
+    // 297
     Shape {
         name: "UpdateFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 158,
+                    shape: 206,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3027,28 +3739,28 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 161,
+                    shape: 209,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "MaximumRetryAttempts", shape: 154, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 153, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 44, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 230
+    // 298
     Shape {
         name: "UpdateFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 77,
+                    shape: 108,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3056,39 +3768,39 @@ static SHAPES: [Shape; 239] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 78,
+                    shape: 109,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "AuthType", shape: 76, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+                Member { name: "AuthType", shape: 107, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "InvokeMode", shape: 138, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 231
+    // 299
     Shape {
         name: "UpdateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 75, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 63, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 76, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 28, ..MEMBER },
-                Member { name: "CreationTime", shape: 220, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 220, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 106, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 282, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 138, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 232
+    // 300
     Shape {
         name: "Version",
         kind: ShapeKind::String(StringShape {
@@ -3097,7 +3809,7 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(\$LATEST|[0-9]+)"#,
         }),
     },
-    // 233
+    // 301
     Shape {
         name: "VersionWithLatestPublished",
         kind: ShapeKind::String(StringShape {
@@ -3106,43 +3818,43 @@ static SHAPES: [Shape; 239] = [
             pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
         }),
     },
-    // 234
+    // 302
     Shape {
         name: "VpcConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 205, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 190, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 160, ..MEMBER },
+                Member { name: "SubnetIds", shape: 267, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 247, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 208, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 235
+    // 303
     Shape {
         name: "VpcConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 205, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 190, ..MEMBER },
-                Member { name: "VpcId", shape: 236, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 160, ..MEMBER },
+                Member { name: "SubnetIds", shape: 267, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 247, ..MEMBER },
+                Member { name: "VpcId", shape: 304, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 208, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 236
+    // 304
     Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 237
+    // 305
     Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
-    // 238
+    // 306
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -3153,7 +3865,7 @@ static SHAPES: [Shape; 239] = [
     },
 ];
 
-static OPERATIONS: [Operation; 39] = [
+static OPERATIONS: [Operation; 44] = [
     Operation {
         name: "AddPermission",
         method: "POST",
@@ -3167,17 +3879,26 @@ static OPERATIONS: [Operation; 39] = [
         name: "CreateAlias",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(29),
+        input: Some(33),
         output: Some(10),
         result_wrapper: "",
         status: 201,
     },
     Operation {
+        name: "CreateEventSourceMapping",
+        method: "POST",
+        uri: "/2015-03-31/event-source-mappings",
+        input: Some(34),
+        output: Some(71),
+        result_wrapper: "",
+        status: 202,
+    },
+    Operation {
         name: "CreateFunction",
         method: "POST",
         uri: "/2015-03-31/functions",
-        input: Some(30),
-        output: Some(67),
+        input: Some(35),
+        output: Some(96),
         result_wrapper: "",
         status: 201,
     },
@@ -3185,8 +3906,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "CreateFunctionUrlConfig",
         method: "POST",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(31),
-        output: Some(32),
+        input: Some(36),
+        output: Some(37),
         result_wrapper: "",
         status: 201,
     },
@@ -3194,17 +3915,26 @@ static OPERATIONS: [Operation; 39] = [
         name: "DeleteAlias",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(35),
+        input: Some(41),
         output: None,
         result_wrapper: "",
         status: 204,
     },
     Operation {
+        name: "DeleteEventSourceMapping",
+        method: "DELETE",
+        uri: "/2015-03-31/event-source-mappings/{UUID}",
+        input: Some(42),
+        output: Some(71),
+        result_wrapper: "",
+        status: 202,
+    },
+    Operation {
         name: "DeleteFunction",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(38),
-        output: Some(39),
+        input: Some(45),
+        output: Some(46),
         result_wrapper: "",
         status: 200,
     },
@@ -3212,7 +3942,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "DeleteFunctionConcurrency",
         method: "DELETE",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(36),
+        input: Some(43),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3221,7 +3951,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "DeleteFunctionEventInvokeConfig",
         method: "DELETE",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(37),
+        input: Some(44),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3230,7 +3960,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "DeleteFunctionUrlConfig",
         method: "DELETE",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(40),
+        input: Some(47),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3239,7 +3969,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "DeleteLayerVersion",
         method: "DELETE",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(41),
+        input: Some(48),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3248,8 +3978,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetAccountSettings",
         method: "GET",
         uri: "/2016-08-19/account-settings",
-        input: Some(81),
-        output: Some(82),
+        input: Some(112),
+        output: Some(113),
         result_wrapper: "",
         status: 200,
     },
@@ -3257,8 +3987,17 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetAlias",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(83),
+        input: Some(114),
         output: Some(10),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetEventSourceMapping",
+        method: "GET",
+        uri: "/2015-03-31/event-source-mappings/{UUID}",
+        input: Some(115),
+        output: Some(71),
         result_wrapper: "",
         status: 200,
     },
@@ -3266,8 +4005,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(88),
-        output: Some(89),
+        input: Some(120),
+        output: Some(121),
         result_wrapper: "",
         status: 200,
     },
@@ -3275,8 +4014,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetFunctionConcurrency",
         method: "GET",
         uri: "/2019-09-30/functions/{FunctionName}/concurrency",
-        input: Some(84),
-        output: Some(85),
+        input: Some(116),
+        output: Some(117),
         result_wrapper: "",
         status: 200,
     },
@@ -3284,8 +4023,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetFunctionConfiguration",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(86),
-        output: Some(67),
+        input: Some(118),
+        output: Some(96),
         result_wrapper: "",
         status: 200,
     },
@@ -3293,8 +4032,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetFunctionEventInvokeConfig",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(87),
-        output: Some(68),
+        input: Some(119),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -3302,8 +4041,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetFunctionUrlConfig",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(90),
-        output: Some(91),
+        input: Some(122),
+        output: Some(123),
         result_wrapper: "",
         status: 200,
     },
@@ -3311,8 +4050,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetLayerVersion",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(92),
-        output: Some(93),
+        input: Some(124),
+        output: Some(125),
         result_wrapper: "",
         status: 200,
     },
@@ -3320,8 +4059,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "GetPolicy",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(94),
-        output: Some(95),
+        input: Some(126),
+        output: Some(127),
         result_wrapper: "",
         status: 200,
     },
@@ -3329,8 +4068,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "Invoke",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/invocations",
-        input: Some(103),
-        output: Some(104),
+        input: Some(135),
+        output: Some(136),
         result_wrapper: "",
         status: 200,
     },
@@ -3338,8 +4077,17 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListAliases",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(128),
-        output: Some(129),
+        input: Some(168),
+        output: Some(169),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListEventSourceMappings",
+        method: "GET",
+        uri: "/2015-03-31/event-source-mappings",
+        input: Some(170),
+        output: Some(171),
         result_wrapper: "",
         status: 200,
     },
@@ -3347,8 +4095,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListFunctionEventInvokeConfigs",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
-        input: Some(130),
-        output: Some(131),
+        input: Some(172),
+        output: Some(173),
         result_wrapper: "",
         status: 200,
     },
@@ -3356,8 +4104,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListFunctions",
         method: "GET",
         uri: "/2015-03-31/functions",
-        input: Some(132),
-        output: Some(133),
+        input: Some(174),
+        output: Some(175),
         result_wrapper: "",
         status: 200,
     },
@@ -3365,8 +4113,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListLayerVersions",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(134),
-        output: Some(135),
+        input: Some(176),
+        output: Some(177),
         result_wrapper: "",
         status: 200,
     },
@@ -3374,8 +4122,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListLayers",
         method: "GET",
         uri: "/2018-10-31/layers",
-        input: Some(136),
-        output: Some(137),
+        input: Some(178),
+        output: Some(179),
         result_wrapper: "",
         status: 200,
     },
@@ -3383,8 +4131,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListTags",
         method: "GET",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(138),
-        output: Some(139),
+        input: Some(180),
+        output: Some(181),
         result_wrapper: "",
         status: 200,
     },
@@ -3392,8 +4140,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(140),
-        output: Some(141),
+        input: Some(182),
+        output: Some(183),
         result_wrapper: "",
         status: 200,
     },
@@ -3401,8 +4149,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "PublishLayerVersion",
         method: "POST",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(169),
-        output: Some(170),
+        input: Some(221),
+        output: Some(222),
         result_wrapper: "",
         status: 201,
     },
@@ -3410,8 +4158,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "PublishVersion",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(171),
-        output: Some(67),
+        input: Some(223),
+        output: Some(96),
         result_wrapper: "",
         status: 201,
     },
@@ -3419,8 +4167,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "PutFunctionConcurrency",
         method: "PUT",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(172),
-        output: Some(27),
+        input: Some(224),
+        output: Some(31),
         result_wrapper: "",
         status: 200,
     },
@@ -3428,8 +4176,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "PutFunctionEventInvokeConfig",
         method: "PUT",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(173),
-        output: Some(68),
+        input: Some(225),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -3437,7 +4185,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "RemovePermission",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
-        input: Some(174),
+        input: Some(228),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3446,7 +4194,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "TagResource",
         method: "POST",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(209),
+        input: Some(271),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3455,7 +4203,7 @@ static OPERATIONS: [Operation; 39] = [
         name: "UntagResource",
         method: "DELETE",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(225),
+        input: Some(292),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -3464,17 +4212,26 @@ static OPERATIONS: [Operation; 39] = [
         name: "UpdateAlias",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(226),
+        input: Some(293),
         output: Some(10),
         result_wrapper: "",
         status: 200,
     },
     Operation {
+        name: "UpdateEventSourceMapping",
+        method: "PUT",
+        uri: "/2015-03-31/event-source-mappings/{UUID}",
+        input: Some(294),
+        output: Some(71),
+        result_wrapper: "",
+        status: 202,
+    },
+    Operation {
         name: "UpdateFunctionCode",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/code",
-        input: Some(227),
-        output: Some(67),
+        input: Some(295),
+        output: Some(96),
         result_wrapper: "",
         status: 200,
     },
@@ -3482,8 +4239,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "UpdateFunctionConfiguration",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(228),
-        output: Some(67),
+        input: Some(296),
+        output: Some(96),
         result_wrapper: "",
         status: 200,
     },
@@ -3491,8 +4248,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "UpdateFunctionEventInvokeConfig",
         method: "POST",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(229),
-        output: Some(68),
+        input: Some(297),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -3500,8 +4257,8 @@ static OPERATIONS: [Operation; 39] = [
         name: "UpdateFunctionUrlConfig",
         method: "PUT",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(230),
-        output: Some(231),
+        input: Some(298),
+        output: Some(299),
         result_wrapper: "",
         status: 200,
     },
@@ -4152,24 +4909,24 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccountLimit {
-        #[serde(rename = "TotalCodeSize")]
+        #[serde(rename = "TotalCodeSize", skip_serializing_if = "Option::is_none")]
         pub total_code_size: Option<i64>,
-        #[serde(rename = "CodeSizeUnzipped")]
+        #[serde(rename = "CodeSizeUnzipped", skip_serializing_if = "Option::is_none")]
         pub code_size_unzipped: Option<i64>,
-        #[serde(rename = "CodeSizeZipped")]
+        #[serde(rename = "CodeSizeZipped", skip_serializing_if = "Option::is_none")]
         pub code_size_zipped: Option<i64>,
-        #[serde(rename = "ConcurrentExecutions")]
+        #[serde(rename = "ConcurrentExecutions", skip_serializing_if = "Option::is_none")]
         pub concurrent_executions: Option<i32>,
-        #[serde(rename = "UnreservedConcurrentExecutions")]
+        #[serde(rename = "UnreservedConcurrentExecutions", skip_serializing_if = "Option::is_none")]
         pub unreserved_concurrent_executions: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccountUsage {
-        #[serde(rename = "TotalCodeSize")]
+        #[serde(rename = "TotalCodeSize", skip_serializing_if = "Option::is_none")]
         pub total_code_size: Option<i64>,
-        #[serde(rename = "FunctionCount")]
+        #[serde(rename = "FunctionCount", skip_serializing_if = "Option::is_none")]
         pub function_count: Option<i64>,
     }
 
@@ -4184,53 +4941,62 @@ pub mod types {
         pub action: String,
         #[serde(rename = "Principal")]
         pub principal: String,
-        #[serde(rename = "SourceArn")]
+        #[serde(rename = "SourceArn", skip_serializing_if = "Option::is_none")]
         pub source_arn: Option<String>,
-        #[serde(rename = "FunctionUrlAuthType")]
+        #[serde(rename = "FunctionUrlAuthType", skip_serializing_if = "Option::is_none")]
         pub function_url_auth_type: Option<String>,
-        #[serde(rename = "InvokedViaFunctionUrl")]
+        #[serde(rename = "InvokedViaFunctionUrl", skip_serializing_if = "Option::is_none")]
         pub invoked_via_function_url: Option<bool>,
-        #[serde(rename = "SourceAccount")]
+        #[serde(rename = "SourceAccount", skip_serializing_if = "Option::is_none")]
         pub source_account: Option<String>,
-        #[serde(rename = "EventSourceToken")]
+        #[serde(rename = "EventSourceToken", skip_serializing_if = "Option::is_none")]
         pub event_source_token: Option<String>,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
-        #[serde(rename = "PrincipalOrgID")]
+        #[serde(rename = "PrincipalOrgID", skip_serializing_if = "Option::is_none")]
         pub principal_org_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AddPermissionResponse {
-        #[serde(rename = "Statement")]
+        #[serde(rename = "Statement", skip_serializing_if = "Option::is_none")]
         pub statement: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AliasConfiguration {
-        #[serde(rename = "AliasArn")]
+        #[serde(rename = "AliasArn", skip_serializing_if = "Option::is_none")]
         pub alias_arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "FunctionVersion")]
+        #[serde(rename = "FunctionVersion", skip_serializing_if = "Option::is_none")]
         pub function_version: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "RoutingConfig")]
+        #[serde(rename = "RoutingConfig", skip_serializing_if = "Option::is_none")]
         pub routing_config: Option<AliasRoutingConfiguration>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AliasRoutingConfiguration {
-        #[serde(rename = "AdditionalVersionWeights")]
+        #[serde(rename = "AdditionalVersionWeights", skip_serializing_if = "Option::is_none")]
         pub additional_version_weights: Option<std::collections::HashMap<String, f64>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AmazonManagedKafkaEventSourceConfig {
+        #[serde(rename = "ConsumerGroupId", skip_serializing_if = "Option::is_none")]
+        pub consumer_group_id: Option<String>,
+        #[serde(rename = "SchemaRegistryConfig", skip_serializing_if = "Option::is_none")]
+        pub schema_registry_config: Option<KafkaSchemaRegistryConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4243,24 +5009,24 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Concurrency {
-        #[serde(rename = "ReservedConcurrentExecutions")]
+        #[serde(rename = "ReservedConcurrentExecutions", skip_serializing_if = "Option::is_none")]
         pub reserved_concurrent_executions: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Cors {
-        #[serde(rename = "AllowCredentials")]
+        #[serde(rename = "AllowCredentials", skip_serializing_if = "Option::is_none")]
         pub allow_credentials: Option<bool>,
-        #[serde(rename = "AllowHeaders")]
+        #[serde(rename = "AllowHeaders", skip_serializing_if = "Option::is_none")]
         pub allow_headers: Option<Vec<String>>,
-        #[serde(rename = "AllowMethods")]
+        #[serde(rename = "AllowMethods", skip_serializing_if = "Option::is_none")]
         pub allow_methods: Option<Vec<String>>,
-        #[serde(rename = "AllowOrigins")]
+        #[serde(rename = "AllowOrigins", skip_serializing_if = "Option::is_none")]
         pub allow_origins: Option<Vec<String>>,
-        #[serde(rename = "ExposeHeaders")]
+        #[serde(rename = "ExposeHeaders", skip_serializing_if = "Option::is_none")]
         pub expose_headers: Option<Vec<String>>,
-        #[serde(rename = "MaxAge")]
+        #[serde(rename = "MaxAge", skip_serializing_if = "Option::is_none")]
         pub max_age: Option<i32>,
     }
 
@@ -4273,10 +5039,71 @@ pub mod types {
         pub name: String,
         #[serde(rename = "FunctionVersion")]
         pub function_version: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "RoutingConfig")]
+        #[serde(rename = "RoutingConfig", skip_serializing_if = "Option::is_none")]
         pub routing_config: Option<AliasRoutingConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateEventSourceMappingRequest {
+        #[serde(rename = "EventSourceArn", skip_serializing_if = "Option::is_none")]
+        pub event_source_arn: Option<String>,
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        pub enabled: Option<bool>,
+        #[serde(rename = "BatchSize", skip_serializing_if = "Option::is_none")]
+        pub batch_size: Option<i32>,
+        #[serde(rename = "FilterCriteria", skip_serializing_if = "Option::is_none")]
+        pub filter_criteria: Option<FilterCriteria>,
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
+        pub kms_key_arn: Option<String>,
+        #[serde(rename = "MetricsConfig", skip_serializing_if = "Option::is_none")]
+        pub metrics_config: Option<EventSourceMappingMetricsConfig>,
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
+        pub logging_config: Option<EventSourceMappingLoggingConfig>,
+        #[serde(rename = "ScalingConfig", skip_serializing_if = "Option::is_none")]
+        pub scaling_config: Option<ScalingConfig>,
+        #[serde(rename = "MaximumBatchingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_batching_window_in_seconds: Option<i32>,
+        #[serde(rename = "ParallelizationFactor", skip_serializing_if = "Option::is_none")]
+        pub parallelization_factor: Option<i32>,
+        #[serde(rename = "StartingPosition", skip_serializing_if = "Option::is_none")]
+        pub starting_position: Option<String>,
+        #[serde(rename = "StartingPositionTimestamp", skip_serializing_if = "Option::is_none")]
+        pub starting_position_timestamp: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
+        pub destination_config: Option<DestinationConfig>,
+        #[serde(rename = "MaximumRecordAgeInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_record_age_in_seconds: Option<i32>,
+        #[serde(rename = "BisectBatchOnFunctionError", skip_serializing_if = "Option::is_none")]
+        pub bisect_batch_on_function_error: Option<bool>,
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "TumblingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub tumbling_window_in_seconds: Option<i32>,
+        #[serde(rename = "Topics", skip_serializing_if = "Option::is_none")]
+        pub topics: Option<Vec<String>>,
+        #[serde(rename = "Queues", skip_serializing_if = "Option::is_none")]
+        pub queues: Option<Vec<String>>,
+        #[serde(rename = "SourceAccessConfigurations", skip_serializing_if = "Option::is_none")]
+        pub source_access_configurations: Option<Vec<SourceAccessConfiguration>>,
+        #[serde(rename = "SelfManagedEventSource", skip_serializing_if = "Option::is_none")]
+        pub self_managed_event_source: Option<SelfManagedEventSource>,
+        #[serde(rename = "FunctionResponseTypes", skip_serializing_if = "Option::is_none")]
+        pub function_response_types: Option<Vec<String>>,
+        #[serde(rename = "AmazonManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub amazon_managed_kafka_event_source_config: Option<AmazonManagedKafkaEventSourceConfig>,
+        #[serde(rename = "SelfManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub self_managed_kafka_event_source_config: Option<SelfManagedKafkaEventSourceConfig>,
+        #[serde(rename = "DocumentDBEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub document_db_event_source_config: Option<DocumentDBEventSourceConfig>,
+        #[serde(rename = "ProvisionedPollerConfig", skip_serializing_if = "Option::is_none")]
+        pub provisioned_poller_config: Option<ProvisionedPollerConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4284,63 +5111,63 @@ pub mod types {
     pub struct CreateFunctionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Runtime")]
+        #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
         pub runtime: Option<String>,
         #[serde(rename = "Role")]
         pub role: String,
-        #[serde(rename = "Handler")]
+        #[serde(rename = "Handler", skip_serializing_if = "Option::is_none")]
         pub handler: Option<String>,
         #[serde(rename = "Code")]
         pub code: FunctionCode,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "Timeout")]
+        #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
         pub timeout: Option<i32>,
-        #[serde(rename = "MemorySize")]
+        #[serde(rename = "MemorySize", skip_serializing_if = "Option::is_none")]
         pub memory_size: Option<i32>,
-        #[serde(rename = "Publish")]
+        #[serde(rename = "Publish", skip_serializing_if = "Option::is_none")]
         pub publish: Option<bool>,
-        #[serde(rename = "PublishTo")]
+        #[serde(rename = "PublishTo", skip_serializing_if = "Option::is_none")]
         pub publish_to: Option<String>,
-        #[serde(rename = "VpcConfig")]
+        #[serde(rename = "VpcConfig", skip_serializing_if = "Option::is_none")]
         pub vpc_config: Option<VpcConfig>,
-        #[serde(rename = "PackageType")]
+        #[serde(rename = "PackageType", skip_serializing_if = "Option::is_none")]
         pub package_type: Option<String>,
-        #[serde(rename = "DeadLetterConfig")]
+        #[serde(rename = "DeadLetterConfig", skip_serializing_if = "Option::is_none")]
         pub dead_letter_config: Option<DeadLetterConfig>,
-        #[serde(rename = "Environment")]
+        #[serde(rename = "Environment", skip_serializing_if = "Option::is_none")]
         pub environment: Option<Environment>,
-        #[serde(rename = "KMSKeyArn")]
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<String>,
-        #[serde(rename = "TracingConfig")]
+        #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
         pub tracing_config: Option<TracingConfig>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "Layers")]
+        #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
         pub layers: Option<Vec<String>>,
-        #[serde(rename = "FileSystemConfigs")]
+        #[serde(rename = "FileSystemConfigs", skip_serializing_if = "Option::is_none")]
         pub file_system_configs: Option<Vec<FileSystemConfig>>,
-        #[serde(rename = "CodeSigningConfigArn")]
+        #[serde(rename = "CodeSigningConfigArn", skip_serializing_if = "Option::is_none")]
         pub code_signing_config_arn: Option<String>,
-        #[serde(rename = "ImageConfig")]
+        #[serde(rename = "ImageConfig", skip_serializing_if = "Option::is_none")]
         pub image_config: Option<ImageConfig>,
-        #[serde(rename = "Architectures")]
+        #[serde(rename = "Architectures", skip_serializing_if = "Option::is_none")]
         pub architectures: Option<Vec<String>>,
-        #[serde(rename = "EphemeralStorage")]
+        #[serde(rename = "EphemeralStorage", skip_serializing_if = "Option::is_none")]
         pub ephemeral_storage: Option<EphemeralStorage>,
-        #[serde(rename = "SnapStart")]
+        #[serde(rename = "SnapStart", skip_serializing_if = "Option::is_none")]
         pub snap_start: Option<SnapStart>,
-        #[serde(rename = "LoggingConfig")]
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
         pub logging_config: Option<LoggingConfig>,
-        #[serde(rename = "TenancyConfig")]
+        #[serde(rename = "TenancyConfig", skip_serializing_if = "Option::is_none")]
         pub tenancy_config: Option<TenancyConfig>,
-        #[serde(rename = "CapacityProviderConfig")]
+        #[serde(rename = "CapacityProviderConfig", skip_serializing_if = "Option::is_none")]
         pub capacity_provider_config: Option<CapacityProviderConfig>,
-        #[serde(rename = "DurableConfig")]
+        #[serde(rename = "DurableConfig", skip_serializing_if = "Option::is_none")]
         pub durable_config: Option<DurableConfig>,
-        #[serde(rename = "RuntimeConfig")]
+        #[serde(rename = "RuntimeConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_config: Option<FunctionRuntimeConfig>,
-        #[serde(rename = "AcceleratorConfig")]
+        #[serde(rename = "AcceleratorConfig", skip_serializing_if = "Option::is_none")]
         pub accelerator_config: Option<AcceleratorConfig>,
     }
 
@@ -4349,13 +5176,13 @@ pub mod types {
     pub struct CreateFunctionUrlConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
         #[serde(rename = "AuthType")]
         pub auth_type: String,
-        #[serde(rename = "Cors")]
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Cors>,
-        #[serde(rename = "InvokeMode")]
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
     }
 
@@ -4368,18 +5195,18 @@ pub mod types {
         pub function_arn: String,
         #[serde(rename = "AuthType")]
         pub auth_type: String,
-        #[serde(rename = "Cors")]
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Cors>,
         #[serde(rename = "CreationTime")]
         pub creation_time: String,
-        #[serde(rename = "InvokeMode")]
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeadLetterConfig {
-        #[serde(rename = "TargetArn")]
+        #[serde(rename = "TargetArn", skip_serializing_if = "Option::is_none")]
         pub target_arn: Option<String>,
     }
 
@@ -4394,6 +5221,13 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteEventSourceMappingRequest {
+        #[serde(rename = "UUID")]
+        pub uuid: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteFunctionConcurrencyRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
@@ -4404,7 +5238,7 @@ pub mod types {
     pub struct DeleteFunctionEventInvokeConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
@@ -4413,14 +5247,14 @@ pub mod types {
     pub struct DeleteFunctionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteFunctionResponse {
-        #[serde(rename = "StatusCode")]
+        #[serde(rename = "StatusCode", skip_serializing_if = "Option::is_none")]
         pub status_code: Option<i32>,
     }
 
@@ -4429,7 +5263,7 @@ pub mod types {
     pub struct DeleteFunctionUrlConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
@@ -4445,45 +5279,56 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DestinationConfig {
-        #[serde(rename = "OnSuccess")]
+        #[serde(rename = "OnSuccess", skip_serializing_if = "Option::is_none")]
         pub on_success: Option<OnSuccess>,
-        #[serde(rename = "OnFailure")]
+        #[serde(rename = "OnFailure", skip_serializing_if = "Option::is_none")]
         pub on_failure: Option<OnFailure>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DocumentDBEventSourceConfig {
+        #[serde(rename = "DatabaseName", skip_serializing_if = "Option::is_none")]
+        pub database_name: Option<String>,
+        #[serde(rename = "CollectionName", skip_serializing_if = "Option::is_none")]
+        pub collection_name: Option<String>,
+        #[serde(rename = "FullDocument", skip_serializing_if = "Option::is_none")]
+        pub full_document: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DurableConfig {
-        #[serde(rename = "KMSKeyArn")]
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<String>,
-        #[serde(rename = "RetentionPeriodInDays")]
+        #[serde(rename = "RetentionPeriodInDays", skip_serializing_if = "Option::is_none")]
         pub retention_period_in_days: Option<i32>,
-        #[serde(rename = "ExecutionTimeout")]
+        #[serde(rename = "ExecutionTimeout", skip_serializing_if = "Option::is_none")]
         pub execution_timeout: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Environment {
-        #[serde(rename = "Variables")]
+        #[serde(rename = "Variables", skip_serializing_if = "Option::is_none")]
         pub variables: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct EnvironmentError {
-        #[serde(rename = "ErrorCode")]
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct EnvironmentResponse {
-        #[serde(rename = "Variables")]
+        #[serde(rename = "Variables", skip_serializing_if = "Option::is_none")]
         pub variables: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "Error")]
+        #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
         pub error: Option<EnvironmentError>,
     }
 
@@ -4496,163 +5341,271 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct EventSourceMappingConfiguration {
+        #[serde(rename = "UUID", skip_serializing_if = "Option::is_none")]
+        pub uuid: Option<String>,
+        #[serde(rename = "StartingPosition", skip_serializing_if = "Option::is_none")]
+        pub starting_position: Option<String>,
+        #[serde(rename = "StartingPositionTimestamp", skip_serializing_if = "Option::is_none")]
+        pub starting_position_timestamp: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "BatchSize", skip_serializing_if = "Option::is_none")]
+        pub batch_size: Option<i32>,
+        #[serde(rename = "MaximumBatchingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_batching_window_in_seconds: Option<i32>,
+        #[serde(rename = "ParallelizationFactor", skip_serializing_if = "Option::is_none")]
+        pub parallelization_factor: Option<i32>,
+        #[serde(rename = "EventSourceArn", skip_serializing_if = "Option::is_none")]
+        pub event_source_arn: Option<String>,
+        #[serde(rename = "FilterCriteria", skip_serializing_if = "Option::is_none")]
+        pub filter_criteria: Option<FilterCriteria>,
+        #[serde(rename = "FilterCriteriaError", skip_serializing_if = "Option::is_none")]
+        pub filter_criteria_error: Option<FilterCriteriaError>,
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
+        pub kms_key_arn: Option<String>,
+        #[serde(rename = "MetricsConfig", skip_serializing_if = "Option::is_none")]
+        pub metrics_config: Option<EventSourceMappingMetricsConfig>,
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
+        pub logging_config: Option<EventSourceMappingLoggingConfig>,
+        #[serde(rename = "ScalingConfig", skip_serializing_if = "Option::is_none")]
+        pub scaling_config: Option<ScalingConfig>,
+        #[serde(rename = "FunctionArn", skip_serializing_if = "Option::is_none")]
+        pub function_arn: Option<String>,
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
+        pub last_modified: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "LastProcessingResult", skip_serializing_if = "Option::is_none")]
+        pub last_processing_result: Option<String>,
+        #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+        #[serde(rename = "StateTransitionReason", skip_serializing_if = "Option::is_none")]
+        pub state_transition_reason: Option<String>,
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
+        pub destination_config: Option<DestinationConfig>,
+        #[serde(rename = "Topics", skip_serializing_if = "Option::is_none")]
+        pub topics: Option<Vec<String>>,
+        #[serde(rename = "Queues", skip_serializing_if = "Option::is_none")]
+        pub queues: Option<Vec<String>>,
+        #[serde(rename = "SourceAccessConfigurations", skip_serializing_if = "Option::is_none")]
+        pub source_access_configurations: Option<Vec<SourceAccessConfiguration>>,
+        #[serde(rename = "SelfManagedEventSource", skip_serializing_if = "Option::is_none")]
+        pub self_managed_event_source: Option<SelfManagedEventSource>,
+        #[serde(rename = "MaximumRecordAgeInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_record_age_in_seconds: Option<i32>,
+        #[serde(rename = "BisectBatchOnFunctionError", skip_serializing_if = "Option::is_none")]
+        pub bisect_batch_on_function_error: Option<bool>,
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "TumblingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub tumbling_window_in_seconds: Option<i32>,
+        #[serde(rename = "FunctionResponseTypes", skip_serializing_if = "Option::is_none")]
+        pub function_response_types: Option<Vec<String>>,
+        #[serde(rename = "AmazonManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub amazon_managed_kafka_event_source_config: Option<AmazonManagedKafkaEventSourceConfig>,
+        #[serde(rename = "SelfManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub self_managed_kafka_event_source_config: Option<SelfManagedKafkaEventSourceConfig>,
+        #[serde(rename = "DocumentDBEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub document_db_event_source_config: Option<DocumentDBEventSourceConfig>,
+        #[serde(rename = "EventSourceMappingArn", skip_serializing_if = "Option::is_none")]
+        pub event_source_mapping_arn: Option<String>,
+        #[serde(rename = "ProvisionedPollerConfig", skip_serializing_if = "Option::is_none")]
+        pub provisioned_poller_config: Option<ProvisionedPollerConfig>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct EventSourceMappingLoggingConfig {
+        #[serde(rename = "SystemLogLevel", skip_serializing_if = "Option::is_none")]
+        pub system_log_level: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct EventSourceMappingMetricsConfig {
+        #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+        pub metrics: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct FileSystemConfig {
         #[serde(rename = "Arn")]
         pub arn: String,
         #[serde(rename = "LocalMountPath")]
         pub local_mount_path: String,
-        #[serde(rename = "S3FilesConfig")]
+        #[serde(rename = "S3FilesConfig", skip_serializing_if = "Option::is_none")]
         pub s3_files_config: Option<S3FilesConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct Filter {
+        #[serde(rename = "Pattern", skip_serializing_if = "Option::is_none")]
+        pub pattern: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterCriteria {
+        #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+        pub filters: Option<Vec<Filter>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterCriteriaError {
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
+        pub error_code: Option<String>,
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+        pub message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct FunctionCode {
-        #[serde(rename = "ZipFile")]
+        #[serde(rename = "ZipFile", skip_serializing_if = "Option::is_none")]
         pub zip_file: Option<ruststack_core::Blob>,
-        #[serde(rename = "S3Bucket")]
+        #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
         pub s3_bucket: Option<String>,
-        #[serde(rename = "S3Key")]
+        #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
         pub s3_key: Option<String>,
-        #[serde(rename = "S3ObjectVersion")]
+        #[serde(rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
         pub s3_object_version: Option<String>,
-        #[serde(rename = "S3ObjectStorageMode")]
+        #[serde(rename = "S3ObjectStorageMode", skip_serializing_if = "Option::is_none")]
         pub s3_object_storage_mode: Option<String>,
-        #[serde(rename = "ImageUri")]
+        #[serde(rename = "ImageUri", skip_serializing_if = "Option::is_none")]
         pub image_uri: Option<String>,
-        #[serde(rename = "SourceKMSKeyArn")]
+        #[serde(rename = "SourceKMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub source_kms_key_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FunctionCodeLocation {
-        #[serde(rename = "RepositoryType")]
+        #[serde(rename = "RepositoryType", skip_serializing_if = "Option::is_none")]
         pub repository_type: Option<String>,
-        #[serde(rename = "Location")]
+        #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
-        #[serde(rename = "ImageUri")]
+        #[serde(rename = "ImageUri", skip_serializing_if = "Option::is_none")]
         pub image_uri: Option<String>,
-        #[serde(rename = "ResolvedImageUri")]
+        #[serde(rename = "ResolvedImageUri", skip_serializing_if = "Option::is_none")]
         pub resolved_image_uri: Option<String>,
-        #[serde(rename = "ResolvedS3Object")]
+        #[serde(rename = "ResolvedS3Object", skip_serializing_if = "Option::is_none")]
         pub resolved_s3_object: Option<ResolvedS3Object>,
-        #[serde(rename = "SourceKMSKeyArn")]
+        #[serde(rename = "SourceKMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub source_kms_key_arn: Option<String>,
-        #[serde(rename = "Error")]
+        #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
         pub error: Option<FunctionCodeLocationError>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FunctionCodeLocationError {
-        #[serde(rename = "ErrorCode")]
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FunctionConfiguration {
-        #[serde(rename = "FunctionName")]
+        #[serde(rename = "FunctionName", skip_serializing_if = "Option::is_none")]
         pub function_name: Option<String>,
-        #[serde(rename = "FunctionArn")]
+        #[serde(rename = "FunctionArn", skip_serializing_if = "Option::is_none")]
         pub function_arn: Option<String>,
-        #[serde(rename = "Runtime")]
+        #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
         pub runtime: Option<String>,
-        #[serde(rename = "Role")]
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
-        #[serde(rename = "Handler")]
+        #[serde(rename = "Handler", skip_serializing_if = "Option::is_none")]
         pub handler: Option<String>,
-        #[serde(rename = "CodeSize")]
+        #[serde(rename = "CodeSize", skip_serializing_if = "Option::is_none")]
         pub code_size: Option<i64>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "Timeout")]
+        #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
         pub timeout: Option<i32>,
-        #[serde(rename = "MemorySize")]
+        #[serde(rename = "MemorySize", skip_serializing_if = "Option::is_none")]
         pub memory_size: Option<i32>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<String>,
-        #[serde(rename = "CodeSha256")]
+        #[serde(rename = "CodeSha256", skip_serializing_if = "Option::is_none")]
         pub code_sha256: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<String>,
-        #[serde(rename = "VpcConfig")]
+        #[serde(rename = "VpcConfig", skip_serializing_if = "Option::is_none")]
         pub vpc_config: Option<VpcConfigResponse>,
-        #[serde(rename = "DeadLetterConfig")]
+        #[serde(rename = "DeadLetterConfig", skip_serializing_if = "Option::is_none")]
         pub dead_letter_config: Option<DeadLetterConfig>,
-        #[serde(rename = "Environment")]
+        #[serde(rename = "Environment", skip_serializing_if = "Option::is_none")]
         pub environment: Option<EnvironmentResponse>,
-        #[serde(rename = "KMSKeyArn")]
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<String>,
-        #[serde(rename = "TracingConfig")]
+        #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
         pub tracing_config: Option<TracingConfigResponse>,
-        #[serde(rename = "MasterArn")]
+        #[serde(rename = "MasterArn", skip_serializing_if = "Option::is_none")]
         pub master_arn: Option<String>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
-        #[serde(rename = "Layers")]
+        #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
         pub layers: Option<Vec<Layer>>,
-        #[serde(rename = "State")]
+        #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
-        #[serde(rename = "StateReason")]
+        #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
         pub state_reason: Option<String>,
-        #[serde(rename = "StateReasonCode")]
+        #[serde(rename = "StateReasonCode", skip_serializing_if = "Option::is_none")]
         pub state_reason_code: Option<String>,
-        #[serde(rename = "LastUpdateStatus")]
+        #[serde(rename = "LastUpdateStatus", skip_serializing_if = "Option::is_none")]
         pub last_update_status: Option<String>,
-        #[serde(rename = "LastUpdateStatusReason")]
+        #[serde(rename = "LastUpdateStatusReason", skip_serializing_if = "Option::is_none")]
         pub last_update_status_reason: Option<String>,
-        #[serde(rename = "LastUpdateStatusReasonCode")]
+        #[serde(rename = "LastUpdateStatusReasonCode", skip_serializing_if = "Option::is_none")]
         pub last_update_status_reason_code: Option<String>,
-        #[serde(rename = "FileSystemConfigs")]
+        #[serde(rename = "FileSystemConfigs", skip_serializing_if = "Option::is_none")]
         pub file_system_configs: Option<Vec<FileSystemConfig>>,
-        #[serde(rename = "SigningProfileVersionArn")]
+        #[serde(rename = "SigningProfileVersionArn", skip_serializing_if = "Option::is_none")]
         pub signing_profile_version_arn: Option<String>,
-        #[serde(rename = "SigningJobArn")]
+        #[serde(rename = "SigningJobArn", skip_serializing_if = "Option::is_none")]
         pub signing_job_arn: Option<String>,
-        #[serde(rename = "PackageType")]
+        #[serde(rename = "PackageType", skip_serializing_if = "Option::is_none")]
         pub package_type: Option<String>,
-        #[serde(rename = "ImageConfigResponse")]
+        #[serde(rename = "ImageConfigResponse", skip_serializing_if = "Option::is_none")]
         pub image_config_response: Option<ImageConfigResponse>,
-        #[serde(rename = "Architectures")]
+        #[serde(rename = "Architectures", skip_serializing_if = "Option::is_none")]
         pub architectures: Option<Vec<String>>,
-        #[serde(rename = "EphemeralStorage")]
+        #[serde(rename = "EphemeralStorage", skip_serializing_if = "Option::is_none")]
         pub ephemeral_storage: Option<EphemeralStorage>,
-        #[serde(rename = "SnapStart")]
+        #[serde(rename = "SnapStart", skip_serializing_if = "Option::is_none")]
         pub snap_start: Option<SnapStartResponse>,
-        #[serde(rename = "RuntimeVersionConfig")]
+        #[serde(rename = "RuntimeVersionConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_version_config: Option<RuntimeVersionConfig>,
-        #[serde(rename = "LoggingConfig")]
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
         pub logging_config: Option<LoggingConfig>,
-        #[serde(rename = "TenancyConfig")]
+        #[serde(rename = "TenancyConfig", skip_serializing_if = "Option::is_none")]
         pub tenancy_config: Option<TenancyConfig>,
-        #[serde(rename = "CapacityProviderConfig")]
+        #[serde(rename = "CapacityProviderConfig", skip_serializing_if = "Option::is_none")]
         pub capacity_provider_config: Option<CapacityProviderConfig>,
-        #[serde(rename = "ConfigSha256")]
+        #[serde(rename = "ConfigSha256", skip_serializing_if = "Option::is_none")]
         pub config_sha256: Option<String>,
-        #[serde(rename = "DurableConfig")]
+        #[serde(rename = "DurableConfig", skip_serializing_if = "Option::is_none")]
         pub durable_config: Option<DurableConfig>,
-        #[serde(rename = "RuntimeConfig")]
+        #[serde(rename = "RuntimeConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_config: Option<FunctionRuntimeConfig>,
-        #[serde(rename = "AcceleratorConfig")]
+        #[serde(rename = "AcceleratorConfig", skip_serializing_if = "Option::is_none")]
         pub accelerator_config: Option<AcceleratorConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FunctionEventInvokeConfig {
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "FunctionArn")]
+        #[serde(rename = "FunctionArn", skip_serializing_if = "Option::is_none")]
         pub function_arn: Option<String>,
-        #[serde(rename = "MaximumRetryAttempts")]
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
         pub maximum_retry_attempts: Option<i32>,
-        #[serde(rename = "MaximumEventAgeInSeconds")]
+        #[serde(rename = "MaximumEventAgeInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_event_age_in_seconds: Option<i32>,
-        #[serde(rename = "DestinationConfig")]
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
         pub destination_config: Option<DestinationConfig>,
     }
 
@@ -4672,9 +5625,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetAccountSettingsResponse {
-        #[serde(rename = "AccountLimit")]
+        #[serde(rename = "AccountLimit", skip_serializing_if = "Option::is_none")]
         pub account_limit: Option<AccountLimit>,
-        #[serde(rename = "AccountUsage")]
+        #[serde(rename = "AccountUsage", skip_serializing_if = "Option::is_none")]
         pub account_usage: Option<AccountUsage>,
     }
 
@@ -4689,6 +5642,13 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetEventSourceMappingRequest {
+        #[serde(rename = "UUID")]
+        pub uuid: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetFunctionConcurrencyRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
@@ -4697,7 +5657,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetFunctionConcurrencyResponse {
-        #[serde(rename = "ReservedConcurrentExecutions")]
+        #[serde(rename = "ReservedConcurrentExecutions", skip_serializing_if = "Option::is_none")]
         pub reserved_concurrent_executions: Option<i32>,
     }
 
@@ -4706,7 +5666,7 @@ pub mod types {
     pub struct GetFunctionConfigurationRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
@@ -4715,7 +5675,7 @@ pub mod types {
     pub struct GetFunctionEventInvokeConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
@@ -4724,22 +5684,22 @@ pub mod types {
     pub struct GetFunctionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetFunctionResponse {
-        #[serde(rename = "Configuration")]
+        #[serde(rename = "Configuration", skip_serializing_if = "Option::is_none")]
         pub configuration: Option<FunctionConfiguration>,
-        #[serde(rename = "Code")]
+        #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
         pub code: Option<FunctionCodeLocation>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "TagsError")]
+        #[serde(rename = "TagsError", skip_serializing_if = "Option::is_none")]
         pub tags_error: Option<TagsError>,
-        #[serde(rename = "Concurrency")]
+        #[serde(rename = "Concurrency", skip_serializing_if = "Option::is_none")]
         pub concurrency: Option<Concurrency>,
     }
 
@@ -4748,7 +5708,7 @@ pub mod types {
     pub struct GetFunctionUrlConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
@@ -4761,13 +5721,13 @@ pub mod types {
         pub function_arn: String,
         #[serde(rename = "AuthType")]
         pub auth_type: String,
-        #[serde(rename = "Cors")]
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Cors>,
         #[serde(rename = "CreationTime")]
         pub creation_time: String,
         #[serde(rename = "LastModifiedTime")]
         pub last_modified_time: String,
-        #[serde(rename = "InvokeMode")]
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
     }
 
@@ -4783,23 +5743,23 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetLayerVersionResponse {
-        #[serde(rename = "Content")]
+        #[serde(rename = "Content", skip_serializing_if = "Option::is_none")]
         pub content: Option<LayerVersionContentOutput>,
-        #[serde(rename = "LayerArn")]
+        #[serde(rename = "LayerArn", skip_serializing_if = "Option::is_none")]
         pub layer_arn: Option<String>,
-        #[serde(rename = "LayerVersionArn")]
+        #[serde(rename = "LayerVersionArn", skip_serializing_if = "Option::is_none")]
         pub layer_version_arn: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "CompatibleArchitectures")]
+        #[serde(rename = "CompatibleArchitectures", skip_serializing_if = "Option::is_none")]
         pub compatible_architectures: Option<Vec<String>>,
-        #[serde(rename = "CompatibleRuntimes")]
+        #[serde(rename = "CompatibleRuntimes", skip_serializing_if = "Option::is_none")]
         pub compatible_runtimes: Option<Vec<String>>,
-        #[serde(rename = "LicenseInfo")]
+        #[serde(rename = "LicenseInfo", skip_serializing_if = "Option::is_none")]
         pub license_info: Option<String>,
     }
 
@@ -4808,45 +5768,45 @@ pub mod types {
     pub struct GetPolicyRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetPolicyResponse {
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<String>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ImageConfig {
-        #[serde(rename = "EntryPoint")]
+        #[serde(rename = "EntryPoint", skip_serializing_if = "Option::is_none")]
         pub entry_point: Option<Vec<String>>,
-        #[serde(rename = "Command")]
+        #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
         pub command: Option<Vec<String>>,
-        #[serde(rename = "WorkingDirectory")]
+        #[serde(rename = "WorkingDirectory", skip_serializing_if = "Option::is_none")]
         pub working_directory: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ImageConfigError {
-        #[serde(rename = "ErrorCode")]
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ImageConfigResponse {
-        #[serde(rename = "ImageConfig")]
+        #[serde(rename = "ImageConfig", skip_serializing_if = "Option::is_none")]
         pub image_config: Option<ImageConfig>,
-        #[serde(rename = "Error")]
+        #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
         pub error: Option<ImageConfigError>,
     }
 
@@ -4855,37 +5815,66 @@ pub mod types {
     pub struct InvocationRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "InvocationType")]
+        #[serde(rename = "InvocationType", skip_serializing_if = "Option::is_none")]
         pub invocation_type: Option<String>,
-        #[serde(rename = "LogType")]
+        #[serde(rename = "LogType", skip_serializing_if = "Option::is_none")]
         pub log_type: Option<String>,
-        #[serde(rename = "ClientContext")]
+        #[serde(rename = "ClientContext", skip_serializing_if = "Option::is_none")]
         pub client_context: Option<String>,
-        #[serde(rename = "DurableExecutionName")]
+        #[serde(rename = "DurableExecutionName", skip_serializing_if = "Option::is_none")]
         pub durable_execution_name: Option<String>,
         #[serde(skip)]
         pub payload: ruststack_core::StreamingBody,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "TenantId")]
+        #[serde(rename = "TenantId", skip_serializing_if = "Option::is_none")]
         pub tenant_id: Option<String>,
     }
 
     #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct InvocationResponse {
-        #[serde(rename = "StatusCode")]
+        #[serde(rename = "StatusCode", skip_serializing_if = "Option::is_none")]
         pub status_code: Option<i32>,
-        #[serde(rename = "FunctionError")]
+        #[serde(rename = "FunctionError", skip_serializing_if = "Option::is_none")]
         pub function_error: Option<String>,
-        #[serde(rename = "LogResult")]
+        #[serde(rename = "LogResult", skip_serializing_if = "Option::is_none")]
         pub log_result: Option<String>,
         #[serde(skip)]
         pub payload: ruststack_core::StreamingBody,
-        #[serde(rename = "ExecutedVersion")]
+        #[serde(rename = "ExecutedVersion", skip_serializing_if = "Option::is_none")]
         pub executed_version: Option<String>,
-        #[serde(rename = "DurableExecutionArn")]
+        #[serde(rename = "DurableExecutionArn", skip_serializing_if = "Option::is_none")]
         pub durable_execution_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct KafkaSchemaRegistryAccessConfig {
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
+        #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
+        pub uri: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct KafkaSchemaRegistryConfig {
+        #[serde(rename = "SchemaRegistryURI", skip_serializing_if = "Option::is_none")]
+        pub schema_registry_uri: Option<String>,
+        #[serde(rename = "EventRecordFormat", skip_serializing_if = "Option::is_none")]
+        pub event_record_format: Option<String>,
+        #[serde(rename = "AccessConfigs", skip_serializing_if = "Option::is_none")]
+        pub access_configs: Option<Vec<KafkaSchemaRegistryAccessConfig>>,
+        #[serde(rename = "SchemaValidationConfigs", skip_serializing_if = "Option::is_none")]
+        pub schema_validation_configs: Option<Vec<KafkaSchemaValidationConfig>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct KafkaSchemaValidationConfig {
+        #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+        pub attribute: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4893,84 +5882,84 @@ pub mod types {
     pub struct LambdaManagedInstancesCapacityProviderConfig {
         #[serde(rename = "CapacityProviderArn")]
         pub capacity_provider_arn: String,
-        #[serde(rename = "PerExecutionEnvironmentMaxConcurrency")]
+        #[serde(rename = "PerExecutionEnvironmentMaxConcurrency", skip_serializing_if = "Option::is_none")]
         pub per_execution_environment_max_concurrency: Option<i32>,
-        #[serde(rename = "ExecutionEnvironmentMemoryGiBPerVCpu")]
+        #[serde(rename = "ExecutionEnvironmentMemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
         pub execution_environment_memory_gi_b_per_v_cpu: Option<f64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Layer {
-        #[serde(rename = "Arn")]
+        #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "CodeSize")]
+        #[serde(rename = "CodeSize", skip_serializing_if = "Option::is_none")]
         pub code_size: Option<i64>,
-        #[serde(rename = "SigningProfileVersionArn")]
+        #[serde(rename = "SigningProfileVersionArn", skip_serializing_if = "Option::is_none")]
         pub signing_profile_version_arn: Option<String>,
-        #[serde(rename = "SigningJobArn")]
+        #[serde(rename = "SigningJobArn", skip_serializing_if = "Option::is_none")]
         pub signing_job_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LayerVersionContentInput {
-        #[serde(rename = "S3Bucket")]
+        #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
         pub s3_bucket: Option<String>,
-        #[serde(rename = "S3Key")]
+        #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
         pub s3_key: Option<String>,
-        #[serde(rename = "S3ObjectVersion")]
+        #[serde(rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
         pub s3_object_version: Option<String>,
-        #[serde(rename = "S3ObjectStorageMode")]
+        #[serde(rename = "S3ObjectStorageMode", skip_serializing_if = "Option::is_none")]
         pub s3_object_storage_mode: Option<String>,
-        #[serde(rename = "ZipFile")]
+        #[serde(rename = "ZipFile", skip_serializing_if = "Option::is_none")]
         pub zip_file: Option<ruststack_core::Blob>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LayerVersionContentOutput {
-        #[serde(rename = "Location")]
+        #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
-        #[serde(rename = "CodeSha256")]
+        #[serde(rename = "CodeSha256", skip_serializing_if = "Option::is_none")]
         pub code_sha256: Option<String>,
-        #[serde(rename = "CodeSize")]
+        #[serde(rename = "CodeSize", skip_serializing_if = "Option::is_none")]
         pub code_size: Option<i64>,
-        #[serde(rename = "SigningProfileVersionArn")]
+        #[serde(rename = "SigningProfileVersionArn", skip_serializing_if = "Option::is_none")]
         pub signing_profile_version_arn: Option<String>,
-        #[serde(rename = "SigningJobArn")]
+        #[serde(rename = "SigningJobArn", skip_serializing_if = "Option::is_none")]
         pub signing_job_arn: Option<String>,
-        #[serde(rename = "ResolvedS3Object")]
+        #[serde(rename = "ResolvedS3Object", skip_serializing_if = "Option::is_none")]
         pub resolved_s3_object: Option<ResolvedS3Object>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LayerVersionsListItem {
-        #[serde(rename = "LayerVersionArn")]
+        #[serde(rename = "LayerVersionArn", skip_serializing_if = "Option::is_none")]
         pub layer_version_arn: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<String>,
-        #[serde(rename = "CompatibleArchitectures")]
+        #[serde(rename = "CompatibleArchitectures", skip_serializing_if = "Option::is_none")]
         pub compatible_architectures: Option<Vec<String>>,
-        #[serde(rename = "CompatibleRuntimes")]
+        #[serde(rename = "CompatibleRuntimes", skip_serializing_if = "Option::is_none")]
         pub compatible_runtimes: Option<Vec<String>>,
-        #[serde(rename = "LicenseInfo")]
+        #[serde(rename = "LicenseInfo", skip_serializing_if = "Option::is_none")]
         pub license_info: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LayersListItem {
-        #[serde(rename = "LayerName")]
+        #[serde(rename = "LayerName", skip_serializing_if = "Option::is_none")]
         pub layer_name: Option<String>,
-        #[serde(rename = "LayerArn")]
+        #[serde(rename = "LayerArn", skip_serializing_if = "Option::is_none")]
         pub layer_arn: Option<String>,
-        #[serde(rename = "LatestMatchingVersion")]
+        #[serde(rename = "LatestMatchingVersion", skip_serializing_if = "Option::is_none")]
         pub latest_matching_version: Option<LayerVersionsListItem>,
     }
 
@@ -4979,21 +5968,43 @@ pub mod types {
     pub struct ListAliasesRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "FunctionVersion")]
+        #[serde(rename = "FunctionVersion", skip_serializing_if = "Option::is_none")]
         pub function_version: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListAliasesResponse {
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "Aliases")]
+        #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
         pub aliases: Option<Vec<AliasConfiguration>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEventSourceMappingsRequest {
+        #[serde(rename = "EventSourceArn", skip_serializing_if = "Option::is_none")]
+        pub event_source_arn: Option<String>,
+        #[serde(rename = "FunctionName", skip_serializing_if = "Option::is_none")]
+        pub function_name: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEventSourceMappingsResponse {
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+        pub next_marker: Option<String>,
+        #[serde(rename = "EventSourceMappings", skip_serializing_if = "Option::is_none")]
+        pub event_source_mappings: Option<Vec<EventSourceMappingConfiguration>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5001,86 +6012,86 @@ pub mod types {
     pub struct ListFunctionEventInvokeConfigsRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListFunctionEventInvokeConfigsResponse {
-        #[serde(rename = "FunctionEventInvokeConfigs")]
+        #[serde(rename = "FunctionEventInvokeConfigs", skip_serializing_if = "Option::is_none")]
         pub function_event_invoke_configs: Option<Vec<FunctionEventInvokeConfig>>,
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListFunctionsRequest {
-        #[serde(rename = "MasterRegion")]
+        #[serde(rename = "MasterRegion", skip_serializing_if = "Option::is_none")]
         pub master_region: Option<String>,
-        #[serde(rename = "FunctionVersion")]
+        #[serde(rename = "FunctionVersion", skip_serializing_if = "Option::is_none")]
         pub function_version: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListFunctionsResponse {
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "Functions")]
+        #[serde(rename = "Functions", skip_serializing_if = "Option::is_none")]
         pub functions: Option<Vec<FunctionConfiguration>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListLayerVersionsRequest {
-        #[serde(rename = "CompatibleArchitecture")]
+        #[serde(rename = "CompatibleArchitecture", skip_serializing_if = "Option::is_none")]
         pub compatible_architecture: Option<String>,
-        #[serde(rename = "CompatibleRuntime")]
+        #[serde(rename = "CompatibleRuntime", skip_serializing_if = "Option::is_none")]
         pub compatible_runtime: Option<String>,
         #[serde(rename = "LayerName")]
         pub layer_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListLayerVersionsResponse {
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "LayerVersions")]
+        #[serde(rename = "LayerVersions", skip_serializing_if = "Option::is_none")]
         pub layer_versions: Option<Vec<LayerVersionsListItem>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListLayersRequest {
-        #[serde(rename = "CompatibleArchitecture")]
+        #[serde(rename = "CompatibleArchitecture", skip_serializing_if = "Option::is_none")]
         pub compatible_architecture: Option<String>,
-        #[serde(rename = "CompatibleRuntime")]
+        #[serde(rename = "CompatibleRuntime", skip_serializing_if = "Option::is_none")]
         pub compatible_runtime: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListLayersResponse {
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "Layers")]
+        #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
         pub layers: Option<Vec<LayersListItem>>,
     }
 
@@ -5094,7 +6105,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsResponse {
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -5103,46 +6114,57 @@ pub mod types {
     pub struct ListVersionsByFunctionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxItems")]
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
         pub max_items: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListVersionsByFunctionResponse {
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "Versions")]
+        #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
         pub versions: Option<Vec<FunctionConfiguration>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LoggingConfig {
-        #[serde(rename = "LogFormat")]
+        #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
         pub log_format: Option<String>,
-        #[serde(rename = "ApplicationLogLevel")]
+        #[serde(rename = "ApplicationLogLevel", skip_serializing_if = "Option::is_none")]
         pub application_log_level: Option<String>,
-        #[serde(rename = "SystemLogLevel")]
+        #[serde(rename = "SystemLogLevel", skip_serializing_if = "Option::is_none")]
         pub system_log_level: Option<String>,
-        #[serde(rename = "LogGroup")]
+        #[serde(rename = "LogGroup", skip_serializing_if = "Option::is_none")]
         pub log_group: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OnFailure {
-        #[serde(rename = "Destination")]
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OnSuccess {
-        #[serde(rename = "Destination")]
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ProvisionedPollerConfig {
+        #[serde(rename = "MinimumPollers", skip_serializing_if = "Option::is_none")]
+        pub minimum_pollers: Option<i32>,
+        #[serde(rename = "MaximumPollers", skip_serializing_if = "Option::is_none")]
+        pub maximum_pollers: Option<i32>,
+        #[serde(rename = "PollerGroupName", skip_serializing_if = "Option::is_none")]
+        pub poller_group_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5150,38 +6172,38 @@ pub mod types {
     pub struct PublishLayerVersionRequest {
         #[serde(rename = "LayerName")]
         pub layer_name: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         #[serde(rename = "Content")]
         pub content: LayerVersionContentInput,
-        #[serde(rename = "CompatibleArchitectures")]
+        #[serde(rename = "CompatibleArchitectures", skip_serializing_if = "Option::is_none")]
         pub compatible_architectures: Option<Vec<String>>,
-        #[serde(rename = "CompatibleRuntimes")]
+        #[serde(rename = "CompatibleRuntimes", skip_serializing_if = "Option::is_none")]
         pub compatible_runtimes: Option<Vec<String>>,
-        #[serde(rename = "LicenseInfo")]
+        #[serde(rename = "LicenseInfo", skip_serializing_if = "Option::is_none")]
         pub license_info: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublishLayerVersionResponse {
-        #[serde(rename = "Content")]
+        #[serde(rename = "Content", skip_serializing_if = "Option::is_none")]
         pub content: Option<LayerVersionContentOutput>,
-        #[serde(rename = "LayerArn")]
+        #[serde(rename = "LayerArn", skip_serializing_if = "Option::is_none")]
         pub layer_arn: Option<String>,
-        #[serde(rename = "LayerVersionArn")]
+        #[serde(rename = "LayerVersionArn", skip_serializing_if = "Option::is_none")]
         pub layer_version_arn: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "CompatibleArchitectures")]
+        #[serde(rename = "CompatibleArchitectures", skip_serializing_if = "Option::is_none")]
         pub compatible_architectures: Option<Vec<String>>,
-        #[serde(rename = "CompatibleRuntimes")]
+        #[serde(rename = "CompatibleRuntimes", skip_serializing_if = "Option::is_none")]
         pub compatible_runtimes: Option<Vec<String>>,
-        #[serde(rename = "LicenseInfo")]
+        #[serde(rename = "LicenseInfo", skip_serializing_if = "Option::is_none")]
         pub license_info: Option<String>,
     }
 
@@ -5190,13 +6212,13 @@ pub mod types {
     pub struct PublishVersionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "CodeSha256")]
+        #[serde(rename = "CodeSha256", skip_serializing_if = "Option::is_none")]
         pub code_sha256: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
-        #[serde(rename = "PublishTo")]
+        #[serde(rename = "PublishTo", skip_serializing_if = "Option::is_none")]
         pub publish_to: Option<String>,
     }
 
@@ -5214,13 +6236,13 @@ pub mod types {
     pub struct PutFunctionEventInvokeConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "MaximumRetryAttempts")]
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
         pub maximum_retry_attempts: Option<i32>,
-        #[serde(rename = "MaximumEventAgeInSeconds")]
+        #[serde(rename = "MaximumEventAgeInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_event_age_in_seconds: Option<i32>,
-        #[serde(rename = "DestinationConfig")]
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
         pub destination_config: Option<DestinationConfig>,
     }
 
@@ -5231,62 +6253,96 @@ pub mod types {
         pub function_name: String,
         #[serde(rename = "StatementId")]
         pub statement_id: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ResolvedS3Object {
-        #[serde(rename = "S3Bucket")]
+        #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
         pub s3_bucket: Option<String>,
-        #[serde(rename = "S3Key")]
+        #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
         pub s3_key: Option<String>,
-        #[serde(rename = "S3ObjectVersion")]
+        #[serde(rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
         pub s3_object_version: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RuntimeVersionConfig {
-        #[serde(rename = "RuntimeVersionArn")]
+        #[serde(rename = "RuntimeVersionArn", skip_serializing_if = "Option::is_none")]
         pub runtime_version_arn: Option<String>,
-        #[serde(rename = "Error")]
+        #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
         pub error: Option<RuntimeVersionError>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RuntimeVersionError {
-        #[serde(rename = "ErrorCode")]
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct S3FilesConfig {
-        #[serde(rename = "DirectS3Read")]
+        #[serde(rename = "DirectS3Read", skip_serializing_if = "Option::is_none")]
         pub direct_s3_read: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ScalingConfig {
+        #[serde(rename = "MaximumConcurrency", skip_serializing_if = "Option::is_none")]
+        pub maximum_concurrency: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SelfManagedEventSource {
+        #[serde(rename = "Endpoints", skip_serializing_if = "Option::is_none")]
+        pub endpoints: Option<std::collections::HashMap<String, Vec<String>>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SelfManagedKafkaEventSourceConfig {
+        #[serde(rename = "ConsumerGroupId", skip_serializing_if = "Option::is_none")]
+        pub consumer_group_id: Option<String>,
+        #[serde(rename = "SchemaRegistryConfig", skip_serializing_if = "Option::is_none")]
+        pub schema_registry_config: Option<KafkaSchemaRegistryConfig>,
+        #[serde(rename = "ConsumptionMode", skip_serializing_if = "Option::is_none")]
+        pub consumption_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SnapStart {
-        #[serde(rename = "ApplyOn")]
+        #[serde(rename = "ApplyOn", skip_serializing_if = "Option::is_none")]
         pub apply_on: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SnapStartResponse {
-        #[serde(rename = "ApplyOn")]
+        #[serde(rename = "ApplyOn", skip_serializing_if = "Option::is_none")]
         pub apply_on: Option<String>,
-        #[serde(rename = "OptimizationStatus")]
+        #[serde(rename = "OptimizationStatus", skip_serializing_if = "Option::is_none")]
         pub optimization_status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SourceAccessConfiguration {
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
+        #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
+        pub uri: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5317,14 +6373,14 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TracingConfig {
-        #[serde(rename = "Mode")]
+        #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TracingConfigResponse {
-        #[serde(rename = "Mode")]
+        #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
     }
 
@@ -5344,14 +6400,63 @@ pub mod types {
         pub function_name: String,
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "FunctionVersion")]
+        #[serde(rename = "FunctionVersion", skip_serializing_if = "Option::is_none")]
         pub function_version: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "RoutingConfig")]
+        #[serde(rename = "RoutingConfig", skip_serializing_if = "Option::is_none")]
         pub routing_config: Option<AliasRoutingConfiguration>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateEventSourceMappingRequest {
+        #[serde(rename = "UUID")]
+        pub uuid: String,
+        #[serde(rename = "FunctionName", skip_serializing_if = "Option::is_none")]
+        pub function_name: Option<String>,
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        pub enabled: Option<bool>,
+        #[serde(rename = "BatchSize", skip_serializing_if = "Option::is_none")]
+        pub batch_size: Option<i32>,
+        #[serde(rename = "FilterCriteria", skip_serializing_if = "Option::is_none")]
+        pub filter_criteria: Option<FilterCriteria>,
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
+        pub kms_key_arn: Option<String>,
+        #[serde(rename = "MetricsConfig", skip_serializing_if = "Option::is_none")]
+        pub metrics_config: Option<EventSourceMappingMetricsConfig>,
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
+        pub logging_config: Option<EventSourceMappingLoggingConfig>,
+        #[serde(rename = "ScalingConfig", skip_serializing_if = "Option::is_none")]
+        pub scaling_config: Option<ScalingConfig>,
+        #[serde(rename = "MaximumBatchingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_batching_window_in_seconds: Option<i32>,
+        #[serde(rename = "ParallelizationFactor", skip_serializing_if = "Option::is_none")]
+        pub parallelization_factor: Option<i32>,
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
+        pub destination_config: Option<DestinationConfig>,
+        #[serde(rename = "MaximumRecordAgeInSeconds", skip_serializing_if = "Option::is_none")]
+        pub maximum_record_age_in_seconds: Option<i32>,
+        #[serde(rename = "BisectBatchOnFunctionError", skip_serializing_if = "Option::is_none")]
+        pub bisect_batch_on_function_error: Option<bool>,
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
+        pub maximum_retry_attempts: Option<i32>,
+        #[serde(rename = "TumblingWindowInSeconds", skip_serializing_if = "Option::is_none")]
+        pub tumbling_window_in_seconds: Option<i32>,
+        #[serde(rename = "SourceAccessConfigurations", skip_serializing_if = "Option::is_none")]
+        pub source_access_configurations: Option<Vec<SourceAccessConfiguration>>,
+        #[serde(rename = "FunctionResponseTypes", skip_serializing_if = "Option::is_none")]
+        pub function_response_types: Option<Vec<String>>,
+        #[serde(rename = "AmazonManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub amazon_managed_kafka_event_source_config: Option<AmazonManagedKafkaEventSourceConfig>,
+        #[serde(rename = "SelfManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub self_managed_kafka_event_source_config: Option<SelfManagedKafkaEventSourceConfig>,
+        #[serde(rename = "DocumentDBEventSourceConfig", skip_serializing_if = "Option::is_none")]
+        pub document_db_event_source_config: Option<DocumentDBEventSourceConfig>,
+        #[serde(rename = "ProvisionedPollerConfig", skip_serializing_if = "Option::is_none")]
+        pub provisioned_poller_config: Option<ProvisionedPollerConfig>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5359,29 +6464,29 @@ pub mod types {
     pub struct UpdateFunctionCodeRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "ZipFile")]
+        #[serde(rename = "ZipFile", skip_serializing_if = "Option::is_none")]
         pub zip_file: Option<ruststack_core::Blob>,
-        #[serde(rename = "S3Bucket")]
+        #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
         pub s3_bucket: Option<String>,
-        #[serde(rename = "S3Key")]
+        #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
         pub s3_key: Option<String>,
-        #[serde(rename = "S3ObjectVersion")]
+        #[serde(rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
         pub s3_object_version: Option<String>,
-        #[serde(rename = "S3ObjectStorageMode")]
+        #[serde(rename = "S3ObjectStorageMode", skip_serializing_if = "Option::is_none")]
         pub s3_object_storage_mode: Option<String>,
-        #[serde(rename = "ImageUri")]
+        #[serde(rename = "ImageUri", skip_serializing_if = "Option::is_none")]
         pub image_uri: Option<String>,
-        #[serde(rename = "Architectures")]
+        #[serde(rename = "Architectures", skip_serializing_if = "Option::is_none")]
         pub architectures: Option<Vec<String>>,
-        #[serde(rename = "Publish")]
+        #[serde(rename = "Publish", skip_serializing_if = "Option::is_none")]
         pub publish: Option<bool>,
-        #[serde(rename = "PublishTo")]
+        #[serde(rename = "PublishTo", skip_serializing_if = "Option::is_none")]
         pub publish_to: Option<String>,
-        #[serde(rename = "DryRun")]
+        #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
         pub dry_run: Option<bool>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
-        #[serde(rename = "SourceKMSKeyArn")]
+        #[serde(rename = "SourceKMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub source_kms_key_arn: Option<String>,
     }
 
@@ -5390,49 +6495,49 @@ pub mod types {
     pub struct UpdateFunctionConfigurationRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Role")]
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
-        #[serde(rename = "Handler")]
+        #[serde(rename = "Handler", skip_serializing_if = "Option::is_none")]
         pub handler: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "Timeout")]
+        #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
         pub timeout: Option<i32>,
-        #[serde(rename = "MemorySize")]
+        #[serde(rename = "MemorySize", skip_serializing_if = "Option::is_none")]
         pub memory_size: Option<i32>,
-        #[serde(rename = "VpcConfig")]
+        #[serde(rename = "VpcConfig", skip_serializing_if = "Option::is_none")]
         pub vpc_config: Option<VpcConfig>,
-        #[serde(rename = "Environment")]
+        #[serde(rename = "Environment", skip_serializing_if = "Option::is_none")]
         pub environment: Option<Environment>,
-        #[serde(rename = "Runtime")]
+        #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
         pub runtime: Option<String>,
-        #[serde(rename = "DeadLetterConfig")]
+        #[serde(rename = "DeadLetterConfig", skip_serializing_if = "Option::is_none")]
         pub dead_letter_config: Option<DeadLetterConfig>,
-        #[serde(rename = "KMSKeyArn")]
+        #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<String>,
-        #[serde(rename = "TracingConfig")]
+        #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
         pub tracing_config: Option<TracingConfig>,
-        #[serde(rename = "RevisionId")]
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
-        #[serde(rename = "Layers")]
+        #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
         pub layers: Option<Vec<String>>,
-        #[serde(rename = "FileSystemConfigs")]
+        #[serde(rename = "FileSystemConfigs", skip_serializing_if = "Option::is_none")]
         pub file_system_configs: Option<Vec<FileSystemConfig>>,
-        #[serde(rename = "ImageConfig")]
+        #[serde(rename = "ImageConfig", skip_serializing_if = "Option::is_none")]
         pub image_config: Option<ImageConfig>,
-        #[serde(rename = "EphemeralStorage")]
+        #[serde(rename = "EphemeralStorage", skip_serializing_if = "Option::is_none")]
         pub ephemeral_storage: Option<EphemeralStorage>,
-        #[serde(rename = "SnapStart")]
+        #[serde(rename = "SnapStart", skip_serializing_if = "Option::is_none")]
         pub snap_start: Option<SnapStart>,
-        #[serde(rename = "LoggingConfig")]
+        #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
         pub logging_config: Option<LoggingConfig>,
-        #[serde(rename = "CapacityProviderConfig")]
+        #[serde(rename = "CapacityProviderConfig", skip_serializing_if = "Option::is_none")]
         pub capacity_provider_config: Option<CapacityProviderConfig>,
-        #[serde(rename = "DurableConfig")]
+        #[serde(rename = "DurableConfig", skip_serializing_if = "Option::is_none")]
         pub durable_config: Option<DurableConfig>,
-        #[serde(rename = "RuntimeConfig")]
+        #[serde(rename = "RuntimeConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_config: Option<FunctionRuntimeConfig>,
-        #[serde(rename = "AcceleratorConfig")]
+        #[serde(rename = "AcceleratorConfig", skip_serializing_if = "Option::is_none")]
         pub accelerator_config: Option<AcceleratorConfig>,
     }
 
@@ -5441,13 +6546,13 @@ pub mod types {
     pub struct UpdateFunctionEventInvokeConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "MaximumRetryAttempts")]
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
         pub maximum_retry_attempts: Option<i32>,
-        #[serde(rename = "MaximumEventAgeInSeconds")]
+        #[serde(rename = "MaximumEventAgeInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_event_age_in_seconds: Option<i32>,
-        #[serde(rename = "DestinationConfig")]
+        #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
         pub destination_config: Option<DestinationConfig>,
     }
 
@@ -5456,13 +6561,13 @@ pub mod types {
     pub struct UpdateFunctionUrlConfigRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
-        #[serde(rename = "Qualifier")]
+        #[serde(rename = "Qualifier", skip_serializing_if = "Option::is_none")]
         pub qualifier: Option<String>,
-        #[serde(rename = "AuthType")]
+        #[serde(rename = "AuthType", skip_serializing_if = "Option::is_none")]
         pub auth_type: Option<String>,
-        #[serde(rename = "Cors")]
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Cors>,
-        #[serde(rename = "InvokeMode")]
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
     }
 
@@ -5475,45 +6580,47 @@ pub mod types {
         pub function_arn: String,
         #[serde(rename = "AuthType")]
         pub auth_type: String,
-        #[serde(rename = "Cors")]
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Cors>,
         #[serde(rename = "CreationTime")]
         pub creation_time: String,
         #[serde(rename = "LastModifiedTime")]
         pub last_modified_time: String,
-        #[serde(rename = "InvokeMode")]
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VpcConfig {
-        #[serde(rename = "SubnetIds")]
+        #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
         pub subnet_ids: Option<Vec<String>>,
-        #[serde(rename = "SecurityGroupIds")]
+        #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
         pub security_group_ids: Option<Vec<String>>,
-        #[serde(rename = "Ipv6AllowedForDualStack")]
+        #[serde(rename = "Ipv6AllowedForDualStack", skip_serializing_if = "Option::is_none")]
         pub ipv6_allowed_for_dual_stack: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VpcConfigResponse {
-        #[serde(rename = "SubnetIds")]
+        #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
         pub subnet_ids: Option<Vec<String>>,
-        #[serde(rename = "SecurityGroupIds")]
+        #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
         pub security_group_ids: Option<Vec<String>>,
-        #[serde(rename = "VpcId")]
+        #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
         pub vpc_id: Option<String>,
-        #[serde(rename = "Ipv6AllowedForDualStack")]
+        #[serde(rename = "Ipv6AllowedForDualStack", skip_serializing_if = "Option::is_none")]
         pub ipv6_allowed_for_dual_stack: Option<bool>,
     }
 
     impl ruststack_core::Input for AddPermissionRequest {}
     impl ruststack_core::Input for CreateAliasRequest {}
+    impl ruststack_core::Input for CreateEventSourceMappingRequest {}
     impl ruststack_core::Input for CreateFunctionRequest {}
     impl ruststack_core::Input for CreateFunctionUrlConfigRequest {}
     impl ruststack_core::Input for DeleteAliasRequest {}
+    impl ruststack_core::Input for DeleteEventSourceMappingRequest {}
     impl ruststack_core::Input for DeleteFunctionConcurrencyRequest {}
     impl ruststack_core::Input for DeleteFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for DeleteFunctionRequest {}
@@ -5521,6 +6628,7 @@ pub mod types {
     impl ruststack_core::Input for DeleteLayerVersionRequest {}
     impl ruststack_core::Input for GetAccountSettingsRequest {}
     impl ruststack_core::Input for GetAliasRequest {}
+    impl ruststack_core::Input for GetEventSourceMappingRequest {}
     impl ruststack_core::Input for GetFunctionConcurrencyRequest {}
     impl ruststack_core::Input for GetFunctionConfigurationRequest {}
     impl ruststack_core::Input for GetFunctionEventInvokeConfigRequest {}
@@ -5534,6 +6642,7 @@ pub mod types {
         }
     }
     impl ruststack_core::Input for ListAliasesRequest {}
+    impl ruststack_core::Input for ListEventSourceMappingsRequest {}
     impl ruststack_core::Input for ListFunctionEventInvokeConfigsRequest {}
     impl ruststack_core::Input for ListFunctionsRequest {}
     impl ruststack_core::Input for ListLayerVersionsRequest {}
@@ -5548,6 +6657,7 @@ pub mod types {
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Input for UpdateAliasRequest {}
+    impl ruststack_core::Input for UpdateEventSourceMappingRequest {}
     impl ruststack_core::Input for UpdateFunctionCodeRequest {}
     impl ruststack_core::Input for UpdateFunctionConfigurationRequest {}
     impl ruststack_core::Input for UpdateFunctionEventInvokeConfigRequest {}
@@ -5557,6 +6667,7 @@ pub mod types {
     impl ruststack_core::Output for Concurrency {}
     impl ruststack_core::Output for CreateFunctionUrlConfigResponse {}
     impl ruststack_core::Output for DeleteFunctionResponse {}
+    impl ruststack_core::Output for EventSourceMappingConfiguration {}
     impl ruststack_core::Output for FunctionConfiguration {}
     impl ruststack_core::Output for FunctionEventInvokeConfig {}
     impl ruststack_core::Output for GetAccountSettingsResponse {}
@@ -5572,6 +6683,7 @@ pub mod types {
         }
     }
     impl ruststack_core::Output for ListAliasesResponse {}
+    impl ruststack_core::Output for ListEventSourceMappingsResponse {}
     impl ruststack_core::Output for ListFunctionEventInvokeConfigsResponse {}
     impl ruststack_core::Output for ListFunctionsResponse {}
     impl ruststack_core::Output for ListLayerVersionsResponse {}
@@ -5595,6 +6707,12 @@ pub mod ops {
         type Input = super::types::CreateAliasRequest;
         type Output = super::types::AliasConfiguration;
     }
+    pub struct CreateEventSourceMapping;
+    impl ruststack_core::OperationSpec for CreateEventSourceMapping {
+        const NAME: &'static str = "CreateEventSourceMapping";
+        type Input = super::types::CreateEventSourceMappingRequest;
+        type Output = super::types::EventSourceMappingConfiguration;
+    }
     pub struct CreateFunction;
     impl ruststack_core::OperationSpec for CreateFunction {
         const NAME: &'static str = "CreateFunction";
@@ -5612,6 +6730,12 @@ pub mod ops {
         const NAME: &'static str = "DeleteAlias";
         type Input = super::types::DeleteAliasRequest;
         type Output = ();
+    }
+    pub struct DeleteEventSourceMapping;
+    impl ruststack_core::OperationSpec for DeleteEventSourceMapping {
+        const NAME: &'static str = "DeleteEventSourceMapping";
+        type Input = super::types::DeleteEventSourceMappingRequest;
+        type Output = super::types::EventSourceMappingConfiguration;
     }
     pub struct DeleteFunction;
     impl ruststack_core::OperationSpec for DeleteFunction {
@@ -5654,6 +6778,12 @@ pub mod ops {
         const NAME: &'static str = "GetAlias";
         type Input = super::types::GetAliasRequest;
         type Output = super::types::AliasConfiguration;
+    }
+    pub struct GetEventSourceMapping;
+    impl ruststack_core::OperationSpec for GetEventSourceMapping {
+        const NAME: &'static str = "GetEventSourceMapping";
+        type Input = super::types::GetEventSourceMappingRequest;
+        type Output = super::types::EventSourceMappingConfiguration;
     }
     pub struct GetFunction;
     impl ruststack_core::OperationSpec for GetFunction {
@@ -5708,6 +6838,12 @@ pub mod ops {
         const NAME: &'static str = "ListAliases";
         type Input = super::types::ListAliasesRequest;
         type Output = super::types::ListAliasesResponse;
+    }
+    pub struct ListEventSourceMappings;
+    impl ruststack_core::OperationSpec for ListEventSourceMappings {
+        const NAME: &'static str = "ListEventSourceMappings";
+        type Input = super::types::ListEventSourceMappingsRequest;
+        type Output = super::types::ListEventSourceMappingsResponse;
     }
     pub struct ListFunctionEventInvokeConfigs;
     impl ruststack_core::OperationSpec for ListFunctionEventInvokeConfigs {
@@ -5792,6 +6928,12 @@ pub mod ops {
         const NAME: &'static str = "UpdateAlias";
         type Input = super::types::UpdateAliasRequest;
         type Output = super::types::AliasConfiguration;
+    }
+    pub struct UpdateEventSourceMapping;
+    impl ruststack_core::OperationSpec for UpdateEventSourceMapping {
+        const NAME: &'static str = "UpdateEventSourceMapping";
+        type Input = super::types::UpdateEventSourceMappingRequest;
+        type Output = super::types::EventSourceMappingConfiguration;
     }
     pub struct UpdateFunctionCode;
     impl ruststack_core::OperationSpec for UpdateFunctionCode {

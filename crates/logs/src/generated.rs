@@ -1226,12 +1226,13 @@ pub mod types {
     pub struct CreateLogGroupRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
-        #[serde(rename = "kmsKeyId")]
+        #[serde(rename = "kmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "logGroupClass")]
+        #[serde(rename = "logGroupClass", skip_serializing_if = "Option::is_none")]
         pub log_group_class: Option<String>,
-        #[serde(rename = "deletionProtectionEnabled")]
+        #[serde(rename = "deletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<bool>,
     }
 
@@ -1270,143 +1271,156 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeLogGroupsRequest {
-        #[serde(rename = "accountIdentifiers")]
+        #[serde(rename = "accountIdentifiers", skip_serializing_if = "Option::is_none")]
         pub account_identifiers: Option<Vec<String>>,
-        #[serde(rename = "logGroupNamePrefix")]
+        #[serde(rename = "logGroupNamePrefix", skip_serializing_if = "Option::is_none")]
         pub log_group_name_prefix: Option<String>,
-        #[serde(rename = "logGroupNamePattern")]
+        #[serde(rename = "logGroupNamePattern", skip_serializing_if = "Option::is_none")]
         pub log_group_name_pattern: Option<String>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "includeLinkedAccounts")]
+        #[serde(rename = "includeLinkedAccounts", skip_serializing_if = "Option::is_none")]
         pub include_linked_accounts: Option<bool>,
-        #[serde(rename = "logGroupClass")]
+        #[serde(rename = "logGroupClass", skip_serializing_if = "Option::is_none")]
         pub log_group_class: Option<String>,
-        #[serde(rename = "logGroupIdentifiers")]
+        #[serde(rename = "logGroupIdentifiers", skip_serializing_if = "Option::is_none")]
         pub log_group_identifiers: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeLogGroupsResponse {
-        #[serde(rename = "logGroups")]
+        #[serde(rename = "logGroups", skip_serializing_if = "Option::is_none")]
         pub log_groups: Option<Vec<LogGroup>>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeLogStreamsRequest {
-        #[serde(rename = "logGroupName")]
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<String>,
-        #[serde(rename = "logGroupIdentifier")]
+        #[serde(rename = "logGroupIdentifier", skip_serializing_if = "Option::is_none")]
         pub log_group_identifier: Option<String>,
-        #[serde(rename = "logStreamNamePrefix")]
+        #[serde(rename = "logStreamNamePrefix", skip_serializing_if = "Option::is_none")]
         pub log_stream_name_prefix: Option<String>,
-        #[serde(rename = "orderBy")]
+        #[serde(rename = "orderBy", skip_serializing_if = "Option::is_none")]
         pub order_by: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub descending: Option<bool>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeLogStreamsResponse {
-        #[serde(rename = "logStreams")]
+        #[serde(rename = "logStreams", skip_serializing_if = "Option::is_none")]
         pub log_streams: Option<Vec<LogStream>>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Entity {
-        #[serde(rename = "keyAttributes")]
+        #[serde(rename = "keyAttributes", skip_serializing_if = "Option::is_none")]
         pub key_attributes: Option<std::collections::HashMap<String, String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FilterLogEventsRequest {
-        #[serde(rename = "logGroupName")]
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<String>,
-        #[serde(rename = "logGroupIdentifier")]
+        #[serde(rename = "logGroupIdentifier", skip_serializing_if = "Option::is_none")]
         pub log_group_identifier: Option<String>,
-        #[serde(rename = "logStreamNames")]
+        #[serde(rename = "logStreamNames", skip_serializing_if = "Option::is_none")]
         pub log_stream_names: Option<Vec<String>>,
-        #[serde(rename = "logStreamNamePrefix")]
+        #[serde(rename = "logStreamNamePrefix", skip_serializing_if = "Option::is_none")]
         pub log_stream_name_prefix: Option<String>,
-        #[serde(rename = "startTime")]
+        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<i64>,
-        #[serde(rename = "endTime")]
+        #[serde(rename = "endTime", skip_serializing_if = "Option::is_none")]
         pub end_time: Option<i64>,
-        #[serde(rename = "filterPattern")]
+        #[serde(rename = "filterPattern", skip_serializing_if = "Option::is_none")]
         pub filter_pattern: Option<String>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "startFromHead")]
+        #[serde(rename = "startFromHead", skip_serializing_if = "Option::is_none")]
         pub start_from_head: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub interleaved: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub unmask: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FilterLogEventsResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub events: Option<Vec<FilteredLogEvent>>,
-        #[serde(rename = "searchedLogStreams")]
+        #[serde(rename = "searchedLogStreams", skip_serializing_if = "Option::is_none")]
         pub searched_log_streams: Option<Vec<SearchedLogStream>>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FilteredLogEvent {
-        #[serde(rename = "logStreamName")]
+        #[serde(rename = "logStreamName", skip_serializing_if = "Option::is_none")]
         pub log_stream_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
-        #[serde(rename = "ingestionTime")]
+        #[serde(rename = "ingestionTime", skip_serializing_if = "Option::is_none")]
         pub ingestion_time: Option<i64>,
-        #[serde(rename = "eventId")]
+        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetLogEventsRequest {
-        #[serde(rename = "logGroupName")]
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<String>,
-        #[serde(rename = "logGroupIdentifier")]
+        #[serde(rename = "logGroupIdentifier", skip_serializing_if = "Option::is_none")]
         pub log_group_identifier: Option<String>,
         #[serde(rename = "logStreamName")]
         pub log_stream_name: String,
-        #[serde(rename = "startTime")]
+        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<i64>,
-        #[serde(rename = "endTime")]
+        #[serde(rename = "endTime", skip_serializing_if = "Option::is_none")]
         pub end_time: Option<i64>,
-        #[serde(rename = "nextToken")]
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
-        #[serde(rename = "startFromHead")]
+        #[serde(rename = "startFromHead", skip_serializing_if = "Option::is_none")]
         pub start_from_head: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub unmask: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetLogEventsResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub events: Option<Vec<OutputLogEvent>>,
-        #[serde(rename = "nextForwardToken")]
+        #[serde(rename = "nextForwardToken", skip_serializing_if = "Option::is_none")]
         pub next_forward_token: Option<String>,
-        #[serde(rename = "nextBackwardToken")]
+        #[serde(rename = "nextBackwardToken", skip_serializing_if = "Option::is_none")]
         pub next_backward_token: Option<String>,
     }
 
@@ -1427,6 +1441,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsForResourceResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -1440,67 +1455,72 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsLogGroupResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LogGroup {
-        #[serde(rename = "logGroupName")]
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<String>,
-        #[serde(rename = "creationTime")]
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
         pub creation_time: Option<i64>,
-        #[serde(rename = "retentionInDays")]
+        #[serde(rename = "retentionInDays", skip_serializing_if = "Option::is_none")]
         pub retention_in_days: Option<i32>,
-        #[serde(rename = "metricFilterCount")]
+        #[serde(rename = "metricFilterCount", skip_serializing_if = "Option::is_none")]
         pub metric_filter_count: Option<i32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "storedBytes")]
+        #[serde(rename = "storedBytes", skip_serializing_if = "Option::is_none")]
         pub stored_bytes: Option<i64>,
-        #[serde(rename = "kmsKeyId")]
+        #[serde(rename = "kmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "dataProtectionStatus")]
+        #[serde(rename = "dataProtectionStatus", skip_serializing_if = "Option::is_none")]
         pub data_protection_status: Option<String>,
-        #[serde(rename = "inheritedProperties")]
+        #[serde(rename = "inheritedProperties", skip_serializing_if = "Option::is_none")]
         pub inherited_properties: Option<Vec<String>>,
-        #[serde(rename = "logGroupClass")]
+        #[serde(rename = "logGroupClass", skip_serializing_if = "Option::is_none")]
         pub log_group_class: Option<String>,
-        #[serde(rename = "logGroupArn")]
+        #[serde(rename = "logGroupArn", skip_serializing_if = "Option::is_none")]
         pub log_group_arn: Option<String>,
-        #[serde(rename = "deletionProtectionEnabled")]
+        #[serde(rename = "deletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<bool>,
-        #[serde(rename = "bearerTokenAuthenticationEnabled")]
+        #[serde(rename = "bearerTokenAuthenticationEnabled", skip_serializing_if = "Option::is_none")]
         pub bearer_token_authentication_enabled: Option<bool>,
-        #[serde(rename = "retentionPolicyName")]
+        #[serde(rename = "retentionPolicyName", skip_serializing_if = "Option::is_none")]
         pub retention_policy_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LogStream {
-        #[serde(rename = "logStreamName")]
+        #[serde(rename = "logStreamName", skip_serializing_if = "Option::is_none")]
         pub log_stream_name: Option<String>,
-        #[serde(rename = "creationTime")]
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
         pub creation_time: Option<i64>,
-        #[serde(rename = "firstEventTimestamp")]
+        #[serde(rename = "firstEventTimestamp", skip_serializing_if = "Option::is_none")]
         pub first_event_timestamp: Option<i64>,
-        #[serde(rename = "lastEventTimestamp")]
+        #[serde(rename = "lastEventTimestamp", skip_serializing_if = "Option::is_none")]
         pub last_event_timestamp: Option<i64>,
-        #[serde(rename = "lastIngestionTime")]
+        #[serde(rename = "lastIngestionTime", skip_serializing_if = "Option::is_none")]
         pub last_ingestion_time: Option<i64>,
-        #[serde(rename = "uploadSequenceToken")]
+        #[serde(rename = "uploadSequenceToken", skip_serializing_if = "Option::is_none")]
         pub upload_sequence_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "storedBytes")]
+        #[serde(rename = "storedBytes", skip_serializing_if = "Option::is_none")]
         pub stored_bytes: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OutputLogEvent {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
-        #[serde(rename = "ingestionTime")]
+        #[serde(rename = "ingestionTime", skip_serializing_if = "Option::is_none")]
         pub ingestion_time: Option<i64>,
     }
 
@@ -1513,19 +1533,20 @@ pub mod types {
         pub log_stream_name: String,
         #[serde(rename = "logEvents")]
         pub log_events: Vec<InputLogEvent>,
-        #[serde(rename = "sequenceToken")]
+        #[serde(rename = "sequenceToken", skip_serializing_if = "Option::is_none")]
         pub sequence_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub entity: Option<Entity>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutLogEventsResponse {
-        #[serde(rename = "nextSequenceToken")]
+        #[serde(rename = "nextSequenceToken", skip_serializing_if = "Option::is_none")]
         pub next_sequence_token: Option<String>,
-        #[serde(rename = "rejectedLogEventsInfo")]
+        #[serde(rename = "rejectedLogEventsInfo", skip_serializing_if = "Option::is_none")]
         pub rejected_log_events_info: Option<RejectedLogEventsInfo>,
-        #[serde(rename = "rejectedEntityInfo")]
+        #[serde(rename = "rejectedEntityInfo", skip_serializing_if = "Option::is_none")]
         pub rejected_entity_info: Option<RejectedEntityInfo>,
     }
 
@@ -1548,20 +1569,20 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RejectedLogEventsInfo {
-        #[serde(rename = "tooNewLogEventStartIndex")]
+        #[serde(rename = "tooNewLogEventStartIndex", skip_serializing_if = "Option::is_none")]
         pub too_new_log_event_start_index: Option<i32>,
-        #[serde(rename = "tooOldLogEventEndIndex")]
+        #[serde(rename = "tooOldLogEventEndIndex", skip_serializing_if = "Option::is_none")]
         pub too_old_log_event_end_index: Option<i32>,
-        #[serde(rename = "expiredLogEventEndIndex")]
+        #[serde(rename = "expiredLogEventEndIndex", skip_serializing_if = "Option::is_none")]
         pub expired_log_event_end_index: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SearchedLogStream {
-        #[serde(rename = "logStreamName")]
+        #[serde(rename = "logStreamName", skip_serializing_if = "Option::is_none")]
         pub log_stream_name: Option<String>,
-        #[serde(rename = "searchedCompletely")]
+        #[serde(rename = "searchedCompletely", skip_serializing_if = "Option::is_none")]
         pub searched_completely: Option<bool>,
     }
 

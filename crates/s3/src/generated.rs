@@ -9971,16 +9971,16 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AbortIncompleteMultipartUpload {
-        #[serde(rename = "DaysAfterInitiation")]
+        #[serde(rename = "DaysAfterInitiation", skip_serializing_if = "Option::is_none")]
         pub days_after_initiation: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AbortMultipartUploadOutput {
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -9993,56 +9993,56 @@ pub mod types {
         pub key: String,
         #[serde(rename = "UploadId")]
         pub upload_id: String,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "IfMatchInitiatedTime")]
+        #[serde(rename = "IfMatchInitiatedTime", skip_serializing_if = "Option::is_none")]
         pub if_match_initiated_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccelerateConfiguration {
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AccessControlPolicy {
-        #[serde(rename = "Grants")]
+        #[serde(rename = "Grants", skip_serializing_if = "Option::is_none")]
         pub grants: Option<Vec<Grant>>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BlockedEncryptionTypes {
-        #[serde(rename = "EncryptionType")]
+        #[serde(rename = "EncryptionType", skip_serializing_if = "Option::is_none")]
         pub encryption_type: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Bucket {
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "CreationDate")]
+        #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
         pub creation_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "BucketRegion")]
+        #[serde(rename = "BucketRegion", skip_serializing_if = "Option::is_none")]
         pub bucket_region: Option<String>,
-        #[serde(rename = "BucketArn")]
+        #[serde(rename = "BucketArn", skip_serializing_if = "Option::is_none")]
         pub bucket_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BucketInfo {
-        #[serde(rename = "DataRedundancy")]
+        #[serde(rename = "DataRedundancy", skip_serializing_if = "Option::is_none")]
         pub data_redundancy: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
 
@@ -10056,7 +10056,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BucketLoggingStatus {
-        #[serde(rename = "LoggingEnabled")]
+        #[serde(rename = "LoggingEnabled", skip_serializing_if = "Option::is_none")]
         pub logging_enabled: Option<LoggingEnabled>,
     }
 
@@ -10070,98 +10070,98 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CORSRule {
-        #[serde(rename = "ID")]
+        #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "AllowedHeaders")]
+        #[serde(rename = "AllowedHeaders", skip_serializing_if = "Option::is_none")]
         pub allowed_headers: Option<Vec<String>>,
         #[serde(rename = "AllowedMethods")]
         pub allowed_methods: Vec<String>,
         #[serde(rename = "AllowedOrigins")]
         pub allowed_origins: Vec<String>,
-        #[serde(rename = "ExposeHeaders")]
+        #[serde(rename = "ExposeHeaders", skip_serializing_if = "Option::is_none")]
         pub expose_headers: Option<Vec<String>>,
-        #[serde(rename = "MaxAgeSeconds")]
+        #[serde(rename = "MaxAgeSeconds", skip_serializing_if = "Option::is_none")]
         pub max_age_seconds: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Checksum {
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CommonPrefix {
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CompleteMultipartUploadOutput {
-        #[serde(rename = "Location")]
+        #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
-        #[serde(rename = "Bucket")]
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -10172,448 +10172,448 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "MultipartUpload")]
+        #[serde(rename = "MultipartUpload", skip_serializing_if = "Option::is_none")]
         pub multipart_upload: Option<CompletedMultipartUpload>,
         #[serde(rename = "UploadId")]
         pub upload_id: String,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "MpuObjectSize")]
+        #[serde(rename = "MpuObjectSize", skip_serializing_if = "Option::is_none")]
         pub mpu_object_size: Option<i64>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfNoneMatch")]
+        #[serde(rename = "IfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub if_none_match: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CompletedMultipartUpload {
-        #[serde(rename = "Parts")]
+        #[serde(rename = "Parts", skip_serializing_if = "Option::is_none")]
         pub parts: Option<Vec<CompletedPart>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CompletedPart {
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "PartNumber")]
+        #[serde(rename = "PartNumber", skip_serializing_if = "Option::is_none")]
         pub part_number: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Condition {
-        #[serde(rename = "HttpErrorCodeReturnedEquals")]
+        #[serde(rename = "HttpErrorCodeReturnedEquals", skip_serializing_if = "Option::is_none")]
         pub http_error_code_returned_equals: Option<String>,
-        #[serde(rename = "KeyPrefixEquals")]
+        #[serde(rename = "KeyPrefixEquals", skip_serializing_if = "Option::is_none")]
         pub key_prefix_equals: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CopyObjectOutput {
-        #[serde(rename = "CopyObjectResult")]
+        #[serde(rename = "CopyObjectResult", skip_serializing_if = "Option::is_none")]
         pub copy_object_result: Option<CopyObjectResult>,
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<String>,
-        #[serde(rename = "CopySourceVersionId")]
+        #[serde(rename = "CopySourceVersionId", skip_serializing_if = "Option::is_none")]
         pub copy_source_version_id: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CopyObjectRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "CacheControl")]
+        #[serde(rename = "CacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ContentDisposition")]
+        #[serde(rename = "ContentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
-        #[serde(rename = "ContentEncoding")]
+        #[serde(rename = "ContentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
-        #[serde(rename = "ContentLanguage")]
+        #[serde(rename = "ContentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
-        #[serde(rename = "ContentType")]
+        #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
         #[serde(rename = "CopySource")]
         pub copy_source: String,
-        #[serde(rename = "CopySourceIfMatch")]
+        #[serde(rename = "CopySourceIfMatch", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_match: Option<String>,
-        #[serde(rename = "CopySourceIfModifiedSince")]
+        #[serde(rename = "CopySourceIfModifiedSince", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_modified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "CopySourceIfNoneMatch")]
+        #[serde(rename = "CopySourceIfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_none_match: Option<String>,
-        #[serde(rename = "CopySourceIfUnmodifiedSince")]
+        #[serde(rename = "CopySourceIfUnmodifiedSince", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_unmodified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Expires")]
+        #[serde(rename = "Expires", skip_serializing_if = "Option::is_none")]
         pub expires: Option<String>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfNoneMatch")]
+        #[serde(rename = "IfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub if_none_match: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "Metadata")]
+        #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "MetadataDirective")]
+        #[serde(rename = "MetadataDirective", skip_serializing_if = "Option::is_none")]
         pub metadata_directive: Option<String>,
-        #[serde(rename = "TaggingDirective")]
+        #[serde(rename = "TaggingDirective", skip_serializing_if = "Option::is_none")]
         pub tagging_directive: Option<String>,
-        #[serde(rename = "AnnotationDirective")]
+        #[serde(rename = "AnnotationDirective", skip_serializing_if = "Option::is_none")]
         pub annotation_directive: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "WebsiteRedirectLocation")]
+        #[serde(rename = "WebsiteRedirectLocation", skip_serializing_if = "Option::is_none")]
         pub website_redirect_location: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "CopySourceSSECustomerAlgorithm")]
+        #[serde(rename = "CopySourceSSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_algorithm: Option<String>,
-        #[serde(rename = "CopySourceSSECustomerKey")]
+        #[serde(rename = "CopySourceSSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_key: Option<String>,
-        #[serde(rename = "CopySourceSSECustomerKeyMD5")]
+        #[serde(rename = "CopySourceSSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "Tagging")]
+        #[serde(rename = "Tagging", skip_serializing_if = "Option::is_none")]
         pub tagging: Option<String>,
-        #[serde(rename = "ObjectLockMode")]
+        #[serde(rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
         pub object_lock_mode: Option<String>,
-        #[serde(rename = "ObjectLockRetainUntilDate")]
+        #[serde(rename = "ObjectLockRetainUntilDate", skip_serializing_if = "Option::is_none")]
         pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        #[serde(rename = "ObjectLockLegalHoldStatus", skip_serializing_if = "Option::is_none")]
         pub object_lock_legal_hold_status: Option<String>,
-        #[serde(rename = "ObjectLockEventHold")]
+        #[serde(rename = "ObjectLockEventHold", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold: Option<String>,
-        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        #[serde(rename = "ObjectLockEventHoldDurationDays", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_days: Option<i32>,
-        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ExpectedSourceBucketOwner")]
+        #[serde(rename = "ExpectedSourceBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_source_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CopyObjectResult {
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CopyPartResult {
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateBucketConfiguration {
-        #[serde(rename = "LocationConstraint")]
+        #[serde(rename = "LocationConstraint", skip_serializing_if = "Option::is_none")]
         pub location_constraint: Option<String>,
-        #[serde(rename = "Location")]
+        #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
         pub location: Option<LocationInfo>,
-        #[serde(rename = "Bucket")]
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<BucketInfo>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateBucketOutput {
-        #[serde(rename = "Location")]
+        #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
-        #[serde(rename = "BucketArn")]
+        #[serde(rename = "BucketArn", skip_serializing_if = "Option::is_none")]
         pub bucket_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateBucketRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "CreateBucketConfiguration")]
+        #[serde(rename = "CreateBucketConfiguration", skip_serializing_if = "Option::is_none")]
         pub create_bucket_configuration: Option<CreateBucketConfiguration>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWrite")]
+        #[serde(rename = "GrantWrite", skip_serializing_if = "Option::is_none")]
         pub grant_write: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
-        #[serde(rename = "ObjectLockEnabledForBucket")]
+        #[serde(rename = "ObjectLockEnabledForBucket", skip_serializing_if = "Option::is_none")]
         pub object_lock_enabled_for_bucket: Option<bool>,
-        #[serde(rename = "ObjectOwnership")]
+        #[serde(rename = "ObjectOwnership", skip_serializing_if = "Option::is_none")]
         pub object_ownership: Option<String>,
-        #[serde(rename = "BucketNamespace")]
+        #[serde(rename = "BucketNamespace", skip_serializing_if = "Option::is_none")]
         pub bucket_namespace: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateMultipartUploadOutput {
-        #[serde(rename = "AbortDate")]
+        #[serde(rename = "AbortDate", skip_serializing_if = "Option::is_none")]
         pub abort_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "AbortRuleId")]
+        #[serde(rename = "AbortRuleId", skip_serializing_if = "Option::is_none")]
         pub abort_rule_id: Option<String>,
-        #[serde(rename = "Bucket")]
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "UploadId")]
+        #[serde(rename = "UploadId", skip_serializing_if = "Option::is_none")]
         pub upload_id: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateMultipartUploadRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "CacheControl")]
+        #[serde(rename = "CacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
-        #[serde(rename = "ContentDisposition")]
+        #[serde(rename = "ContentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
-        #[serde(rename = "ContentEncoding")]
+        #[serde(rename = "ContentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
-        #[serde(rename = "ContentLanguage")]
+        #[serde(rename = "ContentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
-        #[serde(rename = "ContentType")]
+        #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
-        #[serde(rename = "Expires")]
+        #[serde(rename = "Expires", skip_serializing_if = "Option::is_none")]
         pub expires: Option<String>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "Metadata")]
+        #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "WebsiteRedirectLocation")]
+        #[serde(rename = "WebsiteRedirectLocation", skip_serializing_if = "Option::is_none")]
         pub website_redirect_location: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "Tagging")]
+        #[serde(rename = "Tagging", skip_serializing_if = "Option::is_none")]
         pub tagging: Option<String>,
-        #[serde(rename = "ObjectLockMode")]
+        #[serde(rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
         pub object_lock_mode: Option<String>,
-        #[serde(rename = "ObjectLockRetainUntilDate")]
+        #[serde(rename = "ObjectLockRetainUntilDate", skip_serializing_if = "Option::is_none")]
         pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        #[serde(rename = "ObjectLockLegalHoldStatus", skip_serializing_if = "Option::is_none")]
         pub object_lock_legal_hold_status: Option<String>,
-        #[serde(rename = "ObjectLockEventHold")]
+        #[serde(rename = "ObjectLockEventHold", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold: Option<String>,
-        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        #[serde(rename = "ObjectLockEventHoldDurationDays", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_days: Option<i32>,
-        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DefaultRetention {
-        #[serde(rename = "Mode")]
+        #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
-        #[serde(rename = "Days")]
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
         pub days: Option<i32>,
-        #[serde(rename = "Years")]
+        #[serde(rename = "Years", skip_serializing_if = "Option::is_none")]
         pub years: Option<i32>,
-        #[serde(rename = "DefaultEventHold")]
+        #[serde(rename = "DefaultEventHold", skip_serializing_if = "Option::is_none")]
         pub default_event_hold: Option<EventHoldDuration>,
     }
 
@@ -10622,7 +10622,7 @@ pub mod types {
     pub struct Delete {
         #[serde(rename = "Objects")]
         pub objects: Vec<ObjectIdentifier>,
-        #[serde(rename = "Quiet")]
+        #[serde(rename = "Quiet", skip_serializing_if = "Option::is_none")]
         pub quiet: Option<bool>,
     }
 
@@ -10631,7 +10631,7 @@ pub mod types {
     pub struct DeleteBucketCorsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10640,7 +10640,7 @@ pub mod types {
     pub struct DeleteBucketEncryptionRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10649,7 +10649,7 @@ pub mod types {
     pub struct DeleteBucketLifecycleRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10658,7 +10658,7 @@ pub mod types {
     pub struct DeleteBucketOwnershipControlsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10667,7 +10667,7 @@ pub mod types {
     pub struct DeleteBucketPolicyRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10676,7 +10676,7 @@ pub mod types {
     pub struct DeleteBucketRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10685,7 +10685,7 @@ pub mod types {
     pub struct DeleteBucketTaggingRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10694,33 +10694,33 @@ pub mod types {
     pub struct DeleteBucketWebsiteRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteMarkerEntry {
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "IsLatest")]
+        #[serde(rename = "IsLatest", skip_serializing_if = "Option::is_none")]
         pub is_latest: Option<bool>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteObjectOutput {
-        #[serde(rename = "DeleteMarker")]
+        #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
         pub delete_marker: Option<bool>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -10731,28 +10731,28 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "MFA")]
+        #[serde(rename = "MFA", skip_serializing_if = "Option::is_none")]
         pub mfa: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "BypassGovernanceRetention")]
+        #[serde(rename = "BypassGovernanceRetention", skip_serializing_if = "Option::is_none")]
         pub bypass_governance_retention: Option<bool>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfMatchLastModifiedTime")]
+        #[serde(rename = "IfMatchLastModifiedTime", skip_serializing_if = "Option::is_none")]
         pub if_match_last_modified_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "IfMatchSize")]
+        #[serde(rename = "IfMatchSize", skip_serializing_if = "Option::is_none")]
         pub if_match_size: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteObjectTaggingOutput {
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -10763,20 +10763,20 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteObjectsOutput {
-        #[serde(rename = "Deleted")]
+        #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<Vec<DeletedObject>>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "Errors")]
+        #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<ErrorShape>>,
     }
 
@@ -10787,15 +10787,15 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Delete")]
         pub delete: Delete,
-        #[serde(rename = "MFA")]
+        #[serde(rename = "MFA", skip_serializing_if = "Option::is_none")]
         pub mfa: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "BypassGovernanceRetention")]
+        #[serde(rename = "BypassGovernanceRetention", skip_serializing_if = "Option::is_none")]
         pub bypass_governance_retention: Option<bool>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
     }
 
@@ -10804,33 +10804,33 @@ pub mod types {
     pub struct DeletePublicAccessBlockRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeletedObject {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "DeleteMarker")]
+        #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
         pub delete_marker: Option<bool>,
-        #[serde(rename = "DeleteMarkerVersionId")]
+        #[serde(rename = "DeleteMarkerVersionId", skip_serializing_if = "Option::is_none")]
         pub delete_marker_version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ErrorShape {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "Code")]
+        #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
@@ -10848,27 +10848,27 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct EventHoldDuration {
-        #[serde(rename = "Days")]
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
         pub days: Option<i32>,
-        #[serde(rename = "Years")]
+        #[serde(rename = "Years", skip_serializing_if = "Option::is_none")]
         pub years: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct FilterRule {
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketAccelerateConfigurationOutput {
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -10877,18 +10877,18 @@ pub mod types {
     pub struct GetBucketAccelerateConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketAclOutput {
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "Grants")]
+        #[serde(rename = "Grants", skip_serializing_if = "Option::is_none")]
         pub grants: Option<Vec<Grant>>,
     }
 
@@ -10897,14 +10897,14 @@ pub mod types {
     pub struct GetBucketAclRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketCorsOutput {
-        #[serde(rename = "CORSRules")]
+        #[serde(rename = "CORSRules", skip_serializing_if = "Option::is_none")]
         pub cors_rules: Option<Vec<CORSRule>>,
     }
 
@@ -10913,14 +10913,14 @@ pub mod types {
     pub struct GetBucketCorsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketEncryptionOutput {
-        #[serde(rename = "ServerSideEncryptionConfiguration")]
+        #[serde(rename = "ServerSideEncryptionConfiguration", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption_configuration: Option<ServerSideEncryptionConfiguration>,
     }
 
@@ -10929,16 +10929,16 @@ pub mod types {
     pub struct GetBucketEncryptionRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketLifecycleConfigurationOutput {
-        #[serde(rename = "Rules")]
+        #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
         pub rules: Option<Vec<LifecycleRule>>,
-        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        #[serde(rename = "TransitionDefaultMinimumObjectSize", skip_serializing_if = "Option::is_none")]
         pub transition_default_minimum_object_size: Option<String>,
     }
 
@@ -10947,14 +10947,14 @@ pub mod types {
     pub struct GetBucketLifecycleConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketLocationOutput {
-        #[serde(rename = "LocationConstraint")]
+        #[serde(rename = "LocationConstraint", skip_serializing_if = "Option::is_none")]
         pub location_constraint: Option<String>,
     }
 
@@ -10963,14 +10963,14 @@ pub mod types {
     pub struct GetBucketLocationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketLoggingOutput {
-        #[serde(rename = "LoggingEnabled")]
+        #[serde(rename = "LoggingEnabled", skip_serializing_if = "Option::is_none")]
         pub logging_enabled: Option<LoggingEnabled>,
     }
 
@@ -10979,7 +10979,7 @@ pub mod types {
     pub struct GetBucketLoggingRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -10988,14 +10988,14 @@ pub mod types {
     pub struct GetBucketNotificationConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketOwnershipControlsOutput {
-        #[serde(rename = "OwnershipControls")]
+        #[serde(rename = "OwnershipControls", skip_serializing_if = "Option::is_none")]
         pub ownership_controls: Option<OwnershipControls>,
     }
 
@@ -11004,14 +11004,14 @@ pub mod types {
     pub struct GetBucketOwnershipControlsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketPolicyOutput {
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<String>,
     }
 
@@ -11020,14 +11020,14 @@ pub mod types {
     pub struct GetBucketPolicyRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketPolicyStatusOutput {
-        #[serde(rename = "PolicyStatus")]
+        #[serde(rename = "PolicyStatus", skip_serializing_if = "Option::is_none")]
         pub policy_status: Option<PolicyStatus>,
     }
 
@@ -11036,14 +11036,14 @@ pub mod types {
     pub struct GetBucketPolicyStatusRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketRequestPaymentOutput {
-        #[serde(rename = "Payer")]
+        #[serde(rename = "Payer", skip_serializing_if = "Option::is_none")]
         pub payer: Option<String>,
     }
 
@@ -11052,7 +11052,7 @@ pub mod types {
     pub struct GetBucketRequestPaymentRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -11068,16 +11068,16 @@ pub mod types {
     pub struct GetBucketTaggingRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketVersioningOutput {
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "MFADelete")]
+        #[serde(rename = "MFADelete", skip_serializing_if = "Option::is_none")]
         pub mfa_delete: Option<String>,
     }
 
@@ -11086,20 +11086,20 @@ pub mod types {
     pub struct GetBucketVersioningRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetBucketWebsiteOutput {
-        #[serde(rename = "RedirectAllRequestsTo")]
+        #[serde(rename = "RedirectAllRequestsTo", skip_serializing_if = "Option::is_none")]
         pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
-        #[serde(rename = "IndexDocument")]
+        #[serde(rename = "IndexDocument", skip_serializing_if = "Option::is_none")]
         pub index_document: Option<IndexDocument>,
-        #[serde(rename = "ErrorDocument")]
+        #[serde(rename = "ErrorDocument", skip_serializing_if = "Option::is_none")]
         pub error_document: Option<ErrorDocument>,
-        #[serde(rename = "RoutingRules")]
+        #[serde(rename = "RoutingRules", skip_serializing_if = "Option::is_none")]
         pub routing_rules: Option<Vec<RoutingRule>>,
     }
 
@@ -11108,18 +11108,18 @@ pub mod types {
     pub struct GetBucketWebsiteRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetObjectAclOutput {
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "Grants")]
+        #[serde(rename = "Grants", skip_serializing_if = "Option::is_none")]
         pub grants: Option<Vec<Grant>>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -11130,51 +11130,51 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetObjectAttributesOutput {
-        #[serde(rename = "DeleteMarker")]
+        #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
         pub delete_marker: Option<bool>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "Checksum")]
+        #[serde(rename = "Checksum", skip_serializing_if = "Option::is_none")]
         pub checksum: Option<Checksum>,
-        #[serde(rename = "ObjectParts")]
+        #[serde(rename = "ObjectParts", skip_serializing_if = "Option::is_none")]
         pub object_parts: Option<GetObjectAttributesParts>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "ObjectSize")]
+        #[serde(rename = "ObjectSize", skip_serializing_if = "Option::is_none")]
         pub object_size: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetObjectAttributesParts {
-        #[serde(rename = "TotalPartsCount")]
+        #[serde(rename = "TotalPartsCount", skip_serializing_if = "Option::is_none")]
         pub total_parts_count: Option<i32>,
-        #[serde(rename = "PartNumberMarker")]
+        #[serde(rename = "PartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub part_number_marker: Option<i32>,
-        #[serde(rename = "NextPartNumberMarker")]
+        #[serde(rename = "NextPartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub next_part_number_marker: Option<i32>,
-        #[serde(rename = "MaxParts")]
+        #[serde(rename = "MaxParts", skip_serializing_if = "Option::is_none")]
         pub max_parts: Option<i32>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Parts")]
+        #[serde(rename = "Parts", skip_serializing_if = "Option::is_none")]
         pub parts: Option<Vec<ObjectPart>>,
     }
 
@@ -11185,21 +11185,21 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "MaxParts")]
+        #[serde(rename = "MaxParts", skip_serializing_if = "Option::is_none")]
         pub max_parts: Option<i32>,
-        #[serde(rename = "PartNumberMarker")]
+        #[serde(rename = "PartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub part_number_marker: Option<i32>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
         #[serde(rename = "ObjectAttributes")]
         pub object_attributes: Vec<String>,
@@ -11208,7 +11208,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetObjectLockConfigurationOutput {
-        #[serde(rename = "ObjectLockConfiguration")]
+        #[serde(rename = "ObjectLockConfiguration", skip_serializing_if = "Option::is_none")]
         pub object_lock_configuration: Option<ObjectLockConfiguration>,
     }
 
@@ -11217,7 +11217,7 @@ pub mod types {
     pub struct GetObjectLockConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -11226,95 +11226,95 @@ pub mod types {
     pub struct GetObjectOutput {
         #[serde(skip)]
         pub body: ruststack_core::StreamingBody,
-        #[serde(rename = "DeleteMarker")]
+        #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
         pub delete_marker: Option<bool>,
-        #[serde(rename = "AcceptRanges")]
+        #[serde(rename = "AcceptRanges", skip_serializing_if = "Option::is_none")]
         pub accept_ranges: Option<String>,
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<String>,
-        #[serde(rename = "Restore")]
+        #[serde(rename = "Restore", skip_serializing_if = "Option::is_none")]
         pub restore: Option<String>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ContentLength")]
+        #[serde(rename = "ContentLength", skip_serializing_if = "Option::is_none")]
         pub content_length: Option<i64>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "MissingMeta")]
+        #[serde(rename = "MissingMeta", skip_serializing_if = "Option::is_none")]
         pub missing_meta: Option<i32>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "CacheControl")]
+        #[serde(rename = "CacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
-        #[serde(rename = "ContentDisposition")]
+        #[serde(rename = "ContentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
-        #[serde(rename = "ContentEncoding")]
+        #[serde(rename = "ContentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
-        #[serde(rename = "ContentLanguage")]
+        #[serde(rename = "ContentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
-        #[serde(rename = "ContentRange")]
+        #[serde(rename = "ContentRange", skip_serializing_if = "Option::is_none")]
         pub content_range: Option<String>,
-        #[serde(rename = "ContentType")]
+        #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
-        #[serde(rename = "Expires")]
+        #[serde(rename = "Expires", skip_serializing_if = "Option::is_none")]
         pub expires: Option<String>,
-        #[serde(rename = "WebsiteRedirectLocation")]
+        #[serde(rename = "WebsiteRedirectLocation", skip_serializing_if = "Option::is_none")]
         pub website_redirect_location: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "Metadata")]
+        #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<String>,
-        #[serde(rename = "PartsCount")]
+        #[serde(rename = "PartsCount", skip_serializing_if = "Option::is_none")]
         pub parts_count: Option<i32>,
-        #[serde(rename = "TagCount")]
+        #[serde(rename = "TagCount", skip_serializing_if = "Option::is_none")]
         pub tag_count: Option<i32>,
-        #[serde(rename = "ObjectLockMode")]
+        #[serde(rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
         pub object_lock_mode: Option<String>,
-        #[serde(rename = "ObjectLockRetainUntilDate")]
+        #[serde(rename = "ObjectLockRetainUntilDate", skip_serializing_if = "Option::is_none")]
         pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        #[serde(rename = "ObjectLockLegalHoldStatus", skip_serializing_if = "Option::is_none")]
         pub object_lock_legal_hold_status: Option<String>,
-        #[serde(rename = "ObjectLockEventHold")]
+        #[serde(rename = "ObjectLockEventHold", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold: Option<String>,
-        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        #[serde(rename = "ObjectLockEventHoldDurationDays", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_days: Option<i32>,
-        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
     }
 
@@ -11323,52 +11323,52 @@ pub mod types {
     pub struct GetObjectRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfModifiedSince")]
+        #[serde(rename = "IfModifiedSince", skip_serializing_if = "Option::is_none")]
         pub if_modified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "IfNoneMatch")]
+        #[serde(rename = "IfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub if_none_match: Option<String>,
-        #[serde(rename = "IfUnmodifiedSince")]
+        #[serde(rename = "IfUnmodifiedSince", skip_serializing_if = "Option::is_none")]
         pub if_unmodified_since: Option<ruststack_core::Timestamp>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "Range")]
+        #[serde(rename = "Range", skip_serializing_if = "Option::is_none")]
         pub range: Option<String>,
-        #[serde(rename = "ResponseCacheControl")]
+        #[serde(rename = "ResponseCacheControl", skip_serializing_if = "Option::is_none")]
         pub response_cache_control: Option<String>,
-        #[serde(rename = "ResponseContentDisposition")]
+        #[serde(rename = "ResponseContentDisposition", skip_serializing_if = "Option::is_none")]
         pub response_content_disposition: Option<String>,
-        #[serde(rename = "ResponseContentEncoding")]
+        #[serde(rename = "ResponseContentEncoding", skip_serializing_if = "Option::is_none")]
         pub response_content_encoding: Option<String>,
-        #[serde(rename = "ResponseContentLanguage")]
+        #[serde(rename = "ResponseContentLanguage", skip_serializing_if = "Option::is_none")]
         pub response_content_language: Option<String>,
-        #[serde(rename = "ResponseContentType")]
+        #[serde(rename = "ResponseContentType", skip_serializing_if = "Option::is_none")]
         pub response_content_type: Option<String>,
-        #[serde(rename = "ResponseExpires")]
+        #[serde(rename = "ResponseExpires", skip_serializing_if = "Option::is_none")]
         pub response_expires: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "PartNumber")]
+        #[serde(rename = "PartNumber", skip_serializing_if = "Option::is_none")]
         pub part_number: Option<i32>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ChecksumMode")]
+        #[serde(rename = "ChecksumMode", skip_serializing_if = "Option::is_none")]
         pub checksum_mode: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetObjectTaggingOutput {
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
         #[serde(rename = "TagSet")]
         pub tag_set: Vec<Tag>,
@@ -11381,18 +11381,18 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetPublicAccessBlockOutput {
-        #[serde(rename = "PublicAccessBlockConfiguration")]
+        #[serde(rename = "PublicAccessBlockConfiguration", skip_serializing_if = "Option::is_none")]
         pub public_access_block_configuration: Option<PublicAccessBlockConfiguration>,
     }
 
@@ -11401,46 +11401,46 @@ pub mod types {
     pub struct GetPublicAccessBlockRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Grant {
-        #[serde(rename = "Grantee")]
+        #[serde(rename = "Grantee", skip_serializing_if = "Option::is_none")]
         pub grantee: Option<Grantee>,
-        #[serde(rename = "Permission")]
+        #[serde(rename = "Permission", skip_serializing_if = "Option::is_none")]
         pub permission: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Grantee {
-        #[serde(rename = "DisplayName")]
+        #[serde(rename = "DisplayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
-        #[serde(rename = "EmailAddress")]
+        #[serde(rename = "EmailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
-        #[serde(rename = "ID")]
+        #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         #[serde(rename = "Type")]
         pub r#type: String,
-        #[serde(rename = "URI")]
+        #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct HeadBucketOutput {
-        #[serde(rename = "BucketArn")]
+        #[serde(rename = "BucketArn", skip_serializing_if = "Option::is_none")]
         pub bucket_arn: Option<String>,
-        #[serde(rename = "BucketLocationType")]
+        #[serde(rename = "BucketLocationType", skip_serializing_if = "Option::is_none")]
         pub bucket_location_type: Option<String>,
-        #[serde(rename = "BucketLocationName")]
+        #[serde(rename = "BucketLocationName", skip_serializing_if = "Option::is_none")]
         pub bucket_location_name: Option<String>,
-        #[serde(rename = "BucketRegion")]
+        #[serde(rename = "BucketRegion", skip_serializing_if = "Option::is_none")]
         pub bucket_region: Option<String>,
-        #[serde(rename = "AccessPointAlias")]
+        #[serde(rename = "AccessPointAlias", skip_serializing_if = "Option::is_none")]
         pub access_point_alias: Option<bool>,
     }
 
@@ -11449,104 +11449,104 @@ pub mod types {
     pub struct HeadBucketRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct HeadObjectOutput {
-        #[serde(rename = "DeleteMarker")]
+        #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
         pub delete_marker: Option<bool>,
-        #[serde(rename = "AcceptRanges")]
+        #[serde(rename = "AcceptRanges", skip_serializing_if = "Option::is_none")]
         pub accept_ranges: Option<String>,
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<String>,
-        #[serde(rename = "Restore")]
+        #[serde(rename = "Restore", skip_serializing_if = "Option::is_none")]
         pub restore: Option<String>,
-        #[serde(rename = "ArchiveStatus")]
+        #[serde(rename = "ArchiveStatus", skip_serializing_if = "Option::is_none")]
         pub archive_status: Option<String>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ContentLength")]
+        #[serde(rename = "ContentLength", skip_serializing_if = "Option::is_none")]
         pub content_length: Option<i64>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "MissingMeta")]
+        #[serde(rename = "MissingMeta", skip_serializing_if = "Option::is_none")]
         pub missing_meta: Option<i32>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "CacheControl")]
+        #[serde(rename = "CacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
-        #[serde(rename = "ContentDisposition")]
+        #[serde(rename = "ContentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
-        #[serde(rename = "ContentEncoding")]
+        #[serde(rename = "ContentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
-        #[serde(rename = "ContentLanguage")]
+        #[serde(rename = "ContentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
-        #[serde(rename = "ContentType")]
+        #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
-        #[serde(rename = "ContentRange")]
+        #[serde(rename = "ContentRange", skip_serializing_if = "Option::is_none")]
         pub content_range: Option<String>,
-        #[serde(rename = "Expires")]
+        #[serde(rename = "Expires", skip_serializing_if = "Option::is_none")]
         pub expires: Option<String>,
-        #[serde(rename = "WebsiteRedirectLocation")]
+        #[serde(rename = "WebsiteRedirectLocation", skip_serializing_if = "Option::is_none")]
         pub website_redirect_location: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "Metadata")]
+        #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<String>,
-        #[serde(rename = "PartsCount")]
+        #[serde(rename = "PartsCount", skip_serializing_if = "Option::is_none")]
         pub parts_count: Option<i32>,
-        #[serde(rename = "TagCount")]
+        #[serde(rename = "TagCount", skip_serializing_if = "Option::is_none")]
         pub tag_count: Option<i32>,
-        #[serde(rename = "ObjectLockMode")]
+        #[serde(rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
         pub object_lock_mode: Option<String>,
-        #[serde(rename = "ObjectLockRetainUntilDate")]
+        #[serde(rename = "ObjectLockRetainUntilDate", skip_serializing_if = "Option::is_none")]
         pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        #[serde(rename = "ObjectLockLegalHoldStatus", skip_serializing_if = "Option::is_none")]
         pub object_lock_legal_hold_status: Option<String>,
-        #[serde(rename = "ObjectLockEventHold")]
+        #[serde(rename = "ObjectLockEventHold", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold: Option<String>,
-        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        #[serde(rename = "ObjectLockEventHoldDurationDays", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_days: Option<i32>,
-        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
     }
 
@@ -11555,45 +11555,45 @@ pub mod types {
     pub struct HeadObjectRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfModifiedSince")]
+        #[serde(rename = "IfModifiedSince", skip_serializing_if = "Option::is_none")]
         pub if_modified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "IfNoneMatch")]
+        #[serde(rename = "IfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub if_none_match: Option<String>,
-        #[serde(rename = "IfUnmodifiedSince")]
+        #[serde(rename = "IfUnmodifiedSince", skip_serializing_if = "Option::is_none")]
         pub if_unmodified_since: Option<ruststack_core::Timestamp>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "Range")]
+        #[serde(rename = "Range", skip_serializing_if = "Option::is_none")]
         pub range: Option<String>,
-        #[serde(rename = "ResponseCacheControl")]
+        #[serde(rename = "ResponseCacheControl", skip_serializing_if = "Option::is_none")]
         pub response_cache_control: Option<String>,
-        #[serde(rename = "ResponseContentDisposition")]
+        #[serde(rename = "ResponseContentDisposition", skip_serializing_if = "Option::is_none")]
         pub response_content_disposition: Option<String>,
-        #[serde(rename = "ResponseContentEncoding")]
+        #[serde(rename = "ResponseContentEncoding", skip_serializing_if = "Option::is_none")]
         pub response_content_encoding: Option<String>,
-        #[serde(rename = "ResponseContentLanguage")]
+        #[serde(rename = "ResponseContentLanguage", skip_serializing_if = "Option::is_none")]
         pub response_content_language: Option<String>,
-        #[serde(rename = "ResponseContentType")]
+        #[serde(rename = "ResponseContentType", skip_serializing_if = "Option::is_none")]
         pub response_content_type: Option<String>,
-        #[serde(rename = "ResponseExpires")]
+        #[serde(rename = "ResponseExpires", skip_serializing_if = "Option::is_none")]
         pub response_expires: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "PartNumber")]
+        #[serde(rename = "PartNumber", skip_serializing_if = "Option::is_none")]
         pub part_number: Option<i32>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ChecksumMode")]
+        #[serde(rename = "ChecksumMode", skip_serializing_if = "Option::is_none")]
         pub checksum_mode: Option<String>,
     }
 
@@ -11607,141 +11607,141 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Initiator {
-        #[serde(rename = "ID")]
+        #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "DisplayName")]
+        #[serde(rename = "DisplayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LambdaFunctionConfiguration {
-        #[serde(rename = "Id")]
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         #[serde(rename = "LambdaFunctionArn")]
         pub lambda_function_arn: String,
         #[serde(rename = "Events")]
         pub events: Vec<String>,
-        #[serde(rename = "Filter")]
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<NotificationConfigurationFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LifecycleExpiration {
-        #[serde(rename = "Date")]
+        #[serde(rename = "Date", skip_serializing_if = "Option::is_none")]
         pub date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Days")]
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
         pub days: Option<i32>,
-        #[serde(rename = "ExpiredObjectDeleteMarker")]
+        #[serde(rename = "ExpiredObjectDeleteMarker", skip_serializing_if = "Option::is_none")]
         pub expired_object_delete_marker: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LifecycleRule {
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<LifecycleExpiration>,
-        #[serde(rename = "ID")]
+        #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Filter")]
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<LifecycleRuleFilter>,
         #[serde(rename = "Status")]
         pub status: String,
-        #[serde(rename = "Transitions")]
+        #[serde(rename = "Transitions", skip_serializing_if = "Option::is_none")]
         pub transitions: Option<Vec<Transition>>,
-        #[serde(rename = "NoncurrentVersionTransitions")]
+        #[serde(rename = "NoncurrentVersionTransitions", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_transitions: Option<Vec<NoncurrentVersionTransition>>,
-        #[serde(rename = "NoncurrentVersionExpiration")]
+        #[serde(rename = "NoncurrentVersionExpiration", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
-        #[serde(rename = "AbortIncompleteMultipartUpload")]
+        #[serde(rename = "AbortIncompleteMultipartUpload", skip_serializing_if = "Option::is_none")]
         pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LifecycleRuleAndOperator {
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "ObjectSizeGreaterThan")]
+        #[serde(rename = "ObjectSizeGreaterThan", skip_serializing_if = "Option::is_none")]
         pub object_size_greater_than: Option<i64>,
-        #[serde(rename = "ObjectSizeLessThan")]
+        #[serde(rename = "ObjectSizeLessThan", skip_serializing_if = "Option::is_none")]
         pub object_size_less_than: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LifecycleRuleFilter {
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Tag")]
+        #[serde(rename = "Tag", skip_serializing_if = "Option::is_none")]
         pub tag: Option<Tag>,
-        #[serde(rename = "ObjectSizeGreaterThan")]
+        #[serde(rename = "ObjectSizeGreaterThan", skip_serializing_if = "Option::is_none")]
         pub object_size_greater_than: Option<i64>,
-        #[serde(rename = "ObjectSizeLessThan")]
+        #[serde(rename = "ObjectSizeLessThan", skip_serializing_if = "Option::is_none")]
         pub object_size_less_than: Option<i64>,
-        #[serde(rename = "And")]
+        #[serde(rename = "And", skip_serializing_if = "Option::is_none")]
         pub and: Option<LifecycleRuleAndOperator>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListBucketsOutput {
-        #[serde(rename = "Buckets")]
+        #[serde(rename = "Buckets", skip_serializing_if = "Option::is_none")]
         pub buckets: Option<Vec<Bucket>>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "ContinuationToken")]
+        #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
         pub continuation_token: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListBucketsRequest {
-        #[serde(rename = "MaxBuckets")]
+        #[serde(rename = "MaxBuckets", skip_serializing_if = "Option::is_none")]
         pub max_buckets: Option<i32>,
-        #[serde(rename = "ContinuationToken")]
+        #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
         pub continuation_token: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "BucketRegion")]
+        #[serde(rename = "BucketRegion", skip_serializing_if = "Option::is_none")]
         pub bucket_region: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListMultipartUploadsOutput {
-        #[serde(rename = "Bucket")]
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
-        #[serde(rename = "KeyMarker")]
+        #[serde(rename = "KeyMarker", skip_serializing_if = "Option::is_none")]
         pub key_marker: Option<String>,
-        #[serde(rename = "UploadIdMarker")]
+        #[serde(rename = "UploadIdMarker", skip_serializing_if = "Option::is_none")]
         pub upload_id_marker: Option<String>,
-        #[serde(rename = "NextKeyMarker")]
+        #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
         pub next_key_marker: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "NextUploadIdMarker")]
+        #[serde(rename = "NextUploadIdMarker", skip_serializing_if = "Option::is_none")]
         pub next_upload_id_marker: Option<String>,
-        #[serde(rename = "MaxUploads")]
+        #[serde(rename = "MaxUploads", skip_serializing_if = "Option::is_none")]
         pub max_uploads: Option<i32>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Uploads")]
+        #[serde(rename = "Uploads", skip_serializing_if = "Option::is_none")]
         pub uploads: Option<Vec<MultipartUpload>>,
-        #[serde(rename = "CommonPrefixes")]
+        #[serde(rename = "CommonPrefixes", skip_serializing_if = "Option::is_none")]
         pub common_prefixes: Option<Vec<CommonPrefix>>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -11750,54 +11750,54 @@ pub mod types {
     pub struct ListMultipartUploadsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "KeyMarker")]
+        #[serde(rename = "KeyMarker", skip_serializing_if = "Option::is_none")]
         pub key_marker: Option<String>,
-        #[serde(rename = "MaxUploads")]
+        #[serde(rename = "MaxUploads", skip_serializing_if = "Option::is_none")]
         pub max_uploads: Option<i32>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "UploadIdMarker")]
+        #[serde(rename = "UploadIdMarker", skip_serializing_if = "Option::is_none")]
         pub upload_id_marker: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListObjectVersionsOutput {
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "KeyMarker")]
+        #[serde(rename = "KeyMarker", skip_serializing_if = "Option::is_none")]
         pub key_marker: Option<String>,
-        #[serde(rename = "VersionIdMarker")]
+        #[serde(rename = "VersionIdMarker", skip_serializing_if = "Option::is_none")]
         pub version_id_marker: Option<String>,
-        #[serde(rename = "NextKeyMarker")]
+        #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
         pub next_key_marker: Option<String>,
-        #[serde(rename = "NextVersionIdMarker")]
+        #[serde(rename = "NextVersionIdMarker", skip_serializing_if = "Option::is_none")]
         pub next_version_id_marker: Option<String>,
-        #[serde(rename = "Versions")]
+        #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
         pub versions: Option<Vec<ObjectVersion>>,
-        #[serde(rename = "DeleteMarkers")]
+        #[serde(rename = "DeleteMarkers", skip_serializing_if = "Option::is_none")]
         pub delete_markers: Option<Vec<DeleteMarkerEntry>>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "CommonPrefixes")]
+        #[serde(rename = "CommonPrefixes", skip_serializing_if = "Option::is_none")]
         pub common_prefixes: Option<Vec<CommonPrefix>>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -11806,50 +11806,50 @@ pub mod types {
     pub struct ListObjectVersionsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "KeyMarker")]
+        #[serde(rename = "KeyMarker", skip_serializing_if = "Option::is_none")]
         pub key_marker: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "VersionIdMarker")]
+        #[serde(rename = "VersionIdMarker", skip_serializing_if = "Option::is_none")]
         pub version_id_marker: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "OptionalObjectAttributes")]
+        #[serde(rename = "OptionalObjectAttributes", skip_serializing_if = "Option::is_none")]
         pub optional_object_attributes: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListObjectsOutput {
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "NextMarker")]
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
-        #[serde(rename = "Contents")]
+        #[serde(rename = "Contents", skip_serializing_if = "Option::is_none")]
         pub contents: Option<Vec<Object>>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "CommonPrefixes")]
+        #[serde(rename = "CommonPrefixes", skip_serializing_if = "Option::is_none")]
         pub common_prefixes: Option<Vec<CommonPrefix>>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -11858,52 +11858,52 @@ pub mod types {
     pub struct ListObjectsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "Marker")]
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "OptionalObjectAttributes")]
+        #[serde(rename = "OptionalObjectAttributes", skip_serializing_if = "Option::is_none")]
         pub optional_object_attributes: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListObjectsV2Output {
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Contents")]
+        #[serde(rename = "Contents", skip_serializing_if = "Option::is_none")]
         pub contents: Option<Vec<Object>>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "CommonPrefixes")]
+        #[serde(rename = "CommonPrefixes", skip_serializing_if = "Option::is_none")]
         pub common_prefixes: Option<Vec<CommonPrefix>>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "KeyCount")]
+        #[serde(rename = "KeyCount", skip_serializing_if = "Option::is_none")]
         pub key_count: Option<i32>,
-        #[serde(rename = "ContinuationToken")]
+        #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
         pub continuation_token: Option<String>,
-        #[serde(rename = "NextContinuationToken")]
+        #[serde(rename = "NextContinuationToken", skip_serializing_if = "Option::is_none")]
         pub next_continuation_token: Option<String>,
-        #[serde(rename = "StartAfter")]
+        #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
         pub start_after: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -11912,64 +11912,64 @@ pub mod types {
     pub struct ListObjectsV2Request {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "Delimiter")]
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
-        #[serde(rename = "EncodingType")]
+        #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
         pub encoding_type: Option<String>,
-        #[serde(rename = "MaxKeys")]
+        #[serde(rename = "MaxKeys", skip_serializing_if = "Option::is_none")]
         pub max_keys: Option<i32>,
-        #[serde(rename = "Prefix")]
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
-        #[serde(rename = "ContinuationToken")]
+        #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
         pub continuation_token: Option<String>,
-        #[serde(rename = "FetchOwner")]
+        #[serde(rename = "FetchOwner", skip_serializing_if = "Option::is_none")]
         pub fetch_owner: Option<bool>,
-        #[serde(rename = "StartAfter")]
+        #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
         pub start_after: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "OptionalObjectAttributes")]
+        #[serde(rename = "OptionalObjectAttributes", skip_serializing_if = "Option::is_none")]
         pub optional_object_attributes: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListPartsOutput {
-        #[serde(rename = "AbortDate")]
+        #[serde(rename = "AbortDate", skip_serializing_if = "Option::is_none")]
         pub abort_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "AbortRuleId")]
+        #[serde(rename = "AbortRuleId", skip_serializing_if = "Option::is_none")]
         pub abort_rule_id: Option<String>,
-        #[serde(rename = "Bucket")]
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "UploadId")]
+        #[serde(rename = "UploadId", skip_serializing_if = "Option::is_none")]
         pub upload_id: Option<String>,
-        #[serde(rename = "PartNumberMarker")]
+        #[serde(rename = "PartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub part_number_marker: Option<i32>,
-        #[serde(rename = "NextPartNumberMarker")]
+        #[serde(rename = "NextPartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub next_part_number_marker: Option<i32>,
-        #[serde(rename = "MaxParts")]
+        #[serde(rename = "MaxParts", skip_serializing_if = "Option::is_none")]
         pub max_parts: Option<i32>,
-        #[serde(rename = "IsTruncated")]
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
         pub is_truncated: Option<bool>,
-        #[serde(rename = "Parts")]
+        #[serde(rename = "Parts", skip_serializing_if = "Option::is_none")]
         pub parts: Option<Vec<Part>>,
-        #[serde(rename = "Initiator")]
+        #[serde(rename = "Initiator", skip_serializing_if = "Option::is_none")]
         pub initiator: Option<Initiator>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -11980,30 +11980,30 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "MaxParts")]
+        #[serde(rename = "MaxParts", skip_serializing_if = "Option::is_none")]
         pub max_parts: Option<i32>,
-        #[serde(rename = "PartNumberMarker")]
+        #[serde(rename = "PartNumberMarker", skip_serializing_if = "Option::is_none")]
         pub part_number_marker: Option<i32>,
         #[serde(rename = "UploadId")]
         pub upload_id: String,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LocationInfo {
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
 
@@ -12012,97 +12012,97 @@ pub mod types {
     pub struct LoggingEnabled {
         #[serde(rename = "TargetBucket")]
         pub target_bucket: String,
-        #[serde(rename = "TargetGrants")]
+        #[serde(rename = "TargetGrants", skip_serializing_if = "Option::is_none")]
         pub target_grants: Option<Vec<TargetGrant>>,
         #[serde(rename = "TargetPrefix")]
         pub target_prefix: String,
-        #[serde(rename = "TargetObjectKeyFormat")]
+        #[serde(rename = "TargetObjectKeyFormat", skip_serializing_if = "Option::is_none")]
         pub target_object_key_format: Option<TargetObjectKeyFormat>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct MultipartUpload {
-        #[serde(rename = "UploadId")]
+        #[serde(rename = "UploadId", skip_serializing_if = "Option::is_none")]
         pub upload_id: Option<String>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "Initiated")]
+        #[serde(rename = "Initiated", skip_serializing_if = "Option::is_none")]
         pub initiated: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "Initiator")]
+        #[serde(rename = "Initiator", skip_serializing_if = "Option::is_none")]
         pub initiator: Option<Initiator>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct NoncurrentVersionExpiration {
-        #[serde(rename = "NoncurrentDays")]
+        #[serde(rename = "NoncurrentDays", skip_serializing_if = "Option::is_none")]
         pub noncurrent_days: Option<i32>,
-        #[serde(rename = "NewerNoncurrentVersions")]
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
         pub newer_noncurrent_versions: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct NoncurrentVersionTransition {
-        #[serde(rename = "NoncurrentDays")]
+        #[serde(rename = "NoncurrentDays", skip_serializing_if = "Option::is_none")]
         pub noncurrent_days: Option<i32>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "NewerNoncurrentVersions")]
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
         pub newer_noncurrent_versions: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct NotificationConfiguration {
-        #[serde(rename = "TopicConfigurations")]
+        #[serde(rename = "TopicConfigurations", skip_serializing_if = "Option::is_none")]
         pub topic_configurations: Option<Vec<TopicConfiguration>>,
-        #[serde(rename = "QueueConfigurations")]
+        #[serde(rename = "QueueConfigurations", skip_serializing_if = "Option::is_none")]
         pub queue_configurations: Option<Vec<QueueConfiguration>>,
-        #[serde(rename = "LambdaFunctionConfigurations")]
+        #[serde(rename = "LambdaFunctionConfigurations", skip_serializing_if = "Option::is_none")]
         pub lambda_function_configurations: Option<Vec<LambdaFunctionConfiguration>>,
-        #[serde(rename = "EventBridgeConfiguration")]
+        #[serde(rename = "EventBridgeConfiguration", skip_serializing_if = "Option::is_none")]
         pub event_bridge_configuration: Option<EventBridgeConfiguration>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct NotificationConfigurationFilter {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<S3KeyFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Object {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<Vec<String>>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "RestoreStatus")]
+        #[serde(rename = "RestoreStatus", skip_serializing_if = "Option::is_none")]
         pub restore_status: Option<RestoreStatus>,
     }
 
@@ -12111,94 +12111,94 @@ pub mod types {
     pub struct ObjectIdentifier {
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "LastModifiedTime")]
+        #[serde(rename = "LastModifiedTime", skip_serializing_if = "Option::is_none")]
         pub last_modified_time: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ObjectLockConfiguration {
-        #[serde(rename = "ObjectLockEnabled")]
+        #[serde(rename = "ObjectLockEnabled", skip_serializing_if = "Option::is_none")]
         pub object_lock_enabled: Option<String>,
-        #[serde(rename = "Rule")]
+        #[serde(rename = "Rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<ObjectLockRule>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ObjectLockRule {
-        #[serde(rename = "DefaultRetention")]
+        #[serde(rename = "DefaultRetention", skip_serializing_if = "Option::is_none")]
         pub default_retention: Option<DefaultRetention>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ObjectPart {
-        #[serde(rename = "PartNumber")]
+        #[serde(rename = "PartNumber", skip_serializing_if = "Option::is_none")]
         pub part_number: Option<i32>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ObjectVersion {
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<Vec<String>>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "IsLatest")]
+        #[serde(rename = "IsLatest", skip_serializing_if = "Option::is_none")]
         pub is_latest: Option<bool>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<Owner>,
-        #[serde(rename = "RestoreStatus")]
+        #[serde(rename = "RestoreStatus", skip_serializing_if = "Option::is_none")]
         pub restore_status: Option<RestoreStatus>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Owner {
-        #[serde(rename = "DisplayName")]
+        #[serde(rename = "DisplayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
-        #[serde(rename = "ID")]
+        #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
 
@@ -12219,60 +12219,60 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Part {
-        #[serde(rename = "PartNumber")]
+        #[serde(rename = "PartNumber", skip_serializing_if = "Option::is_none")]
         pub part_number: Option<i32>,
-        #[serde(rename = "LastModified")]
+        #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PartitionedPrefix {
-        #[serde(rename = "PartitionDateSource")]
+        #[serde(rename = "PartitionDateSource", skip_serializing_if = "Option::is_none")]
         pub partition_date_source: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyStatus {
-        #[serde(rename = "IsPublic")]
+        #[serde(rename = "IsPublic", skip_serializing_if = "Option::is_none")]
         pub is_public: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublicAccessBlockConfiguration {
-        #[serde(rename = "BlockPublicAcls")]
+        #[serde(rename = "BlockPublicAcls", skip_serializing_if = "Option::is_none")]
         pub block_public_acls: Option<bool>,
-        #[serde(rename = "IgnorePublicAcls")]
+        #[serde(rename = "IgnorePublicAcls", skip_serializing_if = "Option::is_none")]
         pub ignore_public_acls: Option<bool>,
-        #[serde(rename = "BlockPublicPolicy")]
+        #[serde(rename = "BlockPublicPolicy", skip_serializing_if = "Option::is_none")]
         pub block_public_policy: Option<bool>,
-        #[serde(rename = "RestrictPublicBuckets")]
+        #[serde(rename = "RestrictPublicBuckets", skip_serializing_if = "Option::is_none")]
         pub restrict_public_buckets: Option<bool>,
     }
 
@@ -12283,36 +12283,36 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "AccelerateConfiguration")]
         pub accelerate_configuration: AccelerateConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutBucketAclRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
-        #[serde(rename = "AccessControlPolicy")]
+        #[serde(rename = "AccessControlPolicy", skip_serializing_if = "Option::is_none")]
         pub access_control_policy: Option<AccessControlPolicy>,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWrite")]
+        #[serde(rename = "GrantWrite", skip_serializing_if = "Option::is_none")]
         pub grant_write: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12323,11 +12323,11 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "CORSConfiguration")]
         pub cors_configuration: CORSConfiguration,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12336,20 +12336,20 @@ pub mod types {
     pub struct PutBucketEncryptionRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "ServerSideEncryptionConfiguration")]
         pub server_side_encryption_configuration: ServerSideEncryptionConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutBucketLifecycleConfigurationOutput {
-        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        #[serde(rename = "TransitionDefaultMinimumObjectSize", skip_serializing_if = "Option::is_none")]
         pub transition_default_minimum_object_size: Option<String>,
     }
 
@@ -12358,13 +12358,13 @@ pub mod types {
     pub struct PutBucketLifecycleConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "LifecycleConfiguration")]
+        #[serde(rename = "LifecycleConfiguration", skip_serializing_if = "Option::is_none")]
         pub lifecycle_configuration: Option<BucketLifecycleConfiguration>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "TransitionDefaultMinimumObjectSize")]
+        #[serde(rename = "TransitionDefaultMinimumObjectSize", skip_serializing_if = "Option::is_none")]
         pub transition_default_minimum_object_size: Option<String>,
     }
 
@@ -12375,11 +12375,11 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "BucketLoggingStatus")]
         pub bucket_logging_status: BucketLoggingStatus,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12390,9 +12390,9 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "NotificationConfiguration")]
         pub notification_configuration: NotificationConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "SkipDestinationValidation")]
+        #[serde(rename = "SkipDestinationValidation", skip_serializing_if = "Option::is_none")]
         pub skip_destination_validation: Option<bool>,
     }
 
@@ -12401,13 +12401,13 @@ pub mod types {
     pub struct PutBucketOwnershipControlsRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
         #[serde(rename = "OwnershipControls")]
         pub ownership_controls: OwnershipControls,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
     }
 
@@ -12416,15 +12416,15 @@ pub mod types {
     pub struct PutBucketPolicyRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ConfirmRemoveSelfBucketAccess")]
+        #[serde(rename = "ConfirmRemoveSelfBucketAccess", skip_serializing_if = "Option::is_none")]
         pub confirm_remove_self_bucket_access: Option<bool>,
         #[serde(rename = "Policy")]
         pub policy: String,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12433,13 +12433,13 @@ pub mod types {
     pub struct PutBucketRequestPaymentRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "RequestPaymentConfiguration")]
         pub request_payment_configuration: RequestPaymentConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12448,13 +12448,13 @@ pub mod types {
     pub struct PutBucketTaggingRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "Tagging")]
         pub tagging: Tagging,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12463,15 +12463,15 @@ pub mod types {
     pub struct PutBucketVersioningRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "MFA")]
+        #[serde(rename = "MFA", skip_serializing_if = "Option::is_none")]
         pub mfa: Option<String>,
         #[serde(rename = "VersioningConfiguration")]
         pub versioning_configuration: VersioningConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
@@ -12480,60 +12480,60 @@ pub mod types {
     pub struct PutBucketWebsiteRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "WebsiteConfiguration")]
         pub website_configuration: WebsiteConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectAclOutput {
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectAclRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
-        #[serde(rename = "AccessControlPolicy")]
+        #[serde(rename = "AccessControlPolicy", skip_serializing_if = "Option::is_none")]
         pub access_control_policy: Option<AccessControlPolicy>,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWrite")]
+        #[serde(rename = "GrantWrite", skip_serializing_if = "Option::is_none")]
         pub grant_write: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectLockConfigurationOutput {
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
@@ -12542,176 +12542,176 @@ pub mod types {
     pub struct PutObjectLockConfigurationRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ObjectLockConfiguration")]
+        #[serde(rename = "ObjectLockConfiguration", skip_serializing_if = "Option::is_none")]
         pub object_lock_configuration: Option<ObjectLockConfiguration>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "Token")]
+        #[serde(rename = "Token", skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectOutput {
-        #[serde(rename = "Expiration")]
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
         pub expiration: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "ChecksumType")]
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
         pub checksum_type: Option<String>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "Size")]
+        #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
     }
 
     #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectRequest {
-        #[serde(rename = "ACL")]
+        #[serde(rename = "ACL", skip_serializing_if = "Option::is_none")]
         pub acl: Option<String>,
         #[serde(skip)]
         pub body: ruststack_core::StreamingBody,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "CacheControl")]
+        #[serde(rename = "CacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
-        #[serde(rename = "ContentDisposition")]
+        #[serde(rename = "ContentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
-        #[serde(rename = "ContentEncoding")]
+        #[serde(rename = "ContentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
-        #[serde(rename = "ContentLanguage")]
+        #[serde(rename = "ContentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
-        #[serde(rename = "ContentLength")]
+        #[serde(rename = "ContentLength", skip_serializing_if = "Option::is_none")]
         pub content_length: Option<i64>,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ContentType")]
+        #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "Expires")]
+        #[serde(rename = "Expires", skip_serializing_if = "Option::is_none")]
         pub expires: Option<String>,
-        #[serde(rename = "IfMatch")]
+        #[serde(rename = "IfMatch", skip_serializing_if = "Option::is_none")]
         pub if_match: Option<String>,
-        #[serde(rename = "IfNoneMatch")]
+        #[serde(rename = "IfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub if_none_match: Option<String>,
-        #[serde(rename = "GrantFullControl")]
+        #[serde(rename = "GrantFullControl", skip_serializing_if = "Option::is_none")]
         pub grant_full_control: Option<String>,
-        #[serde(rename = "GrantRead")]
+        #[serde(rename = "GrantRead", skip_serializing_if = "Option::is_none")]
         pub grant_read: Option<String>,
-        #[serde(rename = "GrantReadACP")]
+        #[serde(rename = "GrantReadACP", skip_serializing_if = "Option::is_none")]
         pub grant_read_acp: Option<String>,
-        #[serde(rename = "GrantWriteACP")]
+        #[serde(rename = "GrantWriteACP", skip_serializing_if = "Option::is_none")]
         pub grant_write_acp: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "WriteOffsetBytes")]
+        #[serde(rename = "WriteOffsetBytes", skip_serializing_if = "Option::is_none")]
         pub write_offset_bytes: Option<i64>,
-        #[serde(rename = "Metadata")]
+        #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
-        #[serde(rename = "WebsiteRedirectLocation")]
+        #[serde(rename = "WebsiteRedirectLocation", skip_serializing_if = "Option::is_none")]
         pub website_redirect_location: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "SSEKMSEncryptionContext")]
+        #[serde(rename = "SSEKMSEncryptionContext", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encryption_context: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "Tagging")]
+        #[serde(rename = "Tagging", skip_serializing_if = "Option::is_none")]
         pub tagging: Option<String>,
-        #[serde(rename = "ObjectLockMode")]
+        #[serde(rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
         pub object_lock_mode: Option<String>,
-        #[serde(rename = "ObjectLockRetainUntilDate")]
+        #[serde(rename = "ObjectLockRetainUntilDate", skip_serializing_if = "Option::is_none")]
         pub object_lock_retain_until_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ObjectLockLegalHoldStatus")]
+        #[serde(rename = "ObjectLockLegalHoldStatus", skip_serializing_if = "Option::is_none")]
         pub object_lock_legal_hold_status: Option<String>,
-        #[serde(rename = "ObjectLockEventHold")]
+        #[serde(rename = "ObjectLockEventHold", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold: Option<String>,
-        #[serde(rename = "ObjectLockEventHoldDurationDays")]
+        #[serde(rename = "ObjectLockEventHoldDurationDays", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_days: Option<i32>,
-        #[serde(rename = "ObjectLockEventHoldDurationYears")]
+        #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutObjectTaggingOutput {
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -12722,17 +12722,17 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "Tagging")]
         pub tagging: Tagging,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
     }
 
@@ -12741,41 +12741,41 @@ pub mod types {
     pub struct PutPublicAccessBlockRequest {
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
         #[serde(rename = "PublicAccessBlockConfiguration")]
         pub public_access_block_configuration: PublicAccessBlockConfiguration,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct QueueConfiguration {
-        #[serde(rename = "Id")]
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         #[serde(rename = "QueueArn")]
         pub queue_arn: String,
         #[serde(rename = "Events")]
         pub events: Vec<String>,
-        #[serde(rename = "Filter")]
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<NotificationConfigurationFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Redirect {
-        #[serde(rename = "HostName")]
+        #[serde(rename = "HostName", skip_serializing_if = "Option::is_none")]
         pub host_name: Option<String>,
-        #[serde(rename = "HttpRedirectCode")]
+        #[serde(rename = "HttpRedirectCode", skip_serializing_if = "Option::is_none")]
         pub http_redirect_code: Option<String>,
-        #[serde(rename = "Protocol")]
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
         pub protocol: Option<String>,
-        #[serde(rename = "ReplaceKeyPrefixWith")]
+        #[serde(rename = "ReplaceKeyPrefixWith", skip_serializing_if = "Option::is_none")]
         pub replace_key_prefix_with: Option<String>,
-        #[serde(rename = "ReplaceKeyWith")]
+        #[serde(rename = "ReplaceKeyWith", skip_serializing_if = "Option::is_none")]
         pub replace_key_with: Option<String>,
     }
 
@@ -12784,7 +12784,7 @@ pub mod types {
     pub struct RedirectAllRequestsTo {
         #[serde(rename = "HostName")]
         pub host_name: String,
-        #[serde(rename = "Protocol")]
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
         pub protocol: Option<String>,
     }
 
@@ -12798,16 +12798,16 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RestoreStatus {
-        #[serde(rename = "IsRestoreInProgress")]
+        #[serde(rename = "IsRestoreInProgress", skip_serializing_if = "Option::is_none")]
         pub is_restore_in_progress: Option<bool>,
-        #[serde(rename = "RestoreExpiryDate")]
+        #[serde(rename = "RestoreExpiryDate", skip_serializing_if = "Option::is_none")]
         pub restore_expiry_date: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RoutingRule {
-        #[serde(rename = "Condition")]
+        #[serde(rename = "Condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<Condition>,
         #[serde(rename = "Redirect")]
         pub redirect: Redirect,
@@ -12816,7 +12816,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct S3KeyFilter {
-        #[serde(rename = "FilterRules")]
+        #[serde(rename = "FilterRules", skip_serializing_if = "Option::is_none")]
         pub filter_rules: Option<Vec<FilterRule>>,
     }
 
@@ -12825,7 +12825,7 @@ pub mod types {
     pub struct ServerSideEncryptionByDefault {
         #[serde(rename = "SSEAlgorithm")]
         pub sse_algorithm: String,
-        #[serde(rename = "KMSMasterKeyID")]
+        #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
         pub kms_master_key_id: Option<String>,
     }
 
@@ -12839,11 +12839,11 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ServerSideEncryptionRule {
-        #[serde(rename = "ApplyServerSideEncryptionByDefault")]
+        #[serde(rename = "ApplyServerSideEncryptionByDefault", skip_serializing_if = "Option::is_none")]
         pub apply_server_side_encryption_by_default: Option<ServerSideEncryptionByDefault>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "BlockedEncryptionTypes")]
+        #[serde(rename = "BlockedEncryptionTypes", skip_serializing_if = "Option::is_none")]
         pub blocked_encryption_types: Option<BlockedEncryptionTypes>,
     }
 
@@ -12870,65 +12870,65 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TargetGrant {
-        #[serde(rename = "Grantee")]
+        #[serde(rename = "Grantee", skip_serializing_if = "Option::is_none")]
         pub grantee: Option<Grantee>,
-        #[serde(rename = "Permission")]
+        #[serde(rename = "Permission", skip_serializing_if = "Option::is_none")]
         pub permission: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TargetObjectKeyFormat {
-        #[serde(rename = "SimplePrefix")]
+        #[serde(rename = "SimplePrefix", skip_serializing_if = "Option::is_none")]
         pub simple_prefix: Option<SimplePrefix>,
-        #[serde(rename = "PartitionedPrefix")]
+        #[serde(rename = "PartitionedPrefix", skip_serializing_if = "Option::is_none")]
         pub partitioned_prefix: Option<PartitionedPrefix>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TopicConfiguration {
-        #[serde(rename = "Id")]
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         #[serde(rename = "TopicArn")]
         pub topic_arn: String,
         #[serde(rename = "Events")]
         pub events: Vec<String>,
-        #[serde(rename = "Filter")]
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<NotificationConfigurationFilter>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Transition {
-        #[serde(rename = "Date")]
+        #[serde(rename = "Date", skip_serializing_if = "Option::is_none")]
         pub date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Days")]
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
         pub days: Option<i32>,
-        #[serde(rename = "StorageClass")]
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UploadPartCopyOutput {
-        #[serde(rename = "CopySourceVersionId")]
+        #[serde(rename = "CopySourceVersionId", skip_serializing_if = "Option::is_none")]
         pub copy_source_version_id: Option<String>,
-        #[serde(rename = "CopyPartResult")]
+        #[serde(rename = "CopyPartResult", skip_serializing_if = "Option::is_none")]
         pub copy_part_result: Option<CopyPartResult>,
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -12939,15 +12939,15 @@ pub mod types {
         pub bucket: String,
         #[serde(rename = "CopySource")]
         pub copy_source: String,
-        #[serde(rename = "CopySourceIfMatch")]
+        #[serde(rename = "CopySourceIfMatch", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_match: Option<String>,
-        #[serde(rename = "CopySourceIfModifiedSince")]
+        #[serde(rename = "CopySourceIfModifiedSince", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_modified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "CopySourceIfNoneMatch")]
+        #[serde(rename = "CopySourceIfNoneMatch", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_none_match: Option<String>,
-        #[serde(rename = "CopySourceIfUnmodifiedSince")]
+        #[serde(rename = "CopySourceIfUnmodifiedSince", skip_serializing_if = "Option::is_none")]
         pub copy_source_if_unmodified_since: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "CopySourceRange")]
+        #[serde(rename = "CopySourceRange", skip_serializing_if = "Option::is_none")]
         pub copy_source_range: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
@@ -12955,64 +12955,64 @@ pub mod types {
         pub part_number: i32,
         #[serde(rename = "UploadId")]
         pub upload_id: String,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "CopySourceSSECustomerAlgorithm")]
+        #[serde(rename = "CopySourceSSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_algorithm: Option<String>,
-        #[serde(rename = "CopySourceSSECustomerKey")]
+        #[serde(rename = "CopySourceSSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_key: Option<String>,
-        #[serde(rename = "CopySourceSSECustomerKeyMD5")]
+        #[serde(rename = "CopySourceSSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub copy_source_sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
-        #[serde(rename = "ExpectedSourceBucketOwner")]
+        #[serde(rename = "ExpectedSourceBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_source_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UploadPartOutput {
-        #[serde(rename = "ServerSideEncryption")]
+        #[serde(rename = "ServerSideEncryption", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption: Option<String>,
-        #[serde(rename = "ETag")]
+        #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
         pub e_tag: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "SSEKMSKeyId")]
+        #[serde(rename = "SSEKMSKeyId", skip_serializing_if = "Option::is_none")]
         pub sse_kms_key_id: Option<String>,
-        #[serde(rename = "BucketKeyEnabled")]
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<bool>,
-        #[serde(rename = "RequestCharged")]
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -13023,31 +13023,31 @@ pub mod types {
         pub body: ruststack_core::StreamingBody,
         #[serde(rename = "Bucket")]
         pub bucket: String,
-        #[serde(rename = "ContentLength")]
+        #[serde(rename = "ContentLength", skip_serializing_if = "Option::is_none")]
         pub content_length: Option<i64>,
-        #[serde(rename = "ContentMD5")]
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
         pub content_md5: Option<String>,
-        #[serde(rename = "ChecksumAlgorithm")]
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
         pub checksum_algorithm: Option<String>,
-        #[serde(rename = "ChecksumCRC32")]
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32: Option<String>,
-        #[serde(rename = "ChecksumCRC32C")]
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
         pub checksum_crc32_c: Option<String>,
-        #[serde(rename = "ChecksumCRC64NVME")]
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
         pub checksum_crc64_nvme: Option<String>,
-        #[serde(rename = "ChecksumSHA1")]
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
         pub checksum_sha1: Option<String>,
-        #[serde(rename = "ChecksumSHA256")]
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
         pub checksum_sha256: Option<String>,
-        #[serde(rename = "ChecksumSHA512")]
+        #[serde(rename = "ChecksumSHA512", skip_serializing_if = "Option::is_none")]
         pub checksum_sha512: Option<String>,
-        #[serde(rename = "ChecksumMD5")]
+        #[serde(rename = "ChecksumMD5", skip_serializing_if = "Option::is_none")]
         pub checksum_md5: Option<String>,
-        #[serde(rename = "ChecksumXXHASH64")]
+        #[serde(rename = "ChecksumXXHASH64", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash64: Option<String>,
-        #[serde(rename = "ChecksumXXHASH3")]
+        #[serde(rename = "ChecksumXXHASH3", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash3: Option<String>,
-        #[serde(rename = "ChecksumXXHASH128")]
+        #[serde(rename = "ChecksumXXHASH128", skip_serializing_if = "Option::is_none")]
         pub checksum_xxhash128: Option<String>,
         #[serde(rename = "Key")]
         pub key: String,
@@ -13055,37 +13055,37 @@ pub mod types {
         pub part_number: i32,
         #[serde(rename = "UploadId")]
         pub upload_id: String,
-        #[serde(rename = "SSECustomerAlgorithm")]
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
         pub sse_customer_algorithm: Option<String>,
-        #[serde(rename = "SSECustomerKey")]
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key: Option<String>,
-        #[serde(rename = "SSECustomerKeyMD5")]
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
         pub sse_customer_key_md5: Option<String>,
-        #[serde(rename = "RequestPayer")]
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
         pub request_payer: Option<String>,
-        #[serde(rename = "ExpectedBucketOwner")]
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct VersioningConfiguration {
-        #[serde(rename = "MFADelete")]
+        #[serde(rename = "MFADelete", skip_serializing_if = "Option::is_none")]
         pub mfa_delete: Option<String>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct WebsiteConfiguration {
-        #[serde(rename = "ErrorDocument")]
+        #[serde(rename = "ErrorDocument", skip_serializing_if = "Option::is_none")]
         pub error_document: Option<ErrorDocument>,
-        #[serde(rename = "IndexDocument")]
+        #[serde(rename = "IndexDocument", skip_serializing_if = "Option::is_none")]
         pub index_document: Option<IndexDocument>,
-        #[serde(rename = "RedirectAllRequestsTo")]
+        #[serde(rename = "RedirectAllRequestsTo", skip_serializing_if = "Option::is_none")]
         pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
-        #[serde(rename = "RoutingRules")]
+        #[serde(rename = "RoutingRules", skip_serializing_if = "Option::is_none")]
         pub routing_rules: Option<Vec<RoutingRule>>,
     }
 

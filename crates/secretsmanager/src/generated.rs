@@ -1445,35 +1445,35 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct APIErrorType {
-        #[serde(rename = "SecretId")]
+        #[serde(rename = "SecretId", skip_serializing_if = "Option::is_none")]
         pub secret_id: Option<String>,
-        #[serde(rename = "ErrorCode")]
+        #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchGetSecretValueRequest {
-        #[serde(rename = "SecretIdList")]
+        #[serde(rename = "SecretIdList", skip_serializing_if = "Option::is_none")]
         pub secret_id_list: Option<Vec<String>>,
-        #[serde(rename = "Filters")]
+        #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
         pub filters: Option<Vec<Filter>>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct BatchGetSecretValueResponse {
-        #[serde(rename = "SecretValues")]
+        #[serde(rename = "SecretValues", skip_serializing_if = "Option::is_none")]
         pub secret_values: Option<Vec<SecretValueEntry>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "Errors")]
+        #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<APIErrorType>>,
     }
 
@@ -1487,11 +1487,11 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CancelRotateSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -1500,62 +1500,62 @@ pub mod types {
     pub struct CreateSecretRequest {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "SecretBinary")]
+        #[serde(rename = "SecretBinary", skip_serializing_if = "Option::is_none")]
         pub secret_binary: Option<ruststack_core::Blob>,
-        #[serde(rename = "SecretString")]
+        #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
         pub secret_string: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "AddReplicaRegions")]
+        #[serde(rename = "AddReplicaRegions", skip_serializing_if = "Option::is_none")]
         pub add_replica_regions: Option<Vec<ReplicaRegionType>>,
-        #[serde(rename = "ForceOverwriteReplicaSecret")]
+        #[serde(rename = "ForceOverwriteReplicaSecret", skip_serializing_if = "Option::is_none")]
         pub force_overwrite_replica_secret: Option<bool>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "CrossAccountPrimaryARN")]
+        #[serde(rename = "CrossAccountPrimaryARN", skip_serializing_if = "Option::is_none")]
         pub cross_account_primary_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<Vec<ReplicationStatusType>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CrossAccountPrimaryType {
-        #[serde(rename = "PrimarySecretARN")]
+        #[serde(rename = "PrimarySecretARN", skip_serializing_if = "Option::is_none")]
         pub primary_secret_arn: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<String>,
-        #[serde(rename = "StatusMessage")]
+        #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
         pub status_message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CrossAccountReplicaEntry {
-        #[serde(rename = "ReplicaSecretARN")]
+        #[serde(rename = "ReplicaSecretARN", skip_serializing_if = "Option::is_none")]
         pub replica_secret_arn: Option<String>,
-        #[serde(rename = "ReplicationRoleARN")]
+        #[serde(rename = "ReplicationRoleARN", skip_serializing_if = "Option::is_none")]
         pub replication_role_arn: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<String>,
-        #[serde(rename = "StatusMessage")]
+        #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
         pub status_message: Option<String>,
     }
 
@@ -1564,18 +1564,18 @@ pub mod types {
     pub struct DeleteResourcePolicyRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteResourcePolicyResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
     }
 
@@ -1584,20 +1584,20 @@ pub mod types {
     pub struct DeleteSecretRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "RecoveryWindowInDays")]
+        #[serde(rename = "RecoveryWindowInDays", skip_serializing_if = "Option::is_none")]
         pub recovery_window_in_days: Option<i64>,
-        #[serde(rename = "ForceDeleteWithoutRecovery")]
+        #[serde(rename = "ForceDeleteWithoutRecovery", skip_serializing_if = "Option::is_none")]
         pub force_delete_without_recovery: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "DeletionDate")]
+        #[serde(rename = "DeletionDate", skip_serializing_if = "Option::is_none")]
         pub deletion_date: Option<ruststack_core::Timestamp>,
     }
 
@@ -1611,97 +1611,97 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "RotationEnabled")]
+        #[serde(rename = "RotationEnabled", skip_serializing_if = "Option::is_none")]
         pub rotation_enabled: Option<bool>,
-        #[serde(rename = "RotationLambdaARN")]
+        #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
         pub rotation_lambda_arn: Option<String>,
-        #[serde(rename = "RotationRules")]
+        #[serde(rename = "RotationRules", skip_serializing_if = "Option::is_none")]
         pub rotation_rules: Option<RotationRulesType>,
-        #[serde(rename = "ExternalSecretRotationMetadata")]
+        #[serde(rename = "ExternalSecretRotationMetadata", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
-        #[serde(rename = "ExternalSecretRotationRoleArn")]
+        #[serde(rename = "ExternalSecretRotationRoleArn", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_role_arn: Option<String>,
-        #[serde(rename = "LastRotatedDate")]
+        #[serde(rename = "LastRotatedDate", skip_serializing_if = "Option::is_none")]
         pub last_rotated_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastChangedDate")]
+        #[serde(rename = "LastChangedDate", skip_serializing_if = "Option::is_none")]
         pub last_changed_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastAccessedDate")]
+        #[serde(rename = "LastAccessedDate", skip_serializing_if = "Option::is_none")]
         pub last_accessed_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "DeletedDate")]
+        #[serde(rename = "DeletedDate", skip_serializing_if = "Option::is_none")]
         pub deleted_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "NextRotationDate")]
+        #[serde(rename = "NextRotationDate", skip_serializing_if = "Option::is_none")]
         pub next_rotation_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "VersionIdsToStages")]
+        #[serde(rename = "VersionIdsToStages", skip_serializing_if = "Option::is_none")]
         pub version_ids_to_stages: Option<std::collections::HashMap<String, Vec<String>>>,
-        #[serde(rename = "OwningService")]
+        #[serde(rename = "OwningService", skip_serializing_if = "Option::is_none")]
         pub owning_service: Option<String>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "PrimaryRegion")]
+        #[serde(rename = "PrimaryRegion", skip_serializing_if = "Option::is_none")]
         pub primary_region: Option<String>,
-        #[serde(rename = "ReplicationStatus")]
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
         pub replication_status: Option<Vec<ReplicationStatusType>>,
-        #[serde(rename = "CrossAccountPrimary")]
+        #[serde(rename = "CrossAccountPrimary", skip_serializing_if = "Option::is_none")]
         pub cross_account_primary: Option<CrossAccountPrimaryType>,
-        #[serde(rename = "CrossAccountReplicas")]
+        #[serde(rename = "CrossAccountReplicas", skip_serializing_if = "Option::is_none")]
         pub cross_account_replicas: Option<Vec<CrossAccountReplicaEntry>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ExternalSecretRotationMetadataItem {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Filter {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "Values")]
+        #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetRandomPasswordRequest {
-        #[serde(rename = "PasswordLength")]
+        #[serde(rename = "PasswordLength", skip_serializing_if = "Option::is_none")]
         pub password_length: Option<i64>,
-        #[serde(rename = "ExcludeCharacters")]
+        #[serde(rename = "ExcludeCharacters", skip_serializing_if = "Option::is_none")]
         pub exclude_characters: Option<String>,
-        #[serde(rename = "ExcludeNumbers")]
+        #[serde(rename = "ExcludeNumbers", skip_serializing_if = "Option::is_none")]
         pub exclude_numbers: Option<bool>,
-        #[serde(rename = "ExcludePunctuation")]
+        #[serde(rename = "ExcludePunctuation", skip_serializing_if = "Option::is_none")]
         pub exclude_punctuation: Option<bool>,
-        #[serde(rename = "ExcludeUppercase")]
+        #[serde(rename = "ExcludeUppercase", skip_serializing_if = "Option::is_none")]
         pub exclude_uppercase: Option<bool>,
-        #[serde(rename = "ExcludeLowercase")]
+        #[serde(rename = "ExcludeLowercase", skip_serializing_if = "Option::is_none")]
         pub exclude_lowercase: Option<bool>,
-        #[serde(rename = "IncludeSpace")]
+        #[serde(rename = "IncludeSpace", skip_serializing_if = "Option::is_none")]
         pub include_space: Option<bool>,
-        #[serde(rename = "RequireEachIncludedType")]
+        #[serde(rename = "RequireEachIncludedType", skip_serializing_if = "Option::is_none")]
         pub require_each_included_type: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetRandomPasswordResponse {
-        #[serde(rename = "RandomPassword")]
+        #[serde(rename = "RandomPassword", skip_serializing_if = "Option::is_none")]
         pub random_password: Option<String>,
     }
 
@@ -1710,20 +1710,20 @@ pub mod types {
     pub struct GetResourcePolicyRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetResourcePolicyResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "ResourcePolicy")]
+        #[serde(rename = "ResourcePolicy", skip_serializing_if = "Option::is_none")]
         pub resource_policy: Option<String>,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
     }
 
@@ -1732,28 +1732,28 @@ pub mod types {
     pub struct GetSecretValueRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "VersionStage")]
+        #[serde(rename = "VersionStage", skip_serializing_if = "Option::is_none")]
         pub version_stage: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetSecretValueResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SecretBinary")]
+        #[serde(rename = "SecretBinary", skip_serializing_if = "Option::is_none")]
         pub secret_binary: Option<ruststack_core::Blob>,
-        #[serde(rename = "SecretString")]
+        #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
         pub secret_string: Option<String>,
-        #[serde(rename = "VersionStages")]
+        #[serde(rename = "VersionStages", skip_serializing_if = "Option::is_none")]
         pub version_stages: Option<Vec<String>>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<ruststack_core::Timestamp>,
     }
 
@@ -1762,50 +1762,50 @@ pub mod types {
     pub struct ListSecretVersionIdsRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "IncludeDeprecated")]
+        #[serde(rename = "IncludeDeprecated", skip_serializing_if = "Option::is_none")]
         pub include_deprecated: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSecretVersionIdsResponse {
-        #[serde(rename = "Versions")]
+        #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
         pub versions: Option<Vec<SecretVersionsListEntry>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSecretsRequest {
-        #[serde(rename = "IncludePlannedDeletion")]
+        #[serde(rename = "IncludePlannedDeletion", skip_serializing_if = "Option::is_none")]
         pub include_planned_deletion: Option<bool>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "Filters")]
+        #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
         pub filters: Option<Vec<Filter>>,
-        #[serde(rename = "SortOrder")]
+        #[serde(rename = "SortOrder", skip_serializing_if = "Option::is_none")]
         pub sort_order: Option<String>,
-        #[serde(rename = "SortBy")]
+        #[serde(rename = "SortBy", skip_serializing_if = "Option::is_none")]
         pub sort_by: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSecretsResponse {
-        #[serde(rename = "SecretList")]
+        #[serde(rename = "SecretList", skip_serializing_if = "Option::is_none")]
         pub secret_list: Option<Vec<SecretListEntry>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1816,20 +1816,20 @@ pub mod types {
         pub secret_id: String,
         #[serde(rename = "ResourcePolicy")]
         pub resource_policy: String,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
-        #[serde(rename = "BlockPublicPolicy")]
+        #[serde(rename = "BlockPublicPolicy", skip_serializing_if = "Option::is_none")]
         pub block_public_policy: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutResourcePolicyResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "PolicyName")]
+        #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
         pub policy_name: Option<String>,
     }
 
@@ -1838,52 +1838,52 @@ pub mod types {
     pub struct PutSecretValueRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
-        #[serde(rename = "SecretBinary")]
+        #[serde(rename = "SecretBinary", skip_serializing_if = "Option::is_none")]
         pub secret_binary: Option<ruststack_core::Blob>,
-        #[serde(rename = "SecretString")]
+        #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
         pub secret_string: Option<String>,
-        #[serde(rename = "VersionStages")]
+        #[serde(rename = "VersionStages", skip_serializing_if = "Option::is_none")]
         pub version_stages: Option<Vec<String>>,
-        #[serde(rename = "RotationToken")]
+        #[serde(rename = "RotationToken", skip_serializing_if = "Option::is_none")]
         pub rotation_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutSecretValueResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "VersionStages")]
+        #[serde(rename = "VersionStages", skip_serializing_if = "Option::is_none")]
         pub version_stages: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReplicaRegionType {
-        #[serde(rename = "Region")]
+        #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReplicationStatusType {
-        #[serde(rename = "Region")]
+        #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "StatusMessage")]
+        #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
         pub status_message: Option<String>,
-        #[serde(rename = "LastAccessedDate")]
+        #[serde(rename = "LastAccessedDate", skip_serializing_if = "Option::is_none")]
         pub last_accessed_date: Option<ruststack_core::Timestamp>,
     }
 
@@ -1897,9 +1897,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RestoreSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
 
@@ -1908,127 +1908,127 @@ pub mod types {
     pub struct RotateSecretRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
-        #[serde(rename = "RotationLambdaARN")]
+        #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
         pub rotation_lambda_arn: Option<String>,
-        #[serde(rename = "RotationRules")]
+        #[serde(rename = "RotationRules", skip_serializing_if = "Option::is_none")]
         pub rotation_rules: Option<RotationRulesType>,
-        #[serde(rename = "ExternalSecretRotationMetadata")]
+        #[serde(rename = "ExternalSecretRotationMetadata", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
-        #[serde(rename = "ExternalSecretRotationRoleArn")]
+        #[serde(rename = "ExternalSecretRotationRoleArn", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_role_arn: Option<String>,
-        #[serde(rename = "RotateImmediately")]
+        #[serde(rename = "RotateImmediately", skip_serializing_if = "Option::is_none")]
         pub rotate_immediately: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RotateSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct RotationRulesType {
-        #[serde(rename = "AutomaticallyAfterDays")]
+        #[serde(rename = "AutomaticallyAfterDays", skip_serializing_if = "Option::is_none")]
         pub automatically_after_days: Option<i64>,
-        #[serde(rename = "Duration")]
+        #[serde(rename = "Duration", skip_serializing_if = "Option::is_none")]
         pub duration: Option<String>,
-        #[serde(rename = "ScheduleExpression")]
+        #[serde(rename = "ScheduleExpression", skip_serializing_if = "Option::is_none")]
         pub schedule_expression: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SecretListEntry {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "RotationEnabled")]
+        #[serde(rename = "RotationEnabled", skip_serializing_if = "Option::is_none")]
         pub rotation_enabled: Option<bool>,
-        #[serde(rename = "RotationLambdaARN")]
+        #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
         pub rotation_lambda_arn: Option<String>,
-        #[serde(rename = "RotationRules")]
+        #[serde(rename = "RotationRules", skip_serializing_if = "Option::is_none")]
         pub rotation_rules: Option<RotationRulesType>,
-        #[serde(rename = "ExternalSecretRotationMetadata")]
+        #[serde(rename = "ExternalSecretRotationMetadata", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
-        #[serde(rename = "ExternalSecretRotationRoleArn")]
+        #[serde(rename = "ExternalSecretRotationRoleArn", skip_serializing_if = "Option::is_none")]
         pub external_secret_rotation_role_arn: Option<String>,
-        #[serde(rename = "LastRotatedDate")]
+        #[serde(rename = "LastRotatedDate", skip_serializing_if = "Option::is_none")]
         pub last_rotated_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastChangedDate")]
+        #[serde(rename = "LastChangedDate", skip_serializing_if = "Option::is_none")]
         pub last_changed_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastAccessedDate")]
+        #[serde(rename = "LastAccessedDate", skip_serializing_if = "Option::is_none")]
         pub last_accessed_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "DeletedDate")]
+        #[serde(rename = "DeletedDate", skip_serializing_if = "Option::is_none")]
         pub deleted_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "NextRotationDate")]
+        #[serde(rename = "NextRotationDate", skip_serializing_if = "Option::is_none")]
         pub next_rotation_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "SecretVersionsToStages")]
+        #[serde(rename = "SecretVersionsToStages", skip_serializing_if = "Option::is_none")]
         pub secret_versions_to_stages: Option<std::collections::HashMap<String, Vec<String>>>,
-        #[serde(rename = "OwningService")]
+        #[serde(rename = "OwningService", skip_serializing_if = "Option::is_none")]
         pub owning_service: Option<String>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "PrimaryRegion")]
+        #[serde(rename = "PrimaryRegion", skip_serializing_if = "Option::is_none")]
         pub primary_region: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SecretValueEntry {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "SecretBinary")]
+        #[serde(rename = "SecretBinary", skip_serializing_if = "Option::is_none")]
         pub secret_binary: Option<ruststack_core::Blob>,
-        #[serde(rename = "SecretString")]
+        #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
         pub secret_string: Option<String>,
-        #[serde(rename = "VersionStages")]
+        #[serde(rename = "VersionStages", skip_serializing_if = "Option::is_none")]
         pub version_stages: Option<Vec<String>>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SecretVersionsListEntry {
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
-        #[serde(rename = "VersionStages")]
+        #[serde(rename = "VersionStages", skip_serializing_if = "Option::is_none")]
         pub version_stages: Option<Vec<String>>,
-        #[serde(rename = "LastAccessedDate")]
+        #[serde(rename = "LastAccessedDate", skip_serializing_if = "Option::is_none")]
         pub last_accessed_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "CreatedDate")]
+        #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
         pub created_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "KmsKeyIds")]
+        #[serde(rename = "KmsKeyIds", skip_serializing_if = "Option::is_none")]
         pub kms_key_ids: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Tag {
-        #[serde(rename = "Key")]
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
 
@@ -2055,28 +2055,28 @@ pub mod types {
     pub struct UpdateSecretRequest {
         #[serde(rename = "SecretId")]
         pub secret_id: String,
-        #[serde(rename = "ClientRequestToken")]
+        #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
         pub client_request_token: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "KmsKeyId")]
+        #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
-        #[serde(rename = "SecretBinary")]
+        #[serde(rename = "SecretBinary", skip_serializing_if = "Option::is_none")]
         pub secret_binary: Option<ruststack_core::Blob>,
-        #[serde(rename = "SecretString")]
+        #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
         pub secret_string: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateSecretResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "VersionId")]
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
         pub version_id: Option<String>,
     }
 
@@ -2087,18 +2087,18 @@ pub mod types {
         pub secret_id: String,
         #[serde(rename = "VersionStage")]
         pub version_stage: String,
-        #[serde(rename = "RemoveFromVersionId")]
+        #[serde(rename = "RemoveFromVersionId", skip_serializing_if = "Option::is_none")]
         pub remove_from_version_id: Option<String>,
-        #[serde(rename = "MoveToVersionId")]
+        #[serde(rename = "MoveToVersionId", skip_serializing_if = "Option::is_none")]
         pub move_to_version_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UpdateSecretVersionStageResponse {
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
 

@@ -905,7 +905,7 @@ pub mod types {
         pub id: String,
         #[serde(rename = "Code")]
         pub code: String,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         #[serde(rename = "SenderFault")]
         pub sender_fault: bool,
@@ -918,14 +918,14 @@ pub mod types {
         pub topic_arn: String,
         #[serde(rename = "Token")]
         pub token: String,
-        #[serde(rename = "AuthenticateOnUnsubscribe")]
+        #[serde(rename = "AuthenticateOnUnsubscribe", skip_serializing_if = "Option::is_none")]
         pub authenticate_on_unsubscribe: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ConfirmSubscriptionResponse {
-        #[serde(rename = "SubscriptionArn")]
+        #[serde(rename = "SubscriptionArn", skip_serializing_if = "Option::is_none")]
         pub subscription_arn: Option<String>,
     }
 
@@ -934,18 +934,18 @@ pub mod types {
     pub struct CreateTopicInput {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "DataProtectionPolicy")]
+        #[serde(rename = "DataProtectionPolicy", skip_serializing_if = "Option::is_none")]
         pub data_protection_policy: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateTopicResponse {
-        #[serde(rename = "TopicArn")]
+        #[serde(rename = "TopicArn", skip_serializing_if = "Option::is_none")]
         pub topic_arn: Option<String>,
     }
 
@@ -966,7 +966,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetSubscriptionAttributesResponse {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -980,7 +980,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetTopicAttributesResponse {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -989,32 +989,32 @@ pub mod types {
     pub struct ListSubscriptionsByTopicInput {
         #[serde(rename = "TopicArn")]
         pub topic_arn: String,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSubscriptionsByTopicResponse {
-        #[serde(rename = "Subscriptions")]
+        #[serde(rename = "Subscriptions", skip_serializing_if = "Option::is_none")]
         pub subscriptions: Option<Vec<Subscription>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSubscriptionsInput {
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListSubscriptionsResponse {
-        #[serde(rename = "Subscriptions")]
+        #[serde(rename = "Subscriptions", skip_serializing_if = "Option::is_none")]
         pub subscriptions: Option<Vec<Subscription>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1028,23 +1028,23 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsForResourceResponse {
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTopicsInput {
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTopicsResponse {
-        #[serde(rename = "Topics")]
+        #[serde(rename = "Topics", skip_serializing_if = "Option::is_none")]
         pub topics: Option<Vec<Topic>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1053,9 +1053,9 @@ pub mod types {
     pub struct MessageAttributeValue {
         #[serde(rename = "DataType")]
         pub data_type: String,
-        #[serde(rename = "StringValue")]
+        #[serde(rename = "StringValue", skip_serializing_if = "Option::is_none")]
         pub string_value: Option<String>,
-        #[serde(rename = "BinaryValue")]
+        #[serde(rename = "BinaryValue", skip_serializing_if = "Option::is_none")]
         pub binary_value: Option<ruststack_core::Blob>,
     }
 
@@ -1075,67 +1075,67 @@ pub mod types {
         pub id: String,
         #[serde(rename = "Message")]
         pub message: String,
-        #[serde(rename = "Subject")]
+        #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
-        #[serde(rename = "MessageStructure")]
+        #[serde(rename = "MessageStructure", skip_serializing_if = "Option::is_none")]
         pub message_structure: Option<String>,
-        #[serde(rename = "MessageAttributes")]
+        #[serde(rename = "MessageAttributes", skip_serializing_if = "Option::is_none")]
         pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
-        #[serde(rename = "MessageDeduplicationId")]
+        #[serde(rename = "MessageDeduplicationId", skip_serializing_if = "Option::is_none")]
         pub message_deduplication_id: Option<String>,
-        #[serde(rename = "MessageGroupId")]
+        #[serde(rename = "MessageGroupId", skip_serializing_if = "Option::is_none")]
         pub message_group_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublishBatchResponse {
-        #[serde(rename = "Successful")]
+        #[serde(rename = "Successful", skip_serializing_if = "Option::is_none")]
         pub successful: Option<Vec<PublishBatchResultEntry>>,
-        #[serde(rename = "Failed")]
+        #[serde(rename = "Failed", skip_serializing_if = "Option::is_none")]
         pub failed: Option<Vec<BatchResultErrorEntry>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublishBatchResultEntry {
-        #[serde(rename = "Id")]
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "MessageId")]
+        #[serde(rename = "MessageId", skip_serializing_if = "Option::is_none")]
         pub message_id: Option<String>,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublishInput {
-        #[serde(rename = "TopicArn")]
+        #[serde(rename = "TopicArn", skip_serializing_if = "Option::is_none")]
         pub topic_arn: Option<String>,
-        #[serde(rename = "TargetArn")]
+        #[serde(rename = "TargetArn", skip_serializing_if = "Option::is_none")]
         pub target_arn: Option<String>,
-        #[serde(rename = "PhoneNumber")]
+        #[serde(rename = "PhoneNumber", skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<String>,
         #[serde(rename = "Message")]
         pub message: String,
-        #[serde(rename = "Subject")]
+        #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
-        #[serde(rename = "MessageStructure")]
+        #[serde(rename = "MessageStructure", skip_serializing_if = "Option::is_none")]
         pub message_structure: Option<String>,
-        #[serde(rename = "MessageAttributes")]
+        #[serde(rename = "MessageAttributes", skip_serializing_if = "Option::is_none")]
         pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
-        #[serde(rename = "MessageDeduplicationId")]
+        #[serde(rename = "MessageDeduplicationId", skip_serializing_if = "Option::is_none")]
         pub message_deduplication_id: Option<String>,
-        #[serde(rename = "MessageGroupId")]
+        #[serde(rename = "MessageGroupId", skip_serializing_if = "Option::is_none")]
         pub message_group_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PublishResponse {
-        #[serde(rename = "MessageId")]
+        #[serde(rename = "MessageId", skip_serializing_if = "Option::is_none")]
         pub message_id: Option<String>,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
     }
 
@@ -1146,7 +1146,7 @@ pub mod types {
         pub subscription_arn: String,
         #[serde(rename = "AttributeName")]
         pub attribute_name: String,
-        #[serde(rename = "AttributeValue")]
+        #[serde(rename = "AttributeValue", skip_serializing_if = "Option::is_none")]
         pub attribute_value: Option<String>,
     }
 
@@ -1157,7 +1157,7 @@ pub mod types {
         pub topic_arn: String,
         #[serde(rename = "AttributeName")]
         pub attribute_name: String,
-        #[serde(rename = "AttributeValue")]
+        #[serde(rename = "AttributeValue", skip_serializing_if = "Option::is_none")]
         pub attribute_value: Option<String>,
     }
 
@@ -1168,33 +1168,33 @@ pub mod types {
         pub topic_arn: String,
         #[serde(rename = "Protocol")]
         pub protocol: String,
-        #[serde(rename = "Endpoint")]
+        #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
         pub endpoint: Option<String>,
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "ReturnSubscriptionArn")]
+        #[serde(rename = "ReturnSubscriptionArn", skip_serializing_if = "Option::is_none")]
         pub return_subscription_arn: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SubscribeResponse {
-        #[serde(rename = "SubscriptionArn")]
+        #[serde(rename = "SubscriptionArn", skip_serializing_if = "Option::is_none")]
         pub subscription_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Subscription {
-        #[serde(rename = "SubscriptionArn")]
+        #[serde(rename = "SubscriptionArn", skip_serializing_if = "Option::is_none")]
         pub subscription_arn: Option<String>,
-        #[serde(rename = "Owner")]
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<String>,
-        #[serde(rename = "Protocol")]
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
         pub protocol: Option<String>,
-        #[serde(rename = "Endpoint")]
+        #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
         pub endpoint: Option<String>,
-        #[serde(rename = "TopicArn")]
+        #[serde(rename = "TopicArn", skip_serializing_if = "Option::is_none")]
         pub topic_arn: Option<String>,
     }
 
@@ -1223,7 +1223,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Topic {
-        #[serde(rename = "TopicArn")]
+        #[serde(rename = "TopicArn", skip_serializing_if = "Option::is_none")]
         pub topic_arn: Option<String>,
     }
 

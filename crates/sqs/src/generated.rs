@@ -1320,7 +1320,7 @@ pub mod types {
         pub sender_fault: bool,
         #[serde(rename = "Code")]
         pub code: String,
-        #[serde(rename = "Message")]
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
@@ -1334,7 +1334,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CancelMessageMoveTaskResult {
-        #[serde(rename = "ApproximateNumberOfMessagesMoved")]
+        #[serde(rename = "ApproximateNumberOfMessagesMoved", skip_serializing_if = "Option::is_none")]
         pub approximate_number_of_messages_moved: Option<i64>,
     }
 
@@ -1354,7 +1354,7 @@ pub mod types {
         pub id: String,
         #[serde(rename = "ReceiptHandle")]
         pub receipt_handle: String,
-        #[serde(rename = "VisibilityTimeout")]
+        #[serde(rename = "VisibilityTimeout", skip_serializing_if = "Option::is_none")]
         pub visibility_timeout: Option<i32>,
     }
 
@@ -1390,15 +1390,16 @@ pub mod types {
     pub struct CreateQueueRequest {
         #[serde(rename = "QueueName")]
         pub queue_name: String,
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct CreateQueueResult {
-        #[serde(rename = "QueueUrl")]
+        #[serde(rename = "QueueUrl", skip_serializing_if = "Option::is_none")]
         pub queue_url: Option<String>,
     }
 
@@ -1457,14 +1458,14 @@ pub mod types {
     pub struct GetQueueAttributesRequest {
         #[serde(rename = "QueueUrl")]
         pub queue_url: String,
-        #[serde(rename = "AttributeNames")]
+        #[serde(rename = "AttributeNames", skip_serializing_if = "Option::is_none")]
         pub attribute_names: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetQueueAttributesResult {
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -1473,14 +1474,14 @@ pub mod types {
     pub struct GetQueueUrlRequest {
         #[serde(rename = "QueueName")]
         pub queue_name: String,
-        #[serde(rename = "QueueOwnerAWSAccountId")]
+        #[serde(rename = "QueueOwnerAWSAccountId", skip_serializing_if = "Option::is_none")]
         pub queue_owner_aws_account_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetQueueUrlResult {
-        #[serde(rename = "QueueUrl")]
+        #[serde(rename = "QueueUrl", skip_serializing_if = "Option::is_none")]
         pub queue_url: Option<String>,
     }
 
@@ -1489,9 +1490,9 @@ pub mod types {
     pub struct ListDeadLetterSourceQueuesRequest {
         #[serde(rename = "QueueUrl")]
         pub queue_url: String,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
     }
 
@@ -1500,7 +1501,7 @@ pub mod types {
     pub struct ListDeadLetterSourceQueuesResult {
         #[serde(rename = "queueUrls")]
         pub queue_urls: Vec<String>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1509,37 +1510,37 @@ pub mod types {
     pub struct ListMessageMoveTasksRequest {
         #[serde(rename = "SourceArn")]
         pub source_arn: String,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListMessageMoveTasksResult {
-        #[serde(rename = "Results")]
+        #[serde(rename = "Results", skip_serializing_if = "Option::is_none")]
         pub results: Option<Vec<ListMessageMoveTasksResultEntry>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListMessageMoveTasksResultEntry {
-        #[serde(rename = "TaskHandle")]
+        #[serde(rename = "TaskHandle", skip_serializing_if = "Option::is_none")]
         pub task_handle: Option<String>,
-        #[serde(rename = "Status")]
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
-        #[serde(rename = "SourceArn")]
+        #[serde(rename = "SourceArn", skip_serializing_if = "Option::is_none")]
         pub source_arn: Option<String>,
-        #[serde(rename = "DestinationArn")]
+        #[serde(rename = "DestinationArn", skip_serializing_if = "Option::is_none")]
         pub destination_arn: Option<String>,
-        #[serde(rename = "MaxNumberOfMessagesPerSecond")]
+        #[serde(rename = "MaxNumberOfMessagesPerSecond", skip_serializing_if = "Option::is_none")]
         pub max_number_of_messages_per_second: Option<i32>,
-        #[serde(rename = "ApproximateNumberOfMessagesMoved")]
+        #[serde(rename = "ApproximateNumberOfMessagesMoved", skip_serializing_if = "Option::is_none")]
         pub approximate_number_of_messages_moved: Option<i64>,
-        #[serde(rename = "ApproximateNumberOfMessagesToMove")]
+        #[serde(rename = "ApproximateNumberOfMessagesToMove", skip_serializing_if = "Option::is_none")]
         pub approximate_number_of_messages_to_move: Option<i64>,
-        #[serde(rename = "FailureReason")]
+        #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
         pub failure_reason: Option<String>,
-        #[serde(rename = "StartedTimestamp")]
+        #[serde(rename = "StartedTimestamp", skip_serializing_if = "Option::is_none")]
         pub started_timestamp: Option<i64>,
     }
 
@@ -1553,59 +1554,59 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListQueueTagsResult {
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListQueuesRequest {
-        #[serde(rename = "QueueNamePrefix")]
+        #[serde(rename = "QueueNamePrefix", skip_serializing_if = "Option::is_none")]
         pub queue_name_prefix: Option<String>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListQueuesResult {
-        #[serde(rename = "QueueUrls")]
+        #[serde(rename = "QueueUrls", skip_serializing_if = "Option::is_none")]
         pub queue_urls: Option<Vec<String>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Message {
-        #[serde(rename = "MessageId")]
+        #[serde(rename = "MessageId", skip_serializing_if = "Option::is_none")]
         pub message_id: Option<String>,
-        #[serde(rename = "ReceiptHandle")]
+        #[serde(rename = "ReceiptHandle", skip_serializing_if = "Option::is_none")]
         pub receipt_handle: Option<String>,
-        #[serde(rename = "MD5OfBody")]
+        #[serde(rename = "MD5OfBody", skip_serializing_if = "Option::is_none")]
         pub md5_of_body: Option<String>,
-        #[serde(rename = "Body")]
+        #[serde(rename = "Body", skip_serializing_if = "Option::is_none")]
         pub body: Option<String>,
-        #[serde(rename = "Attributes")]
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
-        #[serde(rename = "MD5OfMessageAttributes")]
+        #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_attributes: Option<String>,
-        #[serde(rename = "MessageAttributes")]
+        #[serde(rename = "MessageAttributes", skip_serializing_if = "Option::is_none")]
         pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct MessageAttributeValue {
-        #[serde(rename = "StringValue")]
+        #[serde(rename = "StringValue", skip_serializing_if = "Option::is_none")]
         pub string_value: Option<String>,
-        #[serde(rename = "BinaryValue")]
+        #[serde(rename = "BinaryValue", skip_serializing_if = "Option::is_none")]
         pub binary_value: Option<ruststack_core::Blob>,
-        #[serde(rename = "StringListValues")]
+        #[serde(rename = "StringListValues", skip_serializing_if = "Option::is_none")]
         pub string_list_values: Option<Vec<String>>,
-        #[serde(rename = "BinaryListValues")]
+        #[serde(rename = "BinaryListValues", skip_serializing_if = "Option::is_none")]
         pub binary_list_values: Option<Vec<ruststack_core::Blob>>,
         #[serde(rename = "DataType")]
         pub data_type: String,
@@ -1614,13 +1615,13 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct MessageSystemAttributeValue {
-        #[serde(rename = "StringValue")]
+        #[serde(rename = "StringValue", skip_serializing_if = "Option::is_none")]
         pub string_value: Option<String>,
-        #[serde(rename = "BinaryValue")]
+        #[serde(rename = "BinaryValue", skip_serializing_if = "Option::is_none")]
         pub binary_value: Option<ruststack_core::Blob>,
-        #[serde(rename = "StringListValues")]
+        #[serde(rename = "StringListValues", skip_serializing_if = "Option::is_none")]
         pub string_list_values: Option<Vec<String>>,
-        #[serde(rename = "BinaryListValues")]
+        #[serde(rename = "BinaryListValues", skip_serializing_if = "Option::is_none")]
         pub binary_list_values: Option<Vec<ruststack_core::Blob>>,
         #[serde(rename = "DataType")]
         pub data_type: String,
@@ -1638,26 +1639,26 @@ pub mod types {
     pub struct ReceiveMessageRequest {
         #[serde(rename = "QueueUrl")]
         pub queue_url: String,
-        #[serde(rename = "AttributeNames")]
+        #[serde(rename = "AttributeNames", skip_serializing_if = "Option::is_none")]
         pub attribute_names: Option<Vec<String>>,
-        #[serde(rename = "MessageSystemAttributeNames")]
+        #[serde(rename = "MessageSystemAttributeNames", skip_serializing_if = "Option::is_none")]
         pub message_system_attribute_names: Option<Vec<String>>,
-        #[serde(rename = "MessageAttributeNames")]
+        #[serde(rename = "MessageAttributeNames", skip_serializing_if = "Option::is_none")]
         pub message_attribute_names: Option<Vec<String>>,
-        #[serde(rename = "MaxNumberOfMessages")]
+        #[serde(rename = "MaxNumberOfMessages", skip_serializing_if = "Option::is_none")]
         pub max_number_of_messages: Option<i32>,
-        #[serde(rename = "VisibilityTimeout")]
+        #[serde(rename = "VisibilityTimeout", skip_serializing_if = "Option::is_none")]
         pub visibility_timeout: Option<i32>,
-        #[serde(rename = "WaitTimeSeconds")]
+        #[serde(rename = "WaitTimeSeconds", skip_serializing_if = "Option::is_none")]
         pub wait_time_seconds: Option<i32>,
-        #[serde(rename = "ReceiveRequestAttemptId")]
+        #[serde(rename = "ReceiveRequestAttemptId", skip_serializing_if = "Option::is_none")]
         pub receive_request_attempt_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ReceiveMessageResult {
-        #[serde(rename = "Messages")]
+        #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
         pub messages: Option<Vec<Message>>,
     }
 
@@ -1686,15 +1687,15 @@ pub mod types {
         pub id: String,
         #[serde(rename = "MessageBody")]
         pub message_body: String,
-        #[serde(rename = "DelaySeconds")]
+        #[serde(rename = "DelaySeconds", skip_serializing_if = "Option::is_none")]
         pub delay_seconds: Option<i32>,
-        #[serde(rename = "MessageAttributes")]
+        #[serde(rename = "MessageAttributes", skip_serializing_if = "Option::is_none")]
         pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
-        #[serde(rename = "MessageSystemAttributes")]
+        #[serde(rename = "MessageSystemAttributes", skip_serializing_if = "Option::is_none")]
         pub message_system_attributes: Option<std::collections::HashMap<String, MessageSystemAttributeValue>>,
-        #[serde(rename = "MessageDeduplicationId")]
+        #[serde(rename = "MessageDeduplicationId", skip_serializing_if = "Option::is_none")]
         pub message_deduplication_id: Option<String>,
-        #[serde(rename = "MessageGroupId")]
+        #[serde(rename = "MessageGroupId", skip_serializing_if = "Option::is_none")]
         pub message_group_id: Option<String>,
     }
 
@@ -1716,11 +1717,11 @@ pub mod types {
         pub message_id: String,
         #[serde(rename = "MD5OfMessageBody")]
         pub md5_of_message_body: String,
-        #[serde(rename = "MD5OfMessageAttributes")]
+        #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_attributes: Option<String>,
-        #[serde(rename = "MD5OfMessageSystemAttributes")]
+        #[serde(rename = "MD5OfMessageSystemAttributes", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_system_attributes: Option<String>,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
     }
 
@@ -1731,30 +1732,30 @@ pub mod types {
         pub queue_url: String,
         #[serde(rename = "MessageBody")]
         pub message_body: String,
-        #[serde(rename = "DelaySeconds")]
+        #[serde(rename = "DelaySeconds", skip_serializing_if = "Option::is_none")]
         pub delay_seconds: Option<i32>,
-        #[serde(rename = "MessageAttributes")]
+        #[serde(rename = "MessageAttributes", skip_serializing_if = "Option::is_none")]
         pub message_attributes: Option<std::collections::HashMap<String, MessageAttributeValue>>,
-        #[serde(rename = "MessageSystemAttributes")]
+        #[serde(rename = "MessageSystemAttributes", skip_serializing_if = "Option::is_none")]
         pub message_system_attributes: Option<std::collections::HashMap<String, MessageSystemAttributeValue>>,
-        #[serde(rename = "MessageDeduplicationId")]
+        #[serde(rename = "MessageDeduplicationId", skip_serializing_if = "Option::is_none")]
         pub message_deduplication_id: Option<String>,
-        #[serde(rename = "MessageGroupId")]
+        #[serde(rename = "MessageGroupId", skip_serializing_if = "Option::is_none")]
         pub message_group_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct SendMessageResult {
-        #[serde(rename = "MD5OfMessageBody")]
+        #[serde(rename = "MD5OfMessageBody", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_body: Option<String>,
-        #[serde(rename = "MD5OfMessageAttributes")]
+        #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_attributes: Option<String>,
-        #[serde(rename = "MD5OfMessageSystemAttributes")]
+        #[serde(rename = "MD5OfMessageSystemAttributes", skip_serializing_if = "Option::is_none")]
         pub md5_of_message_system_attributes: Option<String>,
-        #[serde(rename = "MessageId")]
+        #[serde(rename = "MessageId", skip_serializing_if = "Option::is_none")]
         pub message_id: Option<String>,
-        #[serde(rename = "SequenceNumber")]
+        #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
     }
 
@@ -1772,16 +1773,16 @@ pub mod types {
     pub struct StartMessageMoveTaskRequest {
         #[serde(rename = "SourceArn")]
         pub source_arn: String,
-        #[serde(rename = "DestinationArn")]
+        #[serde(rename = "DestinationArn", skip_serializing_if = "Option::is_none")]
         pub destination_arn: Option<String>,
-        #[serde(rename = "MaxNumberOfMessagesPerSecond")]
+        #[serde(rename = "MaxNumberOfMessagesPerSecond", skip_serializing_if = "Option::is_none")]
         pub max_number_of_messages_per_second: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct StartMessageMoveTaskResult {
-        #[serde(rename = "TaskHandle")]
+        #[serde(rename = "TaskHandle", skip_serializing_if = "Option::is_none")]
         pub task_handle: Option<String>,
     }
 

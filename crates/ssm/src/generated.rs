@@ -1283,33 +1283,33 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DeleteParametersResult {
-        #[serde(rename = "DeletedParameters")]
+        #[serde(rename = "DeletedParameters", skip_serializing_if = "Option::is_none")]
         pub deleted_parameters: Option<Vec<String>>,
-        #[serde(rename = "InvalidParameters")]
+        #[serde(rename = "InvalidParameters", skip_serializing_if = "Option::is_none")]
         pub invalid_parameters: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeParametersRequest {
-        #[serde(rename = "Filters")]
+        #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
         pub filters: Option<Vec<ParametersFilter>>,
-        #[serde(rename = "ParameterFilters")]
+        #[serde(rename = "ParameterFilters", skip_serializing_if = "Option::is_none")]
         pub parameter_filters: Option<Vec<ParameterStringFilter>>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
-        #[serde(rename = "Shared")]
+        #[serde(rename = "Shared", skip_serializing_if = "Option::is_none")]
         pub shared: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct DescribeParametersResult {
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<ParameterMetadata>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1318,20 +1318,20 @@ pub mod types {
     pub struct GetParameterHistoryRequest {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "WithDecryption")]
+        #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
         pub with_decryption: Option<bool>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetParameterHistoryResult {
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<ParameterHistory>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1340,14 +1340,14 @@ pub mod types {
     pub struct GetParameterRequest {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "WithDecryption")]
+        #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
         pub with_decryption: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetParameterResult {
-        #[serde(rename = "Parameter")]
+        #[serde(rename = "Parameter", skip_serializing_if = "Option::is_none")]
         pub parameter: Option<Parameter>,
     }
 
@@ -1356,24 +1356,24 @@ pub mod types {
     pub struct GetParametersByPathRequest {
         #[serde(rename = "Path")]
         pub path: String,
-        #[serde(rename = "Recursive")]
+        #[serde(rename = "Recursive", skip_serializing_if = "Option::is_none")]
         pub recursive: Option<bool>,
-        #[serde(rename = "ParameterFilters")]
+        #[serde(rename = "ParameterFilters", skip_serializing_if = "Option::is_none")]
         pub parameter_filters: Option<Vec<ParameterStringFilter>>,
-        #[serde(rename = "WithDecryption")]
+        #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
         pub with_decryption: Option<bool>,
-        #[serde(rename = "MaxResults")]
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
         pub max_results: Option<i32>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetParametersByPathResult {
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<Parameter>>,
-        #[serde(rename = "NextToken")]
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1382,16 +1382,16 @@ pub mod types {
     pub struct GetParametersRequest {
         #[serde(rename = "Names")]
         pub names: Vec<String>,
-        #[serde(rename = "WithDecryption")]
+        #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
         pub with_decryption: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetParametersResult {
-        #[serde(rename = "Parameters")]
+        #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<Parameter>>,
-        #[serde(rename = "InvalidParameters")]
+        #[serde(rename = "InvalidParameters", skip_serializing_if = "Option::is_none")]
         pub invalid_parameters: Option<Vec<String>>,
     }
 
@@ -1400,7 +1400,7 @@ pub mod types {
     pub struct LabelParameterVersionRequest {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "ParameterVersion")]
+        #[serde(rename = "ParameterVersion", skip_serializing_if = "Option::is_none")]
         pub parameter_version: Option<i64>,
         #[serde(rename = "Labels")]
         pub labels: Vec<String>,
@@ -1409,9 +1409,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct LabelParameterVersionResult {
-        #[serde(rename = "InvalidLabels")]
+        #[serde(rename = "InvalidLabels", skip_serializing_if = "Option::is_none")]
         pub invalid_labels: Option<Vec<String>>,
-        #[serde(rename = "ParameterVersion")]
+        #[serde(rename = "ParameterVersion", skip_serializing_if = "Option::is_none")]
         pub parameter_version: Option<i64>,
     }
 
@@ -1427,101 +1427,101 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ListTagsForResourceResult {
-        #[serde(rename = "TagList")]
+        #[serde(rename = "TagList", skip_serializing_if = "Option::is_none")]
         pub tag_list: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct Parameter {
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "Selector")]
+        #[serde(rename = "Selector", skip_serializing_if = "Option::is_none")]
         pub selector: Option<String>,
-        #[serde(rename = "SourceResult")]
+        #[serde(rename = "SourceResult", skip_serializing_if = "Option::is_none")]
         pub source_result: Option<String>,
-        #[serde(rename = "LastModifiedDate")]
+        #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
         pub last_modified_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "DataType")]
+        #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
         pub data_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ParameterHistory {
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "KeyId")]
+        #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
         pub key_id: Option<String>,
-        #[serde(rename = "LastModifiedDate")]
+        #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
         pub last_modified_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastModifiedUser")]
+        #[serde(rename = "LastModifiedUser", skip_serializing_if = "Option::is_none")]
         pub last_modified_user: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "Value")]
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
-        #[serde(rename = "AllowedPattern")]
+        #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
         pub allowed_pattern: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "Labels")]
+        #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<String>>,
-        #[serde(rename = "Tier")]
+        #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<String>,
-        #[serde(rename = "Policies")]
+        #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
         pub policies: Option<Vec<ParameterInlinePolicy>>,
-        #[serde(rename = "DataType")]
+        #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
         pub data_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ParameterInlinePolicy {
-        #[serde(rename = "PolicyText")]
+        #[serde(rename = "PolicyText", skip_serializing_if = "Option::is_none")]
         pub policy_text: Option<String>,
-        #[serde(rename = "PolicyType")]
+        #[serde(rename = "PolicyType", skip_serializing_if = "Option::is_none")]
         pub policy_type: Option<String>,
-        #[serde(rename = "PolicyStatus")]
+        #[serde(rename = "PolicyStatus", skip_serializing_if = "Option::is_none")]
         pub policy_status: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ParameterMetadata {
-        #[serde(rename = "Name")]
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "ARN")]
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "KeyId")]
+        #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
         pub key_id: Option<String>,
-        #[serde(rename = "LastModifiedDate")]
+        #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
         pub last_modified_date: Option<ruststack_core::Timestamp>,
-        #[serde(rename = "LastModifiedUser")]
+        #[serde(rename = "LastModifiedUser", skip_serializing_if = "Option::is_none")]
         pub last_modified_user: Option<String>,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "AllowedPattern")]
+        #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
         pub allowed_pattern: Option<String>,
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "Tier")]
+        #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<String>,
-        #[serde(rename = "Policies")]
+        #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
         pub policies: Option<Vec<ParameterInlinePolicy>>,
-        #[serde(rename = "DataType")]
+        #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
         pub data_type: Option<String>,
     }
 
@@ -1530,9 +1530,9 @@ pub mod types {
     pub struct ParameterStringFilter {
         #[serde(rename = "Key")]
         pub key: String,
-        #[serde(rename = "Option")]
+        #[serde(rename = "Option", skip_serializing_if = "Option::is_none")]
         pub option: Option<String>,
-        #[serde(rename = "Values")]
+        #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
 
@@ -1550,34 +1550,34 @@ pub mod types {
     pub struct PutParameterRequest {
         #[serde(rename = "Name")]
         pub name: String,
-        #[serde(rename = "Description")]
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         #[serde(rename = "Value")]
         pub value: String,
-        #[serde(rename = "Type")]
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
-        #[serde(rename = "KeyId")]
+        #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
         pub key_id: Option<String>,
-        #[serde(rename = "Overwrite")]
+        #[serde(rename = "Overwrite", skip_serializing_if = "Option::is_none")]
         pub overwrite: Option<bool>,
-        #[serde(rename = "AllowedPattern")]
+        #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
         pub allowed_pattern: Option<String>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "Tier")]
+        #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<String>,
-        #[serde(rename = "Policies")]
+        #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
         pub policies: Option<String>,
-        #[serde(rename = "DataType")]
+        #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
         pub data_type: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PutParameterResult {
-        #[serde(rename = "Version")]
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
-        #[serde(rename = "Tier")]
+        #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<String>,
     }
 
@@ -1619,9 +1619,9 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct UnlabelParameterVersionResult {
-        #[serde(rename = "RemovedLabels")]
+        #[serde(rename = "RemovedLabels", skip_serializing_if = "Option::is_none")]
         pub removed_labels: Option<Vec<String>>,
-        #[serde(rename = "InvalidLabels")]
+        #[serde(rename = "InvalidLabels", skip_serializing_if = "Option::is_none")]
         pub invalid_labels: Option<Vec<String>>,
     }
 

@@ -695,44 +695,44 @@ pub mod types {
         pub role_arn: String,
         #[serde(rename = "RoleSessionName")]
         pub role_session_name: String,
-        #[serde(rename = "PolicyArns")]
+        #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
         pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<String>,
-        #[serde(rename = "DurationSeconds")]
+        #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
         pub duration_seconds: Option<i32>,
-        #[serde(rename = "Tags")]
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
-        #[serde(rename = "TransitiveTagKeys")]
+        #[serde(rename = "TransitiveTagKeys", skip_serializing_if = "Option::is_none")]
         pub transitive_tag_keys: Option<Vec<String>>,
-        #[serde(rename = "ExternalId")]
+        #[serde(rename = "ExternalId", skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
-        #[serde(rename = "SerialNumber")]
+        #[serde(rename = "SerialNumber", skip_serializing_if = "Option::is_none")]
         pub serial_number: Option<String>,
-        #[serde(rename = "TokenCode")]
+        #[serde(rename = "TokenCode", skip_serializing_if = "Option::is_none")]
         pub token_code: Option<String>,
-        #[serde(rename = "SourceIdentity")]
+        #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
         pub source_identity: Option<String>,
-        #[serde(rename = "ProvidedContexts")]
+        #[serde(rename = "ProvidedContexts", skip_serializing_if = "Option::is_none")]
         pub provided_contexts: Option<Vec<ProvidedContext>>,
-        #[serde(rename = "MinimumSessionTokenSize")]
+        #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub minimum_session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AssumeRoleResponse {
-        #[serde(rename = "Credentials")]
+        #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
         pub credentials: Option<Credentials>,
-        #[serde(rename = "AssumedRoleUser")]
+        #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
         pub assumed_role_user: Option<AssumedRoleUser>,
-        #[serde(rename = "PackedPolicySize")]
+        #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
         pub packed_policy_size: Option<i32>,
-        #[serde(rename = "SourceIdentity")]
+        #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
         pub source_identity: Option<String>,
-        #[serde(rename = "SessionTokenUtilization")]
+        #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
         pub session_token_utilization: Option<i32>,
-        #[serde(rename = "SessionTokenSize")]
+        #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub session_token_size: Option<i32>,
     }
 
@@ -745,42 +745,42 @@ pub mod types {
         pub principal_arn: String,
         #[serde(rename = "SAMLAssertion")]
         pub saml_assertion: String,
-        #[serde(rename = "PolicyArns")]
+        #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
         pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<String>,
-        #[serde(rename = "DurationSeconds")]
+        #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
         pub duration_seconds: Option<i32>,
-        #[serde(rename = "MinimumSessionTokenSize")]
+        #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub minimum_session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AssumeRoleWithSAMLResponse {
-        #[serde(rename = "Credentials")]
+        #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
         pub credentials: Option<Credentials>,
-        #[serde(rename = "AssumedRoleUser")]
+        #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
         pub assumed_role_user: Option<AssumedRoleUser>,
-        #[serde(rename = "PackedPolicySize")]
+        #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
         pub packed_policy_size: Option<i32>,
-        #[serde(rename = "Subject")]
+        #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
-        #[serde(rename = "SubjectType")]
+        #[serde(rename = "SubjectType", skip_serializing_if = "Option::is_none")]
         pub subject_type: Option<String>,
-        #[serde(rename = "Issuer")]
+        #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
         pub issuer: Option<String>,
-        #[serde(rename = "Audience")]
+        #[serde(rename = "Audience", skip_serializing_if = "Option::is_none")]
         pub audience: Option<String>,
-        #[serde(rename = "NameQualifier")]
+        #[serde(rename = "NameQualifier", skip_serializing_if = "Option::is_none")]
         pub name_qualifier: Option<String>,
-        #[serde(rename = "SourceIdentity")]
+        #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
         pub source_identity: Option<String>,
-        #[serde(rename = "SessionTokenUtilization")]
+        #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
         pub session_token_utilization: Option<i32>,
-        #[serde(rename = "SessionTokenSize")]
+        #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub session_token_size: Option<i32>,
-        #[serde(rename = "TrustedIdentityPropagationContext")]
+        #[serde(rename = "TrustedIdentityPropagationContext", skip_serializing_if = "Option::is_none")]
         pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
     }
 
@@ -793,40 +793,40 @@ pub mod types {
         pub role_session_name: String,
         #[serde(rename = "WebIdentityToken")]
         pub web_identity_token: String,
-        #[serde(rename = "ProviderId")]
+        #[serde(rename = "ProviderId", skip_serializing_if = "Option::is_none")]
         pub provider_id: Option<String>,
-        #[serde(rename = "PolicyArns")]
+        #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
         pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-        #[serde(rename = "Policy")]
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
         pub policy: Option<String>,
-        #[serde(rename = "DurationSeconds")]
+        #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
         pub duration_seconds: Option<i32>,
-        #[serde(rename = "MinimumSessionTokenSize")]
+        #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub minimum_session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct AssumeRoleWithWebIdentityResponse {
-        #[serde(rename = "Credentials")]
+        #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
         pub credentials: Option<Credentials>,
-        #[serde(rename = "SubjectFromWebIdentityToken")]
+        #[serde(rename = "SubjectFromWebIdentityToken", skip_serializing_if = "Option::is_none")]
         pub subject_from_web_identity_token: Option<String>,
-        #[serde(rename = "AssumedRoleUser")]
+        #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
         pub assumed_role_user: Option<AssumedRoleUser>,
-        #[serde(rename = "PackedPolicySize")]
+        #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
         pub packed_policy_size: Option<i32>,
-        #[serde(rename = "Provider")]
+        #[serde(rename = "Provider", skip_serializing_if = "Option::is_none")]
         pub provider: Option<String>,
-        #[serde(rename = "Audience")]
+        #[serde(rename = "Audience", skip_serializing_if = "Option::is_none")]
         pub audience: Option<String>,
-        #[serde(rename = "SourceIdentity")]
+        #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
         pub source_identity: Option<String>,
-        #[serde(rename = "SessionTokenUtilization")]
+        #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
         pub session_token_utilization: Option<i32>,
-        #[serde(rename = "SessionTokenSize")]
+        #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub session_token_size: Option<i32>,
-        #[serde(rename = "TrustedIdentityPropagationContext")]
+        #[serde(rename = "TrustedIdentityPropagationContext", skip_serializing_if = "Option::is_none")]
         pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
     }
 
@@ -862,7 +862,7 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetAccessKeyInfoResponse {
-        #[serde(rename = "Account")]
+        #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
     }
 
@@ -873,63 +873,64 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetCallerIdentityResponse {
-        #[serde(rename = "UserId")]
+        #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
         pub user_id: Option<String>,
-        #[serde(rename = "Account")]
+        #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
-        #[serde(rename = "Arn")]
+        #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetSessionTokenRequest {
-        #[serde(rename = "DurationSeconds")]
+        #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
         pub duration_seconds: Option<i32>,
-        #[serde(rename = "SerialNumber")]
+        #[serde(rename = "SerialNumber", skip_serializing_if = "Option::is_none")]
         pub serial_number: Option<String>,
-        #[serde(rename = "TokenCode")]
+        #[serde(rename = "TokenCode", skip_serializing_if = "Option::is_none")]
         pub token_code: Option<String>,
-        #[serde(rename = "MinimumSessionTokenSize")]
+        #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub minimum_session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct GetSessionTokenResponse {
-        #[serde(rename = "Credentials")]
+        #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
         pub credentials: Option<Credentials>,
-        #[serde(rename = "SessionTokenUtilization")]
+        #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
         pub session_token_utilization: Option<i32>,
-        #[serde(rename = "SessionTokenSize")]
+        #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
         pub session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct OriginIdentity {
-        #[serde(rename = "Subject")]
+        #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
-        #[serde(rename = "SubjectType")]
+        #[serde(rename = "SubjectType", skip_serializing_if = "Option::is_none")]
         pub subject_type: Option<String>,
-        #[serde(rename = "Issuer")]
+        #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
         pub issuer: Option<String>,
-        #[serde(rename = "FederatedProviderArn")]
+        #[serde(rename = "FederatedProviderArn", skip_serializing_if = "Option::is_none")]
         pub federated_provider_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct PolicyDescriptorType {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct ProvidedContext {
-        #[serde(rename = "ProviderArn")]
+        #[serde(rename = "ProviderArn", skip_serializing_if = "Option::is_none")]
         pub provider_arn: Option<String>,
-        #[serde(rename = "ContextAssertion")]
+        #[serde(rename = "ContextAssertion", skip_serializing_if = "Option::is_none")]
         pub context_assertion: Option<String>,
     }
 
@@ -945,16 +946,16 @@ pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TransactionContext {
-        #[serde(rename = "IdentityProvider")]
+        #[serde(rename = "IdentityProvider", skip_serializing_if = "Option::is_none")]
         pub identity_provider: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct TrustedIdentityPropagationContext {
-        #[serde(rename = "OriginIdentity")]
+        #[serde(rename = "OriginIdentity", skip_serializing_if = "Option::is_none")]
         pub origin_identity: Option<OriginIdentity>,
-        #[serde(rename = "TransactionContext")]
+        #[serde(rename = "TransactionContext", skip_serializing_if = "Option::is_none")]
         pub transaction_context: Option<TransactionContext>,
     }
 
