@@ -67,7 +67,7 @@ macro_rules! inline_handlers {
      $put:ident, $PutReq:ident, $get:ident, $GetReq:ident, $GetResp:ident,
      $delete:ident, $DeleteReq:ident, $list:ident, $ListReq:ident, $ListResp:ident) => {
         pub async fn $put(_: Arc<Iam>, ctx: RequestContext, i: $PutReq) -> Result<(), AwsError> {
-            put(&mut account(&ctx).write(), $kind, &i.$field, i.policy_name, &i.policy_document)
+            crate::state::mutate(&ctx, |a| put(a, $kind, &i.$field, i.policy_name, &i.policy_document))
         }
 
         pub async fn $get(_: Arc<Iam>, ctx: RequestContext, i: $GetReq) -> Result<$GetResp, AwsError> {
@@ -78,7 +78,7 @@ macro_rules! inline_handlers {
         }
 
         pub async fn $delete(_: Arc<Iam>, ctx: RequestContext, i: $DeleteReq) -> Result<(), AwsError> {
-            delete(&mut account(&ctx).write(), $kind, &i.$field, &i.policy_name)
+            crate::state::mutate(&ctx, |a| delete(a, $kind, &i.$field, &i.policy_name))
         }
 
         pub async fn $list(_: Arc<Iam>, ctx: RequestContext, i: $ListReq) -> Result<$ListResp, AwsError> {

@@ -1,14 +1,13 @@
-//! Access keys (registered with the gateway so `--enforce-sigv4` accepts them and requests act as
-//! their user) and GetAccountSummary.
+//! Access keys (registered with the gateway by `persist::commit`, so `--enforce-sigv4` accepts
+//! them and requests act as their user) and GetAccountSummary.
 
 use crate::errors::{limit_exceeded, no_such_entity};
 use crate::generated::types::*;
 use crate::ids;
 use crate::paging::page;
 use crate::state::{self, Account};
-use crate::users::{caller_user_name, user_identity};
+use crate::users::caller_user_name;
 use crate::{Iam, account};
-use ruststack_core::identity::Identity;
 use ruststack_core::{AwsError, RequestContext};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,42 +19,28 @@ fn owner(ctx: &RequestContext, named: Option<String>) -> Option<String> {
     named.or_else(|| ctx.identity.as_deref().and_then(caller_user_name).map(str::to_owned))
 }
 
-fn root_identity(account: &str, secret: &str) -> Identity {
-    user_identity(account, &format!("arn:aws:iam::{account}:root"), account, secret)
-}
-
-/// The keys of the user (or the root) and the identity they act as.
-fn keys_of<'a>(a: &'a mut Account, user: Option<&str>) -> Result<(&'a mut Vec<state::AccessKey>, Identity), AwsError> {
-    let account = a.id.clone();
+/// The keys of the user, or of the root when there is none.
+fn keys_of<'a>(a: &'a mut Account, user: Option<&str>) -> Result<&'a mut Vec<state::AccessKey>, AwsError> {
     match user {
-        Some(name) => {
-            let arn = {
-                let u = a.user(name)?;
-                a.arn("user", &u.path, &u.name)
-            };
-            let u = a.user_mut(name)?;
-            let identity = user_identity(&account, &arn, &u.id, "");
-            Ok((&mut u.keys, identity))
-        }
-        None => Ok((&mut a.root_keys, root_identity(&account, ""))),
+        Some(name) => Ok(&mut a.user_mut(name)?.keys),
+        None => Ok(&mut a.root_keys),
     }
 }
 
 pub async fn create_access_key(
-    iam: Arc<Iam>,
+    _: Arc<Iam>,
     ctx: RequestContext,
     i: CreateAccessKeyRequest,
 ) -> Result<CreateAccessKeyResponse, AwsError> {
     let user = owner(&ctx, i.user_name);
     let a = account(&ctx);
-    let mut a = a.write();
-    let (keys, identity) = keys_of(&mut a, user.as_deref())?;
+    let mut a = state::write(&a);
+    let keys = keys_of(&mut a, user.as_deref())?;
     if keys.len() >= KEYS_PER_USER {
         return Err(limit_exceeded(format!("Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}")));
     }
     let key =
         state::AccessKey { id: ids::access_key_id(), secret: ids::secret_key(), active: true, created: ids::now() };
-    iam.credentials.insert(&key.id, Identity { secret_key: key.secret.clone(), ..identity });
     let out = AccessKey {
         user_name: user.clone().map(|u| canonical(&a, &u)).unwrap_or_default(),
         access_key_id: key.id.clone(),
@@ -63,7 +48,8 @@ pub async fn create_access_key(
         secret_access_key: key.secret.clone(),
         create_date: Some(key.created),
     };
-    keys_of(&mut a, user.as_deref())?.0.push(key);
+    keys_of(&mut a, user.as_deref())?.push(key);
+    a.commit()?;
     Ok(CreateAccessKeyResponse { access_key: out })
 }
 
@@ -75,30 +61,27 @@ fn key_not_found(id: &str) -> AwsError {
     no_such_entity(format!("The Access Key with id {id} cannot be found."))
 }
 
-pub async fn delete_access_key(iam: Arc<Iam>, ctx: RequestContext, i: DeleteAccessKeyRequest) -> Result<(), AwsError> {
+pub async fn delete_access_key(_: Arc<Iam>, ctx: RequestContext, i: DeleteAccessKeyRequest) -> Result<(), AwsError> {
     let user = owner(&ctx, i.user_name);
     let a = account(&ctx);
-    let mut a = a.write();
-    let (keys, _) = keys_of(&mut a, user.as_deref())?;
+    let mut a = state::write(&a);
+    let keys = keys_of(&mut a, user.as_deref())?;
     let index = keys.iter().position(|k| k.id == i.access_key_id).ok_or_else(|| key_not_found(&i.access_key_id))?;
     keys.remove(index);
-    iam.credentials.remove(&i.access_key_id);
+    a.commit()?;
     Ok(())
 }
 
-pub async fn update_access_key(iam: Arc<Iam>, ctx: RequestContext, i: UpdateAccessKeyRequest) -> Result<(), AwsError> {
+pub async fn update_access_key(_: Arc<Iam>, ctx: RequestContext, i: UpdateAccessKeyRequest) -> Result<(), AwsError> {
     let user = owner(&ctx, i.user_name);
     let a = account(&ctx);
-    let mut a = a.write();
-    let (keys, identity) = keys_of(&mut a, user.as_deref())?;
+    let mut a = state::write(&a);
+    let keys = keys_of(&mut a, user.as_deref())?;
     let key = keys.iter_mut().find(|k| k.id == i.access_key_id).ok_or_else(|| key_not_found(&i.access_key_id))?;
+    // An inactive key is unknown to the gateway until it is activated again (`persist::commit`
+    // registers active keys and forgets the others).
     key.active = i.status == "Active";
-    // An inactive key is unknown to the gateway until it is activated again.
-    if key.active {
-        iam.credentials.insert(&key.id, Identity { secret_key: key.secret.clone(), ..identity });
-    } else {
-        iam.credentials.remove(&key.id);
-    }
+    a.commit()?;
     Ok(())
 }
 
@@ -109,9 +92,12 @@ pub async fn list_access_keys(
 ) -> Result<ListAccessKeysResponse, AwsError> {
     let user = owner(&ctx, i.user_name);
     let a = account(&ctx);
-    let mut a = a.write();
+    let a = a.read();
     let name = user.as_deref().map(|u| canonical(&a, u));
-    let (keys, _) = keys_of(&mut a, user.as_deref())?;
+    let keys = match user.as_deref() {
+        Some(user) => &a.user(user)?.keys,
+        None => &a.root_keys,
+    };
     let items = keys.iter().enumerate().map(|(n, k)| {
         let meta = AccessKeyMetadata {
             user_name: name.clone(),

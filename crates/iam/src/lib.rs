@@ -1,6 +1,11 @@
 //! AWS Identity and Access Management for RustStack: users, groups, roles, managed and inline
 //! policies, instance profiles, access keys and tags. IAM is global: state is per account, not
 //! per region, and access keys it creates are shared with the gateway.
+//!
+//! State lives in the kv store given to [`service`] (memory, or the `--data-dir`): each account is
+//! read on first use and every change is stored before the answer (see `persist`). Active access
+//! keys are also kept in one small tree that [`service`] reads at startup, so keys created before
+//! a restart sign requests before any IAM call.
 
 pub mod generated;
 
@@ -11,6 +16,7 @@ mod inline;
 mod keys;
 mod managed;
 mod paging;
+mod persist;
 mod policy_doc;
 mod profiles;
 mod roles;
@@ -21,15 +27,15 @@ mod users;
 use generated::ops;
 use parking_lot::RwLock;
 use ruststack_core::identity::Credentials;
+use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, RequestContext, Service};
 use std::sync::Arc;
 
 pub use state::{RoleInfo, find_role};
 
-/// Handler state: the shared key registry (the IAM entities live in [`state::DIRECTORY`]).
-pub struct Iam {
-    credentials: Credentials,
-}
+/// Handler state. The IAM entities live in [`state::DIRECTORY`], stored through
+/// [`persist::BACKING`], which also holds the gateway's key registry.
+pub struct Iam;
 
 impl ruststack_core::ServiceState for Iam {
     fn reset(&self) {
@@ -42,9 +48,14 @@ fn account(ctx: &RequestContext) -> Arc<RwLock<state::Account>> {
     state::DIRECTORY.account(&ctx.account_id)
 }
 
-/// The IAM service with its handler table; created access keys go into `credentials`.
-pub fn service(credentials: Credentials) -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(Iam { credentials }))
+/// The IAM service with its handler table, keeping its state in `storage`; access keys go into
+/// `credentials`, which learns every stored key here.
+pub fn service(credentials: Credentials, storage: Storage) -> Arc<dyn Service> {
+    let backing = persist::Backing { kv: storage.kv, credentials };
+    persist::register_all_keys(&backing);
+    *persist::BACKING.write() = Arc::new(backing);
+    state::DIRECTORY.clear();
+    Handlers::new(&generated::MODEL, Arc::new(Iam))
         // users and groups
         .on(ops::CreateUser, users::create_user)
         .on(ops::GetUser, users::get_user)

@@ -83,7 +83,7 @@ pub async fn create_policy(
         return Err(limit_exceeded(format!("Cannot exceed quota for PolicySize: {MAX_POLICY_SIZE}")));
     }
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.policies.values().any(|p| key(&p.name) == key(&i.policy_name)) {
         return Err(already_exists(format!(
             "A policy called {} already exists. Duplicate names are not allowed.",
@@ -109,6 +109,7 @@ pub async fn create_policy(
     };
     let out = local_out(&a, &policy, true);
     a.policies.insert(policy.arn.clone(), policy);
+    a.commit()?;
     Ok(CreatePolicyResponse { policy: Some(out) })
 }
 
@@ -125,7 +126,7 @@ pub async fn get_policy(_: Arc<Iam>, ctx: RequestContext, i: GetPolicyRequest) -
 
 pub async fn delete_policy(_: Arc<Iam>, ctx: RequestContext, i: DeletePolicyRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let p = a.policies.get(&i.policy_arn).ok_or_else(|| not_found(&i.policy_arn))?;
     if a.attachment_count(&p.arn) > 0 {
         return Err(delete_conflict("Cannot delete a policy attached to entities."));
@@ -136,6 +137,7 @@ pub async fn delete_policy(_: Arc<Iam>, ctx: RequestContext, i: DeletePolicyRequ
         ));
     }
     a.policies.remove(&i.policy_arn);
+    a.commit()?;
     Ok(())
 }
 
@@ -185,7 +187,7 @@ pub async fn create_policy_version(
         return Err(limit_exceeded(format!("Cannot exceed quota for PolicySize: {MAX_POLICY_SIZE}")));
     }
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let p = local_mut(&mut a, &i.policy_arn)?;
     if p.versions.len() >= MAX_VERSIONS {
         return Err(limit_exceeded(
@@ -201,6 +203,7 @@ pub async fn create_policy_version(
     p.updated = now;
     let out = version_out(&version, &p.default_version, false);
     p.versions.push(version);
+    a.commit()?;
     Ok(CreatePolicyVersionResponse { policy_version: Some(out) })
 }
 
@@ -235,7 +238,7 @@ pub async fn delete_policy_version(
     i: DeletePolicyVersionRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let p = local_mut(&mut a, &i.policy_arn)?;
     let index = p.versions.iter().position(|v| v.id == i.version_id);
     let index = index.ok_or_else(|| version_not_found(&i.policy_arn, &i.version_id))?;
@@ -243,6 +246,7 @@ pub async fn delete_policy_version(
         return Err(delete_conflict("Cannot delete the default version of a policy."));
     }
     p.versions.remove(index);
+    a.commit()?;
     Ok(())
 }
 
@@ -280,13 +284,14 @@ pub async fn set_default_policy_version(
     i: SetDefaultPolicyVersionRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let p = local_mut(&mut a, &i.policy_arn)?;
     if !p.versions.iter().any(|v| v.id == i.version_id) {
         return Err(version_not_found(&i.policy_arn, &i.version_id));
     }
     p.default_version = i.version_id;
     p.updated = ids::now();
+    a.commit()?;
     Ok(())
 }
 
@@ -360,11 +365,11 @@ macro_rules! attachment_handlers {
     ($kind:expr, $attach:ident, $AttachReq:ident, $detach:ident, $DetachReq:ident,
      $list:ident, $ListReq:ident, $ListResp:ident, $field:ident) => {
         pub async fn $attach(_: Arc<Iam>, ctx: RequestContext, i: $AttachReq) -> Result<(), AwsError> {
-            attach(&mut account(&ctx).write(), $kind, &i.$field, &i.policy_arn)
+            state::mutate(&ctx, |a| attach(a, $kind, &i.$field, &i.policy_arn))
         }
 
         pub async fn $detach(_: Arc<Iam>, ctx: RequestContext, i: $DetachReq) -> Result<(), AwsError> {
-            detach(&mut account(&ctx).write(), $kind, &i.$field, &i.policy_arn)
+            state::mutate(&ctx, |a| detach(a, $kind, &i.$field, &i.policy_arn))
         }
 
         pub async fn $list(_: Arc<Iam>, ctx: RequestContext, i: $ListReq) -> Result<$ListResp, AwsError> {

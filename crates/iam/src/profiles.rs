@@ -15,7 +15,7 @@ pub async fn create_instance_profile(
     i: CreateInstanceProfileRequest,
 ) -> Result<CreateInstanceProfileResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.profiles.contains_key(&key(&i.instance_profile_name)) {
         return Err(already_exists(format!("Instance Profile {} already exists.", i.instance_profile_name)));
     }
@@ -31,6 +31,7 @@ pub async fn create_instance_profile(
     };
     let out = a.profile_out(&profile);
     a.profiles.insert(key(&i.instance_profile_name), profile);
+    a.commit()?;
     Ok(CreateInstanceProfileResponse { instance_profile: out })
 }
 
@@ -50,11 +51,12 @@ pub async fn delete_instance_profile(
     i: DeleteInstanceProfileRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if !a.profile(&i.instance_profile_name)?.roles.is_empty() {
         return Err(delete_conflict("Cannot delete entity, must remove roles from instance profile first."));
     }
     a.profiles.remove(&key(&i.instance_profile_name));
+    a.commit()?;
     Ok(())
 }
 
@@ -78,7 +80,7 @@ pub async fn add_role_to_instance_profile(
     i: AddRoleToInstanceProfileRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let role_key = key(&a.role(&i.role_name)?.name);
     let profile = a.profile_mut(&i.instance_profile_name)?;
     // One role per profile: adding it again, or a second one, exceeds the quota.
@@ -86,6 +88,7 @@ pub async fn add_role_to_instance_profile(
         return Err(limit_exceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1"));
     }
     profile.roles.push(role_key);
+    a.commit()?;
     Ok(())
 }
 
@@ -95,7 +98,7 @@ pub async fn remove_role_from_instance_profile(
     i: RemoveRoleFromInstanceProfileRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     a.role(&i.role_name)?;
     let role_key = key(&i.role_name);
     let name = i.instance_profile_name;
@@ -104,6 +107,7 @@ pub async fn remove_role_from_instance_profile(
         return Err(no_such_entity(format!("Role {} in Instance Profile {name} cannot be found.", i.role_name)));
     }
     profile.roles.retain(|r| *r != role_key);
+    a.commit()?;
     Ok(())
 }
 

@@ -19,7 +19,7 @@ pub async fn create_role(
 ) -> Result<CreateRoleResponse, AwsError> {
     let trust = policy_doc::validate(&i.assume_role_policy_document, Kind::Trust)?;
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.roles.contains_key(&key(&i.role_name)) {
         return Err(already_exists(format!("Role with name {} already exists.", i.role_name)));
     }
@@ -41,6 +41,7 @@ pub async fn create_role(
     let mut out = a.role_out(&role, true);
     out.role_last_used = None;
     a.roles.insert(key(&i.role_name), role);
+    a.commit()?;
     Ok(CreateRoleResponse { role: out })
 }
 
@@ -65,7 +66,7 @@ pub async fn update_role(
     i: UpdateRoleRequest,
 ) -> Result<UpdateRoleResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let role = modifiable(&mut a, &i.role_name)?;
     if let Some(d) = i.description {
         role.description = Some(d);
@@ -73,6 +74,7 @@ pub async fn update_role(
     if let Some(m) = i.max_session_duration {
         role.max_session = m;
     }
+    a.commit()?;
     Ok(UpdateRoleResponse {})
 }
 
@@ -82,8 +84,9 @@ pub async fn update_role_description(
     i: UpdateRoleDescriptionRequest,
 ) -> Result<UpdateRoleDescriptionResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     modifiable(&mut a, &i.role_name)?.description = Some(i.description);
+    a.commit()?;
     let role = a.role(&i.role_name)?;
     Ok(UpdateRoleDescriptionResponse { role: Some(a.role_out(role, true)) })
 }
@@ -95,8 +98,9 @@ pub async fn update_assume_role_policy(
 ) -> Result<(), AwsError> {
     let trust = policy_doc::validate(&i.policy_document, Kind::Trust)?;
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     modifiable(&mut a, &i.role_name)?.trust = trust;
+    a.commit()?;
     Ok(())
 }
 
@@ -117,13 +121,14 @@ fn check_deletable(a: &state::Account, role: &state::Role) -> Result<(), AwsErro
 
 pub async fn delete_role(_: Arc<Iam>, ctx: RequestContext, i: DeleteRoleRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let role = a.role(&i.role_name)?;
     if role.service_linked {
         return Err(unmodifiable(&role.name));
     }
     check_deletable(&a, role)?;
     a.roles.remove(&key(&i.role_name));
+    a.commit()?;
     Ok(())
 }
 
@@ -181,7 +186,7 @@ pub async fn create_service_linked_role(
         name = format!("{name}_{suffix}");
     }
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.roles.contains_key(&key(&name)) {
         return Err(invalid_input(format!(
             "Service role name {name} has been taken in this account, please try a different suffix."
@@ -205,6 +210,7 @@ pub async fn create_service_linked_role(
     let mut out = a.role_out(&role, false);
     out.role_last_used = None;
     a.roles.insert(key(&name), role);
+    a.commit()?;
     Ok(CreateServiceLinkedRoleResponse { role: Some(out) })
 }
 
@@ -214,7 +220,7 @@ pub async fn delete_service_linked_role(
     i: DeleteServiceLinkedRoleRequest,
 ) -> Result<DeleteServiceLinkedRoleResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let role = a.role(&i.role_name)?;
     if !role.service_linked {
         return Err(invalid_input(format!("{} is not a service-linked role.", role.name)));
@@ -232,6 +238,7 @@ pub async fn delete_service_linked_role(
         fastrand::u64(..1 << 48)
     );
     a.roles.remove(&key(&i.role_name));
+    a.commit()?;
     Ok(DeleteServiceLinkedRoleResponse { deletion_task_id: task })
 }
 

@@ -1,11 +1,17 @@
 //! What IAM keeps. IAM is global: state is per account only, in one process-wide directory that
 //! STS reads too (AssumeRole needs the role). Names are unique case-insensitively, so maps are
 //! keyed by the lowercase name (which also gives AWS's case-insensitive listing order).
+//!
+//! The directory is a cache of the kv store (see [`crate::persist`]): an account is read from the
+//! store on its first use, and changes go through [`write`] / [`mutate`], which store them before
+//! the handler answers.
 
 use crate::errors::no_such_entity;
 use crate::generated::types as t;
-use parking_lot::RwLock;
-use ruststack_core::{AwsError, Timestamp};
+use crate::persist::{self, millis};
+use parking_lot::{RwLock, RwLockWriteGuard};
+use ruststack_core::{AwsError, RequestContext, Timestamp};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 
@@ -18,23 +24,27 @@ pub struct Directory {
 pub static DIRECTORY: LazyLock<Directory> = LazyLock::new(Directory::default);
 
 impl Directory {
-    /// The account's state, created empty on first use.
+    /// The account's state: read from the store on first use, or empty when it has none.
     pub fn account(&self, id: &str) -> Arc<RwLock<Account>> {
         if let Some(a) = self.accounts.read().get(id) {
             return a.clone();
         }
-        self.accounts
-            .write()
-            .entry(id.to_owned())
-            .or_insert_with(|| {
-                Arc::new(RwLock::new(Account { id: id.to_owned(), created: crate::ids::now(), ..Default::default() }))
-            })
-            .clone()
+        let loaded = persist::load(&persist::current(), id).unwrap_or_else(|| Account::empty(id));
+        self.cache(id, loaded)
     }
 
-    /// The account's state if it has any.
+    /// The account's state if it has any, in memory or in the store.
     pub fn existing(&self, id: &str) -> Option<Arc<RwLock<Account>>> {
-        self.accounts.read().get(id).cloned()
+        if let Some(a) = self.accounts.read().get(id) {
+            return Some(a.clone());
+        }
+        let loaded = persist::load(&persist::current(), id)?;
+        Some(self.cache(id, loaded))
+    }
+
+    /// Caches a loaded account, unless another request cached it first.
+    fn cache(&self, id: &str, loaded: Account) -> Arc<RwLock<Account>> {
+        self.accounts.write().entry(id.to_owned()).or_insert_with(|| Arc::new(RwLock::new(loaded))).clone()
     }
 
     pub fn clear(&self) {
@@ -47,8 +57,59 @@ pub fn key(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// Write access to an account: changes made through it are stored when it is committed (or,
+/// failing that, when it is dropped: a handler's error path still leaves store and cache alike).
+pub struct AccountWrite<'a> {
+    guard: RwLockWriteGuard<'a, Account>,
+    committed: bool,
+}
+
+/// Locks `account` for a change.
+pub fn write(account: &Arc<RwLock<Account>>) -> AccountWrite<'_> {
+    AccountWrite { guard: account.write(), committed: false }
+}
+
+/// Runs `f` on the caller's account and stores what it changed before answering.
+pub fn mutate<T>(ctx: &RequestContext, f: impl FnOnce(&mut Account) -> Result<T, AwsError>) -> Result<T, AwsError> {
+    let account = DIRECTORY.account(&ctx.account_id);
+    let mut a = write(&account);
+    let out = f(&mut a);
+    a.commit()?;
+    out
+}
+
+impl AccountWrite<'_> {
+    /// Stores the changes; `InternalFailure` when the store refuses them (the change is undone).
+    pub fn commit(&mut self) -> Result<(), AwsError> {
+        self.committed = true;
+        persist::commit(&mut self.guard)
+    }
+}
+
+impl Drop for AccountWrite<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = persist::commit(&mut self.guard);
+        }
+    }
+}
+
+impl std::ops::Deref for AccountWrite<'_> {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for AccountWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Account {
+        &mut self.guard
+    }
+}
+
 /// What users, groups and roles share: inline policies, attached managed policies and tags.
-#[derive(Default, Debug, Clone)]
+#[derive(Default, Debug, Clone, Serialize, Deserialize)]
 pub struct Common {
     /// Inline policy name → document.
     pub inline: BTreeMap<String, String>,
@@ -57,41 +118,45 @@ pub struct Common {
     pub tags: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessKey {
     pub id: String,
     pub secret: String,
     pub active: bool,
+    #[serde(with = "millis")]
     pub created: Timestamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub name: String,
     pub path: String,
     pub id: String,
+    #[serde(with = "millis")]
     pub created: Timestamp,
     pub boundary: Option<String>,
     pub common: Common,
     pub keys: Vec<AccessKey>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
     pub path: String,
     pub id: String,
+    #[serde(with = "millis")]
     pub created: Timestamp,
     pub common: Common,
     /// Member user keys.
     pub members: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Role {
     pub name: String,
     pub path: String,
     pub id: String,
+    #[serde(with = "millis")]
     pub created: Timestamp,
     pub trust: String,
     pub description: Option<String>,
@@ -101,21 +166,24 @@ pub struct Role {
     pub common: Common,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyVersion {
     pub id: String,
     pub document: String,
+    #[serde(with = "millis")]
     pub created: Timestamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     pub name: String,
     pub path: String,
     pub id: String,
     pub arn: String,
     pub description: Option<String>,
+    #[serde(with = "millis")]
     pub created: Timestamp,
+    #[serde(with = "millis")]
     pub updated: Timestamp,
     /// Oldest first.
     pub versions: Vec<PolicyVersion>,
@@ -125,11 +193,12 @@ pub struct ManagedPolicy {
     pub tags: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstanceProfile {
     pub name: String,
     pub path: String,
     pub id: String,
+    #[serde(with = "millis")]
     pub created: Timestamp,
     /// Role keys.
     pub roles: Vec<String>,
@@ -149,6 +218,8 @@ pub struct Account {
     pub profiles: BTreeMap<String, InstanceProfile>,
     /// Keys created by the root user for itself.
     pub root_keys: Vec<AccessKey>,
+    /// What the store holds for this account.
+    pub stamps: persist::Stamps,
 }
 
 /// The three kinds of principal that hold policies.
@@ -170,6 +241,11 @@ impl Principal {
 }
 
 impl Account {
+    /// An account without IAM state, first used now.
+    pub fn empty(id: &str) -> Self {
+        Account { id: id.to_owned(), created: crate::ids::now(), ..Default::default() }
+    }
+
     pub fn arn(&self, kind: &str, path: &str, name: &str) -> String {
         format!("arn:aws:iam::{}:{kind}{path}{name}", self.id)
     }

@@ -47,12 +47,14 @@ fn managed<'a>(a: &'a mut Account, arn: &str) -> Result<&'a mut Vec<(String, Str
 }
 
 pub async fn tag_user(_: Arc<Iam>, ctx: RequestContext, i: TagUserRequest) -> Result<(), AwsError> {
-    apply(&mut account(&ctx).write().user_mut(&i.user_name)?.common.tags, i.tags)
+    crate::state::mutate(&ctx, |a| apply(&mut a.user_mut(&i.user_name)?.common.tags, i.tags))
 }
 
 pub async fn untag_user(_: Arc<Iam>, ctx: RequestContext, i: UntagUserRequest) -> Result<(), AwsError> {
-    remove(&mut account(&ctx).write().user_mut(&i.user_name)?.common.tags, &i.tag_keys);
-    Ok(())
+    crate::state::mutate(&ctx, |a| {
+        remove(&mut a.user_mut(&i.user_name)?.common.tags, &i.tag_keys);
+        Ok(())
+    })
 }
 
 pub async fn list_user_tags(
@@ -67,12 +69,14 @@ pub async fn list_user_tags(
 }
 
 pub async fn tag_role(_: Arc<Iam>, ctx: RequestContext, i: TagRoleRequest) -> Result<(), AwsError> {
-    apply(&mut account(&ctx).write().role_mut(&i.role_name)?.common.tags, i.tags)
+    crate::state::mutate(&ctx, |a| apply(&mut a.role_mut(&i.role_name)?.common.tags, i.tags))
 }
 
 pub async fn untag_role(_: Arc<Iam>, ctx: RequestContext, i: UntagRoleRequest) -> Result<(), AwsError> {
-    remove(&mut account(&ctx).write().role_mut(&i.role_name)?.common.tags, &i.tag_keys);
-    Ok(())
+    crate::state::mutate(&ctx, |a| {
+        remove(&mut a.role_mut(&i.role_name)?.common.tags, &i.tag_keys);
+        Ok(())
+    })
 }
 
 pub async fn list_role_tags(
@@ -87,12 +91,14 @@ pub async fn list_role_tags(
 }
 
 pub async fn tag_policy(_: Arc<Iam>, ctx: RequestContext, i: TagPolicyRequest) -> Result<(), AwsError> {
-    apply(managed(&mut account(&ctx).write(), &i.policy_arn)?, i.tags)
+    crate::state::mutate(&ctx, |a| apply(managed(a, &i.policy_arn)?, i.tags))
 }
 
 pub async fn untag_policy(_: Arc<Iam>, ctx: RequestContext, i: UntagPolicyRequest) -> Result<(), AwsError> {
-    remove(managed(&mut account(&ctx).write(), &i.policy_arn)?, &i.tag_keys);
-    Ok(())
+    crate::state::mutate(&ctx, |a| {
+        remove(managed(a, &i.policy_arn)?, &i.tag_keys);
+        Ok(())
+    })
 }
 
 pub async fn list_policy_tags(
@@ -101,8 +107,12 @@ pub async fn list_policy_tags(
     i: ListPolicyTagsRequest,
 ) -> Result<ListPolicyTagsResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
-    let (tags, is_truncated, marker) = listed(managed(&mut a, &i.policy_arn)?, i.marker.as_deref(), i.max_items);
+    let a = a.read();
+    let policy = a
+        .policies
+        .get(&i.policy_arn)
+        .ok_or_else(|| crate::errors::no_such_entity(format!("Policy {} was not found.", i.policy_arn)))?;
+    let (tags, is_truncated, marker) = listed(&policy.tags, i.marker.as_deref(), i.max_items);
     Ok(ListPolicyTagsResponse { tags, is_truncated, marker })
 }
 
@@ -111,7 +121,7 @@ pub async fn tag_instance_profile(
     ctx: RequestContext,
     i: TagInstanceProfileRequest,
 ) -> Result<(), AwsError> {
-    apply(&mut account(&ctx).write().profile_mut(&i.instance_profile_name)?.tags, i.tags)
+    crate::state::mutate(&ctx, |a| apply(&mut a.profile_mut(&i.instance_profile_name)?.tags, i.tags))
 }
 
 pub async fn untag_instance_profile(
@@ -119,8 +129,10 @@ pub async fn untag_instance_profile(
     ctx: RequestContext,
     i: UntagInstanceProfileRequest,
 ) -> Result<(), AwsError> {
-    remove(&mut account(&ctx).write().profile_mut(&i.instance_profile_name)?.tags, &i.tag_keys);
-    Ok(())
+    crate::state::mutate(&ctx, |a| {
+        remove(&mut a.profile_mut(&i.instance_profile_name)?.tags, &i.tag_keys);
+        Ok(())
+    })
 }
 
 pub async fn list_instance_profile_tags(

@@ -19,7 +19,7 @@ pub async fn create_user(
     i: CreateUserRequest,
 ) -> Result<CreateUserResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.users.contains_key(&key(&i.user_name)) {
         return Err(already_exists(format!("User with name {} already exists.", i.user_name)));
     }
@@ -37,6 +37,7 @@ pub async fn create_user(
     };
     let out = a.user_out(&user, true);
     a.users.insert(key(&i.user_name), user);
+    a.commit()?;
     Ok(CreateUserResponse { user: Some(out) })
 }
 
@@ -77,9 +78,9 @@ pub fn caller_user_name(identity: &Identity) -> Option<&str> {
     resource.rsplit('/').next()
 }
 
-pub async fn update_user(iam: Arc<Iam>, ctx: RequestContext, i: UpdateUserRequest) -> Result<(), AwsError> {
+pub async fn update_user(_: Arc<Iam>, ctx: RequestContext, i: UpdateUserRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let old_key = key(&i.user_name);
     a.user(&i.user_name)?;
     if let Some(new) = &i.new_user_name
@@ -101,12 +102,9 @@ pub async fn update_user(iam: Arc<Iam>, ctx: RequestContext, i: UpdateUserReques
             *m = new_key.clone();
         }
     }
-    // Keys keep working under the user's new ARN.
-    let arn = a.arn("user", &user.path, &user.name);
-    for k in user.keys.iter().filter(|k| k.active) {
-        iam.credentials.insert(&k.id, user_identity(&a.id, &arn, &user.id, &k.secret));
-    }
+    // Keys keep working under the user's new ARN: the commit registers them again.
     a.users.insert(new_key, user);
+    a.commit()?;
     Ok(())
 }
 
@@ -123,7 +121,7 @@ pub fn user_identity(account: &str, arn: &str, user_id: &str, secret: &str) -> I
 
 pub async fn delete_user(_: Arc<Iam>, ctx: RequestContext, i: DeleteUserRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let k = key(&i.user_name);
     let user = a.user(&i.user_name)?;
     if !user.keys.is_empty() {
@@ -139,6 +137,7 @@ pub async fn delete_user(_: Arc<Iam>, ctx: RequestContext, i: DeleteUserRequest)
         return Err(delete_conflict("Cannot delete entity, must remove users from group first."));
     }
     a.users.remove(&k);
+    a.commit()?;
     Ok(())
 }
 
@@ -158,7 +157,7 @@ pub async fn create_group(
     i: CreateGroupRequest,
 ) -> Result<CreateGroupResponse, AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     if a.groups.contains_key(&key(&i.group_name)) {
         return Err(already_exists(format!("Group with name {} already exists.", i.group_name)));
     }
@@ -172,6 +171,7 @@ pub async fn create_group(
     };
     let out = a.group_out(&group);
     a.groups.insert(key(&i.group_name), group);
+    a.commit()?;
     Ok(CreateGroupResponse { group: out })
 }
 
@@ -188,7 +188,7 @@ pub async fn get_group(_: Arc<Iam>, ctx: RequestContext, i: GetGroupRequest) -> 
 
 pub async fn update_group(_: Arc<Iam>, ctx: RequestContext, i: UpdateGroupRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     a.group(&i.group_name)?;
     if let Some(new) = &i.new_group_name
         && key(new) != key(&i.group_name)
@@ -204,12 +204,13 @@ pub async fn update_group(_: Arc<Iam>, ctx: RequestContext, i: UpdateGroupReques
         group.name = new;
     }
     a.groups.insert(key(&group.name), group);
+    a.commit()?;
     Ok(())
 }
 
 pub async fn delete_group(_: Arc<Iam>, ctx: RequestContext, i: DeleteGroupRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let group = a.group(&i.group_name)?;
     if !group.members.is_empty() {
         return Err(delete_conflict("Cannot delete entity, must remove users from group first."));
@@ -221,6 +222,7 @@ pub async fn delete_group(_: Arc<Iam>, ctx: RequestContext, i: DeleteGroupReques
         return Err(delete_conflict("Cannot delete entity, must detach all policies first."));
     }
     a.groups.remove(&key(&i.group_name));
+    a.commit()?;
     Ok(())
 }
 
@@ -239,7 +241,7 @@ pub async fn list_groups(
 
 pub async fn add_user_to_group(_: Arc<Iam>, ctx: RequestContext, i: AddUserToGroupRequest) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     let user_key = key(&a.user(&i.user_name)?.name);
     a.group(&i.group_name)?;
     if a.groups.values().filter(|g| g.members.contains(&user_key)).count() >= GROUPS_PER_USER {
@@ -249,6 +251,7 @@ pub async fn add_user_to_group(_: Arc<Iam>, ctx: RequestContext, i: AddUserToGro
     if !group.members.contains(&user_key) {
         group.members.push(user_key);
     }
+    a.commit()?;
     Ok(())
 }
 
@@ -258,12 +261,13 @@ pub async fn remove_user_from_group(
     i: RemoveUserFromGroupRequest,
 ) -> Result<(), AwsError> {
     let a = account(&ctx);
-    let mut a = a.write();
+    let mut a = state::write(&a);
     a.user(&i.user_name)?;
     let user_key = key(&i.user_name);
     let group =
         a.groups.get_mut(&key(&i.group_name)).ok_or_else(|| state::not_found(Principal::Group, &i.group_name))?;
     group.members.retain(|m| *m != user_key);
+    a.commit()?;
     Ok(())
 }
 

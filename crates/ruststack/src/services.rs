@@ -22,7 +22,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     vec![
         dynamodb,
         ruststack_dynamodbstreams::service(dynamodb_streams),
-        ruststack_iam::service(credentials.clone()),
+        ruststack_iam::service(credentials.clone(), storage.clone()),
         ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
         logs,
         ruststack_s3::service(storage.clone()),
