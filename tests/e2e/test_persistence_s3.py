@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -28,6 +29,11 @@ TRAVERSAL_KEYS = [
 ]
 
 MIB = 1024 * 1024
+
+
+def traversal_body(key: str) -> bytes:
+    """Small bodies (kept in the database) for some keys, large ones (blob files) for the others."""
+    return key.encode() * (1 if len(key) % 2 else 50_000 // len(key.encode()) + 1)
 
 
 def s3_client(server):
@@ -109,7 +115,7 @@ def test_objects_versions_uploads_and_config_survive_a_sigkill(start_server, tmp
     s3.put_object(Bucket=bucket, Key="deleted", Body=b"gone")
     s3.delete_object(Bucket=bucket, Key="deleted")
     for key in TRAVERSAL_KEYS:
-        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        s3.put_object(Bucket=bucket, Key=key, Body=traversal_body(key))
     # Bucket configuration.
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]})
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
@@ -137,7 +143,7 @@ def test_objects_versions_uploads_and_config_survive_a_sigkill(start_server, tmp
     after = snapshot(s3, bucket, versioned, keys, pending)
     assert after == before
     for key in TRAVERSAL_KEYS:
-        assert body_of(s3, bucket, key) == key.encode()
+        assert body_of(s3, bucket, key) == traversal_body(key)
     assert body_of(s3, bucket, "multi.bin", PartNumber=2) == parts_data[1]
     assert s3.list_objects_v2(Bucket=bucket, Prefix="deleted").get("KeyCount") == 0
 
@@ -162,14 +168,20 @@ def test_deleted_data_is_gone_after_a_restart(start_server, tmp_path):
     server = start_server("--data-dir", str(data))
     s3 = s3_client(server)
     s3.create_bucket(Bucket="short-lived")
-    s3.put_object(Bucket="short-lived", Key="k", Body=b"x" * 10_000)
+    for key, size in (("big", 100_000), ("small", 1000)):
+        s3.put_object(Bucket="short-lived", Key=key, Body=b"x" * size)
     aborted = s3.create_multipart_upload(Bucket="short-lived", Key="k2")["UploadId"]
-    s3.upload_part(Bucket="short-lived", Key="k2", UploadId=aborted, PartNumber=1, Body=b"p" * 1000)
+    s3.upload_part(Bucket="short-lived", Key="k2", UploadId=aborted, PartNumber=1, Body=b"p" * 100_000)
+    s3.upload_part(Bucket="short-lived", Key="k2", UploadId=aborted, PartNumber=2, Body=b"p" * 1000)
     s3.abort_multipart_upload(Bucket="short-lived", Key="k2", UploadId=aborted)
-    s3.delete_object(Bucket="short-lived", Key="k")
+    assert len([p for p in (data / "objects" / "blobs").rglob("*") if p.is_file()]) == 1
+    s3.delete_objects(Bucket="short-lived", Delete={"Objects": [{"Key": "big"}, {"Key": "small"}]})
     s3.delete_bucket(Bucket="short-lived")
     blobs = [p for p in (data / "objects" / "blobs").rglob("*") if p.is_file()]
     assert blobs == [], "deleted objects and aborted parts leave no blob behind"
+    with sqlite3.connect(f"file:{data / 'kv.sqlite'}?mode=ro", uri=True) as con:
+        rows = con.execute("SELECT tree, count(*) FROM kv WHERE tree LIKE 's3/%' GROUP BY tree").fetchall()
+    assert rows == [], "nothing of the bucket is left in the database"
 
     server.stop(signal.SIGKILL)
     server = start_server("--data-dir", str(data))

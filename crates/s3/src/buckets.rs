@@ -215,6 +215,7 @@ pub async fn delete_bucket(s3: Arc<S3>, _ctx: RequestContext, input: DeleteBucke
         writes.extend(forget);
         freed.extend(parts);
     }
+    writes.extend(s3.inline_writes(None, &freed));
     bucket.deleted.store(true, std::sync::atomic::Ordering::Release);
     if let Err(e) = s3.apply(writes) {
         bucket.deleted.store(false, std::sync::atomic::Ordering::Release);

@@ -143,10 +143,18 @@ pub struct Written {
     pub checksum_from_client: bool,
 }
 
+/// Bodies up to this size are kept in the kv store, in the batch that records them (one fsync
+/// on disk instead of three: blob file, its directory, then the metadata).
+pub const INLINE_MAX: usize = 32 * 1024;
+
 /// A new blob being written: bytes go to the store while MD5 and a flexible checksum are
-/// computed over them, within a size limit.
+/// computed over them, within a size limit. A small body stays in memory until [`Sunk::store`]
+/// makes it an inline blob; a larger one is streamed to the object store from the first byte
+/// past [`INLINE_MAX`].
 pub struct BlobSink {
-    writer: Box<dyn ruststack_core::objects::BlobWriter>,
+    store: Arc<dyn ruststack_core::objects::ObjectStore>,
+    small: bytes::BytesMut,
+    writer: Option<Box<dyn ruststack_core::objects::BlobWriter>>,
     md5: Md5Hasher,
     hasher: Hasher,
     algorithm: Algorithm,
@@ -156,7 +164,8 @@ pub struct BlobSink {
 
 /// What a finished [`BlobSink`] computed, before the blob is stored.
 pub struct Sunk {
-    writer: Box<dyn ruststack_core::objects::BlobWriter>,
+    small: bytes::BytesMut,
+    writer: Option<Box<dyn ruststack_core::objects::BlobWriter>>,
     pub md5: [u8; 16],
     pub checksum: (Algorithm, String),
     pub size: u64,
@@ -165,7 +174,9 @@ pub struct Sunk {
 impl BlobSink {
     pub fn new(s3: &S3, algorithm: Algorithm, max_size: u64) -> Self {
         BlobSink {
-            writer: s3.store.create(),
+            store: s3.store.clone(),
+            small: bytes::BytesMut::new(),
+            writer: None,
             md5: Md5Hasher::default(),
             hasher: Hasher::new(algorithm),
             algorithm,
@@ -181,12 +192,27 @@ impl BlobSink {
         }
         self.hasher.update(&data);
         self.md5.update(&data);
-        self.writer.write(data).await.map_err(errors::internal)
+        if self.writer.is_none() {
+            if self.small.len() + data.len() <= INLINE_MAX {
+                self.small.extend_from_slice(&data);
+                return Ok(());
+            }
+            let mut writer = self.store.create();
+            if !self.small.is_empty() {
+                writer.write(self.small.split().freeze()).await.map_err(errors::internal)?;
+            }
+            self.writer = Some(writer);
+        }
+        match &mut self.writer {
+            Some(w) => w.write(data).await.map_err(errors::internal),
+            None => Ok(()),
+        }
     }
 
     /// The digests; the blob is stored only by [`Sunk::store`] (dropping discards it).
     pub fn finish(self) -> Sunk {
         Sunk {
+            small: self.small,
             writer: self.writer,
             md5: self.md5.finish(),
             checksum: (self.algorithm, self.hasher.finish()),
@@ -196,10 +222,16 @@ impl BlobSink {
 }
 
 impl Sunk {
-    /// Stores the blob (durably, on disk); the caller records it or frees it.
-    pub async fn store(self) -> Result<Blob, AwsError> {
-        let id = self.writer.finish().await.map_err(errors::internal)?;
-        Ok(Blob { id, size: self.size })
+    /// Stores the blob (durably, on disk), or holds a small one for the batch that records it;
+    /// the caller records it or frees it.
+    pub async fn store(self, s3: &S3) -> Result<Blob, AwsError> {
+        match self.writer {
+            Some(w) => {
+                let id = w.finish().await.map_err(errors::internal)?;
+                Ok(Blob { id, size: self.size, inline: false })
+            }
+            None => Ok(s3.hold_inline(self.small.freeze())),
+        }
     }
 }
 
@@ -265,7 +297,7 @@ pub async fn write_body(
         ));
     }
     let checksum_from_client = sent.is_some() || checksum.algorithm.is_some();
-    let blob = sunk.store().await?;
+    let blob = sunk.store(s3).await?;
     Ok(Written { blob, md5, checksum: (algorithm, computed), checksum_from_client })
 }
 
@@ -296,7 +328,7 @@ pub async fn copy_range(
     }
     let sunk = sink.finish();
     let (md5, checksum) = (sunk.md5, algorithm.map(|_| sunk.checksum.1.clone()));
-    Ok((sunk.store().await?, md5, checksum))
+    Ok((sunk.store(s3).await?, md5, checksum))
 }
 
 /// Opens a blob for reading; a blob deleted since its owner was looked up answers `gone()`.
@@ -336,7 +368,7 @@ pub async fn concat(s3: &S3, blobs: &[Blob], gone: impl Fn() -> AwsError) -> Res
         }
     }
     let id = writer.finish().await.map_err(errors::internal)?;
-    Ok(Blob { id, size })
+    Ok(Blob { id, size, inline: false })
 }
 
 /// Parses an `x-amz-tagging` header (a URL query string) into tags, checking AWS's limits.

@@ -225,9 +225,13 @@ async fn record_part(s3: &S3, bucket: &Bucket, key: &str, upload_id: &str, part:
         let _serial = s3.lock_key(&bucket.name, key).await;
         (|| {
             let up = upload(bucket, key, upload_id)?;
-            s3.apply(vec![S3::part_write(&bucket.name, upload_id, &part)])?;
-            let replaced = up.parts.lock().insert(part.number, Arc::new(part));
-            Ok::<_, AwsError>(replaced.map(|p| p.blob))
+            let replaced: Vec<Blob> = up.parts.lock().get(&part.number).map(|p| p.blob).into_iter().collect();
+            let mut writes = vec![S3::part_write(&bucket.name, upload_id, &part)];
+            writes.extend(s3.inline_writes([blob], &replaced));
+            s3.apply(writes)?;
+            s3.inline_recorded([blob]);
+            up.parts.lock().insert(part.number, Arc::new(part));
+            Ok::<_, AwsError>(replaced)
         })()
     };
     match recorded {
@@ -466,7 +470,8 @@ pub async fn abort_multipart_upload(
     let freed = {
         let _serial = s3.lock_key(&bucket.name, &input.key).await;
         let up = upload(&bucket, &input.key, &input.upload_id)?;
-        let (forget, parts) = S3::upload_removal(&bucket.name, &up);
+        let (mut forget, parts) = S3::upload_removal(&bucket.name, &up);
+        forget.extend(s3.inline_writes(None, &parts));
         s3.apply(forget)?;
         bucket.uploads.lock().remove(&input.upload_id);
         parts

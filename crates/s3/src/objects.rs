@@ -99,6 +99,7 @@ fn record_version(
         // Unversioned and suspended buckets overwrite the `null` version.
         drop_null_version(&mut versions, &mut freed);
     }
+    let recorded = version.blob;
     versions.push(Arc::new(version));
     let mut writes = vec![S3::versions_write(&bucket.name, key, &versions)];
     if let Some(up) = &upload {
@@ -106,7 +107,9 @@ fn record_version(
         writes.extend(forget);
         freed.extend(parts);
     }
+    writes.extend(s3.inline_writes(recorded, &freed));
     s3.apply(writes)?;
+    s3.inline_recorded(recorded);
     bucket.objects.write().insert(key.to_owned(), versions);
     if let Some(up) = upload {
         bucket.uploads.lock().remove(&up.id);
@@ -666,14 +669,21 @@ fn plan_delete(
 }
 
 /// Records the new version lists of deleted keys (one batch), then updates the cache.
-fn record_deletions(s3: &S3, bucket: &Bucket, changed: Vec<(String, Vec<Arc<ObjectVersion>>)>) -> Result<(), AwsError> {
+fn record_deletions(
+    s3: &S3,
+    bucket: &Bucket,
+    changed: Vec<(String, Vec<Arc<ObjectVersion>>)>,
+    freed: &[Blob],
+) -> Result<(), AwsError> {
     if changed.is_empty() {
         return Ok(());
     }
     if bucket.deleted.load(std::sync::atomic::Ordering::Acquire) {
         return Err(errors::no_such_bucket(&bucket.name));
     }
-    s3.apply(changed.iter().map(|(k, v)| S3::versions_write(&bucket.name, k, v)).collect())?;
+    let mut writes: Vec<_> = changed.iter().map(|(k, v)| S3::versions_write(&bucket.name, k, v)).collect();
+    writes.extend(s3.inline_writes(None, freed));
+    s3.apply(writes)?;
     let mut objects = bucket.objects.write();
     for (key, versions) in changed {
         if versions.is_empty() {
@@ -704,7 +714,7 @@ pub async fn delete_object(
             &mut freed,
         )?;
         if changed {
-            record_deletions(&s3, &bucket, vec![(input.key.clone(), versions)])?;
+            record_deletions(&s3, &bucket, vec![(input.key.clone(), versions)], &freed)?;
         }
         deleted
     };
@@ -759,7 +769,7 @@ pub async fn delete_objects(
             }
         }
         lists.retain(|(k, _)| changed_keys.contains(k));
-        record_deletions(&s3, &bucket, lists)?;
+        record_deletions(&s3, &bucket, lists, &freed)?;
     }
     s3.free(freed);
     Ok(DeleteObjectsOutput {

@@ -31,6 +31,7 @@ pub const BUCKETS: &str = "s3/buckets";
 pub const OBJECTS: &str = "s3/objects";
 pub const UPLOADS: &str = "s3/uploads";
 pub const PARTS: &str = "s3/parts";
+pub const INLINE: &str = "s3/inline";
 
 /// Entries read per range call while loading a bucket.
 const PAGE: usize = 4096;
@@ -201,14 +202,67 @@ impl S3 {
     }
 
     /// Deletes blobs whose owners a committed batch removed (or that were never recorded).
+    /// Recorded inline bodies were deleted by that batch ([`S3::inline_writes`]).
     pub fn free(&self, blobs: impl IntoIterator<Item = Blob>) {
         for b in blobs {
-            self.store.delete(b.id);
+            if b.inline {
+                self.pending_inline.lock().remove(&b.id);
+            } else {
+                self.store.delete(b.id);
+            }
+        }
+    }
+
+    /// Holds a small body for the batch that will record it.
+    pub fn hold_inline(&self, bytes: bytes::Bytes) -> Blob {
+        let mut pending = self.pending_inline.lock();
+        let mut id = fastrand::u64(..);
+        while pending.contains_key(&id) {
+            id = fastrand::u64(..);
+        }
+        let size = bytes.len() as u64;
+        pending.insert(id, bytes);
+        Blob { id, size, inline: true }
+    }
+
+    /// The writes a batch needs for the blobs it records (their held inline bodies) and the
+    /// blobs it drops (inline bodies go in the same batch).
+    pub fn inline_writes(&self, recorded: impl IntoIterator<Item = Blob>, dropped: &[Blob]) -> Vec<Write> {
+        let mut writes = Vec::new();
+        for b in recorded.into_iter().filter(|b| b.inline) {
+            if let Some(bytes) = self.pending_inline.lock().get(&b.id) {
+                writes.push(Write::Put {
+                    tree: INLINE.into(),
+                    key: b.id.to_be_bytes().to_vec(),
+                    value: bytes.to_vec(),
+                });
+            }
+        }
+        for b in dropped.iter().filter(|b| b.inline) {
+            writes.push(Write::Delete { tree: INLINE.into(), key: b.id.to_be_bytes().to_vec() });
+        }
+        writes
+    }
+
+    /// After the batch of [`S3::inline_writes`] committed: the held bodies are on record.
+    pub fn inline_recorded(&self, recorded: impl IntoIterator<Item = Blob>) {
+        for b in recorded.into_iter().filter(|b| b.inline) {
+            self.pending_inline.lock().remove(&b.id);
         }
     }
 
     pub fn read_blob(&self, blob: Blob, range: Option<std::ops::Range<u64>>) -> io::Result<Body> {
-        self.store.read(blob.id, range)
+        if !blob.inline {
+            return self.store.read(blob.id, range);
+        }
+        let bytes = self
+            .kv
+            .get(INLINE, &blob.id.to_be_bytes())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no inline body {}", blob.id)))?;
+        let len = bytes.len() as u64;
+        let range = range.unwrap_or(0..len);
+        let bytes = bytes::Bytes::from(bytes).slice(range.start.min(len) as usize..range.end.min(len) as usize);
+        Ok(ruststack_core::body::full(bytes))
     }
 
     pub fn bucket_write(bucket: &Bucket, settings: &Settings) -> Write {
@@ -334,6 +388,7 @@ mod tests {
             put(&s3, "bkt", key, b"traversal").await;
         }
         put(&s3, "bkt", "plain", b"first").await;
+        put(&s3, "bkt", "big", &[7u8; 100_000]).await;
         let overwritten = put(&s3, "bkt", "plain", b"second").await;
         assert_eq!(overwritten.version_id, None);
         let versioning = PutBucketVersioningRequest {
@@ -353,7 +408,7 @@ mod tests {
             ..Default::default()
         };
         crate::objects::delete_object(s3.clone(), ctx(), delete).await.unwrap();
-        assert!(storage.objects.read(blob.id, None).is_err(), "a deleted version's blob is freed");
+        assert!(s3.read_blob(blob, None).is_err(), "a deleted version's blob is freed");
         let upload = CreateMultipartUploadRequest { bucket: "bkt".into(), key: "mp".into(), ..Default::default() };
         let upload_id =
             crate::multipart::create_multipart_upload(s3.clone(), ctx(), upload).await.unwrap().upload_id.unwrap();
@@ -370,6 +425,7 @@ mod tests {
 
         let s3 = Arc::new(S3::new(storage.clone()));
         assert_eq!(get(&s3, "bkt", "plain", None).await.unwrap(), b"second");
+        assert_eq!(get(&s3, "bkt", "big", None).await.unwrap(), vec![7u8; 100_000]);
         for key in ["../../etc/passwd", "a/../../b", "%2F..", "日本語"] {
             assert_eq!(get(&s3, "bkt", key, None).await.unwrap(), b"traversal", "{key}");
         }
@@ -390,7 +446,17 @@ mod tests {
         };
         crate::multipart::abort_multipart_upload(s3.clone(), ctx(), abort).await.unwrap();
         let part_blob = up.parts.lock()[&1].blob;
-        assert!(storage.objects.read(part_blob.id, None).is_err(), "an aborted upload's parts are freed");
+        assert!(s3.read_blob(part_blob, None).is_err(), "an aborted upload's parts are freed");
+        let big = s3.bucket("bkt").unwrap().objects.read()["big"].last().unwrap().blob.unwrap();
+        assert!(!big.inline && s3.read_blob(big, None).is_ok());
+        let delete = DeleteObjectRequest {
+            bucket: "bkt".into(),
+            key: "big".into(),
+            version_id: Some("null".into()),
+            ..Default::default()
+        };
+        crate::objects::delete_object(s3.clone(), ctx(), delete).await.unwrap();
+        assert!(storage.objects.read(big.id, None).is_err(), "a file blob is deleted with its last version");
         let s3 = Arc::new(S3::new(storage));
         assert!(s3.bucket("bkt").unwrap().uploads.lock().is_empty());
     }

@@ -267,7 +267,7 @@ async fn post_object(
     }
     let etag = checksums::etag(&sunk.md5);
     let (algorithm, value) = sunk.checksum.clone();
-    let blob = sunk.store().await?;
+    let blob = sunk.store(s3).await?;
     let owned = |name: &str| fields.get(name).map(str::to_owned);
     let (sse, sse_kms_key_id) = effective_sse(
         &bucket,

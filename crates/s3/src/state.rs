@@ -29,6 +29,8 @@ pub struct S3 {
     pub(crate) key_hasher: std::hash::RandomState,
     /// Serializes bucket creation and deletion.
     pub(crate) registry_lock: tokio::sync::Mutex<()>,
+    /// Small bodies received and not yet recorded: they go into the batch that records them.
+    pub(crate) pending_inline: Mutex<HashMap<BlobId, bytes::Bytes>>,
 }
 
 impl S3 {
@@ -41,6 +43,7 @@ impl S3 {
             key_locks: (0..KEY_LOCKS).map(|_| tokio::sync::Mutex::new(())).collect(),
             key_hasher: Default::default(),
             registry_lock: Default::default(),
+            pending_inline: Default::default(),
         }
     }
 }
@@ -65,6 +68,9 @@ impl ruststack_core::ServiceState for S3 {
 pub struct Blob {
     pub id: BlobId,
     pub size: u64,
+    /// A small body kept in the kv store (`s3/inline`) rather than the object store.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inline: bool,
 }
 
 /// What a bucket record keeps besides its identity: written whole on every change.
