@@ -16,7 +16,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
         logs_handle.append(account, region, group, stream, events)
     };
     // SNS delivers to SQS queues through SQS's own state.
-    let queues = ruststack_sqs::Queues::default();
+    let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams();
     vec![

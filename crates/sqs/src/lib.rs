@@ -4,6 +4,8 @@
 //! - [`send`]: AWS's checks on what is sent; [`digest`]: the MD5 digests SQS reports;
 //! - [`queues_api`], [`messages_api`], [`move_tasks`]: the operations;
 //! - [`query_path`]: awsQuery requests POSTed to a queue URL's path;
+//! - [`persist`]: queues and messages as kv records (write-through, loaded per account and
+//!   region on first use; with `--data-dir` every acknowledged change is on disk);
 //! - [`Queues`]: the handle other services (SNS, Lambda) use to send and receive.
 
 pub mod attributes;
@@ -12,6 +14,7 @@ pub mod errors;
 pub mod generated;
 pub mod messages_api;
 pub mod move_tasks;
+pub mod persist;
 pub mod query_path;
 pub mod queue;
 pub mod queues_api;
@@ -20,6 +23,7 @@ pub mod state;
 
 use generated::ops;
 pub use generated::types::MessageAttributeValue;
+use ruststack_core::store::Storage;
 use ruststack_core::{AwsError, Handlers, Service};
 pub use state::Sqs;
 use std::collections::HashMap;
@@ -27,6 +31,7 @@ use std::sync::Arc;
 
 /// A cloneable handle on SQS's state for other services: SNS delivers to queues through it, and
 /// Lambda's event source mapping polls with [`Queues::receive`] and [`Queues::delete`].
+/// `Queues::default()` keeps its state in memory; [`Queues::new`] in the given storage.
 #[derive(Clone, Default)]
 pub struct Queues(Arc<Sqs>);
 
@@ -49,6 +54,11 @@ pub struct ReceivedMessage {
 }
 
 impl Queues {
+    /// A handle on queues kept in `storage` (write-through, loaded per account and region).
+    pub fn new(storage: &Storage) -> Self {
+        Queues(Arc::new(Sqs::new(storage.kv.clone())))
+    }
+
     /// Sends to the queue of `queue_arn` as its owner would; returns the message id.
     pub fn send_message(
         &self,
@@ -82,7 +92,8 @@ impl Queues {
         wait_s: u32,
     ) -> Result<Vec<ReceivedMessage>, AwsError> {
         let q = self.0.by_arn(queue_arn).ok_or_else(errors::queue_does_not_exist)?;
-        let got = messages_api::receive(&self.0, &q, max.clamp(1, 10), visibility_s, Some(wait_s.min(20)), None).await;
+        let got =
+            messages_api::receive(&self.0, &q, max.clamp(1, 10), visibility_s, Some(wait_s.min(20)), None).await?;
         Ok(got
             .into_iter()
             .map(|r| ReceivedMessage {
@@ -106,8 +117,9 @@ impl Queues {
     /// Deletes a received message.
     pub fn delete(&self, queue_arn: &str, receipt_handle: &str) -> Result<(), AwsError> {
         let q = self.0.by_arn(queue_arn).ok_or_else(errors::queue_does_not_exist)?;
-        let result = q.inner.lock().delete(&q.arn, receipt_handle);
-        result.map_err(|_| errors::receipt_handle_invalid(receipt_handle))
+        let mut inner = q.inner.lock();
+        inner.delete(&q.arn, receipt_handle).map_err(|_| errors::receipt_handle_invalid(receipt_handle))?;
+        q.commit(&mut inner)
     }
 
     /// Whether a queue exists.
@@ -116,9 +128,9 @@ impl Queues {
     }
 }
 
-/// The SQS service with its own state.
-pub fn service() -> Arc<dyn Service> {
-    service_with(Queues::default())
+/// The SQS service with its own state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    service_with(Queues::new(&storage))
 }
 
 /// The SQS service over state shared with other services through `queues`.

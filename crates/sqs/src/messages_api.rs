@@ -3,7 +3,7 @@
 use crate::errors::*;
 use crate::generated::types::*;
 use crate::queue::{HandleError, Payload, Queue, Received, handle_is_well_formed, now_ms};
-use crate::send::{Outgoing, SendOutcome, send};
+use crate::send::{Outgoing, SendOutcome, send, send_all};
 use crate::state::Sqs;
 use ruststack_core::{AwsError, RequestContext};
 use std::collections::{HashMap, HashSet};
@@ -97,10 +97,11 @@ pub async fn send_message_batch(
         return Err(batch_too_long(total, MAX_BATCH_BYTES));
     }
     let mut out = SendMessageBatchResult::default();
-    for e in input.entries {
-        let sent = send(
-            &q,
-            Outgoing {
+    let (ids, outgoing): (Vec<String>, Vec<Outgoing>) = input
+        .entries
+        .into_iter()
+        .map(|e| {
+            let o = Outgoing {
                 body: e.message_body,
                 delay_seconds: e.delay_seconds,
                 attributes: e.message_attributes.unwrap_or_default(),
@@ -109,12 +110,15 @@ pub async fn send_message_batch(
                 dedup_id: e.message_deduplication_id,
                 sender_id: ctx.account_id.to_string(),
                 dlq_source_arn: None,
-            },
-        );
+            };
+            (e.id, o)
+        })
+        .unzip();
+    for (id, sent) in ids.into_iter().zip(send_all(&q, outgoing)?) {
         match sent {
             Ok(SendOutcome { message_id, md5_body, md5_attributes, md5_system_attributes, sequence }) => {
                 out.successful.push(SendMessageBatchResultEntry {
-                    id: e.id,
+                    id,
                     message_id,
                     md5_of_message_body: md5_body,
                     md5_of_message_attributes: md5_attributes,
@@ -122,7 +126,7 @@ pub async fn send_message_batch(
                     sequence_number: sequence,
                 })
             }
-            Err(err) => out.failed.push(failure(e.id, &err)),
+            Err(err) => out.failed.push(failure(id, &err)),
         }
     }
     Ok(out)
@@ -185,10 +189,10 @@ fn to_message(r: Received, w: &Wanted) -> Message {
 }
 
 /// Moves messages that exceeded their queue's maxReceiveCount to its dead-letter queue.
-fn dead_letter(dlq: Option<&Arc<Queue>>, source_arn: &str, dead: Vec<Arc<Payload>>) {
-    let Some(dlq) = dlq else { return };
+fn dead_letter(dlq: Option<&Arc<Queue>>, source_arn: &str, dead: Vec<Arc<Payload>>) -> R<()> {
+    let Some(dlq) = dlq else { return Ok(()) };
     if dead.is_empty() {
-        return;
+        return Ok(());
     }
     let now = now_ms();
     let mut inner = dlq.inner.lock();
@@ -197,8 +201,10 @@ fn dead_letter(dlq: Option<&Arc<Queue>>, source_arn: &str, dead: Vec<Arc<Payload
         moved.dlq_source_arn = Some(source_arn.to_owned());
         inner.push(moved, 0, None, now);
     }
+    dlq.commit(&mut inner)?;
     drop(inner);
     dlq.notify.notify_waiters();
+    Ok(())
 }
 
 /// Receives from a queue, waiting up to `wait_s` for a message to arrive. Shared with
@@ -210,7 +216,7 @@ pub async fn receive(
     visibility: Option<u32>,
     wait_s: Option<u32>,
     attempt_id: Option<&str>,
-) -> Vec<Received> {
+) -> R<Vec<Received>> {
     let (wait_default, redrive) = {
         let inner = q.inner.lock();
         (inner.config.wait, inner.config.redrive.clone())
@@ -229,11 +235,15 @@ pub async fn receive(
             let mut inner = q.inner.lock();
             let vis = visibility.unwrap_or(inner.config.visibility_timeout);
             let got = inner.receive(&q.arn, max, vis, max_receives, attempt_id, now, &mut dead);
+            // A receive changes receive counts and visibility: stored before it answers.
+            q.commit(&mut inner)?;
             (got, inner.next_visible_ms())
         };
-        dead_letter(dlq.as_ref(), &q.arn, dead);
+        // Dead letters leave the source in the write above and reach the dead-letter queue
+        // in a write of their own.
+        dead_letter(dlq.as_ref(), &q.arn, dead)?;
         if !got.is_empty() || now >= deadline || q.is_deleted() {
-            return got;
+            return Ok(got);
         }
         let wake = next_visible.map_or(deadline, |t| t.min(deadline));
         let sleep = tokio::time::sleep(Duration::from_millis((wake - now).max(1) as u64));
@@ -281,7 +291,7 @@ pub async fn receive_message(
         input.wait_time_seconds.map(|w| w as u32),
         input.receive_request_attempt_id.as_deref().filter(|_| q.is_fifo()),
     )
-    .await;
+    .await?;
     if got.is_empty() {
         return Ok(ReceiveMessageResult { messages: None });
     }
@@ -297,8 +307,9 @@ fn handle_error(e: HandleError, handle: &str) -> AwsError {
 
 pub async fn delete_message(s: Arc<Sqs>, ctx: RequestContext, input: DeleteMessageRequest) -> R<()> {
     let q = s.resolve(&ctx, &input.queue_url)?;
-    let result = q.inner.lock().delete(&q.arn, &input.receipt_handle);
-    result.map_err(|e| handle_error(e, &input.receipt_handle))
+    let mut inner = q.inner.lock();
+    inner.delete(&q.arn, &input.receipt_handle).map_err(|e| handle_error(e, &input.receipt_handle))?;
+    q.commit(&mut inner)
 }
 
 pub async fn delete_message_batch(
@@ -316,6 +327,7 @@ pub async fn delete_message_batch(
             Err(err) => out.failed.push(failure(e.id, &handle_error(err, &e.receipt_handle))),
         }
     }
+    q.commit(&mut inner)?;
     Ok(out)
 }
 
@@ -338,8 +350,12 @@ pub async fn change_message_visibility(
     if !handle_is_well_formed(&input.receipt_handle) {
         return Err(receipt_handle_invalid(&input.receipt_handle));
     }
-    let result = q.inner.lock().change_visibility(&q.arn, &input.receipt_handle, timeout, now_ms());
-    result.map_err(|e| handle_error(e, &input.receipt_handle))?;
+    {
+        let mut inner = q.inner.lock();
+        let result = inner.change_visibility(&q.arn, &input.receipt_handle, timeout, now_ms());
+        result.map_err(|e| handle_error(e, &input.receipt_handle))?;
+        q.commit(&mut inner)?;
+    }
     q.notify.notify_waiters();
     Ok(())
 }
@@ -366,6 +382,7 @@ pub async fn change_message_visibility_batch(
                 Err(err) => out.failed.push(failure(e.id, &err)),
             }
         }
+        q.commit(&mut inner)?;
     }
     q.notify.notify_waiters();
     Ok(out)

@@ -47,15 +47,21 @@ pub async fn start_message_move_task(
         inner.take_visible(n, now)
     };
     let count = moved.len() as i64;
+    // The moved messages are stored in their targets before they leave the source's records,
+    // so a crash in between duplicates rather than loses them.
     for p in moved {
         // Without a destination each message goes back to the queue it was dead-lettered from.
         let target = destination.clone().or_else(|| p.dlq_source_arn.as_deref().and_then(|a| s.by_arn(a)));
         let Some(target) = target else { continue };
         let mut copy = Payload::clone(&p);
         copy.dlq_source_arn = None;
-        target.inner.lock().push(copy, 0, None, now);
+        let mut inner = target.inner.lock();
+        inner.push(copy, 0, None, now);
+        target.commit(&mut inner)?;
+        drop(inner);
         target.notify.notify_waiters();
     }
+    source.commit(&mut source.inner.lock())?;
     let handle = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", source.arn, new_message_id()))

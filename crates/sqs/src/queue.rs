@@ -3,7 +3,11 @@
 
 use crate::attributes::QueueConfig;
 use crate::generated::types::MessageAttributeValue;
+use crate::persist::{self, QueueKeys};
 use parking_lot::Mutex;
+use ruststack_core::AwsError;
+use ruststack_core::store::{KvStore, Write};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +21,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// A message as sent (shared by every copy handed out on receive).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Payload {
     pub id: String,
     pub body: String,
@@ -68,8 +72,8 @@ pub struct Counts {
     pub delayed: usize,
 }
 
-#[derive(Debug)]
-struct Dedup {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Dedup {
     expires_ms: i64,
     message_id: String,
     sequence: Option<String>,
@@ -98,6 +102,12 @@ pub struct Inner {
     attempts: HashMap<String, Attempt>,
     next_seq: u64,
     next_nonce: u64,
+    /// Messages changed or removed since the last [`Queue::commit`].
+    dirty: Vec<u64>,
+    /// Deduplication keys added or expired since then.
+    dedup_dirty: Vec<String>,
+    /// Whether the queue's own record (attributes, tags, permissions) changed since then.
+    pub meta_dirty: bool,
 }
 
 pub struct Queue {
@@ -110,6 +120,12 @@ pub struct Queue {
     /// Woken whenever messages may have become receivable (send, visibility change, delete of the queue).
     pub notify: Notify,
     pub deleted: AtomicBool,
+    /// Where the queue's records live, and their keys.
+    pub(crate) kv: Arc<dyn KvStore>,
+    pub(crate) keys: QueueKeys,
+    /// Set when a write to the store failed: the cache may be ahead of the store, so the region
+    /// is reloaded from the store on its next use.
+    pub(crate) stale: Arc<AtomicBool>,
 }
 
 /// What a send did: the message id and sequence number to report (a deduplicated send reports the original's).
@@ -152,8 +168,19 @@ pub enum HandleError {
 
 impl Queue {
     pub fn new(name: String, account: Arc<str>, region: Arc<str>, config: QueueConfig) -> Self {
+        Queue::with_store(name, account, region, config, Arc::new(ruststack_core::store::MemoryStore::default()))
+    }
+
+    pub fn with_store(
+        name: String,
+        account: Arc<str>,
+        region: Arc<str>,
+        config: QueueConfig,
+        kv: Arc<dyn KvStore>,
+    ) -> Self {
         let now = now_ms();
         let arn = format!("arn:aws:sqs:{region}:{account}:{name}");
+        let keys = QueueKeys::new(&account, &region, &name);
         Queue {
             name,
             account,
@@ -174,10 +201,25 @@ impl Queue {
                 attempts: HashMap::new(),
                 next_seq: 1,
                 next_nonce: 1,
+                dirty: Vec::new(),
+                dedup_dirty: Vec::new(),
+                meta_dirty: true,
             }),
             notify: Notify::new(),
             deleted: AtomicBool::new(false),
+            kv,
+            keys,
+            stale: Arc::default(),
         }
+    }
+
+    /// Stores what changed in `inner` since the last commit as one atomic batch (plus `extra`
+    /// writes of the same AWS request). Called with the queue's lock held, so the store sees
+    /// the queue's writes in the order they were made. A failure is a 500; the queue is then
+    /// marked stale and reloaded from the store.
+    pub fn commit(&self, inner: &mut Inner) -> Result<(), AwsError> {
+        let writes = inner.take_writes(self);
+        persist::commit(&*self.kv, writes).inspect_err(|_| self.stale.store(true, Ordering::Release))
     }
 
     pub fn is_fifo(&self) -> bool {
@@ -230,6 +272,7 @@ impl Inner {
 
     fn remove(&mut self, seq: u64) -> Option<Stored> {
         let m = self.messages.remove(&seq)?;
+        self.dirty.push(seq);
         match m.phase {
             Phase::Available => {
                 self.available.remove(&seq);
@@ -253,7 +296,14 @@ impl Inner {
 
     /// FIFO deduplication: the earlier send this one repeats, if any.
     pub fn deduplicated(&mut self, key: &str, now: i64) -> Option<Sent> {
-        self.dedup.retain(|_, d| d.expires_ms > now);
+        let dirty = &mut self.dedup_dirty;
+        self.dedup.retain(|k, d| {
+            let keep = d.expires_ms > now;
+            if !keep {
+                dirty.push(k.clone());
+            }
+            keep
+        });
         self.dedup.get(key).map(|d| Sent { message_id: d.message_id.clone(), sequence: d.sequence.clone() })
     }
 
@@ -266,7 +316,9 @@ impl Inner {
     pub fn push(&mut self, payload: Payload, delay_s: u32, dedup_key: Option<String>, now: i64) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.dirty.push(seq);
         if let Some(key) = dedup_key {
+            self.dedup_dirty.push(key.clone());
             self.dedup.insert(
                 key,
                 Dedup {
@@ -381,6 +433,7 @@ impl Inner {
             m.first_receive_ms.get_or_insert(now);
             m.visible_at = visible_at;
             m.nonce = nonce;
+            self.dirty.push(*seq);
             if let Some(g) = &m.payload.group_id {
                 *self.group_in_flight.entry(g.clone()).or_default() += 1;
             }
@@ -417,6 +470,7 @@ impl Inner {
             return Err(HandleError::NotInFlight);
         }
         self.hidden.remove(&(m.visible_at, seq));
+        self.dirty.push(seq);
         m.visible_at = now + timeout_s as i64 * 1000;
         self.hidden.insert((m.visible_at, seq));
         if timeout_s == 0 {
@@ -441,6 +495,7 @@ impl Inner {
 
     /// Removes every message.
     pub fn purge(&mut self) {
+        self.dirty.extend(self.messages.keys().copied());
         self.messages.clear();
         self.available.clear();
         self.hidden.clear();
@@ -460,6 +515,124 @@ impl Inner {
 
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+}
+
+/// A message as stored: phase is not stored, it follows from the visibility time and whether the
+/// message was ever received.
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    payload: &'a Payload,
+    receive_count: u32,
+    first_receive_ms: Option<i64>,
+    visible_at: i64,
+    nonce: u64,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MessageIn {
+    payload: Payload,
+    receive_count: u32,
+    first_receive_ms: Option<i64>,
+    visible_at: i64,
+    nonce: u64,
+}
+
+impl Inner {
+    /// The writes for what changed since the last call.
+    fn take_writes(&mut self, q: &Queue) -> Vec<Write> {
+        let mut writes = Vec::new();
+        if self.meta_dirty {
+            self.meta_dirty = false;
+            writes.push(persist::queue_record(q, self));
+        }
+        let mut dirty = std::mem::take(&mut self.dirty);
+        if !dirty.is_empty() {
+            dirty.sort_unstable();
+            dirty.dedup();
+            let mut sent = false;
+            for seq in dirty {
+                let key = q.keys.message(seq);
+                match self.messages.get(&seq) {
+                    Some(m) => {
+                        let out = MessageOut {
+                            payload: &m.payload,
+                            receive_count: m.receive_count,
+                            first_receive_ms: m.first_receive_ms,
+                            visible_at: m.visible_at,
+                            nonce: m.nonce,
+                        };
+                        let value = serde_json::to_vec(&out).unwrap_or_default();
+                        writes.push(Write::Put { tree: persist::MESSAGES.into(), key, value });
+                    }
+                    None => writes.push(Write::Delete { tree: persist::MESSAGES.into(), key }),
+                }
+                sent |= seq + 1 == self.next_seq;
+            }
+            if sent {
+                // Sequence numbers never repeat, even after the newest message is deleted.
+                writes.push(Write::Put {
+                    tree: persist::COUNTERS.into(),
+                    key: q.keys.counter(),
+                    value: self.next_seq.to_be_bytes().to_vec(),
+                });
+            }
+        }
+        for key in std::mem::take(&mut self.dedup_dirty) {
+            let k = q.keys.dedup(&key);
+            match self.dedup.get(&key) {
+                Some(d) => writes.push(Write::Put {
+                    tree: persist::DEDUP.into(),
+                    key: k,
+                    value: serde_json::to_vec(d).unwrap_or_default(),
+                }),
+                None => writes.push(Write::Delete { tree: persist::DEDUP.into(), key: k }),
+            }
+        }
+        writes
+    }
+
+    /// Puts stored messages, deduplication entries and the sequence counter back (on load).
+    pub(crate) fn restore(
+        &mut self,
+        messages: Vec<(u64, MessageIn)>,
+        dedup: Vec<(String, Dedup)>,
+        next_seq: u64,
+        now: i64,
+    ) {
+        let mut max_nonce = 0;
+        self.next_seq = self.next_seq.max(next_seq);
+        for (seq, m) in messages {
+            self.next_seq = self.next_seq.max(seq + 1);
+            max_nonce = max_nonce.max(m.nonce);
+            let phase = if m.visible_at > now {
+                self.hidden.insert((m.visible_at, seq));
+                if m.receive_count > 0 { Phase::InFlight } else { Phase::Delayed }
+            } else {
+                self.available.insert(seq);
+                Phase::Available
+            };
+            if phase == Phase::InFlight
+                && let Some(g) = &m.payload.group_id
+            {
+                *self.group_in_flight.entry(g.clone()).or_default() += 1;
+            }
+            self.messages.insert(
+                seq,
+                Stored {
+                    payload: Arc::new(m.payload),
+                    receive_count: m.receive_count,
+                    first_receive_ms: m.first_receive_ms,
+                    phase,
+                    visible_at: m.visible_at,
+                    nonce: m.nonce,
+                },
+            );
+        }
+        // Receipt handles of earlier runs must not match a later receive.
+        self.next_nonce = self.next_nonce.max(max_nonce + 1);
+        self.dedup.extend(dedup.into_iter().filter(|(_, d)| d.expires_ms > now));
+        self.meta_dirty = false;
     }
 }
 

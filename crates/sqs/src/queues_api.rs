@@ -39,9 +39,9 @@ pub async fn create_queue(s: Arc<Sqs>, ctx: RequestContext, input: CreateQueueRe
         check_dead_letter_target(&s, &ctx, r, fifo_name)?;
     }
     let tags = input.tags.unwrap_or_default();
-    let q = Queue::new(name, ctx.account_id.clone(), ctx.region.clone(), config.clone());
+    let q = Queue::with_store(name, ctx.account_id.clone(), ctx.region.clone(), config.clone(), s.kv.clone());
     q.inner.lock().tags = tags.into_iter().collect();
-    let (q, created) = s.insert(q);
+    let (q, created) = s.insert(q)?;
     if !created {
         // Creating an existing queue is idempotent only with the same attributes.
         let current = q.inner.lock().config.text.clone();
@@ -117,8 +117,7 @@ pub fn decode_token(token: &str) -> Option<String> {
 
 pub async fn delete_queue(s: Arc<Sqs>, ctx: RequestContext, input: DeleteQueueRequest) -> R<()> {
     let q = s.resolve(&ctx, &input.queue_url)?;
-    s.remove(&q);
-    Ok(())
+    s.remove(&q)
 }
 
 pub async fn purge_queue(s: Arc<Sqs>, ctx: RequestContext, input: PurgeQueueRequest) -> R<()> {
@@ -129,8 +128,9 @@ pub async fn purge_queue(s: Arc<Sqs>, ctx: RequestContext, input: PurgeQueueRequ
         return Err(purge_in_progress(&q.name));
     }
     inner.last_purge_ms = Some(now);
+    inner.meta_dirty = true;
     inner.purge();
-    Ok(())
+    q.commit(&mut inner)
 }
 
 pub async fn get_queue_attributes(
@@ -151,6 +151,8 @@ pub async fn get_queue_attributes(
     let now = now_ms();
     let mut inner = q.inner.lock();
     let counts = inner.counts(now);
+    // Counting drops expired messages, from the store too.
+    q.commit(&mut inner)?;
     for (k, v) in &inner.config.text {
         if wanted(k) {
             out.insert((*k).to_owned(), v.clone());
@@ -188,6 +190,8 @@ pub async fn set_queue_attributes(s: Arc<Sqs>, ctx: RequestContext, input: SetQu
     let mut inner = q.inner.lock();
     inner.config = config;
     inner.modified_s = now_ms() / 1000;
+    inner.meta_dirty = true;
+    q.commit(&mut inner)?;
     drop(inner);
     // A shorter wait or delay may make messages receivable sooner.
     q.notify.notify_waiters();
@@ -201,7 +205,8 @@ pub async fn tag_queue(s: Arc<Sqs>, ctx: RequestContext, input: TagQueueRequest)
         return Err(invalid_parameter_value("Too many tags added for queue."));
     }
     inner.tags.extend(input.tags);
-    Ok(())
+    inner.meta_dirty = true;
+    q.commit(&mut inner)
 }
 
 pub async fn untag_queue(s: Arc<Sqs>, ctx: RequestContext, input: UntagQueueRequest) -> R<()> {
@@ -210,7 +215,8 @@ pub async fn untag_queue(s: Arc<Sqs>, ctx: RequestContext, input: UntagQueueRequ
     for k in &input.tag_keys {
         inner.tags.remove(k);
     }
-    Ok(())
+    inner.meta_dirty = true;
+    q.commit(&mut inner)
 }
 
 pub async fn list_queue_tags(s: Arc<Sqs>, ctx: RequestContext, input: ListQueueTagsRequest) -> R<ListQueueTagsResult> {
@@ -235,18 +241,21 @@ pub async fn add_permission(s: Arc<Sqs>, ctx: RequestContext, input: AddPermissi
         )));
     }
     inner.permissions.insert(input.label, (input.aws_account_ids, input.actions));
-    Ok(())
+    inner.meta_dirty = true;
+    q.commit(&mut inner)
 }
 
 pub async fn remove_permission(s: Arc<Sqs>, ctx: RequestContext, input: RemovePermissionRequest) -> R<()> {
     let q = s.resolve(&ctx, &input.queue_url)?;
-    if q.inner.lock().permissions.remove(&input.label).is_none() {
+    let mut inner = q.inner.lock();
+    if inner.permissions.remove(&input.label).is_none() {
         return Err(invalid_parameter_value(format!(
             "Value {} for parameter Label is invalid. Reason: can't find label on existing policy.",
             input.label
         )));
     }
-    Ok(())
+    inner.meta_dirty = true;
+    q.commit(&mut inner)
 }
 
 /// The queue policy AddPermission labels amount to.

@@ -3,7 +3,7 @@
 use crate::digest::{md5_hex, md5_of_attributes};
 use crate::errors::*;
 use crate::generated::types::{MessageAttributeValue, MessageSystemAttributeValue};
-use crate::queue::{Payload, Queue, Sent, now_ms};
+use crate::queue::{Inner, Payload, Queue, Sent, now_ms};
 use ruststack_core::AwsError;
 use std::collections::HashMap;
 
@@ -119,8 +119,37 @@ pub fn message_size(out: &Outgoing) -> usize {
     out.body.len() + out.attributes.iter().map(|(k, v)| attribute_size(k, v)).sum::<usize>()
 }
 
-/// Validates and enqueues a message, or reports the earlier send a FIFO duplicate repeats.
+/// Validates, enqueues and stores a message, or reports the earlier send a FIFO duplicate repeats.
 pub fn send(q: &Queue, out: Outgoing) -> Result<SendOutcome, AwsError> {
+    let mut sent = send_all(q, vec![out])?;
+    sent.pop().unwrap_or_else(|| Err(AwsError::internal("no message was sent")))
+}
+
+/// Sends messages of one request (SendMessageBatch): each is checked and enqueued on its own,
+/// and everything enqueued is stored in one write. `Err` when that write fails.
+pub fn send_all(q: &Queue, outs: Vec<Outgoing>) -> Result<Vec<Result<SendOutcome, AwsError>>, AwsError> {
+    let checked: Vec<_> = outs.into_iter().map(|o| check(q, o)).collect();
+    let now = now_ms();
+    let mut inner = q.inner.lock();
+    let results: Vec<_> = checked.into_iter().map(|c| c.and_then(|c| enqueue(q, &mut inner, c, now))).collect();
+    if results.iter().any(Result::is_ok) {
+        q.commit(&mut inner)?;
+    }
+    drop(inner);
+    q.notify.notify_waiters();
+    Ok(results)
+}
+
+/// A message that passed the checks that need no queue state.
+pub struct Checked {
+    out: Outgoing,
+    trace_header: Option<String>,
+    md5_body: String,
+    md5_attributes: Option<String>,
+    md5_system_attributes: Option<String>,
+}
+
+fn check(q: &Queue, out: Outgoing) -> Result<Checked, AwsError> {
     if out.body.is_empty() {
         return Err(missing_parameter("MessageBody"));
     }
@@ -189,8 +218,12 @@ pub fn send(q: &Queue, out: Outgoing) -> Result<SendOutcome, AwsError> {
         md5_of_attributes(&m).unwrap_or_default()
     });
 
-    let now = now_ms();
-    let mut inner = q.inner.lock();
+    Ok(Checked { out, trace_header, md5_body, md5_attributes, md5_system_attributes })
+}
+
+fn enqueue(q: &Queue, inner: &mut Inner, c: Checked, now: i64) -> Result<SendOutcome, AwsError> {
+    let Checked { out, trace_header, md5_body, md5_attributes, md5_system_attributes } = c;
+    let fifo = q.is_fifo();
     let max_size = inner.config.max_size as usize;
     let size = message_size(&out);
     if size > max_size {
@@ -238,8 +271,6 @@ pub fn send(q: &Queue, out: Outgoing) -> Result<SendOutcome, AwsError> {
         dlq_source_arn: out.dlq_source_arn,
     };
     inner.push(payload, delay, dedup_key, now);
-    drop(inner);
-    q.notify.notify_waiters();
     Ok(SendOutcome { message_id, md5_body, md5_attributes, md5_system_attributes, sequence })
 }
 

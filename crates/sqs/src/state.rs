@@ -1,11 +1,14 @@
 //! Every queue of every account and region, found by name, URL or ARN.
 
 use crate::errors::queue_does_not_exist;
-use crate::queue::Queue;
+use crate::persist;
+use crate::queue::{Queue, now_ms};
 use parking_lot::{Mutex, RwLock};
+use ruststack_core::store::{KvStore, MemoryStore};
 use ruststack_core::{AwsError, RequestContext, ServiceState};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 type Region = BTreeMap<String, Arc<Queue>>;
 /// Account → region → queues by name.
@@ -24,10 +27,19 @@ pub struct MoveTask {
     pub started_ms: i64,
 }
 
-#[derive(Default)]
 pub struct Sqs {
+    /// Queues of the regions loaded so far (a loaded region has an entry, maybe empty).
     queues: RwLock<Accounts>,
     pub tasks: Mutex<Vec<MoveTask>>,
+    pub kv: Arc<dyn KvStore>,
+    /// Set by a queue whose write to the store failed (see [`Sqs::ensure_loaded`]).
+    stale: Arc<AtomicBool>,
+}
+
+impl Default for Sqs {
+    fn default() -> Self {
+        Sqs::new(Arc::new(MemoryStore::default()))
+    }
 }
 
 impl ServiceState for Sqs {
@@ -68,7 +80,44 @@ pub fn queue_url(ctx: &RequestContext, q: &Queue) -> String {
 }
 
 impl Sqs {
+    pub fn new(kv: Arc<dyn KvStore>) -> Self {
+        Sqs { queues: RwLock::default(), tasks: Mutex::default(), kv, stale: Arc::default() }
+    }
+
+    /// Makes sure an account and region's queues are in memory: loaded from the store on first
+    /// use. After a failed write every region is dropped and reloaded from the store, which is
+    /// the truth.
+    fn ensure_loaded(&self, account: &str, region: &str) {
+        if self.stale.load(Ordering::Acquire) {
+            let mut all = self.queues.write();
+            if self.stale.swap(false, Ordering::AcqRel) {
+                for q in std::mem::take(&mut *all).values().flat_map(|r| r.values()).flat_map(|r| r.values()) {
+                    q.mark_deleted();
+                }
+            }
+        }
+        if self.queues.read().get(account).is_some_and(|a| a.contains_key(region)) {
+            return;
+        }
+        let mut all = self.queues.write();
+        let regions = all.entry(Arc::from(account)).or_default();
+        if regions.contains_key(region) {
+            return;
+        }
+        let (account, region): (Arc<str>, Arc<str>) = (Arc::from(account), Arc::from(region));
+        let loaded = persist::load_region(&self.kv, &account, &region, now_ms());
+        let queues = loaded
+            .into_iter()
+            .map(|mut q| {
+                q.stale = self.stale.clone();
+                (q.name.clone(), Arc::new(q))
+            })
+            .collect();
+        regions.insert(region, queues);
+    }
+
     pub fn get(&self, account: &str, region: &str, name: &str) -> Option<Arc<Queue>> {
+        self.ensure_loaded(account, region);
         self.queues.read().get(account)?.get(region)?.get(name).cloned()
     }
 
@@ -93,28 +142,39 @@ impl Sqs {
         self.get(account, region, name)
     }
 
-    /// Adds a queue unless one of that name exists; returns the queue that is there.
-    pub fn insert(&self, q: Queue) -> (Arc<Queue>, bool) {
+    /// Adds a queue unless one of that name exists (storing it first); returns the queue that
+    /// is there.
+    pub fn insert(&self, mut q: Queue) -> Result<(Arc<Queue>, bool), AwsError> {
+        q.stale = self.stale.clone();
+        self.ensure_loaded(&q.account, &q.region);
         let mut all = self.queues.write();
         let region = all.entry(q.account.clone()).or_default().entry(q.region.clone()).or_default();
         if let Some(existing) = region.get(&q.name) {
-            return (existing.clone(), false);
+            return Ok((existing.clone(), false));
         }
+        q.commit(&mut q.inner.lock())?;
         let q = Arc::new(q);
         region.insert(q.name.clone(), q.clone());
-        (q, true)
+        Ok((q, true))
     }
 
-    pub fn remove(&self, q: &Queue) {
+    pub fn remove(&self, q: &Queue) -> Result<(), AwsError> {
         let mut all = self.queues.write();
+        {
+            // The queue's lock keeps its own writes from landing after the delete.
+            let _inner = q.inner.lock();
+            persist::commit(&*self.kv, persist::delete_queue(&*self.kv, q))?;
+        }
         if let Some(region) = all.get_mut(&*q.account).and_then(|a| a.get_mut(&*q.region)) {
             region.remove(&q.name);
         }
         q.mark_deleted();
+        Ok(())
     }
 
     /// The queues of an account and region, in name order.
     pub fn list(&self, account: &str, region: &str) -> Vec<Arc<Queue>> {
+        self.ensure_loaded(account, region);
         self.queues
             .read()
             .get(account)
