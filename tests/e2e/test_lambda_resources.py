@@ -362,3 +362,64 @@ def test_function_logs_reach_cloudwatch_logs(lam, client):
     stream = events[0]["logStreamName"]
     assert "/[$LATEST]" in stream
     lam.delete_function(FunctionName=name)
+
+
+def test_sqs_event_source_mapping(lam, client):
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName=unique("esm"), Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    out_url = sqs.create_queue(QueueName=unique("esm-out"))["QueueUrl"]
+    name = unique("esm")
+    handler = """
+import boto3, json
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    failures = []
+    for r in event["Records"]:
+        assert r["eventSource"] == "aws:sqs"
+        if r["body"] == "bad":
+            failures.append({"itemIdentifier": r["messageId"]})
+            continue
+        sqs.send_message(QueueUrl=OUT, MessageBody=json.dumps({"body": r["body"], "arn": r["eventSourceARN"],
+                                                               "attr": r["messageAttributes"].get("k", {}).get("stringValue")}))
+    return {"batchItemFailures": failures}
+""".replace("OUT", repr(out_url))
+    create(lam, name, handler, Timeout=30)
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=5,
+                                              FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert mapping["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert mapping["State"] == "Creating"
+    assert mapping["EventSourceArn"] == arn and mapping["BatchSize"] == 5
+    got = lam.get_event_source_mapping(UUID=mapping["UUID"])
+    assert got["State"] == "Enabled"
+    assert [m["UUID"] for m in lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]] == [mapping["UUID"]]
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    assert error_code(e) == "ResourceConflictException"
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=50)
+    assert error_code(e) == "InvalidParameterValueException"
+
+    sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+    sqs.send_message(QueueUrl=url, MessageBody="bad")
+    seen = []
+    deadline = time.time() + 15
+    while time.time() < deadline and not seen:
+        seen = sqs.receive_message(QueueUrl=out_url, WaitTimeSeconds=1).get("Messages", [])
+    assert seen, "the function received the queue's message"
+    assert json.loads(seen[0]["Body"]) == {"body": "hello", "arn": arn, "attr": "v"}
+    # The reported failure stays in the queue; the success was deleted.
+    lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    assert lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Disabled"
+    time.sleep(2.5)
+    left = []
+    deadline = time.time() + 5
+    while time.time() < deadline and not left:
+        left = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in left] == ["bad"]
+    deleted = lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert deleted["State"] == "Deleting"
+    with pytest.raises(ClientError) as e:
+        lam.get_event_source_mapping(UUID=mapping["UUID"])
+    assert error_code(e) == "ResourceNotFoundException"
+    lam.delete_function(FunctionName=name)

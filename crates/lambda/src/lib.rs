@@ -13,6 +13,7 @@ pub mod aliases;
 pub mod bootstraps;
 pub mod environments;
 pub mod event_invoke;
+pub mod event_sources;
 pub mod events;
 pub mod functions;
 pub mod generated;
@@ -82,6 +83,11 @@ pub fn service_with_logs(sink: Arc<dyn LogSink>) -> Arc<dyn Service> {
         .on(ops::UpdateFunctionEventInvokeConfig, event_invoke::update_function_event_invoke_config)
         .on(ops::DeleteFunctionEventInvokeConfig, event_invoke::delete_function_event_invoke_config)
         .on(ops::ListFunctionEventInvokeConfigs, event_invoke::list_function_event_invoke_configs)
+        .on(ops::CreateEventSourceMapping, event_sources::create_event_source_mapping)
+        .on(ops::GetEventSourceMapping, event_sources::get_event_source_mapping)
+        .on(ops::UpdateEventSourceMapping, event_sources::update_event_source_mapping)
+        .on(ops::DeleteEventSourceMapping, event_sources::delete_event_source_mapping)
+        .on(ops::ListEventSourceMappings, event_sources::list_event_source_mappings)
         .on(ops::Invoke, invoke::invoke)
         .raw(raw::handle)
         .into_service()

@@ -66,6 +66,8 @@ pub struct UrlTarget {
 pub struct Region {
     pub functions: BTreeMap<String, Function>,
     pub layers: BTreeMap<String, LayerEntry>,
+    /// Event source mappings by UUID.
+    pub mappings: BTreeMap<String, crate::event_sources::Mapping>,
 }
 
 /// A function: `$LATEST`, its published versions and everything attached to it.
