@@ -27,7 +27,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
         logs,
         ruststack_s3::service(storage.clone()),
         ruststack_secretsmanager::service(storage.clone()),
-        ruststack_sns::service(queues.clone()),
+        ruststack_sns::service(queues.clone(), storage.clone()),
         ruststack_sqs::service_with(queues),
         ruststack_ssm::service(storage.clone()),
         ruststack_sts::service(credentials.clone()),

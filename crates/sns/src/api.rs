@@ -133,6 +133,7 @@ pub async fn create_topic(s: Arc<Sns>, ctx: RequestContext, input: CreateTopicIn
         }
     }
     let arn = ctx.arn("sns", &name);
+    s.ensure(&ctx, None);
     let mut inner = s.inner.write();
     if let Some(existing) = inner.topics.get(&arn) {
         let differs = attrs.iter().any(|(k, v)| existing.attributes.get(k) != Some(v));
@@ -160,22 +161,33 @@ pub async fn create_topic(s: Arc<Sns>, ctx: RequestContext, input: CreateTopicIn
             content_dedup,
         },
     );
+    s.save(&inner, &[&arn], &[])?;
     Ok(CreateTopicResponse { topic_arn: Some(arn) })
 }
 
-pub async fn delete_topic(s: Arc<Sns>, _: RequestContext, input: DeleteTopicInput) -> R<()> {
+pub async fn delete_topic(s: Arc<Sns>, ctx: RequestContext, input: DeleteTopicInput) -> R<()> {
     if !topic_arn_valid(&input.topic_arn) {
         return Err(invalid("TopicArn"));
     }
+    s.ensure(&ctx, Some(&input.topic_arn));
     let mut inner = s.inner.write();
     inner.topics.remove(&input.topic_arn);
-    inner.subscriptions.retain(|_, sub| sub.topic_arn != input.topic_arn);
-    Ok(())
+    let mut removed = Vec::new();
+    inner.subscriptions.retain(|arn, sub| {
+        let keep = sub.topic_arn != input.topic_arn;
+        if !keep {
+            removed.push(arn.clone());
+        }
+        keep
+    });
+    let removed: Vec<&str> = removed.iter().map(String::as_str).collect();
+    s.save(&inner, &[&input.topic_arn], &removed)
 }
 
 pub async fn list_topics(s: Arc<Sns>, ctx: RequestContext, input: ListTopicsInput) -> R<ListTopicsResponse> {
     let after = after_token(&input.next_token)?;
     let prefix = format!("arn:aws:sns:{}:{}:", ctx.region, ctx.account_id);
+    s.ensure(&ctx, None);
     let inner = s.inner.read();
     let arns: Vec<&String> = inner
         .topics
@@ -192,9 +204,10 @@ use crate::generated::types::Topic as Topic_;
 
 pub async fn get_topic_attributes(
     s: Arc<Sns>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: GetTopicAttributesInput,
 ) -> R<GetTopicAttributesResponse> {
+    s.ensure(&ctx, Some(&input.topic_arn));
     let inner = s.inner.read();
     let t = inner.topics.get(&input.topic_arn).ok_or_else(|| not_found("Topic"))?;
     let mut out: HashMap<String, String> = t.attributes.clone().into_iter().collect();
@@ -215,7 +228,8 @@ pub async fn get_topic_attributes(
     Ok(GetTopicAttributesResponse { attributes: Some(out) })
 }
 
-pub async fn set_topic_attributes(s: Arc<Sns>, _: RequestContext, input: SetTopicAttributesInput) -> R<()> {
+pub async fn set_topic_attributes(s: Arc<Sns>, ctx: RequestContext, input: SetTopicAttributesInput) -> R<()> {
+    s.ensure(&ctx, Some(&input.topic_arn));
     let mut inner = s.inner.write();
     let t = inner.topics.get_mut(&input.topic_arn).ok_or_else(|| not_found("Topic"))?;
     let name = input.attribute_name;
@@ -232,7 +246,7 @@ pub async fn set_topic_attributes(s: Arc<Sns>, _: RequestContext, input: SetTopi
         t.content_dedup = value.eq_ignore_ascii_case("true");
     }
     t.attributes.insert(name, value);
-    Ok(())
+    s.save(&inner, &[&input.topic_arn], &[])
 }
 
 const PROTOCOLS: &[&str] = &["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"];
@@ -279,6 +293,7 @@ pub async fn subscribe(s: Arc<Sns>, ctx: RequestContext, input: SubscribeInput) 
     for (k, v) in &attrs {
         apply_subscription_attribute(&mut sub, k, v)?;
     }
+    s.ensure(&ctx, Some(&input.topic_arn));
     let (arn, confirmed, token, is_new) = {
         let mut inner = s.inner.write();
         if !inner.topics.contains_key(&input.topic_arn) {
@@ -294,6 +309,7 @@ pub async fn subscribe(s: Arc<Sns>, ctx: RequestContext, input: SubscribeInput) 
             sub.arn = format!("{}:{}", input.topic_arn, new_id());
             let out = (sub.arn.clone(), sub.confirmed, sub.token.clone(), true);
             inner.subscriptions.insert(sub.arn.clone(), sub);
+            s.save(&inner, &[], &[&out.0])?;
             out
         }
     };
@@ -384,9 +400,10 @@ fn apply_subscription_attribute(sub: &mut Subscription, name: &str, value: &str)
 
 pub async fn confirm_subscription(
     s: Arc<Sns>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: ConfirmSubscriptionInput,
 ) -> R<ConfirmSubscriptionResponse> {
+    s.ensure(&ctx, Some(&input.topic_arn));
     let mut inner = s.inner.write();
     if !inner.topics.contains_key(&input.topic_arn) {
         return Err(not_found("Topic"));
@@ -397,17 +414,21 @@ pub async fn confirm_subscription(
         .find(|x| x.topic_arn == input.topic_arn && x.token == input.token)
         .ok_or_else(|| invalid("Token"))?;
     sub.confirmed = true;
-    Ok(ConfirmSubscriptionResponse { subscription_arn: Some(sub.arn.clone()) })
+    let arn = sub.arn.clone();
+    s.save(&inner, &[], &[&arn])?;
+    Ok(ConfirmSubscriptionResponse { subscription_arn: Some(arn) })
 }
 
-pub async fn unsubscribe(s: Arc<Sns>, _: RequestContext, input: UnsubscribeInput) -> R<()> {
+pub async fn unsubscribe(s: Arc<Sns>, ctx: RequestContext, input: UnsubscribeInput) -> R<()> {
+    s.ensure(&ctx, Some(&input.subscription_arn));
     let mut inner = s.inner.write();
-    if inner.subscriptions.remove(&input.subscription_arn).is_none()
-        && !topic_arn_valid(&sub_topic(&input.subscription_arn))
-    {
-        return Err(invalid("SubscriptionArn"));
+    if inner.subscriptions.remove(&input.subscription_arn).is_none() {
+        if !topic_arn_valid(&sub_topic(&input.subscription_arn)) {
+            return Err(invalid("SubscriptionArn"));
+        }
+        return Ok(());
     }
-    Ok(())
+    s.save(&inner, &[], &[&input.subscription_arn])
 }
 
 fn sub_topic(sub_arn: &str) -> String {
@@ -448,6 +469,7 @@ pub async fn list_subscriptions(
     ctx: RequestContext,
     input: ListSubscriptionsInput,
 ) -> R<ListSubscriptionsResponse> {
+    s.ensure(&ctx, None);
     let (subs, next_token) = list_subs(&s, None, &ctx.account_id, &input.next_token)?;
     Ok(ListSubscriptionsResponse { subscriptions: Some(subs), next_token })
 }
@@ -457,6 +479,7 @@ pub async fn list_subscriptions_by_topic(
     ctx: RequestContext,
     input: ListSubscriptionsByTopicInput,
 ) -> R<ListSubscriptionsByTopicResponse> {
+    s.ensure(&ctx, Some(&input.topic_arn));
     if !s.inner.read().topics.contains_key(&input.topic_arn) {
         return Err(not_found("Topic"));
     }
@@ -466,9 +489,10 @@ pub async fn list_subscriptions_by_topic(
 
 pub async fn get_subscription_attributes(
     s: Arc<Sns>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: GetSubscriptionAttributesInput,
 ) -> R<GetSubscriptionAttributesResponse> {
+    s.ensure(&ctx, Some(&input.subscription_arn));
     let inner = s.inner.read();
     let sub = inner.subscriptions.get(&input.subscription_arn).ok_or_else(|| not_found("Subscription"))?;
     let mut out: HashMap<String, String> = sub.attributes.clone().into_iter().collect();
@@ -488,19 +512,22 @@ pub async fn get_subscription_attributes(
 
 pub async fn set_subscription_attributes(
     s: Arc<Sns>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: SetSubscriptionAttributesInput,
 ) -> R<()> {
+    s.ensure(&ctx, Some(&input.subscription_arn));
     let mut inner = s.inner.write();
     let sub = inner.subscriptions.get_mut(&input.subscription_arn).ok_or_else(|| not_found("Subscription"))?;
-    apply_subscription_attribute(sub, &input.attribute_name, input.attribute_value.as_deref().unwrap_or(""))
+    apply_subscription_attribute(sub, &input.attribute_name, input.attribute_value.as_deref().unwrap_or(""))?;
+    s.save(&inner, &[], &[&input.subscription_arn])
 }
 
 fn resource_topic<'a>(inner: &'a mut crate::state::Topics, arn: &str) -> R<&'a mut Topic> {
     inner.topics.get_mut(arn).ok_or_else(|| AwsError::not_found("ResourceNotFound", "Resource does not exist"))
 }
 
-pub async fn tag_resource(s: Arc<Sns>, _: RequestContext, input: TagResourceRequest) -> R<TagResourceResponse> {
+pub async fn tag_resource(s: Arc<Sns>, ctx: RequestContext, input: TagResourceRequest) -> R<TagResourceResponse> {
+    s.ensure(&ctx, Some(&input.resource_arn));
     let mut inner = s.inner.write();
     let t = resource_topic(&mut inner, &input.resource_arn)?;
     if t.tags.len() + input.tags.iter().filter(|x| !t.tags.contains_key(&x.key)).count() > 50 {
@@ -512,23 +539,27 @@ pub async fn tag_resource(s: Arc<Sns>, _: RequestContext, input: TagResourceRequ
     for tag in input.tags {
         t.tags.insert(tag.key, tag.value);
     }
+    s.save(&inner, &[&input.resource_arn], &[])?;
     Ok(TagResourceResponse {})
 }
 
-pub async fn untag_resource(s: Arc<Sns>, _: RequestContext, input: UntagResourceRequest) -> R<UntagResourceResponse> {
+pub async fn untag_resource(s: Arc<Sns>, ctx: RequestContext, input: UntagResourceRequest) -> R<UntagResourceResponse> {
+    s.ensure(&ctx, Some(&input.resource_arn));
     let mut inner = s.inner.write();
     let t = resource_topic(&mut inner, &input.resource_arn)?;
     for k in input.tag_keys {
         t.tags.remove(&k);
     }
+    s.save(&inner, &[&input.resource_arn], &[])?;
     Ok(UntagResourceResponse {})
 }
 
 pub async fn list_tags_for_resource(
     s: Arc<Sns>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: ListTagsForResourceRequest,
 ) -> R<ListTagsForResourceResponse> {
+    s.ensure(&ctx, Some(&input.resource_arn));
     let mut inner = s.inner.write();
     let t = resource_topic(&mut inner, &input.resource_arn)?;
     Ok(ListTagsForResourceResponse {
@@ -600,6 +631,7 @@ fn validate_message(m: &Message) -> R<Option<serde_json::Map<String, Value>>> {
 
 fn publish_one(s: &Sns, ctx: &RequestContext, topic_arn: &str, m: Message) -> R<PublishResponse> {
     let per_protocol = validate_message(&m)?;
+    s.ensure(ctx, Some(topic_arn));
     let (topic, subs) = {
         let inner = s.inner.read();
         let topic = inner.topics.get(topic_arn).cloned().ok_or_else(|| not_found("Topic"))?;
@@ -815,6 +847,7 @@ pub async fn publish_batch(s: Arc<Sns>, ctx: RequestContext, input: PublishBatch
             ));
         }
     }
+    s.ensure(&ctx, Some(&input.topic_arn));
     if !s.inner.read().topics.contains_key(&input.topic_arn) {
         return Err(not_found("Topic"));
     }

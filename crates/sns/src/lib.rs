@@ -9,13 +9,15 @@ pub mod state;
 
 pub use delivery::LambdaInvoker;
 use generated::ops;
+use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 pub use state::Sns;
 use std::sync::Arc;
 
-/// The SNS service, delivering to the SQS queues behind `queues`.
-pub fn service(queues: ruststack_sqs::Queues) -> Arc<dyn Service> {
-    service_with_state(Arc::new(Sns::new(queues)))
+/// The SNS service, delivering to the SQS queues behind `queues`, keeping topics and
+/// subscriptions in `storage`.
+pub fn service(queues: ruststack_sqs::Queues, storage: Storage) -> Arc<dyn Service> {
+    service_with_state(Arc::new(Sns::with_store(queues, storage.kv)))
 }
 
 /// The SNS service over a state the caller keeps (to set a [`LambdaInvoker`] later).
