@@ -11,25 +11,28 @@ pub mod generated;
 mod handlers;
 pub mod number;
 pub mod partiql;
+pub mod persist;
 pub mod streams;
 pub mod table;
 pub mod ttl;
 pub mod value;
 
 use crate::error::{table_not_found, table_not_found_named};
+use crate::persist::RegionStore;
 use crate::table::Table;
 use generated::ops;
 use parking_lot::{Mutex, RwLock};
-use ruststack_core::store::PerRegion;
+use ruststack_core::store::{KvStore, PerRegion, Storage};
 use ruststack_core::{AwsError, Handlers, RequestContext, Service, ServiceState};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// DynamoDB's state: tables per account and region.
+/// DynamoDB's state: tables per account and region, stored in `kv` with `--data-dir`.
 #[derive(Default)]
 pub struct DynamoDb {
     regions: PerRegion<Region>,
+    kv: Option<Arc<dyn KvStore>>,
 }
 
 /// One account and region: tables by name (sorted, as ListTables pages in name order) and the
@@ -41,23 +44,72 @@ pub struct Region {
     pub tokens: Mutex<HashMap<String, (String, Instant)>>,
     /// Every stream by ARN, enabled or kept readable after being disabled.
     pub streams: RwLock<BTreeMap<String, Arc<streams::Stream>>>,
+    /// The region's store, set once its tables and streams are read from it.
+    store: OnceLock<Arc<RegionStore>>,
 }
 
 impl Region {
     /// The table for item operations (`Requested resource not found`).
     pub fn table(&self, name: &str) -> Result<Arc<Table>, AwsError> {
-        self.tables.read().get(name).cloned().ok_or_else(table_not_found)
+        let table = self.tables.read().get(name).cloned().ok_or_else(table_not_found)?;
+        table.ensure_loaded();
+        Ok(table)
     }
 
     /// The table for table operations (`Requested resource not found: Table: x not found`).
     pub fn table_named(&self, name: &str) -> Result<Arc<Table>, AwsError> {
-        self.tables.read().get(name).cloned().ok_or_else(|| table_not_found_named(name))
+        let table = self.tables.read().get(name).cloned().ok_or_else(|| table_not_found_named(name))?;
+        table.ensure_loaded();
+        Ok(table)
+    }
+
+    /// Where the region's writes are stored.
+    pub fn store(&self) -> &Arc<RegionStore> {
+        self.store.get_or_init(Default::default)
     }
 }
 
 impl DynamoDb {
+    /// State kept in `storage` when it is on disk; in memory mode nothing is copied to a store.
+    pub fn new(storage: &Storage) -> DynamoDb {
+        DynamoDb { regions: PerRegion::default(), kv: storage.kv.may_block().then(|| storage.kv.clone()) }
+    }
+
+    /// State written through to `kv` whatever its kind (tests of the stored form).
+    pub fn with_kv(kv: Arc<dyn KvStore>) -> DynamoDb {
+        DynamoDb { regions: PerRegion::default(), kv: Some(kv) }
+    }
+
     pub fn region(&self, ctx: &RequestContext) -> Arc<Region> {
-        self.regions.get(&ctx.account_id, &ctx.region)
+        self.region_of(&ctx.account_id, &ctx.region)
+    }
+
+    /// An account and region, its table definitions and streams read from the store on first use
+    /// (items wait for each table's first use).
+    pub fn region_of(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<Region> {
+        let r = self.regions.get(account, region);
+        r.store.get_or_init(|| {
+            let store = Arc::new(RegionStore::new(self.kv.clone(), account, region));
+            if store.enabled() {
+                let mut streams = r.streams.write();
+                for s in store.load_streams() {
+                    streams.insert(s.arn.clone(), Arc::new(s));
+                }
+                let mut tables = r.tables.write();
+                for meta in store.load_tables() {
+                    let stream = meta
+                        .stream
+                        .as_ref()
+                        .and_then(|(label, _)| streams.get(&format!("{}/stream/{label}", meta.arn)).cloned());
+                    let name = meta.name.clone();
+                    let table = Table::with_store(meta, store.clone(), false);
+                    table.state.write().stream = stream;
+                    tables.insert(name, Arc::new(table));
+                }
+            }
+            store
+        });
+        r
     }
 }
 
@@ -69,14 +121,14 @@ impl ServiceState for DynamoDb {
 
 pub use streams::StreamsHandle;
 
-/// The DynamoDB service with its handler table.
-pub fn service() -> Arc<dyn Service> {
-    service_with_streams().0
+/// The DynamoDB service with its handler table, its state in `storage`.
+pub fn service(storage: Storage) -> Arc<dyn Service> {
+    service_with_streams(storage).0
 }
 
 /// The DynamoDB service and a handle on its streams (for `dynamodbstreams` and Lambda).
-pub fn service_with_streams() -> (Arc<dyn Service>, StreamsHandle) {
-    let db = Arc::new(DynamoDb::default());
+pub fn service_with_streams(storage: Storage) -> (Arc<dyn Service>, StreamsHandle) {
+    let db = Arc::new(DynamoDb::new(&storage));
     (handler_table(db.clone()), StreamsHandle::new(db))
 }
 

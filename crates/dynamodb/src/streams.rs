@@ -26,6 +26,15 @@ pub enum EventName {
 }
 
 impl EventName {
+    pub fn parse(s: &str) -> Option<EventName> {
+        Some(match s {
+            "INSERT" => EventName::Insert,
+            "MODIFY" => EventName::Modify,
+            "REMOVE" => EventName::Remove,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventName::Insert => "INSERT",
@@ -185,35 +194,85 @@ impl Stream {
     /// Appends the record of a write; no record when nothing changed. Called under the table's
     /// write lock, which orders the records as the writes.
     pub fn record(&self, keys: Item, old: Option<&Item>, new: Option<&Item>, by_ttl: bool) {
+        if let Some(r) = self.prepare(keys, old, new, by_ttl, 0) {
+            self.push(r);
+        }
+    }
+
+    /// The record a write will append, numbered after the `pending` records prepared before it
+    /// and not pushed yet (`None`: nothing changed, or the stream is disabled). The caller holds
+    /// the table's write lock from here to [`Stream::push`], so no other record comes between.
+    pub fn prepare(
+        &self,
+        keys: Item,
+        old: Option<&Item>,
+        new: Option<&Item>,
+        by_ttl: bool,
+        pending: u64,
+    ) -> Option<StreamRecord> {
         let event = match (old, new) {
             (None, Some(_)) => EventName::Insert,
-            (Some(o), Some(n)) if o == n => return,
+            (Some(o), Some(n)) if o == n => return None,
             (Some(_), Some(_)) => EventName::Modify,
             (Some(_), None) => EventName::Remove,
-            (None, None) => return,
+            (None, None) => return None,
         };
+        let (last, disabled) = {
+            let log = self.log.lock();
+            (log.last, log.disabled.is_some())
+        };
+        if disabled {
+            return None;
+        }
         let old = old.filter(|_| self.view_type.keeps_old()).cloned();
         let new = new.filter(|_| self.view_type.keeps_new()).cloned();
         let size = item_size(&keys) + old.as_ref().map_or(0, item_size) + new.as_ref().map_or(0, item_size);
-        let at = Timestamp::now();
-        let mut log = self.log.lock();
-        if log.disabled.is_some() {
-            return;
-        }
-        log.trim(at.millis);
-        log.last += 1;
-        let sequence = log.last;
-        log.records.push_back(StreamRecord {
-            sequence,
+        Some(StreamRecord {
+            sequence: last + 1 + pending,
             id: fastrand::u128(..),
             event,
-            at,
+            at: Timestamp::now(),
             keys,
             old,
             new,
             size,
             by_ttl,
-        });
+        })
+    }
+
+    /// Appends a prepared record (once its write is stored).
+    pub fn push(&self, record: StreamRecord) {
+        let mut log = self.log.lock();
+        log.trim(record.at.millis);
+        log.last = log.last.max(record.sequence);
+        log.records.push_back(record);
+    }
+
+    /// A stream read back from the store: its newest sequence number ever, when it was
+    /// disabled, and its records still within the retention (in sequence order).
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        arn: String,
+        table_name: String,
+        label: String,
+        view_type: ViewType,
+        key: KeyDef,
+        created: Timestamp,
+        shard_id: String,
+        last: u64,
+        disabled: Option<Timestamp>,
+        records: Vec<StreamRecord>,
+    ) -> Stream {
+        let last = records.last().map_or(last, |r| r.sequence.max(last));
+        let mut log = Log { records: records.into(), last, disabled };
+        log.trim(Timestamp::now().millis);
+        Stream { arn, table_name, label, view_type, key, created, shard_id, log: Mutex::new(log) }
+    }
+
+    /// The newest sequence number ever and when the stream was disabled (for the store).
+    pub fn last_and_disabled(&self) -> (u64, Option<Timestamp>) {
+        let log = self.log.lock();
+        (log.last, log.disabled)
     }
 
     /// Closes the shard: no more records, readable until the retention ends.
@@ -336,7 +395,7 @@ impl StreamsHandle {
     /// The streams of one account and region (optionally of one table), in ARN order; disabled
     /// streams past their retention are dropped on the way.
     pub fn list(&self, account: &str, region: &str, table: Option<&str>) -> Vec<Arc<Stream>> {
-        let region = self.db.regions.get(&Arc::from(account), &Arc::from(region));
+        let region = self.db.region_of(&Arc::from(account), &Arc::from(region));
         let now = Timestamp::now().millis;
         let mut streams = region.streams.write();
         streams.retain(|_, s| !s.is_expired(now));
@@ -345,7 +404,7 @@ impl StreamsHandle {
 
     /// A stream by ARN in one account and region.
     pub fn stream(&self, account: &str, region: &str, arn: &str) -> Option<Arc<Stream>> {
-        let region = self.db.regions.get(&Arc::from(account), &Arc::from(region));
+        let region = self.db.region_of(&Arc::from(account), &Arc::from(region));
         let stream = region.streams.read().get(arn).cloned()?;
         (!stream.is_expired(Timestamp::now().millis)).then_some(stream)
     }

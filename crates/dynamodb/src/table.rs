@@ -10,11 +10,12 @@ use crate::error::validation;
 use crate::value::{AttrValue, Item, ScalarType, encode_key_part, item_size};
 use parking_lot::RwLock;
 use ruststack_core::{AwsError, Timestamp};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// A primary key or index key: partition key and optional sort key, with their types.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyDef {
     pub hash: (String, ScalarType),
     pub range: Option<(String, ScalarType)>,
@@ -48,7 +49,7 @@ impl KeyDef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Projection {
     All,
     KeysOnly,
@@ -65,7 +66,7 @@ impl Projection {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IndexDef {
     pub name: String,
     pub key: KeyDef,
@@ -74,14 +75,14 @@ pub struct IndexDef {
     pub throughput: Option<(i64, i64)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BillingMode {
     Provisioned,
     PayPerRequest,
 }
 
-/// Everything about a table but its items.
-#[derive(Debug, Clone)]
+/// Everything about a table but its items (stored as JSON with `--data-dir`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableMeta {
     pub name: String,
     pub arn: String,
@@ -342,6 +343,10 @@ impl TableData {
 /// A table: definition and contents behind one lock, so a conditional write is atomic.
 pub struct Table {
     pub state: RwLock<TableState>,
+    /// Where the table's writes are stored (nothing in memory mode).
+    pub store: std::sync::Arc<crate::persist::RegionStore>,
+    /// Set once the items are in `state` (a table read back from the store loads on first use).
+    loaded: std::sync::OnceLock<()>,
 }
 
 pub struct TableState {
@@ -352,8 +357,37 @@ pub struct TableState {
 }
 
 impl Table {
+    /// A table that is not stored (unit tests).
     pub fn new(meta: TableMeta) -> Table {
-        Table { state: RwLock::new(TableState { meta, data: TableData::default(), stream: None }) }
+        Table::with_store(meta, Default::default(), true)
+    }
+
+    /// A table whose writes go to `store`; `loaded: false` for one read back from it, whose
+    /// items are loaded by [`Table::ensure_loaded`].
+    pub fn with_store(meta: TableMeta, store: std::sync::Arc<crate::persist::RegionStore>, loaded: bool) -> Table {
+        let table = Table {
+            state: RwLock::new(TableState { meta, data: TableData::default(), stream: None }),
+            store,
+            loaded: std::sync::OnceLock::new(),
+        };
+        if loaded {
+            let _ = table.loaded.set(());
+        }
+        table
+    }
+
+    /// Loads the items from the store on the table's first use (a no-op afterwards).
+    pub fn ensure_loaded(&self) {
+        self.loaded.get_or_init(|| {
+            let mut state = self.state.write();
+            let TableState { meta, data, .. } = &mut *state;
+            self.store.load_items(meta, data);
+        });
+    }
+
+    /// Whether the items are in memory (the TTL sweeper skips tables not used yet).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.get().is_some()
     }
 }
 

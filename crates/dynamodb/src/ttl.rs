@@ -2,8 +2,9 @@
 //! seconds) is in the past, within about a second rather than the 48 hours AWS allows.
 
 use crate::DynamoDb;
-use crate::table::TableState;
-use crate::value::AttrValue;
+use crate::table::{Table, TableState};
+use crate::value::{AttrValue, Item};
+use ruststack_core::AwsError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -24,24 +25,37 @@ pub fn expired(item: &crate::value::Item, attr: &str, now: i64) -> bool {
     }
 }
 
-/// Deletes the expired items of one table; returns how many.
-pub fn sweep_table(state: &mut TableState, now: i64) -> usize {
-    let Some(attr) = state.meta.ttl_attribute.clone() else { return 0 };
-    let keys: Vec<Vec<u8>> = state
+/// Deletes the expired items of one table as one stored batch; returns how many.
+pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<usize, AwsError> {
+    let Some(attr) = state.meta.ttl_attribute.clone() else { return Ok(0) };
+    let expired_items: Vec<(Vec<u8>, Item)> = state
         .data
         .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
         .filter(|(_, item)| expired(item, &attr, now))
-        .map(|(k, _)| k.to_vec())
+        .map(|(k, item)| (k.to_vec(), item.clone()))
         .collect();
+    let mut writes = Vec::new();
+    let mut records = Vec::with_capacity(expired_items.len());
+    for (k, old) in &expired_items {
+        table.store.put_item(&state.meta, k, Some(old), None, &mut writes);
+        let record = state.stream.as_ref().and_then(|stream| {
+            let r = stream.prepare(state.meta.key.extract(old), Some(old), None, true, records.len() as u64)?;
+            table.store.put_record(stream, &r, &mut writes);
+            Some(r)
+        });
+        records.extend(record);
+    }
+    table.store.apply(writes)?;
     let TableState { meta, data, stream } = state;
-    for k in &keys {
-        if let Some(old) = data.remove(meta, k)
-            && let Some(stream) = stream
-        {
-            stream.record(meta.key.extract(&old), Some(&old), None, true);
+    for (k, _) in &expired_items {
+        data.remove(meta, k);
+    }
+    if let Some(stream) = stream {
+        for r in records {
+            stream.push(r);
         }
     }
-    keys.len()
+    Ok(expired_items.len())
 }
 
 fn sweep(db: &DynamoDb) {
@@ -49,6 +63,11 @@ fn sweep(db: &DynamoDb) {
     for region in db.regions.all() {
         let tables: Vec<_> = region.tables.read().values().cloned().collect();
         for table in tables {
+            if table.state.read().meta.ttl_attribute.is_none() {
+                continue;
+            }
+            // A table read back from the store is loaded so its expired items go too.
+            table.ensure_loaded();
             // Look under the read lock first: most sweeps find nothing to delete.
             let due = {
                 let s = table.state.read();
@@ -60,8 +79,8 @@ fn sweep(db: &DynamoDb) {
                     None => false,
                 }
             };
-            if due {
-                sweep_table(&mut table.state.write(), now);
+            if due && let Err(e) = sweep_table(&table, &mut table.state.write(), now) {
+                tracing::error!(error = %e.message, "TTL deletions could not be stored");
             }
         }
     }

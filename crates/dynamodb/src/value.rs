@@ -36,7 +36,7 @@ pub enum AttrValue {
 }
 
 /// The type of a key attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ScalarType {
     S,
     N,

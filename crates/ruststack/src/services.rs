@@ -18,7 +18,7 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     // SNS delivers to SQS queues through SQS's own state.
     let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
-    let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams();
+    let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams(storage.clone());
     vec![
         dynamodb,
         ruststack_dynamodbstreams::service(dynamodb_streams),

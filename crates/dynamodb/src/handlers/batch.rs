@@ -132,8 +132,7 @@ pub async fn batch_write_item(
         }
     }
     let mut units: HashMap<String, f64> = HashMap::new();
-    for w in &writes {
-        let result = w.run()?;
+    for (w, result) in writes.iter().zip(super::transact::run_batch(&writes)?) {
         *units.entry(w.table_name.clone()).or_default() += item_units(&result);
     }
     let mut capacity: Vec<ConsumedCapacity> =

@@ -5,9 +5,11 @@ use crate::error::{conditional_check_failed, validation};
 use crate::expression::eval::{apply_update, matches};
 use crate::expression::{Condition, ExprContext, ExprKind, UpdateAction};
 use crate::generated::types::{AttributeValue, Capacity, ConsumedCapacity, ItemCollectionMetrics};
+use crate::streams::StreamRecord;
 use crate::table::{Table, TableState};
 use crate::value::{AttrValue, Item, WireItem, expression_values_from_wire, item_size, item_to_wire};
 use ruststack_core::AwsError;
+use ruststack_core::store::Write;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -155,8 +157,29 @@ impl PreparedWrite {
         Ok(WriteResult { old: old.cloned(), new })
     }
 
-    /// Stores the result of [`PreparedWrite::evaluate`].
-    pub fn commit(&self, state: &mut TableState, result: &WriteResult) {
+    /// The store writes of a result of [`PreparedWrite::evaluate`] (appended to `writes`) and
+    /// its stream record, numbered after `pending` records of the same stream not pushed yet.
+    /// Nothing changes until [`PreparedWrite::commit`].
+    pub fn stage(
+        &self,
+        state: &TableState,
+        result: &WriteResult,
+        pending: u64,
+        writes: &mut Vec<Write>,
+    ) -> Option<StreamRecord> {
+        if matches!(self.kind, WriteKind::Check) {
+            return None;
+        }
+        let store = &self.table.store;
+        store.put_item(&state.meta, &self.key_bytes, result.old.as_ref(), result.new.as_ref(), writes);
+        let stream = state.stream.as_ref()?;
+        let record = stream.prepare(self.key.clone(), result.old.as_ref(), result.new.as_ref(), false, pending)?;
+        store.put_record(stream, &record, writes);
+        Some(record)
+    }
+
+    /// Applies a staged result to the table in memory once its writes are stored.
+    pub fn commit(&self, state: &mut TableState, result: &WriteResult, record: Option<StreamRecord>) {
         let TableState { meta, data, stream } = state;
         match (&self.kind, &result.new) {
             (WriteKind::Check, _) => return,
@@ -167,8 +190,8 @@ impl PreparedWrite {
                 data.remove(meta, &self.key_bytes);
             }
         }
-        if let Some(stream) = stream {
-            stream.record(self.key.clone(), result.old.as_ref(), result.new.as_ref(), false);
+        if let (Some(stream), Some(record)) = (stream, record) {
+            stream.push(record);
         }
     }
 
@@ -229,12 +252,17 @@ impl PreparedWrite {
         })
     }
 
-    /// Evaluates and commits atomically under the table's lock.
+    /// Evaluates, stores (one batch) and commits atomically under the table's lock.
     pub fn run(&self) -> Result<WriteResult, AwsError> {
-        let mut state = self.table.state.write();
-        let result = self.evaluate(&state).map_err(WriteFailure::into_error)?;
-        self.commit(&mut state, &result);
-        Ok(result)
+        self.table.store.blocking(|| {
+            let mut state = self.table.state.write();
+            let result = self.evaluate(&state).map_err(WriteFailure::into_error)?;
+            let mut writes = Vec::new();
+            let record = self.stage(&state, &result, 0, &mut writes);
+            self.table.store.apply(writes)?;
+            self.commit(&mut state, &result, record);
+            Ok(result)
+        })
     }
 }
 

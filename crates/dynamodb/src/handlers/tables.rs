@@ -233,17 +233,28 @@ pub async fn create_table(
         .as_ref()
         .filter(|s| s.stream_enabled)
         .map(|s| open_stream(&region, &mut meta, s.stream_view_type.as_deref()));
-    let table = Arc::new(Table::new(meta));
+    let store = region.store();
+    let mut writes = Vec::new();
+    store.put_meta(&meta, &mut writes);
+    if let Some(s) = &stream {
+        store.put_stream(s, None, &mut writes);
+    }
+    store.blocking(|| store.apply(writes))?;
+    if let Some(s) = &stream {
+        region.streams.write().insert(s.arn.clone(), s.clone());
+    }
+    let table = Arc::new(Table::with_store(meta, store.clone(), true));
     table.state.write().stream = stream;
     let description = describe(&table.state.read(), "ACTIVE");
     tables.insert(input.table_name, table);
     Ok(CreateTableOutput { table_description: Some(description) })
 }
 
-/// Creates and registers a new stream for the table (a new label, so a new ARN, every time).
+/// Creates a new stream for the table (a new label, so a new ARN, every time), to be registered
+/// in `region.streams` once stored.
 fn open_stream(region: &Region, meta: &mut TableMeta, view: Option<&str>) -> Arc<Stream> {
     let view = view.and_then(ViewType::parse).unwrap_or(ViewType::NewAndOldImages);
-    let mut streams = region.streams.write();
+    let streams = region.streams.read();
     let mut at = Timestamp::now();
     let mut label = stream_label(at);
     // Two streams of one table (or of a table recreated under its name) never share a label.
@@ -252,7 +263,6 @@ fn open_stream(region: &Region, meta: &mut TableMeta, view: Option<&str>) -> Arc
         label = stream_label(at);
     }
     let stream = Arc::new(Stream::new(&meta.arn, &meta.name, label.clone(), view, meta.key.clone()));
-    streams.insert(stream.arn.clone(), stream.clone());
     meta.stream = Some((label.clone(), view.as_str().to_owned()));
     meta.latest_stream = Some(label);
     stream
@@ -418,6 +428,13 @@ pub async fn delete_table(
         ));
     }
     let description = describe(&state, "DELETING");
+    let store = region.store();
+    let mut writes = Vec::new();
+    store.drop_table(&state.meta, &mut writes);
+    if let Some(stream) = &state.stream {
+        store.put_stream(stream, Some(Timestamp::now()), &mut writes);
+    }
+    store.blocking(|| store.apply(writes))?;
     if let Some(stream) = &state.stream {
         stream.disable();
     }
@@ -533,17 +550,17 @@ pub async fn update_table(
     let used: BTreeSet<String> =
         meta.key.names().chain(meta.indexes.iter().flat_map(|i| i.key.names())).map(str::to_owned).collect();
     meta.attribute_definitions = defs.into_iter().filter(|(n, _)| used.contains(n)).collect();
+    // (new stream, disable the current one)
+    let mut stream_change: Option<(Option<Arc<Stream>>, bool)> = None;
     if let Some(spec) = &input.stream_specification {
         if spec.stream_enabled {
             if meta.stream.is_some() {
                 return Err(validation(format!("Table already has an enabled stream: {}", meta.arn)));
             }
-            state.stream = Some(open_stream(&region, &mut meta, spec.stream_view_type.as_deref()));
+            stream_change = Some((Some(open_stream(&region, &mut meta, spec.stream_view_type.as_deref())), false));
         } else {
             meta.stream = None;
-            if let Some(stream) = state.stream.take() {
-                stream.disable();
-            }
+            stream_change = Some((None, true));
         }
     }
     if let Some(p) = input.deletion_protection_enabled {
@@ -557,6 +574,34 @@ pub async fn update_table(
     }
     let dropped: Vec<String> =
         state.meta.indexes.iter().filter(|old| meta.index(&old.name).is_none()).map(|i| i.name.clone()).collect();
+    // One batch: the definition, the streams, the dropped and the new index entries.
+    let store = table.store.clone();
+    let mut writes = Vec::new();
+    store.put_meta(&meta, &mut writes);
+    if let Some((new, disable)) = &stream_change {
+        if let Some(s) = new {
+            store.put_stream(s, None, &mut writes);
+        }
+        if let (true, Some(old)) = (disable, &state.stream) {
+            store.put_stream(old, Some(Timestamp::now()), &mut writes);
+        }
+    }
+    for name in &dropped {
+        store.drop_index(&meta.name, name, &mut writes);
+    }
+    for ix in &created {
+        store.fill_index(&meta, &state.data, ix, &mut writes);
+    }
+    store.blocking(|| store.apply(writes))?;
+    if let Some((new, disable)) = stream_change {
+        if disable && let Some(old) = state.stream.take() {
+            old.disable();
+        }
+        if let Some(s) = new {
+            region.streams.write().insert(s.arn.clone(), s.clone());
+            state.stream = Some(s);
+        }
+    }
     for name in dropped {
         state.data.drop_index(&name);
     }
@@ -611,7 +656,9 @@ pub async fn update_time_to_live(
         }
         _ => {}
     }
-    state.meta.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
+    let mut meta = state.meta.clone();
+    meta.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
+    save_meta(&table, &mut state, meta)?;
     Ok(UpdateTimeToLiveOutput { time_to_live_specification: Some(input.time_to_live_specification) })
 }
 
@@ -651,6 +698,15 @@ pub async fn describe_continuous_backups(
     })
 }
 
+/// Stores a changed table definition, then puts it in place.
+fn save_meta(table: &Table, state: &mut TableState, meta: TableMeta) -> Result<(), AwsError> {
+    let mut writes = Vec::new();
+    table.store.put_meta(&meta, &mut writes);
+    table.store.blocking(|| table.store.apply(writes))?;
+    state.meta = meta;
+    Ok(())
+}
+
 /// The table an ARN names (`arn:aws:dynamodb:<region>:<account>:table/<name>`).
 fn table_by_arn(region: &Region, arn: &str) -> Result<Arc<Table>, AwsError> {
     let not_found = || {
@@ -664,6 +720,7 @@ fn table_by_arn(region: &Region, arn: &str) -> Result<Arc<Table>, AwsError> {
         .map(|(_, n)| n)
         .ok_or_else(|| validation(format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}")))?;
     let table = region.tables.read().get(name).cloned().ok_or_else(not_found)?;
+    table.ensure_loaded();
     if table.state.read().meta.arn != arn {
         return Err(not_found());
     }
@@ -673,24 +730,26 @@ fn table_by_arn(region: &Region, arn: &str) -> Result<Arc<Table>, AwsError> {
 pub async fn tag_resource(db: Arc<DynamoDb>, ctx: RequestContext, input: TagResourceInput) -> Result<(), AwsError> {
     let table = table_by_arn(&db.region(&ctx), &input.resource_arn)?;
     let mut state = table.state.write();
+    let mut meta = state.meta.clone();
     for t in input.tags {
-        state.meta.tags.insert(t.key, t.value);
+        meta.tags.insert(t.key, t.value);
     }
-    if state.meta.tags.len() > 50 {
+    if meta.tags.len() > 50 {
         return Err(validation(
             "One or more parameter values were invalid: The number of tags exceeds the limit of 50",
         ));
     }
-    Ok(())
+    save_meta(&table, &mut state, meta)
 }
 
 pub async fn untag_resource(db: Arc<DynamoDb>, ctx: RequestContext, input: UntagResourceInput) -> Result<(), AwsError> {
     let table = table_by_arn(&db.region(&ctx), &input.resource_arn)?;
     let mut state = table.state.write();
+    let mut meta = state.meta.clone();
     for k in input.tag_keys {
-        state.meta.tags.remove(&k);
+        meta.tags.remove(&k);
     }
-    Ok(())
+    save_meta(&table, &mut state, meta)
 }
 
 pub async fn list_tags_of_resource(

@@ -154,6 +154,13 @@ pub fn check_tokens(
 /// every table involved, then every write is stored; a failure cancels them all with
 /// `TransactionCanceledException` and its CancellationReasons in request order.
 pub fn run_transaction(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
+    match writes.first() {
+        Some(w) => w.table.store.blocking(|| transaction_locked(writes)),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn transaction_locked(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
     let mut seen = HashSet::new();
     for w in writes {
         if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
@@ -209,11 +216,49 @@ pub fn run_transaction(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, Aws
         )
         .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
     }
-    for (w, r) in writes.iter().zip(&results) {
-        let state = locks.get_mut(&w.table_name).expect("locked");
-        w.commit(state, r);
-    }
+    store_and_commit(&mut locks, writes, &results)?;
     Ok(results)
+}
+
+/// Stores the results of `writes` as one batch, then applies them to the locked tables.
+fn store_and_commit(
+    locks: &mut BTreeMap<String, RwLockWriteGuard<'_, TableState>>,
+    writes: &[PreparedWrite],
+    results: &[WriteResult],
+) -> Result<(), AwsError> {
+    let mut batch = Vec::new();
+    // Records of one stream are numbered in request order.
+    let mut pending: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut records = Vec::with_capacity(writes.len());
+    for (w, r) in writes.iter().zip(results) {
+        let n = pending.entry(&w.table_name).or_default();
+        let record = w.stage(&locks[&w.table_name], r, *n, &mut batch);
+        *n += u64::from(record.is_some());
+        records.push(record);
+    }
+    if let Some(w) = writes.first() {
+        w.table.store.apply(batch)?;
+    }
+    for ((w, r), record) in writes.iter().zip(results).zip(records) {
+        let state = locks.get_mut(&w.table_name).expect("locked");
+        w.commit(state, r, record);
+    }
+    Ok(())
+}
+
+/// Runs unconditional writes (BatchWriteItem) as one stored batch under the locks of their
+/// tables; a write that cannot be made (an invalid item) fails the call before anything is stored.
+pub fn run_batch(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
+    let Some(first) = writes.first() else { return Ok(Vec::new()) };
+    first.table.store.blocking(|| {
+        let mut locks = lock_all(writes);
+        let results = writes
+            .iter()
+            .map(|w| w.evaluate(&locks[&w.table_name]).map_err(WriteFailure::into_error))
+            .collect::<Result<Vec<_>, _>>()?;
+        store_and_commit(&mut locks, writes, &results)?;
+        Ok(results)
+    })
 }
 
 pub async fn transact_write_items(

@@ -1,0 +1,451 @@
+//! How DynamoDB's state sits in the kv store with `--data-dir` (write-through: the tables in
+//! memory are the cache the handlers read, loaded from the store on first use; every write is
+//! stored as one batch before the cache changes). Keys start with `account \0 region \0`:
+//!
+//! - `dynamodb/tables`: `… table` → the table definition ([`TableMeta`]) as JSON;
+//! - `dynamodb/items`: `… table \0 encoded primary key` → the item as wire JSON, in key order;
+//! - `dynamodb/index/<index>`: `… table \0 index key ++ primary key` → the primary key;
+//! - `dynamodb/streams`: `… stream arn` → the stream's identity, last sequence number, status;
+//! - `dynamodb/records`: `… stream arn \0 sequence (8 bytes, big-endian)` → one change record.
+//!
+//! Table, index and stream names never contain `\0`. Without `--data-dir` there is no store at
+//! all (`kv` is `None`): memory mode keeps one copy of the data and pays nothing for this.
+
+use crate::streams::{EventName, Stream, StreamRecord, ViewType};
+use crate::table::{KeyDef, TableData, TableMeta};
+use crate::value::{Item, WireItem, item_from_wire, item_to_wire};
+use ruststack_core::store::{KvStore, Write, prefix_end};
+use ruststack_core::{AwsError, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::ops::Bound;
+use std::sync::Arc;
+
+const TABLES: &str = "dynamodb/tables";
+const ITEMS: &str = "dynamodb/items";
+const STREAMS: &str = "dynamodb/streams";
+const RECORDS: &str = "dynamodb/records";
+
+fn index_tree(index: &str) -> String {
+    format!("dynamodb/index/{index}")
+}
+
+/// Entries read per range call while loading a table.
+const LOAD_PAGE: usize = 4096;
+
+/// The store of one account and region (`kv: None`: memory mode, nothing is stored).
+#[derive(Default)]
+pub struct RegionStore {
+    kv: Option<Arc<dyn KvStore>>,
+    scope: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredStream {
+    arn: String,
+    table_name: String,
+    label: String,
+    view_type: String,
+    key: KeyDef,
+    created: i64,
+    shard_id: String,
+    last: u64,
+    disabled: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    id: String,
+    event: String,
+    at: i64,
+    keys: WireItem,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    old: Option<WireItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new: Option<WireItem>,
+    size: usize,
+    #[serde(default)]
+    ttl: bool,
+}
+
+fn store_failed(e: std::io::Error) -> AwsError {
+    tracing::error!(error = %e, "cannot store DynamoDB state");
+    AwsError::internal(format!("The write could not be stored: {e}"))
+}
+
+impl RegionStore {
+    pub fn new(kv: Option<Arc<dyn KvStore>>, account: &str, region: &str) -> Self {
+        let mut scope = Vec::with_capacity(account.len() + region.len() + 2);
+        scope.extend_from_slice(account.as_bytes());
+        scope.push(0);
+        scope.extend_from_slice(region.as_bytes());
+        scope.push(0);
+        RegionStore { kv, scope }
+    }
+
+    /// Whether writes are stored (`--data-dir`).
+    pub fn enabled(&self) -> bool {
+        self.kv.is_some()
+    }
+
+    /// Runs `f` (a locked write, usually) off the async workers when the store may block.
+    pub fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.kv {
+            Some(kv) => kv.blocking(|_| f()),
+            None => f(),
+        }
+    }
+
+    /// Stores `writes` as one batch (nothing to do in memory mode).
+    pub fn apply(&self, writes: Vec<Write>) -> Result<(), AwsError> {
+        match &self.kv {
+            Some(kv) if !writes.is_empty() => kv.apply(writes).map_err(store_failed),
+            _ => Ok(()),
+        }
+    }
+
+    fn key(&self, name: &str) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.scope.len() + name.len() + 40);
+        k.extend_from_slice(&self.scope);
+        k.extend_from_slice(name.as_bytes());
+        k
+    }
+
+    fn table_prefix(&self, table: &str) -> Vec<u8> {
+        let mut k = self.key(table);
+        k.push(0);
+        k
+    }
+
+    fn prefixed(&self, table: &str, suffix: &[u8]) -> Vec<u8> {
+        let mut k = self.table_prefix(table);
+        k.extend_from_slice(suffix);
+        k
+    }
+
+    fn range_all(&self, tree: &str, prefix: &[u8], mut f: impl FnMut(Vec<u8>, Vec<u8>)) {
+        let Some(kv) = &self.kv else { return };
+        let end = prefix_end(prefix);
+        let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let mut start = prefix.to_vec();
+        let mut first = true;
+        loop {
+            let lower = if first { Bound::Included(&start[..]) } else { Bound::Excluded(&start[..]) };
+            let page = kv.range(tree, lower, end, LOAD_PAGE);
+            let n = page.len();
+            for (k, v) in page {
+                start.clone_from(&k);
+                f(k, v);
+            }
+            if n < LOAD_PAGE {
+                return;
+            }
+            first = false;
+        }
+    }
+
+    // ---- writes ----
+
+    /// The table definition.
+    pub fn put_meta(&self, meta: &TableMeta, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        match serde_json::to_vec(meta) {
+            Ok(value) => out.push(Write::Put { tree: TABLES.into(), key: self.key(&meta.name), value }),
+            Err(e) => tracing::error!(error = %e, "cannot encode a table definition"),
+        }
+    }
+
+    /// An item replacing `old` (or `new: None`, deleting it), with its index entries.
+    pub fn put_item(&self, meta: &TableMeta, key: &[u8], old: Option<&Item>, new: Option<&Item>, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let item_key = self.prefixed(&meta.name, key);
+        match new {
+            Some(item) => match serde_json::to_vec(&item_to_wire(item)) {
+                Ok(value) => out.push(Write::Put { tree: ITEMS.into(), key: item_key, value }),
+                Err(e) => tracing::error!(error = %e, "cannot encode an item"),
+            },
+            None => out.push(Write::Delete { tree: ITEMS.into(), key: item_key }),
+        }
+        for index in &meta.indexes {
+            let entry = |item: Option<&Item>| {
+                let mut e = index.key.encode(item?)?;
+                e.extend_from_slice(key);
+                Some(e)
+            };
+            let (before, after) = (entry(old), entry(new));
+            if before == after {
+                continue;
+            }
+            if let Some(e) = before {
+                out.push(Write::Delete { tree: index_tree(&index.name), key: self.prefixed(&meta.name, &e) });
+            }
+            if let Some(e) = after {
+                out.push(Write::Put {
+                    tree: index_tree(&index.name),
+                    key: self.prefixed(&meta.name, &e),
+                    value: key.to_vec(),
+                });
+            }
+        }
+    }
+
+    /// Every entry of a new index (UpdateTable creating a GSI), from the items in the cache.
+    pub fn fill_index(&self, meta: &TableMeta, data: &TableData, index: &crate::table::IndexDef, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let tree = index_tree(&index.name);
+        for (key, item) in data.range(Bound::Unbounded, Bound::Unbounded, true) {
+            if let Some(mut e) = index.key.encode(item) {
+                e.extend_from_slice(key);
+                out.push(Write::Put { tree: tree.clone(), key: self.prefixed(&meta.name, &e), value: key.to_vec() });
+            }
+        }
+    }
+
+    /// Deletes every stored entry of an index (read from the store, so it works on any table).
+    pub fn drop_index(&self, table: &str, index: &str, out: &mut Vec<Write>) {
+        let tree = index_tree(index);
+        self.range_all(&tree, &self.table_prefix(table), |key, _| out.push(Write::Delete { tree: tree.clone(), key }));
+    }
+
+    /// Deletes a table: its definition, items and index entries.
+    pub fn drop_table(&self, meta: &TableMeta, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        out.push(Write::Delete { tree: TABLES.into(), key: self.key(&meta.name) });
+        self.range_all(ITEMS, &self.table_prefix(&meta.name), |key, _| {
+            out.push(Write::Delete { tree: ITEMS.into(), key })
+        });
+        for index in &meta.indexes {
+            self.drop_index(&meta.name, &index.name, out);
+        }
+    }
+
+    /// A stream's identity and status (`disabled`: as it will be once the batch commits).
+    pub fn put_stream(&self, stream: &Stream, disabled: Option<Timestamp>, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let (last, was_disabled) = stream.last_and_disabled();
+        let stored = StoredStream {
+            arn: stream.arn.clone(),
+            table_name: stream.table_name.clone(),
+            label: stream.label.clone(),
+            view_type: stream.view_type.as_str().to_owned(),
+            key: stream.key.clone(),
+            created: stream.created.millis,
+            shard_id: stream.shard_id.clone(),
+            last,
+            disabled: disabled.or(was_disabled).map(|t| t.millis),
+        };
+        match serde_json::to_vec(&stored) {
+            Ok(value) => out.push(Write::Put { tree: STREAMS.into(), key: self.key(&stream.arn), value }),
+            Err(e) => tracing::error!(error = %e, "cannot encode a stream"),
+        }
+    }
+
+    fn record_key(&self, arn: &str, sequence: u64) -> Vec<u8> {
+        let mut k = self.key(arn);
+        k.push(0);
+        k.extend_from_slice(&sequence.to_be_bytes());
+        k
+    }
+
+    /// One change record of a stream.
+    pub fn put_record(&self, stream: &Stream, r: &StreamRecord, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let stored = StoredRecord {
+            id: r.event_id(),
+            event: r.event.as_str().to_owned(),
+            at: r.at.millis,
+            keys: item_to_wire(&r.keys),
+            old: r.old.as_ref().map(item_to_wire),
+            new: r.new.as_ref().map(item_to_wire),
+            size: r.size,
+            ttl: r.by_ttl,
+        };
+        match serde_json::to_vec(&stored) {
+            Ok(value) => {
+                out.push(Write::Put { tree: RECORDS.into(), key: self.record_key(&stream.arn, r.sequence), value })
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode a stream record"),
+        }
+    }
+
+    // ---- reads ----
+
+    /// Every table definition of the region.
+    pub fn load_tables(&self) -> Vec<TableMeta> {
+        let mut out = Vec::new();
+        self.range_all(TABLES, &self.scope.clone(), |key, value| match serde_json::from_slice::<TableMeta>(&value) {
+            Ok(meta) => out.push(meta),
+            Err(e) => tracing::error!(key = %String::from_utf8_lossy(&key), error = %e, "unreadable table definition"),
+        });
+        out
+    }
+
+    /// The items of a table into `data` (indexes rebuilt from them as they are put).
+    pub fn load_items(&self, meta: &TableMeta, data: &mut TableData) {
+        let prefix = self.table_prefix(&meta.name);
+        self.range_all(ITEMS, &prefix.clone(), |key, value| {
+            let item = serde_json::from_slice::<WireItem>(&value)
+                .map_err(|e| e.to_string())
+                .and_then(|w| item_from_wire(w).map_err(|e| e.message));
+            match item {
+                Ok(item) => {
+                    data.put(meta, key[prefix.len()..].to_vec(), item);
+                }
+                Err(e) => tracing::error!(table = %meta.name, error = %e, "unreadable item"),
+            }
+        });
+    }
+
+    /// Every stream of the region with its records, dropping streams past their retention.
+    pub fn load_streams(&self) -> Vec<Stream> {
+        let mut stored = Vec::new();
+        self.range_all(STREAMS, &self.scope.clone(), |key, value| {
+            match serde_json::from_slice::<StoredStream>(&value) {
+                Ok(s) => stored.push(s),
+                Err(e) => tracing::error!(key = %String::from_utf8_lossy(&key), error = %e, "unreadable stream"),
+            }
+        });
+        let now = Timestamp::now().millis;
+        let mut out = Vec::with_capacity(stored.len());
+        for s in stored {
+            if s.disabled.is_some_and(|d| now - d > crate::streams::RETENTION_MILLIS) {
+                continue;
+            }
+            let mut records = Vec::new();
+            let mut prefix = self.key(&s.arn);
+            prefix.push(0);
+            self.range_all(RECORDS, &prefix.clone(), |key, value| {
+                let sequence = key[prefix.len()..].try_into().map(u64::from_be_bytes).unwrap_or(0);
+                match decode_record(sequence, &value) {
+                    Some(r) => records.push(r),
+                    None => tracing::error!(stream = %s.arn, sequence, "unreadable stream record"),
+                }
+            });
+            let Some(view) = ViewType::parse(&s.view_type) else { continue };
+            out.push(Stream::restore(
+                s.arn,
+                s.table_name,
+                s.label,
+                view,
+                s.key,
+                Timestamp { millis: s.created },
+                s.shard_id,
+                s.last,
+                s.disabled.map(|millis| Timestamp { millis }),
+                records,
+            ));
+        }
+        out
+    }
+}
+
+fn decode_record(sequence: u64, value: &[u8]) -> Option<StreamRecord> {
+    let r: StoredRecord = serde_json::from_slice(value).ok()?;
+    let item = |w: WireItem| item_from_wire(w).ok();
+    Some(StreamRecord {
+        sequence,
+        id: u128::from_str_radix(&r.id, 16).ok()?,
+        event: EventName::parse(&r.event)?,
+        at: Timestamp { millis: r.at },
+        keys: item(r.keys)?,
+        old: match r.old {
+            Some(w) => Some(item(w)?),
+            None => None,
+        },
+        new: match r.new {
+            Some(w) => Some(item(w)?),
+            None => None,
+        },
+        size: r.size,
+        by_ttl: r.ttl,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DynamoDb;
+    use crate::number::Number;
+    use crate::table::test_meta;
+    use crate::value::AttrValue;
+    use ruststack_core::store::MemoryStore;
+
+    fn item(pk: &str, gk: Option<&str>) -> Item {
+        let mut i: Item =
+            [("pk".to_string(), AttrValue::S(pk.into())), ("sk".to_string(), AttrValue::N(Number::from_i64(1)))].into();
+        if let Some(g) = gk {
+            i.insert("gk".into(), AttrValue::S(g.into()));
+        }
+        i
+    }
+
+    #[test]
+    fn tables_items_indexes_and_streams_read_back_and_drop_cleanly() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = RegionStore::new(Some(kv.clone()), "000000000000", "us-east-1");
+        let mut meta = test_meta();
+        meta.stream = Some(("label".into(), "NEW_AND_OLD_IMAGES".into()));
+        let stream = Stream::new(&meta.arn, &meta.name, "label".into(), ViewType::NewAndOldImages, meta.key.clone());
+        let mut writes = Vec::new();
+        store.put_meta(&meta, &mut writes);
+        store.put_stream(&stream, None, &mut writes);
+        let (a, b) = (item("a", Some("x")), item("b", None));
+        for it in [&a, &b] {
+            let key = meta.key.encode(it).unwrap();
+            store.put_item(&meta, &key, None, Some(it), &mut writes);
+            let r = stream.prepare(meta.key.extract(it), None, Some(it), false, 0).unwrap();
+            store.put_record(&stream, &r, &mut writes);
+            stream.push(r);
+        }
+        // `a` moves within the index: one delete and one put of its entry.
+        let a2 = item("a", Some("y"));
+        let before = writes.len();
+        store.put_item(&meta, &meta.key.encode(&a).unwrap(), Some(&a), Some(&a2), &mut writes);
+        assert_eq!(writes.len() - before, 3);
+        store.apply(writes).unwrap();
+
+        let db = DynamoDb::with_kv(kv.clone());
+        let region = db.region_of(&Arc::from("000000000000"), &Arc::from("us-east-1"));
+        let table = region.table("t").unwrap();
+        let state = table.state.read();
+        assert_eq!(state.data.item_count(), 2);
+        assert_eq!(state.data.get(&meta.key.encode(&a).unwrap()), Some(&a2));
+        assert_eq!(state.data.index_stats("g").0, 1);
+        let restored = state.stream.clone().expect("the table's stream is restored");
+        let records = restored.read(0, 10, Clone::clone).unwrap().records;
+        assert_eq!(records.iter().map(|r| r.sequence).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(records[1].new.as_ref(), Some(&b));
+        assert_eq!(restored.shard_id, stream.shard_id);
+        drop(state);
+        // Another region sees nothing of it.
+        assert!(db.region_of(&Arc::from("000000000000"), &Arc::from("eu-west-1")).table("t").is_err());
+
+        let mut writes = Vec::new();
+        store.drop_table(&table.state.read().meta, &mut writes);
+        store.apply(writes).unwrap();
+        for tree in [TABLES, ITEMS, "dynamodb/index/g"] {
+            assert!(kv.range(tree, Bound::Unbounded, Bound::Unbounded, 10).is_empty(), "{tree}");
+        }
+    }
+
+    #[test]
+    fn memory_mode_stores_nothing() {
+        let store = RegionStore::new(None, "a", "r");
+        let mut writes = Vec::new();
+        store.put_meta(&test_meta(), &mut writes);
+        store.put_item(&test_meta(), b"k", None, Some(&item("a", Some("x"))), &mut writes);
+        assert!(writes.is_empty());
+        assert!(store.load_tables().is_empty());
+    }
+}
