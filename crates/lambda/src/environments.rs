@@ -342,7 +342,7 @@ impl Executor {
             flushers.push(drain(err, log.clone()));
         }
         let waiter_channel = channel.clone();
-        let waiter = tokio::spawn(async move {
+        tokio::spawn(async move {
             let reason = match child.wait().await {
                 Ok(status) => describe_exit(status),
                 Err(e) => e.to_string(),
@@ -356,7 +356,6 @@ impl Executor {
             log,
             pid,
             server,
-            waiter,
             flushers,
             last_used: Instant::now(),
             spawned_at,
@@ -425,7 +424,6 @@ struct Environment {
     log: Arc<EnvLog>,
     pid: i32,
     server: tokio::task::JoinHandle<()>,
-    waiter: tokio::task::JoinHandle<()>,
     flushers: Vec<mpsc::UnboundedSender<oneshot::Sender<()>>>,
     last_used: Instant,
     spawned_at: Instant,
@@ -473,9 +471,8 @@ impl Drop for Environment {
                 libc::killpg(self.pid, libc::SIGKILL);
             }
         }
+        // The waiter task is left running: it reaps the killed process (no zombie) and then ends.
         self.server.abort();
-        // The waiter reaps the process after the kill; aborting it would leave a zombie.
-        let _ = &self.waiter;
     }
 }
 

@@ -641,7 +641,7 @@ pub async fn delete_function_concurrency(
 // ---- tags ----
 
 /// The function a tagging ARN names (an unqualified function ARN).
-fn tagged_function(ctx: &RequestContext, resource: &str) -> Result<String, AwsError> {
+fn tagged_function(resource: &str) -> Result<String, AwsError> {
     let reference = parse_function_name(resource, None)?;
     if reference.qualifier.is_some() {
         return Err(invalid_param(
@@ -655,12 +655,11 @@ fn tagged_function(ctx: &RequestContext, resource: &str) -> Result<String, AwsEr
             "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:[a-zA-Z0-9-_]+|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
         ));
     }
-    let _ = ctx;
     Ok(reference.name)
 }
 
 pub async fn tag_resource(lambda: Arc<Lambda>, ctx: RequestContext, input: TagResourceRequest) -> Result<(), AwsError> {
-    let name = tagged_function(&ctx, &input.resource)?;
+    let name = tagged_function(&input.resource)?;
     let region = lambda.region(&ctx);
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
@@ -673,7 +672,7 @@ pub async fn untag_resource(
     ctx: RequestContext,
     input: UntagResourceRequest,
 ) -> Result<(), AwsError> {
-    let name = tagged_function(&ctx, &input.resource)?;
+    let name = tagged_function(&input.resource)?;
     let region = lambda.region(&ctx);
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
@@ -688,7 +687,7 @@ pub async fn list_tags(
     ctx: RequestContext,
     input: ListTagsRequest,
 ) -> Result<ListTagsResponse, AwsError> {
-    let name = tagged_function(&ctx, &input.resource)?;
+    let name = tagged_function(&input.resource)?;
     let region = lambda.region(&ctx);
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
