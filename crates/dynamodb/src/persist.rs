@@ -261,6 +261,9 @@ impl RegionStore {
         if !self.enabled() {
             return;
         }
+        for sequence in stream.take_expired_stored(1024) {
+            out.push(Write::Delete { tree: RECORDS.into(), key: self.record_key(&stream.arn, sequence) });
+        }
         let stored = StoredRecord {
             id: r.event_id(),
             event: r.event.as_str().to_owned(),
@@ -317,18 +320,24 @@ impl RegionStore {
             }
         });
         let now = Timestamp::now().millis;
+        let retained = |at: i64| now - at <= crate::streams::RETENTION_MILLIS;
+        // Streams and records past the 24 hours AWS keeps them are deleted on the way.
+        let mut expired = Vec::new();
         let mut out = Vec::with_capacity(stored.len());
         for s in stored {
-            if s.disabled.is_some_and(|d| now - d > crate::streams::RETENTION_MILLIS) {
+            let mut prefix = self.key(&s.arn);
+            prefix.push(0);
+            if s.disabled.is_some_and(|d| !retained(d)) {
+                expired.push(Write::Delete { tree: STREAMS.into(), key: self.key(&s.arn) });
+                self.range_all(RECORDS, &prefix, |key, _| expired.push(Write::Delete { tree: RECORDS.into(), key }));
                 continue;
             }
             let mut records = Vec::new();
-            let mut prefix = self.key(&s.arn);
-            prefix.push(0);
             self.range_all(RECORDS, &prefix.clone(), |key, value| {
                 let sequence = key[prefix.len()..].try_into().map(u64::from_be_bytes).unwrap_or(0);
                 match decode_record(sequence, &value) {
-                    Some(r) => records.push(r),
+                    Some(r) if retained(r.at.millis) => records.push(r),
+                    Some(_) => expired.push(Write::Delete { tree: RECORDS.into(), key }),
                     None => tracing::error!(stream = %s.arn, sequence, "unreadable stream record"),
                 }
             });
@@ -345,6 +354,9 @@ impl RegionStore {
                 s.disabled.map(|millis| Timestamp { millis }),
                 records,
             ));
+        }
+        if let Err(e) = self.apply(expired) {
+            tracing::warn!(error = %e.message, "expired stream records stay until the next start");
         }
         out
     }
@@ -437,6 +449,31 @@ mod tests {
         for tree in [TABLES, ITEMS, "dynamodb/index/g"] {
             assert!(kv.range(tree, Bound::Unbounded, Bound::Unbounded, 10).is_empty(), "{tree}");
         }
+    }
+
+    #[test]
+    fn records_past_the_retention_leave_the_store_with_the_next_write() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = RegionStore::new(Some(kv.clone()), "a", "r");
+        let meta = test_meta();
+        let stream = Stream::new(&meta.arn, &meta.name, "l".into(), ViewType::KeysOnly, meta.key.clone());
+        let it = item("a", None);
+        let mut old = stream.prepare(meta.key.extract(&it), None, Some(&it), false, 0).unwrap();
+        old.at.millis -= crate::streams::RETENTION_MILLIS + 1;
+        let mut writes = Vec::new();
+        store.put_record(&stream, &old, &mut writes);
+        assert_eq!(writes.len(), 1);
+        stream.push(old);
+        store.apply(writes).unwrap();
+        let new = stream.prepare(meta.key.extract(&it), Some(&it), None, false, 0).unwrap();
+        let mut writes = Vec::new();
+        store.put_record(&stream, &new, &mut writes);
+        let deleted: Vec<_> = writes.iter().filter(|w| matches!(w, Write::Delete { .. })).collect();
+        assert_eq!(deleted.len(), 1);
+        store.apply(writes).unwrap();
+        let left = kv.range(RECORDS, Bound::Unbounded, Bound::Unbounded, 10);
+        assert_eq!(left.len(), 1);
+        assert!(left[0].0.ends_with(&2u64.to_be_bytes()));
     }
 
     #[test]

@@ -128,6 +128,8 @@ struct Log {
     last: u64,
     /// When the stream was disabled (its shard closed).
     disabled: Option<Timestamp>,
+    /// The oldest sequence number that may still be in the kv store (`--data-dir`).
+    stored_from: u64,
 }
 
 impl Log {
@@ -187,7 +189,7 @@ impl Stream {
             key,
             created,
             shard_id: format!("shardId-{:020}-{:08x}", created.millis.max(0), fastrand::u32(..)),
-            log: Mutex::new(Log::default()),
+            log: Mutex::new(Log { stored_from: 1, ..Log::default() }),
         }
     }
 
@@ -240,6 +242,18 @@ impl Stream {
         })
     }
 
+    /// Sequence numbers of records past the retention whose stored copies are still to be
+    /// deleted (at most `max`; they are deleted in the batch of the write asking, and a failed
+    /// batch leaves them for the cleanup at the next start).
+    pub fn take_expired_stored(&self, max: u64) -> std::ops::Range<u64> {
+        let mut log = self.log.lock();
+        log.trim(Timestamp::now().millis);
+        let end = log.horizon().min(log.stored_from.saturating_add(max));
+        let range = log.stored_from..end.max(log.stored_from);
+        log.stored_from = range.end;
+        range
+    }
+
     /// Appends a prepared record (once its write is stored).
     pub fn push(&self, record: StreamRecord) {
         let mut log = self.log.lock();
@@ -264,7 +278,8 @@ impl Stream {
         records: Vec<StreamRecord>,
     ) -> Stream {
         let last = records.last().map_or(last, |r| r.sequence.max(last));
-        let mut log = Log { records: records.into(), last, disabled };
+        let stored_from = records.first().map_or(last + 1, |r| r.sequence);
+        let mut log = Log { records: records.into(), last, disabled, stored_from };
         log.trim(Timestamp::now().millis);
         Stream { arn, table_name, label, view_type, key, created, shard_id, log: Mutex::new(log) }
     }
