@@ -15,6 +15,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from . import rsutil
 from .conftest import make_client
 
 
@@ -321,3 +322,25 @@ def test_conditional_puts_race_to_exactly_one_winner_on_disk(start_server, tmp_p
     server = start_server("--data-dir", str(tmp_path / "state"))
     item = ddb(server).get_item(TableName="race", Key={"id": {"S": "prize"}})["Item"]
     assert winners == [f"won {item['winner']['N']}"]
+
+
+def test_reset_forgets_tables_in_memory_and_on_disk(start_server, tmp_path):
+    data = tmp_path / "state"
+    server = start_server("--data-dir", str(data))
+    db = ddb(server)
+    create_orders(db)
+    db.put_item(TableName="orders", Item=order("a", 1, "open", 1))
+    r = rsutil.request(server.port, "POST", "/_ruststack/reset")
+    assert r.status == 200
+    assert db.list_tables()["TableNames"] == []
+    with pytest.raises(ClientError) as gone:
+        db.get_item(TableName="orders", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    # A table created after the reset is stored as usual.
+    create_orders(db)
+    db.put_item(TableName="orders", Item=order("b", 2, None, 2))
+    server.stop(signal.SIGKILL)
+    server = start_server("--data-dir", str(data))
+    db = ddb(server)
+    assert db.list_tables()["TableNames"] == ["orders"]
+    assert [i["pk"]["S"] for i in db.scan(TableName="orders")["Items"]] == ["b"]
