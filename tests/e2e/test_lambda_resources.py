@@ -122,6 +122,8 @@ def test_layers_python_and_node(lam):
     assert node_layer["Version"] == 2
     versions = lam.list_layer_versions(LayerName=layer_name)["LayerVersions"]
     assert [v["Version"] for v in versions] == [2, 1]
+    by_arn = lam.get_layer_version_by_arn(Arn=py_layer["LayerVersionArn"])
+    assert (by_arn["Version"], by_arn["Description"]) == (1, "helpers")
     listed = {l["LayerName"]: l for l in lam.list_layers()["Layers"]}
     assert listed[layer_name]["LatestMatchingVersion"]["Version"] == 2
     assert lam.list_layers(CompatibleRuntime="python3.12")["Layers"][0]["LatestMatchingVersion"]["Version"] >= 1
@@ -179,6 +181,8 @@ def test_tags_and_concurrency(lam):
     create(lam, name, code("t"), Tags={"team": "a"})
     arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    csc = lam.get_function_code_signing_config(FunctionName=name)
+    assert (csc["FunctionName"], csc["CodeSigningConfigArn"]) == (name, "")
     lam.tag_resource(Resource=arn, Tags={"env": "dev"})
     assert lam.get_function(FunctionName=name)["Tags"] == {"team": "a", "env": "dev"}
     lam.untag_resource(Resource=arn, TagKeys=["team"])
@@ -218,6 +222,7 @@ def handler(event, context):
     assert ".lambda-url.us-east-1.localhost.localstack.cloud:" in url
     assert cfg["FunctionArn"].endswith(f":function:{name}")
     assert lam.get_function_url_config(FunctionName=name)["FunctionUrl"] == url
+    assert [c["FunctionUrl"] for c in lam.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"]] == [url]
     with pytest.raises(ClientError) as e:
         lam.create_function_url_config(FunctionName=name, AuthType="NONE")
     assert error_code(e) == "ResourceConflictException"

@@ -694,6 +694,23 @@ pub async fn list_tags(
     Ok(ListTagsResponse { tags: Some(function.tags.clone().into_iter().collect()) })
 }
 
+// ---- code signing ----
+
+/// RustStack does not sign code: every function answers with no code signing config, as AWS
+/// does for a function without one.
+pub async fn get_function_code_signing_config(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: GetFunctionCodeSigningConfigRequest,
+) -> Result<GetFunctionCodeSigningConfigResponse, AwsError> {
+    let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
+    let region = lambda.region(&ctx);
+    if !region.read().functions.contains_key(&name) {
+        return Err(function_not_found(&ctx, &name, None));
+    }
+    Ok(GetFunctionCodeSigningConfigResponse { code_signing_config_arn: String::new(), function_name: name })
+}
+
 // ---- account ----
 
 pub async fn get_account_settings(

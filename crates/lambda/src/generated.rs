@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 307] = [
+static SHAPES: [Shape; 315] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -50,11 +50,11 @@ static SHAPES: [Shape; 307] = [
         name: "AccountLimit",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 189, ..MEMBER },
-                Member { name: "CodeSizeUnzipped", shape: 189, ..MEMBER },
-                Member { name: "CodeSizeZipped", shape: 189, ..MEMBER },
-                Member { name: "ConcurrentExecutions", shape: 134, ..MEMBER },
-                Member { name: "UnreservedConcurrentExecutions", shape: 291, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 196, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 196, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 196, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 139, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 299, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 307] = [
         name: "AccountUsage",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 189, ..MEMBER },
-                Member { name: "FunctionCount", shape: 189, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 196, ..MEMBER },
+                Member { name: "FunctionCount", shape: 196, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -90,29 +90,29 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "StatementId", shape: 263, required: true, ..MEMBER },
+                Member { name: "StatementId", shape: 271, required: true, ..MEMBER },
                 Member { name: "Action", shape: 4, required: true, ..MEMBER },
-                Member { name: "Principal", shape: 217, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 225, required: true, ..MEMBER },
                 Member { name: "SourceArn", shape: 20, ..MEMBER },
                 Member { name: "FunctionUrlAuthType", shape: 107, ..MEMBER },
-                Member { name: "InvokedViaFunctionUrl", shape: 139, ..MEMBER },
-                Member { name: "SourceAccount", shape: 259, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 144, ..MEMBER },
+                Member { name: "SourceAccount", shape: 267, ..MEMBER },
                 Member { name: "EventSourceToken", shape: 79, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
-                Member { name: "PrincipalOrgID", shape: 218, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 226, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -123,7 +123,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "AddPermissionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Statement", shape: 264, ..MEMBER }],
+            members: &[Member { name: "Statement", shape: 272, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -143,7 +143,7 @@ static SHAPES: [Shape; 307] = [
         name: "AdditionalVersionWeights",
         kind: ShapeKind::Map(Map {
             key: 7,
-            value: 305,
+            value: 313,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -166,10 +166,10 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member { name: "AliasArn", shape: 92, ..MEMBER },
                 Member { name: "Name", shape: 9, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 300, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 308, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -197,7 +197,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "AllowMethodsList",
         kind: ShapeKind::List(List {
-            member: 203,
+            member: 211,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(6) },
@@ -207,7 +207,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "AllowOriginsList",
         kind: ShapeKind::List(List {
-            member: 212,
+            member: 220,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
@@ -218,8 +218,8 @@ static SHAPES: [Shape; 307] = [
         name: "AmazonManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 289, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 145, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 297, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 150, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -282,7 +282,7 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 149,
+                shape: 154,
                 required: true,
                 ..MEMBER
             }],
@@ -323,7 +323,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "CompatibleRuntimes",
         kind: ShapeKind::List(List {
-            member: 234,
+            member: 242,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(15) },
@@ -333,7 +333,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "Concurrency",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 229, ..MEMBER }],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 237, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -345,11 +345,11 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AllowCredentials", shape: 13, ..MEMBER },
-                Member { name: "AllowHeaders", shape: 130, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 135, ..MEMBER },
                 Member { name: "AllowMethods", shape: 14, ..MEMBER },
                 Member { name: "AllowOrigins", shape: 15, ..MEMBER },
-                Member { name: "ExposeHeaders", shape: 130, ..MEMBER },
-                Member { name: "MaxAge", shape: 191, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 135, ..MEMBER },
+                Member { name: "MaxAge", shape: 198, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -370,7 +370,7 @@ static SHAPES: [Shape; 307] = [
                     ..MEMBER
                 },
                 Member { name: "Name", shape: 9, required: true, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 301, required: true, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 309, required: true, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
             ],
@@ -385,33 +385,33 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "EventSourceArn", shape: 20, ..MEMBER },
-                Member { name: "FunctionName", shape: 206, required: true, ..MEMBER },
+                Member { name: "FunctionName", shape: 214, required: true, ..MEMBER },
                 Member { name: "Enabled", shape: 57, ..MEMBER },
                 Member { name: "BatchSize", shape: 21, ..MEMBER },
                 Member { name: "FilterCriteria", shape: 86, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
                 Member { name: "MetricsConfig", shape: 75, ..MEMBER },
                 Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
                 Member { name: "StartingPosition", shape: 78, ..MEMBER },
                 Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
                 Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
-                Member { name: "Tags", shape: 274, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
-                Member { name: "Topics", shape: 284, ..MEMBER },
-                Member { name: "Queues", shape: 227, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 248, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
+                Member { name: "Tags", shape: 282, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
+                Member { name: "Topics", shape: 292, ..MEMBER },
+                Member { name: "Queues", shape: 235, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 256, ..MEMBER },
                 Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
                 Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
                 Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -424,31 +424,31 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "FunctionName", shape: 100, required: true, ..MEMBER },
-                Member { name: "Runtime", shape: 234, ..MEMBER },
-                Member { name: "Role", shape: 233, required: true, ..MEMBER },
-                Member { name: "Handler", shape: 128, ..MEMBER },
+                Member { name: "Runtime", shape: 242, ..MEMBER },
+                Member { name: "Role", shape: 241, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 133, ..MEMBER },
                 Member { name: "Code", shape: 93, required: true, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 281, ..MEMBER },
-                Member { name: "MemorySize", shape: 202, ..MEMBER },
+                Member { name: "Timeout", shape: 289, ..MEMBER },
+                Member { name: "MemorySize", shape: 210, ..MEMBER },
                 Member { name: "Publish", shape: 24, ..MEMBER },
-                Member { name: "PublishTo", shape: 111, ..MEMBER },
-                Member { name: "VpcConfig", shape: 302, ..MEMBER },
-                Member { name: "PackageType", shape: 213, ..MEMBER },
+                Member { name: "PublishTo", shape: 113, ..MEMBER },
+                Member { name: "VpcConfig", shape: 310, ..MEMBER },
+                Member { name: "PackageType", shape: 221, ..MEMBER },
                 Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
                 Member { name: "Environment", shape: 62, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
-                Member { name: "TracingConfig", shape: 285, ..MEMBER },
-                Member { name: "Tags", shape: 274, ..MEMBER },
-                Member { name: "Layers", shape: 155, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
+                Member { name: "TracingConfig", shape: 293, ..MEMBER },
+                Member { name: "Tags", shape: 282, ..MEMBER },
+                Member { name: "Layers", shape: 160, ..MEMBER },
                 Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
                 Member { name: "CodeSigningConfigArn", shape: 27, ..MEMBER },
-                Member { name: "ImageConfig", shape: 131, ..MEMBER },
+                Member { name: "ImageConfig", shape: 136, ..MEMBER },
                 Member { name: "Architectures", shape: 19, ..MEMBER },
                 Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 252, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 278, ..MEMBER },
+                Member { name: "SnapStart", shape: 260, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 286, ..MEMBER },
                 Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
                 Member { name: "DurableConfig", shape: 54, ..MEMBER },
                 Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
@@ -466,7 +466,7 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 108,
+                    shape: 110,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -474,14 +474,14 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 109,
+                    shape: 111,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -497,8 +497,8 @@ static SHAPES: [Shape; 307] = [
                 Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
                 Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -520,7 +520,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "DeadLetterConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 231, ..MEMBER }],
+            members: &[Member { name: "TargetArn", shape: 239, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -559,7 +559,7 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 290,
+                shape: 298,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -594,7 +594,7 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -602,7 +602,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -620,7 +620,7 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -628,7 +628,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -643,7 +643,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "DeleteFunctionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "StatusCode", shape: 134, location: Location::StatusCode, ..MEMBER }],
+            members: &[Member { name: "StatusCode", shape: 139, location: Location::StatusCode, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -656,7 +656,7 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 108,
+                    shape: 110,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -664,7 +664,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 109,
+                    shape: 111,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -682,7 +682,7 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 157,
+                    shape: 162,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -690,7 +690,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 161,
+                    shape: 166,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -725,8 +725,8 @@ static SHAPES: [Shape; 307] = [
         name: "DestinationConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "OnSuccess", shape: 211, ..MEMBER },
-                Member { name: "OnFailure", shape: 210, ..MEMBER },
+                Member { name: "OnSuccess", shape: 219, ..MEMBER },
+                Member { name: "OnFailure", shape: 218, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -761,8 +761,8 @@ static SHAPES: [Shape; 307] = [
         name: "DurableConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 232, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 240, ..MEMBER },
                 Member { name: "ExecutionTimeout", shape: 81, ..MEMBER },
             ],
             payload: None,
@@ -845,8 +845,8 @@ static SHAPES: [Shape; 307] = [
         name: "EnvironmentError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 264, ..MEMBER },
-                Member { name: "Message", shape: 250, ..MEMBER },
+                Member { name: "ErrorCode", shape: 272, ..MEMBER },
+                Member { name: "Message", shape: 258, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -918,39 +918,39 @@ static SHAPES: [Shape; 307] = [
         name: "EventSourceMappingConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UUID", shape: 290, ..MEMBER },
+                Member { name: "UUID", shape: 298, ..MEMBER },
                 Member { name: "StartingPosition", shape: 78, ..MEMBER },
                 Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
                 Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
                 Member { name: "EventSourceArn", shape: 20, ..MEMBER },
                 Member { name: "FilterCriteria", shape: 86, ..MEMBER },
                 Member { name: "FilterCriteriaError", shape: 87, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
                 Member { name: "MetricsConfig", shape: 75, ..MEMBER },
                 Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
                 Member { name: "FunctionArn", shape: 92, ..MEMBER },
                 Member { name: "LastModified", shape: 39, ..MEMBER },
-                Member { name: "LastProcessingResult", shape: 264, ..MEMBER },
-                Member { name: "State", shape: 264, ..MEMBER },
-                Member { name: "StateTransitionReason", shape: 264, ..MEMBER },
+                Member { name: "LastProcessingResult", shape: 272, ..MEMBER },
+                Member { name: "State", shape: 272, ..MEMBER },
+                Member { name: "StateTransitionReason", shape: 272, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "Topics", shape: 284, ..MEMBER },
-                Member { name: "Queues", shape: 227, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 248, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "Topics", shape: 292, ..MEMBER },
+                Member { name: "Queues", shape: 235, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 256, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
                 Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
                 Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
                 Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
                 Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
                 Member { name: "EventSourceMappingArn", shape: 70, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1050,8 +1050,8 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Arn", shape: 82, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 184, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 239, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 191, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1072,7 +1072,7 @@ static SHAPES: [Shape; 307] = [
     Shape {
         name: "Filter",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Pattern", shape: 215, ..MEMBER }],
+            members: &[Member { name: "Pattern", shape: 223, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1148,12 +1148,12 @@ static SHAPES: [Shape; 307] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 238, ..MEMBER },
-                Member { name: "S3Key", shape: 240, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
-                Member { name: "ImageUri", shape: 264, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "S3Bucket", shape: 246, ..MEMBER },
+                Member { name: "S3Key", shape: 248, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
+                Member { name: "ImageUri", shape: 272, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1165,12 +1165,12 @@ static SHAPES: [Shape; 307] = [
         name: "FunctionCodeLocation",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RepositoryType", shape: 264, ..MEMBER },
-                Member { name: "Location", shape: 251, ..MEMBER },
-                Member { name: "ImageUri", shape: 264, ..MEMBER },
-                Member { name: "ResolvedImageUri", shape: 264, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 230, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "RepositoryType", shape: 272, ..MEMBER },
+                Member { name: "Location", shape: 259, ..MEMBER },
+                Member { name: "ImageUri", shape: 272, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 272, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 238, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
                 Member { name: "Error", shape: 95, ..MEMBER },
             ],
             payload: None,
@@ -1183,8 +1183,8 @@ static SHAPES: [Shape; 307] = [
         name: "FunctionCodeLocationError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 264, ..MEMBER },
-                Member { name: "Message", shape: 250, ..MEMBER },
+                Member { name: "ErrorCode", shape: 272, ..MEMBER },
+                Member { name: "Message", shape: 258, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1196,45 +1196,45 @@ static SHAPES: [Shape; 307] = [
         name: "FunctionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 206, ..MEMBER },
-                Member { name: "FunctionArn", shape: 205, ..MEMBER },
-                Member { name: "Runtime", shape: 234, ..MEMBER },
-                Member { name: "Role", shape: 233, ..MEMBER },
-                Member { name: "Handler", shape: 128, ..MEMBER },
-                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "FunctionName", shape: 214, ..MEMBER },
+                Member { name: "FunctionArn", shape: 213, ..MEMBER },
+                Member { name: "Runtime", shape: 242, ..MEMBER },
+                Member { name: "Role", shape: 241, ..MEMBER },
+                Member { name: "Handler", shape: 133, ..MEMBER },
+                Member { name: "CodeSize", shape: 196, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 281, ..MEMBER },
-                Member { name: "MemorySize", shape: 202, ..MEMBER },
-                Member { name: "LastModified", shape: 282, ..MEMBER },
-                Member { name: "CodeSha256", shape: 264, ..MEMBER },
-                Member { name: "Version", shape: 300, ..MEMBER },
-                Member { name: "VpcConfig", shape: 303, ..MEMBER },
+                Member { name: "Timeout", shape: 289, ..MEMBER },
+                Member { name: "MemorySize", shape: 210, ..MEMBER },
+                Member { name: "LastModified", shape: 290, ..MEMBER },
+                Member { name: "CodeSha256", shape: 272, ..MEMBER },
+                Member { name: "Version", shape: 308, ..MEMBER },
+                Member { name: "VpcConfig", shape: 311, ..MEMBER },
                 Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
                 Member { name: "Environment", shape: 64, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
-                Member { name: "TracingConfig", shape: 286, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
+                Member { name: "TracingConfig", shape: 294, ..MEMBER },
                 Member { name: "MasterArn", shape: 92, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
-                Member { name: "Layers", shape: 166, ..MEMBER },
-                Member { name: "State", shape: 260, ..MEMBER },
-                Member { name: "StateReason", shape: 261, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 262, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 150, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 151, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 152, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "Layers", shape: 171, ..MEMBER },
+                Member { name: "State", shape: 268, ..MEMBER },
+                Member { name: "StateReason", shape: 269, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 270, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 155, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 156, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 157, ..MEMBER },
                 Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "PackageType", shape: 213, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 133, ..MEMBER },
+                Member { name: "PackageType", shape: 221, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 138, ..MEMBER },
                 Member { name: "Architectures", shape: 19, ..MEMBER },
                 Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 255, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 236, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 278, ..MEMBER },
+                Member { name: "SnapStart", shape: 263, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 244, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 286, ..MEMBER },
                 Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 264, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 272, ..MEMBER },
                 Member { name: "DurableConfig", shape: 54, ..MEMBER },
                 Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
                 Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
@@ -1251,8 +1251,8 @@ static SHAPES: [Shape; 307] = [
             members: &[
                 Member { name: "LastModified", shape: 39, ..MEMBER },
                 Member { name: "FunctionArn", shape: 92, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
@@ -1345,6 +1345,29 @@ static SHAPES: [Shape; 307] = [
     },
     // 108
     Shape {
+        name: "FunctionUrlConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
+                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 109
+    Shape {
+        name: "FunctionUrlConfigList",
+        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 110
+    Shape {
         name: "FunctionUrlFunctionName",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -1352,7 +1375,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
         }),
     },
-    // 109
+    // 111
     Shape {
         name: "FunctionUrlQualifier",
         kind: ShapeKind::String(StringShape {
@@ -1361,22 +1384,22 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
         }),
     },
-    // 110
+    // 112
     Shape {
         name: "FunctionVersion",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
     },
-    // 111
+    // 113
     Shape {
         name: "FunctionVersionLatestPublished",
         kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
     },
-    // 112
+    // 114
     Shape {
         name: "GetAccountSettingsRequest",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 113
+    // 115
     Shape {
         name: "GetAccountSettingsResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1389,7 +1412,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 114
+    // 116
     Shape {
         name: "GetAliasRequest",
         kind: ShapeKind::Structure(Structure {
@@ -1416,13 +1439,13 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 115
+    // 117
     Shape {
         name: "GetEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 290,
+                shape: 298,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -1433,7 +1456,37 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 116
+    // 118
+    Shape {
+        name: "GetFunctionCodeSigningConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "FunctionName",
+                shape: 214,
+                location: Location::Uri,
+                location_name: "FunctionName",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "GetFunctionCodeSigningConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CodeSigningConfigArn", shape: 27, required: true, ..MEMBER },
+                Member { name: "FunctionName", shape: 100, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 120
     Shape {
         name: "GetFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
@@ -1450,105 +1503,11 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 117
+    // 121
     Shape {
         name: "GetFunctionConcurrencyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 229, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 118
-    Shape {
-        name: "GetFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 206,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 209,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 119
-    Shape {
-        name: "GetFunctionEventInvokeConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 206,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 209,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 120
-    Shape {
-        name: "GetFunctionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 206,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 209,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 121
-    Shape {
-        name: "GetFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Configuration", shape: 96, ..MEMBER },
-                Member { name: "Code", shape: 94, ..MEMBER },
-                Member { name: "Tags", shape: 274, ..MEMBER },
-                Member { name: "TagsError", shape: 275, ..MEMBER },
-                Member { name: "Concurrency", shape: 31, ..MEMBER },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 237, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1556,12 +1515,12 @@ static SHAPES: [Shape; 307] = [
     },
     // 122
     Shape {
-        name: "GetFunctionUrlConfigRequest",
+        name: "GetFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 108,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1569,7 +1528,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 109,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1582,16 +1541,24 @@ static SHAPES: [Shape; 307] = [
     },
     // 123
     Shape {
-        name: "GetFunctionUrlConfigResponse",
+        name: "GetFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 282, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 214,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 217,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1600,23 +1567,22 @@ static SHAPES: [Shape; 307] = [
     },
     // 124
     Shape {
-        name: "GetLayerVersionRequest",
+        name: "GetFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "LayerName",
-                    shape: 157,
+                    name: "FunctionName",
+                    shape: 214,
                     location: Location::Uri,
-                    location_name: "LayerName",
+                    location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
                 Member {
-                    name: "VersionNumber",
-                    shape: 161,
-                    location: Location::Uri,
-                    location_name: "VersionNumber",
-                    required: true,
+                    name: "Qualifier",
+                    shape: 217,
+                    location: Location::Query,
+                    location_name: "Qualifier",
                     ..MEMBER
                 },
             ],
@@ -1627,18 +1593,14 @@ static SHAPES: [Shape; 307] = [
     },
     // 125
     Shape {
-        name: "GetLayerVersionResponse",
+        name: "GetFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 160, ..MEMBER },
-                Member { name: "LayerArn", shape: 154, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 282, ..MEMBER },
-                Member { name: "Version", shape: 161, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
+                Member { name: "Configuration", shape: 96, ..MEMBER },
+                Member { name: "Code", shape: 94, ..MEMBER },
+                Member { name: "Tags", shape: 282, ..MEMBER },
+                Member { name: "TagsError", shape: 283, ..MEMBER },
+                Member { name: "Concurrency", shape: 31, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1647,12 +1609,12 @@ static SHAPES: [Shape; 307] = [
     },
     // 126
     Shape {
-        name: "GetPolicyRequest",
+        name: "GetFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 110,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1660,7 +1622,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 111,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1673,11 +1635,16 @@ static SHAPES: [Shape; 307] = [
     },
     // 127
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 264, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 32, ..MEMBER },
+                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1686,40 +1653,88 @@ static SHAPES: [Shape; 307] = [
     },
     // 128
     Shape {
-        name: "Handler",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(128) },
-            pattern: r#"[^\s]+"#,
+        name: "GetLayerVersionByArnRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "Arn",
+                shape: 163,
+                location: Location::Query,
+                location_name: "Arn",
+                required: true,
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 129
     Shape {
-        name: "Header",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(1024) },
-            pattern: ".*",
+        name: "GetLayerVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "LayerName",
+                    shape: 162,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 166,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 130
     Shape {
-        name: "HeadersList",
-        kind: ShapeKind::List(List {
-            member: 129,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(100) },
+        name: "GetLayerVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Content", shape: 165, ..MEMBER },
+                Member { name: "LayerArn", shape: 159, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "CreatedDate", shape: 290, ..MEMBER },
+                Member { name: "Version", shape: 166, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 131
     Shape {
-        name: "ImageConfig",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 265, ..MEMBER },
-                Member { name: "Command", shape: 265, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 306, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 214,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 217,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1728,11 +1743,11 @@ static SHAPES: [Shape; 307] = [
     },
     // 132
     Shape {
-        name: "ImageConfigError",
+        name: "GetPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 264, ..MEMBER },
-                Member { name: "Message", shape: 250, ..MEMBER },
+                Member { name: "Policy", shape: 272, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1741,27 +1756,82 @@ static SHAPES: [Shape; 307] = [
     },
     // 133
     Shape {
-        name: "ImageConfigResponse",
+        name: "Handler",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: r#"[^\s]+"#,
+        }),
+    },
+    // 134
+    Shape {
+        name: "Header",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: ".*",
+        }),
+    },
+    // 135
+    Shape {
+        name: "HeadersList",
+        kind: ShapeKind::List(List {
+            member: 134,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(100) },
+        }),
+    },
+    // 136
+    Shape {
+        name: "ImageConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImageConfig", shape: 131, ..MEMBER },
-                Member { name: "Error", shape: 132, ..MEMBER },
+                Member { name: "EntryPoint", shape: 273, ..MEMBER },
+                Member { name: "Command", shape: 273, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 314, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 134
+    // 137
+    Shape {
+        name: "ImageConfigError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 272, ..MEMBER },
+                Member { name: "Message", shape: 258, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 138
+    Shape {
+        name: "ImageConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImageConfig", shape: 136, ..MEMBER },
+                Member { name: "Error", shape: 137, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 139
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 135
+    // 140
     Shape {
         name: "InvocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1769,21 +1839,21 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "InvocationType",
-                    shape: 137,
+                    shape: 142,
                     location: Location::Header,
                     location_name: "X-Amz-Invocation-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
-                    shape: 187,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
-                    shape: 264,
+                    shape: 272,
                     location: Location::Header,
                     location_name: "X-Amz-Client-Context",
                     ..MEMBER
@@ -1798,14 +1868,14 @@ static SHAPES: [Shape; 307] = [
                 Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "TenantId",
-                    shape: 279,
+                    shape: 287,
                     location: Location::Header,
                     location_name: "X-Amz-Tenant-Id",
                     ..MEMBER
@@ -1816,22 +1886,22 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 136
+    // 141
     Shape {
         name: "InvocationResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StatusCode", shape: 134, location: Location::StatusCode, ..MEMBER },
+                Member { name: "StatusCode", shape: 139, location: Location::StatusCode, ..MEMBER },
                 Member {
                     name: "FunctionError",
-                    shape: 264,
+                    shape: 272,
                     location: Location::Header,
                     location_name: "X-Amz-Function-Error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
-                    shape: 264,
+                    shape: 272,
                     location: Location::Header,
                     location_name: "X-Amz-Log-Result",
                     ..MEMBER
@@ -1839,7 +1909,7 @@ static SHAPES: [Shape; 307] = [
                 Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "ExecutedVersion",
-                    shape: 300,
+                    shape: 308,
                     location: Location::Header,
                     location_name: "X-Amz-Executed-Version",
                     ..MEMBER
@@ -1857,7 +1927,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 137
+    // 142
     Shape {
         name: "InvocationType",
         kind: ShapeKind::String(StringShape {
@@ -1866,7 +1936,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 138
+    // 143
     Shape {
         name: "InvokeMode",
         kind: ShapeKind::String(StringShape {
@@ -1875,9 +1945,9 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 139
+    // 144
     Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
-    // 140
+    // 145
     Shape {
         name: "KMSKeyArn",
         kind: ShapeKind::String(StringShape {
@@ -1886,27 +1956,27 @@ static SHAPES: [Shape; 307] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 141
+    // 146
     Shape {
         name: "KafkaEventSourceMappingConsumptionMode",
         kind: ShapeKind::String(StringShape { enum_values: &["Stream", "Queue"], length: Range::NONE, pattern: "" }),
     },
-    // 142
+    // 147
     Shape {
         name: "KafkaSchemaRegistryAccessConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 144, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 149, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 143
+    // 148
     Shape {
         name: "KafkaSchemaRegistryAccessConfigList",
-        kind: ShapeKind::List(List { member: 142, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 144
+    // 149
     Shape {
         name: "KafkaSchemaRegistryAuthType",
         kind: ShapeKind::String(StringShape {
@@ -1920,48 +1990,48 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 145
+    // 150
     Shape {
         name: "KafkaSchemaRegistryConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SchemaRegistryURI", shape: 245, ..MEMBER },
-                Member { name: "EventRecordFormat", shape: 244, ..MEMBER },
-                Member { name: "AccessConfigs", shape: 143, ..MEMBER },
-                Member { name: "SchemaValidationConfigs", shape: 148, ..MEMBER },
+                Member { name: "SchemaRegistryURI", shape: 253, ..MEMBER },
+                Member { name: "EventRecordFormat", shape: 252, ..MEMBER },
+                Member { name: "AccessConfigs", shape: 148, ..MEMBER },
+                Member { name: "SchemaValidationConfigs", shape: 153, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 146
+    // 151
     Shape {
         name: "KafkaSchemaValidationAttribute",
         kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
     },
-    // 147
+    // 152
     Shape {
         name: "KafkaSchemaValidationConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attribute", shape: 146, ..MEMBER }],
+            members: &[Member { name: "Attribute", shape: 151, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 148
+    // 153
     Shape {
         name: "KafkaSchemaValidationConfigList",
-        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 149
+    // 154
     Shape {
         name: "LambdaManagedInstancesCapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "CapacityProviderArn", shape: 25, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 216, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 224, ..MEMBER },
                 Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 80, ..MEMBER },
             ],
             payload: None,
@@ -1969,7 +2039,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 150
+    // 155
     Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
@@ -1978,12 +2048,12 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 151
+    // 156
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 152
+    // 157
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -2030,13 +2100,13 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 153
+    // 158
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 158, ..MEMBER },
-                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "Arn", shape: 163, ..MEMBER },
+                Member { name: "CodeSize", shape: 196, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 20, ..MEMBER },
             ],
@@ -2045,7 +2115,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 154
+    // 159
     Shape {
         name: "LayerArn",
         kind: ShapeKind::String(StringShape {
@@ -2054,12 +2124,12 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 155
+    // 160
     Shape {
         name: "LayerList",
-        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 156
+    // 161
     Shape {
         name: "LayerName",
         kind: ShapeKind::String(StringShape {
@@ -2068,7 +2138,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 157
+    // 162
     Shape {
         name: "LayerNameOrArn",
         kind: ShapeKind::String(StringShape {
@@ -2077,7 +2147,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
         }),
     },
-    // 158
+    // 163
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2086,15 +2156,15 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 159
+    // 164
     Shape {
         name: "LayerVersionContentInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 238, ..MEMBER },
-                Member { name: "S3Key", shape: 240, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
+                Member { name: "S3Bucket", shape: 246, ..MEMBER },
+                Member { name: "S3Key", shape: 248, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
                 Member { name: "ZipFile", shape: 23, ..MEMBER },
             ],
             payload: None,
@@ -2102,61 +2172,17 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 160
+    // 165
     Shape {
         name: "LayerVersionContentOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 251, ..MEMBER },
-                Member { name: "CodeSha256", shape: 264, ..MEMBER },
-                Member { name: "CodeSize", shape: 189, ..MEMBER },
+                Member { name: "Location", shape: 259, ..MEMBER },
+                Member { name: "CodeSha256", shape: 272, ..MEMBER },
+                Member { name: "CodeSize", shape: 196, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 230, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 161
-    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 162
-    Shape {
-        name: "LayerVersionsList",
-        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 163
-    Shape {
-        name: "LayerVersionsListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
-                Member { name: "Version", shape: 161, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 282, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 164
-    Shape {
-        name: "LayersList",
-        kind: ShapeKind::List(List { member: 165, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 165
-    Shape {
-        name: "LayersListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerName", shape: 156, ..MEMBER },
-                Member { name: "LayerArn", shape: 154, ..MEMBER },
-                Member { name: "LatestMatchingVersion", shape: 163, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 238, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2164,11 +2190,55 @@ static SHAPES: [Shape; 307] = [
         }),
     },
     // 166
+    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
+    // 167
+    Shape {
+        name: "LayerVersionsList",
+        kind: ShapeKind::List(List { member: 168, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 168
+    Shape {
+        name: "LayerVersionsListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
+                Member { name: "Version", shape: 166, ..MEMBER },
+                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "CreatedDate", shape: 290, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 169
+    Shape {
+        name: "LayersList",
+        kind: ShapeKind::List(List { member: 170, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 170
+    Shape {
+        name: "LayersListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerName", shape: 161, ..MEMBER },
+                Member { name: "LayerArn", shape: 159, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 168, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
     Shape {
         name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 153, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 167
+    // 172
     Shape {
         name: "LicenseInfo",
         kind: ShapeKind::String(StringShape {
@@ -2177,7 +2247,7 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 168
+    // 173
     Shape {
         name: "ListAliasesRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2192,25 +2262,25 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "FunctionVersion",
-                    shape: 301,
+                    shape: 309,
                     location: Location::Query,
                     location_name: "FunctionVersion",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 169
+    // 174
     Shape {
         name: "ListAliasesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
                 Member { name: "Aliases", shape: 11, ..MEMBER },
             ],
             payload: None,
@@ -2218,7 +2288,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 170
+    // 175
     Shape {
         name: "ListEventSourceMappingsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2232,100 +2302,13 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Query,
                     location_name: "FunctionName",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 171
-    Shape {
-        name: "ListEventSourceMappingsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
-                Member { name: "EventSourceMappings", shape: 77, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 172
-    Shape {
-        name: "ListFunctionEventInvokeConfigsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 206,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 192, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 173
-    Shape {
-        name: "ListFunctionEventInvokeConfigsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionEventInvokeConfigs", shape: 98, ..MEMBER },
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 174
-    Shape {
-        name: "ListFunctionsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "MasterRegion",
-                    shape: 190,
-                    location: Location::Query,
-                    location_name: "MasterRegion",
-                    ..MEMBER
-                },
-                Member {
-                    name: "FunctionVersion",
-                    shape: 110,
-                    location: Location::Query,
-                    location_name: "FunctionVersion",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 175
-    Shape {
-        name: "ListFunctionsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
-                Member { name: "Functions", shape: 99, ..MEMBER },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2333,6 +2316,127 @@ static SHAPES: [Shape; 307] = [
         }),
     },
     // 176
+    Shape {
+        name: "ListEventSourceMappingsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "EventSourceMappings", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 177
+    Shape {
+        name: "ListFunctionEventInvokeConfigsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 214,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 199, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 178
+    Shape {
+        name: "ListFunctionEventInvokeConfigsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionEventInvokeConfigs", shape: 98, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 179
+    Shape {
+        name: "ListFunctionUrlConfigsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 110,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 200, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 180
+    Shape {
+        name: "ListFunctionUrlConfigsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrlConfigs", shape: 109, required: true, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 181
+    Shape {
+        name: "ListFunctionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "MasterRegion",
+                    shape: 197,
+                    location: Location::Query,
+                    location_name: "MasterRegion",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 112,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 182
+    Shape {
+        name: "ListFunctionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "Functions", shape: 99, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 183
     Shape {
         name: "ListLayerVersionsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2346,41 +2450,41 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 234,
+                    shape: 242,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
                 Member {
                     name: "LayerName",
-                    shape: 157,
+                    shape: 162,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 193, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 201, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 177
+    // 184
     Shape {
         name: "ListLayerVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
-                Member { name: "LayerVersions", shape: 162, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "LayerVersions", shape: 167, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 178
+    // 185
     Shape {
         name: "ListLayersRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2394,39 +2498,39 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 234,
+                    shape: 242,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 193, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 201, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 179
+    // 186
     Shape {
         name: "ListLayersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
-                Member { name: "Layers", shape: 164, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "Layers", shape: 169, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 180
+    // 187
     Shape {
         name: "ListTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Resource",
-                shape: 273,
+                shape: 281,
                 location: Location::Uri,
                 location_name: "Resource",
                 required: true,
@@ -2437,43 +2541,43 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 181
+    // 188
     Shape {
         name: "ListTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 274, ..MEMBER }],
+            members: &[Member { name: "Tags", shape: 282, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 182
+    // 189
     Shape {
         name: "ListVersionsByFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 264, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 194, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 183
+    // 190
     Shape {
         name: "ListVersionsByFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 264, ..MEMBER },
+                Member { name: "NextMarker", shape: 272, ..MEMBER },
                 Member { name: "Versions", shape: 99, ..MEMBER },
             ],
             payload: None,
@@ -2481,7 +2585,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 184
+    // 191
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -2490,12 +2594,12 @@ static SHAPES: [Shape; 307] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 185
+    // 192
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 186
+    // 193
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -2504,29 +2608,29 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 187
+    // 194
     Shape {
         name: "LogType",
         kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
     },
-    // 188
+    // 195
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 185, ..MEMBER },
+                Member { name: "LogFormat", shape: 192, ..MEMBER },
                 Member { name: "ApplicationLogLevel", shape: 17, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 268, ..MEMBER },
-                Member { name: "LogGroup", shape: 186, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 276, ..MEMBER },
+                Member { name: "LogGroup", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 189
+    // 196
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 190
+    // 197
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -2535,37 +2639,39 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 191
+    // 198
     Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
-    // 192
+    // 199
     Shape {
         name: "MaxFunctionEventInvokeConfigListItems",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }),
     },
-    // 193
-    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 194
-    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 195
-    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
-    // 196
-    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
-    // 197
-    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
-    // 198
-    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 199
-    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
     // 200
-    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    Shape { name: "MaxItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 201
+    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 202
+    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 203
+    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
+    // 204
+    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
+    // 205
+    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
+    // 206
+    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 207
+    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    // 208
+    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    // 209
     Shape {
         name: "MaximumRetryAttemptsEventSourceMapping",
         kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(10000) }),
     },
-    // 202
+    // 210
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 203
+    // 211
     Shape {
         name: "Method",
         kind: ShapeKind::String(StringShape {
@@ -2574,9 +2680,9 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 204
+    // 212
     Shape { name: "MinimumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(200) }) },
-    // 205
+    // 213
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -2585,7 +2691,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 206
+    // 214
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -2594,7 +2700,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 207
+    // 215
     Shape {
         name: "NamespacedStatementId",
         kind: ShapeKind::String(StringShape {
@@ -2603,9 +2709,9 @@ static SHAPES: [Shape; 307] = [
             pattern: "([a-zA-Z0-9-_.]+)",
         }),
     },
-    // 208
+    // 216
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 209
+    // 217
     Shape {
         name: "NumericLatestPublishedOrAliasQualifier",
         kind: ShapeKind::String(StringShape {
@@ -2614,7 +2720,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
         }),
     },
-    // 210
+    // 218
     Shape {
         name: "OnFailure",
         kind: ShapeKind::Structure(Structure {
@@ -2624,7 +2730,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 211
+    // 219
     Shape {
         name: "OnSuccess",
         kind: ShapeKind::Structure(Structure {
@@ -2634,7 +2740,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 212
+    // 220
     Shape {
         name: "Origin",
         kind: ShapeKind::String(StringShape {
@@ -2643,14 +2749,14 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 213
+    // 221
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 214
+    // 222
     Shape { name: "ParallelizationFactor", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10) }) },
-    // 215
+    // 223
     Shape {
         name: "Pattern",
         kind: ShapeKind::String(StringShape {
@@ -2659,12 +2765,12 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 216
+    // 224
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 217
+    // 225
     Shape {
         name: "Principal",
         kind: ShapeKind::String(StringShape {
@@ -2673,7 +2779,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 218
+    // 226
     Shape {
         name: "PrincipalOrgID",
         kind: ShapeKind::String(StringShape {
@@ -2682,21 +2788,21 @@ static SHAPES: [Shape; 307] = [
             pattern: "o-[a-z0-9]{10,32}",
         }),
     },
-    // 219
+    // 227
     Shape {
         name: "ProvisionedPollerConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MinimumPollers", shape: 204, ..MEMBER },
-                Member { name: "MaximumPollers", shape: 198, ..MEMBER },
-                Member { name: "PollerGroupName", shape: 220, ..MEMBER },
+                Member { name: "MinimumPollers", shape: 212, ..MEMBER },
+                Member { name: "MaximumPollers", shape: 206, ..MEMBER },
+                Member { name: "PollerGroupName", shape: 228, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 220
+    // 228
     Shape {
         name: "ProvisionedPollerGroupName",
         kind: ShapeKind::String(StringShape {
@@ -2705,51 +2811,51 @@ static SHAPES: [Shape; 307] = [
             pattern: "[a-zA-Z0-9-_]*",
         }),
     },
-    // 221
+    // 229
     Shape {
         name: "PublishLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 157,
+                    shape: 162,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Content", shape: 159, required: true, ..MEMBER },
+                Member { name: "Content", shape: 164, required: true, ..MEMBER },
                 Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
                 Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 222
+    // 230
     Shape {
         name: "PublishLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 160, ..MEMBER },
-                Member { name: "LayerArn", shape: 154, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 158, ..MEMBER },
+                Member { name: "Content", shape: 165, ..MEMBER },
+                Member { name: "LayerArn", shape: 159, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 282, ..MEMBER },
-                Member { name: "Version", shape: 161, ..MEMBER },
+                Member { name: "CreatedDate", shape: 290, ..MEMBER },
+                Member { name: "Version", shape: 166, ..MEMBER },
                 Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
                 Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 167, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 223
+    // 231
     Shape {
         name: "PublishVersionRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2762,17 +2868,17 @@ static SHAPES: [Shape; 307] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "CodeSha256", shape: 264, ..MEMBER },
+                Member { name: "CodeSha256", shape: 272, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
-                Member { name: "PublishTo", shape: 111, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "PublishTo", shape: 113, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 224
+    // 232
     Shape {
         name: "PutFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2785,21 +2891,21 @@ static SHAPES: [Shape; 307] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "ReservedConcurrentExecutions", shape: 229, required: true, ..MEMBER },
+                Member { name: "ReservedConcurrentExecutions", shape: 237, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 225
+    // 233
     Shape {
         name: "PutFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2807,13 +2913,13 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
@@ -2821,7 +2927,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 226
+    // 234
     Shape {
         name: "Queue",
         kind: ShapeKind::String(StringShape {
@@ -2830,24 +2936,24 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 227
+    // 235
     Shape {
         name: "Queues",
         kind: ShapeKind::List(List {
-            member: 226,
+            member: 234,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 228
+    // 236
     Shape {
         name: "RemovePermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2855,7 +2961,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "StatementId",
-                    shape: 207,
+                    shape: 215,
                     location: Location::Uri,
                     location_name: "StatementId",
                     required: true,
@@ -2863,14 +2969,14 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "RevisionId",
-                    shape: 264,
+                    shape: 272,
                     location: Location::Query,
                     location_name: "RevisionId",
                     ..MEMBER
@@ -2881,23 +2987,23 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 229
+    // 237
     Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 230
+    // 238
     Shape {
         name: "ResolvedS3Object",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 238, ..MEMBER },
-                Member { name: "S3Key", shape: 240, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
+                Member { name: "S3Bucket", shape: 246, ..MEMBER },
+                Member { name: "S3Key", shape: 248, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 231
+    // 239
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -2906,9 +3012,9 @@ static SHAPES: [Shape; 307] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 232
+    // 240
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 233
+    // 241
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -2917,7 +3023,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 234
+    // 242
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -2979,7 +3085,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 235
+    // 243
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2988,33 +3094,33 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 236
+    // 244
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 235, ..MEMBER },
-                Member { name: "Error", shape: 237, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 243, ..MEMBER },
+                Member { name: "Error", shape: 245, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 237
+    // 245
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 264, ..MEMBER },
-                Member { name: "Message", shape: 250, ..MEMBER },
+                Member { name: "ErrorCode", shape: 272, ..MEMBER },
+                Member { name: "Message", shape: 258, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 238
+    // 246
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -3023,7 +3129,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
         }),
     },
-    // 239
+    // 247
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
@@ -3033,7 +3139,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 240
+    // 248
     Shape {
         name: "S3Key",
         kind: ShapeKind::String(StringShape {
@@ -3042,12 +3148,12 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 241
+    // 249
     Shape {
         name: "S3ObjectStorageMode",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
     },
-    // 242
+    // 250
     Shape {
         name: "S3ObjectVersion",
         kind: ShapeKind::String(StringShape {
@@ -3056,22 +3162,22 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 243
+    // 251
     Shape {
         name: "ScalingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaximumConcurrency", shape: 196, ..MEMBER }],
+            members: &[Member { name: "MaximumConcurrency", shape: 204, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 244
+    // 252
     Shape {
         name: "SchemaRegistryEventRecordFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "SOURCE"], length: Range::NONE, pattern: "" }),
     },
-    // 245
+    // 253
     Shape {
         name: "SchemaRegistryUri",
         kind: ShapeKind::String(StringShape {
@@ -3080,7 +3186,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 246
+    // 254
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -3089,17 +3195,17 @@ static SHAPES: [Shape; 307] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 247
+    // 255
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 246,
+            member: 254,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 248
+    // 256
     Shape {
         name: "SelfManagedEventSource",
         kind: ShapeKind::Structure(Structure {
@@ -3109,26 +3215,26 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 249
+    // 257
     Shape {
         name: "SelfManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 289, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 145, ..MEMBER },
-                Member { name: "ConsumptionMode", shape: 141, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 297, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 150, ..MEMBER },
+                Member { name: "ConsumptionMode", shape: 146, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 250
+    // 258
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 251
+    // 259
     Shape {
         name: "SensitiveStringOnServerOnly",
         kind: ShapeKind::String(StringShape {
@@ -3137,17 +3243,17 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 252
+    // 260
     Shape {
         name: "SnapStart",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ApplyOn", shape: 253, ..MEMBER }],
+            members: &[Member { name: "ApplyOn", shape: 261, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 253
+    // 261
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -3156,45 +3262,45 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 254
+    // 262
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 255
+    // 263
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 253, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 254, ..MEMBER },
+                Member { name: "ApplyOn", shape: 261, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 262, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 256
+    // 264
     Shape {
         name: "SourceAccessConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 258, ..MEMBER }, Member { name: "URI", shape: 289, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 266, ..MEMBER }, Member { name: "URI", shape: 297, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 257
+    // 265
     Shape {
         name: "SourceAccessConfigurations",
         kind: ShapeKind::List(List {
-            member: 256,
+            member: 264,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(23) },
         }),
     },
-    // 258
+    // 266
     Shape {
         name: "SourceAccessType",
         kind: ShapeKind::String(StringShape {
@@ -3219,7 +3325,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 259
+    // 267
     Shape {
         name: "SourceOwner",
         kind: ShapeKind::String(StringShape {
@@ -3228,7 +3334,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"\d{12}"#,
         }),
     },
-    // 260
+    // 268
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -3246,12 +3352,12 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 261
+    // 269
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 262
+    // 270
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -3302,7 +3408,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 263
+    // 271
     Shape {
         name: "StatementId",
         kind: ShapeKind::String(StringShape {
@@ -3311,22 +3417,22 @@ static SHAPES: [Shape; 307] = [
             pattern: "([a-zA-Z0-9-_]+)",
         }),
     },
-    // 264
+    // 272
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 265
+    // 273
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 264,
+            member: 272,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 266
+    // 274
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -3335,17 +3441,17 @@ static SHAPES: [Shape; 307] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 267
+    // 275
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 266,
+            member: 274,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 268
+    // 276
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -3354,7 +3460,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 269
+    // 277
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -3363,32 +3469,32 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 270
+    // 278
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 269, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 277, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 271
+    // 279
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 273,
+                    shape: 281,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Tags", shape: 274, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 282, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 272
+    // 280
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -3397,7 +3503,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 273
+    // 281
     Shape {
         name: "TaggableResource",
         kind: ShapeKind::String(StringShape {
@@ -3406,32 +3512,32 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
         }),
     },
-    // 274
+    // 282
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 269,
-            value: 272,
+            key: 277,
+            value: 280,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 275
+    // 283
     Shape {
         name: "TagsError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 276, required: true, ..MEMBER },
-                Member { name: "Message", shape: 277, required: true, ..MEMBER },
+                Member { name: "ErrorCode", shape: 284, required: true, ..MEMBER },
+                Member { name: "Message", shape: 285, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 276
+    // 284
     Shape {
         name: "TagsErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -3440,7 +3546,7 @@ static SHAPES: [Shape; 307] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 277
+    // 285
     Shape {
         name: "TagsErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -3449,17 +3555,17 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 278
+    // 286
     Shape {
         name: "TenancyConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 280, required: true, ..MEMBER }],
+            members: &[Member { name: "TenantIsolationMode", shape: 288, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 279
+    // 287
     Shape {
         name: "TenantId",
         kind: ShapeKind::String(StringShape {
@@ -3468,14 +3574,14 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
         }),
     },
-    // 280
+    // 288
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 281
+    // 289
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 282
+    // 290
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -3484,7 +3590,7 @@ static SHAPES: [Shape; 307] = [
             pattern: ".*",
         }),
     },
-    // 283
+    // 291
     Shape {
         name: "Topic",
         kind: ShapeKind::String(StringShape {
@@ -3493,37 +3599,37 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[^.]([a-zA-Z0-9\-_.]+)"#,
         }),
     },
-    // 284
+    // 292
     Shape {
         name: "Topics",
         kind: ShapeKind::List(List {
-            member: 283,
+            member: 291,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 285
+    // 293
     Shape {
         name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 287, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 295, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 286
+    // 294
     Shape {
         name: "TracingConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 287, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 295, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 287
+    // 295
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -3532,9 +3638,9 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 288
+    // 296
     Shape { name: "TumblingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(900) }) },
-    // 289
+    // 297
     Shape {
         name: "URI",
         kind: ShapeKind::String(StringShape {
@@ -3543,7 +3649,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"[ a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 290
+    // 298
     Shape {
         name: "UUIDString",
         kind: ShapeKind::String(StringShape {
@@ -3552,16 +3658,16 @@ static SHAPES: [Shape; 307] = [
             pattern: "",
         }),
     },
-    // 291
+    // 299
     Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 292
+    // 300
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 273,
+                    shape: 281,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
@@ -3569,7 +3675,7 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 270,
+                    shape: 278,
                     location: Location::Query,
                     location_name: "tagKeys",
                     required: true,
@@ -3581,7 +3687,7 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 293
+    // 301
     Shape {
         name: "UpdateAliasRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3602,57 +3708,57 @@ static SHAPES: [Shape; 307] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionVersion", shape: 301, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 309, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 294
+    // 302
     Shape {
         name: "UpdateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "UUID",
-                    shape: 290,
+                    shape: 298,
                     location: Location::Uri,
                     location_name: "UUID",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionName", shape: 206, ..MEMBER },
+                Member { name: "FunctionName", shape: 214, ..MEMBER },
                 Member { name: "Enabled", shape: 57, ..MEMBER },
                 Member { name: "BatchSize", shape: 21, ..MEMBER },
                 Member { name: "FilterCriteria", shape: 86, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
                 Member { name: "MetricsConfig", shape: 75, ..MEMBER },
                 Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 243, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 195, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 214, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 199, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
                 Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 201, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 288, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 257, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
                 Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
                 Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 249, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
                 Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 219, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 295
+    // 303
     Shape {
         name: "UpdateFunctionCodeRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3666,24 +3772,24 @@ static SHAPES: [Shape; 307] = [
                     ..MEMBER
                 },
                 Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 238, ..MEMBER },
-                Member { name: "S3Key", shape: 240, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 242, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 241, ..MEMBER },
-                Member { name: "ImageUri", shape: 264, ..MEMBER },
+                Member { name: "S3Bucket", shape: 246, ..MEMBER },
+                Member { name: "S3Key", shape: 248, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
+                Member { name: "ImageUri", shape: 272, ..MEMBER },
                 Member { name: "Architectures", shape: 19, ..MEMBER },
                 Member { name: "Publish", shape: 24, ..MEMBER },
-                Member { name: "PublishTo", shape: 111, ..MEMBER },
+                Member { name: "PublishTo", shape: 113, ..MEMBER },
                 Member { name: "DryRun", shape: 24, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 140, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 296
+    // 304
     Shape {
         name: "UpdateFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3696,24 +3802,24 @@ static SHAPES: [Shape; 307] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Role", shape: 233, ..MEMBER },
-                Member { name: "Handler", shape: 128, ..MEMBER },
+                Member { name: "Role", shape: 241, ..MEMBER },
+                Member { name: "Handler", shape: 133, ..MEMBER },
                 Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 281, ..MEMBER },
-                Member { name: "MemorySize", shape: 202, ..MEMBER },
-                Member { name: "VpcConfig", shape: 302, ..MEMBER },
+                Member { name: "Timeout", shape: 289, ..MEMBER },
+                Member { name: "MemorySize", shape: 210, ..MEMBER },
+                Member { name: "VpcConfig", shape: 310, ..MEMBER },
                 Member { name: "Environment", shape: 62, ..MEMBER },
-                Member { name: "Runtime", shape: 234, ..MEMBER },
+                Member { name: "Runtime", shape: 242, ..MEMBER },
                 Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 140, ..MEMBER },
-                Member { name: "TracingConfig", shape: 285, ..MEMBER },
-                Member { name: "RevisionId", shape: 264, ..MEMBER },
-                Member { name: "Layers", shape: 155, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
+                Member { name: "TracingConfig", shape: 293, ..MEMBER },
+                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "Layers", shape: 160, ..MEMBER },
                 Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
-                Member { name: "ImageConfig", shape: 131, ..MEMBER },
+                Member { name: "ImageConfig", shape: 136, ..MEMBER },
                 Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 252, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 188, ..MEMBER },
+                Member { name: "SnapStart", shape: 260, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
                 Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
                 Member { name: "DurableConfig", shape: 54, ..MEMBER },
                 Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
@@ -3724,14 +3830,14 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 297
+    // 305
     Shape {
         name: "UpdateFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 206,
+                    shape: 214,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3739,13 +3845,13 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 209,
+                    shape: 217,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "MaximumRetryAttempts", shape: 200, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 197, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
                 Member { name: "DestinationConfig", shape: 51, ..MEMBER },
             ],
             payload: None,
@@ -3753,14 +3859,14 @@ static SHAPES: [Shape; 307] = [
             union: false,
         }),
     },
-    // 298
+    // 306
     Shape {
         name: "UpdateFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 108,
+                    shape: 110,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3768,21 +3874,21 @@ static SHAPES: [Shape; 307] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 109,
+                    shape: 111,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member { name: "AuthType", shape: 107, ..MEMBER },
                 Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 299
+    // 307
     Shape {
         name: "UpdateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
@@ -3791,16 +3897,16 @@ static SHAPES: [Shape; 307] = [
                 Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
                 Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
                 Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 282, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 282, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 138, ..MEMBER },
+                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 300
+    // 308
     Shape {
         name: "Version",
         kind: ShapeKind::String(StringShape {
@@ -3809,7 +3915,7 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(\$LATEST|[0-9]+)"#,
         }),
     },
-    // 301
+    // 309
     Shape {
         name: "VersionWithLatestPublished",
         kind: ShapeKind::String(StringShape {
@@ -3818,43 +3924,43 @@ static SHAPES: [Shape; 307] = [
             pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
         }),
     },
-    // 302
+    // 310
     Shape {
         name: "VpcConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 267, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 247, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 208, ..MEMBER },
+                Member { name: "SubnetIds", shape: 275, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 255, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 216, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 303
+    // 311
     Shape {
         name: "VpcConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 267, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 247, ..MEMBER },
-                Member { name: "VpcId", shape: 304, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 208, ..MEMBER },
+                Member { name: "SubnetIds", shape: 275, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 255, ..MEMBER },
+                Member { name: "VpcId", shape: 312, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 216, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 304
+    // 312
     Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 305
+    // 313
     Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
-    // 306
+    // 314
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -3865,7 +3971,7 @@ static SHAPES: [Shape; 307] = [
     },
 ];
 
-static OPERATIONS: [Operation; 44] = [
+static OPERATIONS: [Operation; 47] = [
     Operation {
         name: "AddPermission",
         method: "POST",
@@ -3978,8 +4084,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetAccountSettings",
         method: "GET",
         uri: "/2016-08-19/account-settings",
-        input: Some(112),
-        output: Some(113),
+        input: Some(114),
+        output: Some(115),
         result_wrapper: "",
         status: 200,
     },
@@ -3987,7 +4093,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetAlias",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(114),
+        input: Some(116),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -3996,7 +4102,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetEventSourceMapping",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(115),
+        input: Some(117),
         output: Some(71),
         result_wrapper: "",
         status: 200,
@@ -4005,8 +4111,17 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(120),
-        output: Some(121),
+        input: Some(124),
+        output: Some(125),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetFunctionCodeSigningConfig",
+        method: "GET",
+        uri: "/2020-06-30/functions/{FunctionName}/code-signing-config",
+        input: Some(118),
+        output: Some(119),
         result_wrapper: "",
         status: 200,
     },
@@ -4014,8 +4129,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetFunctionConcurrency",
         method: "GET",
         uri: "/2019-09-30/functions/{FunctionName}/concurrency",
-        input: Some(116),
-        output: Some(117),
+        input: Some(120),
+        output: Some(121),
         result_wrapper: "",
         status: 200,
     },
@@ -4023,7 +4138,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetFunctionConfiguration",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(118),
+        input: Some(122),
         output: Some(96),
         result_wrapper: "",
         status: 200,
@@ -4032,7 +4147,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetFunctionEventInvokeConfig",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(119),
+        input: Some(123),
         output: Some(97),
         result_wrapper: "",
         status: 200,
@@ -4041,8 +4156,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetFunctionUrlConfig",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(122),
-        output: Some(123),
+        input: Some(126),
+        output: Some(127),
         result_wrapper: "",
         status: 200,
     },
@@ -4050,8 +4165,17 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetLayerVersion",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(124),
-        output: Some(125),
+        input: Some(129),
+        output: Some(130),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetLayerVersionByArn",
+        method: "GET",
+        uri: "/2018-10-31/layers?find=LayerVersion",
+        input: Some(128),
+        output: Some(130),
         result_wrapper: "",
         status: 200,
     },
@@ -4059,8 +4183,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "GetPolicy",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(126),
-        output: Some(127),
+        input: Some(131),
+        output: Some(132),
         result_wrapper: "",
         status: 200,
     },
@@ -4068,8 +4192,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "Invoke",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/invocations",
-        input: Some(135),
-        output: Some(136),
+        input: Some(140),
+        output: Some(141),
         result_wrapper: "",
         status: 200,
     },
@@ -4077,8 +4201,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListAliases",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(168),
-        output: Some(169),
+        input: Some(173),
+        output: Some(174),
         result_wrapper: "",
         status: 200,
     },
@@ -4086,8 +4210,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListEventSourceMappings",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings",
-        input: Some(170),
-        output: Some(171),
+        input: Some(175),
+        output: Some(176),
         result_wrapper: "",
         status: 200,
     },
@@ -4095,8 +4219,17 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListFunctionEventInvokeConfigs",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
-        input: Some(172),
-        output: Some(173),
+        input: Some(177),
+        output: Some(178),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListFunctionUrlConfigs",
+        method: "GET",
+        uri: "/2021-10-31/functions/{FunctionName}/urls",
+        input: Some(179),
+        output: Some(180),
         result_wrapper: "",
         status: 200,
     },
@@ -4104,8 +4237,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListFunctions",
         method: "GET",
         uri: "/2015-03-31/functions",
-        input: Some(174),
-        output: Some(175),
+        input: Some(181),
+        output: Some(182),
         result_wrapper: "",
         status: 200,
     },
@@ -4113,8 +4246,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListLayerVersions",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(176),
-        output: Some(177),
+        input: Some(183),
+        output: Some(184),
         result_wrapper: "",
         status: 200,
     },
@@ -4122,8 +4255,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListLayers",
         method: "GET",
         uri: "/2018-10-31/layers",
-        input: Some(178),
-        output: Some(179),
+        input: Some(185),
+        output: Some(186),
         result_wrapper: "",
         status: 200,
     },
@@ -4131,8 +4264,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListTags",
         method: "GET",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(180),
-        output: Some(181),
+        input: Some(187),
+        output: Some(188),
         result_wrapper: "",
         status: 200,
     },
@@ -4140,8 +4273,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(182),
-        output: Some(183),
+        input: Some(189),
+        output: Some(190),
         result_wrapper: "",
         status: 200,
     },
@@ -4149,8 +4282,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "PublishLayerVersion",
         method: "POST",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(221),
-        output: Some(222),
+        input: Some(229),
+        output: Some(230),
         result_wrapper: "",
         status: 201,
     },
@@ -4158,7 +4291,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "PublishVersion",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(223),
+        input: Some(231),
         output: Some(96),
         result_wrapper: "",
         status: 201,
@@ -4167,7 +4300,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "PutFunctionConcurrency",
         method: "PUT",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(224),
+        input: Some(232),
         output: Some(31),
         result_wrapper: "",
         status: 200,
@@ -4176,7 +4309,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "PutFunctionEventInvokeConfig",
         method: "PUT",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(225),
+        input: Some(233),
         output: Some(97),
         result_wrapper: "",
         status: 200,
@@ -4185,7 +4318,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "RemovePermission",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
-        input: Some(228),
+        input: Some(236),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4194,7 +4327,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "TagResource",
         method: "POST",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(271),
+        input: Some(279),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4203,7 +4336,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UntagResource",
         method: "DELETE",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(292),
+        input: Some(300),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4212,7 +4345,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateAlias",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(293),
+        input: Some(301),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -4221,7 +4354,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateEventSourceMapping",
         method: "PUT",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(294),
+        input: Some(302),
         output: Some(71),
         result_wrapper: "",
         status: 202,
@@ -4230,7 +4363,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateFunctionCode",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/code",
-        input: Some(295),
+        input: Some(303),
         output: Some(96),
         result_wrapper: "",
         status: 200,
@@ -4239,7 +4372,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateFunctionConfiguration",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(296),
+        input: Some(304),
         output: Some(96),
         result_wrapper: "",
         status: 200,
@@ -4248,7 +4381,7 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateFunctionEventInvokeConfig",
         method: "POST",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(297),
+        input: Some(305),
         output: Some(97),
         result_wrapper: "",
         status: 200,
@@ -4257,8 +4390,8 @@ static OPERATIONS: [Operation; 44] = [
         name: "UpdateFunctionUrlConfig",
         method: "PUT",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(298),
-        output: Some(299),
+        input: Some(306),
+        output: Some(307),
         result_wrapper: "",
         status: 200,
     },
@@ -5620,6 +5753,25 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct FunctionUrlConfig {
+        #[serde(rename = "FunctionUrl")]
+        pub function_url: String,
+        #[serde(rename = "FunctionArn")]
+        pub function_arn: String,
+        #[serde(rename = "CreationTime")]
+        pub creation_time: String,
+        #[serde(rename = "LastModifiedTime")]
+        pub last_modified_time: String,
+        #[serde(rename = "Cors", skip_serializing_if = "Option::is_none")]
+        pub cors: Option<Cors>,
+        #[serde(rename = "AuthType")]
+        pub auth_type: String,
+        #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
+        pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetAccountSettingsRequest {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5645,6 +5797,22 @@ pub mod types {
     pub struct GetEventSourceMappingRequest {
         #[serde(rename = "UUID")]
         pub uuid: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionCodeSigningConfigRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFunctionCodeSigningConfigResponse {
+        #[serde(rename = "CodeSigningConfigArn")]
+        pub code_signing_config_arn: String,
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5729,6 +5897,13 @@ pub mod types {
         pub last_modified_time: String,
         #[serde(rename = "InvokeMode", skip_serializing_if = "Option::is_none")]
         pub invoke_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLayerVersionByArnRequest {
+        #[serde(rename = "Arn")]
+        pub arn: String,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -6023,6 +6198,26 @@ pub mod types {
     pub struct ListFunctionEventInvokeConfigsResponse {
         #[serde(rename = "FunctionEventInvokeConfigs", skip_serializing_if = "Option::is_none")]
         pub function_event_invoke_configs: Option<Vec<FunctionEventInvokeConfig>>,
+        #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+        pub next_marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListFunctionUrlConfigsRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListFunctionUrlConfigsResponse {
+        #[serde(rename = "FunctionUrlConfigs")]
+        pub function_url_configs: Vec<FunctionUrlConfig>,
         #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
         pub next_marker: Option<String>,
     }
@@ -6629,11 +6824,13 @@ pub mod types {
     impl ruststack_core::Input for GetAccountSettingsRequest {}
     impl ruststack_core::Input for GetAliasRequest {}
     impl ruststack_core::Input for GetEventSourceMappingRequest {}
+    impl ruststack_core::Input for GetFunctionCodeSigningConfigRequest {}
     impl ruststack_core::Input for GetFunctionConcurrencyRequest {}
     impl ruststack_core::Input for GetFunctionConfigurationRequest {}
     impl ruststack_core::Input for GetFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for GetFunctionRequest {}
     impl ruststack_core::Input for GetFunctionUrlConfigRequest {}
+    impl ruststack_core::Input for GetLayerVersionByArnRequest {}
     impl ruststack_core::Input for GetLayerVersionRequest {}
     impl ruststack_core::Input for GetPolicyRequest {}
     impl ruststack_core::Input for InvocationRequest {
@@ -6644,6 +6841,7 @@ pub mod types {
     impl ruststack_core::Input for ListAliasesRequest {}
     impl ruststack_core::Input for ListEventSourceMappingsRequest {}
     impl ruststack_core::Input for ListFunctionEventInvokeConfigsRequest {}
+    impl ruststack_core::Input for ListFunctionUrlConfigsRequest {}
     impl ruststack_core::Input for ListFunctionsRequest {}
     impl ruststack_core::Input for ListLayerVersionsRequest {}
     impl ruststack_core::Input for ListLayersRequest {}
@@ -6671,6 +6869,7 @@ pub mod types {
     impl ruststack_core::Output for FunctionConfiguration {}
     impl ruststack_core::Output for FunctionEventInvokeConfig {}
     impl ruststack_core::Output for GetAccountSettingsResponse {}
+    impl ruststack_core::Output for GetFunctionCodeSigningConfigResponse {}
     impl ruststack_core::Output for GetFunctionConcurrencyResponse {}
     impl ruststack_core::Output for GetFunctionResponse {}
     impl ruststack_core::Output for GetFunctionUrlConfigResponse {}
@@ -6685,6 +6884,7 @@ pub mod types {
     impl ruststack_core::Output for ListAliasesResponse {}
     impl ruststack_core::Output for ListEventSourceMappingsResponse {}
     impl ruststack_core::Output for ListFunctionEventInvokeConfigsResponse {}
+    impl ruststack_core::Output for ListFunctionUrlConfigsResponse {}
     impl ruststack_core::Output for ListFunctionsResponse {}
     impl ruststack_core::Output for ListLayerVersionsResponse {}
     impl ruststack_core::Output for ListLayersResponse {}
@@ -6791,6 +6991,12 @@ pub mod ops {
         type Input = super::types::GetFunctionRequest;
         type Output = super::types::GetFunctionResponse;
     }
+    pub struct GetFunctionCodeSigningConfig;
+    impl ruststack_core::OperationSpec for GetFunctionCodeSigningConfig {
+        const NAME: &'static str = "GetFunctionCodeSigningConfig";
+        type Input = super::types::GetFunctionCodeSigningConfigRequest;
+        type Output = super::types::GetFunctionCodeSigningConfigResponse;
+    }
     pub struct GetFunctionConcurrency;
     impl ruststack_core::OperationSpec for GetFunctionConcurrency {
         const NAME: &'static str = "GetFunctionConcurrency";
@@ -6819,6 +7025,12 @@ pub mod ops {
     impl ruststack_core::OperationSpec for GetLayerVersion {
         const NAME: &'static str = "GetLayerVersion";
         type Input = super::types::GetLayerVersionRequest;
+        type Output = super::types::GetLayerVersionResponse;
+    }
+    pub struct GetLayerVersionByArn;
+    impl ruststack_core::OperationSpec for GetLayerVersionByArn {
+        const NAME: &'static str = "GetLayerVersionByArn";
+        type Input = super::types::GetLayerVersionByArnRequest;
         type Output = super::types::GetLayerVersionResponse;
     }
     pub struct GetPolicy;
@@ -6850,6 +7062,12 @@ pub mod ops {
         const NAME: &'static str = "ListFunctionEventInvokeConfigs";
         type Input = super::types::ListFunctionEventInvokeConfigsRequest;
         type Output = super::types::ListFunctionEventInvokeConfigsResponse;
+    }
+    pub struct ListFunctionUrlConfigs;
+    impl ruststack_core::OperationSpec for ListFunctionUrlConfigs {
+        const NAME: &'static str = "ListFunctionUrlConfigs";
+        type Input = super::types::ListFunctionUrlConfigsRequest;
+        type Output = super::types::ListFunctionUrlConfigsResponse;
     }
     pub struct ListFunctions;
     impl ruststack_core::OperationSpec for ListFunctions {

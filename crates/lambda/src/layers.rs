@@ -150,6 +150,24 @@ pub async fn get_layer_version(
     })
 }
 
+pub async fn get_layer_version_by_arn(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: GetLayerVersionByArnRequest,
+) -> Result<GetLayerVersionResponse, AwsError> {
+    let parts: Vec<&str> = input.arn.split(':').collect();
+    let ["arn", _, "lambda", _, _, "layer", name, version] = parts.as_slice() else {
+        return Err(validation(
+            &input.arn,
+            "arn",
+            "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)",
+        ));
+    };
+    let version_number: i64 =
+        version.parse().map_err(|_| resource_not_found("The resource you requested does not exist."))?;
+    get_layer_version(lambda, ctx, GetLayerVersionRequest { layer_name: (*name).to_owned(), version_number }).await
+}
+
 fn compatible(layer: &LayerVersion, runtime: Option<&str>, arch: Option<&str>) -> bool {
     let has = |list: &Option<Vec<String>>, want: Option<&str>| {
         want.is_none_or(|w| list.as_ref().is_some_and(|l| l.iter().any(|x| x == w)))

@@ -153,3 +153,33 @@ pub async fn delete_function_url_config(
     lambda.urls.write().remove(&config.url_id);
     Ok(())
 }
+
+pub async fn list_function_url_configs(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: ListFunctionUrlConfigsRequest,
+) -> Result<ListFunctionUrlConfigsResponse, AwsError> {
+    let reference = parse_function_name(&input.function_name, None)?;
+    let region = lambda.region(&ctx);
+    let region = region.read();
+    let function =
+        region.functions.get(&reference.name).ok_or_else(|| function_not_found(&ctx, &reference.name, None))?;
+    let items: Vec<(String, FunctionUrlConfig)> = function
+        .urls
+        .iter()
+        .map(|(key, c)| {
+            let config = FunctionUrlConfig {
+                function_url: c.url.clone(),
+                function_arn: arn_of(&ctx, &reference.name, key),
+                creation_time: c.created.clone(),
+                last_modified_time: c.modified.clone(),
+                cors: c.cors.clone(),
+                auth_type: c.auth_type.clone(),
+                invoke_mode: Some(c.invoke_mode.clone()),
+            };
+            (key.clone(), config)
+        })
+        .collect();
+    let (function_url_configs, next_marker) = page(&items, input.marker.as_deref(), input.max_items);
+    Ok(ListFunctionUrlConfigsResponse { function_url_configs, next_marker })
+}
