@@ -199,8 +199,8 @@ impl RegionStore {
         }
         let tree = index_tree(&index.name);
         for (key, item) in data.range(Bound::Unbounded, Bound::Unbounded, true) {
-            if let Some(mut e) = index.key.encode(item) {
-                e.extend_from_slice(key);
+            if let Some(mut e) = index.key.encode(&item) {
+                e.extend_from_slice(&key);
                 out.push(Write::Put { tree: tree.clone(), key: self.prefixed(&meta.name, &e), value: key.to_vec() });
             }
         }
@@ -294,20 +294,9 @@ impl RegionStore {
         out
     }
 
-    /// The items of a table into `data` (indexes rebuilt from them as they are put).
-    pub fn load_items(&self, meta: &TableMeta, data: &mut TableData) {
-        let prefix = self.table_prefix(&meta.name);
-        self.range_all(ITEMS, &prefix.clone(), |key, value| {
-            let item = serde_json::from_slice::<WireItem>(&value)
-                .map_err(|e| e.to_string())
-                .and_then(|w| item_from_wire(w).map_err(|e| e.message));
-            match item {
-                Ok(item) => {
-                    data.put(meta, key[prefix.len()..].to_vec(), item);
-                }
-                Err(e) => tracing::error!(table = %meta.name, error = %e, "unreadable item"),
-            }
-        });
+    /// Where a table's items are read from (`None`: memory mode).
+    pub fn table_items(&self, table: &str) -> Option<TableItems> {
+        Some(TableItems { kv: self.kv.clone()?, prefix: self.table_prefix(table) })
     }
 
     /// Every stream of the region with its records, dropping streams past their retention.
@@ -359,6 +348,147 @@ impl RegionStore {
             tracing::warn!(error = %e.message, "expired stream records stay until the next start");
         }
         out
+    }
+}
+
+/// A table's items in the store: point reads and ranges paged through the ordered trees, so no
+/// read holds more than a page of a table in memory.
+pub struct TableItems {
+    kv: Arc<dyn KvStore>,
+    /// `account \0 region \0 table \0`.
+    prefix: Vec<u8>,
+}
+
+/// Entries fetched per store read while paging: small first (most reads stop early: GetItem-like
+/// queries, Limit), growing up to [`LOAD_PAGE`].
+const FIRST_PAGE: usize = 32;
+
+fn decode_item(value: &[u8]) -> Option<Item> {
+    let wire = serde_json::from_slice::<WireItem>(value).ok()?;
+    item_from_wire(wire).ok()
+}
+
+impl TableItems {
+    fn full(&self, key: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + key.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(key);
+        k
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<Item> {
+        let value = self.kv.get(ITEMS, &self.full(key))?;
+        let item = decode_item(&value);
+        if item.is_none() {
+            tracing::error!("unreadable item in the store");
+        }
+        item
+    }
+
+    /// Calls `f` with every item (key relative to the table), one page in memory at a time.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], Item)) {
+        for (key, item) in self.range(None, Bound::Unbounded, Bound::Unbounded, true) {
+            f(&key, item.into_owned());
+        }
+    }
+
+    /// The items with positions in `(lower, upper)` — primary keys, or with `index` the entries
+    /// of that index — in order or reversed, each with its position.
+    pub fn range(
+        &self,
+        index: Option<&str>,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+        forward: bool,
+    ) -> StoredRange<'_> {
+        let to_full = |b: Bound<Vec<u8>>, low: bool| match b {
+            Bound::Included(k) => Bound::Included(self.full(&k)),
+            Bound::Excluded(k) => Bound::Excluded(self.full(&k)),
+            Bound::Unbounded if low => Bound::Included(self.prefix.clone()),
+            Bound::Unbounded => prefix_end(&self.prefix).map_or(Bound::Unbounded, Bound::Excluded),
+        };
+        StoredRange {
+            items: self,
+            tree: index.map_or_else(|| ITEMS.to_owned(), index_tree),
+            index: index.is_some(),
+            lower: to_full(lower, true),
+            upper: to_full(upper, false),
+            forward,
+            page: FIRST_PAGE,
+            buffer: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+/// A range read of [`TableItems::range`].
+pub struct StoredRange<'a> {
+    items: &'a TableItems,
+    tree: String,
+    index: bool,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    forward: bool,
+    page: usize,
+    buffer: std::collections::VecDeque<(Vec<u8>, Vec<u8>)>,
+    done: bool,
+}
+
+impl StoredRange<'_> {
+    fn fill(&mut self) {
+        fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+            match b {
+                Bound::Included(k) => Bound::Included(k.as_slice()),
+                Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+                Bound::Unbounded => Bound::Unbounded,
+            }
+        }
+        let kv = &self.items.kv;
+        let page = if self.forward {
+            kv.range(&self.tree, as_ref(&self.lower), as_ref(&self.upper), self.page)
+        } else {
+            kv.range_rev(&self.tree, as_ref(&self.lower), as_ref(&self.upper), self.page)
+        };
+        if page.len() < self.page {
+            self.done = true;
+        }
+        if let Some((last, _)) = page.last() {
+            if self.forward {
+                self.lower = Bound::Excluded(last.clone());
+            } else {
+                self.upper = Bound::Excluded(last.clone());
+            }
+        }
+        self.page = (self.page * 4).min(LOAD_PAGE);
+        self.buffer.extend(page);
+    }
+}
+
+impl<'a> Iterator for StoredRange<'a> {
+    type Item = crate::table::Entry<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.buffer.is_empty() {
+                if self.done {
+                    return None;
+                }
+                self.fill();
+                continue;
+            }
+            let (key, value) = self.buffer.pop_front()?;
+            let position = key[self.items.prefix.len()..].to_vec();
+            let item = if self.index {
+                // An index entry points at the item (absent only if the store was changed by hand).
+                self.items.get(&value)
+            } else {
+                decode_item(&value)
+            };
+            match item {
+                Some(item) => return Some((std::borrow::Cow::Owned(position), std::borrow::Cow::Owned(item))),
+                None => tracing::error!(tree = %self.tree, "unreadable or dangling entry in the store"),
+            }
+        }
     }
 }
 
@@ -432,7 +562,7 @@ mod tests {
         let table = region.table("t").unwrap();
         let state = table.state.read();
         assert_eq!(state.data.item_count(), 2);
-        assert_eq!(state.data.get(&meta.key.encode(&a).unwrap()), Some(&a2));
+        assert_eq!(state.data.get(&meta.key.encode(&a).unwrap()).as_deref(), Some(&a2));
         assert_eq!(state.data.index_stats("g").0, 1);
         let restored = state.stream.clone().expect("the table's stream is restored");
         let records = restored.read(0, 10, Clone::clone).unwrap().records;

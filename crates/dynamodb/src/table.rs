@@ -11,6 +11,7 @@ use crate::value::{AttrValue, Item, ScalarType, encode_key_part, item_size};
 use parking_lot::RwLock;
 use ruststack_core::{AwsError, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
@@ -217,14 +218,30 @@ fn check_key_value(name: &str, ty: ScalarType, v: &AttrValue, hash: bool) -> Res
     Ok(())
 }
 
-/// The contents of a table: items by primary key and the secondary indexes.
+/// The contents of a table: items by primary key and the secondary indexes, in memory or (with
+/// `--data-dir`) in the kv store, where reads page through its ordered trees (see
+/// [`crate::persist`]) and only the statistics are kept here.
 #[derive(Default)]
 pub struct TableData {
     items: BTreeMap<Vec<u8>, Item>,
     /// Index name → (index key ++ primary key → primary key).
     indexes: HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
     size_bytes: usize,
+    /// Items in the store instead of the maps above.
+    stored: Option<StoredData>,
 }
+
+/// A table kept in the store: where its items are, and its statistics.
+struct StoredData {
+    items: crate::persist::TableItems,
+    count: usize,
+    /// Index name → (items, bytes).
+    index_stats: HashMap<String, (usize, usize)>,
+}
+
+/// An item read in a range: its position (primary key, or index entry) and the item, borrowed
+/// from memory or decoded from the store.
+pub type Entry<'a> = (Cow<'a, [u8]>, Cow<'a, Item>);
 
 /// The key of an item in an index: the index key followed by the primary key (unique).
 fn index_entry(index: &IndexDef, item: &Item, primary: &[u8]) -> Option<Vec<u8>> {
@@ -234,20 +251,50 @@ fn index_entry(index: &IndexDef, item: &Item, primary: &[u8]) -> Option<Vec<u8>>
 }
 
 impl TableData {
+    /// A table whose items are in the store; statistics counted from what is there.
+    pub fn stored(meta: &TableMeta, items: crate::persist::TableItems, scan: bool) -> TableData {
+        let mut stored = StoredData { items, count: 0, index_stats: HashMap::new() };
+        let mut size_bytes = 0;
+        if scan {
+            stored.items.for_each(|key, item| {
+                stored.count += 1;
+                let size = item_size(&item);
+                size_bytes += size;
+                for ix in &meta.indexes {
+                    if index_entry(ix, &item, key).is_some() {
+                        let s = stored.index_stats.entry(ix.name.clone()).or_default();
+                        s.0 += 1;
+                        s.1 += size;
+                    }
+                }
+            });
+        }
+        TableData { stored: Some(stored), size_bytes, ..TableData::default() }
+    }
+
     pub fn item_count(&self) -> usize {
-        self.items.len()
+        match &self.stored {
+            Some(s) => s.count,
+            None => self.items.len(),
+        }
     }
 
     pub fn size_bytes(&self) -> usize {
         self.size_bytes
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&Item> {
-        self.items.get(key)
+    pub fn get(&self, key: &[u8]) -> Option<Cow<'_, Item>> {
+        match &self.stored {
+            Some(s) => s.items.get(key).map(Cow::Owned),
+            None => self.items.get(key).map(Cow::Borrowed),
+        }
     }
 
     /// Index statistics: (item count, bytes).
     pub fn index_stats(&self, name: &str) -> (usize, usize) {
+        if let Some(s) = &self.stored {
+            return s.index_stats.get(name).copied().unwrap_or_default();
+        }
         match self.indexes.get(name) {
             None => (0, 0),
             Some(ix) => (ix.len(), ix.values().filter_map(|k| self.items.get(k)).map(item_size).sum()),
@@ -272,7 +319,36 @@ impl TableData {
         }
     }
 
-    /// Stores an item under its encoded key, returning the one it replaces.
+    /// Replaces the item `old` under `key` by `new` (`None`: deletes it). In the store the write
+    /// is already made (by the caller's batch); only the statistics follow.
+    pub fn change(&mut self, meta: &TableMeta, key: Vec<u8>, old: Option<&Item>, new: Option<Item>) {
+        let Some(stored) = &mut self.stored else {
+            match new {
+                Some(item) => {
+                    self.put(meta, key, item);
+                }
+                None => {
+                    self.remove(meta, &key);
+                }
+            }
+            return;
+        };
+        for (item, sign) in [(old, -1isize), (new.as_ref(), 1)] {
+            let Some(item) = item else { continue };
+            let size = item_size(item) as isize * sign;
+            stored.count = stored.count.saturating_add_signed(sign);
+            self.size_bytes = self.size_bytes.saturating_add_signed(size);
+            for ix in &meta.indexes {
+                if index_entry(ix, item, &key).is_some() {
+                    let s = stored.index_stats.entry(ix.name.clone()).or_default();
+                    s.0 = s.0.saturating_add_signed(sign);
+                    s.1 = s.1.saturating_add_signed(size);
+                }
+            }
+        }
+    }
+
+    /// Stores an item under its encoded key, returning the one it replaces (memory only).
     pub fn put(&mut self, meta: &TableMeta, key: Vec<u8>, item: Item) -> Option<Item> {
         let old = self.remove(meta, &key);
         self.index(meta, &key, &item);
@@ -281,6 +357,7 @@ impl TableData {
         old
     }
 
+    /// Removes an item (memory only).
     pub fn remove(&mut self, meta: &TableMeta, key: &[u8]) -> Option<Item> {
         let old = self.items.remove(key)?;
         self.unindex(meta, key, &old);
@@ -288,8 +365,22 @@ impl TableData {
         Some(old)
     }
 
-    /// Builds a new index from the items (UpdateTable creating a GSI).
+    /// Builds a new index from the items (UpdateTable creating a GSI; in the store its entries
+    /// are written by the caller's batch, only its statistics are counted here).
     pub fn backfill(&mut self, index: &IndexDef) {
+        if self.stored.is_some() {
+            let mut stats = (0, 0);
+            for (k, item) in self.range(Bound::Unbounded, Bound::Unbounded, true) {
+                if index_entry(index, &item, &k).is_some() {
+                    stats.0 += 1;
+                    stats.1 += item_size(&item);
+                }
+            }
+            if let Some(s) = &mut self.stored {
+                s.index_stats.insert(index.name.clone(), stats);
+            }
+            return;
+        }
         let mut ix = BTreeMap::new();
         for (k, item) in &self.items {
             if let Some(e) = index_entry(index, item, k) {
@@ -301,6 +392,9 @@ impl TableData {
 
     pub fn drop_index(&mut self, name: &str) {
         self.indexes.remove(name);
+        if let Some(s) = &mut self.stored {
+            s.index_stats.remove(name);
+        }
     }
 
     /// Items with primary keys in the range, in key order (or reversed).
@@ -309,11 +403,14 @@ impl TableData {
         lower: Bound<Vec<u8>>,
         upper: Bound<Vec<u8>>,
         forward: bool,
-    ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
+    ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
         if is_empty_range(&lower, &upper) {
             return Box::new(std::iter::empty());
         }
-        let r = self.items.range((lower, upper)).map(|(k, v)| (k.as_slice(), v));
+        if let Some(s) = &self.stored {
+            return Box::new(s.items.range(None, lower, upper, forward));
+        }
+        let r = self.items.range((lower, upper)).map(|(k, v)| (Cow::Borrowed(k.as_slice()), Cow::Borrowed(v)));
         if forward { Box::new(r) } else { Box::new(r.rev()) }
     }
 
@@ -324,12 +421,17 @@ impl TableData {
         lower: Bound<Vec<u8>>,
         upper: Bound<Vec<u8>>,
         forward: bool,
-    ) -> Box<dyn Iterator<Item = (&'a [u8], &'a Item)> + 'a> {
-        let Some(ix) = self.indexes.get(index) else { return Box::new(std::iter::empty()) };
+    ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
         if is_empty_range(&lower, &upper) {
             return Box::new(std::iter::empty());
         }
-        let r = ix.range((lower, upper)).filter_map(|(e, k)| Some((e.as_slice(), self.items.get(k)?)));
+        if let Some(s) = &self.stored {
+            return Box::new(s.items.range(Some(index), lower, upper, forward));
+        }
+        let Some(ix) = self.indexes.get(index) else { return Box::new(std::iter::empty()) };
+        let r = ix
+            .range((lower, upper))
+            .filter_map(|(e, k)| Some((Cow::Borrowed(e.as_slice()), Cow::Borrowed(self.items.get(k)?))));
         if forward { Box::new(r) } else { Box::new(r.rev()) }
     }
 
@@ -365,8 +467,13 @@ impl Table {
     /// A table whose writes go to `store`; `loaded: false` for one read back from it, whose
     /// items are loaded by [`Table::ensure_loaded`].
     pub fn with_store(meta: TableMeta, store: std::sync::Arc<crate::persist::RegionStore>, loaded: bool) -> Table {
+        // A new table in the store starts empty; one read back counts its items on first use.
+        let data = match store.table_items(&meta.name) {
+            Some(items) if loaded => TableData::stored(&meta, items, false),
+            _ => TableData::default(),
+        };
         let table = Table {
-            state: RwLock::new(TableState { meta, data: TableData::default(), stream: None }),
+            state: RwLock::new(TableState { meta, data, stream: None }),
             store,
             loaded: std::sync::OnceLock::new(),
         };
@@ -380,8 +487,9 @@ impl Table {
     pub fn ensure_loaded(&self) {
         self.loaded.get_or_init(|| {
             let mut state = self.state.write();
-            let TableState { meta, data, .. } = &mut *state;
-            self.store.load_items(meta, data);
+            if let Some(items) = self.store.table_items(&state.meta.name) {
+                state.data = TableData::stored(&state.meta, items, true);
+            }
         });
     }
 
@@ -513,7 +621,7 @@ mod tests {
         let k = m.key.encode(&item("b", 1, None)).unwrap();
         d.remove(&m, &k);
         assert_eq!(d.index_range("g", Bound::Unbounded, Bound::Unbounded, true).count(), 1);
-        let total: usize = d.range(Bound::Unbounded, Bound::Unbounded, true).map(|(_, i)| item_size(i)).sum();
+        let total: usize = d.range(Bound::Unbounded, Bound::Unbounded, true).map(|(_, i)| item_size(&i)).sum();
         assert_eq!(d.size_bytes(), total);
     }
 

@@ -32,7 +32,7 @@ pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<us
         .data
         .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
         .filter(|(_, item)| expired(item, &attr, now))
-        .map(|(k, item)| (k.to_vec(), item.clone()))
+        .map(|(k, item)| (k.into_owned(), item.into_owned()))
         .collect();
     let mut writes = Vec::new();
     let mut records = Vec::with_capacity(expired_items.len());
@@ -47,8 +47,8 @@ pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<us
     }
     table.store.apply(writes)?;
     let TableState { meta, data, stream } = state;
-    for (k, _) in &expired_items {
-        data.remove(meta, k);
+    for (k, old) in expired_items.iter() {
+        data.change(meta, k.clone(), Some(old), None);
     }
     if let Some(stream) = stream {
         for r in records {
@@ -75,7 +75,7 @@ fn sweep(db: &DynamoDb) {
                     Some(attr) => s
                         .data
                         .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
-                        .any(|(_, item)| expired(item, attr, now)),
+                        .any(|(_, item)| expired(&item, attr, now)),
                     None => false,
                 }
             };

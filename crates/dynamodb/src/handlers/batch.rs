@@ -69,6 +69,7 @@ pub async fn batch_get_item(
                 break;
             }
             let found = state.data.get(key);
+            let found = found.as_deref();
             let size = found.map(item_size).unwrap_or(0);
             units += read_units(size, consistent);
             if let Some(item) = found {

@@ -131,6 +131,7 @@ impl PreparedWrite {
     /// Checks the condition and computes the new item, without writing.
     pub fn evaluate(&self, state: &TableState) -> Result<WriteResult, WriteFailure> {
         let old = state.data.get(&self.key_bytes);
+        let old = old.as_deref();
         if let Some(cond) = &self.condition {
             let empty = Item::new();
             if !matches(old.unwrap_or(&empty), cond) {
@@ -181,15 +182,10 @@ impl PreparedWrite {
     /// Applies a staged result to the table in memory once its writes are stored.
     pub fn commit(&self, state: &mut TableState, result: &WriteResult, record: Option<StreamRecord>) {
         let TableState { meta, data, stream } = state;
-        match (&self.kind, &result.new) {
-            (WriteKind::Check, _) => return,
-            (_, Some(new)) => {
-                data.put(meta, self.key_bytes.clone(), new.clone());
-            }
-            (_, None) => {
-                data.remove(meta, &self.key_bytes);
-            }
+        if matches!(self.kind, WriteKind::Check) {
+            return;
         }
+        data.change(meta, self.key_bytes.clone(), result.old.as_ref(), result.new.clone());
         if let (Some(stream), Some(record)) = (stream, record) {
             stream.push(record);
         }

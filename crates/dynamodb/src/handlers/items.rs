@@ -123,6 +123,7 @@ pub async fn get_item(db: Arc<DynamoDb>, ctx: RequestContext, input: GetItemInpu
     let consistent = input.consistent_read.unwrap_or(false);
     let state = table.state.read();
     let found = state.data.get(&key);
+    let found = found.as_deref();
     let units = read_units(found.map(item_size).unwrap_or(0), consistent);
     let item = found.map(|i| match &paths {
         Some(p) => item_to_wire(&project(i, p)),

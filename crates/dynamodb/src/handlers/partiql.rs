@@ -122,7 +122,7 @@ fn select(
             base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| validation("Invalid NextToken"))?;
         lower = crate::table::resume_after(lower, bytes);
     }
-    let iter: Box<dyn Iterator<Item = (&[u8], &Item)>> = match ix {
+    let iter: Box<dyn Iterator<Item = crate::table::Entry>> = match ix {
         Some(i) => state.data.index_range(&i.name, lower, upper, true),
         None => state.data.range(lower, upper, true),
     };
@@ -130,10 +130,10 @@ fn select(
     let mut read = 0;
     let mut last = None;
     for (pos, item) in iter {
-        read += item_size(item);
+        read += item_size(&item);
         let view = match ix {
-            Some(i) if i.projection != Projection::All => meta.project_for_index(i, item),
-            _ => item.clone(),
+            Some(i) if i.projection != Projection::All => meta.project_for_index(i, &item),
+            _ => item.into_owned(),
         };
         if filter.is_none_or(|f| matches(&view, f)) {
             items.push(match projection {
@@ -223,8 +223,8 @@ fn get_by_key(region: &Region, stmt: Statement) -> Result<(String, Option<Item>)
     let bytes = state.meta.validate_key(&key)?;
     let item =
         state.data.get(&bytes).filter(|i| rest.as_ref().is_none_or(|c| matches(i, c))).map(|i| match &projection {
-            Some(p) => project(i, p),
-            None => i.clone(),
+            Some(p) => project(&i, p),
+            None => i.into_owned(),
         });
     Ok((table, item))
 }

@@ -300,9 +300,9 @@ fn fnv(bytes: &[u8]) -> u64 {
 }
 
 /// Reads one page from the items `iter` yields.
-fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = (&'a [u8], &'a Item)>) -> Page {
+fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = crate::table::Entry<'a>>) -> Page {
     let mut page = Page { items: Vec::new(), count: 0, scanned: 0, bytes: 0, last_key: None };
-    let mut last: Option<&Item> = None;
+    let mut last: Option<Cow<'a, Item>> = None;
     let mut stopped = false;
     for (_, item) in iter {
         if let Some((segment, total)) = read.segment {
@@ -315,16 +315,15 @@ fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = (&'a 
             }
         }
         page.scanned += 1;
-        page.bytes += item_size(item);
-        last = Some(item);
+        page.bytes += item_size(&item);
         // The attributes the index holds (an LSI fetches the rest from the table).
         let view: Cow<Item> = match &read.index {
             Some(ix)
                 if ix.projection != Projection::All && (ix.global || read.select == "ALL_PROJECTED_ATTRIBUTES") =>
             {
-                Cow::Owned(meta.project_for_index(ix, item))
+                Cow::Owned(meta.project_for_index(ix, &item))
             }
-            _ => Cow::Borrowed(item),
+            _ => Cow::Borrowed(&*item),
         };
         if read.filter.as_ref().is_none_or(|f| matches(&view, f)) {
             page.count += 1;
@@ -335,15 +334,17 @@ fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = (&'a 
                 });
             }
         }
+        drop(view);
+        last = Some(item);
         if read.limit.is_some_and(|l| page.scanned >= l) || page.bytes >= PAGE_BYTES {
             stopped = true;
             break;
         }
     }
     if stopped && let Some(item) = last {
-        let mut key = meta.key.extract(item);
+        let mut key = meta.key.extract(&item);
         if let Some(ix) = &read.index {
-            key.extend(ix.key.extract(item));
+            key.extend(ix.key.extract(&item));
         }
         page.last_key = Some(key);
     }

@@ -332,6 +332,7 @@ pub async fn transact_get_items(
         .iter()
         .map(|(name, _, key, paths)| {
             let found = locks[name.as_str()].data.get(key);
+            let found = found.as_deref();
             *units.entry(name.clone()).or_default() +=
                 2.0 * read_units(found.map(crate::value::item_size).unwrap_or(0), true);
             ItemResponse {
