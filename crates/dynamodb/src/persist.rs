@@ -24,6 +24,14 @@ const TABLES: &str = "dynamodb/tables";
 const ITEMS: &str = "dynamodb/items";
 const STREAMS: &str = "dynamodb/streams";
 const RECORDS: &str = "dynamodb/records";
+/// `… table \0 expiry (8 bytes, order-preserving) ++ primary key` → nothing: the items of a table
+/// with TTL enabled by expiry time, so the sweeper reads only what is due.
+const EXPIRY: &str = "dynamodb/ttl";
+
+/// An expiry time as bytes that sort as the numbers do.
+fn expiry_bytes(secs: i64) -> [u8; 8] {
+    ((secs as u64) ^ (1 << 63)).to_be_bytes()
+}
 
 fn index_tree(index: &str) -> String {
     format!("dynamodb/index/{index}")
@@ -169,6 +177,15 @@ impl RegionStore {
             },
             None => out.push(Write::Delete { tree: ITEMS.into(), key: item_key }),
         }
+        if let Some(attr) = &meta.ttl_attribute {
+            let entry =
+                |item: Option<&Item>| crate::ttl::expiry(item?, attr).map(|s| self.expiry_key(&meta.name, s, key));
+            let (before, after) = (entry(old), entry(new));
+            if before != after {
+                out.extend(before.map(|key| Write::Delete { tree: EXPIRY.into(), key }));
+                out.extend(after.map(|key| Write::Put { tree: EXPIRY.into(), key, value: Vec::new() }));
+            }
+        }
         for index in &meta.indexes {
             let entry = |item: Option<&Item>| {
                 let mut e = index.key.encode(item?)?;
@@ -206,6 +223,36 @@ impl RegionStore {
         }
     }
 
+    fn expiry_key(&self, table: &str, secs: i64, key: &[u8]) -> Vec<u8> {
+        let mut k = self.table_prefix(table);
+        k.extend_from_slice(&expiry_bytes(secs));
+        k.extend_from_slice(key);
+        k
+    }
+
+    /// The expiry entries of every item of a table whose TTL is being enabled on `attr`.
+    pub fn fill_expiry(&self, table: &str, attr: &str, data: &TableData, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        for (key, item) in data.range(Bound::Unbounded, Bound::Unbounded, true) {
+            if let Some(secs) = crate::ttl::expiry(&item, attr) {
+                out.push(Write::Put {
+                    tree: EXPIRY.into(),
+                    key: self.expiry_key(table, secs, &key),
+                    value: Vec::new(),
+                });
+            }
+        }
+    }
+
+    /// Deletes the expiry entries of a table (TTL disabled, table deleted).
+    pub fn drop_expiry(&self, table: &str, out: &mut Vec<Write>) {
+        self.range_all(EXPIRY, &self.table_prefix(table), |key, _| {
+            out.push(Write::Delete { tree: EXPIRY.into(), key })
+        });
+    }
+
     /// Deletes every stored entry of an index (read from the store, so it works on any table).
     pub fn drop_index(&self, table: &str, index: &str, out: &mut Vec<Write>) {
         let tree = index_tree(index);
@@ -224,6 +271,7 @@ impl RegionStore {
         for index in &meta.indexes {
             self.drop_index(&meta.name, &index.name, out);
         }
+        self.drop_expiry(&meta.name, out);
     }
 
     /// A stream's identity and status (`disabled`: as it will be once the batch commits).
@@ -383,6 +431,39 @@ impl TableItems {
             tracing::error!("unreadable item in the store");
         }
         item
+    }
+
+    /// Up to `limit` items expired at `now` under `attr`, found through the expiry tree.
+    pub fn expired(&self, attr: &str, now: i64, limit: usize) -> Vec<(Vec<u8>, Item)> {
+        let mut lower = self.prefix.clone();
+        lower.extend_from_slice(&expiry_bytes(now.saturating_sub(crate::ttl::MAX_AGE_SECS)));
+        let mut upper = self.prefix.clone();
+        upper.extend_from_slice(&expiry_bytes(now.saturating_add(1)));
+        let mut out = Vec::new();
+        let mut start = Bound::Included(lower);
+        loop {
+            let bound = match &start {
+                Bound::Included(k) => Bound::Included(k.as_slice()),
+                Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+                Bound::Unbounded => Bound::Unbounded,
+            };
+            let page = self.kv.range(EXPIRY, bound, Bound::Excluded(&upper), LOAD_PAGE);
+            let n = page.len();
+            for (key, _) in &page {
+                let primary = &key[self.prefix.len() + 8..];
+                // An entry left by an item changed since is ignored (the item's own value decides).
+                if let Some(item) = self.get(primary).filter(|i| crate::ttl::expired(i, attr, now)) {
+                    out.push((primary.to_vec(), item));
+                    if out.len() >= limit {
+                        return out;
+                    }
+                }
+            }
+            match page.into_iter().last() {
+                Some((last, _)) if n == LOAD_PAGE => start = Bound::Excluded(last),
+                _ => return out,
+            }
+        }
     }
 
     /// Calls `f` with every item (key relative to the table), one page in memory at a time.
@@ -604,6 +685,52 @@ mod tests {
         let left = kv.range(RECORDS, Bound::Unbounded, Bound::Unbounded, 10);
         assert_eq!(left.len(), 1);
         assert!(left[0].0.ends_with(&2u64.to_be_bytes()));
+    }
+
+    #[test]
+    fn stored_tables_page_through_items_indexes_and_expiry_in_order() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = RegionStore::new(Some(kv.clone()), "a", "r");
+        let mut meta = test_meta();
+        meta.ttl_attribute = Some("exp".into());
+        let now = 1_700_000_000;
+        let mut writes = Vec::new();
+        for i in 0..300i64 {
+            let mut it = item(&format!("p{:03}", i % 7), Some(&format!("g{}", i % 3)));
+            it.insert("sk".into(), AttrValue::N(Number::from_i64(i - 150)));
+            // Every tenth item has expired; one expired more than five years ago does not count.
+            let exp = if i % 10 == 0 { now - 5 } else { now + 100 };
+            it.insert("exp".into(), AttrValue::N(Number::from_i64(if i == 299 { 0 } else { exp })));
+            store.put_item(&meta, &meta.key.encode(&it).unwrap(), None, Some(&it), &mut writes);
+        }
+        store.apply(writes).unwrap();
+        let data = TableData::stored(&meta, store.table_items("t").unwrap(), true);
+        assert_eq!(data.item_count(), 300);
+        let forward: Vec<Vec<u8>> =
+            data.range(Bound::Unbounded, Bound::Unbounded, true).map(|(k, _)| k.into_owned()).collect();
+        let mut sorted = forward.clone();
+        sorted.sort();
+        assert_eq!(forward, sorted);
+        let backward: Vec<Vec<u8>> =
+            data.range(Bound::Unbounded, Bound::Unbounded, false).map(|(k, _)| k.into_owned()).collect();
+        assert_eq!(backward, forward.iter().rev().cloned().collect::<Vec<_>>());
+        // A bounded range: one partition, a start key inside it.
+        let mut p3 = Vec::new();
+        crate::value::encode_key_part(&AttrValue::S("p003".into()), &mut p3);
+        let end = crate::table::prefix_end(&p3).unwrap();
+        let part: Vec<_> = data.range(Bound::Included(p3.clone()), Bound::Excluded(end.clone()), true).collect();
+        assert_eq!(part.len(), forward.iter().filter(|k| k.starts_with(&p3)).count());
+        assert!(part.iter().all(|(_, i)| i["pk"] == AttrValue::S("p003".into())));
+        let after = part[2].0.to_vec();
+        assert_eq!(data.range(Bound::Excluded(after), Bound::Excluded(end), true).count(), part.len() - 3);
+        let g1: Vec<_> = data.index_range("g", Bound::Unbounded, Bound::Unbounded, false).collect();
+        assert_eq!(g1.len(), 300);
+        assert!(g1.windows(2).all(|w| w[0].0 > w[1].0));
+        assert_eq!(data.index_stats("g").0, 300);
+        let expired = data.expired("exp", now, usize::MAX);
+        assert_eq!(expired.len(), 30);
+        assert_eq!(data.expired("exp", now, 1).len(), 1);
+        assert!(data.expired("exp", now - 10, usize::MAX).is_empty());
     }
 
     #[test]

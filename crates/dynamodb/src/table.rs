@@ -435,6 +435,20 @@ impl TableData {
         if forward { Box::new(r) } else { Box::new(r.rev()) }
     }
 
+    /// Up to `limit` items expired at `now` under TTL attribute `attr` (in the store, read
+    /// through its expiry tree rather than the whole table).
+    pub fn expired(&self, attr: &str, now: i64, limit: usize) -> Vec<(Vec<u8>, Item)> {
+        if let Some(s) = &self.stored {
+            return s.items.expired(attr, now, limit);
+        }
+        self.items
+            .iter()
+            .filter(|(_, item)| crate::ttl::expired(item, attr, now))
+            .take(limit)
+            .map(|(k, item)| (k.clone(), item.clone()))
+            .collect()
+    }
+
     pub fn clear(&mut self) {
         self.items.clear();
         self.indexes.clear();

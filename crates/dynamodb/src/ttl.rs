@@ -3,7 +3,7 @@
 
 use crate::DynamoDb;
 use crate::table::{Table, TableState};
-use crate::value::{AttrValue, Item};
+use crate::value::AttrValue;
 use ruststack_core::AwsError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -11,29 +11,26 @@ use std::time::Duration;
 /// How often tables are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// AWS ignores TTL values more than five years in the past.
-const MAX_AGE_SECS: i64 = 5 * 365 * 24 * 3600;
+pub const MAX_AGE_SECS: i64 = 5 * 365 * 24 * 3600;
+
+/// The expiry time of `item` (epoch seconds) under TTL attribute `attr`, if it has one.
+pub fn expiry(item: &crate::value::Item, attr: &str) -> Option<i64> {
+    match item.get(attr) {
+        // Fractional seconds count by their integer part.
+        Some(AttrValue::N(n)) => n.to_string().split('.').next().and_then(|s| s.parse::<i64>().ok()),
+        _ => None,
+    }
+}
 
 /// Whether `item` has expired at `now` (epoch seconds) under TTL attribute `attr`.
 pub fn expired(item: &crate::value::Item, attr: &str, now: i64) -> bool {
-    match item.get(attr) {
-        Some(AttrValue::N(n)) => {
-            // Fractional seconds count by their integer part.
-            let secs = n.to_string().split('.').next().and_then(|s| s.parse::<i64>().ok());
-            secs.is_some_and(|s| s <= now && now - s <= MAX_AGE_SECS)
-        }
-        _ => false,
-    }
+    expiry(item, attr).is_some_and(|s| s <= now && now - s <= MAX_AGE_SECS)
 }
 
 /// Deletes the expired items of one table as one stored batch; returns how many.
 pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<usize, AwsError> {
     let Some(attr) = state.meta.ttl_attribute.clone() else { return Ok(0) };
-    let expired_items: Vec<(Vec<u8>, Item)> = state
-        .data
-        .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
-        .filter(|(_, item)| expired(item, &attr, now))
-        .map(|(k, item)| (k.into_owned(), item.into_owned()))
-        .collect();
+    let expired_items = state.data.expired(&attr, now, usize::MAX);
     let mut writes = Vec::new();
     let mut records = Vec::with_capacity(expired_items.len());
     for (k, old) in &expired_items {
@@ -71,13 +68,7 @@ fn sweep(db: &DynamoDb) {
             // Look under the read lock first: most sweeps find nothing to delete.
             let due = {
                 let s = table.state.read();
-                match &s.meta.ttl_attribute {
-                    Some(attr) => s
-                        .data
-                        .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, true)
-                        .any(|(_, item)| expired(&item, attr, now)),
-                    None => false,
-                }
+                s.meta.ttl_attribute.as_ref().is_some_and(|attr| !s.data.expired(attr, now, 1).is_empty())
             };
             if due && let Err(e) = sweep_table(&table, &mut table.state.write(), now) {
                 tracing::error!(error = %e.message, "TTL deletions could not be stored");

@@ -658,7 +658,15 @@ pub async fn update_time_to_live(
     }
     let mut meta = state.meta.clone();
     meta.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
-    save_meta(&table, &mut state, meta)?;
+    // The stored expiry entries of the items follow, in the same batch.
+    let mut writes = Vec::new();
+    table.store.put_meta(&meta, &mut writes);
+    match &meta.ttl_attribute {
+        Some(attr) => table.store.fill_expiry(&meta.name, attr, &state.data, &mut writes),
+        None => table.store.drop_expiry(&meta.name, &mut writes),
+    }
+    table.store.blocking(|| table.store.apply(writes))?;
+    state.meta = meta;
     Ok(UpdateTimeToLiveOutput { time_to_live_specification: Some(input.time_to_live_specification) })
 }
 
