@@ -166,7 +166,7 @@ async fn run(o: &Options) -> Result<String, String> {
     first.sort();
     idle.sort();
 
-    let mut names = vec!["ruststack", "ceiling"];
+    let mut names = vec!["ruststack", "ruststack --data-dir", "ceiling"];
     if o.moto.is_some() {
         names.push("moto");
     }
@@ -181,6 +181,7 @@ async fn run(o: &Options) -> Result<String, String> {
         "ddb_query_100",
         "sqs_send",
         "sqs_receive",
+        "lambda_invoke_warm_1conn",
     ];
     let mut rows: Vec<Row> =
         scenarios.iter().map(|s| Row { scenario: s, results: Vec::new(), bandwidth: *s == "s3_get_8m" }).collect();
@@ -190,6 +191,13 @@ async fn run(o: &Options) -> Result<String, String> {
         let port = process::free_port();
         let server = match *name {
             "ruststack" => process::start(ruststack_command(o, port), port, true)?,
+            "ruststack --data-dir" => {
+                let dir = std::env::temp_dir().join(format!("ruststack-bench-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let mut c = ruststack_command(o, port);
+                c.arg("--data-dir").arg(&dir);
+                process::start(c, port, true)?
+            }
             "ceiling" => {
                 let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
                 c.args(["ceiling", "--port", &port.to_string()]);
@@ -220,6 +228,7 @@ async fn run(o: &Options) -> Result<String, String> {
         }
         peaks.push(process::memory(server.child.id()).1);
     }
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("ruststack-bench-{}", std::process::id())));
 
     let big = big_put(o).await;
     Ok(report(
@@ -329,10 +338,61 @@ async fn scenario(o: &Options, name: &str, addr: &str, scenario: &str) -> Option
                 )
             }
         }
+        "lambda_invoke_warm_1conn" => {
+            if !name.starts_with("ruststack") {
+                return None; // moto needs Docker for Lambda; the ceiling has no Lambda
+            }
+            let template = lambda_setup(&t, addr).await?;
+            // One connection: the latency of a warm invoke, not how many environments run at once.
+            let outcome = load::run(addr, &template, 1, o.duration).await;
+            return (outcome.ok > 0).then_some(outcome);
+        }
         _ => return None,
     };
     let outcome = load::run(addr, &template, o.connections, o.duration).await;
     (outcome.ok > 0).then_some(outcome)
+}
+
+/// Cold start of the benchmark's Python function (first invoke after creation), per target.
+static COLD_STARTS: std::sync::Mutex<Vec<(String, Duration)>> = std::sync::Mutex::new(Vec::new());
+
+/// Creates a Python function, waits until it is Active, invokes it once (the cold start) and
+/// returns the invoke request.
+async fn lambda_setup(t: &Target, addr: &str) -> Option<Template> {
+    use base64::Engine;
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("index.py", options).ok()?;
+    zip.write_all(b"def handler(event, context):\n    return {\"ok\": True}\n").ok()?;
+    let bytes = zip.finish().ok()?.into_inner();
+    let code = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let create = format!(
+        r#"{{"FunctionName":"bench","Runtime":"python3.12","Role":"arn:aws:iam::000000000000:role/bench","Handler":"index.handler","Code":{{"ZipFile":"{code}"}}}}"#
+    );
+    let json = [("content-type", "application/json")];
+    let lambda = |method: Method, path: &str, body: String| {
+        Template::signed(t, "lambda", method, path, &json, Bytes::from(body))
+    };
+    setup(addr, &lambda(Method::POST, "/2015-03-31/functions", create)).await?;
+    let config = lambda(Method::GET, "/2015-03-31/functions/bench/configuration", String::new());
+    for _ in 0..200 {
+        if let Ok((200, body)) = load::once(addr, &config).await
+            && String::from_utf8_lossy(&body).contains(r#""State":"Active""#)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let invoke = lambda(Method::POST, "/2015-03-31/functions/bench/invocations", "{}".to_owned());
+    let started = std::time::Instant::now();
+    setup(addr, &invoke).await?;
+    let cold = started.elapsed();
+    eprintln!("bench:   lambda cold start (python) {:.1} ms", cold.as_secs_f64() * 1e3);
+    if let Ok(mut colds) = COLD_STARTS.lock() {
+        colds.push((addr.to_owned(), cold));
+    }
+    Some(invoke)
 }
 
 /// Sends a setup request; `None` (scenario skipped) unless it succeeds.
@@ -451,6 +511,13 @@ fn report(
     let _ = writeln!(s, "| process start to `Ready.` | {:.1} ms |", ready.as_secs_f64() * 1e3);
     let _ = writeln!(s, "| process start to first answered request | {:.1} ms |", first.as_secs_f64() * 1e3);
     let _ = writeln!(s, "| idle RSS | {:.1} MB |", mb(idle));
+    if let Some((_, cold)) = COLD_STARTS.lock().ok().and_then(|c| c.first().cloned()) {
+        let _ = writeln!(
+            s,
+            "| Lambda cold start, Python (create, then first invoke) | {:.1} ms |",
+            cold.as_secs_f64() * 1e3
+        );
+    }
     if let Some((size, elapsed, peak)) = big {
         let _ = writeln!(
             s,
@@ -483,7 +550,10 @@ fn report(
         rule.push_str("---|");
     }
     let _ = writeln!(s, "{header}\n{rule}");
-    let ceiling_get = rows.iter().find(|r| r.scenario == "s3_get_1k").and_then(|r| r.results.get(1).cloned().flatten());
+    let ceiling_at = names.iter().position(|n| *n == "ceiling").unwrap_or(usize::MAX);
+    let moto_at = names.iter().position(|n| *n == "moto").unwrap_or(usize::MAX);
+    let ceiling_get =
+        rows.iter().find(|r| r.scenario == "s3_get_1k").and_then(|r| r.results.get(ceiling_at).cloned().flatten());
     for row in rows {
         let mut line = format!("| {} |", row.scenario);
         for result in &row.results {
@@ -504,7 +574,7 @@ fn report(
             }
         }
         let ours = row.results.first().cloned().flatten();
-        let ceiling = row.results.get(1).cloned().flatten().or_else(|| ceiling_get.clone());
+        let ceiling = row.results.get(ceiling_at).cloned().flatten().or_else(|| ceiling_get.clone());
         match (&ours, &ceiling) {
             (Some(a), Some(b)) if !row.bandwidth => {
                 let _ = write!(line, " {:.0} % |", 100.0 * a.req_per_s() / b.req_per_s());
@@ -512,7 +582,7 @@ fn report(
             _ => line.push_str(" – |"),
         }
         if names.contains(&"moto") {
-            match (&ours, row.results.get(2).cloned().flatten()) {
+            match (&ours, row.results.get(moto_at).cloned().flatten()) {
                 (Some(a), Some(b)) => {
                     let _ = write!(line, " {:.0}× |", a.req_per_s() / b.req_per_s());
                 }
