@@ -12,7 +12,7 @@
 //! all (`kv` is `None`): memory mode keeps one copy of the data and pays nothing for this.
 
 use crate::streams::{EventName, Stream, StreamRecord, ViewType};
-use crate::table::{KeyDef, TableData, TableMeta};
+use crate::table::{KeyDef, TableData, TableMeta, TableStats};
 use crate::value::{Item, WireItem, item_from_wire, item_to_wire};
 use ruststack_core::store::{KvStore, Write, prefix_end};
 use ruststack_core::{AwsError, Timestamp};
@@ -24,6 +24,8 @@ const TABLES: &str = "dynamodb/tables";
 const ITEMS: &str = "dynamodb/items";
 const STREAMS: &str = "dynamodb/streams";
 const RECORDS: &str = "dynamodb/records";
+/// `… table` → the table's [`TableStats`] as of its last write.
+const STATS: &str = "dynamodb/stats";
 /// `… table \0 expiry (8 bytes, order-preserving) ++ primary key` → nothing: the items of a table
 /// with TTL enabled by expiry time, so the sweeper reads only what is due.
 const EXPIRY: &str = "dynamodb/ttl";
@@ -209,18 +211,44 @@ impl RegionStore {
         }
     }
 
-    /// Every entry of a new index (UpdateTable creating a GSI), from the items in the cache.
-    pub fn fill_index(&self, meta: &TableMeta, data: &TableData, index: &crate::table::IndexDef, out: &mut Vec<Write>) {
+    /// A table's statistics (see [`TableData::stats_after`]; nothing in memory mode).
+    pub fn put_stats(&self, table: &str, stats: Option<TableStats>, out: &mut Vec<Write>) {
+        let (true, Some(stats)) = (self.enabled(), stats) else { return };
+        match serde_json::to_vec(&stats) {
+            Ok(value) => out.push(Write::Put { tree: STATS.into(), key: self.key(table), value }),
+            Err(e) => tracing::error!(error = %e, "cannot encode table statistics"),
+        }
+    }
+
+    /// The statistics stored with a table's last write (`None`: none, count the items).
+    pub fn load_stats(&self, table: &str) -> Option<TableStats> {
+        let value = self.kv.as_ref()?.get(STATS, &self.key(table))?;
+        serde_json::from_slice(&value).ok()
+    }
+
+    /// Every entry of a new index (UpdateTable creating a GSI), from the table's items; returns
+    /// the index's statistics (items, bytes).
+    pub fn fill_index(
+        &self,
+        meta: &TableMeta,
+        data: &TableData,
+        index: &crate::table::IndexDef,
+        out: &mut Vec<Write>,
+    ) -> (usize, usize) {
+        let mut stats = (0, 0);
         if !self.enabled() {
-            return;
+            return stats;
         }
         let tree = index_tree(&index.name);
         for (key, item) in data.range(Bound::Unbounded, Bound::Unbounded, true) {
             if let Some(mut e) = index.key.encode(&item) {
+                stats.0 += 1;
+                stats.1 += crate::value::item_size(&item);
                 e.extend_from_slice(&key);
                 out.push(Write::Put { tree: tree.clone(), key: self.prefixed(&meta.name, &e), value: key.to_vec() });
             }
         }
+        stats
     }
 
     fn expiry_key(&self, table: &str, secs: i64, key: &[u8]) -> Vec<u8> {
@@ -265,6 +293,7 @@ impl RegionStore {
             return;
         }
         out.push(Write::Delete { tree: TABLES.into(), key: self.key(&meta.name) });
+        out.push(Write::Delete { tree: STATS.into(), key: self.key(&meta.name) });
         self.range_all(ITEMS, &self.table_prefix(&meta.name), |key, _| {
             out.push(Write::Delete { tree: ITEMS.into(), key })
         });
@@ -704,7 +733,7 @@ mod tests {
             store.put_item(&meta, &meta.key.encode(&it).unwrap(), None, Some(&it), &mut writes);
         }
         store.apply(writes).unwrap();
-        let data = TableData::stored(&meta, store.table_items("t").unwrap(), true);
+        let data = TableData::stored(&meta, store.table_items("t").unwrap(), None);
         assert_eq!(data.item_count(), 300);
         let forward: Vec<Vec<u8>> =
             data.range(Bound::Unbounded, Bound::Unbounded, true).map(|(k, _)| k.into_owned()).collect();
@@ -731,6 +760,27 @@ mod tests {
         assert_eq!(expired.len(), 30);
         assert_eq!(data.expired("exp", now, 1).len(), 1);
         assert!(data.expired("exp", now - 10, usize::MAX).is_empty());
+    }
+
+    #[test]
+    fn statistics_are_read_back_instead_of_counted() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = RegionStore::new(Some(kv.clone()), "000000000000", "us-east-1");
+        let meta = test_meta();
+        let mut writes = Vec::new();
+        store.put_meta(&meta, &mut writes);
+        let it = item("a", Some("x"));
+        store.put_item(&meta, &meta.key.encode(&it).unwrap(), None, Some(&it), &mut writes);
+        // A count that differs from the items shows where the statistics came from.
+        let stats = TableStats { count: 41, bytes: 7, indexes: [("g".to_string(), (3, 5))].into() };
+        store.put_stats("t", Some(stats.clone()), &mut writes);
+        store.apply(writes).unwrap();
+        let db = DynamoDb::with_kv(kv.clone());
+        let table = db.region_of(&Arc::from("000000000000"), &Arc::from("us-east-1")).table("t").unwrap();
+        let state = table.state.read();
+        assert_eq!((state.data.item_count(), state.data.size_bytes(), state.data.index_stats("g")), (41, 7, (3, 5)));
+        let after = state.data.stats_after(&state.meta, [(&b"k"[..], None, Some(&it))]).unwrap();
+        assert_eq!((after.count, after.indexes["g"].0), (42, 4));
     }
 
     #[test]

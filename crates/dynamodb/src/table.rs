@@ -234,9 +234,36 @@ pub struct TableData {
 /// A table kept in the store: where its items are, and its statistics.
 struct StoredData {
     items: crate::persist::TableItems,
-    count: usize,
+    stats: TableStats,
+}
+
+/// ItemCount and sizes of a table in the store (stored with every write batch, so a table's first
+/// use after a restart reads them instead of counting its items).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableStats {
+    pub count: usize,
+    pub bytes: usize,
     /// Index name → (items, bytes).
-    index_stats: HashMap<String, (usize, usize)>,
+    pub indexes: HashMap<String, (usize, usize)>,
+}
+
+impl TableStats {
+    /// Follows the replacement of `old` by `new` under primary key `key`.
+    pub fn change(&mut self, meta: &TableMeta, key: &[u8], old: Option<&Item>, new: Option<&Item>) {
+        for (item, sign) in [(old, -1isize), (new, 1)] {
+            let Some(item) = item else { continue };
+            let size = item_size(item) as isize * sign;
+            self.count = self.count.saturating_add_signed(sign);
+            self.bytes = self.bytes.saturating_add_signed(size);
+            for ix in &meta.indexes {
+                if index_entry(ix, item, key).is_some() {
+                    let s = self.indexes.entry(ix.name.clone()).or_default();
+                    s.0 = s.0.saturating_add_signed(sign);
+                    s.1 = s.1.saturating_add_signed(size);
+                }
+            }
+        }
+    }
 }
 
 /// An item read in a range: its position (primary key, or index entry) and the item, borrowed
@@ -251,36 +278,55 @@ fn index_entry(index: &IndexDef, item: &Item, primary: &[u8]) -> Option<Vec<u8>>
 }
 
 impl TableData {
-    /// A table whose items are in the store; statistics counted from what is there.
-    pub fn stored(meta: &TableMeta, items: crate::persist::TableItems, scan: bool) -> TableData {
-        let mut stored = StoredData { items, count: 0, index_stats: HashMap::new() };
-        let mut size_bytes = 0;
-        if scan {
-            stored.items.for_each(|key, item| {
-                stored.count += 1;
-                let size = item_size(&item);
-                size_bytes += size;
-                for ix in &meta.indexes {
-                    if index_entry(ix, &item, key).is_some() {
-                        let s = stored.index_stats.entry(ix.name.clone()).or_default();
-                        s.0 += 1;
-                        s.1 += size;
-                    }
-                }
-            });
+    /// A table whose items are in the store, with its statistics (`None`: counted from the
+    /// items, for a table stored without them).
+    pub fn stored(meta: &TableMeta, items: crate::persist::TableItems, stats: Option<TableStats>) -> TableData {
+        let stats = stats.unwrap_or_else(|| {
+            let mut stats = TableStats::default();
+            items.for_each(|key, item| stats.change(meta, key, None, Some(&item)));
+            stats
+        });
+        TableData { stored: Some(StoredData { items, stats }), ..TableData::default() }
+    }
+
+    /// The statistics after the changes `(key, old, new)`, for the batch storing them (`None`
+    /// in memory).
+    pub fn stats_after<'a>(
+        &self,
+        meta: &TableMeta,
+        changes: impl IntoIterator<Item = (&'a [u8], Option<&'a Item>, Option<&'a Item>)>,
+    ) -> Option<TableStats> {
+        let mut stats = self.stored.as_ref()?.stats.clone();
+        for (key, old, new) in changes {
+            stats.change(meta, key, old, new);
         }
-        TableData { stored: Some(stored), size_bytes, ..TableData::default() }
+        Some(stats)
+    }
+
+    /// Replaces the statistics of a table in the store (after UpdateTable changed its indexes).
+    pub fn set_stats(&mut self, stats: TableStats) {
+        if let Some(s) = &mut self.stored {
+            s.stats = stats;
+        }
+    }
+
+    /// The statistics of a table in the store.
+    pub fn stats(&self) -> Option<&TableStats> {
+        self.stored.as_ref().map(|s| &s.stats)
     }
 
     pub fn item_count(&self) -> usize {
         match &self.stored {
-            Some(s) => s.count,
+            Some(s) => s.stats.count,
             None => self.items.len(),
         }
     }
 
     pub fn size_bytes(&self) -> usize {
-        self.size_bytes
+        match &self.stored {
+            Some(s) => s.stats.bytes,
+            None => self.size_bytes,
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Option<Cow<'_, Item>> {
@@ -293,7 +339,7 @@ impl TableData {
     /// Index statistics: (item count, bytes).
     pub fn index_stats(&self, name: &str) -> (usize, usize) {
         if let Some(s) = &self.stored {
-            return s.index_stats.get(name).copied().unwrap_or_default();
+            return s.stats.indexes.get(name).copied().unwrap_or_default();
         }
         match self.indexes.get(name) {
             None => (0, 0),
@@ -333,19 +379,7 @@ impl TableData {
             }
             return;
         };
-        for (item, sign) in [(old, -1isize), (new.as_ref(), 1)] {
-            let Some(item) = item else { continue };
-            let size = item_size(item) as isize * sign;
-            stored.count = stored.count.saturating_add_signed(sign);
-            self.size_bytes = self.size_bytes.saturating_add_signed(size);
-            for ix in &meta.indexes {
-                if index_entry(ix, item, &key).is_some() {
-                    let s = stored.index_stats.entry(ix.name.clone()).or_default();
-                    s.0 = s.0.saturating_add_signed(sign);
-                    s.1 = s.1.saturating_add_signed(size);
-                }
-            }
-        }
+        stored.stats.change(meta, &key, old, new.as_ref());
     }
 
     /// Stores an item under its encoded key, returning the one it replaces (memory only).
@@ -377,7 +411,7 @@ impl TableData {
                 }
             }
             if let Some(s) = &mut self.stored {
-                s.index_stats.insert(index.name.clone(), stats);
+                s.stats.indexes.insert(index.name.clone(), stats);
             }
             return;
         }
@@ -393,7 +427,7 @@ impl TableData {
     pub fn drop_index(&mut self, name: &str) {
         self.indexes.remove(name);
         if let Some(s) = &mut self.stored {
-            s.index_stats.remove(name);
+            s.stats.indexes.remove(name);
         }
     }
 
@@ -483,7 +517,7 @@ impl Table {
     pub fn with_store(meta: TableMeta, store: std::sync::Arc<crate::persist::RegionStore>, loaded: bool) -> Table {
         // A new table in the store starts empty; one read back counts its items on first use.
         let data = match store.table_items(&meta.name) {
-            Some(items) if loaded => TableData::stored(&meta, items, false),
+            Some(items) if loaded => TableData::stored(&meta, items, Some(TableStats::default())),
             _ => TableData::default(),
         };
         let table = Table {
@@ -502,7 +536,8 @@ impl Table {
         self.loaded.get_or_init(|| {
             let mut state = self.state.write();
             if let Some(items) = self.store.table_items(&state.meta.name) {
-                state.data = TableData::stored(&state.meta, items, true);
+                let stats = self.store.load_stats(&state.meta.name);
+                state.data = TableData::stored(&state.meta, items, stats);
             }
         });
     }

@@ -42,6 +42,9 @@ pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<us
         });
         records.extend(record);
     }
+    let changes = expired_items.iter().map(|(k, old)| (k.as_slice(), Some(old), None));
+    let stats = state.data.stats_after(&state.meta, changes);
+    table.store.put_stats(&state.meta.name, stats, &mut writes);
     table.store.apply(writes)?;
     let TableState { meta, data, stream } = state;
     for (k, old) in expired_items.iter() {

@@ -255,6 +255,11 @@ impl PreparedWrite {
             let result = self.evaluate(&state).map_err(WriteFailure::into_error)?;
             let mut writes = Vec::new();
             let record = self.stage(&state, &result, 0, &mut writes);
+            if !matches!(self.kind, WriteKind::Check) {
+                let change = (self.key_bytes.as_slice(), result.old.as_ref(), result.new.as_ref());
+                let stats = state.data.stats_after(&state.meta, [change]);
+                self.table.store.put_stats(&self.table_name, stats, &mut writes);
+            }
             self.table.store.apply(writes)?;
             self.commit(&mut state, &result, record);
             Ok(result)

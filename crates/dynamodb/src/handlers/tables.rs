@@ -589,9 +589,15 @@ pub async fn update_table(
     for name in &dropped {
         store.drop_index(&meta.name, name, &mut writes);
     }
+    let mut stats = state.data.stats().cloned();
     for ix in &created {
-        store.fill_index(&meta, &state.data, ix, &mut writes);
+        let filled = store.fill_index(&meta, &state.data, ix, &mut writes);
+        stats.as_mut().map(|s| s.indexes.insert(ix.name.clone(), filled));
     }
+    for name in &dropped {
+        stats.as_mut().map(|s| s.indexes.remove(name));
+    }
+    store.put_stats(&meta.name, stats.clone(), &mut writes);
     store.blocking(|| store.apply(writes))?;
     if let Some((new, disable)) = stream_change {
         if disable && let Some(old) = state.stream.take() {
@@ -605,8 +611,9 @@ pub async fn update_table(
     for name in dropped {
         state.data.drop_index(&name);
     }
-    for ix in &created {
-        state.data.backfill(ix);
+    match stats {
+        Some(stats) => state.data.set_stats(stats),
+        None => created.iter().for_each(|ix| state.data.backfill(ix)),
     }
     state.meta = meta;
     Ok(UpdateTableOutput { table_description: Some(describe(state, "ACTIVE")) })

@@ -236,6 +236,18 @@ fn store_and_commit(
         *n += u64::from(record.is_some());
         records.push(record);
     }
+    // Each table's statistics once, after all of its changes.
+    for (name, state) in locks.iter() {
+        let changes = writes
+            .iter()
+            .zip(results)
+            .filter(|(w, _)| &w.table_name == name && !matches!(w.kind, WriteKind::Check))
+            .map(|(w, r)| (w.key_bytes.as_slice(), r.old.as_ref(), r.new.as_ref()));
+        let stats = state.data.stats_after(&state.meta, changes);
+        if let Some(w) = writes.iter().find(|w| &w.table_name == name) {
+            w.table.store.put_stats(name, stats, &mut batch);
+        }
+    }
     if let Some(w) = writes.first() {
         w.table.store.apply(batch)?;
     }
