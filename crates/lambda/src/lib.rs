@@ -17,6 +17,7 @@ pub mod event_sources;
 pub mod events;
 pub mod functions;
 pub mod generated;
+mod handle;
 pub mod invoke;
 pub mod layers;
 pub mod logs;
@@ -30,6 +31,7 @@ pub mod state;
 pub mod urls;
 pub mod versions;
 
+pub use handle::{InvocationType, InvokeOutcome, LambdaHandle, service_with_handle};
 pub use logs::{LogSink, MemoryLogSink};
 
 use generated::ops;
@@ -43,7 +45,11 @@ pub fn service() -> Arc<dyn Service> {
 
 /// The Lambda service writing function logs (`/aws/lambda/<name>`) to `sink`.
 pub fn service_with_logs(sink: Arc<dyn LogSink>) -> Arc<dyn Service> {
-    let lambda = Arc::new(state::Lambda::new(sink));
+    service_over(Arc::new(state::Lambda::new(sink)))
+}
+
+/// The handler table over `lambda`.
+fn service_over(lambda: Arc<state::Lambda>) -> Arc<dyn Service> {
     Handlers::new(&generated::MODEL, lambda)
         .on(ops::CreateFunction, functions::create_function)
         .on(ops::GetFunction, functions::get_function)

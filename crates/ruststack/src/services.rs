@@ -19,19 +19,90 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams(storage.clone());
+    // SNS subscriptions and Secrets Manager rotation invoke functions through Lambda's handle.
+    let (lambda, lambda_handle) =
+        ruststack_lambda::service_with_handle(ruststack_lambda::state::Lambda::new(Arc::new(lambda_logs)));
+    let sns = Arc::new(ruststack_sns::Sns::with_store(queues.clone(), storage.kv.clone()));
+    *sns.lambda.write() = Some(Arc::new(lambda_integrations::SnsToLambda(lambda_handle.clone())));
+    let (secretsmanager, secrets) = ruststack_secretsmanager::service_with_handle(storage.clone());
+    secrets.set_rotator(Arc::new(lambda_integrations::RotationByLambda(lambda_handle)));
     vec![
         dynamodb,
         ruststack_dynamodbstreams::service(dynamodb_streams),
         ruststack_iam::service(credentials.clone(), storage.clone()),
-        ruststack_lambda::service_with_logs(Arc::new(lambda_logs)),
+        lambda,
         logs,
         ruststack_s3::service(storage.clone()),
-        ruststack_secretsmanager::service(storage.clone()),
-        ruststack_sns::service(queues.clone(), storage.clone()),
+        secretsmanager,
+        ruststack_sns::service_with_state(sns),
         ruststack_sqs::service_with(queues),
         ruststack_ssm::service(storage.clone()),
         ruststack_sts::service(credentials.clone()),
     ]
+}
+
+/// Lambda as other services call it: SNS deliveries (Event invocations with the SNS event) and
+/// the four steps of a Secrets Manager rotation (RequestResponse, a function error fails the step).
+mod lambda_integrations {
+    use bytes::Bytes;
+    use ruststack_core::service::BoxFuture;
+    use ruststack_lambda::{InvocationType, LambdaHandle};
+
+    pub struct SnsToLambda(pub LambdaHandle);
+
+    impl ruststack_sns::LambdaInvoker for SnsToLambda {
+        fn invoke(&self, function_arn: &str, event: serde_json::Value) {
+            let (handle, function_arn) = (self.0.clone(), function_arn.to_owned());
+            tokio::spawn(async move {
+                let payload = Bytes::from(event.to_string());
+                // The function's account and region come from its ARN.
+                if let Err(e) = handle.invoke("", "", &function_arn, payload, InvocationType::Event).await {
+                    tracing::debug!(function_arn, error = %e.message, "SNS could not deliver to Lambda");
+                }
+            });
+        }
+    }
+
+    pub struct RotationByLambda(pub LambdaHandle);
+
+    impl ruststack_secretsmanager::rotation::Rotator for RotationByLambda {
+        fn invoke(
+            &self,
+            lambda_arn: &str,
+            step: &'static str,
+            secret_arn: &str,
+            token: &str,
+        ) -> BoxFuture<Result<(), String>> {
+            let handle = self.0.clone();
+            let lambda_arn = lambda_arn.to_owned();
+            let (account, region) = arn_scope(secret_arn);
+            let event = serde_json::json!({
+                "Step": step,
+                "SecretId": secret_arn,
+                "ClientRequestToken": token,
+                "RotationToken": ruststack_core::request_id::new_request_id(),
+            });
+            Box::pin(async move {
+                let payload = Bytes::from(event.to_string());
+                let out = handle
+                    .invoke(&account, &region, &lambda_arn, payload, InvocationType::RequestResponse)
+                    .await
+                    .map_err(|e| e.message.to_string())?;
+                match out.function_error {
+                    None => Ok(()),
+                    Some(_) => Err(String::from_utf8_lossy(&out.payload).into_owned()),
+                }
+            })
+        }
+    }
+
+    /// The account and region of an ARN (`arn:aws:<service>:<region>:<account>:…`).
+    fn arn_scope(arn: &str) -> (String, String) {
+        let mut parts = arn.split(':').skip(3);
+        let region = parts.next().unwrap_or("us-east-1").to_owned();
+        let account = parts.next().unwrap_or("000000000000").to_owned();
+        (account, region)
+    }
 }
 
 #[cfg(test)]
