@@ -79,7 +79,7 @@ pub async fn create_alias(
 ) -> Result<AliasConfiguration, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
     check_alias_name(&input.name)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     check_targets(&ctx, function, &name, &input.function_version, input.routing_config.as_ref())?;
@@ -94,7 +94,9 @@ pub async fn create_alias(
         revision_id: uuid(),
     };
     let out = answer(&ctx, &name, &alias);
+    let before = function.clone();
     function.aliases.insert(input.name, alias);
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(out)
 }
 
@@ -104,7 +106,7 @@ pub async fn get_alias(
     input: GetAliasRequest,
 ) -> Result<AliasConfiguration, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     let alias = function
@@ -120,7 +122,7 @@ pub async fn update_alias(
     input: UpdateAliasRequest,
 ) -> Result<AliasConfiguration, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     let Some(current) = function.aliases.get(&input.name) else {
@@ -132,6 +134,7 @@ pub async fn update_alias(
     let version = input.function_version.clone().unwrap_or_else(|| current.function_version.clone());
     let routing = input.routing_config.clone().or_else(|| current.routing.clone());
     check_targets(&ctx, function, &name, &version, routing.as_ref())?;
+    let before = function.clone();
     let alias = function.aliases.get_mut(&input.name).expect("checked");
     alias.function_version = version;
     alias.routing = routing;
@@ -139,18 +142,20 @@ pub async fn update_alias(
         alias.description = d;
     }
     alias.revision_id = uuid();
-    Ok(answer(&ctx, &name, alias))
+    let out = answer(&ctx, &name, alias);
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
+    Ok(out)
 }
 
 pub async fn delete_alias(lambda: Arc<Lambda>, ctx: RequestContext, input: DeleteAliasRequest) -> Result<(), AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let before = function.clone();
     function.aliases.remove(&input.name);
-    if let Some(url) = function.urls.remove(&input.name) {
-        lambda.urls.write().remove(&url.url_id);
-    }
+    function.urls.remove(&input.name);
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(())
 }
 
@@ -160,7 +165,7 @@ pub async fn list_aliases(
     input: ListAliasesRequest,
 ) -> Result<ListAliasesResponse, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     let items: Vec<(String, AliasConfiguration)> = function

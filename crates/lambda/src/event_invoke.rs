@@ -11,14 +11,14 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The key of a qualifier's settings (`$LATEST` for an unqualified function).
-fn key_of(
+async fn key_of(
     lambda: &Lambda,
     ctx: &RequestContext,
     function_name: &str,
     qualifier: Option<&str>,
 ) -> Result<(String, String), AwsError> {
     let reference = parse_function_name(function_name, qualifier)?;
-    let region = lambda.region(ctx);
+    let region = lambda.region(ctx).await?;
     let region = region.read();
     let function =
         region.functions.get(&reference.name).ok_or_else(|| function_not_found(ctx, &reference.name, None))?;
@@ -51,7 +51,7 @@ fn check_destinations(config: Option<&DestinationConfig>) -> Result<(), AwsError
 }
 
 #[allow(clippy::too_many_arguments)]
-fn store(
+async fn store(
     lambda: &Lambda,
     ctx: &RequestContext,
     name: &str,
@@ -62,9 +62,10 @@ fn store(
     must_exist: bool,
 ) -> Result<FunctionEventInvokeConfig, AwsError> {
     check_destinations(destinations.as_ref())?;
-    let region = lambda.region(ctx);
+    let region = lambda.region(ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(name).ok_or_else(|| function_not_found(ctx, name, None))?;
+    let before = function.clone();
     let existing = function.event_invoke.get(key).cloned();
     if must_exist && existing.is_none() {
         return Err(missing(ctx, name, key));
@@ -82,6 +83,7 @@ fn store(
         config.destination_config = Some(destinations.unwrap_or_default());
     }
     function.event_invoke.insert(key.to_owned(), config.clone());
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, name, Some(before))?;
     Ok(config)
 }
 
@@ -90,7 +92,7 @@ pub async fn put_function_event_invoke_config(
     ctx: RequestContext,
     input: PutFunctionEventInvokeConfigRequest,
 ) -> Result<FunctionEventInvokeConfig, AwsError> {
-    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
+    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
     store(
         &lambda,
         &ctx,
@@ -101,6 +103,7 @@ pub async fn put_function_event_invoke_config(
         input.destination_config,
         false,
     )
+    .await
 }
 
 pub async fn update_function_event_invoke_config(
@@ -108,7 +111,7 @@ pub async fn update_function_event_invoke_config(
     ctx: RequestContext,
     input: UpdateFunctionEventInvokeConfigRequest,
 ) -> Result<FunctionEventInvokeConfig, AwsError> {
-    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
+    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
     store(
         &lambda,
         &ctx,
@@ -119,6 +122,7 @@ pub async fn update_function_event_invoke_config(
         input.destination_config,
         true,
     )
+    .await
 }
 
 pub async fn get_function_event_invoke_config(
@@ -126,8 +130,8 @@ pub async fn get_function_event_invoke_config(
     ctx: RequestContext,
     input: GetFunctionEventInvokeConfigRequest,
 ) -> Result<FunctionEventInvokeConfig, AwsError> {
-    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     region
         .functions
@@ -142,15 +146,16 @@ pub async fn delete_function_event_invoke_config(
     ctx: RequestContext,
     input: DeleteFunctionEventInvokeConfigRequest,
 ) -> Result<(), AwsError> {
-    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = key_of(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
+    let before = region.functions.get(&name).cloned();
     region
         .functions
         .get_mut(&name)
         .and_then(|f| f.event_invoke.remove(&key))
-        .map(|_| ())
-        .ok_or_else(|| missing(&ctx, &name, &key))
+        .ok_or_else(|| missing(&ctx, &name, &key))?;
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, before)
 }
 
 pub async fn list_function_event_invoke_configs(
@@ -159,7 +164,7 @@ pub async fn list_function_event_invoke_configs(
     input: ListFunctionEventInvokeConfigsRequest,
 ) -> Result<ListFunctionEventInvokeConfigsResponse, AwsError> {
     let reference = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function =
         region.functions.get(&reference.name).ok_or_else(|| function_not_found(&ctx, &reference.name, None))?;

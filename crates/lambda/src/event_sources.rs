@@ -16,6 +16,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 /// A mapping as stored: its configuration plus what the poller needs.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Mapping {
     pub config: EventSourceMappingConfiguration,
     pub function: String,
@@ -57,7 +58,7 @@ pub async fn create_event_source_mapping(
     let window = input.maximum_batching_window_in_seconds.unwrap_or(0);
     check_batch(batch, window)?;
     let uuid = uuid();
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let config = {
         let mut region = region.write();
         let function = region
@@ -98,6 +99,7 @@ pub async fn create_event_source_mapping(
             uuid.clone(),
             Mapping { config: config.clone(), function: reference.name, qualifier: reference.qualifier, enabled },
         );
+        lambda.save_mapping(&ctx.account_id, &ctx.region, &mut region, &uuid, None)?;
         config
     };
     tokio::spawn(poll(
@@ -115,7 +117,7 @@ pub async fn get_event_source_mapping(
     ctx: RequestContext,
     input: GetEventSourceMappingRequest,
 ) -> Result<EventSourceMappingConfiguration, AwsError> {
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     region.mappings.get(&input.uuid).map(|m| m.config.clone()).ok_or_else(|| not_found(&input.uuid))
 }
@@ -129,13 +131,14 @@ pub async fn update_event_source_mapping(
         Some(f) => Some(parse_function_name(f, None)?),
         None => None,
     };
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     if let Some(r) = &retarget
         && region.functions.get(&r.name).and_then(|f| f.resolve(r.qualifier.as_deref())).is_none()
     {
         return Err(function_not_found(&ctx, &r.name, r.qualifier.as_deref()));
     }
+    let before = region.mappings.get(&input.uuid).cloned();
     let mapping = region.mappings.get_mut(&input.uuid).ok_or_else(|| not_found(&input.uuid))?;
     let batch = input.batch_size.or(mapping.config.batch_size).unwrap_or(10);
     let window =
@@ -159,7 +162,9 @@ pub async fn update_event_source_mapping(
         mapping.config.function_response_types = Some(t);
     }
     mapping.config.last_modified = Some(Timestamp::now());
-    Ok(mapping.config.clone())
+    let out = mapping.config.clone();
+    lambda.save_mapping(&ctx.account_id, &ctx.region, &mut region, &input.uuid, before)?;
+    Ok(out)
 }
 
 pub async fn delete_event_source_mapping(
@@ -167,8 +172,13 @@ pub async fn delete_event_source_mapping(
     ctx: RequestContext,
     input: DeleteEventSourceMappingRequest,
 ) -> Result<EventSourceMappingConfiguration, AwsError> {
-    let region = lambda.region(&ctx);
-    let mapping = region.write().mappings.remove(&input.uuid).ok_or_else(|| not_found(&input.uuid))?;
+    let region = lambda.region(&ctx).await?;
+    let mapping = {
+        let mut region = region.write();
+        let mapping = region.mappings.remove(&input.uuid).ok_or_else(|| not_found(&input.uuid))?;
+        lambda.save_mapping(&ctx.account_id, &ctx.region, &mut region, &input.uuid, Some(mapping.clone()))?;
+        mapping
+    };
     Ok(EventSourceMappingConfiguration { state: Some("Deleting".into()), ..mapping.config })
 }
 
@@ -181,7 +191,7 @@ pub async fn list_event_source_mappings(
         Some(f) => Some(parse_function_name(f, None)?),
         None => None,
     };
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let items: Vec<(String, EventSourceMappingConfiguration)> = region
         .mappings
@@ -249,6 +259,12 @@ fn settings(lambda: &Lambda, account: &Arc<str>, region: &Arc<str>, uuid: &str) 
 }
 
 /// The poller of one mapping; ends when the mapping is deleted (or the state reset).
+/// Starts the poller of a mapping loaded from the store (a plain function, so the region loader's
+/// future does not contain the poller's, which loads regions itself).
+pub(crate) fn spawn_poller(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String, port: u16) {
+    tokio::spawn(poll(lambda, account, region, uuid, port));
+}
+
 async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String, port: u16) {
     loop {
         let Some(strong) = lambda.upgrade() else { return };

@@ -68,7 +68,8 @@ pub async fn create_function(
         (input.code.s3_bucket.as_deref(), input.code.s3_key.as_deref(), input.code.s3_object_version.as_deref()),
     )
     .await?;
-    let region = lambda.region(&ctx);
+    lambda.store_code(&code).await?;
+    let region = lambda.region(&ctx).await?;
     let (layer_list, layer_codes) = layers::resolve(&region.read(), &ctx, input.layers.as_deref().unwrap_or(&[]))?;
     check_total_size(&code, &layer_codes)?;
 
@@ -149,6 +150,7 @@ pub async fn create_function(
             latest.config.clone()
         };
         region.functions.insert(name.clone(), function);
+        lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, None)?;
         answer
     };
     activate(&lambda, &ctx, &name);
@@ -158,9 +160,10 @@ pub async fn create_function(
 /// Finishes creation or an update in the background: unpacks the code, checks the interpreter,
 /// then marks every snapshot still Pending / InProgress Active or Failed.
 pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
-    let region = lambda.region(ctx);
+    let region = lambda.loaded_region(&ctx.account_id, &ctx.region);
     let Some(latest) = region.read().functions.get(name).map(|f| f.latest.clone()) else { return };
     let name = name.to_owned();
+    let (lambda, account, region_name) = (lambda.clone(), ctx.account_id.clone(), ctx.region.clone());
     tokio::spawn(async move {
         let runtime = latest.config.runtime.clone().unwrap_or_default();
         let mut failure = latest.code.dir().await.err().map(|e| ("InvalidZipFileException", e));
@@ -177,6 +180,7 @@ pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
         }
         let mut region = region.write();
         let Some(function) = region.functions.get_mut(&name) else { return };
+        let before = function.clone();
         let settle = |v: &Arc<Version>| -> Arc<Version> {
             let mut config = v.config.clone();
             if config.state.as_deref() == Some("Pending") {
@@ -215,6 +219,8 @@ pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
                 *v = settle(v);
             }
         }
+        // A failed write keeps the old state (the settled one is shown again after a restart).
+        let _ = lambda.save_function(&account, &region_name, &mut region, &name, Some(before));
     });
 }
 
@@ -289,8 +295,8 @@ fn check_total_size(code: &Code, layers: &[Arc<Code>]) -> Result<(), AwsError> {
 }
 
 /// The snapshot a function reference names (for reads).
-pub fn find(lambda: &Lambda, ctx: &RequestContext, reference: &FunctionRef) -> Result<Arc<Version>, AwsError> {
-    let region = lambda.region(ctx);
+pub async fn find(lambda: &Lambda, ctx: &RequestContext, reference: &FunctionRef) -> Result<Arc<Version>, AwsError> {
+    let region = lambda.region(ctx).await?;
     let region = region.read();
     let function = region
         .functions
@@ -312,8 +318,8 @@ pub async fn get_function(
     input: GetFunctionRequest,
 ) -> Result<GetFunctionResponse, AwsError> {
     let reference = parse_function_name(&input.function_name, input.qualifier.as_deref())?;
-    let version = find(&lambda, &ctx, &reference)?;
-    let region = lambda.region(&ctx);
+    let version = find(&lambda, &ctx, &reference).await?;
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&reference.name);
     let tags = function.map(|f| f.tags.clone().into_iter().collect::<HashMap<_, _>>());
@@ -338,7 +344,7 @@ pub async fn get_function_configuration(
     input: GetFunctionConfigurationRequest,
 ) -> Result<FunctionConfiguration, AwsError> {
     let reference = parse_function_name(&input.function_name, input.qualifier.as_deref())?;
-    let version = find(&lambda, &ctx, &reference)?;
+    let version = find(&lambda, &ctx, &reference).await?;
     Ok(answered(&version))
 }
 
@@ -351,7 +357,7 @@ pub async fn list_functions(
         return Err(validation(v, "functionVersion", "Member must satisfy enum value set: [ALL]"));
     }
     let all = input.function_version.is_some();
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let items: Vec<(String, FunctionConfiguration)> = {
         let region = region.read();
         let mut items = Vec::new();
@@ -375,10 +381,11 @@ pub async fn delete_function(
     input: DeleteFunctionRequest,
 ) -> Result<DeleteFunctionResponse, AwsError> {
     let FunctionRef { name, qualifier } = parse_function_name(&input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut retired = Vec::new();
     {
         let mut region = region.write();
+        let before = region.functions.get(&name).cloned();
         let function =
             region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, qualifier.as_deref()))?;
         match qualifier.as_deref() {
@@ -386,10 +393,6 @@ pub async fn delete_function(
                 let function = region.functions.remove(&name).expect("checked");
                 retired.push(function.latest.revision);
                 retired.extend(function.versions.values().map(|v| v.revision));
-                let mut urls = lambda.urls.write();
-                for url in function.urls.values() {
-                    urls.remove(&url.url_id);
-                }
             }
             Some("$LATEST") => {
                 return Err(invalid_param("$LATEST version cannot be deleted without deleting the function."));
@@ -421,6 +424,7 @@ pub async fn delete_function(
                 retired.push(version.revision);
             }
         }
+        lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
     }
     for revision in retired {
         lambda.executor.retire(revision);
@@ -430,7 +434,7 @@ pub async fn delete_function(
 
 /// Replaces `$LATEST` with a new snapshot made by `change`, checking the revision id first.
 /// Returns the new snapshot and, when asked, the version published from it.
-fn update_latest(
+async fn update_latest(
     lambda: &Arc<Lambda>,
     ctx: &RequestContext,
     name: &str,
@@ -438,9 +442,10 @@ fn update_latest(
     publish: bool,
     change: impl FnOnce(&Version) -> Result<Version, AwsError>,
 ) -> Result<FunctionConfiguration, AwsError> {
-    let region = lambda.region(ctx);
+    let region = lambda.region(ctx).await?;
     let (answer, old) = {
         let mut region = region.write();
+        let before = region.functions.get(name).cloned();
         let function = region.functions.get_mut(name).ok_or_else(|| function_not_found(ctx, name, None))?;
         if revision_id.is_some_and(|r| Some(r) != function.latest.config.revision_id.as_deref()) {
             return Err(precondition_failed());
@@ -457,6 +462,7 @@ fn update_latest(
         } else {
             function.latest.config.clone()
         };
+        lambda.save_function(&ctx.account_id, &ctx.region, &mut region, name, before)?;
         (answer, old)
     };
     lambda.executor.retire(old.revision);
@@ -482,6 +488,9 @@ pub async fn update_function_code(
         (input.s3_bucket.as_deref(), input.s3_key.as_deref(), input.s3_object_version.as_deref()),
     )
     .await?;
+    if input.dry_run != Some(true) {
+        lambda.store_code(&code).await?;
+    }
     let change = |current: &Version| {
         let mut config = current.config.clone();
         config.code_sha256 = Some(code.sha256.clone());
@@ -499,12 +508,12 @@ pub async fn update_function_code(
         })
     };
     if input.dry_run == Some(true) {
-        let region = lambda.region(&ctx);
+        let region = lambda.region(&ctx).await?;
         let region = region.read();
         let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
         return Ok(change(&function.latest)?.config);
     }
-    update_latest(&lambda, &ctx, &name, input.revision_id.as_deref(), input.publish == Some(true), change)
+    update_latest(&lambda, &ctx, &name, input.revision_id.as_deref(), input.publish == Some(true), change).await
 }
 
 pub async fn update_function_configuration(
@@ -525,7 +534,7 @@ pub async fn update_function_configuration(
     }
     let new_layers = match &input.layers {
         Some(arns) => {
-            let region = lambda.region(&ctx);
+            let region = lambda.region(&ctx).await?;
             let region = region.read();
             Some(layers::resolve(&region, &ctx, arns)?)
         }
@@ -588,6 +597,7 @@ pub async fn update_function_configuration(
             region: current.region.clone(),
         })
     })
+    .await
 }
 
 // ---- concurrency ----
@@ -599,7 +609,7 @@ pub async fn put_function_concurrency(
 ) -> Result<Concurrency, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
     let n = input.reserved_concurrent_executions;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let others: i32 =
         region.functions.iter().filter(|(other, _)| **other != name).filter_map(|(_, f)| f.reserved_concurrency).sum();
@@ -609,7 +619,9 @@ pub async fn put_function_concurrency(
             "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
         )));
     }
+    let before = function.clone();
     function.reserved_concurrency = Some(n);
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(Concurrency { reserved_concurrent_executions: Some(n) })
 }
 
@@ -619,7 +631,7 @@ pub async fn get_function_concurrency(
     input: GetFunctionConcurrencyRequest,
 ) -> Result<GetFunctionConcurrencyResponse, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     Ok(GetFunctionConcurrencyResponse { reserved_concurrent_executions: function.reserved_concurrency })
@@ -631,10 +643,12 @@ pub async fn delete_function_concurrency(
     input: DeleteFunctionConcurrencyRequest,
 ) -> Result<(), AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let before = function.clone();
     function.reserved_concurrency = None;
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(())
 }
 
@@ -660,10 +674,12 @@ fn tagged_function(resource: &str) -> Result<String, AwsError> {
 
 pub async fn tag_resource(lambda: Arc<Lambda>, ctx: RequestContext, input: TagResourceRequest) -> Result<(), AwsError> {
     let name = tagged_function(&input.resource)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let before = function.clone();
     function.tags.extend(input.tags);
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(())
 }
 
@@ -673,12 +689,14 @@ pub async fn untag_resource(
     input: UntagResourceRequest,
 ) -> Result<(), AwsError> {
     let name = tagged_function(&input.resource)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let before = function.clone();
     for key in &input.tag_keys {
         function.tags.remove(key);
     }
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(())
 }
 
@@ -688,7 +706,7 @@ pub async fn list_tags(
     input: ListTagsRequest,
 ) -> Result<ListTagsResponse, AwsError> {
     let name = tagged_function(&input.resource)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     Ok(ListTagsResponse { tags: Some(function.tags.clone().into_iter().collect()) })
@@ -704,7 +722,7 @@ pub async fn get_function_code_signing_config(
     input: GetFunctionCodeSigningConfigRequest,
 ) -> Result<GetFunctionCodeSigningConfigResponse, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     if !region.read().functions.contains_key(&name) {
         return Err(function_not_found(&ctx, &name, None));
     }
@@ -718,7 +736,7 @@ pub async fn get_account_settings(
     ctx: RequestContext,
     _input: GetAccountSettingsRequest,
 ) -> Result<GetAccountSettingsResponse, AwsError> {
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let reserved: i32 = region.functions.values().filter_map(|f| f.reserved_concurrency).sum();
     let total_code: i64 = region

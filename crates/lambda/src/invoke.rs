@@ -39,7 +39,7 @@ pub async fn target(
         Some(q) => format!("arn:aws:lambda:{region_name}:{account}:function:{name}:{q}"),
         None => format!("arn:aws:lambda:{region_name}:{account}:function:{name}"),
     };
-    let region = lambda.regions.get(account, region_name);
+    let region = lambda.region_of(account, region_name).await?;
     for _ in 0..500 {
         let found = {
             let region = region.read();

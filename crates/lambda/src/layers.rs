@@ -91,8 +91,10 @@ pub async fn publish_layer_version(
         ),
     )
     .await?;
-    let region = lambda.region(&ctx);
+    lambda.store_code(&code).await?;
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
+    let before = region.layers.get(&name).cloned();
     let entry = region.layers.entry(name.clone()).or_default();
     entry.next_version = entry.next_version.max(1);
     let version = entry.next_version;
@@ -111,6 +113,7 @@ pub async fn publish_layer_version(
         code,
     });
     entry.versions.insert(version, layer.clone());
+    lambda.save_layer(&ctx.account_id, &ctx.region, &mut region, &layer.name, before)?;
     Ok(PublishLayerVersionResponse {
         content: Some(content(&ctx.host, &layer)),
         layer_arn: Some(layer.arn.clone()),
@@ -130,7 +133,7 @@ pub async fn get_layer_version(
     input: GetLayerVersionRequest,
 ) -> Result<GetLayerVersionResponse, AwsError> {
     let name = layer_name(&input.layer_name)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let layer = region
         .layers
@@ -180,7 +183,7 @@ pub async fn list_layers(
     ctx: RequestContext,
     input: ListLayersRequest,
 ) -> Result<ListLayersResponse, AwsError> {
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let items: Vec<(String, LayersListItem)> = region
         .layers
@@ -209,7 +212,7 @@ pub async fn list_layer_versions(
     input: ListLayerVersionsRequest,
 ) -> Result<ListLayerVersionsResponse, AwsError> {
     let name = layer_name(&input.layer_name)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     // Newest first; the key sorts descending versions ascending.
     let items: Vec<(String, LayerVersionsListItem)> = region
@@ -237,10 +240,13 @@ pub async fn delete_layer_version(
     input: DeleteLayerVersionRequest,
 ) -> Result<(), AwsError> {
     let name = layer_name(&input.layer_name)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
-    if let Some(entry) = region.layers.get_mut(&name) {
-        entry.versions.remove(&input.version_number);
+    let before = region.layers.get(&name).cloned();
+    if let Some(entry) = region.layers.get_mut(&name)
+        && entry.versions.remove(&input.version_number).is_some()
+    {
+        lambda.save_layer(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
     }
     Ok(())
 }

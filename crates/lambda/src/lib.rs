@@ -24,6 +24,7 @@ pub mod logs;
 pub mod loopback;
 pub mod packages;
 pub mod permissions;
+pub mod persist;
 pub mod raw;
 pub mod runtime_api;
 pub mod s3_code;
@@ -40,16 +41,18 @@ use std::sync::Arc;
 
 /// The Lambda service with its handler table, writing function logs to an in-memory sink.
 pub fn service() -> Arc<dyn Service> {
-    service_with_logs(Arc::new(MemoryLogSink::default()))
+    service_with_logs(Arc::new(MemoryLogSink::default()), ruststack_core::store::Storage::memory())
 }
 
-/// The Lambda service writing function logs (`/aws/lambda/<name>`) to `sink`.
-pub fn service_with_logs(sink: Arc<dyn LogSink>) -> Arc<dyn Service> {
-    service_over(Arc::new(state::Lambda::new(sink)))
+/// The Lambda service writing function logs (`/aws/lambda/<name>`) to `sink` and its control
+/// plane through to `storage` (see [`persist`]).
+pub fn service_with_logs(sink: Arc<dyn LogSink>, storage: ruststack_core::store::Storage) -> Arc<dyn Service> {
+    service_over(Arc::new(state::Lambda::with_storage(sink, storage)))
 }
 
 /// The handler table over `lambda`.
 fn service_over(lambda: Arc<state::Lambda>) -> Arc<dyn Service> {
+    let _ = lambda.me.set(Arc::downgrade(&lambda));
     Handlers::new(&generated::MODEL, lambda)
         .on(ops::CreateFunction, functions::create_function)
         .on(ops::GetFunction, functions::get_function)

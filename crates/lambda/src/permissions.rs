@@ -19,14 +19,14 @@ fn principal(p: &str) -> Value {
 }
 
 /// Checks the function and qualifier exist; returns the function name and policy key.
-fn target(
+async fn target(
     lambda: &Lambda,
     ctx: &RequestContext,
     function_name: &str,
     qualifier: Option<&str>,
 ) -> Result<(String, String), AwsError> {
     let reference = parse_function_name(function_name, qualifier)?;
-    let region = lambda.region(ctx);
+    let region = lambda.region(ctx).await?;
     let region = region.read();
     let function =
         region.functions.get(&reference.name).ok_or_else(|| function_not_found(ctx, &reference.name, None))?;
@@ -41,7 +41,7 @@ pub async fn add_permission(
     ctx: RequestContext,
     input: AddPermissionRequest,
 ) -> Result<AddPermissionResponse, AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
     let resource = qualified_arn(&ctx, &name, (!key.is_empty()).then_some(key.as_str()));
     let action = if input.action.contains(':') || input.action == "*" {
         input.action.clone()
@@ -78,9 +78,10 @@ pub async fn add_permission(
     if !condition.is_empty() {
         statement["Condition"] = Value::Object(condition);
     }
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let before = function.clone();
     let current_revision = function.policy_revisions.get(&key).cloned();
     if let Some(r) = &input.revision_id
         && current_revision.as_ref().is_some_and(|c| c != r)
@@ -95,6 +96,7 @@ pub async fn add_permission(
     }
     statements.push(statement.clone());
     function.policy_revisions.insert(key, uuid());
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(AddPermissionResponse { statement: Some(statement.to_string()) })
 }
 
@@ -103,10 +105,11 @@ pub async fn remove_permission(
     ctx: RequestContext,
     input: RemovePermissionRequest,
 ) -> Result<(), AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
+    let snapshot = function.clone();
     if let Some(r) = &input.revision_id
         && function.policy_revisions.get(&key).is_some_and(|c| c != r)
     {
@@ -121,6 +124,7 @@ pub async fn remove_permission(
         return Err(resource_not_found(format!("Statement {} is not found in resource policy.", input.statement_id)));
     }
     function.policy_revisions.insert(key, uuid());
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(snapshot))?;
     Ok(())
 }
 
@@ -129,8 +133,8 @@ pub async fn get_policy(
     ctx: RequestContext,
     input: GetPolicyRequest,
 ) -> Result<GetPolicyResponse, AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     let Some(statements) = function.policies.get(&key).filter(|s| !s.is_empty()) else {

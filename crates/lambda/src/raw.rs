@@ -61,7 +61,7 @@ async fn function_url(
     req_body: Body,
 ) -> Response<Body> {
     let url_id = host.split('.').next().unwrap_or_default();
-    let Some(target) = lambda.urls.read().get(url_id).cloned() else {
+    let Some(target) = lambda.url_target(url_id) else {
         return json(StatusCode::NOT_FOUND, Bytes::from_static(br#"{"Message":null}"#));
     };
     let Ok(bytes) = body::collect(req_body, invoke::MAX_SYNC_PAYLOAD).await else {

@@ -8,8 +8,9 @@ use crate::logs::LogSink;
 use crate::packages::{Code, Opt};
 use http::StatusCode;
 use parking_lot::RwLock;
-use ruststack_core::store::PerRegion;
+use ruststack_core::store::{PerRegion, Storage};
 use ruststack_core::{AwsError, RequestContext, ServiceState};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,15 +21,88 @@ pub struct Lambda {
     pub executor: Arc<Executor>,
     /// Function URL ids → the function they invoke (URLs arrive without account or region).
     pub urls: RwLock<HashMap<String, UrlTarget>>,
+    /// Where the control plane is written through (see [`crate::persist`]).
+    pub storage: Storage,
+    /// Serializes the first loads of regions from the store.
+    loading: tokio::sync::Mutex<()>,
+    /// The service's own handle, for the pollers of event source mappings loaded from the store.
+    pub(crate) me: std::sync::OnceLock<std::sync::Weak<Lambda>>,
+    /// The gateway's port as requests name it (pollers call SQS through it).
+    port: std::sync::atomic::AtomicU16,
 }
 
 impl Lambda {
+    /// In memory only.
     pub fn new(sink: Arc<dyn LogSink>) -> Self {
-        Lambda { regions: PerRegion::default(), executor: Executor::new(sink), urls: RwLock::default() }
+        Self::with_storage(sink, Storage::memory())
     }
 
-    pub fn region(&self, ctx: &RequestContext) -> Arc<RwLock<Region>> {
-        self.regions.get(&ctx.account_id, &ctx.region)
+    pub fn with_storage(sink: Arc<dyn LogSink>, storage: Storage) -> Self {
+        Lambda {
+            regions: PerRegion::default(),
+            executor: Executor::new(sink),
+            urls: RwLock::default(),
+            storage,
+            loading: tokio::sync::Mutex::new(()),
+            me: std::sync::OnceLock::new(),
+            port: std::sync::atomic::AtomicU16::new(4566),
+        }
+    }
+
+    /// The request's account and region, loaded from the store on first use.
+    pub async fn region(&self, ctx: &RequestContext) -> Result<Arc<RwLock<Region>>, AwsError> {
+        let state = self.regions.get(&ctx.account_id, &ctx.region);
+        if state.read().loaded {
+            return Ok(state);
+        }
+        self.port.store(crate::invoke::port_of(&ctx.host), Ordering::Relaxed);
+        self.region_of(&ctx.account_id, &ctx.region).await
+    }
+
+    /// An account and region, loaded from the store on first use (then the pollers of its event
+    /// source mappings start).
+    pub async fn region_of(&self, account: &Arc<str>, region: &Arc<str>) -> Result<Arc<RwLock<Region>>, AwsError> {
+        let state = self.regions.get(account, region);
+        if state.read().loaded {
+            return Ok(state);
+        }
+        let _guard = self.loading.lock().await;
+        if state.read().loaded {
+            return Ok(state);
+        }
+        let mut loaded = self.load_region(account, region).await?;
+        loaded.loaded = true;
+        {
+            let mut urls = self.urls.write();
+            for (name, f) in &loaded.functions {
+                for (qualifier, url) in &f.urls {
+                    urls.insert(
+                        url.url_id.clone(),
+                        UrlTarget {
+                            account: account.clone(),
+                            region: region.clone(),
+                            function: name.clone(),
+                            qualifier: (!qualifier.is_empty()).then(|| qualifier.clone()),
+                        },
+                    );
+                }
+            }
+        }
+        let mappings: Vec<String> = loaded.mappings.keys().cloned().collect();
+        *state.write() = loaded;
+        if let Some(me) = self.me.get() {
+            let port = self.port.load(Ordering::Relaxed);
+            for uuid in mappings {
+                crate::event_sources::spawn_poller(me.clone(), account.clone(), region.clone(), uuid, port);
+            }
+        }
+        Ok(state)
+    }
+
+    /// An account and region already loaded by the request being served (background work that
+    /// follows a handler).
+    pub fn loaded_region(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RwLock<Region>> {
+        self.regions.get(account, region)
     }
 }
 
@@ -64,6 +138,8 @@ pub struct UrlTarget {
 /// Functions and layers of one account and region.
 #[derive(Default)]
 pub struct Region {
+    /// Whether the store's records of this account and region are in memory.
+    pub loaded: bool,
     pub functions: BTreeMap<String, Function>,
     pub layers: BTreeMap<String, LayerEntry>,
     /// Event source mappings by UUID.
@@ -71,6 +147,7 @@ pub struct Region {
 }
 
 /// A function: `$LATEST`, its published versions and everything attached to it.
+#[derive(Clone)]
 pub struct Function {
     pub latest: Arc<Version>,
     pub versions: BTreeMap<u64, Arc<Version>>,
@@ -151,6 +228,7 @@ pub fn next_revision() -> u64 {
     REVISIONS.fetch_add(1, Ordering::Relaxed)
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Alias {
     pub name: String,
     pub function_version: String,
@@ -159,7 +237,7 @@ pub struct Alias {
     pub revision_id: String,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct UrlConfig {
     pub url_id: String,
     pub url: String,
@@ -171,7 +249,7 @@ pub struct UrlConfig {
 }
 
 /// A layer name's versions.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct LayerEntry {
     pub versions: BTreeMap<i64, Arc<LayerVersion>>,
     pub next_version: i64,

@@ -15,14 +15,14 @@ fn port(host: &str) -> &str {
 }
 
 /// The function and qualifier key a URL config belongs to (only `$LATEST` or an alias).
-fn target(
+async fn target(
     lambda: &Lambda,
     ctx: &RequestContext,
     function_name: &str,
     qualifier: Option<&str>,
 ) -> Result<(String, String), AwsError> {
     let reference = parse_function_name(function_name, qualifier)?;
-    let region = lambda.region(ctx);
+    let region = lambda.region(ctx).await?;
     let region = region.read();
     let function =
         region.functions.get(&reference.name).ok_or_else(|| function_not_found(ctx, &reference.name, None))?;
@@ -50,9 +50,9 @@ pub async fn create_function_url_config(
     ctx: RequestContext,
     input: CreateFunctionUrlConfigRequest,
 ) -> Result<CreateFunctionUrlConfigResponse, AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
     let arn = arn_of(&ctx, &name, &key);
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     if function.urls.contains_key(&key) {
@@ -71,16 +71,9 @@ pub async fn create_function_url_config(
         created: now.clone(),
         modified: now,
     };
-    function.urls.insert(key.clone(), config.clone());
-    lambda.urls.write().insert(
-        id,
-        UrlTarget {
-            account: ctx.account_id.clone(),
-            region: ctx.region.clone(),
-            function: name,
-            qualifier: (!key.is_empty()).then_some(key),
-        },
-    );
+    let before = function.clone();
+    function.urls.insert(key, config.clone());
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(CreateFunctionUrlConfigResponse {
         function_url: config.url,
         function_arn: arn,
@@ -96,8 +89,8 @@ pub async fn get_function_url_config(
     ctx: RequestContext,
     input: GetFunctionUrlConfigRequest,
 ) -> Result<GetFunctionUrlConfigResponse, AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let config = region.functions.get(&name).and_then(|f| f.urls.get(&key)).ok_or_else(missing)?;
     Ok(GetFunctionUrlConfigResponse {
@@ -116,9 +109,10 @@ pub async fn update_function_url_config(
     ctx: RequestContext,
     input: UpdateFunctionUrlConfigRequest,
 ) -> Result<UpdateFunctionUrlConfigResponse, AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
+    let before = region.functions.get(&name).cloned();
     let config = region.functions.get_mut(&name).and_then(|f| f.urls.get_mut(&key)).ok_or_else(missing)?;
     if let Some(a) = input.auth_type {
         config.auth_type = a;
@@ -130,6 +124,8 @@ pub async fn update_function_url_config(
         config.invoke_mode = m;
     }
     config.modified = now_iso();
+    let config = config.clone();
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
     Ok(UpdateFunctionUrlConfigResponse {
         function_url: config.url.clone(),
         function_arn: arn_of(&ctx, &name, &key),
@@ -146,11 +142,12 @@ pub async fn delete_function_url_config(
     ctx: RequestContext,
     input: DeleteFunctionUrlConfigRequest,
 ) -> Result<(), AwsError> {
-    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref())?;
-    let region = lambda.region(&ctx);
+    let (name, key) = target(&lambda, &ctx, &input.function_name, input.qualifier.as_deref()).await?;
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
-    let config = region.functions.get_mut(&name).and_then(|f| f.urls.remove(&key)).ok_or_else(missing)?;
-    lambda.urls.write().remove(&config.url_id);
+    let before = region.functions.get(&name).cloned();
+    region.functions.get_mut(&name).and_then(|f| f.urls.remove(&key)).ok_or_else(missing)?;
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
     Ok(())
 }
 
@@ -160,7 +157,7 @@ pub async fn list_function_url_configs(
     input: ListFunctionUrlConfigsRequest,
 ) -> Result<ListFunctionUrlConfigsResponse, AwsError> {
     let reference = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let region = region.read();
     let function =
         region.functions.get(&reference.name).ok_or_else(|| function_not_found(&ctx, &reference.name, None))?;

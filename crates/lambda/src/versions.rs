@@ -48,7 +48,7 @@ pub async fn publish_version(
     if qualifier.is_some() {
         return Err(invalid_param("Qualifier is not supported for PublishVersion."));
     }
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let mut region = region.write();
     let function = region.functions.get_mut(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
     if input.revision_id.as_deref().is_some_and(|r| Some(r) != function.latest.config.revision_id.as_deref()) {
@@ -66,7 +66,10 @@ pub async fn publish_version(
             function_arn(&ctx, &name)
         )));
     }
-    Ok(publish(function, &ctx, input.description.as_deref()).config.clone())
+    let before = function.clone();
+    let out = publish(function, &ctx, input.description.as_deref()).config.clone();
+    lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
+    Ok(out)
 }
 
 pub async fn list_versions_by_function(
@@ -75,7 +78,7 @@ pub async fn list_versions_by_function(
     input: ListVersionsByFunctionRequest,
 ) -> Result<ListVersionsByFunctionResponse, AwsError> {
     let FunctionRef { name, .. } = parse_function_name(&input.function_name, None)?;
-    let region = lambda.region(&ctx);
+    let region = lambda.region(&ctx).await?;
     let items: Vec<(String, FunctionConfiguration)> = {
         let region = region.read();
         let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;

@@ -1,0 +1,420 @@
+//! Write-through of the control plane to the kv store (`--data-dir`), loaded lazily per account
+//! and region.
+//!
+//! One record per function (`$LATEST`, versions, aliases, policies, tags, concurrency, URL and
+//! event invoke configs), per layer name and per event source mapping, keyed
+//! `account\0region\0name`. Code and layer zips are blobs of the object store, one per distinct
+//! content, recorded by hex SHA-256 in `lambda/code` (the blob is written before the record, and
+//! the record before any function or layer naming it). Unpacked directories are a cache rebuilt
+//! from the zip on first use. Function URL ids map to their function in `lambda/urls`, since URL
+//! requests arrive without account or region.
+//!
+//! Handlers change the cache under the region's write lock, then call `save_*` with the record as
+//! it was before: the batch is applied, or the old record is put back and the write answers 500.
+
+use crate::event_sources::Mapping;
+use crate::generated::types::{FunctionConfiguration, FunctionEventInvokeConfig};
+use crate::packages::{Code, Opt};
+use crate::state::{
+    Alias, Function, Lambda, LayerEntry, LayerVersion, Region, UrlConfig, UrlTarget, Version, next_revision,
+};
+use ruststack_core::AwsError;
+use ruststack_core::store::{Write, prefix_end};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
+
+const FUNCTIONS: &str = "lambda/functions";
+const LAYERS: &str = "lambda/layers";
+const MAPPINGS: &str = "lambda/mappings";
+const CODE: &str = "lambda/code";
+const URLS: &str = "lambda/urls";
+
+fn scope(account: &str, region: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(account.len() + region.len() + 2);
+    key.extend_from_slice(account.as_bytes());
+    key.push(0);
+    key.extend_from_slice(region.as_bytes());
+    key.push(0);
+    key
+}
+
+fn key(account: &str, region: &str, name: &str) -> Vec<u8> {
+    let mut key = scope(account, region);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+fn store_failed(e: impl std::fmt::Display) -> AwsError {
+    tracing::error!(error = %e, "lambda: cannot write to the store");
+    AwsError::internal(format!("The state could not be stored: {e}"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct VersionRecord {
+    config: FunctionConfiguration,
+    /// Hex SHA-256 of the code and of each layer, in order.
+    code: String,
+    layers: Vec<String>,
+    revision: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FunctionRecord {
+    latest: VersionRecord,
+    versions: Vec<(u64, VersionRecord)>,
+    next_version: u64,
+    aliases: BTreeMap<String, Alias>,
+    policies: BTreeMap<String, Vec<serde_json::Value>>,
+    policy_revisions: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
+    reserved_concurrency: Option<i32>,
+    urls: BTreeMap<String, UrlConfig>,
+    last_published: Option<(u64, u64)>,
+    event_invoke: BTreeMap<String, FunctionEventInvokeConfig>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LayerVersionRecord {
+    name: String,
+    arn: String,
+    version_arn: String,
+    version: i64,
+    description: String,
+    created: String,
+    compatible_runtimes: Option<Vec<String>>,
+    compatible_architectures: Option<Vec<String>>,
+    license_info: Option<String>,
+    code: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LayerRecord {
+    versions: Vec<LayerVersionRecord>,
+    next_version: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UrlRecord {
+    account: String,
+    region: String,
+    function: String,
+    qualifier: Option<String>,
+}
+
+fn version_record(v: &Version) -> VersionRecord {
+    VersionRecord {
+        config: v.config.clone(),
+        code: v.code.sha_hex.clone(),
+        layers: v.opt.layers.iter().map(|c| c.sha_hex.clone()).collect(),
+        revision: v.revision,
+    }
+}
+
+fn function_record(f: &Function) -> FunctionRecord {
+    FunctionRecord {
+        latest: version_record(&f.latest),
+        versions: f.versions.iter().map(|(n, v)| (*n, version_record(v))).collect(),
+        next_version: f.next_version,
+        aliases: f.aliases.clone(),
+        policies: f.policies.clone(),
+        policy_revisions: f.policy_revisions.clone(),
+        tags: f.tags.clone(),
+        reserved_concurrency: f.reserved_concurrency,
+        urls: f.urls.clone(),
+        last_published: f.last_published,
+        event_invoke: f.event_invoke.clone(),
+    }
+}
+
+fn layer_record(entry: &LayerEntry) -> LayerRecord {
+    LayerRecord {
+        versions: entry
+            .versions
+            .values()
+            .map(|l| LayerVersionRecord {
+                name: l.name.clone(),
+                arn: l.arn.clone(),
+                version_arn: l.version_arn.clone(),
+                version: l.version,
+                description: l.description.clone(),
+                created: l.created.clone(),
+                compatible_runtimes: l.compatible_runtimes.clone(),
+                compatible_architectures: l.compatible_architectures.clone(),
+                license_info: l.license_info.clone(),
+                code: l.code.sha_hex.clone(),
+            })
+            .collect(),
+        next_version: entry.next_version,
+    }
+}
+
+fn put<T: Serialize>(tree: &str, key: Vec<u8>, value: &T) -> Result<Write, AwsError> {
+    let value = serde_json::to_vec(value).map_err(store_failed)?;
+    Ok(Write::Put { tree: tree.into(), key, value })
+}
+
+impl Lambda {
+    /// Keeps a package's zip in the object store (once per content) before anything names it.
+    pub async fn store_code(&self, code: &Code) -> Result<(), AwsError> {
+        if self.storage.kv.get(CODE, code.sha_hex.as_bytes()).is_some() {
+            return Ok(());
+        }
+        let mut writer = self.storage.objects.create();
+        writer.write(code.zip.clone()).await.map_err(store_failed)?;
+        let id = writer.finish().await.map_err(store_failed)?;
+        let sha = code.sha_hex.clone();
+        self.storage.kv.blocking(|kv| kv.put(CODE, sha.as_bytes(), id.to_string().as_bytes())).map_err(store_failed)
+    }
+
+    /// A package by hex SHA-256: the live one, else read back from its blob.
+    async fn load_code(&self, sha_hex: &str) -> Result<Arc<Code>, AwsError> {
+        if let Some(code) = Code::by_hex(sha_hex) {
+            return Ok(code);
+        }
+        let missing = || AwsError::internal(format!("The stored package {sha_hex} is missing"));
+        let id: u64 = self
+            .storage
+            .kv
+            .get(CODE, sha_hex.as_bytes())
+            .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+            .ok_or_else(missing)?;
+        let body = self.storage.objects.read(id, None).map_err(|_| missing())?;
+        let zip = ruststack_core::body::collect(body, usize::MAX).await.map_err(|_| missing())?;
+        Code::from_zip(zip)
+    }
+
+    async fn load_version(
+        &self,
+        record: VersionRecord,
+        account: &Arc<str>,
+        region: &Arc<str>,
+        revisions: &mut HashMap<u64, u64>,
+    ) -> Result<Arc<Version>, AwsError> {
+        let code = self.load_code(&record.code).await?;
+        let mut layers = Vec::with_capacity(record.layers.len());
+        for sha in &record.layers {
+            layers.push(self.load_code(sha).await?);
+        }
+        // Revisions key warm environments of this process: a restored snapshot gets a new one.
+        let revision = *revisions.entry(record.revision).or_insert_with(next_revision);
+        Ok(Arc::new(Version {
+            config: record.config,
+            code,
+            opt: Opt::new(layers),
+            revision,
+            account: account.clone(),
+            region: region.clone(),
+        }))
+    }
+
+    /// Reads one account and region's records back from the store.
+    pub(crate) async fn load_region(&self, account: &Arc<str>, region: &Arc<str>) -> Result<Region, AwsError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            tracing::error!(what, error = %e, "lambda: unreadable record");
+            AwsError::internal(format!("A stored {what} record is unreadable: {e}"))
+        };
+        let prefix = scope(account, region);
+        let end = prefix_end(&prefix);
+        let range = |tree: &str| {
+            let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+            self.storage.kv.range(tree, Bound::Included(&prefix), end, usize::MAX)
+        };
+        let name_of = |k: &[u8]| String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+        let mut out = Region::default();
+        for (k, v) in range(FUNCTIONS) {
+            let r: FunctionRecord = serde_json::from_slice(&v).map_err(|e| corrupt("function", e))?;
+            let mut revisions = HashMap::new();
+            let latest_revision = r.latest.revision;
+            let latest = self.load_version(r.latest, account, region, &mut revisions).await?;
+            let mut versions = BTreeMap::new();
+            for (n, v) in r.versions {
+                versions.insert(n, self.load_version(v, account, region, &mut revisions).await?);
+            }
+            let last_published = r.last_published.map(|(rev, n)| {
+                (if rev == latest_revision { latest.revision } else { revisions.get(&rev).copied().unwrap_or(0) }, n)
+            });
+            out.functions.insert(
+                name_of(&k),
+                Function {
+                    latest,
+                    versions,
+                    next_version: r.next_version,
+                    aliases: r.aliases,
+                    policies: r.policies,
+                    policy_revisions: r.policy_revisions,
+                    tags: r.tags,
+                    reserved_concurrency: r.reserved_concurrency,
+                    urls: r.urls,
+                    last_published,
+                    event_invoke: r.event_invoke,
+                },
+            );
+        }
+        for (k, v) in range(LAYERS) {
+            let r: LayerRecord = serde_json::from_slice(&v).map_err(|e| corrupt("layer", e))?;
+            let mut entry = LayerEntry { versions: BTreeMap::new(), next_version: r.next_version };
+            for l in r.versions {
+                let code = self.load_code(&l.code).await?;
+                entry.versions.insert(
+                    l.version,
+                    Arc::new(LayerVersion {
+                        name: l.name,
+                        arn: l.arn,
+                        version_arn: l.version_arn,
+                        version: l.version,
+                        description: l.description,
+                        created: l.created,
+                        compatible_runtimes: l.compatible_runtimes,
+                        compatible_architectures: l.compatible_architectures,
+                        license_info: l.license_info,
+                        code,
+                    }),
+                );
+            }
+            out.layers.insert(name_of(&k), entry);
+        }
+        for (k, v) in range(MAPPINGS) {
+            let m: Mapping = serde_json::from_slice(&v).map_err(|e| corrupt("event source mapping", e))?;
+            out.mappings.insert(name_of(&k), m);
+        }
+        Ok(out)
+    }
+
+    /// The function a URL id points to: in memory, else from the store.
+    pub fn url_target(&self, url_id: &str) -> Option<UrlTarget> {
+        if let Some(target) = self.urls.read().get(url_id) {
+            return Some(target.clone());
+        }
+        let record: UrlRecord = serde_json::from_slice(&self.storage.kv.get(URLS, url_id.as_bytes())?).ok()?;
+        Some(UrlTarget {
+            account: record.account.into(),
+            region: record.region.into(),
+            function: record.function,
+            qualifier: record.qualifier,
+        })
+    }
+
+    /// Stores function `name` as it now is in `region` (or its deletion), together with the URL
+    /// ids it gained or lost. On failure `before` is put back and the write answers 500.
+    pub fn save_function(
+        &self,
+        account: &Arc<str>,
+        region_name: &Arc<str>,
+        region: &mut Region,
+        name: &str,
+        before: Option<Function>,
+    ) -> Result<(), AwsError> {
+        let after = region.functions.get(name);
+        let old_urls: BTreeMap<&str, &str> =
+            before.iter().flat_map(|f| f.urls.iter().map(|(q, u)| (u.url_id.as_str(), q.as_str()))).collect();
+        let new_urls: BTreeMap<&str, &str> =
+            after.iter().flat_map(|f| f.urls.iter().map(|(q, u)| (u.url_id.as_str(), q.as_str()))).collect();
+        let mut writes = Vec::new();
+        let fkey = key(account, region_name, name);
+        let prepared = (|| {
+            match after {
+                Some(f) => writes.push(put(FUNCTIONS, fkey, &function_record(f))?),
+                None => writes.push(Write::Delete { tree: FUNCTIONS.into(), key: fkey }),
+            }
+            for id in old_urls.keys().filter(|id| !new_urls.contains_key(*id)) {
+                writes.push(Write::Delete { tree: URLS.into(), key: id.as_bytes().to_vec() });
+            }
+            for (id, qualifier) in new_urls.iter().filter(|(id, _)| !old_urls.contains_key(*id)) {
+                let record = UrlRecord {
+                    account: account.to_string(),
+                    region: region_name.to_string(),
+                    function: name.to_owned(),
+                    qualifier: (!qualifier.is_empty()).then(|| qualifier.to_string()),
+                };
+                writes.push(put(URLS, id.as_bytes().to_vec(), &record)?);
+            }
+            Ok::<_, AwsError>(())
+        })();
+        let applied = prepared.and_then(|()| self.storage.kv.blocking(|kv| kv.apply(writes)).map_err(store_failed));
+        if let Err(e) = applied {
+            match before {
+                Some(f) => region.functions.insert(name.to_owned(), f),
+                None => region.functions.remove(name),
+            };
+            return Err(e);
+        }
+        // The URL id index in memory follows the store.
+        let gone: Vec<String> =
+            old_urls.keys().filter(|id| !new_urls.contains_key(*id)).map(|id| id.to_string()).collect();
+        let added: Vec<(String, String)> = new_urls
+            .iter()
+            .filter(|(id, _)| !old_urls.contains_key(*id))
+            .map(|(id, q)| (id.to_string(), q.to_string()))
+            .collect();
+        if !gone.is_empty() || !added.is_empty() {
+            let mut urls = self.urls.write();
+            for id in gone {
+                urls.remove(&id);
+            }
+            for (id, qualifier) in added {
+                urls.insert(
+                    id,
+                    UrlTarget {
+                        account: account.clone(),
+                        region: region_name.clone(),
+                        function: name.to_owned(),
+                        qualifier: (!qualifier.is_empty()).then_some(qualifier),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores layer `name` as it now is in `region`; on failure puts `before` back.
+    pub fn save_layer(
+        &self,
+        account: &str,
+        region_name: &str,
+        region: &mut Region,
+        name: &str,
+        before: Option<LayerEntry>,
+    ) -> Result<(), AwsError> {
+        let lkey = key(account, region_name, name);
+        let write = match region.layers.get(name) {
+            Some(entry) => put(LAYERS, lkey, &layer_record(entry)),
+            None => Ok(Write::Delete { tree: LAYERS.into(), key: lkey }),
+        };
+        let applied = write.and_then(|w| self.storage.kv.blocking(|kv| kv.apply(vec![w])).map_err(store_failed));
+        if let Err(e) = applied {
+            match before {
+                Some(entry) => region.layers.insert(name.to_owned(), entry),
+                None => region.layers.remove(name),
+            };
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Stores event source mapping `uuid` as it now is in `region`; on failure puts `before` back.
+    pub fn save_mapping(
+        &self,
+        account: &str,
+        region_name: &str,
+        region: &mut Region,
+        uuid: &str,
+        before: Option<Mapping>,
+    ) -> Result<(), AwsError> {
+        let mkey = key(account, region_name, uuid);
+        let write = match region.mappings.get(uuid) {
+            Some(m) => put(MAPPINGS, mkey, m),
+            None => Ok(Write::Delete { tree: MAPPINGS.into(), key: mkey }),
+        };
+        let applied = write.and_then(|w| self.storage.kv.blocking(|kv| kv.apply(vec![w])).map_err(store_failed));
+        if let Err(e) = applied {
+            match before {
+                Some(m) => region.mappings.insert(uuid.to_owned(), m),
+                None => region.mappings.remove(uuid),
+            };
+            return Err(e);
+        }
+        Ok(())
+    }
+}
