@@ -151,3 +151,78 @@ def test_rotate_secret_runs_the_four_steps_and_promotes_the_new_version(client, 
     finally:
         sm.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
         lam.delete_function(FunctionName=name)
+
+
+STREAM_RECORDER = """
+import boto3, json, os
+def handler(event, context):
+    for record in event["Records"]:
+        key = record["dynamodb"]["Keys"]["pk"]["S"]
+        boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key=key, Body=json.dumps(record).encode())
+"""
+
+
+@pytest.mark.parametrize("start", ["TRIM_HORIZON", "LATEST"])
+def test_dynamodb_stream_mapping_delivers_insert_records(client, lam, s3, start):
+    ddb = client("dynamodb")
+    bucket = unique("stream-lambda")
+    s3.create_bucket(Bucket=bucket)
+    table = unique("streamed")
+    stream_arn = ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "before"}, "v": {"N": "0"}})
+    name = unique("stream-fn")
+    create_function(lam, name, STREAM_RECORDER, Environment={"Variables": {"BUCKET": bucket}})
+    mapping = lam.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=stream_arn, StartingPosition=start, BatchSize=10)
+    try:
+        assert mapping["State"] == "Creating"
+        assert mapping["EventSourceArn"] == stream_arn
+        assert mapping["StartingPosition"] == start
+        assert mapping["BatchSize"] == 10
+        got = lam.get_event_source_mapping(UUID=mapping["UUID"])
+        assert got["State"] == "Enabled" and got["FunctionArn"].endswith(f":function:{name}")
+        ddb.put_item(TableName=table, Item={"pk": {"S": "after"}, "v": {"N": "1"}})
+        record = json.loads(wait_for_object(s3, bucket, "after"))
+        assert record["eventName"] == "INSERT"
+        assert record["eventSource"] == "aws:dynamodb"
+        assert record["eventSourceARN"] == stream_arn
+        assert record["awsRegion"] == "us-east-1"
+        assert record["dynamodb"]["NewImage"] == {"pk": {"S": "after"}, "v": {"N": "1"}}
+        assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        # TRIM_HORIZON also delivers what was written before the mapping; LATEST does not.
+        if start == "TRIM_HORIZON":
+            assert json.loads(wait_for_object(s3, bucket, "before"))["eventName"] == "INSERT"
+        else:
+            with pytest.raises(ClientError) as e:
+                s3.get_object(Bucket=bucket, Key="before")
+            assert e.value.response["Error"]["Code"] == "NoSuchKey"
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        lam.delete_function(FunctionName=name)
+        ddb.delete_table(TableName=table)
+
+
+def test_dynamodb_stream_mapping_needs_a_starting_position(client, lam):
+    ddb = client("dynamodb")
+    table = unique("nostart")
+    stream_arn = ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    name = unique("nostart-fn")
+    create_function(lam, name, STREAM_RECORDER)
+    try:
+        with pytest.raises(ClientError) as e:
+            lam.create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    finally:
+        lam.delete_function(FunctionName=name)
+        ddb.delete_table(TableName=table)

@@ -29,6 +29,7 @@ pub mod raw;
 pub mod runtime_api;
 pub mod s3_code;
 pub mod state;
+pub mod stream_sources;
 pub mod urls;
 pub mod versions;
 
@@ -95,7 +96,7 @@ fn service_over(lambda: Arc<state::Lambda>) -> Arc<dyn Service> {
         .on(ops::UpdateFunctionEventInvokeConfig, event_invoke::update_function_event_invoke_config)
         .on(ops::DeleteFunctionEventInvokeConfig, event_invoke::delete_function_event_invoke_config)
         .on(ops::ListFunctionEventInvokeConfigs, event_invoke::list_function_event_invoke_configs)
-        .on(ops::CreateEventSourceMapping, event_sources::create_event_source_mapping)
+        .on(ops::CreateEventSourceMapping, stream_sources::create_event_source_mapping)
         .on(ops::GetEventSourceMapping, event_sources::get_event_source_mapping)
         .on(ops::UpdateEventSourceMapping, event_sources::update_event_source_mapping)
         .on(ops::DeleteEventSourceMapping, event_sources::delete_event_source_mapping)

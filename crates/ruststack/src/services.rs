@@ -19,9 +19,15 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams(storage.clone());
+    // Lambda event source mappings read DynamoDB streams through the same handle.
+    ruststack_lambda::stream_sources::set_stream_reader(Arc::new(lambda_integrations::StreamsForLambda(
+        dynamodb_streams.clone(),
+    )));
     // SNS subscriptions and Secrets Manager rotation invoke functions through Lambda's handle.
-    let (lambda, lambda_handle) =
-        ruststack_lambda::service_with_handle(ruststack_lambda::state::Lambda::new(Arc::new(lambda_logs)));
+    let (lambda, lambda_handle) = ruststack_lambda::service_with_handle(ruststack_lambda::state::Lambda::with_storage(
+        Arc::new(lambda_logs),
+        storage.clone(),
+    ));
     let sns = Arc::new(ruststack_sns::Sns::with_store(queues.clone(), storage.kv.clone()));
     *sns.lambda.write() = Some(Arc::new(lambda_integrations::SnsToLambda(lambda_handle.clone())));
     let (secretsmanager, secrets) = ruststack_secretsmanager::service_with_handle(storage.clone());
@@ -93,6 +99,24 @@ mod lambda_integrations {
                     Some(_) => Err(String::from_utf8_lossy(&out.payload).into_owned()),
                 }
             })
+        }
+    }
+
+    pub struct StreamsForLambda(pub ruststack_dynamodb::StreamsHandle);
+
+    impl ruststack_lambda::stream_sources::StreamReader for StreamsForLambda {
+        fn records_after(&self, arn: &str, after: Option<&str>, limit: usize) -> Option<Vec<serde_json::Value>> {
+            use ruststack_dynamodb::streams::ReadError;
+            match self.0.records_after(arn, after, limit) {
+                Ok(page) => page.map(|p| p.records),
+                // Records past their retention: go on from the oldest kept.
+                Err(ReadError::Trimmed) => self.0.records_after(arn, None, limit).ok().flatten().map(|p| p.records),
+                Err(ReadError::BeyondEnd) => Some(Vec::new()),
+            }
+        }
+
+        fn latest_sequence(&self, arn: &str) -> Option<String> {
+            self.0.latest_sequence(arn)
         }
     }
 
