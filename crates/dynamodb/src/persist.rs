@@ -333,6 +333,13 @@ impl RegionStore {
         k
     }
 
+    /// Where a stream's records are read from (`None`: memory mode).
+    pub fn record_source(&self, arn: &str) -> Option<RecordSource> {
+        let mut prefix = self.key(arn);
+        prefix.push(0);
+        Some(RecordSource { kv: self.kv.clone()?, prefix })
+    }
+
     /// One change record of a stream.
     pub fn put_record(&self, stream: &Stream, r: &StreamRecord, out: &mut Vec<Write>) {
         if !self.enabled() {
@@ -398,16 +405,7 @@ impl RegionStore {
                 self.range_all(RECORDS, &prefix, |key, _| expired.push(Write::Delete { tree: RECORDS.into(), key }));
                 continue;
             }
-            let mut records = Vec::new();
-            self.range_all(RECORDS, &prefix.clone(), |key, value| {
-                let sequence = key[prefix.len()..].try_into().map(u64::from_be_bytes).unwrap_or(0);
-                match decode_record(sequence, &value) {
-                    Some(r) if retained(r.at.millis) => records.push(r),
-                    Some(_) => expired.push(Write::Delete { tree: RECORDS.into(), key }),
-                    None => tracing::error!(stream = %s.arn, sequence, "unreadable stream record"),
-                }
-            });
-            let Some(view) = ViewType::parse(&s.view_type) else { continue };
+            let (Some(view), Some(kv)) = (ViewType::parse(&s.view_type), self.kv.clone()) else { continue };
             out.push(Stream::restore(
                 s.arn,
                 s.table_name,
@@ -418,7 +416,7 @@ impl RegionStore {
                 s.shard_id,
                 s.last,
                 s.disabled.map(|millis| Timestamp { millis }),
-                records,
+                RecordSource { kv, prefix },
             ));
         }
         if let Err(e) = self.apply(expired) {
@@ -602,6 +600,55 @@ impl<'a> Iterator for StoredRange<'a> {
     }
 }
 
+/// A stream's records in the store, by sequence number.
+pub struct RecordSource {
+    kv: Arc<dyn KvStore>,
+    /// `account \0 region \0 stream arn \0`.
+    prefix: Vec<u8>,
+}
+
+impl RecordSource {
+    fn key(&self, sequence: u64) -> Vec<u8> {
+        let mut k = self.prefix.clone();
+        k.extend_from_slice(&sequence.to_be_bytes());
+        k
+    }
+
+    fn decode(&self, entries: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<StreamRecord> {
+        entries
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let sequence = key[self.prefix.len()..].try_into().map(u64::from_be_bytes).ok()?;
+                let r = decode_record(sequence, &value);
+                if r.is_none() {
+                    tracing::error!(sequence, "unreadable stream record");
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// Up to `limit` records with sequence numbers in `from..=to`, in order.
+    pub fn range(&self, from: u64, to: u64, limit: usize) -> Vec<StreamRecord> {
+        if from > to {
+            return Vec::new();
+        }
+        let (lower, upper) = (self.key(from), self.key(to));
+        self.decode(self.kv.range(RECORDS, Bound::Included(&lower), Bound::Included(&upper), limit))
+    }
+
+    /// The first record at or after `sequence`.
+    pub fn first_from(&self, sequence: u64) -> Option<StreamRecord> {
+        self.range(sequence, u64::MAX, 1).pop()
+    }
+
+    /// The newest record.
+    pub fn last(&self) -> Option<StreamRecord> {
+        let (lower, upper) = (self.key(0), self.key(u64::MAX));
+        self.decode(self.kv.range_rev(RECORDS, Bound::Included(&lower), Bound::Included(&upper), 1)).pop()
+    }
+}
+
 fn decode_record(sequence: u64, value: &[u8]) -> Option<StreamRecord> {
     let r: StoredRecord = serde_json::from_slice(value).ok()?;
     let item = |w: WireItem| item_from_wire(w).ok();
@@ -781,6 +828,52 @@ mod tests {
         assert_eq!((state.data.item_count(), state.data.size_bytes(), state.data.index_stats("g")), (41, 7, (3, 5)));
         let after = state.data.stats_after(&state.meta, [(&b"k"[..], None, Some(&it))]).unwrap();
         assert_eq!((after.count, after.indexes["g"].0), (42, 4));
+    }
+
+    #[test]
+    fn stored_streams_read_records_from_the_store() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = RegionStore::new(Some(kv.clone()), "a", "r");
+        let meta = test_meta();
+        let stream = Stream::new(&meta.arn, &meta.name, "l".into(), ViewType::NewImage, meta.key.clone());
+        let source = store.record_source(&stream.arn);
+        let stream = stream.stored_in(source);
+        let it = item("a", None);
+        for n in 0..3 {
+            let mut r = stream.prepare(meta.key.extract(&it), None, Some(&it), false, 0).unwrap();
+            if n == 0 {
+                r.at.millis -= crate::streams::RETENTION_MILLIS + 1;
+            }
+            let mut writes = Vec::new();
+            store.put_record(&stream, &r, &mut writes);
+            store.apply(writes).unwrap();
+            stream.push(r);
+        }
+        assert_eq!(stream.latest(), 3);
+        assert_eq!(stream.trim_horizon(), 1);
+        assert_eq!(stream.sequence_range(), (2, None));
+        assert_eq!(stream.read(0, 10, |r| r.sequence).unwrap_err(), crate::streams::ReadError::Trimmed);
+        let page = stream.read(1, 10, |r| (r.sequence, r.new.clone())).unwrap();
+        assert_eq!(page.records, [(2, Some(it.clone())), (3, Some(it.clone()))]);
+        assert_eq!(stream.read(2, 1, |r| r.sequence).unwrap().records, [3]);
+        assert_eq!(stream.position_at(0), 1);
+        assert_eq!(stream.position_at(i64::MAX), 3);
+        assert_eq!(stream.check_position(4).unwrap_err(), crate::streams::ReadError::BeyondEnd);
+        // Nothing of the records is kept in memory: a restored stream reads the same.
+        let restored = Stream::restore(
+            stream.arn.clone(),
+            "t".into(),
+            "l".into(),
+            ViewType::NewImage,
+            meta.key.clone(),
+            stream.created,
+            stream.shard_id.clone(),
+            0,
+            None,
+            store.record_source(&stream.arn).unwrap(),
+        );
+        assert_eq!((restored.latest(), restored.trim_horizon()), (3, 1));
+        assert_eq!(restored.read(1, 10, |r| r.sequence).unwrap().records, [2, 3]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! streams through [`StreamsHandle`].
 
 use crate::DynamoDb;
+use crate::persist::RecordSource;
 use crate::table::KeyDef;
 use crate::value::{AttrValue, Item, item_size};
 use parking_lot::Mutex;
@@ -121,8 +122,9 @@ pub fn parse_sequence(s: &str) -> Option<u64> {
     rest.parse().ok()
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Log {
+    /// The records in memory (memory mode; with `--data-dir` they are read from `source`).
     records: VecDeque<StreamRecord>,
     /// The sequence number of the newest record ever appended (0: none yet).
     last: u64,
@@ -130,15 +132,42 @@ struct Log {
     disabled: Option<Timestamp>,
     /// The oldest sequence number that may still be in the kv store (`--data-dir`).
     stored_from: u64,
+    /// With `--data-dir`: where the records are, and the oldest one kept (after a trim; `last + 1`
+    /// when there is none).
+    source: Option<(RecordSource, u64)>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log").field("last", &self.last).field("disabled", &self.disabled).finish_non_exhaustive()
+    }
 }
 
 impl Log {
     /// The oldest sequence number still readable.
     fn horizon(&self) -> u64 {
-        self.records.front().map_or(self.last + 1, |r| r.sequence)
+        match &self.source {
+            Some((_, first)) => (*first).min(self.last + 1),
+            None => self.records.front().map_or(self.last + 1, |r| r.sequence),
+        }
     }
 
     fn trim(&mut self, now: i64) {
+        let last = self.last;
+        if let Some((source, first)) = &mut self.source {
+            // Moves `first` to the oldest record within the retention (a read per expired record).
+            while *first <= last {
+                match source.first_from(*first) {
+                    Some(r) if now - r.at.millis > RETENTION_MILLIS => *first = r.sequence + 1,
+                    Some(r) => {
+                        *first = r.sequence;
+                        return;
+                    }
+                    None => *first = last + 1,
+                }
+            }
+            return;
+        }
         while self.records.front().is_some_and(|r| now - r.at.millis > RETENTION_MILLIS) {
             self.records.pop_front();
         }
@@ -257,13 +286,26 @@ impl Stream {
     /// Appends a prepared record (once its write is stored).
     pub fn push(&self, record: StreamRecord) {
         let mut log = self.log.lock();
-        log.trim(record.at.millis);
         log.last = log.last.max(record.sequence);
+        if log.source.is_some() {
+            return; // stored by the write's batch
+        }
+        log.trim(record.at.millis);
         log.records.push_back(record);
     }
 
+    /// Reads the records from the store from now on (a stream of a table in `--data-dir`).
+    pub fn stored_in(self, source: Option<RecordSource>) -> Stream {
+        {
+            let mut log = self.log.lock();
+            let first = log.last + 1;
+            log.source = source.map(|s| (s, first));
+        }
+        self
+    }
+
     /// A stream read back from the store: its newest sequence number ever, when it was
-    /// disabled, and its records still within the retention (in sequence order).
+    /// disabled, and where its records are (read from there, none loaded).
     #[allow(clippy::too_many_arguments)]
     pub fn restore(
         arn: String,
@@ -275,11 +317,12 @@ impl Stream {
         shard_id: String,
         last: u64,
         disabled: Option<Timestamp>,
-        records: Vec<StreamRecord>,
+        source: RecordSource,
     ) -> Stream {
-        let last = records.last().map_or(last, |r| r.sequence.max(last));
-        let stored_from = records.first().map_or(last + 1, |r| r.sequence);
-        let mut log = Log { records: records.into(), last, disabled, stored_from };
+        let last = source.last().map_or(last, |r| r.sequence.max(last));
+        let stored_from = source.first_from(0).map_or(last + 1, |r| r.sequence);
+        let mut log =
+            Log { records: VecDeque::new(), last, disabled, stored_from, source: Some((source, stored_from)) };
         log.trim(Timestamp::now().millis);
         Stream { arn, table_name, label, view_type, key, created, shard_id, log: Mutex::new(log) }
     }
@@ -332,6 +375,20 @@ impl Stream {
     pub fn position_at(&self, millis: i64) -> u64 {
         let mut log = self.log.lock();
         log.trim(Timestamp::now().millis);
+        if let Some((source, first)) = &log.source {
+            // Records are in time order: the first one at or after `millis`, a page at a time.
+            let mut from = *first;
+            loop {
+                let page = source.range(from, log.last, 256);
+                if let Some(r) = page.iter().find(|r| r.at.millis >= millis) {
+                    return r.sequence - 1;
+                }
+                match page.last() {
+                    Some(r) if page.len() == 256 => from = r.sequence + 1,
+                    _ => return log.last,
+                }
+            }
+        }
         let i = log.records.partition_point(|r| r.at.millis < millis);
         log.records.get(i).map_or(log.last, |r| r.sequence - 1)
     }
@@ -365,17 +422,34 @@ impl Stream {
         if after > log.last {
             return Err(ReadError::BeyondEnd);
         }
-        let start = log.records.partition_point(|r| r.sequence <= after);
         let mut records = Vec::new();
         let mut bytes = 0;
         let mut position = after;
-        for r in log.records.range(start..) {
+        let mut take = |r: &StreamRecord| {
             if records.len() >= limit || (!records.is_empty() && bytes + r.size > MAX_READ_BYTES) {
-                break;
+                return false;
             }
             bytes += r.size;
             position = r.sequence;
             records.push(f(r));
+            true
+        };
+        match &log.source {
+            Some((source, _)) => {
+                for r in source.range(after + 1, log.last, limit.min(10_000)) {
+                    if !take(&r) {
+                        break;
+                    }
+                }
+            }
+            None => {
+                let start = log.records.partition_point(|r| r.sequence <= after);
+                for r in log.records.range(start..) {
+                    if !take(r) {
+                        break;
+                    }
+                }
+            }
         }
         Ok(ReadPage { records, after: position, finished: log.disabled.is_some() && position >= log.last })
     }

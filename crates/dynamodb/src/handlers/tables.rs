@@ -262,7 +262,9 @@ fn open_stream(region: &Region, meta: &mut TableMeta, view: Option<&str>) -> Arc
         at.millis += 1;
         label = stream_label(at);
     }
-    let stream = Arc::new(Stream::new(&meta.arn, &meta.name, label.clone(), view, meta.key.clone()));
+    let stream = Stream::new(&meta.arn, &meta.name, label.clone(), view, meta.key.clone());
+    let source = region.store().record_source(&stream.arn);
+    let stream = Arc::new(stream.stored_in(source));
     meta.stream = Some((label.clone(), view.as_str().to_owned()));
     meta.latest_stream = Some(label);
     stream
