@@ -88,8 +88,22 @@ impl Lambda {
                 }
             }
         }
-        let mappings: Vec<String> = loaded.mappings.keys().cloned().collect();
-        *state.write() = loaded;
+        // Only SQS mappings have a poller here (DynamoDB stream mappings are not stored yet).
+        let mappings: Vec<String> = loaded
+            .mappings
+            .iter()
+            .filter(|(_, m)| m.config.event_source_arn.as_deref().is_some_and(|a| a.starts_with("arn:aws:sqs:")))
+            .map(|(uuid, _)| uuid.clone())
+            .collect();
+        {
+            // Whatever reached this region without loading it (through `regions` directly) stays.
+            let mut current = state.write();
+            let earlier = std::mem::take(&mut *current);
+            loaded.functions.extend(earlier.functions);
+            loaded.layers.extend(earlier.layers);
+            loaded.mappings.extend(earlier.mappings);
+            *current = loaded;
+        }
         if let Some(me) = self.me.get() {
             let port = self.port.load(Ordering::Relaxed);
             for uuid in mappings {
