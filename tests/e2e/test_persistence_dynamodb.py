@@ -344,3 +344,27 @@ def test_reset_forgets_tables_in_memory_and_on_disk(start_server, tmp_path):
     db = ddb(server)
     assert db.list_tables()["TableNames"] == ["orders"]
     assert [i["pk"]["S"] for i in db.scan(TableName="orders")["Items"]] == ["b"]
+
+
+def test_a_transaction_retried_with_its_token_after_a_restart_is_not_applied_twice(start_server, tmp_path):
+    data = tmp_path / "state"
+    server = start_server("--data-dir", str(data))
+    db = ddb(server)
+    db.create_table(
+        TableName="counters", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    bump = [{"Update": {"TableName": "counters", "Key": {"id": {"S": "c"}},
+                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+    db.transact_write_items(TransactItems=bump, ClientRequestToken="token-1")
+    server.stop(signal.SIGKILL)
+
+    server = start_server("--data-dir", str(data))
+    db = ddb(server)
+    db.transact_write_items(TransactItems=bump, ClientRequestToken="token-1")
+    assert db.get_item(TableName="counters", Key={"id": {"S": "c"}})["Item"]["n"] == {"N": "1"}
+    other = [{"Put": {"TableName": "counters", "Item": {"id": {"S": "d"}}}}]
+    with pytest.raises(ClientError) as mismatch:
+        db.transact_write_items(TransactItems=other, ClientRequestToken="token-1")
+    assert mismatch.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    db.transact_write_items(TransactItems=bump, ClientRequestToken="token-2")
+    assert db.get_item(TableName="counters", Key={"id": {"S": "c"}})["Item"]["n"] == {"N": "2"}

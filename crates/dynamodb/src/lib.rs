@@ -95,6 +95,12 @@ impl DynamoDb {
                 for s in store.load_streams() {
                     streams.insert(s.arn.clone(), Arc::new(s));
                 }
+                let mut tokens = r.tokens.lock();
+                for (token, fingerprint, age) in store.load_tokens(handlers::transact::TOKEN_TTL.as_millis() as i64) {
+                    let at = Instant::now().checked_sub(std::time::Duration::from_millis(age as u64));
+                    tokens.insert(token, (fingerprint, at.unwrap_or_else(Instant::now)));
+                }
+                drop(tokens);
                 let mut tables = r.tables.write();
                 for meta in store.load_tables() {
                     let stream = meta

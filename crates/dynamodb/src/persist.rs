@@ -24,6 +24,10 @@ const TABLES: &str = "dynamodb/tables";
 const ITEMS: &str = "dynamodb/items";
 const STREAMS: &str = "dynamodb/streams";
 const RECORDS: &str = "dynamodb/records";
+/// `… client request token` → the request fingerprint and when the transaction ran, stored in
+/// the transaction's batch, so a retry after a restart is still answered without writing.
+const TOKENS: &str = "dynamodb/tokens";
+
 /// `… table` → the table's [`TableStats`] as of its last write.
 const STATS: &str = "dynamodb/stats";
 /// `… table \0 expiry (8 bytes, order-preserving) ++ primary key` → nothing: the items of a table
@@ -331,6 +335,36 @@ impl RegionStore {
         k.push(0);
         k.extend_from_slice(&sequence.to_be_bytes());
         k
+    }
+
+    /// The ClientRequestToken of a transaction, written in its batch.
+    pub fn put_token(&self, token: &str, fingerprint: &str, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let value = serde_json::json!({"fingerprint": fingerprint, "at": Timestamp::now().millis});
+        out.push(Write::Put { tree: TOKENS.into(), key: self.key(token), value: value.to_string().into_bytes() });
+    }
+
+    /// The tokens younger than `max_age_millis` as `(token, fingerprint, age in ms)`; older ones
+    /// are deleted on the way.
+    pub fn load_tokens(&self, max_age_millis: i64) -> Vec<(String, String, i64)> {
+        let now = Timestamp::now().millis;
+        let (mut out, mut expired) = (Vec::new(), Vec::new());
+        self.range_all(TOKENS, &self.scope.clone(), |key, value| {
+            let v: serde_json::Value = serde_json::from_slice(&value).unwrap_or_default();
+            let (Some(fp), Some(at)) = (v["fingerprint"].as_str(), v["at"].as_i64()) else { return };
+            if now - at < max_age_millis {
+                let token = String::from_utf8_lossy(&key[self.scope.len()..]).into_owned();
+                out.push((token, fp.to_owned(), (now - at).max(0)));
+            } else {
+                expired.push(Write::Delete { tree: TOKENS.into(), key });
+            }
+        });
+        if let Err(e) = self.apply(expired) {
+            tracing::warn!(error = %e.message, "expired transaction tokens stay until the next start");
+        }
+        out
     }
 
     /// Where a stream's records are read from (`None`: memory mode).

@@ -2,7 +2,7 @@
 //! same storage, evaluator and write core as the expression API.
 
 use super::common::*;
-use super::transact::{check_tokens, run_transaction};
+use super::transact::{check_tokens, run_transaction_with_token};
 use crate::error::validation;
 use crate::expression::eval::{matches, project};
 use crate::expression::{Condition, Operand, Path, UpdateAction};
@@ -311,7 +311,7 @@ pub async fn execute_transaction(
         .into_iter()
         .map(|(stmt, rv)| prepare_write(&region, stmt, rv.as_deref() == Some("ALL_OLD")))
         .collect::<Result<Vec<_>, _>>()?;
-    run_transaction(&writes)?;
+    run_transaction_with_token(&writes, token.as_deref().zip(fingerprint.as_deref()))?;
     if let (Some(token), Some(fp)) = (token, fingerprint) {
         region.tokens.lock().insert(token, (fp, Instant::now()));
     }

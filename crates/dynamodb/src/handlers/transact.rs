@@ -11,6 +11,7 @@ use crate::generated::types::*;
 use crate::table::{Table, TableState};
 use crate::value::item_size;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use ruststack_core::store::Write;
 use ruststack_core::{AwsError, RequestContext};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 const MAX_TRANSACTION_SIZE: usize = 4 * 1024 * 1024;
 
 /// How long a ClientRequestToken makes a transaction idempotent.
-const TOKEN_TTL: Duration = Duration::from_secs(600);
+pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(600);
 
 /// A JSON rendering with sorted object keys, to compare two requests.
 fn canonical(v: &serde_json::Value, out: &mut String) {
@@ -150,17 +151,26 @@ pub fn check_tokens(
     Ok(())
 }
 
-/// Runs prepared writes all or nothing: every condition is checked under the write locks of
-/// every table involved, then every write is stored; a failure cancels them all with
-/// `TransactionCanceledException` and its CancellationReasons in request order.
+#[cfg(test)]
 pub fn run_transaction(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
+    run_transaction_with_token(writes, None)
+}
+
+/// Runs prepared writes all or nothing: every condition is checked under the write locks of
+/// every table involved, then every write is stored (with `(token, fingerprint)`, if given, in
+/// the same batch); a failure cancels them all with `TransactionCanceledException` and its
+/// CancellationReasons in request order.
+pub fn run_transaction_with_token(
+    writes: &[PreparedWrite],
+    token: Option<(&str, &str)>,
+) -> Result<Vec<WriteResult>, AwsError> {
     match writes.first() {
-        Some(w) => w.table.store.blocking(|| transaction_locked(writes)),
+        Some(w) => w.table.store.blocking(|| transaction_locked(writes, token)),
         None => Ok(Vec::new()),
     }
 }
 
-fn transaction_locked(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
+fn transaction_locked(writes: &[PreparedWrite], token: Option<(&str, &str)>) -> Result<Vec<WriteResult>, AwsError> {
     let mut seen = HashSet::new();
     for w in writes {
         if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
@@ -216,17 +226,22 @@ fn transaction_locked(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsE
         )
         .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
     }
-    store_and_commit(&mut locks, writes, &results)?;
+    let mut batch = Vec::new();
+    if let (Some((token, fingerprint)), Some(w)) = (token, writes.first()) {
+        w.table.store.put_token(token, fingerprint, &mut batch);
+    }
+    store_and_commit(&mut locks, writes, &results, batch)?;
     Ok(results)
 }
 
-/// Stores the results of `writes` as one batch, then applies them to the locked tables.
+/// Stores the results of `writes` as one batch (after `batch`), then applies them to the
+/// locked tables.
 fn store_and_commit(
     locks: &mut BTreeMap<String, RwLockWriteGuard<'_, TableState>>,
     writes: &[PreparedWrite],
     results: &[WriteResult],
+    mut batch: Vec<Write>,
 ) -> Result<(), AwsError> {
-    let mut batch = Vec::new();
     // Records of one stream are numbered in request order.
     let mut pending: BTreeMap<&str, u64> = BTreeMap::new();
     let mut records = Vec::with_capacity(writes.len());
@@ -268,7 +283,7 @@ pub fn run_batch(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError>
             .iter()
             .map(|w| w.evaluate(&locks[&w.table_name]).map_err(WriteFailure::into_error))
             .collect::<Result<Vec<_>, _>>()?;
-        store_and_commit(&mut locks, writes, &results)?;
+        store_and_commit(&mut locks, writes, &results, Vec::new())?;
         Ok(results)
     })
 }
@@ -300,7 +315,7 @@ pub async fn transact_write_items(
     if token.as_ref().is_some_and(|t| region.tokens.lock().contains_key(t)) {
         return Ok(TransactWriteItemsOutput::default());
     }
-    let results = run_transaction(&writes)?;
+    let results = run_transaction_with_token(&writes, token.as_deref().zip(fingerprint.as_deref()))?;
     let mut units: BTreeMap<String, f64> = BTreeMap::new();
     for (w, r) in writes.iter().zip(&results) {
         // Transactional writes cost twice the units.
