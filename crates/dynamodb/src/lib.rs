@@ -3,6 +3,9 @@
 //! - [`number`], [`value`]: the data types, their validation and sizes;
 //! - [`expression`]: the expression language (lexer, parser, evaluator);
 //! - [`table`]: table definitions and ordered storage with secondary indexes;
+//! - [`persist`]: the layout in the kv store with `--data-dir` (items, index entries, expiry
+//!   entries, statistics, streams and their records), where reads page through the store and
+//!   every write is one batch;
 //! - [`handlers`]: the operations.
 
 pub mod error;

@@ -3,8 +3,10 @@
 //! Contents live in [`TableData`], the storage boundary: items ordered by encoded primary key
 //! (partition key, then sort key) and one ordered map per secondary index, maintained on every
 //! write, so a Query reads only its key range. The encoded keys sort as DynamoDB compares key
-//! values (numbers numerically, strings and binaries bytewise), which is what an ordered on-disk
-//! store needs too.
+//! values (numbers numerically, strings and binaries bytewise), which is what the ordered kv
+//! store needs too: with `--data-dir` the same ranges are read from its trees instead of the maps
+//! (see [`crate::persist`]), and writes reach it as one batch each before [`TableData::change`]
+//! updates what is kept here.
 
 use crate::error::validation;
 use crate::value::{AttrValue, Item, ScalarType, encode_key_part, item_size};
