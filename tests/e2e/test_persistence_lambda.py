@@ -14,6 +14,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from . import rsutil
 from .conftest import make_client
 from .lambda_fixtures.zips import make_zip
 
@@ -134,3 +135,33 @@ def test_functions_survive_a_sigkill_and_still_run(start_server, tmp_path):
     # Writes go on from the restored state: version numbers continue, the next layer version is 2.
     assert lam.publish_version(FunctionName=name)["Version"] == "2"
     assert lam.publish_layer_version(LayerName=layer, Content={"ZipFile": layer_zip})["Version"] == 2
+
+
+def test_reset_forgets_functions_in_memory_and_on_disk(start_server, tmp_path):
+    data = str(tmp_path / "state")
+    server = start_server("--data-dir", data)
+    lam = make_client("lambda", server.endpoint)
+    layer_zip = make_zip({"python/helper_mod.py": "VALUE = 'v'\n"})
+    layer_arn = lam.publish_layer_version(LayerName="helpers", Content={"ZipFile": layer_zip})["LayerVersionArn"]
+    lam.create_function(FunctionName="old", Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": code("old")}, Layers=[layer_arn])
+    url = lam.create_function_url_config(FunctionName="old", AuthType="NONE")["FunctionUrl"]
+    assert rsutil.request(server.port, "POST", "/_ruststack/reset").status == 200
+    assert lam.list_functions()["Functions"] == []
+    assert lam.list_layers()["Layers"] == []
+    port = urllib.parse.urlparse(server.endpoint).port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/", headers={"Host": urllib.parse.urlparse(url).netloc})
+    assert conn.getresponse().status == 404
+
+    # Stored as usual after the reset, with the same layer content published again.
+    layer_arn = lam.publish_layer_version(LayerName="helpers", Content={"ZipFile": layer_zip})["LayerVersionArn"]
+    assert layer_arn.endswith(":helpers:1")
+    lam.create_function(FunctionName="new", Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": code("new")}, Layers=[layer_arn])
+    lam.get_waiter("function_active_v2").wait(FunctionName="new", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    server.stop(signal.SIGKILL)
+    server = start_server("--data-dir", data)
+    lam = make_client("lambda", server.endpoint)
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["new"]
+    assert invoke(lam, "new")["tag"] == "new"

@@ -160,10 +160,15 @@ pub async fn create_function(
 /// Finishes creation or an update in the background: unpacks the code, checks the interpreter,
 /// then marks every snapshot still Pending / InProgress Active or Failed.
 pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
-    let region = lambda.loaded_region(&ctx.account_id, &ctx.region);
+    activate_in(lambda, &ctx.account_id, &ctx.region, name);
+}
+
+/// [`activate`] in a loaded account and region.
+pub fn activate_in(lambda: &Arc<Lambda>, account: &Arc<str>, region_name: &Arc<str>, name: &str) {
+    let region = lambda.loaded_region(account, region_name);
     let Some(latest) = region.read().functions.get(name).map(|f| f.latest.clone()) else { return };
     let name = name.to_owned();
-    let (lambda, account, region_name) = (lambda.clone(), ctx.account_id.clone(), ctx.region.clone());
+    let (lambda, account, region_name) = (lambda.clone(), account.clone(), region_name.clone());
     tokio::spawn(async move {
         let runtime = latest.config.runtime.clone().unwrap_or_default();
         let mut failure = latest.code.dir().await.err().map(|e| ("InvalidZipFileException", e));
@@ -178,7 +183,8 @@ pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
                 Err(e) => Some(("InternalError", e.to_string())),
             };
         }
-        let mut region = region.write();
+        let region_lock = region;
+        let mut region = region_lock.write();
         let Some(function) = region.functions.get_mut(&name) else { return };
         let before = function.clone();
         let settle = |v: &Arc<Version>| -> Arc<Version> {
@@ -219,8 +225,12 @@ pub fn activate(lambda: &Arc<Lambda>, ctx: &RequestContext, name: &str) {
                 *v = settle(v);
             }
         }
-        // A failed write keeps the old state (the settled one is shown again after a restart).
-        let _ = lambda.save_function(&account, &region_name, &mut region, &name, Some(before));
+        // Stored only while this is still the service's region (a reset may have dropped it);
+        // a failed write keeps the old state (the settled one is shown again after a restart).
+        let current = lambda.loaded_region(&account, &region_name);
+        if Arc::ptr_eq(&current, &region_lock) {
+            let _ = lambda.save_function(&account, &region_name, &mut region, &name, Some(before));
+        }
     });
 }
 

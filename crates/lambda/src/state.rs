@@ -89,6 +89,16 @@ impl Lambda {
             }
         }
         // Only SQS mappings have a poller here (DynamoDB stream mappings are not stored yet).
+        // A crash between a change and its activation left it Pending / InProgress: activate again.
+        let unsettled: Vec<String> = loaded
+            .functions
+            .iter()
+            .filter(|(_, f)| {
+                let c = &f.latest.config;
+                c.state.as_deref() == Some("Pending") || c.last_update_status.as_deref() == Some("InProgress")
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         let mappings: Vec<String> = loaded
             .mappings
             .iter()
@@ -103,6 +113,11 @@ impl Lambda {
             loaded.layers.extend(earlier.layers);
             loaded.mappings.extend(earlier.mappings);
             *current = loaded;
+        }
+        if let Some(me) = self.me.get().and_then(std::sync::Weak::upgrade) {
+            for name in unsettled {
+                crate::functions::activate_in(&me, account, region, &name);
+            }
         }
         if let Some(me) = self.me.get() {
             let port = self.port.load(Ordering::Relaxed);
