@@ -84,7 +84,7 @@ pub async fn create_event_source_mapping(
     };
     let reference = parse_function_name(&input.function_name, None)?;
     let uuid = uuid();
-    let region = lambda.regions.get(&ctx.account_id, &ctx.region);
+    let region = lambda.region(&ctx).await?;
     let config = {
         let mut region = region.write();
         let function = region
