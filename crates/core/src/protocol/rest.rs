@@ -114,14 +114,13 @@ pub fn route<'p>(
     headers: &HeaderMap,
 ) -> Result<Matched<'p>, AwsError> {
     let routes = compiled(model);
-    let mut path_matched = false;
     let mut fallback = None;
+    // Cheap tests first (method, fixed query keys), the path last: this runs on every request.
     for compiled in routes {
-        let Some(labels) = compiled.match_path(path) else { continue };
-        path_matched = true;
         if compiled.route.method != method || !compiled.match_query(query) {
             continue;
         }
+        let Some(labels) = compiled.match_path(path) else { continue };
         if compiled.has_required(query, headers) {
             return Ok(Matched { route: compiled.route, labels });
         }
@@ -131,7 +130,7 @@ pub fn route<'p>(
     if let Some(m) = fallback {
         return Ok(m);
     }
-    if path_matched {
+    if routes.iter().any(|r| r.match_path(path).is_some()) {
         return Err(AwsError::new(
             http::StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
