@@ -19,9 +19,9 @@ use crate::state::{
     Alias, Function, Lambda, LayerEntry, LayerVersion, Region, UrlConfig, UrlTarget, Version, next_revision,
 };
 use ruststack_core::AwsError;
-use ruststack_core::store::{Write, prefix_end};
+use ruststack_core::store::{Transaction, Write, prefix_end};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -30,6 +30,9 @@ const LAYERS: &str = "lambda/layers";
 const MAPPINGS: &str = "lambda/mappings";
 const CODE: &str = "lambda/code";
 const URLS: &str = "lambda/urls";
+/// Who uses a package: `sha \0 account \0 region \0 f|l \0 name` (a function or a layer), so the
+/// blob is deleted once the last user's batch has committed.
+const CODE_REFS: &str = "lambda/code-refs";
 
 fn scope(account: &str, region: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(account.len() + region.len() + 2);
@@ -148,6 +151,40 @@ fn layer_record(entry: &LayerEntry) -> LayerRecord {
             .collect(),
         next_version: entry.next_version,
     }
+}
+
+/// The packages a function's snapshots use (code and layers).
+fn function_packages(f: &Function) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for v in std::iter::once(&f.latest).chain(f.versions.values()) {
+        out.insert(v.code.sha_hex.clone());
+        out.extend(v.opt.layers.iter().map(|c| c.sha_hex.clone()));
+    }
+    out
+}
+
+fn layer_packages(entry: &LayerEntry) -> BTreeSet<String> {
+    entry.versions.values().map(|l| l.code.sha_hex.clone()).collect()
+}
+
+enum CommitError {
+    /// A package the batch starts to use is no longer stored.
+    PackageGone,
+    Store(std::io::Error),
+}
+
+impl From<std::io::Error> for CommitError {
+    fn from(e: std::io::Error) -> Self {
+        CommitError::Store(e)
+    }
+}
+
+fn ref_key(sha: &str, owner: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(sha.len() + 1 + owner.len());
+    key.extend_from_slice(sha.as_bytes());
+    key.push(0);
+    key.extend_from_slice(owner);
+    key
 }
 
 fn put<T: Serialize>(tree: &str, key: Vec<u8>, value: &T) -> Result<Write, AwsError> {
@@ -300,6 +337,78 @@ impl Lambda {
         Ok(out)
     }
 
+    /// Applies `writes` with the package references of `owner` moved from `before` to `after`,
+    /// as one transaction that also checks every newly used package is still stored (a
+    /// concurrent delete of its last user may have just removed it). Then deletes the blobs of
+    /// packages nobody uses any more.
+    fn commit_with_refs(
+        &self,
+        mut writes: Vec<Write>,
+        owner: &[u8],
+        before: &BTreeSet<String>,
+        after: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let added: Vec<&String> = after.difference(before).collect();
+        let dropped: Vec<&String> = before.difference(after).collect();
+        for sha in &added {
+            writes.push(Write::Put { tree: CODE_REFS.into(), key: ref_key(sha, owner), value: Vec::new() });
+        }
+        for sha in &dropped {
+            writes.push(Write::Delete { tree: CODE_REFS.into(), key: ref_key(sha, owner) });
+        }
+        self.storage
+            .kv
+            .blocking(|kv| {
+                kv.transact(|tx: &mut dyn Transaction| {
+                    for sha in &added {
+                        if tx.get(CODE, sha.as_bytes())?.is_none() {
+                            return Err(CommitError::PackageGone);
+                        }
+                    }
+                    for w in &writes {
+                        match w {
+                            Write::Put { tree, key, value } => tx.put(tree, key, value)?,
+                            Write::Delete { tree, key } => tx.delete(tree, key)?,
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .map_err(|e| match e {
+                CommitError::PackageGone => {
+                    AwsError::internal("The deployment package was removed by a concurrent request. Please try again.")
+                }
+                CommitError::Store(e) => store_failed(e),
+            })?;
+        for sha in dropped {
+            self.collect_package(sha);
+        }
+        Ok(())
+    }
+
+    /// Forgets a package nobody uses: its record in the same transaction that sees no user left,
+    /// its blob after that has committed. A failure only leaves an unused blob behind.
+    fn collect_package(&self, sha: &str) {
+        let prefix = ref_key(sha, b"");
+        let end = prefix_end(&prefix);
+        let unused = self.storage.kv.blocking(|kv| {
+            kv.transact(|tx: &mut dyn Transaction| {
+                let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+                if !tx.range(CODE_REFS, Bound::Included(&prefix), end, 1)?.is_empty() {
+                    return Ok::<_, std::io::Error>(None);
+                }
+                let Some(id) = tx.get(CODE, sha.as_bytes())? else { return Ok(None) };
+                tx.delete(CODE, sha.as_bytes())?;
+                Ok(std::str::from_utf8(&id).ok().and_then(|id| id.parse::<u64>().ok()))
+            })
+        });
+        match unused {
+            Ok(Some(id)) => self.storage.objects.delete(id),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(sha, error = %e, "lambda: cannot collect an unused package"),
+        }
+    }
+
     /// The function a URL id points to: in memory, else from the store.
     pub fn url_target(&self, url_id: &str) -> Option<UrlTarget> {
         if let Some(target) = self.urls.read().get(url_id) {
@@ -350,7 +459,10 @@ impl Lambda {
             }
             Ok::<_, AwsError>(())
         })();
-        let applied = prepared.and_then(|()| self.storage.kv.blocking(|kv| kv.apply(writes)).map_err(store_failed));
+        let packages_before = before.as_ref().map(function_packages).unwrap_or_default();
+        let packages_after = after.map(function_packages).unwrap_or_default();
+        let owner = [&key(account, region_name, "f\0")[..], name.as_bytes()].concat();
+        let applied = prepared.and_then(|()| self.commit_with_refs(writes, &owner, &packages_before, &packages_after));
         if let Err(e) = applied {
             match before {
                 Some(f) => region.functions.insert(name.to_owned(), f),
@@ -400,7 +512,10 @@ impl Lambda {
             Some(entry) => put(LAYERS, lkey, &layer_record(entry)),
             None => Ok(Write::Delete { tree: LAYERS.into(), key: lkey }),
         };
-        let applied = write.and_then(|w| self.storage.kv.blocking(|kv| kv.apply(vec![w])).map_err(store_failed));
+        let packages_before = before.as_ref().map(layer_packages).unwrap_or_default();
+        let packages_after = region.layers.get(name).map(layer_packages).unwrap_or_default();
+        let owner = [&key(account, region_name, "l\0")[..], name.as_bytes()].concat();
+        let applied = write.and_then(|w| self.commit_with_refs(vec![w], &owner, &packages_before, &packages_after));
         if let Err(e) = applied {
             match before {
                 Some(entry) => region.layers.insert(name.to_owned(), entry),
@@ -441,8 +556,8 @@ impl Lambda {
 mod tests {
     use super::*;
     use crate::generated::types::{
-        CreateAliasRequest, CreateFunctionRequest, FunctionCode, LayerVersionContentInput, PublishLayerVersionRequest,
-        PublishVersionRequest, TagResourceRequest,
+        CreateAliasRequest, CreateFunctionRequest, DeleteFunctionRequest, DeleteLayerVersionRequest, FunctionCode,
+        LayerVersionContentInput, PublishLayerVersionRequest, PublishVersionRequest, TagResourceRequest,
     };
     use crate::packages::tests::make_zip;
     use crate::{MemoryLogSink, aliases, functions, layers, versions};
@@ -534,17 +649,45 @@ mod tests {
             normalize(&region.functions["f"])
         };
 
-        let second = Lambda::with_storage(Arc::new(MemoryLogSink::default()), storage);
+        let second = Arc::new(Lambda::with_storage(Arc::new(MemoryLogSink::default()), storage.clone()));
         let region = second.region(&ctx).await.unwrap();
-        let region = region.read();
-        let f = &region.functions["f"];
-        assert_eq!(normalize(f), expected);
-        assert_eq!(f.last_published.map(|p| p.0), Some(f.latest.revision));
-        assert_eq!(f.versions[&1].config.version, published.version);
-        assert_eq!(f.latest.code.zip.as_ref(), zip.as_slice());
-        assert_eq!(f.latest.opt.layers[0].zip.as_ref(), layer_zip.as_slice());
-        assert_eq!(f.aliases["live"].function_version, "1");
-        assert_eq!(region.layers["helpers"].next_version, 2);
+        {
+            let region = region.read();
+            let f = &region.functions["f"];
+            assert_eq!(normalize(f), expected);
+            assert_eq!(f.last_published.map(|p| p.0), Some(f.latest.revision));
+            assert_eq!(f.versions[&1].config.version, published.version);
+            assert_eq!(f.latest.code.zip.as_ref(), zip.as_slice());
+            assert_eq!(f.latest.opt.layers[0].zip.as_ref(), layer_zip.as_slice());
+            assert_eq!(f.aliases["live"].function_version, "1");
+            assert_eq!(region.layers["helpers"].next_version, 2);
+        }
+
+        // A package's blob goes with its last user: the layer's outlives the function using it.
+        let blob = |data: &[u8]| -> Option<u64> {
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
+            storage.kv.get(CODE, sha.as_bytes()).map(|id| String::from_utf8(id).unwrap().parse().unwrap())
+        };
+        let (code_blob, layer_blob) = (blob(&zip).unwrap(), blob(&layer_zip).unwrap());
+        functions::delete_function(
+            second.clone(),
+            ctx.clone(),
+            DeleteFunctionRequest { function_name: "f".into(), qualifier: None },
+        )
+        .await
+        .unwrap();
+        assert!(blob(&zip).is_none());
+        assert!(storage.objects.read(code_blob, None).is_err());
+        assert!(storage.objects.read(layer_blob, None).is_ok());
+        layers::delete_layer_version(
+            second.clone(),
+            ctx.clone(),
+            DeleteLayerVersionRequest { layer_name: "helpers".into(), version_number: 1 },
+        )
+        .await
+        .unwrap();
+        assert!(blob(&layer_zip).is_none());
+        assert!(storage.objects.read(layer_blob, None).is_err());
     }
 
     #[tokio::test]
