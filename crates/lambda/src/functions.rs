@@ -68,7 +68,6 @@ pub async fn create_function(
         (input.code.s3_bucket.as_deref(), input.code.s3_key.as_deref(), input.code.s3_object_version.as_deref()),
     )
     .await?;
-    lambda.store_code(&code).await?;
     let region = lambda.region(&ctx).await?;
     let (layer_list, layer_codes) = layers::resolve(&region.read(), &ctx, input.layers.as_deref().unwrap_or(&[]))?;
     check_total_size(&code, &layer_codes)?;
@@ -126,6 +125,10 @@ pub async fn create_function(
         account: ctx.account_id.clone(),
         region: ctx.region.clone(),
     });
+    if region.read().functions.contains_key(&name) {
+        return Err(conflict(format!("Function already exist: {name}")));
+    }
+    lambda.store_code(&latest.code).await?;
     let answer = {
         let mut region = region.write();
         if region.functions.contains_key(&name) {
@@ -523,7 +526,13 @@ pub async fn update_function_code(
         let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
         return Ok(change(&function.latest)?.config);
     }
-    update_latest(&lambda, &ctx, &name, input.revision_id.as_deref(), input.publish == Some(true), change).await
+    let updated =
+        update_latest(&lambda, &ctx, &name, input.revision_id.as_deref(), input.publish == Some(true), change).await;
+    if updated.is_err() {
+        // The package stored for this update may have no user.
+        lambda.collect_package(&code.sha_hex);
+    }
+    updated
 }
 
 pub async fn update_function_configuration(

@@ -388,7 +388,7 @@ impl Lambda {
 
     /// Forgets a package nobody uses: its record in the same transaction that sees no user left,
     /// its blob after that has committed. A failure only leaves an unused blob behind.
-    fn collect_package(&self, sha: &str) {
+    pub(crate) fn collect_package(&self, sha: &str) {
         let prefix = ref_key(sha, b"");
         let end = prefix_end(&prefix);
         let unused = self.storage.kv.blocking(|kv| {
