@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -165,3 +166,36 @@ def test_reset_forgets_functions_in_memory_and_on_disk(start_server, tmp_path):
     lam = make_client("lambda", server.endpoint)
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["new"]
     assert invoke(lam, "new")["tag"] == "new"
+
+
+def test_sqs_mapping_survives_and_polls_again(start_server, tmp_path):
+    data = str(tmp_path / "state")
+    server = start_server("--data-dir", data)
+    lam, sqs = make_client("lambda", server.endpoint), make_client("sqs", server.endpoint)
+    url = sqs.create_queue(QueueName="in")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    out_url = sqs.create_queue(QueueName="out")["QueueUrl"]
+    handler = (
+        "import boto3\n"
+        "def handler(event, context):\n"
+        "    for r in event['Records']:\n"
+        "        boto3.client('sqs').send_message(QueueUrl=OUT, MessageBody='seen ' + r['body'])\n"
+    ).replace("OUT", repr(out_url))
+    lam.create_function(FunctionName="consumer", Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": make_zip({"index.py": handler})}, Timeout=30)
+    lam.get_waiter("function_active_v2").wait(FunctionName="consumer", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="consumer", BatchSize=1)
+    before = strip(lam.get_event_source_mapping(UUID=mapping["UUID"]))
+
+    server.stop(signal.SIGKILL)
+    server = start_server("--data-dir", data)
+    lam, sqs = make_client("lambda", server.endpoint), make_client("sqs", server.endpoint)
+    # The first Lambda request of the account and region loads it; its mapping's poller starts again.
+    assert strip(lam.get_event_source_mapping(UUID=mapping["UUID"])) == before
+    url, out_url = (u.replace(u.split("/")[2], urllib.parse.urlparse(server.endpoint).netloc) for u in (url, out_url))
+    sqs.send_message(QueueUrl=url, MessageBody="after restart")
+    seen = []
+    deadline = time.time() + 20
+    while time.time() < deadline and not seen:
+        seen = sqs.receive_message(QueueUrl=out_url, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in seen] == ["seen after restart"]
