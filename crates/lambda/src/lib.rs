@@ -7,7 +7,9 @@
 //! zips; [`environments`] runs the process pool, [`runtime_api`] the per-environment Runtime API
 //! listener, [`bootstraps`] the Python and Node.js runtime clients shipped in the binary;
 //! [`invoke`] answers Invoke; [`events`] builds API Gateway proxy events; [`logs`] frames the
-//! START/END/REPORT lines written to a [`LogSink`].
+//! START/END/REPORT lines written to a [`LogSink`]. [`persist`] writes the control plane and
+//! the packages through to the server's storage (`--data-dir`), loaded per account and region
+//! on first use; running environments are processes and never stored.
 
 pub mod aliases;
 pub mod bootstraps;
