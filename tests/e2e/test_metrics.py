@@ -61,3 +61,25 @@ def test_gauges_are_present(server, client):
 def test_metrics_path_is_not_an_s3_request(server):
     resp = rsutil.request(server.port, "POST", "/_ruststack/metrics")
     assert resp.status == 404
+
+
+def test_live_lambda_environments_are_counted(server, client):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    lam = client("lambda", endpoint_url=server.endpoint)
+    assert scrape(server.port)["ruststack_lambda_environments"] == 0
+    lam.create_function(
+        FunctionName="metrics-fn",
+        Runtime="python3.12",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="index.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="metrics-fn")
+    assert lam.invoke(FunctionName="metrics-fn")["StatusCode"] == 200
+    # The environment stays warm for the next invocation.
+    assert scrape(server.port)["ruststack_lambda_environments"] == 1

@@ -49,6 +49,8 @@ pub trait Service: Send + Sync + 'static {
     fn reset(&self);
     /// Bytes of state held (object bodies, items…), for the metrics endpoint.
     fn stored_bytes(&self) -> u64;
+    /// Service-specific gauges for the metrics endpoint (`lambda_environments`, …).
+    fn gauges(&self) -> Vec<(&'static str, u64)>;
     /// Offered every request routed to this service before the codec sees it.
     fn raw(&self, parts: &http::request::Parts, body: Body) -> Raw;
 }
@@ -59,6 +61,11 @@ pub trait ServiceState: Send + Sync + 'static {
     /// Bytes of state held, when the service tracks it.
     fn stored_bytes(&self) -> u64 {
         0
+    }
+
+    /// Service-specific gauges (name without the `ruststack_` prefix, value).
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
     }
 }
 
@@ -149,6 +156,10 @@ impl<S: ServiceState> Service for Handlers<S> {
 
     fn stored_bytes(&self) -> u64 {
         self.state.stored_bytes()
+    }
+
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        self.state.gauges()
     }
 
     fn raw(&self, parts: &http::request::Parts, body: Body) -> Raw {

@@ -75,6 +75,12 @@ pub struct RunResult {
 }
 
 impl Executor {
+    /// Environments alive now: idle ones kept warm plus those serving an invocation.
+    pub fn live(&self) -> u64 {
+        let idle: usize = self.idle.lock().values().map(Vec::len).sum();
+        idle as u64 + u64::from(self.busy.lock().total)
+    }
+
     pub fn new(sink: Arc<dyn LogSink>) -> Arc<Executor> {
         let env_num =
             |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(default);

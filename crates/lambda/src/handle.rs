@@ -132,6 +132,10 @@ impl Service for PortNoting {
         self.inner.stored_bytes()
     }
 
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        self.inner.gauges()
+    }
+
     fn raw(&self, parts: &http::request::Parts, body: ruststack_core::body::Body) -> Raw {
         self.inner.raw(parts, body)
     }

@@ -142,6 +142,10 @@ impl ServiceState for Lambda {
         self.executor.stop_all();
     }
 
+    fn gauges(&self) -> Vec<(&'static str, u64)> {
+        vec![("lambda_environments", self.executor.live())]
+    }
+
     fn stored_bytes(&self) -> u64 {
         let mut total = 0;
         for region in self.regions.all() {

@@ -44,7 +44,14 @@ pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> O
         "/_ruststack/operations" if read => json_response(StatusCode::OK, &operations(gw)),
         "/_ruststack/metrics" if read => {
             let stored: Vec<(&str, u64)> = gw.services.iter().map(|(name, s)| (*name, s.stored_bytes())).collect();
-            let mut response = Response::new(body::full(gw.metrics.render(&stored)));
+            let environments = gw
+                .services
+                .values()
+                .flat_map(|s| s.gauges())
+                .filter(|(name, _)| *name == "lambda_environments")
+                .map(|(_, v)| v)
+                .sum();
+            let mut response = Response::new(body::full(gw.metrics.render(&stored, environments)));
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

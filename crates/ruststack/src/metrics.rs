@@ -68,8 +68,9 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of every metric. `stored` is bytes stored per service.
-    pub fn render(&self, stored: &[(&str, u64)]) -> String {
+    /// The Prometheus text exposition of every metric. `stored` is bytes stored per service,
+    /// `environments` the live Lambda execution environments.
+    pub fn render(&self, stored: &[(&str, u64)], environments: u64) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP ruststack_requests_total Requests answered, by service, operation and status code.\n");
         out.push_str("# TYPE ruststack_requests_total counter\n");
@@ -119,7 +120,7 @@ impl Metrics {
 
         out.push_str("# HELP ruststack_lambda_environments Live Lambda execution environments.\n");
         out.push_str("# TYPE ruststack_lambda_environments gauge\n");
-        out.push_str("ruststack_lambda_environments 0\n");
+        let _ = writeln!(out, "ruststack_lambda_environments {environments}");
 
         out.push_str("# HELP process_resident_memory_bytes Resident memory size in bytes.\n");
         out.push_str("# TYPE process_resident_memory_bytes gauge\n");
@@ -146,7 +147,7 @@ mod tests {
         m.record("s3", "ListBuckets", 200, Duration::from_millis(2));
         m.record("s3", "GetObject", 404, Duration::from_secs(20));
         let guard = m.start();
-        let text = m.render(&[("s3", 1024)]);
+        let text = m.render(&[("s3", 1024)], 2);
         drop(guard);
         assert!(text.contains("ruststack_requests_total{service=\"s3\",operation=\"ListBuckets\",status=\"200\"} 2\n"));
         assert!(text.contains("ruststack_requests_total{service=\"s3\",operation=\"GetObject\",status=\"404\"} 1\n"));
@@ -157,8 +158,9 @@ mod tests {
         assert!(text.contains("ruststack_request_duration_seconds_count{service=\"s3\"} 3\n"));
         assert!(text.contains("ruststack_requests_in_flight 1\n"));
         assert!(text.contains("ruststack_stored_bytes{service=\"s3\"} 1024\n"));
-        assert_eq!(m.render(&[]).lines().filter(|l| l.starts_with("ruststack_requests_in_flight")).count(), 1);
-        assert!(m.render(&[]).contains("ruststack_requests_in_flight 0\n"));
+        assert!(text.contains("ruststack_lambda_environments 2\n"));
+        assert_eq!(m.render(&[], 0).lines().filter(|l| l.starts_with("ruststack_requests_in_flight")).count(), 1);
+        assert!(m.render(&[], 0).contains("ruststack_requests_in_flight 0\n"));
         // Every sample line is `name{labels} value` or `name value`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let value = line.rsplit(' ').next().unwrap();
