@@ -81,6 +81,44 @@ struct StoredRecord {
     ttl: bool,
 }
 
+/// Writes `writes` through a store transaction.
+pub fn write_in(tx: &mut dyn ruststack_core::store::Transaction, writes: Vec<Write>) -> std::io::Result<()> {
+    for w in writes {
+        match w {
+            Write::Put { tree, key, value } => tx.put(&tree, &key, &value)?,
+            Write::Delete { tree, key } => tx.delete(&tree, &key)?,
+        }
+    }
+    Ok(())
+}
+
+/// An error of a write run in a store transaction: the operation's own, or the store's.
+pub enum TxError {
+    Aws(AwsError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for TxError {
+    fn from(e: std::io::Error) -> Self {
+        TxError::Io(e)
+    }
+}
+
+impl From<AwsError> for TxError {
+    fn from(e: AwsError) -> Self {
+        TxError::Aws(e)
+    }
+}
+
+impl From<TxError> for AwsError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Aws(e) => e,
+            TxError::Io(e) => store_failed(e),
+        }
+    }
+}
+
 fn store_failed(e: std::io::Error) -> AwsError {
     tracing::error!(error = %e, "cannot store DynamoDB state");
     AwsError::internal(format!("The write could not be stored: {e}"))
@@ -106,6 +144,21 @@ impl RegionStore {
         match &self.kv {
             Some(kv) => kv.blocking(|_| f()),
             None => f(),
+        }
+    }
+
+    /// The kv store (`None`: memory mode).
+    pub fn kv(&self) -> Option<&Arc<dyn KvStore>> {
+        self.kv.as_ref()
+    }
+
+    /// Waits until every write already made is durable, so that reads of the store see them
+    /// (item writes release their table's lock before their group commit; a table operation
+    /// holding the lock calls this before reading the table from the store).
+    pub fn flush(&self) -> Result<(), AwsError> {
+        match &self.kv {
+            Some(kv) => kv.blocking(|kv| kv.transaction(&mut |_| Ok(()))).map_err(store_failed),
+            None => Ok(()),
         }
     }
 
@@ -483,6 +536,15 @@ impl TableItems {
         k.extend_from_slice(&self.prefix);
         k.extend_from_slice(key);
         k
+    }
+
+    /// An item read inside a store transaction (sees the writes not yet committed).
+    pub fn get_in(
+        &self,
+        tx: &mut (dyn ruststack_core::store::Transaction + '_),
+        key: &[u8],
+    ) -> std::io::Result<Option<Item>> {
+        Ok(tx.get(ITEMS, &self.full(key))?.and_then(|v| decode_item(&v)))
     }
 
     pub fn get(&self, key: &[u8]) -> Option<Item> {
@@ -908,6 +970,40 @@ mod tests {
         );
         assert_eq!((restored.latest(), restored.trim_horizon()), (3, 1));
         assert_eq!(restored.read(1, 10, |r| r.sequence).unwrap().records, [2, 3]);
+    }
+
+    #[test]
+    fn conditional_writes_through_the_store_have_one_winner_and_batches_are_whole() {
+        use crate::expression::{Condition, Path};
+        use crate::handlers::common::{PreparedWrite, WriteKind};
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let store = Arc::new(RegionStore::new(Some(kv.clone()), "a", "r"));
+        let table = Arc::new(crate::table::Table::with_store(test_meta(), store.clone(), true));
+        let put = |n: i64| {
+            let mut it = item("prize", Some("g"));
+            it.insert("winner".into(), AttrValue::N(Number::from_i64(n)));
+            // One read guard at a time: a second one waits behind a queued writer.
+            let key_def = table.state.read().meta.key.clone();
+            PreparedWrite {
+                table: table.clone(),
+                table_name: "t".into(),
+                key: key_def.extract(&it),
+                key_bytes: key_def.encode(&it).unwrap(),
+                kind: WriteKind::Put(it),
+                condition: Some(Condition::Not(Box::new(Condition::Exists(Path::attr("pk"))))),
+                return_old_on_failure: false,
+            }
+        };
+        let winners: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16).map(|n| s.spawn(move || put(n).run().is_ok() as usize)).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(winners, 1);
+        let state = table.state.read();
+        assert_eq!((state.data.item_count(), state.data.index_stats("g").0), (1, 1));
+        assert_eq!(store.load_stats("t").map(|s| s.count), Some(1));
+        assert_eq!(kv.range(ITEMS, Bound::Unbounded, Bound::Unbounded, 10).len(), 1);
+        assert_eq!(kv.range("dynamodb/index/g", Bound::Unbounded, Bound::Unbounded, 10).len(), 1);
     }
 
     #[test]

@@ -331,6 +331,19 @@ impl TableData {
         }
     }
 
+    /// Reads an item inside a store transaction (the writes of other transactions not yet
+    /// committed included); in memory, as [`TableData::get`].
+    pub fn get_in<'t>(
+        &self,
+        tx: Option<&mut (dyn ruststack_core::store::Transaction + 't)>,
+        key: &[u8],
+    ) -> std::io::Result<Option<Cow<'_, Item>>> {
+        match (&self.stored, tx) {
+            (Some(s), Some(tx)) => Ok(s.items.get_in(tx, key)?.map(Cow::Owned)),
+            _ => Ok(self.get(key)),
+        }
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<Cow<'_, Item>> {
         match &self.stored {
             Some(s) => s.items.get(key).map(Cow::Owned),

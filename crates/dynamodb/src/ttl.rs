@@ -30,6 +30,8 @@ pub fn expired(item: &crate::value::Item, attr: &str, now: i64) -> bool {
 /// Deletes the expired items of one table as one stored batch; returns how many.
 pub fn sweep_table(table: &Table, state: &mut TableState, now: i64) -> Result<usize, AwsError> {
     let Some(attr) = state.meta.ttl_attribute.clone() else { return Ok(0) };
+    // Item writes let go of the lock before their commit: read the table once they are stored.
+    table.store.flush()?;
     let expired_items = state.data.expired(&attr, now, usize::MAX);
     let mut writes = Vec::new();
     let mut records = Vec::with_capacity(expired_items.len());

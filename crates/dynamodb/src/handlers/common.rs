@@ -5,11 +5,13 @@ use crate::error::{conditional_check_failed, validation};
 use crate::expression::eval::{apply_update, matches};
 use crate::expression::{Condition, ExprContext, ExprKind, UpdateAction};
 use crate::generated::types::{AttributeValue, Capacity, ConsumedCapacity, ItemCollectionMetrics};
+use crate::persist::{TxError, write_in};
 use crate::streams::StreamRecord;
 use crate::table::{Table, TableState};
 use crate::value::{AttrValue, Item, WireItem, expression_values_from_wire, item_size, item_to_wire};
 use ruststack_core::AwsError;
 use ruststack_core::store::Write;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -130,8 +132,11 @@ pub struct WriteResult {
 impl PreparedWrite {
     /// Checks the condition and computes the new item, without writing.
     pub fn evaluate(&self, state: &TableState) -> Result<WriteResult, WriteFailure> {
-        let old = state.data.get(&self.key_bytes);
-        let old = old.as_deref();
+        self.evaluate_old(state, state.data.get(&self.key_bytes).as_deref())
+    }
+
+    /// [`PreparedWrite::evaluate`] against the item `old` (read inside a store transaction).
+    pub fn evaluate_old(&self, state: &TableState, old: Option<&Item>) -> Result<WriteResult, WriteFailure> {
         if let Some(cond) = &self.condition {
             let empty = Item::new();
             if !matches(old.unwrap_or(&empty), cond) {
@@ -248,8 +253,34 @@ impl PreparedWrite {
         })
     }
 
-    /// Evaluates, stores (one batch) and commits atomically under the table's lock.
+    /// Evaluates, stores (one batch) and commits atomically under the table's lock. With
+    /// `--data-dir` this runs as a store transaction that reads the item through it and lets go
+    /// of the table's lock before the group commit, so writes to one table share fsyncs.
     pub fn run(&self) -> Result<WriteResult, AwsError> {
+        let store = &self.table.store;
+        if let Some(kv) = store.kv() {
+            return kv.blocking(|kv| {
+                let mut guard = Some(self.table.state.write());
+                kv.transact(|tx| -> Result<WriteResult, TxError> {
+                    let mut state = guard.take().expect("one call");
+                    let old = state.data.get_in(Some(&mut *tx), &self.key_bytes)?.map(Cow::into_owned);
+                    let result = self.evaluate_old(&state, old.as_ref()).map_err(WriteFailure::into_error)?;
+                    let mut writes = Vec::new();
+                    let record = self.stage(&state, &result, 0, &mut writes);
+                    if !matches!(self.kind, WriteKind::Check) {
+                        let change = (self.key_bytes.as_slice(), result.old.as_ref(), result.new.as_ref());
+                        let stats = state.data.stats_after(&state.meta, [change]);
+                        store.put_stats(&self.table_name, stats, &mut writes);
+                    }
+                    write_in(tx, writes)?;
+                    // Statistics and the stream's last sequence number follow now, under the lock
+                    // (a failed group commit leaves them ahead: both are approximate or gapped).
+                    self.commit(&mut state, &result, record);
+                    Ok(result)
+                })
+                .map_err(AwsError::from)
+            });
+        }
         self.table.store.blocking(|| {
             let mut state = self.table.state.write();
             let result = self.evaluate(&state).map_err(WriteFailure::into_error)?;

@@ -431,6 +431,8 @@ pub async fn delete_table(
     }
     let description = describe(&state, "DELETING");
     let store = region.store();
+    // Item writes let go of the lock before their commit: wait for them before reading the table.
+    store.flush()?;
     let mut writes = Vec::new();
     store.drop_table(&state.meta, &mut writes);
     if let Some(stream) = &state.stream {
@@ -576,8 +578,10 @@ pub async fn update_table(
     }
     let dropped: Vec<String> =
         state.meta.indexes.iter().filter(|old| meta.index(&old.name).is_none()).map(|i| i.name.clone()).collect();
-    // One batch: the definition, the streams, the dropped and the new index entries.
+    // One batch: the definition, the streams, the dropped and the new index entries (read once
+    // the item writes made before this lock are committed).
     let store = table.store.clone();
+    store.flush()?;
     let mut writes = Vec::new();
     store.put_meta(&meta, &mut writes);
     if let Some((new, disable)) = &stream_change {
@@ -668,6 +672,7 @@ pub async fn update_time_to_live(
     let mut meta = state.meta.clone();
     meta.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
     // The stored expiry entries of the items follow, in the same batch.
+    table.store.flush()?;
     let mut writes = Vec::new();
     table.store.put_meta(&meta, &mut writes);
     match &meta.ttl_attribute {

@@ -8,10 +8,11 @@ use crate::error::validation;
 use crate::expression::ExprKind;
 use crate::expression::eval::project;
 use crate::generated::types::*;
+use crate::persist::{TxError, write_in};
 use crate::table::{Table, TableState};
 use crate::value::item_size;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
-use ruststack_core::store::Write;
+use ruststack_core::store::{Transaction, Write};
 use ruststack_core::{AwsError, RequestContext};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -164,26 +165,49 @@ pub fn run_transaction_with_token(
     writes: &[PreparedWrite],
     token: Option<(&str, &str)>,
 ) -> Result<Vec<WriteResult>, AwsError> {
-    match writes.first() {
-        Some(w) => w.table.store.blocking(|| transaction_locked(writes, token)),
-        None => Ok(Vec::new()),
-    }
-}
-
-fn transaction_locked(writes: &[PreparedWrite], token: Option<(&str, &str)>) -> Result<Vec<WriteResult>, AwsError> {
     let mut seen = HashSet::new();
     for w in writes {
         if !seen.insert((w.table_name.as_str(), w.key_bytes.as_slice())) {
             return Err(validation("Transaction request cannot include multiple operations on one item"));
         }
     }
-    let mut locks = lock_all(writes);
+    with_locks(writes, |locks, tx| transaction_locked(writes, token, locks, tx))
+}
+
+type Locks<'a> = BTreeMap<String, RwLockWriteGuard<'a, TableState>>;
+
+/// Runs `f` under the write locks of the tables of `writes`: with `--data-dir` inside a store
+/// transaction (`f` reads and writes through it; the locks go before the group commit), in
+/// memory directly.
+fn with_locks<'a, T>(
+    writes: &'a [PreparedWrite],
+    f: impl FnOnce(&mut Locks<'a>, Option<&mut dyn Transaction>) -> Result<T, TxError>,
+) -> Result<T, AwsError> {
+    let Some(first) = writes.first() else {
+        return f(&mut BTreeMap::new(), None).map_err(AwsError::from);
+    };
+    match first.table.store.kv() {
+        Some(kv) => kv.blocking(|kv| {
+            let mut locks = Some(lock_all(writes));
+            kv.transact(|tx| f(&mut locks.take().expect("one call"), Some(tx))).map_err(AwsError::from)
+        }),
+        None => f(&mut lock_all(writes), None).map_err(AwsError::from),
+    }
+}
+
+fn transaction_locked(
+    writes: &[PreparedWrite],
+    token: Option<(&str, &str)>,
+    locks: &mut Locks<'_>,
+    mut tx: Option<&mut dyn Transaction>,
+) -> Result<Vec<WriteResult>, TxError> {
     let mut results = Vec::with_capacity(writes.len());
     let mut reasons = Vec::with_capacity(writes.len());
     let mut failed = false;
     for w in writes {
         let state = &locks[&w.table_name];
-        match w.evaluate(state) {
+        let old = state.data.get_in(tx.as_deref_mut(), &w.key_bytes)?;
+        match w.evaluate_old(state, old.as_deref()) {
             Ok(r) => {
                 reasons.push(serde_json::json!({"Code": "None"}));
                 results.push(r);
@@ -213,7 +237,7 @@ fn transaction_locked(writes: &[PreparedWrite], token: Option<(&str, &str)>) -> 
         })
         .sum();
     if size > MAX_TRANSACTION_SIZE {
-        return Err(validation("Aggregate size of the items in the transaction exceeds the maximum of 4 MB"));
+        return Err(validation("Aggregate size of the items in the transaction exceeds the maximum of 4 MB").into());
     }
     if failed {
         let codes: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or("None")).collect();
@@ -224,24 +248,26 @@ fn transaction_locked(writes: &[PreparedWrite], token: Option<(&str, &str)>) -> 
                 codes.join(", ")
             ),
         )
-        .with_field("CancellationReasons", serde_json::Value::Array(reasons)));
+        .with_field("CancellationReasons", serde_json::Value::Array(reasons))
+        .into());
     }
     let mut batch = Vec::new();
     if let (Some((token, fingerprint)), Some(w)) = (token, writes.first()) {
         w.table.store.put_token(token, fingerprint, &mut batch);
     }
-    store_and_commit(&mut locks, writes, &results, batch)?;
+    store_and_commit(locks, writes, &results, batch, tx)?;
     Ok(results)
 }
 
 /// Stores the results of `writes` as one batch (after `batch`), then applies them to the
 /// locked tables.
 fn store_and_commit(
-    locks: &mut BTreeMap<String, RwLockWriteGuard<'_, TableState>>,
+    locks: &mut Locks<'_>,
     writes: &[PreparedWrite],
     results: &[WriteResult],
     mut batch: Vec<Write>,
-) -> Result<(), AwsError> {
+    tx: Option<&mut dyn Transaction>,
+) -> Result<(), TxError> {
     // Records of one stream are numbered in request order.
     let mut pending: BTreeMap<&str, u64> = BTreeMap::new();
     let mut records = Vec::with_capacity(writes.len());
@@ -263,8 +289,10 @@ fn store_and_commit(
             w.table.store.put_stats(name, stats, &mut batch);
         }
     }
-    if let Some(w) = writes.first() {
-        w.table.store.apply(batch)?;
+    match (tx, writes.first()) {
+        (Some(tx), _) => write_in(tx, batch)?,
+        (None, Some(w)) => w.table.store.apply(batch)?,
+        (None, None) => {}
     }
     for ((w, r), record) in writes.iter().zip(results).zip(records) {
         let state = locks.get_mut(&w.table_name).expect("locked");
@@ -276,14 +304,14 @@ fn store_and_commit(
 /// Runs unconditional writes (BatchWriteItem) as one stored batch under the locks of their
 /// tables; a write that cannot be made (an invalid item) fails the call before anything is stored.
 pub fn run_batch(writes: &[PreparedWrite]) -> Result<Vec<WriteResult>, AwsError> {
-    let Some(first) = writes.first() else { return Ok(Vec::new()) };
-    first.table.store.blocking(|| {
-        let mut locks = lock_all(writes);
-        let results = writes
-            .iter()
-            .map(|w| w.evaluate(&locks[&w.table_name]).map_err(WriteFailure::into_error))
-            .collect::<Result<Vec<_>, _>>()?;
-        store_and_commit(&mut locks, writes, &results, Vec::new())?;
+    with_locks(writes, |locks, mut tx| {
+        let mut results = Vec::with_capacity(writes.len());
+        for w in writes {
+            let state = &locks[&w.table_name];
+            let old = state.data.get_in(tx.as_deref_mut(), &w.key_bytes)?;
+            results.push(w.evaluate_old(state, old.as_deref()).map_err(WriteFailure::into_error)?);
+        }
+        store_and_commit(locks, writes, &results, Vec::new(), tx)?;
         Ok(results)
     })
 }
