@@ -33,11 +33,12 @@ pub async fn handle(gw: &Gateway, parts: &http::request::Parts, path: &str) -> O
             &json!({"completed": {"BOOT": true, "START": true, "READY": true}, "scripts": []}),
         ),
         "/_ruststack/reset" | "/moto-api/reset" | "/_localstack/state/reset" if method == Method::POST => {
+            // The store first, so a request racing the reset cannot reload old state into a cache.
+            crate::storage::clear();
+            gw.credentials.clear();
             for service in gw.services.values() {
                 service.reset();
             }
-            gw.credentials.clear();
-            crate::storage::clear();
             tracing::info!("state reset");
             json_response(StatusCode::OK, &json!({"reset": true}))
         }
