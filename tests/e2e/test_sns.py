@@ -275,3 +275,19 @@ def test_http_filter_policy(sns, topic, http_endpoint):
 def test_sms_publish(sns):
     r = sns.publish(PhoneNumber="+15555550100", Message="code 1234")
     assert len(r["MessageId"]) == 36
+
+
+def test_sms_messages_are_inspectable_as_localstack_offers(sns, ruststack):
+    from . import rsutil
+
+    phone = f"+1555{uuid.uuid4().int % 10**7:07d}"
+    message_id = sns.publish(PhoneNumber=phone, Message="your code is 42")["MessageId"]
+    resp = rsutil.request(ruststack.port, "GET", "/_aws/sns/sms-messages")
+    assert resp.status == 200
+    sent = json.loads(resp.body)["sms_messages"][phone]
+    assert [(m["Message"], m["MessageId"]) for m in sent] == [("your code is 42", message_id)]
+    assert json.loads(rsutil.request(ruststack.port, "GET", "/_aws/sns/platform-endpoint-messages").body) == {
+        "platform_endpoint_messages": {}
+    }
+    assert rsutil.request(ruststack.port, "DELETE", "/_aws/sns/sms-messages").status == 204
+    assert phone not in json.loads(rsutil.request(ruststack.port, "GET", "/_aws/sns/sms-messages").body)["sms_messages"]

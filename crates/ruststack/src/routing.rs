@@ -31,6 +31,8 @@ const PATH_PREFIXES: &[(&str, &str)] = &[
     // The Lambda Runtime API our execution environments call, and our code downloads.
     ("/2018-06-01/runtime", "lambda"),
     ("/_ruststack/lambda", "lambda"),
+    // LocalStack's SNS inspection endpoints.
+    ("/_aws/sns", "sns"),
     ("/2015-03-31/event-source-mappings", "lambda"),
     ("/2018-10-31/layers", "lambda"),
     ("/2016-08-19/account-settings", "lambda"),

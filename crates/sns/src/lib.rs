@@ -9,6 +9,8 @@ pub mod state;
 
 pub use delivery::LambdaInvoker;
 use generated::ops;
+use ruststack_core::body::Body;
+use ruststack_core::service::Raw;
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 pub use state::Sns;
@@ -41,5 +43,44 @@ pub fn service_with_state(state: Arc<Sns>) -> Arc<dyn Service> {
         .on(ops::TagResource, tag_resource)
         .on(ops::Unsubscribe, unsubscribe)
         .on(ops::UntagResource, untag_resource)
+        .raw(inspection)
         .into_service()
+}
+
+/// LocalStack's inspection endpoints: what was "sent" to phone numbers and platform endpoints
+/// (`GET /_aws/sns/sms-messages`, `GET /_aws/sns/platform-endpoint-messages`; DELETE clears).
+fn inspection(state: &Arc<Sns>, parts: &http::request::Parts, body: Body) -> Raw {
+    let path = parts.uri.path();
+    let platform = match path {
+        "/_aws/sns/sms-messages" => false,
+        "/_aws/sns/platform-endpoint-messages" => true,
+        _ => return Raw::NotMine(body),
+    };
+    let is_platform =
+        |m: &serde_json::Value| m.get("PhoneNumber").and_then(|p| p.as_str()).is_some_and(|p| p.starts_with("arn:"));
+    let status = if parts.method == http::Method::DELETE {
+        state.sms.write().retain(|m| is_platform(m) != platform);
+        http::StatusCode::NO_CONTENT
+    } else {
+        http::StatusCode::OK
+    };
+    let mut by_target = serde_json::Map::new();
+    for message in state.sms.read().iter().filter(|m| is_platform(m) == platform) {
+        let target = message.get("PhoneNumber").and_then(|p| p.as_str()).unwrap_or_default().to_owned();
+        if let serde_json::Value::Array(list) =
+            by_target.entry(target).or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        {
+            list.push(message.clone());
+        }
+    }
+    let key = if platform { "platform_endpoint_messages" } else { "sms_messages" };
+    let doc = serde_json::json!({ key: by_target });
+    let mut response = http::Response::new(if status == http::StatusCode::OK {
+        ruststack_core::body::full(serde_json::to_vec(&doc).unwrap_or_default())
+    } else {
+        ruststack_core::body::empty()
+    });
+    *response.status_mut() = status;
+    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    Raw::Answer(Box::pin(async move { response }))
 }
