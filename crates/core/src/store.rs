@@ -123,6 +123,17 @@ impl dyn KvStore {
     }
 }
 
+/// `account \0 region \0`: the key prefix under which a service keeps one account and region's
+/// records, so that a region is one key range of a tree.
+pub fn region_scope(account: &str, region: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(account.len() + region.len() + 2);
+    key.extend_from_slice(account.as_bytes());
+    key.push(0);
+    key.extend_from_slice(region.as_bytes());
+    key.push(0);
+    key
+}
+
 /// The first key after every key that starts with `prefix` (the exclusive end of a prefix scan),
 /// or `None` when there is none (a prefix of only `0xFF` bytes: scan to the end).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
@@ -311,6 +322,15 @@ impl<T: Default> PerRegion<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_scopes_are_disjoint_key_ranges() {
+        assert_eq!(region_scope("123", "us-east-1"), b"123\0us-east-1\0");
+        // A region named like another's prefix must not fall inside its range.
+        let a = region_scope("1", "us-east-1");
+        let b = region_scope("1", "us-east-10");
+        assert!(!b.starts_with(&a));
+    }
 
     #[test]
     fn memory_store_ranges_in_binary_key_order() {

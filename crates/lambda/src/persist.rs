@@ -34,14 +34,7 @@ const URLS: &str = "lambda/urls";
 /// blob is deleted once the last user's batch has committed.
 const CODE_REFS: &str = "lambda/code-refs";
 
-fn scope(account: &str, region: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(account.len() + region.len() + 2);
-    key.extend_from_slice(account.as_bytes());
-    key.push(0);
-    key.extend_from_slice(region.as_bytes());
-    key.push(0);
-    key
-}
+use ruststack_core::store::region_scope as scope;
 
 fn key(account: &str, region: &str, name: &str) -> Vec<u8> {
     let mut key = scope(account, region);

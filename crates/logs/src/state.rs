@@ -144,15 +144,7 @@ impl ServiceState for LogsState {
     }
 }
 
-/// `account \0 region \0`: the key prefix of a region's records.
-fn scope(account: &str, region: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + region.len() + 2);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.extend_from_slice(region.as_bytes());
-    k.push(0);
-    k
-}
+use ruststack_core::store::region_scope as scope;
 
 /// The log groups of one account and region, by name.
 #[derive(Default)]

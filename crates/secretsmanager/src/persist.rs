@@ -35,11 +35,7 @@ impl Default for RegionStore {
 
 impl RegionStore {
     pub fn new(kv: Arc<dyn KvStore>, account: &str, region: &str) -> Self {
-        let mut scope = Vec::with_capacity(account.len() + region.len() + 2);
-        scope.extend_from_slice(account.as_bytes());
-        scope.push(0);
-        scope.extend_from_slice(region.as_bytes());
-        scope.push(0);
+        let scope = ruststack_core::store::region_scope(account, region);
         RegionStore { kv, scope }
     }
 

@@ -101,14 +101,7 @@ fn arn_key(arn: &str) -> Option<Vec<u8>> {
     Some(k)
 }
 
-fn scope(account: &str, region: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + region.len() + 2);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.extend_from_slice(region.as_bytes());
-    k.push(0);
-    k
-}
+use ruststack_core::store::region_scope as scope;
 
 impl Sns {
     /// Loads the caller's account and region, and that of `arn` (when it names another), from

@@ -31,15 +31,7 @@ pub fn commit(kv: &dyn KvStore, writes: Vec<Write>) -> Result<(), AwsError> {
     kv.blocking(|kv| kv.apply(writes)).map_err(|e| AwsError::internal(format!("SQS could not store the change: {e}")))
 }
 
-/// `account \0 region \0`.
-pub fn scope(account: &str, region: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + region.len() + 2);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.extend_from_slice(region.as_bytes());
-    k.push(0);
-    k
-}
+pub use ruststack_core::store::region_scope as scope;
 
 /// The keys of one queue's records.
 #[derive(Debug, Clone)]
