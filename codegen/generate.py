@@ -426,6 +426,9 @@ class ServiceGen:
         if loc:
             fields.append(f"location: Location::{LOCATIONS[loc]}")
         location_name = self.query_members.get(f"{owner}.{name}") or m.get("locationName")
+        if location_name and loc in ("header", "headers"):
+            # HTTP names are case-insensitive and `http` keeps them lowercase: compare as stored.
+            location_name = location_name.lower()
         if location_name:
             fields.append(f"location_name: {lit(location_name)}")
         if required:

@@ -1841,28 +1841,28 @@ static SHAPES: [Shape; 315] = [
                     name: "InvocationType",
                     shape: 142,
                     location: Location::Header,
-                    location_name: "X-Amz-Invocation-Type",
+                    location_name: "x-amz-invocation-type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
                     shape: 194,
                     location: Location::Header,
-                    location_name: "X-Amz-Log-Type",
+                    location_name: "x-amz-log-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
                     shape: 272,
                     location: Location::Header,
-                    location_name: "X-Amz-Client-Context",
+                    location_name: "x-amz-client-context",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionName",
                     shape: 56,
                     location: Location::Header,
-                    location_name: "X-Amz-Durable-Execution-Name",
+                    location_name: "x-amz-durable-execution-name",
                     ..MEMBER
                 },
                 Member { name: "Payload", shape: 23, ..MEMBER },
@@ -1877,7 +1877,7 @@ static SHAPES: [Shape; 315] = [
                     name: "TenantId",
                     shape: 287,
                     location: Location::Header,
-                    location_name: "X-Amz-Tenant-Id",
+                    location_name: "x-amz-tenant-id",
                     ..MEMBER
                 },
             ],
@@ -1896,14 +1896,14 @@ static SHAPES: [Shape; 315] = [
                     name: "FunctionError",
                     shape: 272,
                     location: Location::Header,
-                    location_name: "X-Amz-Function-Error",
+                    location_name: "x-amz-function-error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
                     shape: 272,
                     location: Location::Header,
-                    location_name: "X-Amz-Log-Result",
+                    location_name: "x-amz-log-result",
                     ..MEMBER
                 },
                 Member { name: "Payload", shape: 23, ..MEMBER },
@@ -1911,14 +1911,14 @@ static SHAPES: [Shape; 315] = [
                     name: "ExecutedVersion",
                     shape: 308,
                     location: Location::Header,
-                    location_name: "X-Amz-Executed-Version",
+                    location_name: "x-amz-executed-version",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionArn",
                     shape: 55,
                     location: Location::Header,
-                    location_name: "X-Amz-Durable-Execution-Arn",
+                    location_name: "x-amz-durable-execution-arn",
                     ..MEMBER
                 },
             ],

@@ -788,12 +788,12 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
                     shape: 208,
                     location: Location::Header,
-                    location_name: "If-None-Match",
+                    location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
@@ -814,7 +814,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
             ],
@@ -953,7 +953,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -1008,7 +1008,7 @@ static SHAPES: [Shape; 430] = [
                     name: "CacheControl",
                     shape: 40,
                     location: Location::Header,
-                    location_name: "Cache-Control",
+                    location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
@@ -1022,28 +1022,28 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentDisposition",
                     shape: 66,
                     location: Location::Header,
-                    location_name: "Content-Disposition",
+                    location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
                     shape: 67,
                     location: Location::Header,
-                    location_name: "Content-Encoding",
+                    location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
                     shape: 68,
                     location: Location::Header,
-                    location_name: "Content-Language",
+                    location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
                     shape: 72,
                     location: Location::Header,
-                    location_name: "Content-Type",
+                    location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
@@ -1082,7 +1082,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-copy-source-if-unmodified-since",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
                     shape: 188,
@@ -1111,12 +1111,12 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
                     shape: 208,
                     location: Location::Header,
-                    location_name: "If-None-Match",
+                    location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
@@ -1194,7 +1194,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -1236,7 +1236,7 @@ static SHAPES: [Shape; 430] = [
                     name: "CopySourceSSECustomerKeyMD5",
                     shape: 85,
                     location: Location::Header,
-                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -1431,7 +1431,7 @@ static SHAPES: [Shape; 430] = [
                     name: "Location",
                     shape: 242,
                     location: Location::Header,
-                    location_name: "Location",
+                    location_name: "location",
                     ..MEMBER
                 },
                 Member {
@@ -1570,7 +1570,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -1646,38 +1646,38 @@ static SHAPES: [Shape; 430] = [
                     name: "CacheControl",
                     shape: 40,
                     location: Location::Header,
-                    location_name: "Cache-Control",
+                    location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
                     shape: 66,
                     location: Location::Header,
-                    location_name: "Content-Disposition",
+                    location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
                     shape: 67,
                     location: Location::Header,
-                    location_name: "Content-Encoding",
+                    location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
                     shape: 68,
                     location: Location::Header,
-                    location_name: "Content-Language",
+                    location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
                     shape: 72,
                     location: Location::Header,
-                    location_name: "Content-Type",
+                    location_name: "content-type",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
                     shape: 188,
@@ -1760,7 +1760,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -2238,7 +2238,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfMatchLastModifiedTime",
                     shape: 205,
@@ -3275,7 +3275,7 @@ static SHAPES: [Shape; 430] = [
                     name: "LastModified",
                     shape: 223,
                     location: Location::Header,
-                    location_name: "Last-Modified",
+                    location_name: "last-modified",
                     ..MEMBER
                 },
                 Member {
@@ -3380,7 +3380,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -3485,17 +3485,17 @@ static SHAPES: [Shape; 430] = [
                     name: "LastModified",
                     shape: 223,
                     location: Location::Header,
-                    location_name: "Last-Modified",
+                    location_name: "last-modified",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
                     shape: 69,
                     location: Location::Header,
-                    location_name: "Content-Length",
+                    location_name: "content-length",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
                     shape: 44,
@@ -3591,45 +3591,45 @@ static SHAPES: [Shape; 430] = [
                     name: "CacheControl",
                     shape: 40,
                     location: Location::Header,
-                    location_name: "Cache-Control",
+                    location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
                     shape: 66,
                     location: Location::Header,
-                    location_name: "Content-Disposition",
+                    location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
                     shape: 67,
                     location: Location::Header,
-                    location_name: "Content-Encoding",
+                    location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
                     shape: 68,
                     location: Location::Header,
-                    location_name: "Content-Language",
+                    location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentRange",
                     shape: 71,
                     location: Location::Header,
-                    location_name: "Content-Range",
+                    location_name: "content-range",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
                     shape: 72,
                     location: Location::Header,
-                    location_name: "Content-Type",
+                    location_name: "content-type",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
                     shape: 427,
@@ -3662,7 +3662,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -3776,26 +3776,26 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
                     shape: 207,
                     location: Location::Header,
-                    location_name: "If-Modified-Since",
+                    location_name: "if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
                     shape: 208,
                     location: Location::Header,
-                    location_name: "If-None-Match",
+                    location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
                     shape: 209,
                     location: Location::Header,
-                    location_name: "If-Unmodified-Since",
+                    location_name: "if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
@@ -3806,7 +3806,7 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 356, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member { name: "Range", shape: 356, location: Location::Header, location_name: "range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
                     shape: 366,
@@ -3875,7 +3875,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -4197,14 +4197,14 @@ static SHAPES: [Shape; 430] = [
                     name: "LastModified",
                     shape: 223,
                     location: Location::Header,
-                    location_name: "Last-Modified",
+                    location_name: "last-modified",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
                     shape: 69,
                     location: Location::Header,
-                    location_name: "Content-Length",
+                    location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
@@ -4284,7 +4284,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "MissingMeta",
                     shape: 261,
@@ -4303,45 +4303,45 @@ static SHAPES: [Shape; 430] = [
                     name: "CacheControl",
                     shape: 40,
                     location: Location::Header,
-                    location_name: "Cache-Control",
+                    location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
                     shape: 66,
                     location: Location::Header,
-                    location_name: "Content-Disposition",
+                    location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
                     shape: 67,
                     location: Location::Header,
-                    location_name: "Content-Encoding",
+                    location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
                     shape: 68,
                     location: Location::Header,
-                    location_name: "Content-Language",
+                    location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
                     shape: 72,
                     location: Location::Header,
-                    location_name: "Content-Type",
+                    location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentRange",
                     shape: 71,
                     location: Location::Header,
-                    location_name: "Content-Range",
+                    location_name: "content-range",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
                     shape: 427,
@@ -4374,7 +4374,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -4488,26 +4488,26 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
                     shape: 207,
                     location: Location::Header,
-                    location_name: "If-Modified-Since",
+                    location_name: "if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
                     shape: 208,
                     location: Location::Header,
-                    location_name: "If-None-Match",
+                    location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
                     shape: 209,
                     location: Location::Header,
-                    location_name: "If-Unmodified-Since",
+                    location_name: "if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
@@ -4518,7 +4518,7 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 356, location: Location::Header, location_name: "Range", ..MEMBER },
+                Member { name: "Range", shape: 356, location: Location::Header, location_name: "range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
                     shape: 366,
@@ -4587,7 +4587,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -5391,7 +5391,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
             ],
@@ -6151,7 +6151,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6234,7 +6234,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6274,7 +6274,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6393,7 +6393,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6474,7 +6474,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6522,7 +6522,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6570,7 +6570,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6618,7 +6618,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6666,7 +6666,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6715,7 +6715,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6787,7 +6787,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6921,7 +6921,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -6956,7 +6956,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
                     shape: 44,
@@ -7059,7 +7059,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -7122,49 +7122,49 @@ static SHAPES: [Shape; 430] = [
                     name: "CacheControl",
                     shape: 40,
                     location: Location::Header,
-                    location_name: "Cache-Control",
+                    location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
                     shape: 66,
                     location: Location::Header,
-                    location_name: "Content-Disposition",
+                    location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
                     shape: 67,
                     location: Location::Header,
-                    location_name: "Content-Encoding",
+                    location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
                     shape: 68,
                     location: Location::Header,
-                    location_name: "Content-Language",
+                    location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
                     shape: 69,
                     location: Location::Header,
-                    location_name: "Content-Length",
+                    location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
                     shape: 72,
                     location: Location::Header,
-                    location_name: "Content-Type",
+                    location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
@@ -7244,13 +7244,13 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "Expires", ..MEMBER },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "If-Match", ..MEMBER },
+                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
                     shape: 208,
                     location: Location::Header,
-                    location_name: "If-None-Match",
+                    location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
@@ -7342,7 +7342,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -7484,7 +7484,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -7539,7 +7539,7 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8107,7 +8107,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8242,7 +8242,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8263,7 +8263,7 @@ static SHAPES: [Shape; 430] = [
                     name: "CopySourceSSECustomerKeyMD5",
                     shape: 85,
                     location: Location::Header,
-                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-copy-source-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8305,7 +8305,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "ETag", ..MEMBER },
+                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
                     shape: 44,
@@ -8387,7 +8387,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8442,14 +8442,14 @@ static SHAPES: [Shape; 430] = [
                     name: "ContentLength",
                     shape: 69,
                     location: Location::Header,
-                    location_name: "Content-Length",
+                    location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
                     shape: 70,
                     location: Location::Header,
-                    location_name: "Content-MD5",
+                    location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
@@ -8571,7 +8571,7 @@ static SHAPES: [Shape; 430] = [
                     name: "SSECustomerKeyMD5",
                     shape: 381,
                     location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-MD5",
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {

@@ -199,6 +199,8 @@ pub fn encode(
     out: OperationResponse,
 ) -> Response<Body> {
     let mut response = Response::new(body::empty());
+    // Room for the output's headers and the gateway's (request ids, CORS) without regrowing.
+    *response.headers_mut() = http::HeaderMap::with_capacity(16);
     *response.status_mut() = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
     let body = match protocol {

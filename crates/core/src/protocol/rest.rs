@@ -6,7 +6,7 @@ use super::scalar;
 use crate::error::AwsError;
 use crate::shape::{Location, Member, Route, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use crate::types::Value;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use percent_encoding::percent_decode_str;
 use serde_json::Map;
 use std::sync::OnceLock;
@@ -182,12 +182,6 @@ pub fn read_bindings(
     out: &mut Map<String, Value>,
 ) -> Result<(), AwsError> {
     let ShapeKind::Structure(st) = &model.shape(input).kind else { return Ok(()) };
-    let bound_query: Vec<&str> = st
-        .members
-        .iter()
-        .filter(|m| m.location == Location::Query && !matches!(model.shape(m.shape).kind, ShapeKind::Map(_)))
-        .map(|m| m.wire_name())
-        .collect();
     for member in st.members {
         let name = member.wire_name();
         let value = match member.location {
@@ -207,9 +201,17 @@ pub fn read_bindings(
                     (!items.is_empty()).then_some(Value::Array(items))
                 }
                 ShapeKind::Map(_) => {
+                    // Every query parameter no other member binds.
+                    let bound = |key: &str| {
+                        st.members.iter().any(|m| {
+                            m.location == Location::Query
+                                && m.wire_name() == key
+                                && !matches!(model.shape(m.shape).kind, ShapeKind::Map(_))
+                        })
+                    };
                     let map: Map<String, Value> = query
                         .iter()
-                        .filter(|(k, _)| !bound_query.contains(&k.as_str()))
+                        .filter(|(k, _)| !bound(k))
                         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                         .collect();
                     (!map.is_empty()).then_some(Value::Object(map))
@@ -219,29 +221,44 @@ pub fn read_bindings(
                     None => None,
                 },
             },
-            Location::Header => read_header(model, member, headers)?,
             Location::Headers => {
-                let prefix = name.to_ascii_lowercase();
                 let map: Map<String, Value> = headers
                     .iter()
                     .filter_map(|(k, v)| {
-                        let key = k.as_str().strip_prefix(prefix.as_str())?;
+                        let key = k.as_str().strip_prefix(name)?;
                         Some((key.to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
                     })
                     .collect();
                 (!map.is_empty()).then_some(Value::Object(map))
             }
-            Location::Body | Location::StatusCode => None,
+            // Read below, in one pass over the request's headers.
+            Location::Header | Location::Body | Location::StatusCode => None,
         };
         if let Some(v) = value {
+            out.insert(member.name.to_owned(), v);
+        }
+    }
+    // A request carries a handful of headers and an input may bind dozens (GetObject: 20), so
+    // each header is matched against the members rather than each member looked up by name.
+    // Header members' wire names are lowercase in the generated tables, as `http` stores names.
+    for (header, raw) in headers {
+        let Some(member) =
+            st.members.iter().find(|m| m.location == Location::Header && m.wire_name() == header.as_str())
+        else {
+            continue;
+        };
+        // A repeated header: the first value counts.
+        if out.contains_key(member.name) {
+            continue;
+        }
+        if let Some(v) = read_header(model, member, raw)? {
             out.insert(member.name.to_owned(), v);
         }
     }
     Ok(())
 }
 
-fn read_header(model: &ServiceModel, member: &Member, headers: &HeaderMap) -> Result<Option<Value>, AwsError> {
-    let Some(raw) = headers.get(member.wire_name()) else { return Ok(None) };
+fn read_header(model: &ServiceModel, member: &Member, raw: &HeaderValue) -> Result<Option<Value>, AwsError> {
     let text = String::from_utf8_lossy(raw.as_bytes());
     let format = member.timestamp_format.unwrap_or(TimestampFormat::Rfc822);
     match &model.shape(member.shape).kind {
@@ -253,22 +270,25 @@ fn read_header(model: &ServiceModel, member: &Member, headers: &HeaderMap) -> Re
             Ok(Some(Value::Array(items)))
         }
         // RFC 9110: a conditional header whose date does not parse is ignored (as S3 does).
-        ShapeKind::Timestamp(_)
-            if member.wire_name().len() > 3 && member.wire_name()[..3].eq_ignore_ascii_case("if-") =>
-        {
+        ShapeKind::Timestamp(_) if member.wire_name().starts_with("if-") => {
             Ok(scalar::from_text(model, member.shape, &text, format).ok())
         }
         _ => Ok(Some(scalar::from_text(model, member.shape, &text, format)?)),
     }
 }
 
-/// Writes the output members bound to headers; returns the status code member's value, if any.
+/// Writes the output members bound to headers; returns the status code to answer with, if the
+/// output sets one.
 pub fn write_bindings(model: &ServiceModel, output: ShapeId, value: &Value, headers: &mut HeaderMap) -> Option<u16> {
     let ShapeKind::Structure(st) = &model.shape(output).kind else { return None };
     let obj = value.as_object()?;
-    let mut status = None;
-    for member in st.members {
-        let Some(v) = obj.get(member.name).filter(|v| !v.is_null()) else { continue };
+    let (mut status, mut partial) = (None, false);
+    // Only the members the handler set: an output may bind dozens of headers (GetObject: 30).
+    for (name, v) in obj {
+        if v.is_null() {
+            continue;
+        }
+        let Some(member) = st.member(name) else { continue };
         match member.location {
             Location::Header => {
                 let format = member.timestamp_format.unwrap_or(TimestampFormat::Rfc822);
@@ -280,29 +300,38 @@ pub fn write_bindings(model: &ServiceModel, output: ShapeId, value: &Value, head
                         .join(","),
                     _ => scalar::to_text(model, member.shape, v, format),
                 };
-                insert_header(headers, &member.wire_name().to_ascii_lowercase(), &text);
+                insert_header(headers, header_name(member.wire_name()), text);
                 // A response carrying Content-Range is partial content (S3 ranged GET/HEAD).
-                if member.wire_name().eq_ignore_ascii_case("content-range") {
-                    status.get_or_insert(206);
-                }
+                partial |= member.wire_name() == "content-range";
             }
             Location::Headers => {
-                let prefix = member.wire_name().to_ascii_lowercase();
                 for (k, v) in v.as_object().into_iter().flatten() {
                     let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-                    insert_header(headers, &format!("{prefix}{}", k.to_ascii_lowercase()), &text);
+                    let name = format!("{}{}", member.wire_name(), k.to_ascii_lowercase());
+                    insert_header(headers, http::HeaderName::try_from(name).ok(), text);
                 }
             }
             Location::StatusCode => status = v.as_u64().and_then(|s| u16::try_from(s).ok()),
             _ => {}
         }
     }
-    status
+    status.or(partial.then_some(206))
 }
 
-fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) {
-    let (Ok(name), Ok(value)) = (http::HeaderName::try_from(name), http::HeaderValue::try_from(value)) else {
-        tracing::warn!(name, "dropping an output header that is not valid HTTP");
+/// The header name of a model's wire name, without copying it when it is already canonical.
+fn header_name(name: &'static str) -> Option<http::HeaderName> {
+    let canonical = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if canonical && !name.is_empty() {
+        Some(http::HeaderName::from_static(name))
+    } else {
+        http::HeaderName::from_bytes(name.as_bytes()).ok()
+    }
+}
+
+fn insert_header(headers: &mut HeaderMap, name: Option<http::HeaderName>, value: String) {
+    // The text becomes the header value without a copy.
+    let (Some(name), Ok(value)) = (name, HeaderValue::from_maybe_shared(bytes::Bytes::from(value))) else {
+        tracing::warn!("dropping an output header that is not valid HTTP");
         return;
     };
     headers.insert(name, value);
