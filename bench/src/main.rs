@@ -639,7 +639,11 @@ fn report(
     let _ = writeln!(
         s,
         "\n– means the scenario does not apply to that target or its setup failed (an operation not implemented yet). \
-         Ratios against the ceiling use its 1 KiB GET where the ceiling did not run the scenario."
+         Ratios against the ceiling use its 1 KiB GET where the ceiling did not run the scenario.\n\n\
+         Peak RSS under load counts the state the scenarios leave behind: without `--data-dir` every object and \
+         item written (hundreds of thousands of 1 KiB objects from `s3_put_1k`) stays in memory; with it they \
+         are on disk. `--data-dir` writes are acknowledged only once fsynced (concurrent writes share one \
+         fsync), which bounds their throughput by the disk's flush latency."
     );
     s
 }
