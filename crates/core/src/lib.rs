@@ -4,6 +4,7 @@
 //! - [`protocol`]: one codec per AWS wire protocol, driven by those tables;
 //! - [`validate`]: AWS's input validation (required members, enums, lengths, ranges, patterns);
 //! - [`error`]: the one error type, rendered by whichever codec received the request;
+//! - [`event_pattern`]: EventBridge-style event patterns (Lambda event filtering, SNS filter policies);
 //! - [`service`]: the handler table a service crate registers;
 //! - [`store`]: the storage traits services keep their state behind;
 //! - [`objects`]: blob storage for streamed payloads (S3 objects).
@@ -11,6 +12,7 @@
 pub mod body;
 pub mod context;
 pub mod error;
+pub mod event_pattern;
 pub mod identity;
 pub mod objects;
 pub mod protocol;
