@@ -1,11 +1,12 @@
 //! Bucket sub-resources stored and returned as sent: tagging, lifecycle, default encryption,
-//! website, notifications, Object Lock, ownership controls, public access block, transfer
+//! website, notifications (checked and delivered by `notifications.rs`), Object Lock, ownership controls, public access block, transfer
 //! acceleration, request payment and logging, each with AWS's checks and its "not found" answer.
 //!
 //! Documents live in `Bucket::config` under the names below, as the generated type that was put.
 
 use crate::errors;
 use crate::generated::types::*;
+use crate::notifications;
 use crate::state::{Bucket, S3};
 use http::StatusCode;
 use ruststack_core::{AwsError, RequestContext};
@@ -336,28 +337,28 @@ pub async fn delete_bucket_website(
     Ok(())
 }
 
-// ---- notifications (stored; delivery comes with SQS, SNS and Lambda) ----
+// ---- notifications (delivered by `notifications.rs`) ----
 
 pub async fn put_bucket_notification_configuration(
     s3: Arc<S3>,
-    _: RequestContext,
+    ctx: RequestContext,
     input: PutBucketNotificationConfigurationRequest,
 ) -> Result<(), AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let config = input.notification_configuration;
-    let events = config
-        .topic_configurations
-        .iter()
-        .flatten()
-        .flat_map(|c| &c.events)
-        .chain(config.queue_configurations.iter().flatten().flat_map(|c| &c.events))
-        .chain(config.lambda_function_configurations.iter().flatten().flat_map(|c| &c.events));
-    for event in events {
-        if !event.starts_with("s3:") {
-            return Err(errors::invalid_argument("The event is not supported for notifications", "Event", event));
-        }
+    let mut config = input.notification_configuration;
+    notifications::check_configuration(&mut config)?;
+    let validate = !input.skip_destination_validation.unwrap_or(false);
+    if validate {
+        s3.verify_destinations(&bucket, &config, &ctx).await?;
     }
-    s3.set_config(&bucket, NOTIFICATION, &config)?;
+    if notifications::is_empty(&config) {
+        s3.remove_config(&bucket, NOTIFICATION)?;
+    } else {
+        s3.set_config(&bucket, NOTIFICATION, &config)?;
+    }
+    if validate {
+        s3.send_test_events(&bucket, &config, &ctx);
+    }
     Ok(())
 }
 

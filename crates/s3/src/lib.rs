@@ -1,5 +1,6 @@
 //! Amazon S3 for RustStack: buckets, objects streamed through the core's object store, listings
-//! over a sorted key map, multipart uploads and versioning.
+//! over a sorted key map, multipart uploads, versioning, and event notifications delivered
+//! through a [`notifications::NotificationTarget`] the binary provides.
 
 mod acl;
 mod buckets;
@@ -12,6 +13,7 @@ mod form;
 pub mod generated;
 mod listing;
 mod multipart;
+pub mod notifications;
 mod objects;
 mod persist;
 mod policy;
@@ -28,7 +30,12 @@ pub use state::S3;
 
 /// The S3 service with its handler table, keeping its state in `storage`.
 pub fn service(storage: Storage) -> Arc<dyn Service> {
-    Handlers::new(&generated::MODEL, Arc::new(S3::new(storage)))
+    service_with_state(Arc::new(S3::new(storage)))
+}
+
+/// The S3 service over a state the caller keeps (to set its notification target).
+pub fn service_with_state(s3: Arc<S3>) -> Arc<dyn Service> {
+    Handlers::new(&generated::MODEL, s3)
         .on(ops::CreateBucket, buckets::create_bucket)
         .on(ops::HeadBucket, buckets::head_bucket)
         .on(ops::DeleteBucket, buckets::delete_bucket)

@@ -340,7 +340,7 @@ fn invalid_part(upload_id: &str, number: i32, etag: &str) -> AwsError {
 
 pub async fn complete_multipart_upload(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: CompleteMultipartUploadRequest,
 ) -> Result<CompleteMultipartUploadOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
@@ -435,8 +435,9 @@ pub async fn complete_multipart_upload(
     // The upload must still exist when the object appears (a concurrent abort wins otherwise);
     // it is forgotten, with its parts, in the batch that records the object.
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
+    let notice = Some((crate::notifications::OBJECT_CREATED_MULTIPART, crate::notifications::Caller::Request(&ctx)));
     let version_id =
-        commit_version(&s3, &bucket, &input.key, version, condition, Some(input.upload_id.as_str())).await?;
+        commit_version(&s3, &bucket, &input.key, version, condition, Some(input.upload_id.as_str()), notice).await?;
     let mut out = CompleteMultipartUploadOutput {
         location: Some(format!("/{}/{}", input.bucket, input.key)),
         bucket: Some(input.bucket),

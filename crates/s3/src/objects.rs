@@ -5,6 +5,7 @@ use crate::checksums::Algorithm;
 use crate::common::{self, ChecksumRequest, MAX_PUT_SIZE, etag_matches, find_version, http_date};
 use crate::errors;
 use crate::generated::types::*;
+use crate::notifications::{self, Caller, ObjectFacts};
 use crate::state::{Blob, Bucket, ContentHeaders, ObjectMeta, ObjectVersion, S3, StoredChecksum, new_version_id, now};
 use http::StatusCode;
 use ruststack_core::{AwsError, RequestContext, StreamingBody, Timestamp};
@@ -39,7 +40,8 @@ fn metadata(m: Option<HashMap<String, String>>) -> HashMap<String, String> {
 /// Stores a new version of `key` under the bucket's versioning rules; returns its version id.
 /// Runs `check` under the key's write lock (conditional writes compare against the current
 /// version). `upload`: the multipart upload this version completes, forgotten in the same batch.
-/// The version's blob is deleted when the version is not recorded.
+/// The version's blob is deleted when the version is not recorded. `notice`: the event the new
+/// version causes, queued under the key's lock (so notifications follow the commit order).
 pub async fn commit_version(
     s3: &S3,
     bucket: &Bucket,
@@ -47,11 +49,22 @@ pub async fn commit_version(
     version: ObjectVersion,
     check: impl FnOnce(Option<&Arc<ObjectVersion>>) -> Result<(), AwsError>,
     upload: Option<&str>,
+    notice: Option<(&'static str, Caller<'_>)>,
 ) -> Result<Option<String>, AwsError> {
     let new_blob = version.blob;
+    let notice = notice.filter(|_| s3.notifying(bucket)).map(|n| (n, version.size(), version.etag.clone()));
     let recorded = {
         let _serial = s3.lock_key(&bucket.name, key).await;
-        record_version(s3, bucket, key, version, check, upload)
+        let recorded = record_version(s3, bucket, key, version, check, upload);
+        if let (Ok((id, _)), Some(((event, caller), size, etag))) = (&recorded, notice) {
+            let facts = ObjectFacts {
+                size: Some(size),
+                etag: Some(etag.trim_matches('"').to_owned()),
+                version_id: bucket.versioned().then(|| id.clone().unwrap_or_else(|| "null".into())),
+            };
+            s3.notify(bucket, event, key, &facts, caller);
+        }
+        recorded
     };
     match recorded {
         Ok((id, freed)) => {
@@ -298,7 +311,8 @@ pub async fn put_object(
     };
     let sse = version.meta.sse.clone().unwrap_or_else(|| "AES256".into());
     let kms = version.meta.sse_kms_key_id.clone();
-    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None).await?;
+    let notice = Some((notifications::OBJECT_CREATED_PUT, Caller::Request(&ctx)));
+    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None, notice).await?;
     let mut out = PutObjectOutput {
         e_tag: Some(etag),
         server_side_encryption: Some(sse),
@@ -695,9 +709,22 @@ fn record_deletions(
     Ok(())
 }
 
+/// Queues the event of a deletion that changed something: a delete marker created, or a
+/// version (or the unversioned object) removed. AWS sends neither size nor ETag.
+fn notify_deletion(s3: &S3, bucket: &Bucket, key: &str, deleted: &DeletedObject, caller: Caller) {
+    if !s3.notifying(bucket) {
+        return;
+    }
+    let (event, version_id) = match &deleted.delete_marker_version_id {
+        Some(marker) => (notifications::OBJECT_REMOVED_MARKER, Some(marker.clone())),
+        None => (notifications::OBJECT_REMOVED_DELETE, deleted.version_id.clone().filter(|_| bucket.versioned())),
+    };
+    s3.notify(bucket, event, key, &ObjectFacts { size: None, etag: None, version_id }, caller);
+}
+
 pub async fn delete_object(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: DeleteObjectRequest,
 ) -> Result<DeleteObjectOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
@@ -715,6 +742,7 @@ pub async fn delete_object(
         )?;
         if changed {
             record_deletions(&s3, &bucket, vec![(input.key.clone(), versions)], &freed)?;
+            notify_deletion(&s3, &bucket, &input.key, &deleted, Caller::Request(&ctx));
         }
         deleted
     };
@@ -728,7 +756,7 @@ pub async fn delete_object(
 
 pub async fn delete_objects(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: DeleteObjectsRequest,
 ) -> Result<DeleteObjectsOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
@@ -745,6 +773,7 @@ pub async fn delete_objects(
         let mut lists: Vec<(String, Vec<Arc<ObjectVersion>>)> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut changed_keys = std::collections::HashSet::new();
+        let mut removals = Vec::new();
         for obj in &objects {
             let at = *index.entry(obj.key.as_str()).or_insert_with(|| {
                 let current = bucket.objects.read().get(&obj.key).cloned().unwrap_or_default();
@@ -755,6 +784,7 @@ pub async fn delete_objects(
                 Ok((d, changed)) => {
                     if changed {
                         changed_keys.insert(obj.key.clone());
+                        removals.push(d.clone());
                     }
                     if !quiet {
                         deleted.push(d);
@@ -770,6 +800,9 @@ pub async fn delete_objects(
         }
         lists.retain(|(k, _)| changed_keys.contains(k));
         record_deletions(&s3, &bucket, lists, &freed)?;
+        for d in &removals {
+            notify_deletion(&s3, &bucket, d.key.as_deref().unwrap_or_default(), d, Caller::Request(&ctx));
+        }
     }
     s3.free(freed);
     Ok(DeleteObjectsOutput {
@@ -967,7 +1000,8 @@ pub async fn copy_object(
         acl,
     };
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
-    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None).await?;
+    let notice = Some((notifications::OBJECT_CREATED_COPY, Caller::Request(&ctx)));
+    let version_id = commit_version(&s3, &bucket, &input.key, version, condition, None, notice).await?;
     let mut result =
         CopyObjectResult { e_tag: Some(src.etag.clone()), last_modified: Some(last_modified), ..Default::default() };
     if let Some(c) = checksum {
@@ -989,6 +1023,18 @@ pub async fn copy_object(
         server_side_encryption: Some(src.meta.sse.clone().unwrap_or_else(|| "AES256".into())),
         ..Default::default()
     })
+}
+
+/// Queues the event of a tagging or ACL change of a version: its ETag and version, no size.
+pub fn notify_update(s3: &S3, bucket: &Bucket, key: &str, v: &ObjectVersion, event: &'static str, caller: Caller) {
+    if s3.notifying(bucket) {
+        let facts = ObjectFacts {
+            size: None,
+            etag: Some(v.etag.trim_matches('"').to_owned()),
+            version_id: bucket.versioned().then(|| v.version_str().to_owned()),
+        };
+        s3.notify(bucket, event, key, &facts, caller);
+    }
 }
 
 fn tag_list(tags: &[(String, String)]) -> Vec<Tag> {
@@ -1018,23 +1064,25 @@ pub async fn get_object_tagging(
 
 pub async fn put_object_tagging(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: PutObjectTaggingRequest,
 ) -> Result<PutObjectTaggingOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     let tags: Vec<(String, String)> = input.tagging.tag_set.into_iter().map(|t| (t.key, t.value)).collect();
     common::check_tags(&tags)?;
     let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags = tags).await?;
+    notify_update(&s3, &bucket, &input.key, &v, notifications::OBJECT_TAGGING_PUT, Caller::Request(&ctx));
     Ok(PutObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
 
 pub async fn delete_object_tagging(
     s3: Arc<S3>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     input: DeleteObjectTaggingRequest,
 ) -> Result<DeleteObjectTaggingOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
     let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags.clear()).await?;
+    notify_update(&s3, &bucket, &input.key, &v, notifications::OBJECT_TAGGING_DELETE, Caller::Request(&ctx));
     Ok(DeleteObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
 

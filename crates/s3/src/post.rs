@@ -305,7 +305,8 @@ async fn post_object(
         tags,
         acl,
     };
-    let version_id = commit_version(s3, &bucket, &key, version, |_| Ok(()), None).await?;
+    let notice = Some((crate::notifications::OBJECT_CREATED_POST, crate::notifications::Caller::Post));
+    let version_id = commit_version(s3, &bucket, &key, version, |_| Ok(()), None, notice).await?;
 
     let encoded_key = percent_encoding::utf8_percent_encode(&key, KEY_SET).to_string();
     let location = if path_style {

@@ -31,6 +31,8 @@ pub struct S3 {
     pub(crate) registry_lock: tokio::sync::Mutex<()>,
     /// Small bodies received and not yet recorded: they go into the batch that records them.
     pub(crate) pending_inline: Mutex<HashMap<BlobId, bytes::Bytes>>,
+    /// Event notifications: where they go and the task delivering them.
+    pub(crate) notifier: crate::notifications::Notifier,
 }
 
 impl S3 {
@@ -44,6 +46,7 @@ impl S3 {
             key_hasher: Default::default(),
             registry_lock: Default::default(),
             pending_inline: Default::default(),
+            notifier: Default::default(),
         }
     }
 }
