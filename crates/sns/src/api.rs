@@ -877,3 +877,69 @@ pub async fn publish_batch(s: Arc<Sns>, ctx: RequestContext, input: PublishBatch
     }
     Ok(out)
 }
+
+// ---- publishing for other services ----------------------------------------------------------
+
+impl Sns {
+    /// Whether a topic exists (S3 checks its notification destinations with it).
+    pub fn topic_exists(&self, topic_arn: &str) -> bool {
+        self.ensure(&topic_context(topic_arn), Some(topic_arn));
+        self.inner.read().topics.contains_key(topic_arn)
+    }
+
+    /// Publishes as an AWS service does (S3 event notifications): in the topic's own account and
+    /// region, through the same checks and deliveries as Publish. Returns the message id.
+    pub fn publish_as_service(&self, topic_arn: &str, subject: Option<&str>, message: String) -> R<String> {
+        let m = Message {
+            text: message,
+            subject: subject.map(str::to_owned),
+            structure: None,
+            attributes: HashMap::new(),
+            group_id: None,
+            dedup_id: None,
+        };
+        let out = publish_one(self, &topic_context(topic_arn), topic_arn, m)?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+}
+
+/// A context in the account and region a topic ARN names.
+fn topic_context(topic_arn: &str) -> RequestContext {
+    let mut ctx = RequestContext::for_tests("Publish");
+    if let ["arn", _, "sns", region, account, _] = topic_arn.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        ctx.account_id = Arc::from(*account);
+        ctx.region = Arc::from(*region);
+    }
+    ctx
+}
+
+#[cfg(test)]
+mod service_publish_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn services_publish_in_the_topics_own_account_and_region() {
+        let sns = Arc::new(Sns::new(ruststack_sqs::Queues::new(&ruststack_core::store::Storage::memory())));
+        let mut ctx = RequestContext::for_tests("CreateTopic");
+        ctx.account_id = Arc::from("111122223333");
+        ctx.region = Arc::from("eu-west-1");
+        let arn = "arn:aws:sns:eu-west-1:111122223333:events";
+        assert!(!sns.topic_exists(arn));
+        assert_eq!(sns.publish_as_service(arn, None, "x".into()).unwrap_err().code, "NotFound");
+        let input = CreateTopicInput { name: "events".into(), ..Default::default() };
+        assert_eq!(create_topic(sns.clone(), ctx.clone(), input).await.unwrap().topic_arn.as_deref(), Some(arn));
+        let input = SubscribeInput {
+            topic_arn: arn.into(),
+            protocol: "sms".into(),
+            endpoint: Some("+15555550100".into()),
+            ..Default::default()
+        };
+        subscribe(sns.clone(), ctx, input).await.unwrap();
+        assert!(sns.topic_exists(arn));
+        let id = sns.publish_as_service(arn, Some("Amazon S3 Notification"), "{\"a\":1}".into()).unwrap();
+        let sent = sns.sms.read().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["MessageId"], id.as_str());
+        assert_eq!(sent[0]["Message"], "{\"a\":1}");
+    }
+}
