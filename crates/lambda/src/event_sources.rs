@@ -2,13 +2,15 @@
 //! (over the gateway's port, like every cross-service call of this crate), invokes the function
 //! with the `aws:sqs` event and deletes what it processed — all of a successful batch, or all but
 //! the `batchItemFailures` with `ReportBatchItemFailures`. A failed batch is left to reappear
-//! after the queue's visibility timeout, as on AWS.
+//! after the queue's visibility timeout, as on AWS. Messages no filter matches
+//! ([`crate::filters`]) are deleted without reaching the function.
 
 use crate::environments::RunRequest;
 use crate::generated::types::*;
 use crate::invoke;
 use crate::loopback;
 use crate::state::*;
+use crate::stream_sources::is_stream_arn;
 use bytes::Bytes;
 use ruststack_core::{AwsError, RequestContext, Timestamp};
 use serde_json::{Value, json};
@@ -22,6 +24,10 @@ pub struct Mapping {
     pub function: String,
     pub qualifier: Option<String>,
     pub enabled: bool,
+    /// Stream mappings: the sequence number of the last record handled (`None`: read from the
+    /// oldest record kept), stored so a restart goes on from there.
+    #[serde(default)]
+    pub position: Option<String>,
 }
 
 fn not_found(uuid: &str) -> AwsError {
@@ -57,6 +63,7 @@ pub async fn create_event_source_mapping(
     let batch = input.batch_size.unwrap_or(10);
     let window = input.maximum_batching_window_in_seconds.unwrap_or(0);
     check_batch(batch, window)?;
+    let filter_criteria = crate::filters::check(input.filter_criteria.clone(), false)?;
     let uuid = uuid();
     let region = lambda.region(&ctx).await?;
     let config = {
@@ -85,7 +92,7 @@ pub async fn create_event_source_mapping(
             batch_size: Some(batch),
             maximum_batching_window_in_seconds: Some(window),
             event_source_arn: Some(source),
-            filter_criteria: input.filter_criteria.clone(),
+            filter_criteria,
             function_arn: Some(function_arn),
             last_modified: Some(Timestamp::now()),
             state: Some(if enabled { "Enabled" } else { "Disabled" }.into()),
@@ -97,18 +104,18 @@ pub async fn create_event_source_mapping(
         };
         region.mappings.insert(
             uuid.clone(),
-            Mapping { config: config.clone(), function: reference.name, qualifier: reference.qualifier, enabled },
+            Mapping {
+                config: config.clone(),
+                function: reference.name,
+                qualifier: reference.qualifier,
+                enabled,
+                position: None,
+            },
         );
         lambda.save_mapping(&ctx.account_id, &ctx.region, &mut region, &uuid, None)?;
         config
     };
-    tokio::spawn(poll(
-        Arc::downgrade(&lambda),
-        ctx.account_id.clone(),
-        ctx.region.clone(),
-        uuid,
-        invoke::port_of(&ctx.host),
-    ));
+    tokio::spawn(poll(Arc::downgrade(&lambda), ctx.account_id.clone(), ctx.region.clone(), uuid));
     Ok(EventSourceMappingConfiguration { state: Some("Creating".into()), ..config })
 }
 
@@ -144,6 +151,13 @@ pub async fn update_event_source_mapping(
     let window =
         input.maximum_batching_window_in_seconds.or(mapping.config.maximum_batching_window_in_seconds).unwrap_or(0);
     check_batch(batch, window)?;
+    let filter_criteria = match input.filter_criteria {
+        Some(criteria) => {
+            let stream = mapping.config.event_source_arn.as_deref().is_some_and(crate::stream_sources::is_stream_arn);
+            Some(crate::filters::check(Some(criteria), stream)?)
+        }
+        None => None,
+    };
     if let Some(r) = retarget {
         mapping.config.function_arn = Some(qualified_arn(&ctx, &r.name, r.qualifier.as_deref()));
         mapping.function = r.name;
@@ -155,8 +169,8 @@ pub async fn update_event_source_mapping(
     }
     mapping.config.batch_size = Some(batch);
     mapping.config.maximum_batching_window_in_seconds = Some(window);
-    if let Some(f) = input.filter_criteria {
-        mapping.config.filter_criteria = Some(f);
+    if let Some(criteria) = filter_criteria {
+        mapping.config.filter_criteria = criteria;
     }
     if let Some(t) = input.function_response_types {
         mapping.config.function_response_types = Some(t);
@@ -237,6 +251,7 @@ struct Settings {
     batch: usize,
     window: Duration,
     report_failures: bool,
+    patterns: Vec<Value>,
 }
 
 fn settings(lambda: &Lambda, account: &Arc<str>, region: &Arc<str>, uuid: &str) -> Option<Settings> {
@@ -255,20 +270,43 @@ fn settings(lambda: &Lambda, account: &Arc<str>, region: &Arc<str>, uuid: &str) 
             .function_response_types
             .as_ref()
             .is_some_and(|t| t.iter().any(|x| x == "ReportBatchItemFailures")),
+        patterns: crate::filters::patterns(m.config.filter_criteria.as_ref()),
     })
 }
 
-/// The poller of one mapping; ends when the mapping is deleted (or the state reset).
-/// Starts the poller of a mapping loaded from the store (a plain function, so the region loader's
-/// future does not contain the poller's, which loads regions itself).
-pub(crate) fn spawn_poller(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String, port: u16) {
-    tokio::spawn(poll(lambda, account, region, uuid, port));
+/// Starts the poller of a mapping loaded from the store, of either kind (a plain function, so
+/// the region loader's future does not contain the poller's, which loads regions itself).
+pub(crate) fn spawn_poller(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String) {
+    let stream = lambda.upgrade().is_some_and(|l| {
+        let state = l.regions.get(&account, &region);
+        let state = state.read();
+        state.mappings.get(&uuid).and_then(|m| m.config.event_source_arn.as_deref()).is_some_and(is_stream_arn)
+    });
+    if stream {
+        crate::stream_sources::spawn_poller(lambda, account, region, uuid);
+    } else {
+        tokio::spawn(poll(lambda, account, region, uuid));
+    }
 }
 
-async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String, port: u16) {
+/// Deletes received messages from their queue, ten at a time.
+async fn delete_messages(port: u16, account: &str, region: &str, url: &str, messages: &[&Value]) {
+    let entries: Vec<Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"Id": i.to_string(), "ReceiptHandle": m["ReceiptHandle"]}))
+        .collect();
+    for chunk in entries.chunks(10) {
+        sqs(port, account, region, "DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": chunk})).await;
+    }
+}
+
+/// The poller of one SQS mapping; ends when the mapping is deleted (or the state reset).
+async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String) {
     loop {
         let Some(strong) = lambda.upgrade() else { return };
         let Some(s) = settings(&strong, &account, &region, &uuid) else { return };
+        let port = strong.gateway_port();
         drop(strong);
         if !s.enabled {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -302,7 +340,15 @@ async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: S
             if got.is_empty() {
                 break;
             }
-            messages.extend(got);
+            // Filters decide what joins the batch; what no filter matches leaves the queue.
+            let (kept, dropped): (Vec<Value>, Vec<Value>) = got
+                .into_iter()
+                .partition(|m| crate::filters::sqs_passes(&s.patterns, &record(m, &s.queue_arn, queue_region)));
+            if !dropped.is_empty() {
+                let dropped: Vec<&Value> = dropped.iter().collect();
+                delete_messages(port, queue_account, queue_region, &url, &dropped).await;
+            }
+            messages.extend(kept);
             if started.elapsed() >= s.window {
                 break;
             }
@@ -318,16 +364,9 @@ async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: S
             // The invocation failed: the messages come back after their visibility timeout.
             continue;
         };
-        let entries: Vec<Value> = messages
-            .iter()
-            .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m["MessageId"].as_str()))
-            .enumerate()
-            .map(|(i, m)| json!({"Id": i.to_string(), "ReceiptHandle": m["ReceiptHandle"]}))
-            .collect();
-        for chunk in entries.chunks(10) {
-            sqs(port, queue_account, queue_region, "DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": chunk}))
-                .await;
-        }
+        let processed: Vec<&Value> =
+            messages.iter().filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m["MessageId"].as_str())).collect();
+        delete_messages(port, queue_account, queue_region, &url, &processed).await;
     }
 }
 

@@ -63,6 +63,7 @@ pub async fn create_function(
         check_environment(env)?;
     }
     let code = code_from(
+        &lambda,
         &ctx,
         input.code.zip_file.as_ref(),
         (input.code.s3_bucket.as_deref(), input.code.s3_key.as_deref(), input.code.s3_object_version.as_deref()),
@@ -280,6 +281,7 @@ pub fn check_environment(env: &Environment) -> Result<(), AwsError> {
 
 /// The package from a request's code fields: the zip itself, or an object of our S3.
 pub async fn code_from(
+    lambda: &Lambda,
     ctx: &RequestContext,
     zip: Option<&ruststack_core::Blob>,
     s3: (Option<&str>, Option<&str>, Option<&str>),
@@ -287,7 +289,7 @@ pub async fn code_from(
     match (zip, s3) {
         (Some(zip), _) => Code::from_zip(zip.0.clone()),
         (None, (Some(bucket), Some(key), version)) => {
-            Code::from_zip(crate::s3_code::fetch(ctx, bucket, key, version).await?)
+            Code::from_zip(crate::s3_code::fetch(lambda.gateway_port(), ctx, bucket, key, version).await?)
         }
         (None, (Some(_), None, _)) | (None, (None, Some(_), _)) => {
             Err(invalid_param("Please specify both S3Bucket and S3Key to locate the function code."))
@@ -496,6 +498,7 @@ pub async fn update_function_code(
         return Err(invalid_param("RustStack runs functions without containers: ImageUri is not supported."));
     }
     let code = code_from(
+        &lambda,
         &ctx,
         input.zip_file.as_ref(),
         (input.s3_bucket.as_deref(), input.s3_key.as_deref(), input.s3_object_version.as_deref()),

@@ -1,20 +1,12 @@
 //! In-process Invoke for other services (SNS subscriptions, Secrets Manager rotation, event
 //! sources): [`LambdaHandle::invoke`] runs the same path as the Invoke API — qualifiers, aliases,
 //! payload checks, asynchronous retries and destinations — without an HTTP round trip.
-//!
-//! Functions reach the other services through `AWS_ENDPOINT_URL`, which names the gateway's port.
-//! An in-process caller has no request to read it from, so the service returned by
-//! [`service_with_handle`] notes the port of the requests it serves (a function is always created
-//! through the API first, so the port is known by the time anything invokes it).
 
 use crate::generated::types::InvocationRequest;
 use crate::state::Lambda;
 use bytes::Bytes;
-use ruststack_core::service::{BoxFuture, OperationRequest, OperationResponse, Raw};
-use ruststack_core::shape::{Operation, ServiceModel};
 use ruststack_core::{AwsError, RequestContext, Service, StreamingBody};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 
 /// How an in-process caller invokes a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +33,6 @@ pub struct InvokeOutcome {
 #[derive(Clone)]
 pub struct LambdaHandle {
     lambda: Arc<Lambda>,
-    port: Arc<AtomicU16>,
 }
 
 impl LambdaHandle {
@@ -64,7 +55,7 @@ impl LambdaHandle {
         ctx.account_id = Arc::from(account);
         ctx.region = Arc::from(region);
         ctx.access_key = Arc::from(access_key);
-        ctx.host = Arc::from(format!("127.0.0.1:{}", self.port.load(Ordering::Relaxed)).as_str());
+        ctx.host = Arc::from(format!("127.0.0.1:{}", self.lambda.gateway_port()).as_str());
         let kind = match invocation_type {
             InvocationType::RequestResponse => "RequestResponse",
             InvocationType::Event => "Event",
@@ -85,60 +76,11 @@ impl LambdaHandle {
     }
 }
 
-/// The Lambda service over `lambda` (built with its log sink and storage), and a
-/// [`LambdaHandle`] on the same state.
+/// The Lambda service over `lambda` (built with its log sink, storage, gateway port and stream
+/// reader), and a [`LambdaHandle`] on the same state.
 pub fn service_with_handle(lambda: Lambda) -> (Arc<dyn Service>, LambdaHandle) {
     let lambda = Arc::new(lambda);
-    let port = Arc::new(AtomicU16::new(4566));
-    let inner = crate::service_over(lambda.clone());
-    let service = Arc::new(PortNoting { inner, port: port.clone() });
-    (service, LambdaHandle { lambda, port })
-}
-
-/// The Lambda service, noting the gateway's port from each request's `Host`.
-struct PortNoting {
-    inner: Arc<dyn Service>,
-    port: Arc<AtomicU16>,
-}
-
-impl PortNoting {
-    fn note(&self, host: &str) {
-        let port = crate::invoke::port_of(host);
-        if self.port.load(Ordering::Relaxed) != port {
-            self.port.store(port, Ordering::Relaxed);
-        }
-    }
-}
-
-impl Service for PortNoting {
-    fn model(&self) -> &'static ServiceModel {
-        self.inner.model()
-    }
-
-    fn call(&self, op: &'static Operation, req: OperationRequest) -> BoxFuture<Result<OperationResponse, AwsError>> {
-        self.note(&req.ctx.host);
-        self.inner.call(op, req)
-    }
-
-    fn implemented(&self) -> Vec<&'static str> {
-        self.inner.implemented()
-    }
-
-    fn reset(&self) {
-        self.inner.reset()
-    }
-
-    fn stored_bytes(&self) -> u64 {
-        self.inner.stored_bytes()
-    }
-
-    fn gauges(&self) -> Vec<(&'static str, u64)> {
-        self.inner.gauges()
-    }
-
-    fn raw(&self, parts: &http::request::Parts, body: ruststack_core::body::Body) -> Raw {
-        self.inner.raw(parts, body)
-    }
+    (crate::service_over(lambda.clone()), LambdaHandle { lambda })
 }
 
 #[cfg(test)]

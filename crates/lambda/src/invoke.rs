@@ -82,11 +82,6 @@ pub async fn target(
     ))
 }
 
-/// The gateway's port, from the Host the client used.
-pub fn port_of(host: &str) -> u16 {
-    host.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(4566)
-}
-
 pub async fn invoke(
     lambda: Arc<Lambda>,
     ctx: RequestContext,
@@ -135,7 +130,7 @@ pub async fn invoke(
         on_success: destinations.on_success.and_then(|d| d.destination),
         on_failure: destinations.on_failure.and_then(|d| d.destination),
         dead_letter: target.version.config.dead_letter_config.as_ref().and_then(|d| d.target_arn.clone()),
-        port: port_of(&ctx.host),
+        port: lambda.gateway_port(),
         access_key: ctx.access_key.to_string(),
         region: ctx.region.to_string(),
     };
@@ -145,7 +140,7 @@ pub async fn invoke(
         reserved: target.reserved,
         version: target.version,
         payload,
-        port: port_of(&ctx.host),
+        port: lambda.gateway_port(),
         tail: input.log_type.as_deref() == Some("Tail") && kind == "RequestResponse",
         client_context,
         request_id: (kind == "Event").then(|| ctx.request_id.to_string()),

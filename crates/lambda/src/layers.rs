@@ -82,6 +82,7 @@ pub async fn publish_layer_version(
 ) -> Result<PublishLayerVersionResponse, AwsError> {
     let name = layer_name(&input.layer_name)?;
     let code = code_from(
+        &lambda,
         &ctx,
         input.content.zip_file.as_ref(),
         (

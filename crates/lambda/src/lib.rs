@@ -7,9 +7,16 @@
 //! zips; [`environments`] runs the process pool, [`runtime_api`] the per-environment Runtime API
 //! listener, [`bootstraps`] the Python and Node.js runtime clients shipped in the binary;
 //! [`invoke`] answers Invoke; [`events`] builds API Gateway proxy events; [`logs`] frames the
-//! START/END/REPORT lines written to a [`LogSink`]. [`persist`] writes the control plane and
-//! the packages through to the server's storage (`--data-dir`), loaded per account and region
-//! on first use; running environments are processes and never stored.
+//! START/END/REPORT lines written to a [`LogSink`]. [`event_sources`] and [`stream_sources`]
+//! poll SQS queues and DynamoDB streams for event source mappings, filtered by [`filters`].
+//! [`persist`] writes the control plane and the packages through to the server's storage
+//! (`--data-dir`), loaded per account and region on first use (regions holding event source
+//! mappings at startup, so their pollers resume); running environments are processes and never
+//! stored.
+//!
+//! Everything that calls back into the gateway (functions' `AWS_ENDPOINT_URL`, pollers,
+//! destinations, S3 code downloads) uses the port the server gives [`state::Lambda::with_gateway_port`],
+//! never a request's `Host`, which a port mapping or virtual host may change.
 
 pub mod aliases;
 pub mod bootstraps;
@@ -17,6 +24,7 @@ pub mod environments;
 pub mod event_invoke;
 pub mod event_sources;
 pub mod events;
+pub mod filters;
 pub mod functions;
 pub mod generated;
 mod handle;
@@ -56,6 +64,7 @@ pub fn service_with_logs(sink: Arc<dyn LogSink>, storage: ruststack_core::store:
 /// The handler table over `lambda`.
 fn service_over(lambda: Arc<state::Lambda>) -> Arc<dyn Service> {
     let _ = lambda.me.set(Arc::downgrade(&lambda));
+    lambda.resume_event_sources();
     Handlers::new(&generated::MODEL, lambda)
         .on(ops::CreateFunction, functions::create_function)
         .on(ops::GetFunction, functions::get_function)

@@ -519,6 +519,39 @@ impl Lambda {
         Ok(())
     }
 
+    /// Loads, in the background, every account and region holding event source mappings, so
+    /// their pollers resume at startup without waiting for a request (the rest of the store
+    /// still loads on first use). Without a Tokio runtime (unit tests building the service)
+    /// regions load on first use only.
+    pub(crate) fn resume_event_sources(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let lambda = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let Some(lambda) = lambda.upgrade() else { return };
+            let keys =
+                lambda.storage.kv.blocking(|kv| kv.range(MAPPINGS, Bound::Unbounded, Bound::Unbounded, usize::MAX));
+            let mut scopes: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+            for (key, _) in keys {
+                let mut parts = key.splitn(3, |b| *b == 0);
+                let (Some(account), Some(region), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+                    continue;
+                };
+                let scope = (
+                    Arc::from(String::from_utf8_lossy(account).as_ref()),
+                    Arc::from(String::from_utf8_lossy(region).as_ref()),
+                );
+                if !scopes.contains(&scope) {
+                    scopes.push(scope);
+                }
+            }
+            for (account, region) in scopes {
+                if let Err(e) = lambda.region_of(&account, &region).await {
+                    tracing::error!(%account, %region, error = %e.message, "lambda: event source mappings not resumed");
+                }
+            }
+        });
+    }
+
     /// Stores event source mapping `uuid` as it now is in `region`; on failure puts `before` back.
     pub fn save_mapping(
         &self,

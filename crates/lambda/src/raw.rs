@@ -89,7 +89,7 @@ async fn function_url(
             .run(crate::environments::RunRequest {
                 version: t.version,
                 payload: Bytes::from(event.to_string()),
-                port: invoke::port_of(host),
+                port: lambda.gateway_port(),
                 tail: false,
                 client_context: None,
                 invoked_arn: t.invoked_arn,

@@ -12,9 +12,14 @@ fn s3_error(code: &str, message: &str) -> AwsError {
     invalid_param(format!("Error occurred while GetObject. S3 Error Code: {code}. S3 Error Message: {message}"))
 }
 
-/// The object's bytes, or Lambda's error naming S3's.
-pub async fn fetch(ctx: &RequestContext, bucket: &str, key: &str, version: Option<&str>) -> Result<Bytes, AwsError> {
-    let port = crate::invoke::port_of(&ctx.host);
+/// The object's bytes (read through the gateway on `port`), or Lambda's error naming S3's.
+pub async fn fetch(
+    port: u16,
+    ctx: &RequestContext,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Bytes, AwsError> {
     let encode = |s: &str| percent_encoding::utf8_percent_encode(s, KEY_SET).to_string();
     let mut target = format!("/{}/{}", encode(bucket), encode(key));
     if let Some(v) = version {

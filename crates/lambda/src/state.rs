@@ -27,8 +27,11 @@ pub struct Lambda {
     loading: tokio::sync::Mutex<()>,
     /// The service's own handle, for the pollers of event source mappings loaded from the store.
     pub(crate) me: std::sync::OnceLock<std::sync::Weak<Lambda>>,
-    /// The gateway's port as requests name it (pollers call SQS through it).
-    port: std::sync::atomic::AtomicU16,
+    /// The port the gateway listens on: functions (`AWS_ENDPOINT_URL`), event source pollers,
+    /// destinations and S3 code downloads call the other services through it.
+    gateway_port: u16,
+    /// DynamoDB's streams, for stream event source mappings (none: such mappings are refused).
+    pub(crate) stream_reader: Option<Arc<dyn crate::stream_sources::StreamReader>>,
 }
 
 impl Lambda {
@@ -45,8 +48,24 @@ impl Lambda {
             storage,
             loading: tokio::sync::Mutex::new(()),
             me: std::sync::OnceLock::new(),
-            port: std::sync::atomic::AtomicU16::new(4566),
+            gateway_port: 4566,
+            stream_reader: None,
         }
+    }
+
+    /// Calls back into the gateway on `port` (default 4566).
+    pub fn with_gateway_port(self, port: u16) -> Self {
+        Lambda { gateway_port: port, ..self }
+    }
+
+    /// Reads DynamoDB streams for stream event source mappings through `reader`.
+    pub fn with_stream_reader(self, reader: Arc<dyn crate::stream_sources::StreamReader>) -> Self {
+        Lambda { stream_reader: Some(reader), ..self }
+    }
+
+    /// The port the gateway listens on.
+    pub fn gateway_port(&self) -> u16 {
+        self.gateway_port
     }
 
     /// The request's account and region, loaded from the store on first use.
@@ -55,7 +74,6 @@ impl Lambda {
         if state.read().loaded {
             return Ok(state);
         }
-        self.port.store(crate::invoke::port_of(&ctx.host), Ordering::Relaxed);
         self.region_of(&ctx.account_id, &ctx.region).await
     }
 
@@ -88,7 +106,6 @@ impl Lambda {
                 }
             }
         }
-        // Only SQS mappings have a poller here (DynamoDB stream mappings are not stored yet).
         // A crash between a change and its activation left it Pending / InProgress: activate again.
         let unsettled: Vec<String> = loaded
             .functions
@@ -99,12 +116,7 @@ impl Lambda {
             })
             .map(|(name, _)| name.clone())
             .collect();
-        let mappings: Vec<String> = loaded
-            .mappings
-            .iter()
-            .filter(|(_, m)| m.config.event_source_arn.as_deref().is_some_and(|a| a.starts_with("arn:aws:sqs:")))
-            .map(|(uuid, _)| uuid.clone())
-            .collect();
+        let mappings: Vec<String> = loaded.mappings.keys().cloned().collect();
         {
             // Whatever reached this region without loading it (through `regions` directly) stays.
             let mut current = state.write();
@@ -120,9 +132,8 @@ impl Lambda {
             }
         }
         if let Some(me) = self.me.get() {
-            let port = self.port.load(Ordering::Relaxed);
             for uuid in mappings {
-                crate::event_sources::spawn_poller(me.clone(), account.clone(), region.clone(), uuid, port);
+                crate::event_sources::spawn_poller(me.clone(), account.clone(), region.clone(), uuid);
             }
         }
         Ok(state)

@@ -2,10 +2,13 @@
 //! after the last one delivered (from the oldest kept with `TRIM_HORIZON`, from the mapping's
 //! creation with `LATEST`) and invokes the function with batches of them (`{"Records": [...]}`,
 //! the `aws:dynamodb` records AWS sends). A failed batch is retried until it succeeds, as AWS does
-//! with the default `MaximumRetryAttempts` of -1; records are delivered in order.
+//! with the default `MaximumRetryAttempts` of -1; records are delivered in order. Records no
+//! filter matches ([`crate::filters`]) are skipped. The position (last sequence number handled)
+//! is stored with the mapping, so after a restart the poller goes on from there.
 //!
-//! Lambda does not depend on DynamoDB: the server installs a [`StreamReader`] over DynamoDB's
-//! streams with [`set_stream_reader`]. Other event sources (SQS) go to [`crate::event_sources`].
+//! Lambda does not depend on DynamoDB: the server hands it a [`StreamReader`] over DynamoDB's
+//! streams ([`Lambda::with_stream_reader`]). Other event sources (SQS) go to
+//! [`crate::event_sources`].
 
 use crate::environments::RunRequest;
 use crate::event_sources::Mapping;
@@ -15,7 +18,7 @@ use crate::state::*;
 use bytes::Bytes;
 use ruststack_core::{AwsError, RequestContext, Timestamp};
 use serde_json::{Value, json};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// Reads DynamoDB stream records for the pollers.
@@ -27,20 +30,8 @@ pub trait StreamReader: Send + Sync {
     fn latest_sequence(&self, arn: &str) -> Option<String>;
 }
 
-/// The server's one stream reader (one DynamoDB per process).
-static READER: RwLock<Option<Arc<dyn StreamReader>>> = RwLock::new(None);
-
-/// Installs the reader the DynamoDB stream pollers use.
-pub fn set_stream_reader(reader: Arc<dyn StreamReader>) {
-    *READER.write().unwrap_or_else(|e| e.into_inner()) = Some(reader);
-}
-
-fn reader() -> Option<Arc<dyn StreamReader>> {
-    READER.read().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
 /// Whether `arn` names a DynamoDB stream (`arn:aws:dynamodb:<region>:<account>:table/<t>/stream/<label>`).
-fn is_stream_arn(arn: &str) -> bool {
+pub(crate) fn is_stream_arn(arn: &str) -> bool {
     arn.starts_with("arn:aws:dynamodb:") && arn.contains("/stream/")
 }
 
@@ -67,7 +58,8 @@ pub async fn create_event_source_mapping(
             "BatchSize {batch} is out of range [1, 10000] for a DynamoDB event source."
         )));
     }
-    let Some(reader) = reader() else {
+    let filter_criteria = crate::filters::check(input.filter_criteria.clone(), true)?;
+    let Some(reader) = lambda.stream_reader.clone() else {
         return Err(invalid_param(format!("Stream not found: {source}")));
     };
     // LATEST: only records written from now on.
@@ -112,7 +104,7 @@ pub async fn create_event_source_mapping(
             maximum_batching_window_in_seconds: Some(input.maximum_batching_window_in_seconds.unwrap_or(0)),
             parallelization_factor: Some(input.parallelization_factor.unwrap_or(1)),
             event_source_arn: Some(source.clone()),
-            filter_criteria: input.filter_criteria.clone(),
+            filter_criteria,
             function_arn: Some(function_arn),
             last_modified: Some(Timestamp::now()),
             last_processing_result: Some("No records processed".into()),
@@ -130,71 +122,93 @@ pub async fn create_event_source_mapping(
         };
         region.mappings.insert(
             uuid.clone(),
-            Mapping { config: config.clone(), function: reference.name, qualifier: reference.qualifier, enabled },
+            Mapping {
+                config: config.clone(),
+                function: reference.name,
+                qualifier: reference.qualifier,
+                enabled,
+                position: after,
+            },
         );
+        lambda.save_mapping(&ctx.account_id, &ctx.region, &mut region, &uuid, None)?;
         config
     };
-    tokio::spawn(poll(
-        Arc::downgrade(&lambda),
-        ctx.account_id.clone(),
-        ctx.region.clone(),
-        uuid,
-        invoke::port_of(&ctx.host),
-        after,
-    ));
+    spawn_poller(Arc::downgrade(&lambda), ctx.account_id.clone(), ctx.region.clone(), uuid);
     Ok(EventSourceMappingConfiguration { state: Some("Creating".into()), ..config })
 }
 
+/// Starts the poller of a stream mapping, from the position stored with it.
+pub(crate) fn spawn_poller(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String) {
+    tokio::spawn(poll(lambda, account, region, uuid));
+}
+
 /// What the poller reads of its mapping each round; `None` once the mapping is deleted.
-fn settings(
-    lambda: &Lambda,
-    account: &Arc<str>,
-    region: &Arc<str>,
-    uuid: &str,
-) -> Option<(bool, String, Option<String>, String, usize)> {
+struct Settings {
+    enabled: bool,
+    function: String,
+    qualifier: Option<String>,
+    stream: String,
+    batch: usize,
+    patterns: Vec<Value>,
+    position: Option<String>,
+}
+
+fn settings(lambda: &Lambda, account: &Arc<str>, region: &Arc<str>, uuid: &str) -> Option<Settings> {
     let state = lambda.regions.get(account, region);
     let state = state.read();
     let m = state.mappings.get(uuid)?;
-    Some((
-        m.enabled,
-        m.function.clone(),
-        m.qualifier.clone(),
-        m.config.event_source_arn.clone().unwrap_or_default(),
-        m.config.batch_size.unwrap_or(100).max(1) as usize,
-    ))
+    Some(Settings {
+        enabled: m.enabled,
+        function: m.function.clone(),
+        qualifier: m.qualifier.clone(),
+        stream: m.config.event_source_arn.clone().unwrap_or_default(),
+        batch: m.config.batch_size.unwrap_or(100).max(1) as usize,
+        patterns: crate::filters::patterns(m.config.filter_criteria.as_ref()),
+        position: m.position.clone(),
+    })
 }
 
 /// The poller of one stream mapping; ends when the mapping is deleted (or the state reset).
-async fn poll(
-    lambda: Weak<Lambda>,
-    account: Arc<str>,
-    region: Arc<str>,
-    uuid: String,
-    port: u16,
-    mut after: Option<String>,
-) {
+async fn poll(lambda: Weak<Lambda>, account: Arc<str>, region: Arc<str>, uuid: String) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let Some(strong) = lambda.upgrade() else { return };
-        let Some((enabled, function, qualifier, stream, batch)) = settings(&strong, &account, &region, &uuid) else {
-            return;
-        };
-        if !enabled {
+        let Some(s) = settings(&strong, &account, &region, &uuid) else { return };
+        if !s.enabled {
             continue;
         }
-        let Some(reader) = reader() else { continue };
-        let Some(records) = reader.records_after(&stream, after.as_deref(), batch) else { continue };
+        let Some(reader) = strong.stream_reader.clone() else { return };
+        let Some(records) = reader.records_after(&s.stream, s.position.as_deref(), s.batch) else { continue };
         let Some(last) = records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()).map(str::to_owned)
         else {
             continue;
         };
-        let payload = Bytes::from(json!({ "Records": records }).to_string());
-        if deliver(&strong, &account, &region, &function, qualifier.as_deref(), port, payload).await {
-            after = Some(last);
-            let state = strong.regions.get(&account, &region);
-            if let Some(m) = state.write().mappings.get_mut(&uuid) {
-                m.config.last_processing_result = Some("OK".into());
-            }
+        let records: Vec<Value> = records.into_iter().filter(|r| crate::filters::passes(&s.patterns, r)).collect();
+        // A batch the filters emptied is handled without invoking the function.
+        let handled = records.is_empty() || {
+            let payload = Bytes::from(json!({ "Records": records }).to_string());
+            deliver(&strong, &account, &region, &s.function, s.qualifier.as_deref(), payload).await
+        };
+        if handled {
+            strong.advance_mapping(&account, &region, &uuid, last, !records.is_empty());
+        }
+    }
+}
+
+impl Lambda {
+    /// Moves a stream mapping past the records up to `position` and stores that.
+    fn advance_mapping(&self, account: &Arc<str>, region: &Arc<str>, uuid: &str, position: String, delivered: bool) {
+        let state = self.regions.get(account, region);
+        let mut state = state.write();
+        let Some(mapping) = state.mappings.get_mut(uuid) else { return };
+        let before = mapping.clone();
+        mapping.position = Some(position);
+        if delivered {
+            mapping.config.last_processing_result = Some("OK".into());
+        }
+        // On a failed write the old position stays: the records are delivered again (at least once).
+        if let Err(e) = self.save_mapping(account, region, &mut state, uuid, Some(before)) {
+            tracing::warn!(uuid, error = %e.message, "lambda: stream mapping position not stored");
         }
     }
 }
@@ -206,14 +220,13 @@ async fn deliver(
     region: &Arc<str>,
     function: &str,
     qualifier: Option<&str>,
-    port: u16,
     payload: Bytes,
 ) -> bool {
     let Ok(target) = invoke::target(lambda, account, region, function, qualifier).await else { return false };
     let request = RunRequest {
         version: target.version,
         payload,
-        port,
+        port: lambda.gateway_port(),
         tail: false,
         client_context: None,
         invoked_arn: target.invoked_arn,

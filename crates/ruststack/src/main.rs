@@ -52,8 +52,10 @@ fn main() -> std::process::ExitCode {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        // The bound port (`--listen` may ask for port 0): what Lambda's functions and pollers call back.
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(config.listen.port());
         let credentials = ruststack_core::identity::Credentials::default();
-        let all = services::all(&credentials, storage::get());
+        let all = services::all(&credentials, storage::get(), port);
         for name in config.services.iter().flatten() {
             if !all.iter().any(|s| s.model().name == name) {
                 tracing::warn!(service = name.as_str(), "--services names a service RustStack does not serve");

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 /// One instance of every service, enabled or not (the gateway filters by `--services`). IAM and
 /// STS issue keys into `credentials`, which the gateway honours. Services that persist keep their
-/// state in `storage` (memory, or the `--data-dir`).
-pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>> {
+/// state in `storage` (memory, or the `--data-dir`). Services that call back into the gateway
+/// (Lambda) do it on `gateway_port`, the port the server listens on.
+pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> Vec<Arc<dyn Service>> {
     let _ = storage; // each service takes it as it moves onto the storage traits
     // Lambda writes function output into CloudWatch Logs, as AWS does.
     let (logs, logs_handle) = ruststack_logs::service_with_handle(storage.clone());
@@ -19,15 +20,13 @@ pub fn all(credentials: &Credentials, storage: &Storage) -> Vec<Arc<dyn Service>
     let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) = ruststack_dynamodb::service_with_streams(storage.clone());
-    // Lambda event source mappings read DynamoDB streams through the same handle.
-    ruststack_lambda::stream_sources::set_stream_reader(Arc::new(lambda_integrations::StreamsForLambda(
-        dynamodb_streams.clone(),
-    )));
-    // SNS subscriptions and Secrets Manager rotation invoke functions through Lambda's handle.
-    let (lambda, lambda_handle) = ruststack_lambda::service_with_handle(ruststack_lambda::state::Lambda::with_storage(
-        Arc::new(lambda_logs),
-        storage.clone(),
-    ));
+    // SNS subscriptions and Secrets Manager rotation invoke functions through Lambda's handle;
+    // its event source mappings read DynamoDB streams through DynamoDB's.
+    let (lambda, lambda_handle) = ruststack_lambda::service_with_handle(
+        ruststack_lambda::state::Lambda::with_storage(Arc::new(lambda_logs), storage.clone())
+            .with_gateway_port(gateway_port)
+            .with_stream_reader(Arc::new(lambda_integrations::StreamsForLambda(dynamodb_streams.clone()))),
+    );
     let sns = Arc::new(ruststack_sns::Sns::with_store(queues.clone(), storage.kv.clone()));
     *sns.lambda.write() = Some(Arc::new(lambda_integrations::SnsToLambda(lambda_handle.clone())));
     let (secretsmanager, secrets) = ruststack_secretsmanager::service_with_handle(storage.clone());
@@ -171,7 +170,7 @@ mod tests {
     fn coverage_file_is_fresh() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COVERAGE.md");
         let expected =
-            super::coverage_markdown(&super::all(&Default::default(), &ruststack_core::store::Storage::memory()));
+            super::coverage_markdown(&super::all(&Default::default(), &ruststack_core::store::Storage::memory(), 4566));
         if std::env::var_os("RUSTSTACK_UPDATE_COVERAGE").is_some() {
             std::fs::write(path, &expected).unwrap();
         }
@@ -184,7 +183,7 @@ mod tests {
 
     #[test]
     fn every_service_has_a_unique_name_and_its_handlers_are_served_operations() {
-        let all = super::all(&Default::default(), &ruststack_core::store::Storage::memory());
+        let all = super::all(&Default::default(), &ruststack_core::store::Storage::memory(), 4566);
         let mut names: Vec<_> = all.iter().map(|s| s.model().name).collect();
         names.dedup();
         assert_eq!(names.len(), all.len());
