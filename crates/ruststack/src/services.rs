@@ -29,6 +29,14 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
     );
     let sns = Arc::new(ruststack_sns::Sns::with_store(queues.clone(), storage.kv.clone()));
     *sns.lambda.write() = Some(Arc::new(lambda_integrations::SnsToLambda(lambda_handle.clone())));
+    // S3 event notifications go to queues, topics and functions through the same handles.
+    let s3 = Arc::new(ruststack_s3::S3::new(storage.clone()));
+    s3.set_notification_target(Arc::new(s3_notifications::Destinations {
+        queues: queues.clone(),
+        sns: sns.clone(),
+        lambda: lambda_handle.clone(),
+        lambda_api: lambda.clone(),
+    }));
     let (secretsmanager, secrets) = ruststack_secretsmanager::service_with_handle(storage.clone());
     secrets.set_rotator(Arc::new(lambda_integrations::RotationByLambda(lambda_handle)));
     vec![
@@ -37,7 +45,7 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
         ruststack_iam::service(credentials.clone(), storage.clone()),
         lambda,
         logs,
-        ruststack_s3::service(storage.clone()),
+        ruststack_s3::service_with_state(s3),
         secretsmanager,
         ruststack_sns::service_with_state(sns),
         ruststack_sqs::service_with(queues),
@@ -125,6 +133,77 @@ mod lambda_integrations {
         let region = parts.next().unwrap_or("us-east-1").to_owned();
         let account = parts.next().unwrap_or("000000000000").to_owned();
         (account, region)
+    }
+}
+
+/// S3 event notifications: SQS messages, SNS publications (subject "Amazon S3 Notification") and
+/// asynchronous Lambda invocations, as S3 sends them.
+mod s3_notifications {
+    use bytes::Bytes;
+    use ruststack_core::service::{BoxFuture, OperationRequest};
+    use ruststack_core::{RequestContext, Service};
+    use ruststack_lambda::{InvocationType, LambdaHandle};
+    use ruststack_s3::notifications::{Destination, NotificationTarget};
+    use std::future::ready;
+    use std::sync::Arc;
+
+    pub struct Destinations {
+        pub queues: ruststack_sqs::Queues,
+        pub sns: Arc<ruststack_sns::Sns>,
+        pub lambda: LambdaHandle,
+        /// Lambda's API, asked whether a function exists (GetFunction).
+        pub lambda_api: Arc<dyn Service>,
+    }
+
+    impl NotificationTarget for Destinations {
+        fn exists(&self, kind: Destination, arn: &str, ctx: &RequestContext) -> BoxFuture<bool> {
+            match kind {
+                Destination::Queue => Box::pin(ready(self.queues.exists(arn))),
+                Destination::Topic => Box::pin(ready(self.sns.topic_exists(arn))),
+                Destination::Function => {
+                    let api = self.lambda_api.clone();
+                    let Some(op) = api.model().operation("GetFunction") else { return Box::pin(ready(false)) };
+                    // In the function's account and region; the request's host keeps Lambda's
+                    // idea of the gateway's port.
+                    let mut parts = arn.split(':').skip(3);
+                    let (region, account) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+                    let mut ctx = ctx.clone();
+                    ctx.operation = "GetFunction";
+                    ctx.identity = None;
+                    ctx.account_id = Arc::from(account);
+                    ctx.region = Arc::from(region);
+                    ctx.access_key = Arc::from(if account == "000000000000" { "test" } else { account });
+                    let input = serde_json::json!({ "FunctionName": arn });
+                    Box::pin(async move { api.call(op, OperationRequest { ctx, input, payload: None }).await.is_ok() })
+                }
+            }
+        }
+
+        fn deliver(&self, kind: Destination, arn: &str, document: String) -> BoxFuture<Result<(), String>> {
+            let failed = |e: ruststack_core::AwsError| e.message.to_string();
+            match kind {
+                Destination::Queue => Box::pin(ready(
+                    self.queues.send_message(arn, document, Default::default(), None, None).map(drop).map_err(failed),
+                )),
+                Destination::Topic => Box::pin(ready(
+                    self.sns
+                        .publish_as_service(arn, Some("Amazon S3 Notification"), document)
+                        .map(drop)
+                        .map_err(failed),
+                )),
+                Destination::Function => {
+                    let (handle, arn) = (self.lambda.clone(), arn.to_owned());
+                    Box::pin(async move {
+                        // The function's account and region come from its ARN.
+                        handle
+                            .invoke("", "", &arn, Bytes::from(document), InvocationType::Event)
+                            .await
+                            .map(drop)
+                            .map_err(failed)
+                    })
+                }
+            }
+        }
     }
 }
 
