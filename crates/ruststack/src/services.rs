@@ -163,8 +163,7 @@ mod s3_notifications {
                 Destination::Function => {
                     let api = self.lambda_api.clone();
                     let Some(op) = api.model().operation("GetFunction") else { return Box::pin(ready(false)) };
-                    // In the function's account and region; the request's host keeps Lambda's
-                    // idea of the gateway's port.
+                    // Asked in the function's own account and region, as S3 would.
                     let mut parts = arn.split(':').skip(3);
                     let (region, account) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
                     let mut ctx = ctx.clone();

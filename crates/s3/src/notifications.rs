@@ -35,8 +35,7 @@ pub enum Destination {
 
 /// The services S3 delivers to, provided by the binary.
 pub trait NotificationTarget: Send + Sync {
-    /// Whether the destination `arn` exists. `ctx` is the request configuring it (Lambda is
-    /// asked through its API, which wants the gateway's host).
+    /// Whether the destination `arn` exists. `ctx` is the request configuring it.
     fn exists(&self, kind: Destination, arn: &str, ctx: &RequestContext) -> BoxFuture<bool>;
     /// Sends one document to `arn`.
     fn deliver(&self, kind: Destination, arn: &str, document: String) -> BoxFuture<Result<(), String>>;
