@@ -101,6 +101,11 @@ def test_both_url_forms_are_accepted(sqs, queue):
         assert attrs(sqs, url, "QueueArn")["QueueArn"] == f"arn:aws:sqs:us-east-1:000000000000:{name}"
     expect_error("AWS.SimpleQueueService.NonExistentQueue", sqs.get_queue_attributes,
                  QueueUrl=f"http://sqs.eu-west-1.localhost.localstack.cloud:4566/000000000000/{name}")
+    # AWS also takes the bare queue name as QueueUrl.
+    assert attrs(sqs, name, "QueueArn")["QueueArn"] == f"arn:aws:sqs:us-east-1:000000000000:{name}"
+    sqs.send_message(QueueUrl=name, MessageBody="by name")
+    assert sqs.receive_message(QueueUrl=name)["Messages"][0]["Body"] == "by name"
+    expect_error("AWS.SimpleQueueService.NonExistentQueue", sqs.get_queue_attributes, QueueUrl=name + "-missing")
 
 
 def test_create_existing_with_other_attributes(sqs, queue):
@@ -116,7 +121,8 @@ def test_invalid_names_and_attributes(sqs):
     expect_error("InvalidParameterValue", sqs.create_queue, QueueName="nofifo", Attributes={"FifoQueue": "true"})
     expect_error("InvalidParameterValue", sqs.create_queue, QueueName=new_name(fifo=True))
     for k, v in [("VisibilityTimeout", "43201"), ("MessageRetentionPeriod", "59"), ("DelaySeconds", "901"),
-                 ("MaximumMessageSize", "1023"), ("ReceiveMessageWaitTimeSeconds", "21")]:
+                 ("MaximumMessageSize", "1023"), ("MaximumMessageSize", "1048577"),
+                 ("ReceiveMessageWaitTimeSeconds", "21")]:
         expect_error("InvalidAttributeValue", sqs.create_queue, QueueName=new_name(), Attributes={k: v},
                      message=f"Invalid value for the parameter {k}.")
     expect_error("InvalidAttributeName", sqs.create_queue, QueueName=new_name(), Attributes={"Bogus": "1"},
@@ -142,7 +148,7 @@ def test_list_queues_pagination(sqs):
 def test_attributes_defaults_and_set(sqs, queue):
     a = attrs(sqs, queue)
     assert a["VisibilityTimeout"] == "30"
-    assert a["MaximumMessageSize"] == "262144"
+    assert a["MaximumMessageSize"] == "1048576"  # 1 MiB since August 2025
     assert a["MessageRetentionPeriod"] == "345600"
     assert a["DelaySeconds"] == "0"
     assert a["ReceiveMessageWaitTimeSeconds"] == "0"
@@ -247,9 +253,9 @@ def test_system_attribute_trace_header(sqs, queue):
 
 def test_send_validation(sqs, queue):
     expect_error("InvalidMessageContents", sqs.send_message, QueueUrl=queue, MessageBody="bad \x01")
-    expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=queue, MessageBody="x" * 262_145,
-                 message="One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.")
-    sqs.send_message(QueueUrl=queue, MessageBody="x" * 262_144)
+    expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=queue, MessageBody="x" * 1_048_577,
+                 message="One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.")
+    sqs.send_message(QueueUrl=queue, MessageBody="x" * 1_048_576)
     expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=queue, MessageBody="x", DelaySeconds=901)
     expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=queue, MessageBody="x",
                  MessageAttributes={"n": {"DataType": "Number", "StringValue": "abc"}})
@@ -361,7 +367,8 @@ def test_batch_request_errors(sqs, queue):
     expect_error("AWS.SimpleQueueService.InvalidBatchEntryId", sqs.send_message_batch, QueueUrl=queue,
                  Entries=[{"Id": "a b", "MessageBody": "x"}])
     expect_error("AWS.SimpleQueueService.BatchRequestTooLong", sqs.send_message_batch, QueueUrl=queue,
-                 Entries=[{"Id": str(i), "MessageBody": "x" * 100_000} for i in range(3)])
+                 Entries=[{"Id": str(i), "MessageBody": "x" * 400_000} for i in range(3)],
+                 message="Batch requests cannot be longer than 1048576 bytes. You have sent 1200000 bytes.")
 
 
 def test_delete_and_visibility_batches(sqs, queue):
@@ -430,7 +437,9 @@ def test_fifo_parameter_errors(sqs, fifo):
     expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=fifo, MessageBody="x", MessageGroupId="g",
                  message="The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
     expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=fifo, MessageBody="x", MessageGroupId="g",
-                 MessageDeduplicationId="d", DelaySeconds=5)
+                 MessageDeduplicationId="d", DelaySeconds=5,
+                 message="Value 5 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.")
+    sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d0", DelaySeconds=0)
 
 
 def test_fifo_batch_and_receive_attempt_id(sqs, fifo):

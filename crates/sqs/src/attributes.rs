@@ -75,12 +75,15 @@ fn static_name(name: &str) -> Option<&'static str> {
     SETTABLE.iter().copied().find(|n| *n == name)
 }
 
+/// The largest message SQS takes (1 MiB since August 2025), also the default MaximumMessageSize.
+pub const MAX_MESSAGE_SIZE: u32 = 1_048_576;
+
 impl QueueConfig {
     pub fn new(fifo: bool) -> Self {
         let mut text = BTreeMap::new();
         for (k, v) in [
             ("DelaySeconds", "0"),
-            ("MaximumMessageSize", "262144"),
+            ("MaximumMessageSize", "1048576"),
             ("MessageRetentionPeriod", "345600"),
             ("ReceiveMessageWaitTimeSeconds", "0"),
             ("VisibilityTimeout", "30"),
@@ -100,7 +103,7 @@ impl QueueConfig {
             visibility_timeout: 30,
             retention: 345_600,
             delay: 0,
-            max_size: 262_144,
+            max_size: MAX_MESSAGE_SIZE,
             wait: 0,
             content_dedup: false,
             dedup_per_group: false,
@@ -130,7 +133,7 @@ impl QueueConfig {
         let Some(key) = static_name(name) else { return Err(invalid_attribute_name(name)) };
         match key {
             "DelaySeconds" => self.delay = int_in(name, value, 0, 900)?,
-            "MaximumMessageSize" => self.max_size = int_in(name, value, 1024, 262_144)?,
+            "MaximumMessageSize" => self.max_size = int_in(name, value, 1024, MAX_MESSAGE_SIZE)?,
             "MessageRetentionPeriod" => self.retention = int_in(name, value, 60, 1_209_600)?,
             "ReceiveMessageWaitTimeSeconds" => self.wait = int_in(name, value, 0, 20)?,
             "VisibilityTimeout" => self.visibility_timeout = int_in(name, value, 0, 43_200)?,

@@ -13,7 +13,7 @@ use std::time::Duration;
 type R<T> = Result<T, AwsError>;
 
 /// Largest total payload of a SendMessageBatch.
-const MAX_BATCH_BYTES: usize = 262_144;
+const MAX_BATCH_BYTES: usize = crate::attributes::MAX_MESSAGE_SIZE as usize;
 
 pub async fn send_message(s: Arc<Sqs>, ctx: RequestContext, input: SendMessageRequest) -> R<SendMessageResult> {
     let q = s.resolve(&ctx, &input.queue_url)?;

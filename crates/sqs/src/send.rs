@@ -312,7 +312,7 @@ mod tests {
         let q = Queue::new("q".into(), Arc::from("1"), Arc::from("r"), QueueConfig::new(false));
         assert_eq!(send(&q, out("")).unwrap_err().code, "MissingParameter");
         assert_eq!(send(&q, out("a\u{1}")).unwrap_err().code, "InvalidMessageContents");
-        let big = "x".repeat(262_145);
+        let big = "x".repeat(1_048_577);
         assert_eq!(send(&q, out(&big)).unwrap_err().code, "InvalidParameterValue");
         let f = Queue::new("q.fifo".into(), Arc::from("1"), Arc::from("r"), QueueConfig::new(true));
         assert_eq!(send(&f, out("x")).unwrap_err().code, "InvalidParameterValue");

@@ -123,6 +123,10 @@ impl Sqs {
 
     /// The queue a request's `QueueUrl` names.
     pub fn resolve(&self, ctx: &RequestContext, url: &str) -> Result<Arc<Queue>, AwsError> {
+        // AWS also takes a bare queue name for QueueUrl: the caller's queue in the request's region.
+        if !url.is_empty() && !url.contains('/') {
+            return self.get(&ctx.account_id, &ctx.region, url).ok_or_else(queue_does_not_exist);
+        }
         let (region, account, name) = parse_queue_url(url).ok_or_else(queue_does_not_exist)?;
         // LocalStack also accepts `/queue/<name>`-style paths: a non-numeric account is the caller's.
         let account =
