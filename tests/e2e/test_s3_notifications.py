@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .lambda_fixtures.zips import make_zip
+from .test_s3_post import form_post
 from .s3util import error_of, expect_error, new_bucket_name
 
 REGION = "us-east-1"
@@ -161,6 +162,20 @@ def test_copy_multipart_and_batch_delete_events_arrive_in_order(s3, sqs, bucket,
     assert records[2]["s3"]["object"]["eTag"].endswith("-1")
     sequencers = [r["s3"]["object"]["sequencer"] for r in records]
     assert sequencers == sorted(sequencers) and len(set(sequencers)) == 5
+    assert_empty(sqs, url)
+
+
+def test_browser_post_uploads_are_object_created_post(s3, sqs, bucket, queue):
+    url, arn = queue
+    configure_queue(s3, sqs, bucket, arn, url, ["s3:ObjectCreated:Post"])
+    s3.put_object(Bucket=bucket, Key="put-is-not-post", Body=b"")
+    post = s3.generate_presigned_post(Bucket=bucket, Key="form/up.txt")
+    status, _, _ = form_post(post["url"], post["fields"], data=b"formdata")
+    assert status == 204
+    record = receive(sqs, url)["Records"][0]
+    assert record["eventName"] == "ObjectCreated:Post"
+    assert record["s3"]["object"]["key"] == "form/up.txt"
+    assert record["s3"]["object"]["size"] == 8
     assert_empty(sqs, url)
 
 
