@@ -76,6 +76,11 @@ def test_create_and_get_by_name_full_and_partial_arn(sm):
         "ResourceExistsException", sm.create_secret, Name=name, SecretString="other",
         message=f"The operation failed because the secret {name} already exists.",
     )
+    # The same token with another value names a version that already holds something else.
+    expect_error(
+        "ResourceExistsException", sm.create_secret, Name=name, SecretString="other", ClientRequestToken=token,
+        message=f"You can't use ClientRequestToken {token} because that value is already in use for a version of secret {arn}.",
+    )
 
 
 def test_binary_secrets_and_value_rules(sm):
@@ -121,8 +126,13 @@ def test_put_secret_value_moves_current_and_previous(sm):
     assert stages(sm, name) == {v2: ["AWSPREVIOUS"], v3: ["AWSCURRENT"]}
     expect_error(
         "ResourceExistsException", sm.put_secret_value, SecretId=name, SecretString="x", ClientRequestToken=v3,
-        message="You can't modify an existing version, you can only create a new version.",
+        message=f"You can't use ClientRequestToken {v3} because that value is already in use for a version of secret {put['ARN']}.",
     )
+    expect_error(
+        "ResourceExistsException", sm.update_secret, SecretId=name, SecretString="x", ClientRequestToken=v3,
+        message=f"You can't use ClientRequestToken {v3} because that value is already in use for a version of secret {put['ARN']}.",
+    )
+    assert sm.update_secret(SecretId=name, SecretString="three", ClientRequestToken=v3)["VersionId"] == v3
     # A pending version leaves AWSCURRENT where it is.
     pending = sm.put_secret_value(SecretId=name, SecretString="four", VersionStages=["AWSPENDING"])
     assert pending["VersionStages"] == ["AWSPENDING"]

@@ -35,10 +35,14 @@ pub async fn create_secret(
                 "You can't create this secret because a secret with this name is already scheduled for deletion.",
             ));
         }
-        // A retried request (same token, same value) is answered as the first one was.
+        // A retried request (same token, same value) is answered as the first one was; the same
+        // token with another value is refused as in PutSecretValue.
         if let (Some(token), Some(value)) = (&input.client_request_token, &value)
-            && existing.version(token).is_some_and(|v| &v.value == value)
+            && let Some(version) = existing.version(token)
         {
+            if &version.value != value {
+                return Err(super::values::token_in_use(token, &existing.arn));
+            }
             return Ok(CreateSecretResponse {
                 arn: Some(existing.arn.clone()),
                 name: Some(existing.name.clone()),

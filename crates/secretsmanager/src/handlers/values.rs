@@ -9,6 +9,16 @@ use std::sync::Arc;
 /// Most labels one version can carry.
 const MAX_STAGES_PER_VERSION: usize = 20;
 
+/// AWS's answer to a ClientRequestToken that names a version with another value.
+pub(crate) fn token_in_use(token: &str, arn: &str) -> AwsError {
+    AwsError::bad_request(
+        "ResourceExistsException",
+        format!(
+            "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {arn}."
+        ),
+    )
+}
+
 /// Adds version `id` with `stages`, or accepts a retry of the same version: a known id with the
 /// same value changes nothing, with another value it is refused.
 pub(crate) fn put_version(
@@ -19,14 +29,7 @@ pub(crate) fn put_version(
     now: i64,
 ) -> Result<(), AwsError> {
     if let Some(existing) = secret.version(id) {
-        return if existing.value == value {
-            Ok(())
-        } else {
-            Err(AwsError::bad_request(
-                "ResourceExistsException",
-                "You can't modify an existing version, you can only create a new version.",
-            ))
-        };
+        return if existing.value == value { Ok(()) } else { Err(token_in_use(id, &secret.arn)) };
     }
     secret.add_version(id.to_string(), value, stages, now);
     Ok(())
