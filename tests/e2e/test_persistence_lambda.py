@@ -199,3 +199,72 @@ def test_sqs_mapping_survives_and_polls_again(start_server, tmp_path):
     while time.time() < deadline and not seen:
         seen = sqs.receive_message(QueueUrl=out_url, WaitTimeSeconds=1).get("Messages", [])
     assert [m["Body"] for m in seen] == ["seen after restart"]
+
+
+RECORDER = """
+import boto3
+def handler(event, context):
+    for r in event["Records"]:
+        seen = r["body"] if r["eventSource"] == "aws:sqs" else r["eventName"] + " " + r["dynamodb"]["Keys"]["pk"]["S"]
+        boto3.client("sqs").send_message(QueueUrl=OUT, MessageBody=seen)
+"""
+
+
+def received(sqs, url: str, until, timeout: float = 30.0) -> list[str]:
+    bodies: list[str] = []
+    deadline = time.time() + timeout
+    while time.time() < deadline and not until(bodies):
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.append(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
+
+
+def test_restored_mappings_poll_at_startup_without_any_lambda_request(start_server, tmp_path):
+    """After a restart on another port, an SQS mapping (with its filter) and a DynamoDB stream
+    mapping deliver again with no Lambda request in between; the stream goes on after the last
+    record delivered before the restart."""
+    data = str(tmp_path / "state")
+    server = start_server("--data-dir", data)
+    lam, sqs, ddb = (make_client(s, server.endpoint) for s in ("lambda", "sqs", "dynamodb"))
+    url = sqs.create_queue(QueueName="in")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    out_url = sqs.create_queue(QueueName="out")["QueueUrl"]
+    stream_arn = ddb.create_table(
+        TableName="t", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    lam.create_function(FunctionName="recorder", Runtime="python3.12", Role=ROLE, Handler="index.handler", Timeout=30,
+                        Code={"ZipFile": make_zip({"index.py": RECORDER.replace("OUT", repr(out_url))})})
+    lam.get_waiter("function_active_v2").wait(FunctionName="recorder", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder", BatchSize=1,
+                                    FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": [{"prefix": "keep"}]})}]})
+    stream_mapping = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName="recorder",
+                                                     StartingPosition="LATEST")["UUID"]
+    ddb.put_item(TableName="t", Item={"pk": {"S": "before"}})
+    assert received(sqs, out_url, lambda got: bool(got)) == ["INSERT before"]
+    # The position is stored once the batch has succeeded (the kill must not race it).
+    deadline = time.time() + 10
+    while lam.get_event_source_mapping(UUID=stream_mapping)["LastProcessingResult"] != "OK" and time.time() < deadline:
+        time.sleep(0.1)
+
+    server.stop(signal.SIGKILL)
+    server = start_server("--data-dir", data)
+    sqs, ddb = make_client("sqs", server.endpoint), make_client("dynamodb", server.endpoint)
+    url, out_url = (u.replace(u.split("/")[2], urllib.parse.urlparse(server.endpoint).netloc) for u in (url, out_url))
+    sqs.send_message(QueueUrl=url, MessageBody="drop after restart")
+    sqs.send_message(QueueUrl=url, MessageBody="keep after restart")
+    ddb.put_item(TableName="t", Item={"pk": {"S": "after"}})
+    seen = received(sqs, out_url, lambda got: len(got) >= 2)
+    assert sorted(seen) == ["INSERT after", "keep after restart"]
+    # Both messages leave the queue (the filtered one is deleted, not left for a retry).
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if [attrs[n] for n in names] == ["0", "0"]:
+            break
+        time.sleep(0.2)
+    assert [attrs[n] for n in names] == ["0", "0"]
