@@ -247,4 +247,41 @@ mod tests {
         assert!(!is_stream_arn("arn:aws:dynamodb:us-east-1:000000000000:table/t"));
         assert!(!is_stream_arn("arn:aws:sqs:us-east-1:000000000000:q"));
     }
+
+    /// A reader that knows one stream, with no records.
+    struct OneStream(&'static str);
+
+    impl StreamReader for OneStream {
+        fn records_after(&self, arn: &str, _: Option<&str>, _: usize) -> Option<Vec<Value>> {
+            (arn == self.0).then(Vec::new)
+        }
+
+        fn latest_sequence(&self, arn: &str) -> Option<String> {
+            (arn == self.0).then(|| "0".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn each_service_reads_streams_through_its_own_reader() {
+        const ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024-01-01T00:00:00.000";
+        let sink = || Arc::new(crate::MemoryLogSink::default());
+        let with_reader = Arc::new(Lambda::new(sink()).with_stream_reader(Arc::new(OneStream(ARN))));
+        let without = Arc::new(Lambda::new(sink()));
+        let create = |lambda: Arc<Lambda>| {
+            let input = CreateEventSourceMappingRequest {
+                function_name: "f".into(),
+                event_source_arn: Some(ARN.into()),
+                starting_position: Some("LATEST".into()),
+                ..Default::default()
+            };
+            create_event_source_mapping(lambda, RequestContext::for_tests("CreateEventSourceMapping"), input)
+        };
+        // The stream is found (then the function is not); the other service has no streams.
+        assert_eq!(create(with_reader).await.unwrap_err().code, "ResourceNotFoundException");
+        let refused = create(without).await.unwrap_err();
+        assert_eq!(
+            (refused.code.as_ref(), refused.message.as_ref()),
+            ("InvalidParameterValueException", &*format!("Stream not found: {ARN}"))
+        );
+    }
 }
