@@ -82,7 +82,14 @@ def test_numbers_are_exact(ddb, table):
 
 def test_value_validation(ddb, table, ranged):
     cases = [
-        ({"pk": {"S": "v"}, "x": {"SS": []}}, "One or more parameter values were invalid: An string set may not be empty"),
+        (
+            {"pk": {"S": "v"}, "x": {"M": {"y": {"NS": []}}}},
+            "1 validation error detected: One or more parameter values were invalid: An number set  may not be empty",
+        ),
+        (
+            {"pk": {"S": "v"}, "x": {"SS": []}},
+            "1 validation error detected: One or more parameter values were invalid: An string set  may not be empty",
+        ),
         ({"pk": {"S": "v"}, "x": {"SS": ["a", "a"]}}, "One or more parameter values were invalid: Input collection [a, a] contains duplicates."),
         ({"pk": {"S": "v"}, "x": {"NULL": False}}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
         ({"pk": {"S": ""}}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"),
@@ -176,36 +183,48 @@ def test_update_creates_item(ddb, table):
     assert out["Attributes"] == {"pk": {"S": "new"}, "count": {"N": "1"}}
 
 
+ENVELOPE = "1 validation error detected: "
+
+
+# PutItem, UpdateItem and DeleteItem report their expression checks in AWS's request-validation
+# envelope; the structural checks (expressions mixed with legacy parameters, maps without
+# expressions) stay bare.
 @pytest.mark.parametrize(
     "kwargs,message",
     [
         (
             dict(ConditionExpression="a = :v", ExpressionAttributeValues={":v": {"S": "x"}, ":w": {"S": "y"}}),
-            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}",
+            ENVELOPE + "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}",
         ),
         (
             dict(ConditionExpression="a = :x", ExpressionAttributeValues={":v": {"S": "x"}}),
-            "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :x",
+            ENVELOPE
+            + "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :x",
         ),
         (
             dict(ConditionExpression="#n = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
-            "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #n",
+            ENVELOPE
+            + "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #n",
         ),
         (
             dict(ConditionExpression="a = :v", ExpressionAttributeNames={"#n": "x"}, ExpressionAttributeValues={":v": {"S": "x"}}),
-            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}",
+            ENVELOPE + "Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}",
         ),
         (
             dict(ConditionExpression="name = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
-            "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: name",
+            ENVELOPE + "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: name",
         ),
         (
             dict(ConditionExpression="a = = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
-            'Invalid ConditionExpression: Syntax error; token: "=", near: "= = :v"',
+            ENVELOPE + 'Invalid ConditionExpression: Syntax error; token: "=", near: "= = :v"',
         ),
         (
             dict(ConditionExpression="foo(a)"),
-            "Invalid ConditionExpression: Invalid function name; function: foo",
+            ENVELOPE + "Invalid ConditionExpression: Invalid function name; function: foo",
+        ),
+        (
+            dict(ConditionExpression="attribute_exists(a)", ExpressionAttributeValues={}),
+            ENVELOPE + "ExpressionAttributeValues must not be empty",
         ),
         (
             dict(ExpressionAttributeValues={":v": {"S": "x"}}),
@@ -213,7 +232,7 @@ def test_update_creates_item(ddb, table):
         ),
         (
             dict(ConditionExpression="a = :v", ExpressionAttributeValues={":v": {"SS": []}}),
-            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set may not be empty for key :v",
+            ENVELOPE + "One or more parameter values were invalid: An string set  may not be empty",
         ),
         (
             dict(ConditionExpression="attribute_exists(a)", Expected={"a": {"Exists": True, "Value": {"S": "x"}}}),
@@ -224,6 +243,86 @@ def test_update_creates_item(ddb, table):
 def test_expression_errors(ddb, table, kwargs, message):
     with raises("ValidationException", message):
         ddb.put_item(TableName=table, Item=key("e"), **kwargs)
+    if "Expected" not in kwargs:
+        with raises("ValidationException", message):
+            ddb.delete_item(TableName=table, Key=key("e"), **kwargs)
+
+
+def test_write_expressions_are_checked_before_the_table(ddb):
+    with raises("ValidationException", ENVELOPE + "Value provided in ExpressionAttributeNames unused in expressions: keys: {#c}"):
+        ddb.delete_item(
+            TableName="no-such-table",
+            Key=key("a"),
+            ConditionExpression="attribute_not_exists(b)",
+            ExpressionAttributeNames={"#c": "c"},
+        )
+
+
+def test_update_expression_errors(ddb, table):
+    cases = [
+        ("ADD x :one SET a = :one ADD y :one", 'The "ADD" section can only be used once in an update expression;'),
+        ("SET a = :one SET b = :one", 'The "SET" section can only be used once in an update expression;'),
+        ("REMOVE a SET b = :one REMOVE c", 'The "REMOVE" section can only be used once in an update expression;'),
+        (
+            "SET a.b = :one, a.b = :one",
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, b]",
+        ),
+    ]
+    for expression, detail in cases:
+        with raises("ValidationException", ENVELOPE + "Invalid UpdateExpression: " + detail):
+            ddb.update_item(
+                TableName=table, Key=key("u"), UpdateExpression=expression, ExpressionAttributeValues={":one": {"N": "1"}}
+            )
+    with raises("ValidationException", ENVELOPE + "Invalid UpdateExpression: The expression can not be empty;"):
+        ddb.update_item(TableName=table, Key=key("u"), UpdateExpression="", ExpressionAttributeValues={":o": {"N": "1"}})
+    with raises("ValidationException", ENVELOPE + "ExpressionAttributeValues must not be empty"):
+        ddb.update_item(TableName=table, Key=key("u"), UpdateExpression="SET a = :v", ExpressionAttributeValues={})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "u"}, "s": {"SS": ["a"]}})
+    with raises("ValidationException", ENVELOPE + "One or more parameter values were invalid: An string set  may not be empty"):
+        ddb.update_item(TableName=table, Key=key("u"), UpdateExpression="ADD s :e", ExpressionAttributeValues={":e": {"SS": []}})
+    assert ddb.get_item(TableName=table, Key=key("u"))["Item"]["s"] == {"SS": ["a"]}
+    # The key checks are not in the envelope.
+    with raises("ValidationException", "The provided key element does not match the schema"):
+        ddb.update_item(TableName=table, Key={"pk": {"N": "1"}}, UpdateExpression="SET a = :v", ExpressionAttributeValues={":v": {"N": "1"}})
+
+
+def test_reads_and_transactions_report_expression_errors_bare(ddb, table):
+    unused = "Value provided in ExpressionAttributeNames unused in expressions: keys: {#c}"
+    with raises("ValidationException", unused):
+        ddb.get_item(TableName=table, Key=key("a"), ProjectionExpression="pk", ExpressionAttributeNames={"#c": "c"})
+    with raises("ValidationException", unused):
+        ddb.scan(TableName=table, ProjectionExpression="pk", ExpressionAttributeNames={"#c": "c"})
+    with raises("ValidationException", unused):
+        # BatchGetItem checks its expressions before looking the table up.
+        ddb.batch_get_item(
+            RequestItems={"no-such-table": {"Keys": [key("a")], "ProjectionExpression": "pk", "ExpressionAttributeNames": {"#c": "c"}}}
+        )
+    with raises("ValidationException", unused):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": key("a"), "ConditionExpression": "attribute_not_exists(pk)", "ExpressionAttributeNames": {"#c": "c"}}}
+            ]
+        )
+
+
+def test_table_name_may_be_an_arn(ddb):
+    table = create(ddb)
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item={"pk": {"S": "arn"}, "b": {"B": b"\x28\xb5"}})
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Update": {"TableName": arn, "Key": key("arn"), "UpdateExpression": "SET x = :x", "ExpressionAttributeValues": {":x": {"S": "1"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": key("other"), "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+    )
+    ddb.batch_write_item(RequestItems={arn: [{"PutRequest": {"Item": key("arn2")}}]})
+    got = ddb.batch_get_item(RequestItems={arn: {"Keys": [key("arn")]}})["Responses"]
+    assert got == {arn: [{"pk": {"S": "arn"}, "b": {"B": b"\x28\xb5"}, "x": {"S": "1"}}]}
+    assert ddb.get_item(TableName=arn, Key=key("arn2"))["Item"] == key("arn2")
+    assert ddb.scan(TableName=arn)["Count"] == 2
+    other_account = arn.replace(arn.split(":")[4], "111122223333")
+    with raises("ResourceNotFoundException", "Requested resource not found"):
+        ddb.get_item(TableName=other_account, Key=key("arn"))
 
 
 def test_return_consumed_capacity(ddb, table):

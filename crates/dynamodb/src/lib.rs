@@ -54,16 +54,27 @@ pub struct Region {
 impl Region {
     /// The table for item operations (`Requested resource not found`).
     pub fn table(&self, name: &str) -> Result<Arc<Table>, AwsError> {
-        let table = self.tables.read().get(name).cloned().ok_or_else(table_not_found)?;
+        let table = self.lookup(name).ok_or_else(table_not_found)?;
         table.ensure_loaded();
         Ok(table)
     }
 
     /// The table for table operations (`Requested resource not found: Table: x not found`).
     pub fn table_named(&self, name: &str) -> Result<Arc<Table>, AwsError> {
-        let table = self.tables.read().get(name).cloned().ok_or_else(|| table_not_found_named(name))?;
+        let table = self.lookup(name).ok_or_else(|| table_not_found_named(name))?;
         table.ensure_loaded();
         Ok(table)
+    }
+
+    /// A table by name or by ARN (`TableName` accepts either); an ARN must be the table's own,
+    /// account and region included.
+    fn lookup(&self, name: &str) -> Option<Arc<Table>> {
+        let tables = self.tables.read();
+        if !name.starts_with("arn:") {
+            return tables.get(name).cloned();
+        }
+        let (_, short) = name.split_once(":table/")?;
+        tables.get(short).filter(|t| t.state.read().meta.arn == name).cloned()
     }
 
     /// Where the region's writes are stored.

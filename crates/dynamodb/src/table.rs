@@ -522,6 +522,11 @@ pub struct TableState {
 }
 
 impl Table {
+    /// The table's name (requests may name it by ARN).
+    pub fn name(&self) -> String {
+        self.state.read().meta.name.clone()
+    }
+
     /// A table that is not stored (unit tests).
     pub fn new(meta: TableMeta) -> Table {
         Table::with_store(meta, Default::default(), true)

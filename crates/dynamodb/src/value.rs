@@ -172,10 +172,24 @@ impl ValueError {
     pub fn message(&self) -> &str {
         &self.0
     }
+
+    /// AWS checks for empty sets while validating the request, before any value is given its
+    /// context: the message is in the request-validation envelope, even inside
+    /// ExpressionAttributeValues.
+    fn is_request_check(&self) -> bool {
+        self.0.starts_with("1 validation error detected: ")
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> ValueError {
     ValueError(format!("One or more parameter values were invalid: {}", msg.into()))
+}
+
+/// AWS's message for an empty string or number set (its two spaces included).
+fn empty_set(kind: &str) -> ValueError {
+    ValueError(format!(
+        "1 validation error detected: One or more parameter values were invalid: An {kind} set  may not be empty"
+    ))
 }
 
 fn parse_number(s: &str) -> Result<Number, ValueError> {
@@ -230,13 +244,13 @@ fn from_wire_at(v: AttributeValue, depth: usize) -> Result<AttrValue, ValueError
         AttrValue::B(b.0)
     } else if let Some(ss) = v.ss {
         if ss.is_empty() {
-            return Err(invalid("An string set may not be empty"));
+            return Err(empty_set("string"));
         }
         check_duplicates(&ss, |s| s.clone())?;
         AttrValue::SS(ss)
     } else if let Some(ns) = v.ns {
         if ns.is_empty() {
-            return Err(invalid("An number set may not be empty"));
+            return Err(empty_set("number"));
         }
         let nums = ns.iter().map(|s| parse_number(s)).collect::<Result<Vec<_>, _>>()?;
         check_duplicates(&nums, Number::to_string)?;
@@ -286,6 +300,7 @@ pub fn expression_values_from_wire(values: Option<WireItem>) -> Result<HashMap<S
             Ok(v) => {
                 out.insert(k, v);
             }
+            Err(e) if e.is_request_check() => return Err(validation(e.0)),
             Err(e) => {
                 return Err(validation(format!(
                     "ExpressionAttributeValues contains invalid value: {} for key {k}",
@@ -372,7 +387,10 @@ mod tests {
     fn sets_are_non_empty_and_without_duplicates() {
         let ss =
             |v: &[&str]| AttributeValue { ss: Some(v.iter().map(|s| s.to_string()).collect()), ..Default::default() };
-        assert_eq!(err(ss(&[])), "One or more parameter values were invalid: An string set may not be empty");
+        assert_eq!(
+            err(ss(&[])),
+            "1 validation error detected: One or more parameter values were invalid: An string set  may not be empty"
+        );
         assert_eq!(
             err(ss(&["a", "a"])),
             "One or more parameter values were invalid: Input collection [a, a] contains duplicates."
@@ -381,7 +399,10 @@ mod tests {
         assert!(from_wire_at(ss(&[""]), 0).is_ok());
         let ns =
             |v: &[&str]| AttributeValue { ns: Some(v.iter().map(|s| s.to_string()).collect()), ..Default::default() };
-        assert_eq!(err(ns(&[])), "One or more parameter values were invalid: An number set may not be empty");
+        assert_eq!(
+            err(ns(&[])),
+            "1 validation error detected: One or more parameter values were invalid: An number set  may not be empty"
+        );
         assert_eq!(
             err(ns(&["1", "1.0"])),
             "One or more parameter values were invalid: Input collection [1, 1] contains duplicates."
@@ -389,6 +410,25 @@ mod tests {
         assert_eq!(err(ns(&["x"])), "The parameter cannot be converted to a numeric value: x");
         let bs = AttributeValue { bs: Some(vec![]), ..Default::default() };
         assert_eq!(err(bs), "One or more parameter values were invalid: Binary sets should not be empty");
+    }
+
+    #[test]
+    fn expression_values_name_the_key_except_for_empty_sets() {
+        let values =
+            |v: AttributeValue| expression_values_from_wire(Some([(":v".to_owned(), v)].into())).unwrap_err().message;
+        let n = AttributeValue { n: Some("x".into()), ..Default::default() };
+        assert_eq!(
+            values(n),
+            "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: x for key :v"
+        );
+        let nested = AttributeValue {
+            m: Some([("a".to_owned(), AttributeValue { ss: Some(vec![]), ..Default::default() })].into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            values(nested),
+            "1 validation error detected: One or more parameter values were invalid: An string set  may not be empty"
+        );
     }
 
     #[test]

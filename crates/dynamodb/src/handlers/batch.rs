@@ -33,7 +33,6 @@ pub async fn batch_get_item(
     // Validate everything before reading anything.
     let mut plans = Vec::new();
     for (name, ka) in input.request_items {
-        let table = region.table(&name)?;
         super::legacy::mixed(
             &[("AttributesToGet", ka.attributes_to_get.is_some())],
             &[("ProjectionExpression", ka.projection_expression.is_some())],
@@ -42,6 +41,7 @@ pub async fn batch_get_item(
         let mut ctx_e = maps.context();
         let paths = projection(&mut ctx_e, ka.projection_expression.as_deref(), ka.attributes_to_get.clone())?;
         ctx_e.check_unused()?;
+        let table = region.table(&name)?;
         let mut seen = HashSet::new();
         let mut keys = Vec::new();
         for key in ka.keys.iter().cloned() {
@@ -107,12 +107,12 @@ pub async fn batch_write_item(
         let mut seen = HashSet::new();
         for r in requests {
             let write = match (r.put_request, r.delete_request) {
-                (Some(p), None) => prepare_put(table.clone(), &name, p.item)?,
+                (Some(p), None) => prepare_put(table.clone(), p.item)?,
                 (None, Some(d)) => {
                     let (key, key_bytes) = prepare_key(&table, d.key)?;
                     PreparedWrite {
                         table: table.clone(),
-                        table_name: name.clone(),
+                        table_name: table.name(),
                         key,
                         key_bytes,
                         kind: WriteKind::Delete,

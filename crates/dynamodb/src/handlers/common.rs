@@ -29,10 +29,8 @@ impl ExprMaps {
         values: Option<HashMap<String, AttributeValue>>,
         uses_expressions: bool,
     ) -> Result<ExprMaps, AwsError> {
+        Self::check_allowed(names.is_some(), values.is_some(), uses_expressions)?;
         if let Some(n) = &names {
-            if !uses_expressions {
-                return Err(validation("ExpressionAttributeNames can only be specified when using expressions"));
-            }
             if n.is_empty() {
                 return Err(validation("ExpressionAttributeNames must not be empty"));
             }
@@ -43,9 +41,6 @@ impl ExprMaps {
             }
         }
         if let Some(v) = &values {
-            if !uses_expressions {
-                return Err(validation("ExpressionAttributeValues can only be specified when using expressions"));
-            }
             if v.is_empty() {
                 return Err(validation("ExpressionAttributeValues must not be empty"));
             }
@@ -56,6 +51,18 @@ impl ExprMaps {
             }
         }
         Ok(ExprMaps { names: names.unwrap_or_default(), values: expression_values_from_wire(values)? })
+    }
+
+    /// The maps are only allowed with expressions (a structural check, never in the
+    /// request-validation envelope).
+    pub fn check_allowed(names: bool, values: bool, uses_expressions: bool) -> Result<(), AwsError> {
+        if names && !uses_expressions {
+            return Err(validation("ExpressionAttributeNames can only be specified when using expressions"));
+        }
+        if values && !uses_expressions {
+            return Err(validation("ExpressionAttributeValues can only be specified when using expressions"));
+        }
+        Ok(())
     }
 
     pub fn context(&self) -> ExprContext<'_> {

@@ -3,7 +3,7 @@
 use super::common::*;
 use super::legacy;
 use crate::DynamoDb;
-use crate::error::validation;
+use crate::error::{envelope, validation};
 use crate::expression::eval::project;
 use crate::expression::{ExprKind, Path, UpdateAction};
 use crate::generated::types::*;
@@ -29,7 +29,7 @@ pub fn prepare_key(table: &Table, key: WireItem) -> Result<(Item, Vec<u8>), AwsE
 use crate::value::WireItem;
 
 /// A validated Put (PutItem, BatchWriteItem, TransactWriteItems).
-pub fn prepare_put(table: Arc<Table>, name: &str, item: WireItem) -> Result<PreparedWrite, AwsError> {
+pub fn prepare_put(table: Arc<Table>, item: WireItem) -> Result<PreparedWrite, AwsError> {
     let item = item_from_wire(item)?;
     let (key, key_bytes) = {
         let state = table.state.read();
@@ -43,8 +43,8 @@ pub fn prepare_put(table: Arc<Table>, name: &str, item: WireItem) -> Result<Prep
         (key, bytes)
     };
     Ok(PreparedWrite {
+        table_name: table.name(),
         table,
-        table_name: name.to_owned(),
         key,
         key_bytes,
         kind: WriteKind::Put(item),
@@ -68,24 +68,28 @@ pub fn check_key_not_updated(table: &Table, actions: &[UpdateAction]) -> Result<
 }
 
 pub async fn put_item(db: Arc<DynamoDb>, ctx: RequestContext, input: PutItemInput) -> Result<PutItemOutput, AwsError> {
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
         &[("ConditionExpression", input.condition_expression.is_some())],
     )?;
     check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
-    let maps = ExprMaps::new(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-        input.condition_expression.is_some(),
+    let uses = input.condition_expression.is_some();
+    ExprMaps::check_allowed(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        uses,
     )?;
+    // The request's expressions are checked before the table is looked up.
+    let maps =
+        ExprMaps::new(input.expression_attribute_names, input.expression_attribute_values, uses).map_err(envelope)?;
     let mut ctx_e = maps.context();
     let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c).map_err(envelope)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ctx_e.check_unused()?;
-    let mut write = prepare_put(table, &input.table_name, input.item)?;
+    ctx_e.check_unused().map_err(envelope)?;
+    let table = db.region(&ctx).table(&input.table_name)?;
+    let mut write = prepare_put(table, input.item)?;
     write.condition = condition;
     write.return_old_on_failure = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let result = write.run()?;
@@ -110,7 +114,6 @@ pub fn projection(
 }
 
 pub async fn get_item(db: Arc<DynamoDb>, ctx: RequestContext, input: GetItemInput) -> Result<GetItemOutput, AwsError> {
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[("AttributesToGet", input.attributes_to_get.is_some())],
         &[("ProjectionExpression", input.projection_expression.is_some())],
@@ -119,6 +122,7 @@ pub async fn get_item(db: Arc<DynamoDb>, ctx: RequestContext, input: GetItemInpu
     let mut ctx_e = maps.context();
     let paths = projection(&mut ctx_e, input.projection_expression.as_deref(), input.attributes_to_get)?;
     ctx_e.check_unused()?;
+    let table = db.region(&ctx).table(&input.table_name)?;
     let (_, key) = prepare_key(&table, input.key)?;
     let consistent = input.consistent_read.unwrap_or(false);
     let state = table.state.read();
@@ -140,27 +144,30 @@ pub async fn delete_item(
     ctx: RequestContext,
     input: DeleteItemInput,
 ) -> Result<DeleteItemOutput, AwsError> {
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
         &[("ConditionExpression", input.condition_expression.is_some())],
     )?;
     check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
-    let maps = ExprMaps::new(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-        input.condition_expression.is_some(),
+    let uses = input.condition_expression.is_some();
+    ExprMaps::check_allowed(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        uses,
     )?;
+    let maps =
+        ExprMaps::new(input.expression_attribute_names, input.expression_attribute_values, uses).map_err(envelope)?;
     let mut ctx_e = maps.context();
     let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c).map_err(envelope)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ctx_e.check_unused()?;
+    ctx_e.check_unused().map_err(envelope)?;
+    let table = db.region(&ctx).table(&input.table_name)?;
     let (key, key_bytes) = prepare_key(&table, input.key)?;
     let write = PreparedWrite {
+        table_name: table.name(),
         table,
-        table_name: input.table_name.clone(),
         key,
         key_bytes,
         kind: WriteKind::Delete,
@@ -181,7 +188,6 @@ pub async fn update_item(
     ctx: RequestContext,
     input: UpdateItemInput,
 ) -> Result<UpdateItemOutput, AwsError> {
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[
             ("AttributeUpdates", input.attribute_updates.is_some()),
@@ -194,27 +200,31 @@ pub async fn update_item(
         ],
     )?;
     check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])?;
-    let maps = ExprMaps::new(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-        input.condition_expression.is_some() || input.update_expression.is_some(),
+    let uses = input.condition_expression.is_some() || input.update_expression.is_some();
+    ExprMaps::check_allowed(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        uses,
     )?;
+    let maps =
+        ExprMaps::new(input.expression_attribute_names, input.expression_attribute_values, uses).map_err(envelope)?;
     let mut ctx_e = maps.context();
     let actions = match input.update_expression.as_deref() {
-        Some(u) => ctx_e.parse_update(u)?,
+        Some(u) => ctx_e.parse_update(u).map_err(envelope)?,
         None => legacy::attribute_updates(input.attribute_updates.unwrap_or_default())?,
     };
     let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c)?),
+        Some(c) => Some(ctx_e.parse_condition(ExprKind::Condition, c).map_err(envelope)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ctx_e.check_unused()?;
+    ctx_e.check_unused().map_err(envelope)?;
+    let table = db.region(&ctx).table(&input.table_name)?;
     check_key_not_updated(&table, &actions)?;
     let (key, key_bytes) = prepare_key(&table, input.key)?;
     let paths: Vec<Path> = actions.iter().map(|a| a.path().clone()).collect();
     let write = PreparedWrite {
+        table_name: table.name(),
         table,
-        table_name: input.table_name.clone(),
         key,
         key_bytes,
         kind: WriteKind::Update(actions),

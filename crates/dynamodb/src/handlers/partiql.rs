@@ -44,14 +44,13 @@ fn is_set(op: &Operand) -> bool {
 /// The write a data-modification statement performs.
 fn prepare_write(region: &Region, stmt: Statement, all_old: bool) -> Result<PreparedWrite, AwsError> {
     let table = region.table(stmt.table())?;
-    let name = stmt.table().to_owned();
     let key_names: Vec<String> = table.state.read().meta.key.names().map(str::to_owned).collect();
     let keys: Vec<&str> = key_names.iter().map(String::as_str).collect();
     let exists = Condition::Exists(Path::attr(keys[0]));
     let (key, kind, condition) = match stmt {
         Statement::Insert { item, .. } => {
             let wire = item_to_wire(&item);
-            let mut w = super::items::prepare_put(table, &name, wire)?;
+            let mut w = super::items::prepare_put(table, wire)?;
             w.condition = Some(Condition::NotExists(Path::attr(keys[0])));
             return Ok(w);
         }
@@ -75,7 +74,15 @@ fn prepare_write(region: &Region, stmt: Statement, all_old: bool) -> Result<Prep
         Some(c) => Condition::And(Box::new(exists), Box::new(c)),
         None => exists,
     });
-    Ok(PreparedWrite { table, table_name: name, key, key_bytes, kind, condition, return_old_on_failure: all_old })
+    Ok(PreparedWrite {
+        table_name: table.name(),
+        table,
+        key,
+        key_bytes,
+        kind,
+        condition,
+        return_old_on_failure: all_old,
+    })
 }
 
 fn duplicate_on_insert(e: AwsError, insert: bool) -> AwsError {
@@ -99,7 +106,8 @@ fn select(
     let meta = &state.meta;
     let ix = match index {
         Some(n) => {
-            Some(meta.index(n).ok_or_else(|| validation(format!("The table does not have the specified index: {n}")))?)
+            // PartiQL does not name the index, unlike Query and Scan.
+            Some(meta.index(n).ok_or_else(|| validation("The table does not have the specified index"))?)
         }
         None => None,
     };

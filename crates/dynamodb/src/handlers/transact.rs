@@ -67,7 +67,7 @@ fn prepare(region: &crate::Region, item: TransactWriteItem) -> Result<PreparedWr
         let mut ctx = maps.context();
         let condition = parse_condition(&mut ctx, ExprKind::Condition, p.condition_expression.as_deref())?;
         ctx.check_unused()?;
-        let mut w = prepare_put(table, &p.table_name, p.item)?;
+        let mut w = prepare_put(table, p.item)?;
         w.condition = condition;
         w.return_old_on_failure = all_old(&p.return_values_on_condition_check_failure);
         return Ok(w);
@@ -118,7 +118,15 @@ fn prepare(region: &crate::Region, item: TransactWriteItem) -> Result<PreparedWr
     let condition = parse_condition(&mut ctx, ExprKind::Condition, condition_src.as_deref())?;
     ctx.check_unused()?;
     let (key, key_bytes) = prepare_key(&table, key)?;
-    Ok(PreparedWrite { table, table_name, key, key_bytes, kind, condition, return_old_on_failure: all_old(&rv) })
+    Ok(PreparedWrite {
+        table_name: table.name(),
+        table,
+        key,
+        key_bytes,
+        kind,
+        condition,
+        return_old_on_failure: all_old(&rv),
+    })
 }
 
 /// Write locks on every distinct table, in name order (so transactions never deadlock).
