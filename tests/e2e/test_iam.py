@@ -19,6 +19,44 @@ TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+CERTS = [  # self-signed EC certificates made with openssl for these tests
+    """-----BEGIN CERTIFICATE-----
+MIIBjjCCATOgAwIBAgIUGWDZ2Zex+YcCHs7zEJfT1OLCfbYwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMTAgFw0yNjEyMDUxMTAzMDRaGA8y
+MTI2MTExMTExMDMwNFowGzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMTBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABJrNCjSsyfeDOZja1+lO8Azq+fDjKwT02UV0
+zyOwtKOfzt4WPhNy4sASX0FjUSbEihEhnQM47g/n36PZT3OpC5qjUzBRMB0GA1Ud
+DgQWBBQzj2/eqE95JWjjJ/bZBd8rlKLNgzAfBgNVHSMEGDAWgBQzj2/eqE95JWjj
+J/bZBd8rlKLNgzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDI
+S7yJBQCJkkKMyKjpllWHCAuTg6DywuOKBvsAet66cgIhAM5kCn/dlkMU8UlWKr+8
+wrtyGb1BakeqopLxE9S3L/vQ
+-----END CERTIFICATE-----
+""",
+    """-----BEGIN CERTIFICATE-----
+MIIBjDCCATOgAwIBAgIULaXGpqVYBkKZk5kq+TUO/3Bj0i8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMjAgFw0yNjEyMDUxMTAzMDRaGA8y
+MTI2MTExMTExMDMwNFowGzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMjBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABDvdabQc8hp+psc01WAgCJAshZjpgTMBpuMR
++ffxRvCebyM3TPkAS1zKx8WB6hVau+g2nVK2JWx148V/n9j37eejUzBRMB0GA1Ud
+DgQWBBQIFDYnuo8/80MkVmyF55+6rlwZqTAfBgNVHSMEGDAWgBQIFDYnuo8/80Mk
+VmyF55+6rlwZqTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCICDa
+iOqapUsiLfoWKc/mTX06b+I+klQHxw8U6vfr9sP0AiAMQtd36DS4bqYKg8BOrKYz
+3kvEu59PQRL2y1i1NbJ/bQ==
+-----END CERTIFICATE-----
+""",
+    """-----BEGIN CERTIFICATE-----
+MIIBjTCCATOgAwIBAgIUW4Uqkr4+nKBczOXYyQkWdR85+QwwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMzAgFw0yNjEyMDUxMTAzMDRaGA8y
+MTI2MTExMTExMDMwNFowGzEZMBcGA1UEAwwQcnVzdHN0YWNrLXRlc3QtMzBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABH5ZZgtaLPtkMusMSp/WHoFgDEZ7DVMOLkSR
+aJKbz6uU1zp/+yIPceFW5b0MKWGrDFROznF0+k0UhsRIU1adX1ajUzBRMB0GA1Ud
+DgQWBBQPyaYZfuAlqf3qvaDQeX4mxF6XYjAfBgNVHSMEGDAWgBQPyaYZfuAlqf3q
+vaDQeX4mxF6XYjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIEeh
+uftm1WaVZLd/PWs7YGdFuxnOdDTbqQPao/uBTtrxAiEAlS+wHCbv7jPGXFBcrp+p
+1Hv4AoT2Nhj4lUOW3P3bjFg=
+-----END CERTIFICATE-----
+""",
+]
 
 
 @pytest.fixture
@@ -409,6 +447,36 @@ def test_invalid_principals(iam):
     assert iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"AWS": "123456789012"}))["Role"]["RoleName"] == "r"
 
 
+def test_optional_attributes_per_operation(iam):
+    """Create/Get show a boundary and tags only when set; listings never show them."""
+    boundary = iam.create_policy(PolicyName="b", PolicyDocument=json.dumps(POLICY))["Policy"]
+    assert "Tags" not in boundary and "Description" not in boundary
+    tagged = iam.create_policy(
+        PolicyName="t", PolicyDocument=json.dumps(POLICY), Description="d", Tags=[{"Key": "k", "Value": "v"}], Path="/p/"
+    )["Policy"]
+    # CreatePolicy never echoes the description; GetPolicy does, and always has a (maybe empty) tag list.
+    assert "Description" not in tagged and tagged["Tags"] == [{"Key": "k", "Value": "v"}]
+    got = iam.get_policy(PolicyArn=tagged["Arn"])["Policy"]
+    assert got["Description"] == "d" and got["Tags"] == [{"Key": "k", "Value": "v"}]
+    got = iam.get_policy(PolicyArn=boundary["Arn"])["Policy"]
+    assert "Description" not in got and got["Tags"] == []
+    (listed,) = iam.list_policies(PathPrefix="/p/")["Policies"]
+    assert "Description" not in listed and "Tags" not in listed
+    tags = [{"Key": "k", "Value": "v"}]
+    role = iam.create_role(
+        RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST), PermissionsBoundary=boundary["Arn"], Tags=tags
+    )["Role"]
+    user = iam.create_user(UserName="u", PermissionsBoundary=boundary["Arn"], Tags=tags)["User"]
+    for entity in (role, user, iam.get_role(RoleName="r")["Role"], iam.get_user(UserName="u")["User"]):
+        assert entity["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary["Arn"] and entity["Tags"] == tags
+    (listed_role,) = iam.list_roles()["Roles"]
+    (listed_user,) = iam.list_users()["Users"]
+    for entity in (listed_role, listed_user):
+        assert "PermissionsBoundary" not in entity and "Tags" not in entity and "RoleLastUsed" not in entity
+    plain = iam.create_role(RoleName="plain", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    assert "PermissionsBoundary" not in plain and "Tags" not in plain
+
+
 def test_permissions_boundary(iam):
     arn = iam.create_policy(PolicyName="b", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
     user = iam.create_user(UserName="u", PermissionsBoundary=arn)["User"]
@@ -427,3 +495,41 @@ def test_permissions_boundary(iam):
         "NoSuchEntity",
         f"Scope ARN: {missing} does not exist or is not attachable.",
     )
+
+
+def test_signing_certificates(iam):
+    iam.create_user(UserName="signer")
+    cert = iam.upload_signing_certificate(UserName="signer", CertificateBody=CERTS[0])["Certificate"]
+    assert (cert["UserName"], cert["Status"], cert["CertificateBody"]) == ("signer", "Active", CERTS[0])
+    assert re.fullmatch(r"[A-Z0-9]{24,128}", cert["CertificateId"]) and "UploadDate" in cert
+    iam.update_signing_certificate(UserName="signer", CertificateId=cert["CertificateId"], Status="Inactive")
+    (listed,) = iam.list_signing_certificates(UserName="signer")["Certificates"]
+    assert (listed["CertificateId"], listed["Status"], listed["CertificateBody"]) == (cert["CertificateId"], "Inactive", CERTS[0])
+    # The same certificate cannot belong to two users of the account.
+    iam.create_user(UserName="other")
+    assert error(iam.upload_signing_certificate, UserName="other", CertificateBody=CERTS[0])[:2] == (409, "DuplicateCertificate")
+    second = iam.upload_signing_certificate(UserName="signer", CertificateBody=CERTS[1])["Certificate"]
+    assert error(iam.upload_signing_certificate, UserName="signer", CertificateBody=CERTS[2]) == (
+        409, "LimitExceeded", "Cannot exceed quota for CertificatesPerUser: 2"
+    )
+    assert error(iam.upload_signing_certificate, UserName="other", CertificateBody="notacert")[:2] == (400, "MalformedCertificate")
+    assert error(iam.delete_user, UserName="signer") == (
+        409, "DeleteConflict", "Cannot delete entity, must delete signing certificates first."
+    )
+    fake = "x" * 32
+    for call, kw in [
+        (iam.update_signing_certificate, {"Status": "Active"}),
+        (iam.delete_signing_certificate, {}),
+    ]:
+        assert error(call, UserName="signer", CertificateId=fake, **kw) == (
+            404, "NoSuchEntity", f"The Certificate with id {fake} cannot be found."
+        )
+    unknown = (404, "NoSuchEntity", "The user with name nobody cannot be found.")
+    assert error(iam.upload_signing_certificate, UserName="nobody", CertificateBody=CERTS[2]) == unknown
+    assert error(iam.update_signing_certificate, UserName="nobody", CertificateId=fake, Status="Active") == unknown
+    assert error(iam.list_signing_certificates, UserName="nobody") == unknown
+    assert error(iam.delete_signing_certificate, UserName="nobody", CertificateId=fake) == unknown
+    for c in (cert, second):
+        iam.delete_signing_certificate(UserName="signer", CertificateId=c["CertificateId"])
+    assert iam.list_signing_certificates(UserName="signer")["Certificates"] == []
+    iam.delete_user(UserName="signer")

@@ -1,5 +1,5 @@
 """IAM with `--data-dir`: users, groups, roles, managed and inline policies, instance profiles and
-access keys survive a SIGKILL and read back exactly; an access key created before the restart
+access keys and signing certificates survive a SIGKILL and read back exactly; an access key created before the restart
 still signs requests under `--enforce-sigv4` before any IAM call, and a deleted one stays refused."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import make_client
+from .test_iam import CERTS
 
 TRUST = json.dumps({
     "Version": "2012-10-17",
@@ -29,12 +30,14 @@ def strip(resp: dict) -> dict:
 def snapshot(iam) -> dict:
     """Everything IAM's read operations tell about the account."""
     out: dict = {"root": strip(iam.get_user()), "summary": strip(iam.get_account_summary())}
+    out["root_certs"] = strip(iam.list_signing_certificates())
     out["users"] = strip(iam.list_users())
     for u in out["users"]["Users"]:
         name = u["UserName"]
         out[f"user/{name}"] = {
             "get": strip(iam.get_user(UserName=name)),
             "keys": strip(iam.list_access_keys(UserName=name)),
+            "certs": strip(iam.list_signing_certificates(UserName=name)),
             "groups": strip(iam.list_groups_for_user(UserName=name)),
             "attached": strip(iam.list_attached_user_policies(UserName=name)),
             "inline": {p: strip(iam.get_user_policy(UserName=name, PolicyName=p))
@@ -119,6 +122,9 @@ def test_iam_survives_a_sigkill_and_keys_still_sign(start_server, tmp_path):
     spare = iam.create_access_key(UserName="Alice")["AccessKey"]
     iam.update_access_key(UserName="Alice", AccessKeyId=spare["AccessKeyId"], Status="Inactive")
     robert_key = iam.create_access_key(UserName="Robert")["AccessKey"]
+    cert = iam.upload_signing_certificate(UserName="Alice", CertificateBody=CERTS[0])["Certificate"]
+    iam.update_signing_certificate(UserName="Alice", CertificateId=cert["CertificateId"], Status="Inactive")
+    iam.upload_signing_certificate(CertificateBody=CERTS[1])  # the root user's
     # A role in another account, for AssumeRole after the restart.
     other = make_client("iam", server.endpoint, aws_access_key_id="111111111111", aws_secret_access_key="secret111")
     other.create_role(RoleName="x", AssumeRolePolicyDocument=TRUST)

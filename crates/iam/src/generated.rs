@@ -32,17 +32,17 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 199] = [
+static SHAPES: [Shape; 209] = [
     // 0
     Shape {
         name: "AccessKey",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
-                Member { name: "Status", shape: 188, required: true, ..MEMBER },
-                Member { name: "SecretAccessKey", shape: 154, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
+                Member { name: "Status", shape: 198, required: true, ..MEMBER },
+                Member { name: "SecretAccessKey", shape: 161, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -54,9 +54,9 @@ static SHAPES: [Shape; 199] = [
         name: "AccessKeyLastUsed",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastUsedDate", shape: 161, ..MEMBER },
-                Member { name: "ServiceName", shape: 189, required: true, ..MEMBER },
-                Member { name: "Region", shape: 189, required: true, ..MEMBER },
+                Member { name: "LastUsedDate", shape: 171, ..MEMBER },
+                Member { name: "ServiceName", shape: 199, required: true, ..MEMBER },
+                Member { name: "Region", shape: 199, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -68,10 +68,10 @@ static SHAPES: [Shape; 199] = [
         name: "AccessKeyMetadata",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 152, ..MEMBER },
-                Member { name: "Status", shape: 188, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, ..MEMBER },
+                Member { name: "UserName", shape: 208, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 159, ..MEMBER },
+                Member { name: "Status", shape: 198, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -83,8 +83,8 @@ static SHAPES: [Shape; 199] = [
         name: "AddRoleToInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -96,8 +96,8 @@ static SHAPES: [Shape; 199] = [
         name: "AddUserToGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -107,15 +107,15 @@ static SHAPES: [Shape; 199] = [
     // 5
     Shape {
         name: "ArnListType",
-        kind: ShapeKind::List(List { member: 155, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 162, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 6
     Shape {
         name: "AttachGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -127,8 +127,8 @@ static SHAPES: [Shape; 199] = [
         name: "AttachRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -140,8 +140,8 @@ static SHAPES: [Shape; 199] = [
         name: "AttachUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -153,8 +153,8 @@ static SHAPES: [Shape; 199] = [
         name: "AttachedPermissionsBoundary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PermissionsBoundaryType", shape: 111, ..MEMBER },
-                Member { name: "PermissionsBoundaryArn", shape: 155, ..MEMBER },
+                Member { name: "PermissionsBoundaryType", shape: 114, ..MEMBER },
+                Member { name: "PermissionsBoundaryArn", shape: 162, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -166,8 +166,8 @@ static SHAPES: [Shape; 199] = [
         name: "AttachedPolicy",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyName", shape: 179, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -178,7 +178,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateAccessKeyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 162, ..MEMBER }],
+            members: &[Member { name: "UserName", shape: 172, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -199,8 +199,8 @@ static SHAPES: [Shape; 199] = [
         name: "CreateGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 173, ..MEMBER },
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
+                Member { name: "Path", shape: 183, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -211,7 +211,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Group", shape: 69, required: true, ..MEMBER }],
+            members: &[Member { name: "Group", shape: 70, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -222,9 +222,9 @@ static SHAPES: [Shape; 199] = [
         name: "CreateInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "Path", shape: 173, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "Path", shape: 183, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -235,7 +235,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateInstanceProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfile", shape: 70, required: true, ..MEMBER }],
+            members: &[Member { name: "InstanceProfile", shape: 71, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -246,11 +246,11 @@ static SHAPES: [Shape; 199] = [
         name: "CreatePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "Path", shape: 180, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
-                Member { name: "Description", shape: 174, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "Path", shape: 190, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -261,7 +261,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreatePolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 112, ..MEMBER }],
+            members: &[Member { name: "Policy", shape: 115, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -272,9 +272,9 @@ static SHAPES: [Shape; 199] = [
         name: "CreatePolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
-                Member { name: "SetAsDefault", shape: 159, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "SetAsDefault", shape: 166, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -285,7 +285,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreatePolicyVersionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyVersion", shape: 120, ..MEMBER }],
+            members: &[Member { name: "PolicyVersion", shape: 123, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -296,14 +296,14 @@ static SHAPES: [Shape; 199] = [
         name: "CreateRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 173, ..MEMBER },
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "AssumeRolePolicyDocument", shape: 175, required: true, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 155, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "Path", shape: 183, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "Description", shape: 194, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 162, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -314,7 +314,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 128, required: true, ..MEMBER }],
+            members: &[Member { name: "Role", shape: 131, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -325,9 +325,9 @@ static SHAPES: [Shape; 199] = [
         name: "CreateServiceLinkedRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AWSServiceName", shape: 164, required: true, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "CustomSuffix", shape: 160, ..MEMBER },
+                Member { name: "AWSServiceName", shape: 174, required: true, ..MEMBER },
+                Member { name: "Description", shape: 194, ..MEMBER },
+                Member { name: "CustomSuffix", shape: 170, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -338,7 +338,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateServiceLinkedRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 128, ..MEMBER }],
+            members: &[Member { name: "Role", shape: 131, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -349,10 +349,10 @@ static SHAPES: [Shape; 199] = [
         name: "CreateUserRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 173, ..MEMBER },
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 155, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "Path", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 162, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -363,7 +363,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "CreateUserResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "User", shape: 151, ..MEMBER }],
+            members: &[Member { name: "User", shape: 158, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -374,8 +374,8 @@ static SHAPES: [Shape; 199] = [
         name: "DeleteAccessKeyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -387,8 +387,8 @@ static SHAPES: [Shape; 199] = [
         name: "DeleteGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -399,7 +399,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeleteGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "GroupName", shape: 164, required: true, ..MEMBER }],
+            members: &[Member { name: "GroupName", shape: 174, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -409,7 +409,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeleteInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER }],
+            members: &[Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -419,7 +419,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeletePolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER }],
+            members: &[Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -430,8 +430,8 @@ static SHAPES: [Shape; 199] = [
         name: "DeletePolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -443,8 +443,8 @@ static SHAPES: [Shape; 199] = [
         name: "DeleteRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -455,7 +455,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeleteRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -465,7 +465,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeleteServiceLinkedRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -475,7 +475,7 @@ static SHAPES: [Shape; 199] = [
     Shape {
         name: "DeleteServiceLinkedRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DeletionTaskId", shape: 40, required: true, ..MEMBER }],
+            members: &[Member { name: "DeletionTaskId", shape: 41, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -483,11 +483,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 37
     Shape {
-        name: "DeleteUserPolicyRequest",
+        name: "DeleteSigningCertificateRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -496,9 +496,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 38
     Shape {
-        name: "DeleteUserRequest",
+        name: "DeleteUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 162, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -506,18 +509,28 @@ static SHAPES: [Shape; 199] = [
     },
     // 39
     Shape {
-        name: "DeletionTaskFailureReasonType",
+        name: "DeleteUserRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Reason", shape: 124, ..MEMBER },
-                Member { name: "RoleUsageList", shape: 130, ..MEMBER },
-            ],
+            members: &[Member { name: "UserName", shape: 172, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 40
+    Shape {
+        name: "DeletionTaskFailureReasonType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Reason", shape: 127, ..MEMBER },
+                Member { name: "RoleUsageList", shape: 133, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
     Shape {
         name: "DeletionTaskIdType",
         kind: ShapeKind::String(StringShape {
@@ -526,7 +539,7 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 41
+    // 42
     Shape {
         name: "DeletionTaskStatusType",
         kind: ShapeKind::String(StringShape {
@@ -535,26 +548,13 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 42
+    // 43
     Shape {
         name: "DetachGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 43
-    Shape {
-        name: "DetachRolePolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -563,11 +563,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 44
     Shape {
-        name: "DetachUserPolicyRequest",
+        name: "DetachRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -576,6 +576,19 @@ static SHAPES: [Shape; 199] = [
     },
     // 45
     Shape {
+        name: "DetachUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape {
         name: "EntityType",
         kind: ShapeKind::String(StringShape {
             enum_values: &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
@@ -583,24 +596,11 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 46
+    // 47
     Shape {
         name: "GetAccessKeyLastUsedRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "GetAccessKeyLastUsedResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 162, ..MEMBER },
-                Member { name: "AccessKeyLastUsed", shape: 1, ..MEMBER },
-            ],
+            members: &[Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -608,9 +608,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 48
     Shape {
-        name: "GetAccountSummaryResponse",
+        name: "GetAccessKeyLastUsedResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SummaryMap", shape: 191, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "AccessKeyLastUsed", shape: 1, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -618,12 +621,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 49
     Shape {
-        name: "GetGroupPolicyRequest",
+        name: "GetAccountSummaryResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "SummaryMap", shape: 201, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -631,12 +631,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 50
     Shape {
-        name: "GetGroupPolicyResponse",
+        name: "GetGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -645,12 +644,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 51
     Shape {
-        name: "GetGroupRequest",
+        name: "GetGroupPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -659,13 +658,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 52
     Shape {
-        name: "GetGroupResponse",
+        name: "GetGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Group", shape: 69, required: true, ..MEMBER },
-                Member { name: "Users", shape: 197, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -674,9 +672,14 @@ static SHAPES: [Shape; 199] = [
     },
     // 53
     Shape {
-        name: "GetInstanceProfileRequest",
+        name: "GetGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Group", shape: 70, required: true, ..MEMBER },
+                Member { name: "Users", shape: 207, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -684,9 +687,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 54
     Shape {
-        name: "GetInstanceProfileResponse",
+        name: "GetInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfile", shape: 70, required: true, ..MEMBER }],
+            members: &[Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -694,9 +697,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 55
     Shape {
-        name: "GetPolicyRequest",
+        name: "GetInstanceProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER }],
+            members: &[Member { name: "InstanceProfile", shape: 71, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -704,9 +707,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 56
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 112, ..MEMBER }],
+            members: &[Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -714,12 +717,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 57
     Shape {
-        name: "GetPolicyVersionRequest",
+        name: "GetPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Policy", shape: 115, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -727,9 +727,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 58
     Shape {
-        name: "GetPolicyVersionResponse",
+        name: "GetPolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyVersion", shape: 120, ..MEMBER }],
+            members: &[
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -737,12 +740,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 59
     Shape {
-        name: "GetRolePolicyRequest",
+        name: "GetPolicyVersionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "PolicyVersion", shape: 123, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -750,12 +750,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 60
     Shape {
-        name: "GetRolePolicyResponse",
+        name: "GetRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -764,9 +763,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 61
     Shape {
-        name: "GetRoleRequest",
+        name: "GetRolePolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 187, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -774,9 +777,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 62
     Shape {
-        name: "GetRoleResponse",
+        name: "GetRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 128, required: true, ..MEMBER }],
+            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -784,9 +787,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 63
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusRequest",
+        name: "GetRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DeletionTaskId", shape: 40, required: true, ..MEMBER }],
+            members: &[Member { name: "Role", shape: 131, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -794,12 +797,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 64
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusResponse",
+        name: "GetServiceLinkedRoleDeletionStatusRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Status", shape: 41, required: true, ..MEMBER },
-                Member { name: "Reason", shape: 39, ..MEMBER },
-            ],
+            members: &[Member { name: "DeletionTaskId", shape: 41, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -807,11 +807,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 65
     Shape {
-        name: "GetUserPolicyRequest",
+        name: "GetServiceLinkedRoleDeletionStatusResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
+                Member { name: "Status", shape: 42, required: true, ..MEMBER },
+                Member { name: "Reason", shape: 40, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -820,12 +820,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 66
     Shape {
-        name: "GetUserPolicyResponse",
+        name: "GetUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -834,9 +833,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 67
     Shape {
-        name: "GetUserRequest",
+        name: "GetUserPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 162, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -844,9 +847,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 68
     Shape {
-        name: "GetUserResponse",
+        name: "GetUserRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "User", shape: 151, required: true, ..MEMBER }],
+            members: &[Member { name: "UserName", shape: 172, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -854,15 +857,9 @@ static SHAPES: [Shape; 199] = [
     },
     // 69
     Shape {
-        name: "Group",
+        name: "GetUserResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Path", shape: 173, required: true, ..MEMBER },
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "GroupId", shape: 165, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "User", shape: 158, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -870,16 +867,14 @@ static SHAPES: [Shape; 199] = [
     },
     // 70
     Shape {
-        name: "InstanceProfile",
+        name: "Group",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 173, required: true, ..MEMBER },
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "InstanceProfileId", shape: 165, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
-                Member { name: "Roles", shape: 185, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "Path", shape: 183, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "GroupId", shape: 175, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -888,12 +883,16 @@ static SHAPES: [Shape; 199] = [
     },
     // 71
     Shape {
-        name: "ListAccessKeysRequest",
+        name: "InstanceProfile",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Path", shape: 183, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "InstanceProfileId", shape: 175, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
+                Member { name: "Roles", shape: 195, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -902,12 +901,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 72
     Shape {
-        name: "ListAccessKeysResponse",
+        name: "ListAccessKeysRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AccessKeyMetadata", shape: 153, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -916,13 +915,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 73
     Shape {
-        name: "ListAttachedGroupPoliciesRequest",
+        name: "ListAccessKeysResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 180, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "AccessKeyMetadata", shape: 160, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -931,12 +929,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 74
     Shape {
-        name: "ListAttachedGroupPoliciesResponse",
+        name: "ListAttachedGroupPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 190, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -945,13 +944,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 75
     Shape {
-        name: "ListAttachedRolePoliciesRequest",
+        name: "ListAttachedGroupPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 180, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -960,12 +958,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 76
     Shape {
-        name: "ListAttachedRolePoliciesResponse",
+        name: "ListAttachedRolePoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 190, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -974,13 +973,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 77
     Shape {
-        name: "ListAttachedUserPoliciesRequest",
+        name: "ListAttachedRolePoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 180, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -989,12 +987,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 78
     Shape {
-        name: "ListAttachedUserPoliciesResponse",
+        name: "ListAttachedUserPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttachedPolicies", shape: 156, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 190, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1003,15 +1002,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 79
     Shape {
-        name: "ListEntitiesForPolicyRequest",
+        name: "ListAttachedUserPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "EntityFilter", shape: 45, ..MEMBER },
-                Member { name: "PathPrefix", shape: 173, ..MEMBER },
-                Member { name: "PolicyUsageFilter", shape: 117, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1020,14 +1016,15 @@ static SHAPES: [Shape; 199] = [
     },
     // 80
     Shape {
-        name: "ListEntitiesForPolicyResponse",
+        name: "ListEntitiesForPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyGroups", shape: 114, ..MEMBER },
-                Member { name: "PolicyUsers", shape: 119, ..MEMBER },
-                Member { name: "PolicyRoles", shape: 116, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "EntityFilter", shape: 46, ..MEMBER },
+                Member { name: "PathPrefix", shape: 183, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 120, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1036,12 +1033,14 @@ static SHAPES: [Shape; 199] = [
     },
     // 81
     Shape {
-        name: "ListGroupPoliciesRequest",
+        name: "ListEntitiesForPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "PolicyGroups", shape: 117, ..MEMBER },
+                Member { name: "PolicyUsers", shape: 122, ..MEMBER },
+                Member { name: "PolicyRoles", shape: 119, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1050,12 +1049,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 82
     Shape {
-        name: "ListGroupPoliciesResponse",
+        name: "ListGroupPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1064,12 +1063,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 83
     Shape {
-        name: "ListGroupsForUserRequest",
+        name: "ListGroupPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1078,12 +1077,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 84
     Shape {
-        name: "ListGroupsForUserResponse",
+        name: "ListGroupsForUserRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Groups", shape: 163, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1092,12 +1091,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 85
     Shape {
-        name: "ListGroupsRequest",
+        name: "ListGroupsForUserResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Groups", shape: 173, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1106,12 +1105,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 86
     Shape {
-        name: "ListGroupsResponse",
+        name: "ListGroupsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Groups", shape: 163, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PathPrefix", shape: 182, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1120,12 +1119,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 87
     Shape {
-        name: "ListInstanceProfileTagsRequest",
+        name: "ListGroupsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Groups", shape: 173, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1134,12 +1133,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 88
     Shape {
-        name: "ListInstanceProfileTagsResponse",
+        name: "ListInstanceProfileTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1148,12 +1147,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 89
     Shape {
-        name: "ListInstanceProfilesForRoleRequest",
+        name: "ListInstanceProfileTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1162,12 +1161,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 90
     Shape {
-        name: "ListInstanceProfilesForRoleResponse",
+        name: "ListInstanceProfilesForRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfiles", shape: 166, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1176,12 +1175,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 91
     Shape {
-        name: "ListInstanceProfilesRequest",
+        name: "ListInstanceProfilesForRoleResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "InstanceProfiles", shape: 176, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1190,12 +1189,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 92
     Shape {
-        name: "ListInstanceProfilesResponse",
+        name: "ListInstanceProfilesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfiles", shape: 166, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PathPrefix", shape: 182, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1204,15 +1203,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 93
     Shape {
-        name: "ListPoliciesRequest",
+        name: "ListInstanceProfilesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Scope", shape: 181, ..MEMBER },
-                Member { name: "OnlyAttached", shape: 159, ..MEMBER },
-                Member { name: "PathPrefix", shape: 180, ..MEMBER },
-                Member { name: "PolicyUsageFilter", shape: 117, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "InstanceProfiles", shape: 176, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1221,12 +1217,15 @@ static SHAPES: [Shape; 199] = [
     },
     // 94
     Shape {
-        name: "ListPoliciesResponse",
+        name: "ListPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policies", shape: 177, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "Scope", shape: 191, ..MEMBER },
+                Member { name: "OnlyAttached", shape: 166, ..MEMBER },
+                Member { name: "PathPrefix", shape: 190, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 120, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1235,12 +1234,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 95
     Shape {
-        name: "ListPolicyTagsRequest",
+        name: "ListPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Policies", shape: 187, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1249,12 +1248,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 96
     Shape {
-        name: "ListPolicyTagsResponse",
+        name: "ListPolicyTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1263,12 +1262,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 97
     Shape {
-        name: "ListPolicyVersionsRequest",
+        name: "ListPolicyTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1277,12 +1276,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 98
     Shape {
-        name: "ListPolicyVersionsResponse",
+        name: "ListPolicyVersionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Versions", shape: 176, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1291,12 +1290,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 99
     Shape {
-        name: "ListRolePoliciesRequest",
+        name: "ListPolicyVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Versions", shape: 186, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1305,12 +1304,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 100
     Shape {
-        name: "ListRolePoliciesResponse",
+        name: "ListRolePoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1319,12 +1318,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 101
     Shape {
-        name: "ListRoleTagsRequest",
+        name: "ListRolePoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1333,12 +1332,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 102
     Shape {
-        name: "ListRoleTagsResponse",
+        name: "ListRoleTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1347,12 +1346,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 103
     Shape {
-        name: "ListRolesRequest",
+        name: "ListRoleTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1361,12 +1360,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 104
     Shape {
-        name: "ListRolesResponse",
+        name: "ListRolesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Roles", shape: 185, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "PathPrefix", shape: 182, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1375,12 +1374,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 105
     Shape {
-        name: "ListUserPoliciesRequest",
+        name: "ListRolesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Roles", shape: 195, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1389,12 +1388,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 106
     Shape {
-        name: "ListUserPoliciesResponse",
+        name: "ListSigningCertificatesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyNames", shape: 178, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1403,12 +1402,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 107
     Shape {
-        name: "ListUserTagsRequest",
+        name: "ListSigningCertificatesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "Certificates", shape: 169, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1417,12 +1416,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 108
     Shape {
-        name: "ListUserTagsResponse",
+        name: "ListUserPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1431,12 +1430,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 109
     Shape {
-        name: "ListUsersRequest",
+        name: "ListUserPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 169, ..MEMBER },
-                Member { name: "MaxItems", shape: 170, ..MEMBER },
+                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1445,12 +1444,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 110
     Shape {
-        name: "ListUsersResponse",
+        name: "ListUserTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Users", shape: 197, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 159, ..MEMBER },
-                Member { name: "Marker", shape: 183, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1459,30 +1458,26 @@ static SHAPES: [Shape; 199] = [
     },
     // 111
     Shape {
-        name: "PermissionsBoundaryAttachmentType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PermissionsBoundaryPolicy"],
-            length: Range::NONE,
-            pattern: "",
+        name: "ListUserTagsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 112
     Shape {
-        name: "Policy",
+        name: "ListUsersRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyName", shape: 179, ..MEMBER },
-                Member { name: "PolicyId", shape: 165, ..MEMBER },
-                Member { name: "Arn", shape: 155, ..MEMBER },
-                Member { name: "Path", shape: 180, ..MEMBER },
-                Member { name: "DefaultVersionId", shape: 182, ..MEMBER },
-                Member { name: "AttachmentCount", shape: 157, ..MEMBER },
-                Member { name: "PermissionsBoundaryUsageCount", shape: 157, ..MEMBER },
-                Member { name: "IsAttachable", shape: 159, ..MEMBER },
-                Member { name: "Description", shape: 174, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, ..MEMBER },
-                Member { name: "UpdateDate", shape: 161, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
+                Member { name: "PathPrefix", shape: 182, ..MEMBER },
+                Member { name: "Marker", shape: 179, ..MEMBER },
+                Member { name: "MaxItems", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1491,11 +1486,12 @@ static SHAPES: [Shape; 199] = [
     },
     // 113
     Shape {
-        name: "PolicyGroup",
+        name: "ListUsersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, ..MEMBER },
-                Member { name: "GroupId", shape: 165, ..MEMBER },
+                Member { name: "Users", shape: 207, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 166, ..MEMBER },
+                Member { name: "Marker", shape: 193, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1504,16 +1500,30 @@ static SHAPES: [Shape; 199] = [
     },
     // 114
     Shape {
-        name: "PolicyGroupListType",
-        kind: ShapeKind::List(List { member: 113, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PermissionsBoundaryAttachmentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsBoundaryPolicy"],
+            length: Range::NONE,
+            pattern: "",
+        }),
     },
     // 115
     Shape {
-        name: "PolicyRole",
+        name: "Policy",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, ..MEMBER },
-                Member { name: "RoleId", shape: 165, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, ..MEMBER },
+                Member { name: "PolicyId", shape: 175, ..MEMBER },
+                Member { name: "Arn", shape: 162, ..MEMBER },
+                Member { name: "Path", shape: 190, ..MEMBER },
+                Member { name: "DefaultVersionId", shape: 192, ..MEMBER },
+                Member { name: "AttachmentCount", shape: 164, ..MEMBER },
+                Member { name: "PermissionsBoundaryUsageCount", shape: 164, ..MEMBER },
+                Member { name: "IsAttachable", shape: 166, ..MEMBER },
+                Member { name: "Description", shape: 184, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, ..MEMBER },
+                Member { name: "UpdateDate", shape: 171, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1522,25 +1532,29 @@ static SHAPES: [Shape; 199] = [
     },
     // 116
     Shape {
-        name: "PolicyRoleListType",
-        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PolicyGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 174, ..MEMBER },
+                Member { name: "GroupId", shape: 175, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 117
     Shape {
-        name: "PolicyUsageType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PermissionsPolicy", "PermissionsBoundary"],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        name: "PolicyGroupListType",
+        kind: ShapeKind::List(List { member: 116, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 118
     Shape {
-        name: "PolicyUser",
+        name: "PolicyRole",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 198, ..MEMBER },
-                Member { name: "UserId", shape: 165, ..MEMBER },
+                Member { name: "RoleName", shape: 197, ..MEMBER },
+                Member { name: "RoleId", shape: 175, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1549,32 +1563,25 @@ static SHAPES: [Shape; 199] = [
     },
     // 119
     Shape {
-        name: "PolicyUserListType",
+        name: "PolicyRoleListType",
         kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 120
     Shape {
-        name: "PolicyVersion",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Document", shape: 175, ..MEMBER },
-                Member { name: "VersionId", shape: 182, ..MEMBER },
-                Member { name: "IsDefaultVersion", shape: 159, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "PolicyUsageType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsPolicy", "PermissionsBoundary"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 121
     Shape {
-        name: "PutGroupPolicyRequest",
+        name: "PolicyUser",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 208, ..MEMBER },
+                Member { name: "UserId", shape: 175, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1583,26 +1590,18 @@ static SHAPES: [Shape; 199] = [
     },
     // 122
     Shape {
-        name: "PutRolePolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "PolicyUserListType",
+        kind: ShapeKind::List(List { member: 121, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 123
     Shape {
-        name: "PutUserPolicyRequest",
+        name: "PolicyVersion",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 179, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "Document", shape: 185, ..MEMBER },
+                Member { name: "VersionId", shape: 192, ..MEMBER },
+                Member { name: "IsDefaultVersion", shape: 166, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1611,29 +1610,40 @@ static SHAPES: [Shape; 199] = [
     },
     // 124
     Shape {
-        name: "ReasonType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(1000) },
-            pattern: "",
+        name: "PutGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 125
     Shape {
-        name: "RegionNameType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(100) },
-            pattern: "",
+        name: "PutRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 126
     Shape {
-        name: "RemoveRoleFromInstanceProfileRequest",
+        name: "PutUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1642,48 +1652,29 @@ static SHAPES: [Shape; 199] = [
     },
     // 127
     Shape {
-        name: "RemoveUserFromGroupRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ReasonType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1000) },
+            pattern: "",
         }),
     },
     // 128
     Shape {
-        name: "Role",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Path", shape: 173, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "RoleId", shape: 165, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
-                Member { name: "AssumeRolePolicyDocument", shape: 175, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
-                Member { name: "RoleLastUsed", shape: 129, ..MEMBER },
-                Member { name: "SourceRoleTemplate", shape: 133, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "RegionNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "",
         }),
     },
     // 129
     Shape {
-        name: "RoleLastUsed",
+        name: "RemoveRoleFromInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastUsedDate", shape: 161, ..MEMBER },
-                Member { name: "Region", shape: 189, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1692,16 +1683,35 @@ static SHAPES: [Shape; 199] = [
     },
     // 130
     Shape {
-        name: "RoleUsageListType",
-        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
+        name: "RemoveUserFromGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 131
     Shape {
-        name: "RoleUsageType",
+        name: "Role",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Region", shape: 125, ..MEMBER },
-                Member { name: "Resources", shape: 5, ..MEMBER },
+                Member { name: "Path", shape: 183, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "RoleId", shape: 175, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 185, ..MEMBER },
+                Member { name: "Description", shape: 194, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "RoleLastUsed", shape: 132, ..MEMBER },
+                Member { name: "SourceRoleTemplate", shape: 137, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1710,11 +1720,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 132
     Shape {
-        name: "SetDefaultPolicyVersionRequest",
+        name: "RoleLastUsed",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 182, required: true, ..MEMBER },
+                Member { name: "LastUsedDate", shape: 171, ..MEMBER },
+                Member { name: "Region", shape: 199, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1723,24 +1733,16 @@ static SHAPES: [Shape; 199] = [
     },
     // 133
     Shape {
-        name: "SourceRoleTemplate",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TemplateArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "TemplateMinorVersion", shape: 168, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "RoleUsageListType",
+        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 134
     Shape {
-        name: "Tag",
+        name: "RoleUsageType",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 194, required: true, ..MEMBER },
-                Member { name: "Value", shape: 196, required: true, ..MEMBER },
+                Member { name: "Region", shape: 128, ..MEMBER },
+                Member { name: "Resources", shape: 5, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1749,11 +1751,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 135
     Shape {
-        name: "TagInstanceProfileRequest",
+        name: "SetDefaultPolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1762,11 +1764,14 @@ static SHAPES: [Shape; 199] = [
     },
     // 136
     Shape {
-        name: "TagPolicyRequest",
+        name: "SigningCertificate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
+                Member { name: "CertificateBody", shape: 167, required: true, ..MEMBER },
+                Member { name: "Status", shape: 198, required: true, ..MEMBER },
+                Member { name: "UploadDate", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1775,11 +1780,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 137
     Shape {
-        name: "TagRoleRequest",
+        name: "SourceRoleTemplate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "TemplateArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "TemplateMinorVersion", shape: 178, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1788,11 +1793,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 138
     Shape {
-        name: "TagUserRequest",
+        name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 195, required: true, ..MEMBER },
+                Member { name: "Key", shape: 204, required: true, ..MEMBER },
+                Member { name: "Value", shape: 206, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1801,11 +1806,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 139
     Shape {
-        name: "UntagInstanceProfileRequest",
+        name: "TagInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 167, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1814,11 +1819,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 140
     Shape {
-        name: "UntagPolicyRequest",
+        name: "TagPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 155, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1827,11 +1832,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 141
     Shape {
-        name: "UntagRoleRequest",
+        name: "TagRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1840,11 +1845,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 142
     Shape {
-        name: "UntagUserRequest",
+        name: "TagUserRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 193, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1853,12 +1858,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 143
     Shape {
-        name: "UpdateAccessKeyRequest",
+        name: "UntagInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 152, required: true, ..MEMBER },
-                Member { name: "Status", shape: 188, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1867,11 +1871,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 144
     Shape {
-        name: "UpdateAssumeRolePolicyRequest",
+        name: "UntagPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 175, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1880,12 +1884,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 145
     Shape {
-        name: "UpdateGroupRequest",
+        name: "UntagRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 164, required: true, ..MEMBER },
-                Member { name: "NewPath", shape: 173, ..MEMBER },
-                Member { name: "NewGroupName", shape: 164, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1894,11 +1897,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 146
     Shape {
-        name: "UpdateRoleDescriptionRequest",
+        name: "UntagUserRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Description", shape: 184, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1907,9 +1910,13 @@ static SHAPES: [Shape; 199] = [
     },
     // 147
     Shape {
-        name: "UpdateRoleDescriptionResponse",
+        name: "UpdateAccessKeyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 128, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
+                Member { name: "Status", shape: 198, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1917,14 +1924,11 @@ static SHAPES: [Shape; 199] = [
     },
     // 148
     Shape {
-        name: "UpdateRoleRequest",
+        name: "UpdateAssumeRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 187, required: true, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 186, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 171, ..MEMBER },
-                Member { name: "ResetMaxSigninSessionDuration", shape: 158, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1933,17 +1937,25 @@ static SHAPES: [Shape; 199] = [
     },
     // 149
     Shape {
-        name: "UpdateRoleResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "UpdateGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 183, ..MEMBER },
+                Member { name: "NewGroupName", shape: 174, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 150
     Shape {
-        name: "UpdateUserRequest",
+        name: "UpdateRoleDescriptionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 162, required: true, ..MEMBER },
-                Member { name: "NewPath", shape: 173, ..MEMBER },
-                Member { name: "NewUserName", shape: 198, ..MEMBER },
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Description", shape: 194, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1952,24 +1964,106 @@ static SHAPES: [Shape; 199] = [
     },
     // 151
     Shape {
-        name: "User",
+        name: "UpdateRoleDescriptionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Path", shape: 173, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 198, required: true, ..MEMBER },
-                Member { name: "UserId", shape: 165, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 155, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 161, required: true, ..MEMBER },
-                Member { name: "PasswordLastUsed", shape: 161, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
-                Member { name: "Tags", shape: 195, ..MEMBER },
-            ],
+            members: &[Member { name: "Role", shape: 131, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 152
+    Shape {
+        name: "UpdateRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "Description", shape: 194, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
+                Member { name: "ResetMaxSigninSessionDuration", shape: 165, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 153
+    Shape {
+        name: "UpdateRoleResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 154
+    Shape {
+        name: "UpdateSigningCertificateRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
+                Member { name: "Status", shape: 198, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 155
+    Shape {
+        name: "UpdateUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 183, ..MEMBER },
+                Member { name: "NewUserName", shape: 208, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 156
+    Shape {
+        name: "UploadSigningCertificateRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 172, ..MEMBER },
+                Member { name: "CertificateBody", shape: 167, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "UploadSigningCertificateResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Certificate", shape: 136, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 158
+    Shape {
+        name: "User",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 183, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
+                Member { name: "UserId", shape: 175, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
+                Member { name: "PasswordLastUsed", shape: 171, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
+                Member { name: "Tags", shape: 205, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 159
     Shape {
         name: "accessKeyIdType",
         kind: ShapeKind::String(StringShape {
@@ -1978,17 +2072,17 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 153
+    // 160
     Shape {
         name: "accessKeyMetadataListType",
         kind: ShapeKind::List(List { member: 2, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 154
+    // 161
     Shape {
         name: "accessKeySecretType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 155
+    // 162
     Shape {
         name: "arnType",
         kind: ShapeKind::String(StringShape {
@@ -1997,18 +2091,41 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 156
+    // 163
     Shape {
         name: "attachedPoliciesListType",
         kind: ShapeKind::List(List { member: 10, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 157
+    // 164
     Shape { name: "attachmentCountType", kind: ShapeKind::Integer(Range::NONE) },
-    // 158
+    // 165
     Shape { name: "booleanObjectType", kind: ShapeKind::Boolean },
-    // 159
+    // 166
     Shape { name: "booleanType", kind: ShapeKind::Boolean },
-    // 160
+    // 167
+    Shape {
+        name: "certificateBodyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(16384) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 168
+    Shape {
+        name: "certificateIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(24), max: Some(128) },
+            pattern: r#"[\w]+"#,
+        }),
+    },
+    // 169
+    Shape {
+        name: "certificateListType",
+        kind: ShapeKind::List(List { member: 136, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 170
     Shape {
         name: "customSuffixType",
         kind: ShapeKind::String(StringShape {
@@ -2017,9 +2134,9 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 161
+    // 171
     Shape { name: "dateType", kind: ShapeKind::Timestamp(None) },
-    // 162
+    // 172
     Shape {
         name: "existingUserNameType",
         kind: ShapeKind::String(StringShape {
@@ -2028,12 +2145,12 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 163
+    // 173
     Shape {
         name: "groupListType",
-        kind: ShapeKind::List(List { member: 69, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 70, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 164
+    // 174
     Shape {
         name: "groupNameType",
         kind: ShapeKind::String(StringShape {
@@ -2042,7 +2159,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 165
+    // 175
     Shape {
         name: "idType",
         kind: ShapeKind::String(StringShape {
@@ -2051,12 +2168,12 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 166
+    // 176
     Shape {
         name: "instanceProfileListType",
-        kind: ShapeKind::List(List { member: 70, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 167
+    // 177
     Shape {
         name: "instanceProfileNameType",
         kind: ShapeKind::String(StringShape {
@@ -2065,9 +2182,9 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 168
+    // 178
     Shape { name: "integerType", kind: ShapeKind::Integer(Range::NONE) },
-    // 169
+    // 179
     Shape {
         name: "markerType",
         kind: ShapeKind::String(StringShape {
@@ -2076,14 +2193,14 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\u0020-\u00FF]+"#,
         }),
     },
-    // 170
+    // 180
     Shape { name: "maxItemsType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000) }) },
-    // 171
+    // 181
     Shape {
         name: "maxSigninSessionDurationType",
         kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(7776000) }),
     },
-    // 172
+    // 182
     Shape {
         name: "pathPrefixType",
         kind: ShapeKind::String(StringShape {
@@ -2092,7 +2209,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"\u002F[\u0021-\u007F]*"#,
         }),
     },
-    // 173
+    // 183
     Shape {
         name: "pathType",
         kind: ShapeKind::String(StringShape {
@@ -2101,7 +2218,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"#,
         }),
     },
-    // 174
+    // 184
     Shape {
         name: "policyDescriptionType",
         kind: ShapeKind::String(StringShape {
@@ -2110,7 +2227,7 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 175
+    // 185
     Shape {
         name: "policyDocumentType",
         kind: ShapeKind::String(StringShape {
@@ -2119,22 +2236,22 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
         }),
     },
-    // 176
+    // 186
     Shape {
         name: "policyDocumentVersionListType",
-        kind: ShapeKind::List(List { member: 120, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 123, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 177
+    // 187
     Shape {
         name: "policyListType",
-        kind: ShapeKind::List(List { member: 112, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 178
+    // 188
     Shape {
         name: "policyNameListType",
-        kind: ShapeKind::List(List { member: 179, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 189, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 179
+    // 189
     Shape {
         name: "policyNameType",
         kind: ShapeKind::String(StringShape {
@@ -2143,7 +2260,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 180
+    // 190
     Shape {
         name: "policyPathType",
         kind: ShapeKind::String(StringShape {
@@ -2152,7 +2269,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"((/[A-Za-z0-9\.,\+@=_-]+)*)/"#,
         }),
     },
-    // 181
+    // 191
     Shape {
         name: "policyScopeType",
         kind: ShapeKind::String(StringShape {
@@ -2161,7 +2278,7 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 182
+    // 192
     Shape {
         name: "policyVersionIdType",
         kind: ShapeKind::String(StringShape {
@@ -2170,12 +2287,12 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"#,
         }),
     },
-    // 183
+    // 193
     Shape {
         name: "responseMarkerType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 184
+    // 194
     Shape {
         name: "roleDescriptionType",
         kind: ShapeKind::String(StringShape {
@@ -2184,14 +2301,14 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"#,
         }),
     },
-    // 185
+    // 195
     Shape {
         name: "roleListType",
-        kind: ShapeKind::List(List { member: 128, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 186
+    // 196
     Shape { name: "roleMaxSessionDurationType", kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(43200) }) },
-    // 187
+    // 197
     Shape {
         name: "roleNameType",
         kind: ShapeKind::String(StringShape {
@@ -2200,7 +2317,7 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 188
+    // 198
     Shape {
         name: "statusType",
         kind: ShapeKind::String(StringShape {
@@ -2209,12 +2326,12 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 189
+    // 199
     Shape {
         name: "stringType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 190
+    // 200
     Shape {
         name: "summaryKeyType",
         kind: ShapeKind::String(StringShape {
@@ -2258,31 +2375,31 @@ static SHAPES: [Shape; 199] = [
             pattern: "",
         }),
     },
-    // 191
+    // 201
     Shape {
         name: "summaryMapType",
         kind: ShapeKind::Map(Map {
-            key: 190,
-            value: 192,
+            key: 200,
+            value: 202,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 192
+    // 202
     Shape { name: "summaryValueType", kind: ShapeKind::Integer(Range::NONE) },
-    // 193
+    // 203
     Shape {
         name: "tagKeyListType",
         kind: ShapeKind::List(List {
-            member: 194,
+            member: 204,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 194
+    // 204
     Shape {
         name: "tagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -2291,17 +2408,17 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#,
         }),
     },
-    // 195
+    // 205
     Shape {
         name: "tagListType",
         kind: ShapeKind::List(List {
-            member: 134,
+            member: 138,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 196
+    // 206
     Shape {
         name: "tagValueType",
         kind: ShapeKind::String(StringShape {
@@ -2310,12 +2427,12 @@ static SHAPES: [Shape; 199] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#,
         }),
     },
-    // 197
+    // 207
     Shape {
         name: "userListType",
-        kind: ShapeKind::List(List { member: 151, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 198
+    // 208
     Shape {
         name: "userNameType",
         kind: ShapeKind::String(StringShape {
@@ -2326,7 +2443,7 @@ static SHAPES: [Shape; 199] = [
     },
 ];
 
-static OPERATIONS: [Operation; 79] = [
+static OPERATIONS: [Operation; 83] = [
     Operation {
         name: "AddRoleToInstanceProfile",
         method: "POST",
@@ -2526,16 +2643,7 @@ static OPERATIONS: [Operation; 79] = [
         status: 200,
     },
     Operation {
-        name: "DeleteUser",
-        method: "POST",
-        uri: "/",
-        input: Some(38),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteUserPolicy",
+        name: "DeleteSigningCertificate",
         method: "POST",
         uri: "/",
         input: Some(37),
@@ -2544,16 +2652,25 @@ static OPERATIONS: [Operation; 79] = [
         status: 200,
     },
     Operation {
-        name: "DetachGroupPolicy",
+        name: "DeleteUser",
         method: "POST",
         uri: "/",
-        input: Some(42),
+        input: Some(39),
         output: None,
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "DetachRolePolicy",
+        name: "DeleteUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(38),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachGroupPolicy",
         method: "POST",
         uri: "/",
         input: Some(43),
@@ -2562,7 +2679,7 @@ static OPERATIONS: [Operation; 79] = [
         status: 200,
     },
     Operation {
-        name: "DetachUserPolicy",
+        name: "DetachRolePolicy",
         method: "POST",
         uri: "/",
         input: Some(44),
@@ -2571,11 +2688,20 @@ static OPERATIONS: [Operation; 79] = [
         status: 200,
     },
     Operation {
+        name: "DetachUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(45),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "GetAccessKeyLastUsed",
         method: "POST",
         uri: "/",
-        input: Some(46),
-        output: Some(47),
+        input: Some(47),
+        output: Some(48),
         result_wrapper: "GetAccessKeyLastUsedResult",
         status: 200,
     },
@@ -2584,7 +2710,7 @@ static OPERATIONS: [Operation; 79] = [
         method: "POST",
         uri: "/",
         input: None,
-        output: Some(48),
+        output: Some(49),
         result_wrapper: "GetAccountSummaryResult",
         status: 200,
     },
@@ -2592,8 +2718,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetGroup",
         method: "POST",
         uri: "/",
-        input: Some(51),
-        output: Some(52),
+        input: Some(52),
+        output: Some(53),
         result_wrapper: "GetGroupResult",
         status: 200,
     },
@@ -2601,8 +2727,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetGroupPolicy",
         method: "POST",
         uri: "/",
-        input: Some(49),
-        output: Some(50),
+        input: Some(50),
+        output: Some(51),
         result_wrapper: "GetGroupPolicyResult",
         status: 200,
     },
@@ -2610,8 +2736,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(53),
-        output: Some(54),
+        input: Some(54),
+        output: Some(55),
         result_wrapper: "GetInstanceProfileResult",
         status: 200,
     },
@@ -2619,8 +2745,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetPolicy",
         method: "POST",
         uri: "/",
-        input: Some(55),
-        output: Some(56),
+        input: Some(56),
+        output: Some(57),
         result_wrapper: "GetPolicyResult",
         status: 200,
     },
@@ -2628,8 +2754,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetPolicyVersion",
         method: "POST",
         uri: "/",
-        input: Some(57),
-        output: Some(58),
+        input: Some(58),
+        output: Some(59),
         result_wrapper: "GetPolicyVersionResult",
         status: 200,
     },
@@ -2637,8 +2763,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetRole",
         method: "POST",
         uri: "/",
-        input: Some(61),
-        output: Some(62),
+        input: Some(62),
+        output: Some(63),
         result_wrapper: "GetRoleResult",
         status: 200,
     },
@@ -2646,8 +2772,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(59),
-        output: Some(60),
+        input: Some(60),
+        output: Some(61),
         result_wrapper: "GetRolePolicyResult",
         status: 200,
     },
@@ -2655,8 +2781,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetServiceLinkedRoleDeletionStatus",
         method: "POST",
         uri: "/",
-        input: Some(63),
-        output: Some(64),
+        input: Some(64),
+        output: Some(65),
         result_wrapper: "GetServiceLinkedRoleDeletionStatusResult",
         status: 200,
     },
@@ -2664,8 +2790,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetUser",
         method: "POST",
         uri: "/",
-        input: Some(67),
-        output: Some(68),
+        input: Some(68),
+        output: Some(69),
         result_wrapper: "GetUserResult",
         status: 200,
     },
@@ -2673,8 +2799,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "GetUserPolicy",
         method: "POST",
         uri: "/",
-        input: Some(65),
-        output: Some(66),
+        input: Some(66),
+        output: Some(67),
         result_wrapper: "GetUserPolicyResult",
         status: 200,
     },
@@ -2682,8 +2808,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListAccessKeys",
         method: "POST",
         uri: "/",
-        input: Some(71),
-        output: Some(72),
+        input: Some(72),
+        output: Some(73),
         result_wrapper: "ListAccessKeysResult",
         status: 200,
     },
@@ -2691,8 +2817,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListAttachedGroupPolicies",
         method: "POST",
         uri: "/",
-        input: Some(73),
-        output: Some(74),
+        input: Some(74),
+        output: Some(75),
         result_wrapper: "ListAttachedGroupPoliciesResult",
         status: 200,
     },
@@ -2700,8 +2826,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListAttachedRolePolicies",
         method: "POST",
         uri: "/",
-        input: Some(75),
-        output: Some(76),
+        input: Some(76),
+        output: Some(77),
         result_wrapper: "ListAttachedRolePoliciesResult",
         status: 200,
     },
@@ -2709,8 +2835,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListAttachedUserPolicies",
         method: "POST",
         uri: "/",
-        input: Some(77),
-        output: Some(78),
+        input: Some(78),
+        output: Some(79),
         result_wrapper: "ListAttachedUserPoliciesResult",
         status: 200,
     },
@@ -2718,8 +2844,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListEntitiesForPolicy",
         method: "POST",
         uri: "/",
-        input: Some(79),
-        output: Some(80),
+        input: Some(80),
+        output: Some(81),
         result_wrapper: "ListEntitiesForPolicyResult",
         status: 200,
     },
@@ -2727,8 +2853,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListGroupPolicies",
         method: "POST",
         uri: "/",
-        input: Some(81),
-        output: Some(82),
+        input: Some(82),
+        output: Some(83),
         result_wrapper: "ListGroupPoliciesResult",
         status: 200,
     },
@@ -2736,8 +2862,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListGroups",
         method: "POST",
         uri: "/",
-        input: Some(85),
-        output: Some(86),
+        input: Some(86),
+        output: Some(87),
         result_wrapper: "ListGroupsResult",
         status: 200,
     },
@@ -2745,8 +2871,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListGroupsForUser",
         method: "POST",
         uri: "/",
-        input: Some(83),
-        output: Some(84),
+        input: Some(84),
+        output: Some(85),
         result_wrapper: "ListGroupsForUserResult",
         status: 200,
     },
@@ -2754,8 +2880,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListInstanceProfileTags",
         method: "POST",
         uri: "/",
-        input: Some(87),
-        output: Some(88),
+        input: Some(88),
+        output: Some(89),
         result_wrapper: "ListInstanceProfileTagsResult",
         status: 200,
     },
@@ -2763,8 +2889,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListInstanceProfiles",
         method: "POST",
         uri: "/",
-        input: Some(91),
-        output: Some(92),
+        input: Some(92),
+        output: Some(93),
         result_wrapper: "ListInstanceProfilesResult",
         status: 200,
     },
@@ -2772,8 +2898,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListInstanceProfilesForRole",
         method: "POST",
         uri: "/",
-        input: Some(89),
-        output: Some(90),
+        input: Some(90),
+        output: Some(91),
         result_wrapper: "ListInstanceProfilesForRoleResult",
         status: 200,
     },
@@ -2781,8 +2907,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListPolicies",
         method: "POST",
         uri: "/",
-        input: Some(93),
-        output: Some(94),
+        input: Some(94),
+        output: Some(95),
         result_wrapper: "ListPoliciesResult",
         status: 200,
     },
@@ -2790,8 +2916,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListPolicyTags",
         method: "POST",
         uri: "/",
-        input: Some(95),
-        output: Some(96),
+        input: Some(96),
+        output: Some(97),
         result_wrapper: "ListPolicyTagsResult",
         status: 200,
     },
@@ -2799,8 +2925,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListPolicyVersions",
         method: "POST",
         uri: "/",
-        input: Some(97),
-        output: Some(98),
+        input: Some(98),
+        output: Some(99),
         result_wrapper: "ListPolicyVersionsResult",
         status: 200,
     },
@@ -2808,8 +2934,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListRolePolicies",
         method: "POST",
         uri: "/",
-        input: Some(99),
-        output: Some(100),
+        input: Some(100),
+        output: Some(101),
         result_wrapper: "ListRolePoliciesResult",
         status: 200,
     },
@@ -2817,8 +2943,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListRoleTags",
         method: "POST",
         uri: "/",
-        input: Some(101),
-        output: Some(102),
+        input: Some(102),
+        output: Some(103),
         result_wrapper: "ListRoleTagsResult",
         status: 200,
     },
@@ -2826,17 +2952,26 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListRoles",
         method: "POST",
         uri: "/",
-        input: Some(103),
-        output: Some(104),
+        input: Some(104),
+        output: Some(105),
         result_wrapper: "ListRolesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListSigningCertificates",
+        method: "POST",
+        uri: "/",
+        input: Some(106),
+        output: Some(107),
+        result_wrapper: "ListSigningCertificatesResult",
         status: 200,
     },
     Operation {
         name: "ListUserPolicies",
         method: "POST",
         uri: "/",
-        input: Some(105),
-        output: Some(106),
+        input: Some(108),
+        output: Some(109),
         result_wrapper: "ListUserPoliciesResult",
         status: 200,
     },
@@ -2844,8 +2979,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListUserTags",
         method: "POST",
         uri: "/",
-        input: Some(107),
-        output: Some(108),
+        input: Some(110),
+        output: Some(111),
         result_wrapper: "ListUserTagsResult",
         status: 200,
     },
@@ -2853,8 +2988,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "ListUsers",
         method: "POST",
         uri: "/",
-        input: Some(109),
-        output: Some(110),
+        input: Some(112),
+        output: Some(113),
         result_wrapper: "ListUsersResult",
         status: 200,
     },
@@ -2862,7 +2997,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "PutGroupPolicy",
         method: "POST",
         uri: "/",
-        input: Some(121),
+        input: Some(124),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2871,7 +3006,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "PutRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(122),
+        input: Some(125),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2880,7 +3015,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "PutUserPolicy",
         method: "POST",
         uri: "/",
-        input: Some(123),
+        input: Some(126),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2889,7 +3024,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "RemoveRoleFromInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(126),
+        input: Some(129),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2898,7 +3033,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "RemoveUserFromGroup",
         method: "POST",
         uri: "/",
-        input: Some(127),
+        input: Some(130),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2907,7 +3042,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "SetDefaultPolicyVersion",
         method: "POST",
         uri: "/",
-        input: Some(132),
+        input: Some(135),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2916,7 +3051,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "TagInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(135),
+        input: Some(139),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2925,7 +3060,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "TagPolicy",
         method: "POST",
         uri: "/",
-        input: Some(136),
+        input: Some(140),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2934,7 +3069,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "TagRole",
         method: "POST",
         uri: "/",
-        input: Some(137),
+        input: Some(141),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2943,7 +3078,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "TagUser",
         method: "POST",
         uri: "/",
-        input: Some(138),
+        input: Some(142),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2952,7 +3087,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UntagInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(139),
+        input: Some(143),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2961,7 +3096,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UntagPolicy",
         method: "POST",
         uri: "/",
-        input: Some(140),
+        input: Some(144),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2970,7 +3105,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UntagRole",
         method: "POST",
         uri: "/",
-        input: Some(141),
+        input: Some(145),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2979,7 +3114,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UntagUser",
         method: "POST",
         uri: "/",
-        input: Some(142),
+        input: Some(146),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2988,7 +3123,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UpdateAccessKey",
         method: "POST",
         uri: "/",
-        input: Some(143),
+        input: Some(147),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2997,7 +3132,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UpdateAssumeRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(144),
+        input: Some(148),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3006,7 +3141,7 @@ static OPERATIONS: [Operation; 79] = [
         name: "UpdateGroup",
         method: "POST",
         uri: "/",
-        input: Some(145),
+        input: Some(149),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3015,8 +3150,8 @@ static OPERATIONS: [Operation; 79] = [
         name: "UpdateRole",
         method: "POST",
         uri: "/",
-        input: Some(148),
-        output: Some(149),
+        input: Some(152),
+        output: Some(153),
         result_wrapper: "UpdateRoleResult",
         status: 200,
     },
@@ -3024,18 +3159,36 @@ static OPERATIONS: [Operation; 79] = [
         name: "UpdateRoleDescription",
         method: "POST",
         uri: "/",
-        input: Some(146),
-        output: Some(147),
+        input: Some(150),
+        output: Some(151),
         result_wrapper: "UpdateRoleDescriptionResult",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateSigningCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(154),
+        output: None,
+        result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "UpdateUser",
         method: "POST",
         uri: "/",
-        input: Some(150),
+        input: Some(155),
         output: None,
         result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UploadSigningCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(156),
+        output: Some(157),
+        result_wrapper: "UploadSigningCertificateResult",
         status: 200,
     },
 ];
@@ -3741,6 +3894,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteSigningCertificateRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "CertificateId")]
+        pub certificate_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteUserPolicyRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
@@ -4418,6 +4580,28 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListSigningCertificatesRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSigningCertificatesResponse {
+        #[serde(rename = "Certificates")]
+        pub certificates: Vec<SigningCertificate>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListUserPoliciesRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
@@ -4662,6 +4846,21 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct SigningCertificate {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "CertificateId")]
+        pub certificate_id: String,
+        #[serde(rename = "CertificateBody")]
+        pub certificate_body: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "UploadDate", skip_serializing_if = "Option::is_none")]
+        pub upload_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SourceRoleTemplate {
         #[serde(rename = "TemplateArn")]
         pub template_arn: String,
@@ -4818,6 +5017,17 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct UpdateSigningCertificateRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "CertificateId")]
+        pub certificate_id: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct UpdateUserRequest {
         #[serde(rename = "UserName")]
         pub user_name: String,
@@ -4825,6 +5035,22 @@ pub mod types {
         pub new_path: Option<String>,
         #[serde(rename = "NewUserName", skip_serializing_if = "Option::is_none")]
         pub new_user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadSigningCertificateRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "CertificateBody")]
+        pub certificate_body: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadSigningCertificateResponse {
+        #[serde(rename = "Certificate")]
+        pub certificate: SigningCertificate,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4870,6 +5096,7 @@ pub mod types {
     impl ruststack_core::Input for DeleteRolePolicyRequest {}
     impl ruststack_core::Input for DeleteRoleRequest {}
     impl ruststack_core::Input for DeleteServiceLinkedRoleRequest {}
+    impl ruststack_core::Input for DeleteSigningCertificateRequest {}
     impl ruststack_core::Input for DeleteUserPolicyRequest {}
     impl ruststack_core::Input for DeleteUserRequest {}
     impl ruststack_core::Input for DetachGroupPolicyRequest {}
@@ -4903,6 +5130,7 @@ pub mod types {
     impl ruststack_core::Input for ListRolePoliciesRequest {}
     impl ruststack_core::Input for ListRoleTagsRequest {}
     impl ruststack_core::Input for ListRolesRequest {}
+    impl ruststack_core::Input for ListSigningCertificatesRequest {}
     impl ruststack_core::Input for ListUserPoliciesRequest {}
     impl ruststack_core::Input for ListUserTagsRequest {}
     impl ruststack_core::Input for ListUsersRequest {}
@@ -4925,7 +5153,9 @@ pub mod types {
     impl ruststack_core::Input for UpdateGroupRequest {}
     impl ruststack_core::Input for UpdateRoleDescriptionRequest {}
     impl ruststack_core::Input for UpdateRoleRequest {}
+    impl ruststack_core::Input for UpdateSigningCertificateRequest {}
     impl ruststack_core::Input for UpdateUserRequest {}
+    impl ruststack_core::Input for UploadSigningCertificateRequest {}
     impl ruststack_core::Output for CreateAccessKeyResponse {}
     impl ruststack_core::Output for CreateGroupResponse {}
     impl ruststack_core::Output for CreateInstanceProfileResponse {}
@@ -4964,11 +5194,13 @@ pub mod types {
     impl ruststack_core::Output for ListRolePoliciesResponse {}
     impl ruststack_core::Output for ListRoleTagsResponse {}
     impl ruststack_core::Output for ListRolesResponse {}
+    impl ruststack_core::Output for ListSigningCertificatesResponse {}
     impl ruststack_core::Output for ListUserPoliciesResponse {}
     impl ruststack_core::Output for ListUserTagsResponse {}
     impl ruststack_core::Output for ListUsersResponse {}
     impl ruststack_core::Output for UpdateRoleDescriptionResponse {}
     impl ruststack_core::Output for UpdateRoleResponse {}
+    impl ruststack_core::Output for UploadSigningCertificateResponse {}
 }
 
 pub mod ops {
@@ -5103,6 +5335,12 @@ pub mod ops {
         const NAME: &'static str = "DeleteServiceLinkedRole";
         type Input = super::types::DeleteServiceLinkedRoleRequest;
         type Output = super::types::DeleteServiceLinkedRoleResponse;
+    }
+    pub struct DeleteSigningCertificate;
+    impl ruststack_core::OperationSpec for DeleteSigningCertificate {
+        const NAME: &'static str = "DeleteSigningCertificate";
+        type Input = super::types::DeleteSigningCertificateRequest;
+        type Output = ();
     }
     pub struct DeleteUser;
     impl ruststack_core::OperationSpec for DeleteUser {
@@ -5308,6 +5546,12 @@ pub mod ops {
         type Input = super::types::ListRolesRequest;
         type Output = super::types::ListRolesResponse;
     }
+    pub struct ListSigningCertificates;
+    impl ruststack_core::OperationSpec for ListSigningCertificates {
+        const NAME: &'static str = "ListSigningCertificates";
+        type Input = super::types::ListSigningCertificatesRequest;
+        type Output = super::types::ListSigningCertificatesResponse;
+    }
     pub struct ListUserPolicies;
     impl ruststack_core::OperationSpec for ListUserPolicies {
         const NAME: &'static str = "ListUserPolicies";
@@ -5440,10 +5684,22 @@ pub mod ops {
         type Input = super::types::UpdateRoleDescriptionRequest;
         type Output = super::types::UpdateRoleDescriptionResponse;
     }
+    pub struct UpdateSigningCertificate;
+    impl ruststack_core::OperationSpec for UpdateSigningCertificate {
+        const NAME: &'static str = "UpdateSigningCertificate";
+        type Input = super::types::UpdateSigningCertificateRequest;
+        type Output = ();
+    }
     pub struct UpdateUser;
     impl ruststack_core::OperationSpec for UpdateUser {
         const NAME: &'static str = "UpdateUser";
         type Input = super::types::UpdateUserRequest;
         type Output = ();
+    }
+    pub struct UploadSigningCertificate;
+    impl ruststack_core::OperationSpec for UploadSigningCertificate {
+        const NAME: &'static str = "UploadSigningCertificate";
+        type Input = super::types::UploadSigningCertificateRequest;
+        type Output = super::types::UploadSigningCertificateResponse;
     }
 }

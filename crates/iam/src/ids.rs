@@ -20,6 +20,11 @@ pub fn access_key_id() -> String {
     format!("AKIA{}", random(16, UPPER_ALNUM))
 }
 
+/// A 32-character signing certificate id.
+pub fn certificate_id() -> String {
+    random(32, UPPER_ALNUM)
+}
+
 /// A 40-character secret access key.
 pub fn secret_key() -> String {
     random(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")

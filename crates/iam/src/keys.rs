@@ -172,7 +172,7 @@ pub async fn get_account_summary(
         ("MFADevicesInUse", 0),
         ("AccountMFAEnabled", 0),
         ("AccountAccessKeysPresent", i32::from(!a.root_keys.is_empty())),
-        ("AccountSigningCertificatesPresent", 0),
+        ("AccountSigningCertificatesPresent", i32::from(!a.root_certs.is_empty())),
         ("Providers", 0),
         ("GlobalEndpointTokenVersion", 1),
     ]

@@ -1,5 +1,5 @@
 //! AWS Identity and Access Management for RustStack: users, groups, roles, managed and inline
-//! policies, instance profiles, access keys and tags. IAM is global: state is per account, not
+//! policies, instance profiles, access keys, signing certificates and tags. IAM is global: state is per account, not
 //! per region, and access keys it creates are shared with the gateway.
 //!
 //! State lives in the kv store given to [`service`] (memory, or the `--data-dir`): each account is
@@ -10,6 +10,7 @@
 pub mod generated;
 
 mod aws_managed;
+mod certs;
 mod errors;
 mod ids;
 mod inline;
@@ -142,5 +143,10 @@ pub fn service(credentials: Credentials, storage: Storage) -> Arc<dyn Service> {
         .on(ops::ListAccessKeys, keys::list_access_keys)
         .on(ops::GetAccessKeyLastUsed, keys::get_access_key_last_used)
         .on(ops::GetAccountSummary, keys::get_account_summary)
+        // signing certificates
+        .on(ops::UploadSigningCertificate, certs::upload_signing_certificate)
+        .on(ops::UpdateSigningCertificate, certs::update_signing_certificate)
+        .on(ops::ListSigningCertificates, certs::list_signing_certificates)
+        .on(ops::DeleteSigningCertificate, certs::delete_signing_certificate)
         .into_service()
 }

@@ -29,7 +29,18 @@ fn policy_size(doc: &str) -> usize {
     doc.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-fn local_out(a: &Account, p: &ManagedPolicy, with_tags: bool) -> Policy {
+/// Which answer a customer managed policy is rendered for: each shows other optional members.
+#[derive(Clone, Copy, PartialEq)]
+enum View {
+    /// CreatePolicy: tags when there are some, never the description.
+    Created,
+    /// GetPolicy: the description when set, and tags always (an empty list when none).
+    Get,
+    /// ListPolicies: neither.
+    Listed,
+}
+
+fn local_out(a: &Account, p: &ManagedPolicy, view: View) -> Policy {
     Policy {
         policy_name: Some(p.name.clone()),
         policy_id: Some(p.id.clone()),
@@ -39,10 +50,14 @@ fn local_out(a: &Account, p: &ManagedPolicy, with_tags: bool) -> Policy {
         attachment_count: Some(a.attachment_count(&p.arn)),
         permissions_boundary_usage_count: Some(a.boundary_count(&p.arn)),
         is_attachable: Some(true),
-        description: p.description.clone(),
+        description: p.description.clone().filter(|_| view == View::Get),
         create_date: Some(p.created),
         update_date: Some(p.updated),
-        tags: (with_tags && !p.tags.is_empty()).then(|| tags_out(&p.tags)),
+        tags: match view {
+            View::Created => (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
+            View::Get => Some(tags_out(&p.tags)),
+            View::Listed => None,
+        },
     }
 }
 
@@ -107,7 +122,7 @@ pub async fn create_policy(
         next_version: 2,
         tags,
     };
-    let out = local_out(&a, &policy, true);
+    let out = local_out(&a, &policy, View::Created);
     a.policies.insert(policy.arn.clone(), policy);
     a.commit()?;
     Ok(CreatePolicyResponse { policy: Some(out) })
@@ -117,7 +132,7 @@ pub async fn get_policy(_: Arc<Iam>, ctx: RequestContext, i: GetPolicyRequest) -
     let a = account(&ctx);
     let a = a.read();
     let policy = match (a.policies.get(&i.policy_arn), aws_managed::find(&i.policy_arn)) {
-        (Some(p), _) => local_out(&a, p, true),
+        (Some(p), _) => local_out(&a, p, View::Get),
         (None, Some(p)) => aws_out(&a, p),
         (None, None) => return Err(not_found(&i.policy_arn)),
     };
@@ -157,7 +172,7 @@ pub async fn list_policies(
         items.extend(aws_managed::POLICIES.iter().map(|p| (key(p.name), aws_out(&a, p))));
     }
     if scope != "AWS" {
-        items.extend(a.policies.values().map(|p| (key(&p.name), local_out(&a, p, false))));
+        items.extend(a.policies.values().map(|p| (key(&p.name), local_out(&a, p, View::Listed))));
     }
     items.retain(|(_, p)| {
         p.path.as_deref().is_some_and(|path| path.starts_with(prefix))

@@ -13,7 +13,7 @@
 //! store holds (kept in [`Stamps`]), and syncs the gateway's keys. A failed write reloads the
 //! account from the store, so the cache never holds what the store does not.
 
-use crate::state::{AccessKey, Account, Group, InstanceProfile, ManagedPolicy, Role, User};
+use crate::state::{AccessKey, Account, Group, InstanceProfile, ManagedPolicy, Role, SigningCert, User};
 use parking_lot::RwLock;
 use ruststack_core::identity::{Credentials, Identity};
 use ruststack_core::store::{KvStore, MemoryStore, Write, prefix_end};
@@ -61,6 +61,8 @@ struct AccountRecord {
     #[serde(with = "millis")]
     created: Timestamp,
     root_keys: Vec<AccessKey>,
+    #[serde(default)]
+    root_certs: Vec<SigningCert>,
 }
 
 /// What an active access key acts as.
@@ -124,7 +126,7 @@ fn for_each_entry(a: &Account, mut f: impl FnMut(usize, &str, &[u8])) {
         }
         f(tree, key, buf);
     };
-    let record = AccountRecord { created: a.created, root_keys: a.root_keys.clone() };
+    let record = AccountRecord { created: a.created, root_keys: a.root_keys.clone(), root_certs: a.root_certs.clone() };
     emit(ACCOUNT, "", &record, &mut buf);
     for (k, u) in &a.users {
         emit(USERS, k, u, &mut buf);
@@ -254,6 +256,7 @@ pub fn load(backing: &Backing, id: &str) -> Option<Account> {
         Ok(r) => {
             a.created = r.created;
             a.root_keys = r.root_keys;
+            a.root_certs = r.root_certs;
         }
         Err(e) => tracing::error!(account = id, error = %e, "unreadable IAM account record"),
     }
@@ -334,6 +337,7 @@ mod tests {
             boundary: None,
             common: Common { inline: [("p".to_string(), "{}".to_string())].into(), attached: vec![], tags: vec![] },
             keys,
+            certs: vec![],
         }
     }
 

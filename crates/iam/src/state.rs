@@ -127,6 +127,16 @@ pub struct AccessKey {
     pub created: Timestamp,
 }
 
+/// An X.509 signing certificate as uploaded (the PEM text is what AWS hands back).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SigningCert {
+    pub id: String,
+    pub body: String,
+    pub active: bool,
+    #[serde(with = "millis")]
+    pub uploaded: Timestamp,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub name: String,
@@ -137,6 +147,8 @@ pub struct User {
     pub boundary: Option<String>,
     pub common: Common,
     pub keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub certs: Vec<SigningCert>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +230,8 @@ pub struct Account {
     pub profiles: BTreeMap<String, InstanceProfile>,
     /// Keys created by the root user for itself.
     pub root_keys: Vec<AccessKey>,
+    /// Signing certificates of the root user.
+    pub root_certs: Vec<SigningCert>,
     /// What the store holds for this account.
     pub stamps: persist::Stamps,
 }
@@ -315,7 +329,9 @@ impl Account {
             + self.roles.values().filter(|r| is(&r.boundary)).count()) as i32
     }
 
-    pub fn user_out(&self, u: &User, with_tags: bool) -> t::User {
+    /// A user as Create/GetUser show it (`full`), or as listings do: without the permissions
+    /// boundary and tags.
+    pub fn user_out(&self, u: &User, full: bool) -> t::User {
         t::User {
             path: u.path.clone(),
             user_name: u.name.clone(),
@@ -323,8 +339,8 @@ impl Account {
             arn: self.arn("user", &u.path, &u.name),
             create_date: u.created,
             password_last_used: None,
-            permissions_boundary: boundary_out(&u.boundary),
-            tags: (with_tags && !u.common.tags.is_empty()).then(|| tags_out(&u.common.tags)),
+            permissions_boundary: full.then(|| boundary_out(&u.boundary)).flatten(),
+            tags: (full && !u.common.tags.is_empty()).then(|| tags_out(&u.common.tags)),
         }
     }
 
@@ -338,7 +354,9 @@ impl Account {
         }
     }
 
-    pub fn role_out(&self, r: &Role, with_tags: bool) -> t::Role {
+    /// A role as Create/GetRole show it (`full`), or as listings do: without the permissions
+    /// boundary, tags and last use.
+    pub fn role_out(&self, r: &Role, full: bool) -> t::Role {
         t::Role {
             path: r.path.clone(),
             role_name: r.name.clone(),
@@ -348,9 +366,9 @@ impl Account {
             assume_role_policy_document: Some(crate::policy_doc::encode(&r.trust)),
             description: r.description.clone(),
             max_session_duration: Some(r.max_session),
-            permissions_boundary: boundary_out(&r.boundary),
-            tags: (with_tags && !r.common.tags.is_empty()).then(|| tags_out(&r.common.tags)),
-            role_last_used: with_tags.then(t::RoleLastUsed::default),
+            permissions_boundary: full.then(|| boundary_out(&r.boundary)).flatten(),
+            tags: (full && !r.common.tags.is_empty()).then(|| tags_out(&r.common.tags)),
+            role_last_used: full.then(t::RoleLastUsed::default),
             ..Default::default()
         }
     }

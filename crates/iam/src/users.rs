@@ -34,6 +34,7 @@ pub async fn create_user(
         boundary: i.permissions_boundary,
         common,
         keys: Vec::new(),
+        certs: Vec::new(),
     };
     let out = a.user_out(&user, true);
     a.users.insert(key(&i.user_name), user);
@@ -126,6 +127,9 @@ pub async fn delete_user(_: Arc<Iam>, ctx: RequestContext, i: DeleteUserRequest)
     let user = a.user(&i.user_name)?;
     if !user.keys.is_empty() {
         return Err(delete_conflict("Cannot delete entity, must delete access keys first."));
+    }
+    if !user.certs.is_empty() {
+        return Err(crate::certs::certificates_conflict());
     }
     if !user.common.inline.is_empty() {
         return Err(delete_conflict("Cannot delete entity, must delete policies first."));
