@@ -1,6 +1,6 @@
 //! AWS Identity and Access Management for RustStack: users, groups, roles, managed and inline
-//! policies, instance profiles, access keys, signing certificates and tags. IAM is global: state is per account, not
-//! per region, and access keys it creates are shared with the gateway.
+//! policies, instance profiles, access keys, signing certificates and tags. IAM is global: state
+//! is per account, not per region, and access keys it creates are shared with the gateway.
 //!
 //! State lives in the kv store given to [`service`] (memory, or the `--data-dir`): each account is
 //! read on first use and every change is stored before the answer (see `persist`). Active access
