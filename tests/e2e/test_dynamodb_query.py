@@ -186,13 +186,62 @@ def test_scan_filter_projection_segments(ddb, table):
     assert total == 18 and len(seen) == 18
     with raises(
         "ValidationException",
-        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 3 is not less than TotalSegments: 3",
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments",
     ):
         ddb.scan(TableName=table, Segment=3, TotalSegments=3)
     pages = list(ddb.get_paginator("scan").paginate(TableName=table, PaginationConfig={"PageSize": 5}))
     assert sum(p["Count"] for p in pages) == 18 and len(pages) == 4
     out = ddb.scan(TableName=table, ScanFilter={"g": {"ComparisonOperator": "NULL"}})
     assert out["Count"] == 3
+
+
+ENVELOPE = "1 validation error detected: "
+
+
+@pytest.mark.parametrize("op", ["query", "scan"])
+def test_select_errors(ddb, table, op):
+    def read(**kwargs):
+        if op == "query":
+            key = "g" if kwargs.get("IndexName") == "byG" else "pk"
+            kwargs.setdefault("KeyConditionExpression", f"{key} = :k")
+            kwargs.setdefault("ExpressionAttributeValues", {":k": {"S": "a"}})
+        return getattr(ddb, op)(TableName=table, **kwargs)
+
+    assert read(Select="COUNT")["Count"] >= 0
+    assert read(IndexName="byG", Select="ALL_PROJECTED_ATTRIBUTES")["Count"] >= 0
+    # AWS lists Select's values in its own order.
+    with raises(
+        "ValidationException",
+        ENVELOPE
+        + "Value 'count' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+    ):
+        read(Select="count")
+    with raises("ValidationException", ENVELOPE + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"):
+        read(Select="ALL_PROJECTED_ATTRIBUTES")
+    with raises(
+        "ValidationException",
+        ENVELOPE + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+    ):
+        read(Select="SPECIFIC_ATTRIBUTES")
+    for select, what in [("ALL_ATTRIBUTES", "ALL_ATTRIBUTES"), ("ALL_PROJECTED_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"), ("COUNT", "only the Count")]:
+        with raises("ValidationException", ENVELOPE + f"Cannot specify the ProjectionExpression when choosing to get {what}"):
+            read(IndexName="byG", Select=select, ProjectionExpression="g")
+    if op == "scan":
+        with raises("ValidationException", ENVELOPE + "Cannot specify the AttributesToGet when choosing to get only the Count"):
+            read(Select="COUNT", AttributesToGet=["pk"])
+    # Checked before the table is looked up.
+    with raises("ValidationException", ENVELOPE + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"):
+        getattr(ddb, op)(TableName="no-such-table", Select="ALL_PROJECTED_ATTRIBUTES")
+
+
+def test_between_takes_scalar_operands(ddb, table):
+    for values in [{":lo": {"NULL": True}, ":hi": {"N": "100"}}, {":lo": {"N": "1"}, ":hi": {"BOOL": True}}]:
+        kind = "NULL" if ":lo" in values and "NULL" in values[":lo"] else "BOOL"
+        with raises(
+            "ValidationException",
+            f"Invalid FilterExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: {kind}",
+        ):
+            ddb.scan(TableName=table, FilterExpression="v BETWEEN :lo AND :hi", ExpressionAttributeValues=values)
 
 
 def test_one_megabyte_page_cap(ddb):

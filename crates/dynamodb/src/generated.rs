@@ -2187,11 +2187,7 @@ static SHAPES: [Shape; 272] = [
     // 210
     Shape {
         name: "Select",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 211
     Shape {

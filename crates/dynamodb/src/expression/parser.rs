@@ -281,6 +281,14 @@ impl<'c, 'a> Parser<'c, 'a> {
                 return Err(self.syntax_error());
             }
             let hi = self.operand()?;
+            // BETWEEN orders strings, numbers and binaries only.
+            for op in [&left, &lo, &hi] {
+                if let Operand::Value(v) = op
+                    && v.scalar_type().is_none()
+                {
+                    return Err(self.operand_type_error("BETWEEN", v));
+                }
+            }
             if let (Operand::Value(l), Operand::Value(h)) = (&lo, &hi)
                 && l.compare(h) == Some(std::cmp::Ordering::Greater)
             {
@@ -768,6 +776,10 @@ mod tests {
         assert_eq!(
             cond("a BETWEEN :five AND :one").unwrap_err(),
             "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {N:5}, upper operand: AttributeValue: {N:1}"
+        );
+        assert_eq!(
+            cond("a BETWEEN :one AND :ss").unwrap_err(),
+            "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: SS"
         );
         let many = (0..101).map(|_| ":one").collect::<Vec<_>>().join(",");
         assert_eq!(

@@ -5,7 +5,7 @@ use super::common::*;
 use super::items::projection;
 use super::legacy;
 use crate::DynamoDb;
-use crate::error::validation;
+use crate::error::{envelope, validation};
 use crate::expression::eval::{matches, project};
 use crate::expression::{CmpOp, Condition, ExprKind, Operand, Path};
 use crate::generated::types::*;
@@ -235,6 +235,47 @@ fn index_def(meta: &TableMeta, name: Option<&str>) -> Result<Option<IndexDef>, A
     }
 }
 
+/// Select's values in the order AWS lists them when it rejects one.
+const SELECT_VALUES: [&str; 4] = ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"];
+
+/// The checks of Select against the rest of the request, made before the table is read, in
+/// AWS's request-validation envelope.
+fn check_select_request(
+    select: Option<&str>,
+    index: bool,
+    projection_expression: bool,
+    attributes_to_get: bool,
+) -> Result<(), AwsError> {
+    let Some(select) = select else { return Ok(()) };
+    if !SELECT_VALUES.contains(&select) {
+        return Err(envelope(validation(format!(
+            "Value '{select}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            SELECT_VALUES.join(", ")
+        ))));
+    }
+    if select == "ALL_PROJECTED_ATTRIBUTES" && !index {
+        return Err(envelope(validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")));
+    }
+    if select == "SPECIFIC_ATTRIBUTES" {
+        if !projection_expression && !attributes_to_get {
+            return Err(envelope(validation(
+                "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+            )));
+        }
+        return Ok(());
+    }
+    let what = if select == "COUNT" { "only the Count" } else { select };
+    let given = if projection_expression {
+        "ProjectionExpression"
+    } else if attributes_to_get {
+        "AttributesToGet"
+    } else {
+        return Ok(());
+    };
+    Err(envelope(validation(format!("Cannot specify the {given} when choosing to get {what}"))))
+}
+
+/// The checks of Select and ConsistentRead against the index read.
 fn check_select(read: &Read, consistent: bool) -> Result<(), AwsError> {
     if let Some(ix) = &read.index {
         if ix.global && consistent {
@@ -246,21 +287,6 @@ fn check_select(read: &Read, consistent: bool) -> Result<(), AwsError> {
                 ix.name
             )));
         }
-    } else if read.select == "ALL_PROJECTED_ATTRIBUTES" {
-        return Err(validation(
-            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported for a table, only for indexes",
-        ));
-    }
-    if read.select == "SPECIFIC_ATTRIBUTES" && read.paths.is_none() {
-        return Err(validation(
-            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression",
-        ));
-    }
-    if read.paths.is_some() && read.select != "SPECIFIC_ATTRIBUTES" {
-        return Err(validation(format!(
-            "One or more parameter values were invalid: Cannot specify the AttributesToGet or ProjectionExpression when choosing to get {}",
-            read.select
-        )));
     }
     Ok(())
 }
@@ -352,6 +378,12 @@ fn read_page<'a>(meta: &TableMeta, read: &Read, iter: impl Iterator<Item = crate
 }
 
 pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) -> Result<QueryOutput, AwsError> {
+    check_select_request(
+        input.select.as_deref(),
+        input.index_name.is_some(),
+        input.projection_expression.is_some(),
+        input.attributes_to_get.is_some(),
+    )?;
     let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[
@@ -443,6 +475,12 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
 }
 
 pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> Result<ScanOutput, AwsError> {
+    check_select_request(
+        input.select.as_deref(),
+        input.index_name.is_some(),
+        input.projection_expression.is_some(),
+        input.attributes_to_get.is_some(),
+    )?;
     let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[
@@ -468,9 +506,9 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
             ));
         }
         (Some(s), Some(t)) if s >= t => {
-            return Err(validation(format!(
-                "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
-            )));
+            return Err(validation(
+                "The Segment parameter is zero-based and must be less than parameter TotalSegments",
+            ));
         }
         (Some(s), Some(t)) => Some((s as u32, t as u32)),
     };
