@@ -62,6 +62,13 @@ def test_location_constraint_rules(s3, client):
         "IllegalLocationConstraintException", 400, west.create_bucket, Bucket=new_bucket_name(),
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
     )
+    # Even us-east-1 or an unknown region is "incompatible" there, not "not valid".
+    for constraint in ("us-east-1", "us-gov-east-2"):
+        expect_error(
+            "IllegalLocationConstraintException", 400, west.create_bucket, Bucket=new_bucket_name(),
+            CreateBucketConfiguration={"LocationConstraint": constraint},
+            message=f"The {constraint} location constraint is incompatible for the region specific endpoint this request was sent to.",
+        )
     ok = new_bucket_name()
     west.create_bucket(Bucket=ok, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
     assert west.get_bucket_location(Bucket=ok)["LocationConstraint"] == "us-west-2"

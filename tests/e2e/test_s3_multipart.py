@@ -152,6 +152,11 @@ def test_composite_checksum(s3, bucket):
     expected = base64.b64encode(hashlib.sha256(hashlib.sha256(body).digest()).digest()).decode() + "-1"
     assert out["ChecksumSHA256"] == expected
     assert out["ChecksumType"] == "COMPOSITE"
+    assert s3.head_object(Bucket=bucket, Key="cs", ChecksumMode="ENABLED")["ChecksumSHA256"] == expected
+    # GetObjectAttributes gives the composite value without its part count.
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="cs", ObjectAttributes=["Checksum", "ObjectParts"])
+    assert attrs["Checksum"] == {"ChecksumSHA256": expected[: -len("-1")], "ChecksumType": "COMPOSITE"}
+    assert attrs["ObjectParts"]["TotalPartsCount"] == 1
 
 
 # --- versioning -------------------------------------------------------------------------------

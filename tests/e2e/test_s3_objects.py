@@ -212,6 +212,22 @@ def test_ranges(s3, bucket):
     assert head["ResponseMetadata"]["HTTPStatusCode"] == 206 and head["ContentLength"] == 1
 
 
+@pytest.mark.parametrize("size", [10, 0])
+def test_part_number_of_a_single_part_object(s3, bucket, size):
+    # A simple upload is its own part 1: a 206 of the whole body; part 2 is unsatisfiable.
+    s3.put_object(Bucket=bucket, Key="p", Body=b"x" * size)
+    for read in (s3.get_object, s3.head_object):
+        got = read(Bucket=bucket, Key="p", PartNumber=1)
+        assert got["ContentLength"] == size and got["AcceptRanges"] == "bytes"
+        headers = got["ResponseMetadata"]["HTTPHeaders"]
+        if size:
+            assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+            assert headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+        resp = expect_error("416", 416, s3.head_object, Bucket=bucket, Key="p", PartNumber=2)
+        assert "Range Not Satisfiable" in resp["Error"]["Message"]
+    assert "content-range" not in s3.head_object(Bucket=bucket, Key="p")["ResponseMetadata"]["HTTPHeaders"]
+
+
 def test_conditional_reads_in_aws_order(s3, bucket):
     out = s3.put_object(Bucket=bucket, Key="cr", Body=b"data")
     etag = out["ETag"]
@@ -334,6 +350,28 @@ def test_copy_object_by_version_id(s3, bucket):
     assert out["CopySourceVersionId"] == v1
     assert out["VersionId"]
     assert s3.get_object(Bucket=bucket, Key="old")["Body"].read() == b"one"
+
+
+def test_copy_in_place_of_a_named_version(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v = s3.put_object(Bucket=bucket, Key="k", Body=b"")["VersionId"]
+    # Naming the source version makes a copy onto itself legal: it becomes a new version.
+    for source_version in (v, "null"):
+        out = s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k", "VersionId": source_version})
+        assert out["CopySourceVersionId"] == source_version
+    assert len(s3.list_object_versions(Bucket=bucket, Prefix="k")["Versions"]) == 4
+    resp = expect_error("InvalidRequest", 400, s3.copy_object, Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
+    assert resp["Error"]["Message"].startswith("This copy request is illegal")
+    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"}, StorageClass="STANDARD")
+
+
+def test_copy_in_place_of_a_named_version_needs_versioning(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    expect_error(
+        "InvalidRequest", 400, s3.copy_object, Bucket=bucket, Key="k",
+        CopySource={"Bucket": bucket, "Key": "k", "VersionId": "null"},
+    )
 
 
 def test_object_tagging(s3, bucket):

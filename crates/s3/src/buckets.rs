@@ -95,8 +95,10 @@ pub async fn create_bucket(
             .with_field("BucketName", name));
     }
     let constraint = input.create_bucket_configuration.and_then(|c| c.location_constraint).filter(|c| !c.is_empty());
+    // A regional endpoint refuses any constraint but its own region (even an unknown one);
+    // only us-east-1 judges the name itself.
     let region = match (&constraint, &*ctx.region) {
-        (Some(c), _) if !REGIONS.contains(&c.as_str()) || c == "us-east-1" => {
+        (Some(c), "us-east-1") if !REGIONS.contains(&c.as_str()) || c == "us-east-1" => {
             return Err(AwsError::bad_request(
                 "InvalidLocationConstraint",
                 "The specified location-constraint is not valid",

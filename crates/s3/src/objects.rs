@@ -470,7 +470,8 @@ fn resolve_read(
                 .with_field("ActualPartCount", count));
             }
             if version.parts.is_empty() {
-                None
+                // A single-part object is its own part 1, served as a 206 of the whole body.
+                (size > 0).then(|| (0, size - 1))
             } else {
                 parts_count = Some(count);
                 let start: u64 = version.parts[..(n - 1) as usize].iter().map(|p| p.size).sum();
@@ -925,8 +926,12 @@ pub async fn copy_object(
             return Err(errors::invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", other));
         }
     };
+    // Naming a source version makes a copy in place legal in a versioning-enabled bucket: it
+    // restores that version as the newest.
+    let names_version = parse_copy_source(&input.copy_source).is_ok_and(|(_, _, v)| v.is_some());
     if src_bucket == input.bucket
         && src_key == input.key
+        && !(names_version && bucket.versioning_enabled())
         && !replace_meta
         && input.storage_class.is_none()
         && input.website_redirect_location.is_none()
@@ -1117,9 +1122,14 @@ pub async fn get_object_attributes(
         && let Some(c) = &v.checksum
     {
         let mut cs = Checksum { checksum_type: Some(c.kind.to_owned()), ..Default::default() };
+        // Unlike GET and HEAD, the attributes give a composite checksum without its "-<parts>".
+        let value = match c.value.rsplit_once('-') {
+            Some((base, n)) if c.kind == "COMPOSITE" && n.bytes().all(|b| b.is_ascii_digit()) => base,
+            _ => &c.value,
+        };
         set_checksum(
             c.algorithm,
-            c.value.clone(),
+            value.to_owned(),
             &mut cs.checksum_crc32,
             &mut cs.checksum_crc32_c,
             &mut cs.checksum_crc64_nvme,
