@@ -218,6 +218,84 @@ def test_limits_endpoints_backups(ddb):
         ddb.describe_continuous_backups(TableName="nope-x")
 
 
+def test_point_in_time_recovery(ddb):
+    table = create(ddb)
+    out = ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )["ContinuousBackupsDescription"]
+    pitr = out["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED" and pitr["RecoveryPeriodInDays"] == 35
+    assert pitr["EarliestRestorableDateTime"] <= pitr["LatestRestorableDateTime"]
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7}
+    )
+    pitr = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED" and pitr["RecoveryPeriodInDays"] == 7
+    with raises("ValidationException"):
+        ddb.update_continuous_backups(
+            TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 36}
+        )
+    out = ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )["ContinuousBackupsDescription"]
+    assert out["PointInTimeRecoveryDescription"] == {"PointInTimeRecoveryStatus": "DISABLED"}
+    with raises("TableNotFoundException", "Table not found: nope-x"):
+        ddb.update_continuous_backups(TableName="nope-x", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+
+def test_resource_policies(ddb):
+    import json
+
+    table = create(ddb)
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    missing = "Resource-based policy not found for the provided ResourceArn: "
+
+    def doc(action):
+        statement = {"Principal": {"AWS": "000000000000"}, "Effect": "Allow", "Action": [action], "Resource": "*"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    with raises("PolicyNotFoundException", missing + arn):
+        ddb.get_resource_policy(ResourceArn=arn)
+    with raises("PolicyNotFoundException", missing + arn):
+        ddb.delete_resource_policy(ResourceArn=arn)
+    first = ddb.put_resource_policy(ResourceArn=arn, Policy=doc("dynamodb:*"), ExpectedRevisionId="NO_POLICY")["RevisionId"]
+    got = ddb.get_resource_policy(ResourceArn=arn)
+    assert got["RevisionId"] == first and json.loads(got["Policy"])["Statement"][0]["Action"] == ["dynamodb:*"]
+    # The same document again is a no-op; another one is a later revision (they compare as strings).
+    assert ddb.put_resource_policy(ResourceArn=arn, Policy=doc("dynamodb:*"))["RevisionId"] == first
+    second = ddb.put_resource_policy(ResourceArn=arn, Policy=doc("dynamodb:GetItem"), ExpectedRevisionId=first)["RevisionId"]
+    assert second > first
+    with raises(
+        "PolicyNotFoundException",
+        missing + f"Requested update for policy with revision id {first}, but the policy associated to target table {table} has revision id {second}.",
+    ):
+        ddb.put_resource_policy(ResourceArn=arn, Policy=doc("dynamodb:PutItem"), ExpectedRevisionId=first)
+    with raises(
+        "PolicyNotFoundException",
+        missing + f"Requested policy update expecting none to be present for table {table}, but a policy exists with revision id {second}.",
+    ):
+        ddb.put_resource_policy(ResourceArn=arn, Policy=doc("dynamodb:PutItem"), ExpectedRevisionId="NO_POLICY")
+    with raises(
+        "PolicyNotFoundException",
+        missing + f"Requested update for policy with revision id unknown, but the policy associated to target table {table} has revision id {second}.",
+    ):
+        ddb.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId="unknown")
+    assert ddb.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId=second)["RevisionId"] == second
+    with raises("PolicyNotFoundException"):
+        ddb.get_resource_policy(ResourceArn=arn)
+    for call in [
+        lambda: ddb.get_resource_policy(ResourceArn=arn + "x"),
+        lambda: ddb.delete_resource_policy(ResourceArn=arn + "x"),
+        lambda: ddb.put_resource_policy(ResourceArn=arn + "x", Policy=doc("dynamodb:*")),
+    ]:
+        with raises("ResourceNotFoundException", f"Requested resource not found: Table: {table}x not found"):
+            call()
+    # CreateTable attaches a policy too.
+    other = create(ddb, ResourcePolicy=doc("dynamodb:Query"))
+    other_arn = ddb.describe_table(TableName=other)["Table"]["TableArn"]
+    assert "dynamodb:Query" in ddb.get_resource_policy(ResourceArn=other_arn)["Policy"]
+
+
 def test_ttl_expiry_deletes_items(ddb):
     import time
 

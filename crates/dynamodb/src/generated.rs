@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 272] = [
+static SHAPES: [Shape; 283] = [
     // 0
     Shape {
         name: "ArchivalReason",
@@ -43,7 +43,7 @@ static SHAPES: [Shape; 272] = [
         name: "ArchivalSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ArchivalDateTime", shape: 52, ..MEMBER },
+                Member { name: "ArchivalDateTime", shape: 53, ..MEMBER },
                 Member { name: "ArchivalReason", shape: 0, ..MEMBER },
                 Member { name: "ArchivalBackupArn", shape: 13, ..MEMBER },
             ],
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 272] = [
         name: "AttributeDefinition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 124, required: true, ..MEMBER },
-                Member { name: "AttributeType", shape: 201, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 129, required: true, ..MEMBER },
+                Member { name: "AttributeType", shape: 210, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -127,15 +127,15 @@ static SHAPES: [Shape; 272] = [
         name: "AttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S", shape: 216, ..MEMBER },
-                Member { name: "N", shape: 147, ..MEMBER },
+                Member { name: "S", shape: 225, ..MEMBER },
+                Member { name: "N", shape: 152, ..MEMBER },
                 Member { name: "B", shape: 29, ..MEMBER },
-                Member { name: "SS", shape: 217, ..MEMBER },
-                Member { name: "NS", shape: 148, ..MEMBER },
+                Member { name: "SS", shape: 226, ..MEMBER },
+                Member { name: "NS", shape: 153, ..MEMBER },
                 Member { name: "BS", shape: 30, ..MEMBER },
-                Member { name: "M", shape: 140, ..MEMBER },
-                Member { name: "L", shape: 128, ..MEMBER },
-                Member { name: "NULL", shape: 146, ..MEMBER },
+                Member { name: "M", shape: 145, ..MEMBER },
+                Member { name: "L", shape: 133, ..MEMBER },
+                Member { name: "NULL", shape: 151, ..MEMBER },
                 Member { name: "BOOL", shape: 31, ..MEMBER },
             ],
             payload: None,
@@ -174,8 +174,8 @@ static SHAPES: [Shape; 272] = [
         name: "BatchExecuteStatementInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statements", shape: 153, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "Statements", shape: 158, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -187,8 +187,8 @@ static SHAPES: [Shape; 272] = [
         name: "BatchExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 154, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Responses", shape: 159, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -201,7 +201,7 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "RequestItems", shape: 18, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -215,7 +215,7 @@ static SHAPES: [Shape; 272] = [
             members: &[
                 Member { name: "Responses", shape: 19, ..MEMBER },
                 Member { name: "UnprocessedKeys", shape: 18, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -226,8 +226,8 @@ static SHAPES: [Shape; 272] = [
     Shape {
         name: "BatchGetRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 218,
-            value: 127,
+            key: 227,
+            value: 132,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -238,8 +238,8 @@ static SHAPES: [Shape; 272] = [
     Shape {
         name: "BatchGetResponseMap",
         kind: ShapeKind::Map(Map {
-            key: 218,
-            value: 114,
+            key: 227,
+            value: 119,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -252,7 +252,7 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Code", shape: 21, ..MEMBER },
-                Member { name: "Message", shape: 215, ..MEMBER },
+                Member { name: "Message", shape: 224, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
             ],
             payload: None,
@@ -286,10 +286,10 @@ static SHAPES: [Shape; 272] = [
         name: "BatchStatementRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 161, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 168, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -302,7 +302,7 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Error", shape: 20, ..MEMBER },
-                Member { name: "TableName", shape: 223, ..MEMBER },
+                Member { name: "TableName", shape: 232, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
             ],
             payload: None,
@@ -316,8 +316,8 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "RequestItems", shape: 26, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -330,8 +330,8 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "UnprocessedItems", shape: 26, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 111, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 116, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -342,8 +342,8 @@ static SHAPES: [Shape; 272] = [
     Shape {
         name: "BatchWriteItemRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 218,
-            value: 271,
+            key: 227,
+            value: 282,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -365,7 +365,7 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 52, ..MEMBER },
+                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -388,9 +388,9 @@ static SHAPES: [Shape; 272] = [
         name: "Capacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 43, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 43, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 44, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 44, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 44, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -447,12 +447,12 @@ static SHAPES: [Shape; 272] = [
         name: "ConditionCheck",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
                 Member { name: "ConditionExpression", shape: 38, required: true, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -470,47 +470,49 @@ static SHAPES: [Shape; 272] = [
         kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
     },
     // 40
-    Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
+    Shape { name: "ConfirmRemoveSelfResourceAccess", kind: ShapeKind::Boolean },
     // 41
+    Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
+    // 42
     Shape {
         name: "ConsumedCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 218, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 43, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 43, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 43, ..MEMBER },
+                Member { name: "TableName", shape: 227, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 44, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 44, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 44, ..MEMBER },
                 Member { name: "Table", shape: 33, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 209, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 209, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 267, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 218, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 218, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 278, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 42
+    // 43
     Shape {
         name: "ConsumedCapacityMultiple",
-        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 43
-    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
     // 44
+    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
+    // 45
     Shape {
         name: "ContinuousBackupsDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ContinuousBackupsStatus", shape: 45, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoveryDescription", shape: 157, ..MEMBER },
+                Member { name: "ContinuousBackupsStatus", shape: 46, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoveryDescription", shape: 162, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 45
+    // 46
     Shape {
         name: "ContinuousBackupsStatus",
         kind: ShapeKind::String(StringShape {
@@ -519,28 +521,18 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 46
+    // 47
     Shape {
         name: "CreateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "CreateGlobalTableWitnessGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -548,16 +540,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 48
     Shape {
-        name: "CreateReplicationGroupMemberAction",
+        name: "CreateGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 182, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 219, ..MEMBER },
-            ],
+            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -565,27 +550,15 @@ static SHAPES: [Shape; 272] = [
     },
     // 49
     Shape {
-        name: "CreateTableInput",
+        name: "CreateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 137, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 96, ..MEMBER },
-                Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
-                Member { name: "SSESpecification", shape: 198, ..MEMBER },
-                Member { name: "Tags", shape: 230, ..MEMBER },
-                Member { name: "TableClass", shape: 219, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
-                Member { name: "ResourcePolicy", shape: 189, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "GlobalTableSourceArn", shape: 218, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 264, ..MEMBER },
+                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 191, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 228, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -594,9 +567,28 @@ static SHAPES: [Shape; 272] = [
     },
     // 50
     Shape {
-        name: "CreateTableOutput",
+        name: "CreateTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 142, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 101, ..MEMBER },
+                Member { name: "BillingMode", shape: 27, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
+                Member { name: "SSESpecification", shape: 207, ..MEMBER },
+                Member { name: "Tags", shape: 239, ..MEMBER },
+                Member { name: "TableClass", shape: 228, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 198, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "GlobalTableSourceArn", shape: 227, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 275, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -604,45 +596,45 @@ static SHAPES: [Shape; 272] = [
     },
     // 51
     Shape {
-        name: "CreateVectorIndexAction",
+        name: "CreateTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 257, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 206, ..MEMBER },
-                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 160, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 260, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 52
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
-    // 53
     Shape {
-        name: "Delete",
+        name: "CreateVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 268, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 215, ..MEMBER },
+                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 167, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 271, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 53
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
     // 54
     Shape {
-        name: "DeleteGlobalSecondaryIndexAction",
+        name: "Delete",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 105, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -650,9 +642,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 55
     Shape {
-        name: "DeleteGlobalTableWitnessGroupMemberAction",
+        name: "DeleteGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 110, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -660,21 +652,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 56
     Shape {
-        name: "DeleteItemInput",
+        name: "DeleteGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 83, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ReturnValues", shape: 194, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
-            ],
+            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -682,12 +662,20 @@ static SHAPES: [Shape; 272] = [
     },
     // 57
     Shape {
-        name: "DeleteItemOutput",
+        name: "DeleteItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 86, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ReturnValues", shape: 203, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -696,9 +684,13 @@ static SHAPES: [Shape; 272] = [
     },
     // 58
     Shape {
-        name: "DeleteReplicationGroupMemberAction",
+        name: "DeleteItemOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 176, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -706,9 +698,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 59
     Shape {
-        name: "DeleteRequest",
+        name: "DeleteReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 119, required: true, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -716,9 +708,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 60
     Shape {
-        name: "DeleteTableInput",
+        name: "DeleteRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 124, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -726,9 +718,12 @@ static SHAPES: [Shape; 272] = [
     },
     // 61
     Shape {
-        name: "DeleteTableOutput",
+        name: "DeleteResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
+            members: &[
+                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 165, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -736,21 +731,29 @@ static SHAPES: [Shape; 272] = [
     },
     // 62
     Shape {
-        name: "DeleteVectorIndexAction",
+        name: "DeleteResourcePolicyOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 105, required: true, ..MEMBER }],
+            members: &[Member { name: "RevisionId", shape: 165, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 63
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 64
     Shape {
-        name: "DescribeContinuousBackupsInput",
+        name: "DeleteTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -758,24 +761,21 @@ static SHAPES: [Shape; 272] = [
     },
     // 65
     Shape {
-        name: "DescribeContinuousBackupsOutput",
+        name: "DeleteVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 44, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 110, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 66
-    Shape {
-        name: "DescribeEndpointsRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
-    },
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
     // 67
     Shape {
-        name: "DescribeEndpointsResponse",
+        name: "DescribeContinuousBackupsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 78, required: true, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -783,29 +783,24 @@ static SHAPES: [Shape; 272] = [
     },
     // 68
     Shape {
-        name: "DescribeLimitsInput",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
-    },
-    // 69
-    Shape {
-        name: "DescribeLimitsOutput",
+        name: "DescribeContinuousBackupsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AccountMaxReadCapacityUnits", shape: 160, ..MEMBER },
-                Member { name: "AccountMaxWriteCapacityUnits", shape: 160, ..MEMBER },
-                Member { name: "TableMaxReadCapacityUnits", shape: 160, ..MEMBER },
-                Member { name: "TableMaxWriteCapacityUnits", shape: 160, ..MEMBER },
-            ],
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 45, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 69
+    Shape {
+        name: "DescribeEndpointsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
     // 70
     Shape {
-        name: "DescribeTableInput",
+        name: "DescribeEndpointsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            members: &[Member { name: "Endpoints", shape: 81, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -813,19 +808,19 @@ static SHAPES: [Shape; 272] = [
     },
     // 71
     Shape {
-        name: "DescribeTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Table", shape: 221, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "DescribeLimitsInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
     // 72
     Shape {
-        name: "DescribeTimeToLiveInput",
+        name: "DescribeLimitsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 218, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "AccountMaxReadCapacityUnits", shape: 167, ..MEMBER },
+                Member { name: "AccountMaxWriteCapacityUnits", shape: 167, ..MEMBER },
+                Member { name: "TableMaxReadCapacityUnits", shape: 167, ..MEMBER },
+                Member { name: "TableMaxWriteCapacityUnits", shape: 167, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -833,9 +828,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 73
     Shape {
-        name: "DescribeTimeToLiveOutput",
+        name: "DescribeTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveDescription", shape: 234, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -843,12 +838,9 @@ static SHAPES: [Shape; 272] = [
     },
     // 74
     Shape {
-        name: "DisassociateReplicationGroupMemberAction",
+        name: "DescribeTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
-                Member { name: "DisassociationMode", shape: 75, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Table", shape: 230, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -856,22 +848,31 @@ static SHAPES: [Shape; 272] = [
     },
     // 75
     Shape {
-        name: "DisassociationMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["WAIT_FOR_REPLICATION"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DescribeTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 76
-    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DescribeTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveDescription", shape: 243, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 77
     Shape {
-        name: "Endpoint",
+        name: "DisassociateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Address", shape: 215, required: true, ..MEMBER },
-                Member { name: "CachePeriodInMinutes", shape: 138, required: true, ..MEMBER },
+                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
+                Member { name: "DisassociationMode", shape: 78, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -880,36 +881,22 @@ static SHAPES: [Shape; 272] = [
     },
     // 78
     Shape {
-        name: "Endpoints",
-        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 79
-    Shape {
-        name: "ExecuteStatementInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 161, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-                Member { name: "NextToken", shape: 155, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "Limit", shape: 159, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DisassociationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["WAIT_FOR_REPLICATION"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
+    // 79
+    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
     // 80
     Shape {
-        name: "ExecuteStatementOutput",
+        name: "Endpoint",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 114, ..MEMBER },
-                Member { name: "NextToken", shape: 155, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
+                Member { name: "Address", shape: 224, required: true, ..MEMBER },
+                Member { name: "CachePeriodInMinutes", shape: 143, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -918,25 +905,21 @@ static SHAPES: [Shape; 272] = [
     },
     // 81
     Shape {
-        name: "ExecuteTransactionInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactStatements", shape: 152, required: true, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "Endpoints",
+        kind: ShapeKind::List(List { member: 80, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 82
     Shape {
-        name: "ExecuteTransactionOutput",
+        name: "ExecuteStatementInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 116, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 168, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "NextToken", shape: 160, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "Limit", shape: 166, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -945,17 +928,59 @@ static SHAPES: [Shape; 272] = [
     },
     // 83
     Shape {
+        name: "ExecuteStatementOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Items", shape: 119, ..MEMBER },
+                Member { name: "NextToken", shape: 160, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "ExecuteTransactionInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TransactStatements", shape: 157, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "ExecuteTransactionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 121, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
         name: "ExpectedAttributeMap",
         kind: ShapeKind::Map(Map {
             key: 6,
-            value: 84,
+            value: 87,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 84
+    // 87
     Shape {
         name: "ExpectedAttributeValue",
         kind: ShapeKind::Structure(Structure {
@@ -970,11 +995,11 @@ static SHAPES: [Shape; 272] = [
             union: false,
         }),
     },
-    // 85
+    // 88
     Shape {
         name: "ExpressionAttributeNameMap",
         kind: ShapeKind::Map(Map {
-            key: 86,
+            key: 89,
             value: 6,
             key_name: "",
             value_name: "",
@@ -982,16 +1007,16 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 86
+    // 89
     Shape {
         name: "ExpressionAttributeNameVariable",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 87
+    // 90
     Shape {
         name: "ExpressionAttributeValueMap",
         kind: ShapeKind::Map(Map {
-            key: 88,
+            key: 91,
             value: 9,
             key_name: "",
             value_name: "",
@@ -999,12 +1024,12 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 88
+    // 91
     Shape {
         name: "ExpressionAttributeValueVariable",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 89
+    // 92
     Shape {
         name: "FilterConditionMap",
         kind: ShapeKind::Map(Map {
@@ -1016,63 +1041,15 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 90
+    // 93
     Shape {
         name: "Get",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 91
-    Shape {
-        name: "GetItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 92
-    Shape {
-        name: "GetItemOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Item", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 93
-    Shape {
-        name: "GlobalSecondaryIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1081,20 +1058,16 @@ static SHAPES: [Shape; 272] = [
     },
     // 94
     Shape {
-        name: "GlobalSecondaryIndexDescription",
+        name: "GetItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, ..MEMBER },
-                Member { name: "Projection", shape: 162, ..MEMBER },
-                Member { name: "IndexStatus", shape: 106, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 166, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
-                Member { name: "ItemCount", shape: 139, ..MEMBER },
-                Member { name: "IndexArn", shape: 215, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 99, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1103,22 +1076,34 @@ static SHAPES: [Shape; 272] = [
     },
     // 95
     Shape {
-        name: "GlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 94, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 96
     Shape {
-        name: "GlobalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetResourcePolicyInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 97
     Shape {
-        name: "GlobalSecondaryIndexUpdate",
+        name: "GetResourcePolicyOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Update", shape: 249, ..MEMBER },
-                Member { name: "Create", shape: 46, ..MEMBER },
-                Member { name: "Delete", shape: 54, ..MEMBER },
+                Member { name: "Policy", shape: 198, ..MEMBER },
+                Member { name: "RevisionId", shape: 165, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1127,17 +1112,37 @@ static SHAPES: [Shape; 272] = [
     },
     // 98
     Shape {
-        name: "GlobalSecondaryIndexUpdateList",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GlobalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 99
     Shape {
-        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        name: "GlobalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 160, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 160, ..MEMBER },
-                Member { name: "Status", shape: 106, ..MEMBER },
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, ..MEMBER },
+                Member { name: "Projection", shape: 169, ..MEMBER },
+                Member { name: "IndexStatus", shape: 111, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 173, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
+                Member { name: "ItemCount", shape: 144, ..MEMBER },
+                Member { name: "IndexArn", shape: 224, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1146,6 +1151,49 @@ static SHAPES: [Shape; 272] = [
     },
     // 100
     Shape {
+        name: "GlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 101
+    Shape {
+        name: "GlobalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 98, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 102
+    Shape {
+        name: "GlobalSecondaryIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Update", shape: 260, ..MEMBER },
+                Member { name: "Create", shape: 47, ..MEMBER },
+                Member { name: "Delete", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
+        name: "GlobalSecondaryIndexUpdateList",
+        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 104
+    Shape {
+        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 167, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 167, ..MEMBER },
+                Member { name: "Status", shape: 111, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 105
+    Shape {
         name: "GlobalTableSettingsReplicationMode",
         kind: ShapeKind::String(StringShape {
             enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
@@ -1153,45 +1201,45 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 101
+    // 106
     Shape {
         name: "GlobalTableWitnessDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 176, ..MEMBER },
-                Member { name: "WitnessStatus", shape: 269, ..MEMBER },
+                Member { name: "RegionName", shape: 185, ..MEMBER },
+                Member { name: "WitnessStatus", shape: 280, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 102
+    // 107
     Shape {
         name: "GlobalTableWitnessDescriptionList",
-        kind: ShapeKind::List(List { member: 101, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 106, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 103
+    // 108
     Shape {
         name: "GlobalTableWitnessGroupUpdate",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 47, ..MEMBER }, Member { name: "Delete", shape: 55, ..MEMBER }],
+            members: &[Member { name: "Create", shape: 48, ..MEMBER }, Member { name: "Delete", shape: 56, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 104
+    // 109
     Shape {
         name: "GlobalTableWitnessGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 103,
+            member: 108,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 105
+    // 110
     Shape {
         name: "IndexName",
         kind: ShapeKind::String(StringShape {
@@ -1200,7 +1248,7 @@ static SHAPES: [Shape; 272] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 106
+    // 111
     Shape {
         name: "IndexStatus",
         kind: ShapeKind::String(StringShape {
@@ -1209,9 +1257,9 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 107
+    // 112
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 108
+    // 113
     Shape {
         name: "ItemCollectionKeyAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1223,49 +1271,49 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 109
+    // 114
     Shape {
         name: "ItemCollectionMetrics",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ItemCollectionKey", shape: 108, ..MEMBER },
-                Member { name: "SizeEstimateRangeGB", shape: 113, ..MEMBER },
+                Member { name: "ItemCollectionKey", shape: 113, ..MEMBER },
+                Member { name: "SizeEstimateRangeGB", shape: 118, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 110
+    // 115
     Shape {
         name: "ItemCollectionMetricsMultiple",
-        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 114, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 111
+    // 116
     Shape {
         name: "ItemCollectionMetricsPerTable",
         kind: ShapeKind::Map(Map {
-            key: 218,
-            value: 110,
+            key: 227,
+            value: 115,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 112
+    // 117
     Shape { name: "ItemCollectionSizeEstimateBound", kind: ShapeKind::Float(Range::NONE) },
-    // 113
+    // 118
     Shape {
         name: "ItemCollectionSizeEstimateRange",
-        kind: ShapeKind::List(List { member: 112, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 117, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 114
+    // 119
     Shape {
         name: "ItemList",
         kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 115
+    // 120
     Shape {
         name: "ItemResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1275,27 +1323,27 @@ static SHAPES: [Shape; 272] = [
             union: false,
         }),
     },
-    // 116
+    // 121
     Shape {
         name: "ItemResponseList",
         kind: ShapeKind::List(List {
-            member: 115,
+            member: 120,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 117
+    // 122
     Shape {
         name: "KMSMasterKeyArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 118
+    // 123
     Shape {
         name: "KMSMasterKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 119
+    // 124
     Shape {
         name: "Key",
         kind: ShapeKind::Map(Map {
@@ -1307,7 +1355,7 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 120
+    // 125
     Shape {
         name: "KeyConditions",
         kind: ShapeKind::Map(Map {
@@ -1319,32 +1367,32 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 121
+    // 126
     Shape {
         name: "KeyExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 122
+    // 127
     Shape {
         name: "KeyList",
         kind: ShapeKind::List(List {
-            member: 119,
+            member: 124,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 123
+    // 128
     Shape {
         name: "KeySchema",
         kind: ShapeKind::List(List {
-            member: 125,
+            member: 130,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 124
+    // 129
     Shape {
         name: "KeySchemaAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1353,80 +1401,34 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 125
+    // 130
     Shape {
         name: "KeySchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 124, required: true, ..MEMBER },
-                Member { name: "KeyType", shape: 126, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 129, required: true, ..MEMBER },
+                Member { name: "KeyType", shape: 131, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 126
+    // 131
     Shape {
         name: "KeyType",
         kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
     },
-    // 127
+    // 132
     Shape {
         name: "KeysAndAttributes",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Keys", shape: 122, required: true, ..MEMBER },
+                Member { name: "Keys", shape: 127, required: true, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 128
-    Shape {
-        name: "ListAttributeValue",
-        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 129
-    Shape {
-        name: "ListTablesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ExclusiveStartTableName", shape: 223, ..MEMBER },
-                Member { name: "Limit", shape: 130, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 130
-    Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
-    // 131
-    Shape {
-        name: "ListTablesOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableNames", shape: 224, ..MEMBER },
-                Member { name: "LastEvaluatedTableName", shape: 223, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 132
-    Shape {
-        name: "ListTagsOfResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 142, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1435,25 +1437,16 @@ static SHAPES: [Shape; 272] = [
     },
     // 133
     Shape {
-        name: "ListTagsOfResourceOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Tags", shape: 230, ..MEMBER },
-                Member { name: "NextToken", shape: 142, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ListAttributeValue",
+        kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 134
     Shape {
-        name: "LocalSecondaryIndex",
+        name: "ListTablesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
+                Member { name: "ExclusiveStartTableName", shape: 232, ..MEMBER },
+                Member { name: "Limit", shape: 135, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1461,37 +1454,92 @@ static SHAPES: [Shape; 272] = [
         }),
     },
     // 135
+    Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
+    // 136
     Shape {
-        name: "LocalSecondaryIndexDescription",
+        name: "ListTablesOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, ..MEMBER },
-                Member { name: "Projection", shape: 162, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
-                Member { name: "ItemCount", shape: 139, ..MEMBER },
-                Member { name: "IndexArn", shape: 215, ..MEMBER },
+                Member { name: "TableNames", shape: 233, ..MEMBER },
+                Member { name: "LastEvaluatedTableName", shape: 232, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 136
-    Shape {
-        name: "LocalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 135, member_name: "", flattened: false, length: Range::NONE }),
-    },
     // 137
     Shape {
-        name: "LocalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListTagsOfResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 147, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 138
-    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "ListTagsOfResourceOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Tags", shape: 239, ..MEMBER },
+                Member { name: "NextToken", shape: 147, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 139
-    Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "LocalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 140
+    Shape {
+        name: "LocalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, ..MEMBER },
+                Member { name: "Projection", shape: 169, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
+                Member { name: "ItemCount", shape: 144, ..MEMBER },
+                Member { name: "IndexArn", shape: 224, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 141
+    Shape {
+        name: "LocalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 140, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 142
+    Shape {
+        name: "LocalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 139, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 143
+    Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
+    // 144
+    Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
+    // 145
     Shape {
         name: "MapAttributeValue",
         kind: ShapeKind::Map(Map {
@@ -1503,17 +1551,17 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 141
+    // 146
     Shape {
         name: "MultiRegionConsistency",
         kind: ShapeKind::String(StringShape { enum_values: &["EVENTUAL", "STRONG"], length: Range::NONE, pattern: "" }),
     },
-    // 142
+    // 147
     Shape {
         name: "NextTokenString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 143
+    // 148
     Shape {
         name: "NonKeyAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1522,78 +1570,78 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 144
+    // 149
     Shape {
         name: "NonKeyAttributeNameList",
         kind: ShapeKind::List(List {
-            member: 143,
+            member: 148,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 145
+    // 150
     Shape { name: "NonNegativeLongObject", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 146
+    // 151
     Shape { name: "NullAttributeValue", kind: ShapeKind::Boolean },
-    // 147
+    // 152
     Shape {
         name: "NumberAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 148
+    // 153
     Shape {
         name: "NumberSetAttributeValue",
-        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 149
+    // 154
     Shape {
         name: "OnDemandThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MaxReadRequestUnits", shape: 139, ..MEMBER },
-                Member { name: "MaxWriteRequestUnits", shape: 139, ..MEMBER },
+                Member { name: "MaxReadRequestUnits", shape: 144, ..MEMBER },
+                Member { name: "MaxWriteRequestUnits", shape: 144, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 150
+    // 155
     Shape {
         name: "OnDemandThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaxReadRequestUnits", shape: 139, ..MEMBER }],
+            members: &[Member { name: "MaxReadRequestUnits", shape: 144, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 151
+    // 156
     Shape {
         name: "ParameterizedStatement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 156, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 161, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 168, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 152
+    // 157
     Shape {
         name: "ParameterizedStatements",
         kind: ShapeKind::List(List {
-            member: 151,
+            member: 156,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 153
+    // 158
     Shape {
         name: "PartiQLBatchRequest",
         kind: ShapeKind::List(List {
@@ -1603,12 +1651,12 @@ static SHAPES: [Shape; 272] = [
             length: Range { min: Some(1), max: Some(25) },
         }),
     },
-    // 154
+    // 159
     Shape {
         name: "PartiQLBatchResponse",
         kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 155
+    // 160
     Shape {
         name: "PartiQLNextToken",
         kind: ShapeKind::String(StringShape {
@@ -1617,7 +1665,7 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 156
+    // 161
     Shape {
         name: "PartiQLStatement",
         kind: ShapeKind::String(StringShape {
@@ -1626,22 +1674,35 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 157
+    // 162
     Shape {
         name: "PointInTimeRecoveryDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PointInTimeRecoveryStatus", shape: 158, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 175, ..MEMBER },
-                Member { name: "EarliestRestorableDateTime", shape: 52, ..MEMBER },
-                Member { name: "LatestRestorableDateTime", shape: 52, ..MEMBER },
+                Member { name: "PointInTimeRecoveryStatus", shape: 164, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 184, ..MEMBER },
+                Member { name: "EarliestRestorableDateTime", shape: 53, ..MEMBER },
+                Member { name: "LatestRestorableDateTime", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 158
+    // 163
+    Shape {
+        name: "PointInTimeRecoverySpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PointInTimeRecoveryEnabled", shape: 32, required: true, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 184, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 164
     Shape {
         name: "PointInTimeRecoveryStatus",
         kind: ShapeKind::String(StringShape {
@@ -1650,11 +1711,20 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 159
+    // 165
+    Shape {
+        name: "PolicyRevisionId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 166
     Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 160
+    // 167
     Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 161
+    // 168
     Shape {
         name: "PreparedStatementParameters",
         kind: ShapeKind::List(List {
@@ -1664,25 +1734,25 @@ static SHAPES: [Shape; 272] = [
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 162
+    // 169
     Shape {
         name: "Projection",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ProjectionType", shape: 164, ..MEMBER },
-                Member { name: "NonKeyAttributes", shape: 144, ..MEMBER },
+                Member { name: "ProjectionType", shape: 171, ..MEMBER },
+                Member { name: "NonKeyAttributes", shape: 149, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 170
     Shape {
         name: "ProjectionExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 164
+    // 171
     Shape {
         name: "ProjectionType",
         kind: ShapeKind::String(StringShape {
@@ -1691,85 +1761,85 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 165
+    // 172
     Shape {
         name: "ProvisionedThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 160, required: true, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 160, required: true, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 167, required: true, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 167, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 166
+    // 173
     Shape {
         name: "ProvisionedThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastIncreaseDateTime", shape: 52, ..MEMBER },
-                Member { name: "LastDecreaseDateTime", shape: 52, ..MEMBER },
-                Member { name: "NumberOfDecreasesToday", shape: 160, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 145, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 145, ..MEMBER },
+                Member { name: "LastIncreaseDateTime", shape: 53, ..MEMBER },
+                Member { name: "LastDecreaseDateTime", shape: 53, ..MEMBER },
+                Member { name: "NumberOfDecreasesToday", shape: 167, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 150, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 150, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 167
+    // 174
     Shape {
         name: "ProvisionedThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReadCapacityUnits", shape: 160, ..MEMBER }],
+            members: &[Member { name: "ReadCapacityUnits", shape: 167, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 168
+    // 175
     Shape {
         name: "Put",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 170, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Item", shape: 177, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
                 Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 169
+    // 176
     Shape {
         name: "PutItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "Item", shape: 170, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 83, ..MEMBER },
-                Member { name: "ReturnValues", shape: 194, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "Item", shape: 177, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 86, ..MEMBER },
+                Member { name: "ReturnValues", shape: 203, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
                 Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
                 Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 170
+    // 177
     Shape {
         name: "PutItemInputAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1781,119 +1851,25 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 171
+    // 178
     Shape {
         name: "PutItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
-    },
-    // 172
-    Shape {
-        name: "PutRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Item", shape: 170, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 173
-    Shape {
-        name: "QueryInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "Select", shape: 210, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 159, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-                Member { name: "KeyConditions", shape: 120, ..MEMBER },
-                Member { name: "QueryFilter", shape: 89, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ScanIndexForward", shape: 32, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 119, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
-                Member { name: "FilterExpression", shape: 38, ..MEMBER },
-                Member { name: "KeyConditionExpression", shape: 121, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 174
-    Shape {
-        name: "QueryOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Items", shape: 114, ..MEMBER },
-                Member { name: "Count", shape: 107, ..MEMBER },
-                Member { name: "ScannedCount", shape: 107, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 175
-    Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
-    // 176
-    Shape {
-        name: "RegionName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 177
-    Shape {
-        name: "ReplicaDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 176, ..MEMBER },
-                Member { name: "ReplicaStatus", shape: 183, ..MEMBER },
-                Member { name: "ReplicaArn", shape: 215, ..MEMBER },
-                Member { name: "ReplicaStatusDescription", shape: 184, ..MEMBER },
-                Member { name: "ReplicaStatusPercentProgress", shape: 185, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 226, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 181, ..MEMBER },
-                Member { name: "ReplicaInaccessibleDateTime", shape: 52, ..MEMBER },
-                Member { name: "ReplicaTableClassSummary", shape: 220, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 178
-    Shape {
-        name: "ReplicaDescriptionList",
-        kind: ShapeKind::List(List { member: 177, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 179
     Shape {
-        name: "ReplicaGlobalSecondaryIndex",
+        name: "PutRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
-            ],
+            members: &[Member { name: "Item", shape: 177, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1901,13 +1877,13 @@ static SHAPES: [Shape; 272] = [
     },
     // 180
     Shape {
-        name: "ReplicaGlobalSecondaryIndexDescription",
+        name: "PutResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 99, ..MEMBER },
+                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 198, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 165, ..MEMBER },
+                Member { name: "ConfirmRemoveSelfResourceAccess", shape: 40, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1916,20 +1892,139 @@ static SHAPES: [Shape; 272] = [
     },
     // 181
     Shape {
-        name: "ReplicaGlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 180, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PutResourcePolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RevisionId", shape: 165, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 182
     Shape {
+        name: "QueryInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "Select", shape: 219, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "Limit", shape: 166, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "KeyConditions", shape: 125, ..MEMBER },
+                Member { name: "QueryFilter", shape: 92, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ScanIndexForward", shape: 32, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 124, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
+                Member { name: "FilterExpression", shape: 38, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 126, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 183
+    Shape {
+        name: "QueryOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Items", shape: 119, ..MEMBER },
+                Member { name: "Count", shape: 112, ..MEMBER },
+                Member { name: "ScannedCount", shape: 112, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 184
+    Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
+    // 185
+    Shape {
+        name: "RegionName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 186
+    Shape {
+        name: "ReplicaDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 185, ..MEMBER },
+                Member { name: "ReplicaStatus", shape: 192, ..MEMBER },
+                Member { name: "ReplicaArn", shape: 224, ..MEMBER },
+                Member { name: "ReplicaStatusDescription", shape: 193, ..MEMBER },
+                Member { name: "ReplicaStatusPercentProgress", shape: 194, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 235, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 190, ..MEMBER },
+                Member { name: "ReplicaInaccessibleDateTime", shape: 53, ..MEMBER },
+                Member { name: "ReplicaTableClassSummary", shape: 229, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 187
+    Shape {
+        name: "ReplicaDescriptionList",
+        kind: ShapeKind::List(List { member: 186, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 188
+    Shape {
+        name: "ReplicaGlobalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 189
+    Shape {
+        name: "ReplicaGlobalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 104, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 190
+    Shape {
+        name: "ReplicaGlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 189, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 191
+    Shape {
         name: "ReplicaGlobalSecondaryIndexList",
         kind: ShapeKind::List(List {
-            member: 179,
+            member: 188,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 183
+    // 192
     Shape {
         name: "ReplicaStatus",
         kind: ShapeKind::String(StringShape {
@@ -1949,42 +2044,42 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 184
+    // 193
     Shape {
         name: "ReplicaStatusDescription",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 185
+    // 194
     Shape {
         name: "ReplicaStatusPercentProgress",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 186
+    // 195
     Shape {
         name: "ReplicationGroupUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Create", shape: 48, ..MEMBER },
-                Member { name: "Update", shape: 252, ..MEMBER },
-                Member { name: "Delete", shape: 58, ..MEMBER },
-                Member { name: "Disassociate", shape: 74, ..MEMBER },
+                Member { name: "Create", shape: 49, ..MEMBER },
+                Member { name: "Update", shape: 263, ..MEMBER },
+                Member { name: "Delete", shape: 59, ..MEMBER },
+                Member { name: "Disassociate", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 187
+    // 196
     Shape {
         name: "ReplicationGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 186,
+            member: 195,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 188
+    // 197
     Shape {
         name: "ResourceArnString",
         kind: ShapeKind::String(StringShape {
@@ -1993,29 +2088,29 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 189
+    // 198
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 190
+    // 199
     Shape { name: "RestoreInProgress", kind: ShapeKind::Boolean },
-    // 191
+    // 200
     Shape {
         name: "RestoreSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "SourceBackupArn", shape: 13, ..MEMBER },
-                Member { name: "SourceTableArn", shape: 218, ..MEMBER },
-                Member { name: "RestoreDateTime", shape: 52, required: true, ..MEMBER },
-                Member { name: "RestoreInProgress", shape: 190, required: true, ..MEMBER },
+                Member { name: "SourceTableArn", shape: 227, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 53, required: true, ..MEMBER },
+                Member { name: "RestoreInProgress", shape: 199, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 192
+    // 201
     Shape {
         name: "ReturnConsumedCapacity",
         kind: ShapeKind::String(StringShape {
@@ -2024,12 +2119,12 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 193
+    // 202
     Shape {
         name: "ReturnItemCollectionMetrics",
         kind: ShapeKind::String(StringShape { enum_values: &["SIZE", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 194
+    // 203
     Shape {
         name: "ReturnValue",
         kind: ShapeKind::String(StringShape {
@@ -2038,125 +2133,36 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 195
+    // 204
     Shape {
         name: "ReturnValuesOnConditionCheckFailure",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL_OLD", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 196
+    // 205
     Shape {
         name: "SSEDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 199, ..MEMBER },
-                Member { name: "SSEType", shape: 200, ..MEMBER },
-                Member { name: "KMSMasterKeyArn", shape: 117, ..MEMBER },
-                Member { name: "InaccessibleEncryptionDateTime", shape: 52, ..MEMBER },
+                Member { name: "Status", shape: 208, ..MEMBER },
+                Member { name: "SSEType", shape: 209, ..MEMBER },
+                Member { name: "KMSMasterKeyArn", shape: 122, ..MEMBER },
+                Member { name: "InaccessibleEncryptionDateTime", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 197
+    // 206
     Shape { name: "SSEEnabled", kind: ShapeKind::Boolean },
-    // 198
+    // 207
     Shape {
         name: "SSESpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Enabled", shape: 197, ..MEMBER },
-                Member { name: "SSEType", shape: 200, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 199
-    Shape {
-        name: "SSEStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 200
-    Shape {
-        name: "SSEType",
-        kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
-    },
-    // 201
-    Shape {
-        name: "ScalarAttributeType",
-        kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
-    },
-    // 202
-    Shape {
-        name: "ScanInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 159, ..MEMBER },
-                Member { name: "Select", shape: 210, ..MEMBER },
-                Member { name: "ScanFilter", shape: 89, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 119, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "TotalSegments", shape: 205, ..MEMBER },
-                Member { name: "Segment", shape: 204, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 163, ..MEMBER },
-                Member { name: "FilterExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 40, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 203
-    Shape {
-        name: "ScanOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Items", shape: 114, ..MEMBER },
-                Member { name: "Count", shape: 107, ..MEMBER },
-                Member { name: "ScannedCount", shape: 107, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 119, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 204
-    Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
-    // 205
-    Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
-    // 206
-    Shape {
-        name: "SearchSchema",
-        kind: ShapeKind::List(List {
-            member: 207,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: None },
-        }),
-    },
-    // 207
-    Shape {
-        name: "SearchSchemaElement",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
-                Member { name: "SearchSchemaElementType", shape: 208, required: true, ..MEMBER },
+                Member { name: "Enabled", shape: 206, ..MEMBER },
+                Member { name: "SSEType", shape: 209, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2165,6 +2171,95 @@ static SHAPES: [Shape; 272] = [
     },
     // 208
     Shape {
+        name: "SSEStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 209
+    Shape {
+        name: "SSEType",
+        kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
+    },
+    // 210
+    Shape {
+        name: "ScalarAttributeType",
+        kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
+    },
+    // 211
+    Shape {
+        name: "ScanInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "Limit", shape: 166, ..MEMBER },
+                Member { name: "Select", shape: 219, ..MEMBER },
+                Member { name: "ScanFilter", shape: 92, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 124, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "TotalSegments", shape: 214, ..MEMBER },
+                Member { name: "Segment", shape: 213, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
+                Member { name: "FilterExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 212
+    Shape {
+        name: "ScanOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Items", shape: 119, ..MEMBER },
+                Member { name: "Count", shape: 112, ..MEMBER },
+                Member { name: "ScannedCount", shape: 112, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 213
+    Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
+    // 214
+    Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
+    // 215
+    Shape {
+        name: "SearchSchema",
+        kind: ShapeKind::List(List {
+            member: 216,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 216
+    Shape {
+        name: "SearchSchemaElement",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
+                Member { name: "SearchSchemaElementType", shape: 217, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 217
+    Shape {
         name: "SearchSchemaElementType",
         kind: ShapeKind::String(StringShape {
             enum_values: &["HASH", "INLINE_FILTER"],
@@ -2172,11 +2267,11 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 209
+    // 218
     Shape {
         name: "SecondaryIndexesCapacityMap",
         kind: ShapeKind::Map(Map {
-            key: 105,
+            key: 110,
             value: 33,
             key_name: "",
             value_name: "",
@@ -2184,12 +2279,12 @@ static SHAPES: [Shape; 272] = [
             length: Range::NONE,
         }),
     },
-    // 210
+    // 219
     Shape {
         name: "Select",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 211
+    // 220
     Shape {
         name: "StreamArn",
         kind: ShapeKind::String(StringShape {
@@ -2198,22 +2293,22 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 212
+    // 221
     Shape { name: "StreamEnabled", kind: ShapeKind::Boolean },
-    // 213
+    // 222
     Shape {
         name: "StreamSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StreamEnabled", shape: 212, required: true, ..MEMBER },
-                Member { name: "StreamViewType", shape: 214, ..MEMBER },
+                Member { name: "StreamEnabled", shape: 221, required: true, ..MEMBER },
+                Member { name: "StreamViewType", shape: 223, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 214
+    // 223
     Shape {
         name: "StreamViewType",
         kind: ShapeKind::String(StringShape {
@@ -2222,22 +2317,22 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 215
+    // 224
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 216
+    // 225
     Shape {
         name: "StringAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 217
+    // 226
     Shape {
         name: "StringSetAttributeValue",
-        kind: ShapeKind::List(List { member: 216, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 225, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 218
+    // 227
     Shape {
         name: "TableArn",
         kind: ShapeKind::String(StringShape {
@@ -2246,7 +2341,7 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 219
+    // 228
     Shape {
         name: "TableClass",
         kind: ShapeKind::String(StringShape {
@@ -2255,61 +2350,61 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 220
+    // 229
     Shape {
         name: "TableClassSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableClass", shape: 219, ..MEMBER },
-                Member { name: "LastUpdateDateTime", shape: 52, ..MEMBER },
+                Member { name: "TableClass", shape: 228, ..MEMBER },
+                Member { name: "LastUpdateDateTime", shape: 53, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 221
+    // 230
     Shape {
         name: "TableDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 223, ..MEMBER },
-                Member { name: "KeySchema", shape: 123, ..MEMBER },
-                Member { name: "TableStatus", shape: 225, ..MEMBER },
-                Member { name: "CreationDateTime", shape: 52, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 166, ..MEMBER },
-                Member { name: "TableSizeBytes", shape: 139, ..MEMBER },
-                Member { name: "ItemCount", shape: 139, ..MEMBER },
-                Member { name: "TableArn", shape: 215, ..MEMBER },
-                Member { name: "TableId", shape: 222, ..MEMBER },
+                Member { name: "TableName", shape: 232, ..MEMBER },
+                Member { name: "KeySchema", shape: 128, ..MEMBER },
+                Member { name: "TableStatus", shape: 234, ..MEMBER },
+                Member { name: "CreationDateTime", shape: 53, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 173, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 144, ..MEMBER },
+                Member { name: "ItemCount", shape: 144, ..MEMBER },
+                Member { name: "TableArn", shape: 224, ..MEMBER },
+                Member { name: "TableId", shape: 231, ..MEMBER },
                 Member { name: "BillingModeSummary", shape: 28, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 136, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 95, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
-                Member { name: "LatestStreamLabel", shape: 215, ..MEMBER },
-                Member { name: "LatestStreamArn", shape: 211, ..MEMBER },
-                Member { name: "GlobalTableVersion", shape: 215, ..MEMBER },
-                Member { name: "Replicas", shape: 178, ..MEMBER },
-                Member { name: "GlobalTableWitnesses", shape: 102, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
-                Member { name: "RestoreSummary", shape: 191, ..MEMBER },
-                Member { name: "SSEDescription", shape: 196, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 141, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 100, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
+                Member { name: "LatestStreamLabel", shape: 224, ..MEMBER },
+                Member { name: "LatestStreamArn", shape: 220, ..MEMBER },
+                Member { name: "GlobalTableVersion", shape: 224, ..MEMBER },
+                Member { name: "Replicas", shape: 187, ..MEMBER },
+                Member { name: "GlobalTableWitnesses", shape: 107, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
+                Member { name: "RestoreSummary", shape: 200, ..MEMBER },
+                Member { name: "SSEDescription", shape: 205, ..MEMBER },
                 Member { name: "ArchivalSummary", shape: 1, ..MEMBER },
-                Member { name: "TableClassSummary", shape: 220, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 76, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 226, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 141, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 263, ..MEMBER },
+                Member { name: "TableClassSummary", shape: 229, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 79, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 235, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 146, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 274, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 222
+    // 231
     Shape {
         name: "TableId",
         kind: ShapeKind::String(StringShape {
@@ -2318,7 +2413,7 @@ static SHAPES: [Shape; 272] = [
             pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         }),
     },
-    // 223
+    // 232
     Shape {
         name: "TableName",
         kind: ShapeKind::String(StringShape {
@@ -2327,12 +2422,12 @@ static SHAPES: [Shape; 272] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 224
+    // 233
     Shape {
         name: "TableNameList",
-        kind: ShapeKind::List(List { member: 223, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 232, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 225
+    // 234
     Shape {
         name: "TableStatus",
         kind: ShapeKind::String(StringShape {
@@ -2350,105 +2445,27 @@ static SHAPES: [Shape; 272] = [
             pattern: "",
         }),
     },
-    // 226
+    // 235
     Shape {
         name: "TableWarmThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 160, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 160, ..MEMBER },
-                Member { name: "Status", shape: 225, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 167, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 167, ..MEMBER },
+                Member { name: "Status", shape: 234, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 227
+    // 236
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 229, required: true, ..MEMBER },
-                Member { name: "Value", shape: 232, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 228
-    Shape {
-        name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 229, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 229
-    Shape {
-        name: "TagKeyString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
-    },
-    // 230
-    Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List { member: 227, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 231
-    Shape {
-        name: "TagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 230, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 232
-    Shape {
-        name: "TagValueString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
-        }),
-    },
-    // 233
-    Shape {
-        name: "TimeToLiveAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
-        }),
-    },
-    // 234
-    Shape {
-        name: "TimeToLiveDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TimeToLiveStatus", shape: 237, ..MEMBER },
-                Member { name: "AttributeName", shape: 233, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 235
-    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
-    // 236
-    Shape {
-        name: "TimeToLiveSpecification",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Enabled", shape: 235, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 233, required: true, ..MEMBER },
+                Member { name: "Key", shape: 238, required: true, ..MEMBER },
+                Member { name: "Value", shape: 241, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2457,40 +2474,30 @@ static SHAPES: [Shape; 272] = [
     },
     // 237
     Shape {
-        name: "TimeToLiveStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 238, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 238
     Shape {
-        name: "TransactGetItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Get", shape: 90, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TagKeyString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
         }),
     },
     // 239
     Shape {
-        name: "TransactGetItemList",
-        kind: ShapeKind::List(List {
-            member: 238,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 236, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 240
     Shape {
-        name: "TransactGetItemsInput",
+        name: "TagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TransactItems", shape: 239, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
+                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 239, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2499,64 +2506,44 @@ static SHAPES: [Shape; 272] = [
     },
     // 241
     Shape {
-        name: "TransactGetItemsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "Responses", shape: 116, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TagValueString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
         }),
     },
     // 242
     Shape {
-        name: "TransactWriteItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConditionCheck", shape: 37, ..MEMBER },
-                Member { name: "Put", shape: 168, ..MEMBER },
-                Member { name: "Delete", shape: 53, ..MEMBER },
-                Member { name: "Update", shape: 247, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TimeToLiveAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
         }),
     },
     // 243
     Shape {
-        name: "TransactWriteItemList",
-        kind: ShapeKind::List(List {
-            member: 242,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
-    },
-    // 244
-    Shape {
-        name: "TransactWriteItemsInput",
+        name: "TimeToLiveDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TransactItems", shape: 243, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
+                Member { name: "TimeToLiveStatus", shape: 246, ..MEMBER },
+                Member { name: "AttributeName", shape: 242, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 244
+    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
     // 245
     Shape {
-        name: "TransactWriteItemsOutput",
+        name: "TimeToLiveSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 111, ..MEMBER },
+                Member { name: "Enabled", shape: 244, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 242, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2565,30 +2552,18 @@ static SHAPES: [Shape; 272] = [
     },
     // 246
     Shape {
-        name: "UntagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 188, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 228, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TimeToLiveStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 247
     Shape {
-        name: "Update",
+        name: "TransactGetItem",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 248, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
-            ],
+            members: &[Member { name: "Get", shape: 93, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2596,18 +2571,21 @@ static SHAPES: [Shape; 272] = [
     },
     // 248
     Shape {
-        name: "UpdateExpression",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "TransactGetItemList",
+        kind: ShapeKind::List(List {
+            member: 247,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
     },
     // 249
     Shape {
-        name: "UpdateGlobalSecondaryIndexAction",
+        name: "TransactGetItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
+                Member { name: "TransactItems", shape: 248, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2616,22 +2594,11 @@ static SHAPES: [Shape; 272] = [
     },
     // 250
     Shape {
-        name: "UpdateItemInput",
+        name: "TransactGetItemsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "Key", shape: 119, required: true, ..MEMBER },
-                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
-                Member { name: "Expected", shape: 83, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ReturnValues", shape: 194, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 192, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 193, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 248, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 85, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 87, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 195, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+                Member { name: "Responses", shape: 121, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2640,12 +2607,13 @@ static SHAPES: [Shape; 272] = [
     },
     // 251
     Shape {
-        name: "UpdateItemOutput",
+        name: "TransactWriteItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 41, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 109, ..MEMBER },
+                Member { name: "ConditionCheck", shape: 37, ..MEMBER },
+                Member { name: "Put", shape: 175, ..MEMBER },
+                Member { name: "Delete", shape: 54, ..MEMBER },
+                Member { name: "Update", shape: 256, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2654,43 +2622,23 @@ static SHAPES: [Shape; 272] = [
     },
     // 252
     Shape {
-        name: "UpdateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 176, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 118, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 167, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 150, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 182, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 219, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TransactWriteItemList",
+        kind: ShapeKind::List(List {
+            member: 251,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
         }),
     },
     // 253
     Shape {
-        name: "UpdateTableInput",
+        name: "TransactWriteItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 165, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexUpdates", shape: 98, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 213, ..MEMBER },
-                Member { name: "SSESpecification", shape: 198, ..MEMBER },
-                Member { name: "ReplicaUpdates", shape: 187, ..MEMBER },
-                Member { name: "TableClass", shape: 219, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 63, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 141, ..MEMBER },
-                Member { name: "GlobalTableWitnessUpdates", shape: 104, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 149, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 268, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 100, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 76, ..MEMBER },
-                Member { name: "VectorIndexUpdates", shape: 266, ..MEMBER },
+                Member { name: "TransactItems", shape: 252, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2699,9 +2647,12 @@ static SHAPES: [Shape; 272] = [
     },
     // 254
     Shape {
-        name: "UpdateTableOutput",
+        name: "TransactWriteItemsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 221, ..MEMBER }],
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 116, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -2709,11 +2660,11 @@ static SHAPES: [Shape; 272] = [
     },
     // 255
     Shape {
-        name: "UpdateTimeToLiveInput",
+        name: "UntagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 218, required: true, ..MEMBER },
-                Member { name: "TimeToLiveSpecification", shape: 236, required: true, ..MEMBER },
+                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 237, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2722,9 +2673,17 @@ static SHAPES: [Shape; 272] = [
     },
     // 256
     Shape {
-        name: "UpdateTimeToLiveOutput",
+        name: "Update",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveSpecification", shape: 236, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 259, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -2732,9 +2691,12 @@ static SHAPES: [Shape; 272] = [
     },
     // 257
     Shape {
-        name: "VectorAttributeDefinition",
+        name: "UpdateContinuousBackupsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AttributeName", shape: 258, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoverySpecification", shape: 163, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -2742,46 +2704,52 @@ static SHAPES: [Shape; 272] = [
     },
     // 258
     Shape {
-        name: "VectorAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
+        name: "UpdateContinuousBackupsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 45, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 259
     Shape {
-        name: "VectorCapacity",
+        name: "UpdateExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 260
+    Shape {
+        name: "UpdateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "VectorSearchRequestBytes", shape: 43, ..MEMBER },
-                Member { name: "VectorWriteRequestBytes", shape: 43, ..MEMBER },
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 260
-    Shape {
-        name: "VectorDistanceFunction",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
     // 261
     Shape {
-        name: "VectorIndex",
+        name: "UpdateItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 257, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 206, ..MEMBER },
-                Member { name: "Projection", shape: 162, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 160, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 260, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
+                Member { name: "Expected", shape: 86, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
+                Member { name: "ReturnValues", shape: 203, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 259, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2790,20 +2758,12 @@ static SHAPES: [Shape; 272] = [
     },
     // 262
     Shape {
-        name: "VectorIndexDescription",
+        name: "UpdateItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 105, ..MEMBER },
-                Member { name: "SearchSchema", shape: 206, ..MEMBER },
-                Member { name: "Projection", shape: 162, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 257, ..MEMBER },
-                Member { name: "Dimensions", shape: 160, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 260, ..MEMBER },
-                Member { name: "IndexStatus", shape: 106, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 139, ..MEMBER },
-                Member { name: "ItemCount", shape: 139, ..MEMBER },
-                Member { name: "IndexArn", shape: 215, ..MEMBER },
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2812,19 +2772,54 @@ static SHAPES: [Shape; 272] = [
     },
     // 263
     Shape {
-        name: "VectorIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 262, member_name: "", flattened: false, length: Range::NONE }),
+        name: "UpdateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 191, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 228, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 264
     Shape {
-        name: "VectorIndexList",
-        kind: ShapeKind::List(List { member: 261, member_name: "", flattened: false, length: Range::NONE }),
+        name: "UpdateTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 27, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexUpdates", shape: 103, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
+                Member { name: "SSESpecification", shape: 207, ..MEMBER },
+                Member { name: "ReplicaUpdates", shape: 196, ..MEMBER },
+                Member { name: "TableClass", shape: 228, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 146, ..MEMBER },
+                Member { name: "GlobalTableWitnessUpdates", shape: 109, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 79, ..MEMBER },
+                Member { name: "VectorIndexUpdates", shape: 277, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 265
     Shape {
-        name: "VectorIndexUpdate",
+        name: "UpdateTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 51, ..MEMBER }, Member { name: "Delete", shape: 62, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2832,29 +2827,32 @@ static SHAPES: [Shape; 272] = [
     },
     // 266
     Shape {
-        name: "VectorIndexUpdateList",
-        kind: ShapeKind::List(List { member: 265, member_name: "", flattened: false, length: Range::NONE }),
+        name: "UpdateTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
+                Member { name: "TimeToLiveSpecification", shape: 245, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 267
     Shape {
-        name: "VectorIndexesCapacityMap",
-        kind: ShapeKind::Map(Map {
-            key: 105,
-            value: 259,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "UpdateTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveSpecification", shape: 245, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 268
     Shape {
-        name: "WarmThroughput",
+        name: "VectorAttributeDefinition",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 139, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 139, ..MEMBER },
-            ],
+            members: &[Member { name: "AttributeName", shape: 269, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2862,20 +2860,20 @@ static SHAPES: [Shape; 272] = [
     },
     // 269
     Shape {
-        name: "WitnessStatus",
+        name: "VectorAttributeName",
         kind: ShapeKind::String(StringShape {
-            enum_values: &["CREATING", "DELETING", "ACTIVE"],
-            length: Range::NONE,
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
             pattern: "",
         }),
     },
     // 270
     Shape {
-        name: "WriteRequest",
+        name: "VectorCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PutRequest", shape: 172, ..MEMBER },
-                Member { name: "DeleteRequest", shape: 59, ..MEMBER },
+                Member { name: "VectorSearchRequestBytes", shape: 44, ..MEMBER },
+                Member { name: "VectorWriteRequestBytes", shape: 44, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2884,9 +2882,129 @@ static SHAPES: [Shape; 272] = [
     },
     // 271
     Shape {
+        name: "VectorDistanceFunction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 272
+    Shape {
+        name: "VectorIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 268, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 215, ..MEMBER },
+                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 167, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 271, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 273
+    Shape {
+        name: "VectorIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "SearchSchema", shape: 215, ..MEMBER },
+                Member { name: "Projection", shape: 169, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 268, ..MEMBER },
+                Member { name: "Dimensions", shape: 167, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 271, ..MEMBER },
+                Member { name: "IndexStatus", shape: 111, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
+                Member { name: "ItemCount", shape: 144, ..MEMBER },
+                Member { name: "IndexArn", shape: 224, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 274
+    Shape {
+        name: "VectorIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 273, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 275
+    Shape {
+        name: "VectorIndexList",
+        kind: ShapeKind::List(List { member: 272, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 276
+    Shape {
+        name: "VectorIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 52, ..MEMBER }, Member { name: "Delete", shape: 65, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 277
+    Shape {
+        name: "VectorIndexUpdateList",
+        kind: ShapeKind::List(List { member: 276, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 278
+    Shape {
+        name: "VectorIndexesCapacityMap",
+        kind: ShapeKind::Map(Map {
+            key: 110,
+            value: 270,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 279
+    Shape {
+        name: "WarmThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 280
+    Shape {
+        name: "WitnessStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "DELETING", "ACTIVE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 281
+    Shape {
+        name: "WriteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PutRequest", shape: 179, ..MEMBER },
+                Member { name: "DeleteRequest", shape: 60, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 282
+    Shape {
         name: "WriteRequests",
         kind: ShapeKind::List(List {
-            member: 270,
+            member: 281,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
@@ -2894,7 +3012,7 @@ static SHAPES: [Shape; 272] = [
     },
 ];
 
-static OPERATIONS: [Operation; 26] = [
+static OPERATIONS: [Operation; 30] = [
     Operation {
         name: "BatchExecuteStatement",
         method: "POST",
@@ -2926,8 +3044,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "CreateTable",
         method: "POST",
         uri: "/",
-        input: Some(49),
-        output: Some(50),
+        input: Some(50),
+        output: Some(51),
         result_wrapper: "",
         status: 200,
     },
@@ -2935,8 +3053,17 @@ static OPERATIONS: [Operation; 26] = [
         name: "DeleteItem",
         method: "POST",
         uri: "/",
-        input: Some(56),
-        output: Some(57),
+        input: Some(57),
+        output: Some(58),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(61),
+        output: Some(62),
         result_wrapper: "",
         status: 200,
     },
@@ -2944,8 +3071,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DeleteTable",
         method: "POST",
         uri: "/",
-        input: Some(60),
-        output: Some(61),
+        input: Some(63),
+        output: Some(64),
         result_wrapper: "",
         status: 200,
     },
@@ -2953,8 +3080,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DescribeContinuousBackups",
         method: "POST",
         uri: "/",
-        input: Some(64),
-        output: Some(65),
+        input: Some(67),
+        output: Some(68),
         result_wrapper: "",
         status: 200,
     },
@@ -2962,8 +3089,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DescribeEndpoints",
         method: "POST",
         uri: "/",
-        input: Some(66),
-        output: Some(67),
+        input: Some(69),
+        output: Some(70),
         result_wrapper: "",
         status: 200,
     },
@@ -2971,8 +3098,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DescribeLimits",
         method: "POST",
         uri: "/",
-        input: Some(68),
-        output: Some(69),
+        input: Some(71),
+        output: Some(72),
         result_wrapper: "",
         status: 200,
     },
@@ -2980,8 +3107,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DescribeTable",
         method: "POST",
         uri: "/",
-        input: Some(70),
-        output: Some(71),
+        input: Some(73),
+        output: Some(74),
         result_wrapper: "",
         status: 200,
     },
@@ -2989,8 +3116,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "DescribeTimeToLive",
         method: "POST",
         uri: "/",
-        input: Some(72),
-        output: Some(73),
+        input: Some(75),
+        output: Some(76),
         result_wrapper: "",
         status: 200,
     },
@@ -2998,8 +3125,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "ExecuteStatement",
         method: "POST",
         uri: "/",
-        input: Some(79),
-        output: Some(80),
+        input: Some(82),
+        output: Some(83),
         result_wrapper: "",
         status: 200,
     },
@@ -3007,8 +3134,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "ExecuteTransaction",
         method: "POST",
         uri: "/",
-        input: Some(81),
-        output: Some(82),
+        input: Some(84),
+        output: Some(85),
         result_wrapper: "",
         status: 200,
     },
@@ -3016,8 +3143,17 @@ static OPERATIONS: [Operation; 26] = [
         name: "GetItem",
         method: "POST",
         uri: "/",
-        input: Some(91),
-        output: Some(92),
+        input: Some(94),
+        output: Some(95),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(96),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -3025,8 +3161,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "ListTables",
         method: "POST",
         uri: "/",
-        input: Some(129),
-        output: Some(131),
+        input: Some(134),
+        output: Some(136),
         result_wrapper: "",
         status: 200,
     },
@@ -3034,8 +3170,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "ListTagsOfResource",
         method: "POST",
         uri: "/",
-        input: Some(132),
-        output: Some(133),
+        input: Some(137),
+        output: Some(138),
         result_wrapper: "",
         status: 200,
     },
@@ -3043,8 +3179,17 @@ static OPERATIONS: [Operation; 26] = [
         name: "PutItem",
         method: "POST",
         uri: "/",
-        input: Some(169),
-        output: Some(171),
+        input: Some(176),
+        output: Some(178),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(180),
+        output: Some(181),
         result_wrapper: "",
         status: 200,
     },
@@ -3052,8 +3197,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "Query",
         method: "POST",
         uri: "/",
-        input: Some(173),
-        output: Some(174),
+        input: Some(182),
+        output: Some(183),
         result_wrapper: "",
         status: 200,
     },
@@ -3061,8 +3206,8 @@ static OPERATIONS: [Operation; 26] = [
         name: "Scan",
         method: "POST",
         uri: "/",
-        input: Some(202),
-        output: Some(203),
+        input: Some(211),
+        output: Some(212),
         result_wrapper: "",
         status: 200,
     },
@@ -3070,7 +3215,7 @@ static OPERATIONS: [Operation; 26] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(231),
+        input: Some(240),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3079,40 +3224,13 @@ static OPERATIONS: [Operation; 26] = [
         name: "TransactGetItems",
         method: "POST",
         uri: "/",
-        input: Some(240),
-        output: Some(241),
+        input: Some(249),
+        output: Some(250),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "TransactWriteItems",
-        method: "POST",
-        uri: "/",
-        input: Some(244),
-        output: Some(245),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "UntagResource",
-        method: "POST",
-        uri: "/",
-        input: Some(246),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "UpdateItem",
-        method: "POST",
-        uri: "/",
-        input: Some(250),
-        output: Some(251),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "UpdateTable",
         method: "POST",
         uri: "/",
         input: Some(253),
@@ -3121,11 +3239,47 @@ static OPERATIONS: [Operation; 26] = [
         status: 200,
     },
     Operation {
-        name: "UpdateTimeToLive",
+        name: "UntagResource",
         method: "POST",
         uri: "/",
         input: Some(255),
-        output: Some(256),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateContinuousBackups",
+        method: "POST",
+        uri: "/",
+        input: Some(257),
+        output: Some(258),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateItem",
+        method: "POST",
+        uri: "/",
+        input: Some(261),
+        output: Some(262),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateTable",
+        method: "POST",
+        uri: "/",
+        input: Some(264),
+        output: Some(265),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateTimeToLive",
+        method: "POST",
+        uri: "/",
+        input: Some(266),
+        output: Some(267),
         result_wrapper: "",
         status: 200,
     },
@@ -3650,6 +3804,22 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteResourcePolicyInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "ExpectedRevisionId", skip_serializing_if = "Option::is_none")]
+        pub expected_revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteResourcePolicyOutput {
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteTableInput {
         #[serde(rename = "TableName")]
         pub table_name: String,
@@ -3861,6 +4031,22 @@ pub mod types {
         pub item: Option<std::collections::HashMap<String, AttributeValue>>,
         #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
         pub consumed_capacity: Option<ConsumedCapacity>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetResourcePolicyInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetResourcePolicyOutput {
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+        pub policy: Option<String>,
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4093,6 +4279,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PointInTimeRecoverySpecification {
+        #[serde(rename = "PointInTimeRecoveryEnabled")]
+        pub point_in_time_recovery_enabled: bool,
+        #[serde(rename = "RecoveryPeriodInDays", skip_serializing_if = "Option::is_none")]
+        pub recovery_period_in_days: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Projection {
         #[serde(rename = "ProjectionType", skip_serializing_if = "Option::is_none")]
         pub projection_type: Option<String>,
@@ -4191,6 +4386,26 @@ pub mod types {
     pub struct PutRequest {
         #[serde(rename = "Item")]
         pub item: std::collections::HashMap<String, AttributeValue>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "Policy")]
+        pub policy: String,
+        #[serde(rename = "ExpectedRevisionId", skip_serializing_if = "Option::is_none")]
+        pub expected_revision_id: Option<String>,
+        #[serde(rename = "ConfirmRemoveSelfResourceAccess", skip_serializing_if = "Option::is_none")]
+        pub confirm_remove_self_resource_access: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyOutput {
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4633,6 +4848,22 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct UpdateContinuousBackupsInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "PointInTimeRecoverySpecification")]
+        pub point_in_time_recovery_specification: PointInTimeRecoverySpecification,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateContinuousBackupsOutput {
+        #[serde(rename = "ContinuousBackupsDescription", skip_serializing_if = "Option::is_none")]
+        pub continuous_backups_description: Option<ContinuousBackupsDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct UpdateGlobalSecondaryIndexAction {
         #[serde(rename = "IndexName")]
         pub index_name: String,
@@ -4857,6 +5088,7 @@ pub mod types {
     impl ruststack_core::Input for BatchWriteItemInput {}
     impl ruststack_core::Input for CreateTableInput {}
     impl ruststack_core::Input for DeleteItemInput {}
+    impl ruststack_core::Input for DeleteResourcePolicyInput {}
     impl ruststack_core::Input for DeleteTableInput {}
     impl ruststack_core::Input for DescribeContinuousBackupsInput {}
     impl ruststack_core::Input for DescribeEndpointsRequest {}
@@ -4866,15 +5098,18 @@ pub mod types {
     impl ruststack_core::Input for ExecuteStatementInput {}
     impl ruststack_core::Input for ExecuteTransactionInput {}
     impl ruststack_core::Input for GetItemInput {}
+    impl ruststack_core::Input for GetResourcePolicyInput {}
     impl ruststack_core::Input for ListTablesInput {}
     impl ruststack_core::Input for ListTagsOfResourceInput {}
     impl ruststack_core::Input for PutItemInput {}
+    impl ruststack_core::Input for PutResourcePolicyInput {}
     impl ruststack_core::Input for QueryInput {}
     impl ruststack_core::Input for ScanInput {}
     impl ruststack_core::Input for TagResourceInput {}
     impl ruststack_core::Input for TransactGetItemsInput {}
     impl ruststack_core::Input for TransactWriteItemsInput {}
     impl ruststack_core::Input for UntagResourceInput {}
+    impl ruststack_core::Input for UpdateContinuousBackupsInput {}
     impl ruststack_core::Input for UpdateItemInput {}
     impl ruststack_core::Input for UpdateTableInput {}
     impl ruststack_core::Input for UpdateTimeToLiveInput {}
@@ -4883,6 +5118,7 @@ pub mod types {
     impl ruststack_core::Output for BatchWriteItemOutput {}
     impl ruststack_core::Output for CreateTableOutput {}
     impl ruststack_core::Output for DeleteItemOutput {}
+    impl ruststack_core::Output for DeleteResourcePolicyOutput {}
     impl ruststack_core::Output for DeleteTableOutput {}
     impl ruststack_core::Output for DescribeContinuousBackupsOutput {}
     impl ruststack_core::Output for DescribeEndpointsResponse {}
@@ -4892,13 +5128,16 @@ pub mod types {
     impl ruststack_core::Output for ExecuteStatementOutput {}
     impl ruststack_core::Output for ExecuteTransactionOutput {}
     impl ruststack_core::Output for GetItemOutput {}
+    impl ruststack_core::Output for GetResourcePolicyOutput {}
     impl ruststack_core::Output for ListTablesOutput {}
     impl ruststack_core::Output for ListTagsOfResourceOutput {}
     impl ruststack_core::Output for PutItemOutput {}
+    impl ruststack_core::Output for PutResourcePolicyOutput {}
     impl ruststack_core::Output for QueryOutput {}
     impl ruststack_core::Output for ScanOutput {}
     impl ruststack_core::Output for TransactGetItemsOutput {}
     impl ruststack_core::Output for TransactWriteItemsOutput {}
+    impl ruststack_core::Output for UpdateContinuousBackupsOutput {}
     impl ruststack_core::Output for UpdateItemOutput {}
     impl ruststack_core::Output for UpdateTableOutput {}
     impl ruststack_core::Output for UpdateTimeToLiveOutput {}
@@ -4934,6 +5173,12 @@ pub mod ops {
         const NAME: &'static str = "DeleteItem";
         type Input = super::types::DeleteItemInput;
         type Output = super::types::DeleteItemOutput;
+    }
+    pub struct DeleteResourcePolicy;
+    impl ruststack_core::OperationSpec for DeleteResourcePolicy {
+        const NAME: &'static str = "DeleteResourcePolicy";
+        type Input = super::types::DeleteResourcePolicyInput;
+        type Output = super::types::DeleteResourcePolicyOutput;
     }
     pub struct DeleteTable;
     impl ruststack_core::OperationSpec for DeleteTable {
@@ -4989,6 +5234,12 @@ pub mod ops {
         type Input = super::types::GetItemInput;
         type Output = super::types::GetItemOutput;
     }
+    pub struct GetResourcePolicy;
+    impl ruststack_core::OperationSpec for GetResourcePolicy {
+        const NAME: &'static str = "GetResourcePolicy";
+        type Input = super::types::GetResourcePolicyInput;
+        type Output = super::types::GetResourcePolicyOutput;
+    }
     pub struct ListTables;
     impl ruststack_core::OperationSpec for ListTables {
         const NAME: &'static str = "ListTables";
@@ -5006,6 +5257,12 @@ pub mod ops {
         const NAME: &'static str = "PutItem";
         type Input = super::types::PutItemInput;
         type Output = super::types::PutItemOutput;
+    }
+    pub struct PutResourcePolicy;
+    impl ruststack_core::OperationSpec for PutResourcePolicy {
+        const NAME: &'static str = "PutResourcePolicy";
+        type Input = super::types::PutResourcePolicyInput;
+        type Output = super::types::PutResourcePolicyOutput;
     }
     pub struct Query;
     impl ruststack_core::OperationSpec for Query {
@@ -5042,6 +5299,12 @@ pub mod ops {
         const NAME: &'static str = "UntagResource";
         type Input = super::types::UntagResourceInput;
         type Output = ();
+    }
+    pub struct UpdateContinuousBackups;
+    impl ruststack_core::OperationSpec for UpdateContinuousBackups {
+        const NAME: &'static str = "UpdateContinuousBackups";
+        type Input = super::types::UpdateContinuousBackupsInput;
+        type Output = super::types::UpdateContinuousBackupsOutput;
     }
     pub struct UpdateItem;
     impl ruststack_core::OperationSpec for UpdateItem {

@@ -107,6 +107,25 @@ pub struct TableMeta {
     pub deletion_protection: bool,
     pub table_class: Option<String>,
     pub sse_enabled: bool,
+    /// The resource-based policy and its revision id (PutResourcePolicy).
+    #[serde(default)]
+    pub resource_policy: Option<ResourcePolicy>,
+    /// Point-in-time recovery, when enabled (UpdateContinuousBackups).
+    #[serde(default)]
+    pub point_in_time_recovery: Option<PointInTimeRecovery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePolicy {
+    pub document: String,
+    /// Milliseconds since the epoch when it was put, as AWS's revision ids are.
+    pub revision: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointInTimeRecovery {
+    pub enabled_at: Timestamp,
+    pub period_days: i32,
 }
 
 impl TableMeta {
@@ -639,6 +658,8 @@ pub fn test_meta() -> TableMeta {
         deletion_protection: false,
         table_class: None,
         sse_enabled: false,
+        resource_policy: None,
+        point_in_time_recovery: None,
     }
 }
 

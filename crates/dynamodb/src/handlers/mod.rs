@@ -5,6 +5,7 @@ pub mod common;
 pub mod items;
 pub mod legacy;
 pub mod partiql;
+pub mod policies;
 pub mod query;
 pub mod tables;
 pub mod transact;

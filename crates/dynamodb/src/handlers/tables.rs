@@ -227,6 +227,10 @@ pub async fn create_table(
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         table_class: input.table_class.clone(),
         sse_enabled: input.sse_specification.as_ref().and_then(|s| s.enabled).unwrap_or(false),
+        resource_policy: input
+            .resource_policy
+            .map(|document| crate::table::ResourcePolicy { document, revision: super::policies::next_revision(None) }),
+        point_in_time_recovery: None,
     };
     let stream = input
         .stream_specification
@@ -701,27 +705,71 @@ pub async fn describe_time_to_live(
     })
 }
 
+fn continuous_backups(meta: &TableMeta) -> ContinuousBackupsDescription {
+    let pitr = match &meta.point_in_time_recovery {
+        Some(p) => {
+            let now = Timestamp::now();
+            let window = Timestamp { millis: now.millis - p.period_days as i64 * 86_400_000 };
+            PointInTimeRecoveryDescription {
+                point_in_time_recovery_status: Some("ENABLED".into()),
+                recovery_period_in_days: Some(p.period_days),
+                earliest_restorable_date_time: Some(Timestamp { millis: p.enabled_at.millis.max(window.millis) }),
+                latest_restorable_date_time: Some(now),
+            }
+        }
+        None => PointInTimeRecoveryDescription {
+            point_in_time_recovery_status: Some("DISABLED".into()),
+            ..Default::default()
+        },
+    };
+    ContinuousBackupsDescription {
+        continuous_backups_status: "ENABLED".into(),
+        point_in_time_recovery_description: Some(pitr),
+    }
+}
+
+fn table_not_found_for_backups(name: &str) -> AwsError {
+    AwsError::bad_request("TableNotFoundException", format!("Table not found: {name}"))
+}
+
 pub async fn describe_continuous_backups(
     db: Arc<DynamoDb>,
     ctx: RequestContext,
     input: DescribeContinuousBackupsInput,
 ) -> Result<DescribeContinuousBackupsOutput, AwsError> {
-    if db.region(&ctx).table_named(&input.table_name).is_err() {
-        return Err(AwsError::bad_request("TableNotFoundException", format!("Table not found: {}", input.table_name)));
-    }
-    Ok(DescribeContinuousBackupsOutput {
-        continuous_backups_description: Some(ContinuousBackupsDescription {
-            continuous_backups_status: "ENABLED".into(),
-            point_in_time_recovery_description: Some(PointInTimeRecoveryDescription {
-                point_in_time_recovery_status: Some("DISABLED".into()),
-                ..Default::default()
-            }),
-        }),
-    })
+    let table =
+        db.region(&ctx).table_named(&input.table_name).map_err(|_| table_not_found_for_backups(&input.table_name))?;
+    let state = table.state.read();
+    Ok(DescribeContinuousBackupsOutput { continuous_backups_description: Some(continuous_backups(&state.meta)) })
+}
+
+/// Days of point-in-time recovery when the request does not say.
+const DEFAULT_RECOVERY_DAYS: i32 = 35;
+
+pub async fn update_continuous_backups(
+    db: Arc<DynamoDb>,
+    ctx: RequestContext,
+    input: UpdateContinuousBackupsInput,
+) -> Result<UpdateContinuousBackupsOutput, AwsError> {
+    let table =
+        db.region(&ctx).table_named(&input.table_name).map_err(|_| table_not_found_for_backups(&input.table_name))?;
+    let spec = &input.point_in_time_recovery_specification;
+    let mut state = table.state.write();
+    let mut meta = state.meta.clone();
+    meta.point_in_time_recovery = if spec.point_in_time_recovery_enabled {
+        let period_days = spec.recovery_period_in_days.unwrap_or(DEFAULT_RECOVERY_DAYS);
+        // Enabling again keeps the history recorded so far.
+        let enabled_at = meta.point_in_time_recovery.as_ref().map_or_else(Timestamp::now, |p| p.enabled_at);
+        Some(crate::table::PointInTimeRecovery { enabled_at, period_days })
+    } else {
+        None
+    };
+    save_meta(&table, &mut state, meta)?;
+    Ok(UpdateContinuousBackupsOutput { continuous_backups_description: Some(continuous_backups(&state.meta)) })
 }
 
 /// Stores a changed table definition, then puts it in place.
-fn save_meta(table: &Table, state: &mut TableState, meta: TableMeta) -> Result<(), AwsError> {
+pub(crate) fn save_meta(table: &Table, state: &mut TableState, meta: TableMeta) -> Result<(), AwsError> {
     let mut writes = Vec::new();
     table.store.put_meta(&meta, &mut writes);
     table.store.blocking(|| table.store.apply(writes))?;
