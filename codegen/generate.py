@@ -237,6 +237,11 @@ class ServiceGen:
         # attribute names in the QueueAttributeName list, and answers unknown queue attribute
         # names with its own InvalidAttributeName): generated without their value sets.
         self.open_enums: set[str] = set(quirks.get("open_enums", []))
+        # Success statuses the model leaves at 200 but AWS answers otherwise (S3 PutBucketTagging: 204).
+        self.statuses: dict[str, int] = dict(quirks.get("status", {}))
+        for op in self.statuses:
+            if op not in self.all_ops:
+                sys.exit(f"generate.py: {name}: status quirk names unknown operation {op}")
         for shape in self.open_enums:
             if "enum" not in self.shapes.get(shape, {}):
                 sys.exit(f"generate.py: {name}: open_enums names {shape}, which is not an enum")
@@ -474,7 +479,7 @@ class ServiceGen:
         return (
             f"Operation {{ name: {lit(op['name'])}, method: {lit(http['method'])}, "
             f"uri: {lit(http['requestUri'])}, input: {inp}, output: {out}, "
-            f"result_wrapper: {lit(wrapper)}, status: {http.get('responseCode', 200)} }}"
+            f"result_wrapper: {lit(wrapper)}, status: {self.statuses.get(op['name'], http.get('responseCode', 200))} }}"
         )
 
     # ---- Rust types -----------------------------------------------------------------------

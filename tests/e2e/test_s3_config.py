@@ -28,8 +28,18 @@ def test_bucket_tagging(s3, bucket):
     resp = expect_error("NoSuchTagSet", 404, s3.get_bucket_tagging, Bucket=bucket, message="The TagSet does not exist")
     assert resp["Error"]["BucketName"] == bucket
     tags = [{"Key": "team", "Value": "storage"}, {"Key": "env", "Value": ""}]
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    put = s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    assert put["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == tags
+    expect_error(
+        "InvalidTag", 400, s3.put_bucket_tagging, Bucket=bucket,
+        Tagging={"TagSet": [{"Key": "aws:team", "Value": "x"}]},
+        message="System tags cannot be added/updated by requester",
+    )
+    # An empty tag set removes the tagging.
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": []})
+    expect_error("NoSuchTagSet", 404, s3.get_bucket_tagging, Bucket=bucket)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
     expect_error(
         "InvalidTag", 400, s3.put_bucket_tagging, Bucket=bucket,
         Tagging={"TagSet": [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]},

@@ -385,6 +385,41 @@ def test_object_tagging(s3, bucket):
     expect_error("BadRequest", 400, s3.put_object_tagging, Bucket=bucket, Key="t", Tagging={"TagSet": many})
     expect_error("NoSuchKey", 404, s3.get_object_tagging, Bucket=bucket, Key="absent")
     expect_error("BadRequest", 400, s3.put_object, Bucket=bucket, Key="t2", Body=b"", Tagging="&".join(f"k{i}=v" for i in range(11)))
+    # System tags: the header and the tagging document word the refusal differently.
+    expect_error(
+        "InvalidTag", 400, s3.put_object, Bucket=bucket, Key="t2", Body=b"", Tagging="aws:foo=bar",
+        message="Your TagKey cannot be prefixed with aws:",
+    )
+    expect_error(
+        "InvalidTag", 400, s3.put_object_tagging, Bucket=bucket, Key="t",
+        Tagging={"TagSet": [{"Key": "aws:item", "Value": "v"}]},
+        message="System tags cannot be added/updated by requester",
+    )
+    s3.put_object(Bucket=bucket, Key="t2", Body=b"", Tagging="x:aws:foo=bar")
+
+
+def test_object_tagging_of_deleted_versions(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=bucket, Key="t", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="t", Body=b"2")
+    s3.delete_object(Bucket=bucket, Key="t", VersionId=first)
+    tagging = {"TagSet": [{"Key": "k", "Value": "v"}]}
+    resp = expect_error(
+        "NoSuchVersion", 404, s3.put_object_tagging, Bucket=bucket, Key="t", VersionId=first, Tagging=tagging,
+        message="The specified version does not exist.",
+    )
+    assert resp["Error"]["Key"] == "t" and resp["Error"]["VersionId"] == first
+    marker = s3.delete_object(Bucket=bucket, Key="t")["VersionId"]
+    # A delete marker addressed by id: 405 naming the method and the resource type.
+    for call, method in ((s3.put_object_tagging, "PUT"), (s3.get_object_tagging, "GET"), (s3.delete_object_tagging, "DELETE")):
+        kw = {"Tagging": tagging} if method == "PUT" else {}
+        resp = expect_error(
+            "MethodNotAllowed", 405, call, Bucket=bucket, Key="t", VersionId=marker, **kw,
+            message="The specified method is not allowed against this resource.",
+        )
+        assert resp["Error"]["Method"] == method and resp["Error"]["ResourceType"] == "DeleteMarker"
+    resp = expect_error("MethodNotAllowed", 405, s3.get_object, Bucket=bucket, Key="t", VersionId=marker)
+    assert resp["Error"]["Method"] == "GET" and resp["Error"]["ResourceType"] == "DeleteMarker"
 
 
 def test_get_object_attributes(s3, bucket):

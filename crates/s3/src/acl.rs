@@ -300,7 +300,7 @@ pub async fn put_object_acl(
     input: PutObjectAclRequest,
 ) -> Result<PutObjectAclOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    crate::common::find_version(&bucket, &input.key, input.version_id.as_deref())?;
+    crate::common::find_version_for("PUT", &bucket, &input.key, input.version_id.as_deref())?;
     let mut req = AclRequest::headers(
         input.acl.as_ref(),
         input.grant_full_control.as_ref(),
@@ -314,9 +314,10 @@ pub async fn put_object_acl(
     let grants = resolve(&req, &bucket_owner, &bucket_owner)?.ok_or_else(missing_acl)?;
     check_acls_allowed(&bucket, &grants)?;
     check_public_acls(&bucket, &grants, &ctx, "s3:PutObjectAcl")?;
-    let v =
-        crate::common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.acl = Some(grants))
-            .await?;
+    let v = crate::common::update_version(&s3, "PUT", &bucket, &input.key, input.version_id.as_deref(), |v| {
+        v.acl = Some(grants)
+    })
+    .await?;
     let caller = crate::notifications::Caller::Request(&ctx);
     crate::objects::notify_update(&s3, &bucket, &input.key, &v, crate::notifications::OBJECT_ACL_PUT, caller);
     Ok(PutObjectAclOutput::default())

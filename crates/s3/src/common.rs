@@ -27,6 +27,16 @@ pub fn check_version_id(version_id: &str) -> Result<(), AwsError> {
 /// A current delete marker answers NoSuchKey with `x-amz-delete-marker`; addressing a delete
 /// marker by id answers 405 (AWS's MethodNotAllowed), as GET and HEAD do.
 pub fn find_version(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Result<Arc<ObjectVersion>, AwsError> {
+    find_version_for("GET", bucket, key, version_id)
+}
+
+/// [`find_version`] for a request of another HTTP method, which the 405 on a delete marker names.
+pub fn find_version_for(
+    method: &'static str,
+    bucket: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Arc<ObjectVersion>, AwsError> {
     if let Some(v) = version_id {
         check_version_id(v)?;
     }
@@ -49,6 +59,8 @@ pub fn find_version(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Res
             let found = found.ok_or_else(|| errors::no_such_version(key, id))?;
             if found.delete_marker {
                 return Err(errors::method_not_allowed()
+                    .with_field("Method", method)
+                    .with_field("ResourceType", "DeleteMarker")
                     .with_header("x-amz-delete-marker", "true")
                     .with_header("x-amz-version-id", id.to_owned())
                     .with_header("last-modified", http_date(found.last_modified))
@@ -63,13 +75,14 @@ pub fn find_version(bucket: &Bucket, key: &str, version_id: Option<&str>) -> Res
 /// first, then cached. Returns the new version.
 pub async fn update_version(
     s3: &S3,
+    method: &'static str,
     bucket: &Bucket,
     key: &str,
     version_id: Option<&str>,
     change: impl FnOnce(&mut ObjectVersion),
 ) -> Result<Arc<ObjectVersion>, AwsError> {
     let _serial = s3.lock_key(&bucket.name, key).await;
-    let found = find_version(bucket, key, version_id)?;
+    let found = find_version_for(method, bucket, key, version_id)?;
     let mut versions = bucket.objects.read().get(key).cloned().unwrap_or_default();
     let at = versions.iter().position(|v| Arc::ptr_eq(v, &found)).ok_or_else(|| errors::no_such_key(key))?;
     let mut changed = (*found).clone();
@@ -374,6 +387,10 @@ pub async fn concat(s3: &S3, blobs: &[Blob], gone: impl Fn() -> AwsError) -> Res
 /// Parses an `x-amz-tagging` header (a URL query string) into tags, checking AWS's limits.
 pub fn parse_tagging_header(value: &str) -> Result<Vec<(String, String)>, AwsError> {
     let tags: Vec<(String, String)> = form_urlencoded::parse(value.as_bytes()).into_owned().collect();
+    // The header has its own wording for system tags (the tagging documents say "System tags…").
+    if tags.len() <= 10 && tags.iter().any(|(k, _)| k.starts_with("aws:")) {
+        return Err(AwsError::bad_request("InvalidTag", "Your TagKey cannot be prefixed with aws:"));
+    }
     check_tags(&tags)?;
     Ok(tags)
 }
@@ -393,6 +410,9 @@ pub fn check_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
         if tags[..i].iter().any(|(k2, _)| k2 == k) {
             return Err(AwsError::bad_request("InvalidTag", "Cannot provide multiple Tags with the same key"));
         }
+    }
+    if tags.iter().any(|(k, _)| k.starts_with("aws:")) {
+        return Err(AwsError::bad_request("InvalidTag", "System tags cannot be added/updated by requester"));
     }
     Ok(())
 }
@@ -416,5 +436,25 @@ pub async fn drain(body: StreamingBody) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_tags_are_refused_with_each_path_s_wording() {
+        let header = parse_tagging_header("a=1&aws:b=2").unwrap_err();
+        assert_eq!(
+            (&*header.code, header.message.as_str()),
+            ("InvalidTag", "Your TagKey cannot be prefixed with aws:")
+        );
+        let document = check_tags(&[("aws:b".into(), "2".into())]).unwrap_err();
+        assert_eq!(document.message, "System tags cannot be added/updated by requester");
+        // The count is checked first; a key merely containing "aws:" is fine.
+        let many = (0..11).map(|i| format!("aws:k{i}=v")).collect::<Vec<_>>().join("&");
+        assert_eq!(parse_tagging_header(&many).unwrap_err().code, "BadRequest");
+        assert!(parse_tagging_header("x:aws:y=1").is_ok());
     }
 }

@@ -76,7 +76,12 @@ pub async fn put_bucket_tagging(
             return Err(AwsError::bad_request("InvalidTag", "Cannot provide multiple Tags with the same key"));
         }
     }
-    s3.set_config(&bucket, TAGGING, &input.tagging)?;
+    // An empty tag set removes the tagging: GetBucketTagging answers NoSuchTagSet again.
+    if tags.is_empty() {
+        s3.remove_config(&bucket, TAGGING)?;
+    } else {
+        s3.set_config(&bucket, TAGGING, &input.tagging)?;
+    }
     Ok(())
 }
 

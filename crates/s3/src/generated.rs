@@ -9157,7 +9157,7 @@ static OPERATIONS: [Operation; 66] = [
         input: Some(340),
         output: None,
         result_wrapper: "",
-        status: 200,
+        status: 204,
     },
     Operation {
         name: "PutBucketVersioning",

@@ -1075,7 +1075,8 @@ pub async fn put_object_tagging(
     let bucket = s3.bucket(&input.bucket)?;
     let tags: Vec<(String, String)> = input.tagging.tag_set.into_iter().map(|t| (t.key, t.value)).collect();
     common::check_tags(&tags)?;
-    let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags = tags).await?;
+    let v =
+        common::update_version(&s3, "PUT", &bucket, &input.key, input.version_id.as_deref(), |v| v.tags = tags).await?;
     notify_update(&s3, &bucket, &input.key, &v, notifications::OBJECT_TAGGING_PUT, Caller::Request(&ctx));
     Ok(PutObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
@@ -1086,7 +1087,8 @@ pub async fn delete_object_tagging(
     input: DeleteObjectTaggingRequest,
 ) -> Result<DeleteObjectTaggingOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let v = common::update_version(&s3, &bucket, &input.key, input.version_id.as_deref(), |v| v.tags.clear()).await?;
+    let v = common::update_version(&s3, "DELETE", &bucket, &input.key, input.version_id.as_deref(), |v| v.tags.clear())
+        .await?;
     notify_update(&s3, &bucket, &input.key, &v, notifications::OBJECT_TAGGING_DELETE, Caller::Request(&ctx));
     Ok(DeleteObjectTaggingOutput { version_id: bucket.versioned().then(|| v.version_str().to_owned()) })
 }
