@@ -107,6 +107,48 @@ def test_versions_and_aliases(lam):
     lam.delete_function(FunctionName=name)
 
 
+def test_function_arns_are_qualified_as_requested(lam):
+    name = unique("arns")
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    # Publishing at creation answers version 1 under the unqualified ARN, usable by later updates.
+    created = lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                                  Code={"ZipFile": make_zip({"index.py": code("one")})}, Publish=True)
+    assert (created["FunctionArn"], created["Version"]) == (arn, "1")
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+
+    assert lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"] == arn
+    got = lam.get_function(FunctionName=name, Qualifier="$LATEST")["Configuration"]
+    assert (got["FunctionArn"], got["Version"]) == (f"{arn}:$LATEST", "$LATEST")
+    assert lam.get_function_configuration(FunctionName=f"{name}:$LATEST")["FunctionArn"] == f"{arn}:$LATEST"
+    assert lam.get_function(FunctionName=f"{arn}:1")["Configuration"]["FunctionArn"] == f"{arn}:1"
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    got = lam.get_function_configuration(FunctionName=name, Qualifier="live")
+    assert (got["FunctionArn"], got["Version"]) == (f"{arn}:live", "1")
+
+    listed = {f["Version"]: f["FunctionArn"] for f in lam.list_functions(FunctionVersion="ALL")["Functions"]
+              if f["FunctionName"] == name}
+    assert listed == {"$LATEST": f"{arn}:$LATEST", "1": f"{arn}:1"}
+    plain = [f["FunctionArn"] for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    assert plain == [arn]
+    versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    assert [v["FunctionArn"] for v in versions] == [f"{arn}:$LATEST", f"{arn}:1"]
+
+    # UpdateFunctionCode with Publish answers the new version under its qualified ARN.
+    updated = lam.update_function_code(FunctionName=arn, ZipFile=make_zip({"index.py": code("two")}), Publish=True)
+    assert (updated["Version"], updated["FunctionArn"]) == ("2", f"{arn}:2")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    # The same code again, unpublished: an update all the same, so PublishVersion makes version 3 once.
+    lam.update_function_code(FunctionName=arn, ZipFile=make_zip({"index.py": code("two")}))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert lam.publish_version(FunctionName=arn)["Version"] == "3"
+    assert lam.publish_version(FunctionName=arn)["Version"] == "3"
+    again = lam.update_function_code(FunctionName=arn, ZipFile=make_zip({"index.py": code("two")}), Publish=True)
+    assert again["Version"] == "4" and again["FunctionArn"].endswith(f":{name}:4")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert lam.publish_version(FunctionName=arn)["Version"] == "4"
+    lam.delete_function(FunctionName=name)
+
+
 def test_layers_python_and_node(lam):
     layer_name = unique("layer")
     py_layer = lam.publish_layer_version(

@@ -148,8 +148,9 @@ pub async fn create_function(
             last_published: None,
             event_invoke: Default::default(),
         };
+        // Publishing at creation answers version 1 under the unqualified ARN.
         let answer = if input.publish == Some(true) {
-            versions::publish(&mut function, &ctx, None).config.clone()
+            with_arn_qualifier(versions::publish(&mut function, &ctx, None).config.clone(), None)
         } else {
             latest.config.clone()
         };
@@ -322,9 +323,21 @@ pub async fn find(lambda: &Lambda, ctx: &RequestContext, reference: &FunctionRef
         .ok_or_else(|| function_not_found(ctx, &reference.name, reference.qualifier.as_deref()))
 }
 
-/// The configuration as answered for a qualifier: an alias keeps its version's ARN.
-fn answered(version: &Version) -> FunctionConfiguration {
-    version.config.clone()
+/// A configuration whose ARN carries `qualifier`, or none: AWS qualifies the ARN with what the
+/// request named (`$LATEST`, a version or an alias, whose answer is its version's otherwise) and
+/// leaves it unqualified when nothing was named.
+pub fn with_arn_qualifier(mut config: FunctionConfiguration, qualifier: Option<&str>) -> FunctionConfiguration {
+    let name_len = config.function_name.as_deref().map_or(0, str::len);
+    if let Some(arn) = config.function_arn.as_mut() {
+        if let Some(at) = arn.find(":function:") {
+            arn.truncate((at + ":function:".len() + name_len).min(arn.len()));
+        }
+        if let Some(q) = qualifier {
+            arn.push(':');
+            arn.push_str(q);
+        }
+    }
+    config
 }
 
 pub async fn get_function(
@@ -341,7 +354,7 @@ pub async fn get_function(
     let concurrency =
         function.and_then(|f| f.reserved_concurrency).map(|n| Concurrency { reserved_concurrent_executions: Some(n) });
     Ok(GetFunctionResponse {
-        configuration: Some(answered(&version)),
+        configuration: Some(with_arn_qualifier(version.config.clone(), reference.qualifier.as_deref())),
         code: Some(FunctionCodeLocation {
             repository_type: Some("S3".into()),
             location: Some(version.code.location(&ctx.host)),
@@ -360,7 +373,7 @@ pub async fn get_function_configuration(
 ) -> Result<FunctionConfiguration, AwsError> {
     let reference = parse_function_name(&input.function_name, input.qualifier.as_deref())?;
     let version = find(&lambda, &ctx, &reference).await?;
-    Ok(answered(&version))
+    Ok(with_arn_qualifier(version.config.clone(), reference.qualifier.as_deref()))
 }
 
 pub async fn list_functions(
@@ -377,7 +390,10 @@ pub async fn list_functions(
         let region = region.read();
         let mut items = Vec::new();
         for (name, f) in &region.functions {
-            items.push((format!("{name}\u{0}"), f.latest.config.clone()));
+            // Listing every version qualifies each ARN, `$LATEST`'s too.
+            let latest = f.latest.config.clone();
+            items
+                .push((format!("{name}\u{0}"), if all { with_arn_qualifier(latest, Some("$LATEST")) } else { latest }));
             if all {
                 for (n, v) in &f.versions {
                     items.push((format!("{name}\u{0}{n:010}"), v.config.clone()));
@@ -795,6 +811,21 @@ mod tests {
         assert!(e.message.ends_with("Reserved keys used in this request: AWS_REGION"), "{}", e.message);
         let big = "x".repeat(5000);
         assert!(check_environment(&env(&[("A", &big)])).unwrap_err().message.contains("exceeded the 4KB limit"));
+    }
+
+    #[test]
+    fn arn_qualifiers() {
+        let config = |arn: &str| FunctionConfiguration {
+            function_name: Some("f".into()),
+            function_arn: Some(arn.into()),
+            ..Default::default()
+        };
+        let base = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        let arn = |c: FunctionConfiguration| c.function_arn.unwrap();
+        assert_eq!(arn(with_arn_qualifier(config(base), None)), base);
+        assert_eq!(arn(with_arn_qualifier(config(base), Some("$LATEST"))), format!("{base}:$LATEST"));
+        assert_eq!(arn(with_arn_qualifier(config(&format!("{base}:3")), None)), base);
+        assert_eq!(arn(with_arn_qualifier(config(&format!("{base}:3")), Some("live"))), format!("{base}:live"));
     }
 
     #[test]

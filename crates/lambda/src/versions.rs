@@ -83,7 +83,8 @@ pub async fn list_versions_by_function(
         let region = region.read();
         let function = region.functions.get(&name).ok_or_else(|| function_not_found(&ctx, &name, None))?;
         // $LATEST sorts first (version numbers start at 1); markers are these opaque keys.
-        let mut items = vec![(format!("{:010}", 0), function.latest.config.clone())];
+        let latest = crate::functions::with_arn_qualifier(function.latest.config.clone(), Some("$LATEST"));
+        let mut items = vec![(format!("{:010}", 0), latest)];
         items.extend(function.versions.iter().map(|(n, v)| (format!("{n:010}"), v.config.clone())));
         items
     };
