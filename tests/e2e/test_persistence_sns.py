@@ -1,5 +1,6 @@
 """SNS with `--data-dir`: topics (attributes, tags), subscriptions (attributes, filter policies,
-raw delivery) survive a SIGKILL, and publishing after the restart still reaches SQS subscribers."""
+raw delivery), platform applications and endpoints survive a SIGKILL, and publishing after the
+restart still reaches SQS subscribers."""
 
 from __future__ import annotations
 
@@ -77,3 +78,41 @@ def test_topics_and_subscriptions_survive_a_sigkill(start_server, tmp_path):
     assert [m["Body"] for m in got] == ["deliver ✓"]
     # Subscribing the same endpoint again answers the restored subscription.
     assert sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn, ReturnSubscriptionArn=True)["SubscriptionArn"] == sub
+
+
+def test_platform_applications_and_endpoints_survive_a_sigkill(start_server, tmp_path):
+    data = str(tmp_path / "state")
+    server = start_server("--data-dir", data)
+    sns = make_client("sns", server.endpoint)
+    app = sns.create_platform_application(Name="push", Platform="APNS",
+                                          Attributes={"PlatformCredential": "c", "PlatformPrincipal": "p"})["PlatformApplicationArn"]
+    kept = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1", CustomUserData="u")["EndpointArn"]
+    off = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t2")["EndpointArn"]
+    sns.set_endpoint_attributes(EndpointArn=off, Attributes={"Enabled": "false"})
+    dropped = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t3")["EndpointArn"]
+    sns.delete_endpoint(EndpointArn=dropped)
+    gone = sns.create_platform_application(Name="gone", Platform="GCM", Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
+    sns.create_platform_endpoint(PlatformApplicationArn=gone, Token="t")
+    sns.delete_platform_application(PlatformApplicationArn=gone)
+
+    def snapshot():
+        return {
+            "apps": sns.list_platform_applications()["PlatformApplications"],
+            "endpoints": sorted((e["EndpointArn"], sorted(e["Attributes"].items()))
+                                for e in sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)["Endpoints"]),
+        }
+
+    before = snapshot()
+    assert [e[0] for e in before["endpoints"]] == sorted([kept, off])
+    server.stop(signal.SIGKILL)
+
+    again = start_server("--data-dir", data)
+    sns = make_client("sns", again.endpoint)
+    assert snapshot() == before
+    # The same token still answers the restored endpoint; the disabled one still refuses.
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1", CustomUserData="u")["EndpointArn"] == kept
+    try:
+        sns.publish(TargetArn=off, Message="x")
+        raise AssertionError("a disabled endpoint took a message")
+    except sns.exceptions.EndpointDisabledException:
+        pass

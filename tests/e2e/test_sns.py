@@ -104,6 +104,9 @@ def test_subscriptions_and_attributes(sns, sqs, topic):
     expect_error("InvalidParameter", sns.subscribe, TopicArn=topic, Protocol="carrier-pigeon", Endpoint="x",
                  message="Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon")
     expect_error("InvalidParameter", sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint="not-an-arn")
+    # An unknown topic is reported before the endpoint is looked at.
+    expect_error("NotFound", sns.subscribe, TopicArn=topic + "-missing", Protocol="sqs", Endpoint="asdf",
+                 status=404, message="Topic does not exist")
     sns.unsubscribe(SubscriptionArn=sub)
     expect_error("NotFound", sns.get_subscription_attributes, SubscriptionArn=sub, status=404)
 
@@ -211,6 +214,19 @@ def test_fifo_topic_to_fifo_queue(sns, sqs):
     assert got[0]["Attributes"]["MessageGroupId"] == "g"
 
 
+def test_fifo_topic_to_standard_queue_and_not_the_reverse(sns, sqs, topic):
+    arn = sns.create_topic(Name=f"f-{uuid.uuid4().hex[:8]}.fifo",
+                           Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    url, qarn = make_queue(sqs)
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+    sns.publish(TopicArn=arn, Message="to standard", MessageGroupId="g")
+    (m,) = drain(sqs, url, expect=1)
+    assert json.loads(m["Body"])["Message"] == "to standard"
+    _, fifo_arn = make_queue(sqs, fifo=True)
+    expect_error("InvalidParameter", sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=fifo_arn,
+                 message="Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
     received: pyqueue.Queue = pyqueue.Queue()
 
@@ -291,3 +307,67 @@ def test_sms_messages_are_inspectable_as_localstack_offers(sns, ruststack):
     }
     assert rsutil.request(ruststack.port, "DELETE", "/_aws/sns/sms-messages").status == 204
     assert phone not in json.loads(rsutil.request(ruststack.port, "GET", "/_aws/sns/sms-messages").body)["sms_messages"]
+
+
+def test_platform_applications_and_endpoints(sns, ruststack):
+    from . import rsutil
+
+    name = f"app-{uuid.uuid4().hex[:8]}"
+    app = sns.create_platform_application(Name=name, Platform="GCM",
+                                          Attributes={"PlatformCredential": "key"})["PlatformApplicationArn"]
+    assert app == f"arn:aws:sns:us-east-1:000000000000:app/GCM/{name}"
+    attrs = sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]
+    assert "PlatformCredential" not in attrs and attrs["Enabled"] == "true"
+    sns.set_platform_application_attributes(PlatformApplicationArn=app, Attributes={"EventEndpointCreated": "arn:x"})
+    assert sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]["EventEndpointCreated"] == "arn:x"
+    assert app in [a["PlatformApplicationArn"] for a in sns.list_platform_applications()["PlatformApplications"]]
+
+    # The same token is the same endpoint, unless other attributes are asked for.
+    plain = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1")["EndpointArn"]
+    assert plain.startswith(f"arn:aws:sns:us-east-1:000000000000:endpoint/GCM/{name}/")
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1")["EndpointArn"] == plain
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1",
+                                        Attributes={"Enabled": "true"})["EndpointArn"] == plain
+    expect_error("InvalidParameter", sns.create_platform_endpoint, PlatformApplicationArn=app, Token="t1",
+                 CustomUserData="data",
+                 message=f"Invalid parameter: Token Reason: Endpoint {plain} already exists with the same Token, but different attributes.")
+    disabled = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t2", CustomUserData="param",
+                                            Attributes={"Enabled": "false", "CustomUserData": "attr"})["EndpointArn"]
+    assert sns.get_endpoint_attributes(EndpointArn=disabled)["Attributes"] == {
+        "Token": "t2", "Enabled": "false", "CustomUserData": "attr"}
+    listed = sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)["Endpoints"]
+    assert sorted(e["EndpointArn"] for e in listed) == sorted([plain, disabled])
+
+    # Publishing: a disabled endpoint refuses, an enabled one takes the message.
+    expect_error("EndpointDisabled", sns.publish, TargetArn=disabled, Message="msg", MessageStructure="json",
+                 message="Endpoint is disabled")
+    message_id = sns.publish(TargetArn=plain, Message=json.dumps({"default": "d", "GCM": "for gcm"}),
+                             MessageStructure="json")["MessageId"]
+    sent = json.loads(rsutil.request(ruststack.port, "GET", "/_aws/sns/platform-endpoint-messages").body)
+    assert [(m["Message"], m["MessageId"]) for m in sent["platform_endpoint_messages"][plain]] == [("for gcm", message_id)]
+    sns.set_endpoint_attributes(EndpointArn=disabled, Attributes={"Enabled": "true"})
+    sns.publish(TargetArn=disabled, Message="now enabled")
+
+    missing = f"arn:aws:sns:us-east-1:000000000000:endpoint/GCM/{name}/c1f76c42-192a-4e75-b04f-a9268ce2abf3"
+    expect_error("NotFound", sns.get_endpoint_attributes, EndpointArn=missing, status=404,
+                 message="Endpoint does not exist")
+    expect_error("InvalidParameter", sns.publish, TargetArn=missing, Message="x",
+                 message="Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
+    expect_error("NotFound", sns.create_platform_endpoint, PlatformApplicationArn=app + "2", Token="t",
+                 status=404, message="PlatformApplication does not exist")
+    expect_error("NotFound", sns.list_endpoints_by_platform_application, PlatformApplicationArn=app + "2",
+                 status=404, message="PlatformApplication does not exist")
+
+    # Deleting is idempotent; an application subscription needs an endpoint that exists.
+    sns.delete_endpoint(EndpointArn=plain)
+    sns.delete_endpoint(EndpointArn=plain)
+    topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    expect_error("InvalidParameter", sns.subscribe, TopicArn=topic, Protocol="application", Endpoint=plain,
+                 message=f"Invalid parameter: Endpoint Reason: Endpoint does not exist for endpoint arn{plain}")
+    assert sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=disabled)["SubscriptionArn"].startswith(topic)
+    sns.delete_platform_application(PlatformApplicationArn=app)
+    sns.delete_platform_application(PlatformApplicationArn=app)
+    expect_error("NotFound", sns.get_endpoint_attributes, EndpointArn=disabled, status=404)
+    assert app not in [a["PlatformApplicationArn"] for a in sns.list_platform_applications()["PlatformApplications"]]
+    sns.delete_topic(TopicArn=topic)
+    assert rsutil.request(ruststack.port, "DELETE", "/_aws/sns/platform-endpoint-messages").status == 204

@@ -11,18 +11,18 @@ use std::sync::Arc;
 
 type R<T> = Result<T, AwsError>;
 
-const PAGE: usize = 100;
+pub(crate) const PAGE: usize = 100;
 const MAX_MESSAGE_BYTES: usize = 262_144;
 
 pub fn invalid(what: impl std::fmt::Display) -> AwsError {
     AwsError::bad_request("InvalidParameter", format!("Invalid parameter: {what}"))
 }
 
-fn not_found(what: &str) -> AwsError {
+pub(crate) fn not_found(what: &str) -> AwsError {
     AwsError::not_found("NotFound", format!("{what} does not exist"))
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let (a, b) = (fastrand::u64(..), fastrand::u64(..));
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -50,12 +50,12 @@ fn topic_arn_valid(arn: &str) -> bool {
     parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns"
 }
 
-fn page_token(after: &str) -> String {
+pub(crate) fn page_token(after: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(after)
 }
 
-fn after_token(token: &Option<String>) -> R<Option<String>> {
+pub(crate) fn after_token(token: &Option<String>) -> R<Option<String>> {
     use base64::Engine;
     match token {
         None => Ok(None),
@@ -256,6 +256,12 @@ pub async fn subscribe(s: Arc<Sns>, ctx: RequestContext, input: SubscribeInput) 
     if !PROTOCOLS.contains(&protocol.as_str()) {
         return Err(invalid(format!("Amazon SNS does not support this protocol string: {}", input.protocol)));
     }
+    // The topic is looked up before the endpoint is checked.
+    s.ensure(&ctx, Some(&input.topic_arn));
+    let topic_fifo = match s.inner.read().topics.get(&input.topic_arn) {
+        Some(t) => t.fifo,
+        None => return Err(not_found("Topic")),
+    };
     let endpoint = input.endpoint.unwrap_or_default();
     let endpoint_ok = match protocol.as_str() {
         "sqs" => endpoint.starts_with("arn:") && endpoint.split(':').nth(2) == Some("sqs"),
@@ -272,6 +278,14 @@ pub async fn subscribe(s: Arc<Sns>, ctx: RequestContext, input: SubscribeInput) 
             "email" | "email-json" => "Email address".to_owned(),
             _ => "Endpoint".to_owned(),
         }));
+    }
+    if protocol == "application" {
+        crate::platform::check_subscription_endpoint(&s, &ctx, &endpoint)?;
+    }
+    if protocol == "sqs" && endpoint.ends_with(".fifo") && !topic_fifo {
+        return Err(invalid(
+            "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics",
+        ));
     }
     let mut attrs = BTreeMap::new();
     for (k, v) in input.attributes.unwrap_or_default() {
@@ -569,16 +583,16 @@ pub async fn list_tags_for_resource(
 
 // ---- publishing ---------------------------------------------------------------------------
 
-struct Message {
-    text: String,
-    subject: Option<String>,
-    structure: Option<String>,
-    attributes: HashMap<String, MessageAttributeValue>,
-    group_id: Option<String>,
-    dedup_id: Option<String>,
+pub(crate) struct Message {
+    pub text: String,
+    pub subject: Option<String>,
+    pub structure: Option<String>,
+    pub attributes: HashMap<String, MessageAttributeValue>,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
 }
 
-fn validate_message(m: &Message) -> R<Option<serde_json::Map<String, Value>>> {
+pub(crate) fn validate_message(m: &Message) -> R<Option<serde_json::Map<String, Value>>> {
     if m.text.is_empty() {
         return Err(invalid("Empty message"));
     }
@@ -718,12 +732,19 @@ fn deliver(
                 } else {
                     (delivery::envelope(&published, "sqs", &unsubscribe_url), HashMap::new())
                 };
-                let dedup = published
-                    .group_id
-                    .as_ref()
-                    .map(|_| published.dedup_id.clone().unwrap_or_else(|| published.message_id.clone()));
+                // FIFO parameters go to FIFO queues only: a standard queue (which a FIFO topic may
+                // deliver to) refuses a deduplication id.
+                let (group, dedup) = if sub.endpoint.ends_with(".fifo") {
+                    let dedup = published
+                        .group_id
+                        .as_ref()
+                        .map(|_| published.dedup_id.clone().unwrap_or_else(|| published.message_id.clone()));
+                    (published.group_id.clone(), dedup)
+                } else {
+                    (None, None)
+                };
                 // A missing queue or a refused message is a delivery failure, not the publisher's error.
-                let _ = s.queues.send_message(&sub.endpoint, body, attrs, published.group_id.clone(), dedup);
+                let _ = s.queues.send_message(&sub.endpoint, body, attrs, group, dedup);
             }
             "http" => {
                 let body = if sub.raw {
@@ -754,10 +775,22 @@ fn deliver(
                     invoker.invoke(&sub.endpoint, delivery::lambda_event(&published, &sub.arn, &unsubscribe_url));
                 }
             }
-            "sms" | "application" => s.sms.write().push(serde_json::json!({
+            "sms" => s.sms.write().push(serde_json::json!({
                 "PhoneNumber": sub.endpoint, "Message": published.message_for(&sub.protocol),
                 "MessageId": published.message_id, "TopicArn": published.topic_arn,
             })),
+            "application" => {
+                // A disabled (or deleted) endpoint gets nothing; the message for a JSON structure
+                // is the one keyed by the endpoint's platform.
+                let enabled = s.inner.read().endpoints.get(&sub.endpoint).is_some_and(|e| e.enabled());
+                if enabled {
+                    s.sms.write().push(serde_json::json!({
+                        "PhoneNumber": sub.endpoint,
+                        "Message": published.message_for(crate::platform::platform_of(&sub.endpoint)),
+                        "MessageId": published.message_id, "TopicArn": published.topic_arn,
+                    }));
+                }
+            }
             _ => {}
         }
     }
@@ -814,6 +847,9 @@ pub async fn publish(s: Arc<Sns>, ctx: RequestContext, input: PublishInput) -> R
     };
     if !topic_arn_valid(&arn) {
         return Err(invalid("TopicArn"));
+    }
+    if crate::platform::is_endpoint_arn(&arn) {
+        return crate::platform::publish_to_endpoint(&s, &ctx, &arn, message);
     }
     publish_one(&s, &ctx, &arn, message)
 }

@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 69] = [
+static SHAPES: [Shape; 90] = [
     // 0
     Shape {
         name: "AmazonResourceName",
@@ -47,10 +47,10 @@ static SHAPES: [Shape; 69] = [
         name: "BatchResultErrorEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 34, required: true, ..MEMBER },
-                Member { name: "Code", shape: 34, required: true, ..MEMBER },
-                Member { name: "Message", shape: 34, ..MEMBER },
-                Member { name: "SenderFault", shape: 57, required: true, ..MEMBER },
+                Member { name: "Id", shape: 55, required: true, ..MEMBER },
+                Member { name: "Code", shape: 55, required: true, ..MEMBER },
+                Member { name: "Message", shape: 55, ..MEMBER },
+                Member { name: "SenderFault", shape: 78, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -69,9 +69,9 @@ static SHAPES: [Shape; 69] = [
         name: "ConfirmSubscriptionInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "Token", shape: 66, required: true, ..MEMBER },
-                Member { name: "AuthenticateOnUnsubscribe", shape: 56, ..MEMBER },
+                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
+                Member { name: "Token", shape: 87, required: true, ..MEMBER },
+                Member { name: "AuthenticateOnUnsubscribe", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -82,7 +82,7 @@ static SHAPES: [Shape; 69] = [
     Shape {
         name: "ConfirmSubscriptionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 65, ..MEMBER }],
+            members: &[Member { name: "SubscriptionArn", shape: 86, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -90,14 +90,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 6
     Shape {
-        name: "CreateTopicInput",
+        name: "CreateEndpointResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Name", shape: 68, required: true, ..MEMBER },
-                Member { name: "Attributes", shape: 48, ..MEMBER },
-                Member { name: "Tags", shape: 43, ..MEMBER },
-                Member { name: "DataProtectionPolicy", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "EndpointArn", shape: 55, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -105,9 +100,13 @@ static SHAPES: [Shape; 69] = [
     },
     // 7
     Shape {
-        name: "CreateTopicResponse",
+        name: "CreatePlatformApplicationInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 67, ..MEMBER }],
+            members: &[
+                Member { name: "Name", shape: 55, required: true, ..MEMBER },
+                Member { name: "Platform", shape: 55, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -115,9 +114,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 8
     Shape {
-        name: "DeleteTopicInput",
+        name: "CreatePlatformApplicationResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 67, required: true, ..MEMBER }],
+            members: &[Member { name: "PlatformApplicationArn", shape: 55, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -125,9 +124,14 @@ static SHAPES: [Shape; 69] = [
     },
     // 9
     Shape {
-        name: "GetSubscriptionAttributesInput",
+        name: "CreatePlatformEndpointInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
+                Member { name: "Token", shape: 55, required: true, ..MEMBER },
+                Member { name: "CustomUserData", shape: 55, ..MEMBER },
+                Member { name: "Attributes", shape: 38, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -135,9 +139,14 @@ static SHAPES: [Shape; 69] = [
     },
     // 10
     Shape {
-        name: "GetSubscriptionAttributesResponse",
+        name: "CreateTopicInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            members: &[
+                Member { name: "Name", shape: 89, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 69, ..MEMBER },
+                Member { name: "Tags", shape: 64, ..MEMBER },
+                Member { name: "DataProtectionPolicy", shape: 76, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -145,9 +154,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 11
     Shape {
-        name: "GetTopicAttributesInput",
+        name: "CreateTopicResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 67, required: true, ..MEMBER }],
+            members: &[Member { name: "TopicArn", shape: 88, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -155,9 +164,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 12
     Shape {
-        name: "GetTopicAttributesResponse",
+        name: "DeleteEndpointInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 48, ..MEMBER }],
+            members: &[Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -165,12 +174,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 13
     Shape {
-        name: "ListSubscriptionsByTopicInput",
+        name: "DeletePlatformApplicationInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 62, ..MEMBER },
-            ],
+            members: &[Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -178,12 +184,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 14
     Shape {
-        name: "ListSubscriptionsByTopicResponse",
+        name: "DeleteTopicInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Subscriptions", shape: 39, ..MEMBER },
-                Member { name: "NextToken", shape: 62, ..MEMBER },
-            ],
+            members: &[Member { name: "TopicArn", shape: 88, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -191,9 +194,12 @@ static SHAPES: [Shape; 69] = [
     },
     // 15
     Shape {
-        name: "ListSubscriptionsInput",
+        name: "Endpoint",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 62, ..MEMBER }],
+            members: &[
+                Member { name: "EndpointArn", shape: 55, ..MEMBER },
+                Member { name: "Attributes", shape: 38, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -201,18 +207,193 @@ static SHAPES: [Shape; 69] = [
     },
     // 16
     Shape {
-        name: "ListSubscriptionsResponse",
+        name: "GetEndpointAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Subscriptions", shape: 39, ..MEMBER },
-                Member { name: "NextToken", shape: 62, ..MEMBER },
-            ],
+            members: &[Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 17
+    Shape {
+        name: "GetEndpointAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 18
+    Shape {
+        name: "GetPlatformApplicationAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 19
+    Shape {
+        name: "GetPlatformApplicationAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 20
+    Shape {
+        name: "GetSubscriptionAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 21
+    Shape {
+        name: "GetSubscriptionAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 59, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "GetTopicAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 88, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "GetTopicAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 69, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 24
+    Shape {
+        name: "ListEndpointsByPlatformApplicationInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "ListEndpointsByPlatformApplicationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Endpoints", shape: 26, ..MEMBER },
+                Member { name: "NextToken", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "ListOfEndpoints",
+        kind: ShapeKind::List(List { member: 15, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 27
+    Shape {
+        name: "ListOfPlatformApplications",
+        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 28
+    Shape {
+        name: "ListPlatformApplicationsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 55, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
+    Shape {
+        name: "ListPlatformApplicationsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PlatformApplications", shape: 27, ..MEMBER },
+                Member { name: "NextToken", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 30
+    Shape {
+        name: "ListSubscriptionsByTopicInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "ListSubscriptionsByTopicResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subscriptions", shape: 60, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "ListSubscriptionsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 83, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "ListSubscriptionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subscriptions", shape: 60, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
     Shape {
         name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
@@ -222,215 +403,11 @@ static SHAPES: [Shape; 69] = [
             union: false,
         }),
     },
-    // 18
+    // 35
     Shape {
         name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 43, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 19
-    Shape {
-        name: "ListTopicsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 62, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 20
-    Shape {
-        name: "ListTopicsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Topics", shape: 49, ..MEMBER },
-                Member { name: "NextToken", shape: 62, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 21
-    Shape {
-        name: "MessageAttributeMap",
-        kind: ShapeKind::Map(Map {
-            key: 34,
-            value: 22,
-            key_name: "Name",
-            value_name: "Value",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 22
-    Shape {
-        name: "MessageAttributeValue",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "DataType", shape: 34, required: true, ..MEMBER },
-                Member { name: "StringValue", shape: 34, ..MEMBER },
-                Member { name: "BinaryValue", shape: 3, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 23
-    Shape {
-        name: "PhoneNumber",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 24
-    Shape {
-        name: "PublishBatchInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "PublishBatchRequestEntries", shape: 26, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 25
-    Shape {
-        name: "PublishBatchRequestEntry",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Id", shape: 34, required: true, ..MEMBER },
-                Member { name: "Message", shape: 59, required: true, ..MEMBER },
-                Member { name: "Subject", shape: 64, ..MEMBER },
-                Member { name: "MessageStructure", shape: 61, ..MEMBER },
-                Member { name: "MessageAttributes", shape: 21, ..MEMBER },
-                Member { name: "MessageDeduplicationId", shape: 34, ..MEMBER },
-                Member { name: "MessageGroupId", shape: 34, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 26
-    Shape {
-        name: "PublishBatchRequestEntryList",
-        kind: ShapeKind::List(List { member: 25, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 27
-    Shape {
-        name: "PublishBatchResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Successful", shape: 29, ..MEMBER },
-                Member { name: "Failed", shape: 2, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 28
-    Shape {
-        name: "PublishBatchResultEntry",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Id", shape: 34, ..MEMBER },
-                Member { name: "MessageId", shape: 60, ..MEMBER },
-                Member { name: "SequenceNumber", shape: 34, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 29
-    Shape {
-        name: "PublishBatchResultEntryList",
-        kind: ShapeKind::List(List { member: 28, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 30
-    Shape {
-        name: "PublishInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 67, ..MEMBER },
-                Member { name: "TargetArn", shape: 34, ..MEMBER },
-                Member { name: "PhoneNumber", shape: 23, ..MEMBER },
-                Member { name: "Message", shape: 59, required: true, ..MEMBER },
-                Member { name: "Subject", shape: 64, ..MEMBER },
-                Member { name: "MessageStructure", shape: 61, ..MEMBER },
-                Member { name: "MessageAttributes", shape: 21, ..MEMBER },
-                Member { name: "MessageDeduplicationId", shape: 34, ..MEMBER },
-                Member { name: "MessageGroupId", shape: 34, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 31
-    Shape {
-        name: "PublishResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "MessageId", shape: 60, ..MEMBER },
-                Member { name: "SequenceNumber", shape: 34, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 32
-    Shape {
-        name: "SetSubscriptionAttributesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 54, required: true, ..MEMBER },
-                Member { name: "AttributeValue", shape: 55, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 33
-    Shape {
-        name: "SetTopicAttributesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 54, required: true, ..MEMBER },
-                Member { name: "AttributeValue", shape: 55, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 34
-    Shape {
-        name: "String",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 35
-    Shape {
-        name: "SubscribeInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 67, required: true, ..MEMBER },
-                Member { name: "Protocol", shape: 63, required: true, ..MEMBER },
-                Member { name: "Endpoint", shape: 58, ..MEMBER },
-                Member { name: "Attributes", shape: 38, ..MEMBER },
-                Member { name: "ReturnSubscriptionArn", shape: 57, ..MEMBER },
-            ],
+            members: &[Member { name: "Tags", shape: 64, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -438,9 +415,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 36
     Shape {
-        name: "SubscribeResponse",
+        name: "ListTopicsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 65, ..MEMBER }],
+            members: &[Member { name: "NextToken", shape: 83, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -448,14 +425,11 @@ static SHAPES: [Shape; 69] = [
     },
     // 37
     Shape {
-        name: "Subscription",
+        name: "ListTopicsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubscriptionArn", shape: 65, ..MEMBER },
-                Member { name: "Owner", shape: 53, ..MEMBER },
-                Member { name: "Protocol", shape: 63, ..MEMBER },
-                Member { name: "Endpoint", shape: 58, ..MEMBER },
-                Member { name: "TopicArn", shape: 67, ..MEMBER },
+                Member { name: "Topics", shape: 70, ..MEMBER },
+                Member { name: "NextToken", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -464,9 +438,9 @@ static SHAPES: [Shape; 69] = [
     },
     // 38
     Shape {
-        name: "SubscriptionAttributesMap",
+        name: "MapStringToString",
         kind: ShapeKind::Map(Map {
-            key: 54,
+            key: 55,
             value: 55,
             key_name: "",
             value_name: "",
@@ -476,16 +450,24 @@ static SHAPES: [Shape; 69] = [
     },
     // 39
     Shape {
-        name: "SubscriptionsList",
-        kind: ShapeKind::List(List { member: 37, member_name: "", flattened: false, length: Range::NONE }),
+        name: "MessageAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 55,
+            value: 40,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: false,
+            length: Range::NONE,
+        }),
     },
     // 40
     Shape {
-        name: "Tag",
+        name: "MessageAttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 41, required: true, ..MEMBER },
-                Member { name: "Value", shape: 46, required: true, ..MEMBER },
+                Member { name: "DataType", shape: 55, required: true, ..MEMBER },
+                Member { name: "StringValue", shape: 55, ..MEMBER },
+                Member { name: "BinaryValue", shape: 3, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -494,30 +476,47 @@ static SHAPES: [Shape; 69] = [
     },
     // 41
     Shape {
-        name: "TagKey",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
+        name: "PhoneNumber",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 42
     Shape {
-        name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PlatformApplication",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 55, ..MEMBER },
+                Member { name: "Attributes", shape: 38, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 43
     Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PublishBatchInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
+                Member { name: "PublishBatchRequestEntries", shape: 45, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 44
     Shape {
-        name: "TagResourceRequest",
+        name: "PublishBatchRequestEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 43, required: true, ..MEMBER },
+                Member { name: "Id", shape: 55, required: true, ..MEMBER },
+                Member { name: "Message", shape: 80, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 85, ..MEMBER },
+                Member { name: "MessageStructure", shape: 82, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 39, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 55, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 55, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -526,23 +525,31 @@ static SHAPES: [Shape; 69] = [
     },
     // 45
     Shape {
-        name: "TagResourceResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "PublishBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 44, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 46
     Shape {
-        name: "TagValue",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
+        name: "PublishBatchResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Successful", shape: 48, ..MEMBER },
+                Member { name: "Failed", shape: 2, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 47
     Shape {
-        name: "Topic",
+        name: "PublishBatchResultEntry",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 67, ..MEMBER }],
+            members: &[
+                Member { name: "Id", shape: 55, ..MEMBER },
+                Member { name: "MessageId", shape: 81, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 55, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -550,26 +557,37 @@ static SHAPES: [Shape; 69] = [
     },
     // 48
     Shape {
-        name: "TopicAttributesMap",
-        kind: ShapeKind::Map(Map {
-            key: 54,
-            value: 55,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
+        name: "PublishBatchResultEntryList",
+        kind: ShapeKind::List(List { member: 47, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 49
     Shape {
-        name: "TopicsList",
-        kind: ShapeKind::List(List { member: 47, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PublishInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 88, ..MEMBER },
+                Member { name: "TargetArn", shape: 55, ..MEMBER },
+                Member { name: "PhoneNumber", shape: 41, ..MEMBER },
+                Member { name: "Message", shape: 80, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 85, ..MEMBER },
+                Member { name: "MessageStructure", shape: 82, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 39, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 55, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 50
     Shape {
-        name: "UnsubscribeInput",
+        name: "PublishResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 65, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "MessageId", shape: 81, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 55, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -577,11 +595,11 @@ static SHAPES: [Shape; 69] = [
     },
     // 51
     Shape {
-        name: "UntagResourceRequest",
+        name: "SetEndpointAttributesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 42, required: true, ..MEMBER },
+                Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -590,89 +608,303 @@ static SHAPES: [Shape; 69] = [
     },
     // 52
     Shape {
-        name: "UntagResourceResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "SetPlatformApplicationAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 53
     Shape {
-        name: "account",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "SetSubscriptionAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 75, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 54
     Shape {
-        name: "attributeName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "SetTopicAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 75, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 76, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 55
     Shape {
-        name: "attributeValue",
+        name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 56
     Shape {
+        name: "SubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 84, required: true, ..MEMBER },
+                Member { name: "Endpoint", shape: 79, ..MEMBER },
+                Member { name: "Attributes", shape: 59, ..MEMBER },
+                Member { name: "ReturnSubscriptionArn", shape: 78, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape {
+        name: "SubscribeResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 86, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape {
+        name: "Subscription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubscriptionArn", shape: 86, ..MEMBER },
+                Member { name: "Owner", shape: 74, ..MEMBER },
+                Member { name: "Protocol", shape: 84, ..MEMBER },
+                Member { name: "Endpoint", shape: 79, ..MEMBER },
+                Member { name: "TopicArn", shape: 88, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "SubscriptionAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 75,
+            value: 76,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 60
+    Shape {
+        name: "SubscriptionsList",
+        kind: ShapeKind::List(List { member: 58, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 61
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 62, required: true, ..MEMBER },
+                Member { name: "Value", shape: 67, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 62
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 63
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 62, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 64
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 61, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 65
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 64, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "TagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 67
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 68
+    Shape {
+        name: "Topic",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 88, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "TopicAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 75,
+            value: 76,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 70
+    Shape {
+        name: "TopicsList",
+        kind: ShapeKind::List(List { member: 68, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 71
+    Shape {
+        name: "UnsubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 63, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "UntagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 74
+    Shape {
+        name: "account",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 75
+    Shape {
+        name: "attributeName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 76
+    Shape {
+        name: "attributeValue",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 77
+    Shape {
         name: "authenticateOnUnsubscribe",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 57
+    // 78
     Shape { name: "boolean", kind: ShapeKind::Boolean },
-    // 58
+    // 79
     Shape {
         name: "endpoint",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 59
+    // 80
     Shape {
         name: "message",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 60
+    // 81
     Shape {
         name: "messageId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 61
+    // 82
     Shape {
         name: "messageStructure",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 62
+    // 83
     Shape {
         name: "nextToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 63
+    // 84
     Shape {
         name: "protocol",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 64
+    // 85
     Shape {
         name: "subject",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 65
+    // 86
     Shape {
         name: "subscriptionARN",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 66
+    // 87
     Shape {
         name: "token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 67
+    // 88
     Shape {
         name: "topicARN",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 68
+    // 89
     Shape {
         name: "topicName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
 ];
 
-static OPERATIONS: [Operation; 17] = [
+static OPERATIONS: [Operation; 27] = [
     Operation {
         name: "ConfirmSubscription",
         method: "POST",
@@ -683,29 +915,83 @@ static OPERATIONS: [Operation; 17] = [
         status: 200,
     },
     Operation {
+        name: "CreatePlatformApplication",
+        method: "POST",
+        uri: "/",
+        input: Some(7),
+        output: Some(8),
+        result_wrapper: "CreatePlatformApplicationResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreatePlatformEndpoint",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: Some(6),
+        result_wrapper: "CreatePlatformEndpointResult",
+        status: 200,
+    },
+    Operation {
         name: "CreateTopic",
         method: "POST",
         uri: "/",
-        input: Some(6),
-        output: Some(7),
+        input: Some(10),
+        output: Some(11),
         result_wrapper: "CreateTopicResult",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteEndpoint",
+        method: "POST",
+        uri: "/",
+        input: Some(12),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeletePlatformApplication",
+        method: "POST",
+        uri: "/",
+        input: Some(13),
+        output: None,
+        result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "DeleteTopic",
         method: "POST",
         uri: "/",
-        input: Some(8),
+        input: Some(14),
         output: None,
         result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetEndpointAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: "GetEndpointAttributesResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetPlatformApplicationAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: "GetPlatformApplicationAttributesResult",
         status: 200,
     },
     Operation {
         name: "GetSubscriptionAttributes",
         method: "POST",
         uri: "/",
-        input: Some(9),
-        output: Some(10),
+        input: Some(20),
+        output: Some(21),
         result_wrapper: "GetSubscriptionAttributesResult",
         status: 200,
     },
@@ -713,17 +999,35 @@ static OPERATIONS: [Operation; 17] = [
         name: "GetTopicAttributes",
         method: "POST",
         uri: "/",
-        input: Some(11),
-        output: Some(12),
+        input: Some(22),
+        output: Some(23),
         result_wrapper: "GetTopicAttributesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListEndpointsByPlatformApplication",
+        method: "POST",
+        uri: "/",
+        input: Some(24),
+        output: Some(25),
+        result_wrapper: "ListEndpointsByPlatformApplicationResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListPlatformApplications",
+        method: "POST",
+        uri: "/",
+        input: Some(28),
+        output: Some(29),
+        result_wrapper: "ListPlatformApplicationsResult",
         status: 200,
     },
     Operation {
         name: "ListSubscriptions",
         method: "POST",
         uri: "/",
-        input: Some(15),
-        output: Some(16),
+        input: Some(32),
+        output: Some(33),
         result_wrapper: "ListSubscriptionsResult",
         status: 200,
     },
@@ -731,8 +1035,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "ListSubscriptionsByTopic",
         method: "POST",
         uri: "/",
-        input: Some(13),
-        output: Some(14),
+        input: Some(30),
+        output: Some(31),
         result_wrapper: "ListSubscriptionsByTopicResult",
         status: 200,
     },
@@ -740,8 +1044,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "ListTagsForResource",
         method: "POST",
         uri: "/",
-        input: Some(17),
-        output: Some(18),
+        input: Some(34),
+        output: Some(35),
         result_wrapper: "ListTagsForResourceResult",
         status: 200,
     },
@@ -749,8 +1053,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "ListTopics",
         method: "POST",
         uri: "/",
-        input: Some(19),
-        output: Some(20),
+        input: Some(36),
+        output: Some(37),
         result_wrapper: "ListTopicsResult",
         status: 200,
     },
@@ -758,8 +1062,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "Publish",
         method: "POST",
         uri: "/",
-        input: Some(30),
-        output: Some(31),
+        input: Some(49),
+        output: Some(50),
         result_wrapper: "PublishResult",
         status: 200,
     },
@@ -767,16 +1071,34 @@ static OPERATIONS: [Operation; 17] = [
         name: "PublishBatch",
         method: "POST",
         uri: "/",
-        input: Some(24),
-        output: Some(27),
+        input: Some(43),
+        output: Some(46),
         result_wrapper: "PublishBatchResult",
+        status: 200,
+    },
+    Operation {
+        name: "SetEndpointAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(51),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SetPlatformApplicationAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(52),
+        output: None,
+        result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "SetSubscriptionAttributes",
         method: "POST",
         uri: "/",
-        input: Some(32),
+        input: Some(53),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -785,7 +1107,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "SetTopicAttributes",
         method: "POST",
         uri: "/",
-        input: Some(33),
+        input: Some(54),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -794,8 +1116,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "Subscribe",
         method: "POST",
         uri: "/",
-        input: Some(35),
-        output: Some(36),
+        input: Some(56),
+        output: Some(57),
         result_wrapper: "SubscribeResult",
         status: 200,
     },
@@ -803,8 +1125,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(44),
-        output: Some(45),
+        input: Some(65),
+        output: Some(66),
         result_wrapper: "TagResourceResult",
         status: 200,
     },
@@ -812,7 +1134,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "Unsubscribe",
         method: "POST",
         uri: "/",
-        input: Some(50),
+        input: Some(71),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -821,8 +1143,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(51),
-        output: Some(52),
+        input: Some(72),
+        output: Some(73),
         result_wrapper: "UntagResourceResult",
         status: 200,
     },
@@ -931,6 +1253,44 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateEndpointResponse {
+        #[serde(rename = "EndpointArn", skip_serializing_if = "Option::is_none")]
+        pub endpoint_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePlatformApplicationInput {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "Platform")]
+        pub platform: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePlatformApplicationResponse {
+        #[serde(rename = "PlatformApplicationArn", skip_serializing_if = "Option::is_none")]
+        pub platform_application_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreatePlatformEndpointInput {
+        #[serde(rename = "PlatformApplicationArn")]
+        pub platform_application_arn: String,
+        #[serde(rename = "Token")]
+        pub token: String,
+        #[serde(rename = "CustomUserData", skip_serializing_if = "Option::is_none")]
+        pub custom_user_data: Option<String>,
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateTopicInput {
         #[serde(rename = "Name")]
         pub name: String,
@@ -951,9 +1311,60 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteEndpointInput {
+        #[serde(rename = "EndpointArn")]
+        pub endpoint_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeletePlatformApplicationInput {
+        #[serde(rename = "PlatformApplicationArn")]
+        pub platform_application_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteTopicInput {
         #[serde(rename = "TopicArn")]
         pub topic_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Endpoint {
+        #[serde(rename = "EndpointArn", skip_serializing_if = "Option::is_none")]
+        pub endpoint_arn: Option<String>,
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetEndpointAttributesInput {
+        #[serde(rename = "EndpointArn")]
+        pub endpoint_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetEndpointAttributesResponse {
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPlatformApplicationAttributesInput {
+        #[serde(rename = "PlatformApplicationArn")]
+        pub platform_application_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetPlatformApplicationAttributesResponse {
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -982,6 +1393,40 @@ pub mod types {
     pub struct GetTopicAttributesResponse {
         #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEndpointsByPlatformApplicationInput {
+        #[serde(rename = "PlatformApplicationArn")]
+        pub platform_application_arn: String,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListEndpointsByPlatformApplicationResponse {
+        #[serde(rename = "Endpoints", skip_serializing_if = "Option::is_none")]
+        pub endpoints: Option<Vec<Endpoint>>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPlatformApplicationsInput {
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPlatformApplicationsResponse {
+        #[serde(rename = "PlatformApplications", skip_serializing_if = "Option::is_none")]
+        pub platform_applications: Option<Vec<PlatformApplication>>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1057,6 +1502,15 @@ pub mod types {
         pub string_value: Option<String>,
         #[serde(rename = "BinaryValue", skip_serializing_if = "Option::is_none")]
         pub binary_value: Option<ruststack_core::Blob>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PlatformApplication {
+        #[serde(rename = "PlatformApplicationArn", skip_serializing_if = "Option::is_none")]
+        pub platform_application_arn: Option<String>,
+        #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1137,6 +1591,24 @@ pub mod types {
         pub message_id: Option<String>,
         #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
         pub sequence_number: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetEndpointAttributesInput {
+        #[serde(rename = "EndpointArn")]
+        pub endpoint_arn: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetPlatformApplicationAttributesInput {
+        #[serde(rename = "PlatformApplicationArn")]
+        pub platform_application_arn: String,
+        #[serde(rename = "Attributes")]
+        pub attributes: std::collections::HashMap<String, String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1248,16 +1720,26 @@ pub mod types {
     pub struct UntagResourceResponse {}
 
     impl ruststack_core::Input for ConfirmSubscriptionInput {}
+    impl ruststack_core::Input for CreatePlatformApplicationInput {}
+    impl ruststack_core::Input for CreatePlatformEndpointInput {}
     impl ruststack_core::Input for CreateTopicInput {}
+    impl ruststack_core::Input for DeleteEndpointInput {}
+    impl ruststack_core::Input for DeletePlatformApplicationInput {}
     impl ruststack_core::Input for DeleteTopicInput {}
+    impl ruststack_core::Input for GetEndpointAttributesInput {}
+    impl ruststack_core::Input for GetPlatformApplicationAttributesInput {}
     impl ruststack_core::Input for GetSubscriptionAttributesInput {}
     impl ruststack_core::Input for GetTopicAttributesInput {}
+    impl ruststack_core::Input for ListEndpointsByPlatformApplicationInput {}
+    impl ruststack_core::Input for ListPlatformApplicationsInput {}
     impl ruststack_core::Input for ListSubscriptionsByTopicInput {}
     impl ruststack_core::Input for ListSubscriptionsInput {}
     impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTopicsInput {}
     impl ruststack_core::Input for PublishBatchInput {}
     impl ruststack_core::Input for PublishInput {}
+    impl ruststack_core::Input for SetEndpointAttributesInput {}
+    impl ruststack_core::Input for SetPlatformApplicationAttributesInput {}
     impl ruststack_core::Input for SetSubscriptionAttributesInput {}
     impl ruststack_core::Input for SetTopicAttributesInput {}
     impl ruststack_core::Input for SubscribeInput {}
@@ -1265,9 +1747,15 @@ pub mod types {
     impl ruststack_core::Input for UnsubscribeInput {}
     impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Output for ConfirmSubscriptionResponse {}
+    impl ruststack_core::Output for CreateEndpointResponse {}
+    impl ruststack_core::Output for CreatePlatformApplicationResponse {}
     impl ruststack_core::Output for CreateTopicResponse {}
+    impl ruststack_core::Output for GetEndpointAttributesResponse {}
+    impl ruststack_core::Output for GetPlatformApplicationAttributesResponse {}
     impl ruststack_core::Output for GetSubscriptionAttributesResponse {}
     impl ruststack_core::Output for GetTopicAttributesResponse {}
+    impl ruststack_core::Output for ListEndpointsByPlatformApplicationResponse {}
+    impl ruststack_core::Output for ListPlatformApplicationsResponse {}
     impl ruststack_core::Output for ListSubscriptionsByTopicResponse {}
     impl ruststack_core::Output for ListSubscriptionsResponse {}
     impl ruststack_core::Output for ListTagsForResourceResponse {}
@@ -1286,17 +1774,53 @@ pub mod ops {
         type Input = super::types::ConfirmSubscriptionInput;
         type Output = super::types::ConfirmSubscriptionResponse;
     }
+    pub struct CreatePlatformApplication;
+    impl ruststack_core::OperationSpec for CreatePlatformApplication {
+        const NAME: &'static str = "CreatePlatformApplication";
+        type Input = super::types::CreatePlatformApplicationInput;
+        type Output = super::types::CreatePlatformApplicationResponse;
+    }
+    pub struct CreatePlatformEndpoint;
+    impl ruststack_core::OperationSpec for CreatePlatformEndpoint {
+        const NAME: &'static str = "CreatePlatformEndpoint";
+        type Input = super::types::CreatePlatformEndpointInput;
+        type Output = super::types::CreateEndpointResponse;
+    }
     pub struct CreateTopic;
     impl ruststack_core::OperationSpec for CreateTopic {
         const NAME: &'static str = "CreateTopic";
         type Input = super::types::CreateTopicInput;
         type Output = super::types::CreateTopicResponse;
     }
+    pub struct DeleteEndpoint;
+    impl ruststack_core::OperationSpec for DeleteEndpoint {
+        const NAME: &'static str = "DeleteEndpoint";
+        type Input = super::types::DeleteEndpointInput;
+        type Output = ();
+    }
+    pub struct DeletePlatformApplication;
+    impl ruststack_core::OperationSpec for DeletePlatformApplication {
+        const NAME: &'static str = "DeletePlatformApplication";
+        type Input = super::types::DeletePlatformApplicationInput;
+        type Output = ();
+    }
     pub struct DeleteTopic;
     impl ruststack_core::OperationSpec for DeleteTopic {
         const NAME: &'static str = "DeleteTopic";
         type Input = super::types::DeleteTopicInput;
         type Output = ();
+    }
+    pub struct GetEndpointAttributes;
+    impl ruststack_core::OperationSpec for GetEndpointAttributes {
+        const NAME: &'static str = "GetEndpointAttributes";
+        type Input = super::types::GetEndpointAttributesInput;
+        type Output = super::types::GetEndpointAttributesResponse;
+    }
+    pub struct GetPlatformApplicationAttributes;
+    impl ruststack_core::OperationSpec for GetPlatformApplicationAttributes {
+        const NAME: &'static str = "GetPlatformApplicationAttributes";
+        type Input = super::types::GetPlatformApplicationAttributesInput;
+        type Output = super::types::GetPlatformApplicationAttributesResponse;
     }
     pub struct GetSubscriptionAttributes;
     impl ruststack_core::OperationSpec for GetSubscriptionAttributes {
@@ -1309,6 +1833,18 @@ pub mod ops {
         const NAME: &'static str = "GetTopicAttributes";
         type Input = super::types::GetTopicAttributesInput;
         type Output = super::types::GetTopicAttributesResponse;
+    }
+    pub struct ListEndpointsByPlatformApplication;
+    impl ruststack_core::OperationSpec for ListEndpointsByPlatformApplication {
+        const NAME: &'static str = "ListEndpointsByPlatformApplication";
+        type Input = super::types::ListEndpointsByPlatformApplicationInput;
+        type Output = super::types::ListEndpointsByPlatformApplicationResponse;
+    }
+    pub struct ListPlatformApplications;
+    impl ruststack_core::OperationSpec for ListPlatformApplications {
+        const NAME: &'static str = "ListPlatformApplications";
+        type Input = super::types::ListPlatformApplicationsInput;
+        type Output = super::types::ListPlatformApplicationsResponse;
     }
     pub struct ListSubscriptions;
     impl ruststack_core::OperationSpec for ListSubscriptions {
@@ -1345,6 +1881,18 @@ pub mod ops {
         const NAME: &'static str = "PublishBatch";
         type Input = super::types::PublishBatchInput;
         type Output = super::types::PublishBatchResponse;
+    }
+    pub struct SetEndpointAttributes;
+    impl ruststack_core::OperationSpec for SetEndpointAttributes {
+        const NAME: &'static str = "SetEndpointAttributes";
+        type Input = super::types::SetEndpointAttributesInput;
+        type Output = ();
+    }
+    pub struct SetPlatformApplicationAttributes;
+    impl ruststack_core::OperationSpec for SetPlatformApplicationAttributes {
+        const NAME: &'static str = "SetPlatformApplicationAttributes";
+        type Input = super::types::SetPlatformApplicationAttributesInput;
+        type Output = ();
     }
     pub struct SetSubscriptionAttributes;
     impl ruststack_core::OperationSpec for SetSubscriptionAttributes {

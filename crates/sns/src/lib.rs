@@ -1,10 +1,12 @@
 //! Amazon SNS for RustStack (awsQuery): topics, subscriptions, filter policies and delivery to
-//! SQS (through [`ruststack_sqs::Queues`]), HTTP endpoints and, once wired, Lambda.
+//! SQS (through [`ruststack_sqs::Queues`]), HTTP endpoints and, once wired, Lambda; mobile push
+//! platform applications and endpoints ([`platform`]).
 
 pub mod api;
 pub mod delivery;
 pub mod filter;
 pub mod generated;
+pub mod platform;
 pub mod state;
 
 pub use delivery::LambdaInvoker;
@@ -25,8 +27,19 @@ pub fn service(queues: ruststack_sqs::Queues, storage: Storage) -> Arc<dyn Servi
 /// The SNS service over a state the caller keeps (to set a [`LambdaInvoker`] later).
 pub fn service_with_state(state: Arc<Sns>) -> Arc<dyn Service> {
     use api::*;
+    use platform::*;
     Handlers::new(&generated::MODEL, state)
         .on(ops::ConfirmSubscription, confirm_subscription)
+        .on(ops::CreatePlatformApplication, create_platform_application)
+        .on(ops::CreatePlatformEndpoint, create_platform_endpoint)
+        .on(ops::DeleteEndpoint, delete_endpoint)
+        .on(ops::DeletePlatformApplication, delete_platform_application)
+        .on(ops::GetEndpointAttributes, get_endpoint_attributes)
+        .on(ops::GetPlatformApplicationAttributes, get_platform_application_attributes)
+        .on(ops::ListEndpointsByPlatformApplication, list_endpoints_by_platform_application)
+        .on(ops::ListPlatformApplications, list_platform_applications)
+        .on(ops::SetEndpointAttributes, set_endpoint_attributes)
+        .on(ops::SetPlatformApplicationAttributes, set_platform_application_attributes)
         .on(ops::CreateTopic, create_topic)
         .on(ops::DeleteTopic, delete_topic)
         .on(ops::GetSubscriptionAttributes, get_subscription_attributes)

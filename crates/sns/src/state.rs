@@ -1,4 +1,5 @@
-//! Topics and subscriptions of every account and region, keyed by ARN.
+//! Topics, subscriptions and mobile push platform applications and endpoints of every account
+//! and region, keyed by ARN.
 
 use crate::delivery::LambdaInvoker;
 use parking_lot::RwLock;
@@ -14,6 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// `account \0 region \0 name:id` (subscriptions), as their ARNs end.
 pub const TOPICS: &str = "sns/topics";
 pub const SUBSCRIPTIONS: &str = "sns/subscriptions";
+/// Mobile push: platform applications (`… \0 app/<platform>/<name>`) and their endpoints
+/// (`… \0 endpoint/<platform>/<name>/<id>`).
+pub const APPS: &str = "sns/apps";
+pub const ENDPOINTS: &str = "sns/endpoints";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
@@ -42,10 +47,33 @@ pub struct Subscription {
     pub raw: bool,
 }
 
+/// A mobile push platform application (credentials are kept, never checked with the platform).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformApp {
+    pub arn: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A device endpoint of a platform application: `Token`, `Enabled` and `CustomUserData`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformEndpoint {
+    pub arn: String,
+    pub app_arn: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl PlatformEndpoint {
+    pub fn enabled(&self) -> bool {
+        self.attributes.get("Enabled").is_none_or(|v| !v.eq_ignore_ascii_case("false"))
+    }
+}
+
 #[derive(Default)]
 pub struct Topics {
     pub topics: BTreeMap<String, Topic>,
     pub subscriptions: BTreeMap<String, Subscription>,
+    pub apps: BTreeMap<String, PlatformApp>,
+    pub endpoints: BTreeMap<String, PlatformEndpoint>,
 }
 
 pub struct Sns {
@@ -149,6 +177,22 @@ impl Sns {
                 Err(e) => tracing::error!("sns: unreadable subscription record: {e}"),
             }
         }
+        for (_, v) in self.kv.range(APPS, Bound::Included(&prefix), end, usize::MAX) {
+            match serde_json::from_slice::<PlatformApp>(&v) {
+                Ok(a) => {
+                    inner.apps.insert(a.arn.clone(), a);
+                }
+                Err(e) => tracing::error!("sns: unreadable platform application record: {e}"),
+            }
+        }
+        for (_, v) in self.kv.range(ENDPOINTS, Bound::Included(&prefix), end, usize::MAX) {
+            match serde_json::from_slice::<PlatformEndpoint>(&v) {
+                Ok(e) => {
+                    inner.endpoints.insert(e.arn.clone(), e);
+                }
+                Err(e) => tracing::error!("sns: unreadable platform endpoint record: {e}"),
+            }
+        }
         loaded.entry(account.to_owned()).or_default().insert(region.to_owned());
     }
 
@@ -173,6 +217,31 @@ impl Sns {
                 None => Write::Delete { tree: SUBSCRIPTIONS.into(), key },
             });
         }
+        self.apply(writes)
+    }
+
+    /// Stores the current state (or absence) of the named platform applications and endpoints
+    /// in one write, as [`Sns::save`] does for topics.
+    pub fn save_platform(&self, inner: &Topics, apps: &[&str], endpoints: &[&str]) -> Result<(), AwsError> {
+        let mut writes = Vec::new();
+        for arn in apps {
+            let Some(key) = arn_key(arn) else { continue };
+            writes.push(match inner.apps.get(*arn) {
+                Some(a) => Write::Put { tree: APPS.into(), key, value: serde_json::to_vec(a).unwrap_or_default() },
+                None => Write::Delete { tree: APPS.into(), key },
+            });
+        }
+        for arn in endpoints {
+            let Some(key) = arn_key(arn) else { continue };
+            writes.push(match inner.endpoints.get(*arn) {
+                Some(e) => Write::Put { tree: ENDPOINTS.into(), key, value: serde_json::to_vec(e).unwrap_or_default() },
+                None => Write::Delete { tree: ENDPOINTS.into(), key },
+            });
+        }
+        self.apply(writes)
+    }
+
+    fn apply(&self, writes: Vec<Write>) -> Result<(), AwsError> {
         if writes.is_empty() {
             return Ok(());
         }
