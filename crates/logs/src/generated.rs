@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 88] = [
+static SHAPES: [Shape; 101] = [
     // 0
     Shape {
         name: "AccountId",
@@ -67,15 +67,9 @@ static SHAPES: [Shape; 88] = [
     Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
     // 5
     Shape {
-        name: "CreateLogGroupRequest",
+        name: "CancelExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 46, ..MEMBER },
-                Member { name: "tags", shape: 83, ..MEMBER },
-                Member { name: "logGroupClass", shape: 53, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 12, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 38, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -83,11 +77,14 @@ static SHAPES: [Shape; 88] = [
     },
     // 6
     Shape {
-        name: "CreateLogStreamRequest",
+        name: "CreateLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 59, ..MEMBER },
+                Member { name: "tags", shape: 96, ..MEMBER },
+                Member { name: "logGroupClass", shape: 66, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 13, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -96,6 +93,19 @@ static SHAPES: [Shape; 88] = [
     },
     // 7
     Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
+    Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["ACTIVATED", "DELETED", "ARCHIVED", "DISABLED"],
@@ -103,26 +113,13 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 8
-    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
     // 9
+    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
+    // 10
     Shape {
         name: "DeleteLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 10
-    Shape {
-        name: "DeleteLogStreamRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -130,43 +127,53 @@ static SHAPES: [Shape; 88] = [
     },
     // 11
     Shape {
-        name: "DeleteRetentionPolicyRequest",
+        name: "DeleteLogStreamRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 12
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 13
-    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
     // 14
-    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
     // 15
     Shape {
-        name: "DescribeLogGroupsLogGroupIdentifiers",
-        kind: ShapeKind::List(List {
-            member: 54,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(50) },
+        name: "DescribeExportTasksRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "taskId", shape: 38, ..MEMBER },
+                Member { name: "statusCode", shape: 41, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "limit", shape: 17, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 16
     Shape {
-        name: "DescribeLogGroupsRequest",
+        name: "DescribeExportTasksResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 55, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 56, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-                Member { name: "limit", shape: 14, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 39, ..MEMBER },
-                Member { name: "logGroupClass", shape: 53, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 15, ..MEMBER },
+                Member { name: "exportTasks", shape: 43, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -174,43 +181,30 @@ static SHAPES: [Shape; 88] = [
         }),
     },
     // 17
-    Shape {
-        name: "DescribeLogGroupsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroups", shape: 57, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 18
     Shape {
-        name: "DescribeLogStreamsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 59, ..MEMBER },
-                Member { name: "orderBy", shape: 63, ..MEMBER },
-                Member { name: "descending", shape: 13, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-                Member { name: "limit", shape: 14, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DescribeLogGroupsLogGroupIdentifiers",
+        kind: ShapeKind::List(List {
+            member: 67,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
         }),
     },
     // 19
     Shape {
-        name: "DescribeLogStreamsResponse",
+        name: "DescribeLogGroupsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreams", shape: 61, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
+                Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 68, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 69, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "limit", shape: 17, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 52, ..MEMBER },
+                Member { name: "logGroupClass", shape: 66, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 18, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -219,11 +213,11 @@ static SHAPES: [Shape; 88] = [
     },
     // 20
     Shape {
-        name: "Entity",
+        name: "DescribeLogGroupsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "keyAttributes", shape: 24, ..MEMBER },
-                Member { name: "attributes", shape: 21, ..MEMBER },
+                Member { name: "logGroups", shape: 70, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -232,17 +226,61 @@ static SHAPES: [Shape; 88] = [
     },
     // 21
     Shape {
+        name: "DescribeLogStreamsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 68, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 72, ..MEMBER },
+                Member { name: "orderBy", shape: 76, ..MEMBER },
+                Member { name: "descending", shape: 14, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "limit", shape: 17, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "DescribeLogStreamsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreams", shape: 74, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
+    Shape {
+        name: "Entity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "keyAttributes", shape: 27, ..MEMBER },
+                Member { name: "attributes", shape: 24, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 24
+    Shape {
         name: "EntityAttributes",
         kind: ShapeKind::Map(Map {
-            key: 22,
-            value: 23,
+            key: 25,
+            value: 26,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(10) },
         }),
     },
-    // 22
+    // 25
     Shape {
         name: "EntityAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -251,7 +289,7 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 23
+    // 26
     Shape {
         name: "EntityAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -260,19 +298,19 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 24
+    // 27
     Shape {
         name: "EntityKeyAttributes",
         kind: ShapeKind::Map(Map {
-            key: 25,
-            value: 26,
+            key: 28,
+            value: 29,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(2), max: Some(4) },
         }),
     },
-    // 25
+    // 28
     Shape {
         name: "EntityKeyAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -281,7 +319,7 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 26
+    // 29
     Shape {
         name: "EntityKeyAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -290,7 +328,7 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 27
+    // 30
     Shape {
         name: "EntityRejectionErrorType",
         kind: ShapeKind::String(StringShape {
@@ -307,12 +345,12 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 28
+    // 31
     Shape {
         name: "EventId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 29
+    // 32
     Shape {
         name: "EventMessage",
         kind: ShapeKind::String(StringShape {
@@ -321,91 +359,49 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 30
-    Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 31
-    Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 32
-    Shape {
-        name: "FilterLogEventsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
-                Member { name: "logStreamNames", shape: 44, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 59, ..MEMBER },
-                Member { name: "startTime", shape: 84, ..MEMBER },
-                Member { name: "endTime", shape: 84, ..MEMBER },
-                Member { name: "filterPattern", shape: 34, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-                Member { name: "limit", shape: 30, ..MEMBER },
-                Member { name: "startFromHead", shape: 75, ..MEMBER },
-                Member { name: "interleaved", shape: 45, ..MEMBER },
-                Member { name: "unmask", shape: 85, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
     // 33
-    Shape {
-        name: "FilterLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "events", shape: 36, ..MEMBER },
-                Member { name: "searchedLogStreams", shape: 73, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
     // 34
     Shape {
-        name: "FilterPattern",
+        name: "ExportDestinationBucket",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
-            length: Range { min: Some(0), max: Some(1024) },
+            length: Range { min: Some(1), max: Some(512) },
             pattern: "",
         }),
     },
     // 35
     Shape {
-        name: "FilteredLogEvent",
+        name: "ExportDestinationPrefix",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 36
+    Shape {
+        name: "ExportTask",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 59, ..MEMBER },
-                Member { name: "timestamp", shape: 84, ..MEMBER },
-                Member { name: "message", shape: 29, ..MEMBER },
-                Member { name: "ingestionTime", shape: 84, ..MEMBER },
-                Member { name: "eventId", shape: 28, ..MEMBER },
+                Member { name: "taskId", shape: 38, ..MEMBER },
+                Member { name: "taskName", shape: 39, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, ..MEMBER },
+                Member { name: "from", shape: 97, ..MEMBER },
+                Member { name: "to", shape: 97, ..MEMBER },
+                Member { name: "destination", shape: 34, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 35, ..MEMBER },
+                Member { name: "status", shape: 40, ..MEMBER },
+                Member { name: "executionInfo", shape: 37, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 36
-    Shape {
-        name: "FilteredLogEvents",
-        kind: ShapeKind::List(List { member: 35, member_name: "", flattened: false, length: Range::NONE }),
-    },
     // 37
     Shape {
-        name: "GetLogEventsRequest",
+        name: "ExportTaskExecutionInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 55, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 54, ..MEMBER },
-                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
-                Member { name: "startTime", shape: 84, ..MEMBER },
-                Member { name: "endTime", shape: 84, ..MEMBER },
-                Member { name: "nextToken", shape: 62, ..MEMBER },
-                Member { name: "limit", shape: 30, ..MEMBER },
-                Member { name: "startFromHead", shape: 75, ..MEMBER },
-                Member { name: "unmask", shape: 85, ..MEMBER },
+                Member { name: "creationTime", shape: 97, ..MEMBER },
+                Member { name: "completionTime", shape: 97, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -414,26 +410,162 @@ static SHAPES: [Shape; 88] = [
     },
     // 38
     Shape {
-        name: "GetLogEventsResponse",
+        name: "ExportTaskId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "",
+        }),
+    },
+    // 39
+    Shape {
+        name: "ExportTaskName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "",
+        }),
+    },
+    // 40
+    Shape {
+        name: "ExportTaskStatus",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "code", shape: 41, ..MEMBER }, Member { name: "message", shape: 42, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "ExportTaskStatusCode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "ExportTaskStatusMessage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 43
+    Shape {
+        name: "ExportTasks",
+        kind: ShapeKind::List(List { member: 36, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 44
+    Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 45
+    Shape {
+        name: "FilterLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 65, ..MEMBER },
-                Member { name: "nextForwardToken", shape: 62, ..MEMBER },
-                Member { name: "nextBackwardToken", shape: 62, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
+                Member { name: "logStreamNames", shape: 57, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 72, ..MEMBER },
+                Member { name: "startTime", shape: 97, ..MEMBER },
+                Member { name: "endTime", shape: 97, ..MEMBER },
+                Member { name: "filterPattern", shape: 47, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "limit", shape: 33, ..MEMBER },
+                Member { name: "startFromHead", shape: 88, ..MEMBER },
+                Member { name: "interleaved", shape: 58, ..MEMBER },
+                Member { name: "unmask", shape: 98, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 39
+    // 46
+    Shape {
+        name: "FilterLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 49, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 86, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 47
+    Shape {
+        name: "FilterPattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 48
+    Shape {
+        name: "FilteredLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 72, ..MEMBER },
+                Member { name: "timestamp", shape: 97, ..MEMBER },
+                Member { name: "message", shape: 32, ..MEMBER },
+                Member { name: "ingestionTime", shape: 97, ..MEMBER },
+                Member { name: "eventId", shape: 31, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 49
+    Shape {
+        name: "FilteredLogEvents",
+        kind: ShapeKind::List(List { member: 48, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 50
+    Shape {
+        name: "GetLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 68, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
+                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 97, ..MEMBER },
+                Member { name: "endTime", shape: 97, ..MEMBER },
+                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "limit", shape: 33, ..MEMBER },
+                Member { name: "startFromHead", shape: 88, ..MEMBER },
+                Member { name: "unmask", shape: 98, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape {
+        name: "GetLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 78, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 75, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
     Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
-    // 40
+    // 53
     Shape {
         name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 54, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 41
+    // 54
     Shape {
         name: "InheritedProperty",
         kind: ShapeKind::String(StringShape {
@@ -442,42 +574,42 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 42
+    // 55
     Shape {
         name: "InputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 84, required: true, ..MEMBER },
-                Member { name: "message", shape: 29, required: true, ..MEMBER },
+                Member { name: "timestamp", shape: 97, required: true, ..MEMBER },
+                Member { name: "message", shape: 32, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 43
+    // 56
     Shape {
         name: "InputLogEvents",
         kind: ShapeKind::List(List {
-            member: 42,
+            member: 55,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10000) },
         }),
     },
-    // 44
+    // 57
     Shape {
         name: "InputLogStreamNames",
         kind: ShapeKind::List(List {
-            member: 59,
+            member: 72,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 45
+    // 58
     Shape { name: "Interleaved", kind: ShapeKind::Boolean },
-    // 46
+    // 59
     Shape {
         name: "KmsKeyId",
         kind: ShapeKind::String(StringShape {
@@ -486,7 +618,7 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 47
+    // 60
     Shape {
         name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
@@ -496,64 +628,64 @@ static SHAPES: [Shape; 88] = [
             union: false,
         }),
     },
-    // 48
+    // 61
     Shape {
         name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 83, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 96, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 49
+    // 62
     Shape {
         name: "ListTagsLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 55, required: true, ..MEMBER }],
+            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 50
+    // 63
     Shape {
         name: "ListTagsLogGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 83, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 96, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 51
+    // 64
     Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
-    // 52
+    // 65
     Shape {
         name: "LogGroup",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 55, ..MEMBER },
-                Member { name: "creationTime", shape: 84, ..MEMBER },
-                Member { name: "retentionInDays", shape: 8, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 31, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, ..MEMBER },
+                Member { name: "creationTime", shape: 97, ..MEMBER },
+                Member { name: "retentionInDays", shape: 9, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 44, ..MEMBER },
                 Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 76, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 46, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 7, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 40, ..MEMBER },
-                Member { name: "logGroupClass", shape: 53, ..MEMBER },
+                Member { name: "storedBytes", shape: 89, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 59, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 8, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 53, ..MEMBER },
+                Member { name: "logGroupClass", shape: 66, ..MEMBER },
                 Member { name: "logGroupArn", shape: 3, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 12, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 13, ..MEMBER },
                 Member { name: "bearerTokenAuthenticationEnabled", shape: 4, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 66, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 79, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 53
+    // 66
     Shape {
         name: "LogGroupClass",
         kind: ShapeKind::String(StringShape {
@@ -562,7 +694,7 @@ static SHAPES: [Shape; 88] = [
             pattern: "",
         }),
     },
-    // 54
+    // 67
     Shape {
         name: "LogGroupIdentifier",
         kind: ShapeKind::String(StringShape {
@@ -571,7 +703,7 @@ static SHAPES: [Shape; 88] = [
             pattern: r#"[\w#+=/:,.@-]*"#,
         }),
     },
-    // 55
+    // 68
     Shape {
         name: "LogGroupName",
         kind: ShapeKind::String(StringShape {
@@ -580,7 +712,7 @@ static SHAPES: [Shape; 88] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 56
+    // 69
     Shape {
         name: "LogGroupNamePattern",
         kind: ShapeKind::String(StringShape {
@@ -589,149 +721,24 @@ static SHAPES: [Shape; 88] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
         }),
     },
-    // 57
+    // 70
     Shape {
         name: "LogGroups",
-        kind: ShapeKind::List(List { member: 52, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 65, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 58
+    // 71
     Shape {
         name: "LogStream",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 59, ..MEMBER },
-                Member { name: "creationTime", shape: 84, ..MEMBER },
-                Member { name: "firstEventTimestamp", shape: 84, ..MEMBER },
-                Member { name: "lastEventTimestamp", shape: 84, ..MEMBER },
-                Member { name: "lastIngestionTime", shape: 84, ..MEMBER },
-                Member { name: "uploadSequenceToken", shape: 74, ..MEMBER },
+                Member { name: "logStreamName", shape: 72, ..MEMBER },
+                Member { name: "creationTime", shape: 97, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 97, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 97, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 97, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 87, ..MEMBER },
                 Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 76, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 59
-    Shape {
-        name: "LogStreamName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(512) },
-            pattern: "[^:*]*",
-        }),
-    },
-    // 60
-    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
-    // 61
-    Shape {
-        name: "LogStreams",
-        kind: ShapeKind::List(List { member: 58, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 62
-    Shape {
-        name: "NextToken",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: None },
-            pattern: "",
-        }),
-    },
-    // 63
-    Shape {
-        name: "OrderBy",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["LogStreamName", "LastEventTime"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 64
-    Shape {
-        name: "OutputLogEvent",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "timestamp", shape: 84, ..MEMBER },
-                Member { name: "message", shape: 29, ..MEMBER },
-                Member { name: "ingestionTime", shape: 84, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 65
-    Shape {
-        name: "OutputLogEvents",
-        kind: ShapeKind::List(List { member: 64, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 66
-    Shape {
-        name: "PolicyName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 67
-    Shape {
-        name: "PutLogEventsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 59, required: true, ..MEMBER },
-                Member { name: "logEvents", shape: 43, required: true, ..MEMBER },
-                Member { name: "sequenceToken", shape: 74, ..MEMBER },
-                Member { name: "entity", shape: 20, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 68
-    Shape {
-        name: "PutLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "nextSequenceToken", shape: 74, ..MEMBER },
-                Member { name: "rejectedLogEventsInfo", shape: 71, ..MEMBER },
-                Member { name: "rejectedEntityInfo", shape: 70, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 69
-    Shape {
-        name: "PutRetentionPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "retentionInDays", shape: 8, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 70
-    Shape {
-        name: "RejectedEntityInfo",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "errorType", shape: 27, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 71
-    Shape {
-        name: "RejectedLogEventsInfo",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "tooNewLogEventStartIndex", shape: 51, ..MEMBER },
-                Member { name: "tooOldLogEventEndIndex", shape: 51, ..MEMBER },
-                Member { name: "expiredLogEventEndIndex", shape: 51, ..MEMBER },
+                Member { name: "storedBytes", shape: 89, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -740,71 +747,72 @@ static SHAPES: [Shape; 88] = [
     },
     // 72
     Shape {
-        name: "SearchedLogStream",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logStreamName", shape: 59, ..MEMBER },
-                Member { name: "searchedCompletely", shape: 60, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "LogStreamName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
         }),
     },
     // 73
-    Shape {
-        name: "SearchedLogStreams",
-        kind: ShapeKind::List(List { member: 72, member_name: "", flattened: false, length: Range::NONE }),
-    },
+    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
     // 74
     Shape {
-        name: "SequenceToken",
+        name: "LogStreams",
+        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 75
+    Shape {
+        name: "NextToken",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
             length: Range { min: Some(1), max: None },
             pattern: "",
         }),
     },
-    // 75
-    Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
     // 76
-    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    Shape {
+        name: "OrderBy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["LogStreamName", "LastEventTime"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
     // 77
     Shape {
-        name: "TagKey",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
+        name: "OutputLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "timestamp", shape: 97, ..MEMBER },
+                Member { name: "message", shape: 32, ..MEMBER },
+                Member { name: "ingestionTime", shape: 97, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 78
     Shape {
-        name: "TagKeyList",
-        kind: ShapeKind::List(List {
-            member: 77,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(50) },
-        }),
+        name: "OutputLogEvents",
+        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 79
     Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List {
-            member: 77,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: None },
-        }),
+        name: "PolicyName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 80
     Shape {
-        name: "TagLogGroupRequest",
+        name: "PutLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "tags", shape: 83, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 56, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 87, ..MEMBER },
+                Member { name: "entity", shape: 23, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -813,11 +821,12 @@ static SHAPES: [Shape; 88] = [
     },
     // 81
     Shape {
-        name: "TagResourceRequest",
+        name: "PutLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tags", shape: 83, required: true, ..MEMBER },
+                Member { name: "nextSequenceToken", shape: 87, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 84, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -826,6 +835,129 @@ static SHAPES: [Shape; 88] = [
     },
     // 82
     Shape {
+        name: "PutRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 9, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 83
+    Shape {
+        name: "RejectedEntityInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "errorType", shape: 30, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 84
+    Shape {
+        name: "RejectedLogEventsInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "tooNewLogEventStartIndex", shape: 64, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 64, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 64, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 72, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 73, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 86
+    Shape {
+        name: "SearchedLogStreams",
+        kind: ShapeKind::List(List { member: 85, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 87
+    Shape {
+        name: "SequenceToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 88
+    Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
+    // 89
+    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 90
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
+        }),
+    },
+    // 91
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List {
+            member: 90,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(50) },
+        }),
+    },
+    // 92
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List {
+            member: 90,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 93
+    Shape {
+        name: "TagLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "tags", shape: 96, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
+                Member { name: "tags", shape: 96, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -833,42 +965,42 @@ static SHAPES: [Shape; 88] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
         }),
     },
-    // 83
+    // 96
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 77,
-            value: 82,
+            key: 90,
+            value: 95,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 84
+    // 97
     Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 85
+    // 98
     Shape { name: "Unmask", kind: ShapeKind::Boolean },
-    // 86
+    // 99
     Shape {
         name: "UntagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 55, required: true, ..MEMBER },
-                Member { name: "tags", shape: 79, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
+                Member { name: "tags", shape: 92, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 87
+    // 100
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tagKeys", shape: 78, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 91, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -877,9 +1009,9 @@ static SHAPES: [Shape; 88] = [
     },
 ];
 
-static OPERATIONS: [Operation; 17] = [
+static OPERATIONS: [Operation; 19] = [
     Operation {
-        name: "CreateLogGroup",
+        name: "CancelExportTask",
         method: "POST",
         uri: "/",
         input: Some(5),
@@ -888,7 +1020,7 @@ static OPERATIONS: [Operation; 17] = [
         status: 200,
     },
     Operation {
-        name: "CreateLogStream",
+        name: "CreateLogGroup",
         method: "POST",
         uri: "/",
         input: Some(6),
@@ -897,16 +1029,16 @@ static OPERATIONS: [Operation; 17] = [
         status: 200,
     },
     Operation {
-        name: "DeleteLogGroup",
+        name: "CreateLogStream",
         method: "POST",
         uri: "/",
-        input: Some(9),
+        input: Some(7),
         output: None,
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "DeleteLogStream",
+        name: "DeleteLogGroup",
         method: "POST",
         uri: "/",
         input: Some(10),
@@ -915,7 +1047,7 @@ static OPERATIONS: [Operation; 17] = [
         status: 200,
     },
     Operation {
-        name: "DeleteRetentionPolicy",
+        name: "DeleteLogStream",
         method: "POST",
         uri: "/",
         input: Some(11),
@@ -924,11 +1056,29 @@ static OPERATIONS: [Operation; 17] = [
         status: 200,
     },
     Operation {
+        name: "DeleteRetentionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(12),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeExportTasks",
+        method: "POST",
+        uri: "/",
+        input: Some(15),
+        output: Some(16),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "DescribeLogGroups",
         method: "POST",
         uri: "/",
-        input: Some(16),
-        output: Some(17),
+        input: Some(19),
+        output: Some(20),
         result_wrapper: "",
         status: 200,
     },
@@ -936,8 +1086,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "DescribeLogStreams",
         method: "POST",
         uri: "/",
-        input: Some(18),
-        output: Some(19),
+        input: Some(21),
+        output: Some(22),
         result_wrapper: "",
         status: 200,
     },
@@ -945,8 +1095,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "FilterLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(32),
-        output: Some(33),
+        input: Some(45),
+        output: Some(46),
         result_wrapper: "",
         status: 200,
     },
@@ -954,8 +1104,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "GetLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(37),
-        output: Some(38),
+        input: Some(50),
+        output: Some(51),
         result_wrapper: "",
         status: 200,
     },
@@ -963,8 +1113,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "ListTagsForResource",
         method: "POST",
         uri: "/",
-        input: Some(47),
-        output: Some(48),
+        input: Some(60),
+        output: Some(61),
         result_wrapper: "",
         status: 200,
     },
@@ -972,8 +1122,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "ListTagsLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(49),
-        output: Some(50),
+        input: Some(62),
+        output: Some(63),
         result_wrapper: "",
         status: 200,
     },
@@ -981,8 +1131,8 @@ static OPERATIONS: [Operation; 17] = [
         name: "PutLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(67),
-        output: Some(68),
+        input: Some(80),
+        output: Some(81),
         result_wrapper: "",
         status: 200,
     },
@@ -990,7 +1140,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "PutRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(69),
+        input: Some(82),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -999,7 +1149,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "TagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(80),
+        input: Some(93),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1008,7 +1158,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(81),
+        input: Some(94),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1017,7 +1167,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "UntagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(86),
+        input: Some(99),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1026,7 +1176,7 @@ static OPERATIONS: [Operation; 17] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(87),
+        input: Some(100),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1223,6 +1373,13 @@ static ROUTES: [Route; 118] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CancelExportTaskRequest {
+        #[serde(rename = "taskId")]
+        pub task_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateLogGroupRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
@@ -1266,6 +1423,28 @@ pub mod types {
     pub struct DeleteRetentionPolicyRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeExportTasksRequest {
+        #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<String>,
+        #[serde(rename = "statusCode", skip_serializing_if = "Option::is_none")]
+        pub status_code: Option<String>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeExportTasksResponse {
+        #[serde(rename = "exportTasks", skip_serializing_if = "Option::is_none")]
+        pub export_tasks: Option<Vec<ExportTask>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1333,6 +1512,47 @@ pub mod types {
         pub key_attributes: Option<std::collections::HashMap<String, String>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportTask {
+        #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<String>,
+        #[serde(rename = "taskName", skip_serializing_if = "Option::is_none")]
+        pub task_name: Option<String>,
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub from: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub to: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub destination: Option<String>,
+        #[serde(rename = "destinationPrefix", skip_serializing_if = "Option::is_none")]
+        pub destination_prefix: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub status: Option<ExportTaskStatus>,
+        #[serde(rename = "executionInfo", skip_serializing_if = "Option::is_none")]
+        pub execution_info: Option<ExportTaskExecutionInfo>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportTaskExecutionInfo {
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
+        pub creation_time: Option<i64>,
+        #[serde(rename = "completionTime", skip_serializing_if = "Option::is_none")]
+        pub completion_time: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportTaskStatus {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub code: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub message: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1619,11 +1839,13 @@ pub mod types {
         pub tag_keys: Vec<String>,
     }
 
+    impl ruststack_core::Input for CancelExportTaskRequest {}
     impl ruststack_core::Input for CreateLogGroupRequest {}
     impl ruststack_core::Input for CreateLogStreamRequest {}
     impl ruststack_core::Input for DeleteLogGroupRequest {}
     impl ruststack_core::Input for DeleteLogStreamRequest {}
     impl ruststack_core::Input for DeleteRetentionPolicyRequest {}
+    impl ruststack_core::Input for DescribeExportTasksRequest {}
     impl ruststack_core::Input for DescribeLogGroupsRequest {}
     impl ruststack_core::Input for DescribeLogStreamsRequest {}
     impl ruststack_core::Input for FilterLogEventsRequest {}
@@ -1636,6 +1858,7 @@ pub mod types {
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagLogGroupRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Output for DescribeExportTasksResponse {}
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
     impl ruststack_core::Output for DescribeLogStreamsResponse {}
     impl ruststack_core::Output for FilterLogEventsResponse {}
@@ -1646,6 +1869,12 @@ pub mod types {
 }
 
 pub mod ops {
+    pub struct CancelExportTask;
+    impl ruststack_core::OperationSpec for CancelExportTask {
+        const NAME: &'static str = "CancelExportTask";
+        type Input = super::types::CancelExportTaskRequest;
+        type Output = ();
+    }
     pub struct CreateLogGroup;
     impl ruststack_core::OperationSpec for CreateLogGroup {
         const NAME: &'static str = "CreateLogGroup";
@@ -1675,6 +1904,12 @@ pub mod ops {
         const NAME: &'static str = "DeleteRetentionPolicy";
         type Input = super::types::DeleteRetentionPolicyRequest;
         type Output = ();
+    }
+    pub struct DescribeExportTasks;
+    impl ruststack_core::OperationSpec for DescribeExportTasks {
+        const NAME: &'static str = "DescribeExportTasks";
+        type Input = super::types::DescribeExportTasksRequest;
+        type Output = super::types::DescribeExportTasksResponse;
     }
     pub struct DescribeLogGroups;
     impl ruststack_core::OperationSpec for DescribeLogGroups {

@@ -30,7 +30,8 @@
 //! # Modules
 //!
 //! - [`state`]: what is stored, behind [`state::LogsState::region`] and [`state::LogsState::events`];
-//! - [`handlers`]: the operations, by area (groups, streams, events, tags);
+//! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks: none can
+//!   be created, as CreateExportTask would need S3);
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
 //!
@@ -42,7 +43,7 @@ pub mod handlers;
 pub mod state;
 
 use generated::ops;
-use handlers::{events, groups, streams, tags};
+use handlers::{events, exports, groups, streams, tags};
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::LogsState;
@@ -98,6 +99,8 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
         .on(ops::TagResource, tags::tag_resource)
         .on(ops::UntagResource, tags::untag_resource)
         .on(ops::ListTagsForResource, tags::list_tags_for_resource)
+        .on(ops::DescribeExportTasks, exports::describe_export_tasks)
+        .on(ops::CancelExportTask, exports::cancel_export_task)
         .into_service();
     (service, LogsHandle { state })
 }

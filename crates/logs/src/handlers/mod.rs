@@ -1,6 +1,7 @@
 //! The operation handlers, by area, and the errors and lookups they share.
 
 pub mod events;
+pub mod exports;
 pub mod groups;
 pub mod streams;
 pub mod tags;
