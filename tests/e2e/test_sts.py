@@ -1,6 +1,6 @@
 """STS end to end: caller identity for default, numeric and IAM-issued keys; AssumeRole (and with
 a web identity or SAML) into roles of other accounts, whose sessions then act in that account;
-session tokens; GetAccessKeyInfo; and keys that `--enforce-sigv4` accepts once IAM creates them and
+session and federation tokens; GetAccessKeyInfo; and keys that `--enforce-sigv4` accepts once IAM creates them and
 refuses once they are deactivated or deleted."""
 
 from __future__ import annotations
@@ -108,6 +108,48 @@ def test_session_token_keeps_the_caller(client):
         aws_session_token=out["SessionToken"],
     ).get_caller_identity()
     assert me["Arn"] == "arn:aws:iam::000000000000:root"
+
+
+def remaining(creds) -> timedelta:
+    return creds["Expiration"] - datetime.now(timezone.utc)
+
+
+def test_federation_token(client):
+    iam = client("iam")
+    user = f"fed-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    as_user = client("sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    out = as_user.get_federation_token(Name="Bob", Policy=policy)
+    assert out["FederatedUser"] == {
+        "FederatedUserId": "000000000000:Bob",
+        "Arn": "arn:aws:sts::000000000000:federated-user/Bob",
+    }
+    assert 0 < out["PackedPolicySize"] <= 100
+    creds = out["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    # A user's federation session lasts 12 hours by default.
+    assert timedelta(hours=11, minutes=50) < remaining(creds) <= timedelta(hours=12)
+    session = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                   aws_session_token=creds["SessionToken"])
+    me = client("sts", **session).get_caller_identity()
+    assert (me["Account"], me["Arn"], me["UserId"]) == (
+        "000000000000", "arn:aws:sts::000000000000:federated-user/Bob", "000000000000:Bob")
+    assert error(client("sts", **session).get_federation_token, Name="Eve") == (
+        403, "AccessDenied", "Cannot call GetFederationToken with session credentials")
+
+    # The root user's sessions are cut to one hour.
+    root = client("sts").get_federation_token(Name="Root", DurationSeconds=7200)["Credentials"]
+    assert timedelta(minutes=59) < remaining(root) <= timedelta(hours=1)
+    assert remaining(client("sts").get_session_token()["Credentials"]) <= timedelta(hours=1)
+
+    status, code, msg = error(client("sts").get_federation_token, Name="no spaces")
+    assert (status, code) == (400, "ValidationError") and "at 'name' failed to satisfy constraint" in msg
+    status, code, msg = error(client("sts").get_federation_token, Name="Bob", Policy="{" + " " * 2048 + "}")
+    assert (status, code) == (400, "ValidationError")
+    assert "at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048" in msg
+    assert error(client("sts").get_federation_token, Name="Bob", Policy="nope")[1] == "MalformedPolicyDocument"
 
 
 def test_access_key_info(client):

@@ -33,7 +33,7 @@ fn duration(requested: Option<i32>, role: &RoleInfo) -> Result<i32, AwsError> {
 }
 
 /// The percentage of the packed limit that session policies and tags use (`None` without them).
-fn packed_size(policy: Option<&str>, policy_arns: usize, tags: &[Tag]) -> Result<Option<i32>, AwsError> {
+pub(crate) fn packed_size(policy: Option<&str>, policy_arns: usize, tags: &[Tag]) -> Result<Option<i32>, AwsError> {
     if let Some(p) = policy {
         serde_json::from_str::<serde_json::Value>(p)
             .ok()

@@ -32,25 +32,25 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 63] = [
+static SHAPES: [Shape; 68] = [
     // 0
     Shape {
         name: "AssumeRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
-                Member { name: "RoleSessionName", shape: 44, required: true, ..MEMBER },
-                Member { name: "PolicyArns", shape: 42, ..MEMBER },
-                Member { name: "Policy", shape: 59, ..MEMBER },
-                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
-                Member { name: "Tags", shape: 52, ..MEMBER },
-                Member { name: "TransitiveTagKeys", shape: 50, ..MEMBER },
-                Member { name: "ExternalId", shape: 36, ..MEMBER },
-                Member { name: "SerialNumber", shape: 45, ..MEMBER },
-                Member { name: "TokenCode", shape: 54, ..MEMBER },
-                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
-                Member { name: "ProvidedContexts", shape: 20, ..MEMBER },
-                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+                Member { name: "RoleArn", shape: 33, required: true, ..MEMBER },
+                Member { name: "RoleSessionName", shape: 48, required: true, ..MEMBER },
+                Member { name: "PolicyArns", shape: 46, ..MEMBER },
+                Member { name: "Policy", shape: 63, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 47, ..MEMBER },
+                Member { name: "Tags", shape: 56, ..MEMBER },
+                Member { name: "TransitiveTagKeys", shape: 54, ..MEMBER },
+                Member { name: "ExternalId", shape: 39, ..MEMBER },
+                Member { name: "SerialNumber", shape: 49, ..MEMBER },
+                Member { name: "TokenCode", shape: 58, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 53, ..MEMBER },
+                Member { name: "ProvidedContexts", shape: 23, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -64,10 +64,10 @@ static SHAPES: [Shape; 63] = [
             members: &[
                 Member { name: "Credentials", shape: 8, ..MEMBER },
                 Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
-                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
-                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
-                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
-                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 42, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 53, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 52, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 51, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -79,13 +79,13 @@ static SHAPES: [Shape; 63] = [
         name: "AssumeRoleWithSAMLRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
-                Member { name: "PrincipalArn", shape: 30, required: true, ..MEMBER },
-                Member { name: "SAMLAssertion", shape: 21, required: true, ..MEMBER },
-                Member { name: "PolicyArns", shape: 42, ..MEMBER },
-                Member { name: "Policy", shape: 46, ..MEMBER },
-                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
-                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+                Member { name: "RoleArn", shape: 33, required: true, ..MEMBER },
+                Member { name: "PrincipalArn", shape: 33, required: true, ..MEMBER },
+                Member { name: "SAMLAssertion", shape: 24, required: true, ..MEMBER },
+                Member { name: "PolicyArns", shape: 46, ..MEMBER },
+                Member { name: "Policy", shape: 50, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 47, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -99,16 +99,16 @@ static SHAPES: [Shape; 63] = [
             members: &[
                 Member { name: "Credentials", shape: 8, ..MEMBER },
                 Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
-                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
-                Member { name: "Subject", shape: 22, ..MEMBER },
-                Member { name: "SubjectType", shape: 23, ..MEMBER },
-                Member { name: "Issuer", shape: 15, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 42, ..MEMBER },
+                Member { name: "Subject", shape: 25, ..MEMBER },
+                Member { name: "SubjectType", shape: 26, ..MEMBER },
+                Member { name: "Issuer", shape: 18, ..MEMBER },
                 Member { name: "Audience", shape: 7, ..MEMBER },
-                Member { name: "NameQualifier", shape: 16, ..MEMBER },
-                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
-                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
-                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
-                Member { name: "TrustedIdentityPropagationContext", shape: 26, ..MEMBER },
+                Member { name: "NameQualifier", shape: 19, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 53, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 52, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 51, ..MEMBER },
+                Member { name: "TrustedIdentityPropagationContext", shape: 29, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -120,14 +120,14 @@ static SHAPES: [Shape; 63] = [
         name: "AssumeRoleWithWebIdentityRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleArn", shape: 30, required: true, ..MEMBER },
-                Member { name: "RoleSessionName", shape: 44, required: true, ..MEMBER },
-                Member { name: "WebIdentityToken", shape: 32, required: true, ..MEMBER },
-                Member { name: "ProviderId", shape: 60, ..MEMBER },
-                Member { name: "PolicyArns", shape: 42, ..MEMBER },
-                Member { name: "Policy", shape: 46, ..MEMBER },
-                Member { name: "DurationSeconds", shape: 43, ..MEMBER },
-                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+                Member { name: "RoleArn", shape: 33, required: true, ..MEMBER },
+                Member { name: "RoleSessionName", shape: 48, required: true, ..MEMBER },
+                Member { name: "WebIdentityToken", shape: 35, required: true, ..MEMBER },
+                Member { name: "ProviderId", shape: 64, ..MEMBER },
+                Member { name: "PolicyArns", shape: 46, ..MEMBER },
+                Member { name: "Policy", shape: 50, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 47, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -140,15 +140,15 @@ static SHAPES: [Shape; 63] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Credentials", shape: 8, ..MEMBER },
-                Member { name: "SubjectFromWebIdentityToken", shape: 62, ..MEMBER },
+                Member { name: "SubjectFromWebIdentityToken", shape: 67, ..MEMBER },
                 Member { name: "AssumedRoleUser", shape: 6, ..MEMBER },
-                Member { name: "PackedPolicySize", shape: 38, ..MEMBER },
-                Member { name: "Provider", shape: 15, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 42, ..MEMBER },
+                Member { name: "Provider", shape: 18, ..MEMBER },
                 Member { name: "Audience", shape: 7, ..MEMBER },
-                Member { name: "SourceIdentity", shape: 49, ..MEMBER },
-                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
-                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
-                Member { name: "TrustedIdentityPropagationContext", shape: 26, ..MEMBER },
+                Member { name: "SourceIdentity", shape: 53, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 52, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 51, ..MEMBER },
+                Member { name: "TrustedIdentityPropagationContext", shape: 29, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -160,8 +160,8 @@ static SHAPES: [Shape; 63] = [
         name: "AssumedRoleUser",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AssumedRoleId", shape: 31, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 30, required: true, ..MEMBER },
+                Member { name: "AssumedRoleId", shape: 34, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 33, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -178,10 +178,10 @@ static SHAPES: [Shape; 63] = [
         name: "Credentials",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AccessKeyId", shape: 27, required: true, ..MEMBER },
-                Member { name: "SecretAccessKey", shape: 28, required: true, ..MEMBER },
-                Member { name: "SessionToken", shape: 55, required: true, ..MEMBER },
-                Member { name: "Expiration", shape: 34, required: true, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 30, required: true, ..MEMBER },
+                Member { name: "SecretAccessKey", shape: 31, required: true, ..MEMBER },
+                Member { name: "SessionToken", shape: 59, required: true, ..MEMBER },
+                Member { name: "Expiration", shape: 37, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -190,9 +190,12 @@ static SHAPES: [Shape; 63] = [
     },
     // 9
     Shape {
-        name: "GetAccessKeyInfoRequest",
+        name: "FederatedUser",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AccessKeyId", shape: 27, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "FederatedUserId", shape: 40, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 33, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -200,9 +203,9 @@ static SHAPES: [Shape; 63] = [
     },
     // 10
     Shape {
-        name: "GetAccessKeyInfoResponse",
+        name: "GetAccessKeyInfoRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Account", shape: 29, ..MEMBER }],
+            members: &[Member { name: "AccessKeyId", shape: 30, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -210,32 +213,27 @@ static SHAPES: [Shape; 63] = [
     },
     // 11
     Shape {
-        name: "GetCallerIdentityRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
-    },
-    // 12
-    Shape {
-        name: "GetCallerIdentityResponse",
+        name: "GetAccessKeyInfoResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserId", shape: 61, ..MEMBER },
-                Member { name: "Account", shape: 29, ..MEMBER },
-                Member { name: "Arn", shape: 30, ..MEMBER },
-            ],
+            members: &[Member { name: "Account", shape: 32, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 12
+    Shape {
+        name: "GetCallerIdentityRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
     // 13
     Shape {
-        name: "GetSessionTokenRequest",
+        name: "GetCallerIdentityResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DurationSeconds", shape: 35, ..MEMBER },
-                Member { name: "SerialNumber", shape: 45, ..MEMBER },
-                Member { name: "TokenCode", shape: 54, ..MEMBER },
-                Member { name: "MinimumSessionTokenSize", shape: 37, ..MEMBER },
+                Member { name: "UserId", shape: 65, ..MEMBER },
+                Member { name: "Account", shape: 32, ..MEMBER },
+                Member { name: "Arn", shape: 33, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -244,12 +242,15 @@ static SHAPES: [Shape; 63] = [
     },
     // 14
     Shape {
-        name: "GetSessionTokenResponse",
+        name: "GetFederationTokenRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Credentials", shape: 8, ..MEMBER },
-                Member { name: "SessionTokenUtilization", shape: 48, ..MEMBER },
-                Member { name: "SessionTokenSize", shape: 47, ..MEMBER },
+                Member { name: "Name", shape: 66, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 50, ..MEMBER },
+                Member { name: "PolicyArns", shape: 46, ..MEMBER },
+                Member { name: "DurationSeconds", shape: 38, ..MEMBER },
+                Member { name: "Tags", shape: 56, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 41, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -258,23 +259,43 @@ static SHAPES: [Shape; 63] = [
     },
     // 15
     Shape {
-        name: "Issuer",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "GetFederationTokenResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "FederatedUser", shape: 9, ..MEMBER },
+                Member { name: "PackedPolicySize", shape: 42, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 52, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 51, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 16
     Shape {
-        name: "NameQualifier",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "GetSessionTokenRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DurationSeconds", shape: 38, ..MEMBER },
+                Member { name: "SerialNumber", shape: 49, ..MEMBER },
+                Member { name: "TokenCode", shape: 58, ..MEMBER },
+                Member { name: "MinimumSessionTokenSize", shape: 41, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 17
     Shape {
-        name: "OriginIdentity",
+        name: "GetSessionTokenResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Subject", shape: 40, ..MEMBER },
-                Member { name: "SubjectType", shape: 41, ..MEMBER },
-                Member { name: "Issuer", shape: 39, ..MEMBER },
-                Member { name: "FederatedProviderArn", shape: 30, ..MEMBER },
+                Member { name: "Credentials", shape: 8, ..MEMBER },
+                Member { name: "SessionTokenUtilization", shape: 52, ..MEMBER },
+                Member { name: "SessionTokenSize", shape: 51, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -283,38 +304,63 @@ static SHAPES: [Shape; 63] = [
     },
     // 18
     Shape {
-        name: "PolicyDescriptorType",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "arn", shape: 30, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "Issuer",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 19
     Shape {
-        name: "ProvidedContext",
+        name: "NameQualifier",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 20
+    Shape {
+        name: "OriginIdentity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ProviderArn", shape: 30, ..MEMBER },
-                Member { name: "ContextAssertion", shape: 33, ..MEMBER },
+                Member { name: "Subject", shape: 44, ..MEMBER },
+                Member { name: "SubjectType", shape: 45, ..MEMBER },
+                Member { name: "Issuer", shape: 43, ..MEMBER },
+                Member { name: "FederatedProviderArn", shape: 33, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 20
+    // 21
+    Shape {
+        name: "PolicyDescriptorType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "arn", shape: 33, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 22
+    Shape {
+        name: "ProvidedContext",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ProviderArn", shape: 33, ..MEMBER },
+                Member { name: "ContextAssertion", shape: 36, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 23
     Shape {
         name: "ProvidedContextsListType",
         kind: ShapeKind::List(List {
-            member: 19,
+            member: 22,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(5) },
         }),
     },
-    // 21
+    // 24
     Shape {
         name: "SAMLAssertionType",
         kind: ShapeKind::String(StringShape {
@@ -323,53 +369,53 @@ static SHAPES: [Shape; 63] = [
             pattern: "",
         }),
     },
-    // 22
+    // 25
     Shape {
         name: "Subject",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 23
+    // 26
     Shape {
         name: "SubjectType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 24
+    // 27
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 51, required: true, ..MEMBER },
-                Member { name: "Value", shape: 53, required: true, ..MEMBER },
+                Member { name: "Key", shape: 55, required: true, ..MEMBER },
+                Member { name: "Value", shape: 57, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 25
+    // 28
     Shape {
         name: "TransactionContext",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IdentityProvider", shape: 56, ..MEMBER }],
+            members: &[Member { name: "IdentityProvider", shape: 60, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 26
+    // 29
     Shape {
         name: "TrustedIdentityPropagationContext",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "OriginIdentity", shape: 17, ..MEMBER },
-                Member { name: "TransactionContext", shape: 25, ..MEMBER },
+                Member { name: "OriginIdentity", shape: 20, ..MEMBER },
+                Member { name: "TransactionContext", shape: 28, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 27
+    // 30
     Shape {
         name: "accessKeyIdType",
         kind: ShapeKind::String(StringShape {
@@ -378,17 +424,17 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w]*"#,
         }),
     },
-    // 28
+    // 31
     Shape {
         name: "accessKeySecretType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 29
+    // 32
     Shape {
         name: "accountType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 30
+    // 33
     Shape {
         name: "arnType",
         kind: ShapeKind::String(StringShape {
@@ -397,7 +443,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#,
         }),
     },
-    // 31
+    // 34
     Shape {
         name: "assumedRoleIdType",
         kind: ShapeKind::String(StringShape {
@@ -406,7 +452,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w+=,.@:-]*"#,
         }),
     },
-    // 32
+    // 35
     Shape {
         name: "clientTokenType",
         kind: ShapeKind::String(StringShape {
@@ -415,7 +461,7 @@ static SHAPES: [Shape; 63] = [
             pattern: "",
         }),
     },
-    // 33
+    // 36
     Shape {
         name: "contextAssertionType",
         kind: ShapeKind::String(StringShape {
@@ -424,11 +470,11 @@ static SHAPES: [Shape; 63] = [
             pattern: "",
         }),
     },
-    // 34
+    // 37
     Shape { name: "dateType", kind: ShapeKind::Timestamp(None) },
-    // 35
+    // 38
     Shape { name: "durationSecondsType", kind: ShapeKind::Integer(Range { min: Some(900), max: Some(129600) }) },
-    // 36
+    // 39
     Shape {
         name: "externalIdType",
         kind: ShapeKind::String(StringShape {
@@ -437,33 +483,42 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w+=,.@:\/-]*"#,
         }),
     },
-    // 37
+    // 40
+    Shape {
+        name: "federatedIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(193) },
+            pattern: r#"[\w+=,.@\:-]*"#,
+        }),
+    },
+    // 41
     Shape { name: "minimumSessionTokenSizeType", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(4096) }) },
-    // 38
+    // 42
     Shape { name: "nonNegativeIntegerType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 39
+    // 43
     Shape {
         name: "originIdentityIssuerType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 40
+    // 44
     Shape {
         name: "originIdentitySubjectType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 41
+    // 45
     Shape {
         name: "originIdentitySubjectTypeType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 42
+    // 46
     Shape {
         name: "policyDescriptorListType",
-        kind: ShapeKind::List(List { member: 18, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 21, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 43
+    // 47
     Shape { name: "roleDurationSecondsType", kind: ShapeKind::Integer(Range { min: Some(900), max: Some(43200) }) },
-    // 44
+    // 48
     Shape {
         name: "roleSessionNameType",
         kind: ShapeKind::String(StringShape {
@@ -472,7 +527,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w+=,.@-]*"#,
         }),
     },
-    // 45
+    // 49
     Shape {
         name: "serialNumberType",
         kind: ShapeKind::String(StringShape {
@@ -481,7 +536,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w+=/:,.@-]*"#,
         }),
     },
-    // 46
+    // 50
     Shape {
         name: "sessionPolicyDocumentType",
         kind: ShapeKind::String(StringShape {
@@ -490,11 +545,11 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
         }),
     },
-    // 47
+    // 51
     Shape { name: "sessionTokenSizeType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 48
+    // 52
     Shape { name: "sessionTokenUtilizationType", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 49
+    // 53
     Shape {
         name: "sourceIdentityType",
         kind: ShapeKind::String(StringShape {
@@ -503,17 +558,17 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\w+=,.@-]*"#,
         }),
     },
-    // 50
+    // 54
     Shape {
         name: "tagKeyListType",
         kind: ShapeKind::List(List {
-            member: 51,
+            member: 55,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 51
+    // 55
     Shape {
         name: "tagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -522,17 +577,17 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#,
         }),
     },
-    // 52
+    // 56
     Shape {
         name: "tagListType",
         kind: ShapeKind::List(List {
-            member: 24,
+            member: 27,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 53
+    // 57
     Shape {
         name: "tagValueType",
         kind: ShapeKind::String(StringShape {
@@ -541,7 +596,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#,
         }),
     },
-    // 54
+    // 58
     Shape {
         name: "tokenCodeType",
         kind: ShapeKind::String(StringShape {
@@ -550,29 +605,29 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\d]*"#,
         }),
     },
-    // 55
+    // 59
     Shape {
         name: "tokenType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 56
+    // 60
     Shape {
         name: "transactionContextIdentityProviderMapType",
         kind: ShapeKind::Map(Map {
-            key: 57,
-            value: 58,
+            key: 61,
+            value: 62,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 57
+    // 61
     Shape {
         name: "transactionContextKeyType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 58
+    // 62
     Shape {
         name: "transactionContextValueType",
         kind: ShapeKind::String(StringShape {
@@ -581,7 +636,7 @@ static SHAPES: [Shape; 63] = [
             pattern: "",
         }),
     },
-    // 59
+    // 63
     Shape {
         name: "unrestrictedSessionPolicyDocumentType",
         kind: ShapeKind::String(StringShape {
@@ -590,7 +645,7 @@ static SHAPES: [Shape; 63] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
         }),
     },
-    // 60
+    // 64
     Shape {
         name: "urlType",
         kind: ShapeKind::String(StringShape {
@@ -599,12 +654,21 @@ static SHAPES: [Shape; 63] = [
             pattern: "",
         }),
     },
-    // 61
+    // 65
     Shape {
         name: "userIdType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 62
+    // 66
+    Shape {
+        name: "userNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(2), max: Some(32) },
+            pattern: r#"[\w+=,.@-]*"#,
+        }),
+    },
+    // 67
     Shape {
         name: "webIdentitySubjectType",
         kind: ShapeKind::String(StringShape {
@@ -615,7 +679,7 @@ static SHAPES: [Shape; 63] = [
     },
 ];
 
-static OPERATIONS: [Operation; 6] = [
+static OPERATIONS: [Operation; 7] = [
     Operation {
         name: "AssumeRole",
         method: "POST",
@@ -647,8 +711,8 @@ static OPERATIONS: [Operation; 6] = [
         name: "GetAccessKeyInfo",
         method: "POST",
         uri: "/",
-        input: Some(9),
-        output: Some(10),
+        input: Some(10),
+        output: Some(11),
         result_wrapper: "GetAccessKeyInfoResult",
         status: 200,
     },
@@ -656,17 +720,26 @@ static OPERATIONS: [Operation; 6] = [
         name: "GetCallerIdentity",
         method: "POST",
         uri: "/",
-        input: Some(11),
-        output: Some(12),
+        input: Some(12),
+        output: Some(13),
         result_wrapper: "GetCallerIdentityResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetFederationToken",
+        method: "POST",
+        uri: "/",
+        input: Some(14),
+        output: Some(15),
+        result_wrapper: "GetFederationTokenResult",
         status: 200,
     },
     Operation {
         name: "GetSessionToken",
         method: "POST",
         uri: "/",
-        input: Some(13),
-        output: Some(14),
+        input: Some(16),
+        output: Some(17),
         result_wrapper: "GetSessionTokenResult",
         status: 200,
     },
@@ -854,6 +927,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct FederatedUser {
+        #[serde(rename = "FederatedUserId")]
+        pub federated_user_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetAccessKeyInfoRequest {
         #[serde(rename = "AccessKeyId")]
         pub access_key_id: String,
@@ -879,6 +961,38 @@ pub mod types {
         pub account: Option<String>,
         #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
         pub arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFederationTokenRequest {
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+        pub policy: Option<String>,
+        #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
+        pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+        #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+        pub duration_seconds: Option<i32>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+        pub minimum_session_token_size: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetFederationTokenResponse {
+        #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+        pub credentials: Option<Credentials>,
+        #[serde(rename = "FederatedUser", skip_serializing_if = "Option::is_none")]
+        pub federated_user: Option<FederatedUser>,
+        #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+        pub packed_policy_size: Option<i32>,
+        #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+        pub session_token_utilization: Option<i32>,
+        #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+        pub session_token_size: Option<i32>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -964,12 +1078,14 @@ pub mod types {
     impl ruststack_core::Input for AssumeRoleWithWebIdentityRequest {}
     impl ruststack_core::Input for GetAccessKeyInfoRequest {}
     impl ruststack_core::Input for GetCallerIdentityRequest {}
+    impl ruststack_core::Input for GetFederationTokenRequest {}
     impl ruststack_core::Input for GetSessionTokenRequest {}
     impl ruststack_core::Output for AssumeRoleResponse {}
     impl ruststack_core::Output for AssumeRoleWithSAMLResponse {}
     impl ruststack_core::Output for AssumeRoleWithWebIdentityResponse {}
     impl ruststack_core::Output for GetAccessKeyInfoResponse {}
     impl ruststack_core::Output for GetCallerIdentityResponse {}
+    impl ruststack_core::Output for GetFederationTokenResponse {}
     impl ruststack_core::Output for GetSessionTokenResponse {}
 }
 
@@ -1003,6 +1119,12 @@ pub mod ops {
         const NAME: &'static str = "GetCallerIdentity";
         type Input = super::types::GetCallerIdentityRequest;
         type Output = super::types::GetCallerIdentityResponse;
+    }
+    pub struct GetFederationToken;
+    impl ruststack_core::OperationSpec for GetFederationToken {
+        const NAME: &'static str = "GetFederationToken";
+        type Input = super::types::GetFederationTokenRequest;
+        type Output = super::types::GetFederationTokenResponse;
     }
     pub struct GetSessionToken;
     impl ruststack_core::OperationSpec for GetSessionToken {
