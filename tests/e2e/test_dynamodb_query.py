@@ -286,3 +286,118 @@ def test_item_collection_metrics_for_tables_with_lsi(ddb, table):
     plain = create(ddb)
     out = ddb.put_item(TableName=plain, Item={"pk": {"S": "x"}}, ReturnItemCollectionMetrics="SIZE")
     assert "ItemCollectionMetrics" not in out
+
+
+def test_multi_attribute_index_keys(ddb):
+    """A GSI keyed on two partition key attributes and two sort key attributes."""
+    t = create(
+        ddb,
+        defs={"tn": "S", "rg": "S", "dy": "S", "sq": "N"},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "multi",
+                "KeySchema": [
+                    {"AttributeName": "tn", "KeyType": "HASH"},
+                    {"AttributeName": "rg", "KeyType": "HASH"},
+                    {"AttributeName": "dy", "KeyType": "RANGE"},
+                    {"AttributeName": "sq", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    schema = ddb.describe_table(TableName=t)["Table"]["GlobalSecondaryIndexes"][0]["KeySchema"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in schema] == [
+        ("tn", "HASH"), ("rg", "HASH"), ("dy", "RANGE"), ("sq", "RANGE")
+    ]
+    rows = [("1", "a", "eu", "d1", 30), ("2", "a", "eu", "d1", 4), ("3", "a", "eu", "d2", 1), ("4", "a", "us", "d1", 1), ("5", "b", "eu", "d1", 1)]
+    for pk, tenant, region, day, seq in rows:
+        ddb.put_item(TableName=t, Item={"pk": {"S": pk}, "tn": {"S": tenant}, "rg": {"S": region}, "dy": {"S": day}, "sq": {"N": str(seq)}})
+    # Sparse: an item missing any key attribute is not in the index.
+    ddb.put_item(TableName=t, Item={"pk": {"S": "6"}, "tn": {"S": "a"}, "rg": {"S": "eu"}, "dy": {"S": "d1"}})
+    values = {":t": {"S": "a"}, ":r": {"S": "eu"}, ":d": {"S": "d1"}, ":s": {"N": "5"}}
+
+    def query(cond, **kwargs):
+        used = {k: v for k, v in values.items() if k in cond}
+        return ddb.query(TableName=t, IndexName="multi", KeyConditionExpression=cond, ExpressionAttributeValues=used, **kwargs)
+
+    # Sorted by (day, seq) numerically, not by the table key.
+    out = query("tn = :t AND rg = :r")
+    assert [i["pk"]["S"] for i in out["Items"]] == ["2", "1", "3"]
+    assert [i["pk"]["S"] for i in query("tn = :t AND rg = :r", ScanIndexForward=False)["Items"]] == ["3", "1", "2"]
+    assert [i["pk"]["S"] for i in query("tn = :t AND rg = :r AND dy = :d")["Items"]] == ["2", "1"]
+    assert [i["pk"]["S"] for i in query("tn = :t AND rg = :r AND dy > :d")["Items"]] == ["3"]
+    assert [i["pk"]["S"] for i in query("tn = :t AND rg = :r AND dy = :d AND sq > :s")["Items"]] == ["1"]
+    page = query("tn = :t AND rg = :r", Limit=1)
+    assert set(page["LastEvaluatedKey"]) == {"pk", "tn", "rg", "dy", "sq"}
+    rest = query("tn = :t AND rg = :r", ExclusiveStartKey=page["LastEvaluatedKey"])
+    assert [i["pk"]["S"] for i in rest["Items"]] == ["1", "3"]
+    with raises("ValidationException", "Query condition missed key schema element: rg"):
+        query("tn = :t")
+    with raises(
+        "ValidationException",
+        "RANGE key attributes dy must have equality conditions specified in the query because a condition is present on key attribute sq",
+    ):
+        query("tn = :t AND rg = :r AND sq > :s")
+    with raises("ValidationException", "Query key condition not supported"):
+        query("tn = :t AND rg = :r AND dy > :d AND sq = :s")
+    # The legacy KeyConditions reach the same checks.
+    out = ddb.query(
+        TableName=t,
+        IndexName="multi",
+        KeyConditions={
+            "tn": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
+            "rg": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "eu"}]},
+            "dy": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "d1"}]},
+            "sq": {"ComparisonOperator": "LT", "AttributeValueList": [{"N": "10"}]},
+        },
+    )
+    assert [i["pk"]["S"] for i in out["Items"]] == ["2"]
+    # Index key values are type-checked on every key attribute.
+    with raises("ValidationException", "One or more parameter values were invalid: Type mismatch for Index Key sq Expected: N Actual: S IndexName: multi"):
+        ddb.put_item(TableName=t, Item={"pk": {"S": "7"}, "sq": {"S": "x"}})
+    # An index added later is backfilled.
+    ddb.update_table(
+        TableName=t,
+        AttributeDefinitions=[{"AttributeName": "rg", "AttributeType": "S"}, {"AttributeName": "sq", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "later",
+                    "KeySchema": [
+                        {"AttributeName": "rg", "KeyType": "HASH"},
+                        {"AttributeName": "sq", "KeyType": "RANGE"},
+                        {"AttributeName": "pk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    out = ddb.query(TableName=t, IndexName="later", KeyConditionExpression="rg = :r AND sq = :one", ExpressionAttributeValues={":r": {"S": "eu"}, ":one": {"N": "1"}})
+    assert [i["pk"]["S"] for i in out["Items"]] == ["3", "5"]
+
+
+def test_key_schema_limits(ddb):
+    defs = [{"AttributeName": n, "AttributeType": "S"} for n in ["pk", "a", "b"]]
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "a", "KeyType": "RANGE"}, {"AttributeName": "b", "KeyType": "RANGE"}]
+    # Tables keep one partition key attribute and one sort key attribute.
+    with raises(
+        "ValidationException",
+        "1 validation error detected: Value '[KeySchemaElement(attributeName=pk, keyType=HASH), KeySchemaElement(attributeName=a, keyType=RANGE), KeySchemaElement(attributeName=b, keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2",
+    ):
+        ddb.create_table(TableName="three-keys", KeySchema=schema, AttributeDefinitions=defs, BillingMode="PAY_PER_REQUEST")
+    with raises("ValidationException"):
+        ddb.create_table(
+            TableName="five-hash",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ["pk", "a", "b", "c", "d", "e"]],
+            BillingMode="PAY_PER_REQUEST",
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "wide",
+                    "KeySchema": [{"AttributeName": n, "KeyType": "HASH"} for n in ["a", "b", "c", "d", "e"]],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )

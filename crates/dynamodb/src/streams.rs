@@ -597,7 +597,7 @@ mod tests {
     }
 
     fn stream(view: ViewType) -> Stream {
-        let key = KeyDef { hash: ("pk".into(), ScalarType::S), range: None };
+        let key = KeyDef::new(("pk".into(), ScalarType::S), None);
         Stream::new("arn:aws:dynamodb:us-east-1:000000000000:table/t", "t", "2024-01-01T00:00:00.000".into(), view, key)
     }
 

@@ -17,26 +17,59 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
-/// A primary key or index key: partition key and optional sort key, with their types.
+/// A primary key or index key: partition key and optional sort key, with their types. A global
+/// secondary index may have up to four attributes of each (multi-attribute keys): `more_hash`
+/// and `more_range` follow `hash` and `range` in key-schema order, and the key compares as
+/// the tuple of all of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyDef {
     pub hash: (String, ScalarType),
     pub range: Option<(String, ScalarType)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_hash: Vec<(String, ScalarType)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_range: Vec<(String, ScalarType)>,
 }
 
 impl KeyDef {
+    /// A key of one partition key attribute and at most one sort key attribute.
+    pub fn new(hash: (String, ScalarType), range: Option<(String, ScalarType)>) -> KeyDef {
+        KeyDef { hash, range, more_hash: Vec::new(), more_range: Vec::new() }
+    }
+
+    /// The partition key attributes, in key-schema order.
+    pub fn hash_attrs(&self) -> impl Iterator<Item = &(String, ScalarType)> {
+        std::iter::once(&self.hash).chain(&self.more_hash)
+    }
+
+    /// The sort key attributes, in key-schema order.
+    pub fn range_attrs(&self) -> impl Iterator<Item = &(String, ScalarType)> {
+        self.range.iter().chain(&self.more_range)
+    }
+
+    /// Every key attribute: partition key attributes, then sort key attributes.
+    pub fn attrs(&self) -> impl Iterator<Item = &(String, ScalarType)> {
+        self.hash_attrs().chain(self.range_attrs())
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.hash.0.as_str()).chain(self.range.as_ref().map(|r| r.0.as_str()))
+        self.attrs().map(|(n, _)| n.as_str())
     }
 
     pub fn is_key(&self, name: &str) -> bool {
         self.names().any(|n| n == name)
     }
 
-    /// The encoded key of an item holding these attributes with the right types.
+    /// The type of key attribute `name`.
+    pub fn type_of(&self, name: &str) -> Option<ScalarType> {
+        self.attrs().find(|(n, _)| n == name).map(|(_, t)| *t)
+    }
+
+    /// The encoded key of an item holding these attributes with the right types (an item
+    /// missing any of them is not in the index).
     pub fn encode(&self, item: &Item) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(32);
-        for (name, ty) in std::iter::once(&self.hash).chain(self.range.as_ref()) {
+        for (name, ty) in self.attrs() {
             let v = item.get(name)?;
             if v.scalar_type() != Some(*ty) {
                 return None;
@@ -161,7 +194,7 @@ impl TableMeta {
             check_key_value(name, *ty, v, i == 0)?;
         }
         for index in &self.indexes {
-            for (name, ty) in std::iter::once(&index.key.hash).chain(index.key.range.as_ref()) {
+            for (name, ty) in index.key.attrs() {
                 let Some(v) = item.get(name) else { continue };
                 if v.scalar_type() != Some(*ty) {
                     return Err(validation(format!(
@@ -639,14 +672,14 @@ pub fn test_meta() -> TableMeta {
         arn: "arn".into(),
         id: "id".into(),
         created: Timestamp::now(),
-        key: KeyDef { hash: ("pk".into(), ScalarType::S), range: Some(("sk".into(), ScalarType::N)) },
+        key: KeyDef::new(("pk".into(), ScalarType::S), Some(("sk".into(), ScalarType::N))),
         attribute_definitions: vec![],
         billing_mode: BillingMode::PayPerRequest,
         billing_mode_explicit: true,
         throughput: (0, 0),
         indexes: vec![IndexDef {
             name: "g".into(),
-            key: KeyDef { hash: ("gk".into(), ScalarType::S), range: None },
+            key: KeyDef::new(("gk".into(), ScalarType::S), None),
             projection: Projection::KeysOnly,
             global: true,
             throughput: None,
@@ -670,6 +703,22 @@ mod tests {
 
     fn meta() -> TableMeta {
         test_meta()
+    }
+
+    #[test]
+    fn key_definitions_stored_before_multi_attribute_keys_still_read() {
+        let classic = KeyDef::new(("pk".into(), ScalarType::S), Some(("sk".into(), ScalarType::N)));
+        let json = serde_json::to_string(&classic).unwrap();
+        assert_eq!(json, r#"{"hash":["pk","S"],"range":["sk","N"]}"#);
+        assert_eq!(serde_json::from_str::<KeyDef>(&json).unwrap(), classic);
+        let multi = KeyDef { more_range: vec![("t".into(), ScalarType::S)], ..classic };
+        let back: KeyDef = serde_json::from_str(&serde_json::to_string(&multi).unwrap()).unwrap();
+        assert_eq!(back.names().collect::<Vec<_>>(), ["pk", "sk", "t"]);
+        // An item is in the index only with every key attribute.
+        let item: Item =
+            [("pk".to_string(), AttrValue::S("a".into())), ("sk".to_string(), AttrValue::N(Number::from_i64(1)))]
+                .into();
+        assert!(back.encode(&item).is_none());
     }
 
     fn item(pk: &str, sk: i64, gk: Option<&str>) -> Item {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 const PAGE_BYTES: usize = 1024 * 1024;
 
 /// The sort key part of a key condition.
+#[derive(Debug)]
 enum RangeCond {
     Cmp(CmpOp, AttrValue),
     Between(AttrValue, AttrValue),
@@ -71,12 +72,14 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-/// Splits a key condition into the partition key value and the sort key condition.
-fn analyze(cond: Condition, key: &KeyDef) -> Result<(AttrValue, Option<RangeCond>), AwsError> {
+/// Splits a key condition into the encoded prefix it fixes (every partition key attribute and
+/// the sort key attributes compared for equality before the last one named) and the condition
+/// on the last sort key attribute named. Sort key attributes are named left to right, without
+/// gaps (a multi-attribute key of a global index has up to four).
+fn analyze(cond: Condition, key: &KeyDef) -> Result<(Vec<u8>, Option<RangeCond>), AwsError> {
     let mut leaves = Vec::new();
     flatten(cond, &mut leaves)?;
-    let mut hash = None;
-    let mut range = None;
+    let mut conds: Vec<(String, RangeCond)> = Vec::new();
     for leaf in leaves {
         let (name, rc) = match leaf {
             Condition::Compare(a, op, b) => match (&a, &b) {
@@ -96,40 +99,65 @@ fn analyze(cond: Condition, key: &KeyDef) -> Result<(AttrValue, Option<RangeCond
             }
             _ => return Err(unsupported()),
         };
-        if rc_values(&rc).iter().any(|v| {
-            let ty = if name == key.hash.0 {
-                Some(key.hash.1)
-            } else {
-                key.range.as_ref().filter(|r| r.0 == name).map(|r| r.1)
-            };
-            ty.is_some_and(|t| v.scalar_type() != Some(t))
-        }) {
+        if let Some(t) = key.type_of(&name)
+            && rc_values(&rc).iter().any(|v| v.scalar_type() != Some(t))
+        {
             return Err(validation(
                 "One or more parameter values were invalid: Condition parameter type does not match schema type",
             ));
         }
-        if name == key.hash.0 {
-            if hash.is_some() {
-                return Err(validation("KeyConditionExpressions must only contain one condition per key"));
-            }
-            match rc {
-                RangeCond::Cmp(CmpOp::Eq, v) => hash = Some(v),
-                _ => return Err(unsupported()),
-            }
-        } else if key.range.as_ref().is_some_and(|r| r.0 == name) {
-            if range.is_some() {
-                return Err(validation("KeyConditionExpressions must only contain one condition per key"));
-            }
-            if matches!(rc, RangeCond::Cmp(CmpOp::Ne, _)) {
-                return Err(unsupported());
-            }
-            range = Some(rc);
-        } else {
-            return Err(validation(format!("Query condition missed key schema element: {}", key.hash.0)));
+        if conds.iter().any(|(n, _)| *n == name) {
+            return Err(validation("KeyConditionExpressions must only contain one condition per key"));
+        }
+        conds.push((name, rc));
+    }
+    let attrs = key.attrs().count();
+    if conds.len() > attrs {
+        return Err(validation(format!(
+            "The number of query conditions ({}) exceeds the number of key attributes defined in the schema ({attrs})",
+            conds.len()
+        )));
+    }
+    let mut take = |name: &str| conds.iter().position(|(n, _)| n == name).map(|i| conds.remove(i).1);
+    let missed = |name: &str| validation(format!("Query condition missed key schema element: {name}"));
+    let mut prefix = Vec::new();
+    for (name, _) in key.hash_attrs() {
+        match take(name) {
+            Some(RangeCond::Cmp(CmpOp::Eq, v)) => encode_key_part(&v, &mut prefix),
+            Some(_) => return Err(unsupported()),
+            None => return Err(missed(name)),
         }
     }
-    let hash = hash.ok_or_else(|| validation(format!("Query condition missed key schema element: {}", key.hash.0)))?;
-    Ok((hash, range))
+    let mut named = Vec::new();
+    let mut skipped = None;
+    for (name, _) in key.range_attrs() {
+        match take(name) {
+            Some(rc) => {
+                if let Some(gap) = skipped {
+                    return Err(validation(format!(
+                        "RANGE key attributes {gap} must have equality conditions specified in the query because a condition is present on key attribute {name}"
+                    )));
+                }
+                if matches!(rc, RangeCond::Cmp(CmpOp::Ne, _)) {
+                    return Err(unsupported());
+                }
+                named.push(rc);
+            }
+            None => skipped = skipped.or(Some(name.as_str())),
+        }
+    }
+    if !conds.is_empty() {
+        // A condition on an attribute outside the key: AWS names the sort key it expected.
+        return Err(skipped.map_or_else(unsupported, missed));
+    }
+    let last = named.pop();
+    for rc in named {
+        match rc {
+            RangeCond::Cmp(CmpOp::Eq, v) => encode_key_part(&v, &mut prefix),
+            _ => return Err(unsupported()),
+        }
+    }
+    Ok((prefix, last))
 }
 
 fn rc_values(rc: &RangeCond) -> Vec<&AttrValue> {
@@ -149,10 +177,8 @@ fn after(bytes: Vec<u8>) -> Bound<Vec<u8>> {
     prefix_end(&bytes).map_or(Bound::Unbounded, Bound::Excluded)
 }
 
-/// The byte range of a key condition.
-fn key_range(hash: &AttrValue, range: Option<&RangeCond>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
-    let mut prefix = Vec::new();
-    encode_key_part(hash, &mut prefix);
+/// The byte range of a key condition: the encoded `prefix` it fixes, then its last condition.
+fn key_range(prefix: Vec<u8>, range: Option<&RangeCond>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let all_upper = after(prefix.clone());
     match range {
         None => (Bound::Included(prefix), all_upper),
@@ -422,7 +448,7 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
     let meta = &state.meta;
     let index = index_def(meta, input.index_name.as_deref())?;
     let key = index.as_ref().map_or(&meta.key, |i| &i.key);
-    let (hash, range) = analyze(key_condition, key)?;
+    let (prefix, range) = analyze(key_condition, key)?;
     if let Some(f) = &filter
         && let Some(k) = f.roots().into_iter().find(|r| key.is_key(r))
     {
@@ -443,7 +469,7 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
         segment: None,
     };
     check_select(&read, consistent)?;
-    let (mut lower, mut upper) = key_range(&hash, range.as_ref());
+    let (mut lower, mut upper) = key_range(prefix, range.as_ref());
     if let Some(pos) = &read.start {
         if !within(&lower, &upper, pos) {
             return Err(validation(
@@ -576,7 +602,9 @@ mod tests {
     fn start_keys_must_lie_within_the_key_condition() {
         let hash = AttrValue::S("a".into());
         let inside = |range: Option<RangeCond>, p: Vec<u8>| {
-            let (lo, hi) = key_range(&hash, range.as_ref());
+            let mut prefix = Vec::new();
+            encode_key_part(&hash, &mut prefix);
+            let (lo, hi) = key_range(prefix, range.as_ref());
             within(&lo, &hi, &p)
         };
         assert!(inside(None, pos("a", 5)));
@@ -588,5 +616,56 @@ mod tests {
         assert!(inside(Some(RangeCond::Between(n(1), n(9))), pos("a", 9)));
         assert!(!inside(Some(RangeCond::Between(n(1), n(9))), pos("a", 10)));
         assert!(!inside(Some(RangeCond::Cmp(CmpOp::Eq, n(2))), pos("a", 1)));
+    }
+
+    /// A multi-attribute index key: `g` (S) partition key, `s1` (S) then `s2` (N) sort key.
+    fn multi_key() -> KeyDef {
+        KeyDef {
+            hash: ("g".into(), crate::value::ScalarType::S),
+            range: Some(("s1".into(), crate::value::ScalarType::S)),
+            more_hash: vec![],
+            more_range: vec![("s2".into(), crate::value::ScalarType::N)],
+        }
+    }
+
+    fn key_condition(src: &str) -> Result<(Vec<u8>, Option<RangeCond>), String> {
+        let names = std::collections::HashMap::new();
+        let values = [
+            (":g".to_string(), AttrValue::S("g".into())),
+            (":a".to_string(), AttrValue::S("a".into())),
+            (":n".to_string(), n(5)),
+        ]
+        .into();
+        let mut ctx = crate::expression::ExprContext::new(&names, &values);
+        let cond = ctx.parse_condition(ExprKind::KeyCondition, src).map_err(|e| e.message)?;
+        analyze(cond, &multi_key()).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn multi_attribute_sort_keys_are_named_left_to_right() {
+        let mut g = Vec::new();
+        encode_key_part(&AttrValue::S("g".into()), &mut g);
+        let (prefix, range) = key_condition("g = :g").unwrap();
+        assert_eq!(prefix, g);
+        assert!(range.is_none());
+        let (prefix, range) = key_condition("g = :g AND s1 = :a AND s2 > :n").unwrap();
+        let mut ga = g.clone();
+        encode_key_part(&AttrValue::S("a".into()), &mut ga);
+        assert_eq!(prefix, ga);
+        assert!(matches!(range, Some(RangeCond::Cmp(CmpOp::Gt, _))));
+        let (prefix, range) = key_condition("s1 > :a AND g = :g").unwrap();
+        assert_eq!(prefix, g);
+        assert!(matches!(range, Some(RangeCond::Cmp(CmpOp::Gt, _))));
+        assert_eq!(
+            key_condition("g = :g AND s2 > :n").unwrap_err(),
+            "RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"
+        );
+        assert_eq!(key_condition("g = :g AND s1 > :a AND s2 = :n").unwrap_err(), "Query key condition not supported");
+        assert_eq!(key_condition("s1 = :a").unwrap_err(), "Query condition missed key schema element: g");
+        assert_eq!(key_condition("g = :g AND x = :a").unwrap_err(), "Query condition missed key schema element: s1");
+        assert_eq!(
+            key_condition("g = :g AND s1 = :a AND s2 = :n AND x = :a").unwrap_err(),
+            "The number of query conditions (4) exceeds the number of key attributes defined in the schema (3)"
+        );
     }
 }

@@ -24,9 +24,40 @@ fn random_id() -> String {
     format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
 }
 
+/// Most attributes of each key type in a global secondary index's key (multi-attribute keys).
+const MAX_INDEX_KEY_ATTRS: usize = 4;
+
+/// What a key schema belongs to: the table and local indexes have one partition key attribute
+/// and at most one sort key attribute; global indexes up to four of each.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyOf<'a> {
+    Table,
+    Local(&'a str),
+    Global(&'a str),
+}
+
+/// AWS's rendering of a key schema in constraint messages (Java's toString of the list).
+fn show_schema(schema: &[KeySchemaElement]) -> String {
+    let elements: Vec<String> = schema
+        .iter()
+        .map(|k| format!("KeySchemaElement(attributeName={}, keyType={})", k.attribute_name, k.key_type))
+        .collect();
+    format!("[{}]", elements.join(", "))
+}
+
 /// Parses a key schema (table or index) against the attribute definitions.
-fn key_def(schema: &[KeySchemaElement], defs: &BTreeMap<String, ScalarType>, what: &str) -> Result<KeyDef, AwsError> {
+fn key_def(schema: &[KeySchemaElement], defs: &BTreeMap<String, ScalarType>, of: KeyOf) -> Result<KeyDef, AwsError> {
+    let what = match of {
+        KeyOf::Table => "table",
+        KeyOf::Local(n) | KeyOf::Global(n) => n,
+    };
     let first = schema.first().ok_or_else(|| invalid(format!("{what}: KeySchema is empty")))?;
+    if of == KeyOf::Table && schema.len() > 2 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{}' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2",
+            show_schema(schema)
+        )));
+    }
     if first.key_type != "HASH" {
         return Err(validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
     }
@@ -39,20 +70,55 @@ fn key_def(schema: &[KeySchemaElement], defs: &BTreeMap<String, ScalarType>, wha
             ))
         })
     };
-    let hash = (first.attribute_name.clone(), ty(&first.attribute_name)?);
-    let range = match schema.get(1) {
-        None => None,
-        Some(second) => {
-            if second.key_type != "RANGE" {
-                return Err(validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+    if !matches!(of, KeyOf::Global(_)) {
+        let hash = (first.attribute_name.clone(), ty(&first.attribute_name)?);
+        let range = match schema.get(1) {
+            None => None,
+            Some(second) => {
+                if second.key_type != "RANGE" {
+                    return Err(validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+                }
+                if second.attribute_name == first.attribute_name {
+                    return Err(invalid(
+                        "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+                    ));
+                }
+                Some((second.attribute_name.clone(), ty(&second.attribute_name)?))
             }
-            if second.attribute_name == first.attribute_name {
-                return Err(invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
-            }
-            Some((second.attribute_name.clone(), ty(&second.attribute_name)?))
+        };
+        if schema.len() > 2 {
+            return Err(invalid(format!("Index KeySchema for index: {what} can have at most one RANGE key")));
         }
-    };
-    Ok(KeyDef { hash, range })
+        return Ok(KeyDef::new(hash, range));
+    }
+    // A global index: its HASH attributes, then its RANGE attributes.
+    let hashes = schema.iter().take_while(|k| k.key_type == "HASH").count();
+    let ranges = &schema[hashes..];
+    if ranges.iter().any(|k| k.key_type != "RANGE") {
+        return Err(validation("Invalid KeySchema: HASH key type KeySchemaElements must precede RANGE key type ones"));
+    }
+    if hashes > MAX_INDEX_KEY_ATTRS || ranges.len() > MAX_INDEX_KEY_ATTRS {
+        return Err(invalid(format!(
+            "Index KeySchema for index: {what} can have at most {MAX_INDEX_KEY_ATTRS} HASH and {MAX_INDEX_KEY_ATTRS} RANGE key attributes"
+        )));
+    }
+    let mut seen = BTreeSet::new();
+    let mut attrs = Vec::new();
+    for k in schema {
+        if !seen.insert(k.attribute_name.as_str()) {
+            return Err(if schema.len() == 2 {
+                invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            } else {
+                invalid(format!("Index KeySchema for index: {what} names attribute {} twice", k.attribute_name))
+            });
+        }
+        attrs.push((k.attribute_name.clone(), ty(&k.attribute_name)?));
+    }
+    let mut range_attrs = attrs.split_off(hashes).into_iter();
+    let mut hash_attrs = attrs.into_iter();
+    let hash = hash_attrs.next().expect("the first element is HASH");
+    let range = range_attrs.next();
+    Ok(KeyDef { hash, range, more_hash: hash_attrs.collect(), more_range: range_attrs.collect() })
 }
 
 fn projection(p: &Projection, index: &str) -> Result<Proj, AwsError> {
@@ -88,7 +154,7 @@ fn gsi_def(
     mode: BillingMode,
     defs: &BTreeMap<String, ScalarType>,
 ) -> Result<IndexDef, AwsError> {
-    let key = key_def(schema, defs, name)?;
+    let key = key_def(schema, defs, KeyOf::Global(name))?;
     let throughput = throughput_pair(throughput);
     match mode {
         BillingMode::Provisioned if throughput.is_none() => {
@@ -128,7 +194,7 @@ pub async fn create_table(
             return Err(invalid("Cannot have two attributes with the same name"));
         }
     }
-    let key = key_def(schema, &defs, "table")?;
+    let key = key_def(schema, &defs, KeyOf::Table)?;
     let mode = billing_mode(input.billing_mode.as_deref());
     let mut indexes: Vec<IndexDef> = Vec::new();
     let lsis = input.local_secondary_indexes.as_deref().unwrap_or_default();
@@ -145,7 +211,7 @@ pub async fn create_table(
                 "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
             ));
         }
-        let ikey = key_def(&lsi.key_schema, &defs, &lsi.index_name)?;
+        let ikey = key_def(&lsi.key_schema, &defs, KeyOf::Local(&lsi.index_name))?;
         if ikey.hash.0 != key.hash.0 {
             return Err(invalid(format!(
                 "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
@@ -291,11 +357,11 @@ fn stream_label(t: Timestamp) -> String {
 }
 
 fn key_schema(key: &KeyDef) -> Vec<KeySchemaElement> {
-    let mut out = vec![KeySchemaElement { attribute_name: key.hash.0.clone(), key_type: "HASH".into() }];
-    if let Some((r, _)) = &key.range {
-        out.push(KeySchemaElement { attribute_name: r.clone(), key_type: "RANGE".into() });
-    }
-    out
+    let element = |(name, _): &(String, ScalarType), key_type: &str| KeySchemaElement {
+        attribute_name: name.clone(),
+        key_type: key_type.into(),
+    };
+    key.hash_attrs().map(|a| element(a, "HASH")).chain(key.range_attrs().map(|a| element(a, "RANGE"))).collect()
 }
 
 fn throughput_description(t: (i64, i64)) -> ProvisionedThroughputDescription {
