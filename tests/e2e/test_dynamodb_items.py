@@ -292,6 +292,11 @@ def test_reads_and_transactions_report_expression_errors_bare(ddb, table):
         ddb.get_item(TableName=table, Key=key("a"), ProjectionExpression="pk", ExpressionAttributeNames={"#c": "c"})
     with raises("ValidationException", unused):
         ddb.scan(TableName=table, ProjectionExpression="pk", ExpressionAttributeNames={"#c": "c"})
+    # Reads check their expressions before looking the table up, too.
+    with raises("ValidationException", unused):
+        ddb.scan(TableName="no-such-table", ProjectionExpression="pk", ExpressionAttributeNames={"#c": "c"})
+    with raises("ValidationException", unused):
+        ddb.query(TableName="no-such-table", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}}, ExpressionAttributeNames={"#c": "c"})
     with raises("ValidationException", unused):
         # BatchGetItem checks its expressions before looking the table up.
         ddb.batch_get_item(

@@ -410,7 +410,6 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
         input.projection_expression.is_some(),
         input.attributes_to_get.is_some(),
     )?;
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[
             ("KeyConditions", input.key_conditions.is_some()),
@@ -444,6 +443,7 @@ pub async fn query(db: Arc<DynamoDb>, ctx: RequestContext, input: QueryInput) ->
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
         ));
     };
+    let table = db.region(&ctx).table(&input.table_name)?;
     let state = table.state.read();
     let meta = &state.meta;
     let index = index_def(meta, input.index_name.as_deref())?;
@@ -507,7 +507,6 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
         input.projection_expression.is_some(),
         input.attributes_to_get.is_some(),
     )?;
-    let table = db.region(&ctx).table(&input.table_name)?;
     legacy::mixed(
         &[
             ("ScanFilter", input.scan_filter.is_some()),
@@ -547,6 +546,7 @@ pub async fn scan(db: Arc<DynamoDb>, ctx: RequestContext, input: ScanInput) -> R
     };
     let paths = projection(&mut ctx_e, input.projection_expression.as_deref(), input.attributes_to_get)?;
     ctx_e.check_unused()?;
+    let table = db.region(&ctx).table(&input.table_name)?;
     let state = table.state.read();
     let meta = &state.meta;
     let index = index_def(meta, input.index_name.as_deref())?;
