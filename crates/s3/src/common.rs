@@ -81,12 +81,28 @@ pub async fn update_version(
     version_id: Option<&str>,
     change: impl FnOnce(&mut ObjectVersion),
 ) -> Result<Arc<ObjectVersion>, AwsError> {
+    try_update_version(s3, method, bucket, key, version_id, |v| {
+        change(v);
+        Ok(())
+    })
+    .await
+}
+
+/// [`update_version`] with a change that may refuse (Object Lock retention).
+pub async fn try_update_version(
+    s3: &S3,
+    method: &'static str,
+    bucket: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+    change: impl FnOnce(&mut ObjectVersion) -> Result<(), AwsError>,
+) -> Result<Arc<ObjectVersion>, AwsError> {
     let _serial = s3.lock_key(&bucket.name, key).await;
     let found = find_version_for(method, bucket, key, version_id)?;
     let mut versions = bucket.objects.read().get(key).cloned().unwrap_or_default();
     let at = versions.iter().position(|v| Arc::ptr_eq(v, &found)).ok_or_else(|| errors::no_such_key(key))?;
     let mut changed = (*found).clone();
-    change(&mut changed);
+    change(&mut changed)?;
     let changed = Arc::new(changed);
     versions[at] = changed.clone();
     s3.apply(vec![S3::versions_write(&bucket.name, key, &versions)])?;

@@ -384,7 +384,9 @@ pub async fn put_object_lock_configuration(
     input: PutObjectLockConfigurationRequest,
 ) -> Result<PutObjectLockConfigurationOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let config = input.object_lock_configuration.ok_or_else(errors::malformed_xml)?;
+    let config = input
+        .object_lock_configuration
+        .ok_or_else(|| AwsError::bad_request("MissingRequestBodyError", "Request Body is empty"))?;
     if config.object_lock_enabled.as_deref() != Some("Enabled") {
         return Err(errors::malformed_xml());
     }

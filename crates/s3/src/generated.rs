@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 430] = [
+static SHAPES: [Shape; 440] = [
     // 0
     Shape { name: "AbortDate", kind: ShapeKind::Timestamp(None) },
     // 1
@@ -52,14 +52,14 @@ static SHAPES: [Shape; 430] = [
             members: &[
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -85,7 +85,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -93,7 +93,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 264,
+                    shape: 268,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -101,7 +101,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -115,7 +115,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "IfMatchInitiatedTime",
-                    shape: 204,
+                    shape: 208,
                     location: Location::Header,
                     location_name: "x-amz-if-match-initiated-time",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -152,8 +152,8 @@ static SHAPES: [Shape; 430] = [
         name: "AccessControlPolicy",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
+                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -231,7 +231,7 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Name", shape: 30, ..MEMBER },
                 Member { name: "CreationDate", shape: 92, ..MEMBER },
                 Member { name: "BucketRegion", shape: 32, ..MEMBER },
-                Member { name: "BucketArn", shape: 378, ..MEMBER },
+                Member { name: "BucketArn", shape: 388, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -277,7 +277,7 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 229,
+                shape: 233,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -345,7 +345,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "BucketLoggingStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LoggingEnabled", shape: 246, ..MEMBER }],
+            members: &[Member { name: "LoggingEnabled", shape: 250, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -422,7 +422,7 @@ static SHAPES: [Shape; 430] = [
         name: "CORSRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "ID", shape: 206, ..MEMBER },
                 Member { name: "AllowedHeaders", shape: 11, location_name: "AllowedHeader", flattened: true, ..MEMBER },
                 Member {
                     name: "AllowedMethods",
@@ -441,7 +441,7 @@ static SHAPES: [Shape; 430] = [
                     ..MEMBER
                 },
                 Member { name: "ExposeHeaders", shape: 139, location_name: "ExposeHeader", flattened: true, ..MEMBER },
-                Member { name: "MaxAgeSeconds", shape: 251, ..MEMBER },
+                Member { name: "MaxAgeSeconds", shape: 255, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -575,7 +575,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "CommonPrefix",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Prefix", shape: 326, ..MEMBER }],
+            members: &[Member { name: "Prefix", shape: 332, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -591,9 +591,9 @@ static SHAPES: [Shape; 430] = [
         name: "CompleteMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 242, ..MEMBER },
+                Member { name: "Location", shape: 246, ..MEMBER },
                 Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
                 Member {
                     name: "Expiration",
                     shape: 134,
@@ -615,21 +615,21 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
@@ -643,7 +643,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -669,7 +669,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -684,7 +684,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 264,
+                    shape: 268,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -769,14 +769,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "MpuObjectSize",
-                    shape: 262,
+                    shape: 266,
                     location: Location::Header,
                     location_name: "x-amz-mp-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -788,31 +788,31 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 208,
+                    shape: 212,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
@@ -849,7 +849,7 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
                 Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
                 Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
-                Member { name: "PartNumber", shape: 315, ..MEMBER },
+                Member { name: "PartNumber", shape: 321, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -866,8 +866,8 @@ static SHAPES: [Shape; 430] = [
         name: "Condition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HttpErrorCodeReturnedEquals", shape: 200, ..MEMBER },
-                Member { name: "KeyPrefixEquals", shape: 219, ..MEMBER },
+                Member { name: "HttpErrorCodeReturnedEquals", shape: 204, ..MEMBER },
+                Member { name: "KeyPrefixEquals", shape: 223, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -930,42 +930,42 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -979,7 +979,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -995,7 +995,7 @@ static SHAPES: [Shape; 430] = [
         name: "CopyObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
                     shape: 30,
@@ -1085,43 +1085,43 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 208,
+                    shape: 212,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -1129,21 +1129,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 257,
+                    shape: 261,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "MetadataDirective",
-                    shape: 258,
+                    shape: 262,
                     location: Location::Header,
                     location_name: "x-amz-metadata-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "TaggingDirective",
-                    shape: 400,
+                    shape: 410,
                     location: Location::Header,
                     location_name: "x-amz-tagging-directive",
                     ..MEMBER
@@ -1157,56 +1157,56 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 394,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 427,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -1241,28 +1241,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 401,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 293,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 294,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1270,28 +1270,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 292,
+                    shape: 297,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 289,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 290,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 291,
+                    shape: 295,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -1322,7 +1322,7 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
                 Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
                 Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
@@ -1346,7 +1346,7 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
                 Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
                 Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
                 Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
@@ -1413,9 +1413,9 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "LocationConstraint", shape: 26, ..MEMBER },
-                Member { name: "Location", shape: 243, ..MEMBER },
+                Member { name: "Location", shape: 247, ..MEMBER },
                 Member { name: "Bucket", shape: 23, ..MEMBER },
-                Member { name: "Tags", shape: 398, ..MEMBER },
+                Member { name: "Tags", shape: 408, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1429,14 +1429,14 @@ static SHAPES: [Shape; 430] = [
             members: &[
                 Member {
                     name: "Location",
-                    shape: 242,
+                    shape: 246,
                     location: Location::Header,
                     location_name: "location",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketArn",
-                    shape: 378,
+                    shape: 388,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
@@ -1470,49 +1470,49 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 191,
+                    shape: 195,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEnabledForBucket",
-                    shape: 288,
+                    shape: 292,
                     location: Location::Header,
                     location_name: "x-amz-bucket-object-lock-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectOwnership",
-                    shape: 298,
+                    shape: 304,
                     location: Location::Header,
                     location_name: "x-amz-object-ownership",
                     ..MEMBER
@@ -1550,39 +1550,39 @@ static SHAPES: [Shape; 430] = [
                     ..MEMBER
                 },
                 Member { name: "Bucket", shape: 30, location_name: "Bucket", ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "UploadId", shape: 264, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "UploadId", shape: 268, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -1596,7 +1596,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -1617,7 +1617,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -1633,7 +1633,7 @@ static SHAPES: [Shape; 430] = [
         name: "CreateMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
                     shape: 30,
@@ -1680,35 +1680,35 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -1716,63 +1716,63 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 257,
+                    shape: 261,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 394,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 427,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -1786,28 +1786,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 401,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 293,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 294,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1815,28 +1815,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 292,
+                    shape: 297,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 289,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 290,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 291,
+                    shape: 295,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -1890,9 +1890,9 @@ static SHAPES: [Shape; 430] = [
         name: "DefaultRetention",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Mode", shape: 295, ..MEMBER },
+                Member { name: "Mode", shape: 301, ..MEMBER },
                 Member { name: "Days", shape: 95, ..MEMBER },
-                Member { name: "Years", shape: 429, ..MEMBER },
+                Member { name: "Years", shape: 439, ..MEMBER },
                 Member { name: "DefaultEventHold", shape: 132, ..MEMBER },
             ],
             payload: None,
@@ -1907,13 +1907,13 @@ static SHAPES: [Shape; 430] = [
             members: &[
                 Member {
                     name: "Objects",
-                    shape: 283,
+                    shape: 287,
                     location_name: "Object",
                     required: true,
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Quiet", shape: 355, ..MEMBER },
+                Member { name: "Quiet", shape: 365, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2135,11 +2135,11 @@ static SHAPES: [Shape; 430] = [
         name: "DeleteMarkerEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
-                Member { name: "IsLatest", shape: 213, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
+                Member { name: "IsLatest", shape: 217, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2170,14 +2170,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -2203,23 +2203,23 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -2238,10 +2238,10 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfMatchLastModifiedTime",
-                    shape: 205,
+                    shape: 209,
                     location: Location::Header,
                     location_name: "x-amz-if-match-last-modified-time",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -2249,7 +2249,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "IfMatchSize",
-                    shape: 206,
+                    shape: 210,
                     location: Location::Header,
                     location_name: "x-amz-if-match-size",
                     ..MEMBER
@@ -2266,7 +2266,7 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "VersionId",
-                shape: 305,
+                shape: 311,
                 location: Location::Header,
                 location_name: "x-amz-version-id",
                 ..MEMBER
@@ -2291,7 +2291,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -2299,7 +2299,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -2325,7 +2325,7 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Deleted", shape: 119, flattened: true, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -2358,10 +2358,10 @@ static SHAPES: [Shape; 430] = [
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -2424,8 +2424,8 @@ static SHAPES: [Shape; 430] = [
         name: "DeletedObject",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
                 Member { name: "DeleteMarker", shape: 107, ..MEMBER },
                 Member { name: "DeleteMarkerVersionId", shape: 109, ..MEMBER },
             ],
@@ -2481,10 +2481,10 @@ static SHAPES: [Shape; 430] = [
         name: "Error",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
                 Member { name: "Code", shape: 56, ..MEMBER },
-                Member { name: "Message", shape: 256, ..MEMBER },
+                Member { name: "Message", shape: 260, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2495,7 +2495,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "ErrorDocument",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 284, required: true, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 288, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2556,7 +2556,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "EventHoldDuration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Days", shape: 95, ..MEMBER }, Member { name: "Years", shape: 429, ..MEMBER }],
+            members: &[Member { name: "Days", shape: 95, ..MEMBER }, Member { name: "Years", shape: 439, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2633,7 +2633,7 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Status", shape: 21, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -2666,7 +2666,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -2682,8 +2682,8 @@ static SHAPES: [Shape; 430] = [
         name: "GetBucketAclOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
             ],
             payload: None,
             xml_name: "AccessControlPolicy",
@@ -2756,7 +2756,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketEncryptionOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ServerSideEncryptionConfiguration", shape: 386, ..MEMBER }],
+            members: &[Member { name: "ServerSideEncryptionConfiguration", shape: 396, ..MEMBER }],
             payload: Some("ServerSideEncryptionConfiguration"),
             xml_name: "",
             union: false,
@@ -2793,10 +2793,10 @@ static SHAPES: [Shape; 430] = [
         name: "GetBucketLifecycleConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Rules", shape: 229, location_name: "Rule", flattened: true, ..MEMBER },
+                Member { name: "Rules", shape: 233, location_name: "Rule", flattened: true, ..MEMBER },
                 Member {
                     name: "TransitionDefaultMinimumObjectSize",
-                    shape: 412,
+                    shape: 422,
                     location: Location::Header,
                     location_name: "x-amz-transition-default-minimum-object-size",
                     ..MEMBER
@@ -2873,7 +2873,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketLoggingOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LoggingEnabled", shape: 246, ..MEMBER }],
+            members: &[Member { name: "LoggingEnabled", shape: 250, ..MEMBER }],
             payload: None,
             xml_name: "BucketLoggingStatus",
             union: false,
@@ -2935,7 +2935,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketOwnershipControlsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "OwnershipControls", shape: 311, ..MEMBER }],
+            members: &[Member { name: "OwnershipControls", shape: 317, ..MEMBER }],
             payload: Some("OwnershipControls"),
             xml_name: "",
             union: false,
@@ -2971,7 +2971,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketPolicyOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 324, ..MEMBER }],
+            members: &[Member { name: "Policy", shape: 330, ..MEMBER }],
             payload: Some("Policy"),
             xml_name: "",
             union: false,
@@ -3007,7 +3007,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketPolicyStatusOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyStatus", shape: 325, ..MEMBER }],
+            members: &[Member { name: "PolicyStatus", shape: 331, ..MEMBER }],
             payload: Some("PolicyStatus"),
             xml_name: "",
             union: false,
@@ -3043,7 +3043,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketRequestPaymentOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Payer", shape: 322, ..MEMBER }],
+            members: &[Member { name: "Payer", shape: 328, ..MEMBER }],
             payload: None,
             xml_name: "RequestPaymentConfiguration",
             union: false,
@@ -3079,7 +3079,7 @@ static SHAPES: [Shape; 430] = [
     Shape {
         name: "GetBucketTaggingOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TagSet", shape: 398, required: true, ..MEMBER }],
+            members: &[Member { name: "TagSet", shape: 408, required: true, ..MEMBER }],
             payload: None,
             xml_name: "Tagging",
             union: false,
@@ -3117,7 +3117,7 @@ static SHAPES: [Shape; 430] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Status", shape: 34, ..MEMBER },
-                Member { name: "MFADelete", shape: 249, location_name: "MfaDelete", ..MEMBER },
+                Member { name: "MFADelete", shape: 253, location_name: "MfaDelete", ..MEMBER },
             ],
             payload: None,
             xml_name: "VersioningConfiguration",
@@ -3155,10 +3155,10 @@ static SHAPES: [Shape; 430] = [
         name: "GetBucketWebsiteOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RedirectAllRequestsTo", shape: 358, ..MEMBER },
-                Member { name: "IndexDocument", shape: 210, ..MEMBER },
+                Member { name: "RedirectAllRequestsTo", shape: 368, ..MEMBER },
+                Member { name: "IndexDocument", shape: 214, ..MEMBER },
                 Member { name: "ErrorDocument", shape: 128, ..MEMBER },
-                Member { name: "RoutingRules", shape: 376, ..MEMBER },
+                Member { name: "RoutingRules", shape: 386, ..MEMBER },
             ],
             payload: None,
             xml_name: "WebsiteConfiguration",
@@ -3196,11 +3196,11 @@ static SHAPES: [Shape; 430] = [
         name: "GetObjectAclOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "Grants", shape: 194, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3226,7 +3226,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -3234,14 +3234,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -3273,21 +3273,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "LastModified",
-                    shape: 223,
+                    shape: 227,
                     location: Location::Header,
                     location_name: "last-modified",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -3295,8 +3295,8 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ETag", shape: 122, ..MEMBER },
                 Member { name: "Checksum", shape: 41, ..MEMBER },
                 Member { name: "ObjectParts", shape: 177, ..MEMBER },
-                Member { name: "StorageClass", shape: 394, ..MEMBER },
-                Member { name: "ObjectSize", shape: 300, ..MEMBER },
+                Member { name: "StorageClass", shape: 404, ..MEMBER },
+                Member { name: "ObjectSize", shape: 306, ..MEMBER },
             ],
             payload: None,
             xml_name: "GetObjectAttributesResponse",
@@ -3308,12 +3308,12 @@ static SHAPES: [Shape; 430] = [
         name: "GetObjectAttributesParts",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalPartsCount", shape: 320, location_name: "PartsCount", ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 316, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 268, ..MEMBER },
-                Member { name: "MaxParts", shape: 254, ..MEMBER },
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "Parts", shape: 321, location_name: "Part", flattened: true, ..MEMBER },
+                Member { name: "TotalPartsCount", shape: 326, location_name: "PartsCount", ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 322, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 272, ..MEMBER },
+                Member { name: "MaxParts", shape: 258, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "Parts", shape: 327, location_name: "Part", flattened: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3335,7 +3335,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -3343,49 +3343,49 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "MaxParts",
-                    shape: 254,
+                    shape: 258,
                     location: Location::Header,
                     location_name: "x-amz-max-parts",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumberMarker",
-                    shape: 316,
+                    shape: 322,
                     location: Location::Header,
                     location_name: "x-amz-part-number-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -3399,7 +3399,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectAttributes",
-                    shape: 280,
+                    shape: 284,
                     location: Location::Header,
                     location_name: "x-amz-object-attributes",
                     required: true,
@@ -3413,15 +3413,73 @@ static SHAPES: [Shape; 430] = [
     },
     // 179
     Shape {
-        name: "GetObjectLockConfigurationOutput",
+        name: "GetObjectLegalHoldOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ObjectLockConfiguration", shape: 286, ..MEMBER }],
-            payload: Some("ObjectLockConfiguration"),
+            members: &[Member { name: "LegalHold", shape: 296, location_name: "LegalHold", ..MEMBER }],
+            payload: Some("LegalHold"),
             xml_name: "",
             union: false,
         }),
     },
     // 180
+    Shape {
+        name: "GetObjectLegalHoldRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 288,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 311,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 374,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 181
+    Shape {
+        name: "GetObjectLockConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ObjectLockConfiguration", shape: 290, ..MEMBER }],
+            payload: Some("ObjectLockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 182
     Shape {
         name: "GetObjectLockConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3447,7 +3505,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 181
+    // 183
     Shape {
         name: "GetObjectOutput",
         kind: ShapeKind::Structure(Structure {
@@ -3476,14 +3534,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Restore",
-                    shape: 372,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-restore",
                     ..MEMBER
                 },
                 Member {
                     name: "LastModified",
-                    shape: 223,
+                    shape: 227,
                     location: Location::Header,
                     location_name: "last-modified",
                     ..MEMBER
@@ -3575,14 +3633,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "MissingMeta",
-                    shape: 261,
+                    shape: 265,
                     location: Location::Header,
                     location_name: "x-amz-missing-meta",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -3632,42 +3690,42 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 427,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 257,
+                    shape: 261,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
@@ -3681,49 +3739,49 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 394,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ReplicationStatus",
-                    shape: 362,
+                    shape: 372,
                     location: Location::Header,
                     location_name: "x-amz-replication-status",
                     ..MEMBER
                 },
                 Member {
                     name: "PartsCount",
-                    shape: 320,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-mp-parts-count",
                     ..MEMBER
                 },
                 Member {
                     name: "TagCount",
-                    shape: 397,
+                    shape: 407,
                     location: Location::Header,
                     location_name: "x-amz-tagging-count",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 293,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 294,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -3731,28 +3789,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 292,
+                    shape: 297,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 289,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 290,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 291,
+                    shape: 295,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -3763,7 +3821,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 182
+    // 184
     Shape {
         name: "GetObjectRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3776,75 +3834,75 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
-                    shape: 207,
+                    shape: 211,
                     location: Location::Header,
                     location_name: "if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 208,
+                    shape: 212,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
-                    shape: 209,
+                    shape: 213,
                     location: Location::Header,
                     location_name: "if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 356, location: Location::Header, location_name: "range", ..MEMBER },
+                Member { name: "Range", shape: 366, location: Location::Header, location_name: "range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
-                    shape: 366,
+                    shape: 376,
                     location: Location::Query,
                     location_name: "response-cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentDisposition",
-                    shape: 367,
+                    shape: 377,
                     location: Location::Query,
                     location_name: "response-content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentEncoding",
-                    shape: 368,
+                    shape: 378,
                     location: Location::Query,
                     location_name: "response-content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentLanguage",
-                    shape: 369,
+                    shape: 379,
                     location: Location::Query,
                     location_name: "response-content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentType",
-                    shape: 370,
+                    shape: 380,
                     location: Location::Query,
                     location_name: "response-content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseExpires",
-                    shape: 371,
+                    shape: 381,
                     location: Location::Query,
                     location_name: "response-expires",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -3852,42 +3910,42 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 315,
+                    shape: 321,
                     location: Location::Query,
                     location_name: "partNumber",
                     ..MEMBER
@@ -3912,26 +3970,84 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 183
+    // 185
+    Shape {
+        name: "GetObjectRetentionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Retention", shape: 300, location_name: "Retention", ..MEMBER }],
+            payload: Some("Retention"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape {
+        name: "GetObjectRetentionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 288,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 311,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 374,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 187
     Shape {
         name: "GetObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
-                Member { name: "TagSet", shape: 398, required: true, ..MEMBER },
+                Member { name: "TagSet", shape: 408, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "Tagging",
             union: false,
         }),
     },
-    // 184
+    // 188
     Shape {
         name: "GetObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
@@ -3946,7 +4062,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -3954,7 +4070,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -3968,7 +4084,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -3979,17 +4095,17 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 185
+    // 189
     Shape {
         name: "GetPublicAccessBlockOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PublicAccessBlockConfiguration", shape: 328, ..MEMBER }],
+            members: &[Member { name: "PublicAccessBlockConfiguration", shape: 334, ..MEMBER }],
             payload: Some("PublicAccessBlockConfiguration"),
             xml_name: "",
             union: false,
         }),
     },
-    // 186
+    // 190
     Shape {
         name: "GetPublicAccessBlockRequest",
         kind: ShapeKind::Structure(Structure {
@@ -4015,87 +4131,87 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 187
+    // 191
     Shape {
         name: "Grant",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grantee", shape: 193, ..MEMBER },
-                Member { name: "Permission", shape: 323, ..MEMBER },
+                Member { name: "Grantee", shape: 197, ..MEMBER },
+                Member { name: "Permission", shape: 329, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 188
+    // 192
     Shape {
         name: "GrantFullControl",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 189
+    // 193
     Shape {
         name: "GrantRead",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 190
+    // 194
     Shape {
         name: "GrantReadACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 191
+    // 195
     Shape {
         name: "GrantWrite",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 192
+    // 196
     Shape {
         name: "GrantWriteACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 193
+    // 197
     Shape {
         name: "Grantee",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "DisplayName", shape: 121, ..MEMBER },
                 Member { name: "EmailAddress", shape: 123, ..MEMBER },
-                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "ID", shape: 206, ..MEMBER },
                 Member {
                     name: "Type",
-                    shape: 415,
+                    shape: 425,
                     location_name: "xsi:type",
                     required: true,
                     xml_attribute: true,
                     ..MEMBER
                 },
-                Member { name: "URI", shape: 416, ..MEMBER },
+                Member { name: "URI", shape: 426, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 194
+    // 198
     Shape {
         name: "Grants",
-        kind: ShapeKind::List(List { member: 187, member_name: "Grant", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 191, member_name: "Grant", flattened: false, length: Range::NONE }),
     },
-    // 195
+    // 199
     Shape {
         name: "HeadBucketOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "BucketArn",
-                    shape: 378,
+                    shape: 388,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketLocationType",
-                    shape: 245,
+                    shape: 249,
                     location: Location::Header,
                     location_name: "x-amz-bucket-location-type",
                     ..MEMBER
@@ -4109,7 +4225,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "BucketRegion",
-                    shape: 359,
+                    shape: 369,
                     location: Location::Header,
                     location_name: "x-amz-bucket-region",
                     ..MEMBER
@@ -4127,7 +4243,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 196
+    // 200
     Shape {
         name: "HeadBucketRequest",
         kind: ShapeKind::Structure(Structure {
@@ -4153,7 +4269,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 197
+    // 201
     Shape {
         name: "HeadObjectOutput",
         kind: ShapeKind::Structure(Structure {
@@ -4181,7 +4297,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Restore",
-                    shape: 372,
+                    shape: 382,
                     location: Location::Header,
                     location_name: "x-amz-restore",
                     ..MEMBER
@@ -4195,7 +4311,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "LastModified",
-                    shape: 223,
+                    shape: 227,
                     location: Location::Header,
                     location_name: "last-modified",
                     ..MEMBER
@@ -4287,14 +4403,14 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "MissingMeta",
-                    shape: 261,
+                    shape: 265,
                     location: Location::Header,
                     location_name: "x-amz-missing-meta",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -4344,42 +4460,42 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 427,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 257,
+                    shape: 261,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
@@ -4393,49 +4509,49 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 394,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ReplicationStatus",
-                    shape: 362,
+                    shape: 372,
                     location: Location::Header,
                     location_name: "x-amz-replication-status",
                     ..MEMBER
                 },
                 Member {
                     name: "PartsCount",
-                    shape: 320,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-mp-parts-count",
                     ..MEMBER
                 },
                 Member {
                     name: "TagCount",
-                    shape: 397,
+                    shape: 407,
                     location: Location::Header,
                     location_name: "x-amz-tagging-count",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 293,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 294,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -4443,28 +4559,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 292,
+                    shape: 297,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 289,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 290,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 291,
+                    shape: 295,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -4475,7 +4591,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 198
+    // 202
     Shape {
         name: "HeadObjectRequest",
         kind: ShapeKind::Structure(Structure {
@@ -4488,75 +4604,75 @@ static SHAPES: [Shape; 430] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
-                    shape: 207,
+                    shape: 211,
                     location: Location::Header,
                     location_name: "if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 208,
+                    shape: 212,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
-                    shape: 209,
+                    shape: 213,
                     location: Location::Header,
                     location_name: "if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 356, location: Location::Header, location_name: "range", ..MEMBER },
+                Member { name: "Range", shape: 366, location: Location::Header, location_name: "range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
-                    shape: 366,
+                    shape: 376,
                     location: Location::Query,
                     location_name: "response-cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentDisposition",
-                    shape: 367,
+                    shape: 377,
                     location: Location::Query,
                     location_name: "response-content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentEncoding",
-                    shape: 368,
+                    shape: 378,
                     location: Location::Query,
                     location_name: "response-content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentLanguage",
-                    shape: 369,
+                    shape: 379,
                     location: Location::Query,
                     location_name: "response-content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentType",
-                    shape: 370,
+                    shape: 380,
                     location: Location::Query,
                     location_name: "response-content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseExpires",
-                    shape: 371,
+                    shape: 381,
                     location: Location::Query,
                     location_name: "response-expires",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -4564,42 +4680,42 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 315,
+                    shape: 321,
                     location: Location::Query,
                     location_name: "partNumber",
                     ..MEMBER
@@ -4624,61 +4740,61 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 199
+    // 203
     Shape {
         name: "HostName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 200
+    // 204
     Shape {
         name: "HttpErrorCodeReturnedEquals",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 201
+    // 205
     Shape {
         name: "HttpRedirectCode",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 202
+    // 206
     Shape { name: "ID", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 203
+    // 207
     Shape {
         name: "IfMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 204
-    Shape { name: "IfMatchInitiatedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 205
-    Shape { name: "IfMatchLastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 206
-    Shape { name: "IfMatchSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 207
-    Shape { name: "IfModifiedSince", kind: ShapeKind::Timestamp(None) },
     // 208
+    Shape { name: "IfMatchInitiatedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 209
+    Shape { name: "IfMatchLastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 210
+    Shape { name: "IfMatchSize", kind: ShapeKind::Integer(Range::NONE) },
+    // 211
+    Shape { name: "IfModifiedSince", kind: ShapeKind::Timestamp(None) },
+    // 212
     Shape {
         name: "IfNoneMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 209
+    // 213
     Shape { name: "IfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 210
+    // 214
     Shape {
         name: "IndexDocument",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Suffix", shape: 395, required: true, ..MEMBER }],
+            members: &[Member { name: "Suffix", shape: 405, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 211
+    // 215
     Shape { name: "Initiated", kind: ShapeKind::Timestamp(None) },
-    // 212
+    // 216
     Shape {
         name: "Initiator",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "ID", shape: 206, ..MEMBER },
                 Member { name: "DisplayName", shape: 121, ..MEMBER },
             ],
             payload: None,
@@ -4686,40 +4802,40 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 213
-    Shape { name: "IsLatest", kind: ShapeKind::Boolean },
-    // 214
-    Shape { name: "IsPublic", kind: ShapeKind::Boolean },
-    // 215
-    Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
-    // 216
-    Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
     // 217
-    Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
+    Shape { name: "IsLatest", kind: ShapeKind::Boolean },
     // 218
+    Shape { name: "IsPublic", kind: ShapeKind::Boolean },
+    // 219
+    Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
+    // 220
+    Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
+    // 221
+    Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 222
     Shape {
         name: "KeyMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 219
+    // 223
     Shape {
         name: "KeyPrefixEquals",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 220
+    // 224
     Shape {
         name: "LambdaFunctionArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 221
+    // 225
     Shape {
         name: "LambdaFunctionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 277, ..MEMBER },
+                Member { name: "Id", shape: 281, ..MEMBER },
                 Member {
                     name: "LambdaFunctionArn",
-                    shape: 220,
+                    shape: 224,
                     location_name: "CloudFunction",
                     required: true,
                     ..MEMBER
@@ -4732,23 +4848,23 @@ static SHAPES: [Shape; 430] = [
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Filter", shape: 276, ..MEMBER },
+                Member { name: "Filter", shape: 280, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 222
+    // 226
     Shape {
         name: "LambdaFunctionConfigurationList",
-        kind: ShapeKind::List(List { member: 221, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 225, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 223
+    // 227
     Shape { name: "LastModified", kind: ShapeKind::Timestamp(None) },
-    // 224
+    // 228
     Shape { name: "LastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 225
+    // 229
     Shape {
         name: "LifecycleExpiration",
         kind: ShapeKind::Structure(Structure {
@@ -4762,25 +4878,25 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 226
+    // 230
     Shape {
         name: "LifecycleRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Expiration", shape: 225, ..MEMBER },
-                Member { name: "ID", shape: 202, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
-                Member { name: "Filter", shape: 228, ..MEMBER },
+                Member { name: "Expiration", shape: 229, ..MEMBER },
+                Member { name: "ID", shape: 206, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
+                Member { name: "Filter", shape: 232, ..MEMBER },
                 Member { name: "Status", shape: 135, required: true, ..MEMBER },
-                Member { name: "Transitions", shape: 413, location_name: "Transition", flattened: true, ..MEMBER },
+                Member { name: "Transitions", shape: 423, location_name: "Transition", flattened: true, ..MEMBER },
                 Member {
                     name: "NoncurrentVersionTransitions",
-                    shape: 274,
+                    shape: 278,
                     location_name: "NoncurrentVersionTransition",
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "NoncurrentVersionExpiration", shape: 272, ..MEMBER },
+                Member { name: "NoncurrentVersionExpiration", shape: 276, ..MEMBER },
                 Member { name: "AbortIncompleteMultipartUpload", shape: 1, ..MEMBER },
             ],
             payload: None,
@@ -4788,77 +4904,77 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 227
+    // 231
     Shape {
         name: "LifecycleRuleAndOperator",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Prefix", shape: 326, ..MEMBER },
-                Member { name: "Tags", shape: 398, location_name: "Tag", flattened: true, ..MEMBER },
-                Member { name: "ObjectSizeGreaterThan", shape: 301, ..MEMBER },
-                Member { name: "ObjectSizeLessThan", shape: 302, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
+                Member { name: "Tags", shape: 408, location_name: "Tag", flattened: true, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 307, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 308, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 228
+    // 232
     Shape {
         name: "LifecycleRuleFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Prefix", shape: 326, ..MEMBER },
-                Member { name: "Tag", shape: 396, ..MEMBER },
-                Member { name: "ObjectSizeGreaterThan", shape: 301, ..MEMBER },
-                Member { name: "ObjectSizeLessThan", shape: 302, ..MEMBER },
-                Member { name: "And", shape: 227, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
+                Member { name: "Tag", shape: 406, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 307, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 308, ..MEMBER },
+                Member { name: "And", shape: 231, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 229
+    // 233
     Shape {
         name: "LifecycleRules",
-        kind: ShapeKind::List(List { member: 226, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 230, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 230
+    // 234
     Shape {
         name: "ListBucketsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Buckets", shape: 35, ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 269, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 273, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
             ],
             payload: None,
             xml_name: "ListAllMyBucketsResult",
             union: false,
         }),
     },
-    // 231
+    // 235
     Shape {
         name: "ListBucketsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MaxBuckets",
-                    shape: 252,
+                    shape: 256,
                     location: Location::Query,
                     location_name: "max-buckets",
                     ..MEMBER
                 },
                 Member {
                     name: "ContinuationToken",
-                    shape: 407,
+                    shape: 417,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "BucketRegion",
                     shape: 32,
@@ -4872,26 +4988,26 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 232
+    // 236
     Shape {
         name: "ListMultipartUploadsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "KeyMarker", shape: 218, ..MEMBER },
-                Member { name: "UploadIdMarker", shape: 417, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 266, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "KeyMarker", shape: 222, ..MEMBER },
+                Member { name: "UploadIdMarker", shape: 427, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 270, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
                 Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "NextUploadIdMarker", shape: 270, ..MEMBER },
-                Member { name: "MaxUploads", shape: 255, ..MEMBER },
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "Uploads", shape: 265, location_name: "Upload", flattened: true, ..MEMBER },
+                Member { name: "NextUploadIdMarker", shape: 274, ..MEMBER },
+                Member { name: "MaxUploads", shape: 259, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "Uploads", shape: 269, location_name: "Upload", flattened: true, ..MEMBER },
                 Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
                 Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -4902,7 +5018,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 233
+    // 237
     Shape {
         name: "ListMultipartUploadsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -4931,22 +5047,22 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 218,
+                    shape: 222,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "MaxUploads",
-                    shape: 255,
+                    shape: 259,
                     location: Location::Query,
                     location_name: "max-uploads",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "UploadIdMarker",
-                    shape: 417,
+                    shape: 427,
                     location: Location::Query,
                     location_name: "upload-id-marker",
                     ..MEMBER
@@ -4960,7 +5076,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -4971,27 +5087,27 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 234
+    // 238
     Shape {
         name: "ListObjectVersionsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "KeyMarker", shape: 218, ..MEMBER },
-                Member { name: "VersionIdMarker", shape: 424, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 266, ..MEMBER },
-                Member { name: "NextVersionIdMarker", shape: 271, ..MEMBER },
-                Member { name: "Versions", shape: 306, location_name: "Version", flattened: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "KeyMarker", shape: 222, ..MEMBER },
+                Member { name: "VersionIdMarker", shape: 434, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 270, ..MEMBER },
+                Member { name: "NextVersionIdMarker", shape: 275, ..MEMBER },
+                Member { name: "Versions", shape: 312, location_name: "Version", flattened: true, ..MEMBER },
                 Member { name: "DeleteMarkers", shape: 110, location_name: "DeleteMarker", flattened: true, ..MEMBER },
                 Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
                 Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, ..MEMBER },
                 Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
                 Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5002,7 +5118,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 235
+    // 239
     Shape {
         name: "ListObjectVersionsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -5031,16 +5147,16 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 218,
+                    shape: 222,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "VersionIdMarker",
-                    shape: 424,
+                    shape: 434,
                     location: Location::Query,
                     location_name: "version-id-marker",
                     ..MEMBER
@@ -5054,14 +5170,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 309,
+                    shape: 315,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5072,24 +5188,24 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 236
+    // 240
     Shape {
         name: "ListObjectsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "Marker", shape: 250, ..MEMBER },
-                Member { name: "NextMarker", shape: 267, ..MEMBER },
-                Member { name: "Contents", shape: 285, flattened: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "Marker", shape: 254, ..MEMBER },
+                Member { name: "NextMarker", shape: 271, ..MEMBER },
+                Member { name: "Contents", shape: 289, flattened: true, ..MEMBER },
                 Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
                 Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, ..MEMBER },
                 Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
                 Member { name: "EncodingType", shape: 124, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5100,7 +5216,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 237
+    // 241
     Shape {
         name: "ListObjectsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -5127,12 +5243,12 @@ static SHAPES: [Shape; 430] = [
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 250, location: Location::Query, location_name: "marker", ..MEMBER },
-                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Marker", shape: 254, location: Location::Query, location_name: "marker", ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5146,7 +5262,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 309,
+                    shape: 315,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5157,26 +5273,26 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 238
+    // 242
     Shape {
         name: "ListObjectsV2Output",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "Contents", shape: 285, flattened: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "Contents", shape: 289, flattened: true, ..MEMBER },
                 Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 326, ..MEMBER },
+                Member { name: "Prefix", shape: 332, ..MEMBER },
                 Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 253, ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, ..MEMBER },
                 Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
                 Member { name: "EncodingType", shape: 124, ..MEMBER },
-                Member { name: "KeyCount", shape: 217, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 407, ..MEMBER },
-                Member { name: "NextContinuationToken", shape: 269, ..MEMBER },
-                Member { name: "StartAfter", shape: 393, ..MEMBER },
+                Member { name: "KeyCount", shape: 221, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 417, ..MEMBER },
+                Member { name: "NextContinuationToken", shape: 273, ..MEMBER },
+                Member { name: "StartAfter", shape: 403, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5187,7 +5303,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 239
+    // 243
     Shape {
         name: "ListObjectsV2Request",
         kind: ShapeKind::Structure(Structure {
@@ -5214,11 +5330,11 @@ static SHAPES: [Shape; 430] = [
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 253, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 326, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "ContinuationToken",
-                    shape: 407,
+                    shape: 417,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
@@ -5232,14 +5348,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "StartAfter",
-                    shape: 393,
+                    shape: 403,
                     location: Location::Query,
                     location_name: "start-after",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5253,7 +5369,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 309,
+                    shape: 315,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5264,7 +5380,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 240
+    // 244
     Shape {
         name: "ListPartsOutput",
         kind: ShapeKind::Structure(Structure {
@@ -5284,19 +5400,19 @@ static SHAPES: [Shape; 430] = [
                     ..MEMBER
                 },
                 Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "UploadId", shape: 264, ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 316, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 268, ..MEMBER },
-                Member { name: "MaxParts", shape: 254, ..MEMBER },
-                Member { name: "IsTruncated", shape: 216, ..MEMBER },
-                Member { name: "Parts", shape: 319, location_name: "Part", flattened: true, ..MEMBER },
-                Member { name: "Initiator", shape: 212, ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "StorageClass", shape: 394, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "UploadId", shape: 268, ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 322, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 272, ..MEMBER },
+                Member { name: "MaxParts", shape: 258, ..MEMBER },
+                Member { name: "IsTruncated", shape: 220, ..MEMBER },
+                Member { name: "Parts", shape: 325, location_name: "Part", flattened: true, ..MEMBER },
+                Member { name: "Initiator", shape: 216, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "StorageClass", shape: 404, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5305,7 +5421,7 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -5316,7 +5432,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 241
+    // 245
     Shape {
         name: "ListPartsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -5331,7 +5447,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -5339,21 +5455,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "MaxParts",
-                    shape: 254,
+                    shape: 258,
                     location: Location::Query,
                     location_name: "max-parts",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumberMarker",
-                    shape: 316,
+                    shape: 322,
                     location: Location::Query,
                     location_name: "part-number-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "UploadId",
-                    shape: 264,
+                    shape: 268,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -5361,7 +5477,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5375,21 +5491,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
@@ -5400,27 +5516,27 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 242
+    // 246
     Shape {
         name: "Location",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 243
+    // 247
     Shape {
         name: "LocationInfo",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 245, ..MEMBER }, Member { name: "Name", shape: 244, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 249, ..MEMBER }, Member { name: "Name", shape: 248, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 244
+    // 248
     Shape {
         name: "LocationNameAsString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 245
+    // 249
     Shape {
         name: "LocationType",
         kind: ShapeKind::String(StringShape {
@@ -5429,24 +5545,24 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 246
+    // 250
     Shape {
         name: "LoggingEnabled",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TargetBucket", shape: 402, required: true, ..MEMBER },
-                Member { name: "TargetGrants", shape: 404, ..MEMBER },
-                Member { name: "TargetPrefix", shape: 406, required: true, ..MEMBER },
-                Member { name: "TargetObjectKeyFormat", shape: 405, ..MEMBER },
+                Member { name: "TargetBucket", shape: 412, required: true, ..MEMBER },
+                Member { name: "TargetGrants", shape: 414, ..MEMBER },
+                Member { name: "TargetPrefix", shape: 416, required: true, ..MEMBER },
+                Member { name: "TargetObjectKeyFormat", shape: 415, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 247
+    // 251
     Shape { name: "MFA", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 248
+    // 252
     Shape {
         name: "MFADelete",
         kind: ShapeKind::String(StringShape {
@@ -5455,7 +5571,7 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 249
+    // 253
     Shape {
         name: "MFADeleteStatus",
         kind: ShapeKind::String(StringShape {
@@ -5464,168 +5580,168 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 250
+    // 254
     Shape {
         name: "Marker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 251
-    Shape { name: "MaxAgeSeconds", kind: ShapeKind::Integer(Range::NONE) },
-    // 252
-    Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 253
-    Shape { name: "MaxKeys", kind: ShapeKind::Integer(Range::NONE) },
-    // 254
-    Shape { name: "MaxParts", kind: ShapeKind::Integer(Range::NONE) },
     // 255
-    Shape { name: "MaxUploads", kind: ShapeKind::Integer(Range::NONE) },
+    Shape { name: "MaxAgeSeconds", kind: ShapeKind::Integer(Range::NONE) },
     // 256
+    Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 257
+    Shape { name: "MaxKeys", kind: ShapeKind::Integer(Range::NONE) },
+    // 258
+    Shape { name: "MaxParts", kind: ShapeKind::Integer(Range::NONE) },
+    // 259
+    Shape { name: "MaxUploads", kind: ShapeKind::Integer(Range::NONE) },
+    // 260
     Shape {
         name: "Message",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 257
+    // 261
     Shape {
         name: "Metadata",
         kind: ShapeKind::Map(Map {
-            key: 259,
-            value: 260,
+            key: 263,
+            value: 264,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 258
+    // 262
     Shape {
         name: "MetadataDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 259
+    // 263
     Shape {
         name: "MetadataKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 260
+    // 264
     Shape {
         name: "MetadataValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 261
+    // 265
     Shape { name: "MissingMeta", kind: ShapeKind::Integer(Range::NONE) },
-    // 262
+    // 266
     Shape { name: "MpuObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 263
+    // 267
     Shape {
         name: "MultipartUpload",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UploadId", shape: 264, ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "Initiated", shape: 211, ..MEMBER },
-                Member { name: "StorageClass", shape: 394, ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "Initiator", shape: 212, ..MEMBER },
+                Member { name: "UploadId", shape: 268, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "Initiated", shape: 215, ..MEMBER },
+                Member { name: "StorageClass", shape: 404, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "Initiator", shape: 216, ..MEMBER },
                 Member { name: "ChecksumAlgorithm", shape: 42, ..MEMBER },
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 264
+    // 268
     Shape {
         name: "MultipartUploadId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 265
+    // 269
     Shape {
         name: "MultipartUploadList",
-        kind: ShapeKind::List(List { member: 263, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 267, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 266
+    // 270
     Shape {
         name: "NextKeyMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 267
+    // 271
     Shape {
         name: "NextMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 268
+    // 272
     Shape { name: "NextPartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 269
+    // 273
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 270
+    // 274
     Shape {
         name: "NextUploadIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 271
+    // 275
     Shape {
         name: "NextVersionIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 272
+    // 276
     Shape {
         name: "NoncurrentVersionExpiration",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
-                Member { name: "NewerNoncurrentVersions", shape: 423, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 433, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 273
+    // 277
     Shape {
         name: "NoncurrentVersionTransition",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
-                Member { name: "StorageClass", shape: 414, ..MEMBER },
-                Member { name: "NewerNoncurrentVersions", shape: 423, ..MEMBER },
+                Member { name: "StorageClass", shape: 424, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 433, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 274
+    // 278
     Shape {
         name: "NoncurrentVersionTransitionList",
-        kind: ShapeKind::List(List { member: 273, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 277, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 275
+    // 279
     Shape {
         name: "NotificationConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "TopicConfigurations",
-                    shape: 410,
+                    shape: 420,
                     location_name: "TopicConfiguration",
                     flattened: true,
                     ..MEMBER
                 },
                 Member {
                     name: "QueueConfigurations",
-                    shape: 354,
+                    shape: 364,
                     location_name: "QueueConfiguration",
                     flattened: true,
                     ..MEMBER
                 },
                 Member {
                     name: "LambdaFunctionConfigurations",
-                    shape: 222,
+                    shape: 226,
                     location_name: "CloudFunctionConfiguration",
                     flattened: true,
                     ..MEMBER
@@ -5637,42 +5753,42 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 276
+    // 280
     Shape {
         name: "NotificationConfigurationFilter",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 377, location_name: "S3Key", ..MEMBER }],
+            members: &[Member { name: "Key", shape: 387, location_name: "S3Key", ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 277
+    // 281
     Shape {
         name: "NotificationId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 278
+    // 282
     Shape {
         name: "Object",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
                 Member { name: "ETag", shape: 122, ..MEMBER },
                 Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "Size", shape: 391, ..MEMBER },
-                Member { name: "StorageClass", shape: 303, ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 374, ..MEMBER },
+                Member { name: "Size", shape: 401, ..MEMBER },
+                Member { name: "StorageClass", shape: 309, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 384, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 279
+    // 283
     Shape {
         name: "ObjectAttributes",
         kind: ShapeKind::String(StringShape {
@@ -5681,12 +5797,12 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 280
+    // 284
     Shape {
         name: "ObjectAttributesList",
-        kind: ShapeKind::List(List { member: 279, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 283, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 281
+    // 285
     Shape {
         name: "ObjectCannedACL",
         kind: ShapeKind::String(StringShape {
@@ -5703,53 +5819,21 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 282
+    // 286
     Shape {
         name: "ObjectIdentifier",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 284, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
+                Member { name: "Key", shape: 288, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
                 Member { name: "ETag", shape: 122, ..MEMBER },
                 Member {
                     name: "LastModifiedTime",
-                    shape: 224,
+                    shape: 228,
                     timestamp_format: Some(TimestampFormat::Rfc822),
                     ..MEMBER
                 },
-                Member { name: "Size", shape: 391, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 283
-    Shape {
-        name: "ObjectIdentifierList",
-        kind: ShapeKind::List(List { member: 282, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 284
-    Shape {
-        name: "ObjectKey",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: None },
-            pattern: "",
-        }),
-    },
-    // 285
-    Shape {
-        name: "ObjectList",
-        kind: ShapeKind::List(List { member: 278, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 286
-    Shape {
-        name: "ObjectLockConfiguration",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ObjectLockEnabled", shape: 287, ..MEMBER },
-                Member { name: "Rule", shape: 296, ..MEMBER },
+                Member { name: "Size", shape: 401, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -5758,26 +5842,68 @@ static SHAPES: [Shape; 430] = [
     },
     // 287
     Shape {
+        name: "ObjectIdentifierList",
+        kind: ShapeKind::List(List { member: 286, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 288
+    Shape {
+        name: "ObjectKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 289
+    Shape {
+        name: "ObjectList",
+        kind: ShapeKind::List(List { member: 282, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 290
+    Shape {
+        name: "ObjectLockConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ObjectLockEnabled", shape: 291, ..MEMBER },
+                Member { name: "Rule", shape: 302, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 291
+    Shape {
         name: "ObjectLockEnabled",
         kind: ShapeKind::String(StringShape { enum_values: &["Enabled"], length: Range::NONE, pattern: "" }),
     },
-    // 288
+    // 292
     Shape { name: "ObjectLockEnabledForBucket", kind: ShapeKind::Boolean },
-    // 289
+    // 293
     Shape {
         name: "ObjectLockEventHold",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 290
+    // 294
     Shape { name: "ObjectLockEventHoldDurationDays", kind: ShapeKind::Integer(Range::NONE) },
-    // 291
+    // 295
     Shape { name: "ObjectLockEventHoldDurationYears", kind: ShapeKind::Integer(Range::NONE) },
-    // 292
+    // 296
+    Shape {
+        name: "ObjectLockLegalHold",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Status", shape: 297, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 297
     Shape {
         name: "ObjectLockLegalHoldStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 293
+    // 298
     Shape {
         name: "ObjectLockMode",
         kind: ShapeKind::String(StringShape {
@@ -5786,9 +5912,29 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 294
+    // 299
     Shape { name: "ObjectLockRetainUntilDate", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
-    // 295
+    // 300
+    Shape {
+        name: "ObjectLockRetention",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Mode", shape: 301, ..MEMBER },
+                Member {
+                    name: "RetainUntilDate",
+                    shape: 94,
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member { name: "EventHold", shape: 293, ..MEMBER },
+                Member { name: "EventHoldDuration", shape: 132, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 301
     Shape {
         name: "ObjectLockRetentionMode",
         kind: ShapeKind::String(StringShape {
@@ -5797,7 +5943,7 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 296
+    // 302
     Shape {
         name: "ObjectLockRule",
         kind: ShapeKind::Structure(Structure {
@@ -5807,12 +5953,12 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 297
+    // 303
     Shape {
         name: "ObjectLockToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 298
+    // 304
     Shape {
         name: "ObjectOwnership",
         kind: ShapeKind::String(StringShape {
@@ -5821,13 +5967,13 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 299
+    // 305
     Shape {
         name: "ObjectPart",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 315, ..MEMBER },
-                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "PartNumber", shape: 321, ..MEMBER },
+                Member { name: "Size", shape: 401, ..MEMBER },
                 Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
                 Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
                 Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
@@ -5844,13 +5990,13 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 300
+    // 306
     Shape { name: "ObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 301
+    // 307
     Shape { name: "ObjectSizeGreaterThanBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 302
+    // 308
     Shape { name: "ObjectSizeLessThanBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 303
+    // 309
     Shape {
         name: "ObjectStorageClass",
         kind: ShapeKind::String(StringShape {
@@ -5875,7 +6021,7 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 304
+    // 310
     Shape {
         name: "ObjectVersion",
         kind: ShapeKind::Structure(Structure {
@@ -5883,52 +6029,14 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "ETag", shape: 122, ..MEMBER },
                 Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
                 Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "Size", shape: 391, ..MEMBER },
-                Member { name: "StorageClass", shape: 307, ..MEMBER },
-                Member { name: "Key", shape: 284, ..MEMBER },
-                Member { name: "VersionId", shape: 305, ..MEMBER },
-                Member { name: "IsLatest", shape: 213, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
-                Member { name: "Owner", shape: 310, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 374, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 305
-    Shape {
-        name: "ObjectVersionId",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 306
-    Shape {
-        name: "ObjectVersionList",
-        kind: ShapeKind::List(List { member: 304, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 307
-    Shape {
-        name: "ObjectVersionStorageClass",
-        kind: ShapeKind::String(StringShape { enum_values: &["STANDARD"], length: Range::NONE, pattern: "" }),
-    },
-    // 308
-    Shape {
-        name: "OptionalObjectAttributes",
-        kind: ShapeKind::String(StringShape { enum_values: &["RestoreStatus"], length: Range::NONE, pattern: "" }),
-    },
-    // 309
-    Shape {
-        name: "OptionalObjectAttributesList",
-        kind: ShapeKind::List(List { member: 308, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 310
-    Shape {
-        name: "Owner",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "DisplayName", shape: 121, ..MEMBER },
-                Member { name: "ID", shape: 202, ..MEMBER },
+                Member { name: "Size", shape: 401, ..MEMBER },
+                Member { name: "StorageClass", shape: 313, ..MEMBER },
+                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "VersionId", shape: 311, ..MEMBER },
+                Member { name: "IsLatest", shape: 217, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
+                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 384, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -5937,11 +6045,49 @@ static SHAPES: [Shape; 430] = [
     },
     // 311
     Shape {
+        name: "ObjectVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 312
+    Shape {
+        name: "ObjectVersionList",
+        kind: ShapeKind::List(List { member: 310, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 313
+    Shape {
+        name: "ObjectVersionStorageClass",
+        kind: ShapeKind::String(StringShape { enum_values: &["STANDARD"], length: Range::NONE, pattern: "" }),
+    },
+    // 314
+    Shape {
+        name: "OptionalObjectAttributes",
+        kind: ShapeKind::String(StringShape { enum_values: &["RestoreStatus"], length: Range::NONE, pattern: "" }),
+    },
+    // 315
+    Shape {
+        name: "OptionalObjectAttributesList",
+        kind: ShapeKind::List(List { member: 314, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 316
+    Shape {
+        name: "Owner",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DisplayName", shape: 121, ..MEMBER },
+                Member { name: "ID", shape: 206, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 317
+    Shape {
         name: "OwnershipControls",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 313,
+                shape: 319,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -5952,30 +6098,30 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 312
+    // 318
     Shape {
         name: "OwnershipControlsRule",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ObjectOwnership", shape: 298, required: true, ..MEMBER }],
+            members: &[Member { name: "ObjectOwnership", shape: 304, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 313
+    // 319
     Shape {
         name: "OwnershipControlsRules",
-        kind: ShapeKind::List(List { member: 312, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 318, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 314
+    // 320
     Shape {
         name: "Part",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 315, ..MEMBER },
-                Member { name: "LastModified", shape: 223, ..MEMBER },
+                Member { name: "PartNumber", shape: 321, ..MEMBER },
+                Member { name: "LastModified", shape: 227, ..MEMBER },
                 Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "Size", shape: 391, ..MEMBER },
+                Member { name: "Size", shape: 401, ..MEMBER },
                 Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
                 Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
                 Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
@@ -5992,11 +6138,11 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 315
+    // 321
     Shape { name: "PartNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 316
+    // 322
     Shape { name: "PartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 317
+    // 323
     Shape {
         name: "PartitionDateSource",
         kind: ShapeKind::String(StringShape {
@@ -6005,29 +6151,29 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 318
+    // 324
     Shape {
         name: "PartitionedPrefix",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PartitionDateSource", shape: 317, ..MEMBER }],
+            members: &[Member { name: "PartitionDateSource", shape: 323, ..MEMBER }],
             payload: None,
             xml_name: "PartitionedPrefix",
             union: false,
         }),
     },
-    // 319
+    // 325
     Shape {
         name: "Parts",
-        kind: ShapeKind::List(List { member: 314, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 320, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 320
+    // 326
     Shape { name: "PartsCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 321
+    // 327
     Shape {
         name: "PartsList",
-        kind: ShapeKind::List(List { member: 299, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 305, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 322
+    // 328
     Shape {
         name: "Payer",
         kind: ShapeKind::String(StringShape {
@@ -6036,7 +6182,7 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 323
+    // 329
     Shape {
         name: "Permission",
         kind: ShapeKind::String(StringShape {
@@ -6045,47 +6191,47 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 324
+    // 330
     Shape {
         name: "Policy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 325
+    // 331
     Shape {
         name: "PolicyStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IsPublic", shape: 214, location_name: "IsPublic", ..MEMBER }],
+            members: &[Member { name: "IsPublic", shape: 218, location_name: "IsPublic", ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 326
+    // 332
     Shape {
         name: "Prefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 327
+    // 333
     Shape {
         name: "Protocol",
         kind: ShapeKind::String(StringShape { enum_values: &["http", "https"], length: Range::NONE, pattern: "" }),
     },
-    // 328
+    // 334
     Shape {
         name: "PublicAccessBlockConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "BlockPublicAcls", shape: 389, location_name: "BlockPublicAcls", ..MEMBER },
-                Member { name: "IgnorePublicAcls", shape: 389, location_name: "IgnorePublicAcls", ..MEMBER },
-                Member { name: "BlockPublicPolicy", shape: 389, location_name: "BlockPublicPolicy", ..MEMBER },
-                Member { name: "RestrictPublicBuckets", shape: 389, location_name: "RestrictPublicBuckets", ..MEMBER },
+                Member { name: "BlockPublicAcls", shape: 399, location_name: "BlockPublicAcls", ..MEMBER },
+                Member { name: "IgnorePublicAcls", shape: 399, location_name: "IgnorePublicAcls", ..MEMBER },
+                Member { name: "BlockPublicPolicy", shape: 399, location_name: "BlockPublicPolicy", ..MEMBER },
+                Member { name: "RestrictPublicBuckets", shape: 399, location_name: "RestrictPublicBuckets", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 329
+    // 335
     Shape {
         name: "PutBucketAccelerateConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6126,7 +6272,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 330
+    // 336
     Shape {
         name: "PutBucketAclRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6163,35 +6309,35 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 191,
+                    shape: 195,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
@@ -6209,7 +6355,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 331
+    // 337
     Shape {
         name: "PutBucketCorsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6257,7 +6403,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 332
+    // 338
     Shape {
         name: "PutBucketEncryptionRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6286,7 +6432,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ServerSideEncryptionConfiguration",
-                    shape: 386,
+                    shape: 396,
                     location_name: "ServerSideEncryptionConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6305,13 +6451,13 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 333
+    // 339
     Shape {
         name: "PutBucketLifecycleConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "TransitionDefaultMinimumObjectSize",
-                shape: 412,
+                shape: 422,
                 location: Location::Header,
                 location_name: "x-amz-transition-default-minimum-object-size",
                 ..MEMBER
@@ -6321,7 +6467,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 334
+    // 340
     Shape {
         name: "PutBucketLifecycleConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6357,7 +6503,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "TransitionDefaultMinimumObjectSize",
-                    shape: 412,
+                    shape: 422,
                     location: Location::Header,
                     location_name: "x-amz-transition-default-minimum-object-size",
                     ..MEMBER
@@ -6368,7 +6514,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 335
+    // 341
     Shape {
         name: "PutBucketLoggingRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6416,7 +6562,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 336
+    // 342
     Shape {
         name: "PutBucketNotificationConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6431,7 +6577,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "NotificationConfiguration",
-                    shape: 275,
+                    shape: 279,
                     location_name: "NotificationConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6446,7 +6592,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "SkipDestinationValidation",
-                    shape: 392,
+                    shape: 402,
                     location: Location::Header,
                     location_name: "x-amz-skip-destination-validation",
                     ..MEMBER
@@ -6457,7 +6603,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 337
+    // 343
     Shape {
         name: "PutBucketOwnershipControlsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6486,7 +6632,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "OwnershipControls",
-                    shape: 311,
+                    shape: 317,
                     location_name: "OwnershipControls",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6505,7 +6651,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 338
+    // 344
     Shape {
         name: "PutBucketPolicyRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6539,7 +6685,7 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-confirm-remove-self-bucket-access",
                     ..MEMBER
                 },
-                Member { name: "Policy", shape: 324, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 330, required: true, ..MEMBER },
                 Member {
                     name: "ExpectedBucketOwner",
                     shape: 9,
@@ -6553,7 +6699,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 339
+    // 345
     Shape {
         name: "PutBucketRequestPaymentRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6582,7 +6728,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPaymentConfiguration",
-                    shape: 365,
+                    shape: 375,
                     location_name: "RequestPaymentConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6601,7 +6747,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 340
+    // 346
     Shape {
         name: "PutBucketTaggingRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6630,7 +6776,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Tagging",
-                    shape: 399,
+                    shape: 409,
                     location_name: "Tagging",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6649,7 +6795,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 341
+    // 347
     Shape {
         name: "PutBucketVersioningRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6676,10 +6822,10 @@ static SHAPES: [Shape; 430] = [
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 247, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "VersioningConfiguration",
-                    shape: 425,
+                    shape: 435,
                     location_name: "VersioningConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6698,7 +6844,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 342
+    // 348
     Shape {
         name: "PutBucketWebsiteRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6727,7 +6873,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "WebsiteConfiguration",
-                    shape: 426,
+                    shape: 436,
                     location_name: "WebsiteConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6746,13 +6892,13 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 343
+    // 349
     Shape {
         name: "PutObjectAclOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 363,
+                shape: 373,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -6762,12 +6908,12 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 344
+    // 350
     Shape {
         name: "PutObjectAclRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "AccessControlPolicy",
                     shape: 7,
@@ -6799,42 +6945,42 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 191,
+                    shape: 195,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -6842,14 +6988,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -6867,13 +7013,13 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 345
+    // 351
     Shape {
-        name: "PutObjectLockConfigurationOutput",
+        name: "PutObjectLegalHoldOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 363,
+                shape: 373,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -6883,7 +7029,92 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 346
+    // 352
+    Shape {
+        name: "PutObjectLegalHoldRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 288,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "LegalHold",
+                    shape: 296,
+                    location_name: "LegalHold",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 374,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 311,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "content-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("LegalHold"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 353
+    Shape {
+        name: "PutObjectLockConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "RequestCharged",
+                shape: 373,
+                location: Location::Header,
+                location_name: "x-amz-request-charged",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 354
     Shape {
         name: "PutObjectLockConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
@@ -6898,21 +7129,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockConfiguration",
-                    shape: 286,
+                    shape: 290,
                     location_name: "ObjectLockConfiguration",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Token",
-                    shape: 297,
+                    shape: 303,
                     location: Location::Header,
                     location_name: "x-amz-bucket-object-lock-token",
                     ..MEMBER
@@ -6944,7 +7175,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 347
+    // 355
     Shape {
         name: "PutObjectOutput",
         kind: ShapeKind::Structure(Structure {
@@ -7036,42 +7267,42 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -7085,14 +7316,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Size",
-                    shape: 391,
+                    shape: 401,
                     location: Location::Header,
                     location_name: "x-amz-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -7103,12 +7334,12 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 348
+    // 356
     Shape {
         name: "PutObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 281, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member { name: "Body", shape: 19, ..MEMBER },
                 Member {
                     name: "Bucket",
@@ -7245,45 +7476,45 @@ static SHAPES: [Shape; 430] = [
                     ..MEMBER
                 },
                 Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
-                Member { name: "IfMatch", shape: 203, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 208,
+                    shape: 212,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 188,
+                    shape: 192,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 189,
+                    shape: 193,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 190,
+                    shape: 194,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 192,
+                    shape: 196,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7291,70 +7522,70 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "WriteOffsetBytes",
-                    shape: 428,
+                    shape: 438,
                     location: Location::Header,
                     location_name: "x-amz-write-offset-bytes",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 257,
+                    shape: 261,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 394,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 427,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 382,
+                    shape: 392,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
@@ -7368,28 +7599,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 401,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 293,
+                    shape: 298,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 294,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -7397,28 +7628,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 292,
+                    shape: 297,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 289,
+                    shape: 293,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 290,
+                    shape: 294,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 291,
+                    shape: 295,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -7436,13 +7667,105 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 349
+    // 357
+    Shape {
+        name: "PutObjectRetentionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member {
+                name: "RequestCharged",
+                shape: 373,
+                location: Location::Header,
+                location_name: "x-amz-request-charged",
+                ..MEMBER
+            }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 358
+    Shape {
+        name: "PutObjectRetentionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 30,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 288,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Retention",
+                    shape: 300,
+                    location_name: "Retention",
+                    xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 374,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 311,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BypassGovernanceRetention",
+                    shape: 36,
+                    location: Location::Header,
+                    location_name: "x-amz-bypass-governance-retention",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentMD5",
+                    shape: 70,
+                    location: Location::Header,
+                    location_name: "content-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumAlgorithm",
+                    shape: 42,
+                    location: Location::Header,
+                    location_name: "x-amz-sdk-checksum-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Retention"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 359
     Shape {
         name: "PutObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "VersionId",
-                shape: 305,
+                shape: 311,
                 location: Location::Header,
                 location_name: "x-amz-version-id",
                 ..MEMBER
@@ -7452,7 +7775,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 350
+    // 360
     Shape {
         name: "PutObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
@@ -7467,7 +7790,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7475,7 +7798,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -7496,7 +7819,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Tagging",
-                    shape: 399,
+                    shape: 409,
                     location_name: "Tagging",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -7511,7 +7834,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -7522,7 +7845,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 351
+    // 361
     Shape {
         name: "PutPublicAccessBlockRequest",
         kind: ShapeKind::Structure(Structure {
@@ -7551,7 +7874,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "PublicAccessBlockConfiguration",
-                    shape: 328,
+                    shape: 334,
                     location_name: "PublicAccessBlockConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -7570,18 +7893,18 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 352
+    // 362
     Shape {
         name: "QueueArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 353
+    // 363
     Shape {
         name: "QueueConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 277, ..MEMBER },
-                Member { name: "QueueArn", shape: 352, location_name: "Queue", required: true, ..MEMBER },
+                Member { name: "Id", shape: 281, ..MEMBER },
+                Member { name: "QueueArn", shape: 362, location_name: "Queue", required: true, ..MEMBER },
                 Member {
                     name: "Events",
                     shape: 133,
@@ -7590,55 +7913,55 @@ static SHAPES: [Shape; 430] = [
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Filter", shape: 276, ..MEMBER },
+                Member { name: "Filter", shape: 280, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 354
+    // 364
     Shape {
         name: "QueueConfigurationList",
-        kind: ShapeKind::List(List { member: 353, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 363, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 355
+    // 365
     Shape { name: "Quiet", kind: ShapeKind::Boolean },
-    // 356
+    // 366
     Shape {
         name: "Range",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 357
+    // 367
     Shape {
         name: "Redirect",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HostName", shape: 199, ..MEMBER },
-                Member { name: "HttpRedirectCode", shape: 201, ..MEMBER },
-                Member { name: "Protocol", shape: 327, ..MEMBER },
-                Member { name: "ReplaceKeyPrefixWith", shape: 360, ..MEMBER },
-                Member { name: "ReplaceKeyWith", shape: 361, ..MEMBER },
+                Member { name: "HostName", shape: 203, ..MEMBER },
+                Member { name: "HttpRedirectCode", shape: 205, ..MEMBER },
+                Member { name: "Protocol", shape: 333, ..MEMBER },
+                Member { name: "ReplaceKeyPrefixWith", shape: 370, ..MEMBER },
+                Member { name: "ReplaceKeyWith", shape: 371, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 358
+    // 368
     Shape {
         name: "RedirectAllRequestsTo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HostName", shape: 199, required: true, ..MEMBER },
-                Member { name: "Protocol", shape: 327, ..MEMBER },
+                Member { name: "HostName", shape: 203, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 333, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 359
+    // 369
     Shape {
         name: "Region",
         kind: ShapeKind::String(StringShape {
@@ -7647,17 +7970,17 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 360
+    // 370
     Shape {
         name: "ReplaceKeyPrefixWith",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 361
+    // 371
     Shape {
         name: "ReplaceKeyWith",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 362
+    // 372
     Shape {
         name: "ReplicationStatus",
         kind: ShapeKind::String(StringShape {
@@ -7666,81 +7989,21 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 363
+    // 373
     Shape {
         name: "RequestCharged",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 364
+    // 374
     Shape {
         name: "RequestPayer",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 365
+    // 375
     Shape {
         name: "RequestPaymentConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Payer", shape: 322, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 366
-    Shape {
-        name: "ResponseCacheControl",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 367
-    Shape {
-        name: "ResponseContentDisposition",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 368
-    Shape {
-        name: "ResponseContentEncoding",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 369
-    Shape {
-        name: "ResponseContentLanguage",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 370
-    Shape {
-        name: "ResponseContentType",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 371
-    Shape { name: "ResponseExpires", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 372
-    Shape {
-        name: "Restore",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 373
-    Shape { name: "RestoreExpiryDate", kind: ShapeKind::Timestamp(None) },
-    // 374
-    Shape {
-        name: "RestoreStatus",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IsRestoreInProgress", shape: 215, ..MEMBER },
-                Member { name: "RestoreExpiryDate", shape: 373, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 375
-    Shape {
-        name: "RoutingRule",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Condition", shape: 64, ..MEMBER },
-                Member { name: "Redirect", shape: 357, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Payer", shape: 328, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -7748,10 +8011,70 @@ static SHAPES: [Shape; 430] = [
     },
     // 376
     Shape {
-        name: "RoutingRules",
-        kind: ShapeKind::List(List { member: 375, member_name: "RoutingRule", flattened: false, length: Range::NONE }),
+        name: "ResponseCacheControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 377
+    Shape {
+        name: "ResponseContentDisposition",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 378
+    Shape {
+        name: "ResponseContentEncoding",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 379
+    Shape {
+        name: "ResponseContentLanguage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 380
+    Shape {
+        name: "ResponseContentType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 381
+    Shape { name: "ResponseExpires", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 382
+    Shape {
+        name: "Restore",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 383
+    Shape { name: "RestoreExpiryDate", kind: ShapeKind::Timestamp(None) },
+    // 384
+    Shape {
+        name: "RestoreStatus",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IsRestoreInProgress", shape: 219, ..MEMBER },
+                Member { name: "RestoreExpiryDate", shape: 383, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 385
+    Shape {
+        name: "RoutingRule",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Condition", shape: 64, ..MEMBER },
+                Member { name: "Redirect", shape: 367, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 386
+    Shape {
+        name: "RoutingRules",
+        kind: ShapeKind::List(List { member: 385, member_name: "RoutingRule", flattened: false, length: Range::NONE }),
+    },
+    // 387
     Shape {
         name: "S3KeyFilter",
         kind: ShapeKind::Structure(Structure {
@@ -7767,7 +8090,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 378
+    // 388
     Shape {
         name: "S3RegionalOrS3ExpressBucketArnString",
         kind: ShapeKind::String(StringShape {
@@ -7776,32 +8099,32 @@ static SHAPES: [Shape; 430] = [
             pattern: "arn:[^:]+:(s3|s3express):.*",
         }),
     },
-    // 379
+    // 389
     Shape {
         name: "SSECustomerAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 380
+    // 390
     Shape {
         name: "SSECustomerKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 381
+    // 391
     Shape {
         name: "SSECustomerKeyMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 382
+    // 392
     Shape {
         name: "SSEKMSEncryptionContext",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 383
+    // 393
     Shape {
         name: "SSEKMSKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 384
+    // 394
     Shape {
         name: "ServerSideEncryption",
         kind: ShapeKind::String(StringShape {
@@ -7810,26 +8133,26 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 385
+    // 395
     Shape {
         name: "ServerSideEncryptionByDefault",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SSEAlgorithm", shape: 384, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyID", shape: 383, ..MEMBER },
+                Member { name: "SSEAlgorithm", shape: 394, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyID", shape: 393, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 386
+    // 396
     Shape {
         name: "ServerSideEncryptionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 388,
+                shape: 398,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -7840,12 +8163,12 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 387
+    // 397
     Shape {
         name: "ServerSideEncryptionRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyServerSideEncryptionByDefault", shape: 385, ..MEMBER },
+                Member { name: "ApplyServerSideEncryptionByDefault", shape: 395, ..MEMBER },
                 Member { name: "BucketKeyEnabled", shape: 24, ..MEMBER },
                 Member { name: "BlockedEncryptionTypes", shape: 18, ..MEMBER },
             ],
@@ -7854,28 +8177,28 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 388
+    // 398
     Shape {
         name: "ServerSideEncryptionRules",
-        kind: ShapeKind::List(List { member: 387, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 397, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 389
+    // 399
     Shape { name: "Setting", kind: ShapeKind::Boolean },
-    // 390
+    // 400
     Shape {
         name: "SimplePrefix",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "SimplePrefix", union: false }),
     },
-    // 391
+    // 401
     Shape { name: "Size", kind: ShapeKind::Integer(Range::NONE) },
-    // 392
+    // 402
     Shape { name: "SkipValidation", kind: ShapeKind::Boolean },
-    // 393
+    // 403
     Shape {
         name: "StartAfter",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 394
+    // 404
     Shape {
         name: "StorageClass",
         kind: ShapeKind::String(StringShape {
@@ -7900,62 +8223,62 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 395
+    // 405
     Shape {
         name: "Suffix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 396
+    // 406
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 284, required: true, ..MEMBER },
-                Member { name: "Value", shape: 422, required: true, ..MEMBER },
+                Member { name: "Key", shape: 288, required: true, ..MEMBER },
+                Member { name: "Value", shape: 432, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 397
+    // 407
     Shape { name: "TagCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 398
+    // 408
     Shape {
         name: "TagSet",
-        kind: ShapeKind::List(List { member: 396, member_name: "Tag", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 406, member_name: "Tag", flattened: false, length: Range::NONE }),
     },
-    // 399
+    // 409
     Shape {
         name: "Tagging",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TagSet", shape: 398, required: true, ..MEMBER }],
+            members: &[Member { name: "TagSet", shape: 408, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 400
+    // 410
     Shape {
         name: "TaggingDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 401
+    // 411
     Shape {
         name: "TaggingHeader",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 402
+    // 412
     Shape {
         name: "TargetBucket",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 403
+    // 413
     Shape {
         name: "TargetGrant",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grantee", shape: 193, ..MEMBER },
+                Member { name: "Grantee", shape: 197, ..MEMBER },
                 Member { name: "Permission", shape: 29, ..MEMBER },
             ],
             payload: None,
@@ -7963,46 +8286,46 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 404
+    // 414
     Shape {
         name: "TargetGrants",
-        kind: ShapeKind::List(List { member: 403, member_name: "Grant", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 413, member_name: "Grant", flattened: false, length: Range::NONE }),
     },
-    // 405
+    // 415
     Shape {
         name: "TargetObjectKeyFormat",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SimplePrefix", shape: 390, location_name: "SimplePrefix", ..MEMBER },
-                Member { name: "PartitionedPrefix", shape: 318, location_name: "PartitionedPrefix", ..MEMBER },
+                Member { name: "SimplePrefix", shape: 400, location_name: "SimplePrefix", ..MEMBER },
+                Member { name: "PartitionedPrefix", shape: 324, location_name: "PartitionedPrefix", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 406
+    // 416
     Shape {
         name: "TargetPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 407
+    // 417
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 408
+    // 418
     Shape {
         name: "TopicArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 409
+    // 419
     Shape {
         name: "TopicConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 277, ..MEMBER },
-                Member { name: "TopicArn", shape: 408, location_name: "Topic", required: true, ..MEMBER },
+                Member { name: "Id", shape: 281, ..MEMBER },
+                Member { name: "TopicArn", shape: 418, location_name: "Topic", required: true, ..MEMBER },
                 Member {
                     name: "Events",
                     shape: 133,
@@ -8011,33 +8334,33 @@ static SHAPES: [Shape; 430] = [
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Filter", shape: 276, ..MEMBER },
+                Member { name: "Filter", shape: 280, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 410
+    // 420
     Shape {
         name: "TopicConfigurationList",
-        kind: ShapeKind::List(List { member: 409, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 419, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 411
+    // 421
     Shape {
         name: "Transition",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Date", shape: 94, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
                 Member { name: "Days", shape: 95, ..MEMBER },
-                Member { name: "StorageClass", shape: 414, ..MEMBER },
+                Member { name: "StorageClass", shape: 424, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 412
+    // 422
     Shape {
         name: "TransitionDefaultMinimumObjectSize",
         kind: ShapeKind::String(StringShape {
@@ -8046,12 +8369,12 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 413
+    // 423
     Shape {
         name: "TransitionList",
-        kind: ShapeKind::List(List { member: 411, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 421, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 414
+    // 424
     Shape {
         name: "TransitionStorageClass",
         kind: ShapeKind::String(StringShape {
@@ -8060,7 +8383,7 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 415
+    // 425
     Shape {
         name: "Type",
         kind: ShapeKind::String(StringShape {
@@ -8069,14 +8392,14 @@ static SHAPES: [Shape; 430] = [
             pattern: "",
         }),
     },
-    // 416
+    // 426
     Shape { name: "URI", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 417
+    // 427
     Shape {
         name: "UploadIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 418
+    // 428
     Shape {
         name: "UploadPartCopyOutput",
         kind: ShapeKind::Structure(Structure {
@@ -8091,28 +8414,28 @@ static SHAPES: [Shape; 430] = [
                 Member { name: "CopyPartResult", shape: 76, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
@@ -8126,14 +8449,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -8144,7 +8467,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 419
+    // 429
     Shape {
         name: "UploadPartCopyRequest",
         kind: ShapeKind::Structure(Structure {
@@ -8202,7 +8525,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -8210,7 +8533,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 315,
+                    shape: 321,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -8218,7 +8541,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 264,
+                    shape: 268,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -8226,21 +8549,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
@@ -8268,7 +8591,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -8293,14 +8616,14 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 420
+    // 430
     Shape {
         name: "UploadPartOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 384,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
@@ -8378,21 +8701,21 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 383,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
@@ -8406,14 +8729,14 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 363,
+                    shape: 373,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 305,
+                    shape: 311,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -8424,7 +8747,7 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 421
+    // 431
     Shape {
         name: "UploadPartRequest",
         kind: ShapeKind::Structure(Structure {
@@ -8531,7 +8854,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 284,
+                    shape: 288,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -8539,7 +8862,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 315,
+                    shape: 321,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -8547,7 +8870,7 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 264,
+                    shape: 268,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -8555,28 +8878,28 @@ static SHAPES: [Shape; 430] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 379,
+                    shape: 389,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 380,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 381,
+                    shape: 391,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 364,
+                    shape: 374,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -8594,24 +8917,24 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 422
+    // 432
     Shape {
         name: "Value",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 423
+    // 433
     Shape { name: "VersionCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 424
+    // 434
     Shape {
         name: "VersionIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 425
+    // 435
     Shape {
         name: "VersioningConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MFADelete", shape: 248, location_name: "MfaDelete", ..MEMBER },
+                Member { name: "MFADelete", shape: 252, location_name: "MfaDelete", ..MEMBER },
                 Member { name: "Status", shape: 34, ..MEMBER },
             ],
             payload: None,
@@ -8619,33 +8942,33 @@ static SHAPES: [Shape; 430] = [
             union: false,
         }),
     },
-    // 426
+    // 436
     Shape {
         name: "WebsiteConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "ErrorDocument", shape: 128, ..MEMBER },
-                Member { name: "IndexDocument", shape: 210, ..MEMBER },
-                Member { name: "RedirectAllRequestsTo", shape: 358, ..MEMBER },
-                Member { name: "RoutingRules", shape: 376, ..MEMBER },
+                Member { name: "IndexDocument", shape: 214, ..MEMBER },
+                Member { name: "RedirectAllRequestsTo", shape: 368, ..MEMBER },
+                Member { name: "RoutingRules", shape: 386, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 427
+    // 437
     Shape {
         name: "WebsiteRedirectLocation",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 428
+    // 438
     Shape { name: "WriteOffsetBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 429
+    // 439
     Shape { name: "Years", kind: ShapeKind::Integer(Range::NONE) },
 ];
 
-static OPERATIONS: [Operation; 66] = [
+static OPERATIONS: [Operation; 70] = [
     Operation {
         name: "AbortMultipartUpload",
         method: "DELETE",
@@ -8867,7 +9190,7 @@ static OPERATIONS: [Operation; 66] = [
         method: "GET",
         uri: "/{Bucket}?notification",
         input: Some(159),
-        output: Some(275),
+        output: Some(279),
         result_wrapper: "",
         status: 200,
     },
@@ -8938,8 +9261,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "GetObject",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(182),
-        output: Some(181),
+        input: Some(184),
+        output: Some(183),
         result_wrapper: "",
         status: 200,
     },
@@ -8962,11 +9285,29 @@ static OPERATIONS: [Operation; 66] = [
         status: 200,
     },
     Operation {
+        name: "GetObjectLegalHold",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}?legal-hold",
+        input: Some(180),
+        output: Some(179),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "GetObjectLockConfiguration",
         method: "GET",
         uri: "/{Bucket}?object-lock",
-        input: Some(180),
-        output: Some(179),
+        input: Some(182),
+        output: Some(181),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetObjectRetention",
+        method: "GET",
+        uri: "/{Bucket}/{Key+}?retention",
+        input: Some(186),
+        output: Some(185),
         result_wrapper: "",
         status: 200,
     },
@@ -8974,8 +9315,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "GetObjectTagging",
         method: "GET",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(184),
-        output: Some(183),
+        input: Some(188),
+        output: Some(187),
         result_wrapper: "",
         status: 200,
     },
@@ -8983,8 +9324,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "GetPublicAccessBlock",
         method: "GET",
         uri: "/{Bucket}?publicAccessBlock",
-        input: Some(186),
-        output: Some(185),
+        input: Some(190),
+        output: Some(189),
         result_wrapper: "",
         status: 200,
     },
@@ -8992,8 +9333,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "HeadBucket",
         method: "HEAD",
         uri: "/{Bucket}",
-        input: Some(196),
-        output: Some(195),
+        input: Some(200),
+        output: Some(199),
         result_wrapper: "",
         status: 200,
     },
@@ -9001,8 +9342,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "HeadObject",
         method: "HEAD",
         uri: "/{Bucket}/{Key+}",
-        input: Some(198),
-        output: Some(197),
+        input: Some(202),
+        output: Some(201),
         result_wrapper: "",
         status: 200,
     },
@@ -9010,8 +9351,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListBuckets",
         method: "GET",
         uri: "/",
-        input: Some(231),
-        output: Some(230),
+        input: Some(235),
+        output: Some(234),
         result_wrapper: "",
         status: 200,
     },
@@ -9019,8 +9360,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListMultipartUploads",
         method: "GET",
         uri: "/{Bucket}?uploads",
-        input: Some(233),
-        output: Some(232),
+        input: Some(237),
+        output: Some(236),
         result_wrapper: "",
         status: 200,
     },
@@ -9028,8 +9369,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListObjectVersions",
         method: "GET",
         uri: "/{Bucket}?versions",
-        input: Some(235),
-        output: Some(234),
+        input: Some(239),
+        output: Some(238),
         result_wrapper: "",
         status: 200,
     },
@@ -9037,8 +9378,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListObjects",
         method: "GET",
         uri: "/{Bucket}",
-        input: Some(237),
-        output: Some(236),
+        input: Some(241),
+        output: Some(240),
         result_wrapper: "",
         status: 200,
     },
@@ -9046,8 +9387,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListObjectsV2",
         method: "GET",
         uri: "/{Bucket}?list-type=2",
-        input: Some(239),
-        output: Some(238),
+        input: Some(243),
+        output: Some(242),
         result_wrapper: "",
         status: 200,
     },
@@ -9055,8 +9396,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "ListParts",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(241),
-        output: Some(240),
+        input: Some(245),
+        output: Some(244),
         result_wrapper: "",
         status: 200,
     },
@@ -9064,7 +9405,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketAccelerateConfiguration",
         method: "PUT",
         uri: "/{Bucket}?accelerate",
-        input: Some(329),
+        input: Some(335),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9073,7 +9414,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketAcl",
         method: "PUT",
         uri: "/{Bucket}?acl",
-        input: Some(330),
+        input: Some(336),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9082,7 +9423,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketCors",
         method: "PUT",
         uri: "/{Bucket}?cors",
-        input: Some(331),
+        input: Some(337),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9091,7 +9432,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketEncryption",
         method: "PUT",
         uri: "/{Bucket}?encryption",
-        input: Some(332),
+        input: Some(338),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9100,8 +9441,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketLifecycleConfiguration",
         method: "PUT",
         uri: "/{Bucket}?lifecycle",
-        input: Some(334),
-        output: Some(333),
+        input: Some(340),
+        output: Some(339),
         result_wrapper: "",
         status: 200,
     },
@@ -9109,7 +9450,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketLogging",
         method: "PUT",
         uri: "/{Bucket}?logging",
-        input: Some(335),
+        input: Some(341),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9118,7 +9459,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketNotificationConfiguration",
         method: "PUT",
         uri: "/{Bucket}?notification",
-        input: Some(336),
+        input: Some(342),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9127,7 +9468,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketOwnershipControls",
         method: "PUT",
         uri: "/{Bucket}?ownershipControls",
-        input: Some(337),
+        input: Some(343),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9136,7 +9477,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketPolicy",
         method: "PUT",
         uri: "/{Bucket}?policy",
-        input: Some(338),
+        input: Some(344),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9145,7 +9486,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketRequestPayment",
         method: "PUT",
         uri: "/{Bucket}?requestPayment",
-        input: Some(339),
+        input: Some(345),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9154,7 +9495,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketTagging",
         method: "PUT",
         uri: "/{Bucket}?tagging",
-        input: Some(340),
+        input: Some(346),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9163,7 +9504,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketVersioning",
         method: "PUT",
         uri: "/{Bucket}?versioning",
-        input: Some(341),
+        input: Some(347),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9172,7 +9513,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutBucketWebsite",
         method: "PUT",
         uri: "/{Bucket}?website",
-        input: Some(342),
+        input: Some(348),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9181,8 +9522,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutObject",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(348),
-        output: Some(347),
+        input: Some(356),
+        output: Some(355),
         result_wrapper: "",
         status: 200,
     },
@@ -9190,8 +9531,17 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutObjectAcl",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?acl",
-        input: Some(344),
-        output: Some(343),
+        input: Some(350),
+        output: Some(349),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObjectLegalHold",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}?legal-hold",
+        input: Some(352),
+        output: Some(351),
         result_wrapper: "",
         status: 200,
     },
@@ -9199,8 +9549,17 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutObjectLockConfiguration",
         method: "PUT",
         uri: "/{Bucket}?object-lock",
-        input: Some(346),
-        output: Some(345),
+        input: Some(354),
+        output: Some(353),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutObjectRetention",
+        method: "PUT",
+        uri: "/{Bucket}/{Key+}?retention",
+        input: Some(358),
+        output: Some(357),
         result_wrapper: "",
         status: 200,
     },
@@ -9208,8 +9567,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutObjectTagging",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(350),
-        output: Some(349),
+        input: Some(360),
+        output: Some(359),
         result_wrapper: "",
         status: 200,
     },
@@ -9217,7 +9576,7 @@ static OPERATIONS: [Operation; 66] = [
         name: "PutPublicAccessBlock",
         method: "PUT",
         uri: "/{Bucket}?publicAccessBlock",
-        input: Some(351),
+        input: Some(361),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9226,8 +9585,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "UploadPart",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(421),
-        output: Some(420),
+        input: Some(431),
+        output: Some(430),
         result_wrapper: "",
         status: 200,
     },
@@ -9235,8 +9594,8 @@ static OPERATIONS: [Operation; 66] = [
         name: "UploadPartCopy",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(419),
-        output: Some(418),
+        input: Some(429),
+        output: Some(428),
         result_wrapper: "",
         status: 200,
     },
@@ -11207,6 +11566,28 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetObjectLegalHoldOutput {
+        #[serde(rename = "LegalHold", skip_serializing_if = "Option::is_none")]
+        pub legal_hold: Option<ObjectLockLegalHold>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectLegalHoldRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetObjectLockConfigurationOutput {
         #[serde(rename = "ObjectLockConfiguration", skip_serializing_if = "Option::is_none")]
         pub object_lock_configuration: Option<ObjectLockConfiguration>,
@@ -11363,6 +11744,28 @@ pub mod types {
         pub expected_bucket_owner: Option<String>,
         #[serde(rename = "ChecksumMode", skip_serializing_if = "Option::is_none")]
         pub checksum_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectRetentionOutput {
+        #[serde(rename = "Retention", skip_serializing_if = "Option::is_none")]
+        pub retention: Option<ObjectLockRetention>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetObjectRetentionRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
+        pub version_id: Option<String>,
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
+        pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -12132,6 +12535,26 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ObjectLockLegalHold {
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ObjectLockRetention {
+        #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
+        pub mode: Option<String>,
+        #[serde(rename = "RetainUntilDate", skip_serializing_if = "Option::is_none")]
+        pub retain_until_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "EventHold", skip_serializing_if = "Option::is_none")]
+        pub event_hold: Option<String>,
+        #[serde(rename = "EventHoldDuration", skip_serializing_if = "Option::is_none")]
+        pub event_hold_duration: Option<EventHoldDuration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ObjectLockRule {
         #[serde(rename = "DefaultRetention", skip_serializing_if = "Option::is_none")]
         pub default_retention: Option<DefaultRetention>,
@@ -12532,6 +12955,34 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PutObjectLegalHoldOutput {
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectLegalHoldRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "LegalHold", skip_serializing_if = "Option::is_none")]
+        pub legal_hold: Option<ObjectLockLegalHold>,
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
+        pub version_id: Option<String>,
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub checksum_algorithm: Option<String>,
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PutObjectLockConfigurationOutput {
         #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
         pub request_charged: Option<String>,
@@ -12704,6 +13155,36 @@ pub mod types {
         pub object_lock_event_hold_duration_days: Option<i32>,
         #[serde(rename = "ObjectLockEventHoldDurationYears", skip_serializing_if = "Option::is_none")]
         pub object_lock_event_hold_duration_years: Option<i32>,
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
+        pub expected_bucket_owner: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectRetentionOutput {
+        #[serde(rename = "RequestCharged", skip_serializing_if = "Option::is_none")]
+        pub request_charged: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutObjectRetentionRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "Retention", skip_serializing_if = "Option::is_none")]
+        pub retention: Option<ObjectLockRetention>,
+        #[serde(rename = "RequestPayer", skip_serializing_if = "Option::is_none")]
+        pub request_payer: Option<String>,
+        #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
+        pub version_id: Option<String>,
+        #[serde(rename = "BypassGovernanceRetention", skip_serializing_if = "Option::is_none")]
+        pub bypass_governance_retention: Option<bool>,
+        #[serde(rename = "ContentMD5", skip_serializing_if = "Option::is_none")]
+        pub content_md5: Option<String>,
+        #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub checksum_algorithm: Option<String>,
         #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
         pub expected_bucket_owner: Option<String>,
     }
@@ -13123,8 +13604,10 @@ pub mod types {
     impl ruststack_core::Input for GetBucketWebsiteRequest {}
     impl ruststack_core::Input for GetObjectAclRequest {}
     impl ruststack_core::Input for GetObjectAttributesRequest {}
+    impl ruststack_core::Input for GetObjectLegalHoldRequest {}
     impl ruststack_core::Input for GetObjectLockConfigurationRequest {}
     impl ruststack_core::Input for GetObjectRequest {}
+    impl ruststack_core::Input for GetObjectRetentionRequest {}
     impl ruststack_core::Input for GetObjectTaggingRequest {}
     impl ruststack_core::Input for GetPublicAccessBlockRequest {}
     impl ruststack_core::Input for HeadBucketRequest {}
@@ -13149,12 +13632,14 @@ pub mod types {
     impl ruststack_core::Input for PutBucketVersioningRequest {}
     impl ruststack_core::Input for PutBucketWebsiteRequest {}
     impl ruststack_core::Input for PutObjectAclRequest {}
+    impl ruststack_core::Input for PutObjectLegalHoldRequest {}
     impl ruststack_core::Input for PutObjectLockConfigurationRequest {}
     impl ruststack_core::Input for PutObjectRequest {
         fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
             self.body = payload;
         }
     }
+    impl ruststack_core::Input for PutObjectRetentionRequest {}
     impl ruststack_core::Input for PutObjectTaggingRequest {}
     impl ruststack_core::Input for PutPublicAccessBlockRequest {}
     impl ruststack_core::Input for UploadPartCopyRequest {}
@@ -13187,6 +13672,7 @@ pub mod types {
     impl ruststack_core::Output for GetBucketWebsiteOutput {}
     impl ruststack_core::Output for GetObjectAclOutput {}
     impl ruststack_core::Output for GetObjectAttributesOutput {}
+    impl ruststack_core::Output for GetObjectLegalHoldOutput {}
     impl ruststack_core::Output for GetObjectLockConfigurationOutput {}
     impl ruststack_core::Output for GetObjectOutput {
         fn take_payload(&mut self) -> Option<ruststack_core::StreamingBody> {
@@ -13194,6 +13680,7 @@ pub mod types {
             body.0.is_some().then_some(body)
         }
     }
+    impl ruststack_core::Output for GetObjectRetentionOutput {}
     impl ruststack_core::Output for GetObjectTaggingOutput {}
     impl ruststack_core::Output for GetPublicAccessBlockOutput {}
     impl ruststack_core::Output for HeadBucketOutput {}
@@ -13207,8 +13694,10 @@ pub mod types {
     impl ruststack_core::Output for NotificationConfiguration {}
     impl ruststack_core::Output for PutBucketLifecycleConfigurationOutput {}
     impl ruststack_core::Output for PutObjectAclOutput {}
+    impl ruststack_core::Output for PutObjectLegalHoldOutput {}
     impl ruststack_core::Output for PutObjectLockConfigurationOutput {}
     impl ruststack_core::Output for PutObjectOutput {}
+    impl ruststack_core::Output for PutObjectRetentionOutput {}
     impl ruststack_core::Output for PutObjectTaggingOutput {}
     impl ruststack_core::Output for UploadPartCopyOutput {}
     impl ruststack_core::Output for UploadPartOutput {}
@@ -13425,11 +13914,23 @@ pub mod ops {
         type Input = super::types::GetObjectAttributesRequest;
         type Output = super::types::GetObjectAttributesOutput;
     }
+    pub struct GetObjectLegalHold;
+    impl ruststack_core::OperationSpec for GetObjectLegalHold {
+        const NAME: &'static str = "GetObjectLegalHold";
+        type Input = super::types::GetObjectLegalHoldRequest;
+        type Output = super::types::GetObjectLegalHoldOutput;
+    }
     pub struct GetObjectLockConfiguration;
     impl ruststack_core::OperationSpec for GetObjectLockConfiguration {
         const NAME: &'static str = "GetObjectLockConfiguration";
         type Input = super::types::GetObjectLockConfigurationRequest;
         type Output = super::types::GetObjectLockConfigurationOutput;
+    }
+    pub struct GetObjectRetention;
+    impl ruststack_core::OperationSpec for GetObjectRetention {
+        const NAME: &'static str = "GetObjectRetention";
+        type Input = super::types::GetObjectRetentionRequest;
+        type Output = super::types::GetObjectRetentionOutput;
     }
     pub struct GetObjectTagging;
     impl ruststack_core::OperationSpec for GetObjectTagging {
@@ -13581,11 +14082,23 @@ pub mod ops {
         type Input = super::types::PutObjectAclRequest;
         type Output = super::types::PutObjectAclOutput;
     }
+    pub struct PutObjectLegalHold;
+    impl ruststack_core::OperationSpec for PutObjectLegalHold {
+        const NAME: &'static str = "PutObjectLegalHold";
+        type Input = super::types::PutObjectLegalHoldRequest;
+        type Output = super::types::PutObjectLegalHoldOutput;
+    }
     pub struct PutObjectLockConfiguration;
     impl ruststack_core::OperationSpec for PutObjectLockConfiguration {
         const NAME: &'static str = "PutObjectLockConfiguration";
         type Input = super::types::PutObjectLockConfigurationRequest;
         type Output = super::types::PutObjectLockConfigurationOutput;
+    }
+    pub struct PutObjectRetention;
+    impl ruststack_core::OperationSpec for PutObjectRetention {
+        const NAME: &'static str = "PutObjectRetention";
+        type Input = super::types::PutObjectRetentionRequest;
+        type Output = super::types::PutObjectRetentionOutput;
     }
     pub struct PutObjectTagging;
     impl ruststack_core::OperationSpec for PutObjectTagging {

@@ -12,6 +12,7 @@ mod errors;
 mod form;
 pub mod generated;
 mod listing;
+mod lock;
 mod multipart;
 pub mod notifications;
 mod objects;
@@ -90,6 +91,10 @@ pub fn service_with_state(s3: Arc<S3>) -> Arc<dyn Service> {
         .on(ops::GetBucketNotificationConfiguration, config::get_bucket_notification_configuration)
         .on(ops::PutObjectLockConfiguration, config::put_object_lock_configuration)
         .on(ops::GetObjectLockConfiguration, config::get_object_lock_configuration)
+        .on(ops::PutObjectRetention, lock::put_object_retention)
+        .on(ops::GetObjectRetention, lock::get_object_retention)
+        .on(ops::PutObjectLegalHold, lock::put_object_legal_hold)
+        .on(ops::GetObjectLegalHold, lock::get_object_legal_hold)
         .on(ops::PutBucketOwnershipControls, config::put_bucket_ownership_controls)
         .on(ops::GetBucketOwnershipControls, config::get_bucket_ownership_controls)
         .on(ops::DeleteBucketOwnershipControls, config::delete_bucket_ownership_controls)

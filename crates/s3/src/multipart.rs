@@ -91,6 +91,15 @@ pub async fn create_multipart_upload(
         (_, t) => t.map(str::to_owned),
     };
     let tags = input.tagging.as_deref().map(common::parse_tagging_header).transpose()?.unwrap_or_default();
+    let lock = crate::lock::for_new_version(
+        &bucket,
+        crate::lock::LockRequest {
+            mode: input.object_lock_mode.as_deref(),
+            until: input.object_lock_retain_until_date,
+            legal_hold: input.object_lock_legal_hold_status.as_deref(),
+        },
+        None,
+    )?;
     let meta = ObjectMeta {
         headers: ContentHeaders {
             content_type: input.content_type,
@@ -107,6 +116,7 @@ pub async fn create_multipart_upload(
         sse_kms_key_id,
         tags,
         acl,
+        lock,
     };
     let id = new_upload_id();
     let up = Upload {

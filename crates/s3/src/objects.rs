@@ -6,7 +6,9 @@ use crate::common::{self, ChecksumRequest, MAX_PUT_SIZE, etag_matches, find_vers
 use crate::errors;
 use crate::generated::types::*;
 use crate::notifications::{self, Caller, ObjectFacts};
-use crate::state::{Blob, Bucket, ContentHeaders, ObjectMeta, ObjectVersion, S3, StoredChecksum, new_version_id, now};
+use crate::state::{
+    Blob, Bucket, ContentHeaders, Lock, ObjectMeta, ObjectVersion, S3, StoredChecksum, new_version_id, now,
+};
 use http::StatusCode;
 use ruststack_core::{AwsError, RequestContext, StreamingBody, Timestamp};
 use std::collections::HashMap;
@@ -178,7 +180,7 @@ fn checksum_request(values: [Option<&String>; 5], sdk: Option<&String>) -> Resul
 }
 
 /// The bucket, checksum request, tags and ACL of a PutObject that passed its checks.
-type PutPlan = (Arc<Bucket>, ChecksumRequest, Vec<(String, String)>, Option<Vec<Grant>>);
+type PutPlan = (Arc<Bucket>, ChecksumRequest, Vec<(String, String)>, Option<Vec<Grant>>, Lock);
 
 /// Storage classes a write may name.
 const STORAGE_CLASSES: &[&str] = &[
@@ -254,12 +256,22 @@ fn put_object_checks(s3: &S3, ctx: &RequestContext, input: &PutObjectRequest) ->
         input.checksum_algorithm.as_ref(),
     )?;
     let tags = input.tagging.as_deref().map(common::parse_tagging_header).transpose()?.unwrap_or_default();
+    let has_digest = input.content_md5.is_some() || checksum.explicit.is_some() || checksum.algorithm.is_some();
+    let lock = crate::lock::for_new_version(
+        &bucket,
+        crate::lock::LockRequest {
+            mode: input.object_lock_mode.as_deref(),
+            until: input.object_lock_retain_until_date,
+            legal_hold: input.object_lock_legal_hold_status.as_deref(),
+        },
+        Some(has_digest),
+    )?;
     // Fail fast before reading a body that would be refused anyway.
     let objects = bucket.objects.read();
     let current = objects.get(&input.key).and_then(|v| v.last()).filter(|v| !v.delete_marker);
     write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref())(current)?;
     drop(objects);
-    Ok((bucket, checksum, tags, acl))
+    Ok((bucket, checksum, tags, acl, lock))
 }
 
 pub async fn put_object(
@@ -268,7 +280,7 @@ pub async fn put_object(
     mut input: PutObjectRequest,
 ) -> Result<PutObjectOutput, AwsError> {
     let body = std::mem::take(&mut input.body);
-    let (bucket, checksum, tags, acl) = match put_object_checks(&s3, &ctx, &input) {
+    let (bucket, checksum, tags, acl, lock) = match put_object_checks(&s3, &ctx, &input) {
         Ok(ok) => ok,
         Err(e) => {
             common::drain(body).await;
@@ -295,6 +307,7 @@ pub async fn put_object(
         sse_kms_key_id,
         tags: Vec::new(),
         acl: None,
+        lock,
     };
     let (algorithm, value) = written.checksum.clone();
     let version = ObjectVersion {
@@ -538,6 +551,9 @@ macro_rules! fill_object_headers {
             None => $out.content_length = Some(size as i64),
         }
         $out.parts_count = $read.parts_count;
+        $out.object_lock_mode = v.meta.lock.mode.clone();
+        $out.object_lock_retain_until_date = v.meta.lock.until;
+        $out.object_lock_legal_hold_status = v.meta.lock.legal_hold.map(|on| crate::lock::status_name(on).to_owned());
         let tags = v.tags.len();
         if tags > 0 {
             $out.tag_count = Some(tags as i32);
@@ -629,11 +645,13 @@ pub async fn head_object(
 /// Plans the deletion of one key (or one version) under the bucket's versioning rules on the
 /// key's `versions` (changed in place); blobs of removed versions go to `freed`. Whether
 /// anything changed.
+#[allow(clippy::too_many_arguments)]
 fn plan_delete(
     bucket: &Bucket,
     key: &str,
     version_id: Option<&str>,
     if_match: Option<&str>,
+    bypass_governance: bool,
     versions: &mut Vec<Arc<ObjectVersion>>,
     freed: &mut Vec<Blob>,
 ) -> Result<(DeletedObject, bool), AwsError> {
@@ -652,6 +670,7 @@ fn plan_delete(
     match version_id {
         Some(id) => {
             if let Some(i) = versions.iter().position(|v| v.version_str() == id) {
+                crate::lock::check_delete(&versions[i], bypass_governance)?;
                 let removed = versions.remove(i);
                 if removed.delete_marker {
                     out.delete_marker = Some(true);
@@ -738,6 +757,7 @@ pub async fn delete_object(
             &input.key,
             input.version_id.as_deref(),
             input.if_match.as_deref(),
+            input.bypass_governance_retention.unwrap_or(false),
             &mut versions,
             &mut freed,
         )?;
@@ -781,7 +801,9 @@ pub async fn delete_objects(
                 lists.push((obj.key.clone(), current));
                 lists.len() - 1
             });
-            match plan_delete(&bucket, &obj.key, obj.version_id.as_deref(), None, &mut lists[at].1, &mut freed) {
+            let bypass = input.bypass_governance_retention.unwrap_or(false);
+            match plan_delete(&bucket, &obj.key, obj.version_id.as_deref(), None, bypass, &mut lists[at].1, &mut freed)
+            {
                 Ok((d, changed)) => {
                     if changed {
                         changed_keys.insert(obj.key.clone());
@@ -967,6 +989,16 @@ pub async fn copy_object(
         meta.sse = input.server_side_encryption;
         meta.sse_kms_key_id = input.sse_kms_key_id;
     }
+    // A copy's lock comes from its own request (or the bucket's default), never the source.
+    meta.lock = crate::lock::for_new_version(
+        &bucket,
+        crate::lock::LockRequest {
+            mode: input.object_lock_mode.as_deref(),
+            until: input.object_lock_retain_until_date,
+            legal_hold: input.object_lock_legal_hold_status.as_deref(),
+        },
+        None,
+    )?;
     let tags = if replace_tags {
         input.tagging.as_deref().map(common::parse_tagging_header).transpose()?.unwrap_or_default()
     } else {

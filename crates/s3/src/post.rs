@@ -292,6 +292,7 @@ async fn post_object(
         sse_kms_key_id,
         tags: Vec::new(),
         acl: None,
+        lock: crate::lock::for_new_version(&bucket, Default::default(), None)?,
     };
     let version = ObjectVersion {
         version_id: None,

@@ -187,6 +187,30 @@ pub struct ObjectMeta {
     pub tags: Vec<(String, String)>,
     /// The ACL the creating request set (`None`: the owner's full control).
     pub acl: Option<Vec<crate::generated::types::Grant>>,
+    /// Object Lock retention and legal hold (set at creation, changed in place by
+    /// PutObjectRetention and PutObjectLegalHold).
+    #[serde(skip_serializing_if = "Lock::is_empty")]
+    pub lock: Lock,
+}
+
+/// The Object Lock state of a version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Lock {
+    /// `GOVERNANCE` or `COMPLIANCE`, with `until`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// `None` until a legal hold was set ON or OFF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<bool>,
+}
+
+impl Lock {
+    pub fn is_empty(&self) -> bool {
+        *self == Lock::default()
+    }
 }
 
 /// A flexible checksum stored with an object.
