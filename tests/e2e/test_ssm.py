@@ -39,7 +39,7 @@ def test_put_get_versions_and_overwrite(ssm, root):
     assert p["DataType"] == "text" and "LastModifiedDate" in p
     assert error(ssm.put_parameter, Name=name, Value="v2", Type="String") == (
         "ParameterAlreadyExists",
-        "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.",
+        "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
     )
     # Type may be left out on overwrite; the description carries over.
     assert ssm.put_parameter(Name=name, Value="v2", Overwrite=True)["Version"] == 2
@@ -95,6 +95,61 @@ def test_allowed_pattern(ssm, root):
 )
 def test_invalid_names(ssm, name, code):
     assert error(ssm.put_parameter, Name=name, Value="v", Type="String")[0] == code
+
+
+MALFORMED = (
+    "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of "
+    "sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following "
+    "3 symbols .-_"
+)
+
+
+def test_invalid_name_messages(ssm):
+    reserved = "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive)."
+    assert error(ssm.put_parameter, Name="ssm_test", Value="v", Type="String") == ("ValidationException", reserved)
+    assert error(ssm.put_parameter, Name="AWS_TEST", Value="v", Type="String") == ("ValidationException", reserved)
+    assert error(ssm.put_parameter, Name="/SSM/a/b", Value="v", Type="String") == ("ValidationException", MALFORMED)
+    assert error(ssm.put_parameter, Name="/a/b@c", Value="v", Type="String") == ("ValidationException", MALFORMED)
+    assert error(ssm.put_parameter, Name="/aws_test/a", Value="v", Type="String") == (
+        "AccessDeniedException",
+        "No access to reserved parameter name: /aws_test/a.",
+    )
+    # GetParameter refuses a malformed name rather than answering ParameterNotFound.
+    assert error(ssm.get_parameter, Name="xxx/yyy") == ("ValidationException", MALFORMED)
+    assert error(ssm.get_parameter, Name="{test}-test") == ("ValidationException", MALFORMED)
+
+
+@pytest.mark.parametrize("created", ["/with-slash", "without-slash"])
+@pytest.mark.parametrize("stripped", [True, False])
+def test_top_level_name_with_or_without_slash(ssm, created, stripped):
+    # AWS treats `/x` and `x` as one parameter (one ARN), whichever form created it.
+    suffix = uuid.uuid4().hex[:8]
+    name = f"{created}-{suffix}"
+    other = name.lstrip("/") if stripped else "/" + name.lstrip("/")
+    ssm.put_parameter(Name=name, Value="v1", Type="String")
+    arn = ssm.get_parameter(Name=name)["Parameter"]["ARN"]
+    assert arn == f"arn:aws:ssm:us-east-1:000000000000:parameter/{name.lstrip('/')}"
+    got = ssm.get_parameter(Name=other)["Parameter"]
+    assert (got["ARN"], got["Value"]) == (arn, "v1")
+    assert len(ssm.get_parameters(Names=[other])["Parameters"]) == 1
+    assert error(ssm.put_parameter, Name=other, Value="v2", Type="String")[0] == "ParameterAlreadyExists"
+    assert ssm.put_parameter(Name=other, Value="v2", Type="String", Overwrite=True)["Version"] == 2
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "v2"
+    assert [h["Version"] for h in ssm.get_parameter_history(Name=other)["Parameters"]] == [1, 2]
+    ssm.label_parameter_version(Name=other, Labels=["prod"])
+    assert ssm.get_parameter(Name=f"{name}:prod")["Parameter"]["Version"] == 2
+    for resource, key in ((name, "created"), (other, "other")):
+        ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=resource, Tags=[{"Key": key, "Value": "v"}])
+    for resource in (name, other):
+        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=resource)["TagList"]
+        assert sorted(t["Key"] for t in tags) == ["created", "other"]
+    ssm.remove_tags_from_resource(ResourceType="Parameter", ResourceId=other, TagKeys=["created"])
+    assert [t["Key"] for t in ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]] == ["other"]
+    ssm.delete_parameter(Name=other)
+    assert ssm.get_parameters(Names=[name, other])["Parameters"] == []
+    ssm.put_parameter(Name=name, Value="v", Type="String")
+    assert ssm.delete_parameters(Names=[other])["DeletedParameters"] == [other]
+    assert error(ssm.get_parameter, Name=name) == ("ParameterNotFound", "")
 
 
 def test_fifteen_levels_allowed(ssm, root):
@@ -207,6 +262,63 @@ def test_describe_parameters_filters(ssm, root):
         ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [root]}], PaginationConfig={"PageSize": 1}
     )
     assert [len(p["Parameters"]) for p in pages] == [1, 1, 1]
+
+
+def test_top_level_names_lie_under_the_root_path(ssm):
+    tag = uuid.uuid4().hex[:8]
+    bare, slashed, nested = f"bare{tag}", f"/slashed{tag}", f"/nested{tag}/child"
+    for name in (bare, slashed, nested):
+        ssm.put_parameter(Name=name, Value=name, Type="String")
+
+    def by_path(**kw):
+        names = []
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/", **kw):
+            names += [p["Name"] for p in page["Parameters"]]
+        return names
+
+    one_level = by_path()
+    assert bare in one_level and slashed in one_level and nested not in one_level
+    assert {bare, slashed, nested} <= set(by_path(Recursive=True))
+
+    def described(filters):
+        names = []
+        for page in ssm.get_paginator("describe_parameters").paginate(ParameterFilters=filters):
+            names += [p["Name"] for p in page["Parameters"]]
+        return names
+
+    at_root = described([{"Key": "Path", "Values": ["/"]}])
+    assert bare in at_root and slashed in at_root and nested not in at_root
+    # Contains sees a top-level name with its slash; Equals and BeginsWith without it.
+    assert described([{"Key": "Name", "Option": "Contains", "Values": [f"/bare{tag}"]}]) == [bare]
+    assert described([{"Key": "Name", "Values": [f"/bare{tag}"]}]) == [bare]
+    assert described([{"Key": "Name", "Option": "BeginsWith", "Values": [f"slashed{tag}"]}]) == [slashed]
+    for name in (bare, slashed, nested):
+        ssm.delete_parameter(Name=name)
+
+
+def test_describe_filter_errors(ssm):
+    def fails(filters):
+        return error(ssm.describe_parameters, ParameterFilters=filters)
+
+    assert fails([{"Key": "Name", "Values": ["a"]}, {"Key": "Name", "Values": ["b"]}]) == (
+        "InvalidFilterKey",
+        "The following filter is duplicated in the request: Name. A request can contain only one occurrence of a specific filter.",
+    )
+    assert fails([{"Key": "Type", "Values": ["Str"]}]) == (
+        "InvalidFilterValue",
+        "The following filter value is not valid: Str. Valid values include: [String, StringList, SecureString].",
+    )
+    assert fails([{"Key": "Tier", "Values": ["Gold"]}]) == (
+        "InvalidFilterValue",
+        "The following filter value is not valid: Gold. Valid values include: [Standard, Advanced, Intelligent-Tiering].",
+    )
+    assert fails([{"Key": "Path", "Values": ["/aws"]}]) == (
+        "ValidationException",
+        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). "
+        "When using global parameters, please specify within a global namespace.",
+    )
+    # AWS's public namespace may be listed by path (RustStack holds none of its parameters).
+    assert ssm.get_parameters_by_path(Path="/aws/service/global-infrastructure/regions")["Parameters"] == []
 
 
 def test_delete_parameters(ssm, root):

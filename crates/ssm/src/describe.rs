@@ -22,10 +22,19 @@ struct Filter<'a> {
 }
 
 fn check_filters<'a>(filters: &'a [ParameterStringFilter], by_path: bool) -> Result<Vec<Filter<'a>>, AwsError> {
+    let mut seen = std::collections::HashSet::new();
     filters
         .iter()
         .map(|f| {
             let key = f.key.as_str();
+            if !seen.insert(key) {
+                return Err(AwsError::bad_request(
+                    "InvalidFilterKey",
+                    format!(
+                        "The following filter is duplicated in the request: {key}. A request can contain only one occurrence of a specific filter."
+                    ),
+                ));
+            }
             let valid_key = key.starts_with("tag:")
                 || if by_path {
                     matches!(key, "Type" | "KeyId" | "Label")
@@ -55,8 +64,24 @@ fn check_filters<'a>(filters: &'a [ParameterStringFilter], by_path: bool) -> Res
             }
             if key == "Path" {
                 for v in values {
+                    if names::reserved_path(v) {
+                        return Err(validation(
+                            "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.",
+                        ));
+                    }
                     names::validate_path(v)?;
                 }
+            }
+            let allowed: &[&str] = match key {
+                "Type" => &["String", "StringList", "SecureString"],
+                "Tier" => &["Standard", "Advanced", "Intelligent-Tiering"],
+                _ => &[],
+            };
+            if let Some(bad) = values.iter().find(|v| !allowed.is_empty() && !allowed.contains(&v.as_str())) {
+                return Err(AwsError::bad_request(
+                    "InvalidFilterValue",
+                    format!("The following filter value is not valid: {bad}. Valid values include: [{}].", allowed.join(", ")),
+                ));
             }
             Ok(Filter { key, option, values })
         })
@@ -71,8 +96,12 @@ fn text_matches(option: &str, candidate: &str, wanted: &str) -> bool {
     }
 }
 
-/// Whether `name` lies under `path` (directly, or anywhere below when `recursive`).
+/// Whether `name` lies under `path` (directly, or anywhere below when `recursive`). A top-level
+/// name without its slash lies under `/`.
 fn under_path(name: &str, path: &str, recursive: bool) -> bool {
+    if !name.starts_with('/') {
+        return path.trim_end_matches('/').is_empty() && !name.contains('/');
+    }
     let prefix = path.trim_end_matches('/');
     let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else { return false };
     !rest.is_empty() && (recursive || !rest.contains('/'))
@@ -90,9 +119,13 @@ fn select<'p>(param: &'p state::StoredParameter, filters: &[Filter]) -> Option<&
             let any = |candidate: &str| f.values.iter().any(|w| text_matches(f.option, candidate, w));
             match f.key {
                 "Name" => f.values.iter().any(|w| {
-                    // A Name filter matches with or without the leading slash.
-                    text_matches(f.option, &param.name, w)
-                        || text_matches(f.option, param.name.trim_start_matches('/'), w.trim_start_matches('/'))
+                    // A top-level name is the same with or without its slash: Equals and
+                    // BeginsWith compare names without it, Contains sees the name with it.
+                    let bare = param.name.trim_start_matches('/');
+                    match f.option {
+                        "Contains" => format!("/{bare}").contains(w.as_str()),
+                        _ => text_matches(f.option, bare, w.trim_start_matches('/')),
+                    }
                 }),
                 "Path" => f.values.iter().any(|p| under_path(&param.name, p, f.option == "Recursive")),
                 "Type" => any(&version.kind),
@@ -176,12 +209,15 @@ pub async fn get_parameters_by_path(
         Some(name) if name.as_str() > prefix.as_str() => name.clone(),
         _ => prefix.clone(),
     };
+    // `/` also holds the top-level names written without a slash, which sort after `/…`.
+    let root = prefix == "/";
+    let lower = if root { start.clone().unwrap_or_default() } else { lower };
     let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
     let mut page = Vec::new();
     let mut next_token = None;
     for param in params.range::<str, _>((Bound::Included(lower.as_str()), Bound::Unbounded)).map(|(_, p)| p) {
-        if !param.name.starts_with(&prefix) {
+        if !root && !param.name.starts_with(&prefix) {
             break;
         }
         if !under_path(&param.name, &input.path, recursive) {
@@ -212,5 +248,7 @@ mod tests {
         assert!(under_path("/x", "/", false));
         assert!(!under_path("/x/y", "/", false));
         assert!(under_path("/x/y", "/", true));
+        assert!(under_path("x", "/", false));
+        assert!(!under_path("x", "/x", true));
     }
 }

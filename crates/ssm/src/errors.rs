@@ -21,7 +21,7 @@ pub fn version_not_found(name: &str, version: &str) -> AwsError {
 pub fn already_exists() -> AwsError {
     AwsError::bad_request(
         "ParameterAlreadyExists",
-        "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.",
+        "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
     )
 }
 

@@ -7,7 +7,10 @@ use ruststack_core::AwsError;
 /// A name may hold at most this many `/`-separated levels.
 pub const MAX_LEVELS: usize = 15;
 
-const NAME_RULES: &str = "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
+/// AWS's answer to a malformed name (it names only "ssm", whatever the fault).
+const NAME_RULES: &str = "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
+/// AWS's answer to a reserved prefix on a name that is not a path.
+const RESERVED_PREFIX: &str = "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).";
 
 fn allowed_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/')
@@ -22,18 +25,19 @@ fn reserved(name: &str) -> bool {
 
 /// Checks a name given to PutParameter (the rules for names a parameter may be created with).
 pub fn validate_new_name(name: &str) -> Result<(), AwsError> {
-    if name.contains('/') && !name.starts_with('/') {
-        return Err(validation("Parameter name must be a fully qualified name."));
-    }
     if reserved(name) {
-        // `/aws/...` is the namespace of AWS's public parameters: writing there is refused outright.
-        if name.to_ascii_lowercase().starts_with("/aws/") {
+        let is_path = name.matches('/').count() > 1;
+        // A path under `/aws…` (the namespace of AWS's public parameters) is refused outright.
+        if is_path && name.get(..4).is_some_and(|head| head.eq_ignore_ascii_case("/aws")) {
             return Err(AwsError::bad_request(
                 "AccessDeniedException",
                 format!("No access to reserved parameter name: {name}."),
             ));
         }
-        return Err(validation(NAME_RULES));
+        return Err(validation(if is_path { NAME_RULES } else { RESERVED_PREFIX }));
+    }
+    if name.contains('/') && !name.starts_with('/') {
+        return Err(validation("Parameter name must be a fully qualified name."));
     }
     if !name.chars().all(allowed_char) || name.contains("//") || (name.len() > 1 && name.ends_with('/')) {
         return Err(validation(NAME_RULES));
@@ -52,10 +56,34 @@ pub fn levels(name: &str) -> usize {
     name.trim_start_matches('/').split('/').count()
 }
 
+/// Checks a name that GetParameter reads (after any `:selector`): AWS refuses malformed names
+/// with the PutParameter text instead of answering ParameterNotFound.
+pub fn validate_reference(reference: &str) -> Result<(), AwsError> {
+    if reference.starts_with("arn:") {
+        return Ok(());
+    }
+    let name = reference.split_once(':').map_or(reference, |(name, _)| name);
+    if !name.chars().all(allowed_char) || (name.contains('/') && !name.starts_with('/')) {
+        return Err(validation(NAME_RULES));
+    }
+    Ok(())
+}
+
+/// Whether `path` lies in the namespace of AWS's public parameters, which GetParametersByPath
+/// may read.
+pub fn public_path(path: &str) -> bool {
+    path == "/aws/service" || path.starts_with("/aws/service/")
+}
+
+/// Whether `path` starts with the reserved `/aws` or `/ssm` prefix.
+pub fn reserved_path(path: &str) -> bool {
+    path.starts_with('/') && reserved(path)
+}
+
 /// Checks the `Path` of GetParametersByPath and the `Path` filter.
 pub fn validate_path(path: &str) -> Result<(), AwsError> {
     let ok = path.starts_with('/')
-        && !reserved(path)
+        && (!reserved(path) || public_path(path))
         && path.chars().all(allowed_char)
         && !path.contains("//")
         && levels(path) <= MAX_LEVELS;
@@ -119,6 +147,29 @@ mod tests {
         assert_eq!(validate_new_name(&deep).unwrap_err().code, "HierarchyLevelLimitExceededException");
         let fifteen: String = (0..15).map(|i| format!("/l{i}")).collect();
         assert!(validate_new_name(&fifteen).is_ok());
+    }
+
+    #[test]
+    fn name_errors_carry_aws_texts() {
+        assert_eq!(validate_new_name("ssm_test").unwrap_err().message, RESERVED_PREFIX);
+        assert_eq!(validate_new_name("AWS_TEST").unwrap_err().message, RESERVED_PREFIX);
+        assert_eq!(validate_new_name("/SSM/path/x").unwrap_err().message, NAME_RULES);
+        assert_eq!(validate_new_name("/my/a@b").unwrap_err().message, NAME_RULES);
+        let denied = validate_new_name("/AWS_test/path").unwrap_err();
+        assert_eq!(denied.code, "AccessDeniedException");
+        assert_eq!(denied.message, "No access to reserved parameter name: /AWS_test/path.");
+    }
+
+    #[test]
+    fn read_names_are_checked() {
+        for bad in ["xxx/yyy", "{test}-test", "/a b"] {
+            assert_eq!(validate_reference(bad).unwrap_err().message, NAME_RULES, "{bad}");
+        }
+        for ok in ["a", "/a/b:3", "/a:label", "arn:aws:ssm:us-east-1:000000000000:parameter/a b"] {
+            assert!(validate_reference(ok).is_ok(), "{ok}");
+        }
+        assert!(validate_path("/aws/service/global-infrastructure").is_ok());
+        assert!(validate_path("/aws/other").is_err());
     }
 
     #[test]

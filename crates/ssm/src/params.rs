@@ -6,8 +6,8 @@ use crate::generated::types::*;
 use crate::names::{self, Selector};
 use crate::paging;
 use crate::state::{
-    ADVANCED_VALUE_LIMIT, MAX_LABELS_PER_VERSION, MAX_VERSIONS, STANDARD_VALUE_LIMIT, Ssm, StoredParameter, Version,
-    parameter_arn,
+    ADVANCED_VALUE_LIMIT, MAX_LABELS_PER_VERSION, MAX_VERSIONS, Params, STANDARD_VALUE_LIMIT, Ssm, StoredParameter,
+    Version, parameter_arn,
 };
 use ruststack_core::{AwsError, RequestContext, Timestamp};
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub async fn put_parameter(
 
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let existing = params.get(name);
+    let existing = params.find(name);
     if existing.is_some() && !overwrite {
         return Err(errors::already_exists());
     }
@@ -113,7 +113,9 @@ pub async fn put_parameter(
     };
     let number = version.version;
     let tags = input.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect();
-    params.push_version(name, version, tags)?;
+    // Overwriting `a` when `/a` exists (or the reverse) writes a version of that parameter.
+    let stored = existing.map_or_else(|| name.to_owned(), |p| p.name.clone());
+    params.push_version(&stored, version, tags)?;
     Ok(PutParameterResult { version: Some(number), tier: Some(tier.to_owned()) })
 }
 
@@ -212,14 +214,9 @@ pub fn render(
 pub type ParameterOut = Parameter;
 
 /// Resolves `name`, `name:version` or `name:label` to a rendered parameter.
-fn lookup(
-    ctx: &RequestContext,
-    params: &std::collections::BTreeMap<String, StoredParameter>,
-    reference: &str,
-    decrypt: bool,
-) -> Result<ParameterOut, AwsError> {
+fn lookup(ctx: &RequestContext, params: &Params, reference: &str, decrypt: bool) -> Result<ParameterOut, AwsError> {
     let (name, selector) = names::parse_reference(reference)?;
-    let param = params.get(name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.find(name).ok_or_else(|| errors::parameter_not_found(""))?;
     match selector {
         Selector::Latest => Ok(render(ctx, param, param.current(), decrypt, None)),
         Selector::Version(n) => {
@@ -240,19 +237,20 @@ pub async fn get_parameter(
 ) -> Result<GetParameterResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
-    let name = from_arn(&input.name, &params);
+    let name = from_arn(&input.name);
+    names::validate_reference(&name)?;
     let parameter = lookup(&ctx, &params, &name, input.with_decryption.unwrap_or(false))?;
     Ok(GetParameterResult { parameter: Some(parameter) })
 }
 
-/// A parameter ARN (`arn:aws:ssm:…:parameter/a/b`) names `/a/b` or `a/b`, whichever exists.
-fn from_arn(name: &str, params: &std::collections::BTreeMap<String, StoredParameter>) -> String {
+/// The name a parameter ARN (`arn:aws:ssm:…:parameter/a/b`) stands for: `/a/b`, or `t` for
+/// `parameter/t` (a top-level name is found with or without its slash).
+fn from_arn(name: &str) -> String {
     let Some(rest) = name.strip_prefix("arn:").and_then(|r| r.split_once(":parameter/")).map(|(_, n)| n) else {
         return name.to_owned();
     };
     let bare = rest.split(':').next().unwrap_or(rest);
-    let slashed = format!("/{rest}");
-    if params.contains_key(bare) || !params.contains_key(&format!("/{bare}")) { rest.to_owned() } else { slashed }
+    if bare.contains('/') { format!("/{rest}") } else { rest.to_owned() }
 }
 
 pub async fn get_parameters(
@@ -269,7 +267,7 @@ pub async fn get_parameters(
         if !seen.insert(reference.as_str()) {
             continue;
         }
-        match lookup(&ctx, &params, &from_arn(reference, &params), decrypt) {
+        match lookup(&ctx, &params, &from_arn(reference), decrypt) {
             Ok(p) => found.push(p),
             Err(e) if e.code == "ValidationException" => return Err(e),
             Err(_) => invalid.push(reference.clone()),
@@ -284,10 +282,12 @@ pub async fn delete_parameter(
     input: DeleteParameterRequest,
 ) -> Result<DeleteParameterResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
-    match region.write().remove(&[input.name.as_str()])?[..] {
-        [true] => Ok(DeleteParameterResult {}),
-        _ => Err(errors::parameter_not_found("")),
-    }
+    let mut params = region.write();
+    let Some(name) = params.find(&input.name).map(|p| p.name.clone()) else {
+        return Err(errors::parameter_not_found(""));
+    };
+    params.remove(&[name.as_str()])?;
+    Ok(DeleteParameterResult {})
 }
 
 pub async fn delete_parameters(
@@ -297,7 +297,9 @@ pub async fn delete_parameters(
 ) -> Result<DeleteParametersResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let names: Vec<&str> = input.names.iter().map(String::as_str).collect();
+    let stored: Vec<String> =
+        input.names.iter().map(|n| params.find(n).map_or_else(|| n.clone(), |p| p.name.clone())).collect();
+    let names: Vec<&str> = stored.iter().map(String::as_str).collect();
     let existed = params.remove(&names)?;
     let (mut deleted, mut invalid) = (Vec::new(), Vec::new());
     for (name, existed) in input.names.into_iter().zip(existed) {
@@ -317,7 +319,7 @@ pub async fn get_parameter_history(
 ) -> Result<GetParameterHistoryResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
-    let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.find(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let decrypt = input.with_decryption.unwrap_or(false);
     let start = paging::start_index(input.next_token.as_deref())?;
     let limit = input.max_results.unwrap_or(50) as usize;
@@ -367,7 +369,7 @@ pub async fn label_parameter_version(
 ) -> Result<LabelParameterVersionResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.find(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let number = input.parameter_version.unwrap_or(param.current().version);
     let Some(target) = param.versions.iter().position(|v| v.version == number) else {
         return Err(errors::version_not_found(&input.name, &number.to_string()));
@@ -391,8 +393,8 @@ pub async fn label_parameter_version(
         l.retain(|l| !valid.contains(l));
     }
     all[target] = labels;
-    let tags = param.tags.clone();
-    params.set_tags_and_labels(&input.name, tags, all)?;
+    let (name, tags) = (param.name.clone(), param.tags.clone());
+    params.set_tags_and_labels(&name, tags, all)?;
     Ok(LabelParameterVersionResult { invalid_labels: Some(invalid), parameter_version: Some(number) })
 }
 
@@ -403,7 +405,7 @@ pub async fn unlabel_parameter_version(
 ) -> Result<UnlabelParameterVersionResult, AwsError> {
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
+    let param = params.find(&input.name).ok_or_else(|| errors::parameter_not_found(""))?;
     let number = input.parameter_version;
     let Some(target) = param.versions.iter().position(|v| v.version == number) else {
         return Err(errors::version_not_found(&input.name, &number.to_string()));
@@ -419,8 +421,8 @@ pub async fn unlabel_parameter_version(
         }
     }
     if !removed.is_empty() {
-        let tags = param.tags.clone();
-        params.set_tags_and_labels(&input.name, tags, all)?;
+        let (name, tags) = (param.name.clone(), param.tags.clone());
+        params.set_tags_and_labels(&name, tags, all)?;
     }
     Ok(UnlabelParameterVersionResult { removed_labels: Some(removed), invalid_labels: Some(invalid) })
 }

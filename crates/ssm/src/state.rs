@@ -88,6 +88,19 @@ impl std::ops::Deref for Params {
 }
 
 impl Params {
+    /// The parameter `name` refers to. A top-level name is one parameter with or without its
+    /// leading slash (`/a` and `a` share their ARN), as AWS treats them.
+    pub fn find(&self, name: &str) -> Option<&StoredParameter> {
+        self.params.get(name).or_else(|| {
+            let bare = name.strip_prefix('/').unwrap_or(name);
+            if bare.is_empty() || bare.contains('/') {
+                return None;
+            }
+            let other = if name.starts_with('/') { bare.to_owned() } else { format!("/{bare}") };
+            self.params.get(&other)
+        })
+    }
+
     /// Adds `version` to parameter `name` (a new parameter carries `tags`), dropping the oldest
     /// version beyond [`MAX_VERSIONS`].
     pub fn push_version(&mut self, name: &str, version: Version, tags: Vec<(String, String)>) -> Result<(), AwsError> {

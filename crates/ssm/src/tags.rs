@@ -39,7 +39,7 @@ pub async fn add_tags_to_resource(
     check_type(&input.resource_type)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
+    let param = params.find(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
     let added = input.tags.iter().filter(|t| !param.tags.iter().any(|(k, _)| *k == t.key)).count();
     check_tags(&input.tags, param.tags.len() + added)?;
     let mut tags = param.tags.clone();
@@ -50,7 +50,8 @@ pub async fn add_tags_to_resource(
         }
     }
     let labels = param.versions.iter().map(|v| v.labels.clone()).collect();
-    params.set_tags_and_labels(&input.resource_id, tags, labels)?;
+    let name = param.name.clone();
+    params.set_tags_and_labels(&name, tags, labels)?;
     Ok(AddTagsToResourceResult {})
 }
 
@@ -62,11 +63,12 @@ pub async fn remove_tags_from_resource(
     check_type(&input.resource_type)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut params = region.write();
-    let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
+    let param = params.find(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
     let mut tags = param.tags.clone();
     tags.retain(|(k, _)| !input.tag_keys.contains(k));
     let labels = param.versions.iter().map(|v| v.labels.clone()).collect();
-    params.set_tags_and_labels(&input.resource_id, tags, labels)?;
+    let name = param.name.clone();
+    params.set_tags_and_labels(&name, tags, labels)?;
     Ok(RemoveTagsFromResourceResult {})
 }
 
@@ -78,7 +80,7 @@ pub async fn list_tags_for_resource(
     check_type(&input.resource_type)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
-    let param = params.get(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
+    let param = params.find(&input.resource_id).ok_or_else(errors::invalid_resource_id)?;
     let tag_list = param.tags.iter().map(|(key, value)| Tag { key: key.clone(), value: value.clone() }).collect();
     Ok(ListTagsForResourceResult { tag_list: Some(tag_list) })
 }
