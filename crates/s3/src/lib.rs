@@ -11,6 +11,7 @@ mod cors;
 mod errors;
 mod form;
 pub mod generated;
+pub mod handle;
 mod listing;
 mod lock;
 mod multipart;
