@@ -57,6 +57,22 @@ def test_multipart_round_trip(s3, bucket):
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
 
 
+def test_completing_again_answers_as_the_first_time(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="SHA256")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=1, Body=b"one", ChecksumAlgorithm="SHA256")
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]}]}
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid, MultipartUpload=parts)
+    # A retry (even with If-None-Match: *) gets the same answer and writes nothing.
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid, MultipartUpload=parts, IfNoneMatch="*")
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    for field in ("ETag", "VersionId", "ChecksumSHA256", "ChecksumType", "Location", "Key", "Bucket"):
+        assert again[field] == first[field], field
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 1
+    expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key="k", UploadId=uid)
+    expect_error("NoSuchUpload", 404, s3.complete_multipart_upload, Bucket=bucket, Key="other", UploadId=uid, MultipartUpload=parts)
+
+
 def test_wrong_parts(s3, bucket):
     uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
     e1 = s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=1, Body=b"small")["ETag"]

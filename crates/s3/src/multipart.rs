@@ -354,7 +354,10 @@ pub async fn complete_multipart_upload(
     input: CompleteMultipartUploadRequest,
 ) -> Result<CompleteMultipartUploadOutput, AwsError> {
     let bucket = s3.bucket(&input.bucket)?;
-    let up = upload(&bucket, &input.key, &input.upload_id)?;
+    let up = match upload(&bucket, &input.key, &input.upload_id) {
+        Ok(up) => up,
+        Err(e) => return completed_before(&bucket, &input.key, &input.upload_id).ok_or(e),
+    };
     let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
     if requested.is_empty() {
         return Err(errors::malformed_xml());
@@ -441,6 +444,7 @@ pub async fn complete_multipart_upload(
         parts,
         tags: up.meta.tags.clone(),
         acl: up.meta.acl.clone(),
+        upload_id: Some(input.upload_id.clone()),
     };
     // The upload must still exist when the object appears (a concurrent abort wins otherwise);
     // it is forgotten, with its parts, in the batch that records the object.
@@ -448,13 +452,40 @@ pub async fn complete_multipart_upload(
     let notice = Some((crate::notifications::OBJECT_CREATED_MULTIPART, crate::notifications::Caller::Request(&ctx)));
     let version_id =
         commit_version(&s3, &bucket, &input.key, version, condition, Some(input.upload_id.as_str()), notice).await?;
+    Ok(completion(input.bucket, input.key, etag, version_id, up.meta.sse.clone(), checksum))
+}
+
+/// A completion repeated (a client retrying after a lost answer): while the key's current
+/// version is still the one that upload made, AWS answers as the first time, whatever the
+/// request's parts and conditions.
+fn completed_before(bucket: &Bucket, key: &str, upload_id: &str) -> Option<CompleteMultipartUploadOutput> {
+    let v = bucket.objects.read().get(key)?.last().filter(|v| v.upload_id.as_deref() == Some(upload_id))?.clone();
+    let version_id = bucket.versioned().then(|| v.version_str().to_owned());
+    Some(completion(
+        bucket.name.clone(),
+        key.to_owned(),
+        v.etag.clone(),
+        version_id,
+        v.meta.sse.clone(),
+        v.checksum.clone(),
+    ))
+}
+
+fn completion(
+    bucket: String,
+    key: String,
+    etag: String,
+    version_id: Option<String>,
+    sse: Option<String>,
+    checksum: Option<StoredChecksum>,
+) -> CompleteMultipartUploadOutput {
     let mut out = CompleteMultipartUploadOutput {
-        location: Some(format!("/{}/{}", input.bucket, input.key)),
-        bucket: Some(input.bucket),
-        key: Some(input.key),
+        location: Some(format!("/{bucket}/{key}")),
+        bucket: Some(bucket),
+        key: Some(key),
         e_tag: Some(etag),
         version_id,
-        server_side_encryption: Some(up.meta.sse.clone().unwrap_or_else(|| "AES256".into())),
+        server_side_encryption: Some(sse.unwrap_or_else(|| "AES256".into())),
         ..Default::default()
     };
     if let Some(c) = checksum {
@@ -469,7 +500,7 @@ pub async fn complete_multipart_upload(
             &mut out.checksum_sha256,
         );
     }
-    Ok(out)
+    out
 }
 
 pub async fn abort_multipart_upload(

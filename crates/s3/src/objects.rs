@@ -321,6 +321,7 @@ pub async fn put_object(
         parts: Vec::new(),
         tags,
         acl,
+        upload_id: None,
     };
     let sse = version.meta.sse.clone().unwrap_or_else(|| "AES256".into());
     let kms = version.meta.sse_kms_key_id.clone();
@@ -1035,6 +1036,7 @@ pub async fn copy_object(
         parts: src.parts.clone(),
         tags,
         acl,
+        upload_id: None,
     };
     let condition = write_condition(&input.key, input.if_match.as_deref(), input.if_none_match.as_deref());
     let notice = Some((notifications::OBJECT_CREATED_COPY, Caller::Request(&ctx)));

@@ -305,6 +305,7 @@ async fn post_object(
         parts: Vec::new(),
         tags,
         acl,
+        upload_id: None,
     };
     let notice = Some((crate::notifications::OBJECT_CREATED_POST, crate::notifications::Caller::Post));
     let version_id = commit_version(s3, &bucket, &key, version, |_| Ok(()), None, notice).await?;

@@ -265,6 +265,10 @@ pub struct ObjectVersion {
     /// Replaced by PutObjectAcl (`None`: the owner's full control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<crate::generated::types::Grant>>,
+    /// The multipart upload that made this version: completing it again answers as the first
+    /// completion did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
 }
 
 impl ObjectVersion {
@@ -288,6 +292,7 @@ impl ObjectVersion {
             parts: Vec::new(),
             tags: Vec::new(),
             acl: None,
+            upload_id: None,
         }
     }
 }
