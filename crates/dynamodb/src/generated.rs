@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 283] = [
+static SHAPES: [Shape; 345] = [
     // 0
     Shape {
         name: "ArchivalReason",
@@ -43,7 +43,7 @@ static SHAPES: [Shape; 283] = [
         name: "ArchivalSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ArchivalDateTime", shape: 53, ..MEMBER },
+                Member { name: "ArchivalDateTime", shape: 60, ..MEMBER },
                 Member { name: "ArchivalReason", shape: 0, ..MEMBER },
                 Member { name: "ArchivalBackupArn", shape: 13, ..MEMBER },
             ],
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 283] = [
         name: "AttributeDefinition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 129, required: true, ..MEMBER },
-                Member { name: "AttributeType", shape: 210, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 177, required: true, ..MEMBER },
+                Member { name: "AttributeType", shape: 271, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -127,16 +127,16 @@ static SHAPES: [Shape; 283] = [
         name: "AttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S", shape: 225, ..MEMBER },
-                Member { name: "N", shape: 152, ..MEMBER },
-                Member { name: "B", shape: 29, ..MEMBER },
-                Member { name: "SS", shape: 226, ..MEMBER },
-                Member { name: "NS", shape: 153, ..MEMBER },
-                Member { name: "BS", shape: 30, ..MEMBER },
-                Member { name: "M", shape: 145, ..MEMBER },
-                Member { name: "L", shape: 133, ..MEMBER },
-                Member { name: "NULL", shape: 151, ..MEMBER },
-                Member { name: "BOOL", shape: 31, ..MEMBER },
+                Member { name: "S", shape: 286, ..MEMBER },
+                Member { name: "N", shape: 206, ..MEMBER },
+                Member { name: "B", shape: 30, ..MEMBER },
+                Member { name: "SS", shape: 287, ..MEMBER },
+                Member { name: "NS", shape: 207, ..MEMBER },
+                Member { name: "BS", shape: 31, ..MEMBER },
+                Member { name: "M", shape: 199, ..MEMBER },
+                Member { name: "L", shape: 181, ..MEMBER },
+                Member { name: "NULL", shape: 205, ..MEMBER },
+                Member { name: "BOOL", shape: 32, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -174,8 +174,8 @@ static SHAPES: [Shape; 283] = [
         name: "BatchExecuteStatementInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statements", shape: 158, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "Statements", shape: 212, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -187,8 +187,8 @@ static SHAPES: [Shape; 283] = [
         name: "BatchExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 159, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+                Member { name: "Responses", shape: 213, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -201,7 +201,7 @@ static SHAPES: [Shape; 283] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "RequestItems", shape: 18, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -215,7 +215,7 @@ static SHAPES: [Shape; 283] = [
             members: &[
                 Member { name: "Responses", shape: 19, ..MEMBER },
                 Member { name: "UnprocessedKeys", shape: 18, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -226,8 +226,8 @@ static SHAPES: [Shape; 283] = [
     Shape {
         name: "BatchGetRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 227,
-            value: 132,
+            key: 288,
+            value: 180,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -238,8 +238,8 @@ static SHAPES: [Shape; 283] = [
     Shape {
         name: "BatchGetResponseMap",
         kind: ShapeKind::Map(Map {
-            key: 227,
-            value: 119,
+            key: 288,
+            value: 167,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -252,7 +252,7 @@ static SHAPES: [Shape; 283] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Code", shape: 21, ..MEMBER },
-                Member { name: "Message", shape: 224, ..MEMBER },
+                Member { name: "Message", shape: 285, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
             ],
             payload: None,
@@ -286,10 +286,10 @@ static SHAPES: [Shape; 283] = [
         name: "BatchStatementRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 168, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 222, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -302,7 +302,7 @@ static SHAPES: [Shape; 283] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Error", shape: 20, ..MEMBER },
-                Member { name: "TableName", shape: 232, ..MEMBER },
+                Member { name: "TableName", shape: 294, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
             ],
             payload: None,
@@ -316,8 +316,8 @@ static SHAPES: [Shape; 283] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "RequestItems", shape: 26, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -330,8 +330,8 @@ static SHAPES: [Shape; 283] = [
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "UnprocessedItems", shape: 26, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 116, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 163, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -342,8 +342,8 @@ static SHAPES: [Shape; 283] = [
     Shape {
         name: "BatchWriteItemRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 227,
-            value: 282,
+            key: 288,
+            value: 344,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -351,6 +351,8 @@ static SHAPES: [Shape; 283] = [
         }),
     },
     // 27
+    Shape { name: "BilledSizeBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 28
     Shape {
         name: "BillingMode",
         kind: ShapeKind::String(StringShape {
@@ -359,45 +361,45 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 28
+    // 29
     Shape {
         name: "BillingModeSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 53, ..MEMBER },
+                Member { name: "BillingMode", shape: 28, ..MEMBER },
+                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 60, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 29
-    Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 30
+    Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 31
     Shape {
         name: "BinarySetAttributeValue",
-        kind: ShapeKind::List(List { member: 29, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 30, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 31
-    Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
     // 32
-    Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
+    Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
     // 33
+    Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
+    // 34
     Shape {
         name: "Capacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 44, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 44, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 44, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 47, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 47, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 47, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 34
+    // 35
     Shape {
         name: "ClientRequestToken",
         kind: ShapeKind::String(StringShape {
@@ -406,7 +408,21 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 35
+    // 36
+    Shape {
+        name: "ClientToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: r#"^[^\$]+$"# }),
+    },
+    // 37
+    Shape {
+        name: "CloudWatchLogGroupArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 38
     Shape {
         name: "ComparisonOperator",
         kind: ShapeKind::String(StringShape {
@@ -429,83 +445,63 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 36
+    // 39
     Shape {
         name: "Condition",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeValueList", shape: 10, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 35, required: true, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 38, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 37
+    // 40
     Shape {
         name: "ConditionCheck",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, required: true, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, required: true, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 38
+    // 41
     Shape {
         name: "ConditionExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 39
+    // 42
     Shape {
         name: "ConditionalOperator",
         kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
     },
-    // 40
+    // 43
     Shape { name: "ConfirmRemoveSelfResourceAccess", kind: ShapeKind::Boolean },
-    // 41
+    // 44
     Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
-    // 42
+    // 45
     Shape {
         name: "ConsumedCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 44, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 44, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 44, ..MEMBER },
-                Member { name: "Table", shape: 33, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 218, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 218, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 278, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 43
-    Shape {
-        name: "ConsumedCapacityMultiple",
-        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 44
-    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
-    // 45
-    Shape {
-        name: "ContinuousBackupsDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ContinuousBackupsStatus", shape: 46, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoveryDescription", shape: 162, ..MEMBER },
+                Member { name: "TableName", shape: 288, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 47, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 47, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 47, ..MEMBER },
+                Member { name: "Table", shape: 34, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 279, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 279, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 340, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -514,35 +510,19 @@ static SHAPES: [Shape; 283] = [
     },
     // 46
     Shape {
-        name: "ContinuousBackupsStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        name: "ConsumedCapacityMultiple",
+        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 47
-    Shape {
-        name: "CreateGlobalSecondaryIndexAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
     // 48
     Shape {
-        name: "CreateGlobalTableWitnessGroupMemberAction",
+        name: "ContinuousBackupsDescription",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "ContinuousBackupsStatus", shape: 49, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoveryDescription", shape: 216, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -550,44 +530,24 @@ static SHAPES: [Shape; 283] = [
     },
     // 49
     Shape {
-        name: "CreateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 191, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 228, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ContinuousBackupsStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 50
     Shape {
-        name: "CreateTableInput",
+        name: "CreateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 142, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 101, ..MEMBER },
-                Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
-                Member { name: "SSESpecification", shape: 207, ..MEMBER },
-                Member { name: "Tags", shape: 239, ..MEMBER },
-                Member { name: "TableClass", shape: 228, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
-                Member { name: "ResourcePolicy", shape: 198, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "GlobalTableSourceArn", shape: 227, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 275, ..MEMBER },
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -596,9 +556,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 51
     Shape {
-        name: "CreateTableOutput",
+        name: "CreateGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -606,15 +566,15 @@ static SHAPES: [Shape; 283] = [
     },
     // 52
     Shape {
-        name: "CreateVectorIndexAction",
+        name: "CreateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 268, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 215, ..MEMBER },
-                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 167, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 271, required: true, ..MEMBER },
+                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 246, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 289, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -622,19 +582,39 @@ static SHAPES: [Shape; 283] = [
         }),
     },
     // 53
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
-    // 54
     Shape {
-        name: "Delete",
+        name: "CreateTableInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 196, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 133, ..MEMBER },
+                Member { name: "BillingMode", shape: 28, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
+                Member { name: "SSESpecification", shape: 268, ..MEMBER },
+                Member { name: "Tags", shape: 301, ..MEMBER },
+                Member { name: "TableClass", shape: 289, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 253, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "GlobalTableSourceArn", shape: 288, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 337, ..MEMBER },
             ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 54
+    Shape {
+        name: "CreateTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -642,9 +622,16 @@ static SHAPES: [Shape; 283] = [
     },
     // 55
     Shape {
-        name: "DeleteGlobalSecondaryIndexAction",
+        name: "CreateVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 110, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 330, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 276, ..MEMBER },
+                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 221, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 333, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -652,77 +639,58 @@ static SHAPES: [Shape; 283] = [
     },
     // 56
     Shape {
-        name: "DeleteGlobalTableWitnessGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvDelimiter",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1) },
+            pattern: r#"[,;:|\t ]"#,
         }),
     },
     // 57
     Shape {
-        name: "DeleteItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 86, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ReturnValues", shape: 203, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvHeader",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(65536) },
+            pattern: r#"[\x20-\x21\x23-\x2B\x2D-\x7E]*"#,
         }),
     },
     // 58
     Shape {
-        name: "DeleteItemOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvHeaderList",
+        kind: ShapeKind::List(List {
+            member: 57,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(255) },
         }),
     },
     // 59
     Shape {
-        name: "DeleteReplicationGroupMemberAction",
+        name: "CsvOptions",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 185, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Delimiter", shape: 56, ..MEMBER },
+                Member { name: "HeaderList", shape: 58, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 60
-    Shape {
-        name: "DeleteRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 124, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
     // 61
     Shape {
-        name: "DeleteResourcePolicyInput",
+        name: "Delete",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
-                Member { name: "ExpectedRevisionId", shape: 165, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -731,9 +699,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 62
     Shape {
-        name: "DeleteResourcePolicyOutput",
+        name: "DeleteGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RevisionId", shape: 165, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 154, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -741,9 +709,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 63
     Shape {
-        name: "DeleteTableInput",
+        name: "DeleteGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -751,9 +719,21 @@ static SHAPES: [Shape; 283] = [
     },
     // 64
     Shape {
-        name: "DeleteTableOutput",
+        name: "DeleteItemInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
+            members: &[
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 98, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
+                Member { name: "ReturnValues", shape: 258, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -761,21 +741,33 @@ static SHAPES: [Shape; 283] = [
     },
     // 65
     Shape {
-        name: "DeleteVectorIndexAction",
+        name: "DeleteItemOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 110, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 66
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 67
     Shape {
-        name: "DescribeContinuousBackupsInput",
+        name: "DeleteRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 172, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -783,9 +775,12 @@ static SHAPES: [Shape; 283] = [
     },
     // 68
     Shape {
-        name: "DescribeContinuousBackupsOutput",
+        name: "DeleteResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 45, ..MEMBER }],
+            members: &[
+                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 219, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -793,14 +788,19 @@ static SHAPES: [Shape; 283] = [
     },
     // 69
     Shape {
-        name: "DescribeEndpointsRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "DeleteResourcePolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RevisionId", shape: 219, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 70
     Shape {
-        name: "DescribeEndpointsResponse",
+        name: "DeleteTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 81, required: true, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -808,39 +808,31 @@ static SHAPES: [Shape; 283] = [
     },
     // 71
     Shape {
-        name: "DescribeLimitsInput",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "DeleteTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 72
     Shape {
-        name: "DescribeLimitsOutput",
+        name: "DeleteVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AccountMaxReadCapacityUnits", shape: 167, ..MEMBER },
-                Member { name: "AccountMaxWriteCapacityUnits", shape: 167, ..MEMBER },
-                Member { name: "TableMaxReadCapacityUnits", shape: 167, ..MEMBER },
-                Member { name: "TableMaxWriteCapacityUnits", shape: 167, ..MEMBER },
-            ],
+            members: &[Member { name: "IndexName", shape: 154, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 73
-    Shape {
-        name: "DescribeTableInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
     // 74
     Shape {
-        name: "DescribeTableOutput",
+        name: "DescribeContinuousBackupsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Table", shape: 230, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -848,9 +840,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 75
     Shape {
-        name: "DescribeTimeToLiveInput",
+        name: "DescribeContinuousBackupsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 227, required: true, ..MEMBER }],
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 48, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -858,22 +850,14 @@ static SHAPES: [Shape; 283] = [
     },
     // 76
     Shape {
-        name: "DescribeTimeToLiveOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveDescription", shape: 243, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "DescribeEndpointsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
     // 77
     Shape {
-        name: "DisassociateReplicationGroupMemberAction",
+        name: "DescribeEndpointsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
-                Member { name: "DisassociationMode", shape: 78, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "Endpoints", shape: 92, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -881,23 +865,29 @@ static SHAPES: [Shape; 283] = [
     },
     // 78
     Shape {
-        name: "DisassociationMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["WAIT_FOR_REPLICATION"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DescribeExportInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ExportArn", shape: 100, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 79
-    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DescribeExportOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ExportDescription", shape: 101, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 80
     Shape {
-        name: "Endpoint",
+        name: "DescribeImportInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Address", shape: 224, required: true, ..MEMBER },
-                Member { name: "CachePeriodInMinutes", shape: 143, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "ImportArn", shape: 142, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -905,36 +895,28 @@ static SHAPES: [Shape; 283] = [
     },
     // 81
     Shape {
-        name: "Endpoints",
-        kind: ShapeKind::List(List { member: 80, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 82
-    Shape {
-        name: "ExecuteStatementInput",
+        name: "DescribeImportOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 168, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
-                Member { name: "NextToken", shape: 160, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "Limit", shape: 166, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
-            ],
+            members: &[Member { name: "ImportTableDescription", shape: 149, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 82
+    Shape {
+        name: "DescribeLimitsInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
     // 83
     Shape {
-        name: "ExecuteStatementOutput",
+        name: "DescribeLimitsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 119, ..MEMBER },
-                Member { name: "NextToken", shape: 160, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
+                Member { name: "AccountMaxReadCapacityUnits", shape: 221, ..MEMBER },
+                Member { name: "AccountMaxWriteCapacityUnits", shape: 221, ..MEMBER },
+                Member { name: "TableMaxReadCapacityUnits", shape: 221, ..MEMBER },
+                Member { name: "TableMaxWriteCapacityUnits", shape: 221, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -943,13 +925,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 84
     Shape {
-        name: "ExecuteTransactionInput",
+        name: "DescribeTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactStatements", shape: 157, required: true, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-            ],
+            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -957,12 +935,9 @@ static SHAPES: [Shape; 283] = [
     },
     // 85
     Shape {
-        name: "ExecuteTransactionOutput",
+        name: "DescribeTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Responses", shape: 121, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
-            ],
+            members: &[Member { name: "Table", shape: 292, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -970,26 +945,19 @@ static SHAPES: [Shape; 283] = [
     },
     // 86
     Shape {
-        name: "ExpectedAttributeMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 87,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "DescribeTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 87
     Shape {
-        name: "ExpectedAttributeValue",
+        name: "DescribeTimeToLiveOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Value", shape: 9, ..MEMBER },
-                Member { name: "Exists", shape: 32, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 35, ..MEMBER },
-                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
-            ],
+            members: &[Member { name: "TimeToLiveDescription", shape: 305, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -997,77 +965,60 @@ static SHAPES: [Shape; 283] = [
     },
     // 88
     Shape {
-        name: "ExpressionAttributeNameMap",
-        kind: ShapeKind::Map(Map {
-            key: 89,
-            value: 6,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 89
-    Shape {
-        name: "ExpressionAttributeNameVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 90
-    Shape {
-        name: "ExpressionAttributeValueMap",
-        kind: ShapeKind::Map(Map {
-            key: 91,
-            value: 9,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 91
-    Shape {
-        name: "ExpressionAttributeValueVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 92
-    Shape {
-        name: "FilterConditionMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 36,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 93
-    Shape {
-        name: "Get",
+        name: "DisassociateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
+                Member { name: "DisassociationMode", shape: 89, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 94
+    // 89
     Shape {
-        name: "GetItemInput",
+        name: "DisassociationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["WAIT_FOR_REPLICATION"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 90
+    Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
+    // 91
+    Shape {
+        name: "Endpoint",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "Address", shape: 285, required: true, ..MEMBER },
+                Member { name: "CachePeriodInMinutes", shape: 197, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 92
+    Shape {
+        name: "Endpoints",
+        kind: ShapeKind::List(List { member: 91, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 93
+    Shape { name: "ErrorCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 94
+    Shape {
+        name: "ExecuteStatementInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 222, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "NextToken", shape: 214, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "Limit", shape: 220, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1076,11 +1027,13 @@ static SHAPES: [Shape; 283] = [
     },
     // 95
     Shape {
-        name: "GetItemOutput",
+        name: "ExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Items", shape: 167, ..MEMBER },
+                Member { name: "NextToken", shape: 214, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1089,9 +1042,13 @@ static SHAPES: [Shape; 283] = [
     },
     // 96
     Shape {
-        name: "GetResourcePolicyInput",
+        name: "ExecuteTransactionInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "TransactStatements", shape: 211, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 35, idempotency_token: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1099,11 +1056,11 @@ static SHAPES: [Shape; 283] = [
     },
     // 97
     Shape {
-        name: "GetResourcePolicyOutput",
+        name: "ExecuteTransactionOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 198, ..MEMBER },
-                Member { name: "RevisionId", shape: 165, ..MEMBER },
+                Member { name: "Responses", shape: 169, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1112,37 +1069,25 @@ static SHAPES: [Shape; 283] = [
     },
     // 98
     Shape {
-        name: "GlobalSecondaryIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExpectedAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 99,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 99
     Shape {
-        name: "GlobalSecondaryIndexDescription",
+        name: "ExpectedAttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, ..MEMBER },
-                Member { name: "Projection", shape: 169, ..MEMBER },
-                Member { name: "IndexStatus", shape: 111, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 173, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
-                Member { name: "ItemCount", shape: 144, ..MEMBER },
-                Member { name: "IndexArn", shape: 224, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 104, ..MEMBER },
+                Member { name: "Value", shape: 9, ..MEMBER },
+                Member { name: "Exists", shape: 33, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 38, ..MEMBER },
+                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1151,48 +1096,378 @@ static SHAPES: [Shape; 283] = [
     },
     // 100
     Shape {
-        name: "GlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExportArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
+        }),
     },
     // 101
     Shape {
-        name: "GlobalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 98, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExportDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportArn", shape: 100, ..MEMBER },
+                Member { name: "ExportStatus", shape: 108, ..MEMBER },
+                Member { name: "StartTime", shape: 107, ..MEMBER },
+                Member { name: "EndTime", shape: 102, ..MEMBER },
+                Member { name: "ExportManifest", shape: 105, ..MEMBER },
+                Member { name: "TableArn", shape: 288, ..MEMBER },
+                Member { name: "TableId", shape: 293, ..MEMBER },
+                Member { name: "ExportTime", shape: 113, ..MEMBER },
+                Member { name: "ClientToken", shape: 36, ..MEMBER },
+                Member { name: "S3Bucket", shape: 260, ..MEMBER },
+                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
+                Member { name: "S3Prefix", shape: 263, ..MEMBER },
+                Member { name: "S3SseAlgorithm", shape: 264, ..MEMBER },
+                Member { name: "S3SseKmsKeyId", shape: 265, ..MEMBER },
+                Member { name: "FailureCode", shape: 121, ..MEMBER },
+                Member { name: "FailureMessage", shape: 122, ..MEMBER },
+                Member { name: "ExportFormat", shape: 103, ..MEMBER },
+                Member { name: "BilledSizeBytes", shape: 27, ..MEMBER },
+                Member { name: "ItemCount", shape: 166, ..MEMBER },
+                Member { name: "ExportType", shape: 115, ..MEMBER },
+                Member { name: "IncrementalExportSpecification", shape: 153, ..MEMBER },
+                Member { name: "FilterSpecification", shape: 124, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 102
+    Shape { name: "ExportEndTime", kind: ShapeKind::Timestamp(None) },
+    // 103
+    Shape {
+        name: "ExportFormat",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["DYNAMODB_JSON", "ION"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 104
+    Shape { name: "ExportFromTime", kind: ShapeKind::Timestamp(None) },
+    // 105
+    Shape {
+        name: "ExportManifest",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 106
+    Shape {
+        name: "ExportNextToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 107
+    Shape { name: "ExportStartTime", kind: ShapeKind::Timestamp(None) },
+    // 108
+    Shape {
+        name: "ExportStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["IN_PROGRESS", "COMPLETED", "FAILED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 109
+    Shape {
+        name: "ExportSummaries",
+        kind: ShapeKind::List(List { member: 110, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 110
+    Shape {
+        name: "ExportSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportArn", shape: 100, ..MEMBER },
+                Member { name: "ExportStatus", shape: 108, ..MEMBER },
+                Member { name: "ExportType", shape: 115, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 111
+    Shape {
+        name: "ExportTableToPointInTimeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableArn", shape: 288, required: true, ..MEMBER },
+                Member { name: "ExportTime", shape: 113, ..MEMBER },
+                Member { name: "ClientToken", shape: 36, idempotency_token: true, ..MEMBER },
+                Member { name: "S3Bucket", shape: 260, required: true, ..MEMBER },
+                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
+                Member { name: "S3Prefix", shape: 263, ..MEMBER },
+                Member { name: "S3SseAlgorithm", shape: 264, ..MEMBER },
+                Member { name: "S3SseKmsKeyId", shape: 265, ..MEMBER },
+                Member { name: "ExportFormat", shape: 103, ..MEMBER },
+                Member { name: "ExportType", shape: 115, ..MEMBER },
+                Member { name: "IncrementalExportSpecification", shape: 153, ..MEMBER },
+                Member { name: "FilterSpecification", shape: 124, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 112
+    Shape {
+        name: "ExportTableToPointInTimeOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ExportDescription", shape: 101, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 113
+    Shape { name: "ExportTime", kind: ShapeKind::Timestamp(None) },
+    // 114
+    Shape { name: "ExportToTime", kind: ShapeKind::Timestamp(None) },
+    // 115
+    Shape {
+        name: "ExportType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["FULL_EXPORT", "INCREMENTAL_EXPORT"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 116
+    Shape {
+        name: "ExportViewType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["NEW_IMAGE", "NEW_AND_OLD_IMAGES"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 117
+    Shape {
+        name: "ExpressionAttributeNameMap",
+        kind: ShapeKind::Map(Map {
+            key: 118,
+            value: 6,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 118
+    Shape {
+        name: "ExpressionAttributeNameVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 119
+    Shape {
+        name: "ExpressionAttributeValueMap",
+        kind: ShapeKind::Map(Map {
+            key: 120,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 120
+    Shape {
+        name: "ExpressionAttributeValueVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 121
+    Shape {
+        name: "FailureCode",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 122
+    Shape {
+        name: "FailureMessage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 123
+    Shape {
+        name: "FilterConditionMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 39,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 124
+    Shape {
+        name: "FilterSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FilterExpression", shape: 41, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 174, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 125
+    Shape {
+        name: "Get",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 126
+    Shape {
+        name: "GetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 127
+    Shape {
+        name: "GetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape {
+        name: "GetResourcePolicyInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "GetResourcePolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 253, ..MEMBER },
+                Member { name: "RevisionId", shape: 219, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "GlobalSecondaryIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "GlobalSecondaryIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, ..MEMBER },
+                Member { name: "Projection", shape: 224, ..MEMBER },
+                Member { name: "IndexStatus", shape: 155, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 228, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
+                Member { name: "ItemCount", shape: 198, ..MEMBER },
+                Member { name: "IndexArn", shape: 285, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 136, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "GlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 133
+    Shape {
+        name: "GlobalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 134
     Shape {
         name: "GlobalSecondaryIndexUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Update", shape: 260, ..MEMBER },
-                Member { name: "Create", shape: 47, ..MEMBER },
-                Member { name: "Delete", shape: 55, ..MEMBER },
+                Member { name: "Update", shape: 322, ..MEMBER },
+                Member { name: "Create", shape: 50, ..MEMBER },
+                Member { name: "Delete", shape: 62, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 103
+    // 135
     Shape {
         name: "GlobalSecondaryIndexUpdateList",
-        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 104
+    // 136
     Shape {
         name: "GlobalSecondaryIndexWarmThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 167, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 167, ..MEMBER },
-                Member { name: "Status", shape: 111, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 221, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 221, ..MEMBER },
+                Member { name: "Status", shape: 155, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 105
+    // 137
     Shape {
         name: "GlobalTableSettingsReplicationMode",
         kind: ShapeKind::String(StringShape {
@@ -1201,45 +1476,173 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 106
+    // 138
     Shape {
         name: "GlobalTableWitnessDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 185, ..MEMBER },
-                Member { name: "WitnessStatus", shape: 280, ..MEMBER },
+                Member { name: "RegionName", shape: 240, ..MEMBER },
+                Member { name: "WitnessStatus", shape: 342, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 107
+    // 139
     Shape {
         name: "GlobalTableWitnessDescriptionList",
-        kind: ShapeKind::List(List { member: 106, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 108
+    // 140
     Shape {
         name: "GlobalTableWitnessGroupUpdate",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 48, ..MEMBER }, Member { name: "Delete", shape: 56, ..MEMBER }],
+            members: &[Member { name: "Create", shape: 51, ..MEMBER }, Member { name: "Delete", shape: 63, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 109
+    // 141
     Shape {
         name: "GlobalTableWitnessGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 108,
+            member: 140,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 110
+    // 142
+    Shape {
+        name: "ImportArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 143
+    Shape { name: "ImportEndTime", kind: ShapeKind::Timestamp(None) },
+    // 144
+    Shape {
+        name: "ImportNextToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(112), max: Some(1024) },
+            pattern: "([0-9a-f]{16})+",
+        }),
+    },
+    // 145
+    Shape { name: "ImportStartTime", kind: ShapeKind::Timestamp(None) },
+    // 146
+    Shape {
+        name: "ImportStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["IN_PROGRESS", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 147
+    Shape {
+        name: "ImportSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImportArn", shape: 142, ..MEMBER },
+                Member { name: "ImportStatus", shape: 146, ..MEMBER },
+                Member { name: "TableArn", shape: 288, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 262, ..MEMBER },
+                Member { name: "CloudWatchLogGroupArn", shape: 37, ..MEMBER },
+                Member { name: "InputFormat", shape: 157, ..MEMBER },
+                Member { name: "StartTime", shape: 145, ..MEMBER },
+                Member { name: "EndTime", shape: 143, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 148
+    Shape {
+        name: "ImportSummaryList",
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 149
+    Shape {
+        name: "ImportTableDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImportArn", shape: 142, ..MEMBER },
+                Member { name: "ImportStatus", shape: 146, ..MEMBER },
+                Member { name: "TableArn", shape: 288, ..MEMBER },
+                Member { name: "TableId", shape: 293, ..MEMBER },
+                Member { name: "ClientToken", shape: 36, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 262, ..MEMBER },
+                Member { name: "ErrorCount", shape: 93, ..MEMBER },
+                Member { name: "CloudWatchLogGroupArn", shape: 37, ..MEMBER },
+                Member { name: "InputFormat", shape: 157, ..MEMBER },
+                Member { name: "InputFormatOptions", shape: 158, ..MEMBER },
+                Member { name: "InputCompressionType", shape: 156, ..MEMBER },
+                Member { name: "TableCreationParameters", shape: 291, ..MEMBER },
+                Member { name: "StartTime", shape: 145, ..MEMBER },
+                Member { name: "EndTime", shape: 143, ..MEMBER },
+                Member { name: "ProcessedSizeBytes", shape: 198, ..MEMBER },
+                Member { name: "ProcessedItemCount", shape: 223, ..MEMBER },
+                Member { name: "ImportedItemCount", shape: 152, ..MEMBER },
+                Member { name: "FailureCode", shape: 121, ..MEMBER },
+                Member { name: "FailureMessage", shape: 122, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 150
+    Shape {
+        name: "ImportTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ClientToken", shape: 36, idempotency_token: true, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 262, required: true, ..MEMBER },
+                Member { name: "InputFormat", shape: 157, required: true, ..MEMBER },
+                Member { name: "InputFormatOptions", shape: 158, ..MEMBER },
+                Member { name: "InputCompressionType", shape: 156, ..MEMBER },
+                Member { name: "TableCreationParameters", shape: 291, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 151
+    Shape {
+        name: "ImportTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ImportTableDescription", shape: 149, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 152
+    Shape { name: "ImportedItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 153
+    Shape {
+        name: "IncrementalExportSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportFromTime", shape: 104, ..MEMBER },
+                Member { name: "ExportToTime", shape: 114, ..MEMBER },
+                Member { name: "ExportViewType", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 154
     Shape {
         name: "IndexName",
         kind: ShapeKind::String(StringShape {
@@ -1248,7 +1651,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 111
+    // 155
     Shape {
         name: "IndexStatus",
         kind: ShapeKind::String(StringShape {
@@ -1257,9 +1660,37 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 112
+    // 156
+    Shape {
+        name: "InputCompressionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["GZIP", "ZSTD", "NONE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 157
+    Shape {
+        name: "InputFormat",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["DYNAMODB_JSON", "ION", "CSV"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 158
+    Shape {
+        name: "InputFormatOptions",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Csv", shape: 59, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 159
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 113
+    // 160
     Shape {
         name: "ItemCollectionKeyAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1271,49 +1702,51 @@ static SHAPES: [Shape; 283] = [
             length: Range::NONE,
         }),
     },
-    // 114
+    // 161
     Shape {
         name: "ItemCollectionMetrics",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ItemCollectionKey", shape: 113, ..MEMBER },
-                Member { name: "SizeEstimateRangeGB", shape: 118, ..MEMBER },
+                Member { name: "ItemCollectionKey", shape: 160, ..MEMBER },
+                Member { name: "SizeEstimateRangeGB", shape: 165, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 115
+    // 162
     Shape {
         name: "ItemCollectionMetricsMultiple",
-        kind: ShapeKind::List(List { member: 114, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 161, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 116
+    // 163
     Shape {
         name: "ItemCollectionMetricsPerTable",
         kind: ShapeKind::Map(Map {
-            key: 227,
-            value: 115,
+            key: 288,
+            value: 162,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 117
+    // 164
     Shape { name: "ItemCollectionSizeEstimateBound", kind: ShapeKind::Float(Range::NONE) },
-    // 118
+    // 165
     Shape {
         name: "ItemCollectionSizeEstimateRange",
-        kind: ShapeKind::List(List { member: 117, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 164, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 119
+    // 166
+    Shape { name: "ItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 167
     Shape {
         name: "ItemList",
         kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 120
+    // 168
     Shape {
         name: "ItemResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1323,27 +1756,27 @@ static SHAPES: [Shape; 283] = [
             union: false,
         }),
     },
-    // 121
+    // 169
     Shape {
         name: "ItemResponseList",
         kind: ShapeKind::List(List {
-            member: 120,
+            member: 168,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 122
+    // 170
     Shape {
         name: "KMSMasterKeyArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 123
+    // 171
     Shape {
         name: "KMSMasterKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 124
+    // 172
     Shape {
         name: "Key",
         kind: ShapeKind::Map(Map {
@@ -1355,44 +1788,44 @@ static SHAPES: [Shape; 283] = [
             length: Range::NONE,
         }),
     },
-    // 125
+    // 173
     Shape {
         name: "KeyConditions",
         kind: ShapeKind::Map(Map {
             key: 6,
-            value: 36,
+            value: 39,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 126
+    // 174
     Shape {
         name: "KeyExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 127
+    // 175
     Shape {
         name: "KeyList",
         kind: ShapeKind::List(List {
-            member: 124,
+            member: 172,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 128
+    // 176
     Shape {
         name: "KeySchema",
         kind: ShapeKind::List(List {
-            member: 130,
+            member: 178,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 129
+    // 177
     Shape {
         name: "KeySchemaAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1401,145 +1834,203 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 130
+    // 178
     Shape {
         name: "KeySchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 129, required: true, ..MEMBER },
-                Member { name: "KeyType", shape: 131, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 177, required: true, ..MEMBER },
+                Member { name: "KeyType", shape: 179, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 131
+    // 179
     Shape {
         name: "KeyType",
         kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
     },
-    // 132
+    // 180
     Shape {
         name: "KeysAndAttributes",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Keys", shape: 127, required: true, ..MEMBER },
+                Member { name: "Keys", shape: 175, required: true, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
+    // 181
     Shape {
         name: "ListAttributeValue",
         kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 134
+    // 182
+    Shape {
+        name: "ListExportsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableArn", shape: 288, ..MEMBER },
+                Member { name: "MaxResults", shape: 183, ..MEMBER },
+                Member { name: "NextToken", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 183
+    Shape { name: "ListExportsMaxLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(25) }) },
+    // 184
+    Shape {
+        name: "ListExportsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportSummaries", shape: 109, ..MEMBER },
+                Member { name: "NextToken", shape: 106, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 185
+    Shape {
+        name: "ListImportsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableArn", shape: 288, ..MEMBER },
+                Member { name: "PageSize", shape: 186, ..MEMBER },
+                Member { name: "NextToken", shape: 144, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape { name: "ListImportsMaxLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(25) }) },
+    // 187
+    Shape {
+        name: "ListImportsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImportSummaryList", shape: 148, ..MEMBER },
+                Member { name: "NextToken", shape: 144, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 188
     Shape {
         name: "ListTablesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ExclusiveStartTableName", shape: 232, ..MEMBER },
-                Member { name: "Limit", shape: 135, ..MEMBER },
+                Member { name: "ExclusiveStartTableName", shape: 294, ..MEMBER },
+                Member { name: "Limit", shape: 189, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 135
+    // 189
     Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
-    // 136
+    // 190
     Shape {
         name: "ListTablesOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableNames", shape: 233, ..MEMBER },
-                Member { name: "LastEvaluatedTableName", shape: 232, ..MEMBER },
+                Member { name: "TableNames", shape: 295, ..MEMBER },
+                Member { name: "LastEvaluatedTableName", shape: 294, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 137
+    // 191
     Shape {
         name: "ListTagsOfResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 147, ..MEMBER },
+                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 201, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 138
+    // 192
     Shape {
         name: "ListTagsOfResourceOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 239, ..MEMBER },
-                Member { name: "NextToken", shape: 147, ..MEMBER },
+                Member { name: "Tags", shape: 301, ..MEMBER },
+                Member { name: "NextToken", shape: 201, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 139
+    // 193
     Shape {
         name: "LocalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 140
+    // 194
     Shape {
         name: "LocalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, ..MEMBER },
-                Member { name: "Projection", shape: 169, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
-                Member { name: "ItemCount", shape: 144, ..MEMBER },
-                Member { name: "IndexArn", shape: 224, ..MEMBER },
+                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, ..MEMBER },
+                Member { name: "Projection", shape: 224, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
+                Member { name: "ItemCount", shape: 198, ..MEMBER },
+                Member { name: "IndexArn", shape: 285, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 141
+    // 195
     Shape {
         name: "LocalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 140, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 142
+    // 196
     Shape {
         name: "LocalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 139, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 193, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 143
+    // 197
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 144
+    // 198
     Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
-    // 145
+    // 199
     Shape {
         name: "MapAttributeValue",
         kind: ShapeKind::Map(Map {
@@ -1551,17 +2042,17 @@ static SHAPES: [Shape; 283] = [
             length: Range::NONE,
         }),
     },
-    // 146
+    // 200
     Shape {
         name: "MultiRegionConsistency",
         kind: ShapeKind::String(StringShape { enum_values: &["EVENTUAL", "STRONG"], length: Range::NONE, pattern: "" }),
     },
-    // 147
+    // 201
     Shape {
         name: "NextTokenString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 148
+    // 202
     Shape {
         name: "NonKeyAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1570,78 +2061,78 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 149
+    // 203
     Shape {
         name: "NonKeyAttributeNameList",
         kind: ShapeKind::List(List {
-            member: 148,
+            member: 202,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 150
+    // 204
     Shape { name: "NonNegativeLongObject", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 151
+    // 205
     Shape { name: "NullAttributeValue", kind: ShapeKind::Boolean },
-    // 152
+    // 206
     Shape {
         name: "NumberAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 153
+    // 207
     Shape {
         name: "NumberSetAttributeValue",
-        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 206, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 154
+    // 208
     Shape {
         name: "OnDemandThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MaxReadRequestUnits", shape: 144, ..MEMBER },
-                Member { name: "MaxWriteRequestUnits", shape: 144, ..MEMBER },
+                Member { name: "MaxReadRequestUnits", shape: 198, ..MEMBER },
+                Member { name: "MaxWriteRequestUnits", shape: 198, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 155
+    // 209
     Shape {
         name: "OnDemandThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaxReadRequestUnits", shape: 144, ..MEMBER }],
+            members: &[Member { name: "MaxReadRequestUnits", shape: 198, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 156
+    // 210
     Shape {
         name: "ParameterizedStatement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 161, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 168, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 222, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 157
+    // 211
     Shape {
         name: "ParameterizedStatements",
         kind: ShapeKind::List(List {
-            member: 156,
+            member: 210,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 158
+    // 212
     Shape {
         name: "PartiQLBatchRequest",
         kind: ShapeKind::List(List {
@@ -1651,12 +2142,12 @@ static SHAPES: [Shape; 283] = [
             length: Range { min: Some(1), max: Some(25) },
         }),
     },
-    // 159
+    // 213
     Shape {
         name: "PartiQLBatchResponse",
         kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 160
+    // 214
     Shape {
         name: "PartiQLNextToken",
         kind: ShapeKind::String(StringShape {
@@ -1665,7 +2156,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 161
+    // 215
     Shape {
         name: "PartiQLStatement",
         kind: ShapeKind::String(StringShape {
@@ -1674,35 +2165,35 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 162
+    // 216
     Shape {
         name: "PointInTimeRecoveryDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PointInTimeRecoveryStatus", shape: 164, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 184, ..MEMBER },
-                Member { name: "EarliestRestorableDateTime", shape: 53, ..MEMBER },
-                Member { name: "LatestRestorableDateTime", shape: 53, ..MEMBER },
+                Member { name: "PointInTimeRecoveryStatus", shape: 218, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 239, ..MEMBER },
+                Member { name: "EarliestRestorableDateTime", shape: 60, ..MEMBER },
+                Member { name: "LatestRestorableDateTime", shape: 60, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 217
     Shape {
         name: "PointInTimeRecoverySpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PointInTimeRecoveryEnabled", shape: 32, required: true, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 184, ..MEMBER },
+                Member { name: "PointInTimeRecoveryEnabled", shape: 33, required: true, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 239, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 164
+    // 218
     Shape {
         name: "PointInTimeRecoveryStatus",
         kind: ShapeKind::String(StringShape {
@@ -1711,7 +2202,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 165
+    // 219
     Shape {
         name: "PolicyRevisionId",
         kind: ShapeKind::String(StringShape {
@@ -1720,11 +2211,11 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 166
+    // 220
     Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 167
+    // 221
     Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 168
+    // 222
     Shape {
         name: "PreparedStatementParameters",
         kind: ShapeKind::List(List {
@@ -1734,25 +2225,27 @@ static SHAPES: [Shape; 283] = [
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 169
+    // 223
+    Shape { name: "ProcessedItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 224
     Shape {
         name: "Projection",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ProjectionType", shape: 171, ..MEMBER },
-                Member { name: "NonKeyAttributes", shape: 149, ..MEMBER },
+                Member { name: "ProjectionType", shape: 226, ..MEMBER },
+                Member { name: "NonKeyAttributes", shape: 203, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 170
+    // 225
     Shape {
         name: "ProjectionExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 171
+    // 226
     Shape {
         name: "ProjectionType",
         kind: ShapeKind::String(StringShape {
@@ -1761,85 +2254,85 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 172
+    // 227
     Shape {
         name: "ProvisionedThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 167, required: true, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 167, required: true, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 221, required: true, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 221, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 173
+    // 228
     Shape {
         name: "ProvisionedThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastIncreaseDateTime", shape: 53, ..MEMBER },
-                Member { name: "LastDecreaseDateTime", shape: 53, ..MEMBER },
-                Member { name: "NumberOfDecreasesToday", shape: 167, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 150, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 150, ..MEMBER },
+                Member { name: "LastIncreaseDateTime", shape: 60, ..MEMBER },
+                Member { name: "LastDecreaseDateTime", shape: 60, ..MEMBER },
+                Member { name: "NumberOfDecreasesToday", shape: 221, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 204, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 204, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 174
+    // 229
     Shape {
         name: "ProvisionedThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReadCapacityUnits", shape: 167, ..MEMBER }],
+            members: &[Member { name: "ReadCapacityUnits", shape: 221, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 175
+    // 230
     Shape {
         name: "Put",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 177, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Item", shape: 232, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 176
+    // 231
     Shape {
         name: "PutItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "Item", shape: 177, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 86, ..MEMBER },
-                Member { name: "ReturnValues", shape: 203, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "Item", shape: 232, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 98, ..MEMBER },
+                Member { name: "ReturnValues", shape: 258, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 177
+    // 232
     Shape {
         name: "PutItemInputAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1851,180 +2344,180 @@ static SHAPES: [Shape; 283] = [
             length: Range::NONE,
         }),
     },
-    // 178
+    // 233
     Shape {
         name: "PutItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 179
+    // 234
     Shape {
         name: "PutRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Item", shape: 177, required: true, ..MEMBER }],
+            members: &[Member { name: "Item", shape: 232, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 180
+    // 235
     Shape {
         name: "PutResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
-                Member { name: "Policy", shape: 198, required: true, ..MEMBER },
-                Member { name: "ExpectedRevisionId", shape: 165, ..MEMBER },
-                Member { name: "ConfirmRemoveSelfResourceAccess", shape: 40, ..MEMBER },
+                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 253, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 219, ..MEMBER },
+                Member { name: "ConfirmRemoveSelfResourceAccess", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 181
+    // 236
     Shape {
         name: "PutResourcePolicyOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RevisionId", shape: 165, ..MEMBER }],
+            members: &[Member { name: "RevisionId", shape: 219, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 182
+    // 237
     Shape {
         name: "QueryInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 110, ..MEMBER },
-                Member { name: "Select", shape: 219, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "Select", shape: 280, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 166, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
-                Member { name: "KeyConditions", shape: 125, ..MEMBER },
-                Member { name: "QueryFilter", shape: 92, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ScanIndexForward", shape: 32, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 124, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
-                Member { name: "FilterExpression", shape: 38, ..MEMBER },
-                Member { name: "KeyConditionExpression", shape: 126, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
+                Member { name: "Limit", shape: 220, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "KeyConditions", shape: 173, ..MEMBER },
+                Member { name: "QueryFilter", shape: 123, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
+                Member { name: "ScanIndexForward", shape: 33, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 172, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "FilterExpression", shape: 41, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 174, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 183
+    // 238
     Shape {
         name: "QueryOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 119, ..MEMBER },
-                Member { name: "Count", shape: 112, ..MEMBER },
-                Member { name: "ScannedCount", shape: 112, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Items", shape: 167, ..MEMBER },
+                Member { name: "Count", shape: 159, ..MEMBER },
+                Member { name: "ScannedCount", shape: 159, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 184
+    // 239
     Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
-    // 185
+    // 240
     Shape {
         name: "RegionName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 186
+    // 241
     Shape {
         name: "ReplicaDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 185, ..MEMBER },
-                Member { name: "ReplicaStatus", shape: 192, ..MEMBER },
-                Member { name: "ReplicaArn", shape: 224, ..MEMBER },
-                Member { name: "ReplicaStatusDescription", shape: 193, ..MEMBER },
-                Member { name: "ReplicaStatusPercentProgress", shape: 194, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 235, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 190, ..MEMBER },
-                Member { name: "ReplicaInaccessibleDateTime", shape: 53, ..MEMBER },
-                Member { name: "ReplicaTableClassSummary", shape: 229, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
+                Member { name: "RegionName", shape: 240, ..MEMBER },
+                Member { name: "ReplicaStatus", shape: 247, ..MEMBER },
+                Member { name: "ReplicaArn", shape: 285, ..MEMBER },
+                Member { name: "ReplicaStatusDescription", shape: 248, ..MEMBER },
+                Member { name: "ReplicaStatusPercentProgress", shape: 249, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 297, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 245, ..MEMBER },
+                Member { name: "ReplicaInaccessibleDateTime", shape: 60, ..MEMBER },
+                Member { name: "ReplicaTableClassSummary", shape: 290, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 187
+    // 242
     Shape {
         name: "ReplicaDescriptionList",
-        kind: ShapeKind::List(List { member: 186, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 241, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 188
+    // 243
     Shape {
         name: "ReplicaGlobalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 189
+    // 244
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 104, ..MEMBER },
+                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 136, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 190
+    // 245
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 189, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 244, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 191
+    // 246
     Shape {
         name: "ReplicaGlobalSecondaryIndexList",
         kind: ShapeKind::List(List {
-            member: 188,
+            member: 243,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 192
+    // 247
     Shape {
         name: "ReplicaStatus",
         kind: ShapeKind::String(StringShape {
@@ -2044,42 +2537,42 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 193
+    // 248
     Shape {
         name: "ReplicaStatusDescription",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 194
+    // 249
     Shape {
         name: "ReplicaStatusPercentProgress",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 195
+    // 250
     Shape {
         name: "ReplicationGroupUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Create", shape: 49, ..MEMBER },
-                Member { name: "Update", shape: 263, ..MEMBER },
-                Member { name: "Delete", shape: 59, ..MEMBER },
-                Member { name: "Disassociate", shape: 77, ..MEMBER },
+                Member { name: "Create", shape: 52, ..MEMBER },
+                Member { name: "Update", shape: 325, ..MEMBER },
+                Member { name: "Delete", shape: 66, ..MEMBER },
+                Member { name: "Disassociate", shape: 88, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 196
+    // 251
     Shape {
         name: "ReplicationGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 195,
+            member: 250,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 197
+    // 252
     Shape {
         name: "ResourceArnString",
         kind: ShapeKind::String(StringShape {
@@ -2088,29 +2581,29 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 198
+    // 253
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 199
+    // 254
     Shape { name: "RestoreInProgress", kind: ShapeKind::Boolean },
-    // 200
+    // 255
     Shape {
         name: "RestoreSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "SourceBackupArn", shape: 13, ..MEMBER },
-                Member { name: "SourceTableArn", shape: 227, ..MEMBER },
-                Member { name: "RestoreDateTime", shape: 53, required: true, ..MEMBER },
-                Member { name: "RestoreInProgress", shape: 199, required: true, ..MEMBER },
+                Member { name: "SourceTableArn", shape: 288, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 60, required: true, ..MEMBER },
+                Member { name: "RestoreInProgress", shape: 254, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 201
+    // 256
     Shape {
         name: "ReturnConsumedCapacity",
         kind: ShapeKind::String(StringShape {
@@ -2119,12 +2612,12 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 202
+    // 257
     Shape {
         name: "ReturnItemCollectionMetrics",
         kind: ShapeKind::String(StringShape { enum_values: &["SIZE", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 203
+    // 258
     Shape {
         name: "ReturnValue",
         kind: ShapeKind::String(StringShape {
@@ -2133,43 +2626,94 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 204
+    // 259
     Shape {
         name: "ReturnValuesOnConditionCheckFailure",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL_OLD", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 205
+    // 260
+    Shape {
+        name: "S3Bucket",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(255) },
+            pattern: r#"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$"#,
+        }),
+    },
+    // 261
+    Shape {
+        name: "S3BucketOwner",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "[0-9]{12}" }),
+    },
+    // 262
+    Shape {
+        name: "S3BucketSource",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
+                Member { name: "S3Bucket", shape: 260, required: true, ..MEMBER },
+                Member { name: "S3KeyPrefix", shape: 263, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 263
+    Shape {
+        name: "S3Prefix",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 264
+    Shape {
+        name: "S3SseAlgorithm",
+        kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
+    },
+    // 265
+    Shape {
+        name: "S3SseKmsKeyId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 266
     Shape {
         name: "SSEDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 208, ..MEMBER },
-                Member { name: "SSEType", shape: 209, ..MEMBER },
-                Member { name: "KMSMasterKeyArn", shape: 122, ..MEMBER },
-                Member { name: "InaccessibleEncryptionDateTime", shape: 53, ..MEMBER },
+                Member { name: "Status", shape: 269, ..MEMBER },
+                Member { name: "SSEType", shape: 270, ..MEMBER },
+                Member { name: "KMSMasterKeyArn", shape: 170, ..MEMBER },
+                Member { name: "InaccessibleEncryptionDateTime", shape: 60, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 206
+    // 267
     Shape { name: "SSEEnabled", kind: ShapeKind::Boolean },
-    // 207
+    // 268
     Shape {
         name: "SSESpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Enabled", shape: 206, ..MEMBER },
-                Member { name: "SSEType", shape: 209, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
+                Member { name: "Enabled", shape: 267, ..MEMBER },
+                Member { name: "SSEType", shape: 270, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 208
+    // 269
     Shape {
         name: "SSEStatus",
         kind: ShapeKind::String(StringShape {
@@ -2178,87 +2722,87 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 209
+    // 270
     Shape {
         name: "SSEType",
         kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
     },
-    // 210
+    // 271
     Shape {
         name: "ScalarAttributeType",
         kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
     },
-    // 211
+    // 272
     Shape {
         name: "ScanInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 110, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 154, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 166, ..MEMBER },
-                Member { name: "Select", shape: 219, ..MEMBER },
-                Member { name: "ScanFilter", shape: 92, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 124, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "TotalSegments", shape: 214, ..MEMBER },
-                Member { name: "Segment", shape: 213, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 170, ..MEMBER },
-                Member { name: "FilterExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 41, ..MEMBER },
+                Member { name: "Limit", shape: 220, ..MEMBER },
+                Member { name: "Select", shape: 280, ..MEMBER },
+                Member { name: "ScanFilter", shape: 123, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 172, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "TotalSegments", shape: 275, ..MEMBER },
+                Member { name: "Segment", shape: 274, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
+                Member { name: "FilterExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 212
+    // 273
     Shape {
         name: "ScanOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 119, ..MEMBER },
-                Member { name: "Count", shape: 112, ..MEMBER },
-                Member { name: "ScannedCount", shape: 112, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 124, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
+                Member { name: "Items", shape: 167, ..MEMBER },
+                Member { name: "Count", shape: 159, ..MEMBER },
+                Member { name: "ScannedCount", shape: 159, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 213
+    // 274
     Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
-    // 214
+    // 275
     Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
-    // 215
+    // 276
     Shape {
         name: "SearchSchema",
         kind: ShapeKind::List(List {
-            member: 216,
+            member: 277,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 216
+    // 277
     Shape {
         name: "SearchSchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
-                Member { name: "SearchSchemaElementType", shape: 217, required: true, ..MEMBER },
+                Member { name: "SearchSchemaElementType", shape: 278, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 217
+    // 278
     Shape {
         name: "SearchSchemaElementType",
         kind: ShapeKind::String(StringShape {
@@ -2267,24 +2811,24 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 218
+    // 279
     Shape {
         name: "SecondaryIndexesCapacityMap",
         kind: ShapeKind::Map(Map {
-            key: 110,
-            value: 33,
+            key: 154,
+            value: 34,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 219
+    // 280
     Shape {
         name: "Select",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 220
+    // 281
     Shape {
         name: "StreamArn",
         kind: ShapeKind::String(StringShape {
@@ -2293,22 +2837,22 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 221
+    // 282
     Shape { name: "StreamEnabled", kind: ShapeKind::Boolean },
-    // 222
+    // 283
     Shape {
         name: "StreamSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StreamEnabled", shape: 221, required: true, ..MEMBER },
-                Member { name: "StreamViewType", shape: 223, ..MEMBER },
+                Member { name: "StreamEnabled", shape: 282, required: true, ..MEMBER },
+                Member { name: "StreamViewType", shape: 284, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 223
+    // 284
     Shape {
         name: "StreamViewType",
         kind: ShapeKind::String(StringShape {
@@ -2317,22 +2861,22 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 224
+    // 285
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 225
+    // 286
     Shape {
         name: "StringAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 226
+    // 287
     Shape {
         name: "StringSetAttributeValue",
-        kind: ShapeKind::List(List { member: 225, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 286, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 227
+    // 288
     Shape {
         name: "TableArn",
         kind: ShapeKind::String(StringShape {
@@ -2341,7 +2885,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 228
+    // 289
     Shape {
         name: "TableClass",
         kind: ShapeKind::String(StringShape {
@@ -2350,61 +2894,81 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 229
+    // 290
     Shape {
         name: "TableClassSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableClass", shape: 228, ..MEMBER },
-                Member { name: "LastUpdateDateTime", shape: 53, ..MEMBER },
+                Member { name: "TableClass", shape: 289, ..MEMBER },
+                Member { name: "LastUpdateDateTime", shape: 60, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 230
+    // 291
+    Shape {
+        name: "TableCreationParameters",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 294, required: true, ..MEMBER },
+                Member { name: "AttributeDefinitions", shape: 4, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 28, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "SSESpecification", shape: 268, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 133, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 337, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 292
     Shape {
         name: "TableDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 232, ..MEMBER },
-                Member { name: "KeySchema", shape: 128, ..MEMBER },
-                Member { name: "TableStatus", shape: 234, ..MEMBER },
-                Member { name: "CreationDateTime", shape: 53, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 173, ..MEMBER },
-                Member { name: "TableSizeBytes", shape: 144, ..MEMBER },
-                Member { name: "ItemCount", shape: 144, ..MEMBER },
-                Member { name: "TableArn", shape: 224, ..MEMBER },
-                Member { name: "TableId", shape: 231, ..MEMBER },
-                Member { name: "BillingModeSummary", shape: 28, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 141, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 100, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
-                Member { name: "LatestStreamLabel", shape: 224, ..MEMBER },
-                Member { name: "LatestStreamArn", shape: 220, ..MEMBER },
-                Member { name: "GlobalTableVersion", shape: 224, ..MEMBER },
-                Member { name: "Replicas", shape: 187, ..MEMBER },
-                Member { name: "GlobalTableWitnesses", shape: 107, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
-                Member { name: "RestoreSummary", shape: 200, ..MEMBER },
-                Member { name: "SSEDescription", shape: 205, ..MEMBER },
+                Member { name: "TableName", shape: 294, ..MEMBER },
+                Member { name: "KeySchema", shape: 176, ..MEMBER },
+                Member { name: "TableStatus", shape: 296, ..MEMBER },
+                Member { name: "CreationDateTime", shape: 60, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 228, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 198, ..MEMBER },
+                Member { name: "ItemCount", shape: 198, ..MEMBER },
+                Member { name: "TableArn", shape: 285, ..MEMBER },
+                Member { name: "TableId", shape: 293, ..MEMBER },
+                Member { name: "BillingModeSummary", shape: 29, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 195, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 132, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
+                Member { name: "LatestStreamLabel", shape: 285, ..MEMBER },
+                Member { name: "LatestStreamArn", shape: 281, ..MEMBER },
+                Member { name: "GlobalTableVersion", shape: 285, ..MEMBER },
+                Member { name: "Replicas", shape: 242, ..MEMBER },
+                Member { name: "GlobalTableWitnesses", shape: 139, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
+                Member { name: "RestoreSummary", shape: 255, ..MEMBER },
+                Member { name: "SSEDescription", shape: 266, ..MEMBER },
                 Member { name: "ArchivalSummary", shape: 1, ..MEMBER },
-                Member { name: "TableClassSummary", shape: 229, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 79, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 235, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 146, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 274, ..MEMBER },
+                Member { name: "TableClassSummary", shape: 290, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 90, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 297, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 200, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 336, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 231
+    // 293
     Shape {
         name: "TableId",
         kind: ShapeKind::String(StringShape {
@@ -2413,7 +2977,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         }),
     },
-    // 232
+    // 294
     Shape {
         name: "TableName",
         kind: ShapeKind::String(StringShape {
@@ -2422,12 +2986,12 @@ static SHAPES: [Shape; 283] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 233
+    // 295
     Shape {
         name: "TableNameList",
-        kind: ShapeKind::List(List { member: 232, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 294, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 234
+    // 296
     Shape {
         name: "TableStatus",
         kind: ShapeKind::String(StringShape {
@@ -2445,39 +3009,39 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 235
+    // 297
     Shape {
         name: "TableWarmThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 167, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 167, ..MEMBER },
-                Member { name: "Status", shape: 234, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 221, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 221, ..MEMBER },
+                Member { name: "Status", shape: 296, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 236
+    // 298
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 238, required: true, ..MEMBER },
-                Member { name: "Value", shape: 241, required: true, ..MEMBER },
+                Member { name: "Key", shape: 300, required: true, ..MEMBER },
+                Member { name: "Value", shape: 303, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 237
+    // 299
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 238, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 300, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 238
+    // 300
     Shape {
         name: "TagKeyString",
         kind: ShapeKind::String(StringShape {
@@ -2486,25 +3050,25 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 239
+    // 301
     Shape {
         name: "TagList",
-        kind: ShapeKind::List(List { member: 236, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 298, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 240
+    // 302
     Shape {
         name: "TagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 239, required: true, ..MEMBER },
+                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 301, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 241
+    // 303
     Shape {
         name: "TagValueString",
         kind: ShapeKind::String(StringShape {
@@ -2513,7 +3077,7 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 242
+    // 304
     Shape {
         name: "TimeToLiveAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -2522,35 +3086,35 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 243
+    // 305
     Shape {
         name: "TimeToLiveDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TimeToLiveStatus", shape: 246, ..MEMBER },
-                Member { name: "AttributeName", shape: 242, ..MEMBER },
+                Member { name: "TimeToLiveStatus", shape: 308, ..MEMBER },
+                Member { name: "AttributeName", shape: 304, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 244
+    // 306
     Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
-    // 245
+    // 307
     Shape {
         name: "TimeToLiveSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Enabled", shape: 244, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 242, required: true, ..MEMBER },
+                Member { name: "Enabled", shape: 306, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 304, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 246
+    // 308
     Shape {
         name: "TimeToLiveStatus",
         kind: ShapeKind::String(StringShape {
@@ -2559,306 +3123,306 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 247
+    // 309
     Shape {
         name: "TransactGetItem",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Get", shape: 93, required: true, ..MEMBER }],
+            members: &[Member { name: "Get", shape: 125, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 248
+    // 310
     Shape {
         name: "TransactGetItemList",
         kind: ShapeKind::List(List {
-            member: 247,
+            member: 309,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 249
+    // 311
     Shape {
         name: "TransactGetItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TransactItems", shape: 248, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
+                Member { name: "TransactItems", shape: 310, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 250
+    // 312
     Shape {
         name: "TransactGetItemsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
-                Member { name: "Responses", shape: 121, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
+                Member { name: "Responses", shape: 169, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 251
+    // 313
     Shape {
         name: "TransactWriteItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConditionCheck", shape: 37, ..MEMBER },
-                Member { name: "Put", shape: 175, ..MEMBER },
-                Member { name: "Delete", shape: 54, ..MEMBER },
-                Member { name: "Update", shape: 256, ..MEMBER },
+                Member { name: "ConditionCheck", shape: 40, ..MEMBER },
+                Member { name: "Put", shape: 230, ..MEMBER },
+                Member { name: "Delete", shape: 61, ..MEMBER },
+                Member { name: "Update", shape: 318, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 252
+    // 314
     Shape {
         name: "TransactWriteItemList",
         kind: ShapeKind::List(List {
-            member: 251,
+            member: 313,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 253
+    // 315
     Shape {
         name: "TransactWriteItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TransactItems", shape: 252, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 34, idempotency_token: true, ..MEMBER },
+                Member { name: "TransactItems", shape: 314, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 35, idempotency_token: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 254
+    // 316
     Shape {
         name: "TransactWriteItemsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumedCapacity", shape: 43, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 116, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 163, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 255
+    // 317
     Shape {
         name: "UntagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 197, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 237, required: true, ..MEMBER },
+                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 299, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 256
+    // 318
     Shape {
         name: "Update",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 259, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 321, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 257
+    // 319
     Shape {
         name: "UpdateContinuousBackupsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoverySpecification", shape: 163, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoverySpecification", shape: 217, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 258
+    // 320
     Shape {
         name: "UpdateContinuousBackupsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 45, ..MEMBER }],
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 48, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 259
+    // 321
     Shape {
         name: "UpdateExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 260
+    // 322
     Shape {
         name: "UpdateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 261
+    // 323
     Shape {
         name: "UpdateItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "Key", shape: 124, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "Key", shape: 172, required: true, ..MEMBER },
                 Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
-                Member { name: "Expected", shape: 86, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 39, ..MEMBER },
-                Member { name: "ReturnValues", shape: 203, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 201, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 202, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 259, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 38, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 88, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 90, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 204, ..MEMBER },
+                Member { name: "Expected", shape: 98, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
+                Member { name: "ReturnValues", shape: 258, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 321, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 262
+    // 324
     Shape {
         name: "UpdateItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 42, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 114, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 263
+    // 325
     Shape {
         name: "UpdateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 185, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 123, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 174, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 155, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 191, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 228, ..MEMBER },
+                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 246, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 289, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 264
+    // 326
     Shape {
         name: "UpdateTableInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "BillingMode", shape: 27, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 172, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexUpdates", shape: 103, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 222, ..MEMBER },
-                Member { name: "SSESpecification", shape: 207, ..MEMBER },
-                Member { name: "ReplicaUpdates", shape: 196, ..MEMBER },
-                Member { name: "TableClass", shape: 228, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 66, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 146, ..MEMBER },
-                Member { name: "GlobalTableWitnessUpdates", shape: 109, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 154, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 279, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 105, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 79, ..MEMBER },
-                Member { name: "VectorIndexUpdates", shape: 277, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 28, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexUpdates", shape: 135, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
+                Member { name: "SSESpecification", shape: 268, ..MEMBER },
+                Member { name: "ReplicaUpdates", shape: 251, ..MEMBER },
+                Member { name: "TableClass", shape: 289, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 200, ..MEMBER },
+                Member { name: "GlobalTableWitnessUpdates", shape: 141, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 90, ..MEMBER },
+                Member { name: "VectorIndexUpdates", shape: 339, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 265
+    // 327
     Shape {
         name: "UpdateTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 230, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 266
+    // 328
     Shape {
         name: "UpdateTimeToLiveInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 227, required: true, ..MEMBER },
-                Member { name: "TimeToLiveSpecification", shape: 245, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
+                Member { name: "TimeToLiveSpecification", shape: 307, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 267
+    // 329
     Shape {
         name: "UpdateTimeToLiveOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveSpecification", shape: 245, ..MEMBER }],
+            members: &[Member { name: "TimeToLiveSpecification", shape: 307, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 268
+    // 330
     Shape {
         name: "VectorAttributeDefinition",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AttributeName", shape: 269, required: true, ..MEMBER }],
+            members: &[Member { name: "AttributeName", shape: 331, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 269
+    // 331
     Shape {
         name: "VectorAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -2867,20 +3431,20 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 270
+    // 332
     Shape {
         name: "VectorCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "VectorSearchRequestBytes", shape: 44, ..MEMBER },
-                Member { name: "VectorWriteRequestBytes", shape: 44, ..MEMBER },
+                Member { name: "VectorSearchRequestBytes", shape: 47, ..MEMBER },
+                Member { name: "VectorWriteRequestBytes", shape: 47, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 271
+    // 333
     Shape {
         name: "VectorDistanceFunction",
         kind: ShapeKind::String(StringShape {
@@ -2889,96 +3453,96 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 272
+    // 334
     Shape {
         name: "VectorIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 268, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 215, ..MEMBER },
-                Member { name: "Projection", shape: 169, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 167, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 271, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 330, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 276, ..MEMBER },
+                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 221, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 333, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 273
+    // 335
     Shape {
         name: "VectorIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 110, ..MEMBER },
-                Member { name: "SearchSchema", shape: 215, ..MEMBER },
-                Member { name: "Projection", shape: 169, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 268, ..MEMBER },
-                Member { name: "Dimensions", shape: 167, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 271, ..MEMBER },
-                Member { name: "IndexStatus", shape: 111, ..MEMBER },
+                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "SearchSchema", shape: 276, ..MEMBER },
+                Member { name: "Projection", shape: 224, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 330, ..MEMBER },
+                Member { name: "Dimensions", shape: 221, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 333, ..MEMBER },
+                Member { name: "IndexStatus", shape: 155, ..MEMBER },
                 Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 144, ..MEMBER },
-                Member { name: "ItemCount", shape: 144, ..MEMBER },
-                Member { name: "IndexArn", shape: 224, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
+                Member { name: "ItemCount", shape: 198, ..MEMBER },
+                Member { name: "IndexArn", shape: 285, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 274
+    // 336
     Shape {
         name: "VectorIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 273, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 335, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 275
+    // 337
     Shape {
         name: "VectorIndexList",
-        kind: ShapeKind::List(List { member: 272, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 334, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 276
+    // 338
     Shape {
         name: "VectorIndexUpdate",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 52, ..MEMBER }, Member { name: "Delete", shape: 65, ..MEMBER }],
+            members: &[Member { name: "Create", shape: 55, ..MEMBER }, Member { name: "Delete", shape: 72, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 277
+    // 339
     Shape {
         name: "VectorIndexUpdateList",
-        kind: ShapeKind::List(List { member: 276, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 338, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 278
+    // 340
     Shape {
         name: "VectorIndexesCapacityMap",
         kind: ShapeKind::Map(Map {
-            key: 110,
-            value: 270,
+            key: 154,
+            value: 332,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 279
+    // 341
     Shape {
         name: "WarmThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 144, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 144, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 198, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 198, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 280
+    // 342
     Shape {
         name: "WitnessStatus",
         kind: ShapeKind::String(StringShape {
@@ -2987,24 +3551,24 @@ static SHAPES: [Shape; 283] = [
             pattern: "",
         }),
     },
-    // 281
+    // 343
     Shape {
         name: "WriteRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PutRequest", shape: 179, ..MEMBER },
-                Member { name: "DeleteRequest", shape: 60, ..MEMBER },
+                Member { name: "PutRequest", shape: 234, ..MEMBER },
+                Member { name: "DeleteRequest", shape: 67, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 282
+    // 344
     Shape {
         name: "WriteRequests",
         kind: ShapeKind::List(List {
-            member: 281,
+            member: 343,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
@@ -3012,7 +3576,7 @@ static SHAPES: [Shape; 283] = [
     },
 ];
 
-static OPERATIONS: [Operation; 30] = [
+static OPERATIONS: [Operation; 36] = [
     Operation {
         name: "BatchExecuteStatement",
         method: "POST",
@@ -3044,8 +3608,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "CreateTable",
         method: "POST",
         uri: "/",
-        input: Some(50),
-        output: Some(51),
+        input: Some(53),
+        output: Some(54),
         result_wrapper: "",
         status: 200,
     },
@@ -3053,8 +3617,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "DeleteItem",
         method: "POST",
         uri: "/",
-        input: Some(57),
-        output: Some(58),
+        input: Some(64),
+        output: Some(65),
         result_wrapper: "",
         status: 200,
     },
@@ -3062,8 +3626,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "DeleteResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(61),
-        output: Some(62),
+        input: Some(68),
+        output: Some(69),
         result_wrapper: "",
         status: 200,
     },
@@ -3071,8 +3635,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "DeleteTable",
         method: "POST",
         uri: "/",
-        input: Some(63),
-        output: Some(64),
+        input: Some(70),
+        output: Some(71),
         result_wrapper: "",
         status: 200,
     },
@@ -3080,8 +3644,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "DescribeContinuousBackups",
         method: "POST",
         uri: "/",
-        input: Some(67),
-        output: Some(68),
+        input: Some(74),
+        output: Some(75),
         result_wrapper: "",
         status: 200,
     },
@@ -3089,40 +3653,31 @@ static OPERATIONS: [Operation; 30] = [
         name: "DescribeEndpoints",
         method: "POST",
         uri: "/",
-        input: Some(69),
-        output: Some(70),
+        input: Some(76),
+        output: Some(77),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeExport",
+        method: "POST",
+        uri: "/",
+        input: Some(78),
+        output: Some(79),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeImport",
+        method: "POST",
+        uri: "/",
+        input: Some(80),
+        output: Some(81),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "DescribeLimits",
-        method: "POST",
-        uri: "/",
-        input: Some(71),
-        output: Some(72),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeTable",
-        method: "POST",
-        uri: "/",
-        input: Some(73),
-        output: Some(74),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeTimeToLive",
-        method: "POST",
-        uri: "/",
-        input: Some(75),
-        output: Some(76),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ExecuteStatement",
         method: "POST",
         uri: "/",
         input: Some(82),
@@ -3131,7 +3686,7 @@ static OPERATIONS: [Operation; 30] = [
         status: 200,
     },
     Operation {
-        name: "ExecuteTransaction",
+        name: "DescribeTable",
         method: "POST",
         uri: "/",
         input: Some(84),
@@ -3140,7 +3695,16 @@ static OPERATIONS: [Operation; 30] = [
         status: 200,
     },
     Operation {
-        name: "GetItem",
+        name: "DescribeTimeToLive",
+        method: "POST",
+        uri: "/",
+        input: Some(86),
+        output: Some(87),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ExecuteStatement",
         method: "POST",
         uri: "/",
         input: Some(94),
@@ -3149,7 +3713,7 @@ static OPERATIONS: [Operation; 30] = [
         status: 200,
     },
     Operation {
-        name: "GetResourcePolicy",
+        name: "ExecuteTransaction",
         method: "POST",
         uri: "/",
         input: Some(96),
@@ -3158,11 +3722,65 @@ static OPERATIONS: [Operation; 30] = [
         status: 200,
     },
     Operation {
+        name: "ExportTableToPointInTime",
+        method: "POST",
+        uri: "/",
+        input: Some(111),
+        output: Some(112),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(126),
+        output: Some(127),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(128),
+        output: Some(129),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ImportTable",
+        method: "POST",
+        uri: "/",
+        input: Some(150),
+        output: Some(151),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListExports",
+        method: "POST",
+        uri: "/",
+        input: Some(182),
+        output: Some(184),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListImports",
+        method: "POST",
+        uri: "/",
+        input: Some(185),
+        output: Some(187),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "ListTables",
         method: "POST",
         uri: "/",
-        input: Some(134),
-        output: Some(136),
+        input: Some(188),
+        output: Some(190),
         result_wrapper: "",
         status: 200,
     },
@@ -3170,8 +3788,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "ListTagsOfResource",
         method: "POST",
         uri: "/",
-        input: Some(137),
-        output: Some(138),
+        input: Some(191),
+        output: Some(192),
         result_wrapper: "",
         status: 200,
     },
@@ -3179,8 +3797,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "PutItem",
         method: "POST",
         uri: "/",
-        input: Some(176),
-        output: Some(178),
+        input: Some(231),
+        output: Some(233),
         result_wrapper: "",
         status: 200,
     },
@@ -3188,8 +3806,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "PutResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(180),
-        output: Some(181),
+        input: Some(235),
+        output: Some(236),
         result_wrapper: "",
         status: 200,
     },
@@ -3197,8 +3815,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "Query",
         method: "POST",
         uri: "/",
-        input: Some(182),
-        output: Some(183),
+        input: Some(237),
+        output: Some(238),
         result_wrapper: "",
         status: 200,
     },
@@ -3206,8 +3824,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "Scan",
         method: "POST",
         uri: "/",
-        input: Some(211),
-        output: Some(212),
+        input: Some(272),
+        output: Some(273),
         result_wrapper: "",
         status: 200,
     },
@@ -3215,7 +3833,7 @@ static OPERATIONS: [Operation; 30] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(240),
+        input: Some(302),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3224,8 +3842,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "TransactGetItems",
         method: "POST",
         uri: "/",
-        input: Some(249),
-        output: Some(250),
+        input: Some(311),
+        output: Some(312),
         result_wrapper: "",
         status: 200,
     },
@@ -3233,8 +3851,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "TransactWriteItems",
         method: "POST",
         uri: "/",
-        input: Some(253),
-        output: Some(254),
+        input: Some(315),
+        output: Some(316),
         result_wrapper: "",
         status: 200,
     },
@@ -3242,7 +3860,7 @@ static OPERATIONS: [Operation; 30] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(255),
+        input: Some(317),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3251,8 +3869,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "UpdateContinuousBackups",
         method: "POST",
         uri: "/",
-        input: Some(257),
-        output: Some(258),
+        input: Some(319),
+        output: Some(320),
         result_wrapper: "",
         status: 200,
     },
@@ -3260,8 +3878,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "UpdateItem",
         method: "POST",
         uri: "/",
-        input: Some(261),
-        output: Some(262),
+        input: Some(323),
+        output: Some(324),
         result_wrapper: "",
         status: 200,
     },
@@ -3269,8 +3887,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "UpdateTable",
         method: "POST",
         uri: "/",
-        input: Some(264),
-        output: Some(265),
+        input: Some(326),
+        output: Some(327),
         result_wrapper: "",
         status: 200,
     },
@@ -3278,8 +3896,8 @@ static OPERATIONS: [Operation; 30] = [
         name: "UpdateTimeToLive",
         method: "POST",
         uri: "/",
-        input: Some(266),
-        output: Some(267),
+        input: Some(328),
+        output: Some(329),
         result_wrapper: "",
         status: 200,
     },
@@ -3721,6 +4339,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CsvOptions {
+        #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+        pub delimiter: Option<String>,
+        #[serde(rename = "HeaderList", skip_serializing_if = "Option::is_none")]
+        pub header_list: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Delete {
         #[serde(rename = "Key")]
         pub key: std::collections::HashMap<String, AttributeValue>,
@@ -3866,6 +4493,34 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DescribeExportInput {
+        #[serde(rename = "ExportArn")]
+        pub export_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeExportOutput {
+        #[serde(rename = "ExportDescription", skip_serializing_if = "Option::is_none")]
+        pub export_description: Option<ExportDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeImportInput {
+        #[serde(rename = "ImportArn")]
+        pub import_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeImportOutput {
+        #[serde(rename = "ImportTableDescription")]
+        pub import_table_description: ImportTableDescription,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DescribeLimitsInput {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -3990,6 +4645,117 @@ pub mod types {
         pub comparison_operator: Option<String>,
         #[serde(rename = "AttributeValueList", skip_serializing_if = "Option::is_none")]
         pub attribute_value_list: Option<Vec<AttributeValue>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportDescription {
+        #[serde(rename = "ExportArn", skip_serializing_if = "Option::is_none")]
+        pub export_arn: Option<String>,
+        #[serde(rename = "ExportStatus", skip_serializing_if = "Option::is_none")]
+        pub export_status: Option<String>,
+        #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ExportManifest", skip_serializing_if = "Option::is_none")]
+        pub export_manifest: Option<String>,
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "TableId", skip_serializing_if = "Option::is_none")]
+        pub table_id: Option<String>,
+        #[serde(rename = "ExportTime", skip_serializing_if = "Option::is_none")]
+        pub export_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+        #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket: Option<String>,
+        #[serde(rename = "S3BucketOwner", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket_owner: Option<String>,
+        #[serde(rename = "S3Prefix", skip_serializing_if = "Option::is_none")]
+        pub s3_prefix: Option<String>,
+        #[serde(rename = "S3SseAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub s3_sse_algorithm: Option<String>,
+        #[serde(rename = "S3SseKmsKeyId", skip_serializing_if = "Option::is_none")]
+        pub s3_sse_kms_key_id: Option<String>,
+        #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+        pub failure_code: Option<String>,
+        #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+        pub failure_message: Option<String>,
+        #[serde(rename = "ExportFormat", skip_serializing_if = "Option::is_none")]
+        pub export_format: Option<String>,
+        #[serde(rename = "BilledSizeBytes", skip_serializing_if = "Option::is_none")]
+        pub billed_size_bytes: Option<i64>,
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "ExportType", skip_serializing_if = "Option::is_none")]
+        pub export_type: Option<String>,
+        #[serde(rename = "IncrementalExportSpecification", skip_serializing_if = "Option::is_none")]
+        pub incremental_export_specification: Option<IncrementalExportSpecification>,
+        #[serde(rename = "FilterSpecification", skip_serializing_if = "Option::is_none")]
+        pub filter_specification: Option<FilterSpecification>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportSummary {
+        #[serde(rename = "ExportArn", skip_serializing_if = "Option::is_none")]
+        pub export_arn: Option<String>,
+        #[serde(rename = "ExportStatus", skip_serializing_if = "Option::is_none")]
+        pub export_status: Option<String>,
+        #[serde(rename = "ExportType", skip_serializing_if = "Option::is_none")]
+        pub export_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportTableToPointInTimeInput {
+        #[serde(rename = "TableArn")]
+        pub table_arn: String,
+        #[serde(rename = "ExportTime", skip_serializing_if = "Option::is_none")]
+        pub export_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: String,
+        #[serde(rename = "S3BucketOwner", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket_owner: Option<String>,
+        #[serde(rename = "S3Prefix", skip_serializing_if = "Option::is_none")]
+        pub s3_prefix: Option<String>,
+        #[serde(rename = "S3SseAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub s3_sse_algorithm: Option<String>,
+        #[serde(rename = "S3SseKmsKeyId", skip_serializing_if = "Option::is_none")]
+        pub s3_sse_kms_key_id: Option<String>,
+        #[serde(rename = "ExportFormat", skip_serializing_if = "Option::is_none")]
+        pub export_format: Option<String>,
+        #[serde(rename = "ExportType", skip_serializing_if = "Option::is_none")]
+        pub export_type: Option<String>,
+        #[serde(rename = "IncrementalExportSpecification", skip_serializing_if = "Option::is_none")]
+        pub incremental_export_specification: Option<IncrementalExportSpecification>,
+        #[serde(rename = "FilterSpecification", skip_serializing_if = "Option::is_none")]
+        pub filter_specification: Option<FilterSpecification>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ExportTableToPointInTimeOutput {
+        #[serde(rename = "ExportDescription", skip_serializing_if = "Option::is_none")]
+        pub export_description: Option<ExportDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct FilterSpecification {
+        #[serde(rename = "FilterExpression", skip_serializing_if = "Option::is_none")]
+        pub filter_expression: Option<String>,
+        #[serde(rename = "ProjectionExpression", skip_serializing_if = "Option::is_none")]
+        pub projection_expression: Option<String>,
+        #[serde(rename = "KeyConditionExpression", skip_serializing_if = "Option::is_none")]
+        pub key_condition_expression: Option<String>,
+        #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
+        pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "ExpressionAttributeValues", skip_serializing_if = "Option::is_none")]
+        pub expression_attribute_values: Option<std::collections::HashMap<String, AttributeValue>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4135,6 +4901,112 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ImportSummary {
+        #[serde(rename = "ImportArn", skip_serializing_if = "Option::is_none")]
+        pub import_arn: Option<String>,
+        #[serde(rename = "ImportStatus", skip_serializing_if = "Option::is_none")]
+        pub import_status: Option<String>,
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "S3BucketSource", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket_source: Option<S3BucketSource>,
+        #[serde(rename = "CloudWatchLogGroupArn", skip_serializing_if = "Option::is_none")]
+        pub cloud_watch_log_group_arn: Option<String>,
+        #[serde(rename = "InputFormat", skip_serializing_if = "Option::is_none")]
+        pub input_format: Option<String>,
+        #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ImportTableDescription {
+        #[serde(rename = "ImportArn", skip_serializing_if = "Option::is_none")]
+        pub import_arn: Option<String>,
+        #[serde(rename = "ImportStatus", skip_serializing_if = "Option::is_none")]
+        pub import_status: Option<String>,
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "TableId", skip_serializing_if = "Option::is_none")]
+        pub table_id: Option<String>,
+        #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+        #[serde(rename = "S3BucketSource", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket_source: Option<S3BucketSource>,
+        #[serde(rename = "ErrorCount", skip_serializing_if = "Option::is_none")]
+        pub error_count: Option<i64>,
+        #[serde(rename = "CloudWatchLogGroupArn", skip_serializing_if = "Option::is_none")]
+        pub cloud_watch_log_group_arn: Option<String>,
+        #[serde(rename = "InputFormat", skip_serializing_if = "Option::is_none")]
+        pub input_format: Option<String>,
+        #[serde(rename = "InputFormatOptions", skip_serializing_if = "Option::is_none")]
+        pub input_format_options: Option<InputFormatOptions>,
+        #[serde(rename = "InputCompressionType", skip_serializing_if = "Option::is_none")]
+        pub input_compression_type: Option<String>,
+        #[serde(rename = "TableCreationParameters", skip_serializing_if = "Option::is_none")]
+        pub table_creation_parameters: Option<TableCreationParameters>,
+        #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ProcessedSizeBytes", skip_serializing_if = "Option::is_none")]
+        pub processed_size_bytes: Option<i64>,
+        #[serde(rename = "ProcessedItemCount", skip_serializing_if = "Option::is_none")]
+        pub processed_item_count: Option<i64>,
+        #[serde(rename = "ImportedItemCount", skip_serializing_if = "Option::is_none")]
+        pub imported_item_count: Option<i64>,
+        #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+        pub failure_code: Option<String>,
+        #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+        pub failure_message: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ImportTableInput {
+        #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+        #[serde(rename = "S3BucketSource")]
+        pub s3_bucket_source: S3BucketSource,
+        #[serde(rename = "InputFormat")]
+        pub input_format: String,
+        #[serde(rename = "InputFormatOptions", skip_serializing_if = "Option::is_none")]
+        pub input_format_options: Option<InputFormatOptions>,
+        #[serde(rename = "InputCompressionType", skip_serializing_if = "Option::is_none")]
+        pub input_compression_type: Option<String>,
+        #[serde(rename = "TableCreationParameters")]
+        pub table_creation_parameters: TableCreationParameters,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ImportTableOutput {
+        #[serde(rename = "ImportTableDescription")]
+        pub import_table_description: ImportTableDescription,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct IncrementalExportSpecification {
+        #[serde(rename = "ExportFromTime", skip_serializing_if = "Option::is_none")]
+        pub export_from_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ExportToTime", skip_serializing_if = "Option::is_none")]
+        pub export_to_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ExportViewType", skip_serializing_if = "Option::is_none")]
+        pub export_view_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InputFormatOptions {
+        #[serde(rename = "Csv", skip_serializing_if = "Option::is_none")]
+        pub csv: Option<CsvOptions>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ItemCollectionMetrics {
         #[serde(rename = "ItemCollectionKey", skip_serializing_if = "Option::is_none")]
         pub item_collection_key: Option<std::collections::HashMap<String, AttributeValue>>,
@@ -4171,6 +5043,46 @@ pub mod types {
         pub projection_expression: Option<String>,
         #[serde(rename = "ExpressionAttributeNames", skip_serializing_if = "Option::is_none")]
         pub expression_attribute_names: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListExportsInput {
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListExportsOutput {
+        #[serde(rename = "ExportSummaries", skip_serializing_if = "Option::is_none")]
+        pub export_summaries: Option<Vec<ExportSummary>>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListImportsInput {
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
+        pub page_size: Option<i32>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListImportsOutput {
+        #[serde(rename = "ImportSummaryList", skip_serializing_if = "Option::is_none")]
+        pub import_summary_list: Option<Vec<ImportSummary>>,
+        #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4545,6 +5457,17 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct S3BucketSource {
+        #[serde(rename = "S3BucketOwner", skip_serializing_if = "Option::is_none")]
+        pub s3_bucket_owner: Option<String>,
+        #[serde(rename = "S3Bucket")]
+        pub s3_bucket: String,
+        #[serde(rename = "S3KeyPrefix", skip_serializing_if = "Option::is_none")]
+        pub s3_key_prefix: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SSEDescription {
         #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
@@ -4644,6 +5567,29 @@ pub mod types {
         pub table_class: Option<String>,
         #[serde(rename = "LastUpdateDateTime", skip_serializing_if = "Option::is_none")]
         pub last_update_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TableCreationParameters {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "AttributeDefinitions")]
+        pub attribute_definitions: Vec<AttributeDefinition>,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Vec<KeySchemaElement>,
+        #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
+        pub billing_mode: Option<String>,
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
+        pub sse_specification: Option<SSESpecification>,
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
+        pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+        #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
+        pub vector_indexes: Option<Vec<VectorIndex>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5092,13 +6038,19 @@ pub mod types {
     impl ruststack_core::Input for DeleteTableInput {}
     impl ruststack_core::Input for DescribeContinuousBackupsInput {}
     impl ruststack_core::Input for DescribeEndpointsRequest {}
+    impl ruststack_core::Input for DescribeExportInput {}
+    impl ruststack_core::Input for DescribeImportInput {}
     impl ruststack_core::Input for DescribeLimitsInput {}
     impl ruststack_core::Input for DescribeTableInput {}
     impl ruststack_core::Input for DescribeTimeToLiveInput {}
     impl ruststack_core::Input for ExecuteStatementInput {}
     impl ruststack_core::Input for ExecuteTransactionInput {}
+    impl ruststack_core::Input for ExportTableToPointInTimeInput {}
     impl ruststack_core::Input for GetItemInput {}
     impl ruststack_core::Input for GetResourcePolicyInput {}
+    impl ruststack_core::Input for ImportTableInput {}
+    impl ruststack_core::Input for ListExportsInput {}
+    impl ruststack_core::Input for ListImportsInput {}
     impl ruststack_core::Input for ListTablesInput {}
     impl ruststack_core::Input for ListTagsOfResourceInput {}
     impl ruststack_core::Input for PutItemInput {}
@@ -5122,13 +6074,19 @@ pub mod types {
     impl ruststack_core::Output for DeleteTableOutput {}
     impl ruststack_core::Output for DescribeContinuousBackupsOutput {}
     impl ruststack_core::Output for DescribeEndpointsResponse {}
+    impl ruststack_core::Output for DescribeExportOutput {}
+    impl ruststack_core::Output for DescribeImportOutput {}
     impl ruststack_core::Output for DescribeLimitsOutput {}
     impl ruststack_core::Output for DescribeTableOutput {}
     impl ruststack_core::Output for DescribeTimeToLiveOutput {}
     impl ruststack_core::Output for ExecuteStatementOutput {}
     impl ruststack_core::Output for ExecuteTransactionOutput {}
+    impl ruststack_core::Output for ExportTableToPointInTimeOutput {}
     impl ruststack_core::Output for GetItemOutput {}
     impl ruststack_core::Output for GetResourcePolicyOutput {}
+    impl ruststack_core::Output for ImportTableOutput {}
+    impl ruststack_core::Output for ListExportsOutput {}
+    impl ruststack_core::Output for ListImportsOutput {}
     impl ruststack_core::Output for ListTablesOutput {}
     impl ruststack_core::Output for ListTagsOfResourceOutput {}
     impl ruststack_core::Output for PutItemOutput {}
@@ -5198,6 +6156,18 @@ pub mod ops {
         type Input = super::types::DescribeEndpointsRequest;
         type Output = super::types::DescribeEndpointsResponse;
     }
+    pub struct DescribeExport;
+    impl ruststack_core::OperationSpec for DescribeExport {
+        const NAME: &'static str = "DescribeExport";
+        type Input = super::types::DescribeExportInput;
+        type Output = super::types::DescribeExportOutput;
+    }
+    pub struct DescribeImport;
+    impl ruststack_core::OperationSpec for DescribeImport {
+        const NAME: &'static str = "DescribeImport";
+        type Input = super::types::DescribeImportInput;
+        type Output = super::types::DescribeImportOutput;
+    }
     pub struct DescribeLimits;
     impl ruststack_core::OperationSpec for DescribeLimits {
         const NAME: &'static str = "DescribeLimits";
@@ -5228,6 +6198,12 @@ pub mod ops {
         type Input = super::types::ExecuteTransactionInput;
         type Output = super::types::ExecuteTransactionOutput;
     }
+    pub struct ExportTableToPointInTime;
+    impl ruststack_core::OperationSpec for ExportTableToPointInTime {
+        const NAME: &'static str = "ExportTableToPointInTime";
+        type Input = super::types::ExportTableToPointInTimeInput;
+        type Output = super::types::ExportTableToPointInTimeOutput;
+    }
     pub struct GetItem;
     impl ruststack_core::OperationSpec for GetItem {
         const NAME: &'static str = "GetItem";
@@ -5239,6 +6215,24 @@ pub mod ops {
         const NAME: &'static str = "GetResourcePolicy";
         type Input = super::types::GetResourcePolicyInput;
         type Output = super::types::GetResourcePolicyOutput;
+    }
+    pub struct ImportTable;
+    impl ruststack_core::OperationSpec for ImportTable {
+        const NAME: &'static str = "ImportTable";
+        type Input = super::types::ImportTableInput;
+        type Output = super::types::ImportTableOutput;
+    }
+    pub struct ListExports;
+    impl ruststack_core::OperationSpec for ListExports {
+        const NAME: &'static str = "ListExports";
+        type Input = super::types::ListExportsInput;
+        type Output = super::types::ListExportsOutput;
+    }
+    pub struct ListImports;
+    impl ruststack_core::OperationSpec for ListImports {
+        const NAME: &'static str = "ListImports";
+        type Input = super::types::ListImportsInput;
+        type Output = super::types::ListImportsOutput;
     }
     pub struct ListTables;
     impl ruststack_core::OperationSpec for ListTables {

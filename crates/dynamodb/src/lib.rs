@@ -8,6 +8,7 @@
 //!   every write is one batch;
 //! - [`handlers`]: the operations.
 
+pub mod buckets;
 pub mod error;
 pub mod expression;
 pub mod generated;
@@ -36,6 +37,8 @@ use std::time::Instant;
 pub struct DynamoDb {
     regions: PerRegion<Region>,
     kv: Option<Arc<dyn KvStore>>,
+    /// S3, where exports are written and imports read (none: every bucket is missing).
+    buckets: OnceLock<Arc<dyn buckets::Buckets>>,
 }
 
 /// One account and region: tables by name (sorted, as ListTables pages in name order) and the
@@ -49,6 +52,9 @@ pub struct Region {
     pub streams: RwLock<BTreeMap<String, Arc<streams::Stream>>>,
     /// The region's store, set once its tables and streams are read from it.
     store: OnceLock<Arc<RegionStore>>,
+    /// Exports and imports by ARN (kept in memory only).
+    pub exports: RwLock<BTreeMap<String, generated::types::ExportDescription>>,
+    pub imports: RwLock<BTreeMap<String, generated::types::ImportTableDescription>>,
 }
 
 impl Region {
@@ -86,12 +92,21 @@ impl Region {
 impl DynamoDb {
     /// State kept in `storage` when it is on disk; in memory mode nothing is copied to a store.
     pub fn new(storage: &Storage) -> DynamoDb {
-        DynamoDb { regions: PerRegion::default(), kv: storage.kv.may_block().then(|| storage.kv.clone()) }
+        DynamoDb {
+            regions: PerRegion::default(),
+            kv: storage.kv.may_block().then(|| storage.kv.clone()),
+            buckets: OnceLock::new(),
+        }
     }
 
     /// State written through to `kv` whatever its kind (tests of the stored form).
     pub fn with_kv(kv: Arc<dyn KvStore>) -> DynamoDb {
-        DynamoDb { regions: PerRegion::default(), kv: Some(kv) }
+        DynamoDb { regions: PerRegion::default(), kv: Some(kv), buckets: OnceLock::new() }
+    }
+
+    /// S3 as exports and imports see it.
+    pub fn buckets(&self) -> Arc<dyn buckets::Buckets> {
+        self.buckets.get().cloned().unwrap_or_else(|| Arc::new(buckets::NoBuckets))
     }
 
     pub fn region(&self, ctx: &RequestContext) -> Arc<Region> {
@@ -152,6 +167,14 @@ pub fn service_with_streams(storage: Storage) -> (Arc<dyn Service>, StreamsHandl
     (handler_table(db.clone()), StreamsHandle::new(db))
 }
 
+/// The DynamoDB service and its streams handle, exporting to and importing from `buckets`.
+pub fn service_with_buckets(storage: Storage, buckets: Arc<dyn buckets::Buckets>) -> (Arc<dyn Service>, StreamsHandle) {
+    let db = DynamoDb::new(&storage);
+    let _ = db.buckets.set(buckets);
+    let db = Arc::new(db);
+    (handler_table(db.clone()), StreamsHandle::new(db))
+}
+
 fn handler_table(db: Arc<DynamoDb>) -> Arc<dyn Service> {
     use handlers::*;
     ttl::start(&db);
@@ -186,5 +209,11 @@ fn handler_table(db: Arc<DynamoDb>) -> Arc<dyn Service> {
         .on(ops::ExecuteStatement, handlers::partiql::execute_statement)
         .on(ops::BatchExecuteStatement, handlers::partiql::batch_execute_statement)
         .on(ops::ExecuteTransaction, handlers::partiql::execute_transaction)
+        .on(ops::ExportTableToPointInTime, exports::export_table_to_point_in_time)
+        .on(ops::DescribeExport, exports::describe_export)
+        .on(ops::ListExports, exports::list_exports)
+        .on(ops::ImportTable, imports::import_table)
+        .on(ops::DescribeImport, imports::describe_import)
+        .on(ops::ListImports, imports::list_imports)
         .into_service()
 }

@@ -2,6 +2,8 @@
 
 pub mod batch;
 pub mod common;
+pub mod exports;
+pub mod imports;
 pub mod items;
 pub mod legacy;
 pub mod partiql;
