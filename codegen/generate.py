@@ -216,6 +216,12 @@ class ServiceGen:
         self.version_dir = version_dir
         self.meta = model["metadata"]
         self.shapes: dict = model["shapes"]
+        # An event stream (S3 SelectObjectContent) is framed by its handler: on the wire it is an
+        # opaque streamed body, so it is generated as a streaming blob.
+        for shape in self.shapes.values():
+            if shape.get("eventstream"):
+                shape.clear()
+                shape.update({"type": "blob", "streaming": True})
         self.all_ops = dict(sorted(model["operations"].items()))
         quirks = cfg.get("quirks", {})
         self.xml_names: dict[str, str] = dict(quirks.get("xml_names", {}))

@@ -32,14 +32,14 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 440] = [
+static SHAPES: [Shape; 467] = [
     // 0
     Shape { name: "AbortDate", kind: ShapeKind::Timestamp(None) },
     // 1
     Shape {
         name: "AbortIncompleteMultipartUpload",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DaysAfterInitiation", shape: 96, ..MEMBER }],
+            members: &[Member { name: "DaysAfterInitiation", shape: 101, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -52,14 +52,14 @@ static SHAPES: [Shape; 440] = [
             members: &[
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -77,7 +77,7 @@ static SHAPES: [Shape; 440] = [
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -85,7 +85,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -93,7 +93,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 268,
+                    shape: 283,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -101,7 +101,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -115,7 +115,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "IfMatchInitiatedTime",
-                    shape: 208,
+                    shape: 219,
                     location: Location::Header,
                     location_name: "x-amz-if-match-initiated-time",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -136,7 +136,7 @@ static SHAPES: [Shape; 440] = [
     Shape {
         name: "AccelerateConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Status", shape: 21, ..MEMBER }],
+            members: &[Member { name: "Status", shape: 22, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -152,8 +152,8 @@ static SHAPES: [Shape; 440] = [
         name: "AccessControlPolicy",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
+                Member { name: "Grants", shape: 209, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -168,41 +168,43 @@ static SHAPES: [Shape; 440] = [
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 10
+    Shape { name: "AllowQuotedRecordDelimiter", kind: ShapeKind::Boolean },
+    // 11
     Shape {
         name: "AllowedHeader",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 11
+    // 12
     Shape {
         name: "AllowedHeaders",
-        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 11, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 12
+    // 13
     Shape {
         name: "AllowedMethod",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 13
+    // 14
     Shape {
         name: "AllowedMethods",
-        kind: ShapeKind::List(List { member: 12, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 13, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 14
+    // 15
     Shape {
         name: "AllowedOrigin",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 15
+    // 16
     Shape {
         name: "AllowedOrigins",
-        kind: ShapeKind::List(List { member: 14, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 15, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 16
+    // 17
     Shape {
         name: "AnnotationDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "EXCLUDE"], length: Range::NONE, pattern: "" }),
     },
-    // 17
+    // 18
     Shape {
         name: "ArchiveStatus",
         kind: ShapeKind::String(StringShape {
@@ -211,34 +213,34 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 18
+    // 19
     Shape {
         name: "BlockedEncryptionTypes",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "EncryptionType", shape: 126, flattened: true, ..MEMBER }],
+            members: &[Member { name: "EncryptionType", shape: 132, flattened: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 19
-    Shape { name: "Body", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 20
+    Shape { name: "Body", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 21
     Shape {
         name: "Bucket",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "CreationDate", shape: 92, ..MEMBER },
-                Member { name: "BucketRegion", shape: 32, ..MEMBER },
-                Member { name: "BucketArn", shape: 388, ..MEMBER },
+                Member { name: "Name", shape: 31, ..MEMBER },
+                Member { name: "CreationDate", shape: 97, ..MEMBER },
+                Member { name: "BucketRegion", shape: 33, ..MEMBER },
+                Member { name: "BucketArn", shape: 410, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 21
+    // 22
     Shape {
         name: "BucketAccelerateStatus",
         kind: ShapeKind::String(StringShape {
@@ -247,7 +249,7 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 22
+    // 23
     Shape {
         name: "BucketCannedACL",
         kind: ShapeKind::String(StringShape {
@@ -256,28 +258,28 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 23
+    // 24
     Shape {
         name: "BucketInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DataRedundancy", shape: 93, ..MEMBER },
-                Member { name: "Type", shape: 33, ..MEMBER },
+                Member { name: "DataRedundancy", shape: 98, ..MEMBER },
+                Member { name: "Type", shape: 34, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 24
-    Shape { name: "BucketKeyEnabled", kind: ShapeKind::Boolean },
     // 25
+    Shape { name: "BucketKeyEnabled", kind: ShapeKind::Boolean },
+    // 26
     Shape {
         name: "BucketLifecycleConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 233,
+                shape: 248,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -288,7 +290,7 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 26
+    // 27
     Shape {
         name: "BucketLocationConstraint",
         kind: ShapeKind::String(StringShape {
@@ -336,22 +338,22 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 27
+    // 28
     Shape {
         name: "BucketLocationName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 28
+    // 29
     Shape {
         name: "BucketLoggingStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LoggingEnabled", shape: 250, ..MEMBER }],
+            members: &[Member { name: "LoggingEnabled", shape: 265, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 29
+    // 30
     Shape {
         name: "BucketLogsPermission",
         kind: ShapeKind::String(StringShape {
@@ -360,12 +362,12 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 30
+    // 31
     Shape {
         name: "BucketName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 31
+    // 32
     Shape {
         name: "BucketNamespace",
         kind: ShapeKind::String(StringShape {
@@ -374,17 +376,17 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 32
+    // 33
     Shape {
         name: "BucketRegion",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 33
+    // 34
     Shape {
         name: "BucketType",
         kind: ShapeKind::String(StringShape { enum_values: &["Directory"], length: Range::NONE, pattern: "" }),
     },
-    // 34
+    // 35
     Shape {
         name: "BucketVersioningStatus",
         kind: ShapeKind::String(StringShape {
@@ -393,20 +395,20 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 35
+    // 36
     Shape {
         name: "Buckets",
-        kind: ShapeKind::List(List { member: 20, member_name: "Bucket", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 21, member_name: "Bucket", flattened: false, length: Range::NONE }),
     },
-    // 36
-    Shape { name: "BypassGovernanceRetention", kind: ShapeKind::Boolean },
     // 37
+    Shape { name: "BypassGovernanceRetention", kind: ShapeKind::Boolean },
+    // 38
     Shape {
         name: "CORSConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "CORSRules",
-                shape: 39,
+                shape: 40,
                 location_name: "CORSRule",
                 required: true,
                 flattened: true,
@@ -417,16 +419,16 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 38
+    // 39
     Shape {
         name: "CORSRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ID", shape: 206, ..MEMBER },
-                Member { name: "AllowedHeaders", shape: 11, location_name: "AllowedHeader", flattened: true, ..MEMBER },
+                Member { name: "ID", shape: 217, ..MEMBER },
+                Member { name: "AllowedHeaders", shape: 12, location_name: "AllowedHeader", flattened: true, ..MEMBER },
                 Member {
                     name: "AllowedMethods",
-                    shape: 13,
+                    shape: 14,
                     location_name: "AllowedMethod",
                     required: true,
                     flattened: true,
@@ -434,46 +436,37 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "AllowedOrigins",
-                    shape: 15,
+                    shape: 16,
                     location_name: "AllowedOrigin",
                     required: true,
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "ExposeHeaders", shape: 139, location_name: "ExposeHeader", flattened: true, ..MEMBER },
-                Member { name: "MaxAgeSeconds", shape: 255, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 146, location_name: "ExposeHeader", flattened: true, ..MEMBER },
+                Member { name: "MaxAgeSeconds", shape: 270, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 39
-    Shape {
-        name: "CORSRules",
-        kind: ShapeKind::List(List { member: 38, member_name: "", flattened: true, length: Range::NONE }),
-    },
     // 40
     Shape {
-        name: "CacheControl",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "CORSRules",
+        kind: ShapeKind::List(List { member: 39, member_name: "", flattened: true, length: Range::NONE }),
     },
     // 41
     Shape {
-        name: "Checksum",
+        name: "CSVInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "FileHeaderInfo", shape: 151, ..MEMBER },
+                Member { name: "Comments", shape: 60, ..MEMBER },
+                Member { name: "QuoteEscapeCharacter", shape: 384, ..MEMBER },
+                Member { name: "RecordDelimiter", shape: 387, ..MEMBER },
+                Member { name: "FieldDelimiter", shape: 150, ..MEMBER },
+                Member { name: "QuoteCharacter", shape: 383, ..MEMBER },
+                Member { name: "AllowQuotedRecordDelimiter", shape: 10, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -481,6 +474,49 @@ static SHAPES: [Shape; 440] = [
         }),
     },
     // 42
+    Shape {
+        name: "CSVOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "QuoteFields", shape: 385, ..MEMBER },
+                Member { name: "QuoteEscapeCharacter", shape: 384, ..MEMBER },
+                Member { name: "RecordDelimiter", shape: 387, ..MEMBER },
+                Member { name: "FieldDelimiter", shape: 150, ..MEMBER },
+                Member { name: "QuoteCharacter", shape: 383, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 43
+    Shape {
+        name: "CacheControl",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 44
+    Shape {
+        name: "Checksum",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 45
     Shape {
         name: "ChecksumAlgorithm",
         kind: ShapeKind::String(StringShape {
@@ -500,52 +536,52 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 43
+    // 46
     Shape {
         name: "ChecksumAlgorithmList",
-        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 44
+    // 47
     Shape {
         name: "ChecksumCRC32",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 45
+    // 48
     Shape {
         name: "ChecksumCRC32C",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 46
+    // 49
     Shape {
         name: "ChecksumCRC64NVME",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 47
+    // 50
     Shape {
         name: "ChecksumMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 48
+    // 51
     Shape {
         name: "ChecksumMode",
         kind: ShapeKind::String(StringShape { enum_values: &["ENABLED"], length: Range::NONE, pattern: "" }),
     },
-    // 49
+    // 52
     Shape {
         name: "ChecksumSHA1",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 50
+    // 53
     Shape {
         name: "ChecksumSHA256",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 51
+    // 54
     Shape {
         name: "ChecksumSHA512",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 52
+    // 55
     Shape {
         name: "ChecksumType",
         kind: ShapeKind::String(StringShape {
@@ -554,96 +590,101 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 53
+    // 56
     Shape {
         name: "ChecksumXXHASH128",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 54
+    // 57
     Shape {
         name: "ChecksumXXHASH3",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 55
+    // 58
     Shape {
         name: "ChecksumXXHASH64",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 56
+    // 59
     Shape { name: "Code", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 57
+    // 60
+    Shape {
+        name: "Comments",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 61
     Shape {
         name: "CommonPrefix",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Prefix", shape: 332, ..MEMBER }],
+            members: &[Member { name: "Prefix", shape: 349, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 58
+    // 62
     Shape {
         name: "CommonPrefixList",
-        kind: ShapeKind::List(List { member: 57, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 61, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 59
+    // 63
     Shape {
         name: "CompleteMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Location", shape: 246, ..MEMBER },
-                Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
+                Member { name: "Location", shape: 261, ..MEMBER },
+                Member { name: "Bucket", shape: 31, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
                 Member {
                     name: "Expiration",
-                    shape: 134,
+                    shape: 141,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -654,14 +695,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 60
+    // 64
     Shape {
         name: "CompleteMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -669,7 +710,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -677,14 +718,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "MultipartUpload",
-                    shape: 61,
+                    shape: 65,
                     location_name: "CompleteMultipartUpload",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "UploadId",
-                    shape: 268,
+                    shape: 283,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -692,91 +733,91 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 52,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "MpuObjectSize",
-                    shape: 266,
+                    shape: 281,
                     location: Location::Header,
                     location_name: "x-amz-mp-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -788,31 +829,31 @@ static SHAPES: [Shape; 440] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 212,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
@@ -823,163 +864,172 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 61
+    // 65
     Shape {
         name: "CompletedMultipartUpload",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Parts", shape: 63, location_name: "Part", flattened: true, ..MEMBER }],
+            members: &[Member { name: "Parts", shape: 67, location_name: "Part", flattened: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 62
+    // 66
     Shape {
         name: "CompletedPart",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
-                Member { name: "PartNumber", shape: 321, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
+                Member { name: "PartNumber", shape: 338, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 63
+    // 67
     Shape {
         name: "CompletedPartList",
-        kind: ShapeKind::List(List { member: 62, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 66, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 64
+    // 68
+    Shape {
+        name: "CompressionType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["NONE", "GZIP", "BZIP2"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 69
     Shape {
         name: "Condition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HttpErrorCodeReturnedEquals", shape: 204, ..MEMBER },
-                Member { name: "KeyPrefixEquals", shape: 223, ..MEMBER },
+                Member { name: "HttpErrorCodeReturnedEquals", shape: 215, ..MEMBER },
+                Member { name: "KeyPrefixEquals", shape: 238, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 65
+    // 70
     Shape { name: "ConfirmRemoveSelfBucketAccess", kind: ShapeKind::Boolean },
-    // 66
+    // 71
     Shape {
         name: "ContentDisposition",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 67
+    // 72
     Shape {
         name: "ContentEncoding",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 68
+    // 73
     Shape {
         name: "ContentLanguage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 69
+    // 74
     Shape { name: "ContentLength", kind: ShapeKind::Integer(Range::NONE) },
-    // 70
+    // 75
     Shape {
         name: "ContentMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 71
+    // 76
     Shape {
         name: "ContentRange",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 72
+    // 77
     Shape {
         name: "ContentType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 73
+    // 78
     Shape {
         name: "CopyObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "CopyObjectResult", shape: 75, ..MEMBER },
+                Member { name: "CopyObjectResult", shape: 80, ..MEMBER },
                 Member {
                     name: "Expiration",
-                    shape: 134,
+                    shape: 141,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceVersionId",
-                    shape: 86,
+                    shape: 91,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -990,15 +1040,15 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 74
+    // 79
     Shape {
         name: "CopyObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 300, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -1006,49 +1056,49 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 40,
+                    shape: 43,
                     location: Location::Header,
                     location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 66,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 67,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 68,
+                    shape: 73,
                     location: Location::Header,
                     location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 72,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySource",
-                    shape: 77,
+                    shape: 82,
                     location: Location::Header,
                     location_name: "x-amz-copy-source",
                     required: true,
@@ -1056,72 +1106,72 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CopySourceIfMatch",
-                    shape: 78,
+                    shape: 83,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfModifiedSince",
-                    shape: 79,
+                    shape: 84,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfNoneMatch",
-                    shape: 80,
+                    shape: 85,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfUnmodifiedSince",
-                    shape: 81,
+                    shape: 86,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-unmodified-since",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member { name: "Expires", shape: 144, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 212,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -1129,140 +1179,140 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 261,
+                    shape: 276,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "MetadataDirective",
-                    shape: 262,
+                    shape: 277,
                     location: Location::Header,
                     location_name: "x-amz-metadata-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "TaggingDirective",
-                    shape: 410,
+                    shape: 437,
                     location: Location::Header,
                     location_name: "x-amz-tagging-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "AnnotationDirective",
-                    shape: 16,
+                    shape: 17,
                     location: Location::Header,
                     location_name: "x-amz-object-annotation-directive",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 404,
+                    shape: 431,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 437,
+                    shape: 464,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerAlgorithm",
-                    shape: 83,
+                    shape: 88,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKey",
-                    shape: 84,
+                    shape: 89,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKeyMD5",
-                    shape: 85,
+                    shape: 90,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 411,
+                    shape: 438,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 298,
+                    shape: 313,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 299,
+                    shape: 314,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1270,28 +1320,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 297,
+                    shape: 312,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 293,
+                    shape: 308,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 294,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 295,
+                    shape: 310,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -1316,127 +1366,127 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 75
+    // 80
     Shape {
         name: "CopyObjectResult",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 76
+    // 81
     Shape {
         name: "CopyPartResult",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 77
+    // 82
     Shape {
         name: "CopySource",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: r#"\/?.+\/.+"# }),
     },
-    // 78
+    // 83
     Shape {
         name: "CopySourceIfMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 79
+    // 84
     Shape { name: "CopySourceIfModifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 80
+    // 85
     Shape {
         name: "CopySourceIfNoneMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 81
+    // 86
     Shape { name: "CopySourceIfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 82
+    // 87
     Shape {
         name: "CopySourceRange",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 83
+    // 88
     Shape {
         name: "CopySourceSSECustomerAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 84
+    // 89
     Shape {
         name: "CopySourceSSECustomerKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 85
+    // 90
     Shape {
         name: "CopySourceSSECustomerKeyMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 86
+    // 91
     Shape {
         name: "CopySourceVersionId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 87
+    // 92
     Shape {
         name: "CreateBucketConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LocationConstraint", shape: 26, ..MEMBER },
-                Member { name: "Location", shape: 247, ..MEMBER },
-                Member { name: "Bucket", shape: 23, ..MEMBER },
-                Member { name: "Tags", shape: 408, ..MEMBER },
+                Member { name: "LocationConstraint", shape: 27, ..MEMBER },
+                Member { name: "Location", shape: 262, ..MEMBER },
+                Member { name: "Bucket", shape: 24, ..MEMBER },
+                Member { name: "Tags", shape: 435, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 88
+    // 93
     Shape {
         name: "CreateBucketOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Location",
-                    shape: 246,
+                    shape: 261,
                     location: Location::Header,
                     location_name: "location",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketArn",
-                    shape: 388,
+                    shape: 410,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
@@ -1447,15 +1497,15 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 89
+    // 94
     Shape {
         name: "CreateBucketRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 22, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 23, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -1463,63 +1513,63 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CreateBucketConfiguration",
-                    shape: 87,
+                    shape: 92,
                     location_name: "CreateBucketConfiguration",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 195,
+                    shape: 206,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEnabledForBucket",
-                    shape: 292,
+                    shape: 307,
                     location: Location::Header,
                     location_name: "x-amz-bucket-object-lock-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectOwnership",
-                    shape: 304,
+                    shape: 319,
                     location: Location::Header,
                     location_name: "x-amz-object-ownership",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketNamespace",
-                    shape: 31,
+                    shape: 32,
                     location: Location::Header,
                     location_name: "x-amz-bucket-namespace",
                     ..MEMBER
@@ -1530,7 +1580,7 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 90
+    // 95
     Shape {
         name: "CreateMultipartUploadOutput",
         kind: ShapeKind::Structure(Structure {
@@ -1549,75 +1599,75 @@ static SHAPES: [Shape; 440] = [
                     location_name: "x-amz-abort-rule-id",
                     ..MEMBER
                 },
-                Member { name: "Bucket", shape: 30, location_name: "Bucket", ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "UploadId", shape: 268, ..MEMBER },
+                Member { name: "Bucket", shape: 31, location_name: "Bucket", ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "UploadId", shape: 283, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 52,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -1628,15 +1678,15 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 91
+    // 96
     Shape {
         name: "CreateMultipartUploadRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 300, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -1644,71 +1694,71 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 40,
+                    shape: 43,
                     location: Location::Header,
                     location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 66,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 67,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 68,
+                    shape: 73,
                     location: Location::Header,
                     location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 72,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "content-type",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member { name: "Expires", shape: 144, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -1716,98 +1766,98 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Metadata",
-                    shape: 261,
+                    shape: 276,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 404,
+                    shape: 431,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 437,
+                    shape: 464,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 411,
+                    shape: 438,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 298,
+                    shape: 313,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 299,
+                    shape: 314,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -1815,28 +1865,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 297,
+                    shape: 312,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 293,
+                    shape: 308,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 294,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 295,
+                    shape: 310,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -1850,14 +1900,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 52,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
@@ -1868,9 +1918,9 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 92
+    // 97
     Shape { name: "CreationDate", kind: ShapeKind::Timestamp(None) },
-    // 93
+    // 98
     Shape {
         name: "DataRedundancy",
         kind: ShapeKind::String(StringShape {
@@ -1879,145 +1929,21 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 94
+    // 99
     Shape { name: "Date", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
-    // 95
+    // 100
     Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
-    // 96
+    // 101
     Shape { name: "DaysAfterInitiation", kind: ShapeKind::Integer(Range::NONE) },
-    // 97
+    // 102
     Shape {
         name: "DefaultRetention",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Mode", shape: 301, ..MEMBER },
-                Member { name: "Days", shape: 95, ..MEMBER },
-                Member { name: "Years", shape: 439, ..MEMBER },
-                Member { name: "DefaultEventHold", shape: 132, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 98
-    Shape {
-        name: "Delete",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Objects",
-                    shape: 287,
-                    location_name: "Object",
-                    required: true,
-                    flattened: true,
-                    ..MEMBER
-                },
-                Member { name: "Quiet", shape: 365, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 99
-    Shape {
-        name: "DeleteBucketCorsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 100
-    Shape {
-        name: "DeleteBucketEncryptionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 101
-    Shape {
-        name: "DeleteBucketLifecycleRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 102
-    Shape {
-        name: "DeleteBucketOwnershipControlsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
+                Member { name: "Mode", shape: 316, ..MEMBER },
+                Member { name: "Days", shape: 100, ..MEMBER },
+                Member { name: "Years", shape: 466, ..MEMBER },
+                Member { name: "DefaultEventHold", shape: 139, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2026,24 +1952,18 @@ static SHAPES: [Shape; 440] = [
     },
     // 103
     Shape {
-        name: "DeleteBucketPolicyRequest",
+        name: "Delete",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
+                    name: "Objects",
+                    shape: 302,
+                    location_name: "Object",
                     required: true,
+                    flattened: true,
                     ..MEMBER
                 },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
+                Member { name: "Quiet", shape: 382, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2052,12 +1972,12 @@ static SHAPES: [Shape; 440] = [
     },
     // 104
     Shape {
-        name: "DeleteBucketRequest",
+        name: "DeleteBucketCorsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2078,12 +1998,12 @@ static SHAPES: [Shape; 440] = [
     },
     // 105
     Shape {
-        name: "DeleteBucketTaggingRequest",
+        name: "DeleteBucketEncryptionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2104,12 +2024,12 @@ static SHAPES: [Shape; 440] = [
     },
     // 106
     Shape {
-        name: "DeleteBucketWebsiteRequest",
+        name: "DeleteBucketLifecycleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2129,17 +2049,51 @@ static SHAPES: [Shape; 440] = [
         }),
     },
     // 107
-    Shape { name: "DeleteMarker", kind: ShapeKind::Boolean },
-    // 108
     Shape {
-        name: "DeleteMarkerEntry",
+        name: "DeleteBucketOwnershipControlsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-                Member { name: "IsLatest", shape: 217, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 108
+    Shape {
+        name: "DeleteBucketPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -2148,36 +2102,132 @@ static SHAPES: [Shape; 440] = [
     },
     // 109
     Shape {
-        name: "DeleteMarkerVersionId",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "DeleteBucketRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 110
     Shape {
-        name: "DeleteMarkers",
-        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: true, length: Range::NONE }),
+        name: "DeleteBucketTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 111
+    Shape {
+        name: "DeleteBucketWebsiteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 112
+    Shape { name: "DeleteMarker", kind: ShapeKind::Boolean },
+    // 113
+    Shape {
+        name: "DeleteMarkerEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
+                Member { name: "IsLatest", shape: 229, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
+    Shape {
+        name: "DeleteMarkerVersionId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 115
+    Shape {
+        name: "DeleteMarkers",
+        kind: ShapeKind::List(List { member: 113, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 116
     Shape {
         name: "DeleteObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "DeleteMarker",
-                    shape: 107,
+                    shape: 112,
                     location: Location::Header,
                     location_name: "x-amz-delete-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -2188,14 +2238,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 112
+    // 117
     Shape {
         name: "DeleteObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2203,30 +2253,30 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 266, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "BypassGovernanceRetention",
-                    shape: 36,
+                    shape: 37,
                     location: Location::Header,
                     location_name: "x-amz-bypass-governance-retention",
                     ..MEMBER
@@ -2238,10 +2288,10 @@ static SHAPES: [Shape; 440] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfMatchLastModifiedTime",
-                    shape: 209,
+                    shape: 220,
                     location: Location::Header,
                     location_name: "x-amz-if-match-last-modified-time",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -2249,7 +2299,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "IfMatchSize",
-                    shape: 210,
+                    shape: 221,
                     location: Location::Header,
                     location_name: "x-amz-if-match-size",
                     ..MEMBER
@@ -2260,13 +2310,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 113
+    // 118
     Shape {
         name: "DeleteObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "VersionId",
-                shape: 311,
+                shape: 326,
                 location: Location::Header,
                 location_name: "x-amz-version-id",
                 ..MEMBER
@@ -2276,14 +2326,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 114
+    // 119
     Shape {
         name: "DeleteObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2291,7 +2341,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -2299,7 +2349,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -2317,34 +2367,34 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 115
+    // 120
     Shape {
         name: "DeleteObjectsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Deleted", shape: 119, flattened: true, ..MEMBER },
+                Member { name: "Deleted", shape: 124, flattened: true, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
-                Member { name: "Errors", shape: 129, location_name: "Error", flattened: true, ..MEMBER },
+                Member { name: "Errors", shape: 136, location_name: "Error", flattened: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "DeleteResult",
             union: false,
         }),
     },
-    // 116
+    // 121
     Shape {
         name: "DeleteObjectsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2352,23 +2402,23 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Delete",
-                    shape: 98,
+                    shape: 103,
                     location_name: "Delete",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 266, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "BypassGovernanceRetention",
-                    shape: 36,
+                    shape: 37,
                     location: Location::Header,
                     location_name: "x-amz-bypass-governance-retention",
                     ..MEMBER
@@ -2382,7 +2432,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -2393,14 +2443,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 117
+    // 122
     Shape {
         name: "DeletePublicAccessBlockRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2419,94 +2469,98 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 118
+    // 123
     Shape {
         name: "DeletedObject",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-                Member { name: "DeleteMarker", shape: 107, ..MEMBER },
-                Member { name: "DeleteMarkerVersionId", shape: 109, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
+                Member { name: "DeleteMarker", shape: 112, ..MEMBER },
+                Member { name: "DeleteMarkerVersionId", shape: 114, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 119
+    // 124
     Shape {
         name: "DeletedObjects",
-        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 123, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 120
+    // 125
     Shape {
         name: "Delimiter",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 121
+    // 126
     Shape {
         name: "DisplayName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 122
+    // 127
     Shape { name: "ETag", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 123
+    // 128
     Shape {
         name: "EmailAddress",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 124
+    // 129
+    Shape { name: "EnableRequestProgress", kind: ShapeKind::Boolean },
+    // 130
     Shape {
         name: "EncodingType",
         kind: ShapeKind::String(StringShape { enum_values: &["url"], length: Range::NONE, pattern: "" }),
     },
-    // 125
+    // 131
     Shape {
         name: "EncryptionType",
         kind: ShapeKind::String(StringShape { enum_values: &["NONE", "SSE-C"], length: Range::NONE, pattern: "" }),
     },
-    // 126
+    // 132
     Shape {
         name: "EncryptionTypeList",
         kind: ShapeKind::List(List {
-            member: 125,
+            member: 131,
             member_name: "EncryptionType",
             flattened: true,
             length: Range::NONE,
         }),
     },
-    // 127
+    // 133
+    Shape { name: "End", kind: ShapeKind::Integer(Range::NONE) },
+    // 134
     Shape {
         name: "Error",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-                Member { name: "Code", shape: 56, ..MEMBER },
-                Member { name: "Message", shape: 260, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
+                Member { name: "Code", shape: 59, ..MEMBER },
+                Member { name: "Message", shape: 275, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 128
+    // 135
     Shape {
         name: "ErrorDocument",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 288, required: true, ..MEMBER }],
+            members: &[Member { name: "Key", shape: 303, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 129
+    // 136
     Shape {
         name: "Errors",
-        kind: ShapeKind::List(List { member: 127, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 130
+    // 137
     Shape {
         name: "Event",
         kind: ShapeKind::String(StringShape {
@@ -2547,32 +2601,32 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 131
+    // 138
     Shape {
         name: "EventBridgeConfiguration",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 132
+    // 139
     Shape {
         name: "EventHoldDuration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Days", shape: 95, ..MEMBER }, Member { name: "Years", shape: 439, ..MEMBER }],
+            members: &[Member { name: "Days", shape: 100, ..MEMBER }, Member { name: "Years", shape: 466, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
+    // 140
     Shape {
         name: "EventList",
-        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 137, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 134
+    // 141
     Shape {
         name: "Expiration",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 135
+    // 142
     Shape {
         name: "ExpirationStatus",
         kind: ShapeKind::String(StringShape {
@@ -2581,59 +2635,83 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 136
+    // 143
     Shape { name: "ExpiredObjectDeleteMarker", kind: ShapeKind::Boolean },
-    // 137
+    // 144
     Shape {
         name: "Expires",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 138
+    // 145
     Shape {
         name: "ExposeHeader",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 139
+    // 146
     Shape {
         name: "ExposeHeaders",
-        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 145, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 140
+    // 147
+    Shape {
+        name: "Expression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 148
+    Shape {
+        name: "ExpressionType",
+        kind: ShapeKind::String(StringShape { enum_values: &["SQL"], length: Range::NONE, pattern: "" }),
+    },
+    // 149
     Shape { name: "FetchOwner", kind: ShapeKind::Boolean },
-    // 141
+    // 150
+    Shape {
+        name: "FieldDelimiter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 151
+    Shape {
+        name: "FileHeaderInfo",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["USE", "IGNORE", "NONE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 152
     Shape {
         name: "FilterRule",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Name", shape: 143, ..MEMBER }, Member { name: "Value", shape: 144, ..MEMBER }],
+            members: &[Member { name: "Name", shape: 154, ..MEMBER }, Member { name: "Value", shape: 155, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 142
+    // 153
     Shape {
         name: "FilterRuleList",
-        kind: ShapeKind::List(List { member: 141, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 143
+    // 154
     Shape {
         name: "FilterRuleName",
         kind: ShapeKind::String(StringShape { enum_values: &["prefix", "suffix"], length: Range::NONE, pattern: "" }),
     },
-    // 144
+    // 155
     Shape {
         name: "FilterRuleValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 145
+    // 156
     Shape {
         name: "GetBucketAccelerateConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 21, ..MEMBER },
+                Member { name: "Status", shape: 22, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -2644,14 +2722,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 146
+    // 157
     Shape {
         name: "GetBucketAccelerateConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2666,7 +2744,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -2677,242 +2755,27 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 147
+    // 158
     Shape {
         name: "GetBucketAclOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "Grants", shape: 209, location_name: "AccessControlList", ..MEMBER },
             ],
             payload: None,
             xml_name: "AccessControlPolicy",
             union: false,
         }),
     },
-    // 148
+    // 159
     Shape {
         name: "GetBucketAclRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 149
-    Shape {
-        name: "GetBucketCorsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "CORSRules", shape: 39, location_name: "CORSRule", flattened: true, ..MEMBER }],
-            payload: None,
-            xml_name: "CORSConfiguration",
-            union: false,
-        }),
-    },
-    // 150
-    Shape {
-        name: "GetBucketCorsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 151
-    Shape {
-        name: "GetBucketEncryptionOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ServerSideEncryptionConfiguration", shape: 396, ..MEMBER }],
-            payload: Some("ServerSideEncryptionConfiguration"),
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 152
-    Shape {
-        name: "GetBucketEncryptionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 153
-    Shape {
-        name: "GetBucketLifecycleConfigurationOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Rules", shape: 233, location_name: "Rule", flattened: true, ..MEMBER },
-                Member {
-                    name: "TransitionDefaultMinimumObjectSize",
-                    shape: 422,
-                    location: Location::Header,
-                    location_name: "x-amz-transition-default-minimum-object-size",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "LifecycleConfiguration",
-            union: false,
-        }),
-    },
-    // 154
-    Shape {
-        name: "GetBucketLifecycleConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 155
-    Shape {
-        name: "GetBucketLocationOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LocationConstraint", shape: 26, ..MEMBER }],
-            payload: None,
-            xml_name: "LocationConstraint",
-            union: false,
-        }),
-    },
-    // 156
-    Shape {
-        name: "GetBucketLocationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 157
-    Shape {
-        name: "GetBucketLoggingOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LoggingEnabled", shape: 250, ..MEMBER }],
-            payload: None,
-            xml_name: "BucketLoggingStatus",
-            union: false,
-        }),
-    },
-    // 158
-    Shape {
-        name: "GetBucketLoggingRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
-                    location: Location::Uri,
-                    location_name: "Bucket",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "ExpectedBucketOwner",
-                    shape: 9,
-                    location: Location::Header,
-                    location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 159
-    Shape {
-        name: "GetBucketNotificationConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2933,22 +2796,22 @@ static SHAPES: [Shape; 440] = [
     },
     // 160
     Shape {
-        name: "GetBucketOwnershipControlsOutput",
+        name: "GetBucketCorsOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "OwnershipControls", shape: 317, ..MEMBER }],
-            payload: Some("OwnershipControls"),
-            xml_name: "",
+            members: &[Member { name: "CORSRules", shape: 40, location_name: "CORSRule", flattened: true, ..MEMBER }],
+            payload: None,
+            xml_name: "CORSConfiguration",
             union: false,
         }),
     },
     // 161
     Shape {
-        name: "GetBucketOwnershipControlsRequest",
+        name: "GetBucketCorsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -2969,22 +2832,22 @@ static SHAPES: [Shape; 440] = [
     },
     // 162
     Shape {
-        name: "GetBucketPolicyOutput",
+        name: "GetBucketEncryptionOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 330, ..MEMBER }],
-            payload: Some("Policy"),
+            members: &[Member { name: "ServerSideEncryptionConfiguration", shape: 422, ..MEMBER }],
+            payload: Some("ServerSideEncryptionConfiguration"),
             xml_name: "",
             union: false,
         }),
     },
     // 163
     Shape {
-        name: "GetBucketPolicyRequest",
+        name: "GetBucketEncryptionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3005,22 +2868,31 @@ static SHAPES: [Shape; 440] = [
     },
     // 164
     Shape {
-        name: "GetBucketPolicyStatusOutput",
+        name: "GetBucketLifecycleConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyStatus", shape: 331, ..MEMBER }],
-            payload: Some("PolicyStatus"),
-            xml_name: "",
+            members: &[
+                Member { name: "Rules", shape: 248, location_name: "Rule", flattened: true, ..MEMBER },
+                Member {
+                    name: "TransitionDefaultMinimumObjectSize",
+                    shape: 449,
+                    location: Location::Header,
+                    location_name: "x-amz-transition-default-minimum-object-size",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "LifecycleConfiguration",
             union: false,
         }),
     },
     // 165
     Shape {
-        name: "GetBucketPolicyStatusRequest",
+        name: "GetBucketLifecycleConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3041,22 +2913,22 @@ static SHAPES: [Shape; 440] = [
     },
     // 166
     Shape {
-        name: "GetBucketRequestPaymentOutput",
+        name: "GetBucketLocationOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Payer", shape: 328, ..MEMBER }],
+            members: &[Member { name: "LocationConstraint", shape: 27, ..MEMBER }],
             payload: None,
-            xml_name: "RequestPaymentConfiguration",
+            xml_name: "LocationConstraint",
             union: false,
         }),
     },
     // 167
     Shape {
-        name: "GetBucketRequestPaymentRequest",
+        name: "GetBucketLocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3077,22 +2949,22 @@ static SHAPES: [Shape; 440] = [
     },
     // 168
     Shape {
-        name: "GetBucketTaggingOutput",
+        name: "GetBucketLoggingOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TagSet", shape: 408, required: true, ..MEMBER }],
+            members: &[Member { name: "LoggingEnabled", shape: 265, ..MEMBER }],
             payload: None,
-            xml_name: "Tagging",
+            xml_name: "BucketLoggingStatus",
             union: false,
         }),
     },
     // 169
     Shape {
-        name: "GetBucketTaggingRequest",
+        name: "GetBucketLoggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3113,25 +2985,12 @@ static SHAPES: [Shape; 440] = [
     },
     // 170
     Shape {
-        name: "GetBucketVersioningOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Status", shape: 34, ..MEMBER },
-                Member { name: "MFADelete", shape: 253, location_name: "MfaDelete", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "VersioningConfiguration",
-            union: false,
-        }),
-    },
-    // 171
-    Shape {
-        name: "GetBucketVersioningRequest",
+        name: "GetBucketNotificationConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3146,33 +3005,28 @@ static SHAPES: [Shape; 440] = [
                 },
             ],
             payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
+    Shape {
+        name: "GetBucketOwnershipControlsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "OwnershipControls", shape: 333, ..MEMBER }],
+            payload: Some("OwnershipControls"),
             xml_name: "",
             union: false,
         }),
     },
     // 172
     Shape {
-        name: "GetBucketWebsiteOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RedirectAllRequestsTo", shape: 368, ..MEMBER },
-                Member { name: "IndexDocument", shape: 214, ..MEMBER },
-                Member { name: "ErrorDocument", shape: 128, ..MEMBER },
-                Member { name: "RoutingRules", shape: 386, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "WebsiteConfiguration",
-            union: false,
-        }),
-    },
-    // 173
-    Shape {
-        name: "GetBucketWebsiteRequest",
+        name: "GetBucketOwnershipControlsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3187,63 +3041,31 @@ static SHAPES: [Shape; 440] = [
                 },
             ],
             payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 173
+    Shape {
+        name: "GetBucketPolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Policy", shape: 347, ..MEMBER }],
+            payload: Some("Policy"),
             xml_name: "",
             union: false,
         }),
     },
     // 174
     Shape {
-        name: "GetObjectAclOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "Grants", shape: 198, location_name: "AccessControlList", ..MEMBER },
-                Member {
-                    name: "RequestCharged",
-                    shape: 373,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "AccessControlPolicy",
-            union: false,
-        }),
-    },
-    // 175
-    Shape {
-        name: "GetObjectAclRequest",
+        name: "GetBucketPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 288,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestPayer",
-                    shape: 374,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
@@ -3255,139 +3077,31 @@ static SHAPES: [Shape; 440] = [
                 },
             ],
             payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 175
+    Shape {
+        name: "GetBucketPolicyStatusOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyStatus", shape: 348, ..MEMBER }],
+            payload: Some("PolicyStatus"),
             xml_name: "",
             union: false,
         }),
     },
     // 176
     Shape {
-        name: "GetObjectAttributesOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "DeleteMarker",
-                    shape: 107,
-                    location: Location::Header,
-                    location_name: "x-amz-delete-marker",
-                    ..MEMBER
-                },
-                Member {
-                    name: "LastModified",
-                    shape: 227,
-                    location: Location::Header,
-                    location_name: "last-modified",
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Header,
-                    location_name: "x-amz-version-id",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestCharged",
-                    shape: 373,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "Checksum", shape: 41, ..MEMBER },
-                Member { name: "ObjectParts", shape: 177, ..MEMBER },
-                Member { name: "StorageClass", shape: 404, ..MEMBER },
-                Member { name: "ObjectSize", shape: 306, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "GetObjectAttributesResponse",
-            union: false,
-        }),
-    },
-    // 177
-    Shape {
-        name: "GetObjectAttributesParts",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TotalPartsCount", shape: 326, location_name: "PartsCount", ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 322, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 272, ..MEMBER },
-                Member { name: "MaxParts", shape: 258, ..MEMBER },
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "Parts", shape: 327, location_name: "Part", flattened: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 178
-    Shape {
-        name: "GetObjectAttributesRequest",
+        name: "GetBucketPolicyStatusRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 288,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "MaxParts",
-                    shape: 258,
-                    location: Location::Header,
-                    location_name: "x-amz-max-parts",
-                    ..MEMBER
-                },
-                Member {
-                    name: "PartNumberMarker",
-                    shape: 322,
-                    location: Location::Header,
-                    location_name: "x-amz-part-number-marker",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerAlgorithm",
-                    shape: 389,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-algorithm",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerKey",
-                    shape: 390,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerKeyMD5",
-                    shape: 391,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-md5",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestPayer",
-                    shape: 374,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
@@ -3397,12 +3111,40 @@ static SHAPES: [Shape; 440] = [
                     location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 177
+    Shape {
+        name: "GetBucketRequestPaymentOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Payer", shape: 345, ..MEMBER }],
+            payload: None,
+            xml_name: "RequestPaymentConfiguration",
+            union: false,
+        }),
+    },
+    // 178
+    Shape {
+        name: "GetBucketRequestPaymentRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
                 Member {
-                    name: "ObjectAttributes",
-                    shape: 284,
-                    location: Location::Header,
-                    location_name: "x-amz-object-attributes",
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
                     required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
                     ..MEMBER
                 },
             ],
@@ -3413,47 +3155,25 @@ static SHAPES: [Shape; 440] = [
     },
     // 179
     Shape {
-        name: "GetObjectLegalHoldOutput",
+        name: "GetBucketTaggingOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "LegalHold", shape: 296, location_name: "LegalHold", ..MEMBER }],
-            payload: Some("LegalHold"),
-            xml_name: "",
+            members: &[Member { name: "TagSet", shape: 435, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "Tagging",
             union: false,
         }),
     },
     // 180
     Shape {
-        name: "GetObjectLegalHoldRequest",
+        name: "GetBucketTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 288,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestPayer",
-                    shape: 374,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
@@ -3471,22 +3191,25 @@ static SHAPES: [Shape; 440] = [
     },
     // 181
     Shape {
-        name: "GetObjectLockConfigurationOutput",
+        name: "GetBucketVersioningOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ObjectLockConfiguration", shape: 290, ..MEMBER }],
-            payload: Some("ObjectLockConfiguration"),
-            xml_name: "",
+            members: &[
+                Member { name: "Status", shape: 35, ..MEMBER },
+                Member { name: "MFADelete", shape: 268, location_name: "MfaDelete", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "VersioningConfiguration",
             union: false,
         }),
     },
     // 182
     Shape {
-        name: "GetObjectLockConfigurationRequest",
+        name: "GetBucketVersioningRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3507,447 +3230,30 @@ static SHAPES: [Shape; 440] = [
     },
     // 183
     Shape {
-        name: "GetObjectOutput",
+        name: "GetBucketWebsiteOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Body", shape: 19, ..MEMBER },
-                Member {
-                    name: "DeleteMarker",
-                    shape: 107,
-                    location: Location::Header,
-                    location_name: "x-amz-delete-marker",
-                    ..MEMBER
-                },
-                Member {
-                    name: "AcceptRanges",
-                    shape: 6,
-                    location: Location::Header,
-                    location_name: "accept-ranges",
-                    ..MEMBER
-                },
-                Member {
-                    name: "Expiration",
-                    shape: 134,
-                    location: Location::Header,
-                    location_name: "x-amz-expiration",
-                    ..MEMBER
-                },
-                Member {
-                    name: "Restore",
-                    shape: 382,
-                    location: Location::Header,
-                    location_name: "x-amz-restore",
-                    ..MEMBER
-                },
-                Member {
-                    name: "LastModified",
-                    shape: 227,
-                    location: Location::Header,
-                    location_name: "last-modified",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentLength",
-                    shape: 69,
-                    location: Location::Header,
-                    location_name: "content-length",
-                    ..MEMBER
-                },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
-                Member {
-                    name: "ChecksumCRC32",
-                    shape: 44,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-crc32",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumCRC32C",
-                    shape: 45,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-crc32c",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumCRC64NVME",
-                    shape: 46,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-crc64nvme",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumSHA1",
-                    shape: 49,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-sha1",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumSHA256",
-                    shape: 50,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-sha256",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumSHA512",
-                    shape: 51,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-sha512",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumMD5",
-                    shape: 47,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-md5",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumXXHASH64",
-                    shape: 55,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-xxhash64",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumXXHASH3",
-                    shape: 54,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-xxhash3",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumXXHASH128",
-                    shape: 53,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-xxhash128",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumType",
-                    shape: 52,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-type",
-                    ..MEMBER
-                },
-                Member {
-                    name: "MissingMeta",
-                    shape: 265,
-                    location: Location::Header,
-                    location_name: "x-amz-missing-meta",
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Header,
-                    location_name: "x-amz-version-id",
-                    ..MEMBER
-                },
-                Member {
-                    name: "CacheControl",
-                    shape: 40,
-                    location: Location::Header,
-                    location_name: "cache-control",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentDisposition",
-                    shape: 66,
-                    location: Location::Header,
-                    location_name: "content-disposition",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentEncoding",
-                    shape: 67,
-                    location: Location::Header,
-                    location_name: "content-encoding",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentLanguage",
-                    shape: 68,
-                    location: Location::Header,
-                    location_name: "content-language",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentRange",
-                    shape: 71,
-                    location: Location::Header,
-                    location_name: "content-range",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ContentType",
-                    shape: 72,
-                    location: Location::Header,
-                    location_name: "content-type",
-                    ..MEMBER
-                },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
-                Member {
-                    name: "WebsiteRedirectLocation",
-                    shape: 437,
-                    location: Location::Header,
-                    location_name: "x-amz-website-redirect-location",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ServerSideEncryption",
-                    shape: 394,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption",
-                    ..MEMBER
-                },
-                Member {
-                    name: "Metadata",
-                    shape: 261,
-                    location: Location::Headers,
-                    location_name: "x-amz-meta-",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerAlgorithm",
-                    shape: 389,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-algorithm",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerKeyMD5",
-                    shape: 391,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-md5",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSEKMSKeyId",
-                    shape: 393,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
-                    ..MEMBER
-                },
-                Member {
-                    name: "BucketKeyEnabled",
-                    shape: 24,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
-                    ..MEMBER
-                },
-                Member {
-                    name: "StorageClass",
-                    shape: 404,
-                    location: Location::Header,
-                    location_name: "x-amz-storage-class",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestCharged",
-                    shape: 373,
-                    location: Location::Header,
-                    location_name: "x-amz-request-charged",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ReplicationStatus",
-                    shape: 372,
-                    location: Location::Header,
-                    location_name: "x-amz-replication-status",
-                    ..MEMBER
-                },
-                Member {
-                    name: "PartsCount",
-                    shape: 326,
-                    location: Location::Header,
-                    location_name: "x-amz-mp-parts-count",
-                    ..MEMBER
-                },
-                Member {
-                    name: "TagCount",
-                    shape: 407,
-                    location: Location::Header,
-                    location_name: "x-amz-tagging-count",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockMode",
-                    shape: 298,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-mode",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockRetainUntilDate",
-                    shape: 299,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-retain-until-date",
-                    timestamp_format: Some(TimestampFormat::Iso8601),
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockLegalHoldStatus",
-                    shape: 297,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-legal-hold",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockEventHold",
-                    shape: 293,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-event-hold",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockEventHoldDurationDays",
-                    shape: 294,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-event-hold-duration-days",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ObjectLockEventHoldDurationYears",
-                    shape: 295,
-                    location: Location::Header,
-                    location_name: "x-amz-object-lock-event-hold-duration-years",
-                    ..MEMBER
-                },
+                Member { name: "RedirectAllRequestsTo", shape: 389, ..MEMBER },
+                Member { name: "IndexDocument", shape: 225, ..MEMBER },
+                Member { name: "ErrorDocument", shape: 135, ..MEMBER },
+                Member { name: "RoutingRules", shape: 408, ..MEMBER },
             ],
-            payload: Some("Body"),
-            xml_name: "",
+            payload: None,
+            xml_name: "WebsiteConfiguration",
             union: false,
         }),
     },
     // 184
     Shape {
-        name: "GetObjectRequest",
+        name: "GetBucketWebsiteRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
-                    ..MEMBER
-                },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
-                Member {
-                    name: "IfModifiedSince",
-                    shape: 211,
-                    location: Location::Header,
-                    location_name: "if-modified-since",
-                    ..MEMBER
-                },
-                Member {
-                    name: "IfNoneMatch",
-                    shape: 212,
-                    location: Location::Header,
-                    location_name: "if-none-match",
-                    ..MEMBER
-                },
-                Member {
-                    name: "IfUnmodifiedSince",
-                    shape: 213,
-                    location: Location::Header,
-                    location_name: "if-unmodified-since",
-                    ..MEMBER
-                },
-                Member {
-                    name: "Key",
-                    shape: 288,
-                    location: Location::Uri,
-                    location_name: "Key",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Range", shape: 366, location: Location::Header, location_name: "range", ..MEMBER },
-                Member {
-                    name: "ResponseCacheControl",
-                    shape: 376,
-                    location: Location::Query,
-                    location_name: "response-cache-control",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ResponseContentDisposition",
-                    shape: 377,
-                    location: Location::Query,
-                    location_name: "response-content-disposition",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ResponseContentEncoding",
-                    shape: 378,
-                    location: Location::Query,
-                    location_name: "response-content-encoding",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ResponseContentLanguage",
-                    shape: 379,
-                    location: Location::Query,
-                    location_name: "response-content-language",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ResponseContentType",
-                    shape: 380,
-                    location: Location::Query,
-                    location_name: "response-content-type",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ResponseExpires",
-                    shape: 381,
-                    location: Location::Query,
-                    location_name: "response-expires",
-                    timestamp_format: Some(TimestampFormat::Rfc822),
-                    ..MEMBER
-                },
-                Member {
-                    name: "VersionId",
-                    shape: 311,
-                    location: Location::Query,
-                    location_name: "versionId",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerAlgorithm",
-                    shape: 389,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-algorithm",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerKey",
-                    shape: 390,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key",
-                    ..MEMBER
-                },
-                Member {
-                    name: "SSECustomerKeyMD5",
-                    shape: 391,
-                    location: Location::Header,
-                    location_name: "x-amz-server-side-encryption-customer-key-md5",
-                    ..MEMBER
-                },
-                Member {
-                    name: "RequestPayer",
-                    shape: 374,
-                    location: Location::Header,
-                    location_name: "x-amz-request-payer",
-                    ..MEMBER
-                },
-                Member {
-                    name: "PartNumber",
-                    shape: 321,
-                    location: Location::Query,
-                    location_name: "partNumber",
                     ..MEMBER
                 },
                 Member {
@@ -3955,13 +3261,6 @@ static SHAPES: [Shape; 440] = [
                     shape: 9,
                     location: Location::Header,
                     location_name: "x-amz-expected-bucket-owner",
-                    ..MEMBER
-                },
-                Member {
-                    name: "ChecksumMode",
-                    shape: 48,
-                    location: Location::Header,
-                    location_name: "x-amz-checksum-mode",
                     ..MEMBER
                 },
             ],
@@ -3972,22 +3271,32 @@ static SHAPES: [Shape; 440] = [
     },
     // 185
     Shape {
-        name: "GetObjectRetentionOutput",
+        name: "GetObjectAclOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Retention", shape: 300, location_name: "Retention", ..MEMBER }],
-            payload: Some("Retention"),
-            xml_name: "",
+            members: &[
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "Grants", shape: 209, location_name: "AccessControlList", ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 394,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "AccessControlPolicy",
             union: false,
         }),
     },
     // 186
     Shape {
-        name: "GetObjectRetentionRequest",
+        name: "GetObjectAclRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -3995,7 +3304,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -4003,14 +3312,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -4030,31 +3339,73 @@ static SHAPES: [Shape; 440] = [
     },
     // 187
     Shape {
-        name: "GetObjectTaggingOutput",
+        name: "GetObjectAttributesOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
+                    name: "DeleteMarker",
+                    shape: 112,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 242,
+                    location: Location::Header,
+                    location_name: "last-modified",
+                    ..MEMBER
+                },
+                Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
-                Member { name: "TagSet", shape: 408, required: true, ..MEMBER },
+                Member {
+                    name: "RequestCharged",
+                    shape: 394,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "Checksum", shape: 44, ..MEMBER },
+                Member { name: "ObjectParts", shape: 188, ..MEMBER },
+                Member { name: "StorageClass", shape: 431, ..MEMBER },
+                Member { name: "ObjectSize", shape: 321, ..MEMBER },
             ],
             payload: None,
-            xml_name: "Tagging",
+            xml_name: "GetObjectAttributesResponse",
             union: false,
         }),
     },
     // 188
     Shape {
-        name: "GetObjectTaggingRequest",
+        name: "GetObjectAttributesParts",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TotalPartsCount", shape: 343, location_name: "PartsCount", ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 339, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 287, ..MEMBER },
+                Member { name: "MaxParts", shape: 273, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "Parts", shape: 344, location_name: "Part", flattened: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 189
+    Shape {
+        name: "GetObjectAttributesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -4062,7 +3413,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -4070,7 +3421,734 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MaxParts",
+                    shape: 273,
+                    location: Location::Header,
+                    location_name: "x-amz-max-parts",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumberMarker",
+                    shape: 339,
+                    location: Location::Header,
+                    location_name: "x-amz-part-number-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 411,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 412,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 413,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 395,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectAttributes",
+                    shape: 299,
+                    location: Location::Header,
+                    location_name: "x-amz-object-attributes",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 190
+    Shape {
+        name: "GetObjectLegalHoldOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "LegalHold", shape: 311, location_name: "LegalHold", ..MEMBER }],
+            payload: Some("LegalHold"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 191
+    Shape {
+        name: "GetObjectLegalHoldRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 303,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 326,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 395,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 192
+    Shape {
+        name: "GetObjectLockConfigurationOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ObjectLockConfiguration", shape: 305, ..MEMBER }],
+            payload: Some("ObjectLockConfiguration"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 193
+    Shape {
+        name: "GetObjectLockConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 194
+    Shape {
+        name: "GetObjectOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Body", shape: 20, ..MEMBER },
+                Member {
+                    name: "DeleteMarker",
+                    shape: 112,
+                    location: Location::Header,
+                    location_name: "x-amz-delete-marker",
+                    ..MEMBER
+                },
+                Member {
+                    name: "AcceptRanges",
+                    shape: 6,
+                    location: Location::Header,
+                    location_name: "accept-ranges",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Expiration",
+                    shape: 141,
+                    location: Location::Header,
+                    location_name: "x-amz-expiration",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Restore",
+                    shape: 404,
+                    location: Location::Header,
+                    location_name: "x-amz-restore",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LastModified",
+                    shape: 242,
+                    location: Location::Header,
+                    location_name: "last-modified",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLength",
+                    shape: 74,
+                    location: Location::Header,
+                    location_name: "content-length",
+                    ..MEMBER
+                },
+                Member { name: "ETag", shape: 127, location: Location::Header, location_name: "etag", ..MEMBER },
+                Member {
+                    name: "ChecksumCRC32",
+                    shape: 47,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC32C",
+                    shape: 48,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc32c",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumCRC64NVME",
+                    shape: 49,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-crc64nvme",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA1",
+                    shape: 52,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha1",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA256",
+                    shape: 53,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha256",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumSHA512",
+                    shape: 54,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-sha512",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMD5",
+                    shape: 50,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH64",
+                    shape: 58,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash64",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH3",
+                    shape: 57,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash3",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumXXHASH128",
+                    shape: 56,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-xxhash128",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumType",
+                    shape: 55,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "MissingMeta",
+                    shape: 280,
+                    location: Location::Header,
+                    location_name: "x-amz-missing-meta",
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 326,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CacheControl",
+                    shape: 43,
+                    location: Location::Header,
+                    location_name: "cache-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentDisposition",
+                    shape: 71,
+                    location: Location::Header,
+                    location_name: "content-disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentEncoding",
+                    shape: 72,
+                    location: Location::Header,
+                    location_name: "content-encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentLanguage",
+                    shape: 73,
+                    location: Location::Header,
+                    location_name: "content-language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentRange",
+                    shape: 76,
+                    location: Location::Header,
+                    location_name: "content-range",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ContentType",
+                    shape: 77,
+                    location: Location::Header,
+                    location_name: "content-type",
+                    ..MEMBER
+                },
+                Member { name: "Expires", shape: 144, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member {
+                    name: "WebsiteRedirectLocation",
+                    shape: 464,
+                    location: Location::Header,
+                    location_name: "x-amz-website-redirect-location",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ServerSideEncryption",
+                    shape: 420,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Metadata",
+                    shape: 276,
+                    location: Location::Headers,
+                    location_name: "x-amz-meta-",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 411,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 413,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSEKMSKeyId",
+                    shape: 415,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-aws-kms-key-id",
+                    ..MEMBER
+                },
+                Member {
+                    name: "BucketKeyEnabled",
+                    shape: 25,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-bucket-key-enabled",
+                    ..MEMBER
+                },
+                Member {
+                    name: "StorageClass",
+                    shape: 431,
+                    location: Location::Header,
+                    location_name: "x-amz-storage-class",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestCharged",
+                    shape: 394,
+                    location: Location::Header,
+                    location_name: "x-amz-request-charged",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ReplicationStatus",
+                    shape: 393,
+                    location: Location::Header,
+                    location_name: "x-amz-replication-status",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartsCount",
+                    shape: 343,
+                    location: Location::Header,
+                    location_name: "x-amz-mp-parts-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "TagCount",
+                    shape: 434,
+                    location: Location::Header,
+                    location_name: "x-amz-tagging-count",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockMode",
+                    shape: 313,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-mode",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockRetainUntilDate",
+                    shape: 314,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-retain-until-date",
+                    timestamp_format: Some(TimestampFormat::Iso8601),
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockLegalHoldStatus",
+                    shape: 312,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-legal-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHold",
+                    shape: 308,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationDays",
+                    shape: 309,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-days",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ObjectLockEventHoldDurationYears",
+                    shape: 310,
+                    location: Location::Header,
+                    location_name: "x-amz-object-lock-event-hold-duration-years",
+                    ..MEMBER
+                },
+            ],
+            payload: Some("Body"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 195
+    Shape {
+        name: "GetObjectRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member {
+                    name: "IfModifiedSince",
+                    shape: 222,
+                    location: Location::Header,
+                    location_name: "if-modified-since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfNoneMatch",
+                    shape: 223,
+                    location: Location::Header,
+                    location_name: "if-none-match",
+                    ..MEMBER
+                },
+                Member {
+                    name: "IfUnmodifiedSince",
+                    shape: 224,
+                    location: Location::Header,
+                    location_name: "if-unmodified-since",
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 303,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Range", shape: 386, location: Location::Header, location_name: "range", ..MEMBER },
+                Member {
+                    name: "ResponseCacheControl",
+                    shape: 398,
+                    location: Location::Query,
+                    location_name: "response-cache-control",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentDisposition",
+                    shape: 399,
+                    location: Location::Query,
+                    location_name: "response-content-disposition",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentEncoding",
+                    shape: 400,
+                    location: Location::Query,
+                    location_name: "response-content-encoding",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentLanguage",
+                    shape: 401,
+                    location: Location::Query,
+                    location_name: "response-content-language",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseContentType",
+                    shape: 402,
+                    location: Location::Query,
+                    location_name: "response-content-type",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ResponseExpires",
+                    shape: 403,
+                    location: Location::Query,
+                    location_name: "response-expires",
+                    timestamp_format: Some(TimestampFormat::Rfc822),
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 326,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 411,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 412,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 413,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 395,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "PartNumber",
+                    shape: 338,
+                    location: Location::Query,
+                    location_name: "partNumber",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ChecksumMode",
+                    shape: 51,
+                    location: Location::Header,
+                    location_name: "x-amz-checksum-mode",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 196
+    Shape {
+        name: "GetObjectRetentionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Retention", shape: 315, location_name: "Retention", ..MEMBER }],
+            payload: Some("Retention"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 197
+    Shape {
+        name: "GetObjectRetentionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 303,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 326,
+                    location: Location::Query,
+                    location_name: "versionId",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RequestPayer",
+                    shape: 395,
+                    location: Location::Header,
+                    location_name: "x-amz-request-payer",
+                    ..MEMBER
+                },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 198
+    Shape {
+        name: "GetObjectTaggingOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "VersionId",
+                    shape: 326,
+                    location: Location::Header,
+                    location_name: "x-amz-version-id",
+                    ..MEMBER
+                },
+                Member { name: "TagSet", shape: 435, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "Tagging",
+            union: false,
+        }),
+    },
+    // 199
+    Shape {
+        name: "GetObjectTaggingRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 303,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionId",
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -4084,7 +4162,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -4095,24 +4173,24 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 189
+    // 200
     Shape {
         name: "GetPublicAccessBlockOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PublicAccessBlockConfiguration", shape: 334, ..MEMBER }],
+            members: &[Member { name: "PublicAccessBlockConfiguration", shape: 351, ..MEMBER }],
             payload: Some("PublicAccessBlockConfiguration"),
             xml_name: "",
             union: false,
         }),
     },
-    // 190
+    // 201
     Shape {
         name: "GetPublicAccessBlockRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -4131,101 +4209,101 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 191
+    // 202
     Shape {
         name: "Grant",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grantee", shape: 197, ..MEMBER },
-                Member { name: "Permission", shape: 329, ..MEMBER },
+                Member { name: "Grantee", shape: 208, ..MEMBER },
+                Member { name: "Permission", shape: 346, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 192
+    // 203
     Shape {
         name: "GrantFullControl",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 193
+    // 204
     Shape {
         name: "GrantRead",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 194
+    // 205
     Shape {
         name: "GrantReadACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 195
+    // 206
     Shape {
         name: "GrantWrite",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 196
+    // 207
     Shape {
         name: "GrantWriteACP",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 197
+    // 208
     Shape {
         name: "Grantee",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DisplayName", shape: 121, ..MEMBER },
-                Member { name: "EmailAddress", shape: 123, ..MEMBER },
-                Member { name: "ID", shape: 206, ..MEMBER },
+                Member { name: "DisplayName", shape: 126, ..MEMBER },
+                Member { name: "EmailAddress", shape: 128, ..MEMBER },
+                Member { name: "ID", shape: 217, ..MEMBER },
                 Member {
                     name: "Type",
-                    shape: 425,
+                    shape: 452,
                     location_name: "xsi:type",
                     required: true,
                     xml_attribute: true,
                     ..MEMBER
                 },
-                Member { name: "URI", shape: 426, ..MEMBER },
+                Member { name: "URI", shape: 453, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 198
+    // 209
     Shape {
         name: "Grants",
-        kind: ShapeKind::List(List { member: 191, member_name: "Grant", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 202, member_name: "Grant", flattened: false, length: Range::NONE }),
     },
-    // 199
+    // 210
     Shape {
         name: "HeadBucketOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "BucketArn",
-                    shape: 388,
+                    shape: 410,
                     location: Location::Header,
                     location_name: "x-amz-bucket-arn",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketLocationType",
-                    shape: 249,
+                    shape: 264,
                     location: Location::Header,
                     location_name: "x-amz-bucket-location-type",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketLocationName",
-                    shape: 27,
+                    shape: 28,
                     location: Location::Header,
                     location_name: "x-amz-bucket-location-name",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketRegion",
-                    shape: 369,
+                    shape: 390,
                     location: Location::Header,
                     location_name: "x-amz-bucket-region",
                     ..MEMBER
@@ -4243,14 +4321,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 200
+    // 211
     Shape {
         name: "HeadBucketRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -4269,14 +4347,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 201
+    // 212
     Shape {
         name: "HeadObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "DeleteMarker",
-                    shape: 107,
+                    shape: 112,
                     location: Location::Header,
                     location_name: "x-amz-delete-marker",
                     ..MEMBER
@@ -4290,268 +4368,268 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Expiration",
-                    shape: 134,
+                    shape: 141,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
                 Member {
                     name: "Restore",
-                    shape: 382,
+                    shape: 404,
                     location: Location::Header,
                     location_name: "x-amz-restore",
                     ..MEMBER
                 },
                 Member {
                     name: "ArchiveStatus",
-                    shape: 17,
+                    shape: 18,
                     location: Location::Header,
                     location_name: "x-amz-archive-status",
                     ..MEMBER
                 },
                 Member {
                     name: "LastModified",
-                    shape: 227,
+                    shape: 242,
                     location: Location::Header,
                     location_name: "last-modified",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 69,
+                    shape: 74,
                     location: Location::Header,
                     location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 52,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
+                Member { name: "ETag", shape: 127, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "MissingMeta",
-                    shape: 265,
+                    shape: 280,
                     location: Location::Header,
                     location_name: "x-amz-missing-meta",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 40,
+                    shape: 43,
                     location: Location::Header,
                     location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 66,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 67,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 68,
+                    shape: 73,
                     location: Location::Header,
                     location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 72,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentRange",
-                    shape: 71,
+                    shape: 76,
                     location: Location::Header,
                     location_name: "content-range",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member { name: "Expires", shape: 144, location: Location::Header, location_name: "expires", ..MEMBER },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 437,
+                    shape: 464,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 261,
+                    shape: 276,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 404,
+                    shape: 431,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "ReplicationStatus",
-                    shape: 372,
+                    shape: 393,
                     location: Location::Header,
                     location_name: "x-amz-replication-status",
                     ..MEMBER
                 },
                 Member {
                     name: "PartsCount",
-                    shape: 326,
+                    shape: 343,
                     location: Location::Header,
                     location_name: "x-amz-mp-parts-count",
                     ..MEMBER
                 },
                 Member {
                     name: "TagCount",
-                    shape: 407,
+                    shape: 434,
                     location: Location::Header,
                     location_name: "x-amz-tagging-count",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 298,
+                    shape: 313,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 299,
+                    shape: 314,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -4559,28 +4637,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 297,
+                    shape: 312,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 293,
+                    shape: 308,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 294,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 295,
+                    shape: 310,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -4591,88 +4669,88 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 202
+    // 213
     Shape {
         name: "HeadObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfModifiedSince",
-                    shape: 211,
+                    shape: 222,
                     location: Location::Header,
                     location_name: "if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 212,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "IfUnmodifiedSince",
-                    shape: 213,
+                    shape: 224,
                     location: Location::Header,
                     location_name: "if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Range", shape: 366, location: Location::Header, location_name: "range", ..MEMBER },
+                Member { name: "Range", shape: 386, location: Location::Header, location_name: "range", ..MEMBER },
                 Member {
                     name: "ResponseCacheControl",
-                    shape: 376,
+                    shape: 398,
                     location: Location::Query,
                     location_name: "response-cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentDisposition",
-                    shape: 377,
+                    shape: 399,
                     location: Location::Query,
                     location_name: "response-content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentEncoding",
-                    shape: 378,
+                    shape: 400,
                     location: Location::Query,
                     location_name: "response-content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentLanguage",
-                    shape: 379,
+                    shape: 401,
                     location: Location::Query,
                     location_name: "response-content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseContentType",
-                    shape: 380,
+                    shape: 402,
                     location: Location::Query,
                     location_name: "response-content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ResponseExpires",
-                    shape: 381,
+                    shape: 403,
                     location: Location::Query,
                     location_name: "response-expires",
                     timestamp_format: Some(TimestampFormat::Rfc822),
@@ -4680,42 +4758,42 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 321,
+                    shape: 338,
                     location: Location::Query,
                     location_name: "partNumber",
                     ..MEMBER
@@ -4729,7 +4807,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumMode",
-                    shape: 48,
+                    shape: 51,
                     location: Location::Header,
                     location_name: "x-amz-checksum-mode",
                     ..MEMBER
@@ -4740,163 +4818,203 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 203
+    // 214
     Shape {
         name: "HostName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 204
+    // 215
     Shape {
         name: "HttpErrorCodeReturnedEquals",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 205
+    // 216
     Shape {
         name: "HttpRedirectCode",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 206
+    // 217
     Shape { name: "ID", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 207
+    // 218
     Shape {
         name: "IfMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 208
+    // 219
     Shape { name: "IfMatchInitiatedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 209
+    // 220
     Shape { name: "IfMatchLastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 210
+    // 221
     Shape { name: "IfMatchSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 211
+    // 222
     Shape { name: "IfModifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 212
+    // 223
     Shape {
         name: "IfNoneMatch",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 213
+    // 224
     Shape { name: "IfUnmodifiedSince", kind: ShapeKind::Timestamp(None) },
-    // 214
+    // 225
     Shape {
         name: "IndexDocument",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Suffix", shape: 405, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 215
-    Shape { name: "Initiated", kind: ShapeKind::Timestamp(None) },
-    // 216
-    Shape {
-        name: "Initiator",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ID", shape: 206, ..MEMBER },
-                Member { name: "DisplayName", shape: 121, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 217
-    Shape { name: "IsLatest", kind: ShapeKind::Boolean },
-    // 218
-    Shape { name: "IsPublic", kind: ShapeKind::Boolean },
-    // 219
-    Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
-    // 220
-    Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
-    // 221
-    Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 222
-    Shape {
-        name: "KeyMarker",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 223
-    Shape {
-        name: "KeyPrefixEquals",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 224
-    Shape {
-        name: "LambdaFunctionArn",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 225
-    Shape {
-        name: "LambdaFunctionConfiguration",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Id", shape: 281, ..MEMBER },
-                Member {
-                    name: "LambdaFunctionArn",
-                    shape: 224,
-                    location_name: "CloudFunction",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Events",
-                    shape: 133,
-                    location_name: "Event",
-                    required: true,
-                    flattened: true,
-                    ..MEMBER
-                },
-                Member { name: "Filter", shape: 280, ..MEMBER },
-            ],
+            members: &[Member { name: "Suffix", shape: 432, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 226
-    Shape {
-        name: "LambdaFunctionConfigurationList",
-        kind: ShapeKind::List(List { member: 225, member_name: "", flattened: true, length: Range::NONE }),
-    },
+    Shape { name: "Initiated", kind: ShapeKind::Timestamp(None) },
     // 227
-    Shape { name: "LastModified", kind: ShapeKind::Timestamp(None) },
-    // 228
-    Shape { name: "LastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 229
     Shape {
-        name: "LifecycleExpiration",
+        name: "Initiator",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Date", shape: 94, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
-                Member { name: "Days", shape: 95, ..MEMBER },
-                Member { name: "ExpiredObjectDeleteMarker", shape: 136, ..MEMBER },
+                Member { name: "ID", shape: 217, ..MEMBER },
+                Member { name: "DisplayName", shape: 126, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 228
+    Shape {
+        name: "InputSerialization",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CSV", shape: 41, ..MEMBER },
+                Member { name: "CompressionType", shape: 68, ..MEMBER },
+                Member { name: "JSON", shape: 233, ..MEMBER },
+                Member { name: "Parquet", shape: 336, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape { name: "IsLatest", kind: ShapeKind::Boolean },
     // 230
+    Shape { name: "IsPublic", kind: ShapeKind::Boolean },
+    // 231
+    Shape { name: "IsRestoreInProgress", kind: ShapeKind::Boolean },
+    // 232
+    Shape { name: "IsTruncated", kind: ShapeKind::Boolean },
+    // 233
+    Shape {
+        name: "JSONInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Type", shape: 235, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 234
+    Shape {
+        name: "JSONOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "RecordDelimiter", shape: 387, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 235
+    Shape {
+        name: "JSONType",
+        kind: ShapeKind::String(StringShape { enum_values: &["DOCUMENT", "LINES"], length: Range::NONE, pattern: "" }),
+    },
+    // 236
+    Shape { name: "KeyCount", kind: ShapeKind::Integer(Range::NONE) },
+    // 237
+    Shape {
+        name: "KeyMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 238
+    Shape {
+        name: "KeyPrefixEquals",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 239
+    Shape {
+        name: "LambdaFunctionArn",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 240
+    Shape {
+        name: "LambdaFunctionConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 296, ..MEMBER },
+                Member {
+                    name: "LambdaFunctionArn",
+                    shape: 239,
+                    location_name: "CloudFunction",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Events",
+                    shape: 140,
+                    location_name: "Event",
+                    required: true,
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "Filter", shape: 295, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 241
+    Shape {
+        name: "LambdaFunctionConfigurationList",
+        kind: ShapeKind::List(List { member: 240, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 242
+    Shape { name: "LastModified", kind: ShapeKind::Timestamp(None) },
+    // 243
+    Shape { name: "LastModifiedTime", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
+    // 244
+    Shape {
+        name: "LifecycleExpiration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Date", shape: 99, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
+                Member { name: "Days", shape: 100, ..MEMBER },
+                Member { name: "ExpiredObjectDeleteMarker", shape: 143, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 245
     Shape {
         name: "LifecycleRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Expiration", shape: 229, ..MEMBER },
-                Member { name: "ID", shape: 206, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Filter", shape: 232, ..MEMBER },
-                Member { name: "Status", shape: 135, required: true, ..MEMBER },
-                Member { name: "Transitions", shape: 423, location_name: "Transition", flattened: true, ..MEMBER },
+                Member { name: "Expiration", shape: 244, ..MEMBER },
+                Member { name: "ID", shape: 217, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Filter", shape: 247, ..MEMBER },
+                Member { name: "Status", shape: 142, required: true, ..MEMBER },
+                Member { name: "Transitions", shape: 450, location_name: "Transition", flattened: true, ..MEMBER },
                 Member {
                     name: "NoncurrentVersionTransitions",
-                    shape: 278,
+                    shape: 293,
                     location_name: "NoncurrentVersionTransition",
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "NoncurrentVersionExpiration", shape: 276, ..MEMBER },
+                Member { name: "NoncurrentVersionExpiration", shape: 291, ..MEMBER },
                 Member { name: "AbortIncompleteMultipartUpload", shape: 1, ..MEMBER },
             ],
             payload: None,
@@ -4904,80 +5022,80 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 231
+    // 246
     Shape {
         name: "LifecycleRuleAndOperator",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Tags", shape: 408, location_name: "Tag", flattened: true, ..MEMBER },
-                Member { name: "ObjectSizeGreaterThan", shape: 307, ..MEMBER },
-                Member { name: "ObjectSizeLessThan", shape: 308, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Tags", shape: 435, location_name: "Tag", flattened: true, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 322, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 323, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 232
+    // 247
     Shape {
         name: "LifecycleRuleFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Tag", shape: 406, ..MEMBER },
-                Member { name: "ObjectSizeGreaterThan", shape: 307, ..MEMBER },
-                Member { name: "ObjectSizeLessThan", shape: 308, ..MEMBER },
-                Member { name: "And", shape: 231, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Tag", shape: 433, ..MEMBER },
+                Member { name: "ObjectSizeGreaterThan", shape: 322, ..MEMBER },
+                Member { name: "ObjectSizeLessThan", shape: 323, ..MEMBER },
+                Member { name: "And", shape: 246, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 233
+    // 248
     Shape {
         name: "LifecycleRules",
-        kind: ShapeKind::List(List { member: 230, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 245, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 234
+    // 249
     Shape {
         name: "ListBucketsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Buckets", shape: 35, ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 273, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
+                Member { name: "Buckets", shape: 36, ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 288, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
             ],
             payload: None,
             xml_name: "ListAllMyBucketsResult",
             union: false,
         }),
     },
-    // 235
+    // 250
     Shape {
         name: "ListBucketsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "MaxBuckets",
-                    shape: 256,
+                    shape: 271,
                     location: Location::Query,
                     location_name: "max-buckets",
                     ..MEMBER
                 },
                 Member {
                     name: "ContinuationToken",
-                    shape: 417,
+                    shape: 444,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 349, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "BucketRegion",
-                    shape: 32,
+                    shape: 33,
                     location: Location::Query,
                     location_name: "bucket-region",
                     ..MEMBER
@@ -4988,26 +5106,26 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 236
+    // 251
     Shape {
         name: "ListMultipartUploadsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "KeyMarker", shape: 222, ..MEMBER },
-                Member { name: "UploadIdMarker", shape: 427, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 270, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "NextUploadIdMarker", shape: 274, ..MEMBER },
-                Member { name: "MaxUploads", shape: 259, ..MEMBER },
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "Uploads", shape: 269, location_name: "Upload", flattened: true, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 124, ..MEMBER },
+                Member { name: "Bucket", shape: 31, ..MEMBER },
+                Member { name: "KeyMarker", shape: 237, ..MEMBER },
+                Member { name: "UploadIdMarker", shape: 454, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 285, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Delimiter", shape: 125, ..MEMBER },
+                Member { name: "NextUploadIdMarker", shape: 289, ..MEMBER },
+                Member { name: "MaxUploads", shape: 274, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "Uploads", shape: 284, location_name: "Upload", flattened: true, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 62, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 130, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5018,14 +5136,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 237
+    // 252
     Shape {
         name: "ListMultipartUploadsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5033,36 +5151,36 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 120,
+                    shape: 125,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 124,
+                    shape: 130,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 222,
+                    shape: 237,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "MaxUploads",
-                    shape: 259,
+                    shape: 274,
                     location: Location::Query,
                     location_name: "max-uploads",
                     ..MEMBER
                 },
-                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Prefix", shape: 349, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "UploadIdMarker",
-                    shape: 427,
+                    shape: 454,
                     location: Location::Query,
                     location_name: "upload-id-marker",
                     ..MEMBER
@@ -5076,7 +5194,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5087,27 +5205,27 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 238
+    // 253
     Shape {
         name: "ListObjectVersionsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "KeyMarker", shape: 222, ..MEMBER },
-                Member { name: "VersionIdMarker", shape: 434, ..MEMBER },
-                Member { name: "NextKeyMarker", shape: 270, ..MEMBER },
-                Member { name: "NextVersionIdMarker", shape: 275, ..MEMBER },
-                Member { name: "Versions", shape: 312, location_name: "Version", flattened: true, ..MEMBER },
-                Member { name: "DeleteMarkers", shape: 110, location_name: "DeleteMarker", flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 257, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 124, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "KeyMarker", shape: 237, ..MEMBER },
+                Member { name: "VersionIdMarker", shape: 461, ..MEMBER },
+                Member { name: "NextKeyMarker", shape: 285, ..MEMBER },
+                Member { name: "NextVersionIdMarker", shape: 290, ..MEMBER },
+                Member { name: "Versions", shape: 327, location_name: "Version", flattened: true, ..MEMBER },
+                Member { name: "DeleteMarkers", shape: 115, location_name: "DeleteMarker", flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 31, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Delimiter", shape: 125, ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 62, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 130, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5118,14 +5236,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 239
+    // 254
     Shape {
         name: "ListObjectVersionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5133,30 +5251,30 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 120,
+                    shape: 125,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 124,
+                    shape: 130,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
                 Member {
                     name: "KeyMarker",
-                    shape: 222,
+                    shape: 237,
                     location: Location::Query,
                     location_name: "key-marker",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 349, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "VersionIdMarker",
-                    shape: 434,
+                    shape: 461,
                     location: Location::Query,
                     location_name: "version-id-marker",
                     ..MEMBER
@@ -5170,14 +5288,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 315,
+                    shape: 330,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5188,24 +5306,24 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 240
+    // 255
     Shape {
         name: "ListObjectsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "Marker", shape: 254, ..MEMBER },
-                Member { name: "NextMarker", shape: 271, ..MEMBER },
-                Member { name: "Contents", shape: 289, flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 257, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 124, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "Marker", shape: 269, ..MEMBER },
+                Member { name: "NextMarker", shape: 286, ..MEMBER },
+                Member { name: "Contents", shape: 304, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 31, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Delimiter", shape: 125, ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 62, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 130, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5216,14 +5334,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 241
+    // 256
     Shape {
         name: "ListObjectsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5231,24 +5349,24 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 120,
+                    shape: 125,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 124,
+                    shape: 130,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 254, location: Location::Query, location_name: "marker", ..MEMBER },
-                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "Marker", shape: 269, location: Location::Query, location_name: "marker", ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 349, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5262,7 +5380,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 315,
+                    shape: 330,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5273,26 +5391,26 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 242
+    // 257
     Shape {
         name: "ListObjectsV2Output",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "Contents", shape: 289, flattened: true, ..MEMBER },
-                Member { name: "Name", shape: 30, ..MEMBER },
-                Member { name: "Prefix", shape: 332, ..MEMBER },
-                Member { name: "Delimiter", shape: 120, ..MEMBER },
-                Member { name: "MaxKeys", shape: 257, ..MEMBER },
-                Member { name: "CommonPrefixes", shape: 58, flattened: true, ..MEMBER },
-                Member { name: "EncodingType", shape: 124, ..MEMBER },
-                Member { name: "KeyCount", shape: 221, ..MEMBER },
-                Member { name: "ContinuationToken", shape: 417, ..MEMBER },
-                Member { name: "NextContinuationToken", shape: 273, ..MEMBER },
-                Member { name: "StartAfter", shape: 403, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "Contents", shape: 304, flattened: true, ..MEMBER },
+                Member { name: "Name", shape: 31, ..MEMBER },
+                Member { name: "Prefix", shape: 349, ..MEMBER },
+                Member { name: "Delimiter", shape: 125, ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, ..MEMBER },
+                Member { name: "CommonPrefixes", shape: 62, flattened: true, ..MEMBER },
+                Member { name: "EncodingType", shape: 130, ..MEMBER },
+                Member { name: "KeyCount", shape: 236, ..MEMBER },
+                Member { name: "ContinuationToken", shape: 444, ..MEMBER },
+                Member { name: "NextContinuationToken", shape: 288, ..MEMBER },
+                Member { name: "StartAfter", shape: 430, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -5303,14 +5421,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 243
+    // 258
     Shape {
         name: "ListObjectsV2Request",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5318,44 +5436,44 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Delimiter",
-                    shape: 120,
+                    shape: 125,
                     location: Location::Query,
                     location_name: "delimiter",
                     ..MEMBER
                 },
                 Member {
                     name: "EncodingType",
-                    shape: 124,
+                    shape: 130,
                     location: Location::Query,
                     location_name: "encoding-type",
                     ..MEMBER
                 },
-                Member { name: "MaxKeys", shape: 257, location: Location::Query, location_name: "max-keys", ..MEMBER },
-                Member { name: "Prefix", shape: 332, location: Location::Query, location_name: "prefix", ..MEMBER },
+                Member { name: "MaxKeys", shape: 272, location: Location::Query, location_name: "max-keys", ..MEMBER },
+                Member { name: "Prefix", shape: 349, location: Location::Query, location_name: "prefix", ..MEMBER },
                 Member {
                     name: "ContinuationToken",
-                    shape: 417,
+                    shape: 444,
                     location: Location::Query,
                     location_name: "continuation-token",
                     ..MEMBER
                 },
                 Member {
                     name: "FetchOwner",
-                    shape: 140,
+                    shape: 149,
                     location: Location::Query,
                     location_name: "fetch-owner",
                     ..MEMBER
                 },
                 Member {
                     name: "StartAfter",
-                    shape: 403,
+                    shape: 430,
                     location: Location::Query,
                     location_name: "start-after",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5369,7 +5487,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "OptionalObjectAttributes",
-                    shape: 315,
+                    shape: 330,
                     location: Location::Header,
                     location_name: "x-amz-optional-object-attributes",
                     ..MEMBER
@@ -5380,7 +5498,7 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 244
+    // 259
     Shape {
         name: "ListPartsOutput",
         kind: ShapeKind::Structure(Structure {
@@ -5399,29 +5517,29 @@ static SHAPES: [Shape; 440] = [
                     location_name: "x-amz-abort-rule-id",
                     ..MEMBER
                 },
-                Member { name: "Bucket", shape: 30, ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "UploadId", shape: 268, ..MEMBER },
-                Member { name: "PartNumberMarker", shape: 322, ..MEMBER },
-                Member { name: "NextPartNumberMarker", shape: 272, ..MEMBER },
-                Member { name: "MaxParts", shape: 258, ..MEMBER },
-                Member { name: "IsTruncated", shape: 220, ..MEMBER },
-                Member { name: "Parts", shape: 325, location_name: "Part", flattened: true, ..MEMBER },
-                Member { name: "Initiator", shape: 216, ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "StorageClass", shape: 404, ..MEMBER },
+                Member { name: "Bucket", shape: 31, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "UploadId", shape: 283, ..MEMBER },
+                Member { name: "PartNumberMarker", shape: 339, ..MEMBER },
+                Member { name: "NextPartNumberMarker", shape: 287, ..MEMBER },
+                Member { name: "MaxParts", shape: 273, ..MEMBER },
+                Member { name: "IsTruncated", shape: 232, ..MEMBER },
+                Member { name: "Parts", shape: 342, location_name: "Part", flattened: true, ..MEMBER },
+                Member { name: "Initiator", shape: 227, ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "StorageClass", shape: 431, ..MEMBER },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
-                Member { name: "ChecksumAlgorithm", shape: 42, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 45, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -5432,14 +5550,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 245
+    // 260
     Shape {
         name: "ListPartsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -5447,7 +5565,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -5455,21 +5573,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "MaxParts",
-                    shape: 258,
+                    shape: 273,
                     location: Location::Query,
                     location_name: "max-parts",
                     ..MEMBER
                 },
                 Member {
                     name: "PartNumberMarker",
-                    shape: 322,
+                    shape: 339,
                     location: Location::Query,
                     location_name: "part-number-marker",
                     ..MEMBER
                 },
                 Member {
                     name: "UploadId",
-                    shape: 268,
+                    shape: 283,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -5477,7 +5595,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -5491,21 +5609,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
@@ -5516,27 +5634,27 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 246
+    // 261
     Shape {
         name: "Location",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 247
+    // 262
     Shape {
         name: "LocationInfo",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 249, ..MEMBER }, Member { name: "Name", shape: 248, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 264, ..MEMBER }, Member { name: "Name", shape: 263, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 248
+    // 263
     Shape {
         name: "LocationNameAsString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 249
+    // 264
     Shape {
         name: "LocationType",
         kind: ShapeKind::String(StringShape {
@@ -5545,24 +5663,24 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 250
+    // 265
     Shape {
         name: "LoggingEnabled",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TargetBucket", shape: 412, required: true, ..MEMBER },
-                Member { name: "TargetGrants", shape: 414, ..MEMBER },
-                Member { name: "TargetPrefix", shape: 416, required: true, ..MEMBER },
-                Member { name: "TargetObjectKeyFormat", shape: 415, ..MEMBER },
+                Member { name: "TargetBucket", shape: 439, required: true, ..MEMBER },
+                Member { name: "TargetGrants", shape: 441, ..MEMBER },
+                Member { name: "TargetPrefix", shape: 443, required: true, ..MEMBER },
+                Member { name: "TargetObjectKeyFormat", shape: 442, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 251
+    // 266
     Shape { name: "MFA", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 252
+    // 267
     Shape {
         name: "MFADelete",
         kind: ShapeKind::String(StringShape {
@@ -5571,7 +5689,7 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 253
+    // 268
     Shape {
         name: "MFADeleteStatus",
         kind: ShapeKind::String(StringShape {
@@ -5580,208 +5698,71 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 254
+    // 269
     Shape {
         name: "Marker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 255
+    // 270
     Shape { name: "MaxAgeSeconds", kind: ShapeKind::Integer(Range::NONE) },
-    // 256
+    // 271
     Shape { name: "MaxBuckets", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 257
+    // 272
     Shape { name: "MaxKeys", kind: ShapeKind::Integer(Range::NONE) },
-    // 258
+    // 273
     Shape { name: "MaxParts", kind: ShapeKind::Integer(Range::NONE) },
-    // 259
+    // 274
     Shape { name: "MaxUploads", kind: ShapeKind::Integer(Range::NONE) },
-    // 260
+    // 275
     Shape {
         name: "Message",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 261
+    // 276
     Shape {
         name: "Metadata",
         kind: ShapeKind::Map(Map {
-            key: 263,
-            value: 264,
+            key: 278,
+            value: 279,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 262
+    // 277
     Shape {
         name: "MetadataDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 263
+    // 278
     Shape {
         name: "MetadataKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 264
+    // 279
     Shape {
         name: "MetadataValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 265
+    // 280
     Shape { name: "MissingMeta", kind: ShapeKind::Integer(Range::NONE) },
-    // 266
+    // 281
     Shape { name: "MpuObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 267
+    // 282
     Shape {
         name: "MultipartUpload",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UploadId", shape: 268, ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "Initiated", shape: 215, ..MEMBER },
-                Member { name: "StorageClass", shape: 404, ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "Initiator", shape: 216, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 42, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 268
-    Shape {
-        name: "MultipartUploadId",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 269
-    Shape {
-        name: "MultipartUploadList",
-        kind: ShapeKind::List(List { member: 267, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 270
-    Shape {
-        name: "NextKeyMarker",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 271
-    Shape {
-        name: "NextMarker",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 272
-    Shape { name: "NextPartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 273
-    Shape {
-        name: "NextToken",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 274
-    Shape {
-        name: "NextUploadIdMarker",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 275
-    Shape {
-        name: "NextVersionIdMarker",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 276
-    Shape {
-        name: "NoncurrentVersionExpiration",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
-                Member { name: "NewerNoncurrentVersions", shape: 433, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 277
-    Shape {
-        name: "NoncurrentVersionTransition",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NoncurrentDays", shape: 95, ..MEMBER },
-                Member { name: "StorageClass", shape: 424, ..MEMBER },
-                Member { name: "NewerNoncurrentVersions", shape: 433, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 278
-    Shape {
-        name: "NoncurrentVersionTransitionList",
-        kind: ShapeKind::List(List { member: 277, member_name: "", flattened: true, length: Range::NONE }),
-    },
-    // 279
-    Shape {
-        name: "NotificationConfiguration",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "TopicConfigurations",
-                    shape: 420,
-                    location_name: "TopicConfiguration",
-                    flattened: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "QueueConfigurations",
-                    shape: 364,
-                    location_name: "QueueConfiguration",
-                    flattened: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "LambdaFunctionConfigurations",
-                    shape: 226,
-                    location_name: "CloudFunctionConfiguration",
-                    flattened: true,
-                    ..MEMBER
-                },
-                Member { name: "EventBridgeConfiguration", shape: 131, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "NotificationConfiguration",
-            union: false,
-        }),
-    },
-    // 280
-    Shape {
-        name: "NotificationConfigurationFilter",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 387, location_name: "S3Key", ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 281
-    Shape {
-        name: "NotificationId",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 282
-    Shape {
-        name: "Object",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "Size", shape: 401, ..MEMBER },
-                Member { name: "StorageClass", shape: 309, ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 384, ..MEMBER },
+                Member { name: "UploadId", shape: 283, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "Initiated", shape: 226, ..MEMBER },
+                Member { name: "StorageClass", shape: 431, ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "Initiator", shape: 227, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 45, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -5790,6 +5771,143 @@ static SHAPES: [Shape; 440] = [
     },
     // 283
     Shape {
+        name: "MultipartUploadId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 284
+    Shape {
+        name: "MultipartUploadList",
+        kind: ShapeKind::List(List { member: 282, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 285
+    Shape {
+        name: "NextKeyMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 286
+    Shape {
+        name: "NextMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 287
+    Shape { name: "NextPartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
+    // 288
+    Shape {
+        name: "NextToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 289
+    Shape {
+        name: "NextUploadIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 290
+    Shape {
+        name: "NextVersionIdMarker",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 291
+    Shape {
+        name: "NoncurrentVersionExpiration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NoncurrentDays", shape: 100, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 460, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 292
+    Shape {
+        name: "NoncurrentVersionTransition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NoncurrentDays", shape: 100, ..MEMBER },
+                Member { name: "StorageClass", shape: 451, ..MEMBER },
+                Member { name: "NewerNoncurrentVersions", shape: 460, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 293
+    Shape {
+        name: "NoncurrentVersionTransitionList",
+        kind: ShapeKind::List(List { member: 292, member_name: "", flattened: true, length: Range::NONE }),
+    },
+    // 294
+    Shape {
+        name: "NotificationConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "TopicConfigurations",
+                    shape: 447,
+                    location_name: "TopicConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "QueueConfigurations",
+                    shape: 381,
+                    location_name: "QueueConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "LambdaFunctionConfigurations",
+                    shape: 241,
+                    location_name: "CloudFunctionConfiguration",
+                    flattened: true,
+                    ..MEMBER
+                },
+                Member { name: "EventBridgeConfiguration", shape: 138, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "NotificationConfiguration",
+            union: false,
+        }),
+    },
+    // 295
+    Shape {
+        name: "NotificationConfigurationFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 409, location_name: "S3Key", ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 296
+    Shape {
+        name: "NotificationId",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 297
+    Shape {
+        name: "Object",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 46, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
+                Member { name: "Size", shape: 427, ..MEMBER },
+                Member { name: "StorageClass", shape: 324, ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 406, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 298
+    Shape {
         name: "ObjectAttributes",
         kind: ShapeKind::String(StringShape {
             enum_values: &["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"],
@@ -5797,12 +5915,12 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 284
+    // 299
     Shape {
         name: "ObjectAttributesList",
-        kind: ShapeKind::List(List { member: 283, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 298, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 285
+    // 300
     Shape {
         name: "ObjectCannedACL",
         kind: ShapeKind::String(StringShape {
@@ -5819,33 +5937,33 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 286
+    // 301
     Shape {
         name: "ObjectIdentifier",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 288, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-                Member { name: "ETag", shape: 122, ..MEMBER },
+                Member { name: "Key", shape: 303, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
                 Member {
                     name: "LastModifiedTime",
-                    shape: 228,
+                    shape: 243,
                     timestamp_format: Some(TimestampFormat::Rfc822),
                     ..MEMBER
                 },
-                Member { name: "Size", shape: 401, ..MEMBER },
+                Member { name: "Size", shape: 427, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 287
+    // 302
     Shape {
         name: "ObjectIdentifierList",
-        kind: ShapeKind::List(List { member: 286, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 301, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 288
+    // 303
     Shape {
         name: "ObjectKey",
         kind: ShapeKind::String(StringShape {
@@ -5854,56 +5972,56 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 289
+    // 304
     Shape {
         name: "ObjectList",
-        kind: ShapeKind::List(List { member: 282, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 297, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 290
+    // 305
     Shape {
         name: "ObjectLockConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ObjectLockEnabled", shape: 291, ..MEMBER },
-                Member { name: "Rule", shape: 302, ..MEMBER },
+                Member { name: "ObjectLockEnabled", shape: 306, ..MEMBER },
+                Member { name: "Rule", shape: 317, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 291
+    // 306
     Shape {
         name: "ObjectLockEnabled",
         kind: ShapeKind::String(StringShape { enum_values: &["Enabled"], length: Range::NONE, pattern: "" }),
     },
-    // 292
+    // 307
     Shape { name: "ObjectLockEnabledForBucket", kind: ShapeKind::Boolean },
-    // 293
+    // 308
     Shape {
         name: "ObjectLockEventHold",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 294
+    // 309
     Shape { name: "ObjectLockEventHoldDurationDays", kind: ShapeKind::Integer(Range::NONE) },
-    // 295
+    // 310
     Shape { name: "ObjectLockEventHoldDurationYears", kind: ShapeKind::Integer(Range::NONE) },
-    // 296
+    // 311
     Shape {
         name: "ObjectLockLegalHold",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Status", shape: 297, ..MEMBER }],
+            members: &[Member { name: "Status", shape: 312, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 297
+    // 312
     Shape {
         name: "ObjectLockLegalHoldStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["ON", "OFF"], length: Range::NONE, pattern: "" }),
     },
-    // 298
+    // 313
     Shape {
         name: "ObjectLockMode",
         kind: ShapeKind::String(StringShape {
@@ -5912,29 +6030,29 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 299
+    // 314
     Shape { name: "ObjectLockRetainUntilDate", kind: ShapeKind::Timestamp(Some(TimestampFormat::Iso8601)) },
-    // 300
+    // 315
     Shape {
         name: "ObjectLockRetention",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Mode", shape: 301, ..MEMBER },
+                Member { name: "Mode", shape: 316, ..MEMBER },
                 Member {
                     name: "RetainUntilDate",
-                    shape: 94,
+                    shape: 99,
                     timestamp_format: Some(TimestampFormat::Iso8601),
                     ..MEMBER
                 },
-                Member { name: "EventHold", shape: 293, ..MEMBER },
-                Member { name: "EventHoldDuration", shape: 132, ..MEMBER },
+                Member { name: "EventHold", shape: 308, ..MEMBER },
+                Member { name: "EventHoldDuration", shape: 139, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 301
+    // 316
     Shape {
         name: "ObjectLockRetentionMode",
         kind: ShapeKind::String(StringShape {
@@ -5943,22 +6061,22 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 302
+    // 317
     Shape {
         name: "ObjectLockRule",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DefaultRetention", shape: 97, ..MEMBER }],
+            members: &[Member { name: "DefaultRetention", shape: 102, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 303
+    // 318
     Shape {
         name: "ObjectLockToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 304
+    // 319
     Shape {
         name: "ObjectOwnership",
         kind: ShapeKind::String(StringShape {
@@ -5967,36 +6085,36 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 305
+    // 320
     Shape {
         name: "ObjectPart",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 321, ..MEMBER },
-                Member { name: "Size", shape: 401, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "PartNumber", shape: 338, ..MEMBER },
+                Member { name: "Size", shape: 427, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 306
+    // 321
     Shape { name: "ObjectSize", kind: ShapeKind::Integer(Range::NONE) },
-    // 307
+    // 322
     Shape { name: "ObjectSizeGreaterThanBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 308
+    // 323
     Shape { name: "ObjectSizeLessThanBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 309
+    // 324
     Shape {
         name: "ObjectStorageClass",
         kind: ShapeKind::String(StringShape {
@@ -6021,73 +6139,83 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 310
+    // 325
     Shape {
         name: "ObjectVersion",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "ChecksumAlgorithm", shape: 43, flattened: true, ..MEMBER },
-                Member { name: "ChecksumType", shape: 52, ..MEMBER },
-                Member { name: "Size", shape: 401, ..MEMBER },
-                Member { name: "StorageClass", shape: 313, ..MEMBER },
-                Member { name: "Key", shape: 288, ..MEMBER },
-                Member { name: "VersionId", shape: 311, ..MEMBER },
-                Member { name: "IsLatest", shape: 217, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
-                Member { name: "Owner", shape: 316, ..MEMBER },
-                Member { name: "RestoreStatus", shape: 384, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "ChecksumAlgorithm", shape: 46, flattened: true, ..MEMBER },
+                Member { name: "ChecksumType", shape: 55, ..MEMBER },
+                Member { name: "Size", shape: 427, ..MEMBER },
+                Member { name: "StorageClass", shape: 328, ..MEMBER },
+                Member { name: "Key", shape: 303, ..MEMBER },
+                Member { name: "VersionId", shape: 326, ..MEMBER },
+                Member { name: "IsLatest", shape: 229, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+                Member { name: "Owner", shape: 332, ..MEMBER },
+                Member { name: "RestoreStatus", shape: 406, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 311
+    // 326
     Shape {
         name: "ObjectVersionId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 312
+    // 327
     Shape {
         name: "ObjectVersionList",
-        kind: ShapeKind::List(List { member: 310, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 325, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 313
+    // 328
     Shape {
         name: "ObjectVersionStorageClass",
         kind: ShapeKind::String(StringShape { enum_values: &["STANDARD"], length: Range::NONE, pattern: "" }),
     },
-    // 314
+    // 329
     Shape {
         name: "OptionalObjectAttributes",
         kind: ShapeKind::String(StringShape { enum_values: &["RestoreStatus"], length: Range::NONE, pattern: "" }),
     },
-    // 315
+    // 330
     Shape {
         name: "OptionalObjectAttributesList",
-        kind: ShapeKind::List(List { member: 314, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 329, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 316
+    // 331
+    Shape {
+        name: "OutputSerialization",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "CSV", shape: 42, ..MEMBER }, Member { name: "JSON", shape: 234, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 332
     Shape {
         name: "Owner",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DisplayName", shape: 121, ..MEMBER },
-                Member { name: "ID", shape: 206, ..MEMBER },
+                Member { name: "DisplayName", shape: 126, ..MEMBER },
+                Member { name: "ID", shape: 217, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 317
+    // 333
     Shape {
         name: "OwnershipControls",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 319,
+                shape: 335,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -6098,51 +6226,56 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 318
+    // 334
     Shape {
         name: "OwnershipControlsRule",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ObjectOwnership", shape: 304, required: true, ..MEMBER }],
+            members: &[Member { name: "ObjectOwnership", shape: 319, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 319
+    // 335
     Shape {
         name: "OwnershipControlsRules",
-        kind: ShapeKind::List(List { member: 318, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 334, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 320
+    // 336
+    Shape {
+        name: "ParquetInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 337
     Shape {
         name: "Part",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PartNumber", shape: 321, ..MEMBER },
-                Member { name: "LastModified", shape: 227, ..MEMBER },
-                Member { name: "ETag", shape: 122, ..MEMBER },
-                Member { name: "Size", shape: 401, ..MEMBER },
-                Member { name: "ChecksumCRC32", shape: 44, ..MEMBER },
-                Member { name: "ChecksumCRC32C", shape: 45, ..MEMBER },
-                Member { name: "ChecksumCRC64NVME", shape: 46, ..MEMBER },
-                Member { name: "ChecksumSHA1", shape: 49, ..MEMBER },
-                Member { name: "ChecksumSHA256", shape: 50, ..MEMBER },
-                Member { name: "ChecksumSHA512", shape: 51, ..MEMBER },
-                Member { name: "ChecksumMD5", shape: 47, ..MEMBER },
-                Member { name: "ChecksumXXHASH64", shape: 55, ..MEMBER },
-                Member { name: "ChecksumXXHASH3", shape: 54, ..MEMBER },
-                Member { name: "ChecksumXXHASH128", shape: 53, ..MEMBER },
+                Member { name: "PartNumber", shape: 338, ..MEMBER },
+                Member { name: "LastModified", shape: 242, ..MEMBER },
+                Member { name: "ETag", shape: 127, ..MEMBER },
+                Member { name: "Size", shape: 427, ..MEMBER },
+                Member { name: "ChecksumCRC32", shape: 47, ..MEMBER },
+                Member { name: "ChecksumCRC32C", shape: 48, ..MEMBER },
+                Member { name: "ChecksumCRC64NVME", shape: 49, ..MEMBER },
+                Member { name: "ChecksumSHA1", shape: 52, ..MEMBER },
+                Member { name: "ChecksumSHA256", shape: 53, ..MEMBER },
+                Member { name: "ChecksumSHA512", shape: 54, ..MEMBER },
+                Member { name: "ChecksumMD5", shape: 50, ..MEMBER },
+                Member { name: "ChecksumXXHASH64", shape: 58, ..MEMBER },
+                Member { name: "ChecksumXXHASH3", shape: 57, ..MEMBER },
+                Member { name: "ChecksumXXHASH128", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 321
+    // 338
     Shape { name: "PartNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 322
+    // 339
     Shape { name: "PartNumberMarker", kind: ShapeKind::Integer(Range::NONE) },
-    // 323
+    // 340
     Shape {
         name: "PartitionDateSource",
         kind: ShapeKind::String(StringShape {
@@ -6151,29 +6284,29 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 324
+    // 341
     Shape {
         name: "PartitionedPrefix",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PartitionDateSource", shape: 323, ..MEMBER }],
+            members: &[Member { name: "PartitionDateSource", shape: 340, ..MEMBER }],
             payload: None,
             xml_name: "PartitionedPrefix",
             union: false,
         }),
     },
-    // 325
+    // 342
     Shape {
         name: "Parts",
-        kind: ShapeKind::List(List { member: 320, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 337, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 326
+    // 343
     Shape { name: "PartsCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 327
+    // 344
     Shape {
         name: "PartsList",
-        kind: ShapeKind::List(List { member: 305, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 320, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 328
+    // 345
     Shape {
         name: "Payer",
         kind: ShapeKind::String(StringShape {
@@ -6182,7 +6315,7 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 329
+    // 346
     Shape {
         name: "Permission",
         kind: ShapeKind::String(StringShape {
@@ -6191,54 +6324,54 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 330
+    // 347
     Shape {
         name: "Policy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 331
+    // 348
     Shape {
         name: "PolicyStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IsPublic", shape: 218, location_name: "IsPublic", ..MEMBER }],
+            members: &[Member { name: "IsPublic", shape: 230, location_name: "IsPublic", ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 332
+    // 349
     Shape {
         name: "Prefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 333
+    // 350
     Shape {
         name: "Protocol",
         kind: ShapeKind::String(StringShape { enum_values: &["http", "https"], length: Range::NONE, pattern: "" }),
     },
-    // 334
+    // 351
     Shape {
         name: "PublicAccessBlockConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "BlockPublicAcls", shape: 399, location_name: "BlockPublicAcls", ..MEMBER },
-                Member { name: "IgnorePublicAcls", shape: 399, location_name: "IgnorePublicAcls", ..MEMBER },
-                Member { name: "BlockPublicPolicy", shape: 399, location_name: "BlockPublicPolicy", ..MEMBER },
-                Member { name: "RestrictPublicBuckets", shape: 399, location_name: "RestrictPublicBuckets", ..MEMBER },
+                Member { name: "BlockPublicAcls", shape: 425, location_name: "BlockPublicAcls", ..MEMBER },
+                Member { name: "IgnorePublicAcls", shape: 425, location_name: "IgnorePublicAcls", ..MEMBER },
+                Member { name: "BlockPublicPolicy", shape: 425, location_name: "BlockPublicPolicy", ..MEMBER },
+                Member { name: "RestrictPublicBuckets", shape: 425, location_name: "RestrictPublicBuckets", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 335
+    // 352
     Shape {
         name: "PutBucketAccelerateConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6261,7 +6394,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -6272,12 +6405,12 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 336
+    // 353
     Shape {
         name: "PutBucketAclRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 22, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 23, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "AccessControlPolicy",
                     shape: 7,
@@ -6287,7 +6420,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6295,49 +6428,49 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 195,
+                    shape: 206,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
@@ -6355,14 +6488,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 337
+    // 354
     Shape {
         name: "PutBucketCorsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6370,7 +6503,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CORSConfiguration",
-                    shape: 37,
+                    shape: 38,
                     location_name: "CORSConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6378,14 +6511,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -6403,14 +6536,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 338
+    // 355
     Shape {
         name: "PutBucketEncryptionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6418,21 +6551,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryptionConfiguration",
-                    shape: 396,
+                    shape: 422,
                     location_name: "ServerSideEncryptionConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6451,13 +6584,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 339
+    // 356
     Shape {
         name: "PutBucketLifecycleConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "TransitionDefaultMinimumObjectSize",
-                shape: 422,
+                shape: 449,
                 location: Location::Header,
                 location_name: "x-amz-transition-default-minimum-object-size",
                 ..MEMBER
@@ -6467,14 +6600,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 340
+    // 357
     Shape {
         name: "PutBucketLifecycleConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6482,14 +6615,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "LifecycleConfiguration",
-                    shape: 25,
+                    shape: 26,
                     location_name: "LifecycleConfiguration",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
@@ -6503,7 +6636,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "TransitionDefaultMinimumObjectSize",
-                    shape: 422,
+                    shape: 449,
                     location: Location::Header,
                     location_name: "x-amz-transition-default-minimum-object-size",
                     ..MEMBER
@@ -6514,14 +6647,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 341
+    // 358
     Shape {
         name: "PutBucketLoggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6529,7 +6662,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "BucketLoggingStatus",
-                    shape: 28,
+                    shape: 29,
                     location_name: "BucketLoggingStatus",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6537,14 +6670,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -6562,14 +6695,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 342
+    // 359
     Shape {
         name: "PutBucketNotificationConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6577,7 +6710,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "NotificationConfiguration",
-                    shape: 279,
+                    shape: 294,
                     location_name: "NotificationConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6592,7 +6725,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "SkipDestinationValidation",
-                    shape: 402,
+                    shape: 428,
                     location: Location::Header,
                     location_name: "x-amz-skip-destination-validation",
                     ..MEMBER
@@ -6603,14 +6736,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 343
+    // 360
     Shape {
         name: "PutBucketOwnershipControlsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6618,7 +6751,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
@@ -6632,7 +6765,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "OwnershipControls",
-                    shape: 317,
+                    shape: 333,
                     location_name: "OwnershipControls",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6640,7 +6773,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -6651,14 +6784,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 344
+    // 361
     Shape {
         name: "PutBucketPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6666,26 +6799,26 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ConfirmRemoveSelfBucketAccess",
-                    shape: 65,
+                    shape: 70,
                     location: Location::Header,
                     location_name: "x-amz-confirm-remove-self-bucket-access",
                     ..MEMBER
                 },
-                Member { name: "Policy", shape: 330, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 347, required: true, ..MEMBER },
                 Member {
                     name: "ExpectedBucketOwner",
                     shape: 9,
@@ -6699,14 +6832,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 345
+    // 362
     Shape {
         name: "PutBucketRequestPaymentRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6714,21 +6847,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPaymentConfiguration",
-                    shape: 375,
+                    shape: 396,
                     location_name: "RequestPaymentConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6747,14 +6880,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 346
+    // 363
     Shape {
         name: "PutBucketTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6762,21 +6895,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 409,
+                    shape: 436,
                     location_name: "Tagging",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6795,14 +6928,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 347
+    // 364
     Shape {
         name: "PutBucketVersioningRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6810,22 +6943,22 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
-                Member { name: "MFA", shape: 251, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
+                Member { name: "MFA", shape: 266, location: Location::Header, location_name: "x-amz-mfa", ..MEMBER },
                 Member {
                     name: "VersioningConfiguration",
-                    shape: 435,
+                    shape: 462,
                     location_name: "VersioningConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6844,14 +6977,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 348
+    // 365
     Shape {
         name: "PutBucketWebsiteRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6859,21 +6992,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteConfiguration",
-                    shape: 436,
+                    shape: 463,
                     location_name: "WebsiteConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -6892,13 +7025,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 349
+    // 366
     Shape {
         name: "PutObjectAclOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 373,
+                shape: 394,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -6908,12 +7041,12 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 350
+    // 367
     Shape {
         name: "PutObjectAclRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "ACL", shape: 300, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
                 Member {
                     name: "AccessControlPolicy",
                     shape: 7,
@@ -6923,7 +7056,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -6931,56 +7064,56 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWrite",
-                    shape: 195,
+                    shape: 206,
                     location: Location::Header,
                     location_name: "x-amz-grant-write",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -6988,14 +7121,14 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
@@ -7013,13 +7146,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 351
+    // 368
     Shape {
         name: "PutObjectLegalHoldOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 373,
+                shape: 394,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -7029,14 +7162,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 352
+    // 369
     Shape {
         name: "PutObjectLegalHoldRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7044,7 +7177,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7052,35 +7185,35 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "LegalHold",
-                    shape: 296,
+                    shape: 311,
                     location_name: "LegalHold",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -7098,13 +7231,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 353
+    // 370
     Shape {
         name: "PutObjectLockConfigurationOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 373,
+                shape: 394,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -7114,14 +7247,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 354
+    // 371
     Shape {
         name: "PutObjectLockConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7129,35 +7262,35 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ObjectLockConfiguration",
-                    shape: 290,
+                    shape: 305,
                     location_name: "ObjectLockConfiguration",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Token",
-                    shape: 303,
+                    shape: 318,
                     location: Location::Header,
                     location_name: "x-amz-bucket-object-lock-token",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -7175,155 +7308,155 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 355
+    // 372
     Shape {
         name: "PutObjectOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Expiration",
-                    shape: 134,
+                    shape: 141,
                     location: Location::Header,
                     location_name: "x-amz-expiration",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
+                Member { name: "ETag", shape: 127, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumType",
-                    shape: 52,
+                    shape: 55,
                     location: Location::Header,
                     location_name: "x-amz-checksum-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "Size",
-                    shape: 401,
+                    shape: 427,
                     location: Location::Header,
                     location_name: "x-amz-object-size",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
@@ -7334,16 +7467,16 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 356
+    // 373
     Shape {
         name: "PutObjectRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ACL", shape: 285, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
-                Member { name: "Body", shape: 19, ..MEMBER },
+                Member { name: "ACL", shape: 300, location: Location::Header, location_name: "x-amz-acl", ..MEMBER },
+                Member { name: "Body", shape: 20, ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7351,170 +7484,170 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CacheControl",
-                    shape: 40,
+                    shape: 43,
                     location: Location::Header,
                     location_name: "cache-control",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentDisposition",
-                    shape: 66,
+                    shape: 71,
                     location: Location::Header,
                     location_name: "content-disposition",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentEncoding",
-                    shape: 67,
+                    shape: 72,
                     location: Location::Header,
                     location_name: "content-encoding",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLanguage",
-                    shape: 68,
+                    shape: 73,
                     location: Location::Header,
                     location_name: "content-language",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 69,
+                    shape: 74,
                     location: Location::Header,
                     location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentType",
-                    shape: 72,
+                    shape: 77,
                     location: Location::Header,
                     location_name: "content-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
-                Member { name: "Expires", shape: 137, location: Location::Header, location_name: "expires", ..MEMBER },
-                Member { name: "IfMatch", shape: 207, location: Location::Header, location_name: "if-match", ..MEMBER },
+                Member { name: "Expires", shape: 144, location: Location::Header, location_name: "expires", ..MEMBER },
+                Member { name: "IfMatch", shape: 218, location: Location::Header, location_name: "if-match", ..MEMBER },
                 Member {
                     name: "IfNoneMatch",
-                    shape: 212,
+                    shape: 223,
                     location: Location::Header,
                     location_name: "if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantFullControl",
-                    shape: 192,
+                    shape: 203,
                     location: Location::Header,
                     location_name: "x-amz-grant-full-control",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantRead",
-                    shape: 193,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-grant-read",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantReadACP",
-                    shape: 194,
+                    shape: 205,
                     location: Location::Header,
                     location_name: "x-amz-grant-read-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "GrantWriteACP",
-                    shape: 196,
+                    shape: 207,
                     location: Location::Header,
                     location_name: "x-amz-grant-write-acp",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7522,105 +7655,105 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "WriteOffsetBytes",
-                    shape: 438,
+                    shape: 465,
                     location: Location::Header,
                     location_name: "x-amz-write-offset-bytes",
                     ..MEMBER
                 },
                 Member {
                     name: "Metadata",
-                    shape: 261,
+                    shape: 276,
                     location: Location::Headers,
                     location_name: "x-amz-meta-",
                     ..MEMBER
                 },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "StorageClass",
-                    shape: 404,
+                    shape: 431,
                     location: Location::Header,
                     location_name: "x-amz-storage-class",
                     ..MEMBER
                 },
                 Member {
                     name: "WebsiteRedirectLocation",
-                    shape: 437,
+                    shape: 464,
                     location: Location::Header,
                     location_name: "x-amz-website-redirect-location",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSEncryptionContext",
-                    shape: 392,
+                    shape: 414,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-context",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 411,
+                    shape: 438,
                     location: Location::Header,
                     location_name: "x-amz-tagging",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockMode",
-                    shape: 298,
+                    shape: 313,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-mode",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockRetainUntilDate",
-                    shape: 299,
+                    shape: 314,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-retain-until-date",
                     timestamp_format: Some(TimestampFormat::Iso8601),
@@ -7628,28 +7761,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ObjectLockLegalHoldStatus",
-                    shape: 297,
+                    shape: 312,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-legal-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHold",
-                    shape: 293,
+                    shape: 308,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationDays",
-                    shape: 294,
+                    shape: 309,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-days",
                     ..MEMBER
                 },
                 Member {
                     name: "ObjectLockEventHoldDurationYears",
-                    shape: 295,
+                    shape: 310,
                     location: Location::Header,
                     location_name: "x-amz-object-lock-event-hold-duration-years",
                     ..MEMBER
@@ -7667,13 +7800,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 357
+    // 374
     Shape {
         name: "PutObjectRetentionOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "RequestCharged",
-                shape: 373,
+                shape: 394,
                 location: Location::Header,
                 location_name: "x-amz-request-charged",
                 ..MEMBER
@@ -7683,14 +7816,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 358
+    // 375
     Shape {
         name: "PutObjectRetentionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7698,7 +7831,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7706,42 +7839,42 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Retention",
-                    shape: 300,
+                    shape: 315,
                     location_name: "Retention",
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "BypassGovernanceRetention",
-                    shape: 36,
+                    shape: 37,
                     location: Location::Header,
                     location_name: "x-amz-bypass-governance-retention",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
@@ -7759,13 +7892,13 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 359
+    // 376
     Shape {
         name: "PutObjectTaggingOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "VersionId",
-                shape: 311,
+                shape: 326,
                 location: Location::Header,
                 location_name: "x-amz-version-id",
                 ..MEMBER
@@ -7775,14 +7908,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 360
+    // 377
     Shape {
         name: "PutObjectTaggingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7790,7 +7923,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -7798,28 +7931,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Query,
                     location_name: "versionId",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "Tagging",
-                    shape: 409,
+                    shape: 436,
                     location_name: "Tagging",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -7834,7 +7967,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -7845,14 +7978,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 361
+    // 378
     Shape {
         name: "PutPublicAccessBlockRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -7860,21 +7993,21 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "PublicAccessBlockConfiguration",
-                    shape: 334,
+                    shape: 351,
                     location_name: "PublicAccessBlockConfiguration",
                     required: true,
                     xml_namespace: "http://s3.amazonaws.com/doc/2006-03-01/",
@@ -7893,75 +8026,95 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 362
+    // 379
     Shape {
         name: "QueueArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 363
+    // 380
     Shape {
         name: "QueueConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 281, ..MEMBER },
-                Member { name: "QueueArn", shape: 362, location_name: "Queue", required: true, ..MEMBER },
+                Member { name: "Id", shape: 296, ..MEMBER },
+                Member { name: "QueueArn", shape: 379, location_name: "Queue", required: true, ..MEMBER },
                 Member {
                     name: "Events",
-                    shape: 133,
+                    shape: 140,
                     location_name: "Event",
                     required: true,
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Filter", shape: 280, ..MEMBER },
+                Member { name: "Filter", shape: 295, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 364
+    // 381
     Shape {
         name: "QueueConfigurationList",
-        kind: ShapeKind::List(List { member: 363, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 380, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 365
+    // 382
     Shape { name: "Quiet", kind: ShapeKind::Boolean },
-    // 366
+    // 383
+    Shape {
+        name: "QuoteCharacter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 384
+    Shape {
+        name: "QuoteEscapeCharacter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 385
+    Shape {
+        name: "QuoteFields",
+        kind: ShapeKind::String(StringShape { enum_values: &["ALWAYS", "ASNEEDED"], length: Range::NONE, pattern: "" }),
+    },
+    // 386
     Shape {
         name: "Range",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 367
+    // 387
+    Shape {
+        name: "RecordDelimiter",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 388
     Shape {
         name: "Redirect",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HostName", shape: 203, ..MEMBER },
-                Member { name: "HttpRedirectCode", shape: 205, ..MEMBER },
-                Member { name: "Protocol", shape: 333, ..MEMBER },
-                Member { name: "ReplaceKeyPrefixWith", shape: 370, ..MEMBER },
-                Member { name: "ReplaceKeyWith", shape: 371, ..MEMBER },
+                Member { name: "HostName", shape: 214, ..MEMBER },
+                Member { name: "HttpRedirectCode", shape: 216, ..MEMBER },
+                Member { name: "Protocol", shape: 350, ..MEMBER },
+                Member { name: "ReplaceKeyPrefixWith", shape: 391, ..MEMBER },
+                Member { name: "ReplaceKeyWith", shape: 392, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 368
+    // 389
     Shape {
         name: "RedirectAllRequestsTo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "HostName", shape: 203, required: true, ..MEMBER },
-                Member { name: "Protocol", shape: 333, ..MEMBER },
+                Member { name: "HostName", shape: 214, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 350, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 369
+    // 390
     Shape {
         name: "Region",
         kind: ShapeKind::String(StringShape {
@@ -7970,17 +8123,17 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 370
+    // 391
     Shape {
         name: "ReplaceKeyPrefixWith",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 371
+    // 392
     Shape {
         name: "ReplaceKeyWith",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 372
+    // 393
     Shape {
         name: "ReplicationStatus",
         kind: ShapeKind::String(StringShape {
@@ -7989,98 +8142,108 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 373
+    // 394
     Shape {
         name: "RequestCharged",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 374
+    // 395
     Shape {
         name: "RequestPayer",
         kind: ShapeKind::String(StringShape { enum_values: &["requester"], length: Range::NONE, pattern: "" }),
     },
-    // 375
+    // 396
     Shape {
         name: "RequestPaymentConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Payer", shape: 328, required: true, ..MEMBER }],
+            members: &[Member { name: "Payer", shape: 345, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 376
+    // 397
+    Shape {
+        name: "RequestProgress",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Enabled", shape: 129, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 398
     Shape {
         name: "ResponseCacheControl",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 377
+    // 399
     Shape {
         name: "ResponseContentDisposition",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 378
+    // 400
     Shape {
         name: "ResponseContentEncoding",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 379
+    // 401
     Shape {
         name: "ResponseContentLanguage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 380
+    // 402
     Shape {
         name: "ResponseContentType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 381
+    // 403
     Shape { name: "ResponseExpires", kind: ShapeKind::Timestamp(Some(TimestampFormat::Rfc822)) },
-    // 382
+    // 404
     Shape {
         name: "Restore",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 383
+    // 405
     Shape { name: "RestoreExpiryDate", kind: ShapeKind::Timestamp(None) },
-    // 384
+    // 406
     Shape {
         name: "RestoreStatus",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IsRestoreInProgress", shape: 219, ..MEMBER },
-                Member { name: "RestoreExpiryDate", shape: 383, ..MEMBER },
+                Member { name: "IsRestoreInProgress", shape: 231, ..MEMBER },
+                Member { name: "RestoreExpiryDate", shape: 405, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 385
+    // 407
     Shape {
         name: "RoutingRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Condition", shape: 64, ..MEMBER },
-                Member { name: "Redirect", shape: 367, required: true, ..MEMBER },
+                Member { name: "Condition", shape: 69, ..MEMBER },
+                Member { name: "Redirect", shape: 388, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 386
+    // 408
     Shape {
         name: "RoutingRules",
-        kind: ShapeKind::List(List { member: 385, member_name: "RoutingRule", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 407, member_name: "RoutingRule", flattened: false, length: Range::NONE }),
     },
-    // 387
+    // 409
     Shape {
         name: "S3KeyFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FilterRules",
-                shape: 142,
+                shape: 153,
                 location_name: "FilterRule",
                 flattened: true,
                 ..MEMBER
@@ -8090,7 +8253,7 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 388
+    // 410
     Shape {
         name: "S3RegionalOrS3ExpressBucketArnString",
         kind: ShapeKind::String(StringShape {
@@ -8099,32 +8262,118 @@ static SHAPES: [Shape; 440] = [
             pattern: "arn:[^:]+:(s3|s3express):.*",
         }),
     },
-    // 389
+    // 411
     Shape {
         name: "SSECustomerAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 390
+    // 412
     Shape {
         name: "SSECustomerKey",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 391
+    // 413
     Shape {
         name: "SSECustomerKeyMD5",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 392
+    // 414
     Shape {
         name: "SSEKMSEncryptionContext",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 393
+    // 415
     Shape {
         name: "SSEKMSKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 394
+    // 416
+    Shape {
+        name: "ScanRange",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Start", shape: 429, ..MEMBER }, Member { name: "End", shape: 133, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 417
+    Shape {
+        name: "SelectObjectContentEventStream",
+        kind: ShapeKind::Blob(BlobShape { streaming: true, length: Range::NONE }),
+    },
+    // 418
+    Shape {
+        name: "SelectObjectContentOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Payload", shape: 417, ..MEMBER }],
+            payload: Some("Payload"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 419
+    Shape {
+        name: "SelectObjectContentRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "Bucket",
+                    shape: 31,
+                    location: Location::Uri,
+                    location_name: "Bucket",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Key",
+                    shape: 303,
+                    location: Location::Uri,
+                    location_name: "Key",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerAlgorithm",
+                    shape: 411,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-algorithm",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKey",
+                    shape: 412,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key",
+                    ..MEMBER
+                },
+                Member {
+                    name: "SSECustomerKeyMD5",
+                    shape: 413,
+                    location: Location::Header,
+                    location_name: "x-amz-server-side-encryption-customer-key-md5",
+                    ..MEMBER
+                },
+                Member { name: "Expression", shape: 147, required: true, ..MEMBER },
+                Member { name: "ExpressionType", shape: 148, required: true, ..MEMBER },
+                Member { name: "RequestProgress", shape: 397, ..MEMBER },
+                Member { name: "InputSerialization", shape: 228, required: true, ..MEMBER },
+                Member { name: "OutputSerialization", shape: 331, required: true, ..MEMBER },
+                Member { name: "ScanRange", shape: 416, ..MEMBER },
+                Member {
+                    name: "ExpectedBucketOwner",
+                    shape: 9,
+                    location: Location::Header,
+                    location_name: "x-amz-expected-bucket-owner",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "SelectObjectContentRequest",
+            union: false,
+        }),
+    },
+    // 420
     Shape {
         name: "ServerSideEncryption",
         kind: ShapeKind::String(StringShape {
@@ -8133,26 +8382,26 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 395
+    // 421
     Shape {
         name: "ServerSideEncryptionByDefault",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SSEAlgorithm", shape: 394, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyID", shape: 393, ..MEMBER },
+                Member { name: "SSEAlgorithm", shape: 420, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyID", shape: 415, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 396
+    // 422
     Shape {
         name: "ServerSideEncryptionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Rules",
-                shape: 398,
+                shape: 424,
                 location_name: "Rule",
                 required: true,
                 flattened: true,
@@ -8163,42 +8412,44 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 397
+    // 423
     Shape {
         name: "ServerSideEncryptionRule",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyServerSideEncryptionByDefault", shape: 395, ..MEMBER },
-                Member { name: "BucketKeyEnabled", shape: 24, ..MEMBER },
-                Member { name: "BlockedEncryptionTypes", shape: 18, ..MEMBER },
+                Member { name: "ApplyServerSideEncryptionByDefault", shape: 421, ..MEMBER },
+                Member { name: "BucketKeyEnabled", shape: 25, ..MEMBER },
+                Member { name: "BlockedEncryptionTypes", shape: 19, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 398
+    // 424
     Shape {
         name: "ServerSideEncryptionRules",
-        kind: ShapeKind::List(List { member: 397, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 423, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 399
+    // 425
     Shape { name: "Setting", kind: ShapeKind::Boolean },
-    // 400
+    // 426
     Shape {
         name: "SimplePrefix",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "SimplePrefix", union: false }),
     },
-    // 401
+    // 427
     Shape { name: "Size", kind: ShapeKind::Integer(Range::NONE) },
-    // 402
+    // 428
     Shape { name: "SkipValidation", kind: ShapeKind::Boolean },
-    // 403
+    // 429
+    Shape { name: "Start", kind: ShapeKind::Integer(Range::NONE) },
+    // 430
     Shape {
         name: "StartAfter",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 404
+    // 431
     Shape {
         name: "StorageClass",
         kind: ShapeKind::String(StringShape {
@@ -8223,144 +8474,144 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 405
+    // 432
     Shape {
         name: "Suffix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 406
+    // 433
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 288, required: true, ..MEMBER },
-                Member { name: "Value", shape: 432, required: true, ..MEMBER },
+                Member { name: "Key", shape: 303, required: true, ..MEMBER },
+                Member { name: "Value", shape: 459, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 407
+    // 434
     Shape { name: "TagCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 408
+    // 435
     Shape {
         name: "TagSet",
-        kind: ShapeKind::List(List { member: 406, member_name: "Tag", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 433, member_name: "Tag", flattened: false, length: Range::NONE }),
     },
-    // 409
+    // 436
     Shape {
         name: "Tagging",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TagSet", shape: 408, required: true, ..MEMBER }],
+            members: &[Member { name: "TagSet", shape: 435, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 410
+    // 437
     Shape {
         name: "TaggingDirective",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REPLACE"], length: Range::NONE, pattern: "" }),
     },
-    // 411
+    // 438
     Shape {
         name: "TaggingHeader",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 412
+    // 439
     Shape {
         name: "TargetBucket",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 413
+    // 440
     Shape {
         name: "TargetGrant",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Grantee", shape: 197, ..MEMBER },
-                Member { name: "Permission", shape: 29, ..MEMBER },
+                Member { name: "Grantee", shape: 208, ..MEMBER },
+                Member { name: "Permission", shape: 30, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 414
+    // 441
     Shape {
         name: "TargetGrants",
-        kind: ShapeKind::List(List { member: 413, member_name: "Grant", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 440, member_name: "Grant", flattened: false, length: Range::NONE }),
     },
-    // 415
+    // 442
     Shape {
         name: "TargetObjectKeyFormat",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SimplePrefix", shape: 400, location_name: "SimplePrefix", ..MEMBER },
-                Member { name: "PartitionedPrefix", shape: 324, location_name: "PartitionedPrefix", ..MEMBER },
+                Member { name: "SimplePrefix", shape: 426, location_name: "SimplePrefix", ..MEMBER },
+                Member { name: "PartitionedPrefix", shape: 341, location_name: "PartitionedPrefix", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 416
+    // 443
     Shape {
         name: "TargetPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 417
+    // 444
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 418
+    // 445
     Shape {
         name: "TopicArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 419
+    // 446
     Shape {
         name: "TopicConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 281, ..MEMBER },
-                Member { name: "TopicArn", shape: 418, location_name: "Topic", required: true, ..MEMBER },
+                Member { name: "Id", shape: 296, ..MEMBER },
+                Member { name: "TopicArn", shape: 445, location_name: "Topic", required: true, ..MEMBER },
                 Member {
                     name: "Events",
-                    shape: 133,
+                    shape: 140,
                     location_name: "Event",
                     required: true,
                     flattened: true,
                     ..MEMBER
                 },
-                Member { name: "Filter", shape: 280, ..MEMBER },
+                Member { name: "Filter", shape: 295, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 420
+    // 447
     Shape {
         name: "TopicConfigurationList",
-        kind: ShapeKind::List(List { member: 419, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 446, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 421
+    // 448
     Shape {
         name: "Transition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Date", shape: 94, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
-                Member { name: "Days", shape: 95, ..MEMBER },
-                Member { name: "StorageClass", shape: 424, ..MEMBER },
+                Member { name: "Date", shape: 99, timestamp_format: Some(TimestampFormat::Iso8601), ..MEMBER },
+                Member { name: "Days", shape: 100, ..MEMBER },
+                Member { name: "StorageClass", shape: 451, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 422
+    // 449
     Shape {
         name: "TransitionDefaultMinimumObjectSize",
         kind: ShapeKind::String(StringShape {
@@ -8369,12 +8620,12 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 423
+    // 450
     Shape {
         name: "TransitionList",
-        kind: ShapeKind::List(List { member: 421, member_name: "", flattened: true, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 448, member_name: "", flattened: true, length: Range::NONE }),
     },
-    // 424
+    // 451
     Shape {
         name: "TransitionStorageClass",
         kind: ShapeKind::String(StringShape {
@@ -8383,7 +8634,7 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 425
+    // 452
     Shape {
         name: "Type",
         kind: ShapeKind::String(StringShape {
@@ -8392,71 +8643,71 @@ static SHAPES: [Shape; 440] = [
             pattern: "",
         }),
     },
-    // 426
+    // 453
     Shape { name: "URI", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
-    // 427
+    // 454
     Shape {
         name: "UploadIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 428
+    // 455
     Shape {
         name: "UploadPartCopyOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "CopySourceVersionId",
-                    shape: 86,
+                    shape: 91,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-version-id",
                     ..MEMBER
                 },
-                Member { name: "CopyPartResult", shape: 76, ..MEMBER },
+                Member { name: "CopyPartResult", shape: 81, ..MEMBER },
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -8467,14 +8718,14 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 429
+    // 456
     Shape {
         name: "UploadPartCopyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -8482,7 +8733,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CopySource",
-                    shape: 77,
+                    shape: 82,
                     location: Location::Header,
                     location_name: "x-amz-copy-source",
                     required: true,
@@ -8490,42 +8741,42 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "CopySourceIfMatch",
-                    shape: 78,
+                    shape: 83,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfModifiedSince",
-                    shape: 79,
+                    shape: 84,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-modified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfNoneMatch",
-                    shape: 80,
+                    shape: 85,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-none-match",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceIfUnmodifiedSince",
-                    shape: 81,
+                    shape: 86,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-if-unmodified-since",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceRange",
-                    shape: 82,
+                    shape: 87,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-range",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -8533,7 +8784,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 321,
+                    shape: 338,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -8541,7 +8792,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 268,
+                    shape: 283,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -8549,49 +8800,49 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerAlgorithm",
-                    shape: 83,
+                    shape: 88,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKey",
-                    shape: 84,
+                    shape: 89,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "CopySourceSSECustomerKeyMD5",
-                    shape: 85,
+                    shape: 90,
                     location: Location::Header,
                     location_name: "x-amz-copy-source-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -8616,127 +8867,127 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 430
+    // 457
     Shape {
         name: "UploadPartOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "ServerSideEncryption",
-                    shape: 394,
+                    shape: 420,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption",
                     ..MEMBER
                 },
-                Member { name: "ETag", shape: 122, location: Location::Header, location_name: "etag", ..MEMBER },
+                Member { name: "ETag", shape: 127, location: Location::Header, location_name: "etag", ..MEMBER },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "SSEKMSKeyId",
-                    shape: 393,
+                    shape: 415,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-aws-kms-key-id",
                     ..MEMBER
                 },
                 Member {
                     name: "BucketKeyEnabled",
-                    shape: 24,
+                    shape: 25,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-bucket-key-enabled",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestCharged",
-                    shape: 373,
+                    shape: 394,
                     location: Location::Header,
                     location_name: "x-amz-request-charged",
                     ..MEMBER
                 },
                 Member {
                     name: "VersionId",
-                    shape: 311,
+                    shape: 326,
                     location: Location::Header,
                     location_name: "x-amz-version-id",
                     ..MEMBER
@@ -8747,15 +8998,15 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 431
+    // 458
     Shape {
         name: "UploadPartRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Body", shape: 19, ..MEMBER },
+                Member { name: "Body", shape: 20, ..MEMBER },
                 Member {
                     name: "Bucket",
-                    shape: 30,
+                    shape: 31,
                     location: Location::Uri,
                     location_name: "Bucket",
                     required: true,
@@ -8763,98 +9014,98 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "ContentLength",
-                    shape: 69,
+                    shape: 74,
                     location: Location::Header,
                     location_name: "content-length",
                     ..MEMBER
                 },
                 Member {
                     name: "ContentMD5",
-                    shape: 70,
+                    shape: 75,
                     location: Location::Header,
                     location_name: "content-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumAlgorithm",
-                    shape: 42,
+                    shape: 45,
                     location: Location::Header,
                     location_name: "x-amz-sdk-checksum-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32",
-                    shape: 44,
+                    shape: 47,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC32C",
-                    shape: 45,
+                    shape: 48,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc32c",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumCRC64NVME",
-                    shape: 46,
+                    shape: 49,
                     location: Location::Header,
                     location_name: "x-amz-checksum-crc64nvme",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA1",
-                    shape: 49,
+                    shape: 52,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha1",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA256",
-                    shape: 50,
+                    shape: 53,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha256",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumSHA512",
-                    shape: 51,
+                    shape: 54,
                     location: Location::Header,
                     location_name: "x-amz-checksum-sha512",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumMD5",
-                    shape: 47,
+                    shape: 50,
                     location: Location::Header,
                     location_name: "x-amz-checksum-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH64",
-                    shape: 55,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash64",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH3",
-                    shape: 54,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash3",
                     ..MEMBER
                 },
                 Member {
                     name: "ChecksumXXHASH128",
-                    shape: 53,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-checksum-xxhash128",
                     ..MEMBER
                 },
                 Member {
                     name: "Key",
-                    shape: 288,
+                    shape: 303,
                     location: Location::Uri,
                     location_name: "Key",
                     required: true,
@@ -8862,7 +9113,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "PartNumber",
-                    shape: 321,
+                    shape: 338,
                     location: Location::Query,
                     location_name: "partNumber",
                     required: true,
@@ -8870,7 +9121,7 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "UploadId",
-                    shape: 268,
+                    shape: 283,
                     location: Location::Query,
                     location_name: "uploadId",
                     required: true,
@@ -8878,28 +9129,28 @@ static SHAPES: [Shape; 440] = [
                 },
                 Member {
                     name: "SSECustomerAlgorithm",
-                    shape: 389,
+                    shape: 411,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-algorithm",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKey",
-                    shape: 390,
+                    shape: 412,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key",
                     ..MEMBER
                 },
                 Member {
                     name: "SSECustomerKeyMD5",
-                    shape: 391,
+                    shape: 413,
                     location: Location::Header,
                     location_name: "x-amz-server-side-encryption-customer-key-md5",
                     ..MEMBER
                 },
                 Member {
                     name: "RequestPayer",
-                    shape: 374,
+                    shape: 395,
                     location: Location::Header,
                     location_name: "x-amz-request-payer",
                     ..MEMBER
@@ -8917,58 +9168,58 @@ static SHAPES: [Shape; 440] = [
             union: false,
         }),
     },
-    // 432
+    // 459
     Shape {
         name: "Value",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 433
+    // 460
     Shape { name: "VersionCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 434
+    // 461
     Shape {
         name: "VersionIdMarker",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 435
+    // 462
     Shape {
         name: "VersioningConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MFADelete", shape: 252, location_name: "MfaDelete", ..MEMBER },
-                Member { name: "Status", shape: 34, ..MEMBER },
+                Member { name: "MFADelete", shape: 267, location_name: "MfaDelete", ..MEMBER },
+                Member { name: "Status", shape: 35, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 436
+    // 463
     Shape {
         name: "WebsiteConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorDocument", shape: 128, ..MEMBER },
-                Member { name: "IndexDocument", shape: 214, ..MEMBER },
-                Member { name: "RedirectAllRequestsTo", shape: 368, ..MEMBER },
-                Member { name: "RoutingRules", shape: 386, ..MEMBER },
+                Member { name: "ErrorDocument", shape: 135, ..MEMBER },
+                Member { name: "IndexDocument", shape: 225, ..MEMBER },
+                Member { name: "RedirectAllRequestsTo", shape: 389, ..MEMBER },
+                Member { name: "RoutingRules", shape: 408, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 437
+    // 464
     Shape {
         name: "WebsiteRedirectLocation",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 438
+    // 465
     Shape { name: "WriteOffsetBytes", kind: ShapeKind::Integer(Range::NONE) },
-    // 439
+    // 466
     Shape { name: "Years", kind: ShapeKind::Integer(Range::NONE) },
 ];
 
-static OPERATIONS: [Operation; 70] = [
+static OPERATIONS: [Operation; 71] = [
     Operation {
         name: "AbortMultipartUpload",
         method: "DELETE",
@@ -8982,8 +9233,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "CompleteMultipartUpload",
         method: "POST",
         uri: "/{Bucket}/{Key+}",
-        input: Some(60),
-        output: Some(59),
+        input: Some(64),
+        output: Some(63),
         result_wrapper: "",
         status: 200,
     },
@@ -8991,8 +9242,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "CopyObject",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(74),
-        output: Some(73),
+        input: Some(79),
+        output: Some(78),
         result_wrapper: "",
         status: 200,
     },
@@ -9000,8 +9251,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "CreateBucket",
         method: "PUT",
         uri: "/{Bucket}",
-        input: Some(89),
-        output: Some(88),
+        input: Some(94),
+        output: Some(93),
         result_wrapper: "",
         status: 200,
     },
@@ -9009,8 +9260,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "CreateMultipartUpload",
         method: "POST",
         uri: "/{Bucket}/{Key+}?uploads",
-        input: Some(91),
-        output: Some(90),
+        input: Some(96),
+        output: Some(95),
         result_wrapper: "",
         status: 200,
     },
@@ -9018,7 +9269,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucket",
         method: "DELETE",
         uri: "/{Bucket}",
-        input: Some(104),
+        input: Some(109),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9027,7 +9278,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketCors",
         method: "DELETE",
         uri: "/{Bucket}?cors",
-        input: Some(99),
+        input: Some(104),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9036,7 +9287,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketEncryption",
         method: "DELETE",
         uri: "/{Bucket}?encryption",
-        input: Some(100),
+        input: Some(105),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9045,7 +9296,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketLifecycle",
         method: "DELETE",
         uri: "/{Bucket}?lifecycle",
-        input: Some(101),
+        input: Some(106),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9054,7 +9305,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketOwnershipControls",
         method: "DELETE",
         uri: "/{Bucket}?ownershipControls",
-        input: Some(102),
+        input: Some(107),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9063,7 +9314,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketPolicy",
         method: "DELETE",
         uri: "/{Bucket}?policy",
-        input: Some(103),
+        input: Some(108),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9072,7 +9323,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketTagging",
         method: "DELETE",
         uri: "/{Bucket}?tagging",
-        input: Some(105),
+        input: Some(110),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9081,7 +9332,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteBucketWebsite",
         method: "DELETE",
         uri: "/{Bucket}?website",
-        input: Some(106),
+        input: Some(111),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9090,8 +9341,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteObject",
         method: "DELETE",
         uri: "/{Bucket}/{Key+}",
-        input: Some(112),
-        output: Some(111),
+        input: Some(117),
+        output: Some(116),
         result_wrapper: "",
         status: 204,
     },
@@ -9099,8 +9350,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteObjectTagging",
         method: "DELETE",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(114),
-        output: Some(113),
+        input: Some(119),
+        output: Some(118),
         result_wrapper: "",
         status: 204,
     },
@@ -9108,8 +9359,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeleteObjects",
         method: "POST",
         uri: "/{Bucket}?delete",
-        input: Some(116),
-        output: Some(115),
+        input: Some(121),
+        output: Some(120),
         result_wrapper: "",
         status: 200,
     },
@@ -9117,7 +9368,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "DeletePublicAccessBlock",
         method: "DELETE",
         uri: "/{Bucket}?publicAccessBlock",
-        input: Some(117),
+        input: Some(122),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9126,8 +9377,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketAccelerateConfiguration",
         method: "GET",
         uri: "/{Bucket}?accelerate",
-        input: Some(146),
-        output: Some(145),
+        input: Some(157),
+        output: Some(156),
         result_wrapper: "",
         status: 200,
     },
@@ -9135,8 +9386,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketAcl",
         method: "GET",
         uri: "/{Bucket}?acl",
-        input: Some(148),
-        output: Some(147),
+        input: Some(159),
+        output: Some(158),
         result_wrapper: "",
         status: 200,
     },
@@ -9144,8 +9395,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketCors",
         method: "GET",
         uri: "/{Bucket}?cors",
-        input: Some(150),
-        output: Some(149),
+        input: Some(161),
+        output: Some(160),
         result_wrapper: "",
         status: 200,
     },
@@ -9153,8 +9404,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketEncryption",
         method: "GET",
         uri: "/{Bucket}?encryption",
-        input: Some(152),
-        output: Some(151),
+        input: Some(163),
+        output: Some(162),
         result_wrapper: "",
         status: 200,
     },
@@ -9162,8 +9413,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketLifecycleConfiguration",
         method: "GET",
         uri: "/{Bucket}?lifecycle",
-        input: Some(154),
-        output: Some(153),
+        input: Some(165),
+        output: Some(164),
         result_wrapper: "",
         status: 200,
     },
@@ -9171,8 +9422,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketLocation",
         method: "GET",
         uri: "/{Bucket}?location",
-        input: Some(156),
-        output: Some(155),
+        input: Some(167),
+        output: Some(166),
         result_wrapper: "",
         status: 200,
     },
@@ -9180,8 +9431,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketLogging",
         method: "GET",
         uri: "/{Bucket}?logging",
-        input: Some(158),
-        output: Some(157),
+        input: Some(169),
+        output: Some(168),
         result_wrapper: "",
         status: 200,
     },
@@ -9189,8 +9440,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketNotificationConfiguration",
         method: "GET",
         uri: "/{Bucket}?notification",
-        input: Some(159),
-        output: Some(279),
+        input: Some(170),
+        output: Some(294),
         result_wrapper: "",
         status: 200,
     },
@@ -9198,8 +9449,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketOwnershipControls",
         method: "GET",
         uri: "/{Bucket}?ownershipControls",
-        input: Some(161),
-        output: Some(160),
+        input: Some(172),
+        output: Some(171),
         result_wrapper: "",
         status: 200,
     },
@@ -9207,8 +9458,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketPolicy",
         method: "GET",
         uri: "/{Bucket}?policy",
-        input: Some(163),
-        output: Some(162),
+        input: Some(174),
+        output: Some(173),
         result_wrapper: "",
         status: 200,
     },
@@ -9216,8 +9467,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketPolicyStatus",
         method: "GET",
         uri: "/{Bucket}?policyStatus",
-        input: Some(165),
-        output: Some(164),
+        input: Some(176),
+        output: Some(175),
         result_wrapper: "",
         status: 200,
     },
@@ -9225,8 +9476,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketRequestPayment",
         method: "GET",
         uri: "/{Bucket}?requestPayment",
-        input: Some(167),
-        output: Some(166),
+        input: Some(178),
+        output: Some(177),
         result_wrapper: "",
         status: 200,
     },
@@ -9234,8 +9485,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketTagging",
         method: "GET",
         uri: "/{Bucket}?tagging",
-        input: Some(169),
-        output: Some(168),
+        input: Some(180),
+        output: Some(179),
         result_wrapper: "",
         status: 200,
     },
@@ -9243,8 +9494,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketVersioning",
         method: "GET",
         uri: "/{Bucket}?versioning",
-        input: Some(171),
-        output: Some(170),
+        input: Some(182),
+        output: Some(181),
         result_wrapper: "",
         status: 200,
     },
@@ -9252,8 +9503,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetBucketWebsite",
         method: "GET",
         uri: "/{Bucket}?website",
-        input: Some(173),
-        output: Some(172),
+        input: Some(184),
+        output: Some(183),
         result_wrapper: "",
         status: 200,
     },
@@ -9261,8 +9512,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObject",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(184),
-        output: Some(183),
+        input: Some(195),
+        output: Some(194),
         result_wrapper: "",
         status: 200,
     },
@@ -9270,8 +9521,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectAcl",
         method: "GET",
         uri: "/{Bucket}/{Key+}?acl",
-        input: Some(175),
-        output: Some(174),
+        input: Some(186),
+        output: Some(185),
         result_wrapper: "",
         status: 200,
     },
@@ -9279,8 +9530,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectAttributes",
         method: "GET",
         uri: "/{Bucket}/{Key+}?attributes",
-        input: Some(178),
-        output: Some(176),
+        input: Some(189),
+        output: Some(187),
         result_wrapper: "",
         status: 200,
     },
@@ -9288,8 +9539,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectLegalHold",
         method: "GET",
         uri: "/{Bucket}/{Key+}?legal-hold",
-        input: Some(180),
-        output: Some(179),
+        input: Some(191),
+        output: Some(190),
         result_wrapper: "",
         status: 200,
     },
@@ -9297,8 +9548,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectLockConfiguration",
         method: "GET",
         uri: "/{Bucket}?object-lock",
-        input: Some(182),
-        output: Some(181),
+        input: Some(193),
+        output: Some(192),
         result_wrapper: "",
         status: 200,
     },
@@ -9306,8 +9557,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectRetention",
         method: "GET",
         uri: "/{Bucket}/{Key+}?retention",
-        input: Some(186),
-        output: Some(185),
+        input: Some(197),
+        output: Some(196),
         result_wrapper: "",
         status: 200,
     },
@@ -9315,8 +9566,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetObjectTagging",
         method: "GET",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(188),
-        output: Some(187),
+        input: Some(199),
+        output: Some(198),
         result_wrapper: "",
         status: 200,
     },
@@ -9324,8 +9575,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "GetPublicAccessBlock",
         method: "GET",
         uri: "/{Bucket}?publicAccessBlock",
-        input: Some(190),
-        output: Some(189),
+        input: Some(201),
+        output: Some(200),
         result_wrapper: "",
         status: 200,
     },
@@ -9333,8 +9584,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "HeadBucket",
         method: "HEAD",
         uri: "/{Bucket}",
-        input: Some(200),
-        output: Some(199),
+        input: Some(211),
+        output: Some(210),
         result_wrapper: "",
         status: 200,
     },
@@ -9342,8 +9593,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "HeadObject",
         method: "HEAD",
         uri: "/{Bucket}/{Key+}",
-        input: Some(202),
-        output: Some(201),
+        input: Some(213),
+        output: Some(212),
         result_wrapper: "",
         status: 200,
     },
@@ -9351,8 +9602,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListBuckets",
         method: "GET",
         uri: "/",
-        input: Some(235),
-        output: Some(234),
+        input: Some(250),
+        output: Some(249),
         result_wrapper: "",
         status: 200,
     },
@@ -9360,8 +9611,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListMultipartUploads",
         method: "GET",
         uri: "/{Bucket}?uploads",
-        input: Some(237),
-        output: Some(236),
+        input: Some(252),
+        output: Some(251),
         result_wrapper: "",
         status: 200,
     },
@@ -9369,8 +9620,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListObjectVersions",
         method: "GET",
         uri: "/{Bucket}?versions",
-        input: Some(239),
-        output: Some(238),
+        input: Some(254),
+        output: Some(253),
         result_wrapper: "",
         status: 200,
     },
@@ -9378,8 +9629,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListObjects",
         method: "GET",
         uri: "/{Bucket}",
-        input: Some(241),
-        output: Some(240),
+        input: Some(256),
+        output: Some(255),
         result_wrapper: "",
         status: 200,
     },
@@ -9387,8 +9638,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListObjectsV2",
         method: "GET",
         uri: "/{Bucket}?list-type=2",
-        input: Some(243),
-        output: Some(242),
+        input: Some(258),
+        output: Some(257),
         result_wrapper: "",
         status: 200,
     },
@@ -9396,8 +9647,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "ListParts",
         method: "GET",
         uri: "/{Bucket}/{Key+}",
-        input: Some(245),
-        output: Some(244),
+        input: Some(260),
+        output: Some(259),
         result_wrapper: "",
         status: 200,
     },
@@ -9405,7 +9656,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketAccelerateConfiguration",
         method: "PUT",
         uri: "/{Bucket}?accelerate",
-        input: Some(335),
+        input: Some(352),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9414,7 +9665,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketAcl",
         method: "PUT",
         uri: "/{Bucket}?acl",
-        input: Some(336),
+        input: Some(353),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9423,7 +9674,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketCors",
         method: "PUT",
         uri: "/{Bucket}?cors",
-        input: Some(337),
+        input: Some(354),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9432,7 +9683,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketEncryption",
         method: "PUT",
         uri: "/{Bucket}?encryption",
-        input: Some(338),
+        input: Some(355),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9441,8 +9692,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketLifecycleConfiguration",
         method: "PUT",
         uri: "/{Bucket}?lifecycle",
-        input: Some(340),
-        output: Some(339),
+        input: Some(357),
+        output: Some(356),
         result_wrapper: "",
         status: 200,
     },
@@ -9450,7 +9701,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketLogging",
         method: "PUT",
         uri: "/{Bucket}?logging",
-        input: Some(341),
+        input: Some(358),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9459,7 +9710,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketNotificationConfiguration",
         method: "PUT",
         uri: "/{Bucket}?notification",
-        input: Some(342),
+        input: Some(359),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9468,7 +9719,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketOwnershipControls",
         method: "PUT",
         uri: "/{Bucket}?ownershipControls",
-        input: Some(343),
+        input: Some(360),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9477,7 +9728,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketPolicy",
         method: "PUT",
         uri: "/{Bucket}?policy",
-        input: Some(344),
+        input: Some(361),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9486,7 +9737,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketRequestPayment",
         method: "PUT",
         uri: "/{Bucket}?requestPayment",
-        input: Some(345),
+        input: Some(362),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9495,7 +9746,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketTagging",
         method: "PUT",
         uri: "/{Bucket}?tagging",
-        input: Some(346),
+        input: Some(363),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -9504,7 +9755,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketVersioning",
         method: "PUT",
         uri: "/{Bucket}?versioning",
-        input: Some(347),
+        input: Some(364),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9513,7 +9764,7 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutBucketWebsite",
         method: "PUT",
         uri: "/{Bucket}?website",
-        input: Some(348),
+        input: Some(365),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -9522,8 +9773,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObject",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(356),
-        output: Some(355),
+        input: Some(373),
+        output: Some(372),
         result_wrapper: "",
         status: 200,
     },
@@ -9531,8 +9782,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObjectAcl",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?acl",
-        input: Some(350),
-        output: Some(349),
+        input: Some(367),
+        output: Some(366),
         result_wrapper: "",
         status: 200,
     },
@@ -9540,8 +9791,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObjectLegalHold",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?legal-hold",
-        input: Some(352),
-        output: Some(351),
+        input: Some(369),
+        output: Some(368),
         result_wrapper: "",
         status: 200,
     },
@@ -9549,8 +9800,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObjectLockConfiguration",
         method: "PUT",
         uri: "/{Bucket}?object-lock",
-        input: Some(354),
-        output: Some(353),
+        input: Some(371),
+        output: Some(370),
         result_wrapper: "",
         status: 200,
     },
@@ -9558,8 +9809,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObjectRetention",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?retention",
-        input: Some(358),
-        output: Some(357),
+        input: Some(375),
+        output: Some(374),
         result_wrapper: "",
         status: 200,
     },
@@ -9567,8 +9818,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutObjectTagging",
         method: "PUT",
         uri: "/{Bucket}/{Key+}?tagging",
-        input: Some(360),
-        output: Some(359),
+        input: Some(377),
+        output: Some(376),
         result_wrapper: "",
         status: 200,
     },
@@ -9576,8 +9827,17 @@ static OPERATIONS: [Operation; 70] = [
         name: "PutPublicAccessBlock",
         method: "PUT",
         uri: "/{Bucket}?publicAccessBlock",
-        input: Some(361),
+        input: Some(378),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SelectObjectContent",
+        method: "POST",
+        uri: "/{Bucket}/{Key+}?select&select-type=2",
+        input: Some(419),
+        output: Some(418),
         result_wrapper: "",
         status: 200,
     },
@@ -9585,8 +9845,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "UploadPart",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(431),
-        output: Some(430),
+        input: Some(458),
+        output: Some(457),
         result_wrapper: "",
         status: 200,
     },
@@ -9594,8 +9854,8 @@ static OPERATIONS: [Operation; 70] = [
         name: "UploadPartCopy",
         method: "PUT",
         uri: "/{Bucket}/{Key+}",
-        input: Some(429),
-        output: Some(428),
+        input: Some(456),
+        output: Some(455),
         result_wrapper: "",
         status: 200,
     },
@@ -10441,6 +10701,40 @@ pub mod types {
         pub expose_headers: Option<Vec<String>>,
         #[serde(rename = "MaxAgeSeconds", skip_serializing_if = "Option::is_none")]
         pub max_age_seconds: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CSVInput {
+        #[serde(rename = "FileHeaderInfo", skip_serializing_if = "Option::is_none")]
+        pub file_header_info: Option<String>,
+        #[serde(rename = "Comments", skip_serializing_if = "Option::is_none")]
+        pub comments: Option<String>,
+        #[serde(rename = "QuoteEscapeCharacter", skip_serializing_if = "Option::is_none")]
+        pub quote_escape_character: Option<String>,
+        #[serde(rename = "RecordDelimiter", skip_serializing_if = "Option::is_none")]
+        pub record_delimiter: Option<String>,
+        #[serde(rename = "FieldDelimiter", skip_serializing_if = "Option::is_none")]
+        pub field_delimiter: Option<String>,
+        #[serde(rename = "QuoteCharacter", skip_serializing_if = "Option::is_none")]
+        pub quote_character: Option<String>,
+        #[serde(rename = "AllowQuotedRecordDelimiter", skip_serializing_if = "Option::is_none")]
+        pub allow_quoted_record_delimiter: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CSVOutput {
+        #[serde(rename = "QuoteFields", skip_serializing_if = "Option::is_none")]
+        pub quote_fields: Option<String>,
+        #[serde(rename = "QuoteEscapeCharacter", skip_serializing_if = "Option::is_none")]
+        pub quote_escape_character: Option<String>,
+        #[serde(rename = "RecordDelimiter", skip_serializing_if = "Option::is_none")]
+        pub record_delimiter: Option<String>,
+        #[serde(rename = "FieldDelimiter", skip_serializing_if = "Option::is_none")]
+        pub field_delimiter: Option<String>,
+        #[serde(rename = "QuoteCharacter", skip_serializing_if = "Option::is_none")]
+        pub quote_character: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -12018,6 +12312,33 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct InputSerialization {
+        #[serde(rename = "CSV", skip_serializing_if = "Option::is_none")]
+        pub csv: Option<CSVInput>,
+        #[serde(rename = "CompressionType", skip_serializing_if = "Option::is_none")]
+        pub compression_type: Option<String>,
+        #[serde(rename = "JSON", skip_serializing_if = "Option::is_none")]
+        pub json: Option<JSONInput>,
+        #[serde(rename = "Parquet", skip_serializing_if = "Option::is_none")]
+        pub parquet: Option<ParquetInput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct JSONInput {
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct JSONOutput {
+        #[serde(rename = "RecordDelimiter", skip_serializing_if = "Option::is_none")]
+        pub record_delimiter: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct LambdaFunctionConfiguration {
         #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
@@ -12618,6 +12939,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct OutputSerialization {
+        #[serde(rename = "CSV", skip_serializing_if = "Option::is_none")]
+        pub csv: Option<CSVOutput>,
+        #[serde(rename = "JSON", skip_serializing_if = "Option::is_none")]
+        pub json: Option<JSONOutput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Owner {
         #[serde(rename = "DisplayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
@@ -12638,6 +12968,10 @@ pub mod types {
         #[serde(rename = "ObjectOwnership")]
         pub object_ownership: String,
     }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ParquetInput {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
@@ -13278,6 +13612,13 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct RequestProgress {
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        pub enabled: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct RestoreStatus {
         #[serde(rename = "IsRestoreInProgress", skip_serializing_if = "Option::is_none")]
         pub is_restore_in_progress: Option<bool>,
@@ -13299,6 +13640,51 @@ pub mod types {
     pub struct S3KeyFilter {
         #[serde(rename = "FilterRules", skip_serializing_if = "Option::is_none")]
         pub filter_rules: Option<Vec<FilterRule>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ScanRange {
+        #[serde(rename = "Start", skip_serializing_if = "Option::is_none")]
+        pub start: Option<i64>,
+        #[serde(rename = "End", skip_serializing_if = "Option::is_none")]
+        pub end: Option<i64>,
+    }
+
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SelectObjectContentOutput {
+        #[serde(skip)]
+        pub payload: ruststack_core::StreamingBody,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SelectObjectContentRequest {
+        #[serde(rename = "Bucket")]
+        pub bucket: String,
+        #[serde(rename = "Key")]
+        pub key: String,
+        #[serde(rename = "SSECustomerAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub sse_customer_algorithm: Option<String>,
+        #[serde(rename = "SSECustomerKey", skip_serializing_if = "Option::is_none")]
+        pub sse_customer_key: Option<String>,
+        #[serde(rename = "SSECustomerKeyMD5", skip_serializing_if = "Option::is_none")]
+        pub sse_customer_key_md5: Option<String>,
+        #[serde(rename = "Expression")]
+        pub expression: String,
+        #[serde(rename = "ExpressionType")]
+        pub expression_type: String,
+        #[serde(rename = "RequestProgress", skip_serializing_if = "Option::is_none")]
+        pub request_progress: Option<RequestProgress>,
+        #[serde(rename = "InputSerialization")]
+        pub input_serialization: InputSerialization,
+        #[serde(rename = "OutputSerialization")]
+        pub output_serialization: OutputSerialization,
+        #[serde(rename = "ScanRange", skip_serializing_if = "Option::is_none")]
+        pub scan_range: Option<ScanRange>,
+        #[serde(rename = "ExpectedBucketOwner", skip_serializing_if = "Option::is_none")]
+        pub expected_bucket_owner: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -13642,6 +14028,7 @@ pub mod types {
     impl ruststack_core::Input for PutObjectRetentionRequest {}
     impl ruststack_core::Input for PutObjectTaggingRequest {}
     impl ruststack_core::Input for PutPublicAccessBlockRequest {}
+    impl ruststack_core::Input for SelectObjectContentRequest {}
     impl ruststack_core::Input for UploadPartCopyRequest {}
     impl ruststack_core::Input for UploadPartRequest {
         fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
@@ -13699,6 +14086,12 @@ pub mod types {
     impl ruststack_core::Output for PutObjectOutput {}
     impl ruststack_core::Output for PutObjectRetentionOutput {}
     impl ruststack_core::Output for PutObjectTaggingOutput {}
+    impl ruststack_core::Output for SelectObjectContentOutput {
+        fn take_payload(&mut self) -> Option<ruststack_core::StreamingBody> {
+            let body = std::mem::take(&mut self.payload);
+            body.0.is_some().then_some(body)
+        }
+    }
     impl ruststack_core::Output for UploadPartCopyOutput {}
     impl ruststack_core::Output for UploadPartOutput {}
 }
@@ -14111,6 +14504,12 @@ pub mod ops {
         const NAME: &'static str = "PutPublicAccessBlock";
         type Input = super::types::PutPublicAccessBlockRequest;
         type Output = ();
+    }
+    pub struct SelectObjectContent;
+    impl ruststack_core::OperationSpec for SelectObjectContent {
+        const NAME: &'static str = "SelectObjectContent";
+        type Input = super::types::SelectObjectContentRequest;
+        type Output = super::types::SelectObjectContentOutput;
     }
     pub struct UploadPart;
     impl ruststack_core::OperationSpec for UploadPart {

@@ -20,6 +20,7 @@ mod objects;
 mod persist;
 mod policy;
 mod post;
+mod select;
 mod state;
 
 use generated::ops;
@@ -96,6 +97,7 @@ pub fn service_with_state(s3: Arc<S3>) -> Arc<dyn Service> {
         .on(ops::GetObjectRetention, lock::get_object_retention)
         .on(ops::PutObjectLegalHold, lock::put_object_legal_hold)
         .on(ops::GetObjectLegalHold, lock::get_object_legal_hold)
+        .on(ops::SelectObjectContent, select::select_object_content)
         .on(ops::PutBucketOwnershipControls, config::put_bucket_ownership_controls)
         .on(ops::GetBucketOwnershipControls, config::get_bucket_ownership_controls)
         .on(ops::DeleteBucketOwnershipControls, config::delete_bucket_ownership_controls)
