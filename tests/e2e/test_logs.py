@@ -419,9 +419,10 @@ def test_tail_style_follow_polling(logs, group, stream):
     assert list(shown.values()) == ["a0", "a1", "a2", "b0", "b1"]
 
 
-def test_export_tasks_without_any(logs):
-    # CreateExportTask is not served, so there are none to list or cancel.
-    assert logs.describe_export_tasks()["exportTasks"] == []
+def test_export_tasks_without_any(logs, client):
+    # An account that never exported lists none (test_logs_export.py creates tasks in the default one).
+    fresh = client("logs", aws_access_key_id="210987654321")
+    assert fresh.describe_export_tasks()["exportTasks"] == []
     assert logs.describe_export_tasks(taskId=str(uuid.uuid4()))["exportTasks"] == []
     expect_error("ResourceNotFoundException", logs.cancel_export_task, taskId=str(uuid.uuid4()),
                  message="The specified export task does not exist.")

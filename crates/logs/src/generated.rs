@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 101] = [
+static SHAPES: [Shape; 103] = [
     // 0
     Shape {
         name: "AccountId",
@@ -69,7 +69,7 @@ static SHAPES: [Shape; 101] = [
     Shape {
         name: "CancelExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 38, required: true, ..MEMBER }],
+            members: &[Member { name: "taskId", shape: 40, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -77,14 +77,16 @@ static SHAPES: [Shape; 101] = [
     },
     // 6
     Shape {
-        name: "CreateLogGroupRequest",
+        name: "CreateExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 59, ..MEMBER },
-                Member { name: "tags", shape: 96, ..MEMBER },
-                Member { name: "logGroupClass", shape: 66, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 13, ..MEMBER },
+                Member { name: "taskName", shape: 41, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
+                Member { name: "from", shape: 99, required: true, ..MEMBER },
+                Member { name: "to", shape: 99, required: true, ..MEMBER },
+                Member { name: "destination", shape: 36, required: true, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 37, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -93,18 +95,44 @@ static SHAPES: [Shape; 101] = [
     },
     // 7
     Shape {
-        name: "CreateLogStreamRequest",
+        name: "CreateExportTaskResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 40, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 8
+    Shape {
+        name: "CreateLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 61, ..MEMBER },
+                Member { name: "tags", shape: 98, ..MEMBER },
+                Member { name: "logGroupClass", shape: 68, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 15, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
+    Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 10
     Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
@@ -113,129 +141,98 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 9
+    // 11
     Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
-    // 10
+    // 12
     Shape {
         name: "DeleteLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 11
-    Shape {
-        name: "DeleteLogStreamRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 12
-    Shape {
-        name: "DeleteRetentionPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
+            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 13
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 14
-    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 15
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 16
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    // 17
     Shape {
         name: "DescribeExportTasksRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 38, ..MEMBER },
-                Member { name: "statusCode", shape: 41, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-                Member { name: "limit", shape: 17, ..MEMBER },
+                Member { name: "taskId", shape: 40, ..MEMBER },
+                Member { name: "statusCode", shape: 43, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "limit", shape: 19, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 16
+    // 18
     Shape {
         name: "DescribeExportTasksResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "exportTasks", shape: 43, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "exportTasks", shape: 45, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 17
+    // 19
     Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 18
+    // 20
     Shape {
         name: "DescribeLogGroupsLogGroupIdentifiers",
         kind: ShapeKind::List(List {
-            member: 67,
+            member: 69,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 19
+    // 21
     Shape {
         name: "DescribeLogGroupsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 68, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 69, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-                Member { name: "limit", shape: 17, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 52, ..MEMBER },
-                Member { name: "logGroupClass", shape: 66, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 18, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 20
-    Shape {
-        name: "DescribeLogGroupsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroups", shape: 70, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 21
-    Shape {
-        name: "DescribeLogStreamsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 68, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 72, ..MEMBER },
-                Member { name: "orderBy", shape: 76, ..MEMBER },
-                Member { name: "descending", shape: 14, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-                Member { name: "limit", shape: 17, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 70, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 71, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "limit", shape: 19, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 54, ..MEMBER },
+                Member { name: "logGroupClass", shape: 68, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 20, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -244,11 +241,11 @@ static SHAPES: [Shape; 101] = [
     },
     // 22
     Shape {
-        name: "DescribeLogStreamsResponse",
+        name: "DescribeLogGroupsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreams", shape: 74, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
+                Member { name: "logGroups", shape: 72, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -257,11 +254,16 @@ static SHAPES: [Shape; 101] = [
     },
     // 23
     Shape {
-        name: "Entity",
+        name: "DescribeLogStreamsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "keyAttributes", shape: 27, ..MEMBER },
-                Member { name: "attributes", shape: 24, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
+                Member { name: "orderBy", shape: 78, ..MEMBER },
+                Member { name: "descending", shape: 16, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "limit", shape: 19, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -270,17 +272,43 @@ static SHAPES: [Shape; 101] = [
     },
     // 24
     Shape {
+        name: "DescribeLogStreamsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreams", shape: 76, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 25
+    Shape {
+        name: "Entity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "keyAttributes", shape: 29, ..MEMBER },
+                Member { name: "attributes", shape: 26, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
         name: "EntityAttributes",
         kind: ShapeKind::Map(Map {
-            key: 25,
-            value: 26,
+            key: 27,
+            value: 28,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(10) },
         }),
     },
-    // 25
+    // 27
     Shape {
         name: "EntityAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -289,7 +317,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 26
+    // 28
     Shape {
         name: "EntityAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -298,19 +326,19 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 27
+    // 29
     Shape {
         name: "EntityKeyAttributes",
         kind: ShapeKind::Map(Map {
-            key: 28,
-            value: 29,
+            key: 30,
+            value: 31,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(2), max: Some(4) },
         }),
     },
-    // 28
+    // 30
     Shape {
         name: "EntityKeyAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -319,7 +347,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 29
+    // 31
     Shape {
         name: "EntityKeyAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -328,7 +356,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 30
+    // 32
     Shape {
         name: "EntityRejectionErrorType",
         kind: ShapeKind::String(StringShape {
@@ -345,12 +373,12 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 31
+    // 33
     Shape {
         name: "EventId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 32
+    // 34
     Shape {
         name: "EventMessage",
         kind: ShapeKind::String(StringShape {
@@ -359,9 +387,9 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 33
+    // 35
     Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 34
+    // 36
     Shape {
         name: "ExportDestinationBucket",
         kind: ShapeKind::String(StringShape {
@@ -370,45 +398,45 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 35
+    // 37
     Shape {
         name: "ExportDestinationPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 36
+    // 38
     Shape {
         name: "ExportTask",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 38, ..MEMBER },
-                Member { name: "taskName", shape: 39, ..MEMBER },
-                Member { name: "logGroupName", shape: 68, ..MEMBER },
-                Member { name: "from", shape: 97, ..MEMBER },
-                Member { name: "to", shape: 97, ..MEMBER },
-                Member { name: "destination", shape: 34, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 35, ..MEMBER },
-                Member { name: "status", shape: 40, ..MEMBER },
-                Member { name: "executionInfo", shape: 37, ..MEMBER },
+                Member { name: "taskId", shape: 40, ..MEMBER },
+                Member { name: "taskName", shape: 41, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, ..MEMBER },
+                Member { name: "from", shape: 99, ..MEMBER },
+                Member { name: "to", shape: 99, ..MEMBER },
+                Member { name: "destination", shape: 36, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 37, ..MEMBER },
+                Member { name: "status", shape: 42, ..MEMBER },
+                Member { name: "executionInfo", shape: 39, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 37
+    // 39
     Shape {
         name: "ExportTaskExecutionInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "creationTime", shape: 97, ..MEMBER },
-                Member { name: "completionTime", shape: 97, ..MEMBER },
+                Member { name: "creationTime", shape: 99, ..MEMBER },
+                Member { name: "completionTime", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 38
+    // 40
     Shape {
         name: "ExportTaskId",
         kind: ShapeKind::String(StringShape {
@@ -417,7 +445,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 39
+    // 41
     Shape {
         name: "ExportTaskName",
         kind: ShapeKind::String(StringShape {
@@ -426,17 +454,17 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 40
+    // 42
     Shape {
         name: "ExportTaskStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "code", shape: 41, ..MEMBER }, Member { name: "message", shape: 42, ..MEMBER }],
+            members: &[Member { name: "code", shape: 43, ..MEMBER }, Member { name: "message", shape: 44, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 43
     Shape {
         name: "ExportTaskStatusCode",
         kind: ShapeKind::String(StringShape {
@@ -445,74 +473,49 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 42
+    // 44
     Shape {
         name: "ExportTaskStatusMessage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 43
+    // 45
     Shape {
         name: "ExportTasks",
-        kind: ShapeKind::List(List { member: 36, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 38, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 44
+    // 46
     Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 45
+    // 47
     Shape {
         name: "FilterLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
-                Member { name: "logStreamNames", shape: 57, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 72, ..MEMBER },
-                Member { name: "startTime", shape: 97, ..MEMBER },
-                Member { name: "endTime", shape: 97, ..MEMBER },
-                Member { name: "filterPattern", shape: 47, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-                Member { name: "limit", shape: 33, ..MEMBER },
-                Member { name: "startFromHead", shape: 88, ..MEMBER },
-                Member { name: "interleaved", shape: 58, ..MEMBER },
-                Member { name: "unmask", shape: 98, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
+                Member { name: "logStreamNames", shape: 59, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
+                Member { name: "startTime", shape: 99, ..MEMBER },
+                Member { name: "endTime", shape: 99, ..MEMBER },
+                Member { name: "filterPattern", shape: 49, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "limit", shape: 35, ..MEMBER },
+                Member { name: "startFromHead", shape: 90, ..MEMBER },
+                Member { name: "interleaved", shape: 60, ..MEMBER },
+                Member { name: "unmask", shape: 100, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
-        }),
-    },
-    // 46
-    Shape {
-        name: "FilterLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "events", shape: 49, ..MEMBER },
-                Member { name: "searchedLogStreams", shape: 86, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "FilterPattern",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(1024) },
-            pattern: "",
         }),
     },
     // 48
     Shape {
-        name: "FilteredLogEvent",
+        name: "FilterLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 72, ..MEMBER },
-                Member { name: "timestamp", shape: 97, ..MEMBER },
-                Member { name: "message", shape: 32, ..MEMBER },
-                Member { name: "ingestionTime", shape: 97, ..MEMBER },
-                Member { name: "eventId", shape: 31, ..MEMBER },
+                Member { name: "events", shape: 51, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 88, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -521,23 +524,23 @@ static SHAPES: [Shape; 101] = [
     },
     // 49
     Shape {
-        name: "FilteredLogEvents",
-        kind: ShapeKind::List(List { member: 48, member_name: "", flattened: false, length: Range::NONE }),
+        name: "FilterPattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(1024) },
+            pattern: "",
+        }),
     },
     // 50
     Shape {
-        name: "GetLogEventsRequest",
+        name: "FilteredLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 67, ..MEMBER },
-                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
-                Member { name: "startTime", shape: 97, ..MEMBER },
-                Member { name: "endTime", shape: 97, ..MEMBER },
-                Member { name: "nextToken", shape: 75, ..MEMBER },
-                Member { name: "limit", shape: 33, ..MEMBER },
-                Member { name: "startFromHead", shape: 88, ..MEMBER },
-                Member { name: "unmask", shape: 98, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, ..MEMBER },
+                Member { name: "timestamp", shape: 99, ..MEMBER },
+                Member { name: "message", shape: 34, ..MEMBER },
+                Member { name: "ingestionTime", shape: 99, ..MEMBER },
+                Member { name: "eventId", shape: 33, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -546,26 +549,51 @@ static SHAPES: [Shape; 101] = [
     },
     // 51
     Shape {
-        name: "GetLogEventsResponse",
+        name: "FilteredLogEvents",
+        kind: ShapeKind::List(List { member: 50, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 52
+    Shape {
+        name: "GetLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 78, ..MEMBER },
-                Member { name: "nextForwardToken", shape: 75, ..MEMBER },
-                Member { name: "nextBackwardToken", shape: 75, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 99, ..MEMBER },
+                Member { name: "endTime", shape: 99, ..MEMBER },
+                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "limit", shape: 35, ..MEMBER },
+                Member { name: "startFromHead", shape: 90, ..MEMBER },
+                Member { name: "unmask", shape: 100, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 52
-    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
     // 53
     Shape {
-        name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 54, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 80, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 77, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 77, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 54
+    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
+    // 55
+    Shape {
+        name: "InheritedProperties",
+        kind: ShapeKind::List(List { member: 56, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 56
     Shape {
         name: "InheritedProperty",
         kind: ShapeKind::String(StringShape {
@@ -574,42 +602,42 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 55
+    // 57
     Shape {
         name: "InputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 97, required: true, ..MEMBER },
-                Member { name: "message", shape: 32, required: true, ..MEMBER },
+                Member { name: "timestamp", shape: 99, required: true, ..MEMBER },
+                Member { name: "message", shape: 34, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 56
+    // 58
     Shape {
         name: "InputLogEvents",
         kind: ShapeKind::List(List {
-            member: 55,
+            member: 57,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10000) },
         }),
     },
-    // 57
+    // 59
     Shape {
         name: "InputLogStreamNames",
         kind: ShapeKind::List(List {
-            member: 72,
+            member: 74,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 58
+    // 60
     Shape { name: "Interleaved", kind: ShapeKind::Boolean },
-    // 59
+    // 61
     Shape {
         name: "KmsKeyId",
         kind: ShapeKind::String(StringShape {
@@ -618,7 +646,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 60
+    // 62
     Shape {
         name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
@@ -628,64 +656,64 @@ static SHAPES: [Shape; 101] = [
             union: false,
         }),
     },
-    // 61
+    // 63
     Shape {
         name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 96, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 62
-    Shape {
-        name: "ListTagsLogGroupRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 68, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 63
-    Shape {
-        name: "ListTagsLogGroupResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 96, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 98, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 64
-    Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "ListTagsLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 65
     Shape {
-        name: "LogGroup",
+        name: "ListTagsLogGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 68, ..MEMBER },
-                Member { name: "creationTime", shape: 97, ..MEMBER },
-                Member { name: "retentionInDays", shape: 9, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 44, ..MEMBER },
-                Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 89, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 59, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 8, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 53, ..MEMBER },
-                Member { name: "logGroupClass", shape: 66, ..MEMBER },
-                Member { name: "logGroupArn", shape: 3, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 13, ..MEMBER },
-                Member { name: "bearerTokenAuthenticationEnabled", shape: 4, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 79, ..MEMBER },
-            ],
+            members: &[Member { name: "tags", shape: 98, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 66
+    Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
+    // 67
+    Shape {
+        name: "LogGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 70, ..MEMBER },
+                Member { name: "creationTime", shape: 99, ..MEMBER },
+                Member { name: "retentionInDays", shape: 11, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 46, ..MEMBER },
+                Member { name: "arn", shape: 3, ..MEMBER },
+                Member { name: "storedBytes", shape: 91, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 61, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 10, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 55, ..MEMBER },
+                Member { name: "logGroupClass", shape: 68, ..MEMBER },
+                Member { name: "logGroupArn", shape: 3, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 15, ..MEMBER },
+                Member { name: "bearerTokenAuthenticationEnabled", shape: 4, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 81, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
     Shape {
         name: "LogGroupClass",
         kind: ShapeKind::String(StringShape {
@@ -694,7 +722,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 67
+    // 69
     Shape {
         name: "LogGroupIdentifier",
         kind: ShapeKind::String(StringShape {
@@ -703,7 +731,7 @@ static SHAPES: [Shape; 101] = [
             pattern: r#"[\w#+=/:,.@-]*"#,
         }),
     },
-    // 68
+    // 70
     Shape {
         name: "LogGroupName",
         kind: ShapeKind::String(StringShape {
@@ -712,7 +740,7 @@ static SHAPES: [Shape; 101] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 69
+    // 71
     Shape {
         name: "LogGroupNamePattern",
         kind: ShapeKind::String(StringShape {
@@ -721,31 +749,31 @@ static SHAPES: [Shape; 101] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
         }),
     },
-    // 70
+    // 72
     Shape {
         name: "LogGroups",
-        kind: ShapeKind::List(List { member: 65, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 67, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 71
+    // 73
     Shape {
         name: "LogStream",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 72, ..MEMBER },
-                Member { name: "creationTime", shape: 97, ..MEMBER },
-                Member { name: "firstEventTimestamp", shape: 97, ..MEMBER },
-                Member { name: "lastEventTimestamp", shape: 97, ..MEMBER },
-                Member { name: "lastIngestionTime", shape: 97, ..MEMBER },
-                Member { name: "uploadSequenceToken", shape: 87, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, ..MEMBER },
+                Member { name: "creationTime", shape: 99, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 99, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 99, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 99, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 89, ..MEMBER },
                 Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 89, ..MEMBER },
+                Member { name: "storedBytes", shape: 91, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 72
+    // 74
     Shape {
         name: "LogStreamName",
         kind: ShapeKind::String(StringShape {
@@ -754,14 +782,14 @@ static SHAPES: [Shape; 101] = [
             pattern: "[^:*]*",
         }),
     },
-    // 73
+    // 75
     Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
-    // 74
+    // 76
     Shape {
         name: "LogStreams",
-        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 73, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 75
+    // 77
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape {
@@ -770,7 +798,7 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 76
+    // 78
     Shape {
         name: "OrderBy",
         kind: ShapeKind::String(StringShape {
@@ -779,67 +807,40 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 77
+    // 79
     Shape {
         name: "OutputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 97, ..MEMBER },
-                Member { name: "message", shape: 32, ..MEMBER },
-                Member { name: "ingestionTime", shape: 97, ..MEMBER },
+                Member { name: "timestamp", shape: 99, ..MEMBER },
+                Member { name: "message", shape: 34, ..MEMBER },
+                Member { name: "ingestionTime", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 78
+    // 80
     Shape {
         name: "OutputLogEvents",
-        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 79, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 79
+    // 81
     Shape {
         name: "PolicyName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 80
+    // 82
     Shape {
         name: "PutLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 72, required: true, ..MEMBER },
-                Member { name: "logEvents", shape: 56, required: true, ..MEMBER },
-                Member { name: "sequenceToken", shape: 87, ..MEMBER },
-                Member { name: "entity", shape: 23, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 81
-    Shape {
-        name: "PutLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "nextSequenceToken", shape: 87, ..MEMBER },
-                Member { name: "rejectedLogEventsInfo", shape: 84, ..MEMBER },
-                Member { name: "rejectedEntityInfo", shape: 83, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 82
-    Shape {
-        name: "PutRetentionPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "retentionInDays", shape: 9, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 58, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 89, ..MEMBER },
+                Member { name: "entity", shape: 25, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -848,9 +849,13 @@ static SHAPES: [Shape; 101] = [
     },
     // 83
     Shape {
-        name: "RejectedEntityInfo",
+        name: "PutLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "errorType", shape: 30, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "nextSequenceToken", shape: 89, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 86, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 85, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -858,12 +863,11 @@ static SHAPES: [Shape; 101] = [
     },
     // 84
     Shape {
-        name: "RejectedLogEventsInfo",
+        name: "PutRetentionPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "tooNewLogEventStartIndex", shape: 64, ..MEMBER },
-                Member { name: "tooOldLogEventEndIndex", shape: 64, ..MEMBER },
-                Member { name: "expiredLogEventEndIndex", shape: 64, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 11, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -872,12 +876,9 @@ static SHAPES: [Shape; 101] = [
     },
     // 85
     Shape {
-        name: "SearchedLogStream",
+        name: "RejectedEntityInfo",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logStreamName", shape: 72, ..MEMBER },
-                Member { name: "searchedCompletely", shape: 73, ..MEMBER },
-            ],
+            members: &[Member { name: "errorType", shape: 32, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -885,10 +886,37 @@ static SHAPES: [Shape; 101] = [
     },
     // 86
     Shape {
-        name: "SearchedLogStreams",
-        kind: ShapeKind::List(List { member: 85, member_name: "", flattened: false, length: Range::NONE }),
+        name: "RejectedLogEventsInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "tooNewLogEventStartIndex", shape: 66, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 66, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 66, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 87
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 74, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 75, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "SearchedLogStreams",
+        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 89
     Shape {
         name: "SequenceToken",
         kind: ShapeKind::String(StringShape {
@@ -897,11 +925,11 @@ static SHAPES: [Shape; 101] = [
             pattern: "",
         }),
     },
-    // 88
-    Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
-    // 89
-    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
     // 90
+    Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
+    // 91
+    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 92
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -910,53 +938,53 @@ static SHAPES: [Shape; 101] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
         }),
     },
-    // 91
+    // 93
     Shape {
         name: "TagKeyList",
         kind: ShapeKind::List(List {
-            member: 90,
+            member: 92,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(50) },
         }),
     },
-    // 92
+    // 94
     Shape {
         name: "TagList",
         kind: ShapeKind::List(List {
-            member: 90,
+            member: 92,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 93
+    // 95
     Shape {
         name: "TagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "tags", shape: 96, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "tags", shape: 98, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 94
+    // 96
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tags", shape: 96, required: true, ..MEMBER },
+                Member { name: "tags", shape: 98, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 95
+    // 97
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -965,42 +993,42 @@ static SHAPES: [Shape; 101] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
         }),
     },
-    // 96
+    // 98
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 90,
-            value: 95,
+            key: 92,
+            value: 97,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 97
-    Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 98
-    Shape { name: "Unmask", kind: ShapeKind::Boolean },
     // 99
+    Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 100
+    Shape { name: "Unmask", kind: ShapeKind::Boolean },
+    // 101
     Shape {
         name: "UntagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 68, required: true, ..MEMBER },
-                Member { name: "tags", shape: 92, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
+                Member { name: "tags", shape: 94, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 100
+    // 102
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tagKeys", shape: 91, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 93, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1009,7 +1037,7 @@ static SHAPES: [Shape; 101] = [
     },
 ];
 
-static OPERATIONS: [Operation; 19] = [
+static OPERATIONS: [Operation; 20] = [
     Operation {
         name: "CancelExportTask",
         method: "POST",
@@ -1020,10 +1048,19 @@ static OPERATIONS: [Operation; 19] = [
         status: 200,
     },
     Operation {
-        name: "CreateLogGroup",
+        name: "CreateExportTask",
         method: "POST",
         uri: "/",
         input: Some(6),
+        output: Some(7),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(8),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1032,7 +1069,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "CreateLogStream",
         method: "POST",
         uri: "/",
-        input: Some(7),
+        input: Some(9),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1041,7 +1078,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "DeleteLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(10),
+        input: Some(12),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1050,7 +1087,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "DeleteLogStream",
         method: "POST",
         uri: "/",
-        input: Some(11),
+        input: Some(13),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1059,7 +1096,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "DeleteRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(12),
+        input: Some(14),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1068,22 +1105,13 @@ static OPERATIONS: [Operation; 19] = [
         name: "DescribeExportTasks",
         method: "POST",
         uri: "/",
-        input: Some(15),
-        output: Some(16),
+        input: Some(17),
+        output: Some(18),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "DescribeLogGroups",
-        method: "POST",
-        uri: "/",
-        input: Some(19),
-        output: Some(20),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeLogStreams",
         method: "POST",
         uri: "/",
         input: Some(21),
@@ -1092,11 +1120,20 @@ static OPERATIONS: [Operation; 19] = [
         status: 200,
     },
     Operation {
+        name: "DescribeLogStreams",
+        method: "POST",
+        uri: "/",
+        input: Some(23),
+        output: Some(24),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "FilterLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(45),
-        output: Some(46),
+        input: Some(47),
+        output: Some(48),
         result_wrapper: "",
         status: 200,
     },
@@ -1104,22 +1141,13 @@ static OPERATIONS: [Operation; 19] = [
         name: "GetLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(50),
-        output: Some(51),
+        input: Some(52),
+        output: Some(53),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "ListTagsForResource",
-        method: "POST",
-        uri: "/",
-        input: Some(60),
-        output: Some(61),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ListTagsLogGroup",
         method: "POST",
         uri: "/",
         input: Some(62),
@@ -1128,11 +1156,20 @@ static OPERATIONS: [Operation; 19] = [
         status: 200,
     },
     Operation {
+        name: "ListTagsLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(64),
+        output: Some(65),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "PutLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(80),
-        output: Some(81),
+        input: Some(82),
+        output: Some(83),
         result_wrapper: "",
         status: 200,
     },
@@ -1140,7 +1177,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "PutRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(82),
+        input: Some(84),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1149,7 +1186,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "TagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(93),
+        input: Some(95),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1158,7 +1195,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(94),
+        input: Some(96),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1167,7 +1204,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "UntagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(99),
+        input: Some(101),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1176,7 +1213,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(100),
+        input: Some(102),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1376,6 +1413,29 @@ pub mod types {
     pub struct CancelExportTaskRequest {
         #[serde(rename = "taskId")]
         pub task_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateExportTaskRequest {
+        #[serde(rename = "taskName", skip_serializing_if = "Option::is_none")]
+        pub task_name: Option<String>,
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "logStreamNamePrefix", skip_serializing_if = "Option::is_none")]
+        pub log_stream_name_prefix: Option<String>,
+        pub from: i64,
+        pub to: i64,
+        pub destination: String,
+        #[serde(rename = "destinationPrefix", skip_serializing_if = "Option::is_none")]
+        pub destination_prefix: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateExportTaskResponse {
+        #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1840,6 +1900,7 @@ pub mod types {
     }
 
     impl ruststack_core::Input for CancelExportTaskRequest {}
+    impl ruststack_core::Input for CreateExportTaskRequest {}
     impl ruststack_core::Input for CreateLogGroupRequest {}
     impl ruststack_core::Input for CreateLogStreamRequest {}
     impl ruststack_core::Input for DeleteLogGroupRequest {}
@@ -1858,6 +1919,7 @@ pub mod types {
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagLogGroupRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Output for CreateExportTaskResponse {}
     impl ruststack_core::Output for DescribeExportTasksResponse {}
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
     impl ruststack_core::Output for DescribeLogStreamsResponse {}
@@ -1874,6 +1936,12 @@ pub mod ops {
         const NAME: &'static str = "CancelExportTask";
         type Input = super::types::CancelExportTaskRequest;
         type Output = ();
+    }
+    pub struct CreateExportTask;
+    impl ruststack_core::OperationSpec for CreateExportTask {
+        const NAME: &'static str = "CreateExportTask";
+        type Input = super::types::CreateExportTaskRequest;
+        type Output = super::types::CreateExportTaskResponse;
     }
     pub struct CreateLogGroup;
     impl ruststack_core::OperationSpec for CreateLogGroup {

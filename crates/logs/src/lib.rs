@@ -30,8 +30,8 @@
 //! # Modules
 //!
 //! - [`state`]: what is stored, behind [`state::LogsState::region`] and [`state::LogsState::events`];
-//! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks: none can
-//!   be created, as CreateExportTask would need S3);
+//! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks to S3
+//!   through the [`handlers::exports::ExportDestination`] the binary sets);
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
 //!
@@ -73,6 +73,13 @@ impl LogsHandle {
     }
 }
 
+impl LogsHandle {
+    /// Sets the S3 buckets export tasks write to.
+    pub fn set_export_destination(&self, destination: Arc<dyn exports::ExportDestination>) {
+        self.state.set_export_destination(destination);
+    }
+}
+
 /// The CloudWatch Logs service with its handler table, keeping its state in `storage`.
 pub fn service(storage: Storage) -> Arc<dyn Service> {
     service_with_handle(storage).0
@@ -99,6 +106,7 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
         .on(ops::TagResource, tags::tag_resource)
         .on(ops::UntagResource, tags::untag_resource)
         .on(ops::ListTagsForResource, tags::list_tags_for_resource)
+        .on(ops::CreateExportTask, exports::create_export_task)
         .on(ops::DescribeExportTasks, exports::describe_export_tasks)
         .on(ops::CancelExportTask, exports::cancel_export_task)
         .into_service();

@@ -32,6 +32,8 @@ pub struct LogsState {
     stored: AtomicU64,
     /// Source of event ids, unique across the process and its restarts (see [`LogsState::new`]).
     next_event_id: AtomicU64,
+    /// Where export tasks write (S3), set by the binary.
+    export_destination: std::sync::OnceLock<Arc<dyn crate::handlers::exports::ExportDestination>>,
 }
 
 impl Default for LogsState {
@@ -52,7 +54,17 @@ impl LogsState {
             regions: RwLock::new(HashMap::new()),
             stored: AtomicU64::new(0),
             next_event_id: AtomicU64::new(seed),
+            export_destination: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where export tasks write, once the binary set it.
+    pub fn export_destination(&self) -> Option<Arc<dyn crate::handlers::exports::ExportDestination>> {
+        self.export_destination.get().cloned()
+    }
+
+    pub fn set_export_destination(&self, destination: Arc<dyn crate::handlers::exports::ExportDestination>) {
+        let _ = self.export_destination.set(destination);
     }
 
     /// The log groups of one account and region, loaded from the store on first use.
@@ -100,7 +112,7 @@ impl LogsState {
                 (Ok(_), None) => {}
             }
         }
-        Region { scope, groups }
+        Region { scope, groups, export_tasks: Vec::new() }
     }
 
     /// Applies one write's batch durably; a store failure is a 500 and the caller changes nothing.
@@ -152,6 +164,8 @@ pub struct Region {
     /// `account \0 region \0`.
     pub scope: Vec<u8>,
     pub groups: BTreeMap<String, LogGroup>,
+    /// Export tasks in creation order (kept in memory only).
+    pub export_tasks: Vec<crate::generated::types::ExportTask>,
 }
 
 impl Region {

@@ -11,16 +11,17 @@ use std::sync::Arc;
 /// (Lambda) do it on `gateway_port`, the port the server listens on.
 pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> Vec<Arc<dyn Service>> {
     let _ = storage; // each service takes it as it moves onto the storage traits
+    // S3 holds what DynamoDB exports and imports and what CloudWatch Logs exports.
+    let s3 = Arc::new(ruststack_s3::S3::new(storage.clone()));
+    let buckets = ruststack_s3::handle::S3Handle::new(s3.clone());
     // Lambda writes function output into CloudWatch Logs, as AWS does.
     let (logs, logs_handle) = ruststack_logs::service_with_handle(storage.clone());
+    logs_handle.set_export_destination(Arc::new(s3_access::Buckets(buckets.clone())));
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
         logs_handle.append(account, region, group, stream, events)
     };
     // SNS delivers to SQS queues through SQS's own state.
     let queues = ruststack_sqs::Queues::new(storage);
-    // S3 holds what DynamoDB exports and imports and what CloudWatch Logs exports.
-    let s3 = Arc::new(ruststack_s3::S3::new(storage.clone()));
-    let buckets = ruststack_s3::handle::S3Handle::new(s3.clone());
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) =
         ruststack_dynamodb::service_with_buckets(storage.clone(), Arc::new(s3_access::Buckets(buckets.clone())));
@@ -182,6 +183,24 @@ mod s3_access {
         fn get(&self, account: &str, region: &str, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, AwsError>> {
             let (s3, account, region, bucket, key) = owned(&self.0, account, region, bucket, key);
             Box::pin(async move { s3.get_object(&account, &region, &bucket, &key, MAX_READ).await })
+        }
+    }
+
+    impl ruststack_logs::handlers::exports::ExportDestination for Buckets {
+        fn bucket_exists(&self, bucket: &str) -> bool {
+            self.0.bucket_exists(bucket)
+        }
+
+        fn put(
+            &self,
+            account: &str,
+            region: &str,
+            bucket: &str,
+            key: &str,
+            body: Vec<u8>,
+        ) -> BoxFuture<Result<(), AwsError>> {
+            let (s3, account, region, bucket, key) = owned(&self.0, account, region, bucket, key);
+            Box::pin(async move { s3.put_object(&account, &region, &bucket, &key, Bytes::from(body), None).await })
         }
     }
 
