@@ -1,5 +1,5 @@
 """Lambda end to end: versions, aliases, layers, permissions, tags, concurrency, function URLs,
-asynchronous invocations and account settings."""
+asynchronous invocations (Invoke with Event, and the deprecated InvokeAsync) and account settings."""
 
 from __future__ import annotations
 
@@ -164,6 +164,9 @@ def test_layers_python_and_node(lam):
     assert node_layer["Version"] == 2
     versions = lam.list_layer_versions(LayerName=layer_name)["LayerVersions"]
     assert [v["Version"] for v in versions] == [2, 1]
+    # A layer published without a description lists none (AWS leaves the member out).
+    assert "Description" not in versions[0] and versions[1]["Description"] == "helpers"
+    assert "Description" not in lam.get_layer_version(LayerName=layer_name, VersionNumber=2)
     by_arn = lam.get_layer_version_by_arn(Arn=py_layer["LayerVersionArn"])
     assert (by_arn["Version"], by_arn["Description"]) == (1, "helpers")
     listed = {l["LayerName"]: l for l in lam.list_layers()["Layers"]}
@@ -289,6 +292,23 @@ def handler(event, context):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/", headers={"Host": host})
     assert conn.getresponse().status == 404
+    lam.delete_function(FunctionName=name)
+
+
+def test_invoke_async_queues_an_event(lam):
+    name = unique("invasync")
+    marker = os.path.join(tempfile.mkdtemp(), "ran.txt")
+    create(lam, name, "def handler(event, context):\n    open(event['file'], 'w').write(event['msg'])\n")
+    resp = lam.invoke_async(FunctionName=name, InvokeArgs=json.dumps({"file": marker, "msg": "queued"}).encode())
+    assert resp["Status"] == 202 and resp["ResponseMetadata"]["HTTPStatusCode"] == 202
+    deadline = time.time() + 10
+    while time.time() < deadline and not os.path.exists(marker):
+        time.sleep(0.05)
+    time.sleep(0.1)
+    assert open(marker).read() == "queued"
+    with pytest.raises(ClientError) as e:
+        lam.invoke_async(FunctionName=unique("missing"), InvokeArgs=b"{}")
+    assert error_code(e) == "ResourceNotFoundException"
     lam.delete_function(FunctionName=name)
 
 

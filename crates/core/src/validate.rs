@@ -88,7 +88,13 @@ impl Validator<'_> {
                 for member in st.members {
                     match obj.get(member.name).filter(|v| !v.is_null()) {
                         Some(v) => self.check(member.shape, v, &join(member.name))?,
-                        None if member.required => self.problem(&Value::Null, &join(member.name), "not be null"),
+                        // A blob payload travels as the body, never in the value (InvokeAsync's InvokeArgs).
+                        None if member.required
+                            && !(st.payload == Some(member.name)
+                                && matches!(self.model.shape(member.shape).kind, ShapeKind::Blob(_))) =>
+                        {
+                            self.problem(&Value::Null, &join(member.name), "not be null")
+                        }
                         None => {}
                     }
                 }

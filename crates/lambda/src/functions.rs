@@ -49,6 +49,7 @@ pub async fn create_function(
     if qualifier.is_some() {
         return Err(invalid_param("Qualifier is not supported for CreateFunction."));
     }
+    check_limits(input.timeout, input.memory_size, input.ephemeral_storage.as_ref())?;
     if input.package_type.as_deref() == Some("Image") {
         return Err(invalid_param("RustStack runs functions without containers: PackageType Image is not supported."));
     }
@@ -58,7 +59,6 @@ pub async fn create_function(
         ));
     };
     check_runtime(runtime)?;
-    check_limits(input.timeout, input.memory_size)?;
     if let Some(env) = &input.environment {
         check_environment(env)?;
     }
@@ -249,12 +249,19 @@ pub fn check_runtime(runtime: &str) -> Result<(), AwsError> {
 }
 
 /// Lambda's own limits, tighter than the model's (which also covers managed instances).
-pub fn check_limits(timeout: Option<i32>, memory: Option<i32>) -> Result<(), AwsError> {
+pub fn check_limits(
+    timeout: Option<i32>,
+    memory: Option<i32>,
+    storage: Option<&EphemeralStorage>,
+) -> Result<(), AwsError> {
     if let Some(t) = timeout.filter(|t| *t > 900) {
         return Err(validation(t, "timeout", "Member must have value less than or equal to 900"));
     }
     if let Some(m) = memory.filter(|m| *m > 10240) {
         return Err(validation(m, "memorySize", "Member must have value less than or equal to 10240"));
+    }
+    if let Some(size) = storage.map(|e| e.size).filter(|s| *s > 10240) {
+        return Err(validation(size, "ephemeralStorage.size", "Member must have value less than or equal to 10240"));
     }
     Ok(())
 }
@@ -566,7 +573,7 @@ pub async fn update_function_configuration(
     if let Some(runtime) = &input.runtime {
         check_runtime(runtime)?;
     }
-    check_limits(input.timeout, input.memory_size)?;
+    check_limits(input.timeout, input.memory_size, input.ephemeral_storage.as_ref())?;
     if let Some(env) = &input.environment {
         check_environment(env)?;
     }
@@ -830,9 +837,14 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert!(check_limits(Some(900), Some(10240)).is_ok());
-        assert_eq!(check_limits(Some(901), None).unwrap_err().code, "ValidationException");
-        assert_eq!(check_limits(None, Some(10241)).unwrap_err().code, "ValidationException");
+        assert!(check_limits(Some(900), Some(10240), Some(&EphemeralStorage { size: 10240 })).is_ok());
+        assert_eq!(check_limits(Some(901), None, None).unwrap_err().code, "ValidationException");
+        assert_eq!(check_limits(None, Some(10241), None).unwrap_err().code, "ValidationException");
+        let e = check_limits(None, None, Some(&EphemeralStorage { size: 3_000_000 })).unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value '3000000' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240"
+        );
         assert_eq!(check_runtime("python3.7").unwrap_err().code, "InvalidParameterValueException");
     }
 }

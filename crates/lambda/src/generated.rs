@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 315] = [
+static SHAPES: [Shape; 319] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -50,11 +50,11 @@ static SHAPES: [Shape; 315] = [
         name: "AccountLimit",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 196, ..MEMBER },
-                Member { name: "CodeSizeUnzipped", shape: 196, ..MEMBER },
-                Member { name: "CodeSizeZipped", shape: 196, ..MEMBER },
-                Member { name: "ConcurrentExecutions", shape: 139, ..MEMBER },
-                Member { name: "UnreservedConcurrentExecutions", shape: 299, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 200, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 200, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 200, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 141, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 303, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 315] = [
         name: "AccountUsage",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 196, ..MEMBER },
-                Member { name: "FunctionCount", shape: 196, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 200, ..MEMBER },
+                Member { name: "FunctionCount", shape: 200, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -90,29 +90,29 @@ static SHAPES: [Shape; 315] = [
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "StatementId", shape: 271, required: true, ..MEMBER },
+                Member { name: "StatementId", shape: 275, required: true, ..MEMBER },
                 Member { name: "Action", shape: 4, required: true, ..MEMBER },
-                Member { name: "Principal", shape: 225, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 229, required: true, ..MEMBER },
                 Member { name: "SourceArn", shape: 20, ..MEMBER },
-                Member { name: "FunctionUrlAuthType", shape: 107, ..MEMBER },
-                Member { name: "InvokedViaFunctionUrl", shape: 144, ..MEMBER },
-                Member { name: "SourceAccount", shape: 267, ..MEMBER },
-                Member { name: "EventSourceToken", shape: 79, ..MEMBER },
+                Member { name: "FunctionUrlAuthType", shape: 108, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 148, ..MEMBER },
+                Member { name: "SourceAccount", shape: 271, ..MEMBER },
+                Member { name: "EventSourceToken", shape: 80, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-                Member { name: "PrincipalOrgID", shape: 226, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 230, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -123,7 +123,7 @@ static SHAPES: [Shape; 315] = [
     Shape {
         name: "AddPermissionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Statement", shape: 272, ..MEMBER }],
+            members: &[Member { name: "Statement", shape: 276, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -143,7 +143,7 @@ static SHAPES: [Shape; 315] = [
         name: "AdditionalVersionWeights",
         kind: ShapeKind::Map(Map {
             key: 7,
-            value: 313,
+            value: 317,
             key_name: "",
             value_name: "",
             flattened: false,
@@ -164,12 +164,12 @@ static SHAPES: [Shape; 315] = [
         name: "AliasConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AliasArn", shape: 92, ..MEMBER },
+                Member { name: "AliasArn", shape: 93, ..MEMBER },
                 Member { name: "Name", shape: 9, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 308, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 312, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -197,7 +197,7 @@ static SHAPES: [Shape; 315] = [
     Shape {
         name: "AllowMethodsList",
         kind: ShapeKind::List(List {
-            member: 211,
+            member: 215,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(6) },
@@ -207,7 +207,7 @@ static SHAPES: [Shape; 315] = [
     Shape {
         name: "AllowOriginsList",
         kind: ShapeKind::List(List {
-            member: 220,
+            member: 224,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
@@ -218,8 +218,8 @@ static SHAPES: [Shape; 315] = [
         name: "AmazonManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 297, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 150, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 301, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 154, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -266,8 +266,10 @@ static SHAPES: [Shape; 315] = [
     // 23
     Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 24
-    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    Shape { name: "BlobStream", kind: ShapeKind::Blob(BlobShape { streaming: true, length: Range::NONE }) },
     // 25
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 26
     Shape {
         name: "CapacityProviderArn",
         kind: ShapeKind::String(StringShape {
@@ -276,13 +278,13 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 26
+    // 27
     Shape {
         name: "CapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 154,
+                shape: 158,
                 required: true,
                 ..MEMBER
             }],
@@ -291,7 +293,7 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 27
+    // 28
     Shape {
         name: "CodeSigningConfigArn",
         kind: ShapeKind::String(StringShape {
@@ -300,7 +302,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}"#,
         }),
     },
-    // 28
+    // 29
     Shape {
         name: "CollectionName",
         kind: ShapeKind::String(StringShape {
@@ -309,7 +311,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)"#,
         }),
     },
-    // 29
+    // 30
     Shape {
         name: "CompatibleArchitectures",
         kind: ShapeKind::List(List {
@@ -319,38 +321,21 @@ static SHAPES: [Shape; 315] = [
             length: Range { min: Some(0), max: Some(2) },
         }),
     },
-    // 30
+    // 31
     Shape {
         name: "CompatibleRuntimes",
         kind: ShapeKind::List(List {
-            member: 242,
+            member: 246,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(15) },
         }),
     },
-    // 31
+    // 32
     Shape {
         name: "Concurrency",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 237, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 32
-    Shape {
-        name: "Cors",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
-                Member { name: "AllowHeaders", shape: 135, ..MEMBER },
-                Member { name: "AllowMethods", shape: 14, ..MEMBER },
-                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
-                Member { name: "ExposeHeaders", shape: 135, ..MEMBER },
-                Member { name: "MaxAge", shape: 198, ..MEMBER },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 241, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -358,21 +343,15 @@ static SHAPES: [Shape; 315] = [
     },
     // 33
     Shape {
-        name: "CreateAliasRequest",
+        name: "Cors",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 100,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Name", shape: 9, required: true, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 309, required: true, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
+                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 136, ..MEMBER },
+                Member { name: "AllowMethods", shape: 14, ..MEMBER },
+                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 136, ..MEMBER },
+                Member { name: "MaxAge", shape: 202, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -381,37 +360,21 @@ static SHAPES: [Shape; 315] = [
     },
     // 34
     Shape {
-        name: "CreateEventSourceMappingRequest",
+        name: "CreateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
-                Member { name: "FunctionName", shape: 214, required: true, ..MEMBER },
-                Member { name: "Enabled", shape: 57, ..MEMBER },
-                Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
-                Member { name: "StartingPosition", shape: 78, ..MEMBER },
-                Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
-                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
-                Member { name: "Tags", shape: 282, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
-                Member { name: "Topics", shape: 292, ..MEMBER },
-                Member { name: "Queues", shape: 235, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 256, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
-                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 101,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Name", shape: 9, required: true, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 313, required: true, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -420,39 +383,37 @@ static SHAPES: [Shape; 315] = [
     },
     // 35
     Shape {
-        name: "CreateFunctionRequest",
+        name: "CreateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 100, required: true, ..MEMBER },
-                Member { name: "Runtime", shape: 242, ..MEMBER },
-                Member { name: "Role", shape: 241, required: true, ..MEMBER },
-                Member { name: "Handler", shape: 133, ..MEMBER },
-                Member { name: "Code", shape: 93, required: true, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 289, ..MEMBER },
-                Member { name: "MemorySize", shape: 210, ..MEMBER },
-                Member { name: "Publish", shape: 24, ..MEMBER },
-                Member { name: "PublishTo", shape: 113, ..MEMBER },
-                Member { name: "VpcConfig", shape: 310, ..MEMBER },
-                Member { name: "PackageType", shape: 221, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
-                Member { name: "Environment", shape: 62, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "TracingConfig", shape: 293, ..MEMBER },
-                Member { name: "Tags", shape: 282, ..MEMBER },
-                Member { name: "Layers", shape: 160, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
-                Member { name: "CodeSigningConfigArn", shape: 27, ..MEMBER },
-                Member { name: "ImageConfig", shape: 136, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 260, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 286, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
-                Member { name: "DurableConfig", shape: 54, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
+                Member { name: "FunctionName", shape: 218, required: true, ..MEMBER },
+                Member { name: "Enabled", shape: 58, ..MEMBER },
+                Member { name: "BatchSize", shape: 21, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
+                Member { name: "StartingPosition", shape: 79, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 40, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
+                Member { name: "Tags", shape: 286, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
+                Member { name: "Topics", shape: 296, ..MEMBER },
+                Member { name: "Queues", shape: 239, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 260, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -461,27 +422,39 @@ static SHAPES: [Shape; 315] = [
     },
     // 36
     Shape {
-        name: "CreateFunctionUrlConfigRequest",
+        name: "CreateFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 110,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 111,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member { name: "FunctionName", shape: 101, required: true, ..MEMBER },
+                Member { name: "Runtime", shape: 246, ..MEMBER },
+                Member { name: "Role", shape: 245, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 134, ..MEMBER },
+                Member { name: "Code", shape: 94, required: true, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "Timeout", shape: 293, ..MEMBER },
+                Member { name: "MemorySize", shape: 214, ..MEMBER },
+                Member { name: "Publish", shape: 25, ..MEMBER },
+                Member { name: "PublishTo", shape: 114, ..MEMBER },
+                Member { name: "VpcConfig", shape: 314, ..MEMBER },
+                Member { name: "PackageType", shape: 225, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
+                Member { name: "Environment", shape: 63, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "TracingConfig", shape: 297, ..MEMBER },
+                Member { name: "Tags", shape: 286, ..MEMBER },
+                Member { name: "Layers", shape: 164, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
+                Member { name: "CodeSigningConfigArn", shape: 28, ..MEMBER },
+                Member { name: "ImageConfig", shape: 138, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
+                Member { name: "SnapStart", shape: 264, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 290, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
+                Member { name: "DurableConfig", shape: 55, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -490,15 +463,27 @@ static SHAPES: [Shape; 315] = [
     },
     // 37
     Shape {
-        name: "CreateFunctionUrlConfigResponse",
+        name: "CreateFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 111,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 112,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -507,6 +492,23 @@ static SHAPES: [Shape; 315] = [
     },
     // 38
     Shape {
+        name: "CreateFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape {
         name: "DatabaseName",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -514,26 +516,26 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[^ /\.$\x22]*"#,
         }),
     },
-    // 39
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
     // 40
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    // 41
     Shape {
         name: "DeadLetterConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 239, ..MEMBER }],
+            members: &[Member { name: "TargetArn", shape: 243, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 42
     Shape {
         name: "DeleteAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 100,
+                    shape: 101,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -553,13 +555,13 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 42
+    // 43
     Shape {
         name: "DeleteEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 298,
+                shape: 302,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -570,13 +572,13 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 43
+    // 44
     Shape {
         name: "DeleteFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 100,
+                shape: 101,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -587,14 +589,14 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 44
+    // 45
     Shape {
         name: "DeleteFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -602,33 +604,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 45
-    Shape {
-        name: "DeleteFunctionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 214,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -641,22 +617,12 @@ static SHAPES: [Shape; 315] = [
     },
     // 46
     Shape {
-        name: "DeleteFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "StatusCode", shape: 139, location: Location::StatusCode, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "DeleteFunctionUrlConfigRequest",
+        name: "DeleteFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 110,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -664,7 +630,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 111,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -675,14 +641,50 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
+    // 47
+    Shape {
+        name: "DeleteFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "StatusCode", shape: 141, location: Location::StatusCode, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 48
+    Shape {
+        name: "DeleteFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 111,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 112,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 49
     Shape {
         name: "DeleteLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 162,
+                    shape: 166,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -690,7 +692,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 166,
+                    shape: 170,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -702,7 +704,7 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 49
+    // 50
     Shape {
         name: "Description",
         kind: ShapeKind::String(StringShape {
@@ -711,7 +713,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 50
+    // 51
     Shape {
         name: "DestinationArn",
         kind: ShapeKind::String(StringShape {
@@ -720,20 +722,20 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 51
+    // 52
     Shape {
         name: "DestinationConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "OnSuccess", shape: 219, ..MEMBER },
-                Member { name: "OnFailure", shape: 218, ..MEMBER },
+                Member { name: "OnSuccess", shape: 223, ..MEMBER },
+                Member { name: "OnFailure", shape: 222, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 52
+    // 53
     Shape {
         name: "DirectS3Read",
         kind: ShapeKind::String(StringShape {
@@ -742,28 +744,14 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 53
+    // 54
     Shape {
         name: "DocumentDBEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DatabaseName", shape: 38, ..MEMBER },
-                Member { name: "CollectionName", shape: 28, ..MEMBER },
-                Member { name: "FullDocument", shape: 91, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 54
-    Shape {
-        name: "DurableConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 240, ..MEMBER },
-                Member { name: "ExecutionTimeout", shape: 81, ..MEMBER },
+                Member { name: "DatabaseName", shape: 39, ..MEMBER },
+                Member { name: "CollectionName", shape: 29, ..MEMBER },
+                Member { name: "FullDocument", shape: 92, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -772,6 +760,20 @@ static SHAPES: [Shape; 315] = [
     },
     // 55
     Shape {
+        name: "DurableConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 244, ..MEMBER },
+                Member { name: "ExecutionTimeout", shape: 82, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
         name: "DurableExecutionArn",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -779,7 +781,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
         }),
     },
-    // 56
+    // 57
     Shape {
         name: "DurableExecutionName",
         kind: ShapeKind::String(StringShape {
@@ -788,9 +790,9 @@ static SHAPES: [Shape; 315] = [
             pattern: "[a-zA-Z0-9-_]+",
         }),
     },
-    // 57
-    Shape { name: "Enabled", kind: ShapeKind::Boolean },
     // 58
+    Shape { name: "Enabled", kind: ShapeKind::Boolean },
+    // 59
     Shape {
         name: "EndPointType",
         kind: ShapeKind::String(StringShape {
@@ -799,7 +801,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 59
+    // 60
     Shape {
         name: "Endpoint",
         kind: ShapeKind::String(StringShape {
@@ -808,46 +810,33 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}"#,
         }),
     },
-    // 60
+    // 61
     Shape {
         name: "EndpointLists",
         kind: ShapeKind::List(List {
-            member: 59,
+            member: 60,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10) },
         }),
     },
-    // 61
+    // 62
     Shape {
         name: "Endpoints",
         kind: ShapeKind::Map(Map {
-            key: 58,
-            value: 60,
+            key: 59,
+            value: 61,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(2) },
         }),
     },
-    // 62
+    // 63
     Shape {
         name: "Environment",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Variables", shape: 67, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 63
-    Shape {
-        name: "EnvironmentError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 272, ..MEMBER },
-                Member { name: "Message", shape: 258, ..MEMBER },
-            ],
+            members: &[Member { name: "Variables", shape: 68, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -855,11 +844,11 @@ static SHAPES: [Shape; 315] = [
     },
     // 64
     Shape {
-        name: "EnvironmentResponse",
+        name: "EnvironmentError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Variables", shape: 67, ..MEMBER },
-                Member { name: "Error", shape: 63, ..MEMBER },
+                Member { name: "ErrorCode", shape: 276, ..MEMBER },
+                Member { name: "Message", shape: 262, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -868,6 +857,19 @@ static SHAPES: [Shape; 315] = [
     },
     // 65
     Shape {
+        name: "EnvironmentResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Variables", shape: 68, ..MEMBER },
+                Member { name: "Error", shape: 64, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
         name: "EnvironmentVariableName",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -875,36 +877,36 @@ static SHAPES: [Shape; 315] = [
             pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
         }),
     },
-    // 66
+    // 67
     Shape {
         name: "EnvironmentVariableValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 67
+    // 68
     Shape {
         name: "EnvironmentVariables",
         kind: ShapeKind::Map(Map {
-            key: 65,
-            value: 66,
+            key: 66,
+            value: 67,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 68
+    // 69
     Shape {
         name: "EphemeralStorage",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Size", shape: 69, required: true, ..MEMBER }],
+            members: &[Member { name: "Size", shape: 70, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 69
-    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
     // 70
+    Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
+    // 71
     Shape {
         name: "EventSourceMappingArn",
         kind: ShapeKind::String(StringShape {
@@ -913,61 +915,61 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"#,
         }),
     },
-    // 71
+    // 72
     Shape {
         name: "EventSourceMappingConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UUID", shape: 298, ..MEMBER },
-                Member { name: "StartingPosition", shape: 78, ..MEMBER },
-                Member { name: "StartingPositionTimestamp", shape: 39, ..MEMBER },
+                Member { name: "UUID", shape: 302, ..MEMBER },
+                Member { name: "StartingPosition", shape: 79, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 40, ..MEMBER },
                 Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
                 Member { name: "EventSourceArn", shape: 20, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
-                Member { name: "FilterCriteriaError", shape: 87, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, ..MEMBER },
-                Member { name: "LastModified", shape: 39, ..MEMBER },
-                Member { name: "LastProcessingResult", shape: 272, ..MEMBER },
-                Member { name: "State", shape: 272, ..MEMBER },
-                Member { name: "StateTransitionReason", shape: 272, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "Topics", shape: 292, ..MEMBER },
-                Member { name: "Queues", shape: 235, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 256, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
+                Member { name: "FilterCriteriaError", shape: 88, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, ..MEMBER },
+                Member { name: "LastModified", shape: 40, ..MEMBER },
+                Member { name: "LastProcessingResult", shape: 276, ..MEMBER },
+                Member { name: "State", shape: 276, ..MEMBER },
+                Member { name: "StateTransitionReason", shape: 276, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+                Member { name: "Topics", shape: 296, ..MEMBER },
+                Member { name: "Queues", shape: 239, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 260, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
                 Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
                 Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
-                Member { name: "EventSourceMappingArn", shape: 70, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
+                Member { name: "EventSourceMappingArn", shape: 71, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 72
+    // 73
     Shape {
         name: "EventSourceMappingLoggingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SystemLogLevel", shape: 76, ..MEMBER }],
+            members: &[Member { name: "SystemLogLevel", shape: 77, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 73
+    // 74
     Shape {
         name: "EventSourceMappingMetric",
         kind: ShapeKind::String(StringShape {
@@ -976,27 +978,27 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 74
+    // 75
     Shape {
         name: "EventSourceMappingMetricList",
         kind: ShapeKind::List(List {
-            member: 73,
+            member: 74,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(3) },
         }),
     },
-    // 75
+    // 76
     Shape {
         name: "EventSourceMappingMetricsConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Metrics", shape: 74, ..MEMBER }],
+            members: &[Member { name: "Metrics", shape: 75, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 76
+    // 77
     Shape {
         name: "EventSourceMappingSystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -1005,12 +1007,12 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 77
+    // 78
     Shape {
         name: "EventSourceMappingsList",
-        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 72, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 78
+    // 79
     Shape {
         name: "EventSourcePosition",
         kind: ShapeKind::String(StringShape {
@@ -1019,7 +1021,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 79
+    // 80
     Shape {
         name: "EventSourceToken",
         kind: ShapeKind::String(StringShape {
@@ -1028,14 +1030,14 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[a-zA-Z0-9._\-]+"#,
         }),
     },
-    // 80
+    // 81
     Shape {
         name: "ExecutionEnvironmentMemoryGiBPerVCpu",
         kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
     },
-    // 81
-    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
     // 82
+    Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
+    // 83
     Shape {
         name: "FileSystemArn",
         kind: ShapeKind::String(StringShape {
@@ -1044,45 +1046,35 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
         }),
     },
-    // 83
+    // 84
     Shape {
         name: "FileSystemConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 82, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 191, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 247, ..MEMBER },
+                Member { name: "Arn", shape: 83, required: true, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 195, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 251, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 84
+    // 85
     Shape {
         name: "FileSystemConfigList",
         kind: ShapeKind::List(List {
-            member: 83,
+            member: 84,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1) },
         }),
     },
-    // 85
+    // 86
     Shape {
         name: "Filter",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Pattern", shape: 223, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 86
-    Shape {
-        name: "FilterCriteria",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Filters", shape: 90, ..MEMBER }],
+            members: &[Member { name: "Pattern", shape: 227, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1090,18 +1082,28 @@ static SHAPES: [Shape; 315] = [
     },
     // 87
     Shape {
-        name: "FilterCriteriaError",
+        name: "FilterCriteria",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 88, ..MEMBER },
-                Member { name: "Message", shape: 89, ..MEMBER },
-            ],
+            members: &[Member { name: "Filters", shape: 91, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 88
+    Shape {
+        name: "FilterCriteriaError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 89, ..MEMBER },
+                Member { name: "Message", shape: 90, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 89
     Shape {
         name: "FilterCriteriaErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -1110,7 +1112,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 89
+    // 90
     Shape {
         name: "FilterCriteriaErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -1119,12 +1121,12 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 90
+    // 91
     Shape {
         name: "FilterList",
-        kind: ShapeKind::List(List { member: 85, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 86, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 91
+    // 92
     Shape {
         name: "FullDocument",
         kind: ShapeKind::String(StringShape {
@@ -1133,7 +1135,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 92
+    // 93
     Shape {
         name: "FunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -1142,36 +1144,18 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 93
+    // 94
     Shape {
         name: "FunctionCode",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 246, ..MEMBER },
-                Member { name: "S3Key", shape: 248, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
-                Member { name: "ImageUri", shape: 272, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 94
-    Shape {
-        name: "FunctionCodeLocation",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RepositoryType", shape: 272, ..MEMBER },
-                Member { name: "Location", shape: 259, ..MEMBER },
-                Member { name: "ImageUri", shape: 272, ..MEMBER },
-                Member { name: "ResolvedImageUri", shape: 272, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 238, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "Error", shape: 95, ..MEMBER },
+                Member { name: "S3Bucket", shape: 250, ..MEMBER },
+                Member { name: "S3Key", shape: 252, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
+                Member { name: "ImageUri", shape: 276, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1180,11 +1164,16 @@ static SHAPES: [Shape; 315] = [
     },
     // 95
     Shape {
-        name: "FunctionCodeLocationError",
+        name: "FunctionCodeLocation",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 272, ..MEMBER },
-                Member { name: "Message", shape: 258, ..MEMBER },
+                Member { name: "RepositoryType", shape: 276, ..MEMBER },
+                Member { name: "Location", shape: 263, ..MEMBER },
+                Member { name: "ImageUri", shape: 276, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 276, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 242, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "Error", shape: 96, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1193,51 +1182,11 @@ static SHAPES: [Shape; 315] = [
     },
     // 96
     Shape {
-        name: "FunctionConfiguration",
+        name: "FunctionCodeLocationError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 214, ..MEMBER },
-                Member { name: "FunctionArn", shape: 213, ..MEMBER },
-                Member { name: "Runtime", shape: 242, ..MEMBER },
-                Member { name: "Role", shape: 241, ..MEMBER },
-                Member { name: "Handler", shape: 133, ..MEMBER },
-                Member { name: "CodeSize", shape: 196, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 289, ..MEMBER },
-                Member { name: "MemorySize", shape: 210, ..MEMBER },
-                Member { name: "LastModified", shape: 290, ..MEMBER },
-                Member { name: "CodeSha256", shape: 272, ..MEMBER },
-                Member { name: "Version", shape: 308, ..MEMBER },
-                Member { name: "VpcConfig", shape: 311, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
-                Member { name: "Environment", shape: 64, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "TracingConfig", shape: 294, ..MEMBER },
-                Member { name: "MasterArn", shape: 92, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-                Member { name: "Layers", shape: 171, ..MEMBER },
-                Member { name: "State", shape: 268, ..MEMBER },
-                Member { name: "StateReason", shape: 269, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 270, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 155, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 156, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 157, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "PackageType", shape: 221, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 138, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 263, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 244, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 286, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 272, ..MEMBER },
-                Member { name: "DurableConfig", shape: 54, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+                Member { name: "ErrorCode", shape: 276, ..MEMBER },
+                Member { name: "Message", shape: 262, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1246,14 +1195,51 @@ static SHAPES: [Shape; 315] = [
     },
     // 97
     Shape {
-        name: "FunctionEventInvokeConfig",
+        name: "FunctionConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastModified", shape: 39, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "FunctionName", shape: 218, ..MEMBER },
+                Member { name: "FunctionArn", shape: 217, ..MEMBER },
+                Member { name: "Runtime", shape: 246, ..MEMBER },
+                Member { name: "Role", shape: 245, ..MEMBER },
+                Member { name: "Handler", shape: 134, ..MEMBER },
+                Member { name: "CodeSize", shape: 200, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "Timeout", shape: 293, ..MEMBER },
+                Member { name: "MemorySize", shape: 214, ..MEMBER },
+                Member { name: "LastModified", shape: 294, ..MEMBER },
+                Member { name: "CodeSha256", shape: 276, ..MEMBER },
+                Member { name: "Version", shape: 312, ..MEMBER },
+                Member { name: "VpcConfig", shape: 315, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
+                Member { name: "Environment", shape: 65, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "TracingConfig", shape: 298, ..MEMBER },
+                Member { name: "MasterArn", shape: 93, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "Layers", shape: 175, ..MEMBER },
+                Member { name: "State", shape: 272, ..MEMBER },
+                Member { name: "StateReason", shape: 273, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 274, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 159, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 160, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 161, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
+                Member { name: "PackageType", shape: 225, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 140, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
+                Member { name: "SnapStart", shape: 267, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 248, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 290, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 276, ..MEMBER },
+                Member { name: "DurableConfig", shape: 55, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1262,15 +1248,31 @@ static SHAPES: [Shape; 315] = [
     },
     // 98
     Shape {
-        name: "FunctionEventInvokeConfigList",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        name: "FunctionEventInvokeConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastModified", shape: 40, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 99
     Shape {
-        name: "FunctionList",
-        kind: ShapeKind::List(List { member: 96, member_name: "", flattened: false, length: Range::NONE }),
+        name: "FunctionEventInvokeConfigList",
+        kind: ShapeKind::List(List { member: 98, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 100
+    Shape {
+        name: "FunctionList",
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 101
     Shape {
         name: "FunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1279,7 +1281,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 101
+    // 102
     Shape {
         name: "FunctionResponseType",
         kind: ShapeKind::String(StringShape {
@@ -1288,17 +1290,17 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 102
+    // 103
     Shape {
         name: "FunctionResponseTypeList",
         kind: ShapeKind::List(List {
-            member: 101,
+            member: 102,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1) },
         }),
     },
-    // 103
+    // 104
     Shape {
         name: "FunctionRuntimeAlias",
         kind: ShapeKind::String(StringShape {
@@ -1307,7 +1309,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 104
+    // 105
     Shape {
         name: "FunctionRuntimeArn",
         kind: ShapeKind::String(StringShape {
@@ -1316,20 +1318,20 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
         }),
     },
-    // 105
+    // 106
     Shape {
         name: "FunctionRuntimeConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeArn", shape: 104, required: true, ..MEMBER },
-                Member { name: "RuntimeAlias", shape: 103, required: true, ..MEMBER },
+                Member { name: "RuntimeArn", shape: 105, required: true, ..MEMBER },
+                Member { name: "RuntimeAlias", shape: 104, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 106
+    // 107
     Shape {
         name: "FunctionUrl",
         kind: ShapeKind::String(StringShape {
@@ -1338,35 +1340,35 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 107
+    // 108
     Shape {
         name: "FunctionUrlAuthType",
         kind: ShapeKind::String(StringShape { enum_values: &["NONE", "AWS_IAM"], length: Range::NONE, pattern: "" }),
     },
-    // 108
+    // 109
     Shape {
         name: "FunctionUrlConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
-                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
+                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 109
+    // 110
     Shape {
         name: "FunctionUrlConfigList",
-        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 110
+    // 111
     Shape {
         name: "FunctionUrlFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1375,7 +1377,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
         }),
     },
-    // 111
+    // 112
     Shape {
         name: "FunctionUrlQualifier",
         kind: ShapeKind::String(StringShape {
@@ -1384,22 +1386,22 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
         }),
     },
-    // 112
+    // 113
     Shape {
         name: "FunctionVersion",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
     },
-    // 113
+    // 114
     Shape {
         name: "FunctionVersionLatestPublished",
         kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
     },
-    // 114
+    // 115
     Shape {
         name: "GetAccountSettingsRequest",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 115
+    // 116
     Shape {
         name: "GetAccountSettingsResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1412,14 +1414,14 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 116
+    // 117
     Shape {
         name: "GetAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 100,
+                    shape: 101,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1439,13 +1441,13 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 117
+    // 118
     Shape {
         name: "GetEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 298,
+                shape: 302,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -1456,31 +1458,18 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 118
+    // 119
     Shape {
         name: "GetFunctionCodeSigningConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 214,
+                shape: 218,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
                 ..MEMBER
             }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 119
-    Shape {
-        name: "GetFunctionCodeSigningConfigResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "CodeSigningConfigArn", shape: 27, required: true, ..MEMBER },
-                Member { name: "FunctionName", shape: 100, required: true, ..MEMBER },
-            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1488,11 +1477,24 @@ static SHAPES: [Shape; 315] = [
     },
     // 120
     Shape {
+        name: "GetFunctionCodeSigningConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CodeSigningConfigArn", shape: 28, required: true, ..MEMBER },
+                Member { name: "FunctionName", shape: 101, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 121
+    Shape {
         name: "GetFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 100,
+                shape: 101,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -1503,37 +1505,11 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 121
+    // 122
     Shape {
         name: "GetFunctionConcurrencyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 237, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 122
-    Shape {
-        name: "GetFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 214,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 241, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1541,12 +1517,12 @@ static SHAPES: [Shape; 315] = [
     },
     // 123
     Shape {
-        name: "GetFunctionEventInvokeConfigRequest",
+        name: "GetFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1554,7 +1530,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1567,12 +1543,12 @@ static SHAPES: [Shape; 315] = [
     },
     // 124
     Shape {
-        name: "GetFunctionRequest",
+        name: "GetFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1580,7 +1556,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1593,28 +1569,12 @@ static SHAPES: [Shape; 315] = [
     },
     // 125
     Shape {
-        name: "GetFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Configuration", shape: 96, ..MEMBER },
-                Member { name: "Code", shape: 94, ..MEMBER },
-                Member { name: "Tags", shape: 282, ..MEMBER },
-                Member { name: "TagsError", shape: 283, ..MEMBER },
-                Member { name: "Concurrency", shape: 31, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 126
-    Shape {
-        name: "GetFunctionUrlConfigRequest",
+        name: "GetFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 110,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1622,7 +1582,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 111,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1633,18 +1593,42 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 127
+    // 126
     Shape {
-        name: "GetFunctionUrlConfigResponse",
+        name: "GetFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member { name: "Configuration", shape: 97, ..MEMBER },
+                Member { name: "Code", shape: 95, ..MEMBER },
+                Member { name: "Tags", shape: 286, ..MEMBER },
+                Member { name: "TagsError", shape: 287, ..MEMBER },
+                Member { name: "Concurrency", shape: 32, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 127
+    Shape {
+        name: "GetFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 111,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 112,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1653,11 +1637,29 @@ static SHAPES: [Shape; 315] = [
     },
     // 128
     Shape {
+        name: "GetFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
         name: "GetLayerVersionByArnRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Arn",
-                shape: 163,
+                shape: 167,
                 location: Location::Query,
                 location_name: "Arn",
                 required: true,
@@ -1668,14 +1670,14 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 129
+    // 130
     Shape {
         name: "GetLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 162,
+                    shape: 166,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -1683,7 +1685,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 166,
+                    shape: 170,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -1695,46 +1697,20 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 130
+    // 131
     Shape {
         name: "GetLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 165, ..MEMBER },
-                Member { name: "LayerArn", shape: 159, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 290, ..MEMBER },
-                Member { name: "Version", shape: 166, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 131
-    Shape {
-        name: "GetPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 214,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
+                Member { name: "Content", shape: 169, ..MEMBER },
+                Member { name: "LayerArn", shape: 163, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "CreatedDate", shape: 294, ..MEMBER },
+                Member { name: "Version", shape: 170, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1743,11 +1719,24 @@ static SHAPES: [Shape; 315] = [
     },
     // 132
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 272, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 218,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 221,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1756,6 +1745,19 @@ static SHAPES: [Shape; 315] = [
     },
     // 133
     Shape {
+        name: "GetPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 276, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
+    Shape {
         name: "Handler",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -1763,7 +1765,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 134
+    // 135
     Shape {
         name: "Header",
         kind: ShapeKind::String(StringShape {
@@ -1772,50 +1774,26 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 135
+    // 136
     Shape {
         name: "HeadersList",
         kind: ShapeKind::List(List {
-            member: 134,
+            member: 135,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
         }),
     },
-    // 136
+    // 137
+    Shape { name: "HttpStatus", kind: ShapeKind::Integer(Range::NONE) },
+    // 138
     Shape {
         name: "ImageConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 273, ..MEMBER },
-                Member { name: "Command", shape: 273, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 314, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 137
-    Shape {
-        name: "ImageConfigError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 272, ..MEMBER },
-                Member { name: "Message", shape: 258, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 138
-    Shape {
-        name: "ImageConfigResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ImageConfig", shape: 136, ..MEMBER },
-                Member { name: "Error", shape: 137, ..MEMBER },
+                Member { name: "EntryPoint", shape: 277, ..MEMBER },
+                Member { name: "Command", shape: 277, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 318, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1823,15 +1801,41 @@ static SHAPES: [Shape; 315] = [
         }),
     },
     // 139
-    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    Shape {
+        name: "ImageConfigError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 276, ..MEMBER },
+                Member { name: "Message", shape: 262, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 140
+    Shape {
+        name: "ImageConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImageConfig", shape: 138, ..MEMBER },
+                Member { name: "Error", shape: 139, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 141
+    Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
+    // 142
     Shape {
         name: "InvocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1839,28 +1843,28 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "InvocationType",
-                    shape: 142,
+                    shape: 144,
                     location: Location::Header,
                     location_name: "x-amz-invocation-type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
-                    shape: 194,
+                    shape: 198,
                     location: Location::Header,
                     location_name: "x-amz-log-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
-                    shape: 272,
+                    shape: 276,
                     location: Location::Header,
                     location_name: "x-amz-client-context",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionName",
-                    shape: 56,
+                    shape: 57,
                     location: Location::Header,
                     location_name: "x-amz-durable-execution-name",
                     ..MEMBER
@@ -1868,14 +1872,14 @@ static SHAPES: [Shape; 315] = [
                 Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "TenantId",
-                    shape: 287,
+                    shape: 291,
                     location: Location::Header,
                     location_name: "x-amz-tenant-id",
                     ..MEMBER
@@ -1886,22 +1890,22 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 141
+    // 143
     Shape {
         name: "InvocationResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StatusCode", shape: 139, location: Location::StatusCode, ..MEMBER },
+                Member { name: "StatusCode", shape: 141, location: Location::StatusCode, ..MEMBER },
                 Member {
                     name: "FunctionError",
-                    shape: 272,
+                    shape: 276,
                     location: Location::Header,
                     location_name: "x-amz-function-error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
-                    shape: 272,
+                    shape: 276,
                     location: Location::Header,
                     location_name: "x-amz-log-result",
                     ..MEMBER
@@ -1909,14 +1913,14 @@ static SHAPES: [Shape; 315] = [
                 Member { name: "Payload", shape: 23, ..MEMBER },
                 Member {
                     name: "ExecutedVersion",
-                    shape: 308,
+                    shape: 312,
                     location: Location::Header,
                     location_name: "x-amz-executed-version",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionArn",
-                    shape: 55,
+                    shape: 56,
                     location: Location::Header,
                     location_name: "x-amz-durable-execution-arn",
                     ..MEMBER
@@ -1927,7 +1931,7 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 142
+    // 144
     Shape {
         name: "InvocationType",
         kind: ShapeKind::String(StringShape {
@@ -1936,7 +1940,37 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 143
+    // 145
+    Shape {
+        name: "InvokeAsyncRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 218,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "InvokeArgs", shape: 24, required: true, ..MEMBER },
+            ],
+            payload: Some("InvokeArgs"),
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 146
+    Shape {
+        name: "InvokeAsyncResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Status", shape: 137, location: Location::StatusCode, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 147
     Shape {
         name: "InvokeMode",
         kind: ShapeKind::String(StringShape {
@@ -1945,9 +1979,9 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 144
+    // 148
     Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
-    // 145
+    // 149
     Shape {
         name: "KMSKeyArn",
         kind: ShapeKind::String(StringShape {
@@ -1956,27 +1990,27 @@ static SHAPES: [Shape; 315] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 146
+    // 150
     Shape {
         name: "KafkaEventSourceMappingConsumptionMode",
         kind: ShapeKind::String(StringShape { enum_values: &["Stream", "Queue"], length: Range::NONE, pattern: "" }),
     },
-    // 147
+    // 151
     Shape {
         name: "KafkaSchemaRegistryAccessConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 149, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 153, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 148
+    // 152
     Shape {
         name: "KafkaSchemaRegistryAccessConfigList",
-        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 151, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 149
+    // 153
     Shape {
         name: "KafkaSchemaRegistryAuthType",
         kind: ShapeKind::String(StringShape {
@@ -1990,49 +2024,15 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 150
+    // 154
     Shape {
         name: "KafkaSchemaRegistryConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SchemaRegistryURI", shape: 253, ..MEMBER },
-                Member { name: "EventRecordFormat", shape: 252, ..MEMBER },
-                Member { name: "AccessConfigs", shape: 148, ..MEMBER },
-                Member { name: "SchemaValidationConfigs", shape: 153, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 151
-    Shape {
-        name: "KafkaSchemaValidationAttribute",
-        kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
-    },
-    // 152
-    Shape {
-        name: "KafkaSchemaValidationConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attribute", shape: 151, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 153
-    Shape {
-        name: "KafkaSchemaValidationConfigList",
-        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 154
-    Shape {
-        name: "LambdaManagedInstancesCapacityProviderConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "CapacityProviderArn", shape: 25, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 224, ..MEMBER },
-                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 80, ..MEMBER },
+                Member { name: "SchemaRegistryURI", shape: 257, ..MEMBER },
+                Member { name: "EventRecordFormat", shape: 256, ..MEMBER },
+                Member { name: "AccessConfigs", shape: 152, ..MEMBER },
+                Member { name: "SchemaValidationConfigs", shape: 157, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2041,6 +2041,40 @@ static SHAPES: [Shape; 315] = [
     },
     // 155
     Shape {
+        name: "KafkaSchemaValidationAttribute",
+        kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
+    },
+    // 156
+    Shape {
+        name: "KafkaSchemaValidationConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attribute", shape: 155, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "KafkaSchemaValidationConfigList",
+        kind: ShapeKind::List(List { member: 156, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 158
+    Shape {
+        name: "LambdaManagedInstancesCapacityProviderConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CapacityProviderArn", shape: 26, required: true, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 228, ..MEMBER },
+                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 81, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 159
+    Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["Successful", "Failed", "InProgress"],
@@ -2048,12 +2082,12 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 156
+    // 160
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 157
+    // 161
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -2100,13 +2134,13 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 158
+    // 162
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 163, ..MEMBER },
-                Member { name: "CodeSize", shape: 196, ..MEMBER },
+                Member { name: "Arn", shape: 167, ..MEMBER },
+                Member { name: "CodeSize", shape: 200, ..MEMBER },
                 Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
                 Member { name: "SigningJobArn", shape: 20, ..MEMBER },
             ],
@@ -2115,7 +2149,7 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 159
+    // 163
     Shape {
         name: "LayerArn",
         kind: ShapeKind::String(StringShape {
@@ -2124,12 +2158,12 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 160
+    // 164
     Shape {
         name: "LayerList",
-        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 167, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 161
+    // 165
     Shape {
         name: "LayerName",
         kind: ShapeKind::String(StringShape {
@@ -2138,7 +2172,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 162
+    // 166
     Shape {
         name: "LayerNameOrArn",
         kind: ShapeKind::String(StringShape {
@@ -2147,7 +2181,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
         }),
     },
-    // 163
+    // 167
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2156,58 +2190,16 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 164
+    // 168
     Shape {
         name: "LayerVersionContentInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 246, ..MEMBER },
-                Member { name: "S3Key", shape: 248, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
+                Member { name: "S3Bucket", shape: 250, ..MEMBER },
+                Member { name: "S3Key", shape: 252, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
                 Member { name: "ZipFile", shape: 23, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 165
-    Shape {
-        name: "LayerVersionContentOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Location", shape: 259, ..MEMBER },
-                Member { name: "CodeSha256", shape: 272, ..MEMBER },
-                Member { name: "CodeSize", shape: 196, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 238, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 166
-    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 167
-    Shape {
-        name: "LayerVersionsList",
-        kind: ShapeKind::List(List { member: 168, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 168
-    Shape {
-        name: "LayerVersionsListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
-                Member { name: "Version", shape: 166, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 290, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2216,29 +2208,71 @@ static SHAPES: [Shape; 315] = [
     },
     // 169
     Shape {
-        name: "LayersList",
-        kind: ShapeKind::List(List { member: 170, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 170
-    Shape {
-        name: "LayersListItem",
+        name: "LayerVersionContentOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LayerName", shape: 161, ..MEMBER },
-                Member { name: "LayerArn", shape: 159, ..MEMBER },
-                Member { name: "LatestMatchingVersion", shape: 168, ..MEMBER },
+                Member { name: "Location", shape: 263, ..MEMBER },
+                Member { name: "CodeSha256", shape: 276, ..MEMBER },
+                Member { name: "CodeSize", shape: 200, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 242, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 170
+    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
     // 171
     Shape {
-        name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
+        name: "LayerVersionsList",
+        kind: ShapeKind::List(List { member: 172, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 172
+    Shape {
+        name: "LayerVersionsListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
+                Member { name: "Version", shape: 170, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "CreatedDate", shape: 294, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 173
+    Shape {
+        name: "LayersList",
+        kind: ShapeKind::List(List { member: 174, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 174
+    Shape {
+        name: "LayersListItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LayerName", shape: 165, ..MEMBER },
+                Member { name: "LayerArn", shape: 163, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 172, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 175
+    Shape {
+        name: "LayersReferenceList",
+        kind: ShapeKind::List(List { member: 162, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 176
     Shape {
         name: "LicenseInfo",
         kind: ShapeKind::String(StringShape {
@@ -2247,14 +2281,14 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 173
+    // 177
     Shape {
         name: "ListAliasesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 100,
+                    shape: 101,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2262,25 +2296,25 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "FunctionVersion",
-                    shape: 309,
+                    shape: 313,
                     location: Location::Query,
                     location_name: "FunctionVersion",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 174
+    // 178
     Shape {
         name: "ListAliasesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
                 Member { name: "Aliases", shape: 11, ..MEMBER },
             ],
             payload: None,
@@ -2288,7 +2322,7 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 175
+    // 179
     Shape {
         name: "ListEventSourceMappingsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2302,81 +2336,13 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Query,
                     location_name: "FunctionName",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 176
-    Shape {
-        name: "ListEventSourceMappingsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-                Member { name: "EventSourceMappings", shape: 77, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 177
-    Shape {
-        name: "ListFunctionEventInvokeConfigsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 214,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 199, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 178
-    Shape {
-        name: "ListFunctionEventInvokeConfigsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionEventInvokeConfigs", shape: 98, ..MEMBER },
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 179
-    Shape {
-        name: "ListFunctionUrlConfigsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 110,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 200, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2385,11 +2351,11 @@ static SHAPES: [Shape; 315] = [
     },
     // 180
     Shape {
-        name: "ListFunctionUrlConfigsResponse",
+        name: "ListEventSourceMappingsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrlConfigs", shape: 109, required: true, ..MEMBER },
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "EventSourceMappings", shape: 78, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2398,25 +2364,19 @@ static SHAPES: [Shape; 315] = [
     },
     // 181
     Shape {
-        name: "ListFunctionsRequest",
+        name: "ListFunctionEventInvokeConfigsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "MasterRegion",
-                    shape: 197,
-                    location: Location::Query,
-                    location_name: "MasterRegion",
+                    name: "FunctionName",
+                    shape: 218,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
                     ..MEMBER
                 },
-                Member {
-                    name: "FunctionVersion",
-                    shape: 112,
-                    location: Location::Query,
-                    location_name: "FunctionVersion",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 203, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2425,11 +2385,11 @@ static SHAPES: [Shape; 315] = [
     },
     // 182
     Shape {
-        name: "ListFunctionsResponse",
+        name: "ListFunctionEventInvokeConfigsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-                Member { name: "Functions", shape: 99, ..MEMBER },
+                Member { name: "FunctionEventInvokeConfigs", shape: 99, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2437,6 +2397,80 @@ static SHAPES: [Shape; 315] = [
         }),
     },
     // 183
+    Shape {
+        name: "ListFunctionUrlConfigsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 111,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 204, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 184
+    Shape {
+        name: "ListFunctionUrlConfigsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrlConfigs", shape: 110, required: true, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 185
+    Shape {
+        name: "ListFunctionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "MasterRegion",
+                    shape: 201,
+                    location: Location::Query,
+                    location_name: "MasterRegion",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 113,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape {
+        name: "ListFunctionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "Functions", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 187
     Shape {
         name: "ListLayerVersionsRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2450,41 +2484,41 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 242,
+                    shape: 246,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
                 Member {
                     name: "LayerName",
-                    shape: 162,
+                    shape: 166,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 201, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 205, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 184
+    // 188
     Shape {
         name: "ListLayerVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-                Member { name: "LayerVersions", shape: 167, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "LayerVersions", shape: 171, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 185
+    // 189
     Shape {
         name: "ListLayersRequest",
         kind: ShapeKind::Structure(Structure {
@@ -2498,39 +2532,39 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "CompatibleRuntime",
-                    shape: 242,
+                    shape: 246,
                     location: Location::Query,
                     location_name: "CompatibleRuntime",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 201, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 205, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 186
+    // 190
     Shape {
         name: "ListLayersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-                Member { name: "Layers", shape: 169, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "Layers", shape: 173, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 187
+    // 191
     Shape {
         name: "ListTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Resource",
-                shape: 281,
+                shape: 285,
                 location: Location::Uri,
                 location_name: "Resource",
                 required: true,
@@ -2541,51 +2575,51 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 188
+    // 192
     Shape {
         name: "ListTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 282, ..MEMBER }],
+            members: &[Member { name: "Tags", shape: 286, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 189
+    // 193
     Shape {
         name: "ListVersionsByFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 272, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 202, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 190
+    // 194
     Shape {
         name: "ListVersionsByFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 272, ..MEMBER },
-                Member { name: "Versions", shape: 99, ..MEMBER },
+                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "Versions", shape: 100, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 191
+    // 195
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -2594,12 +2628,12 @@ static SHAPES: [Shape; 315] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 192
+    // 196
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 193
+    // 197
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -2608,29 +2642,29 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 194
+    // 198
     Shape {
         name: "LogType",
         kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
     },
-    // 195
+    // 199
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 192, ..MEMBER },
+                Member { name: "LogFormat", shape: 196, ..MEMBER },
                 Member { name: "ApplicationLogLevel", shape: 17, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 276, ..MEMBER },
-                Member { name: "LogGroup", shape: 193, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 280, ..MEMBER },
+                Member { name: "LogGroup", shape: 197, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 196
+    // 200
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 197
+    // 201
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -2639,39 +2673,39 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 198
+    // 202
     Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
-    // 199
+    // 203
     Shape {
         name: "MaxFunctionEventInvokeConfigListItems",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }),
     },
-    // 200
-    Shape { name: "MaxItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 201
-    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 202
-    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 203
-    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
     // 204
-    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
+    Shape { name: "MaxItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 205
-    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
+    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 206
-    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
     // 207
-    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
     // 208
-    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
     // 209
+    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
+    // 210
+    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 211
+    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    // 212
+    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    // 213
     Shape {
         name: "MaximumRetryAttemptsEventSourceMapping",
         kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(10000) }),
     },
-    // 210
+    // 214
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 211
+    // 215
     Shape {
         name: "Method",
         kind: ShapeKind::String(StringShape {
@@ -2680,9 +2714,9 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 212
+    // 216
     Shape { name: "MinimumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(200) }) },
-    // 213
+    // 217
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -2691,7 +2725,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 214
+    // 218
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -2700,7 +2734,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 215
+    // 219
     Shape {
         name: "NamespacedStatementId",
         kind: ShapeKind::String(StringShape {
@@ -2709,9 +2743,9 @@ static SHAPES: [Shape; 315] = [
             pattern: "([a-zA-Z0-9-_.]+)",
         }),
     },
-    // 216
+    // 220
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 217
+    // 221
     Shape {
         name: "NumericLatestPublishedOrAliasQualifier",
         kind: ShapeKind::String(StringShape {
@@ -2720,27 +2754,27 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
         }),
     },
-    // 218
+    // 222
     Shape {
         name: "OnFailure",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 50, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 51, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 219
+    // 223
     Shape {
         name: "OnSuccess",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 50, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 51, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 220
+    // 224
     Shape {
         name: "Origin",
         kind: ShapeKind::String(StringShape {
@@ -2749,14 +2783,14 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 221
+    // 225
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 222
+    // 226
     Shape { name: "ParallelizationFactor", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10) }) },
-    // 223
+    // 227
     Shape {
         name: "Pattern",
         kind: ShapeKind::String(StringShape {
@@ -2765,12 +2799,12 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 224
+    // 228
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 225
+    // 229
     Shape {
         name: "Principal",
         kind: ShapeKind::String(StringShape {
@@ -2779,7 +2813,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 226
+    // 230
     Shape {
         name: "PrincipalOrgID",
         kind: ShapeKind::String(StringShape {
@@ -2788,90 +2822,14 @@ static SHAPES: [Shape; 315] = [
             pattern: "o-[a-z0-9]{10,32}",
         }),
     },
-    // 227
+    // 231
     Shape {
         name: "ProvisionedPollerConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MinimumPollers", shape: 212, ..MEMBER },
-                Member { name: "MaximumPollers", shape: 206, ..MEMBER },
-                Member { name: "PollerGroupName", shape: 228, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 228
-    Shape {
-        name: "ProvisionedPollerGroupName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(128) },
-            pattern: "[a-zA-Z0-9-_]*",
-        }),
-    },
-    // 229
-    Shape {
-        name: "PublishLayerVersionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "LayerName",
-                    shape: 162,
-                    location: Location::Uri,
-                    location_name: "LayerName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Content", shape: 164, required: true, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 230
-    Shape {
-        name: "PublishLayerVersionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Content", shape: 165, ..MEMBER },
-                Member { name: "LayerArn", shape: 159, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 163, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "CreatedDate", shape: 290, ..MEMBER },
-                Member { name: "Version", shape: 166, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 29, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 30, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 172, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 231
-    Shape {
-        name: "PublishVersionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 100,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "CodeSha256", shape: 272, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-                Member { name: "PublishTo", shape: 113, ..MEMBER },
+                Member { name: "MinimumPollers", shape: 216, ..MEMBER },
+                Member { name: "MaximumPollers", shape: 210, ..MEMBER },
+                Member { name: "PollerGroupName", shape: 232, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2880,47 +2838,31 @@ static SHAPES: [Shape; 315] = [
     },
     // 232
     Shape {
-        name: "PutFunctionConcurrencyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 100,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "ReservedConcurrentExecutions", shape: 237, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ProvisionedPollerGroupName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: "[a-zA-Z0-9-_]*",
         }),
     },
     // 233
     Shape {
-        name: "PutFunctionEventInvokeConfigRequest",
+        name: "PublishLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "FunctionName",
-                    shape: 214,
+                    name: "LayerName",
+                    shape: 166,
                     location: Location::Uri,
-                    location_name: "FunctionName",
+                    location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member {
-                    name: "Qualifier",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "Content", shape: 168, required: true, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2929,6 +2871,98 @@ static SHAPES: [Shape; 315] = [
     },
     // 234
     Shape {
+        name: "PublishLayerVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Content", shape: 169, ..MEMBER },
+                Member { name: "LayerArn", shape: 163, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "CreatedDate", shape: 294, ..MEMBER },
+                Member { name: "Version", shape: 170, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 235
+    Shape {
+        name: "PublishVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 101,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "CodeSha256", shape: 276, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "PublishTo", shape: 114, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 236
+    Shape {
+        name: "PutFunctionConcurrencyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 101,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "ReservedConcurrentExecutions", shape: 241, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 237
+    Shape {
+        name: "PutFunctionEventInvokeConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 218,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 221,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 238
+    Shape {
         name: "Queue",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -2936,24 +2970,24 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 235
+    // 239
     Shape {
         name: "Queues",
         kind: ShapeKind::List(List {
-            member: 234,
+            member: 238,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 236
+    // 240
     Shape {
         name: "RemovePermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 214,
+                    shape: 218,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2961,7 +2995,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "StatementId",
-                    shape: 215,
+                    shape: 219,
                     location: Location::Uri,
                     location_name: "StatementId",
                     required: true,
@@ -2969,14 +3003,14 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 217,
+                    shape: 221,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "RevisionId",
-                    shape: 272,
+                    shape: 276,
                     location: Location::Query,
                     location_name: "RevisionId",
                     ..MEMBER
@@ -2987,23 +3021,23 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 237
+    // 241
     Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 238
+    // 242
     Shape {
         name: "ResolvedS3Object",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 246, ..MEMBER },
-                Member { name: "S3Key", shape: 248, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
+                Member { name: "S3Bucket", shape: 250, ..MEMBER },
+                Member { name: "S3Key", shape: 252, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 239
+    // 243
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -3012,9 +3046,9 @@ static SHAPES: [Shape; 315] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 240
+    // 244
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 241
+    // 245
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -3023,7 +3057,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 242
+    // 246
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -3085,7 +3119,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 243
+    // 247
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -3094,33 +3128,33 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 244
+    // 248
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 243, ..MEMBER },
-                Member { name: "Error", shape: 245, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 247, ..MEMBER },
+                Member { name: "Error", shape: 249, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 245
+    // 249
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 272, ..MEMBER },
-                Member { name: "Message", shape: 258, ..MEMBER },
+                Member { name: "ErrorCode", shape: 276, ..MEMBER },
+                Member { name: "Message", shape: 262, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 246
+    // 250
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -3129,17 +3163,17 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
         }),
     },
-    // 247
+    // 251
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DirectS3Read", shape: 52, ..MEMBER }],
+            members: &[Member { name: "DirectS3Read", shape: 53, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 248
+    // 252
     Shape {
         name: "S3Key",
         kind: ShapeKind::String(StringShape {
@@ -3148,12 +3182,12 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 249
+    // 253
     Shape {
         name: "S3ObjectStorageMode",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
     },
-    // 250
+    // 254
     Shape {
         name: "S3ObjectVersion",
         kind: ShapeKind::String(StringShape {
@@ -3162,22 +3196,22 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 251
+    // 255
     Shape {
         name: "ScalingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaximumConcurrency", shape: 204, ..MEMBER }],
+            members: &[Member { name: "MaximumConcurrency", shape: 208, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 252
+    // 256
     Shape {
         name: "SchemaRegistryEventRecordFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "SOURCE"], length: Range::NONE, pattern: "" }),
     },
-    // 253
+    // 257
     Shape {
         name: "SchemaRegistryUri",
         kind: ShapeKind::String(StringShape {
@@ -3186,7 +3220,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 254
+    // 258
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -3195,46 +3229,46 @@ static SHAPES: [Shape; 315] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 255
+    // 259
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 254,
+            member: 258,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 256
+    // 260
     Shape {
         name: "SelfManagedEventSource",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 61, ..MEMBER }],
+            members: &[Member { name: "Endpoints", shape: 62, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 257
+    // 261
     Shape {
         name: "SelfManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 297, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 150, ..MEMBER },
-                Member { name: "ConsumptionMode", shape: 146, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 301, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 154, ..MEMBER },
+                Member { name: "ConsumptionMode", shape: 150, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 258
+    // 262
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 259
+    // 263
     Shape {
         name: "SensitiveStringOnServerOnly",
         kind: ShapeKind::String(StringShape {
@@ -3243,17 +3277,17 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 260
+    // 264
     Shape {
         name: "SnapStart",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ApplyOn", shape: 261, ..MEMBER }],
+            members: &[Member { name: "ApplyOn", shape: 265, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 261
+    // 265
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -3262,45 +3296,45 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 262
+    // 266
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 263
+    // 267
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 261, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 262, ..MEMBER },
+                Member { name: "ApplyOn", shape: 265, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 266, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 264
+    // 268
     Shape {
         name: "SourceAccessConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 266, ..MEMBER }, Member { name: "URI", shape: 297, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 270, ..MEMBER }, Member { name: "URI", shape: 301, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 265
+    // 269
     Shape {
         name: "SourceAccessConfigurations",
         kind: ShapeKind::List(List {
-            member: 264,
+            member: 268,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(23) },
         }),
     },
-    // 266
+    // 270
     Shape {
         name: "SourceAccessType",
         kind: ShapeKind::String(StringShape {
@@ -3325,7 +3359,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 267
+    // 271
     Shape {
         name: "SourceOwner",
         kind: ShapeKind::String(StringShape {
@@ -3334,7 +3368,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"\d{12}"#,
         }),
     },
-    // 268
+    // 272
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -3352,12 +3386,12 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 269
+    // 273
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 270
+    // 274
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -3408,7 +3442,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 271
+    // 275
     Shape {
         name: "StatementId",
         kind: ShapeKind::String(StringShape {
@@ -3417,22 +3451,22 @@ static SHAPES: [Shape; 315] = [
             pattern: "([a-zA-Z0-9-_]+)",
         }),
     },
-    // 272
+    // 276
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 273
+    // 277
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 272,
+            member: 276,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 274
+    // 278
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -3441,17 +3475,17 @@ static SHAPES: [Shape; 315] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 275
+    // 279
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 274,
+            member: 278,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 276
+    // 280
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -3460,7 +3494,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 277
+    // 281
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -3469,68 +3503,25 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 278
+    // 282
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 277, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 281, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 279
+    // 283
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 281,
+                    shape: 285,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Tags", shape: 282, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 280
-    Shape {
-        name: "TagValue",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
-        }),
-    },
-    // 281
-    Shape {
-        name: "TaggableResource",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(10000) },
-            pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
-        }),
-    },
-    // 282
-    Shape {
-        name: "Tags",
-        kind: ShapeKind::Map(Map {
-            key: 277,
-            value: 280,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 283
-    Shape {
-        name: "TagsError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 284, required: true, ..MEMBER },
-                Member { name: "Message", shape: 285, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 286, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3539,6 +3530,49 @@ static SHAPES: [Shape; 315] = [
     },
     // 284
     Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
+        }),
+    },
+    // 285
+    Shape {
+        name: "TaggableResource",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(10000) },
+            pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
+        }),
+    },
+    // 286
+    Shape {
+        name: "Tags",
+        kind: ShapeKind::Map(Map {
+            key: 281,
+            value: 284,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 287
+    Shape {
+        name: "TagsError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 288, required: true, ..MEMBER },
+                Member { name: "Message", shape: 289, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 288
+    Shape {
         name: "TagsErrorCode",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -3546,7 +3580,7 @@ static SHAPES: [Shape; 315] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 285
+    // 289
     Shape {
         name: "TagsErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -3555,17 +3589,17 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 286
+    // 290
     Shape {
         name: "TenancyConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 288, required: true, ..MEMBER }],
+            members: &[Member { name: "TenantIsolationMode", shape: 292, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 287
+    // 291
     Shape {
         name: "TenantId",
         kind: ShapeKind::String(StringShape {
@@ -3574,14 +3608,14 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
         }),
     },
-    // 288
+    // 292
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 289
+    // 293
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 290
+    // 294
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -3590,7 +3624,7 @@ static SHAPES: [Shape; 315] = [
             pattern: ".*",
         }),
     },
-    // 291
+    // 295
     Shape {
         name: "Topic",
         kind: ShapeKind::String(StringShape {
@@ -3599,37 +3633,37 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[^.]([a-zA-Z0-9\-_.]+)"#,
         }),
     },
-    // 292
+    // 296
     Shape {
         name: "Topics",
         kind: ShapeKind::List(List {
-            member: 291,
+            member: 295,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 293
+    // 297
     Shape {
         name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 295, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 299, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 294
+    // 298
     Shape {
         name: "TracingConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 295, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 299, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 295
+    // 299
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -3638,9 +3672,9 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 296
+    // 300
     Shape { name: "TumblingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(900) }) },
-    // 297
+    // 301
     Shape {
         name: "URI",
         kind: ShapeKind::String(StringShape {
@@ -3649,7 +3683,7 @@ static SHAPES: [Shape; 315] = [
             pattern: r#"[ a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 298
+    // 302
     Shape {
         name: "UUIDString",
         kind: ShapeKind::String(StringShape {
@@ -3658,16 +3692,16 @@ static SHAPES: [Shape; 315] = [
             pattern: "",
         }),
     },
-    // 299
+    // 303
     Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 300
+    // 304
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 281,
+                    shape: 285,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
@@ -3675,7 +3709,7 @@ static SHAPES: [Shape; 315] = [
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 278,
+                    shape: 282,
                     location: Location::Query,
                     location_name: "tagKeys",
                     required: true,
@@ -3687,14 +3721,14 @@ static SHAPES: [Shape; 315] = [
             union: false,
         }),
     },
-    // 301
+    // 305
     Shape {
         name: "UpdateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 100,
+                    shape: 101,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3708,151 +3742,10 @@ static SHAPES: [Shape; 315] = [
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionVersion", shape: 309, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 313, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
                 Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 302
-    Shape {
-        name: "UpdateEventSourceMappingRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "UUID",
-                    shape: 298,
-                    location: Location::Uri,
-                    location_name: "UUID",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "FunctionName", shape: 214, ..MEMBER },
-                Member { name: "Enabled", shape: 57, ..MEMBER },
-                Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 86, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 75, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 72, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 251, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 203, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 222, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 207, ..MEMBER },
-                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 209, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 296, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 265, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 102, ..MEMBER },
-                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 257, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 53, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 227, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 303
-    Shape {
-        name: "UpdateFunctionCodeRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 100,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 246, ..MEMBER },
-                Member { name: "S3Key", shape: 248, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 250, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 249, ..MEMBER },
-                Member { name: "ImageUri", shape: 272, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "Publish", shape: 24, ..MEMBER },
-                Member { name: "PublishTo", shape: 113, ..MEMBER },
-                Member { name: "DryRun", shape: 24, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 145, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 304
-    Shape {
-        name: "UpdateFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 100,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Role", shape: 241, ..MEMBER },
-                Member { name: "Handler", shape: 133, ..MEMBER },
-                Member { name: "Description", shape: 49, ..MEMBER },
-                Member { name: "Timeout", shape: 289, ..MEMBER },
-                Member { name: "MemorySize", shape: 210, ..MEMBER },
-                Member { name: "VpcConfig", shape: 310, ..MEMBER },
-                Member { name: "Environment", shape: 62, ..MEMBER },
-                Member { name: "Runtime", shape: 242, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 40, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 145, ..MEMBER },
-                Member { name: "TracingConfig", shape: 293, ..MEMBER },
-                Member { name: "RevisionId", shape: 272, ..MEMBER },
-                Member { name: "Layers", shape: 160, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 84, ..MEMBER },
-                Member { name: "ImageConfig", shape: 136, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 68, ..MEMBER },
-                Member { name: "SnapStart", shape: 260, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 195, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 26, ..MEMBER },
-                Member { name: "DurableConfig", shape: 54, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 105, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 305
-    Shape {
-        name: "UpdateFunctionEventInvokeConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 214,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 217,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "MaximumRetryAttempts", shape: 208, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 205, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 51, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3861,27 +3754,38 @@ static SHAPES: [Shape; 315] = [
     },
     // 306
     Shape {
-        name: "UpdateFunctionUrlConfigRequest",
+        name: "UpdateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "FunctionName",
-                    shape: 110,
+                    name: "UUID",
+                    shape: 302,
                     location: Location::Uri,
-                    location_name: "FunctionName",
+                    location_name: "UUID",
                     required: true,
                     ..MEMBER
                 },
-                Member {
-                    name: "Qualifier",
-                    shape: 111,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "AuthType", shape: 107, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member { name: "FunctionName", shape: 218, ..MEMBER },
+                Member { name: "Enabled", shape: 58, ..MEMBER },
+                Member { name: "BatchSize", shape: 21, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3890,16 +3794,29 @@ static SHAPES: [Shape; 315] = [
     },
     // 307
     Shape {
-        name: "UpdateFunctionUrlConfigResponse",
+        name: "UpdateFunctionCodeRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 106, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 92, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 107, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 32, ..MEMBER },
-                Member { name: "CreationTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 290, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 143, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 101,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "ZipFile", shape: 23, ..MEMBER },
+                Member { name: "S3Bucket", shape: 250, ..MEMBER },
+                Member { name: "S3Key", shape: 252, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
+                Member { name: "ImageUri", shape: 276, ..MEMBER },
+                Member { name: "Architectures", shape: 19, ..MEMBER },
+                Member { name: "Publish", shape: 25, ..MEMBER },
+                Member { name: "PublishTo", shape: 114, ..MEMBER },
+                Member { name: "DryRun", shape: 25, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3908,30 +3825,97 @@ static SHAPES: [Shape; 315] = [
     },
     // 308
     Shape {
-        name: "Version",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"(\$LATEST|[0-9]+)"#,
+        name: "UpdateFunctionConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 101,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Role", shape: 245, ..MEMBER },
+                Member { name: "Handler", shape: 134, ..MEMBER },
+                Member { name: "Description", shape: 50, ..MEMBER },
+                Member { name: "Timeout", shape: 293, ..MEMBER },
+                Member { name: "MemorySize", shape: 214, ..MEMBER },
+                Member { name: "VpcConfig", shape: 314, ..MEMBER },
+                Member { name: "Environment", shape: 63, ..MEMBER },
+                Member { name: "Runtime", shape: 246, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
+                Member { name: "TracingConfig", shape: 297, ..MEMBER },
+                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "Layers", shape: 164, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
+                Member { name: "ImageConfig", shape: 138, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
+                Member { name: "SnapStart", shape: 264, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
+                Member { name: "DurableConfig", shape: 55, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 309
     Shape {
-        name: "VersionWithLatestPublished",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
+        name: "UpdateFunctionEventInvokeConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 218,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 221,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 310
     Shape {
-        name: "VpcConfig",
+        name: "UpdateFunctionUrlConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 275, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 255, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 216, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 111,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 112,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 108, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3940,13 +3924,16 @@ static SHAPES: [Shape; 315] = [
     },
     // 311
     Shape {
-        name: "VpcConfigResponse",
+        name: "UpdateFunctionUrlConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 275, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 255, ..MEMBER },
-                Member { name: "VpcId", shape: 312, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 216, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 33, ..MEMBER },
+                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 147, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3955,12 +3942,59 @@ static SHAPES: [Shape; 315] = [
     },
     // 312
     Shape {
+        name: "Version",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"(\$LATEST|[0-9]+)"#,
+        }),
+    },
+    // 313
+    Shape {
+        name: "VersionWithLatestPublished",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
+        }),
+    },
+    // 314
+    Shape {
+        name: "VpcConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubnetIds", shape: 279, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 259, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 220, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 315
+    Shape {
+        name: "VpcConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubnetIds", shape: 279, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 259, ..MEMBER },
+                Member { name: "VpcId", shape: 316, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 220, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 316
+    Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 313
+    // 317
     Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
-    // 314
+    // 318
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -3971,7 +4005,7 @@ static SHAPES: [Shape; 315] = [
     },
 ];
 
-static OPERATIONS: [Operation; 47] = [
+static OPERATIONS: [Operation; 48] = [
     Operation {
         name: "AddPermission",
         method: "POST",
@@ -3985,7 +4019,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "CreateAlias",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(33),
+        input: Some(34),
         output: Some(10),
         result_wrapper: "",
         status: 201,
@@ -3994,8 +4028,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "CreateEventSourceMapping",
         method: "POST",
         uri: "/2015-03-31/event-source-mappings",
-        input: Some(34),
-        output: Some(71),
+        input: Some(35),
+        output: Some(72),
         result_wrapper: "",
         status: 202,
     },
@@ -4003,8 +4037,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "CreateFunction",
         method: "POST",
         uri: "/2015-03-31/functions",
-        input: Some(35),
-        output: Some(96),
+        input: Some(36),
+        output: Some(97),
         result_wrapper: "",
         status: 201,
     },
@@ -4012,8 +4046,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "CreateFunctionUrlConfig",
         method: "POST",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(36),
-        output: Some(37),
+        input: Some(37),
+        output: Some(38),
         result_wrapper: "",
         status: 201,
     },
@@ -4021,7 +4055,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteAlias",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(41),
+        input: Some(42),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4030,8 +4064,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteEventSourceMapping",
         method: "DELETE",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(42),
-        output: Some(71),
+        input: Some(43),
+        output: Some(72),
         result_wrapper: "",
         status: 202,
     },
@@ -4039,8 +4073,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteFunction",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(45),
-        output: Some(46),
+        input: Some(46),
+        output: Some(47),
         result_wrapper: "",
         status: 200,
     },
@@ -4048,7 +4082,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteFunctionConcurrency",
         method: "DELETE",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(43),
+        input: Some(44),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4057,7 +4091,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteFunctionEventInvokeConfig",
         method: "DELETE",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(44),
+        input: Some(45),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4066,7 +4100,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteFunctionUrlConfig",
         method: "DELETE",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(47),
+        input: Some(48),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4075,7 +4109,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "DeleteLayerVersion",
         method: "DELETE",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(48),
+        input: Some(49),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4084,8 +4118,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetAccountSettings",
         method: "GET",
         uri: "/2016-08-19/account-settings",
-        input: Some(114),
-        output: Some(115),
+        input: Some(115),
+        output: Some(116),
         result_wrapper: "",
         status: 200,
     },
@@ -4093,7 +4127,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetAlias",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(116),
+        input: Some(117),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -4102,8 +4136,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetEventSourceMapping",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(117),
-        output: Some(71),
+        input: Some(118),
+        output: Some(72),
         result_wrapper: "",
         status: 200,
     },
@@ -4111,8 +4145,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(124),
-        output: Some(125),
+        input: Some(125),
+        output: Some(126),
         result_wrapper: "",
         status: 200,
     },
@@ -4120,8 +4154,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunctionCodeSigningConfig",
         method: "GET",
         uri: "/2020-06-30/functions/{FunctionName}/code-signing-config",
-        input: Some(118),
-        output: Some(119),
+        input: Some(119),
+        output: Some(120),
         result_wrapper: "",
         status: 200,
     },
@@ -4129,8 +4163,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunctionConcurrency",
         method: "GET",
         uri: "/2019-09-30/functions/{FunctionName}/concurrency",
-        input: Some(120),
-        output: Some(121),
+        input: Some(121),
+        output: Some(122),
         result_wrapper: "",
         status: 200,
     },
@@ -4138,8 +4172,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunctionConfiguration",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(122),
-        output: Some(96),
+        input: Some(123),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -4147,8 +4181,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunctionEventInvokeConfig",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(123),
-        output: Some(97),
+        input: Some(124),
+        output: Some(98),
         result_wrapper: "",
         status: 200,
     },
@@ -4156,8 +4190,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetFunctionUrlConfig",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(126),
-        output: Some(127),
+        input: Some(127),
+        output: Some(128),
         result_wrapper: "",
         status: 200,
     },
@@ -4165,8 +4199,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetLayerVersion",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(129),
-        output: Some(130),
+        input: Some(130),
+        output: Some(131),
         result_wrapper: "",
         status: 200,
     },
@@ -4174,8 +4208,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetLayerVersionByArn",
         method: "GET",
         uri: "/2018-10-31/layers?find=LayerVersion",
-        input: Some(128),
-        output: Some(130),
+        input: Some(129),
+        output: Some(131),
         result_wrapper: "",
         status: 200,
     },
@@ -4183,8 +4217,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "GetPolicy",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(131),
-        output: Some(132),
+        input: Some(132),
+        output: Some(133),
         result_wrapper: "",
         status: 200,
     },
@@ -4192,17 +4226,26 @@ static OPERATIONS: [Operation; 47] = [
         name: "Invoke",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/invocations",
-        input: Some(140),
-        output: Some(141),
+        input: Some(142),
+        output: Some(143),
         result_wrapper: "",
         status: 200,
+    },
+    Operation {
+        name: "InvokeAsync",
+        method: "POST",
+        uri: "/2014-11-13/functions/{FunctionName}/invoke-async",
+        input: Some(145),
+        output: Some(146),
+        result_wrapper: "",
+        status: 202,
     },
     Operation {
         name: "ListAliases",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(173),
-        output: Some(174),
+        input: Some(177),
+        output: Some(178),
         result_wrapper: "",
         status: 200,
     },
@@ -4210,8 +4253,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListEventSourceMappings",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings",
-        input: Some(175),
-        output: Some(176),
+        input: Some(179),
+        output: Some(180),
         result_wrapper: "",
         status: 200,
     },
@@ -4219,8 +4262,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListFunctionEventInvokeConfigs",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
-        input: Some(177),
-        output: Some(178),
+        input: Some(181),
+        output: Some(182),
         result_wrapper: "",
         status: 200,
     },
@@ -4228,8 +4271,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListFunctionUrlConfigs",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/urls",
-        input: Some(179),
-        output: Some(180),
+        input: Some(183),
+        output: Some(184),
         result_wrapper: "",
         status: 200,
     },
@@ -4237,8 +4280,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListFunctions",
         method: "GET",
         uri: "/2015-03-31/functions",
-        input: Some(181),
-        output: Some(182),
+        input: Some(185),
+        output: Some(186),
         result_wrapper: "",
         status: 200,
     },
@@ -4246,8 +4289,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListLayerVersions",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(183),
-        output: Some(184),
+        input: Some(187),
+        output: Some(188),
         result_wrapper: "",
         status: 200,
     },
@@ -4255,8 +4298,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListLayers",
         method: "GET",
         uri: "/2018-10-31/layers",
-        input: Some(185),
-        output: Some(186),
+        input: Some(189),
+        output: Some(190),
         result_wrapper: "",
         status: 200,
     },
@@ -4264,8 +4307,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListTags",
         method: "GET",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(187),
-        output: Some(188),
+        input: Some(191),
+        output: Some(192),
         result_wrapper: "",
         status: 200,
     },
@@ -4273,8 +4316,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(189),
-        output: Some(190),
+        input: Some(193),
+        output: Some(194),
         result_wrapper: "",
         status: 200,
     },
@@ -4282,8 +4325,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "PublishLayerVersion",
         method: "POST",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(229),
-        output: Some(230),
+        input: Some(233),
+        output: Some(234),
         result_wrapper: "",
         status: 201,
     },
@@ -4291,8 +4334,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "PublishVersion",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(231),
-        output: Some(96),
+        input: Some(235),
+        output: Some(97),
         result_wrapper: "",
         status: 201,
     },
@@ -4300,8 +4343,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "PutFunctionConcurrency",
         method: "PUT",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(232),
-        output: Some(31),
+        input: Some(236),
+        output: Some(32),
         result_wrapper: "",
         status: 200,
     },
@@ -4309,8 +4352,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "PutFunctionEventInvokeConfig",
         method: "PUT",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(233),
-        output: Some(97),
+        input: Some(237),
+        output: Some(98),
         result_wrapper: "",
         status: 200,
     },
@@ -4318,7 +4361,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "RemovePermission",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
-        input: Some(236),
+        input: Some(240),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4327,7 +4370,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "TagResource",
         method: "POST",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(279),
+        input: Some(283),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4336,7 +4379,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "UntagResource",
         method: "DELETE",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(300),
+        input: Some(304),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4345,7 +4388,7 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateAlias",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(301),
+        input: Some(305),
         output: Some(10),
         result_wrapper: "",
         status: 200,
@@ -4354,8 +4397,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateEventSourceMapping",
         method: "PUT",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(302),
-        output: Some(71),
+        input: Some(306),
+        output: Some(72),
         result_wrapper: "",
         status: 202,
     },
@@ -4363,8 +4406,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateFunctionCode",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/code",
-        input: Some(303),
-        output: Some(96),
+        input: Some(307),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -4372,8 +4415,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateFunctionConfiguration",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(304),
-        output: Some(96),
+        input: Some(308),
+        output: Some(97),
         result_wrapper: "",
         status: 200,
     },
@@ -4381,8 +4424,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateFunctionEventInvokeConfig",
         method: "POST",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(305),
-        output: Some(97),
+        input: Some(309),
+        output: Some(98),
         result_wrapper: "",
         status: 200,
     },
@@ -4390,8 +4433,8 @@ static OPERATIONS: [Operation; 47] = [
         name: "UpdateFunctionUrlConfig",
         method: "PUT",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(306),
-        output: Some(307),
+        input: Some(310),
+        output: Some(311),
         result_wrapper: "",
         status: 200,
     },
@@ -6023,6 +6066,22 @@ pub mod types {
         pub durable_execution_arn: Option<String>,
     }
 
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InvokeAsyncRequest {
+        #[serde(rename = "FunctionName")]
+        pub function_name: String,
+        #[serde(skip)]
+        pub invoke_args: ruststack_core::StreamingBody,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct InvokeAsyncResponse {
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<i32>,
+    }
+
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
     pub struct KafkaSchemaRegistryAccessConfig {
@@ -6838,6 +6897,11 @@ pub mod types {
             self.payload = payload;
         }
     }
+    impl ruststack_core::Input for InvokeAsyncRequest {
+        fn set_payload(&mut self, payload: ruststack_core::StreamingBody) {
+            self.invoke_args = payload;
+        }
+    }
     impl ruststack_core::Input for ListAliasesRequest {}
     impl ruststack_core::Input for ListEventSourceMappingsRequest {}
     impl ruststack_core::Input for ListFunctionEventInvokeConfigsRequest {}
@@ -6881,6 +6945,7 @@ pub mod types {
             body.0.is_some().then_some(body)
         }
     }
+    impl ruststack_core::Output for InvokeAsyncResponse {}
     impl ruststack_core::Output for ListAliasesResponse {}
     impl ruststack_core::Output for ListEventSourceMappingsResponse {}
     impl ruststack_core::Output for ListFunctionEventInvokeConfigsResponse {}
@@ -7044,6 +7109,12 @@ pub mod ops {
         const NAME: &'static str = "Invoke";
         type Input = super::types::InvocationRequest;
         type Output = super::types::InvocationResponse;
+    }
+    pub struct InvokeAsync;
+    impl ruststack_core::OperationSpec for InvokeAsync {
+        const NAME: &'static str = "InvokeAsync";
+        type Input = super::types::InvokeAsyncRequest;
+        type Output = super::types::InvokeAsyncResponse;
     }
     pub struct ListAliases;
     impl ruststack_core::OperationSpec for ListAliases {

@@ -160,6 +160,23 @@ pub async fn invoke(
     }
 }
 
+/// The deprecated InvokeAsync: an Event invocation of `$LATEST` (or the named qualifier),
+/// answered with status 202.
+pub async fn invoke_async(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: InvokeAsyncRequest,
+) -> Result<InvokeAsyncResponse, AwsError> {
+    let request = InvocationRequest {
+        function_name: input.function_name,
+        invocation_type: Some("Event".into()),
+        payload: input.invoke_args,
+        ..Default::default()
+    };
+    invoke(lambda, ctx, request).await?;
+    Ok(InvokeAsyncResponse { status: Some(202) })
+}
+
 fn response(result: RunResult, executed_version: Option<String>) -> InvocationResponse {
     InvocationResponse {
         status_code: Some(200),

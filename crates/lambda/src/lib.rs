@@ -113,6 +113,7 @@ fn service_over(lambda: Arc<state::Lambda>) -> Arc<dyn Service> {
         .on(ops::DeleteEventSourceMapping, event_sources::delete_event_source_mapping)
         .on(ops::ListEventSourceMappings, event_sources::list_event_source_mappings)
         .on(ops::Invoke, invoke::invoke)
+        .on(ops::InvokeAsync, invoke::invoke_async)
         .raw(raw::handle)
         .into_service()
 }

@@ -312,6 +312,13 @@ pub struct LayerVersion {
     pub code: Arc<Code>,
 }
 
+impl LayerVersion {
+    /// The description as AWS answers it: absent when none was given.
+    pub fn description(&self) -> Option<String> {
+        (!self.description.is_empty()).then(|| self.description.clone())
+    }
+}
+
 // ---- names and ARNs ----
 
 /// A function reference split into its name and qualifier. Lambda accepts a name (`f`), a
