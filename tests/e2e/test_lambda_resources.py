@@ -107,6 +107,59 @@ def test_versions_and_aliases(lam):
     lam.delete_function(FunctionName=name)
 
 
+def test_layer_version_permissions(lam):
+    layer = unique("shared")
+    arn = lam.publish_layer_version(LayerName=layer, Content={"ZipFile": make_zip({"python/m.py": ""})})["LayerVersionArn"]
+    added = lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="xaccount",
+                                             Action="lambda:GetLayerVersion", Principal="223456789012")
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert json.loads(added["Statement"]) == {
+        "Sid": "xaccount", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::223456789012:root"},
+        "Action": "lambda:GetLayerVersion", "Resource": arn,
+    }
+    org = lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="org", Principal="*",
+                                           Action="lambda:GetLayerVersion", OrganizationId="o-abc123def4",
+                                           RevisionId=added["RevisionId"])
+    assert json.loads(org["Statement"])["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}
+    policy = lam.get_layer_version_policy(LayerName=layer, VersionNumber=1)
+    assert policy["RevisionId"] == org["RevisionId"]
+    document = json.loads(policy["Policy"])
+    assert (document["Version"], document["Id"]) == ("2012-10-17", "default")
+    assert [s["Sid"] for s in document["Statement"]] == ["xaccount", "org"]
+
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="org", Principal="*",
+                                         Action="lambda:GetLayerVersion")
+    assert error_code(e) == "ResourceConflictException"
+    assert e.value.response["Error"]["Message"] == (
+        "The statement id (org) provided already exists. Please provide a new statement id, or remove the existing statement."
+    )
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="s", Principal="*",
+                                         Action="lambda:GetLayerVersion", RevisionId=added["RevisionId"])
+    assert error_code(e) == "PreconditionFailedException"
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=layer, VersionNumber=7, StatementId="s", Principal="*",
+                                         Action="lambda:GetLayerVersion")
+    assert error_code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="s", Principal="*",
+                                         Action="lambda:InvokeFunction")
+    assert error_code(e) == "ValidationException"
+
+    removed = lam.remove_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="xaccount")
+    assert removed["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        lam.remove_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="xaccount")
+    assert error_code(e) == "ResourceNotFoundException"
+    lam.remove_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="org")
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version_policy(LayerName=layer, VersionNumber=1)
+    assert error_code(e) == "ResourceNotFoundException"
+    assert e.value.response["Error"]["Message"] == "The resource you requested does not exist."
+    lam.delete_layer_version(LayerName=layer, VersionNumber=1)
+
+
 def test_function_arns_are_qualified_as_requested(lam):
     name = unique("arns")
     arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
@@ -211,6 +264,7 @@ def test_permissions_policy(lam):
     with pytest.raises(ClientError) as e:
         lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
     assert error_code(e) == "ResourceConflictException"
+    assert e.value.response["Error"]["Message"].startswith("The statement id (s3) provided already exists.")
     policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
     assert policy["Version"] == "2012-10-17"
     assert [s["Sid"] for s in policy["Statement"]] == ["s3"]

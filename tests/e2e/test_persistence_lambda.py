@@ -64,6 +64,7 @@ def snapshot(lam, name: str, layer: str) -> dict:
         "aliases": lam.list_aliases(FunctionName=name)["Aliases"],
         "layers": lam.list_layers()["Layers"],
         "layer_versions": lam.list_layer_versions(LayerName=layer)["LayerVersions"],
+        "layer_policy": strip(lam.get_layer_version_policy(LayerName=layer, VersionNumber=1)),
         "tags": lam.list_tags(Resource=fn["Configuration"]["FunctionArn"])["Tags"],
         "concurrency": strip(lam.get_function_concurrency(FunctionName=name)),
         "policy": strip(lam.get_policy(FunctionName=name)),
@@ -85,6 +86,8 @@ def test_functions_survive_a_sigkill_and_still_run(start_server, tmp_path):
     layer_arn = lam.publish_layer_version(
         LayerName=layer, Content={"ZipFile": layer_zip}, CompatibleRuntimes=["python3.12"], Description="helpers",
     )["LayerVersionArn"]
+    lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="share",
+                                     Action="lambda:GetLayerVersion", Principal="111122223333")
     lam.create_function(
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="index.handler", Code={"ZipFile": code("one")},
         Layers=[layer_arn], Environment={"Variables": {"MODE": "test"}}, Tags={"team": "core", "env": "dev"},

@@ -32,7 +32,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 319] = [
+static SHAPES: [Shape; 327] = [
     // 0
     Shape {
         name: "AcceleratorConfig",
@@ -50,11 +50,11 @@ static SHAPES: [Shape; 319] = [
         name: "AccountLimit",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 200, ..MEMBER },
-                Member { name: "CodeSizeUnzipped", shape: 200, ..MEMBER },
-                Member { name: "CodeSizeZipped", shape: 200, ..MEMBER },
-                Member { name: "ConcurrentExecutions", shape: 141, ..MEMBER },
-                Member { name: "UnreservedConcurrentExecutions", shape: 303, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 206, ..MEMBER },
+                Member { name: "CodeSizeUnzipped", shape: 206, ..MEMBER },
+                Member { name: "CodeSizeZipped", shape: 206, ..MEMBER },
+                Member { name: "ConcurrentExecutions", shape: 145, ..MEMBER },
+                Member { name: "UnreservedConcurrentExecutions", shape: 311, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -66,8 +66,8 @@ static SHAPES: [Shape; 319] = [
         name: "AccountUsage",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TotalCodeSize", shape: 200, ..MEMBER },
-                Member { name: "FunctionCount", shape: 200, ..MEMBER },
+                Member { name: "TotalCodeSize", shape: 206, ..MEMBER },
+                Member { name: "FunctionCount", shape: 206, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -85,34 +85,36 @@ static SHAPES: [Shape; 319] = [
     },
     // 5
     Shape {
-        name: "AddPermissionRequest",
+        name: "AddLayerVersionPermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "FunctionName",
-                    shape: 218,
+                    name: "LayerName",
+                    shape: 170,
                     location: Location::Uri,
-                    location_name: "FunctionName",
+                    location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "StatementId", shape: 275, required: true, ..MEMBER },
-                Member { name: "Action", shape: 4, required: true, ..MEMBER },
-                Member { name: "Principal", shape: 229, required: true, ..MEMBER },
-                Member { name: "SourceArn", shape: 20, ..MEMBER },
-                Member { name: "FunctionUrlAuthType", shape: 108, ..MEMBER },
-                Member { name: "InvokedViaFunctionUrl", shape: 148, ..MEMBER },
-                Member { name: "SourceAccount", shape: 271, ..MEMBER },
-                Member { name: "EventSourceToken", shape: 80, ..MEMBER },
                 Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
+                    name: "VersionNumber",
+                    shape: 176,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
                     ..MEMBER
                 },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
-                Member { name: "PrincipalOrgID", shape: 230, ..MEMBER },
+                Member { name: "StatementId", shape: 283, required: true, ..MEMBER },
+                Member { name: "Action", shape: 171, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 172, required: true, ..MEMBER },
+                Member { name: "OrganizationId", shape: 230, ..MEMBER },
+                Member {
+                    name: "RevisionId",
+                    shape: 284,
+                    location: Location::Query,
+                    location_name: "RevisionId",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -121,15 +123,64 @@ static SHAPES: [Shape; 319] = [
     },
     // 6
     Shape {
-        name: "AddPermissionResponse",
+        name: "AddLayerVersionPermissionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Statement", shape: 276, ..MEMBER }],
+            members: &[
+                Member { name: "Statement", shape: 284, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 7
+    Shape {
+        name: "AddPermissionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 224,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "StatementId", shape: 283, required: true, ..MEMBER },
+                Member { name: "Action", shape: 4, required: true, ..MEMBER },
+                Member { name: "Principal", shape: 236, required: true, ..MEMBER },
+                Member { name: "SourceArn", shape: 22, ..MEMBER },
+                Member { name: "FunctionUrlAuthType", shape: 110, ..MEMBER },
+                Member { name: "InvokedViaFunctionUrl", shape: 152, ..MEMBER },
+                Member { name: "SourceAccount", shape: 279, ..MEMBER },
+                Member { name: "EventSourceToken", shape: 82, ..MEMBER },
+                Member {
+                    name: "Qualifier",
+                    shape: 227,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+                Member { name: "PrincipalOrgID", shape: 237, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 8
+    Shape {
+        name: "AddPermissionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Statement", shape: 284, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 9
     Shape {
         name: "AdditionalVersion",
         kind: ShapeKind::String(StringShape {
@@ -138,19 +189,19 @@ static SHAPES: [Shape; 319] = [
             pattern: "[0-9]+",
         }),
     },
-    // 8
+    // 10
     Shape {
         name: "AdditionalVersionWeights",
         kind: ShapeKind::Map(Map {
-            key: 7,
-            value: 317,
+            key: 9,
+            value: 325,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 9
+    // 11
     Shape {
         name: "Alias",
         kind: ShapeKind::String(StringShape {
@@ -159,74 +210,74 @@ static SHAPES: [Shape; 319] = [
             pattern: "(?!^[0-9]+$)([a-zA-Z0-9-_]+)",
         }),
     },
-    // 10
+    // 12
     Shape {
         name: "AliasConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AliasArn", shape: 93, ..MEMBER },
-                Member { name: "Name", shape: 9, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 312, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "AliasArn", shape: 95, ..MEMBER },
+                Member { name: "Name", shape: 11, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 320, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 14, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 11
-    Shape {
-        name: "AliasList",
-        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 12
-    Shape {
-        name: "AliasRoutingConfiguration",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AdditionalVersionWeights", shape: 8, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 13
-    Shape { name: "AllowCredentials", kind: ShapeKind::Boolean },
+    Shape {
+        name: "AliasList",
+        kind: ShapeKind::List(List { member: 12, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 14
+    Shape {
+        name: "AliasRoutingConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AdditionalVersionWeights", shape: 10, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape { name: "AllowCredentials", kind: ShapeKind::Boolean },
+    // 16
     Shape {
         name: "AllowMethodsList",
         kind: ShapeKind::List(List {
-            member: 215,
+            member: 221,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(6) },
         }),
     },
-    // 15
+    // 17
     Shape {
         name: "AllowOriginsList",
         kind: ShapeKind::List(List {
-            member: 224,
+            member: 231,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
         }),
     },
-    // 16
+    // 18
     Shape {
         name: "AmazonManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 301, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 154, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 309, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 158, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 17
+    // 19
     Shape {
         name: "ApplicationLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -235,22 +286,22 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 18
+    // 20
     Shape {
         name: "Architecture",
         kind: ShapeKind::String(StringShape { enum_values: &["x86_64", "arm64"], length: Range::NONE, pattern: "" }),
     },
-    // 19
+    // 21
     Shape {
         name: "ArchitecturesList",
         kind: ShapeKind::List(List {
-            member: 18,
+            member: 20,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 20
+    // 22
     Shape {
         name: "Arn",
         kind: ShapeKind::String(StringShape {
@@ -259,17 +310,17 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 21
-    Shape { name: "BatchSize", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 22
-    Shape { name: "BisectBatchOnFunctionError", kind: ShapeKind::Boolean },
     // 23
-    Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    Shape { name: "BatchSize", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
     // 24
-    Shape { name: "BlobStream", kind: ShapeKind::Blob(BlobShape { streaming: true, length: Range::NONE }) },
+    Shape { name: "BisectBatchOnFunctionError", kind: ShapeKind::Boolean },
     // 25
-    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    Shape { name: "Blob", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 26
+    Shape { name: "BlobStream", kind: ShapeKind::Blob(BlobShape { streaming: true, length: Range::NONE }) },
+    // 27
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 28
     Shape {
         name: "CapacityProviderArn",
         kind: ShapeKind::String(StringShape {
@@ -278,13 +329,13 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 27
+    // 29
     Shape {
         name: "CapacityProviderConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "LambdaManagedInstancesCapacityProviderConfig",
-                shape: 158,
+                shape: 162,
                 required: true,
                 ..MEMBER
             }],
@@ -293,7 +344,7 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 28
+    // 30
     Shape {
         name: "CodeSigningConfigArn",
         kind: ShapeKind::String(StringShape {
@@ -302,7 +353,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}"#,
         }),
     },
-    // 29
+    // 31
     Shape {
         name: "CollectionName",
         kind: ShapeKind::String(StringShape {
@@ -311,71 +362,31 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)"#,
         }),
     },
-    // 30
+    // 32
     Shape {
         name: "CompatibleArchitectures",
         kind: ShapeKind::List(List {
-            member: 18,
+            member: 20,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(2) },
         }),
     },
-    // 31
+    // 33
     Shape {
         name: "CompatibleRuntimes",
         kind: ShapeKind::List(List {
-            member: 246,
+            member: 254,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(15) },
         }),
     },
-    // 32
+    // 34
     Shape {
         name: "Concurrency",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 241, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 33
-    Shape {
-        name: "Cors",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AllowCredentials", shape: 13, ..MEMBER },
-                Member { name: "AllowHeaders", shape: 136, ..MEMBER },
-                Member { name: "AllowMethods", shape: 14, ..MEMBER },
-                Member { name: "AllowOrigins", shape: 15, ..MEMBER },
-                Member { name: "ExposeHeaders", shape: 136, ..MEMBER },
-                Member { name: "MaxAge", shape: 202, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 34
-    Shape {
-        name: "CreateAliasRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 101,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Name", shape: 9, required: true, ..MEMBER },
-                Member { name: "FunctionVersion", shape: 313, required: true, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 249, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -383,37 +394,15 @@ static SHAPES: [Shape; 319] = [
     },
     // 35
     Shape {
-        name: "CreateEventSourceMappingRequest",
+        name: "Cors",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
-                Member { name: "FunctionName", shape: 218, required: true, ..MEMBER },
-                Member { name: "Enabled", shape: 58, ..MEMBER },
-                Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
-                Member { name: "StartingPosition", shape: 79, ..MEMBER },
-                Member { name: "StartingPositionTimestamp", shape: 40, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
-                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
-                Member { name: "Tags", shape: 286, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
-                Member { name: "Topics", shape: 296, ..MEMBER },
-                Member { name: "Queues", shape: 239, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 260, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
-                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
+                Member { name: "AllowCredentials", shape: 15, ..MEMBER },
+                Member { name: "AllowHeaders", shape: 140, ..MEMBER },
+                Member { name: "AllowMethods", shape: 16, ..MEMBER },
+                Member { name: "AllowOrigins", shape: 17, ..MEMBER },
+                Member { name: "ExposeHeaders", shape: 140, ..MEMBER },
+                Member { name: "MaxAge", shape: 208, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -422,39 +411,21 @@ static SHAPES: [Shape; 319] = [
     },
     // 36
     Shape {
-        name: "CreateFunctionRequest",
+        name: "CreateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 101, required: true, ..MEMBER },
-                Member { name: "Runtime", shape: 246, ..MEMBER },
-                Member { name: "Role", shape: 245, required: true, ..MEMBER },
-                Member { name: "Handler", shape: 134, ..MEMBER },
-                Member { name: "Code", shape: 94, required: true, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "Timeout", shape: 293, ..MEMBER },
-                Member { name: "MemorySize", shape: 214, ..MEMBER },
-                Member { name: "Publish", shape: 25, ..MEMBER },
-                Member { name: "PublishTo", shape: 114, ..MEMBER },
-                Member { name: "VpcConfig", shape: 314, ..MEMBER },
-                Member { name: "PackageType", shape: 225, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
-                Member { name: "Environment", shape: 63, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "TracingConfig", shape: 297, ..MEMBER },
-                Member { name: "Tags", shape: 286, ..MEMBER },
-                Member { name: "Layers", shape: 164, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
-                Member { name: "CodeSigningConfigArn", shape: 28, ..MEMBER },
-                Member { name: "ImageConfig", shape: 138, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
-                Member { name: "SnapStart", shape: 264, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 290, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
-                Member { name: "DurableConfig", shape: 55, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 103,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Name", shape: 11, required: true, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 321, required: true, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 14, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -463,27 +434,37 @@ static SHAPES: [Shape; 319] = [
     },
     // 37
     Shape {
-        name: "CreateFunctionUrlConfigRequest",
+        name: "CreateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 111,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 112,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+                Member { name: "EventSourceArn", shape: 22, ..MEMBER },
+                Member { name: "FunctionName", shape: 224, required: true, ..MEMBER },
+                Member { name: "Enabled", shape: 60, ..MEMBER },
+                Member { name: "BatchSize", shape: 23, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 89, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 78, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 75, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 263, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 213, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 233, ..MEMBER },
+                Member { name: "StartingPosition", shape: 81, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 42, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 217, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 24, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 219, ..MEMBER },
+                Member { name: "Tags", shape: 294, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 308, ..MEMBER },
+                Member { name: "Topics", shape: 304, ..MEMBER },
+                Member { name: "Queues", shape: 246, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 277, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 268, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 105, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 18, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 269, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 56, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 238, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -492,15 +473,39 @@ static SHAPES: [Shape; 319] = [
     },
     // 38
     Shape {
-        name: "CreateFunctionUrlConfigResponse",
+        name: "CreateFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+                Member { name: "FunctionName", shape: 103, required: true, ..MEMBER },
+                Member { name: "Runtime", shape: 254, ..MEMBER },
+                Member { name: "Role", shape: 253, required: true, ..MEMBER },
+                Member { name: "Handler", shape: 138, ..MEMBER },
+                Member { name: "Code", shape: 96, required: true, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "Timeout", shape: 301, ..MEMBER },
+                Member { name: "MemorySize", shape: 220, ..MEMBER },
+                Member { name: "Publish", shape: 27, ..MEMBER },
+                Member { name: "PublishTo", shape: 116, ..MEMBER },
+                Member { name: "VpcConfig", shape: 322, ..MEMBER },
+                Member { name: "PackageType", shape: 232, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 43, ..MEMBER },
+                Member { name: "Environment", shape: 65, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "TracingConfig", shape: 305, ..MEMBER },
+                Member { name: "Tags", shape: 294, ..MEMBER },
+                Member { name: "Layers", shape: 168, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 87, ..MEMBER },
+                Member { name: "CodeSigningConfigArn", shape: 30, ..MEMBER },
+                Member { name: "ImageConfig", shape: 142, ..MEMBER },
+                Member { name: "Architectures", shape: 21, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 71, ..MEMBER },
+                Member { name: "SnapStart", shape: 272, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 205, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 298, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 29, ..MEMBER },
+                Member { name: "DurableConfig", shape: 57, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 108, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -509,6 +514,52 @@ static SHAPES: [Shape; 319] = [
     },
     // 39
     Shape {
+        name: "CreateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 113,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 114,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 110, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "CreateFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 109, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 110, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "CreationTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
         name: "DatabaseName",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -516,26 +567,26 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[^ /\.$\x22]*"#,
         }),
     },
-    // 40
+    // 42
     Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
-    // 41
+    // 43
     Shape {
         name: "DeadLetterConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TargetArn", shape: 243, ..MEMBER }],
+            members: &[Member { name: "TargetArn", shape: 251, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 42
+    // 44
     Shape {
         name: "DeleteAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 101,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -543,7 +594,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Name",
-                    shape: 9,
+                    shape: 11,
                     location: Location::Uri,
                     location_name: "Name",
                     required: true,
@@ -555,13 +606,13 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 43
+    // 45
     Shape {
         name: "DeleteEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 302,
+                shape: 310,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -572,13 +623,13 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 44
+    // 46
     Shape {
         name: "DeleteFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 101,
+                shape: 103,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -589,14 +640,14 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 45
+    // 47
     Shape {
         name: "DeleteFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -604,48 +655,12 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 221,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 46
-    Shape {
-        name: "DeleteFunctionRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 47
-    Shape {
-        name: "DeleteFunctionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "StatusCode", shape: 141, location: Location::StatusCode, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -653,12 +668,12 @@ static SHAPES: [Shape; 319] = [
     },
     // 48
     Shape {
-        name: "DeleteFunctionUrlConfigRequest",
+        name: "DeleteFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 111,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -666,7 +681,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 112,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -679,12 +694,48 @@ static SHAPES: [Shape; 319] = [
     },
     // 49
     Shape {
+        name: "DeleteFunctionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "StatusCode", shape: 145, location: Location::StatusCode, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
+        name: "DeleteFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 113,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 114,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 51
+    Shape {
         name: "DeleteLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 166,
+                    shape: 170,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -692,7 +743,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 170,
+                    shape: 176,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -704,7 +755,7 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 50
+    // 52
     Shape {
         name: "Description",
         kind: ShapeKind::String(StringShape {
@@ -713,7 +764,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 51
+    // 53
     Shape {
         name: "DestinationArn",
         kind: ShapeKind::String(StringShape {
@@ -722,36 +773,13 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
         }),
     },
-    // 52
+    // 54
     Shape {
         name: "DestinationConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "OnSuccess", shape: 223, ..MEMBER },
-                Member { name: "OnFailure", shape: 222, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 53
-    Shape {
-        name: "DirectS3Read",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED", "AUTO"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 54
-    Shape {
-        name: "DocumentDBEventSourceConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "DatabaseName", shape: 39, ..MEMBER },
-                Member { name: "CollectionName", shape: 29, ..MEMBER },
-                Member { name: "FullDocument", shape: 92, ..MEMBER },
+                Member { name: "OnSuccess", shape: 229, ..MEMBER },
+                Member { name: "OnFailure", shape: 228, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -760,19 +788,42 @@ static SHAPES: [Shape; 319] = [
     },
     // 55
     Shape {
-        name: "DurableConfig",
+        name: "DirectS3Read",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED", "AUTO"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 56
+    Shape {
+        name: "DocumentDBEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "RetentionPeriodInDays", shape: 244, ..MEMBER },
-                Member { name: "ExecutionTimeout", shape: 82, ..MEMBER },
+                Member { name: "DatabaseName", shape: 41, ..MEMBER },
+                Member { name: "CollectionName", shape: 31, ..MEMBER },
+                Member { name: "FullDocument", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 56
+    // 57
+    Shape {
+        name: "DurableConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "RetentionPeriodInDays", shape: 252, ..MEMBER },
+                Member { name: "ExecutionTimeout", shape: 84, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
     Shape {
         name: "DurableExecutionArn",
         kind: ShapeKind::String(StringShape {
@@ -781,7 +832,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)"#,
         }),
     },
-    // 57
+    // 59
     Shape {
         name: "DurableExecutionName",
         kind: ShapeKind::String(StringShape {
@@ -790,9 +841,9 @@ static SHAPES: [Shape; 319] = [
             pattern: "[a-zA-Z0-9-_]+",
         }),
     },
-    // 58
+    // 60
     Shape { name: "Enabled", kind: ShapeKind::Boolean },
-    // 59
+    // 61
     Shape {
         name: "EndPointType",
         kind: ShapeKind::String(StringShape {
@@ -801,7 +852,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 60
+    // 62
     Shape {
         name: "Endpoint",
         kind: ShapeKind::String(StringShape {
@@ -810,65 +861,65 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}"#,
         }),
     },
-    // 61
+    // 63
     Shape {
         name: "EndpointLists",
         kind: ShapeKind::List(List {
-            member: 60,
+            member: 62,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10) },
         }),
     },
-    // 62
+    // 64
     Shape {
         name: "Endpoints",
         kind: ShapeKind::Map(Map {
-            key: 59,
-            value: 61,
+            key: 61,
+            value: 63,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(2) },
         }),
     },
-    // 63
+    // 65
     Shape {
         name: "Environment",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Variables", shape: 68, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 64
-    Shape {
-        name: "EnvironmentError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 276, ..MEMBER },
-                Member { name: "Message", shape: 262, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 65
-    Shape {
-        name: "EnvironmentResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Variables", shape: 68, ..MEMBER },
-                Member { name: "Error", shape: 64, ..MEMBER },
-            ],
+            members: &[Member { name: "Variables", shape: 70, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 66
+    Shape {
+        name: "EnvironmentError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 284, ..MEMBER },
+                Member { name: "Message", shape: 270, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "EnvironmentResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Variables", shape: 70, ..MEMBER },
+                Member { name: "Error", shape: 66, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
     Shape {
         name: "EnvironmentVariableName",
         kind: ShapeKind::String(StringShape {
@@ -877,36 +928,36 @@ static SHAPES: [Shape; 319] = [
             pattern: "[a-zA-Z]([a-zA-Z0-9_])+",
         }),
     },
-    // 67
+    // 69
     Shape {
         name: "EnvironmentVariableValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 68
+    // 70
     Shape {
         name: "EnvironmentVariables",
         kind: ShapeKind::Map(Map {
-            key: 66,
-            value: 67,
+            key: 68,
+            value: 69,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 69
+    // 71
     Shape {
         name: "EphemeralStorage",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Size", shape: 70, required: true, ..MEMBER }],
+            members: &[Member { name: "Size", shape: 72, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 70
+    // 72
     Shape { name: "EphemeralStorageSize", kind: ShapeKind::Integer(Range { min: Some(512), max: Some(32768) }) },
-    // 71
+    // 73
     Shape {
         name: "EventSourceMappingArn",
         kind: ShapeKind::String(StringShape {
@@ -915,61 +966,61 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"#,
         }),
     },
-    // 72
+    // 74
     Shape {
         name: "EventSourceMappingConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UUID", shape: 302, ..MEMBER },
-                Member { name: "StartingPosition", shape: 79, ..MEMBER },
-                Member { name: "StartingPositionTimestamp", shape: 40, ..MEMBER },
-                Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
-                Member { name: "EventSourceArn", shape: 20, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
-                Member { name: "FilterCriteriaError", shape: 88, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, ..MEMBER },
-                Member { name: "LastModified", shape: 40, ..MEMBER },
-                Member { name: "LastProcessingResult", shape: 276, ..MEMBER },
-                Member { name: "State", shape: 276, ..MEMBER },
-                Member { name: "StateTransitionReason", shape: 276, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
-                Member { name: "Topics", shape: 296, ..MEMBER },
-                Member { name: "Queues", shape: 239, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
-                Member { name: "SelfManagedEventSource", shape: 260, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
-                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
-                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
-                Member { name: "EventSourceMappingArn", shape: 71, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
+                Member { name: "UUID", shape: 310, ..MEMBER },
+                Member { name: "StartingPosition", shape: 81, ..MEMBER },
+                Member { name: "StartingPositionTimestamp", shape: 42, ..MEMBER },
+                Member { name: "BatchSize", shape: 23, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 213, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 233, ..MEMBER },
+                Member { name: "EventSourceArn", shape: 22, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 89, ..MEMBER },
+                Member { name: "FilterCriteriaError", shape: 90, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 78, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 75, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 263, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, ..MEMBER },
+                Member { name: "LastModified", shape: 42, ..MEMBER },
+                Member { name: "LastProcessingResult", shape: 284, ..MEMBER },
+                Member { name: "State", shape: 284, ..MEMBER },
+                Member { name: "StateTransitionReason", shape: 284, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
+                Member { name: "Topics", shape: 304, ..MEMBER },
+                Member { name: "Queues", shape: 246, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 277, ..MEMBER },
+                Member { name: "SelfManagedEventSource", shape: 268, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 217, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 24, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 219, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 308, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 105, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 18, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 269, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 56, ..MEMBER },
+                Member { name: "EventSourceMappingArn", shape: 73, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 238, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 73
+    // 75
     Shape {
         name: "EventSourceMappingLoggingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SystemLogLevel", shape: 77, ..MEMBER }],
+            members: &[Member { name: "SystemLogLevel", shape: 79, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 74
+    // 76
     Shape {
         name: "EventSourceMappingMetric",
         kind: ShapeKind::String(StringShape {
@@ -978,27 +1029,27 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 75
+    // 77
     Shape {
         name: "EventSourceMappingMetricList",
         kind: ShapeKind::List(List {
-            member: 74,
+            member: 76,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(3) },
         }),
     },
-    // 76
+    // 78
     Shape {
         name: "EventSourceMappingMetricsConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Metrics", shape: 75, ..MEMBER }],
+            members: &[Member { name: "Metrics", shape: 77, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 77
+    // 79
     Shape {
         name: "EventSourceMappingSystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -1007,12 +1058,12 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 78
+    // 80
     Shape {
         name: "EventSourceMappingsList",
-        kind: ShapeKind::List(List { member: 72, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 74, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 79
+    // 81
     Shape {
         name: "EventSourcePosition",
         kind: ShapeKind::String(StringShape {
@@ -1021,7 +1072,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 80
+    // 82
     Shape {
         name: "EventSourceToken",
         kind: ShapeKind::String(StringShape {
@@ -1030,14 +1081,14 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[a-zA-Z0-9._\-]+"#,
         }),
     },
-    // 81
+    // 83
     Shape {
         name: "ExecutionEnvironmentMemoryGiBPerVCpu",
         kind: ShapeKind::Float(Range { min: Some(2), max: Some(8) }),
     },
-    // 82
+    // 84
     Shape { name: "ExecutionTimeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(31622400) }) },
-    // 83
+    // 85
     Shape {
         name: "FileSystemArn",
         kind: ShapeKind::String(StringShape {
@@ -1046,35 +1097,15 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}"#,
         }),
     },
-    // 84
+    // 86
     Shape {
         name: "FileSystemConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 83, required: true, ..MEMBER },
-                Member { name: "LocalMountPath", shape: 195, required: true, ..MEMBER },
-                Member { name: "S3FilesConfig", shape: 251, ..MEMBER },
+                Member { name: "Arn", shape: 85, required: true, ..MEMBER },
+                Member { name: "LocalMountPath", shape: 201, required: true, ..MEMBER },
+                Member { name: "S3FilesConfig", shape: 259, ..MEMBER },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 85
-    Shape {
-        name: "FileSystemConfigList",
-        kind: ShapeKind::List(List {
-            member: 84,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(1) },
-        }),
-    },
-    // 86
-    Shape {
-        name: "Filter",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Pattern", shape: 227, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1082,28 +1113,48 @@ static SHAPES: [Shape; 319] = [
     },
     // 87
     Shape {
-        name: "FilterCriteria",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Filters", shape: 91, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "FileSystemConfigList",
+        kind: ShapeKind::List(List {
+            member: 86,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(1) },
         }),
     },
     // 88
     Shape {
-        name: "FilterCriteriaError",
+        name: "Filter",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 89, ..MEMBER },
-                Member { name: "Message", shape: 90, ..MEMBER },
-            ],
+            members: &[Member { name: "Pattern", shape: 234, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 89
+    Shape {
+        name: "FilterCriteria",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Filters", shape: 93, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 90
+    Shape {
+        name: "FilterCriteriaError",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ErrorCode", shape: 91, ..MEMBER },
+                Member { name: "Message", shape: 92, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 91
     Shape {
         name: "FilterCriteriaErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -1112,7 +1163,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 90
+    // 92
     Shape {
         name: "FilterCriteriaErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -1121,12 +1172,12 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 91
+    // 93
     Shape {
         name: "FilterList",
-        kind: ShapeKind::List(List { member: 86, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 88, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 92
+    // 94
     Shape {
         name: "FullDocument",
         kind: ShapeKind::String(StringShape {
@@ -1135,7 +1186,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 93
+    // 95
     Shape {
         name: "FunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -1144,49 +1195,18 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 94
+    // 96
     Shape {
         name: "FunctionCode",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 250, ..MEMBER },
-                Member { name: "S3Key", shape: 252, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
-                Member { name: "ImageUri", shape: 276, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 95
-    Shape {
-        name: "FunctionCodeLocation",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RepositoryType", shape: 276, ..MEMBER },
-                Member { name: "Location", shape: 263, ..MEMBER },
-                Member { name: "ImageUri", shape: 276, ..MEMBER },
-                Member { name: "ResolvedImageUri", shape: 276, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 242, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "Error", shape: 96, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 96
-    Shape {
-        name: "FunctionCodeLocationError",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ErrorCode", shape: 276, ..MEMBER },
-                Member { name: "Message", shape: 262, ..MEMBER },
+                Member { name: "ZipFile", shape: 25, ..MEMBER },
+                Member { name: "S3Bucket", shape: 258, ..MEMBER },
+                Member { name: "S3Key", shape: 260, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 262, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 261, ..MEMBER },
+                Member { name: "ImageUri", shape: 284, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 153, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1195,51 +1215,16 @@ static SHAPES: [Shape; 319] = [
     },
     // 97
     Shape {
-        name: "FunctionConfiguration",
+        name: "FunctionCodeLocation",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionName", shape: 218, ..MEMBER },
-                Member { name: "FunctionArn", shape: 217, ..MEMBER },
-                Member { name: "Runtime", shape: 246, ..MEMBER },
-                Member { name: "Role", shape: 245, ..MEMBER },
-                Member { name: "Handler", shape: 134, ..MEMBER },
-                Member { name: "CodeSize", shape: 200, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "Timeout", shape: 293, ..MEMBER },
-                Member { name: "MemorySize", shape: 214, ..MEMBER },
-                Member { name: "LastModified", shape: 294, ..MEMBER },
-                Member { name: "CodeSha256", shape: 276, ..MEMBER },
-                Member { name: "Version", shape: 312, ..MEMBER },
-                Member { name: "VpcConfig", shape: 315, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
-                Member { name: "Environment", shape: 65, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "TracingConfig", shape: 298, ..MEMBER },
-                Member { name: "MasterArn", shape: 93, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
-                Member { name: "Layers", shape: 175, ..MEMBER },
-                Member { name: "State", shape: 272, ..MEMBER },
-                Member { name: "StateReason", shape: 273, ..MEMBER },
-                Member { name: "StateReasonCode", shape: 274, ..MEMBER },
-                Member { name: "LastUpdateStatus", shape: 159, ..MEMBER },
-                Member { name: "LastUpdateStatusReason", shape: 160, ..MEMBER },
-                Member { name: "LastUpdateStatusReasonCode", shape: 161, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "PackageType", shape: 225, ..MEMBER },
-                Member { name: "ImageConfigResponse", shape: 140, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
-                Member { name: "SnapStart", shape: 267, ..MEMBER },
-                Member { name: "RuntimeVersionConfig", shape: 248, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
-                Member { name: "TenancyConfig", shape: 290, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
-                Member { name: "ConfigSha256", shape: 276, ..MEMBER },
-                Member { name: "DurableConfig", shape: 55, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+                Member { name: "RepositoryType", shape: 284, ..MEMBER },
+                Member { name: "Location", shape: 271, ..MEMBER },
+                Member { name: "ImageUri", shape: 284, ..MEMBER },
+                Member { name: "ResolvedImageUri", shape: 284, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 250, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "Error", shape: 98, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1248,14 +1233,11 @@ static SHAPES: [Shape; 319] = [
     },
     // 98
     Shape {
-        name: "FunctionEventInvokeConfig",
+        name: "FunctionCodeLocationError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastModified", shape: 40, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+                Member { name: "ErrorCode", shape: 284, ..MEMBER },
+                Member { name: "Message", shape: 270, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1264,15 +1246,84 @@ static SHAPES: [Shape; 319] = [
     },
     // 99
     Shape {
-        name: "FunctionEventInvokeConfigList",
-        kind: ShapeKind::List(List { member: 98, member_name: "", flattened: false, length: Range::NONE }),
+        name: "FunctionConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionName", shape: 224, ..MEMBER },
+                Member { name: "FunctionArn", shape: 223, ..MEMBER },
+                Member { name: "Runtime", shape: 254, ..MEMBER },
+                Member { name: "Role", shape: 253, ..MEMBER },
+                Member { name: "Handler", shape: 138, ..MEMBER },
+                Member { name: "CodeSize", shape: 206, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "Timeout", shape: 301, ..MEMBER },
+                Member { name: "MemorySize", shape: 220, ..MEMBER },
+                Member { name: "LastModified", shape: 302, ..MEMBER },
+                Member { name: "CodeSha256", shape: 284, ..MEMBER },
+                Member { name: "Version", shape: 320, ..MEMBER },
+                Member { name: "VpcConfig", shape: 323, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 43, ..MEMBER },
+                Member { name: "Environment", shape: 67, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "TracingConfig", shape: 306, ..MEMBER },
+                Member { name: "MasterArn", shape: 95, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+                Member { name: "Layers", shape: 181, ..MEMBER },
+                Member { name: "State", shape: 280, ..MEMBER },
+                Member { name: "StateReason", shape: 281, ..MEMBER },
+                Member { name: "StateReasonCode", shape: 282, ..MEMBER },
+                Member { name: "LastUpdateStatus", shape: 163, ..MEMBER },
+                Member { name: "LastUpdateStatusReason", shape: 164, ..MEMBER },
+                Member { name: "LastUpdateStatusReasonCode", shape: 165, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 87, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 22, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 22, ..MEMBER },
+                Member { name: "PackageType", shape: 232, ..MEMBER },
+                Member { name: "ImageConfigResponse", shape: 144, ..MEMBER },
+                Member { name: "Architectures", shape: 21, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 71, ..MEMBER },
+                Member { name: "SnapStart", shape: 275, ..MEMBER },
+                Member { name: "RuntimeVersionConfig", shape: 256, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 205, ..MEMBER },
+                Member { name: "TenancyConfig", shape: 298, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 29, ..MEMBER },
+                Member { name: "ConfigSha256", shape: 284, ..MEMBER },
+                Member { name: "DurableConfig", shape: 57, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 108, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 100
     Shape {
-        name: "FunctionList",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        name: "FunctionEventInvokeConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastModified", shape: 42, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 218, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 215, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 101
+    Shape {
+        name: "FunctionEventInvokeConfigList",
+        kind: ShapeKind::List(List { member: 100, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 102
+    Shape {
+        name: "FunctionList",
+        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 103
     Shape {
         name: "FunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1281,7 +1332,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 102
+    // 104
     Shape {
         name: "FunctionResponseType",
         kind: ShapeKind::String(StringShape {
@@ -1290,17 +1341,17 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 103
+    // 105
     Shape {
         name: "FunctionResponseTypeList",
         kind: ShapeKind::List(List {
-            member: 102,
+            member: 104,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1) },
         }),
     },
-    // 104
+    // 106
     Shape {
         name: "FunctionRuntimeAlias",
         kind: ShapeKind::String(StringShape {
@@ -1309,7 +1360,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 105
+    // 107
     Shape {
         name: "FunctionRuntimeArn",
         kind: ShapeKind::String(StringShape {
@@ -1318,20 +1369,20 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:runtime/.+"#,
         }),
     },
-    // 106
+    // 108
     Shape {
         name: "FunctionRuntimeConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeArn", shape: 105, required: true, ..MEMBER },
-                Member { name: "RuntimeAlias", shape: 104, required: true, ..MEMBER },
+                Member { name: "RuntimeArn", shape: 107, required: true, ..MEMBER },
+                Member { name: "RuntimeAlias", shape: 106, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 107
+    // 109
     Shape {
         name: "FunctionUrl",
         kind: ShapeKind::String(StringShape {
@@ -1340,35 +1391,35 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 108
+    // 110
     Shape {
         name: "FunctionUrlAuthType",
         kind: ShapeKind::String(StringShape { enum_values: &["NONE", "AWS_IAM"], length: Range::NONE, pattern: "" }),
     },
-    // 109
+    // 111
     Shape {
         name: "FunctionUrlConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
-                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+                Member { name: "FunctionUrl", shape: 109, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, required: true, ..MEMBER },
+                Member { name: "CreationTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "AuthType", shape: 110, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 110
+    // 112
     Shape {
         name: "FunctionUrlConfigList",
-        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 111, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 111
+    // 113
     Shape {
         name: "FunctionUrlFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -1377,7 +1428,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?"#,
         }),
     },
-    // 112
+    // 114
     Shape {
         name: "FunctionUrlQualifier",
         kind: ShapeKind::String(StringShape {
@@ -1386,22 +1437,22 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"((?!^\d+$)^[0-9a-zA-Z-_]+$)"#,
         }),
     },
-    // 113
+    // 115
     Shape {
         name: "FunctionVersion",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL"], length: Range::NONE, pattern: "" }),
     },
-    // 114
+    // 116
     Shape {
         name: "FunctionVersionLatestPublished",
         kind: ShapeKind::String(StringShape { enum_values: &["LATEST_PUBLISHED"], length: Range::NONE, pattern: "" }),
     },
-    // 115
+    // 117
     Shape {
         name: "GetAccountSettingsRequest",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 116
+    // 118
     Shape {
         name: "GetAccountSettingsResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1414,14 +1465,14 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 117
+    // 119
     Shape {
         name: "GetAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 101,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1429,7 +1480,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Name",
-                    shape: 9,
+                    shape: 11,
                     location: Location::Uri,
                     location_name: "Name",
                     required: true,
@@ -1441,13 +1492,13 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 118
+    // 120
     Shape {
         name: "GetEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "UUID",
-                shape: 302,
+                shape: 310,
                 location: Location::Uri,
                 location_name: "UUID",
                 required: true,
@@ -1458,43 +1509,13 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 119
+    // 121
     Shape {
         name: "GetFunctionCodeSigningConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "FunctionName",
-                shape: 218,
-                location: Location::Uri,
-                location_name: "FunctionName",
-                required: true,
-                ..MEMBER
-            }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 120
-    Shape {
-        name: "GetFunctionCodeSigningConfigResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "CodeSigningConfigArn", shape: 28, required: true, ..MEMBER },
-                Member { name: "FunctionName", shape: 101, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 121
-    Shape {
-        name: "GetFunctionConcurrencyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member {
-                name: "FunctionName",
-                shape: 101,
+                shape: 224,
                 location: Location::Uri,
                 location_name: "FunctionName",
                 required: true,
@@ -1507,9 +1528,12 @@ static SHAPES: [Shape; 319] = [
     },
     // 122
     Shape {
-        name: "GetFunctionConcurrencyResponse",
+        name: "GetFunctionCodeSigningConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReservedConcurrentExecutions", shape: 241, ..MEMBER }],
+            members: &[
+                Member { name: "CodeSigningConfigArn", shape: 30, required: true, ..MEMBER },
+                Member { name: "FunctionName", shape: 103, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1517,25 +1541,16 @@ static SHAPES: [Shape; 319] = [
     },
     // 123
     Shape {
-        name: "GetFunctionConfigurationRequest",
+        name: "GetFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
+            members: &[Member {
+                name: "FunctionName",
+                shape: 103,
+                location: Location::Uri,
+                location_name: "FunctionName",
+                required: true,
+                ..MEMBER
+            }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1543,25 +1558,9 @@ static SHAPES: [Shape; 319] = [
     },
     // 124
     Shape {
-        name: "GetFunctionEventInvokeConfigRequest",
+        name: "GetFunctionConcurrencyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
+            members: &[Member { name: "ReservedConcurrentExecutions", shape: 249, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1569,12 +1568,12 @@ static SHAPES: [Shape; 319] = [
     },
     // 125
     Shape {
-        name: "GetFunctionRequest",
+        name: "GetFunctionConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1582,7 +1581,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 221,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1595,14 +1594,24 @@ static SHAPES: [Shape; 319] = [
     },
     // 126
     Shape {
-        name: "GetFunctionResponse",
+        name: "GetFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Configuration", shape: 97, ..MEMBER },
-                Member { name: "Code", shape: 95, ..MEMBER },
-                Member { name: "Tags", shape: 286, ..MEMBER },
-                Member { name: "TagsError", shape: 287, ..MEMBER },
-                Member { name: "Concurrency", shape: 32, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 224,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 227,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
@@ -1611,12 +1620,12 @@ static SHAPES: [Shape; 319] = [
     },
     // 127
     Shape {
-        name: "GetFunctionUrlConfigRequest",
+        name: "GetFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 111,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1624,7 +1633,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 112,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
@@ -1637,16 +1646,14 @@ static SHAPES: [Shape; 319] = [
     },
     // 128
     Shape {
-        name: "GetFunctionUrlConfigResponse",
+        name: "GetFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
+                Member { name: "Configuration", shape: 99, ..MEMBER },
+                Member { name: "Code", shape: 97, ..MEMBER },
+                Member { name: "Tags", shape: 294, ..MEMBER },
+                Member { name: "TagsError", shape: 295, ..MEMBER },
+                Member { name: "Concurrency", shape: 34, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1655,11 +1662,55 @@ static SHAPES: [Shape; 319] = [
     },
     // 129
     Shape {
+        name: "GetFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 113,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 114,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "GetFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 109, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 110, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "CreationTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
         name: "GetLayerVersionByArnRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Arn",
-                shape: 167,
+                shape: 173,
                 location: Location::Query,
                 location_name: "Arn",
                 required: true,
@@ -1670,14 +1721,14 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 130
+    // 132
     Shape {
-        name: "GetLayerVersionRequest",
+        name: "GetLayerVersionPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 166,
+                    shape: 170,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
@@ -1685,7 +1736,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "VersionNumber",
-                    shape: 170,
+                    shape: 176,
                     location: Location::Uri,
                     location_name: "VersionNumber",
                     required: true,
@@ -1697,59 +1748,13 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 131
-    Shape {
-        name: "GetLayerVersionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Content", shape: 169, ..MEMBER },
-                Member { name: "LayerArn", shape: 163, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "CreatedDate", shape: 294, ..MEMBER },
-                Member { name: "Version", shape: 170, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 132
-    Shape {
-        name: "GetPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
     // 133
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetLayerVersionPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Policy", shape: 276, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "Policy", shape: 284, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1758,6 +1763,92 @@ static SHAPES: [Shape; 319] = [
     },
     // 134
     Shape {
+        name: "GetLayerVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "LayerName",
+                    shape: 170,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 176,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
+                    required: true,
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 135
+    Shape {
+        name: "GetLayerVersionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Content", shape: 175, ..MEMBER },
+                Member { name: "LayerArn", shape: 167, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 173, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "CreatedDate", shape: 302, ..MEMBER },
+                Member { name: "Version", shape: 176, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 32, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 33, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 182, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 136
+    Shape {
+        name: "GetPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 224,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 227,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 137
+    Shape {
+        name: "GetPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 284, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 138
+    Shape {
         name: "Handler",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -1765,7 +1856,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 135
+    // 139
     Shape {
         name: "Header",
         kind: ShapeKind::String(StringShape {
@@ -1774,68 +1865,68 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 136
+    // 140
     Shape {
         name: "HeadersList",
         kind: ShapeKind::List(List {
-            member: 135,
+            member: 139,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(100) },
         }),
     },
-    // 137
+    // 141
     Shape { name: "HttpStatus", kind: ShapeKind::Integer(Range::NONE) },
-    // 138
+    // 142
     Shape {
         name: "ImageConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "EntryPoint", shape: 277, ..MEMBER },
-                Member { name: "Command", shape: 277, ..MEMBER },
-                Member { name: "WorkingDirectory", shape: 318, ..MEMBER },
+                Member { name: "EntryPoint", shape: 285, ..MEMBER },
+                Member { name: "Command", shape: 285, ..MEMBER },
+                Member { name: "WorkingDirectory", shape: 326, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 139
+    // 143
     Shape {
         name: "ImageConfigError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 276, ..MEMBER },
-                Member { name: "Message", shape: 262, ..MEMBER },
+                Member { name: "ErrorCode", shape: 284, ..MEMBER },
+                Member { name: "Message", shape: 270, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 140
+    // 144
     Shape {
         name: "ImageConfigResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImageConfig", shape: 138, ..MEMBER },
-                Member { name: "Error", shape: 139, ..MEMBER },
+                Member { name: "ImageConfig", shape: 142, ..MEMBER },
+                Member { name: "Error", shape: 143, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 141
+    // 145
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 142
+    // 146
     Shape {
         name: "InvocationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -1843,43 +1934,43 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "InvocationType",
-                    shape: 144,
+                    shape: 148,
                     location: Location::Header,
                     location_name: "x-amz-invocation-type",
                     ..MEMBER
                 },
                 Member {
                     name: "LogType",
-                    shape: 198,
+                    shape: 204,
                     location: Location::Header,
                     location_name: "x-amz-log-type",
                     ..MEMBER
                 },
                 Member {
                     name: "ClientContext",
-                    shape: 276,
+                    shape: 284,
                     location: Location::Header,
                     location_name: "x-amz-client-context",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionName",
-                    shape: 57,
+                    shape: 59,
                     location: Location::Header,
                     location_name: "x-amz-durable-execution-name",
                     ..MEMBER
                 },
-                Member { name: "Payload", shape: 23, ..MEMBER },
+                Member { name: "Payload", shape: 25, ..MEMBER },
                 Member {
                     name: "Qualifier",
-                    shape: 221,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
                 Member {
                     name: "TenantId",
-                    shape: 291,
+                    shape: 299,
                     location: Location::Header,
                     location_name: "x-amz-tenant-id",
                     ..MEMBER
@@ -1890,37 +1981,37 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 143
+    // 147
     Shape {
         name: "InvocationResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StatusCode", shape: 141, location: Location::StatusCode, ..MEMBER },
+                Member { name: "StatusCode", shape: 145, location: Location::StatusCode, ..MEMBER },
                 Member {
                     name: "FunctionError",
-                    shape: 276,
+                    shape: 284,
                     location: Location::Header,
                     location_name: "x-amz-function-error",
                     ..MEMBER
                 },
                 Member {
                     name: "LogResult",
-                    shape: 276,
+                    shape: 284,
                     location: Location::Header,
                     location_name: "x-amz-log-result",
                     ..MEMBER
                 },
-                Member { name: "Payload", shape: 23, ..MEMBER },
+                Member { name: "Payload", shape: 25, ..MEMBER },
                 Member {
                     name: "ExecutedVersion",
-                    shape: 312,
+                    shape: 320,
                     location: Location::Header,
                     location_name: "x-amz-executed-version",
                     ..MEMBER
                 },
                 Member {
                     name: "DurableExecutionArn",
-                    shape: 56,
+                    shape: 58,
                     location: Location::Header,
                     location_name: "x-amz-durable-execution-arn",
                     ..MEMBER
@@ -1931,7 +2022,7 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 144
+    // 148
     Shape {
         name: "InvocationType",
         kind: ShapeKind::String(StringShape {
@@ -1940,37 +2031,37 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 145
+    // 149
     Shape {
         name: "InvokeAsyncRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "InvokeArgs", shape: 24, required: true, ..MEMBER },
+                Member { name: "InvokeArgs", shape: 26, required: true, ..MEMBER },
             ],
             payload: Some("InvokeArgs"),
             xml_name: "",
             union: false,
         }),
     },
-    // 146
+    // 150
     Shape {
         name: "InvokeAsyncResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Status", shape: 137, location: Location::StatusCode, ..MEMBER }],
+            members: &[Member { name: "Status", shape: 141, location: Location::StatusCode, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 147
+    // 151
     Shape {
         name: "InvokeMode",
         kind: ShapeKind::String(StringShape {
@@ -1979,9 +2070,9 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 148
+    // 152
     Shape { name: "InvokedViaFunctionUrl", kind: ShapeKind::Boolean },
-    // 149
+    // 153
     Shape {
         name: "KMSKeyArn",
         kind: ShapeKind::String(StringShape {
@@ -1990,27 +2081,27 @@ static SHAPES: [Shape; 319] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 150
+    // 154
     Shape {
         name: "KafkaEventSourceMappingConsumptionMode",
         kind: ShapeKind::String(StringShape { enum_values: &["Stream", "Queue"], length: Range::NONE, pattern: "" }),
     },
-    // 151
+    // 155
     Shape {
         name: "KafkaSchemaRegistryAccessConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 153, ..MEMBER }, Member { name: "URI", shape: 20, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 157, ..MEMBER }, Member { name: "URI", shape: 22, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 152
+    // 156
     Shape {
         name: "KafkaSchemaRegistryAccessConfigList",
-        kind: ShapeKind::List(List { member: 151, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 155, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 153
+    // 157
     Shape {
         name: "KafkaSchemaRegistryAuthType",
         kind: ShapeKind::String(StringShape {
@@ -2024,49 +2115,15 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 154
+    // 158
     Shape {
         name: "KafkaSchemaRegistryConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SchemaRegistryURI", shape: 257, ..MEMBER },
-                Member { name: "EventRecordFormat", shape: 256, ..MEMBER },
-                Member { name: "AccessConfigs", shape: 152, ..MEMBER },
-                Member { name: "SchemaValidationConfigs", shape: 157, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 155
-    Shape {
-        name: "KafkaSchemaValidationAttribute",
-        kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
-    },
-    // 156
-    Shape {
-        name: "KafkaSchemaValidationConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attribute", shape: 155, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 157
-    Shape {
-        name: "KafkaSchemaValidationConfigList",
-        kind: ShapeKind::List(List { member: 156, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 158
-    Shape {
-        name: "LambdaManagedInstancesCapacityProviderConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "CapacityProviderArn", shape: 26, required: true, ..MEMBER },
-                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 228, ..MEMBER },
-                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 81, ..MEMBER },
+                Member { name: "SchemaRegistryURI", shape: 265, ..MEMBER },
+                Member { name: "EventRecordFormat", shape: 264, ..MEMBER },
+                Member { name: "AccessConfigs", shape: 156, ..MEMBER },
+                Member { name: "SchemaValidationConfigs", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2075,6 +2132,40 @@ static SHAPES: [Shape; 319] = [
     },
     // 159
     Shape {
+        name: "KafkaSchemaValidationAttribute",
+        kind: ShapeKind::String(StringShape { enum_values: &["KEY", "VALUE"], length: Range::NONE, pattern: "" }),
+    },
+    // 160
+    Shape {
+        name: "KafkaSchemaValidationConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attribute", shape: 159, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 161
+    Shape {
+        name: "KafkaSchemaValidationConfigList",
+        kind: ShapeKind::List(List { member: 160, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 162
+    Shape {
+        name: "LambdaManagedInstancesCapacityProviderConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CapacityProviderArn", shape: 28, required: true, ..MEMBER },
+                Member { name: "PerExecutionEnvironmentMaxConcurrency", shape: 235, ..MEMBER },
+                Member { name: "ExecutionEnvironmentMemoryGiBPerVCpu", shape: 83, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
         name: "LastUpdateStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["Successful", "Failed", "InProgress"],
@@ -2082,12 +2173,12 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 160
+    // 164
     Shape {
         name: "LastUpdateStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 161
+    // 165
     Shape {
         name: "LastUpdateStatusReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -2134,22 +2225,22 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 162
+    // 166
     Shape {
         name: "Layer",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Arn", shape: 167, ..MEMBER },
-                Member { name: "CodeSize", shape: 200, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
+                Member { name: "Arn", shape: 173, ..MEMBER },
+                Member { name: "CodeSize", shape: 206, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 22, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 22, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 167
     Shape {
         name: "LayerArn",
         kind: ShapeKind::String(StringShape {
@@ -2158,12 +2249,12 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 164
+    // 168
     Shape {
         name: "LayerList",
-        kind: ShapeKind::List(List { member: 167, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 173, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 165
+    // 169
     Shape {
         name: "LayerName",
         kind: ShapeKind::String(StringShape {
@@ -2172,7 +2263,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#,
         }),
     },
-    // 166
+    // 170
     Shape {
         name: "LayerNameOrArn",
         kind: ShapeKind::String(StringShape {
@@ -2181,7 +2272,25 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]{1,140}|[a-zA-Z0-9-_]{1,140})"#,
         }),
     },
-    // 167
+    // 171
+    Shape {
+        name: "LayerPermissionAllowedAction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(22) },
+            pattern: "lambda:GetLayerVersion",
+        }),
+    },
+    // 172
+    Shape {
+        name: "LayerPermissionAllowedPrincipal",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: r#"\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"#,
+        }),
+    },
+    // 173
     Shape {
         name: "LayerVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -2190,77 +2299,16 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))"#,
         }),
     },
-    // 168
+    // 174
     Shape {
         name: "LayerVersionContentInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 250, ..MEMBER },
-                Member { name: "S3Key", shape: 252, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
-                Member { name: "ZipFile", shape: 23, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 169
-    Shape {
-        name: "LayerVersionContentOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Location", shape: 263, ..MEMBER },
-                Member { name: "CodeSha256", shape: 276, ..MEMBER },
-                Member { name: "CodeSize", shape: 200, ..MEMBER },
-                Member { name: "SigningProfileVersionArn", shape: 20, ..MEMBER },
-                Member { name: "SigningJobArn", shape: 20, ..MEMBER },
-                Member { name: "ResolvedS3Object", shape: 242, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 170
-    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 171
-    Shape {
-        name: "LayerVersionsList",
-        kind: ShapeKind::List(List { member: 172, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 172
-    Shape {
-        name: "LayerVersionsListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
-                Member { name: "Version", shape: 170, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "CreatedDate", shape: 294, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 173
-    Shape {
-        name: "LayersList",
-        kind: ShapeKind::List(List { member: 174, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 174
-    Shape {
-        name: "LayersListItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LayerName", shape: 165, ..MEMBER },
-                Member { name: "LayerArn", shape: 163, ..MEMBER },
-                Member { name: "LatestMatchingVersion", shape: 172, ..MEMBER },
+                Member { name: "S3Bucket", shape: 258, ..MEMBER },
+                Member { name: "S3Key", shape: 260, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 262, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 261, ..MEMBER },
+                Member { name: "ZipFile", shape: 25, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2269,53 +2317,40 @@ static SHAPES: [Shape; 319] = [
     },
     // 175
     Shape {
-        name: "LayersReferenceList",
-        kind: ShapeKind::List(List { member: 162, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 176
-    Shape {
-        name: "LicenseInfo",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(512) },
-            pattern: ".*",
-        }),
-    },
-    // 177
-    Shape {
-        name: "ListAliasesRequest",
+        name: "LayerVersionContentOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 101,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "FunctionVersion",
-                    shape: 313,
-                    location: Location::Query,
-                    location_name: "FunctionVersion",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Location", shape: 271, ..MEMBER },
+                Member { name: "CodeSha256", shape: 284, ..MEMBER },
+                Member { name: "CodeSize", shape: 206, ..MEMBER },
+                Member { name: "SigningProfileVersionArn", shape: 22, ..MEMBER },
+                Member { name: "SigningJobArn", shape: 22, ..MEMBER },
+                Member { name: "ResolvedS3Object", shape: 250, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 176
+    Shape { name: "LayerVersionNumber", kind: ShapeKind::Integer(Range::NONE) },
+    // 177
+    Shape {
+        name: "LayerVersionsList",
+        kind: ShapeKind::List(List { member: 178, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 178
     Shape {
-        name: "ListAliasesResponse",
+        name: "LayerVersionsListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "Aliases", shape: 11, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 173, ..MEMBER },
+                Member { name: "Version", shape: 176, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "CreatedDate", shape: 302, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 32, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 33, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 182, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2324,38 +2359,17 @@ static SHAPES: [Shape; 319] = [
     },
     // 179
     Shape {
-        name: "ListEventSourceMappingsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "EventSourceArn",
-                    shape: 20,
-                    location: Location::Query,
-                    location_name: "EventSourceArn",
-                    ..MEMBER
-                },
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Query,
-                    location_name: "FunctionName",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "LayersList",
+        kind: ShapeKind::List(List { member: 180, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 180
     Shape {
-        name: "ListEventSourceMappingsResponse",
+        name: "LayersListItem",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "EventSourceMappings", shape: 78, ..MEMBER },
+                Member { name: "LayerName", shape: 169, ..MEMBER },
+                Member { name: "LayerArn", shape: 167, ..MEMBER },
+                Member { name: "LatestMatchingVersion", shape: 178, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2364,53 +2378,40 @@ static SHAPES: [Shape; 319] = [
     },
     // 181
     Shape {
-        name: "ListFunctionEventInvokeConfigsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 203, location: Location::Query, location_name: "MaxItems", ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "LayersReferenceList",
+        kind: ShapeKind::List(List { member: 166, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 182
     Shape {
-        name: "ListFunctionEventInvokeConfigsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionEventInvokeConfigs", shape: 99, ..MEMBER },
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "LicenseInfo",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(512) },
+            pattern: ".*",
         }),
     },
     // 183
     Shape {
-        name: "ListFunctionUrlConfigsRequest",
+        name: "ListAliasesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 111,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 204, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 321,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 212, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2419,11 +2420,11 @@ static SHAPES: [Shape; 319] = [
     },
     // 184
     Shape {
-        name: "ListFunctionUrlConfigsResponse",
+        name: "ListAliasesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "FunctionUrlConfigs", shape: 110, required: true, ..MEMBER },
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "Aliases", shape: 13, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2432,25 +2433,25 @@ static SHAPES: [Shape; 319] = [
     },
     // 185
     Shape {
-        name: "ListFunctionsRequest",
+        name: "ListEventSourceMappingsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "MasterRegion",
-                    shape: 201,
+                    name: "EventSourceArn",
+                    shape: 22,
                     location: Location::Query,
-                    location_name: "MasterRegion",
+                    location_name: "EventSourceArn",
                     ..MEMBER
                 },
                 Member {
-                    name: "FunctionVersion",
-                    shape: 113,
+                    name: "FunctionName",
+                    shape: 224,
                     location: Location::Query,
-                    location_name: "FunctionVersion",
+                    location_name: "FunctionName",
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 212, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2459,11 +2460,11 @@ static SHAPES: [Shape; 319] = [
     },
     // 186
     Shape {
-        name: "ListFunctionsResponse",
+        name: "ListEventSourceMappingsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "Functions", shape: 100, ..MEMBER },
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "EventSourceMappings", shape: 80, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2472,33 +2473,19 @@ static SHAPES: [Shape; 319] = [
     },
     // 187
     Shape {
-        name: "ListLayerVersionsRequest",
+        name: "ListFunctionEventInvokeConfigsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "CompatibleArchitecture",
-                    shape: 18,
-                    location: Location::Query,
-                    location_name: "CompatibleArchitecture",
-                    ..MEMBER
-                },
-                Member {
-                    name: "CompatibleRuntime",
-                    shape: 246,
-                    location: Location::Query,
-                    location_name: "CompatibleRuntime",
-                    ..MEMBER
-                },
-                Member {
-                    name: "LayerName",
-                    shape: 166,
+                    name: "FunctionName",
+                    shape: 224,
                     location: Location::Uri,
-                    location_name: "LayerName",
+                    location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 205, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 209, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2507,11 +2494,11 @@ static SHAPES: [Shape; 319] = [
     },
     // 188
     Shape {
-        name: "ListLayerVersionsResponse",
+        name: "ListFunctionEventInvokeConfigsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "LayerVersions", shape: 171, ..MEMBER },
+                Member { name: "FunctionEventInvokeConfigs", shape: 101, ..MEMBER },
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2520,25 +2507,19 @@ static SHAPES: [Shape; 319] = [
     },
     // 189
     Shape {
-        name: "ListLayersRequest",
+        name: "ListFunctionUrlConfigsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "CompatibleArchitecture",
-                    shape: 18,
-                    location: Location::Query,
-                    location_name: "CompatibleArchitecture",
+                    name: "FunctionName",
+                    shape: 113,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
                     ..MEMBER
                 },
-                Member {
-                    name: "CompatibleRuntime",
-                    shape: 246,
-                    location: Location::Query,
-                    location_name: "CompatibleRuntime",
-                    ..MEMBER
-                },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 205, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 210, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2547,11 +2528,11 @@ static SHAPES: [Shape; 319] = [
     },
     // 190
     Shape {
-        name: "ListLayersResponse",
+        name: "ListFunctionUrlConfigsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "Layers", shape: 173, ..MEMBER },
+                Member { name: "FunctionUrlConfigs", shape: 112, required: true, ..MEMBER },
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2560,11 +2541,139 @@ static SHAPES: [Shape; 319] = [
     },
     // 191
     Shape {
+        name: "ListFunctionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "MasterRegion",
+                    shape: 207,
+                    location: Location::Query,
+                    location_name: "MasterRegion",
+                    ..MEMBER
+                },
+                Member {
+                    name: "FunctionVersion",
+                    shape: 115,
+                    location: Location::Query,
+                    location_name: "FunctionVersion",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 212, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 192
+    Shape {
+        name: "ListFunctionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "Functions", shape: 102, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 193
+    Shape {
+        name: "ListLayerVersionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "CompatibleArchitecture",
+                    shape: 20,
+                    location: Location::Query,
+                    location_name: "CompatibleArchitecture",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CompatibleRuntime",
+                    shape: 254,
+                    location: Location::Query,
+                    location_name: "CompatibleRuntime",
+                    ..MEMBER
+                },
+                Member {
+                    name: "LayerName",
+                    shape: 170,
+                    location: Location::Uri,
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 211, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 194
+    Shape {
+        name: "ListLayerVersionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "LayerVersions", shape: 177, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 195
+    Shape {
+        name: "ListLayersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "CompatibleArchitecture",
+                    shape: 20,
+                    location: Location::Query,
+                    location_name: "CompatibleArchitecture",
+                    ..MEMBER
+                },
+                Member {
+                    name: "CompatibleRuntime",
+                    shape: 254,
+                    location: Location::Query,
+                    location_name: "CompatibleRuntime",
+                    ..MEMBER
+                },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 211, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 196
+    Shape {
+        name: "ListLayersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "Layers", shape: 179, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 197
+    Shape {
         name: "ListTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[Member {
                 name: "Resource",
-                shape: 285,
+                shape: 293,
                 location: Location::Uri,
                 location_name: "Resource",
                 required: true,
@@ -2575,51 +2684,51 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 192
+    // 198
     Shape {
         name: "ListTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 286, ..MEMBER }],
+            members: &[Member { name: "Tags", shape: 294, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 193
+    // 199
     Shape {
         name: "ListVersionsByFunctionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Marker", shape: 276, location: Location::Query, location_name: "Marker", ..MEMBER },
-                Member { name: "MaxItems", shape: 206, location: Location::Query, location_name: "MaxItems", ..MEMBER },
+                Member { name: "Marker", shape: 284, location: Location::Query, location_name: "Marker", ..MEMBER },
+                Member { name: "MaxItems", shape: 212, location: Location::Query, location_name: "MaxItems", ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 194
+    // 200
     Shape {
         name: "ListVersionsByFunctionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "NextMarker", shape: 276, ..MEMBER },
-                Member { name: "Versions", shape: 100, ..MEMBER },
+                Member { name: "NextMarker", shape: 284, ..MEMBER },
+                Member { name: "Versions", shape: 102, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 195
+    // 201
     Shape {
         name: "LocalMountPath",
         kind: ShapeKind::String(StringShape {
@@ -2628,12 +2737,12 @@ static SHAPES: [Shape; 319] = [
             pattern: "/mnt/[a-zA-Z0-9-_.]+",
         }),
     },
-    // 196
+    // 202
     Shape {
         name: "LogFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "Text"], length: Range::NONE, pattern: "" }),
     },
-    // 197
+    // 203
     Shape {
         name: "LogGroup",
         kind: ShapeKind::String(StringShape {
@@ -2642,29 +2751,29 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 198
+    // 204
     Shape {
         name: "LogType",
         kind: ShapeKind::String(StringShape { enum_values: &["None", "Tail"], length: Range::NONE, pattern: "" }),
     },
-    // 199
+    // 205
     Shape {
         name: "LoggingConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LogFormat", shape: 196, ..MEMBER },
-                Member { name: "ApplicationLogLevel", shape: 17, ..MEMBER },
-                Member { name: "SystemLogLevel", shape: 280, ..MEMBER },
-                Member { name: "LogGroup", shape: 197, ..MEMBER },
+                Member { name: "LogFormat", shape: 202, ..MEMBER },
+                Member { name: "ApplicationLogLevel", shape: 19, ..MEMBER },
+                Member { name: "SystemLogLevel", shape: 288, ..MEMBER },
+                Member { name: "LogGroup", shape: 203, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 200
+    // 206
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 201
+    // 207
     Shape {
         name: "MasterRegion",
         kind: ShapeKind::String(StringShape {
@@ -2673,39 +2782,39 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}"#,
         }),
     },
-    // 202
+    // 208
     Shape { name: "MaxAge", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(86400) }) },
-    // 203
+    // 209
     Shape {
         name: "MaxFunctionEventInvokeConfigListItems",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }),
     },
-    // 204
-    Shape { name: "MaxItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 205
-    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 206
-    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 207
-    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
-    // 208
-    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
-    // 209
-    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
     // 210
-    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    Shape { name: "MaxItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 211
-    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    Shape { name: "MaxLayerListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
     // 212
-    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    Shape { name: "MaxListItems", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
     // 213
+    Shape { name: "MaximumBatchingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(300) }) },
+    // 214
+    Shape { name: "MaximumConcurrency", kind: ShapeKind::Integer(Range { min: Some(2), max: Some(1000) }) },
+    // 215
+    Shape { name: "MaximumEventAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(60), max: Some(21600) }) },
+    // 216
+    Shape { name: "MaximumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
+    // 217
+    Shape { name: "MaximumRecordAgeInSeconds", kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(604800) }) },
+    // 218
+    Shape { name: "MaximumRetryAttempts", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(2) }) },
+    // 219
     Shape {
         name: "MaximumRetryAttemptsEventSourceMapping",
         kind: ShapeKind::Integer(Range { min: Some(-1), max: Some(10000) }),
     },
-    // 214
+    // 220
     Shape { name: "MemorySize", kind: ShapeKind::Integer(Range { min: Some(128), max: Some(32768) }) },
-    // 215
+    // 221
     Shape {
         name: "Method",
         kind: ShapeKind::String(StringShape {
@@ -2714,9 +2823,9 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 216
+    // 222
     Shape { name: "MinimumNumberOfPollers", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(200) }) },
-    // 217
+    // 223
     Shape {
         name: "NameSpacedFunctionArn",
         kind: ShapeKind::String(StringShape {
@@ -2725,7 +2834,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 218
+    // 224
     Shape {
         name: "NamespacedFunctionName",
         kind: ShapeKind::String(StringShape {
@@ -2734,7 +2843,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#,
         }),
     },
-    // 219
+    // 225
     Shape {
         name: "NamespacedStatementId",
         kind: ShapeKind::String(StringShape {
@@ -2743,9 +2852,9 @@ static SHAPES: [Shape; 319] = [
             pattern: "([a-zA-Z0-9-_.]+)",
         }),
     },
-    // 220
+    // 226
     Shape { name: "NullableBoolean", kind: ShapeKind::Boolean },
-    // 221
+    // 227
     Shape {
         name: "NumericLatestPublishedOrAliasQualifier",
         kind: ShapeKind::String(StringShape {
@@ -2754,27 +2863,36 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#,
         }),
     },
-    // 222
+    // 228
     Shape {
         name: "OnFailure",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 51, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 53, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 223
+    // 229
     Shape {
         name: "OnSuccess",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Destination", shape: 51, ..MEMBER }],
+            members: &[Member { name: "Destination", shape: 53, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 224
+    // 230
+    Shape {
+        name: "OrganizationId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(34) },
+            pattern: "o-[a-z0-9]{10,32}",
+        }),
+    },
+    // 231
     Shape {
         name: "Origin",
         kind: ShapeKind::String(StringShape {
@@ -2783,14 +2901,14 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 225
+    // 232
     Shape {
         name: "PackageType",
         kind: ShapeKind::String(StringShape { enum_values: &["Zip", "Image"], length: Range::NONE, pattern: "" }),
     },
-    // 226
+    // 233
     Shape { name: "ParallelizationFactor", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10) }) },
-    // 227
+    // 234
     Shape {
         name: "Pattern",
         kind: ShapeKind::String(StringShape {
@@ -2799,12 +2917,12 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 228
+    // 235
     Shape {
         name: "PerExecutionEnvironmentMaxConcurrency",
         kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1600) }),
     },
-    // 229
+    // 236
     Shape {
         name: "Principal",
         kind: ShapeKind::String(StringShape {
@@ -2813,7 +2931,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[^\s]+"#,
         }),
     },
-    // 230
+    // 237
     Shape {
         name: "PrincipalOrgID",
         kind: ShapeKind::String(StringShape {
@@ -2822,21 +2940,21 @@ static SHAPES: [Shape; 319] = [
             pattern: "o-[a-z0-9]{10,32}",
         }),
     },
-    // 231
+    // 238
     Shape {
         name: "ProvisionedPollerConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MinimumPollers", shape: 216, ..MEMBER },
-                Member { name: "MaximumPollers", shape: 210, ..MEMBER },
-                Member { name: "PollerGroupName", shape: 232, ..MEMBER },
+                Member { name: "MinimumPollers", shape: 222, ..MEMBER },
+                Member { name: "MaximumPollers", shape: 216, ..MEMBER },
+                Member { name: "PollerGroupName", shape: 239, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 232
+    // 239
     Shape {
         name: "ProvisionedPollerGroupName",
         kind: ShapeKind::String(StringShape {
@@ -2845,101 +2963,101 @@ static SHAPES: [Shape; 319] = [
             pattern: "[a-zA-Z0-9-_]*",
         }),
     },
-    // 233
+    // 240
     Shape {
         name: "PublishLayerVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "LayerName",
-                    shape: 166,
+                    shape: 170,
                     location: Location::Uri,
                     location_name: "LayerName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "Content", shape: 168, required: true, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "Content", shape: 174, required: true, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 32, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 33, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 182, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 234
+    // 241
     Shape {
         name: "PublishLayerVersionResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Content", shape: 169, ..MEMBER },
-                Member { name: "LayerArn", shape: 163, ..MEMBER },
-                Member { name: "LayerVersionArn", shape: 167, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "CreatedDate", shape: 294, ..MEMBER },
-                Member { name: "Version", shape: 170, ..MEMBER },
-                Member { name: "CompatibleArchitectures", shape: 30, ..MEMBER },
-                Member { name: "CompatibleRuntimes", shape: 31, ..MEMBER },
-                Member { name: "LicenseInfo", shape: 176, ..MEMBER },
+                Member { name: "Content", shape: 175, ..MEMBER },
+                Member { name: "LayerArn", shape: 167, ..MEMBER },
+                Member { name: "LayerVersionArn", shape: 173, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "CreatedDate", shape: 302, ..MEMBER },
+                Member { name: "Version", shape: 176, ..MEMBER },
+                Member { name: "CompatibleArchitectures", shape: 32, ..MEMBER },
+                Member { name: "CompatibleRuntimes", shape: 33, ..MEMBER },
+                Member { name: "LicenseInfo", shape: 182, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 235
+    // 242
     Shape {
         name: "PublishVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 101,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "CodeSha256", shape: 276, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
-                Member { name: "PublishTo", shape: 114, ..MEMBER },
+                Member { name: "CodeSha256", shape: 284, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+                Member { name: "PublishTo", shape: 116, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 236
+    // 243
     Shape {
         name: "PutFunctionConcurrencyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 101,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "ReservedConcurrentExecutions", shape: 241, required: true, ..MEMBER },
+                Member { name: "ReservedConcurrentExecutions", shape: 249, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 237
+    // 244
     Shape {
         name: "PutFunctionEventInvokeConfigRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 218,
+                    shape: 224,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -2947,21 +3065,21 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Qualifier",
-                    shape: 221,
+                    shape: 227,
                     location: Location::Query,
                     location_name: "Qualifier",
                     ..MEMBER
                 },
-                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 218, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 215, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 238
+    // 245
     Shape {
         name: "Queue",
         kind: ShapeKind::String(StringShape {
@@ -2970,47 +3088,48 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[\s\S]*"#,
         }),
     },
-    // 239
+    // 246
     Shape {
         name: "Queues",
         kind: ShapeKind::List(List {
-            member: 238,
+            member: 245,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 240
+    // 247
     Shape {
-        name: "RemovePermissionRequest",
+        name: "RemoveLayerVersionPermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
-                    name: "FunctionName",
-                    shape: 218,
+                    name: "LayerName",
+                    shape: 170,
                     location: Location::Uri,
-                    location_name: "FunctionName",
+                    location_name: "LayerName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "VersionNumber",
+                    shape: 176,
+                    location: Location::Uri,
+                    location_name: "VersionNumber",
                     required: true,
                     ..MEMBER
                 },
                 Member {
                     name: "StatementId",
-                    shape: 219,
+                    shape: 283,
                     location: Location::Uri,
                     location_name: "StatementId",
                     required: true,
                     ..MEMBER
                 },
                 Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member {
                     name: "RevisionId",
-                    shape: 276,
+                    shape: 284,
                     location: Location::Query,
                     location_name: "RevisionId",
                     ..MEMBER
@@ -3021,23 +3140,64 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 241
-    Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 242
+    // 248
     Shape {
-        name: "ResolvedS3Object",
+        name: "RemovePermissionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3Bucket", shape: 250, ..MEMBER },
-                Member { name: "S3Key", shape: 252, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 224,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "StatementId",
+                    shape: 225,
+                    location: Location::Uri,
+                    location_name: "StatementId",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 227,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member {
+                    name: "RevisionId",
+                    shape: 284,
+                    location: Location::Query,
+                    location_name: "RevisionId",
+                    ..MEMBER
+                },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 243
+    // 249
+    Shape { name: "ReservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 250
+    Shape {
+        name: "ResolvedS3Object",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "S3Bucket", shape: 258, ..MEMBER },
+                Member { name: "S3Key", shape: 260, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 262, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 251
     Shape {
         name: "ResourceArn",
         kind: ShapeKind::String(StringShape {
@@ -3046,9 +3206,9 @@ static SHAPES: [Shape; 319] = [
             pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         }),
     },
-    // 244
+    // 252
     Shape { name: "RetentionPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(90) }) },
-    // 245
+    // 253
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -3057,7 +3217,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"#,
         }),
     },
-    // 246
+    // 254
     Shape {
         name: "Runtime",
         kind: ShapeKind::String(StringShape {
@@ -3119,7 +3279,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 247
+    // 255
     Shape {
         name: "RuntimeVersionArn",
         kind: ShapeKind::String(StringShape {
@@ -3128,33 +3288,33 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"#,
         }),
     },
-    // 248
+    // 256
     Shape {
         name: "RuntimeVersionConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RuntimeVersionArn", shape: 247, ..MEMBER },
-                Member { name: "Error", shape: 249, ..MEMBER },
+                Member { name: "RuntimeVersionArn", shape: 255, ..MEMBER },
+                Member { name: "Error", shape: 257, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 249
+    // 257
     Shape {
         name: "RuntimeVersionError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 276, ..MEMBER },
-                Member { name: "Message", shape: 262, ..MEMBER },
+                Member { name: "ErrorCode", shape: 284, ..MEMBER },
+                Member { name: "Message", shape: 270, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 250
+    // 258
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -3163,17 +3323,17 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[0-9A-Za-z\.\-_]*(?<!\.)"#,
         }),
     },
-    // 251
+    // 259
     Shape {
         name: "S3FilesConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DirectS3Read", shape: 53, ..MEMBER }],
+            members: &[Member { name: "DirectS3Read", shape: 55, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 252
+    // 260
     Shape {
         name: "S3Key",
         kind: ShapeKind::String(StringShape {
@@ -3182,12 +3342,12 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 253
+    // 261
     Shape {
         name: "S3ObjectStorageMode",
         kind: ShapeKind::String(StringShape { enum_values: &["COPY", "REFERENCE"], length: Range::NONE, pattern: "" }),
     },
-    // 254
+    // 262
     Shape {
         name: "S3ObjectVersion",
         kind: ShapeKind::String(StringShape {
@@ -3196,22 +3356,22 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 255
+    // 263
     Shape {
         name: "ScalingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaximumConcurrency", shape: 208, ..MEMBER }],
+            members: &[Member { name: "MaximumConcurrency", shape: 214, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 256
+    // 264
     Shape {
         name: "SchemaRegistryEventRecordFormat",
         kind: ShapeKind::String(StringShape { enum_values: &["JSON", "SOURCE"], length: Range::NONE, pattern: "" }),
     },
-    // 257
+    // 265
     Shape {
         name: "SchemaRegistryUri",
         kind: ShapeKind::String(StringShape {
@@ -3220,7 +3380,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 258
+    // 266
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String(StringShape {
@@ -3229,46 +3389,46 @@ static SHAPES: [Shape; 319] = [
             pattern: "sg-[0-9a-zA-Z]*",
         }),
     },
-    // 259
+    // 267
     Shape {
         name: "SecurityGroupIds",
         kind: ShapeKind::List(List {
-            member: 258,
+            member: 266,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(5) },
         }),
     },
-    // 260
+    // 268
     Shape {
         name: "SelfManagedEventSource",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 62, ..MEMBER }],
+            members: &[Member { name: "Endpoints", shape: 64, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 261
+    // 269
     Shape {
         name: "SelfManagedKafkaEventSourceConfig",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ConsumerGroupId", shape: 301, ..MEMBER },
-                Member { name: "SchemaRegistryConfig", shape: 154, ..MEMBER },
-                Member { name: "ConsumptionMode", shape: 150, ..MEMBER },
+                Member { name: "ConsumerGroupId", shape: 309, ..MEMBER },
+                Member { name: "SchemaRegistryConfig", shape: 158, ..MEMBER },
+                Member { name: "ConsumptionMode", shape: 154, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 262
+    // 270
     Shape {
         name: "SensitiveString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 263
+    // 271
     Shape {
         name: "SensitiveStringOnServerOnly",
         kind: ShapeKind::String(StringShape {
@@ -3277,17 +3437,17 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 264
+    // 272
     Shape {
         name: "SnapStart",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ApplyOn", shape: 265, ..MEMBER }],
+            members: &[Member { name: "ApplyOn", shape: 273, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 265
+    // 273
     Shape {
         name: "SnapStartApplyOn",
         kind: ShapeKind::String(StringShape {
@@ -3296,45 +3456,45 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 266
+    // 274
     Shape {
         name: "SnapStartOptimizationStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["On", "Off"], length: Range::NONE, pattern: "" }),
     },
-    // 267
+    // 275
     Shape {
         name: "SnapStartResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ApplyOn", shape: 265, ..MEMBER },
-                Member { name: "OptimizationStatus", shape: 266, ..MEMBER },
+                Member { name: "ApplyOn", shape: 273, ..MEMBER },
+                Member { name: "OptimizationStatus", shape: 274, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 268
+    // 276
     Shape {
         name: "SourceAccessConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Type", shape: 270, ..MEMBER }, Member { name: "URI", shape: 301, ..MEMBER }],
+            members: &[Member { name: "Type", shape: 278, ..MEMBER }, Member { name: "URI", shape: 309, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 269
+    // 277
     Shape {
         name: "SourceAccessConfigurations",
         kind: ShapeKind::List(List {
-            member: 268,
+            member: 276,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(23) },
         }),
     },
-    // 270
+    // 278
     Shape {
         name: "SourceAccessType",
         kind: ShapeKind::String(StringShape {
@@ -3359,7 +3519,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 271
+    // 279
     Shape {
         name: "SourceOwner",
         kind: ShapeKind::String(StringShape {
@@ -3368,7 +3528,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"\d{12}"#,
         }),
     },
-    // 272
+    // 280
     Shape {
         name: "State",
         kind: ShapeKind::String(StringShape {
@@ -3386,12 +3546,12 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 273
+    // 281
     Shape {
         name: "StateReason",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 274
+    // 282
     Shape {
         name: "StateReasonCode",
         kind: ShapeKind::String(StringShape {
@@ -3442,7 +3602,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 275
+    // 283
     Shape {
         name: "StatementId",
         kind: ShapeKind::String(StringShape {
@@ -3451,22 +3611,22 @@ static SHAPES: [Shape; 319] = [
             pattern: "([a-zA-Z0-9-_]+)",
         }),
     },
-    // 276
+    // 284
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 277
+    // 285
     Shape {
         name: "StringList",
         kind: ShapeKind::List(List {
-            member: 276,
+            member: 284,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(1500) },
         }),
     },
-    // 278
+    // 286
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String(StringShape {
@@ -3475,17 +3635,17 @@ static SHAPES: [Shape; 319] = [
             pattern: "subnet-[0-9a-z]*",
         }),
     },
-    // 279
+    // 287
     Shape {
         name: "SubnetIds",
         kind: ShapeKind::List(List {
-            member: 278,
+            member: 286,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(16) },
         }),
     },
-    // 280
+    // 288
     Shape {
         name: "SystemLogLevel",
         kind: ShapeKind::String(StringShape {
@@ -3494,7 +3654,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 281
+    // 289
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -3503,32 +3663,32 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 282
+    // 290
     Shape {
         name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 281, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 289, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 283
+    // 291
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 285,
+                    shape: 293,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "Tags", shape: 286, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 294, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 284
+    // 292
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -3537,7 +3697,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"#,
         }),
     },
-    // 285
+    // 293
     Shape {
         name: "TaggableResource",
         kind: ShapeKind::String(StringShape {
@@ -3546,32 +3706,32 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})"#,
         }),
     },
-    // 286
+    // 294
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 281,
-            value: 284,
+            key: 289,
+            value: 292,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 287
+    // 295
     Shape {
         name: "TagsError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ErrorCode", shape: 288, required: true, ..MEMBER },
-                Member { name: "Message", shape: 289, required: true, ..MEMBER },
+                Member { name: "ErrorCode", shape: 296, required: true, ..MEMBER },
+                Member { name: "Message", shape: 297, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 288
+    // 296
     Shape {
         name: "TagsErrorCode",
         kind: ShapeKind::String(StringShape {
@@ -3580,7 +3740,7 @@ static SHAPES: [Shape; 319] = [
             pattern: "[A-Za-z]+Exception",
         }),
     },
-    // 289
+    // 297
     Shape {
         name: "TagsErrorMessage",
         kind: ShapeKind::String(StringShape {
@@ -3589,17 +3749,17 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 290
+    // 298
     Shape {
         name: "TenancyConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TenantIsolationMode", shape: 292, required: true, ..MEMBER }],
+            members: &[Member { name: "TenantIsolationMode", shape: 300, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 291
+    // 299
     Shape {
         name: "TenantId",
         kind: ShapeKind::String(StringShape {
@@ -3608,14 +3768,14 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#,
         }),
     },
-    // 292
+    // 300
     Shape {
         name: "TenantIsolationMode",
         kind: ShapeKind::String(StringShape { enum_values: &["PER_TENANT"], length: Range::NONE, pattern: "" }),
     },
-    // 293
+    // 301
     Shape { name: "Timeout", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(5400) }) },
-    // 294
+    // 302
     Shape {
         name: "Timestamp",
         kind: ShapeKind::String(StringShape {
@@ -3624,7 +3784,7 @@ static SHAPES: [Shape; 319] = [
             pattern: ".*",
         }),
     },
-    // 295
+    // 303
     Shape {
         name: "Topic",
         kind: ShapeKind::String(StringShape {
@@ -3633,37 +3793,37 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[^.]([a-zA-Z0-9\-_.]+)"#,
         }),
     },
-    // 296
+    // 304
     Shape {
         name: "Topics",
         kind: ShapeKind::List(List {
-            member: 295,
+            member: 303,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 297
+    // 305
     Shape {
         name: "TracingConfig",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 299, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 307, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 298
+    // 306
     Shape {
         name: "TracingConfigResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Mode", shape: 299, ..MEMBER }],
+            members: &[Member { name: "Mode", shape: 307, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 299
+    // 307
     Shape {
         name: "TracingMode",
         kind: ShapeKind::String(StringShape {
@@ -3672,9 +3832,9 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 300
+    // 308
     Shape { name: "TumblingWindowInSeconds", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(900) }) },
-    // 301
+    // 309
     Shape {
         name: "URI",
         kind: ShapeKind::String(StringShape {
@@ -3683,7 +3843,7 @@ static SHAPES: [Shape; 319] = [
             pattern: r#"[ a-zA-Z0-9-\/*:_+=.@-]*"#,
         }),
     },
-    // 302
+    // 310
     Shape {
         name: "UUIDString",
         kind: ShapeKind::String(StringShape {
@@ -3692,16 +3852,16 @@ static SHAPES: [Shape; 319] = [
             pattern: "",
         }),
     },
-    // 303
+    // 311
     Shape { name: "UnreservedConcurrentExecutions", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 304
+    // 312
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "Resource",
-                    shape: 285,
+                    shape: 293,
                     location: Location::Uri,
                     location_name: "Resource",
                     required: true,
@@ -3709,7 +3869,7 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 282,
+                    shape: 290,
                     location: Location::Query,
                     location_name: "tagKeys",
                     required: true,
@@ -3721,14 +3881,14 @@ static SHAPES: [Shape; 319] = [
             union: false,
         }),
     },
-    // 305
+    // 313
     Shape {
         name: "UpdateAliasRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "FunctionName",
-                    shape: 101,
+                    shape: 103,
                     location: Location::Uri,
                     location_name: "FunctionName",
                     required: true,
@@ -3736,236 +3896,56 @@ static SHAPES: [Shape; 319] = [
                 },
                 Member {
                     name: "Name",
-                    shape: 9,
+                    shape: 11,
                     location: Location::Uri,
                     location_name: "Name",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionVersion", shape: 313, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "RoutingConfig", shape: 12, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
+                Member { name: "FunctionVersion", shape: 321, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "RoutingConfig", shape: 14, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 306
+    // 314
     Shape {
         name: "UpdateEventSourceMappingRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member {
                     name: "UUID",
-                    shape: 302,
+                    shape: 310,
                     location: Location::Uri,
                     location_name: "UUID",
                     required: true,
                     ..MEMBER
                 },
-                Member { name: "FunctionName", shape: 218, ..MEMBER },
-                Member { name: "Enabled", shape: 58, ..MEMBER },
-                Member { name: "BatchSize", shape: 21, ..MEMBER },
-                Member { name: "FilterCriteria", shape: 87, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "MetricsConfig", shape: 76, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 73, ..MEMBER },
-                Member { name: "ScalingConfig", shape: 255, ..MEMBER },
-                Member { name: "MaximumBatchingWindowInSeconds", shape: 207, ..MEMBER },
-                Member { name: "ParallelizationFactor", shape: 226, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
-                Member { name: "MaximumRecordAgeInSeconds", shape: 211, ..MEMBER },
-                Member { name: "BisectBatchOnFunctionError", shape: 22, ..MEMBER },
-                Member { name: "MaximumRetryAttempts", shape: 213, ..MEMBER },
-                Member { name: "TumblingWindowInSeconds", shape: 300, ..MEMBER },
-                Member { name: "SourceAccessConfigurations", shape: 269, ..MEMBER },
-                Member { name: "FunctionResponseTypes", shape: 103, ..MEMBER },
-                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 16, ..MEMBER },
-                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 261, ..MEMBER },
-                Member { name: "DocumentDBEventSourceConfig", shape: 54, ..MEMBER },
-                Member { name: "ProvisionedPollerConfig", shape: 231, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 307
-    Shape {
-        name: "UpdateFunctionCodeRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 101,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "ZipFile", shape: 23, ..MEMBER },
-                Member { name: "S3Bucket", shape: 250, ..MEMBER },
-                Member { name: "S3Key", shape: 252, ..MEMBER },
-                Member { name: "S3ObjectVersion", shape: 254, ..MEMBER },
-                Member { name: "S3ObjectStorageMode", shape: 253, ..MEMBER },
-                Member { name: "ImageUri", shape: 276, ..MEMBER },
-                Member { name: "Architectures", shape: 19, ..MEMBER },
-                Member { name: "Publish", shape: 25, ..MEMBER },
-                Member { name: "PublishTo", shape: 114, ..MEMBER },
-                Member { name: "DryRun", shape: 25, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
-                Member { name: "SourceKMSKeyArn", shape: 149, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 308
-    Shape {
-        name: "UpdateFunctionConfigurationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 101,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member { name: "Role", shape: 245, ..MEMBER },
-                Member { name: "Handler", shape: 134, ..MEMBER },
-                Member { name: "Description", shape: 50, ..MEMBER },
-                Member { name: "Timeout", shape: 293, ..MEMBER },
-                Member { name: "MemorySize", shape: 214, ..MEMBER },
-                Member { name: "VpcConfig", shape: 314, ..MEMBER },
-                Member { name: "Environment", shape: 63, ..MEMBER },
-                Member { name: "Runtime", shape: 246, ..MEMBER },
-                Member { name: "DeadLetterConfig", shape: 41, ..MEMBER },
-                Member { name: "KMSKeyArn", shape: 149, ..MEMBER },
-                Member { name: "TracingConfig", shape: 297, ..MEMBER },
-                Member { name: "RevisionId", shape: 276, ..MEMBER },
-                Member { name: "Layers", shape: 164, ..MEMBER },
-                Member { name: "FileSystemConfigs", shape: 85, ..MEMBER },
-                Member { name: "ImageConfig", shape: 138, ..MEMBER },
-                Member { name: "EphemeralStorage", shape: 69, ..MEMBER },
-                Member { name: "SnapStart", shape: 264, ..MEMBER },
-                Member { name: "LoggingConfig", shape: 199, ..MEMBER },
-                Member { name: "CapacityProviderConfig", shape: 27, ..MEMBER },
-                Member { name: "DurableConfig", shape: 55, ..MEMBER },
-                Member { name: "RuntimeConfig", shape: 106, ..MEMBER },
-                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 309
-    Shape {
-        name: "UpdateFunctionEventInvokeConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 218,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 221,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "MaximumRetryAttempts", shape: 212, ..MEMBER },
-                Member { name: "MaximumEventAgeInSeconds", shape: 209, ..MEMBER },
-                Member { name: "DestinationConfig", shape: 52, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 310
-    Shape {
-        name: "UpdateFunctionUrlConfigRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member {
-                    name: "FunctionName",
-                    shape: 111,
-                    location: Location::Uri,
-                    location_name: "FunctionName",
-                    required: true,
-                    ..MEMBER
-                },
-                Member {
-                    name: "Qualifier",
-                    shape: 112,
-                    location: Location::Query,
-                    location_name: "Qualifier",
-                    ..MEMBER
-                },
-                Member { name: "AuthType", shape: 108, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 311
-    Shape {
-        name: "UpdateFunctionUrlConfigResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FunctionUrl", shape: 107, required: true, ..MEMBER },
-                Member { name: "FunctionArn", shape: 93, required: true, ..MEMBER },
-                Member { name: "AuthType", shape: 108, required: true, ..MEMBER },
-                Member { name: "Cors", shape: 33, ..MEMBER },
-                Member { name: "CreationTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "LastModifiedTime", shape: 294, required: true, ..MEMBER },
-                Member { name: "InvokeMode", shape: 147, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 312
-    Shape {
-        name: "Version",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"(\$LATEST|[0-9]+)"#,
-        }),
-    },
-    // 313
-    Shape {
-        name: "VersionWithLatestPublished",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1024) },
-            pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
-        }),
-    },
-    // 314
-    Shape {
-        name: "VpcConfig",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "SubnetIds", shape: 279, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 259, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 220, ..MEMBER },
+                Member { name: "FunctionName", shape: 224, ..MEMBER },
+                Member { name: "Enabled", shape: 60, ..MEMBER },
+                Member { name: "BatchSize", shape: 23, ..MEMBER },
+                Member { name: "FilterCriteria", shape: 89, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "MetricsConfig", shape: 78, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 75, ..MEMBER },
+                Member { name: "ScalingConfig", shape: 263, ..MEMBER },
+                Member { name: "MaximumBatchingWindowInSeconds", shape: 213, ..MEMBER },
+                Member { name: "ParallelizationFactor", shape: 233, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
+                Member { name: "MaximumRecordAgeInSeconds", shape: 217, ..MEMBER },
+                Member { name: "BisectBatchOnFunctionError", shape: 24, ..MEMBER },
+                Member { name: "MaximumRetryAttempts", shape: 219, ..MEMBER },
+                Member { name: "TumblingWindowInSeconds", shape: 308, ..MEMBER },
+                Member { name: "SourceAccessConfigurations", shape: 277, ..MEMBER },
+                Member { name: "FunctionResponseTypes", shape: 105, ..MEMBER },
+                Member { name: "AmazonManagedKafkaEventSourceConfig", shape: 18, ..MEMBER },
+                Member { name: "SelfManagedKafkaEventSourceConfig", shape: 269, ..MEMBER },
+                Member { name: "DocumentDBEventSourceConfig", shape: 56, ..MEMBER },
+                Member { name: "ProvisionedPollerConfig", shape: 238, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3974,13 +3954,29 @@ static SHAPES: [Shape; 319] = [
     },
     // 315
     Shape {
-        name: "VpcConfigResponse",
+        name: "UpdateFunctionCodeRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubnetIds", shape: 279, ..MEMBER },
-                Member { name: "SecurityGroupIds", shape: 259, ..MEMBER },
-                Member { name: "VpcId", shape: 316, ..MEMBER },
-                Member { name: "Ipv6AllowedForDualStack", shape: 220, ..MEMBER },
+                Member {
+                    name: "FunctionName",
+                    shape: 103,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "ZipFile", shape: 25, ..MEMBER },
+                Member { name: "S3Bucket", shape: 258, ..MEMBER },
+                Member { name: "S3Key", shape: 260, ..MEMBER },
+                Member { name: "S3ObjectVersion", shape: 262, ..MEMBER },
+                Member { name: "S3ObjectStorageMode", shape: 261, ..MEMBER },
+                Member { name: "ImageUri", shape: 284, ..MEMBER },
+                Member { name: "Architectures", shape: 21, ..MEMBER },
+                Member { name: "Publish", shape: 27, ..MEMBER },
+                Member { name: "PublishTo", shape: 116, ..MEMBER },
+                Member { name: "DryRun", shape: 27, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+                Member { name: "SourceKMSKeyArn", shape: 153, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3989,12 +3985,176 @@ static SHAPES: [Shape; 319] = [
     },
     // 316
     Shape {
+        name: "UpdateFunctionConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 103,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member { name: "Role", shape: 253, ..MEMBER },
+                Member { name: "Handler", shape: 138, ..MEMBER },
+                Member { name: "Description", shape: 52, ..MEMBER },
+                Member { name: "Timeout", shape: 301, ..MEMBER },
+                Member { name: "MemorySize", shape: 220, ..MEMBER },
+                Member { name: "VpcConfig", shape: 322, ..MEMBER },
+                Member { name: "Environment", shape: 65, ..MEMBER },
+                Member { name: "Runtime", shape: 254, ..MEMBER },
+                Member { name: "DeadLetterConfig", shape: 43, ..MEMBER },
+                Member { name: "KMSKeyArn", shape: 153, ..MEMBER },
+                Member { name: "TracingConfig", shape: 305, ..MEMBER },
+                Member { name: "RevisionId", shape: 284, ..MEMBER },
+                Member { name: "Layers", shape: 168, ..MEMBER },
+                Member { name: "FileSystemConfigs", shape: 87, ..MEMBER },
+                Member { name: "ImageConfig", shape: 142, ..MEMBER },
+                Member { name: "EphemeralStorage", shape: 71, ..MEMBER },
+                Member { name: "SnapStart", shape: 272, ..MEMBER },
+                Member { name: "LoggingConfig", shape: 205, ..MEMBER },
+                Member { name: "CapacityProviderConfig", shape: 29, ..MEMBER },
+                Member { name: "DurableConfig", shape: 57, ..MEMBER },
+                Member { name: "RuntimeConfig", shape: 108, ..MEMBER },
+                Member { name: "AcceleratorConfig", shape: 0, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 317
+    Shape {
+        name: "UpdateFunctionEventInvokeConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 224,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 227,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "MaximumRetryAttempts", shape: 218, ..MEMBER },
+                Member { name: "MaximumEventAgeInSeconds", shape: 215, ..MEMBER },
+                Member { name: "DestinationConfig", shape: 54, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 318
+    Shape {
+        name: "UpdateFunctionUrlConfigRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member {
+                    name: "FunctionName",
+                    shape: 113,
+                    location: Location::Uri,
+                    location_name: "FunctionName",
+                    required: true,
+                    ..MEMBER
+                },
+                Member {
+                    name: "Qualifier",
+                    shape: 114,
+                    location: Location::Query,
+                    location_name: "Qualifier",
+                    ..MEMBER
+                },
+                Member { name: "AuthType", shape: 110, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 319
+    Shape {
+        name: "UpdateFunctionUrlConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "FunctionUrl", shape: 109, required: true, ..MEMBER },
+                Member { name: "FunctionArn", shape: 95, required: true, ..MEMBER },
+                Member { name: "AuthType", shape: 110, required: true, ..MEMBER },
+                Member { name: "Cors", shape: 35, ..MEMBER },
+                Member { name: "CreationTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "LastModifiedTime", shape: 302, required: true, ..MEMBER },
+                Member { name: "InvokeMode", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 320
+    Shape {
+        name: "Version",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"(\$LATEST|[0-9]+)"#,
+        }),
+    },
+    // 321
+    Shape {
+        name: "VersionWithLatestPublished",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#,
+        }),
+    },
+    // 322
+    Shape {
+        name: "VpcConfig",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubnetIds", shape: 287, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 267, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 226, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 323
+    Shape {
+        name: "VpcConfigResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubnetIds", shape: 287, ..MEMBER },
+                Member { name: "SecurityGroupIds", shape: 267, ..MEMBER },
+                Member { name: "VpcId", shape: 324, ..MEMBER },
+                Member { name: "Ipv6AllowedForDualStack", shape: 226, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 324
+    Shape {
         name: "VpcId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 317
+    // 325
     Shape { name: "Weight", kind: ShapeKind::Float(Range { min: Some(0), max: Some(1) }) },
-    // 318
+    // 326
     Shape {
         name: "WorkingDirectory",
         kind: ShapeKind::String(StringShape {
@@ -4005,13 +4165,22 @@ static SHAPES: [Shape; 319] = [
     },
 ];
 
-static OPERATIONS: [Operation; 48] = [
+static OPERATIONS: [Operation; 51] = [
+    Operation {
+        name: "AddLayerVersionPermission",
+        method: "POST",
+        uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        input: Some(5),
+        output: Some(6),
+        result_wrapper: "",
+        status: 201,
+    },
     Operation {
         name: "AddPermission",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(5),
-        output: Some(6),
+        input: Some(7),
+        output: Some(8),
         result_wrapper: "",
         status: 201,
     },
@@ -4019,8 +4188,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "CreateAlias",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(34),
-        output: Some(10),
+        input: Some(36),
+        output: Some(12),
         result_wrapper: "",
         status: 201,
     },
@@ -4028,8 +4197,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "CreateEventSourceMapping",
         method: "POST",
         uri: "/2015-03-31/event-source-mappings",
-        input: Some(35),
-        output: Some(72),
+        input: Some(37),
+        output: Some(74),
         result_wrapper: "",
         status: 202,
     },
@@ -4037,8 +4206,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "CreateFunction",
         method: "POST",
         uri: "/2015-03-31/functions",
-        input: Some(36),
-        output: Some(97),
+        input: Some(38),
+        output: Some(99),
         result_wrapper: "",
         status: 201,
     },
@@ -4046,8 +4215,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "CreateFunctionUrlConfig",
         method: "POST",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(37),
-        output: Some(38),
+        input: Some(39),
+        output: Some(40),
         result_wrapper: "",
         status: 201,
     },
@@ -4055,7 +4224,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteAlias",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(42),
+        input: Some(44),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4064,8 +4233,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteEventSourceMapping",
         method: "DELETE",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(43),
-        output: Some(72),
+        input: Some(45),
+        output: Some(74),
         result_wrapper: "",
         status: 202,
     },
@@ -4073,8 +4242,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteFunction",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(46),
-        output: Some(47),
+        input: Some(48),
+        output: Some(49),
         result_wrapper: "",
         status: 200,
     },
@@ -4082,7 +4251,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteFunctionConcurrency",
         method: "DELETE",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(44),
+        input: Some(46),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4091,7 +4260,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteFunctionEventInvokeConfig",
         method: "DELETE",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(45),
+        input: Some(47),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4100,7 +4269,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteFunctionUrlConfig",
         method: "DELETE",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(48),
+        input: Some(50),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4109,7 +4278,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "DeleteLayerVersion",
         method: "DELETE",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(49),
+        input: Some(51),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4118,8 +4287,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetAccountSettings",
         method: "GET",
         uri: "/2016-08-19/account-settings",
-        input: Some(115),
-        output: Some(116),
+        input: Some(117),
+        output: Some(118),
         result_wrapper: "",
         status: 200,
     },
@@ -4127,8 +4296,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetAlias",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(117),
-        output: Some(10),
+        input: Some(119),
+        output: Some(12),
         result_wrapper: "",
         status: 200,
     },
@@ -4136,8 +4305,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetEventSourceMapping",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(118),
-        output: Some(72),
+        input: Some(120),
+        output: Some(74),
         result_wrapper: "",
         status: 200,
     },
@@ -4145,8 +4314,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}",
-        input: Some(125),
-        output: Some(126),
+        input: Some(127),
+        output: Some(128),
         result_wrapper: "",
         status: 200,
     },
@@ -4154,8 +4323,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunctionCodeSigningConfig",
         method: "GET",
         uri: "/2020-06-30/functions/{FunctionName}/code-signing-config",
-        input: Some(119),
-        output: Some(120),
+        input: Some(121),
+        output: Some(122),
         result_wrapper: "",
         status: 200,
     },
@@ -4163,8 +4332,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunctionConcurrency",
         method: "GET",
         uri: "/2019-09-30/functions/{FunctionName}/concurrency",
-        input: Some(121),
-        output: Some(122),
+        input: Some(123),
+        output: Some(124),
         result_wrapper: "",
         status: 200,
     },
@@ -4172,8 +4341,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunctionConfiguration",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(123),
-        output: Some(97),
+        input: Some(125),
+        output: Some(99),
         result_wrapper: "",
         status: 200,
     },
@@ -4181,8 +4350,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunctionEventInvokeConfig",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(124),
-        output: Some(98),
+        input: Some(126),
+        output: Some(100),
         result_wrapper: "",
         status: 200,
     },
@@ -4190,8 +4359,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetFunctionUrlConfig",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(127),
-        output: Some(128),
+        input: Some(129),
+        output: Some(130),
         result_wrapper: "",
         status: 200,
     },
@@ -4199,8 +4368,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetLayerVersion",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
-        input: Some(130),
-        output: Some(131),
+        input: Some(134),
+        output: Some(135),
         result_wrapper: "",
         status: 200,
     },
@@ -4208,8 +4377,17 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetLayerVersionByArn",
         method: "GET",
         uri: "/2018-10-31/layers?find=LayerVersion",
-        input: Some(129),
-        output: Some(131),
+        input: Some(131),
+        output: Some(135),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetLayerVersionPolicy",
+        method: "GET",
+        uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        input: Some(132),
+        output: Some(133),
         result_wrapper: "",
         status: 200,
     },
@@ -4217,8 +4395,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "GetPolicy",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/policy",
-        input: Some(132),
-        output: Some(133),
+        input: Some(136),
+        output: Some(137),
         result_wrapper: "",
         status: 200,
     },
@@ -4226,8 +4404,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "Invoke",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/invocations",
-        input: Some(142),
-        output: Some(143),
+        input: Some(146),
+        output: Some(147),
         result_wrapper: "",
         status: 200,
     },
@@ -4235,8 +4413,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "InvokeAsync",
         method: "POST",
         uri: "/2014-11-13/functions/{FunctionName}/invoke-async",
-        input: Some(145),
-        output: Some(146),
+        input: Some(149),
+        output: Some(150),
         result_wrapper: "",
         status: 202,
     },
@@ -4244,8 +4422,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListAliases",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/aliases",
-        input: Some(177),
-        output: Some(178),
+        input: Some(183),
+        output: Some(184),
         result_wrapper: "",
         status: 200,
     },
@@ -4253,8 +4431,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListEventSourceMappings",
         method: "GET",
         uri: "/2015-03-31/event-source-mappings",
-        input: Some(179),
-        output: Some(180),
+        input: Some(185),
+        output: Some(186),
         result_wrapper: "",
         status: 200,
     },
@@ -4262,8 +4440,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListFunctionEventInvokeConfigs",
         method: "GET",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
-        input: Some(181),
-        output: Some(182),
+        input: Some(187),
+        output: Some(188),
         result_wrapper: "",
         status: 200,
     },
@@ -4271,8 +4449,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListFunctionUrlConfigs",
         method: "GET",
         uri: "/2021-10-31/functions/{FunctionName}/urls",
-        input: Some(183),
-        output: Some(184),
+        input: Some(189),
+        output: Some(190),
         result_wrapper: "",
         status: 200,
     },
@@ -4280,8 +4458,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListFunctions",
         method: "GET",
         uri: "/2015-03-31/functions",
-        input: Some(185),
-        output: Some(186),
+        input: Some(191),
+        output: Some(192),
         result_wrapper: "",
         status: 200,
     },
@@ -4289,8 +4467,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListLayerVersions",
         method: "GET",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(187),
-        output: Some(188),
+        input: Some(193),
+        output: Some(194),
         result_wrapper: "",
         status: 200,
     },
@@ -4298,8 +4476,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListLayers",
         method: "GET",
         uri: "/2018-10-31/layers",
-        input: Some(189),
-        output: Some(190),
+        input: Some(195),
+        output: Some(196),
         result_wrapper: "",
         status: 200,
     },
@@ -4307,8 +4485,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListTags",
         method: "GET",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(191),
-        output: Some(192),
+        input: Some(197),
+        output: Some(198),
         result_wrapper: "",
         status: 200,
     },
@@ -4316,8 +4494,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(193),
-        output: Some(194),
+        input: Some(199),
+        output: Some(200),
         result_wrapper: "",
         status: 200,
     },
@@ -4325,8 +4503,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "PublishLayerVersion",
         method: "POST",
         uri: "/2018-10-31/layers/{LayerName}/versions",
-        input: Some(233),
-        output: Some(234),
+        input: Some(240),
+        output: Some(241),
         result_wrapper: "",
         status: 201,
     },
@@ -4334,8 +4512,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "PublishVersion",
         method: "POST",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
-        input: Some(235),
-        output: Some(97),
+        input: Some(242),
+        output: Some(99),
         result_wrapper: "",
         status: 201,
     },
@@ -4343,8 +4521,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "PutFunctionConcurrency",
         method: "PUT",
         uri: "/2017-10-31/functions/{FunctionName}/concurrency",
-        input: Some(236),
-        output: Some(32),
+        input: Some(243),
+        output: Some(34),
         result_wrapper: "",
         status: 200,
     },
@@ -4352,16 +4530,25 @@ static OPERATIONS: [Operation; 48] = [
         name: "PutFunctionEventInvokeConfig",
         method: "PUT",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(237),
-        output: Some(98),
+        input: Some(244),
+        output: Some(100),
         result_wrapper: "",
         status: 200,
+    },
+    Operation {
+        name: "RemoveLayerVersionPermission",
+        method: "DELETE",
+        uri: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}",
+        input: Some(247),
+        output: None,
+        result_wrapper: "",
+        status: 204,
     },
     Operation {
         name: "RemovePermission",
         method: "DELETE",
         uri: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
-        input: Some(240),
+        input: Some(248),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4370,7 +4557,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "TagResource",
         method: "POST",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(283),
+        input: Some(291),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4379,7 +4566,7 @@ static OPERATIONS: [Operation; 48] = [
         name: "UntagResource",
         method: "DELETE",
         uri: "/2017-03-31/tags/{Resource}",
-        input: Some(304),
+        input: Some(312),
         output: None,
         result_wrapper: "",
         status: 204,
@@ -4388,8 +4575,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateAlias",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
-        input: Some(305),
-        output: Some(10),
+        input: Some(313),
+        output: Some(12),
         result_wrapper: "",
         status: 200,
     },
@@ -4397,8 +4584,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateEventSourceMapping",
         method: "PUT",
         uri: "/2015-03-31/event-source-mappings/{UUID}",
-        input: Some(306),
-        output: Some(72),
+        input: Some(314),
+        output: Some(74),
         result_wrapper: "",
         status: 202,
     },
@@ -4406,8 +4593,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateFunctionCode",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/code",
-        input: Some(307),
-        output: Some(97),
+        input: Some(315),
+        output: Some(99),
         result_wrapper: "",
         status: 200,
     },
@@ -4415,8 +4602,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateFunctionConfiguration",
         method: "PUT",
         uri: "/2015-03-31/functions/{FunctionName}/configuration",
-        input: Some(308),
-        output: Some(97),
+        input: Some(316),
+        output: Some(99),
         result_wrapper: "",
         status: 200,
     },
@@ -4424,8 +4611,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateFunctionEventInvokeConfig",
         method: "POST",
         uri: "/2019-09-25/functions/{FunctionName}/event-invoke-config",
-        input: Some(309),
-        output: Some(98),
+        input: Some(317),
+        output: Some(100),
         result_wrapper: "",
         status: 200,
     },
@@ -4433,8 +4620,8 @@ static OPERATIONS: [Operation; 48] = [
         name: "UpdateFunctionUrlConfig",
         method: "PUT",
         uri: "/2021-10-31/functions/{FunctionName}/url",
-        input: Some(310),
-        output: Some(311),
+        input: Some(318),
+        output: Some(319),
         result_wrapper: "",
         status: 200,
     },
@@ -5104,6 +5291,34 @@ pub mod types {
         pub total_code_size: Option<i64>,
         #[serde(rename = "FunctionCount", skip_serializing_if = "Option::is_none")]
         pub function_count: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddLayerVersionPermissionRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "VersionNumber")]
+        pub version_number: i64,
+        #[serde(rename = "StatementId")]
+        pub statement_id: String,
+        #[serde(rename = "Action")]
+        pub action: String,
+        #[serde(rename = "Principal")]
+        pub principal: String,
+        #[serde(rename = "OrganizationId", skip_serializing_if = "Option::is_none")]
+        pub organization_id: Option<String>,
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct AddLayerVersionPermissionResponse {
+        #[serde(rename = "Statement", skip_serializing_if = "Option::is_none")]
+        pub statement: Option<String>,
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5951,6 +6166,24 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetLayerVersionPolicyRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "VersionNumber")]
+        pub version_number: i64,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLayerVersionPolicyResponse {
+        #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+        pub policy: Option<String>,
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetLayerVersionRequest {
         #[serde(rename = "LayerName")]
         pub layer_name: String,
@@ -6502,6 +6735,19 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct RemoveLayerVersionPermissionRequest {
+        #[serde(rename = "LayerName")]
+        pub layer_name: String,
+        #[serde(rename = "VersionNumber")]
+        pub version_number: i64,
+        #[serde(rename = "StatementId")]
+        pub statement_id: String,
+        #[serde(rename = "RevisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct RemovePermissionRequest {
         #[serde(rename = "FunctionName")]
         pub function_name: String,
@@ -6868,6 +7114,7 @@ pub mod types {
         pub ipv6_allowed_for_dual_stack: Option<bool>,
     }
 
+    impl ruststack_core::Input for AddLayerVersionPermissionRequest {}
     impl ruststack_core::Input for AddPermissionRequest {}
     impl ruststack_core::Input for CreateAliasRequest {}
     impl ruststack_core::Input for CreateEventSourceMappingRequest {}
@@ -6890,6 +7137,7 @@ pub mod types {
     impl ruststack_core::Input for GetFunctionRequest {}
     impl ruststack_core::Input for GetFunctionUrlConfigRequest {}
     impl ruststack_core::Input for GetLayerVersionByArnRequest {}
+    impl ruststack_core::Input for GetLayerVersionPolicyRequest {}
     impl ruststack_core::Input for GetLayerVersionRequest {}
     impl ruststack_core::Input for GetPolicyRequest {}
     impl ruststack_core::Input for InvocationRequest {
@@ -6915,6 +7163,7 @@ pub mod types {
     impl ruststack_core::Input for PublishVersionRequest {}
     impl ruststack_core::Input for PutFunctionConcurrencyRequest {}
     impl ruststack_core::Input for PutFunctionEventInvokeConfigRequest {}
+    impl ruststack_core::Input for RemoveLayerVersionPermissionRequest {}
     impl ruststack_core::Input for RemovePermissionRequest {}
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
@@ -6924,6 +7173,7 @@ pub mod types {
     impl ruststack_core::Input for UpdateFunctionConfigurationRequest {}
     impl ruststack_core::Input for UpdateFunctionEventInvokeConfigRequest {}
     impl ruststack_core::Input for UpdateFunctionUrlConfigRequest {}
+    impl ruststack_core::Output for AddLayerVersionPermissionResponse {}
     impl ruststack_core::Output for AddPermissionResponse {}
     impl ruststack_core::Output for AliasConfiguration {}
     impl ruststack_core::Output for Concurrency {}
@@ -6937,6 +7187,7 @@ pub mod types {
     impl ruststack_core::Output for GetFunctionConcurrencyResponse {}
     impl ruststack_core::Output for GetFunctionResponse {}
     impl ruststack_core::Output for GetFunctionUrlConfigResponse {}
+    impl ruststack_core::Output for GetLayerVersionPolicyResponse {}
     impl ruststack_core::Output for GetLayerVersionResponse {}
     impl ruststack_core::Output for GetPolicyResponse {}
     impl ruststack_core::Output for InvocationResponse {
@@ -6960,6 +7211,12 @@ pub mod types {
 }
 
 pub mod ops {
+    pub struct AddLayerVersionPermission;
+    impl ruststack_core::OperationSpec for AddLayerVersionPermission {
+        const NAME: &'static str = "AddLayerVersionPermission";
+        type Input = super::types::AddLayerVersionPermissionRequest;
+        type Output = super::types::AddLayerVersionPermissionResponse;
+    }
     pub struct AddPermission;
     impl ruststack_core::OperationSpec for AddPermission {
         const NAME: &'static str = "AddPermission";
@@ -7098,6 +7355,12 @@ pub mod ops {
         type Input = super::types::GetLayerVersionByArnRequest;
         type Output = super::types::GetLayerVersionResponse;
     }
+    pub struct GetLayerVersionPolicy;
+    impl ruststack_core::OperationSpec for GetLayerVersionPolicy {
+        const NAME: &'static str = "GetLayerVersionPolicy";
+        type Input = super::types::GetLayerVersionPolicyRequest;
+        type Output = super::types::GetLayerVersionPolicyResponse;
+    }
     pub struct GetPolicy;
     impl ruststack_core::OperationSpec for GetPolicy {
         const NAME: &'static str = "GetPolicy";
@@ -7193,6 +7456,12 @@ pub mod ops {
         const NAME: &'static str = "PutFunctionEventInvokeConfig";
         type Input = super::types::PutFunctionEventInvokeConfigRequest;
         type Output = super::types::FunctionEventInvokeConfig;
+    }
+    pub struct RemoveLayerVersionPermission;
+    impl ruststack_core::OperationSpec for RemoveLayerVersionPermission {
+        const NAME: &'static str = "RemoveLayerVersionPermission";
+        type Input = super::types::RemoveLayerVersionPermissionRequest;
+        type Output = ();
     }
     pub struct RemovePermission;
     impl ruststack_core::OperationSpec for RemovePermission {

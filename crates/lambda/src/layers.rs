@@ -235,6 +235,104 @@ pub async fn list_layer_versions(
     Ok(ListLayerVersionsResponse { layer_versions: Some(layer_versions), next_marker })
 }
 
+// ---- layer version policies ----
+
+fn no_such_layer_version() -> AwsError {
+    resource_not_found("The resource you requested does not exist.")
+}
+
+/// Grants another account, an organization or everyone use of a layer version.
+pub async fn add_layer_version_permission(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: AddLayerVersionPermissionRequest,
+) -> Result<AddLayerVersionPermissionResponse, AwsError> {
+    let name = layer_name(&input.layer_name)?;
+    let region = lambda.region(&ctx).await?;
+    let mut region = region.write();
+    let before = region.layers.get(&name).cloned();
+    let entry = region.layers.get_mut(&name).ok_or_else(no_such_layer_version)?;
+    let layer = entry.versions.get(&input.version_number).ok_or_else(no_such_layer_version)?.clone();
+    if let Some(current) = entry.policies.get(&input.version_number) {
+        if input.revision_id.as_ref().is_some_and(|r| *r != current.revision_id) {
+            return Err(precondition_failed());
+        }
+        if current.statements.iter().any(|s| s["Sid"] == input.statement_id.as_str()) {
+            return Err(crate::permissions::duplicate_statement(&input.statement_id));
+        }
+    }
+    let mut statement = serde_json::json!({
+        "Sid": input.statement_id,
+        "Effect": "Allow",
+        "Principal": crate::permissions::principal(&input.principal),
+        "Action": input.action,
+        "Resource": layer.version_arn,
+    });
+    if let Some(org) = &input.organization_id {
+        statement["Condition"] = serde_json::json!({ "StringEquals": { "aws:PrincipalOrgID": org } });
+    }
+    let policy = entry.policies.entry(input.version_number).or_default();
+    policy.statements.push(statement.clone());
+    policy.revision_id = uuid();
+    let revision_id = policy.revision_id.clone();
+    lambda.save_layer(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
+    Ok(AddLayerVersionPermissionResponse { statement: Some(statement.to_string()), revision_id: Some(revision_id) })
+}
+
+pub async fn get_layer_version_policy(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: GetLayerVersionPolicyRequest,
+) -> Result<GetLayerVersionPolicyResponse, AwsError> {
+    let name = layer_name(&input.layer_name)?;
+    let region = lambda.region(&ctx).await?;
+    let region = region.read();
+    let entry = region.layers.get(&name).filter(|e| e.versions.contains_key(&input.version_number));
+    let policy = entry
+        .and_then(|e| e.policies.get(&input.version_number))
+        .filter(|p| !p.statements.is_empty())
+        .ok_or_else(no_such_layer_version)?;
+    let document = serde_json::json!({ "Version": "2012-10-17", "Id": "default", "Statement": policy.statements });
+    Ok(GetLayerVersionPolicyResponse {
+        policy: Some(document.to_string()),
+        revision_id: Some(policy.revision_id.clone()),
+    })
+}
+
+pub async fn remove_layer_version_permission(
+    lambda: Arc<Lambda>,
+    ctx: RequestContext,
+    input: RemoveLayerVersionPermissionRequest,
+) -> Result<(), AwsError> {
+    let name = layer_name(&input.layer_name)?;
+    let region = lambda.region(&ctx).await?;
+    let mut region = region.write();
+    let before = region.layers.get(&name).cloned();
+    let entry = region
+        .layers
+        .get_mut(&name)
+        .filter(|e| e.versions.contains_key(&input.version_number))
+        .ok_or_else(no_such_layer_version)?;
+    let Some(policy) = entry.policies.get_mut(&input.version_number).filter(|p| !p.statements.is_empty()) else {
+        return Err(resource_not_found("No policy is associated with the given resource."));
+    };
+    if input.revision_id.as_ref().is_some_and(|r| *r != policy.revision_id) {
+        return Err(precondition_failed());
+    }
+    let count = policy.statements.len();
+    policy.statements.retain(|s| s["Sid"] != input.statement_id.as_str());
+    if policy.statements.len() == count {
+        return Err(resource_not_found(format!("Statement {} is not found in resource policy.", input.statement_id)));
+    }
+    if policy.statements.is_empty() {
+        entry.policies.remove(&input.version_number);
+    } else {
+        policy.revision_id = uuid();
+    }
+    lambda.save_layer(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
+    Ok(())
+}
+
 pub async fn delete_layer_version(
     lambda: Arc<Lambda>,
     ctx: RequestContext,
@@ -247,6 +345,7 @@ pub async fn delete_layer_version(
     if let Some(entry) = region.layers.get_mut(&name)
         && entry.versions.remove(&input.version_number).is_some()
     {
+        entry.policies.remove(&input.version_number);
         lambda.save_layer(&ctx.account_id, &ctx.region, &mut region, &name, before)?;
     }
     Ok(())

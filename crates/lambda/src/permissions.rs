@@ -6,7 +6,7 @@ use ruststack_core::{AwsError, RequestContext};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-fn principal(p: &str) -> Value {
+pub(crate) fn principal(p: &str) -> Value {
     if p == "*" {
         json!("*")
     } else if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
@@ -90,14 +90,19 @@ pub async fn add_permission(
     }
     let statements = function.policies.entry(key.clone()).or_default();
     if statements.iter().any(|s| s["Sid"] == input.statement_id.as_str()) {
-        return Err(conflict(
-            "The statement id (sid) provided already exists. Please provide a new statement id, or remove the existing statement.",
-        ));
+        return Err(duplicate_statement(&input.statement_id));
     }
     statements.push(statement.clone());
     function.policy_revisions.insert(key, uuid());
     lambda.save_function(&ctx.account_id, &ctx.region, &mut region, &name, Some(before))?;
     Ok(AddPermissionResponse { statement: Some(statement.to_string()) })
+}
+
+/// AWS's answer to a statement id already in a resource policy.
+pub(crate) fn duplicate_statement(sid: &str) -> AwsError {
+    conflict(format!(
+        "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+    ))
 }
 
 pub async fn remove_permission(

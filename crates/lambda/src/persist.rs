@@ -16,7 +16,8 @@ use crate::event_sources::Mapping;
 use crate::generated::types::{FunctionConfiguration, FunctionEventInvokeConfig};
 use crate::packages::{Code, Opt};
 use crate::state::{
-    Alias, Function, Lambda, LayerEntry, LayerVersion, Region, UrlConfig, UrlTarget, Version, next_revision,
+    Alias, Function, Lambda, LayerEntry, LayerPolicy, LayerVersion, Region, UrlConfig, UrlTarget, Version,
+    next_revision,
 };
 use ruststack_core::AwsError;
 use ruststack_core::store::{Transaction, Write, prefix_end};
@@ -89,6 +90,8 @@ struct LayerVersionRecord {
 struct LayerRecord {
     versions: Vec<LayerVersionRecord>,
     next_version: i64,
+    #[serde(default)]
+    policies: BTreeMap<i64, LayerPolicy>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -143,6 +146,7 @@ fn layer_record(entry: &LayerEntry) -> LayerRecord {
             })
             .collect(),
         next_version: entry.next_version,
+        policies: entry.policies.clone(),
     }
 }
 
@@ -296,7 +300,8 @@ impl Lambda {
         }
         for (k, v) in range(LAYERS) {
             let r: LayerRecord = serde_json::from_slice(&v).map_err(|e| corrupt("layer", e))?;
-            let mut entry = LayerEntry { versions: BTreeMap::new(), next_version: r.next_version };
+            let mut entry =
+                LayerEntry { versions: BTreeMap::new(), next_version: r.next_version, policies: r.policies };
             for l in r.versions {
                 let code = match self.load_code(&l.code).await {
                     Ok(code) => code,

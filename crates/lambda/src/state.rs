@@ -297,6 +297,15 @@ pub struct UrlConfig {
 pub struct LayerEntry {
     pub versions: BTreeMap<i64, Arc<LayerVersion>>,
     pub next_version: i64,
+    /// Resource policies of versions that have one.
+    pub policies: BTreeMap<i64, LayerPolicy>,
+}
+
+/// The statements AddLayerVersionPermission granted on a layer version, and their revision.
+#[derive(Default, Clone, Serialize, Deserialize)]
+pub struct LayerPolicy {
+    pub statements: Vec<serde_json::Value>,
+    pub revision_id: String,
 }
 
 pub struct LayerVersion {
