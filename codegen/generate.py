@@ -578,6 +578,7 @@ class ServiceGen:
             f"signing_name: {lit(meta.get('signingName', meta['endpointPrefix']))},",
             f"validation_error: {lit(self.cfg['validation_error'])},",
             f"error_type_prefix: {lit(self.cfg.get('error_type_prefix', ''))},",
+            f"validation_shows_values: {str(self.cfg.get('validation_shows_values', True)).lower()},",
             "shapes: &SHAPES,",
             "operations: &OPERATIONS,",
             "routes: &ROUTES,",

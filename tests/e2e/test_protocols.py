@@ -117,7 +117,7 @@ NOT_IMPLEMENTED = [
     ("dynamodb", "DescribeKinesisStreamingDestination", lambda c: c.describe_kinesis_streaming_destination(TableName="x")),
     ("secretsmanager", "ValidateResourcePolicy", lambda c: c.validate_resource_policy(ResourcePolicy="{}")),
     ("lambda", "GetCodeSigningConfig", lambda c: c.get_code_signing_config(CodeSigningConfigArn="arn:aws:lambda:us-east-1:000000000000:code-signing-config:csc-0123456789abcdef0")),
-    ("sts", "GetFederationToken", lambda c: c.get_federation_token(Name="bob")),
+    ("sts", "DecodeAuthorizationMessage", lambda c: c.decode_authorization_message(EncodedMessage="x")),
     # GET /b?analytics&id=x must reach GetBucketAnalyticsConfiguration, not ListObjects on the same path.
     ("s3", "GetBucketAnalyticsConfiguration", lambda c: c.get_bucket_analytics_configuration(Bucket="b", Id="x")),
     ("s3", "GetBucketIntelligentTieringConfiguration", lambda c: c.get_bucket_intelligent_tiering_configuration(Bucket="b", Id="x")),
@@ -429,3 +429,31 @@ def test_secretsmanager_raw_json11(ruststack, reset_state):
     assert r.status == 200, r
     assert r.json()["SecretList"] == []
     assert r.header("x-amzn-requestid")
+
+
+# --- per-service wording of codec-level answers --------------------------------------------------
+
+
+def test_logs_validation_messages_leave_the_value_out(client):
+    # CloudWatch Logs, unlike DynamoDB, does not quote the rejected value.
+    with pytest.raises(ClientError) as e:
+        client("logs").describe_log_streams(logGroupIdentifier="arn:aws:logs:us-east-1:000000000000:log-group:g:*")
+    assert error_of(e) == (
+        "InvalidParameterException",
+        400,
+        "1 validation error detected: Value at 'logGroupIdentifier' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w#+=/:,.@-]*",
+    )
+    with pytest.raises(ClientError) as e:
+        client("dynamodb", config=Config(parameter_validation=False)).list_tables(Limit=0)
+    assert "Value '0' at 'limit' failed to satisfy constraint" in error_of(e)[2]
+
+
+def test_s3_head_bucket_has_the_xml_content_type(client):
+    s3 = client("s3")
+    s3.create_bucket(Bucket="head-content-type")
+    headers = s3.head_bucket(Bucket="head-content-type")["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/xml"
+    s3.put_object(Bucket="head-content-type", Key="k", Body=b"x", ContentType="text/plain")
+    head = s3.head_object(Bucket="head-content-type", Key="k")
+    assert head["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "text/plain"

@@ -52,6 +52,9 @@ pub struct ServiceModel {
     pub validation_error: &'static str,
     /// awsJson: prefix of `__type` in error bodies (`com.amazonaws.dynamodb.v20120810#`), often empty.
     pub error_type_prefix: &'static str,
+    /// Whether validation messages quote the offending value (`Value 'x' at …`). CloudWatch Logs
+    /// leaves it out (`Value at 'logGroupIdentifier' …`).
+    pub validation_shows_values: bool,
     pub shapes: &'static [Shape],
     /// The operations we generate types for, sorted by name.
     pub operations: &'static [Operation],

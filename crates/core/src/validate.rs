@@ -66,8 +66,12 @@ fn display(value: &Value) -> String {
 
 impl Validator<'_> {
     fn problem(&mut self, value: &Value, path: &str, constraint: impl std::fmt::Display) {
-        let shown = if value.is_null() { "null".to_owned() } else { format!("'{}'", display(value)) };
-        self.problems.push(format!("Value {shown} at '{path}' failed to satisfy constraint: Member must {constraint}"));
+        let shown = match value {
+            Value::Null => " null".to_owned(),
+            _ if !self.model.validation_shows_values => String::new(),
+            _ => format!(" '{}'", display(value)),
+        };
+        self.problems.push(format!("Value{shown} at '{path}' failed to satisfy constraint: Member must {constraint}"));
     }
 
     fn length(&mut self, value: &Value, path: &str, len: usize, range: Range) {
@@ -266,11 +270,42 @@ mod tests {
         signing_name: "test",
         validation_error: "ValidationException",
         error_type_prefix: "",
+        validation_shows_values: true,
         shapes: &SHAPES,
         operations: &[],
         routes: &[],
         route_table: crate::protocol::rest::RouteTable::new(),
     };
+
+    /// The same shapes in a service whose messages leave values out (CloudWatch Logs).
+    static QUIET_MODEL: ServiceModel = ServiceModel {
+        name: "quiet",
+        protocol: Protocol::AwsJson,
+        api_version: "",
+        target_prefix: "",
+        json_version: "1.1",
+        xml_namespace: "",
+        signing_name: "quiet",
+        validation_error: "InvalidParameterException",
+        error_type_prefix: "",
+        validation_shows_values: false,
+        shapes: &SHAPES,
+        operations: &[],
+        routes: &[],
+        route_table: crate::protocol::rest::RouteTable::new(),
+    };
+
+    #[test]
+    fn a_service_may_leave_the_value_out() {
+        let err = validate(&QUIET_MODEL, 0, &json!({"TableName": "a:*"})).unwrap_err();
+        assert_eq!(
+            err.message,
+            "1 validation error detected: Value at 'tableName' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        );
+        let err = validate(&QUIET_MODEL, 0, &json!({})).unwrap_err();
+        assert!(err.message.contains("Value null at 'tableName'"), "{}", err.message);
+    }
 
     fn check(v: Value) -> Result<(), (String, String)> {
         validate(&MODEL, 0, &v).map_err(|e| (e.code.to_string(), e.message))

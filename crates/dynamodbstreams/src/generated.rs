@@ -13,6 +13,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     signing_name: "dynamodb",
     validation_error: "ValidationException",
     error_type_prefix: "com.amazonaws.dynamodb.v20120810#",
+    validation_shows_values: true,
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,

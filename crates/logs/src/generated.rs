@@ -13,6 +13,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     signing_name: "logs",
     validation_error: "InvalidParameterException",
     error_type_prefix: "",
+    validation_shows_values: false,
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,

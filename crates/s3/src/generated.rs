@@ -13,6 +13,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     signing_name: "s3",
     validation_error: "InvalidArgument",
     error_type_prefix: "",
+    validation_shows_values: true,
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,

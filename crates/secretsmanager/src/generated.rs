@@ -13,6 +13,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     signing_name: "secretsmanager",
     validation_error: "ValidationException",
     error_type_prefix: "",
+    validation_shows_values: true,
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,

@@ -13,6 +13,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     signing_name: "sqs",
     validation_error: "InvalidParameterValue",
     error_type_prefix: "com.amazonaws.sqs#",
+    validation_shows_values: true,
     shapes: &SHAPES,
     operations: &OPERATIONS,
     routes: &ROUTES,

@@ -224,6 +224,11 @@ pub fn encode(
                     }
                     body
                 }
+                // S3 answers a HEAD of a bucket with the document type although it sends no body.
+                None if protocol == Protocol::RestXml && op.method == "HEAD" => {
+                    response.headers_mut().entry(header::CONTENT_TYPE).or_insert(content_type("application/xml"));
+                    body::empty()
+                }
                 None => body::empty(),
             }
         }

@@ -237,6 +237,7 @@ mod tests {
         signing_name: "test",
         validation_error: "ValidationError",
         error_type_prefix: "",
+        validation_shows_values: true,
         shapes: &SHAPES,
         operations: &OPS,
         routes: &[],

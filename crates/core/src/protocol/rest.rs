@@ -379,6 +379,7 @@ mod tests {
         signing_name: "s3",
         validation_error: "InvalidArgument",
         error_type_prefix: "",
+        validation_shows_values: true,
         shapes: &[],
         operations: &[],
         routes: &ROUTES,
