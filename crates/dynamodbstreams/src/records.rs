@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn get_records_and_lambda_events_render_alike() {
-        let key = KeyDef { hash: ("pk".into(), ScalarType::S), range: None };
+        let key = KeyDef::new(("pk".into(), ScalarType::S), None);
         let stream = Stream::new(
             "arn:aws:dynamodb:us-east-1:000000000000:table/t",
             "t",
