@@ -68,7 +68,7 @@ pub(crate) fn after_token(token: &Option<String>) -> R<Option<String>> {
     }
 }
 
-fn default_policy(arn: &str, account: &str) -> String {
+pub(crate) fn default_policy(arn: &str, account: &str) -> String {
     serde_json::json!({
         "Version": "2008-10-17",
         "Id": "__default_policy_ID",

@@ -33,25 +33,21 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 90] = [
+static SHAPES: [Shape; 113] = [
     // 0
     Shape {
-        name: "AmazonResourceName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1011) },
-            pattern: "",
-        }),
+        name: "ActionsList",
+        kind: ShapeKind::List(List { member: 94, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 1
     Shape {
-        name: "BatchResultErrorEntry",
+        name: "AddPermissionInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Id", shape: 55, required: true, ..MEMBER },
-                Member { name: "Code", shape: 55, required: true, ..MEMBER },
-                Member { name: "Message", shape: 55, ..MEMBER },
-                Member { name: "SenderFault", shape: 78, required: true, ..MEMBER },
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "Label", shape: 101, required: true, ..MEMBER },
+                Member { name: "AWSAccountId", shape: 16, required: true, ..MEMBER },
+                Member { name: "ActionName", shape: 0, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -60,40 +56,40 @@ static SHAPES: [Shape; 90] = [
     },
     // 2
     Shape {
-        name: "BatchResultErrorEntryList",
-        kind: ShapeKind::List(List { member: 1, member_name: "", flattened: false, length: Range::NONE }),
+        name: "AmazonResourceName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1011) },
+            pattern: "",
+        }),
     },
     // 3
-    Shape { name: "Binary", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
-    // 4
     Shape {
-        name: "ConfirmSubscriptionInput",
+        name: "BatchResultErrorEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
-                Member { name: "Token", shape: 87, required: true, ..MEMBER },
-                Member { name: "AuthenticateOnUnsubscribe", shape: 77, ..MEMBER },
+                Member { name: "Id", shape: 74, required: true, ..MEMBER },
+                Member { name: "Code", shape: 74, required: true, ..MEMBER },
+                Member { name: "Message", shape: 74, ..MEMBER },
+                Member { name: "SenderFault", shape: 98, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 5
+    // 4
     Shape {
-        name: "ConfirmSubscriptionResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 86, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "BatchResultErrorEntryList",
+        kind: ShapeKind::List(List { member: 3, member_name: "", flattened: false, length: Range::NONE }),
     },
+    // 5
+    Shape { name: "Binary", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
     // 6
     Shape {
-        name: "CreateEndpointResponse",
+        name: "CheckIfPhoneNumberIsOptedOutInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "EndpointArn", shape: 55, ..MEMBER }],
+            members: &[Member { name: "phoneNumber", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -101,13 +97,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 7
     Shape {
-        name: "CreatePlatformApplicationInput",
+        name: "CheckIfPhoneNumberIsOptedOutResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Name", shape: 55, required: true, ..MEMBER },
-                Member { name: "Platform", shape: 55, required: true, ..MEMBER },
-                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "isOptedOut", shape: 98, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -115,9 +107,13 @@ static SHAPES: [Shape; 90] = [
     },
     // 8
     Shape {
-        name: "CreatePlatformApplicationResponse",
+        name: "ConfirmSubscriptionInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PlatformApplicationArn", shape: 55, ..MEMBER }],
+            members: &[
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "Token", shape: 110, required: true, ..MEMBER },
+                Member { name: "AuthenticateOnUnsubscribe", shape: 97, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -125,14 +121,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 9
     Shape {
-        name: "CreatePlatformEndpointInput",
+        name: "ConfirmSubscriptionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
-                Member { name: "Token", shape: 55, required: true, ..MEMBER },
-                Member { name: "CustomUserData", shape: 55, ..MEMBER },
-                Member { name: "Attributes", shape: 38, ..MEMBER },
-            ],
+            members: &[Member { name: "SubscriptionArn", shape: 109, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -140,14 +131,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 10
     Shape {
-        name: "CreateTopicInput",
+        name: "CreateEndpointResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Name", shape: 89, required: true, ..MEMBER },
-                Member { name: "Attributes", shape: 69, ..MEMBER },
-                Member { name: "Tags", shape: 64, ..MEMBER },
-                Member { name: "DataProtectionPolicy", shape: 76, ..MEMBER },
-            ],
+            members: &[Member { name: "EndpointArn", shape: 74, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -155,9 +141,13 @@ static SHAPES: [Shape; 90] = [
     },
     // 11
     Shape {
-        name: "CreateTopicResponse",
+        name: "CreatePlatformApplicationInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 88, ..MEMBER }],
+            members: &[
+                Member { name: "Name", shape: 74, required: true, ..MEMBER },
+                Member { name: "Platform", shape: 74, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 50, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -165,9 +155,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 12
     Shape {
-        name: "DeleteEndpointInput",
+        name: "CreatePlatformApplicationResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER }],
+            members: &[Member { name: "PlatformApplicationArn", shape: 74, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -175,9 +165,14 @@ static SHAPES: [Shape; 90] = [
     },
     // 13
     Shape {
-        name: "DeletePlatformApplicationInput",
+        name: "CreatePlatformEndpointInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 74, required: true, ..MEMBER },
+                Member { name: "Token", shape: 74, required: true, ..MEMBER },
+                Member { name: "CustomUserData", shape: 74, ..MEMBER },
+                Member { name: "Attributes", shape: 50, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -185,9 +180,14 @@ static SHAPES: [Shape; 90] = [
     },
     // 14
     Shape {
-        name: "DeleteTopicInput",
+        name: "CreateTopicInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 88, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Name", shape: 112, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 88, ..MEMBER },
+                Member { name: "Tags", shape: 83, ..MEMBER },
+                Member { name: "DataProtectionPolicy", shape: 96, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -195,12 +195,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 15
     Shape {
-        name: "Endpoint",
+        name: "CreateTopicResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "EndpointArn", shape: 55, ..MEMBER },
-                Member { name: "Attributes", shape: 38, ..MEMBER },
-            ],
+            members: &[Member { name: "TopicArn", shape: 111, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -208,19 +205,14 @@ static SHAPES: [Shape; 90] = [
     },
     // 16
     Shape {
-        name: "GetEndpointAttributesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "DelegatesList",
+        kind: ShapeKind::List(List { member: 99, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 17
     Shape {
-        name: "GetEndpointAttributesResponse",
+        name: "DeleteEndpointInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            members: &[Member { name: "EndpointArn", shape: 74, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -228,9 +220,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 18
     Shape {
-        name: "GetPlatformApplicationAttributesInput",
+        name: "DeletePlatformApplicationInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER }],
+            members: &[Member { name: "PlatformApplicationArn", shape: 74, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -238,9 +230,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 19
     Shape {
-        name: "GetPlatformApplicationAttributesResponse",
+        name: "DeleteTopicInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 38, ..MEMBER }],
+            members: &[Member { name: "TopicArn", shape: 111, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -248,9 +240,12 @@ static SHAPES: [Shape; 90] = [
     },
     // 20
     Shape {
-        name: "GetSubscriptionAttributesInput",
+        name: "Endpoint",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "EndpointArn", shape: 74, ..MEMBER },
+                Member { name: "Attributes", shape: 50, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -258,9 +253,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 21
     Shape {
-        name: "GetSubscriptionAttributesResponse",
+        name: "GetDataProtectionPolicyInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 59, ..MEMBER }],
+            members: &[Member { name: "ResourceArn", shape: 111, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -268,9 +263,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 22
     Shape {
-        name: "GetTopicAttributesInput",
+        name: "GetDataProtectionPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 88, required: true, ..MEMBER }],
+            members: &[Member { name: "DataProtectionPolicy", shape: 96, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -278,9 +273,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 23
     Shape {
-        name: "GetTopicAttributesResponse",
+        name: "GetEndpointAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Attributes", shape: 69, ..MEMBER }],
+            members: &[Member { name: "EndpointArn", shape: 74, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -288,12 +283,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 24
     Shape {
-        name: "ListEndpointsByPlatformApplicationInput",
+        name: "GetEndpointAttributesResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "Attributes", shape: 50, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -301,12 +293,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 25
     Shape {
-        name: "ListEndpointsByPlatformApplicationResponse",
+        name: "GetPlatformApplicationAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Endpoints", shape: 26, ..MEMBER },
-                Member { name: "NextToken", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "PlatformApplicationArn", shape: 74, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -314,19 +303,29 @@ static SHAPES: [Shape; 90] = [
     },
     // 26
     Shape {
-        name: "ListOfEndpoints",
-        kind: ShapeKind::List(List { member: 15, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetPlatformApplicationAttributesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Attributes", shape: 50, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 27
     Shape {
-        name: "ListOfPlatformApplications",
-        kind: ShapeKind::List(List { member: 42, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetSMSAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "attributes", shape: 41, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 28
     Shape {
-        name: "ListPlatformApplicationsInput",
+        name: "GetSMSAttributesResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 55, ..MEMBER }],
+            members: &[Member { name: "attributes", shape: 50, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -334,12 +333,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 29
     Shape {
-        name: "ListPlatformApplicationsResponse",
+        name: "GetSubscriptionAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PlatformApplications", shape: 27, ..MEMBER },
-                Member { name: "NextToken", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "SubscriptionArn", shape: 109, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -347,12 +343,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 30
     Shape {
-        name: "ListSubscriptionsByTopicInput",
+        name: "GetSubscriptionAttributesResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 83, ..MEMBER },
-            ],
+            members: &[Member { name: "Attributes", shape: 78, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -360,12 +353,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 31
     Shape {
-        name: "ListSubscriptionsByTopicResponse",
+        name: "GetTopicAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Subscriptions", shape: 60, ..MEMBER },
-                Member { name: "NextToken", shape: 83, ..MEMBER },
-            ],
+            members: &[Member { name: "TopicArn", shape: 111, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -373,9 +363,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 32
     Shape {
-        name: "ListSubscriptionsInput",
+        name: "GetTopicAttributesResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 83, ..MEMBER }],
+            members: &[Member { name: "Attributes", shape: 88, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -383,11 +373,11 @@ static SHAPES: [Shape; 90] = [
     },
     // 33
     Shape {
-        name: "ListSubscriptionsResponse",
+        name: "ListEndpointsByPlatformApplicationInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Subscriptions", shape: 60, ..MEMBER },
-                Member { name: "NextToken", shape: 83, ..MEMBER },
+                Member { name: "PlatformApplicationArn", shape: 74, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 74, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -396,9 +386,12 @@ static SHAPES: [Shape; 90] = [
     },
     // 34
     Shape {
-        name: "ListTagsForResourceRequest",
+        name: "ListEndpointsByPlatformApplicationResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Endpoints", shape: 35, ..MEMBER },
+                Member { name: "NextToken", shape: 74, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -406,32 +399,19 @@ static SHAPES: [Shape; 90] = [
     },
     // 35
     Shape {
-        name: "ListTagsForResourceResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Tags", shape: 64, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ListOfEndpoints",
+        kind: ShapeKind::List(List { member: 20, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 36
     Shape {
-        name: "ListTopicsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "NextToken", shape: 83, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ListOfPlatformApplications",
+        kind: ShapeKind::List(List { member: 57, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 37
     Shape {
-        name: "ListTopicsResponse",
+        name: "ListPhoneNumbersOptedOutInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Topics", shape: 70, ..MEMBER },
-                Member { name: "NextToken", shape: 83, ..MEMBER },
-            ],
+            members: &[Member { name: "nextToken", shape: 107, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -439,36 +419,34 @@ static SHAPES: [Shape; 90] = [
     },
     // 38
     Shape {
-        name: "MapStringToString",
-        kind: ShapeKind::Map(Map {
-            key: 55,
-            value: 55,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "ListPhoneNumbersOptedOutResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "phoneNumbers", shape: 56, ..MEMBER },
+                Member { name: "nextToken", shape: 107, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 39
     Shape {
-        name: "MessageAttributeMap",
-        kind: ShapeKind::Map(Map {
-            key: 55,
-            value: 40,
-            key_name: "Name",
-            value_name: "Value",
-            flattened: false,
-            length: Range::NONE,
+        name: "ListPlatformApplicationsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 74, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 40
     Shape {
-        name: "MessageAttributeValue",
+        name: "ListPlatformApplicationsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DataType", shape: 55, required: true, ..MEMBER },
-                Member { name: "StringValue", shape: 55, ..MEMBER },
-                Member { name: "BinaryValue", shape: 3, ..MEMBER },
+                Member { name: "PlatformApplications", shape: 36, ..MEMBER },
+                Member { name: "NextToken", shape: 74, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -477,16 +455,16 @@ static SHAPES: [Shape; 90] = [
     },
     // 41
     Shape {
-        name: "PhoneNumber",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "ListString",
+        kind: ShapeKind::List(List { member: 74, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 42
     Shape {
-        name: "PlatformApplication",
+        name: "ListSubscriptionsByTopicInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PlatformApplicationArn", shape: 55, ..MEMBER },
-                Member { name: "Attributes", shape: 38, ..MEMBER },
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -495,11 +473,11 @@ static SHAPES: [Shape; 90] = [
     },
     // 43
     Shape {
-        name: "PublishBatchInput",
+        name: "ListSubscriptionsByTopicResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
-                Member { name: "PublishBatchRequestEntries", shape: 45, required: true, ..MEMBER },
+                Member { name: "Subscriptions", shape: 79, ..MEMBER },
+                Member { name: "NextToken", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -508,17 +486,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 44
     Shape {
-        name: "PublishBatchRequestEntry",
+        name: "ListSubscriptionsInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Id", shape: 55, required: true, ..MEMBER },
-                Member { name: "Message", shape: 80, required: true, ..MEMBER },
-                Member { name: "Subject", shape: 85, ..MEMBER },
-                Member { name: "MessageStructure", shape: 82, ..MEMBER },
-                Member { name: "MessageAttributes", shape: 39, ..MEMBER },
-                Member { name: "MessageDeduplicationId", shape: 55, ..MEMBER },
-                Member { name: "MessageGroupId", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "NextToken", shape: 105, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -526,17 +496,22 @@ static SHAPES: [Shape; 90] = [
     },
     // 45
     Shape {
-        name: "PublishBatchRequestEntryList",
-        kind: ShapeKind::List(List { member: 44, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListSubscriptionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Subscriptions", shape: 79, ..MEMBER },
+                Member { name: "NextToken", shape: 105, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 46
     Shape {
-        name: "PublishBatchResponse",
+        name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Successful", shape: 48, ..MEMBER },
-                Member { name: "Failed", shape: 2, ..MEMBER },
-            ],
+            members: &[Member { name: "ResourceArn", shape: 2, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -544,13 +519,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 47
     Shape {
-        name: "PublishBatchResultEntry",
+        name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Id", shape: 55, ..MEMBER },
-                Member { name: "MessageId", shape: 81, ..MEMBER },
-                Member { name: "SequenceNumber", shape: 55, ..MEMBER },
-            ],
+            members: &[Member { name: "Tags", shape: 83, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -558,23 +529,21 @@ static SHAPES: [Shape; 90] = [
     },
     // 48
     Shape {
-        name: "PublishBatchResultEntryList",
-        kind: ShapeKind::List(List { member: 47, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListTopicsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "NextToken", shape: 105, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 49
     Shape {
-        name: "PublishInput",
+        name: "ListTopicsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TopicArn", shape: 88, ..MEMBER },
-                Member { name: "TargetArn", shape: 55, ..MEMBER },
-                Member { name: "PhoneNumber", shape: 41, ..MEMBER },
-                Member { name: "Message", shape: 80, required: true, ..MEMBER },
-                Member { name: "Subject", shape: 85, ..MEMBER },
-                Member { name: "MessageStructure", shape: 82, ..MEMBER },
-                Member { name: "MessageAttributes", shape: 39, ..MEMBER },
-                Member { name: "MessageDeduplicationId", shape: 55, ..MEMBER },
-                Member { name: "MessageGroupId", shape: 55, ..MEMBER },
+                Member { name: "Topics", shape: 89, ..MEMBER },
+                Member { name: "NextToken", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -583,37 +552,36 @@ static SHAPES: [Shape; 90] = [
     },
     // 50
     Shape {
-        name: "PublishResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "MessageId", shape: 81, ..MEMBER },
-                Member { name: "SequenceNumber", shape: 55, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "MapStringToString",
+        kind: ShapeKind::Map(Map {
+            key: 74,
+            value: 74,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 51
     Shape {
-        name: "SetEndpointAttributesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "EndpointArn", shape: 55, required: true, ..MEMBER },
-                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "MessageAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 74,
+            value: 52,
+            key_name: "Name",
+            value_name: "Value",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 52
     Shape {
-        name: "SetPlatformApplicationAttributesInput",
+        name: "MessageAttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PlatformApplicationArn", shape: 55, required: true, ..MEMBER },
-                Member { name: "Attributes", shape: 38, required: true, ..MEMBER },
+                Member { name: "DataType", shape: 74, required: true, ..MEMBER },
+                Member { name: "StringValue", shape: 74, ..MEMBER },
+                Member { name: "BinaryValue", shape: 5, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -622,13 +590,9 @@ static SHAPES: [Shape; 90] = [
     },
     // 53
     Shape {
-        name: "SetSubscriptionAttributesInput",
+        name: "OptInPhoneNumberInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 75, required: true, ..MEMBER },
-                Member { name: "AttributeValue", shape: 76, ..MEMBER },
-            ],
+            members: &[Member { name: "phoneNumber", shape: 55, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -636,44 +600,27 @@ static SHAPES: [Shape; 90] = [
     },
     // 54
     Shape {
-        name: "SetTopicAttributesInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 75, required: true, ..MEMBER },
-                Member { name: "AttributeValue", shape: 76, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "OptInPhoneNumberResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
     // 55
     Shape {
-        name: "String",
+        name: "PhoneNumber",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 56
     Shape {
-        name: "SubscribeInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TopicArn", shape: 88, required: true, ..MEMBER },
-                Member { name: "Protocol", shape: 84, required: true, ..MEMBER },
-                Member { name: "Endpoint", shape: 79, ..MEMBER },
-                Member { name: "Attributes", shape: 59, ..MEMBER },
-                Member { name: "ReturnSubscriptionArn", shape: 78, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "PhoneNumberList",
+        kind: ShapeKind::List(List { member: 55, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 57
     Shape {
-        name: "SubscribeResponse",
+        name: "PlatformApplication",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 86, ..MEMBER }],
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 74, ..MEMBER },
+                Member { name: "Attributes", shape: 50, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -681,14 +628,11 @@ static SHAPES: [Shape; 90] = [
     },
     // 58
     Shape {
-        name: "Subscription",
+        name: "PublishBatchInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SubscriptionArn", shape: 86, ..MEMBER },
-                Member { name: "Owner", shape: 74, ..MEMBER },
-                Member { name: "Protocol", shape: 84, ..MEMBER },
-                Member { name: "Endpoint", shape: 79, ..MEMBER },
-                Member { name: "TopicArn", shape: 88, ..MEMBER },
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "PublishBatchRequestEntries", shape: 60, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -697,28 +641,34 @@ static SHAPES: [Shape; 90] = [
     },
     // 59
     Shape {
-        name: "SubscriptionAttributesMap",
-        kind: ShapeKind::Map(Map {
-            key: 75,
-            value: 76,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "PublishBatchRequestEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 74, required: true, ..MEMBER },
+                Member { name: "Message", shape: 102, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 108, ..MEMBER },
+                Member { name: "MessageStructure", shape: 104, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 51, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 74, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 74, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 60
     Shape {
-        name: "SubscriptionsList",
-        kind: ShapeKind::List(List { member: 58, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PublishBatchRequestEntryList",
+        kind: ShapeKind::List(List { member: 59, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 61
     Shape {
-        name: "Tag",
+        name: "PublishBatchResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 62, required: true, ..MEMBER },
-                Member { name: "Value", shape: 67, required: true, ..MEMBER },
+                Member { name: "Successful", shape: 63, ..MEMBER },
+                Member { name: "Failed", shape: 4, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -727,30 +677,50 @@ static SHAPES: [Shape; 90] = [
     },
     // 62
     Shape {
-        name: "TagKey",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
+        name: "PublishBatchResultEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Id", shape: 74, ..MEMBER },
+                Member { name: "MessageId", shape: 103, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 74, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 63
     Shape {
-        name: "TagKeyList",
+        name: "PublishBatchResultEntryList",
         kind: ShapeKind::List(List { member: 62, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 64
     Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List { member: 61, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PublishInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 111, ..MEMBER },
+                Member { name: "TargetArn", shape: 74, ..MEMBER },
+                Member { name: "PhoneNumber", shape: 55, ..MEMBER },
+                Member { name: "Message", shape: 102, required: true, ..MEMBER },
+                Member { name: "Subject", shape: 108, ..MEMBER },
+                Member { name: "MessageStructure", shape: 104, ..MEMBER },
+                Member { name: "MessageAttributes", shape: 51, ..MEMBER },
+                Member { name: "MessageDeduplicationId", shape: 74, ..MEMBER },
+                Member { name: "MessageGroupId", shape: 74, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 65
     Shape {
-        name: "TagResourceRequest",
+        name: "PublishResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 64, required: true, ..MEMBER },
+                Member { name: "MessageId", shape: 103, ..MEMBER },
+                Member { name: "SequenceNumber", shape: 74, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -759,23 +729,38 @@ static SHAPES: [Shape; 90] = [
     },
     // 66
     Shape {
-        name: "TagResourceResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "PutDataProtectionPolicyInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "DataProtectionPolicy", shape: 96, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 67
     Shape {
-        name: "TagValue",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
+        name: "RemovePermissionInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "Label", shape: 101, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 68
     Shape {
-        name: "Topic",
+        name: "SetEndpointAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TopicArn", shape: 88, ..MEMBER }],
+            members: &[
+                Member { name: "EndpointArn", shape: 74, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 50, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -783,38 +768,40 @@ static SHAPES: [Shape; 90] = [
     },
     // 69
     Shape {
-        name: "TopicAttributesMap",
-        kind: ShapeKind::Map(Map {
-            key: 75,
-            value: 76,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 70
-    Shape {
-        name: "TopicsList",
-        kind: ShapeKind::List(List { member: 68, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 71
-    Shape {
-        name: "UnsubscribeInput",
+        name: "SetPlatformApplicationAttributesInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SubscriptionArn", shape: 86, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "PlatformApplicationArn", shape: 74, required: true, ..MEMBER },
+                Member { name: "Attributes", shape: 50, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 70
+    Shape {
+        name: "SetSMSAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "attributes", shape: 50, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "SetSMSAttributesResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
     // 72
     Shape {
-        name: "UntagResourceRequest",
+        name: "SetSubscriptionAttributesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 0, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 63, required: true, ..MEMBER },
+                Member { name: "SubscriptionArn", shape: 109, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 95, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 96, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -823,95 +810,320 @@ static SHAPES: [Shape; 90] = [
     },
     // 73
     Shape {
-        name: "UntagResourceResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "SetTopicAttributesInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 95, required: true, ..MEMBER },
+                Member { name: "AttributeValue", shape: 96, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 74
     Shape {
-        name: "account",
+        name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 75
     Shape {
+        name: "SubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TopicArn", shape: 111, required: true, ..MEMBER },
+                Member { name: "Protocol", shape: 106, required: true, ..MEMBER },
+                Member { name: "Endpoint", shape: 100, ..MEMBER },
+                Member { name: "Attributes", shape: 78, ..MEMBER },
+                Member { name: "ReturnSubscriptionArn", shape: 98, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "SubscribeResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 109, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape {
+        name: "Subscription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SubscriptionArn", shape: 109, ..MEMBER },
+                Member { name: "Owner", shape: 93, ..MEMBER },
+                Member { name: "Protocol", shape: 106, ..MEMBER },
+                Member { name: "Endpoint", shape: 100, ..MEMBER },
+                Member { name: "TopicArn", shape: 111, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 78
+    Shape {
+        name: "SubscriptionAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 95,
+            value: 96,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 79
+    Shape {
+        name: "SubscriptionsList",
+        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 80
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 81, required: true, ..MEMBER },
+                Member { name: "Value", shape: 86, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 81
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 82
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 81, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 83
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 80, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 84
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 2, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 83, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 85
+    Shape {
+        name: "TagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 86
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 87
+    Shape {
+        name: "Topic",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TopicArn", shape: 111, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 88
+    Shape {
+        name: "TopicAttributesMap",
+        kind: ShapeKind::Map(Map {
+            key: 95,
+            value: 96,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 89
+    Shape {
+        name: "TopicsList",
+        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 90
+    Shape {
+        name: "UnsubscribeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SubscriptionArn", shape: 109, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 91
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 2, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 82, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 92
+    Shape {
+        name: "UntagResourceResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 93
+    Shape {
+        name: "account",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 94
+    Shape {
+        name: "action",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 95
+    Shape {
         name: "attributeName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 76
+    // 96
     Shape {
         name: "attributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 77
+    // 97
     Shape {
         name: "authenticateOnUnsubscribe",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 78
+    // 98
     Shape { name: "boolean", kind: ShapeKind::Boolean },
-    // 79
+    // 99
+    Shape {
+        name: "delegate",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 100
     Shape {
         name: "endpoint",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 80
+    // 101
+    Shape {
+        name: "label",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 102
     Shape {
         name: "message",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 81
+    // 103
     Shape {
         name: "messageId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 82
+    // 104
     Shape {
         name: "messageStructure",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 83
+    // 105
     Shape {
         name: "nextToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 84
+    // 106
     Shape {
         name: "protocol",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 85
+    // 107
+    Shape {
+        name: "string",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 108
     Shape {
         name: "subject",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 86
+    // 109
     Shape {
         name: "subscriptionARN",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 87
+    // 110
     Shape {
         name: "token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 88
+    // 111
     Shape {
         name: "topicARN",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 89
+    // 112
     Shape {
         name: "topicName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
 ];
 
-static OPERATIONS: [Operation; 27] = [
+static OPERATIONS: [Operation; 36] = [
+    Operation {
+        name: "AddPermission",
+        method: "POST",
+        uri: "/",
+        input: Some(1),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CheckIfPhoneNumberIsOptedOut",
+        method: "POST",
+        uri: "/",
+        input: Some(6),
+        output: Some(7),
+        result_wrapper: "CheckIfPhoneNumberIsOptedOutResult",
+        status: 200,
+    },
     Operation {
         name: "ConfirmSubscription",
         method: "POST",
         uri: "/",
-        input: Some(4),
-        output: Some(5),
+        input: Some(8),
+        output: Some(9),
         result_wrapper: "ConfirmSubscriptionResult",
         status: 200,
     },
@@ -919,8 +1131,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CreatePlatformApplication",
         method: "POST",
         uri: "/",
-        input: Some(7),
-        output: Some(8),
+        input: Some(11),
+        output: Some(12),
         result_wrapper: "CreatePlatformApplicationResult",
         status: 200,
     },
@@ -928,8 +1140,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CreatePlatformEndpoint",
         method: "POST",
         uri: "/",
-        input: Some(9),
-        output: Some(6),
+        input: Some(13),
+        output: Some(10),
         result_wrapper: "CreatePlatformEndpointResult",
         status: 200,
     },
@@ -937,8 +1149,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "CreateTopic",
         method: "POST",
         uri: "/",
-        input: Some(10),
-        output: Some(11),
+        input: Some(14),
+        output: Some(15),
         result_wrapper: "CreateTopicResult",
         status: 200,
     },
@@ -946,7 +1158,7 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteEndpoint",
         method: "POST",
         uri: "/",
-        input: Some(12),
+        input: Some(17),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -955,7 +1167,7 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeletePlatformApplication",
         method: "POST",
         uri: "/",
-        input: Some(13),
+        input: Some(18),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -964,17 +1176,26 @@ static OPERATIONS: [Operation; 27] = [
         name: "DeleteTopic",
         method: "POST",
         uri: "/",
-        input: Some(14),
+        input: Some(19),
         output: None,
         result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetDataProtectionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: Some(22),
+        result_wrapper: "GetDataProtectionPolicyResult",
         status: 200,
     },
     Operation {
         name: "GetEndpointAttributes",
         method: "POST",
         uri: "/",
-        input: Some(16),
-        output: Some(17),
+        input: Some(23),
+        output: Some(24),
         result_wrapper: "GetEndpointAttributesResult",
         status: 200,
     },
@@ -982,17 +1203,26 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetPlatformApplicationAttributes",
         method: "POST",
         uri: "/",
-        input: Some(18),
-        output: Some(19),
+        input: Some(25),
+        output: Some(26),
         result_wrapper: "GetPlatformApplicationAttributesResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetSMSAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(27),
+        output: Some(28),
+        result_wrapper: "GetSMSAttributesResult",
         status: 200,
     },
     Operation {
         name: "GetSubscriptionAttributes",
         method: "POST",
         uri: "/",
-        input: Some(20),
-        output: Some(21),
+        input: Some(29),
+        output: Some(30),
         result_wrapper: "GetSubscriptionAttributesResult",
         status: 200,
     },
@@ -1000,8 +1230,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "GetTopicAttributes",
         method: "POST",
         uri: "/",
-        input: Some(22),
-        output: Some(23),
+        input: Some(31),
+        output: Some(32),
         result_wrapper: "GetTopicAttributesResult",
         status: 200,
     },
@@ -1009,17 +1239,26 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListEndpointsByPlatformApplication",
         method: "POST",
         uri: "/",
-        input: Some(24),
-        output: Some(25),
+        input: Some(33),
+        output: Some(34),
         result_wrapper: "ListEndpointsByPlatformApplicationResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListPhoneNumbersOptedOut",
+        method: "POST",
+        uri: "/",
+        input: Some(37),
+        output: Some(38),
+        result_wrapper: "ListPhoneNumbersOptedOutResult",
         status: 200,
     },
     Operation {
         name: "ListPlatformApplications",
         method: "POST",
         uri: "/",
-        input: Some(28),
-        output: Some(29),
+        input: Some(39),
+        output: Some(40),
         result_wrapper: "ListPlatformApplicationsResult",
         status: 200,
     },
@@ -1027,8 +1266,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListSubscriptions",
         method: "POST",
         uri: "/",
-        input: Some(32),
-        output: Some(33),
+        input: Some(44),
+        output: Some(45),
         result_wrapper: "ListSubscriptionsResult",
         status: 200,
     },
@@ -1036,8 +1275,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListSubscriptionsByTopic",
         method: "POST",
         uri: "/",
-        input: Some(30),
-        output: Some(31),
+        input: Some(42),
+        output: Some(43),
         result_wrapper: "ListSubscriptionsByTopicResult",
         status: 200,
     },
@@ -1045,8 +1284,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListTagsForResource",
         method: "POST",
         uri: "/",
-        input: Some(34),
-        output: Some(35),
+        input: Some(46),
+        output: Some(47),
         result_wrapper: "ListTagsForResourceResult",
         status: 200,
     },
@@ -1054,17 +1293,26 @@ static OPERATIONS: [Operation; 27] = [
         name: "ListTopics",
         method: "POST",
         uri: "/",
-        input: Some(36),
-        output: Some(37),
+        input: Some(48),
+        output: Some(49),
         result_wrapper: "ListTopicsResult",
+        status: 200,
+    },
+    Operation {
+        name: "OptInPhoneNumber",
+        method: "POST",
+        uri: "/",
+        input: Some(53),
+        output: Some(54),
+        result_wrapper: "OptInPhoneNumberResult",
         status: 200,
     },
     Operation {
         name: "Publish",
         method: "POST",
         uri: "/",
-        input: Some(49),
-        output: Some(50),
+        input: Some(64),
+        output: Some(65),
         result_wrapper: "PublishResult",
         status: 200,
     },
@@ -1072,16 +1320,34 @@ static OPERATIONS: [Operation; 27] = [
         name: "PublishBatch",
         method: "POST",
         uri: "/",
-        input: Some(43),
-        output: Some(46),
+        input: Some(58),
+        output: Some(61),
         result_wrapper: "PublishBatchResult",
+        status: 200,
+    },
+    Operation {
+        name: "PutDataProtectionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(66),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemovePermission",
+        method: "POST",
+        uri: "/",
+        input: Some(67),
+        output: None,
+        result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "SetEndpointAttributes",
         method: "POST",
         uri: "/",
-        input: Some(51),
+        input: Some(68),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1090,16 +1356,25 @@ static OPERATIONS: [Operation; 27] = [
         name: "SetPlatformApplicationAttributes",
         method: "POST",
         uri: "/",
-        input: Some(52),
+        input: Some(69),
         output: None,
         result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "SetSMSAttributes",
+        method: "POST",
+        uri: "/",
+        input: Some(70),
+        output: Some(71),
+        result_wrapper: "SetSMSAttributesResult",
         status: 200,
     },
     Operation {
         name: "SetSubscriptionAttributes",
         method: "POST",
         uri: "/",
-        input: Some(53),
+        input: Some(72),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1108,7 +1383,7 @@ static OPERATIONS: [Operation; 27] = [
         name: "SetTopicAttributes",
         method: "POST",
         uri: "/",
-        input: Some(54),
+        input: Some(73),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1117,8 +1392,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "Subscribe",
         method: "POST",
         uri: "/",
-        input: Some(56),
-        output: Some(57),
+        input: Some(75),
+        output: Some(76),
         result_wrapper: "SubscribeResult",
         status: 200,
     },
@@ -1126,8 +1401,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(65),
-        output: Some(66),
+        input: Some(84),
+        output: Some(85),
         result_wrapper: "TagResourceResult",
         status: 200,
     },
@@ -1135,7 +1410,7 @@ static OPERATIONS: [Operation; 27] = [
         name: "Unsubscribe",
         method: "POST",
         uri: "/",
-        input: Some(71),
+        input: Some(90),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1144,8 +1419,8 @@ static OPERATIONS: [Operation; 27] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(72),
-        output: Some(73),
+        input: Some(91),
+        output: Some(92),
         result_wrapper: "UntagResourceResult",
         status: 200,
     },
@@ -1223,6 +1498,19 @@ static ROUTES: [Route; 42] = [
 pub mod types {
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AddPermissionInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "Label")]
+        pub label: String,
+        #[serde(rename = "AWSAccountId")]
+        pub aws_account_id: Vec<String>,
+        #[serde(rename = "ActionName")]
+        pub action_name: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct BatchResultErrorEntry {
         #[serde(rename = "Id")]
         pub id: String,
@@ -1232,6 +1520,20 @@ pub mod types {
         pub message: Option<String>,
         #[serde(rename = "SenderFault")]
         pub sender_fault: bool,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CheckIfPhoneNumberIsOptedOutInput {
+        #[serde(rename = "phoneNumber")]
+        pub phone_number: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CheckIfPhoneNumberIsOptedOutResponse {
+        #[serde(rename = "isOptedOut", skip_serializing_if = "Option::is_none")]
+        pub is_opted_out: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1342,6 +1644,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetDataProtectionPolicyInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDataProtectionPolicyResponse {
+        #[serde(rename = "DataProtectionPolicy", skip_serializing_if = "Option::is_none")]
+        pub data_protection_policy: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetEndpointAttributesInput {
         #[serde(rename = "EndpointArn")]
         pub endpoint_arn: String,
@@ -1365,6 +1681,20 @@ pub mod types {
     #[serde(default)]
     pub struct GetPlatformApplicationAttributesResponse {
         #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSMSAttributesInput {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSMSAttributesResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<std::collections::HashMap<String, String>>,
     }
 
@@ -1411,6 +1741,22 @@ pub mod types {
         #[serde(rename = "Endpoints", skip_serializing_if = "Option::is_none")]
         pub endpoints: Option<Vec<Endpoint>>,
         #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPhoneNumbersOptedOutInput {
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListPhoneNumbersOptedOutResponse {
+        #[serde(rename = "phoneNumbers", skip_serializing_if = "Option::is_none")]
+        pub phone_numbers: Option<Vec<String>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
     }
 
@@ -1507,6 +1853,17 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct OptInPhoneNumberInput {
+        #[serde(rename = "phoneNumber")]
+        pub phone_number: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OptInPhoneNumberResponse {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PlatformApplication {
         #[serde(rename = "PlatformApplicationArn", skip_serializing_if = "Option::is_none")]
         pub platform_application_arn: Option<String>,
@@ -1596,6 +1953,24 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PutDataProtectionPolicyInput {
+        #[serde(rename = "ResourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "DataProtectionPolicy")]
+        pub data_protection_policy: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemovePermissionInput {
+        #[serde(rename = "TopicArn")]
+        pub topic_arn: String,
+        #[serde(rename = "Label")]
+        pub label: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SetEndpointAttributesInput {
         #[serde(rename = "EndpointArn")]
         pub endpoint_arn: String,
@@ -1611,6 +1986,16 @@ pub mod types {
         #[serde(rename = "Attributes")]
         pub attributes: std::collections::HashMap<String, String>,
     }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetSMSAttributesInput {
+        pub attributes: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SetSMSAttributesResponse {}
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
@@ -1720,6 +2105,8 @@ pub mod types {
     #[serde(default)]
     pub struct UntagResourceResponse {}
 
+    impl ruststack_core::Input for AddPermissionInput {}
+    impl ruststack_core::Input for CheckIfPhoneNumberIsOptedOutInput {}
     impl ruststack_core::Input for ConfirmSubscriptionInput {}
     impl ruststack_core::Input for CreatePlatformApplicationInput {}
     impl ruststack_core::Input for CreatePlatformEndpointInput {}
@@ -1727,48 +2114,73 @@ pub mod types {
     impl ruststack_core::Input for DeleteEndpointInput {}
     impl ruststack_core::Input for DeletePlatformApplicationInput {}
     impl ruststack_core::Input for DeleteTopicInput {}
+    impl ruststack_core::Input for GetDataProtectionPolicyInput {}
     impl ruststack_core::Input for GetEndpointAttributesInput {}
     impl ruststack_core::Input for GetPlatformApplicationAttributesInput {}
+    impl ruststack_core::Input for GetSMSAttributesInput {}
     impl ruststack_core::Input for GetSubscriptionAttributesInput {}
     impl ruststack_core::Input for GetTopicAttributesInput {}
     impl ruststack_core::Input for ListEndpointsByPlatformApplicationInput {}
+    impl ruststack_core::Input for ListPhoneNumbersOptedOutInput {}
     impl ruststack_core::Input for ListPlatformApplicationsInput {}
     impl ruststack_core::Input for ListSubscriptionsByTopicInput {}
     impl ruststack_core::Input for ListSubscriptionsInput {}
     impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTopicsInput {}
+    impl ruststack_core::Input for OptInPhoneNumberInput {}
     impl ruststack_core::Input for PublishBatchInput {}
     impl ruststack_core::Input for PublishInput {}
+    impl ruststack_core::Input for PutDataProtectionPolicyInput {}
+    impl ruststack_core::Input for RemovePermissionInput {}
     impl ruststack_core::Input for SetEndpointAttributesInput {}
     impl ruststack_core::Input for SetPlatformApplicationAttributesInput {}
+    impl ruststack_core::Input for SetSMSAttributesInput {}
     impl ruststack_core::Input for SetSubscriptionAttributesInput {}
     impl ruststack_core::Input for SetTopicAttributesInput {}
     impl ruststack_core::Input for SubscribeInput {}
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UnsubscribeInput {}
     impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Output for CheckIfPhoneNumberIsOptedOutResponse {}
     impl ruststack_core::Output for ConfirmSubscriptionResponse {}
     impl ruststack_core::Output for CreateEndpointResponse {}
     impl ruststack_core::Output for CreatePlatformApplicationResponse {}
     impl ruststack_core::Output for CreateTopicResponse {}
+    impl ruststack_core::Output for GetDataProtectionPolicyResponse {}
     impl ruststack_core::Output for GetEndpointAttributesResponse {}
     impl ruststack_core::Output for GetPlatformApplicationAttributesResponse {}
+    impl ruststack_core::Output for GetSMSAttributesResponse {}
     impl ruststack_core::Output for GetSubscriptionAttributesResponse {}
     impl ruststack_core::Output for GetTopicAttributesResponse {}
     impl ruststack_core::Output for ListEndpointsByPlatformApplicationResponse {}
+    impl ruststack_core::Output for ListPhoneNumbersOptedOutResponse {}
     impl ruststack_core::Output for ListPlatformApplicationsResponse {}
     impl ruststack_core::Output for ListSubscriptionsByTopicResponse {}
     impl ruststack_core::Output for ListSubscriptionsResponse {}
     impl ruststack_core::Output for ListTagsForResourceResponse {}
     impl ruststack_core::Output for ListTopicsResponse {}
+    impl ruststack_core::Output for OptInPhoneNumberResponse {}
     impl ruststack_core::Output for PublishBatchResponse {}
     impl ruststack_core::Output for PublishResponse {}
+    impl ruststack_core::Output for SetSMSAttributesResponse {}
     impl ruststack_core::Output for SubscribeResponse {}
     impl ruststack_core::Output for TagResourceResponse {}
     impl ruststack_core::Output for UntagResourceResponse {}
 }
 
 pub mod ops {
+    pub struct AddPermission;
+    impl ruststack_core::OperationSpec for AddPermission {
+        const NAME: &'static str = "AddPermission";
+        type Input = super::types::AddPermissionInput;
+        type Output = ();
+    }
+    pub struct CheckIfPhoneNumberIsOptedOut;
+    impl ruststack_core::OperationSpec for CheckIfPhoneNumberIsOptedOut {
+        const NAME: &'static str = "CheckIfPhoneNumberIsOptedOut";
+        type Input = super::types::CheckIfPhoneNumberIsOptedOutInput;
+        type Output = super::types::CheckIfPhoneNumberIsOptedOutResponse;
+    }
     pub struct ConfirmSubscription;
     impl ruststack_core::OperationSpec for ConfirmSubscription {
         const NAME: &'static str = "ConfirmSubscription";
@@ -1811,6 +2223,12 @@ pub mod ops {
         type Input = super::types::DeleteTopicInput;
         type Output = ();
     }
+    pub struct GetDataProtectionPolicy;
+    impl ruststack_core::OperationSpec for GetDataProtectionPolicy {
+        const NAME: &'static str = "GetDataProtectionPolicy";
+        type Input = super::types::GetDataProtectionPolicyInput;
+        type Output = super::types::GetDataProtectionPolicyResponse;
+    }
     pub struct GetEndpointAttributes;
     impl ruststack_core::OperationSpec for GetEndpointAttributes {
         const NAME: &'static str = "GetEndpointAttributes";
@@ -1822,6 +2240,12 @@ pub mod ops {
         const NAME: &'static str = "GetPlatformApplicationAttributes";
         type Input = super::types::GetPlatformApplicationAttributesInput;
         type Output = super::types::GetPlatformApplicationAttributesResponse;
+    }
+    pub struct GetSMSAttributes;
+    impl ruststack_core::OperationSpec for GetSMSAttributes {
+        const NAME: &'static str = "GetSMSAttributes";
+        type Input = super::types::GetSMSAttributesInput;
+        type Output = super::types::GetSMSAttributesResponse;
     }
     pub struct GetSubscriptionAttributes;
     impl ruststack_core::OperationSpec for GetSubscriptionAttributes {
@@ -1840,6 +2264,12 @@ pub mod ops {
         const NAME: &'static str = "ListEndpointsByPlatformApplication";
         type Input = super::types::ListEndpointsByPlatformApplicationInput;
         type Output = super::types::ListEndpointsByPlatformApplicationResponse;
+    }
+    pub struct ListPhoneNumbersOptedOut;
+    impl ruststack_core::OperationSpec for ListPhoneNumbersOptedOut {
+        const NAME: &'static str = "ListPhoneNumbersOptedOut";
+        type Input = super::types::ListPhoneNumbersOptedOutInput;
+        type Output = super::types::ListPhoneNumbersOptedOutResponse;
     }
     pub struct ListPlatformApplications;
     impl ruststack_core::OperationSpec for ListPlatformApplications {
@@ -1871,6 +2301,12 @@ pub mod ops {
         type Input = super::types::ListTopicsInput;
         type Output = super::types::ListTopicsResponse;
     }
+    pub struct OptInPhoneNumber;
+    impl ruststack_core::OperationSpec for OptInPhoneNumber {
+        const NAME: &'static str = "OptInPhoneNumber";
+        type Input = super::types::OptInPhoneNumberInput;
+        type Output = super::types::OptInPhoneNumberResponse;
+    }
     pub struct Publish;
     impl ruststack_core::OperationSpec for Publish {
         const NAME: &'static str = "Publish";
@@ -1883,6 +2319,18 @@ pub mod ops {
         type Input = super::types::PublishBatchInput;
         type Output = super::types::PublishBatchResponse;
     }
+    pub struct PutDataProtectionPolicy;
+    impl ruststack_core::OperationSpec for PutDataProtectionPolicy {
+        const NAME: &'static str = "PutDataProtectionPolicy";
+        type Input = super::types::PutDataProtectionPolicyInput;
+        type Output = ();
+    }
+    pub struct RemovePermission;
+    impl ruststack_core::OperationSpec for RemovePermission {
+        const NAME: &'static str = "RemovePermission";
+        type Input = super::types::RemovePermissionInput;
+        type Output = ();
+    }
     pub struct SetEndpointAttributes;
     impl ruststack_core::OperationSpec for SetEndpointAttributes {
         const NAME: &'static str = "SetEndpointAttributes";
@@ -1894,6 +2342,12 @@ pub mod ops {
         const NAME: &'static str = "SetPlatformApplicationAttributes";
         type Input = super::types::SetPlatformApplicationAttributesInput;
         type Output = ();
+    }
+    pub struct SetSMSAttributes;
+    impl ruststack_core::OperationSpec for SetSMSAttributes {
+        const NAME: &'static str = "SetSMSAttributes";
+        type Input = super::types::SetSMSAttributesInput;
+        type Output = super::types::SetSMSAttributesResponse;
     }
     pub struct SetSubscriptionAttributes;
     impl ruststack_core::OperationSpec for SetSubscriptionAttributes {

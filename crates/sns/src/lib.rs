@@ -7,6 +7,8 @@ pub mod delivery;
 pub mod filter;
 pub mod generated;
 pub mod platform;
+pub mod policy;
+pub mod sms;
 pub mod state;
 
 pub use delivery::LambdaInvoker;
@@ -28,7 +30,18 @@ pub fn service(queues: ruststack_sqs::Queues, storage: Storage) -> Arc<dyn Servi
 pub fn service_with_state(state: Arc<Sns>) -> Arc<dyn Service> {
     use api::*;
     use platform::*;
+    use policy::*;
+    use sms::*;
     Handlers::new(&generated::MODEL, state)
+        .on(ops::AddPermission, add_permission)
+        .on(ops::RemovePermission, remove_permission)
+        .on(ops::GetDataProtectionPolicy, get_data_protection_policy)
+        .on(ops::PutDataProtectionPolicy, put_data_protection_policy)
+        .on(ops::SetSMSAttributes, set_sms_attributes)
+        .on(ops::GetSMSAttributes, get_sms_attributes)
+        .on(ops::CheckIfPhoneNumberIsOptedOut, check_if_phone_number_is_opted_out)
+        .on(ops::ListPhoneNumbersOptedOut, list_phone_numbers_opted_out)
+        .on(ops::OptInPhoneNumber, opt_in_phone_number)
         .on(ops::ConfirmSubscription, confirm_subscription)
         .on(ops::CreatePlatformApplication, create_platform_application)
         .on(ops::CreatePlatformEndpoint, create_platform_endpoint)

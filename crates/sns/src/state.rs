@@ -19,6 +19,8 @@ pub const SUBSCRIPTIONS: &str = "sns/subscriptions";
 /// (`… \0 endpoint/<platform>/<name>/<id>`).
 pub const APPS: &str = "sns/apps";
 pub const ENDPOINTS: &str = "sns/endpoints";
+/// Account-wide SMS settings and opted-out phone numbers: one record per `account \0 region \0`.
+pub const SMS: &str = "sns/sms";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
@@ -68,12 +70,21 @@ impl PlatformEndpoint {
     }
 }
 
+/// SetSMSAttributes' settings and the phone numbers opted out of SMS, of one account and region.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SmsSettings {
+    pub attributes: BTreeMap<String, String>,
+    pub opted_out: std::collections::BTreeSet<String>,
+}
+
 #[derive(Default)]
 pub struct Topics {
     pub topics: BTreeMap<String, Topic>,
     pub subscriptions: BTreeMap<String, Subscription>,
     pub apps: BTreeMap<String, PlatformApp>,
     pub endpoints: BTreeMap<String, PlatformEndpoint>,
+    /// By `account \0 region \0` (the store key).
+    pub sms: HashMap<Vec<u8>, SmsSettings>,
 }
 
 pub struct Sns {
@@ -193,6 +204,14 @@ impl Sns {
                 Err(e) => tracing::error!("sns: unreadable platform endpoint record: {e}"),
             }
         }
+        if let Some(v) = self.kv.get(SMS, &prefix) {
+            match serde_json::from_slice::<SmsSettings>(&v) {
+                Ok(settings) => {
+                    inner.sms.insert(prefix.clone(), settings);
+                }
+                Err(e) => tracing::error!("sns: unreadable SMS settings record: {e}"),
+            }
+        }
         loaded.entry(account.to_owned()).or_default().insert(region.to_owned());
     }
 
@@ -239,6 +258,12 @@ impl Sns {
             });
         }
         self.apply(writes)
+    }
+
+    /// Stores the SMS settings of the account and region `key` (`account \0 region \0`).
+    pub fn save_sms(&self, inner: &Topics, key: &[u8]) -> Result<(), AwsError> {
+        let value = serde_json::to_vec(&inner.sms.get(key).cloned().unwrap_or_default()).unwrap_or_default();
+        self.apply(vec![Write::Put { tree: SMS.into(), key: key.to_vec(), value }])
     }
 
     fn apply(&self, writes: Vec<Write>) -> Result<(), AwsError> {
