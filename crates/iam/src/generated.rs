@@ -33,17 +33,17 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 209] = [
+static SHAPES: [Shape; 324] = [
     // 0
     Shape {
         name: "AccessKey",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
-                Member { name: "Status", shape: 198, required: true, ..MEMBER },
-                Member { name: "SecretAccessKey", shape: 161, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 244, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+                Member { name: "SecretAccessKey", shape: 246, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -55,9 +55,9 @@ static SHAPES: [Shape; 209] = [
         name: "AccessKeyLastUsed",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastUsedDate", shape: 171, ..MEMBER },
-                Member { name: "ServiceName", shape: 199, required: true, ..MEMBER },
-                Member { name: "Region", shape: 199, required: true, ..MEMBER },
+                Member { name: "LastUsedDate", shape: 264, ..MEMBER },
+                Member { name: "ServiceName", shape: 309, required: true, ..MEMBER },
+                Member { name: "Region", shape: 309, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -69,10 +69,10 @@ static SHAPES: [Shape; 209] = [
         name: "AccessKeyMetadata",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 208, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 159, ..MEMBER },
-                Member { name: "Status", shape: 198, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, ..MEMBER },
+                Member { name: "UserName", shape: 321, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 244, ..MEMBER },
+                Member { name: "Status", shape: 308, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -81,11 +81,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 3
     Shape {
-        name: "AddRoleToInstanceProfileRequest",
+        name: "AddClientIDToOpenIDConnectProviderRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "ClientID", shape: 260, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -94,11 +94,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 4
     Shape {
-        name: "AddUserToGroupRequest",
+        name: "AddRoleToInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -107,29 +107,29 @@ static SHAPES: [Shape; 209] = [
     },
     // 5
     Shape {
-        name: "ArnListType",
-        kind: ShapeKind::List(List { member: 162, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 6
-    Shape {
-        name: "AttachGroupPolicyRequest",
+        name: "AddUserToGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 6
+    Shape {
+        name: "ArnListType",
+        kind: ShapeKind::List(List { member: 247, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 7
     Shape {
-        name: "AttachRolePolicyRequest",
+        name: "AttachGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -138,11 +138,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 8
     Shape {
-        name: "AttachUserPolicyRequest",
+        name: "AttachRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -151,11 +151,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 9
     Shape {
-        name: "AttachedPermissionsBoundary",
+        name: "AttachUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PermissionsBoundaryType", shape: 114, ..MEMBER },
-                Member { name: "PermissionsBoundaryArn", shape: 162, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -164,11 +164,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 10
     Shape {
-        name: "AttachedPolicy",
+        name: "AttachedPermissionsBoundary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyName", shape: 189, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, ..MEMBER },
+                Member { name: "PermissionsBoundaryType", shape: 168, ..MEMBER },
+                Member { name: "PermissionsBoundaryArn", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -177,15 +177,58 @@ static SHAPES: [Shape; 209] = [
     },
     // 11
     Shape {
-        name: "CreateAccessKeyRequest",
+        name: "AttachedPolicy",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 172, ..MEMBER }],
+            members: &[
+                Member { name: "PolicyName", shape: 290, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 12
+    Shape { name: "BootstrapDatum", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 13
+    Shape {
+        name: "ContextProvider",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KeyDefinitionList", shape: 274, ..MEMBER },
+                Member { name: "SubjectSourceKey", shape: 261, required: true, ..MEMBER },
+                Member { name: "SubjectTypeValue", shape: 310, ..MEMBER },
+                Member { name: "SubjectTypeSourceKey", shape: 261, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "ContextProviderKeyDefinition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SourceKey", shape: 261, required: true, ..MEMBER },
+                Member { name: "TargetKey", shape: 262, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
+        name: "CreateAccessKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "UserName", shape: 266, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
     Shape {
         name: "CreateAccessKeyResponse",
         kind: ShapeKind::Structure(Structure {
@@ -195,63 +238,13 @@ static SHAPES: [Shape; 209] = [
             union: false,
         }),
     },
-    // 13
+    // 17
     Shape {
         name: "CreateGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 183, ..MEMBER },
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 14
-    Shape {
-        name: "CreateGroupResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Group", shape: 70, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 15
-    Shape {
-        name: "CreateInstanceProfileRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "Path", shape: 183, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 16
-    Shape {
-        name: "CreateInstanceProfileResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfile", shape: 71, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 17
-    Shape {
-        name: "CreatePolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "Path", shape: 190, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -260,9 +253,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 18
     Shape {
-        name: "CreatePolicyResponse",
+        name: "CreateGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 115, ..MEMBER }],
+            members: &[Member { name: "Group", shape: 103, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -270,12 +263,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 19
     Shape {
-        name: "CreatePolicyVersionRequest",
+        name: "CreateInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
-                Member { name: "SetAsDefault", shape: 166, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -284,9 +277,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 20
     Shape {
-        name: "CreatePolicyVersionResponse",
+        name: "CreateInstanceProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyVersion", shape: 123, ..MEMBER }],
+            members: &[Member { name: "InstanceProfile", shape: 104, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -294,17 +287,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 21
     Shape {
-        name: "CreateRoleRequest",
+        name: "CreateLoginProfileRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 183, ..MEMBER },
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "AssumeRolePolicyDocument", shape: 185, required: true, ..MEMBER },
-                Member { name: "Description", shape: 194, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 162, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "UserName", shape: 321, ..MEMBER },
+                Member { name: "Password", shape: 282, ..MEMBER },
+                Member { name: "PasswordResetRequired", shape: 254, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -313,9 +302,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 22
     Shape {
-        name: "CreateRoleResponse",
+        name: "CreateLoginProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 131, required: true, ..MEMBER }],
+            members: &[Member { name: "LoginProfile", shape: 162, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -323,12 +312,15 @@ static SHAPES: [Shape; 209] = [
     },
     // 23
     Shape {
-        name: "CreateServiceLinkedRoleRequest",
+        name: "CreateOpenIDConnectProviderRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AWSServiceName", shape: 174, required: true, ..MEMBER },
-                Member { name: "Description", shape: 194, ..MEMBER },
-                Member { name: "CustomSuffix", shape: 170, ..MEMBER },
+                Member { name: "Url", shape: 166, required: true, ..MEMBER },
+                Member { name: "ClientIDList", shape: 259, ..MEMBER },
+                Member { name: "ThumbprintList", shape: 318, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+                Member { name: "ContextProvider", shape: 13, ..MEMBER },
+                Member { name: "IdentityCenterInstanceArn", shape: 270, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -337,9 +329,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 24
     Shape {
-        name: "CreateServiceLinkedRoleResponse",
+        name: "CreateOpenIDConnectProviderResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 131, ..MEMBER }],
+            members: &[
+                Member { name: "OpenIDConnectProviderArn", shape: 247, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -347,13 +342,14 @@ static SHAPES: [Shape; 209] = [
     },
     // 25
     Shape {
-        name: "CreateUserRequest",
+        name: "CreatePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 183, ..MEMBER },
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 162, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "Path", shape: 291, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+                Member { name: "Description", shape: 285, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -362,9 +358,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 26
     Shape {
-        name: "CreateUserResponse",
+        name: "CreatePolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "User", shape: 158, ..MEMBER }],
+            members: &[Member { name: "Policy", shape: 169, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -372,11 +368,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 27
     Shape {
-        name: "DeleteAccessKeyRequest",
+        name: "CreatePolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+                Member { name: "SetAsDefault", shape: 254, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -385,12 +382,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 28
     Shape {
-        name: "DeleteGroupPolicyRequest",
+        name: "CreatePolicyVersionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "PolicyVersion", shape: 177, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -398,9 +392,18 @@ static SHAPES: [Shape; 209] = [
     },
     // 29
     Shape {
-        name: "DeleteGroupRequest",
+        name: "CreateRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "GroupName", shape: 174, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 286, required: true, ..MEMBER },
+                Member { name: "Description", shape: 301, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 303, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 247, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -408,9 +411,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 30
     Shape {
-        name: "DeleteInstanceProfileRequest",
+        name: "CreateRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER }],
+            members: &[Member { name: "Role", shape: 190, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -418,9 +421,17 @@ static SHAPES: [Shape; 209] = [
     },
     // 31
     Shape {
-        name: "DeletePolicyRequest",
+        name: "CreateSAMLProviderRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "SAMLMetadataDocument", shape: 197, required: true, ..MEMBER },
+                Member { name: "Name", shape: 201, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+                Member { name: "AssertionEncryptionMode", shape: 248, ..MEMBER },
+                Member { name: "AddPrivateKey", shape: 296, ..MEMBER },
+                Member { name: "ContextProvider", shape: 13, ..MEMBER },
+                Member { name: "IdentityCenterInstanceArn", shape: 270, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -428,11 +439,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 32
     Shape {
-        name: "DeletePolicyVersionRequest",
+        name: "CreateSAMLProviderResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
+                Member { name: "SAMLProviderArn", shape: 247, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -441,11 +452,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 33
     Shape {
-        name: "DeleteRolePolicyRequest",
+        name: "CreateServiceLinkedRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
+                Member { name: "AWSServiceName", shape: 268, required: true, ..MEMBER },
+                Member { name: "Description", shape: 301, ..MEMBER },
+                Member { name: "CustomSuffix", shape: 263, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -454,9 +466,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 34
     Shape {
-        name: "DeleteRoleRequest",
+        name: "CreateServiceLinkedRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
+            members: &[Member { name: "Role", shape: 190, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -464,9 +476,14 @@ static SHAPES: [Shape; 209] = [
     },
     // 35
     Shape {
-        name: "DeleteServiceLinkedRoleRequest",
+        name: "CreateUserRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 247, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -474,9 +491,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 36
     Shape {
-        name: "DeleteServiceLinkedRoleResponse",
+        name: "CreateUserResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DeletionTaskId", shape: 41, required: true, ..MEMBER }],
+            members: &[Member { name: "User", shape: 242, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -484,11 +501,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 37
     Shape {
-        name: "DeleteSigningCertificateRequest",
+        name: "CreateVirtualMFADeviceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "VirtualMFADeviceName", shape: 323, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -497,12 +515,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 38
     Shape {
-        name: "DeleteUserPolicyRequest",
+        name: "CreateVirtualMFADeviceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "VirtualMFADevice", shape: 243, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -510,9 +525,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 39
     Shape {
-        name: "DeleteUserRequest",
+        name: "DeactivateMFADeviceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 172, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "SerialNumber", shape: 305, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -520,11 +538,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 40
     Shape {
-        name: "DeletionTaskFailureReasonType",
+        name: "DeleteAccessKeyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Reason", shape: 127, ..MEMBER },
-                Member { name: "RoleUsageList", shape: 133, ..MEMBER },
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 244, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -533,30 +551,32 @@ static SHAPES: [Shape; 209] = [
     },
     // 41
     Shape {
-        name: "DeletionTaskIdType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1000) },
-            pattern: "",
+        name: "DeleteGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 42
     Shape {
-        name: "DeletionTaskStatusType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DeleteGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "GroupName", shape: 268, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 43
     Shape {
-        name: "DetachGroupPolicyRequest",
+        name: "DeleteInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -564,12 +584,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 44
     Shape {
-        name: "DetachRolePolicyRequest",
+        name: "DeleteLoginProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "UserName", shape: 321, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -577,12 +594,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 45
     Shape {
-        name: "DetachUserPolicyRequest",
+        name: "DeleteOpenIDConnectProviderRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -590,18 +604,22 @@ static SHAPES: [Shape; 209] = [
     },
     // 46
     Shape {
-        name: "EntityType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
-            length: Range::NONE,
-            pattern: "",
+        name: "DeletePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 47
     Shape {
-        name: "GetAccessKeyLastUsedRequest",
+        name: "DeletePolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 293, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -609,11 +627,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 48
     Shape {
-        name: "GetAccessKeyLastUsedResponse",
+        name: "DeleteRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "AccessKeyLastUsed", shape: 1, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -622,9 +640,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 49
     Shape {
-        name: "GetAccountSummaryResponse",
+        name: "DeleteRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SummaryMap", shape: 201, ..MEMBER }],
+            members: &[Member { name: "RoleName", shape: 304, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -632,12 +650,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 50
     Shape {
-        name: "GetGroupPolicyRequest",
+        name: "DeleteSAMLProviderRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "SAMLProviderArn", shape: 247, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -645,12 +660,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 51
     Shape {
-        name: "GetGroupPolicyResponse",
+        name: "DeleteSSHPublicKeyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyId", shape: 298, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -659,13 +673,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 52
     Shape {
-        name: "GetGroupRequest",
+        name: "DeleteServerCertificateRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "ServerCertificateName", shape: 307, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -673,14 +683,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 53
     Shape {
-        name: "GetGroupResponse",
+        name: "DeleteServiceLinkedRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Group", shape: 70, required: true, ..MEMBER },
-                Member { name: "Users", shape: 207, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "RoleName", shape: 304, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -688,9 +693,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 54
     Shape {
-        name: "GetInstanceProfileRequest",
+        name: "DeleteServiceLinkedRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER }],
+            members: &[Member { name: "DeletionTaskId", shape: 60, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -698,9 +703,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 55
     Shape {
-        name: "GetInstanceProfileResponse",
+        name: "DeleteSigningCertificateRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "InstanceProfile", shape: 71, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "CertificateId", shape: 257, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -708,9 +716,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 56
     Shape {
-        name: "GetPolicyRequest",
+        name: "DeleteUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -718,9 +729,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 57
     Shape {
-        name: "GetPolicyResponse",
+        name: "DeleteUserRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Policy", shape: 115, ..MEMBER }],
+            members: &[Member { name: "UserName", shape: 266, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -728,12 +739,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 58
     Shape {
-        name: "GetPolicyVersionRequest",
+        name: "DeleteVirtualMFADeviceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "SerialNumber", shape: 305, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -741,9 +749,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 59
     Shape {
-        name: "GetPolicyVersionResponse",
+        name: "DeletionTaskFailureReasonType",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "PolicyVersion", shape: 123, ..MEMBER }],
+            members: &[
+                Member { name: "Reason", shape: 181, ..MEMBER },
+                Member { name: "RoleUsageList", shape: 192, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -751,36 +762,30 @@ static SHAPES: [Shape; 209] = [
     },
     // 60
     Shape {
-        name: "GetRolePolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeletionTaskIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1000) },
+            pattern: "",
         }),
     },
     // 61
     Shape {
-        name: "GetRolePolicyResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeletionTaskStatusType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 62
     Shape {
-        name: "GetRoleRequest",
+        name: "DetachGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RoleName", shape: 197, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -788,9 +793,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 63
     Shape {
-        name: "GetRoleResponse",
+        name: "DetachRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 131, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -798,9 +806,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 64
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusRequest",
+        name: "DetachUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "DeletionTaskId", shape: 41, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -808,11 +819,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 65
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusResponse",
+        name: "EnableMFADeviceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 42, required: true, ..MEMBER },
-                Member { name: "Reason", shape: 40, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "SerialNumber", shape: 305, required: true, ..MEMBER },
+                Member { name: "AuthenticationCode1", shape: 252, required: true, ..MEMBER },
+                Member { name: "AuthenticationCode2", shape: 252, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -821,25 +834,20 @@ static SHAPES: [Shape; 209] = [
     },
     // 66
     Shape {
-        name: "GetUserPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "EntityType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 67
     Shape {
-        name: "GetUserPolicyResponse",
+        name: "GenerateCredentialReportResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "State", shape: 189, ..MEMBER },
+                Member { name: "Description", shape: 188, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -848,9 +856,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 68
     Shape {
-        name: "GetUserRequest",
+        name: "GetAccessKeyLastUsedRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "UserName", shape: 172, ..MEMBER }],
+            members: &[Member { name: "AccessKeyId", shape: 244, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -858,9 +866,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 69
     Shape {
-        name: "GetUserResponse",
+        name: "GetAccessKeyLastUsedResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "User", shape: 158, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "AccessKeyLastUsed", shape: 1, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -868,15 +879,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 70
     Shape {
-        name: "Group",
+        name: "GetAccountPasswordPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Path", shape: 183, required: true, ..MEMBER },
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "GroupId", shape: 175, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "PasswordPolicy", shape: 167, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -884,17 +889,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 71
     Shape {
-        name: "InstanceProfile",
+        name: "GetAccountSummaryResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Path", shape: 183, required: true, ..MEMBER },
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "InstanceProfileId", shape: 175, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
-                Member { name: "Roles", shape: 195, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
-            ],
+            members: &[Member { name: "SummaryMap", shape: 312, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -902,12 +899,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 72
     Shape {
-        name: "ListAccessKeysRequest",
+        name: "GetCredentialReportResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "Content", shape: 186, ..MEMBER },
+                Member { name: "ReportFormat", shape: 187, ..MEMBER },
+                Member { name: "GeneratedTime", shape: 264, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -916,12 +913,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 73
     Shape {
-        name: "ListAccessKeysResponse",
+        name: "GetGroupPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AccessKeyMetadata", shape: 160, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -930,13 +926,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 74
     Shape {
-        name: "ListAttachedGroupPoliciesRequest",
+        name: "GetGroupPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 190, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -945,12 +940,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 75
     Shape {
-        name: "ListAttachedGroupPoliciesResponse",
+        name: "GetGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -959,13 +954,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 76
     Shape {
-        name: "ListAttachedRolePoliciesRequest",
+        name: "GetGroupResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 190, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "Group", shape: 103, required: true, ..MEMBER },
+                Member { name: "Users", shape: 320, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -974,13 +969,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 77
     Shape {
-        name: "ListAttachedRolePoliciesResponse",
+        name: "GetInstanceProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -988,14 +979,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 78
     Shape {
-        name: "ListAttachedUserPoliciesRequest",
+        name: "GetInstanceProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "PathPrefix", shape: 190, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "InstanceProfile", shape: 104, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1003,13 +989,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 79
     Shape {
-        name: "ListAttachedUserPoliciesResponse",
+        name: "GetLoginProfileRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttachedPolicies", shape: 163, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "UserName", shape: 321, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1017,16 +999,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 80
     Shape {
-        name: "ListEntitiesForPolicyRequest",
+        name: "GetLoginProfileResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "EntityFilter", shape: 46, ..MEMBER },
-                Member { name: "PathPrefix", shape: 183, ..MEMBER },
-                Member { name: "PolicyUsageFilter", shape: 120, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "LoginProfile", shape: 162, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1034,15 +1009,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 81
     Shape {
-        name: "ListEntitiesForPolicyResponse",
+        name: "GetOpenIDConnectProviderRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyGroups", shape: 117, ..MEMBER },
-                Member { name: "PolicyUsers", shape: 122, ..MEMBER },
-                Member { name: "PolicyRoles", shape: 119, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1050,12 +1019,17 @@ static SHAPES: [Shape; 209] = [
     },
     // 82
     Shape {
-        name: "ListGroupPoliciesRequest",
+        name: "GetOpenIDConnectProviderResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "Url", shape: 166, ..MEMBER },
+                Member { name: "ClientIDList", shape: 259, ..MEMBER },
+                Member { name: "ThumbprintList", shape: 318, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+                Member { name: "ContextProvider", shape: 13, ..MEMBER },
+                Member { name: "IdentityCenterInstanceArn", shape: 270, ..MEMBER },
+                Member { name: "IdentityStoreArn", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1064,13 +1038,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 83
     Shape {
-        name: "ListGroupPoliciesResponse",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1078,13 +1048,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 84
     Shape {
-        name: "ListGroupsForUserRequest",
+        name: "GetPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "Policy", shape: 169, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1092,12 +1058,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 85
     Shape {
-        name: "ListGroupsForUserResponse",
+        name: "GetPolicyVersionRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Groups", shape: 173, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 293, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1106,13 +1071,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 86
     Shape {
-        name: "ListGroupsRequest",
+        name: "GetPolicyVersionResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PathPrefix", shape: 182, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "PolicyVersion", shape: 177, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1120,12 +1081,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 87
     Shape {
-        name: "ListGroupsResponse",
+        name: "GetRolePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Groups", shape: 173, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1134,12 +1094,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 88
     Shape {
-        name: "ListInstanceProfileTagsRequest",
+        name: "GetRolePolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1148,13 +1108,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 89
     Shape {
-        name: "ListInstanceProfileTagsResponse",
+        name: "GetRoleRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "RoleName", shape: 304, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1162,13 +1118,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 90
     Shape {
-        name: "ListInstanceProfilesForRoleRequest",
+        name: "GetRoleResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "Role", shape: 190, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1176,13 +1128,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 91
     Shape {
-        name: "ListInstanceProfilesForRoleResponse",
+        name: "GetSAMLProviderRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "InstanceProfiles", shape: 176, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "SAMLProviderArn", shape: 247, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1190,12 +1138,20 @@ static SHAPES: [Shape; 209] = [
     },
     // 92
     Shape {
-        name: "ListInstanceProfilesRequest",
+        name: "GetSAMLProviderResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 182, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "SAMLProviderUUID", shape: 294, ..MEMBER },
+                Member { name: "SAMLMetadataDocument", shape: 197, ..MEMBER },
+                Member { name: "ContextProvider", shape: 13, ..MEMBER },
+                Member { name: "SAMLKeyHashes", shape: 196, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
+                Member { name: "ValidUntil", shape: 264, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+                Member { name: "AssertionEncryptionMode", shape: 248, ..MEMBER },
+                Member { name: "PrivateKeyList", shape: 295, ..MEMBER },
+                Member { name: "IdentityCenterInstanceArn", shape: 270, ..MEMBER },
+                Member { name: "IdentityStoreArn", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1204,12 +1160,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 93
     Shape {
-        name: "ListInstanceProfilesResponse",
+        name: "GetSSHPublicKeyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfiles", shape: 176, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyId", shape: 298, required: true, ..MEMBER },
+                Member { name: "Encoding", shape: 265, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1218,16 +1174,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 94
     Shape {
-        name: "ListPoliciesRequest",
+        name: "GetSSHPublicKeyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Scope", shape: 191, ..MEMBER },
-                Member { name: "OnlyAttached", shape: 166, ..MEMBER },
-                Member { name: "PathPrefix", shape: 190, ..MEMBER },
-                Member { name: "PolicyUsageFilter", shape: 120, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "SSHPublicKey", shape: 202, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1235,13 +1184,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 95
     Shape {
-        name: "ListPoliciesResponse",
+        name: "GetServerCertificateRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Policies", shape: 187, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "ServerCertificateName", shape: 307, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1249,13 +1194,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 96
     Shape {
-        name: "ListPolicyTagsRequest",
+        name: "GetServerCertificateResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "ServerCertificate", shape: 205, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1263,13 +1204,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 97
     Shape {
-        name: "ListPolicyTagsResponse",
+        name: "GetServiceLinkedRoleDeletionStatusRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "DeletionTaskId", shape: 60, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1277,12 +1214,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 98
     Shape {
-        name: "ListPolicyVersionsRequest",
+        name: "GetServiceLinkedRoleDeletionStatusResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "Status", shape: 61, required: true, ..MEMBER },
+                Member { name: "Reason", shape: 59, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1291,12 +1227,11 @@ static SHAPES: [Shape; 209] = [
     },
     // 99
     Shape {
-        name: "ListPolicyVersionsResponse",
+        name: "GetUserPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Versions", shape: 186, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1305,12 +1240,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 100
     Shape {
-        name: "ListRolePoliciesRequest",
+        name: "GetUserPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1319,13 +1254,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 101
     Shape {
-        name: "ListRolePoliciesResponse",
+        name: "GetUserRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
+            members: &[Member { name: "UserName", shape: 266, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1333,13 +1264,9 @@ static SHAPES: [Shape; 209] = [
     },
     // 102
     Shape {
-        name: "ListRoleTagsRequest",
+        name: "GetUserResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
-            ],
+            members: &[Member { name: "User", shape: 242, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1347,12 +1274,14 @@ static SHAPES: [Shape; 209] = [
     },
     // 103
     Shape {
-        name: "ListRoleTagsResponse",
+        name: "Group",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "Path", shape: 284, required: true, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "GroupId", shape: 269, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 247, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1361,12 +1290,16 @@ static SHAPES: [Shape; 209] = [
     },
     // 104
     Shape {
-        name: "ListRolesRequest",
+        name: "InstanceProfile",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 182, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "Path", shape: 284, required: true, ..MEMBER },
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "InstanceProfileId", shape: 269, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 247, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, required: true, ..MEMBER },
+                Member { name: "Roles", shape: 302, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1375,26 +1308,17 @@ static SHAPES: [Shape; 209] = [
     },
     // 105
     Shape {
-        name: "ListRolesResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Roles", shape: 195, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "KeyHashListType",
+        kind: ShapeKind::List(List { member: 309, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 106
     Shape {
-        name: "ListSigningCertificatesRequest",
+        name: "ListAccessKeysRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1403,12 +1327,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 107
     Shape {
-        name: "ListSigningCertificatesResponse",
+        name: "ListAccessKeysResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Certificates", shape: 169, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "AccessKeyMetadata", shape: 245, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1417,12 +1341,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 108
     Shape {
-        name: "ListUserPoliciesRequest",
+        name: "ListAttachedGroupPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 291, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1431,12 +1356,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 109
     Shape {
-        name: "ListUserPoliciesResponse",
+        name: "ListAttachedGroupPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyNames", shape: 188, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 250, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1445,12 +1370,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 110
     Shape {
-        name: "ListUserTagsRequest",
+        name: "ListAttachedRolePoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 291, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1459,12 +1385,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 111
     Shape {
-        name: "ListUserTagsResponse",
+        name: "ListAttachedRolePoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 250, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1473,12 +1399,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 112
     Shape {
-        name: "ListUsersRequest",
+        name: "ListAttachedUserPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PathPrefix", shape: 182, ..MEMBER },
-                Member { name: "Marker", shape: 179, ..MEMBER },
-                Member { name: "MaxItems", shape: 180, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 291, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1487,12 +1414,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 113
     Shape {
-        name: "ListUsersResponse",
+        name: "ListAttachedUserPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Users", shape: 207, required: true, ..MEMBER },
-                Member { name: "IsTruncated", shape: 166, ..MEMBER },
-                Member { name: "Marker", shape: 193, ..MEMBER },
+                Member { name: "AttachedPolicies", shape: 250, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1501,30 +1428,31 @@ static SHAPES: [Shape; 209] = [
     },
     // 114
     Shape {
-        name: "PermissionsBoundaryAttachmentType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PermissionsBoundaryPolicy"],
-            length: Range::NONE,
-            pattern: "",
+        name: "ListEntitiesForPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "EntityFilter", shape: 66, ..MEMBER },
+                Member { name: "PathPrefix", shape: 284, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 174, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 115
     Shape {
-        name: "Policy",
+        name: "ListEntitiesForPolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyName", shape: 189, ..MEMBER },
-                Member { name: "PolicyId", shape: 175, ..MEMBER },
-                Member { name: "Arn", shape: 162, ..MEMBER },
-                Member { name: "Path", shape: 190, ..MEMBER },
-                Member { name: "DefaultVersionId", shape: 192, ..MEMBER },
-                Member { name: "AttachmentCount", shape: 164, ..MEMBER },
-                Member { name: "PermissionsBoundaryUsageCount", shape: 164, ..MEMBER },
-                Member { name: "IsAttachable", shape: 166, ..MEMBER },
-                Member { name: "Description", shape: 184, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, ..MEMBER },
-                Member { name: "UpdateDate", shape: 171, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "PolicyGroups", shape: 171, ..MEMBER },
+                Member { name: "PolicyUsers", shape: 176, ..MEMBER },
+                Member { name: "PolicyRoles", shape: 173, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1533,11 +1461,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 116
     Shape {
-        name: "PolicyGroup",
+        name: "ListGroupPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, ..MEMBER },
-                Member { name: "GroupId", shape: 175, ..MEMBER },
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1546,16 +1475,26 @@ static SHAPES: [Shape; 209] = [
     },
     // 117
     Shape {
-        name: "PolicyGroupListType",
-        kind: ShapeKind::List(List { member: 116, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListGroupPoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyNames", shape: 289, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 118
     Shape {
-        name: "PolicyRole",
+        name: "ListGroupsForUserRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, ..MEMBER },
-                Member { name: "RoleId", shape: 175, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1564,25 +1503,40 @@ static SHAPES: [Shape; 209] = [
     },
     // 119
     Shape {
-        name: "PolicyRoleListType",
-        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListGroupsForUserResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Groups", shape: 267, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 120
     Shape {
-        name: "PolicyUsageType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PermissionsPolicy", "PermissionsBoundary"],
-            length: Range::NONE,
-            pattern: "",
+        name: "ListGroupsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PathPrefix", shape: 283, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 121
     Shape {
-        name: "PolicyUser",
+        name: "ListGroupsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 208, ..MEMBER },
-                Member { name: "UserId", shape: 175, ..MEMBER },
+                Member { name: "Groups", shape: 267, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1591,18 +1545,26 @@ static SHAPES: [Shape; 209] = [
     },
     // 122
     Shape {
-        name: "PolicyUserListType",
-        kind: ShapeKind::List(List { member: 121, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ListInstanceProfileTagsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 123
     Shape {
-        name: "PolicyVersion",
+        name: "ListInstanceProfileTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Document", shape: 185, ..MEMBER },
-                Member { name: "VersionId", shape: 192, ..MEMBER },
-                Member { name: "IsDefaultVersion", shape: 166, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1611,12 +1573,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 124
     Shape {
-        name: "PutGroupPolicyRequest",
+        name: "ListInstanceProfilesForRoleRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1625,12 +1587,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 125
     Shape {
-        name: "PutRolePolicyRequest",
+        name: "ListInstanceProfilesForRoleResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "InstanceProfiles", shape: 271, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1639,12 +1601,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 126
     Shape {
-        name: "PutUserPolicyRequest",
+        name: "ListInstanceProfilesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 189, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 283, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1653,29 +1615,40 @@ static SHAPES: [Shape; 209] = [
     },
     // 127
     Shape {
-        name: "ReasonType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(1000) },
-            pattern: "",
+        name: "ListInstanceProfilesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfiles", shape: 271, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 128
     Shape {
-        name: "RegionNameType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(100) },
-            pattern: "",
+        name: "ListMFADevicesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 129
     Shape {
-        name: "RemoveRoleFromInstanceProfileRequest",
+        name: "ListMFADevicesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
+                Member { name: "MFADevices", shape: 279, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1684,11 +1657,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 130
     Shape {
-        name: "RemoveUserFromGroupRequest",
+        name: "ListOpenIDConnectProviderTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1697,22 +1671,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 131
     Shape {
-        name: "Role",
+        name: "ListOpenIDConnectProviderTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 183, required: true, ..MEMBER },
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "RoleId", shape: 175, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
-                Member { name: "AssumeRolePolicyDocument", shape: 185, ..MEMBER },
-                Member { name: "Description", shape: 194, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
-                Member { name: "RoleLastUsed", shape: 132, ..MEMBER },
-                Member { name: "SourceRoleTemplate", shape: 137, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1721,29 +1685,30 @@ static SHAPES: [Shape; 209] = [
     },
     // 132
     Shape {
-        name: "RoleLastUsed",
+        name: "ListOpenIDConnectProvidersRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 133
+    Shape {
+        name: "ListOpenIDConnectProvidersResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "LastUsedDate", shape: 171, ..MEMBER },
-                Member { name: "Region", shape: 199, ..MEMBER },
-            ],
+            members: &[Member { name: "OpenIDConnectProviderList", shape: 165, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
-    Shape {
-        name: "RoleUsageListType",
-        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
-    },
     // 134
     Shape {
-        name: "RoleUsageType",
+        name: "ListPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Region", shape: 128, ..MEMBER },
-                Member { name: "Resources", shape: 5, ..MEMBER },
+                Member { name: "Scope", shape: 292, ..MEMBER },
+                Member { name: "OnlyAttached", shape: 254, ..MEMBER },
+                Member { name: "PathPrefix", shape: 291, ..MEMBER },
+                Member { name: "PolicyUsageFilter", shape: 174, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1752,11 +1717,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 135
     Shape {
-        name: "SetDefaultPolicyVersionRequest",
+        name: "ListPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 192, required: true, ..MEMBER },
+                Member { name: "Policies", shape: 288, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1765,14 +1731,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 136
     Shape {
-        name: "SigningCertificate",
+        name: "ListPolicyTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
-                Member { name: "CertificateBody", shape: 167, required: true, ..MEMBER },
-                Member { name: "Status", shape: 198, required: true, ..MEMBER },
-                Member { name: "UploadDate", shape: 171, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1781,11 +1745,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 137
     Shape {
-        name: "SourceRoleTemplate",
+        name: "ListPolicyTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TemplateArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "TemplateMinorVersion", shape: 178, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1794,11 +1759,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 138
     Shape {
-        name: "Tag",
+        name: "ListPolicyVersionsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 204, required: true, ..MEMBER },
-                Member { name: "Value", shape: 206, required: true, ..MEMBER },
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1807,11 +1773,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 139
     Shape {
-        name: "TagInstanceProfileRequest",
+        name: "ListPolicyVersionsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "Versions", shape: 287, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1820,11 +1787,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 140
     Shape {
-        name: "TagPolicyRequest",
+        name: "ListRolePoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1833,11 +1801,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 141
     Shape {
-        name: "TagRoleRequest",
+        name: "ListRolePoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "PolicyNames", shape: 289, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1846,11 +1815,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 142
     Shape {
-        name: "TagUserRequest",
+        name: "ListRoleTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 205, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1859,11 +1829,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 143
     Shape {
-        name: "UntagInstanceProfileRequest",
+        name: "ListRoleTagsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "InstanceProfileName", shape: 177, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1872,11 +1843,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 144
     Shape {
-        name: "UntagPolicyRequest",
+        name: "ListRolesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PolicyArn", shape: 162, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 283, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1885,11 +1857,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 145
     Shape {
-        name: "UntagRoleRequest",
+        name: "ListRolesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
+                Member { name: "Roles", shape: 302, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1898,26 +1871,14 @@ static SHAPES: [Shape; 209] = [
     },
     // 146
     Shape {
-        name: "UntagUserRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 203, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ListSAMLProvidersRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
     // 147
     Shape {
-        name: "UpdateAccessKeyRequest",
+        name: "ListSAMLProvidersResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "AccessKeyId", shape: 159, required: true, ..MEMBER },
-                Member { name: "Status", shape: 198, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "SAMLProviderList", shape: 200, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1925,11 +1886,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 148
     Shape {
-        name: "UpdateAssumeRolePolicyRequest",
+        name: "ListSSHPublicKeysRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "PolicyDocument", shape: 185, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 321, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1938,12 +1900,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 149
     Shape {
-        name: "UpdateGroupRequest",
+        name: "ListSSHPublicKeysResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "GroupName", shape: 174, required: true, ..MEMBER },
-                Member { name: "NewPath", shape: 183, ..MEMBER },
-                Member { name: "NewGroupName", shape: 174, ..MEMBER },
+                Member { name: "SSHPublicKeys", shape: 203, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1952,11 +1914,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 150
     Shape {
-        name: "UpdateRoleDescriptionRequest",
+        name: "ListServerCertificatesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Description", shape: 194, required: true, ..MEMBER },
+                Member { name: "PathPrefix", shape: 283, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1965,9 +1928,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 151
     Shape {
-        name: "UpdateRoleDescriptionResponse",
+        name: "ListServerCertificatesResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Role", shape: 131, ..MEMBER }],
+            members: &[
+                Member { name: "ServerCertificateMetadataList", shape: 306, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1975,14 +1942,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 152
     Shape {
-        name: "UpdateRoleRequest",
+        name: "ListSigningCertificatesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RoleName", shape: 197, required: true, ..MEMBER },
-                Member { name: "Description", shape: 194, ..MEMBER },
-                Member { name: "MaxSessionDuration", shape: 196, ..MEMBER },
-                Member { name: "MaxSigninSessionDuration", shape: 181, ..MEMBER },
-                Member { name: "ResetMaxSigninSessionDuration", shape: 165, ..MEMBER },
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1991,17 +1956,26 @@ static SHAPES: [Shape; 209] = [
     },
     // 153
     Shape {
-        name: "UpdateRoleResponse",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "ListSigningCertificatesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Certificates", shape: 258, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 154
     Shape {
-        name: "UpdateSigningCertificateRequest",
+        name: "ListUserPoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "CertificateId", shape: 168, required: true, ..MEMBER },
-                Member { name: "Status", shape: 198, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2010,12 +1984,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 155
     Shape {
-        name: "UpdateUserRequest",
+        name: "ListUserPoliciesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, required: true, ..MEMBER },
-                Member { name: "NewPath", shape: 183, ..MEMBER },
-                Member { name: "NewUserName", shape: 208, ..MEMBER },
+                Member { name: "PolicyNames", shape: 289, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2024,11 +1998,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 156
     Shape {
-        name: "UploadSigningCertificateRequest",
+        name: "ListUserTagsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "UserName", shape: 172, ..MEMBER },
-                Member { name: "CertificateBody", shape: 167, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2037,9 +2012,13 @@ static SHAPES: [Shape; 209] = [
     },
     // 157
     Shape {
-        name: "UploadSigningCertificateResponse",
+        name: "ListUserTagsResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Certificate", shape: 136, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -2047,17 +2026,12 @@ static SHAPES: [Shape; 209] = [
     },
     // 158
     Shape {
-        name: "User",
+        name: "ListUsersRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Path", shape: 183, required: true, ..MEMBER },
-                Member { name: "UserName", shape: 208, required: true, ..MEMBER },
-                Member { name: "UserId", shape: 175, required: true, ..MEMBER },
-                Member { name: "Arn", shape: 162, required: true, ..MEMBER },
-                Member { name: "CreateDate", shape: 171, required: true, ..MEMBER },
-                Member { name: "PasswordLastUsed", shape: 171, ..MEMBER },
-                Member { name: "PermissionsBoundary", shape: 9, ..MEMBER },
-                Member { name: "Tags", shape: 205, ..MEMBER },
+                Member { name: "PathPrefix", shape: 283, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2066,6 +2040,1060 @@ static SHAPES: [Shape; 209] = [
     },
     // 159
     Shape {
+        name: "ListUsersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Users", shape: 320, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 160
+    Shape {
+        name: "ListVirtualMFADevicesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AssignmentStatus", shape: 249, ..MEMBER },
+                Member { name: "Marker", shape: 275, ..MEMBER },
+                Member { name: "MaxItems", shape: 276, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 161
+    Shape {
+        name: "ListVirtualMFADevicesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "VirtualMFADevices", shape: 322, required: true, ..MEMBER },
+                Member { name: "IsTruncated", shape: 254, ..MEMBER },
+                Member { name: "Marker", shape: 300, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 162
+    Shape {
+        name: "LoginProfile",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, required: true, ..MEMBER },
+                Member { name: "PasswordResetRequired", shape: 254, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 163
+    Shape {
+        name: "MFADevice",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SerialNumber", shape: 305, required: true, ..MEMBER },
+                Member { name: "EnableDate", shape: 264, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 164
+    Shape {
+        name: "OpenIDConnectProviderListEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Arn", shape: 247, ..MEMBER },
+                Member { name: "IsTrustedIdentityPropagationEnabled", shape: 254, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 165
+    Shape {
+        name: "OpenIDConnectProviderListType",
+        kind: ShapeKind::List(List { member: 164, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 166
+    Shape {
+        name: "OpenIDConnectProviderUrlType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 167
+    Shape {
+        name: "PasswordPolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MinimumPasswordLength", shape: 280, ..MEMBER },
+                Member { name: "RequireSymbols", shape: 254, ..MEMBER },
+                Member { name: "RequireNumbers", shape: 254, ..MEMBER },
+                Member { name: "RequireUppercaseCharacters", shape: 254, ..MEMBER },
+                Member { name: "RequireLowercaseCharacters", shape: 254, ..MEMBER },
+                Member { name: "AllowUsersToChangePassword", shape: 254, ..MEMBER },
+                Member { name: "ExpirePasswords", shape: 254, ..MEMBER },
+                Member { name: "MaxPasswordAge", shape: 277, ..MEMBER },
+                Member { name: "PasswordReusePrevention", shape: 281, ..MEMBER },
+                Member { name: "HardExpiry", shape: 253, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 168
+    Shape {
+        name: "PermissionsBoundaryAttachmentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsBoundaryPolicy"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 169
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyName", shape: 290, ..MEMBER },
+                Member { name: "PolicyId", shape: 269, ..MEMBER },
+                Member { name: "Arn", shape: 247, ..MEMBER },
+                Member { name: "Path", shape: 291, ..MEMBER },
+                Member { name: "DefaultVersionId", shape: 293, ..MEMBER },
+                Member { name: "AttachmentCount", shape: 251, ..MEMBER },
+                Member { name: "PermissionsBoundaryUsageCount", shape: 251, ..MEMBER },
+                Member { name: "IsAttachable", shape: 254, ..MEMBER },
+                Member { name: "Description", shape: 285, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
+                Member { name: "UpdateDate", shape: 264, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 170
+    Shape {
+        name: "PolicyGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 268, ..MEMBER },
+                Member { name: "GroupId", shape: 269, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
+    Shape {
+        name: "PolicyGroupListType",
+        kind: ShapeKind::List(List { member: 170, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 172
+    Shape {
+        name: "PolicyRole",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, ..MEMBER },
+                Member { name: "RoleId", shape: 269, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 173
+    Shape {
+        name: "PolicyRoleListType",
+        kind: ShapeKind::List(List { member: 172, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 174
+    Shape {
+        name: "PolicyUsageType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PermissionsPolicy", "PermissionsBoundary"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 175
+    Shape {
+        name: "PolicyUser",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, ..MEMBER },
+                Member { name: "UserId", shape: 269, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 176
+    Shape {
+        name: "PolicyUserListType",
+        kind: ShapeKind::List(List { member: 175, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 177
+    Shape {
+        name: "PolicyVersion",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Document", shape: 286, ..MEMBER },
+                Member { name: "VersionId", shape: 293, ..MEMBER },
+                Member { name: "IsDefaultVersion", shape: 254, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 178
+    Shape {
+        name: "PutGroupPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 179
+    Shape {
+        name: "PutRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 180
+    Shape {
+        name: "PutUserPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 290, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 181
+    Shape {
+        name: "ReasonType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1000) },
+            pattern: "",
+        }),
+    },
+    // 182
+    Shape {
+        name: "RegionNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(100) },
+            pattern: "",
+        }),
+    },
+    // 183
+    Shape {
+        name: "RemoveClientIDFromOpenIDConnectProviderRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "ClientID", shape: 260, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 184
+    Shape {
+        name: "RemoveRoleFromInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 185
+    Shape {
+        name: "RemoveUserFromGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 186
+    Shape { name: "ReportContentType", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 187
+    Shape {
+        name: "ReportFormatType",
+        kind: ShapeKind::String(StringShape { enum_values: &["text/csv"], length: Range::NONE, pattern: "" }),
+    },
+    // 188
+    Shape {
+        name: "ReportStateDescriptionType",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 189
+    Shape {
+        name: "ReportStateType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["STARTED", "INPROGRESS", "COMPLETE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 190
+    Shape {
+        name: "Role",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 284, required: true, ..MEMBER },
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "RoleId", shape: 269, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 247, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, required: true, ..MEMBER },
+                Member { name: "AssumeRolePolicyDocument", shape: 286, ..MEMBER },
+                Member { name: "Description", shape: 301, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 303, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 10, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+                Member { name: "RoleLastUsed", shape: 191, ..MEMBER },
+                Member { name: "SourceRoleTemplate", shape: 209, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 191
+    Shape {
+        name: "RoleLastUsed",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LastUsedDate", shape: 264, ..MEMBER },
+                Member { name: "Region", shape: 309, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 192
+    Shape {
+        name: "RoleUsageListType",
+        kind: ShapeKind::List(List { member: 193, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 193
+    Shape {
+        name: "RoleUsageType",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Region", shape: 182, ..MEMBER },
+                Member { name: "Resources", shape: 6, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 194
+    Shape {
+        name: "SAMLIssuerURLType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 195
+    Shape {
+        name: "SAMLKeyHashEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IssuerURL", shape: 194, ..MEMBER },
+                Member { name: "KeyHashes", shape: 105, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 196
+    Shape {
+        name: "SAMLKeyHashListType",
+        kind: ShapeKind::List(List { member: 195, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 197
+    Shape {
+        name: "SAMLMetadataDocumentType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1000), max: Some(10000000) },
+            pattern: "",
+        }),
+    },
+    // 198
+    Shape {
+        name: "SAMLPrivateKey",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "KeyId", shape: 294, ..MEMBER },
+                Member { name: "Timestamp", shape: 264, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 199
+    Shape {
+        name: "SAMLProviderListEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Arn", shape: 247, ..MEMBER },
+                Member { name: "ValidUntil", shape: 264, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, ..MEMBER },
+                Member { name: "IsTrustedIdentityPropagationEnabled", shape: 254, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 200
+    Shape {
+        name: "SAMLProviderListType",
+        kind: ShapeKind::List(List { member: 199, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 201
+    Shape {
+        name: "SAMLProviderNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w._-]+"#,
+        }),
+    },
+    // 202
+    Shape {
+        name: "SSHPublicKey",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyId", shape: 298, required: true, ..MEMBER },
+                Member { name: "Fingerprint", shape: 297, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyBody", shape: 299, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+                Member { name: "UploadDate", shape: 264, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 203
+    Shape {
+        name: "SSHPublicKeyListType",
+        kind: ShapeKind::List(List { member: 204, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 204
+    Shape {
+        name: "SSHPublicKeyMetadata",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyId", shape: 298, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+                Member { name: "UploadDate", shape: 264, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 205
+    Shape {
+        name: "ServerCertificate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ServerCertificateMetadata", shape: 206, required: true, ..MEMBER },
+                Member { name: "CertificateBody", shape: 255, required: true, ..MEMBER },
+                Member { name: "CertificateChain", shape: 256, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 206
+    Shape {
+        name: "ServerCertificateMetadata",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 284, required: true, ..MEMBER },
+                Member { name: "ServerCertificateName", shape: 307, required: true, ..MEMBER },
+                Member { name: "ServerCertificateId", shape: 269, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 247, required: true, ..MEMBER },
+                Member { name: "UploadDate", shape: 264, ..MEMBER },
+                Member { name: "Expiration", shape: 264, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 207
+    Shape {
+        name: "SetDefaultPolicyVersionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 293, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 208
+    Shape {
+        name: "SigningCertificate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "CertificateId", shape: 257, required: true, ..MEMBER },
+                Member { name: "CertificateBody", shape: 255, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+                Member { name: "UploadDate", shape: 264, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 209
+    Shape {
+        name: "SourceRoleTemplate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TemplateArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "TemplateMinorVersion", shape: 273, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 210
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 315, required: true, ..MEMBER },
+                Member { name: "Value", shape: 317, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
+    Shape {
+        name: "TagInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 212
+    Shape {
+        name: "TagOpenIDConnectProviderRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 213
+    Shape {
+        name: "TagPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 214
+    Shape {
+        name: "TagRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 215
+    Shape {
+        name: "TagUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 316, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 216
+    Shape {
+        name: "UntagInstanceProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "InstanceProfileName", shape: 272, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 314, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 217
+    Shape {
+        name: "UntagOpenIDConnectProviderRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 314, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 218
+    Shape {
+        name: "UntagPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 314, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 219
+    Shape {
+        name: "UntagRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 314, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 220
+    Shape {
+        name: "UntagUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 314, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 221
+    Shape {
+        name: "UpdateAccessKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "AccessKeyId", shape: 244, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 222
+    Shape {
+        name: "UpdateAccountPasswordPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "MinimumPasswordLength", shape: 280, ..MEMBER },
+                Member { name: "RequireSymbols", shape: 254, ..MEMBER },
+                Member { name: "RequireNumbers", shape: 254, ..MEMBER },
+                Member { name: "RequireUppercaseCharacters", shape: 254, ..MEMBER },
+                Member { name: "RequireLowercaseCharacters", shape: 254, ..MEMBER },
+                Member { name: "AllowUsersToChangePassword", shape: 254, ..MEMBER },
+                Member { name: "MaxPasswordAge", shape: 277, ..MEMBER },
+                Member { name: "PasswordReusePrevention", shape: 281, ..MEMBER },
+                Member { name: "HardExpiry", shape: 253, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 223
+    Shape {
+        name: "UpdateAssumeRolePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "PolicyDocument", shape: 286, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 224
+    Shape {
+        name: "UpdateGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "GroupName", shape: 268, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 284, ..MEMBER },
+                Member { name: "NewGroupName", shape: 268, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 225
+    Shape {
+        name: "UpdateLoginProfileRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "Password", shape: 282, ..MEMBER },
+                Member { name: "PasswordResetRequired", shape: 253, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
+                Member { name: "ResetMaxSigninSessionDuration", shape: 253, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 226
+    Shape {
+        name: "UpdateOpenIDConnectProviderThumbprintRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "OpenIDConnectProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "ThumbprintList", shape: 318, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 227
+    Shape {
+        name: "UpdateRoleDescriptionRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Description", shape: 301, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
+    Shape {
+        name: "UpdateRoleDescriptionResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Role", shape: 190, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape {
+        name: "UpdateRoleRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RoleName", shape: 304, required: true, ..MEMBER },
+                Member { name: "Description", shape: 301, ..MEMBER },
+                Member { name: "MaxSessionDuration", shape: 303, ..MEMBER },
+                Member { name: "MaxSigninSessionDuration", shape: 278, ..MEMBER },
+                Member { name: "ResetMaxSigninSessionDuration", shape: 253, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 230
+    Shape {
+        name: "UpdateRoleResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 231
+    Shape {
+        name: "UpdateSAMLProviderRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SAMLMetadataDocument", shape: 197, ..MEMBER },
+                Member { name: "SAMLProviderArn", shape: 247, required: true, ..MEMBER },
+                Member { name: "AssertionEncryptionMode", shape: 248, ..MEMBER },
+                Member { name: "AddPrivateKey", shape: 296, ..MEMBER },
+                Member { name: "RemovePrivateKey", shape: 294, ..MEMBER },
+                Member { name: "ContextProvider", shape: 13, ..MEMBER },
+                Member { name: "IdentityCenterInstanceArn", shape: 270, ..MEMBER },
+                Member { name: "RemoveContextProvider", shape: 254, ..MEMBER },
+                Member { name: "RemoveIdentityCenterInstance", shape: 254, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 232
+    Shape {
+        name: "UpdateSAMLProviderResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SAMLProviderArn", shape: 247, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 233
+    Shape {
+        name: "UpdateSSHPublicKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyId", shape: 298, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 234
+    Shape {
+        name: "UpdateSigningCertificateRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "CertificateId", shape: 257, required: true, ..MEMBER },
+                Member { name: "Status", shape: 308, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 235
+    Shape {
+        name: "UpdateUserRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, required: true, ..MEMBER },
+                Member { name: "NewPath", shape: 284, ..MEMBER },
+                Member { name: "NewUserName", shape: 321, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 236
+    Shape {
+        name: "UploadSSHPublicKeyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "SSHPublicKeyBody", shape: 299, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 237
+    Shape {
+        name: "UploadSSHPublicKeyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "SSHPublicKey", shape: 202, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 238
+    Shape {
+        name: "UploadServerCertificateRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 284, ..MEMBER },
+                Member { name: "ServerCertificateName", shape: 307, required: true, ..MEMBER },
+                Member { name: "CertificateBody", shape: 255, required: true, ..MEMBER },
+                Member { name: "PrivateKey", shape: 296, required: true, ..MEMBER },
+                Member { name: "CertificateChain", shape: 256, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 239
+    Shape {
+        name: "UploadServerCertificateResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ServerCertificateMetadata", shape: 206, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 240
+    Shape {
+        name: "UploadSigningCertificateRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UserName", shape: 266, ..MEMBER },
+                Member { name: "CertificateBody", shape: 255, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 241
+    Shape {
+        name: "UploadSigningCertificateResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Certificate", shape: 208, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 242
+    Shape {
+        name: "User",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Path", shape: 284, required: true, ..MEMBER },
+                Member { name: "UserName", shape: 321, required: true, ..MEMBER },
+                Member { name: "UserId", shape: 269, required: true, ..MEMBER },
+                Member { name: "Arn", shape: 247, required: true, ..MEMBER },
+                Member { name: "CreateDate", shape: 264, required: true, ..MEMBER },
+                Member { name: "PasswordLastUsed", shape: 264, ..MEMBER },
+                Member { name: "PermissionsBoundary", shape: 10, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 243
+    Shape {
+        name: "VirtualMFADevice",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SerialNumber", shape: 305, required: true, ..MEMBER },
+                Member { name: "Base32StringSeed", shape: 12, ..MEMBER },
+                Member { name: "QRCodePNG", shape: 12, ..MEMBER },
+                Member { name: "User", shape: 242, ..MEMBER },
+                Member { name: "EnableDate", shape: 264, ..MEMBER },
+                Member { name: "Tags", shape: 316, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 244
+    Shape {
         name: "accessKeyIdType",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -2073,17 +3101,17 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 160
+    // 245
     Shape {
         name: "accessKeyMetadataListType",
         kind: ShapeKind::List(List { member: 2, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 161
+    // 246
     Shape {
         name: "accessKeySecretType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 162
+    // 247
     Shape {
         name: "arnType",
         kind: ShapeKind::String(StringShape {
@@ -2092,18 +3120,45 @@ static SHAPES: [Shape; 209] = [
             pattern: "",
         }),
     },
-    // 163
+    // 248
+    Shape {
+        name: "assertionEncryptionModeType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Required", "Allowed"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 249
+    Shape {
+        name: "assignmentStatusType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Assigned", "Unassigned", "Any"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 250
     Shape {
         name: "attachedPoliciesListType",
-        kind: ShapeKind::List(List { member: 10, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 11, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 164
+    // 251
     Shape { name: "attachmentCountType", kind: ShapeKind::Integer(Range::NONE) },
-    // 165
+    // 252
+    Shape {
+        name: "authenticationCodeType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(6), max: Some(6) },
+            pattern: r#"[\d]+"#,
+        }),
+    },
+    // 253
     Shape { name: "booleanObjectType", kind: ShapeKind::Boolean },
-    // 166
+    // 254
     Shape { name: "booleanType", kind: ShapeKind::Boolean },
-    // 167
+    // 255
     Shape {
         name: "certificateBodyType",
         kind: ShapeKind::String(StringShape {
@@ -2112,7 +3167,16 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
         }),
     },
-    // 168
+    // 256
+    Shape {
+        name: "certificateChainType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2097152) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 257
     Shape {
         name: "certificateIdType",
         kind: ShapeKind::String(StringShape {
@@ -2121,12 +3185,44 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 169
+    // 258
     Shape {
         name: "certificateListType",
-        kind: ShapeKind::List(List { member: 136, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 208, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 170
+    // 259
+    Shape {
+        name: "clientIDListType",
+        kind: ShapeKind::List(List { member: 260, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 260
+    Shape {
+        name: "clientIDType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 261
+    Shape {
+        name: "contextProviderSourceKeyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 262
+    Shape {
+        name: "contextProviderTargetKeyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 263
     Shape {
         name: "customSuffixType",
         kind: ShapeKind::String(StringShape {
@@ -2135,9 +3231,14 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 171
+    // 264
     Shape { name: "dateType", kind: ShapeKind::Timestamp(None) },
-    // 172
+    // 265
+    Shape {
+        name: "encodingType",
+        kind: ShapeKind::String(StringShape { enum_values: &["SSH", "PEM"], length: Range::NONE, pattern: "" }),
+    },
+    // 266
     Shape {
         name: "existingUserNameType",
         kind: ShapeKind::String(StringShape {
@@ -2146,12 +3247,12 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 173
+    // 267
     Shape {
         name: "groupListType",
-        kind: ShapeKind::List(List { member: 70, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 103, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 174
+    // 268
     Shape {
         name: "groupNameType",
         kind: ShapeKind::String(StringShape {
@@ -2160,7 +3261,7 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 175
+    // 269
     Shape {
         name: "idType",
         kind: ShapeKind::String(StringShape {
@@ -2169,12 +3270,21 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w]+"#,
         }),
     },
-    // 176
+    // 270
+    Shape {
+        name: "identityCenterInstanceArnType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1224) },
+            pattern: "",
+        }),
+    },
+    // 271
     Shape {
         name: "instanceProfileListType",
-        kind: ShapeKind::List(List { member: 71, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 104, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 177
+    // 272
     Shape {
         name: "instanceProfileNameType",
         kind: ShapeKind::String(StringShape {
@@ -2183,9 +3293,19 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 178
+    // 273
     Shape { name: "integerType", kind: ShapeKind::Integer(Range::NONE) },
-    // 179
+    // 274
+    Shape {
+        name: "keyDefinitionListType",
+        kind: ShapeKind::List(List {
+            member: 14,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(10) },
+        }),
+    },
+    // 275
     Shape {
         name: "markerType",
         kind: ShapeKind::String(StringShape {
@@ -2194,14 +3314,34 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\u0020-\u00FF]+"#,
         }),
     },
-    // 180
+    // 276
     Shape { name: "maxItemsType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000) }) },
-    // 181
+    // 277
+    Shape { name: "maxPasswordAgeType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1095) }) },
+    // 278
     Shape {
         name: "maxSigninSessionDurationType",
         kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(7776000) }),
     },
-    // 182
+    // 279
+    Shape {
+        name: "mfaDeviceListType",
+        kind: ShapeKind::List(List { member: 163, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 280
+    Shape { name: "minimumPasswordLengthType", kind: ShapeKind::Integer(Range { min: Some(6), max: Some(128) }) },
+    // 281
+    Shape { name: "passwordReusePreventionType", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(24) }) },
+    // 282
+    Shape {
+        name: "passwordType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 283
     Shape {
         name: "pathPrefixType",
         kind: ShapeKind::String(StringShape {
@@ -2210,7 +3350,7 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"\u002F[\u0021-\u007F]*"#,
         }),
     },
-    // 183
+    // 284
     Shape {
         name: "pathType",
         kind: ShapeKind::String(StringShape {
@@ -2219,7 +3359,7 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"#,
         }),
     },
-    // 184
+    // 285
     Shape {
         name: "policyDescriptionType",
         kind: ShapeKind::String(StringShape {
@@ -2228,7 +3368,7 @@ static SHAPES: [Shape; 209] = [
             pattern: "",
         }),
     },
-    // 185
+    // 286
     Shape {
         name: "policyDocumentType",
         kind: ShapeKind::String(StringShape {
@@ -2237,22 +3377,22 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
         }),
     },
-    // 186
+    // 287
     Shape {
         name: "policyDocumentVersionListType",
-        kind: ShapeKind::List(List { member: 123, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 177, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 187
+    // 288
     Shape {
         name: "policyListType",
-        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 169, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 188
+    // 289
     Shape {
         name: "policyNameListType",
-        kind: ShapeKind::List(List { member: 189, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 290, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 189
+    // 290
     Shape {
         name: "policyNameType",
         kind: ShapeKind::String(StringShape {
@@ -2261,7 +3401,7 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 190
+    // 291
     Shape {
         name: "policyPathType",
         kind: ShapeKind::String(StringShape {
@@ -2270,7 +3410,7 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"((/[A-Za-z0-9\.,\+@=_-]+)*)/"#,
         }),
     },
-    // 191
+    // 292
     Shape {
         name: "policyScopeType",
         kind: ShapeKind::String(StringShape {
@@ -2279,7 +3419,7 @@ static SHAPES: [Shape; 209] = [
             pattern: "",
         }),
     },
-    // 192
+    // 293
     Shape {
         name: "policyVersionIdType",
         kind: ShapeKind::String(StringShape {
@@ -2288,12 +3428,67 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"#,
         }),
     },
-    // 193
+    // 294
+    Shape {
+        name: "privateKeyIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(22), max: Some(64) },
+            pattern: "[A-Z0-9]+",
+        }),
+    },
+    // 295
+    Shape {
+        name: "privateKeyList",
+        kind: ShapeKind::List(List {
+            member: 198,
+            member_name: "",
+            flattened: false,
+            length: Range { min: None, max: Some(2) },
+        }),
+    },
+    // 296
+    Shape {
+        name: "privateKeyType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(16384) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 297
+    Shape {
+        name: "publicKeyFingerprintType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(48), max: Some(48) },
+            pattern: r#"[:\w]+"#,
+        }),
+    },
+    // 298
+    Shape {
+        name: "publicKeyIdType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(20), max: Some(128) },
+            pattern: r#"[\w]+"#,
+        }),
+    },
+    // 299
+    Shape {
+        name: "publicKeyMaterialType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(16384) },
+            pattern: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#,
+        }),
+    },
+    // 300
     Shape {
         name: "responseMarkerType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 194
+    // 301
     Shape {
         name: "roleDescriptionType",
         kind: ShapeKind::String(StringShape {
@@ -2302,14 +3497,14 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"#,
         }),
     },
-    // 195
+    // 302
     Shape {
         name: "roleListType",
-        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 190, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 196
+    // 303
     Shape { name: "roleMaxSessionDurationType", kind: ShapeKind::Integer(Range { min: Some(3600), max: Some(43200) }) },
-    // 197
+    // 304
     Shape {
         name: "roleNameType",
         kind: ShapeKind::String(StringShape {
@@ -2318,7 +3513,30 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
-    // 198
+    // 305
+    Shape {
+        name: "serialNumberType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(9), max: Some(256) },
+            pattern: r#"[\w+=/:,.@-]+"#,
+        }),
+    },
+    // 306
+    Shape {
+        name: "serverCertificateMetadataListType",
+        kind: ShapeKind::List(List { member: 206, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 307
+    Shape {
+        name: "serverCertificateNameType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
+    // 308
     Shape {
         name: "statusType",
         kind: ShapeKind::String(StringShape {
@@ -2327,12 +3545,21 @@ static SHAPES: [Shape; 209] = [
             pattern: "",
         }),
     },
-    // 199
+    // 309
     Shape {
         name: "stringType",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 200
+    // 310
+    Shape {
+        name: "subjectTypeValueType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(128) },
+            pattern: "",
+        }),
+    },
+    // 311
     Shape {
         name: "summaryKeyType",
         kind: ShapeKind::String(StringShape {
@@ -2376,31 +3603,31 @@ static SHAPES: [Shape; 209] = [
             pattern: "",
         }),
     },
-    // 201
+    // 312
     Shape {
         name: "summaryMapType",
         kind: ShapeKind::Map(Map {
-            key: 200,
-            value: 202,
+            key: 311,
+            value: 313,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 202
+    // 313
     Shape { name: "summaryValueType", kind: ShapeKind::Integer(Range::NONE) },
-    // 203
+    // 314
     Shape {
         name: "tagKeyListType",
         kind: ShapeKind::List(List {
-            member: 204,
+            member: 315,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 204
+    // 315
     Shape {
         name: "tagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -2409,17 +3636,17 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#,
         }),
     },
-    // 205
+    // 316
     Shape {
         name: "tagListType",
         kind: ShapeKind::List(List {
-            member: 138,
+            member: 210,
             member_name: "",
             flattened: false,
             length: Range { min: None, max: Some(50) },
         }),
     },
-    // 206
+    // 317
     Shape {
         name: "tagValueType",
         kind: ShapeKind::String(StringShape {
@@ -2428,12 +3655,26 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#,
         }),
     },
-    // 207
+    // 318
+    Shape {
+        name: "thumbprintListType",
+        kind: ShapeKind::List(List { member: 319, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 319
+    Shape {
+        name: "thumbprintType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(40), max: Some(40) },
+            pattern: "",
+        }),
+    },
+    // 320
     Shape {
         name: "userListType",
-        kind: ShapeKind::List(List { member: 158, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 242, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 208
+    // 321
     Shape {
         name: "userNameType",
         kind: ShapeKind::String(StringShape {
@@ -2442,11 +3683,25 @@ static SHAPES: [Shape; 209] = [
             pattern: r#"[\w+=,.@-]+"#,
         }),
     },
+    // 322
+    Shape {
+        name: "virtualMFADeviceListType",
+        kind: ShapeKind::List(List { member: 243, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 323
+    Shape {
+        name: "virtualMFADeviceName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: r#"[\w+=,.@-]+"#,
+        }),
+    },
 ];
 
-static OPERATIONS: [Operation; 83] = [
+static OPERATIONS: [Operation; 122] = [
     Operation {
-        name: "AddRoleToInstanceProfile",
+        name: "AddClientIDToOpenIDConnectProvider",
         method: "POST",
         uri: "/",
         input: Some(3),
@@ -2455,7 +3710,7 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "AddUserToGroup",
+        name: "AddRoleToInstanceProfile",
         method: "POST",
         uri: "/",
         input: Some(4),
@@ -2464,16 +3719,16 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "AttachGroupPolicy",
+        name: "AddUserToGroup",
         method: "POST",
         uri: "/",
-        input: Some(6),
+        input: Some(5),
         output: None,
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "AttachRolePolicy",
+        name: "AttachGroupPolicy",
         method: "POST",
         uri: "/",
         input: Some(7),
@@ -2482,7 +3737,7 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "AttachUserPolicy",
+        name: "AttachRolePolicy",
         method: "POST",
         uri: "/",
         input: Some(8),
@@ -2491,11 +3746,20 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
+        name: "AttachUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "CreateAccessKey",
         method: "POST",
         uri: "/",
-        input: Some(11),
-        output: Some(12),
+        input: Some(15),
+        output: Some(16),
         result_wrapper: "CreateAccessKeyResult",
         status: 200,
     },
@@ -2503,8 +3767,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "CreateGroup",
         method: "POST",
         uri: "/",
-        input: Some(13),
-        output: Some(14),
+        input: Some(17),
+        output: Some(18),
         result_wrapper: "CreateGroupResult",
         status: 200,
     },
@@ -2512,17 +3776,35 @@ static OPERATIONS: [Operation; 83] = [
         name: "CreateInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(15),
-        output: Some(16),
+        input: Some(19),
+        output: Some(20),
         result_wrapper: "CreateInstanceProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateLoginProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: Some(22),
+        result_wrapper: "CreateLoginProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateOpenIDConnectProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(23),
+        output: Some(24),
+        result_wrapper: "CreateOpenIDConnectProviderResult",
         status: 200,
     },
     Operation {
         name: "CreatePolicy",
         method: "POST",
         uri: "/",
-        input: Some(17),
-        output: Some(18),
+        input: Some(25),
+        output: Some(26),
         result_wrapper: "CreatePolicyResult",
         status: 200,
     },
@@ -2530,8 +3812,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "CreatePolicyVersion",
         method: "POST",
         uri: "/",
-        input: Some(19),
-        output: Some(20),
+        input: Some(27),
+        output: Some(28),
         result_wrapper: "CreatePolicyVersionResult",
         status: 200,
     },
@@ -2539,17 +3821,26 @@ static OPERATIONS: [Operation; 83] = [
         name: "CreateRole",
         method: "POST",
         uri: "/",
-        input: Some(21),
-        output: Some(22),
+        input: Some(29),
+        output: Some(30),
         result_wrapper: "CreateRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "CreateSAMLProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(31),
+        output: Some(32),
+        result_wrapper: "CreateSAMLProviderResult",
         status: 200,
     },
     Operation {
         name: "CreateServiceLinkedRole",
         method: "POST",
         uri: "/",
-        input: Some(23),
-        output: Some(24),
+        input: Some(33),
+        output: Some(34),
         result_wrapper: "CreateServiceLinkedRoleResult",
         status: 200,
     },
@@ -2557,103 +3848,22 @@ static OPERATIONS: [Operation; 83] = [
         name: "CreateUser",
         method: "POST",
         uri: "/",
-        input: Some(25),
-        output: Some(26),
+        input: Some(35),
+        output: Some(36),
         result_wrapper: "CreateUserResult",
         status: 200,
     },
     Operation {
-        name: "DeleteAccessKey",
-        method: "POST",
-        uri: "/",
-        input: Some(27),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteGroup",
-        method: "POST",
-        uri: "/",
-        input: Some(29),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteGroupPolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(28),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteInstanceProfile",
-        method: "POST",
-        uri: "/",
-        input: Some(30),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeletePolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(31),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeletePolicyVersion",
-        method: "POST",
-        uri: "/",
-        input: Some(32),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteRole",
-        method: "POST",
-        uri: "/",
-        input: Some(34),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteRolePolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(33),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteServiceLinkedRole",
-        method: "POST",
-        uri: "/",
-        input: Some(35),
-        output: Some(36),
-        result_wrapper: "DeleteServiceLinkedRoleResult",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteSigningCertificate",
+        name: "CreateVirtualMFADevice",
         method: "POST",
         uri: "/",
         input: Some(37),
-        output: None,
-        result_wrapper: "",
+        output: Some(38),
+        result_wrapper: "CreateVirtualMFADeviceResult",
         status: 200,
     },
     Operation {
-        name: "DeleteUser",
+        name: "DeactivateMFADevice",
         method: "POST",
         uri: "/",
         input: Some(39),
@@ -2662,16 +3872,43 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "DeleteUserPolicy",
+        name: "DeleteAccessKey",
         method: "POST",
         uri: "/",
-        input: Some(38),
+        input: Some(40),
         output: None,
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "DetachGroupPolicy",
+        name: "DeleteAccountPasswordPolicy",
+        method: "POST",
+        uri: "/",
+        input: None,
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(42),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(41),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteInstanceProfile",
         method: "POST",
         uri: "/",
         input: Some(43),
@@ -2680,7 +3917,7 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "DetachRolePolicy",
+        name: "DeleteLoginProfile",
         method: "POST",
         uri: "/",
         input: Some(44),
@@ -2689,7 +3926,7 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "DetachUserPolicy",
+        name: "DeleteOpenIDConnectProvider",
         method: "POST",
         uri: "/",
         input: Some(45),
@@ -2698,12 +3935,174 @@ static OPERATIONS: [Operation; 83] = [
         status: 200,
     },
     Operation {
-        name: "GetAccessKeyLastUsed",
+        name: "DeletePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(46),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeletePolicyVersion",
         method: "POST",
         uri: "/",
         input: Some(47),
-        output: Some(48),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRole",
+        method: "POST",
+        uri: "/",
+        input: Some(49),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(48),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSAMLProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(50),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSSHPublicKey",
+        method: "POST",
+        uri: "/",
+        input: Some(51),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteServerCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(52),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteServiceLinkedRole",
+        method: "POST",
+        uri: "/",
+        input: Some(53),
+        output: Some(54),
+        result_wrapper: "DeleteServiceLinkedRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSigningCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(55),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteUser",
+        method: "POST",
+        uri: "/",
+        input: Some(57),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(56),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteVirtualMFADevice",
+        method: "POST",
+        uri: "/",
+        input: Some(58),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachGroupPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(62),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachRolePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(63),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DetachUserPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(64),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "EnableMFADevice",
+        method: "POST",
+        uri: "/",
+        input: Some(65),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GenerateCredentialReport",
+        method: "POST",
+        uri: "/",
+        input: None,
+        output: Some(67),
+        result_wrapper: "GenerateCredentialReportResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetAccessKeyLastUsed",
+        method: "POST",
+        uri: "/",
+        input: Some(68),
+        output: Some(69),
         result_wrapper: "GetAccessKeyLastUsedResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetAccountPasswordPolicy",
+        method: "POST",
+        uri: "/",
+        input: None,
+        output: Some(70),
+        result_wrapper: "GetAccountPasswordPolicyResult",
         status: 200,
     },
     Operation {
@@ -2711,16 +4110,25 @@ static OPERATIONS: [Operation; 83] = [
         method: "POST",
         uri: "/",
         input: None,
-        output: Some(49),
+        output: Some(71),
         result_wrapper: "GetAccountSummaryResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetCredentialReport",
+        method: "POST",
+        uri: "/",
+        input: None,
+        output: Some(72),
+        result_wrapper: "GetCredentialReportResult",
         status: 200,
     },
     Operation {
         name: "GetGroup",
         method: "POST",
         uri: "/",
-        input: Some(52),
-        output: Some(53),
+        input: Some(75),
+        output: Some(76),
         result_wrapper: "GetGroupResult",
         status: 200,
     },
@@ -2728,8 +4136,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetGroupPolicy",
         method: "POST",
         uri: "/",
-        input: Some(50),
-        output: Some(51),
+        input: Some(73),
+        output: Some(74),
         result_wrapper: "GetGroupPolicyResult",
         status: 200,
     },
@@ -2737,17 +4145,35 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(54),
-        output: Some(55),
+        input: Some(77),
+        output: Some(78),
         result_wrapper: "GetInstanceProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetLoginProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(79),
+        output: Some(80),
+        result_wrapper: "GetLoginProfileResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetOpenIDConnectProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(81),
+        output: Some(82),
+        result_wrapper: "GetOpenIDConnectProviderResult",
         status: 200,
     },
     Operation {
         name: "GetPolicy",
         method: "POST",
         uri: "/",
-        input: Some(56),
-        output: Some(57),
+        input: Some(83),
+        output: Some(84),
         result_wrapper: "GetPolicyResult",
         status: 200,
     },
@@ -2755,8 +4181,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetPolicyVersion",
         method: "POST",
         uri: "/",
-        input: Some(58),
-        output: Some(59),
+        input: Some(85),
+        output: Some(86),
         result_wrapper: "GetPolicyVersionResult",
         status: 200,
     },
@@ -2764,8 +4190,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetRole",
         method: "POST",
         uri: "/",
-        input: Some(62),
-        output: Some(63),
+        input: Some(89),
+        output: Some(90),
         result_wrapper: "GetRoleResult",
         status: 200,
     },
@@ -2773,17 +4199,44 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(60),
-        output: Some(61),
+        input: Some(87),
+        output: Some(88),
         result_wrapper: "GetRolePolicyResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetSAMLProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(91),
+        output: Some(92),
+        result_wrapper: "GetSAMLProviderResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetSSHPublicKey",
+        method: "POST",
+        uri: "/",
+        input: Some(93),
+        output: Some(94),
+        result_wrapper: "GetSSHPublicKeyResult",
+        status: 200,
+    },
+    Operation {
+        name: "GetServerCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(95),
+        output: Some(96),
+        result_wrapper: "GetServerCertificateResult",
         status: 200,
     },
     Operation {
         name: "GetServiceLinkedRoleDeletionStatus",
         method: "POST",
         uri: "/",
-        input: Some(64),
-        output: Some(65),
+        input: Some(97),
+        output: Some(98),
         result_wrapper: "GetServiceLinkedRoleDeletionStatusResult",
         status: 200,
     },
@@ -2791,8 +4244,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetUser",
         method: "POST",
         uri: "/",
-        input: Some(68),
-        output: Some(69),
+        input: Some(101),
+        output: Some(102),
         result_wrapper: "GetUserResult",
         status: 200,
     },
@@ -2800,8 +4253,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "GetUserPolicy",
         method: "POST",
         uri: "/",
-        input: Some(66),
-        output: Some(67),
+        input: Some(99),
+        output: Some(100),
         result_wrapper: "GetUserPolicyResult",
         status: 200,
     },
@@ -2809,8 +4262,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListAccessKeys",
         method: "POST",
         uri: "/",
-        input: Some(72),
-        output: Some(73),
+        input: Some(106),
+        output: Some(107),
         result_wrapper: "ListAccessKeysResult",
         status: 200,
     },
@@ -2818,8 +4271,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListAttachedGroupPolicies",
         method: "POST",
         uri: "/",
-        input: Some(74),
-        output: Some(75),
+        input: Some(108),
+        output: Some(109),
         result_wrapper: "ListAttachedGroupPoliciesResult",
         status: 200,
     },
@@ -2827,8 +4280,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListAttachedRolePolicies",
         method: "POST",
         uri: "/",
-        input: Some(76),
-        output: Some(77),
+        input: Some(110),
+        output: Some(111),
         result_wrapper: "ListAttachedRolePoliciesResult",
         status: 200,
     },
@@ -2836,8 +4289,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListAttachedUserPolicies",
         method: "POST",
         uri: "/",
-        input: Some(78),
-        output: Some(79),
+        input: Some(112),
+        output: Some(113),
         result_wrapper: "ListAttachedUserPoliciesResult",
         status: 200,
     },
@@ -2845,8 +4298,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListEntitiesForPolicy",
         method: "POST",
         uri: "/",
-        input: Some(80),
-        output: Some(81),
+        input: Some(114),
+        output: Some(115),
         result_wrapper: "ListEntitiesForPolicyResult",
         status: 200,
     },
@@ -2854,8 +4307,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListGroupPolicies",
         method: "POST",
         uri: "/",
-        input: Some(82),
-        output: Some(83),
+        input: Some(116),
+        output: Some(117),
         result_wrapper: "ListGroupPoliciesResult",
         status: 200,
     },
@@ -2863,8 +4316,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListGroups",
         method: "POST",
         uri: "/",
-        input: Some(86),
-        output: Some(87),
+        input: Some(120),
+        output: Some(121),
         result_wrapper: "ListGroupsResult",
         status: 200,
     },
@@ -2872,8 +4325,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListGroupsForUser",
         method: "POST",
         uri: "/",
-        input: Some(84),
-        output: Some(85),
+        input: Some(118),
+        output: Some(119),
         result_wrapper: "ListGroupsForUserResult",
         status: 200,
     },
@@ -2881,8 +4334,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListInstanceProfileTags",
         method: "POST",
         uri: "/",
-        input: Some(88),
-        output: Some(89),
+        input: Some(122),
+        output: Some(123),
         result_wrapper: "ListInstanceProfileTagsResult",
         status: 200,
     },
@@ -2890,8 +4343,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListInstanceProfiles",
         method: "POST",
         uri: "/",
-        input: Some(92),
-        output: Some(93),
+        input: Some(126),
+        output: Some(127),
         result_wrapper: "ListInstanceProfilesResult",
         status: 200,
     },
@@ -2899,17 +4352,44 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListInstanceProfilesForRole",
         method: "POST",
         uri: "/",
-        input: Some(90),
-        output: Some(91),
+        input: Some(124),
+        output: Some(125),
         result_wrapper: "ListInstanceProfilesForRoleResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListMFADevices",
+        method: "POST",
+        uri: "/",
+        input: Some(128),
+        output: Some(129),
+        result_wrapper: "ListMFADevicesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListOpenIDConnectProviderTags",
+        method: "POST",
+        uri: "/",
+        input: Some(130),
+        output: Some(131),
+        result_wrapper: "ListOpenIDConnectProviderTagsResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListOpenIDConnectProviders",
+        method: "POST",
+        uri: "/",
+        input: Some(132),
+        output: Some(133),
+        result_wrapper: "ListOpenIDConnectProvidersResult",
         status: 200,
     },
     Operation {
         name: "ListPolicies",
         method: "POST",
         uri: "/",
-        input: Some(94),
-        output: Some(95),
+        input: Some(134),
+        output: Some(135),
         result_wrapper: "ListPoliciesResult",
         status: 200,
     },
@@ -2917,8 +4397,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListPolicyTags",
         method: "POST",
         uri: "/",
-        input: Some(96),
-        output: Some(97),
+        input: Some(136),
+        output: Some(137),
         result_wrapper: "ListPolicyTagsResult",
         status: 200,
     },
@@ -2926,8 +4406,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListPolicyVersions",
         method: "POST",
         uri: "/",
-        input: Some(98),
-        output: Some(99),
+        input: Some(138),
+        output: Some(139),
         result_wrapper: "ListPolicyVersionsResult",
         status: 200,
     },
@@ -2935,8 +4415,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListRolePolicies",
         method: "POST",
         uri: "/",
-        input: Some(100),
-        output: Some(101),
+        input: Some(140),
+        output: Some(141),
         result_wrapper: "ListRolePoliciesResult",
         status: 200,
     },
@@ -2944,8 +4424,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListRoleTags",
         method: "POST",
         uri: "/",
-        input: Some(102),
-        output: Some(103),
+        input: Some(142),
+        output: Some(143),
         result_wrapper: "ListRoleTagsResult",
         status: 200,
     },
@@ -2953,17 +4433,44 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListRoles",
         method: "POST",
         uri: "/",
-        input: Some(104),
-        output: Some(105),
+        input: Some(144),
+        output: Some(145),
         result_wrapper: "ListRolesResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListSAMLProviders",
+        method: "POST",
+        uri: "/",
+        input: Some(146),
+        output: Some(147),
+        result_wrapper: "ListSAMLProvidersResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListSSHPublicKeys",
+        method: "POST",
+        uri: "/",
+        input: Some(148),
+        output: Some(149),
+        result_wrapper: "ListSSHPublicKeysResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListServerCertificates",
+        method: "POST",
+        uri: "/",
+        input: Some(150),
+        output: Some(151),
+        result_wrapper: "ListServerCertificatesResult",
         status: 200,
     },
     Operation {
         name: "ListSigningCertificates",
         method: "POST",
         uri: "/",
-        input: Some(106),
-        output: Some(107),
+        input: Some(152),
+        output: Some(153),
         result_wrapper: "ListSigningCertificatesResult",
         status: 200,
     },
@@ -2971,8 +4478,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListUserPolicies",
         method: "POST",
         uri: "/",
-        input: Some(108),
-        output: Some(109),
+        input: Some(154),
+        output: Some(155),
         result_wrapper: "ListUserPoliciesResult",
         status: 200,
     },
@@ -2980,8 +4487,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListUserTags",
         method: "POST",
         uri: "/",
-        input: Some(110),
-        output: Some(111),
+        input: Some(156),
+        output: Some(157),
         result_wrapper: "ListUserTagsResult",
         status: 200,
     },
@@ -2989,16 +4496,25 @@ static OPERATIONS: [Operation; 83] = [
         name: "ListUsers",
         method: "POST",
         uri: "/",
-        input: Some(112),
-        output: Some(113),
+        input: Some(158),
+        output: Some(159),
         result_wrapper: "ListUsersResult",
+        status: 200,
+    },
+    Operation {
+        name: "ListVirtualMFADevices",
+        method: "POST",
+        uri: "/",
+        input: Some(160),
+        output: Some(161),
+        result_wrapper: "ListVirtualMFADevicesResult",
         status: 200,
     },
     Operation {
         name: "PutGroupPolicy",
         method: "POST",
         uri: "/",
-        input: Some(124),
+        input: Some(178),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3007,7 +4523,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "PutRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(125),
+        input: Some(179),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3016,7 +4532,16 @@ static OPERATIONS: [Operation; 83] = [
         name: "PutUserPolicy",
         method: "POST",
         uri: "/",
-        input: Some(126),
+        input: Some(180),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RemoveClientIDFromOpenIDConnectProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(183),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3025,7 +4550,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "RemoveRoleFromInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(129),
+        input: Some(184),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3034,7 +4559,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "RemoveUserFromGroup",
         method: "POST",
         uri: "/",
-        input: Some(130),
+        input: Some(185),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3043,7 +4568,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "SetDefaultPolicyVersion",
         method: "POST",
         uri: "/",
-        input: Some(135),
+        input: Some(207),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3052,7 +4577,16 @@ static OPERATIONS: [Operation; 83] = [
         name: "TagInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(139),
+        input: Some(211),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TagOpenIDConnectProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(212),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3061,7 +4595,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "TagPolicy",
         method: "POST",
         uri: "/",
-        input: Some(140),
+        input: Some(213),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3070,7 +4604,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "TagRole",
         method: "POST",
         uri: "/",
-        input: Some(141),
+        input: Some(214),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3079,7 +4613,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "TagUser",
         method: "POST",
         uri: "/",
-        input: Some(142),
+        input: Some(215),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3088,7 +4622,16 @@ static OPERATIONS: [Operation; 83] = [
         name: "UntagInstanceProfile",
         method: "POST",
         uri: "/",
-        input: Some(143),
+        input: Some(216),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UntagOpenIDConnectProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(217),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3097,7 +4640,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "UntagPolicy",
         method: "POST",
         uri: "/",
-        input: Some(144),
+        input: Some(218),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3106,7 +4649,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "UntagRole",
         method: "POST",
         uri: "/",
-        input: Some(145),
+        input: Some(219),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3115,7 +4658,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "UntagUser",
         method: "POST",
         uri: "/",
-        input: Some(146),
+        input: Some(220),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3124,7 +4667,16 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateAccessKey",
         method: "POST",
         uri: "/",
-        input: Some(147),
+        input: Some(221),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateAccountPasswordPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(222),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3133,7 +4685,7 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateAssumeRolePolicy",
         method: "POST",
         uri: "/",
-        input: Some(148),
+        input: Some(223),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3142,7 +4694,25 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateGroup",
         method: "POST",
         uri: "/",
-        input: Some(149),
+        input: Some(224),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateLoginProfile",
+        method: "POST",
+        uri: "/",
+        input: Some(225),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateOpenIDConnectProviderThumbprint",
+        method: "POST",
+        uri: "/",
+        input: Some(226),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3151,8 +4721,8 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateRole",
         method: "POST",
         uri: "/",
-        input: Some(152),
-        output: Some(153),
+        input: Some(229),
+        output: Some(230),
         result_wrapper: "UpdateRoleResult",
         status: 200,
     },
@@ -3160,16 +4730,34 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateRoleDescription",
         method: "POST",
         uri: "/",
-        input: Some(150),
-        output: Some(151),
+        input: Some(227),
+        output: Some(228),
         result_wrapper: "UpdateRoleDescriptionResult",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateSAMLProvider",
+        method: "POST",
+        uri: "/",
+        input: Some(231),
+        output: Some(232),
+        result_wrapper: "UpdateSAMLProviderResult",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateSSHPublicKey",
+        method: "POST",
+        uri: "/",
+        input: Some(233),
+        output: None,
+        result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "UpdateSigningCertificate",
         method: "POST",
         uri: "/",
-        input: Some(154),
+        input: Some(234),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3178,17 +4766,35 @@ static OPERATIONS: [Operation; 83] = [
         name: "UpdateUser",
         method: "POST",
         uri: "/",
-        input: Some(155),
+        input: Some(235),
         output: None,
         result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UploadSSHPublicKey",
+        method: "POST",
+        uri: "/",
+        input: Some(236),
+        output: Some(237),
+        result_wrapper: "UploadSSHPublicKeyResult",
+        status: 200,
+    },
+    Operation {
+        name: "UploadServerCertificate",
+        method: "POST",
+        uri: "/",
+        input: Some(238),
+        output: Some(239),
+        result_wrapper: "UploadServerCertificateResult",
         status: 200,
     },
     Operation {
         name: "UploadSigningCertificate",
         method: "POST",
         uri: "/",
-        input: Some(156),
-        output: Some(157),
+        input: Some(240),
+        output: Some(241),
         result_wrapper: "UploadSigningCertificateResult",
         status: 200,
     },
@@ -3600,6 +5206,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct AddClientIDToOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+        #[serde(rename = "ClientID")]
+        pub client_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct AddRoleToInstanceProfileRequest {
         #[serde(rename = "InstanceProfileName")]
         pub instance_profile_name: String,
@@ -3663,6 +5278,28 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ContextProvider {
+        #[serde(rename = "KeyDefinitionList", skip_serializing_if = "Option::is_none")]
+        pub key_definition_list: Option<Vec<ContextProviderKeyDefinition>>,
+        #[serde(rename = "SubjectSourceKey")]
+        pub subject_source_key: String,
+        #[serde(rename = "SubjectTypeValue", skip_serializing_if = "Option::is_none")]
+        pub subject_type_value: Option<String>,
+        #[serde(rename = "SubjectTypeSourceKey", skip_serializing_if = "Option::is_none")]
+        pub subject_type_source_key: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ContextProviderKeyDefinition {
+        #[serde(rename = "SourceKey")]
+        pub source_key: String,
+        #[serde(rename = "TargetKey", skip_serializing_if = "Option::is_none")]
+        pub target_key: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateAccessKeyRequest {
         #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
@@ -3707,6 +5344,52 @@ pub mod types {
     pub struct CreateInstanceProfileResponse {
         #[serde(rename = "InstanceProfile")]
         pub instance_profile: InstanceProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateLoginProfileRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "Password", skip_serializing_if = "Option::is_none")]
+        pub password: Option<String>,
+        #[serde(rename = "PasswordResetRequired", skip_serializing_if = "Option::is_none")]
+        pub password_reset_required: Option<bool>,
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
+        pub max_signin_session_duration: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateLoginProfileResponse {
+        #[serde(rename = "LoginProfile")]
+        pub login_profile: LoginProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateOpenIDConnectProviderRequest {
+        #[serde(rename = "Url")]
+        pub url: String,
+        #[serde(rename = "ClientIDList", skip_serializing_if = "Option::is_none")]
+        pub client_id_list: Option<Vec<String>>,
+        #[serde(rename = "ThumbprintList", skip_serializing_if = "Option::is_none")]
+        pub thumbprint_list: Option<Vec<String>>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "ContextProvider", skip_serializing_if = "Option::is_none")]
+        pub context_provider: Option<ContextProvider>,
+        #[serde(rename = "IdentityCenterInstanceArn", skip_serializing_if = "Option::is_none")]
+        pub identity_center_instance_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateOpenIDConnectProviderResponse {
+        #[serde(rename = "OpenIDConnectProviderArn", skip_serializing_if = "Option::is_none")]
+        pub open_id_connect_provider_arn: Option<String>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -3779,6 +5462,34 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateSAMLProviderRequest {
+        #[serde(rename = "SAMLMetadataDocument")]
+        pub saml_metadata_document: String,
+        #[serde(rename = "Name")]
+        pub name: String,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "AssertionEncryptionMode", skip_serializing_if = "Option::is_none")]
+        pub assertion_encryption_mode: Option<String>,
+        #[serde(rename = "AddPrivateKey", skip_serializing_if = "Option::is_none")]
+        pub add_private_key: Option<String>,
+        #[serde(rename = "ContextProvider", skip_serializing_if = "Option::is_none")]
+        pub context_provider: Option<ContextProvider>,
+        #[serde(rename = "IdentityCenterInstanceArn", skip_serializing_if = "Option::is_none")]
+        pub identity_center_instance_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateSAMLProviderResponse {
+        #[serde(rename = "SAMLProviderArn", skip_serializing_if = "Option::is_none")]
+        pub saml_provider_arn: Option<String>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateServiceLinkedRoleRequest {
         #[serde(rename = "AWSServiceName")]
         pub aws_service_name: String,
@@ -3817,6 +5528,33 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateVirtualMFADeviceRequest {
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
+        pub path: Option<String>,
+        #[serde(rename = "VirtualMFADeviceName")]
+        pub virtual_mfa_device_name: String,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateVirtualMFADeviceResponse {
+        #[serde(rename = "VirtualMFADevice")]
+        pub virtual_mfa_device: VirtualMFADevice,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeactivateMFADeviceRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteAccessKeyRequest {
         #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
@@ -3849,6 +5587,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteLoginProfileRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeletePolicyRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
@@ -3877,6 +5629,29 @@ pub mod types {
     pub struct DeleteRoleRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteSAMLProviderRequest {
+        #[serde(rename = "SAMLProviderArn")]
+        pub saml_provider_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteSSHPublicKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyId")]
+        pub ssh_public_key_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteServerCertificateRequest {
+        #[serde(rename = "ServerCertificateName")]
+        pub server_certificate_name: String,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -3920,6 +5695,13 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteVirtualMFADeviceRequest {
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeletionTaskFailureReasonType {
         #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
@@ -3956,6 +5738,28 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct EnableMFADeviceRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: String,
+        #[serde(rename = "AuthenticationCode1")]
+        pub authentication_code1: String,
+        #[serde(rename = "AuthenticationCode2")]
+        pub authentication_code2: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GenerateCredentialReportResponse {
+        #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+        #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetAccessKeyLastUsedRequest {
         #[serde(rename = "AccessKeyId")]
         pub access_key_id: String,
@@ -3972,9 +5776,27 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetAccountPasswordPolicyResponse {
+        #[serde(rename = "PasswordPolicy")]
+        pub password_policy: PasswordPolicy,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetAccountSummaryResponse {
         #[serde(rename = "SummaryMap", skip_serializing_if = "Option::is_none")]
         pub summary_map: Option<std::collections::HashMap<String, i32>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetCredentialReportResponse {
+        #[serde(rename = "Content", skip_serializing_if = "Option::is_none")]
+        pub content: Option<ruststack_core::Blob>,
+        #[serde(rename = "ReportFormat", skip_serializing_if = "Option::is_none")]
+        pub report_format: Option<String>,
+        #[serde(rename = "GeneratedTime", skip_serializing_if = "Option::is_none")]
+        pub generated_time: Option<ruststack_core::Timestamp>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4033,6 +5855,48 @@ pub mod types {
     pub struct GetInstanceProfileResponse {
         #[serde(rename = "InstanceProfile")]
         pub instance_profile: InstanceProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLoginProfileRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetLoginProfileResponse {
+        #[serde(rename = "LoginProfile")]
+        pub login_profile: LoginProfile,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetOpenIDConnectProviderResponse {
+        #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        #[serde(rename = "ClientIDList", skip_serializing_if = "Option::is_none")]
+        pub client_id_list: Option<Vec<String>>,
+        #[serde(rename = "ThumbprintList", skip_serializing_if = "Option::is_none")]
+        pub thumbprint_list: Option<Vec<String>>,
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "ContextProvider", skip_serializing_if = "Option::is_none")]
+        pub context_provider: Option<ContextProvider>,
+        #[serde(rename = "IdentityCenterInstanceArn", skip_serializing_if = "Option::is_none")]
+        pub identity_center_instance_arn: Option<String>,
+        #[serde(rename = "IdentityStoreArn", skip_serializing_if = "Option::is_none")]
+        pub identity_store_arn: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4097,6 +5961,72 @@ pub mod types {
     pub struct GetRoleResponse {
         #[serde(rename = "Role")]
         pub role: Role,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSAMLProviderRequest {
+        #[serde(rename = "SAMLProviderArn")]
+        pub saml_provider_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSAMLProviderResponse {
+        #[serde(rename = "SAMLProviderUUID", skip_serializing_if = "Option::is_none")]
+        pub saml_provider_uuid: Option<String>,
+        #[serde(rename = "SAMLMetadataDocument", skip_serializing_if = "Option::is_none")]
+        pub saml_metadata_document: Option<String>,
+        #[serde(rename = "ContextProvider", skip_serializing_if = "Option::is_none")]
+        pub context_provider: Option<ContextProvider>,
+        #[serde(rename = "SAMLKeyHashes", skip_serializing_if = "Option::is_none")]
+        pub saml_key_hashes: Option<Vec<SAMLKeyHashEntry>>,
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+        pub valid_until: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        #[serde(rename = "AssertionEncryptionMode", skip_serializing_if = "Option::is_none")]
+        pub assertion_encryption_mode: Option<String>,
+        #[serde(rename = "PrivateKeyList", skip_serializing_if = "Option::is_none")]
+        pub private_key_list: Option<Vec<SAMLPrivateKey>>,
+        #[serde(rename = "IdentityCenterInstanceArn", skip_serializing_if = "Option::is_none")]
+        pub identity_center_instance_arn: Option<String>,
+        #[serde(rename = "IdentityStoreArn", skip_serializing_if = "Option::is_none")]
+        pub identity_store_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSSHPublicKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyId")]
+        pub ssh_public_key_id: String,
+        #[serde(rename = "Encoding")]
+        pub encoding: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetSSHPublicKeyResponse {
+        #[serde(rename = "SSHPublicKey", skip_serializing_if = "Option::is_none")]
+        pub ssh_public_key: Option<SSHPublicKey>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetServerCertificateRequest {
+        #[serde(rename = "ServerCertificateName")]
+        pub server_certificate_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetServerCertificateResponse {
+        #[serde(rename = "ServerCertificate")]
+        pub server_certificate: ServerCertificate,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4443,6 +6373,61 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListMFADevicesRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListMFADevicesResponse {
+        #[serde(rename = "MFADevices")]
+        pub mfa_devices: Vec<MFADevice>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListOpenIDConnectProviderTagsRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListOpenIDConnectProviderTagsResponse {
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListOpenIDConnectProvidersRequest {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListOpenIDConnectProvidersResponse {
+        #[serde(rename = "OpenIDConnectProviderList", skip_serializing_if = "Option::is_none")]
+        pub open_id_connect_provider_list: Option<Vec<OpenIDConnectProviderListEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListPoliciesRequest {
         #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
         pub scope: Option<String>,
@@ -4581,6 +6566,61 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListSAMLProvidersRequest {}
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSAMLProvidersResponse {
+        #[serde(rename = "SAMLProviderList", skip_serializing_if = "Option::is_none")]
+        pub saml_provider_list: Option<Vec<SAMLProviderListEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSSHPublicKeysRequest {
+        #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+        pub user_name: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListSSHPublicKeysResponse {
+        #[serde(rename = "SSHPublicKeys", skip_serializing_if = "Option::is_none")]
+        pub ssh_public_keys: Option<Vec<SSHPublicKeyMetadata>>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListServerCertificatesRequest {
+        #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
+        pub path_prefix: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListServerCertificatesResponse {
+        #[serde(rename = "ServerCertificateMetadataList")]
+        pub server_certificate_metadata_list: Vec<ServerCertificateMetadata>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListSigningCertificatesRequest {
         #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
@@ -4665,6 +6705,86 @@ pub mod types {
         pub is_truncated: Option<bool>,
         #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
         pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListVirtualMFADevicesRequest {
+        #[serde(rename = "AssignmentStatus", skip_serializing_if = "Option::is_none")]
+        pub assignment_status: Option<String>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+        #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListVirtualMFADevicesResponse {
+        #[serde(rename = "VirtualMFADevices")]
+        pub virtual_mfa_devices: Vec<VirtualMFADevice>,
+        #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
+        pub is_truncated: Option<bool>,
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        pub marker: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LoginProfile {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "CreateDate")]
+        pub create_date: ruststack_core::Timestamp,
+        #[serde(rename = "PasswordResetRequired", skip_serializing_if = "Option::is_none")]
+        pub password_reset_required: Option<bool>,
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
+        pub max_signin_session_duration: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MFADevice {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: String,
+        #[serde(rename = "EnableDate")]
+        pub enable_date: ruststack_core::Timestamp,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct OpenIDConnectProviderListEntry {
+        #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "IsTrustedIdentityPropagationEnabled", skip_serializing_if = "Option::is_none")]
+        pub is_trusted_identity_propagation_enabled: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PasswordPolicy {
+        #[serde(rename = "MinimumPasswordLength", skip_serializing_if = "Option::is_none")]
+        pub minimum_password_length: Option<i32>,
+        #[serde(rename = "RequireSymbols", skip_serializing_if = "Option::is_none")]
+        pub require_symbols: Option<bool>,
+        #[serde(rename = "RequireNumbers", skip_serializing_if = "Option::is_none")]
+        pub require_numbers: Option<bool>,
+        #[serde(rename = "RequireUppercaseCharacters", skip_serializing_if = "Option::is_none")]
+        pub require_uppercase_characters: Option<bool>,
+        #[serde(rename = "RequireLowercaseCharacters", skip_serializing_if = "Option::is_none")]
+        pub require_lowercase_characters: Option<bool>,
+        #[serde(rename = "AllowUsersToChangePassword", skip_serializing_if = "Option::is_none")]
+        pub allow_users_to_change_password: Option<bool>,
+        #[serde(rename = "ExpirePasswords", skip_serializing_if = "Option::is_none")]
+        pub expire_passwords: Option<bool>,
+        #[serde(rename = "MaxPasswordAge", skip_serializing_if = "Option::is_none")]
+        pub max_password_age: Option<i32>,
+        #[serde(rename = "PasswordReusePrevention", skip_serializing_if = "Option::is_none")]
+        pub password_reuse_prevention: Option<i32>,
+        #[serde(rename = "HardExpiry", skip_serializing_if = "Option::is_none")]
+        pub hard_expiry: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4771,6 +6891,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+        #[serde(rename = "ClientID")]
+        pub client_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct RemoveRoleFromInstanceProfileRequest {
         #[serde(rename = "InstanceProfileName")]
         pub instance_profile_name: String,
@@ -4838,6 +6967,97 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct SAMLKeyHashEntry {
+        #[serde(rename = "IssuerURL", skip_serializing_if = "Option::is_none")]
+        pub issuer_url: Option<String>,
+        #[serde(rename = "KeyHashes", skip_serializing_if = "Option::is_none")]
+        pub key_hashes: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SAMLPrivateKey {
+        #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
+        pub key_id: Option<String>,
+        #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+        pub timestamp: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SAMLProviderListEntry {
+        #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+        pub valid_until: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
+        pub create_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "IsTrustedIdentityPropagationEnabled", skip_serializing_if = "Option::is_none")]
+        pub is_trusted_identity_propagation_enabled: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SSHPublicKey {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyId")]
+        pub ssh_public_key_id: String,
+        #[serde(rename = "Fingerprint")]
+        pub fingerprint: String,
+        #[serde(rename = "SSHPublicKeyBody")]
+        pub ssh_public_key_body: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "UploadDate", skip_serializing_if = "Option::is_none")]
+        pub upload_date: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SSHPublicKeyMetadata {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyId")]
+        pub ssh_public_key_id: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+        #[serde(rename = "UploadDate")]
+        pub upload_date: ruststack_core::Timestamp,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ServerCertificate {
+        #[serde(rename = "ServerCertificateMetadata")]
+        pub server_certificate_metadata: ServerCertificateMetadata,
+        #[serde(rename = "CertificateBody")]
+        pub certificate_body: String,
+        #[serde(rename = "CertificateChain", skip_serializing_if = "Option::is_none")]
+        pub certificate_chain: Option<String>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ServerCertificateMetadata {
+        #[serde(rename = "Path")]
+        pub path: String,
+        #[serde(rename = "ServerCertificateName")]
+        pub server_certificate_name: String,
+        #[serde(rename = "ServerCertificateId")]
+        pub server_certificate_id: String,
+        #[serde(rename = "Arn")]
+        pub arn: String,
+        #[serde(rename = "UploadDate", skip_serializing_if = "Option::is_none")]
+        pub upload_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+        pub expiration: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SetDefaultPolicyVersionRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
@@ -4889,6 +7109,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct TagOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+        #[serde(rename = "Tags")]
+        pub tags: Vec<Tag>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct TagPolicyRequest {
         #[serde(rename = "PolicyArn")]
         pub policy_arn: String,
@@ -4919,6 +7148,15 @@ pub mod types {
     pub struct UntagInstanceProfileRequest {
         #[serde(rename = "InstanceProfileName")]
         pub instance_profile_name: String,
+        #[serde(rename = "TagKeys")]
+        pub tag_keys: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UntagOpenIDConnectProviderRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
         #[serde(rename = "TagKeys")]
         pub tag_keys: Vec<String>,
     }
@@ -4963,6 +7201,29 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct UpdateAccountPasswordPolicyRequest {
+        #[serde(rename = "MinimumPasswordLength", skip_serializing_if = "Option::is_none")]
+        pub minimum_password_length: Option<i32>,
+        #[serde(rename = "RequireSymbols", skip_serializing_if = "Option::is_none")]
+        pub require_symbols: Option<bool>,
+        #[serde(rename = "RequireNumbers", skip_serializing_if = "Option::is_none")]
+        pub require_numbers: Option<bool>,
+        #[serde(rename = "RequireUppercaseCharacters", skip_serializing_if = "Option::is_none")]
+        pub require_uppercase_characters: Option<bool>,
+        #[serde(rename = "RequireLowercaseCharacters", skip_serializing_if = "Option::is_none")]
+        pub require_lowercase_characters: Option<bool>,
+        #[serde(rename = "AllowUsersToChangePassword", skip_serializing_if = "Option::is_none")]
+        pub allow_users_to_change_password: Option<bool>,
+        #[serde(rename = "MaxPasswordAge", skip_serializing_if = "Option::is_none")]
+        pub max_password_age: Option<i32>,
+        #[serde(rename = "PasswordReusePrevention", skip_serializing_if = "Option::is_none")]
+        pub password_reuse_prevention: Option<i32>,
+        #[serde(rename = "HardExpiry", skip_serializing_if = "Option::is_none")]
+        pub hard_expiry: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct UpdateAssumeRolePolicyRequest {
         #[serde(rename = "RoleName")]
         pub role_name: String,
@@ -4979,6 +7240,30 @@ pub mod types {
         pub new_path: Option<String>,
         #[serde(rename = "NewGroupName", skip_serializing_if = "Option::is_none")]
         pub new_group_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateLoginProfileRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "Password", skip_serializing_if = "Option::is_none")]
+        pub password: Option<String>,
+        #[serde(rename = "PasswordResetRequired", skip_serializing_if = "Option::is_none")]
+        pub password_reset_required: Option<bool>,
+        #[serde(rename = "MaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
+        pub max_signin_session_duration: Option<i32>,
+        #[serde(rename = "ResetMaxSigninSessionDuration", skip_serializing_if = "Option::is_none")]
+        pub reset_max_signin_session_duration: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateOpenIDConnectProviderThumbprintRequest {
+        #[serde(rename = "OpenIDConnectProviderArn")]
+        pub open_id_connect_provider_arn: String,
+        #[serde(rename = "ThumbprintList")]
+        pub thumbprint_list: Vec<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5018,6 +7303,47 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct UpdateSAMLProviderRequest {
+        #[serde(rename = "SAMLMetadataDocument", skip_serializing_if = "Option::is_none")]
+        pub saml_metadata_document: Option<String>,
+        #[serde(rename = "SAMLProviderArn")]
+        pub saml_provider_arn: String,
+        #[serde(rename = "AssertionEncryptionMode", skip_serializing_if = "Option::is_none")]
+        pub assertion_encryption_mode: Option<String>,
+        #[serde(rename = "AddPrivateKey", skip_serializing_if = "Option::is_none")]
+        pub add_private_key: Option<String>,
+        #[serde(rename = "RemovePrivateKey", skip_serializing_if = "Option::is_none")]
+        pub remove_private_key: Option<String>,
+        #[serde(rename = "ContextProvider", skip_serializing_if = "Option::is_none")]
+        pub context_provider: Option<ContextProvider>,
+        #[serde(rename = "IdentityCenterInstanceArn", skip_serializing_if = "Option::is_none")]
+        pub identity_center_instance_arn: Option<String>,
+        #[serde(rename = "RemoveContextProvider", skip_serializing_if = "Option::is_none")]
+        pub remove_context_provider: Option<bool>,
+        #[serde(rename = "RemoveIdentityCenterInstance", skip_serializing_if = "Option::is_none")]
+        pub remove_identity_center_instance: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSAMLProviderResponse {
+        #[serde(rename = "SAMLProviderArn", skip_serializing_if = "Option::is_none")]
+        pub saml_provider_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateSSHPublicKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyId")]
+        pub ssh_public_key_id: String,
+        #[serde(rename = "Status")]
+        pub status: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct UpdateSigningCertificateRequest {
         #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
@@ -5036,6 +7362,48 @@ pub mod types {
         pub new_path: Option<String>,
         #[serde(rename = "NewUserName", skip_serializing_if = "Option::is_none")]
         pub new_user_name: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadSSHPublicKeyRequest {
+        #[serde(rename = "UserName")]
+        pub user_name: String,
+        #[serde(rename = "SSHPublicKeyBody")]
+        pub ssh_public_key_body: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadSSHPublicKeyResponse {
+        #[serde(rename = "SSHPublicKey", skip_serializing_if = "Option::is_none")]
+        pub ssh_public_key: Option<SSHPublicKey>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadServerCertificateRequest {
+        #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
+        pub path: Option<String>,
+        #[serde(rename = "ServerCertificateName")]
+        pub server_certificate_name: String,
+        #[serde(rename = "CertificateBody")]
+        pub certificate_body: String,
+        #[serde(rename = "PrivateKey")]
+        pub private_key: String,
+        #[serde(rename = "CertificateChain", skip_serializing_if = "Option::is_none")]
+        pub certificate_chain: Option<String>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UploadServerCertificateResponse {
+        #[serde(rename = "ServerCertificateMetadata", skip_serializing_if = "Option::is_none")]
+        pub server_certificate_metadata: Option<ServerCertificateMetadata>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5075,6 +7443,24 @@ pub mod types {
         pub tags: Option<Vec<Tag>>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct VirtualMFADevice {
+        #[serde(rename = "SerialNumber")]
+        pub serial_number: String,
+        #[serde(rename = "Base32StringSeed", skip_serializing_if = "Option::is_none")]
+        pub base32_string_seed: Option<ruststack_core::Blob>,
+        #[serde(rename = "QRCodePNG", skip_serializing_if = "Option::is_none")]
+        pub qr_code_png: Option<ruststack_core::Blob>,
+        #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
+        pub user: Option<User>,
+        #[serde(rename = "EnableDate", skip_serializing_if = "Option::is_none")]
+        pub enable_date: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    impl ruststack_core::Input for AddClientIDToOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for AddRoleToInstanceProfileRequest {}
     impl ruststack_core::Input for AddUserToGroupRequest {}
     impl ruststack_core::Input for AttachGroupPolicyRequest {}
@@ -5083,34 +7469,51 @@ pub mod types {
     impl ruststack_core::Input for CreateAccessKeyRequest {}
     impl ruststack_core::Input for CreateGroupRequest {}
     impl ruststack_core::Input for CreateInstanceProfileRequest {}
+    impl ruststack_core::Input for CreateLoginProfileRequest {}
+    impl ruststack_core::Input for CreateOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for CreatePolicyRequest {}
     impl ruststack_core::Input for CreatePolicyVersionRequest {}
     impl ruststack_core::Input for CreateRoleRequest {}
+    impl ruststack_core::Input for CreateSAMLProviderRequest {}
     impl ruststack_core::Input for CreateServiceLinkedRoleRequest {}
     impl ruststack_core::Input for CreateUserRequest {}
+    impl ruststack_core::Input for CreateVirtualMFADeviceRequest {}
+    impl ruststack_core::Input for DeactivateMFADeviceRequest {}
     impl ruststack_core::Input for DeleteAccessKeyRequest {}
     impl ruststack_core::Input for DeleteGroupPolicyRequest {}
     impl ruststack_core::Input for DeleteGroupRequest {}
     impl ruststack_core::Input for DeleteInstanceProfileRequest {}
+    impl ruststack_core::Input for DeleteLoginProfileRequest {}
+    impl ruststack_core::Input for DeleteOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for DeletePolicyRequest {}
     impl ruststack_core::Input for DeletePolicyVersionRequest {}
     impl ruststack_core::Input for DeleteRolePolicyRequest {}
     impl ruststack_core::Input for DeleteRoleRequest {}
+    impl ruststack_core::Input for DeleteSAMLProviderRequest {}
+    impl ruststack_core::Input for DeleteSSHPublicKeyRequest {}
+    impl ruststack_core::Input for DeleteServerCertificateRequest {}
     impl ruststack_core::Input for DeleteServiceLinkedRoleRequest {}
     impl ruststack_core::Input for DeleteSigningCertificateRequest {}
     impl ruststack_core::Input for DeleteUserPolicyRequest {}
     impl ruststack_core::Input for DeleteUserRequest {}
+    impl ruststack_core::Input for DeleteVirtualMFADeviceRequest {}
     impl ruststack_core::Input for DetachGroupPolicyRequest {}
     impl ruststack_core::Input for DetachRolePolicyRequest {}
     impl ruststack_core::Input for DetachUserPolicyRequest {}
+    impl ruststack_core::Input for EnableMFADeviceRequest {}
     impl ruststack_core::Input for GetAccessKeyLastUsedRequest {}
     impl ruststack_core::Input for GetGroupPolicyRequest {}
     impl ruststack_core::Input for GetGroupRequest {}
     impl ruststack_core::Input for GetInstanceProfileRequest {}
+    impl ruststack_core::Input for GetLoginProfileRequest {}
+    impl ruststack_core::Input for GetOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for GetPolicyRequest {}
     impl ruststack_core::Input for GetPolicyVersionRequest {}
     impl ruststack_core::Input for GetRolePolicyRequest {}
     impl ruststack_core::Input for GetRoleRequest {}
+    impl ruststack_core::Input for GetSAMLProviderRequest {}
+    impl ruststack_core::Input for GetSSHPublicKeyRequest {}
+    impl ruststack_core::Input for GetServerCertificateRequest {}
     impl ruststack_core::Input for GetServiceLinkedRoleDeletionStatusRequest {}
     impl ruststack_core::Input for GetUserPolicyRequest {}
     impl ruststack_core::Input for GetUserRequest {}
@@ -5125,56 +7528,85 @@ pub mod types {
     impl ruststack_core::Input for ListInstanceProfileTagsRequest {}
     impl ruststack_core::Input for ListInstanceProfilesForRoleRequest {}
     impl ruststack_core::Input for ListInstanceProfilesRequest {}
+    impl ruststack_core::Input for ListMFADevicesRequest {}
+    impl ruststack_core::Input for ListOpenIDConnectProviderTagsRequest {}
+    impl ruststack_core::Input for ListOpenIDConnectProvidersRequest {}
     impl ruststack_core::Input for ListPoliciesRequest {}
     impl ruststack_core::Input for ListPolicyTagsRequest {}
     impl ruststack_core::Input for ListPolicyVersionsRequest {}
     impl ruststack_core::Input for ListRolePoliciesRequest {}
     impl ruststack_core::Input for ListRoleTagsRequest {}
     impl ruststack_core::Input for ListRolesRequest {}
+    impl ruststack_core::Input for ListSAMLProvidersRequest {}
+    impl ruststack_core::Input for ListSSHPublicKeysRequest {}
+    impl ruststack_core::Input for ListServerCertificatesRequest {}
     impl ruststack_core::Input for ListSigningCertificatesRequest {}
     impl ruststack_core::Input for ListUserPoliciesRequest {}
     impl ruststack_core::Input for ListUserTagsRequest {}
     impl ruststack_core::Input for ListUsersRequest {}
+    impl ruststack_core::Input for ListVirtualMFADevicesRequest {}
     impl ruststack_core::Input for PutGroupPolicyRequest {}
     impl ruststack_core::Input for PutRolePolicyRequest {}
     impl ruststack_core::Input for PutUserPolicyRequest {}
+    impl ruststack_core::Input for RemoveClientIDFromOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for RemoveRoleFromInstanceProfileRequest {}
     impl ruststack_core::Input for RemoveUserFromGroupRequest {}
     impl ruststack_core::Input for SetDefaultPolicyVersionRequest {}
     impl ruststack_core::Input for TagInstanceProfileRequest {}
+    impl ruststack_core::Input for TagOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for TagPolicyRequest {}
     impl ruststack_core::Input for TagRoleRequest {}
     impl ruststack_core::Input for TagUserRequest {}
     impl ruststack_core::Input for UntagInstanceProfileRequest {}
+    impl ruststack_core::Input for UntagOpenIDConnectProviderRequest {}
     impl ruststack_core::Input for UntagPolicyRequest {}
     impl ruststack_core::Input for UntagRoleRequest {}
     impl ruststack_core::Input for UntagUserRequest {}
     impl ruststack_core::Input for UpdateAccessKeyRequest {}
+    impl ruststack_core::Input for UpdateAccountPasswordPolicyRequest {}
     impl ruststack_core::Input for UpdateAssumeRolePolicyRequest {}
     impl ruststack_core::Input for UpdateGroupRequest {}
+    impl ruststack_core::Input for UpdateLoginProfileRequest {}
+    impl ruststack_core::Input for UpdateOpenIDConnectProviderThumbprintRequest {}
     impl ruststack_core::Input for UpdateRoleDescriptionRequest {}
     impl ruststack_core::Input for UpdateRoleRequest {}
+    impl ruststack_core::Input for UpdateSAMLProviderRequest {}
+    impl ruststack_core::Input for UpdateSSHPublicKeyRequest {}
     impl ruststack_core::Input for UpdateSigningCertificateRequest {}
     impl ruststack_core::Input for UpdateUserRequest {}
+    impl ruststack_core::Input for UploadSSHPublicKeyRequest {}
+    impl ruststack_core::Input for UploadServerCertificateRequest {}
     impl ruststack_core::Input for UploadSigningCertificateRequest {}
     impl ruststack_core::Output for CreateAccessKeyResponse {}
     impl ruststack_core::Output for CreateGroupResponse {}
     impl ruststack_core::Output for CreateInstanceProfileResponse {}
+    impl ruststack_core::Output for CreateLoginProfileResponse {}
+    impl ruststack_core::Output for CreateOpenIDConnectProviderResponse {}
     impl ruststack_core::Output for CreatePolicyResponse {}
     impl ruststack_core::Output for CreatePolicyVersionResponse {}
     impl ruststack_core::Output for CreateRoleResponse {}
+    impl ruststack_core::Output for CreateSAMLProviderResponse {}
     impl ruststack_core::Output for CreateServiceLinkedRoleResponse {}
     impl ruststack_core::Output for CreateUserResponse {}
+    impl ruststack_core::Output for CreateVirtualMFADeviceResponse {}
     impl ruststack_core::Output for DeleteServiceLinkedRoleResponse {}
+    impl ruststack_core::Output for GenerateCredentialReportResponse {}
     impl ruststack_core::Output for GetAccessKeyLastUsedResponse {}
+    impl ruststack_core::Output for GetAccountPasswordPolicyResponse {}
     impl ruststack_core::Output for GetAccountSummaryResponse {}
+    impl ruststack_core::Output for GetCredentialReportResponse {}
     impl ruststack_core::Output for GetGroupPolicyResponse {}
     impl ruststack_core::Output for GetGroupResponse {}
     impl ruststack_core::Output for GetInstanceProfileResponse {}
+    impl ruststack_core::Output for GetLoginProfileResponse {}
+    impl ruststack_core::Output for GetOpenIDConnectProviderResponse {}
     impl ruststack_core::Output for GetPolicyResponse {}
     impl ruststack_core::Output for GetPolicyVersionResponse {}
     impl ruststack_core::Output for GetRolePolicyResponse {}
     impl ruststack_core::Output for GetRoleResponse {}
+    impl ruststack_core::Output for GetSAMLProviderResponse {}
+    impl ruststack_core::Output for GetSSHPublicKeyResponse {}
+    impl ruststack_core::Output for GetServerCertificateResponse {}
     impl ruststack_core::Output for GetServiceLinkedRoleDeletionStatusResponse {}
     impl ruststack_core::Output for GetUserPolicyResponse {}
     impl ruststack_core::Output for GetUserResponse {}
@@ -5189,22 +7621,38 @@ pub mod types {
     impl ruststack_core::Output for ListInstanceProfileTagsResponse {}
     impl ruststack_core::Output for ListInstanceProfilesForRoleResponse {}
     impl ruststack_core::Output for ListInstanceProfilesResponse {}
+    impl ruststack_core::Output for ListMFADevicesResponse {}
+    impl ruststack_core::Output for ListOpenIDConnectProviderTagsResponse {}
+    impl ruststack_core::Output for ListOpenIDConnectProvidersResponse {}
     impl ruststack_core::Output for ListPoliciesResponse {}
     impl ruststack_core::Output for ListPolicyTagsResponse {}
     impl ruststack_core::Output for ListPolicyVersionsResponse {}
     impl ruststack_core::Output for ListRolePoliciesResponse {}
     impl ruststack_core::Output for ListRoleTagsResponse {}
     impl ruststack_core::Output for ListRolesResponse {}
+    impl ruststack_core::Output for ListSAMLProvidersResponse {}
+    impl ruststack_core::Output for ListSSHPublicKeysResponse {}
+    impl ruststack_core::Output for ListServerCertificatesResponse {}
     impl ruststack_core::Output for ListSigningCertificatesResponse {}
     impl ruststack_core::Output for ListUserPoliciesResponse {}
     impl ruststack_core::Output for ListUserTagsResponse {}
     impl ruststack_core::Output for ListUsersResponse {}
+    impl ruststack_core::Output for ListVirtualMFADevicesResponse {}
     impl ruststack_core::Output for UpdateRoleDescriptionResponse {}
     impl ruststack_core::Output for UpdateRoleResponse {}
+    impl ruststack_core::Output for UpdateSAMLProviderResponse {}
+    impl ruststack_core::Output for UploadSSHPublicKeyResponse {}
+    impl ruststack_core::Output for UploadServerCertificateResponse {}
     impl ruststack_core::Output for UploadSigningCertificateResponse {}
 }
 
 pub mod ops {
+    pub struct AddClientIDToOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for AddClientIDToOpenIDConnectProvider {
+        const NAME: &'static str = "AddClientIDToOpenIDConnectProvider";
+        type Input = super::types::AddClientIDToOpenIDConnectProviderRequest;
+        type Output = ();
+    }
     pub struct AddRoleToInstanceProfile;
     impl ruststack_core::OperationSpec for AddRoleToInstanceProfile {
         const NAME: &'static str = "AddRoleToInstanceProfile";
@@ -5253,6 +7701,18 @@ pub mod ops {
         type Input = super::types::CreateInstanceProfileRequest;
         type Output = super::types::CreateInstanceProfileResponse;
     }
+    pub struct CreateLoginProfile;
+    impl ruststack_core::OperationSpec for CreateLoginProfile {
+        const NAME: &'static str = "CreateLoginProfile";
+        type Input = super::types::CreateLoginProfileRequest;
+        type Output = super::types::CreateLoginProfileResponse;
+    }
+    pub struct CreateOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for CreateOpenIDConnectProvider {
+        const NAME: &'static str = "CreateOpenIDConnectProvider";
+        type Input = super::types::CreateOpenIDConnectProviderRequest;
+        type Output = super::types::CreateOpenIDConnectProviderResponse;
+    }
     pub struct CreatePolicy;
     impl ruststack_core::OperationSpec for CreatePolicy {
         const NAME: &'static str = "CreatePolicy";
@@ -5271,6 +7731,12 @@ pub mod ops {
         type Input = super::types::CreateRoleRequest;
         type Output = super::types::CreateRoleResponse;
     }
+    pub struct CreateSAMLProvider;
+    impl ruststack_core::OperationSpec for CreateSAMLProvider {
+        const NAME: &'static str = "CreateSAMLProvider";
+        type Input = super::types::CreateSAMLProviderRequest;
+        type Output = super::types::CreateSAMLProviderResponse;
+    }
     pub struct CreateServiceLinkedRole;
     impl ruststack_core::OperationSpec for CreateServiceLinkedRole {
         const NAME: &'static str = "CreateServiceLinkedRole";
@@ -5283,10 +7749,28 @@ pub mod ops {
         type Input = super::types::CreateUserRequest;
         type Output = super::types::CreateUserResponse;
     }
+    pub struct CreateVirtualMFADevice;
+    impl ruststack_core::OperationSpec for CreateVirtualMFADevice {
+        const NAME: &'static str = "CreateVirtualMFADevice";
+        type Input = super::types::CreateVirtualMFADeviceRequest;
+        type Output = super::types::CreateVirtualMFADeviceResponse;
+    }
+    pub struct DeactivateMFADevice;
+    impl ruststack_core::OperationSpec for DeactivateMFADevice {
+        const NAME: &'static str = "DeactivateMFADevice";
+        type Input = super::types::DeactivateMFADeviceRequest;
+        type Output = ();
+    }
     pub struct DeleteAccessKey;
     impl ruststack_core::OperationSpec for DeleteAccessKey {
         const NAME: &'static str = "DeleteAccessKey";
         type Input = super::types::DeleteAccessKeyRequest;
+        type Output = ();
+    }
+    pub struct DeleteAccountPasswordPolicy;
+    impl ruststack_core::OperationSpec for DeleteAccountPasswordPolicy {
+        const NAME: &'static str = "DeleteAccountPasswordPolicy";
+        type Input = ();
         type Output = ();
     }
     pub struct DeleteGroup;
@@ -5305,6 +7789,18 @@ pub mod ops {
     impl ruststack_core::OperationSpec for DeleteInstanceProfile {
         const NAME: &'static str = "DeleteInstanceProfile";
         type Input = super::types::DeleteInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct DeleteLoginProfile;
+    impl ruststack_core::OperationSpec for DeleteLoginProfile {
+        const NAME: &'static str = "DeleteLoginProfile";
+        type Input = super::types::DeleteLoginProfileRequest;
+        type Output = ();
+    }
+    pub struct DeleteOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for DeleteOpenIDConnectProvider {
+        const NAME: &'static str = "DeleteOpenIDConnectProvider";
+        type Input = super::types::DeleteOpenIDConnectProviderRequest;
         type Output = ();
     }
     pub struct DeletePolicy;
@@ -5331,6 +7827,24 @@ pub mod ops {
         type Input = super::types::DeleteRolePolicyRequest;
         type Output = ();
     }
+    pub struct DeleteSAMLProvider;
+    impl ruststack_core::OperationSpec for DeleteSAMLProvider {
+        const NAME: &'static str = "DeleteSAMLProvider";
+        type Input = super::types::DeleteSAMLProviderRequest;
+        type Output = ();
+    }
+    pub struct DeleteSSHPublicKey;
+    impl ruststack_core::OperationSpec for DeleteSSHPublicKey {
+        const NAME: &'static str = "DeleteSSHPublicKey";
+        type Input = super::types::DeleteSSHPublicKeyRequest;
+        type Output = ();
+    }
+    pub struct DeleteServerCertificate;
+    impl ruststack_core::OperationSpec for DeleteServerCertificate {
+        const NAME: &'static str = "DeleteServerCertificate";
+        type Input = super::types::DeleteServerCertificateRequest;
+        type Output = ();
+    }
     pub struct DeleteServiceLinkedRole;
     impl ruststack_core::OperationSpec for DeleteServiceLinkedRole {
         const NAME: &'static str = "DeleteServiceLinkedRole";
@@ -5355,6 +7869,12 @@ pub mod ops {
         type Input = super::types::DeleteUserPolicyRequest;
         type Output = ();
     }
+    pub struct DeleteVirtualMFADevice;
+    impl ruststack_core::OperationSpec for DeleteVirtualMFADevice {
+        const NAME: &'static str = "DeleteVirtualMFADevice";
+        type Input = super::types::DeleteVirtualMFADeviceRequest;
+        type Output = ();
+    }
     pub struct DetachGroupPolicy;
     impl ruststack_core::OperationSpec for DetachGroupPolicy {
         const NAME: &'static str = "DetachGroupPolicy";
@@ -5373,17 +7893,41 @@ pub mod ops {
         type Input = super::types::DetachUserPolicyRequest;
         type Output = ();
     }
+    pub struct EnableMFADevice;
+    impl ruststack_core::OperationSpec for EnableMFADevice {
+        const NAME: &'static str = "EnableMFADevice";
+        type Input = super::types::EnableMFADeviceRequest;
+        type Output = ();
+    }
+    pub struct GenerateCredentialReport;
+    impl ruststack_core::OperationSpec for GenerateCredentialReport {
+        const NAME: &'static str = "GenerateCredentialReport";
+        type Input = ();
+        type Output = super::types::GenerateCredentialReportResponse;
+    }
     pub struct GetAccessKeyLastUsed;
     impl ruststack_core::OperationSpec for GetAccessKeyLastUsed {
         const NAME: &'static str = "GetAccessKeyLastUsed";
         type Input = super::types::GetAccessKeyLastUsedRequest;
         type Output = super::types::GetAccessKeyLastUsedResponse;
     }
+    pub struct GetAccountPasswordPolicy;
+    impl ruststack_core::OperationSpec for GetAccountPasswordPolicy {
+        const NAME: &'static str = "GetAccountPasswordPolicy";
+        type Input = ();
+        type Output = super::types::GetAccountPasswordPolicyResponse;
+    }
     pub struct GetAccountSummary;
     impl ruststack_core::OperationSpec for GetAccountSummary {
         const NAME: &'static str = "GetAccountSummary";
         type Input = ();
         type Output = super::types::GetAccountSummaryResponse;
+    }
+    pub struct GetCredentialReport;
+    impl ruststack_core::OperationSpec for GetCredentialReport {
+        const NAME: &'static str = "GetCredentialReport";
+        type Input = ();
+        type Output = super::types::GetCredentialReportResponse;
     }
     pub struct GetGroup;
     impl ruststack_core::OperationSpec for GetGroup {
@@ -5402,6 +7946,18 @@ pub mod ops {
         const NAME: &'static str = "GetInstanceProfile";
         type Input = super::types::GetInstanceProfileRequest;
         type Output = super::types::GetInstanceProfileResponse;
+    }
+    pub struct GetLoginProfile;
+    impl ruststack_core::OperationSpec for GetLoginProfile {
+        const NAME: &'static str = "GetLoginProfile";
+        type Input = super::types::GetLoginProfileRequest;
+        type Output = super::types::GetLoginProfileResponse;
+    }
+    pub struct GetOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for GetOpenIDConnectProvider {
+        const NAME: &'static str = "GetOpenIDConnectProvider";
+        type Input = super::types::GetOpenIDConnectProviderRequest;
+        type Output = super::types::GetOpenIDConnectProviderResponse;
     }
     pub struct GetPolicy;
     impl ruststack_core::OperationSpec for GetPolicy {
@@ -5426,6 +7982,24 @@ pub mod ops {
         const NAME: &'static str = "GetRolePolicy";
         type Input = super::types::GetRolePolicyRequest;
         type Output = super::types::GetRolePolicyResponse;
+    }
+    pub struct GetSAMLProvider;
+    impl ruststack_core::OperationSpec for GetSAMLProvider {
+        const NAME: &'static str = "GetSAMLProvider";
+        type Input = super::types::GetSAMLProviderRequest;
+        type Output = super::types::GetSAMLProviderResponse;
+    }
+    pub struct GetSSHPublicKey;
+    impl ruststack_core::OperationSpec for GetSSHPublicKey {
+        const NAME: &'static str = "GetSSHPublicKey";
+        type Input = super::types::GetSSHPublicKeyRequest;
+        type Output = super::types::GetSSHPublicKeyResponse;
+    }
+    pub struct GetServerCertificate;
+    impl ruststack_core::OperationSpec for GetServerCertificate {
+        const NAME: &'static str = "GetServerCertificate";
+        type Input = super::types::GetServerCertificateRequest;
+        type Output = super::types::GetServerCertificateResponse;
     }
     pub struct GetServiceLinkedRoleDeletionStatus;
     impl ruststack_core::OperationSpec for GetServiceLinkedRoleDeletionStatus {
@@ -5511,6 +8085,24 @@ pub mod ops {
         type Input = super::types::ListInstanceProfilesForRoleRequest;
         type Output = super::types::ListInstanceProfilesForRoleResponse;
     }
+    pub struct ListMFADevices;
+    impl ruststack_core::OperationSpec for ListMFADevices {
+        const NAME: &'static str = "ListMFADevices";
+        type Input = super::types::ListMFADevicesRequest;
+        type Output = super::types::ListMFADevicesResponse;
+    }
+    pub struct ListOpenIDConnectProviderTags;
+    impl ruststack_core::OperationSpec for ListOpenIDConnectProviderTags {
+        const NAME: &'static str = "ListOpenIDConnectProviderTags";
+        type Input = super::types::ListOpenIDConnectProviderTagsRequest;
+        type Output = super::types::ListOpenIDConnectProviderTagsResponse;
+    }
+    pub struct ListOpenIDConnectProviders;
+    impl ruststack_core::OperationSpec for ListOpenIDConnectProviders {
+        const NAME: &'static str = "ListOpenIDConnectProviders";
+        type Input = super::types::ListOpenIDConnectProvidersRequest;
+        type Output = super::types::ListOpenIDConnectProvidersResponse;
+    }
     pub struct ListPolicies;
     impl ruststack_core::OperationSpec for ListPolicies {
         const NAME: &'static str = "ListPolicies";
@@ -5547,6 +8139,24 @@ pub mod ops {
         type Input = super::types::ListRolesRequest;
         type Output = super::types::ListRolesResponse;
     }
+    pub struct ListSAMLProviders;
+    impl ruststack_core::OperationSpec for ListSAMLProviders {
+        const NAME: &'static str = "ListSAMLProviders";
+        type Input = super::types::ListSAMLProvidersRequest;
+        type Output = super::types::ListSAMLProvidersResponse;
+    }
+    pub struct ListSSHPublicKeys;
+    impl ruststack_core::OperationSpec for ListSSHPublicKeys {
+        const NAME: &'static str = "ListSSHPublicKeys";
+        type Input = super::types::ListSSHPublicKeysRequest;
+        type Output = super::types::ListSSHPublicKeysResponse;
+    }
+    pub struct ListServerCertificates;
+    impl ruststack_core::OperationSpec for ListServerCertificates {
+        const NAME: &'static str = "ListServerCertificates";
+        type Input = super::types::ListServerCertificatesRequest;
+        type Output = super::types::ListServerCertificatesResponse;
+    }
     pub struct ListSigningCertificates;
     impl ruststack_core::OperationSpec for ListSigningCertificates {
         const NAME: &'static str = "ListSigningCertificates";
@@ -5571,6 +8181,12 @@ pub mod ops {
         type Input = super::types::ListUsersRequest;
         type Output = super::types::ListUsersResponse;
     }
+    pub struct ListVirtualMFADevices;
+    impl ruststack_core::OperationSpec for ListVirtualMFADevices {
+        const NAME: &'static str = "ListVirtualMFADevices";
+        type Input = super::types::ListVirtualMFADevicesRequest;
+        type Output = super::types::ListVirtualMFADevicesResponse;
+    }
     pub struct PutGroupPolicy;
     impl ruststack_core::OperationSpec for PutGroupPolicy {
         const NAME: &'static str = "PutGroupPolicy";
@@ -5587,6 +8203,12 @@ pub mod ops {
     impl ruststack_core::OperationSpec for PutUserPolicy {
         const NAME: &'static str = "PutUserPolicy";
         type Input = super::types::PutUserPolicyRequest;
+        type Output = ();
+    }
+    pub struct RemoveClientIDFromOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for RemoveClientIDFromOpenIDConnectProvider {
+        const NAME: &'static str = "RemoveClientIDFromOpenIDConnectProvider";
+        type Input = super::types::RemoveClientIDFromOpenIDConnectProviderRequest;
         type Output = ();
     }
     pub struct RemoveRoleFromInstanceProfile;
@@ -5613,6 +8235,12 @@ pub mod ops {
         type Input = super::types::TagInstanceProfileRequest;
         type Output = ();
     }
+    pub struct TagOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for TagOpenIDConnectProvider {
+        const NAME: &'static str = "TagOpenIDConnectProvider";
+        type Input = super::types::TagOpenIDConnectProviderRequest;
+        type Output = ();
+    }
     pub struct TagPolicy;
     impl ruststack_core::OperationSpec for TagPolicy {
         const NAME: &'static str = "TagPolicy";
@@ -5635,6 +8263,12 @@ pub mod ops {
     impl ruststack_core::OperationSpec for UntagInstanceProfile {
         const NAME: &'static str = "UntagInstanceProfile";
         type Input = super::types::UntagInstanceProfileRequest;
+        type Output = ();
+    }
+    pub struct UntagOpenIDConnectProvider;
+    impl ruststack_core::OperationSpec for UntagOpenIDConnectProvider {
+        const NAME: &'static str = "UntagOpenIDConnectProvider";
+        type Input = super::types::UntagOpenIDConnectProviderRequest;
         type Output = ();
     }
     pub struct UntagPolicy;
@@ -5661,6 +8295,12 @@ pub mod ops {
         type Input = super::types::UpdateAccessKeyRequest;
         type Output = ();
     }
+    pub struct UpdateAccountPasswordPolicy;
+    impl ruststack_core::OperationSpec for UpdateAccountPasswordPolicy {
+        const NAME: &'static str = "UpdateAccountPasswordPolicy";
+        type Input = super::types::UpdateAccountPasswordPolicyRequest;
+        type Output = ();
+    }
     pub struct UpdateAssumeRolePolicy;
     impl ruststack_core::OperationSpec for UpdateAssumeRolePolicy {
         const NAME: &'static str = "UpdateAssumeRolePolicy";
@@ -5671,6 +8311,18 @@ pub mod ops {
     impl ruststack_core::OperationSpec for UpdateGroup {
         const NAME: &'static str = "UpdateGroup";
         type Input = super::types::UpdateGroupRequest;
+        type Output = ();
+    }
+    pub struct UpdateLoginProfile;
+    impl ruststack_core::OperationSpec for UpdateLoginProfile {
+        const NAME: &'static str = "UpdateLoginProfile";
+        type Input = super::types::UpdateLoginProfileRequest;
+        type Output = ();
+    }
+    pub struct UpdateOpenIDConnectProviderThumbprint;
+    impl ruststack_core::OperationSpec for UpdateOpenIDConnectProviderThumbprint {
+        const NAME: &'static str = "UpdateOpenIDConnectProviderThumbprint";
+        type Input = super::types::UpdateOpenIDConnectProviderThumbprintRequest;
         type Output = ();
     }
     pub struct UpdateRole;
@@ -5685,6 +8337,18 @@ pub mod ops {
         type Input = super::types::UpdateRoleDescriptionRequest;
         type Output = super::types::UpdateRoleDescriptionResponse;
     }
+    pub struct UpdateSAMLProvider;
+    impl ruststack_core::OperationSpec for UpdateSAMLProvider {
+        const NAME: &'static str = "UpdateSAMLProvider";
+        type Input = super::types::UpdateSAMLProviderRequest;
+        type Output = super::types::UpdateSAMLProviderResponse;
+    }
+    pub struct UpdateSSHPublicKey;
+    impl ruststack_core::OperationSpec for UpdateSSHPublicKey {
+        const NAME: &'static str = "UpdateSSHPublicKey";
+        type Input = super::types::UpdateSSHPublicKeyRequest;
+        type Output = ();
+    }
     pub struct UpdateSigningCertificate;
     impl ruststack_core::OperationSpec for UpdateSigningCertificate {
         const NAME: &'static str = "UpdateSigningCertificate";
@@ -5696,6 +8360,18 @@ pub mod ops {
         const NAME: &'static str = "UpdateUser";
         type Input = super::types::UpdateUserRequest;
         type Output = ();
+    }
+    pub struct UploadSSHPublicKey;
+    impl ruststack_core::OperationSpec for UploadSSHPublicKey {
+        const NAME: &'static str = "UploadSSHPublicKey";
+        type Input = super::types::UploadSSHPublicKeyRequest;
+        type Output = super::types::UploadSSHPublicKeyResponse;
+    }
+    pub struct UploadServerCertificate;
+    impl ruststack_core::OperationSpec for UploadServerCertificate {
+        const NAME: &'static str = "UploadServerCertificate";
+        type Input = super::types::UploadServerCertificateRequest;
+        type Output = super::types::UploadServerCertificateResponse;
     }
     pub struct UploadSigningCertificate;
     impl ruststack_core::OperationSpec for UploadSigningCertificate {

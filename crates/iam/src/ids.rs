@@ -30,6 +30,17 @@ pub fn secret_key() -> String {
     random(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 }
 
+/// A random version-4 UUID, lowercase.
+pub fn uuid() -> String {
+    let b: [u8; 16] = std::array::from_fn(|i| match i {
+        6 => 0x40 | (fastrand::u8(..) & 0x0f),
+        8 => 0x80 | (fastrand::u8(..) & 0x3f),
+        _ => fastrand::u8(..),
+    });
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
 /// IAM dates carry whole seconds.
 pub fn now() -> Timestamp {
     let t = Timestamp::now();

@@ -17,9 +17,11 @@ mod inline;
 mod keys;
 mod managed;
 mod paging;
+mod passwords;
 mod persist;
 mod policy_doc;
 mod profiles;
+mod providers;
 mod roles;
 mod state;
 mod tags;
@@ -148,5 +150,29 @@ pub fn service(credentials: Credentials, storage: Storage) -> Arc<dyn Service> {
         .on(ops::UpdateSigningCertificate, certs::update_signing_certificate)
         .on(ops::ListSigningCertificates, certs::list_signing_certificates)
         .on(ops::DeleteSigningCertificate, certs::delete_signing_certificate)
+        // identity providers
+        .on(ops::CreateOpenIDConnectProvider, providers::create_open_id_connect_provider)
+        .on(ops::GetOpenIDConnectProvider, providers::get_open_id_connect_provider)
+        .on(ops::ListOpenIDConnectProviders, providers::list_open_id_connect_providers)
+        .on(ops::DeleteOpenIDConnectProvider, providers::delete_open_id_connect_provider)
+        .on(ops::UpdateOpenIDConnectProviderThumbprint, providers::update_open_id_connect_provider_thumbprint)
+        .on(ops::AddClientIDToOpenIDConnectProvider, providers::add_client_id_to_open_id_connect_provider)
+        .on(ops::RemoveClientIDFromOpenIDConnectProvider, providers::remove_client_id_from_open_id_connect_provider)
+        .on(ops::TagOpenIDConnectProvider, providers::tag_open_id_connect_provider)
+        .on(ops::UntagOpenIDConnectProvider, providers::untag_open_id_connect_provider)
+        .on(ops::ListOpenIDConnectProviderTags, providers::list_open_id_connect_provider_tags)
+        .on(ops::CreateSAMLProvider, providers::create_saml_provider)
+        .on(ops::GetSAMLProvider, providers::get_saml_provider)
+        .on(ops::ListSAMLProviders, providers::list_saml_providers)
+        .on(ops::UpdateSAMLProvider, providers::update_saml_provider)
+        .on(ops::DeleteSAMLProvider, providers::delete_saml_provider)
+        // passwords
+        .on(ops::CreateLoginProfile, passwords::create_login_profile)
+        .on(ops::GetLoginProfile, passwords::get_login_profile)
+        .on(ops::UpdateLoginProfile, passwords::update_login_profile)
+        .on(ops::DeleteLoginProfile, passwords::delete_login_profile)
+        .on(ops::UpdateAccountPasswordPolicy, passwords::update_account_password_policy)
+        .on(ops::GetAccountPasswordPolicy, passwords::get_account_password_policy)
+        .on(ops::DeleteAccountPasswordPolicy, passwords::delete_account_password_policy)
         .into_service()
 }

@@ -4,6 +4,8 @@
 //! - `iam/accounts`: `account` → the account's own record (creation date, root access keys);
 //! - `iam/users`, `iam/groups`, `iam/roles`, `iam/profiles`: `account \0 lowercase-name` → the
 //!   entity as JSON; `iam/policies`: `account \0 policy-arn` → a customer managed policy;
+//!   `iam/oidc-providers`, `iam/saml-providers`: `account \0 arn`; `iam/server-certificates`:
+//!   `account \0 lowercase-name`; `iam/mfa-devices`: `account \0 serial` (virtual devices);
 //! - `iam/access-keys`: `access-key-id` → the identity an active key acts as. It repeats what the
 //!   users hold, so that the gateway can know every key at startup by reading one small tree,
 //!   before any IAM call loads an account.
@@ -13,7 +15,10 @@
 //! store holds (kept in [`Stamps`]), and syncs the gateway's keys. A failed write reloads the
 //! account from the store, so the cache never holds what the store does not.
 
-use crate::state::{AccessKey, Account, Group, InstanceProfile, ManagedPolicy, Role, SigningCert, User};
+use crate::state::{
+    AccessKey, Account, CredentialReport, Group, InstanceProfile, ManagedPolicy, OidcProvider, PasswordPolicy, Role,
+    SamlProvider, ServerCert, SigningCert, User, VirtualMfa,
+};
 use parking_lot::RwLock;
 use ruststack_core::identity::{Credentials, Identity};
 use ruststack_core::store::{KvStore, MemoryStore, Write, prefix_end};
@@ -25,8 +30,20 @@ use std::ops::Bound;
 use std::sync::{Arc, LazyLock};
 
 /// The trees, in the order of [`Stamps`]' maps.
-const TREES: [&str; 7] =
-    ["iam/accounts", "iam/users", "iam/groups", "iam/roles", "iam/policies", "iam/profiles", "iam/access-keys"];
+const TREES: [&str; N_TREES] = [
+    "iam/accounts",
+    "iam/users",
+    "iam/groups",
+    "iam/roles",
+    "iam/policies",
+    "iam/profiles",
+    "iam/access-keys",
+    "iam/oidc-providers",
+    "iam/saml-providers",
+    "iam/server-certificates",
+    "iam/mfa-devices",
+];
+const N_TREES: usize = 11;
 const ACCOUNT: usize = 0;
 const USERS: usize = 1;
 const GROUPS: usize = 2;
@@ -34,6 +51,10 @@ const ROLES: usize = 3;
 const POLICIES: usize = 4;
 const PROFILES: usize = 5;
 const ACCESS_KEYS: usize = 6;
+const OIDC: usize = 7;
+const SAML: usize = 8;
+const SERVER_CERTS: usize = 9;
+const MFA_DEVICES: usize = 10;
 
 /// Where IAM state is stored and whom to tell about access keys; set by [`crate::service`].
 pub struct Backing {
@@ -52,7 +73,7 @@ fn backing() -> Arc<Backing> {
 /// Per tree, entity key → hash of the value the store holds for it.
 #[derive(Default)]
 pub struct Stamps {
-    trees: [HashMap<String, u64>; 7],
+    trees: [HashMap<String, u64>; N_TREES],
 }
 
 /// An account's own record.
@@ -63,6 +84,10 @@ struct AccountRecord {
     root_keys: Vec<AccessKey>,
     #[serde(default)]
     root_certs: Vec<SigningCert>,
+    #[serde(default)]
+    password_policy: Option<PasswordPolicy>,
+    #[serde(default)]
+    report: Option<CredentialReport>,
 }
 
 /// What an active access key acts as.
@@ -126,7 +151,13 @@ fn for_each_entry(a: &Account, mut f: impl FnMut(usize, &str, &[u8])) {
         }
         f(tree, key, buf);
     };
-    let record = AccountRecord { created: a.created, root_keys: a.root_keys.clone(), root_certs: a.root_certs.clone() };
+    let record = AccountRecord {
+        created: a.created,
+        root_keys: a.root_keys.clone(),
+        root_certs: a.root_certs.clone(),
+        password_policy: a.password_policy.clone(),
+        report: a.report.clone(),
+    };
     emit(ACCOUNT, "", &record, &mut buf);
     for (k, u) in &a.users {
         emit(USERS, k, u, &mut buf);
@@ -142,6 +173,18 @@ fn for_each_entry(a: &Account, mut f: impl FnMut(usize, &str, &[u8])) {
     }
     for (k, p) in &a.profiles {
         emit(PROFILES, k, p, &mut buf);
+    }
+    for (k, p) in &a.oidc {
+        emit(OIDC, k, p, &mut buf);
+    }
+    for (k, p) in &a.saml {
+        emit(SAML, k, p, &mut buf);
+    }
+    for (k, c) in &a.server_certs {
+        emit(SERVER_CERTS, k, c, &mut buf);
+    }
+    for (k, d) in &a.mfa_devices {
+        emit(MFA_DEVICES, k, d, &mut buf);
     }
     for (id, record) in key_records(a) {
         emit(ACCESS_KEYS, &id, &record, &mut buf);
@@ -211,7 +254,7 @@ fn commit_to(backing: &Backing, a: &mut Account) -> Result<(), AwsError> {
     let kept = unchanged + changed.iter().filter(|(t, k, _)| a.stamps.trees[*t].contains_key(k)).count();
     let mut gone: Vec<(usize, String)> = Vec::new();
     if kept < stored {
-        let mut present: [HashSet<String>; 7] = Default::default();
+        let mut present: [HashSet<String>; N_TREES] = Default::default();
         for_each_entry(a, |tree, key, _| {
             present[tree].insert(key.to_owned());
         });
@@ -257,6 +300,8 @@ pub fn load(backing: &Backing, id: &str) -> Option<Account> {
             a.created = r.created;
             a.root_keys = r.root_keys;
             a.root_certs = r.root_certs;
+            a.password_policy = r.password_policy;
+            a.report = r.report;
         }
         Err(e) => tracing::error!(account = id, error = %e, "unreadable IAM account record"),
     }
@@ -290,6 +335,18 @@ pub fn load(backing: &Backing, id: &str) -> Option<Account> {
     }
     for (k, v, t) in range(PROFILES) {
         a.profiles.extend(decode::<InstanceProfile>(t, &k, &v).map(|p| (k, p)));
+    }
+    for (k, v, t) in range(OIDC) {
+        a.oidc.extend(decode::<OidcProvider>(t, &k, &v).map(|p| (k, p)));
+    }
+    for (k, v, t) in range(SAML) {
+        a.saml.extend(decode::<SamlProvider>(t, &k, &v).map(|p| (k, p)));
+    }
+    for (k, v, t) in range(SERVER_CERTS) {
+        a.server_certs.extend(decode::<ServerCert>(t, &k, &v).map(|c| (k, c)));
+    }
+    for (k, v, t) in range(MFA_DEVICES) {
+        a.mfa_devices.extend(decode::<VirtualMfa>(t, &k, &v).map(|d| (k, d)));
     }
     // What the store holds is what this account serializes to (the key entries included, which
     // the last commit wrote from the same users).
@@ -338,6 +395,9 @@ mod tests {
             common: Common { inline: [("p".to_string(), "{}".to_string())].into(), attached: vec![], tags: vec![] },
             keys,
             certs: vec![],
+            login: None,
+            ssh_keys: vec![],
+            mfa: vec![],
         }
     }
 

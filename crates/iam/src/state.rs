@@ -149,6 +149,97 @@ pub struct User {
     pub keys: Vec<AccessKey>,
     #[serde(default)]
     pub certs: Vec<SigningCert>,
+    #[serde(default)]
+    pub login: Option<LoginProfile>,
+    #[serde(default)]
+    pub ssh_keys: Vec<SshKey>,
+    /// Serial numbers of the MFA devices enabled for the user, with when.
+    #[serde(default)]
+    pub mfa: Vec<(String, i64)>,
+}
+
+/// A user's console password (kept only to say whether one exists; never checked).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginProfile {
+    #[serde(with = "millis")]
+    pub created: Timestamp,
+    pub reset_required: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SshKey {
+    pub id: String,
+    pub body: String,
+    pub fingerprint: String,
+    pub active: bool,
+    #[serde(with = "millis")]
+    pub uploaded: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    #[serde(with = "millis")]
+    pub created: Timestamp,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamlProvider {
+    pub name: String,
+    pub document: String,
+    pub uuid: String,
+    #[serde(with = "millis")]
+    pub created: Timestamp,
+    #[serde(with = "millis")]
+    pub valid_until: Timestamp,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerCert {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub body: String,
+    pub chain: Option<String>,
+    #[serde(with = "millis")]
+    pub uploaded: Timestamp,
+    pub expiration: Option<i64>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VirtualMfa {
+    pub serial: String,
+    /// The base32 secret as AWS hands it out once.
+    pub seed: String,
+    /// The user key it is enabled for, and when.
+    pub user: Option<(String, i64)>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialReport {
+    #[serde(with = "millis")]
+    pub generated: Timestamp,
+    pub csv: String,
+}
+
+/// The account's password policy as set (None: the fields left out of the request).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub min_length: i32,
+    pub symbols: bool,
+    pub numbers: bool,
+    pub uppercase: bool,
+    pub lowercase: bool,
+    pub users_can_change: bool,
+    pub max_age: Option<i32>,
+    pub reuse_prevention: Option<i32>,
+    pub hard_expiry: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,6 +323,17 @@ pub struct Account {
     pub root_keys: Vec<AccessKey>,
     /// Signing certificates of the root user.
     pub root_certs: Vec<SigningCert>,
+    /// OpenID Connect providers by ARN.
+    pub oidc: BTreeMap<String, OidcProvider>,
+    /// SAML providers by ARN.
+    pub saml: BTreeMap<String, SamlProvider>,
+    /// Server certificates by lowercase name.
+    pub server_certs: BTreeMap<String, ServerCert>,
+    /// Virtual MFA devices by serial number (ARN).
+    pub mfa_devices: BTreeMap<String, VirtualMfa>,
+    pub password_policy: Option<PasswordPolicy>,
+    /// The last credential report GenerateCredentialReport made.
+    pub report: Option<CredentialReport>,
     /// What the store holds for this account.
     pub stamps: persist::Stamps,
 }

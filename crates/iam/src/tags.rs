@@ -30,11 +30,11 @@ pub fn apply(tags: &mut Vec<(String, String)>, new: Vec<Tag>) -> Result<(), AwsE
     Ok(())
 }
 
-fn remove(tags: &mut Vec<(String, String)>, keys: &[String]) {
+pub fn remove(tags: &mut Vec<(String, String)>, keys: &[String]) {
     tags.retain(|(k, _)| !keys.iter().any(|r| key(r) == key(k)));
 }
 
-fn listed(tags: &[(String, String)], marker: Option<&str>, max: Option<i32>) -> Page<Tag> {
+pub fn listed(tags: &[(String, String)], marker: Option<&str>, max: Option<i32>) -> Page<Tag> {
     let (items, next) = page(tags_out(tags).into_iter().enumerate().map(|(i, t)| (format!("{i:05}"), t)), marker, max);
     (items, Some(next.is_some()), next)
 }

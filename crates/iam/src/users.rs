@@ -35,6 +35,9 @@ pub async fn create_user(
         common,
         keys: Vec::new(),
         certs: Vec::new(),
+        login: None,
+        ssh_keys: Vec::new(),
+        mfa: Vec::new(),
     };
     let out = a.user_out(&user, true);
     a.users.insert(key(&i.user_name), user);
@@ -130,6 +133,15 @@ pub async fn delete_user(_: Arc<Iam>, ctx: RequestContext, i: DeleteUserRequest)
     }
     if !user.certs.is_empty() {
         return Err(crate::certs::certificates_conflict());
+    }
+    if user.login.is_some() {
+        return Err(delete_conflict("Cannot delete entity, must delete login profile first."));
+    }
+    if !user.ssh_keys.is_empty() {
+        return Err(delete_conflict("Cannot delete entity, must delete SSH public keys first."));
+    }
+    if !user.mfa.is_empty() {
+        return Err(delete_conflict("Cannot delete entity, must delete MFA device first."));
     }
     if !user.common.inline.is_empty() {
         return Err(delete_conflict("Cannot delete entity, must delete policies first."));
