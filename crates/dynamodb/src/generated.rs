@@ -33,7 +33,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 345] = [
+static SHAPES: [Shape; 379] = [
     // 0
     Shape {
         name: "ArchivalReason",
@@ -44,7 +44,7 @@ static SHAPES: [Shape; 345] = [
         name: "ArchivalSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ArchivalDateTime", shape: 60, ..MEMBER },
+                Member { name: "ArchivalDateTime", shape: 73, ..MEMBER },
                 Member { name: "ArchivalReason", shape: 0, ..MEMBER },
                 Member { name: "ArchivalBackupArn", shape: 13, ..MEMBER },
             ],
@@ -67,8 +67,8 @@ static SHAPES: [Shape; 345] = [
         name: "AttributeDefinition",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 177, required: true, ..MEMBER },
-                Member { name: "AttributeType", shape: 271, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 196, required: true, ..MEMBER },
+                Member { name: "AttributeType", shape: 298, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -128,16 +128,16 @@ static SHAPES: [Shape; 345] = [
         name: "AttributeValue",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S", shape: 286, ..MEMBER },
-                Member { name: "N", shape: 206, ..MEMBER },
-                Member { name: "B", shape: 30, ..MEMBER },
-                Member { name: "SS", shape: 287, ..MEMBER },
-                Member { name: "NS", shape: 207, ..MEMBER },
-                Member { name: "BS", shape: 31, ..MEMBER },
-                Member { name: "M", shape: 199, ..MEMBER },
-                Member { name: "L", shape: 181, ..MEMBER },
-                Member { name: "NULL", shape: 205, ..MEMBER },
-                Member { name: "BOOL", shape: 32, ..MEMBER },
+                Member { name: "S", shape: 315, ..MEMBER },
+                Member { name: "N", shape: 229, ..MEMBER },
+                Member { name: "B", shape: 41, ..MEMBER },
+                Member { name: "SS", shape: 316, ..MEMBER },
+                Member { name: "NS", shape: 230, ..MEMBER },
+                Member { name: "BS", shape: 42, ..MEMBER },
+                Member { name: "M", shape: 222, ..MEMBER },
+                Member { name: "L", shape: 200, ..MEMBER },
+                Member { name: "NULL", shape: 228, ..MEMBER },
+                Member { name: "BOOL", shape: 43, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -171,25 +171,15 @@ static SHAPES: [Shape; 345] = [
         }),
     },
     // 14
-    Shape {
-        name: "BatchExecuteStatementInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Statements", shape: 212, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "BackupCreationDateTime", kind: ShapeKind::Timestamp(None) },
     // 15
     Shape {
-        name: "BatchExecuteStatementOutput",
+        name: "BackupDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 213, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
+                Member { name: "BackupDetails", shape: 16, ..MEMBER },
+                Member { name: "SourceTableDetails", shape: 308, ..MEMBER },
+                Member { name: "SourceTableFeatureDetails", shape: 309, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -198,11 +188,16 @@ static SHAPES: [Shape; 345] = [
     },
     // 16
     Shape {
-        name: "BatchGetItemInput",
+        name: "BackupDetails",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RequestItems", shape: 18, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
+                Member { name: "BackupArn", shape: 13, required: true, ..MEMBER },
+                Member { name: "BackupName", shape: 17, required: true, ..MEMBER },
+                Member { name: "BackupSizeBytes", shape: 18, ..MEMBER },
+                Member { name: "BackupStatus", shape: 19, required: true, ..MEMBER },
+                Member { name: "BackupType", shape: 22, required: true, ..MEMBER },
+                Member { name: "BackupCreationDateTime", shape: 14, required: true, ..MEMBER },
+                Member { name: "BackupExpiryDateTime", shape: 73, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -211,49 +206,154 @@ static SHAPES: [Shape; 345] = [
     },
     // 17
     Shape {
-        name: "BatchGetItemOutput",
+        name: "BackupName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(3), max: Some(255) },
+            pattern: "[a-zA-Z0-9_.-]+",
+        }),
+    },
+    // 18
+    Shape { name: "BackupSizeBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 19
+    Shape {
+        name: "BackupStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "DELETED", "AVAILABLE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 20
+    Shape {
+        name: "BackupSummaries",
+        kind: ShapeKind::List(List { member: 21, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 21
+    Shape {
+        name: "BackupSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Responses", shape: 19, ..MEMBER },
-                Member { name: "UnprocessedKeys", shape: 18, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
+                Member { name: "TableName", shape: 324, ..MEMBER },
+                Member { name: "TableId", shape: 323, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "BackupArn", shape: 13, ..MEMBER },
+                Member { name: "BackupName", shape: 17, ..MEMBER },
+                Member { name: "BackupCreationDateTime", shape: 14, ..MEMBER },
+                Member { name: "BackupExpiryDateTime", shape: 73, ..MEMBER },
+                Member { name: "BackupStatus", shape: 19, ..MEMBER },
+                Member { name: "BackupType", shape: 22, ..MEMBER },
+                Member { name: "BackupSizeBytes", shape: 18, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 18
+    // 22
+    Shape {
+        name: "BackupType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["USER", "SYSTEM", "AWS_BACKUP"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 23
+    Shape {
+        name: "BackupTypeFilter",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["USER", "SYSTEM", "AWS_BACKUP", "ALL"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 24
+    Shape { name: "BackupsInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
+    // 25
+    Shape {
+        name: "BatchExecuteStatementInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Statements", shape: 235, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 26
+    Shape {
+        name: "BatchExecuteStatementOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 236, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 27
+    Shape {
+        name: "BatchGetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RequestItems", shape: 29, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape {
+        name: "BatchGetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 30, ..MEMBER },
+                Member { name: "UnprocessedKeys", shape: 29, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 29
     Shape {
         name: "BatchGetRequestMap",
         kind: ShapeKind::Map(Map {
-            key: 288,
-            value: 180,
+            key: 317,
+            value: 199,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 19
+    // 30
     Shape {
         name: "BatchGetResponseMap",
         kind: ShapeKind::Map(Map {
-            key: 288,
-            value: 167,
+            key: 317,
+            value: 186,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 20
+    // 31
     Shape {
         name: "BatchStatementError",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Code", shape: 21, ..MEMBER },
-                Member { name: "Message", shape: 285, ..MEMBER },
+                Member { name: "Code", shape: 32, ..MEMBER },
+                Member { name: "Message", shape: 314, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
             ],
             payload: None,
@@ -261,7 +361,7 @@ static SHAPES: [Shape; 345] = [
             union: false,
         }),
     },
-    // 21
+    // 32
     Shape {
         name: "BatchStatementErrorCodeEnum",
         kind: ShapeKind::String(StringShape {
@@ -282,118 +382,29 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 22
+    // 33
     Shape {
         name: "BatchStatementRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 222, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+                Member { name: "Statement", shape: 238, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 245, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 23
+    // 34
     Shape {
         name: "BatchStatementResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Error", shape: 20, ..MEMBER },
-                Member { name: "TableName", shape: 294, ..MEMBER },
+                Member { name: "Error", shape: 31, ..MEMBER },
+                Member { name: "TableName", shape: 324, ..MEMBER },
                 Member { name: "Item", shape: 5, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 24
-    Shape {
-        name: "BatchWriteItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RequestItems", shape: 26, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 25
-    Shape {
-        name: "BatchWriteItemOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "UnprocessedItems", shape: 26, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 163, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 26
-    Shape {
-        name: "BatchWriteItemRequestMap",
-        kind: ShapeKind::Map(Map {
-            key: 288,
-            value: 344,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(25) },
-        }),
-    },
-    // 27
-    Shape { name: "BilledSizeBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 28
-    Shape {
-        name: "BillingMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["PROVISIONED", "PAY_PER_REQUEST"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 29
-    Shape {
-        name: "BillingModeSummary",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "BillingMode", shape: 28, ..MEMBER },
-                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 60, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 30
-    Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
-    // 31
-    Shape {
-        name: "BinarySetAttributeValue",
-        kind: ShapeKind::List(List { member: 30, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 32
-    Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
-    // 33
-    Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
-    // 34
-    Shape {
-        name: "Capacity",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ReadCapacityUnits", shape: 47, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 47, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 47, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -402,6 +413,95 @@ static SHAPES: [Shape; 345] = [
     },
     // 35
     Shape {
+        name: "BatchWriteItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RequestItems", shape: 37, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 284, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "BatchWriteItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "UnprocessedItems", shape: 37, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 182, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "BatchWriteItemRequestMap",
+        kind: ShapeKind::Map(Map {
+            key: 317,
+            value: 378,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(25) },
+        }),
+    },
+    // 38
+    Shape { name: "BilledSizeBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 39
+    Shape {
+        name: "BillingMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["PROVISIONED", "PAY_PER_REQUEST"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 40
+    Shape {
+        name: "BillingModeSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "BillingMode", shape: 39, ..MEMBER },
+                Member { name: "LastUpdateToPayPerRequestDateTime", shape: 73, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape { name: "BinaryAttributeValue", kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range::NONE }) },
+    // 42
+    Shape {
+        name: "BinarySetAttributeValue",
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 43
+    Shape { name: "BooleanAttributeValue", kind: ShapeKind::Boolean },
+    // 44
+    Shape { name: "BooleanObject", kind: ShapeKind::Boolean },
+    // 45
+    Shape {
+        name: "Capacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadCapacityUnits", shape: 58, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 58, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 58, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 46
+    Shape {
         name: "ClientRequestToken",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -409,12 +509,12 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 36
+    // 47
     Shape {
         name: "ClientToken",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: r#"^[^\$]+$"# }),
     },
-    // 37
+    // 48
     Shape {
         name: "CloudWatchLogGroupArn",
         kind: ShapeKind::String(StringShape {
@@ -423,7 +523,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 38
+    // 49
     Shape {
         name: "ComparisonOperator",
         kind: ShapeKind::String(StringShape {
@@ -446,109 +546,13 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 39
+    // 50
     Shape {
         name: "Condition",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeValueList", shape: 10, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 38, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 40
-    Shape {
-        name: "ConditionCheck",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, required: true, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 41
-    Shape {
-        name: "ConditionExpression",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 42
-    Shape {
-        name: "ConditionalOperator",
-        kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
-    },
-    // 43
-    Shape { name: "ConfirmRemoveSelfResourceAccess", kind: ShapeKind::Boolean },
-    // 44
-    Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
-    // 45
-    Shape {
-        name: "ConsumedCapacity",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 288, ..MEMBER },
-                Member { name: "CapacityUnits", shape: 47, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 47, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 47, ..MEMBER },
-                Member { name: "Table", shape: 34, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 279, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 279, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 340, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 46
-    Shape {
-        name: "ConsumedCapacityMultiple",
-        kind: ShapeKind::List(List { member: 45, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 47
-    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
-    // 48
-    Shape {
-        name: "ContinuousBackupsDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ContinuousBackupsStatus", shape: 49, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoveryDescription", shape: 216, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 49
-    Shape {
-        name: "ContinuousBackupsStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 50
-    Shape {
-        name: "CreateGlobalSecondaryIndexAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 49, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -557,9 +561,16 @@ static SHAPES: [Shape; 345] = [
     },
     // 51
     Shape {
-        name: "CreateGlobalTableWitnessGroupMemberAction",
+        name: "ConditionCheck",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, required: true, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -567,112 +578,51 @@ static SHAPES: [Shape; 345] = [
     },
     // 52
     Shape {
-        name: "CreateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 246, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 289, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ConditionExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 53
     Shape {
-        name: "CreateTableInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 196, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 133, ..MEMBER },
-                Member { name: "BillingMode", shape: 28, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
-                Member { name: "SSESpecification", shape: 268, ..MEMBER },
-                Member { name: "Tags", shape: 301, ..MEMBER },
-                Member { name: "TableClass", shape: 289, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
-                Member { name: "ResourcePolicy", shape: 253, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "GlobalTableSourceArn", shape: 288, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 337, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ConditionalOperator",
+        kind: ShapeKind::String(StringShape { enum_values: &["AND", "OR"], length: Range::NONE, pattern: "" }),
     },
     // 54
-    Shape {
-        name: "CreateTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ConfirmRemoveSelfResourceAccess", kind: ShapeKind::Boolean },
     // 55
+    Shape { name: "ConsistentRead", kind: ShapeKind::Boolean },
+    // 56
     Shape {
-        name: "CreateVectorIndexAction",
+        name: "ConsumedCapacity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 330, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 276, ..MEMBER },
-                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 221, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 333, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, ..MEMBER },
+                Member { name: "CapacityUnits", shape: 58, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 58, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 58, ..MEMBER },
+                Member { name: "Table", shape: 45, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 306, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 306, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 374, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
-        }),
-    },
-    // 56
-    Shape {
-        name: "CsvDelimiter",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(1) },
-            pattern: r#"[,;:|\t ]"#,
         }),
     },
     // 57
     Shape {
-        name: "CsvHeader",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(65536) },
-            pattern: r#"[\x20-\x21\x23-\x2B\x2D-\x7E]*"#,
-        }),
+        name: "ConsumedCapacityMultiple",
+        kind: ShapeKind::List(List { member: 56, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 58
-    Shape {
-        name: "CsvHeaderList",
-        kind: ShapeKind::List(List {
-            member: 57,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(255) },
-        }),
-    },
+    Shape { name: "ConsumedCapacityUnits", kind: ShapeKind::Float(Range::NONE) },
     // 59
     Shape {
-        name: "CsvOptions",
+        name: "ContinuousBackupsDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Delimiter", shape: 56, ..MEMBER },
-                Member { name: "HeaderList", shape: 58, ..MEMBER },
+                Member { name: "ContinuousBackupsStatus", shape: 60, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoveryDescription", shape: 239, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -680,18 +630,21 @@ static SHAPES: [Shape; 345] = [
         }),
     },
     // 60
-    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "ContinuousBackupsStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
     // 61
     Shape {
-        name: "Delete",
+        name: "CreateBackupInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "BackupName", shape: 17, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -700,9 +653,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 62
     Shape {
-        name: "DeleteGlobalSecondaryIndexAction",
+        name: "CreateBackupOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 154, required: true, ..MEMBER }],
+            members: &[Member { name: "BackupDetails", shape: 16, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -710,9 +663,16 @@ static SHAPES: [Shape; 345] = [
     },
     // 63
     Shape {
-        name: "DeleteGlobalTableWitnessGroupMemberAction",
+        name: "CreateGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 247, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 375, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -720,21 +680,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 64
     Shape {
-        name: "DeleteItemInput",
+        name: "CreateGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 98, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
-                Member { name: "ReturnValues", shape: 258, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
-            ],
+            members: &[Member { name: "RegionName", shape: 263, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -742,12 +690,15 @@ static SHAPES: [Shape; 345] = [
     },
     // 65
     Shape {
-        name: "DeleteItemOutput",
+        name: "CreateReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
+                Member { name: "RegionName", shape: 263, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 190, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 252, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 232, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 269, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 318, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -756,9 +707,28 @@ static SHAPES: [Shape; 345] = [
     },
     // 66
     Shape {
-        name: "DeleteReplicationGroupMemberAction",
+        name: "CreateTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RegionName", shape: 240, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 218, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 151, ..MEMBER },
+                Member { name: "BillingMode", shape: 39, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 312, ..MEMBER },
+                Member { name: "SSESpecification", shape: 295, ..MEMBER },
+                Member { name: "Tags", shape: 331, ..MEMBER },
+                Member { name: "TableClass", shape: 318, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 88, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 375, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 276, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "GlobalTableSourceArn", shape: 317, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 156, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 370, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -766,9 +736,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 67
     Shape {
-        name: "DeleteRequest",
+        name: "CreateTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 172, required: true, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 322, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -776,11 +746,15 @@ static SHAPES: [Shape; 345] = [
     },
     // 68
     Shape {
-        name: "DeleteResourcePolicyInput",
+        name: "CreateVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
-                Member { name: "ExpectedRevisionId", shape: 219, ..MEMBER },
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 362, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 303, ..MEMBER },
+                Member { name: "Projection", shape: 247, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 244, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 365, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -789,51 +763,59 @@ static SHAPES: [Shape; 345] = [
     },
     // 69
     Shape {
-        name: "DeleteResourcePolicyOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RevisionId", shape: 219, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvDelimiter",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(1) },
+            pattern: r#"[,;:|\t ]"#,
         }),
     },
     // 70
     Shape {
-        name: "DeleteTableInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvHeader",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(65536) },
+            pattern: r#"[\x20-\x21\x23-\x2B\x2D-\x7E]*"#,
         }),
     },
     // 71
     Shape {
-        name: "DeleteTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "CsvHeaderList",
+        kind: ShapeKind::List(List {
+            member: 70,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(255) },
         }),
     },
     // 72
     Shape {
-        name: "DeleteVectorIndexAction",
+        name: "CsvOptions",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "IndexName", shape: 154, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Delimiter", shape: 69, ..MEMBER },
+                Member { name: "HeaderList", shape: 71, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 73
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape { name: "Date", kind: ShapeKind::Timestamp(None) },
     // 74
     Shape {
-        name: "DescribeContinuousBackupsInput",
+        name: "Delete",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -841,9 +823,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 75
     Shape {
-        name: "DescribeContinuousBackupsOutput",
+        name: "DeleteBackupInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 48, ..MEMBER }],
+            members: &[Member { name: "BackupArn", shape: 13, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -851,14 +833,19 @@ static SHAPES: [Shape; 345] = [
     },
     // 76
     Shape {
-        name: "DescribeEndpointsRequest",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "DeleteBackupOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "BackupDescription", shape: 15, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 77
     Shape {
-        name: "DescribeEndpointsResponse",
+        name: "DeleteGlobalSecondaryIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Endpoints", shape: 92, required: true, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 173, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -866,9 +853,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 78
     Shape {
-        name: "DescribeExportInput",
+        name: "DeleteGlobalTableWitnessGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ExportArn", shape: 100, required: true, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 263, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -876,9 +863,21 @@ static SHAPES: [Shape; 345] = [
     },
     // 79
     Shape {
-        name: "DescribeExportOutput",
+        name: "DeleteItemInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ExportDescription", shape: 101, ..MEMBER }],
+            members: &[
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 115, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 53, ..MEMBER },
+                Member { name: "ReturnValues", shape: 285, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 284, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -886,9 +885,13 @@ static SHAPES: [Shape; 345] = [
     },
     // 80
     Shape {
-        name: "DescribeImportInput",
+        name: "DeleteItemOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ImportArn", shape: 142, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 180, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -896,9 +899,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 81
     Shape {
-        name: "DescribeImportOutput",
+        name: "DeleteReplicationGroupMemberAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ImportTableDescription", shape: 149, required: true, ..MEMBER }],
+            members: &[Member { name: "RegionName", shape: 263, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -906,18 +909,21 @@ static SHAPES: [Shape; 345] = [
     },
     // 82
     Shape {
-        name: "DescribeLimitsInput",
-        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+        name: "DeleteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 191, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 83
     Shape {
-        name: "DescribeLimitsOutput",
+        name: "DeleteResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AccountMaxReadCapacityUnits", shape: 221, ..MEMBER },
-                Member { name: "AccountMaxWriteCapacityUnits", shape: 221, ..MEMBER },
-                Member { name: "TableMaxReadCapacityUnits", shape: 221, ..MEMBER },
-                Member { name: "TableMaxWriteCapacityUnits", shape: 221, ..MEMBER },
+                Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 242, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -926,9 +932,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 84
     Shape {
-        name: "DescribeTableInput",
+        name: "DeleteResourcePolicyOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
+            members: &[Member { name: "RevisionId", shape: 242, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -936,9 +942,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 85
     Shape {
-        name: "DescribeTableOutput",
+        name: "DeleteTableInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Table", shape: 292, ..MEMBER }],
+            members: &[Member { name: "TableName", shape: 317, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -946,9 +952,9 @@ static SHAPES: [Shape; 345] = [
     },
     // 86
     Shape {
-        name: "DescribeTimeToLiveInput",
+        name: "DeleteTableOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableName", shape: 288, required: true, ..MEMBER }],
+            members: &[Member { name: "TableDescription", shape: 322, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -956,28 +962,185 @@ static SHAPES: [Shape; 345] = [
     },
     // 87
     Shape {
-        name: "DescribeTimeToLiveOutput",
+        name: "DeleteVectorIndexAction",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveDescription", shape: 305, ..MEMBER }],
+            members: &[Member { name: "IndexName", shape: 173, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 88
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 89
     Shape {
-        name: "DisassociateReplicationGroupMemberAction",
+        name: "DescribeBackupInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "BackupArn", shape: 13, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 90
+    Shape {
+        name: "DescribeBackupOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "BackupDescription", shape: 15, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 91
+    Shape {
+        name: "DescribeContinuousBackupsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 317, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 92
+    Shape {
+        name: "DescribeContinuousBackupsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 59, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 93
+    Shape {
+        name: "DescribeEndpointsRequest",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 94
+    Shape {
+        name: "DescribeEndpointsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Endpoints", shape: 109, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
+        name: "DescribeExportInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ExportArn", shape: 117, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 96
+    Shape {
+        name: "DescribeExportOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ExportDescription", shape: 118, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 97
+    Shape {
+        name: "DescribeImportInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ImportArn", shape: 161, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "DescribeImportOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ImportTableDescription", shape: 168, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 99
+    Shape {
+        name: "DescribeLimitsInput",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 100
+    Shape {
+        name: "DescribeLimitsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
-                Member { name: "DisassociationMode", shape: 89, required: true, ..MEMBER },
+                Member { name: "AccountMaxReadCapacityUnits", shape: 244, ..MEMBER },
+                Member { name: "AccountMaxWriteCapacityUnits", shape: 244, ..MEMBER },
+                Member { name: "TableMaxReadCapacityUnits", shape: 244, ..MEMBER },
+                Member { name: "TableMaxWriteCapacityUnits", shape: 244, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 89
+    // 101
+    Shape {
+        name: "DescribeTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 317, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 102
+    Shape {
+        name: "DescribeTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Table", shape: 322, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 103
+    Shape {
+        name: "DescribeTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableName", shape: 317, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 104
+    Shape {
+        name: "DescribeTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveDescription", shape: 337, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 105
+    Shape {
+        name: "DisassociateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 263, required: true, ..MEMBER },
+                Member { name: "DisassociationMode", shape: 106, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 106
     Shape {
         name: "DisassociationMode",
         kind: ShapeKind::String(StringShape {
@@ -986,227 +1149,40 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 90
+    // 107
     Shape { name: "DisassociationProtectionEnabled", kind: ShapeKind::Boolean },
-    // 91
+    // 108
     Shape {
         name: "Endpoint",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Address", shape: 285, required: true, ..MEMBER },
-                Member { name: "CachePeriodInMinutes", shape: 197, required: true, ..MEMBER },
+                Member { name: "Address", shape: 314, required: true, ..MEMBER },
+                Member { name: "CachePeriodInMinutes", shape: 220, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
-        }),
-    },
-    // 92
-    Shape {
-        name: "Endpoints",
-        kind: ShapeKind::List(List { member: 91, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 93
-    Shape { name: "ErrorCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 94
-    Shape {
-        name: "ExecuteStatementInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 222, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
-                Member { name: "NextToken", shape: 214, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "Limit", shape: 220, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 95
-    Shape {
-        name: "ExecuteStatementOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Items", shape: 167, ..MEMBER },
-                Member { name: "NextToken", shape: 214, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 96
-    Shape {
-        name: "ExecuteTransactionInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactStatements", shape: 211, required: true, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 35, idempotency_token: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 97
-    Shape {
-        name: "ExecuteTransactionOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Responses", shape: 169, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 98
-    Shape {
-        name: "ExpectedAttributeMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 99,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
-    },
-    // 99
-    Shape {
-        name: "ExpectedAttributeValue",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Value", shape: 9, ..MEMBER },
-                Member { name: "Exists", shape: 33, ..MEMBER },
-                Member { name: "ComparisonOperator", shape: 38, ..MEMBER },
-                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 100
-    Shape {
-        name: "ExportArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(37), max: Some(1024) },
-            pattern: "",
-        }),
-    },
-    // 101
-    Shape {
-        name: "ExportDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ExportArn", shape: 100, ..MEMBER },
-                Member { name: "ExportStatus", shape: 108, ..MEMBER },
-                Member { name: "StartTime", shape: 107, ..MEMBER },
-                Member { name: "EndTime", shape: 102, ..MEMBER },
-                Member { name: "ExportManifest", shape: 105, ..MEMBER },
-                Member { name: "TableArn", shape: 288, ..MEMBER },
-                Member { name: "TableId", shape: 293, ..MEMBER },
-                Member { name: "ExportTime", shape: 113, ..MEMBER },
-                Member { name: "ClientToken", shape: 36, ..MEMBER },
-                Member { name: "S3Bucket", shape: 260, ..MEMBER },
-                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
-                Member { name: "S3Prefix", shape: 263, ..MEMBER },
-                Member { name: "S3SseAlgorithm", shape: 264, ..MEMBER },
-                Member { name: "S3SseKmsKeyId", shape: 265, ..MEMBER },
-                Member { name: "FailureCode", shape: 121, ..MEMBER },
-                Member { name: "FailureMessage", shape: 122, ..MEMBER },
-                Member { name: "ExportFormat", shape: 103, ..MEMBER },
-                Member { name: "BilledSizeBytes", shape: 27, ..MEMBER },
-                Member { name: "ItemCount", shape: 166, ..MEMBER },
-                Member { name: "ExportType", shape: 115, ..MEMBER },
-                Member { name: "IncrementalExportSpecification", shape: 153, ..MEMBER },
-                Member { name: "FilterSpecification", shape: 124, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 102
-    Shape { name: "ExportEndTime", kind: ShapeKind::Timestamp(None) },
-    // 103
-    Shape {
-        name: "ExportFormat",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["DYNAMODB_JSON", "ION"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 104
-    Shape { name: "ExportFromTime", kind: ShapeKind::Timestamp(None) },
-    // 105
-    Shape {
-        name: "ExportManifest",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 106
-    Shape {
-        name: "ExportNextToken",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 107
-    Shape { name: "ExportStartTime", kind: ShapeKind::Timestamp(None) },
-    // 108
-    Shape {
-        name: "ExportStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["IN_PROGRESS", "COMPLETED", "FAILED"],
-            length: Range::NONE,
-            pattern: "",
         }),
     },
     // 109
     Shape {
-        name: "ExportSummaries",
-        kind: ShapeKind::List(List { member: 110, member_name: "", flattened: false, length: Range::NONE }),
+        name: "Endpoints",
+        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 110
-    Shape {
-        name: "ExportSummary",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ExportArn", shape: 100, ..MEMBER },
-                Member { name: "ExportStatus", shape: 108, ..MEMBER },
-                Member { name: "ExportType", shape: 115, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ErrorCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
     // 111
     Shape {
-        name: "ExportTableToPointInTimeInput",
+        name: "ExecuteStatementInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableArn", shape: 288, required: true, ..MEMBER },
-                Member { name: "ExportTime", shape: 113, ..MEMBER },
-                Member { name: "ClientToken", shape: 36, idempotency_token: true, ..MEMBER },
-                Member { name: "S3Bucket", shape: 260, required: true, ..MEMBER },
-                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
-                Member { name: "S3Prefix", shape: 263, ..MEMBER },
-                Member { name: "S3SseAlgorithm", shape: 264, ..MEMBER },
-                Member { name: "S3SseKmsKeyId", shape: 265, ..MEMBER },
-                Member { name: "ExportFormat", shape: 103, ..MEMBER },
-                Member { name: "ExportType", shape: 115, ..MEMBER },
-                Member { name: "IncrementalExportSpecification", shape: 153, ..MEMBER },
-                Member { name: "FilterSpecification", shape: 124, ..MEMBER },
+                Member { name: "Statement", shape: 238, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 245, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
+                Member { name: "NextToken", shape: 237, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "Limit", shape: 243, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1215,148 +1191,162 @@ static SHAPES: [Shape; 345] = [
     },
     // 112
     Shape {
-        name: "ExportTableToPointInTimeOutput",
+        name: "ExecuteStatementOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ExportDescription", shape: 101, ..MEMBER }],
+            members: &[
+                Member { name: "Items", shape: 186, ..MEMBER },
+                Member { name: "NextToken", shape: 237, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 191, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 113
-    Shape { name: "ExportTime", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "ExecuteTransactionInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TransactStatements", shape: 234, required: true, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 46, idempotency_token: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 114
-    Shape { name: "ExportToTime", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "ExecuteTransactionOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Responses", shape: 188, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 115
     Shape {
-        name: "ExportType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["FULL_EXPORT", "INCREMENTAL_EXPORT"],
+        name: "ExpectedAttributeMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 116,
+            key_name: "",
+            value_name: "",
+            flattened: false,
             length: Range::NONE,
-            pattern: "",
         }),
     },
     // 116
     Shape {
-        name: "ExportViewType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["NEW_IMAGE", "NEW_AND_OLD_IMAGES"],
-            length: Range::NONE,
-            pattern: "",
+        name: "ExpectedAttributeValue",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Value", shape: 9, ..MEMBER },
+                Member { name: "Exists", shape: 44, ..MEMBER },
+                Member { name: "ComparisonOperator", shape: 49, ..MEMBER },
+                Member { name: "AttributeValueList", shape: 10, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 117
     Shape {
-        name: "ExpressionAttributeNameMap",
-        kind: ShapeKind::Map(Map {
-            key: 118,
-            value: 6,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "ExportArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
         }),
     },
     // 118
     Shape {
-        name: "ExpressionAttributeNameVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 119
-    Shape {
-        name: "ExpressionAttributeValueMap",
-        kind: ShapeKind::Map(Map {
-            key: 120,
-            value: 9,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
+        name: "ExportDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportArn", shape: 117, ..MEMBER },
+                Member { name: "ExportStatus", shape: 125, ..MEMBER },
+                Member { name: "StartTime", shape: 124, ..MEMBER },
+                Member { name: "EndTime", shape: 119, ..MEMBER },
+                Member { name: "ExportManifest", shape: 122, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "TableId", shape: 323, ..MEMBER },
+                Member { name: "ExportTime", shape: 130, ..MEMBER },
+                Member { name: "ClientToken", shape: 47, ..MEMBER },
+                Member { name: "S3Bucket", shape: 287, ..MEMBER },
+                Member { name: "S3BucketOwner", shape: 288, ..MEMBER },
+                Member { name: "S3Prefix", shape: 290, ..MEMBER },
+                Member { name: "S3SseAlgorithm", shape: 291, ..MEMBER },
+                Member { name: "S3SseKmsKeyId", shape: 292, ..MEMBER },
+                Member { name: "FailureCode", shape: 138, ..MEMBER },
+                Member { name: "FailureMessage", shape: 139, ..MEMBER },
+                Member { name: "ExportFormat", shape: 120, ..MEMBER },
+                Member { name: "BilledSizeBytes", shape: 38, ..MEMBER },
+                Member { name: "ItemCount", shape: 185, ..MEMBER },
+                Member { name: "ExportType", shape: 132, ..MEMBER },
+                Member { name: "IncrementalExportSpecification", shape: 172, ..MEMBER },
+                Member { name: "FilterSpecification", shape: 141, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
+    // 119
+    Shape { name: "ExportEndTime", kind: ShapeKind::Timestamp(None) },
     // 120
     Shape {
-        name: "ExpressionAttributeValueVariable",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+        name: "ExportFormat",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["DYNAMODB_JSON", "ION"],
+            length: Range::NONE,
+            pattern: "",
+        }),
     },
     // 121
-    Shape {
-        name: "FailureCode",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
+    Shape { name: "ExportFromTime", kind: ShapeKind::Timestamp(None) },
     // 122
     Shape {
-        name: "FailureMessage",
+        name: "ExportManifest",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 123
     Shape {
-        name: "FilterConditionMap",
-        kind: ShapeKind::Map(Map {
-            key: 6,
-            value: 39,
-            key_name: "",
-            value_name: "",
-            flattened: false,
-            length: Range::NONE,
-        }),
+        name: "ExportNextToken",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 124
-    Shape {
-        name: "FilterSpecification",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "FilterExpression", shape: 41, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "KeyConditionExpression", shape: 174, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ExportStartTime", kind: ShapeKind::Timestamp(None) },
     // 125
     Shape {
-        name: "Get",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExportStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["IN_PROGRESS", "COMPLETED", "FAILED"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 126
     Shape {
-        name: "GetItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "ExportSummaries",
+        kind: ShapeKind::List(List { member: 127, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 127
     Shape {
-        name: "GetItemOutput",
+        name: "ExportSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "ExportArn", shape: 117, ..MEMBER },
+                Member { name: "ExportStatus", shape: 125, ..MEMBER },
+                Member { name: "ExportType", shape: 132, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1365,9 +1355,22 @@ static SHAPES: [Shape; 345] = [
     },
     // 128
     Shape {
-        name: "GetResourcePolicyInput",
+        name: "ExportTableToPointInTimeInput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "TableArn", shape: 317, required: true, ..MEMBER },
+                Member { name: "ExportTime", shape: 130, ..MEMBER },
+                Member { name: "ClientToken", shape: 47, idempotency_token: true, ..MEMBER },
+                Member { name: "S3Bucket", shape: 287, required: true, ..MEMBER },
+                Member { name: "S3BucketOwner", shape: 288, ..MEMBER },
+                Member { name: "S3Prefix", shape: 290, ..MEMBER },
+                Member { name: "S3SseAlgorithm", shape: 291, ..MEMBER },
+                Member { name: "S3SseKmsKeyId", shape: 292, ..MEMBER },
+                Member { name: "ExportFormat", shape: 120, ..MEMBER },
+                Member { name: "ExportType", shape: 132, ..MEMBER },
+                Member { name: "IncrementalExportSpecification", shape: 172, ..MEMBER },
+                Member { name: "FilterSpecification", shape: 141, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1375,190 +1378,188 @@ static SHAPES: [Shape; 345] = [
     },
     // 129
     Shape {
-        name: "GetResourcePolicyOutput",
+        name: "ExportTableToPointInTimeOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Policy", shape: 253, ..MEMBER },
-                Member { name: "RevisionId", shape: 219, ..MEMBER },
-            ],
+            members: &[Member { name: "ExportDescription", shape: 118, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 130
-    Shape {
-        name: "GlobalSecondaryIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ExportTime", kind: ShapeKind::Timestamp(None) },
     // 131
-    Shape {
-        name: "GlobalSecondaryIndexDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, ..MEMBER },
-                Member { name: "Projection", shape: 224, ..MEMBER },
-                Member { name: "IndexStatus", shape: 155, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 228, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
-                Member { name: "ItemCount", shape: 198, ..MEMBER },
-                Member { name: "IndexArn", shape: 285, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 136, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ExportToTime", kind: ShapeKind::Timestamp(None) },
     // 132
     Shape {
-        name: "GlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 131, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExportType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["FULL_EXPORT", "INCREMENTAL_EXPORT"],
+            length: Range::NONE,
+            pattern: "",
+        }),
     },
     // 133
     Shape {
-        name: "GlobalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExportViewType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["NEW_IMAGE", "NEW_AND_OLD_IMAGES"],
+            length: Range::NONE,
+            pattern: "",
+        }),
     },
     // 134
     Shape {
-        name: "GlobalSecondaryIndexUpdate",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Update", shape: 322, ..MEMBER },
-                Member { name: "Create", shape: 50, ..MEMBER },
-                Member { name: "Delete", shape: 62, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExpressionAttributeNameMap",
+        kind: ShapeKind::Map(Map {
+            key: 135,
+            value: 6,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 135
     Shape {
-        name: "GlobalSecondaryIndexUpdateList",
-        kind: ShapeKind::List(List { member: 134, member_name: "", flattened: false, length: Range::NONE }),
+        name: "ExpressionAttributeNameVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 136
     Shape {
-        name: "GlobalSecondaryIndexWarmThroughputDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 221, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 221, ..MEMBER },
-                Member { name: "Status", shape: 155, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "ExpressionAttributeValueMap",
+        kind: ShapeKind::Map(Map {
+            key: 137,
+            value: 9,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
         }),
     },
     // 137
     Shape {
-        name: "GlobalTableSettingsReplicationMode",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
-            length: Range::NONE,
-            pattern: "",
-        }),
+        name: "ExpressionAttributeValueVariable",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 138
     Shape {
-        name: "GlobalTableWitnessDescription",
+        name: "FailureCode",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 139
+    Shape {
+        name: "FailureMessage",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 140
+    Shape {
+        name: "FilterConditionMap",
+        kind: ShapeKind::Map(Map {
+            key: 6,
+            value: 50,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 141
+    Shape {
+        name: "FilterSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 240, ..MEMBER },
-                Member { name: "WitnessStatus", shape: 342, ..MEMBER },
+                Member { name: "FilterExpression", shape: 52, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 193, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 139
+    // 142
     Shape {
-        name: "GlobalTableWitnessDescriptionList",
-        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 140
-    Shape {
-        name: "GlobalTableWitnessGroupUpdate",
+        name: "Get",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 51, ..MEMBER }, Member { name: "Delete", shape: 63, ..MEMBER }],
+            members: &[
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 141
-    Shape {
-        name: "GlobalTableWitnessGroupUpdateList",
-        kind: ShapeKind::List(List {
-            member: 140,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(1) },
-        }),
-    },
-    // 142
-    Shape {
-        name: "ImportArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(37), max: Some(1024) },
-            pattern: "",
-        }),
-    },
     // 143
-    Shape { name: "ImportEndTime", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "GetItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "AttributesToGet", shape: 7, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 144
     Shape {
-        name: "ImportNextToken",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(112), max: Some(1024) },
-            pattern: "([0-9a-f]{16})+",
+        name: "GetItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Item", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 145
-    Shape { name: "ImportStartTime", kind: ShapeKind::Timestamp(None) },
+    Shape {
+        name: "GetResourcePolicyInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 146
     Shape {
-        name: "ImportStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["IN_PROGRESS", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"],
-            length: Range::NONE,
-            pattern: "",
+        name: "GetResourcePolicyOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Policy", shape: 276, ..MEMBER },
+                Member { name: "RevisionId", shape: 242, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 147
     Shape {
-        name: "ImportSummary",
+        name: "GlobalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImportArn", shape: 142, ..MEMBER },
-                Member { name: "ImportStatus", shape: 146, ..MEMBER },
-                Member { name: "TableArn", shape: 288, ..MEMBER },
-                Member { name: "S3BucketSource", shape: 262, ..MEMBER },
-                Member { name: "CloudWatchLogGroupArn", shape: 37, ..MEMBER },
-                Member { name: "InputFormat", shape: 157, ..MEMBER },
-                Member { name: "StartTime", shape: 145, ..MEMBER },
-                Member { name: "EndTime", shape: 143, ..MEMBER },
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 247, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 375, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1567,50 +1568,41 @@ static SHAPES: [Shape; 345] = [
     },
     // 148
     Shape {
-        name: "ImportSummaryList",
-        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 149
-    Shape {
-        name: "ImportTableDescription",
+        name: "GlobalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImportArn", shape: 142, ..MEMBER },
-                Member { name: "ImportStatus", shape: 146, ..MEMBER },
-                Member { name: "TableArn", shape: 288, ..MEMBER },
-                Member { name: "TableId", shape: 293, ..MEMBER },
-                Member { name: "ClientToken", shape: 36, ..MEMBER },
-                Member { name: "S3BucketSource", shape: 262, ..MEMBER },
-                Member { name: "ErrorCount", shape: 93, ..MEMBER },
-                Member { name: "CloudWatchLogGroupArn", shape: 37, ..MEMBER },
-                Member { name: "InputFormat", shape: 157, ..MEMBER },
-                Member { name: "InputFormatOptions", shape: 158, ..MEMBER },
-                Member { name: "InputCompressionType", shape: 156, ..MEMBER },
-                Member { name: "TableCreationParameters", shape: 291, ..MEMBER },
-                Member { name: "StartTime", shape: 145, ..MEMBER },
-                Member { name: "EndTime", shape: 143, ..MEMBER },
-                Member { name: "ProcessedSizeBytes", shape: 198, ..MEMBER },
-                Member { name: "ProcessedItemCount", shape: 223, ..MEMBER },
-                Member { name: "ImportedItemCount", shape: 152, ..MEMBER },
-                Member { name: "FailureCode", shape: 121, ..MEMBER },
-                Member { name: "FailureMessage", shape: 122, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+                Member { name: "IndexStatus", shape: 174, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 251, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "ItemCount", shape: 221, ..MEMBER },
+                Member { name: "IndexArn", shape: 314, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 154, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 149
+    Shape {
+        name: "GlobalSecondaryIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 148, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 150
     Shape {
-        name: "ImportTableInput",
+        name: "GlobalSecondaryIndexInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ClientToken", shape: 36, idempotency_token: true, ..MEMBER },
-                Member { name: "S3BucketSource", shape: 262, required: true, ..MEMBER },
-                Member { name: "InputFormat", shape: 157, required: true, ..MEMBER },
-                Member { name: "InputFormatOptions", shape: 158, ..MEMBER },
-                Member { name: "InputCompressionType", shape: 156, ..MEMBER },
-                Member { name: "TableCreationParameters", shape: 291, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1619,31 +1611,223 @@ static SHAPES: [Shape; 345] = [
     },
     // 151
     Shape {
-        name: "ImportTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ImportTableDescription", shape: 149, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "GlobalSecondaryIndexList",
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 152
-    Shape { name: "ImportedItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 153
     Shape {
-        name: "IncrementalExportSpecification",
+        name: "GlobalSecondaryIndexUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ExportFromTime", shape: 104, ..MEMBER },
-                Member { name: "ExportToTime", shape: 114, ..MEMBER },
-                Member { name: "ExportViewType", shape: 116, ..MEMBER },
+                Member { name: "Update", shape: 354, ..MEMBER },
+                Member { name: "Create", shape: 63, ..MEMBER },
+                Member { name: "Delete", shape: 77, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 153
+    Shape {
+        name: "GlobalSecondaryIndexUpdateList",
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 154
+    Shape {
+        name: "GlobalSecondaryIndexWarmThroughputDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 244, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 244, ..MEMBER },
+                Member { name: "Status", shape: 174, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 155
+    Shape {
+        name: "GlobalSecondaryIndexes",
+        kind: ShapeKind::List(List { member: 150, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 156
+    Shape {
+        name: "GlobalTableSettingsReplicationMode",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 157
+    Shape {
+        name: "GlobalTableWitnessDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 263, ..MEMBER },
+                Member { name: "WitnessStatus", shape: 376, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 158
+    Shape {
+        name: "GlobalTableWitnessDescriptionList",
+        kind: ShapeKind::List(List { member: 157, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 159
+    Shape {
+        name: "GlobalTableWitnessGroupUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 64, ..MEMBER }, Member { name: "Delete", shape: 78, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 160
+    Shape {
+        name: "GlobalTableWitnessGroupUpdateList",
+        kind: ShapeKind::List(List {
+            member: 159,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(1) },
+        }),
+    },
+    // 161
+    Shape {
+        name: "ImportArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(37), max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 162
+    Shape { name: "ImportEndTime", kind: ShapeKind::Timestamp(None) },
+    // 163
+    Shape {
+        name: "ImportNextToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(112), max: Some(1024) },
+            pattern: "([0-9a-f]{16})+",
+        }),
+    },
+    // 164
+    Shape { name: "ImportStartTime", kind: ShapeKind::Timestamp(None) },
+    // 165
+    Shape {
+        name: "ImportStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["IN_PROGRESS", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 166
+    Shape {
+        name: "ImportSummary",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImportArn", shape: 161, ..MEMBER },
+                Member { name: "ImportStatus", shape: 165, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 289, ..MEMBER },
+                Member { name: "CloudWatchLogGroupArn", shape: 48, ..MEMBER },
+                Member { name: "InputFormat", shape: 176, ..MEMBER },
+                Member { name: "StartTime", shape: 164, ..MEMBER },
+                Member { name: "EndTime", shape: 162, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 167
+    Shape {
+        name: "ImportSummaryList",
+        kind: ShapeKind::List(List { member: 166, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 168
+    Shape {
+        name: "ImportTableDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ImportArn", shape: 161, ..MEMBER },
+                Member { name: "ImportStatus", shape: 165, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "TableId", shape: 323, ..MEMBER },
+                Member { name: "ClientToken", shape: 47, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 289, ..MEMBER },
+                Member { name: "ErrorCount", shape: 110, ..MEMBER },
+                Member { name: "CloudWatchLogGroupArn", shape: 48, ..MEMBER },
+                Member { name: "InputFormat", shape: 176, ..MEMBER },
+                Member { name: "InputFormatOptions", shape: 177, ..MEMBER },
+                Member { name: "InputCompressionType", shape: 175, ..MEMBER },
+                Member { name: "TableCreationParameters", shape: 321, ..MEMBER },
+                Member { name: "StartTime", shape: 164, ..MEMBER },
+                Member { name: "EndTime", shape: 162, ..MEMBER },
+                Member { name: "ProcessedSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "ProcessedItemCount", shape: 246, ..MEMBER },
+                Member { name: "ImportedItemCount", shape: 171, ..MEMBER },
+                Member { name: "FailureCode", shape: 138, ..MEMBER },
+                Member { name: "FailureMessage", shape: 139, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 169
+    Shape {
+        name: "ImportTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ClientToken", shape: 47, idempotency_token: true, ..MEMBER },
+                Member { name: "S3BucketSource", shape: 289, required: true, ..MEMBER },
+                Member { name: "InputFormat", shape: 176, required: true, ..MEMBER },
+                Member { name: "InputFormatOptions", shape: 177, ..MEMBER },
+                Member { name: "InputCompressionType", shape: 175, ..MEMBER },
+                Member { name: "TableCreationParameters", shape: 321, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 170
+    Shape {
+        name: "ImportTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ImportTableDescription", shape: 168, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
+    Shape { name: "ImportedItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 172
+    Shape {
+        name: "IncrementalExportSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ExportFromTime", shape: 121, ..MEMBER },
+                Member { name: "ExportToTime", shape: 131, ..MEMBER },
+                Member { name: "ExportViewType", shape: 133, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 173
     Shape {
         name: "IndexName",
         kind: ShapeKind::String(StringShape {
@@ -1652,7 +1836,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 155
+    // 174
     Shape {
         name: "IndexStatus",
         kind: ShapeKind::String(StringShape {
@@ -1661,7 +1845,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 156
+    // 175
     Shape {
         name: "InputCompressionType",
         kind: ShapeKind::String(StringShape {
@@ -1670,7 +1854,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 157
+    // 176
     Shape {
         name: "InputFormat",
         kind: ShapeKind::String(StringShape {
@@ -1679,19 +1863,19 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 158
+    // 177
     Shape {
         name: "InputFormatOptions",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Csv", shape: 59, ..MEMBER }],
+            members: &[Member { name: "Csv", shape: 72, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 159
+    // 178
     Shape { name: "Integer", kind: ShapeKind::Integer(Range::NONE) },
-    // 160
+    // 179
     Shape {
         name: "ItemCollectionKeyAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -1703,51 +1887,51 @@ static SHAPES: [Shape; 345] = [
             length: Range::NONE,
         }),
     },
-    // 161
+    // 180
     Shape {
         name: "ItemCollectionMetrics",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ItemCollectionKey", shape: 160, ..MEMBER },
-                Member { name: "SizeEstimateRangeGB", shape: 165, ..MEMBER },
+                Member { name: "ItemCollectionKey", shape: 179, ..MEMBER },
+                Member { name: "SizeEstimateRangeGB", shape: 184, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 162
+    // 181
     Shape {
         name: "ItemCollectionMetricsMultiple",
-        kind: ShapeKind::List(List { member: 161, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 180, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 163
+    // 182
     Shape {
         name: "ItemCollectionMetricsPerTable",
         kind: ShapeKind::Map(Map {
-            key: 288,
-            value: 162,
+            key: 317,
+            value: 181,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 164
+    // 183
     Shape { name: "ItemCollectionSizeEstimateBound", kind: ShapeKind::Float(Range::NONE) },
-    // 165
+    // 184
     Shape {
         name: "ItemCollectionSizeEstimateRange",
-        kind: ShapeKind::List(List { member: 164, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 183, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 166
+    // 185
     Shape { name: "ItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 167
+    // 186
     Shape {
         name: "ItemList",
         kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 168
+    // 187
     Shape {
         name: "ItemResponse",
         kind: ShapeKind::Structure(Structure {
@@ -1757,27 +1941,27 @@ static SHAPES: [Shape; 345] = [
             union: false,
         }),
     },
-    // 169
+    // 188
     Shape {
         name: "ItemResponseList",
         kind: ShapeKind::List(List {
-            member: 168,
+            member: 187,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 170
+    // 189
     Shape {
         name: "KMSMasterKeyArn",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 171
+    // 190
     Shape {
         name: "KMSMasterKeyId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 172
+    // 191
     Shape {
         name: "Key",
         kind: ShapeKind::Map(Map {
@@ -1789,44 +1973,44 @@ static SHAPES: [Shape; 345] = [
             length: Range::NONE,
         }),
     },
-    // 173
+    // 192
     Shape {
         name: "KeyConditions",
         kind: ShapeKind::Map(Map {
             key: 6,
-            value: 39,
+            value: 50,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 174
+    // 193
     Shape {
         name: "KeyExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 175
+    // 194
     Shape {
         name: "KeyList",
         kind: ShapeKind::List(List {
-            member: 172,
+            member: 191,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 176
+    // 195
     Shape {
         name: "KeySchema",
         kind: ShapeKind::List(List {
-            member: 178,
+            member: 197,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 177
+    // 196
     Shape {
         name: "KeySchemaAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -1835,203 +2019,252 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 178
+    // 197
     Shape {
         name: "KeySchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "AttributeName", shape: 177, required: true, ..MEMBER },
-                Member { name: "KeyType", shape: 179, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 196, required: true, ..MEMBER },
+                Member { name: "KeyType", shape: 198, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 179
+    // 198
     Shape {
         name: "KeyType",
         kind: ShapeKind::String(StringShape { enum_values: &["HASH", "RANGE"], length: Range::NONE, pattern: "" }),
     },
-    // 180
+    // 199
     Shape {
         name: "KeysAndAttributes",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Keys", shape: 175, required: true, ..MEMBER },
+                Member { name: "Keys", shape: 194, required: true, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 181
+    // 200
     Shape {
         name: "ListAttributeValue",
         kind: ShapeKind::List(List { member: 9, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 182
+    // 201
+    Shape {
+        name: "ListBackupsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 317, ..MEMBER },
+                Member { name: "Limit", shape: 24, ..MEMBER },
+                Member { name: "TimeRangeLowerBound", shape: 334, ..MEMBER },
+                Member { name: "TimeRangeUpperBound", shape: 335, ..MEMBER },
+                Member { name: "ExclusiveStartBackupArn", shape: 13, ..MEMBER },
+                Member { name: "BackupType", shape: 23, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 202
+    Shape {
+        name: "ListBackupsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "BackupSummaries", shape: 20, ..MEMBER },
+                Member { name: "LastEvaluatedBackupArn", shape: 13, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 203
     Shape {
         name: "ListExportsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableArn", shape: 288, ..MEMBER },
-                Member { name: "MaxResults", shape: 183, ..MEMBER },
-                Member { name: "NextToken", shape: 106, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "MaxResults", shape: 204, ..MEMBER },
+                Member { name: "NextToken", shape: 123, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 183
+    // 204
     Shape { name: "ListExportsMaxLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(25) }) },
-    // 184
+    // 205
     Shape {
         name: "ListExportsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ExportSummaries", shape: 109, ..MEMBER },
-                Member { name: "NextToken", shape: 106, ..MEMBER },
+                Member { name: "ExportSummaries", shape: 126, ..MEMBER },
+                Member { name: "NextToken", shape: 123, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 185
+    // 206
     Shape {
         name: "ListImportsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableArn", shape: 288, ..MEMBER },
-                Member { name: "PageSize", shape: 186, ..MEMBER },
-                Member { name: "NextToken", shape: 144, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "PageSize", shape: 207, ..MEMBER },
+                Member { name: "NextToken", shape: 163, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 186
+    // 207
     Shape { name: "ListImportsMaxLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(25) }) },
-    // 187
+    // 208
     Shape {
         name: "ListImportsOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ImportSummaryList", shape: 148, ..MEMBER },
-                Member { name: "NextToken", shape: 144, ..MEMBER },
+                Member { name: "ImportSummaryList", shape: 167, ..MEMBER },
+                Member { name: "NextToken", shape: 163, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 188
+    // 209
     Shape {
         name: "ListTablesInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ExclusiveStartTableName", shape: 294, ..MEMBER },
-                Member { name: "Limit", shape: 189, ..MEMBER },
+                Member { name: "ExclusiveStartTableName", shape: 324, ..MEMBER },
+                Member { name: "Limit", shape: 210, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 189
+    // 210
     Shape { name: "ListTablesInputLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100) }) },
-    // 190
+    // 211
     Shape {
         name: "ListTablesOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableNames", shape: 295, ..MEMBER },
-                Member { name: "LastEvaluatedTableName", shape: 294, ..MEMBER },
+                Member { name: "TableNames", shape: 325, ..MEMBER },
+                Member { name: "LastEvaluatedTableName", shape: 324, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 191
+    // 212
     Shape {
         name: "ListTagsOfResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
-                Member { name: "NextToken", shape: 201, ..MEMBER },
+                Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER },
+                Member { name: "NextToken", shape: 224, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 192
+    // 213
     Shape {
         name: "ListTagsOfResourceOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Tags", shape: 301, ..MEMBER },
-                Member { name: "NextToken", shape: 201, ..MEMBER },
+                Member { name: "Tags", shape: 331, ..MEMBER },
+                Member { name: "NextToken", shape: 224, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 193
+    // 214
     Shape {
         name: "LocalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
-                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, required: true, ..MEMBER },
+                Member { name: "Projection", shape: 247, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 194
+    // 215
     Shape {
         name: "LocalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 154, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, ..MEMBER },
-                Member { name: "Projection", shape: 224, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
-                Member { name: "ItemCount", shape: 198, ..MEMBER },
-                Member { name: "IndexArn", shape: 285, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "ItemCount", shape: 221, ..MEMBER },
+                Member { name: "IndexArn", shape: 314, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 195
+    // 216
     Shape {
         name: "LocalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 215, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 196
+    // 217
+    Shape {
+        name: "LocalSecondaryIndexInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 218
     Shape {
         name: "LocalSecondaryIndexList",
-        kind: ShapeKind::List(List { member: 193, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 214, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 197
+    // 219
+    Shape {
+        name: "LocalSecondaryIndexes",
+        kind: ShapeKind::List(List { member: 217, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 220
     Shape { name: "Long", kind: ShapeKind::Integer(Range::NONE) },
-    // 198
+    // 221
     Shape { name: "LongObject", kind: ShapeKind::Integer(Range::NONE) },
-    // 199
+    // 222
     Shape {
         name: "MapAttributeValue",
         kind: ShapeKind::Map(Map {
@@ -2043,17 +2276,17 @@ static SHAPES: [Shape; 345] = [
             length: Range::NONE,
         }),
     },
-    // 200
+    // 223
     Shape {
         name: "MultiRegionConsistency",
         kind: ShapeKind::String(StringShape { enum_values: &["EVENTUAL", "STRONG"], length: Range::NONE, pattern: "" }),
     },
-    // 201
+    // 224
     Shape {
         name: "NextTokenString",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 202
+    // 225
     Shape {
         name: "NonKeyAttributeName",
         kind: ShapeKind::String(StringShape {
@@ -2062,93 +2295,93 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 203
+    // 226
     Shape {
         name: "NonKeyAttributeNameList",
         kind: ShapeKind::List(List {
-            member: 202,
+            member: 225,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 204
+    // 227
     Shape { name: "NonNegativeLongObject", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 205
+    // 228
     Shape { name: "NullAttributeValue", kind: ShapeKind::Boolean },
-    // 206
+    // 229
     Shape {
         name: "NumberAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 207
+    // 230
     Shape {
         name: "NumberSetAttributeValue",
-        kind: ShapeKind::List(List { member: 206, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 229, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 208
+    // 231
     Shape {
         name: "OnDemandThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "MaxReadRequestUnits", shape: 198, ..MEMBER },
-                Member { name: "MaxWriteRequestUnits", shape: 198, ..MEMBER },
+                Member { name: "MaxReadRequestUnits", shape: 221, ..MEMBER },
+                Member { name: "MaxWriteRequestUnits", shape: 221, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 209
+    // 232
     Shape {
         name: "OnDemandThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "MaxReadRequestUnits", shape: 198, ..MEMBER }],
+            members: &[Member { name: "MaxReadRequestUnits", shape: 221, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 210
+    // 233
     Shape {
         name: "ParameterizedStatement",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Statement", shape: 215, required: true, ..MEMBER },
-                Member { name: "Parameters", shape: 222, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+                Member { name: "Statement", shape: 238, required: true, ..MEMBER },
+                Member { name: "Parameters", shape: 245, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 211
+    // 234
     Shape {
         name: "ParameterizedStatements",
         kind: ShapeKind::List(List {
-            member: 210,
+            member: 233,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 212
+    // 235
     Shape {
         name: "PartiQLBatchRequest",
         kind: ShapeKind::List(List {
-            member: 22,
+            member: 33,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
         }),
     },
-    // 213
+    // 236
     Shape {
         name: "PartiQLBatchResponse",
-        kind: ShapeKind::List(List { member: 23, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 34, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 214
+    // 237
     Shape {
         name: "PartiQLNextToken",
         kind: ShapeKind::String(StringShape {
@@ -2157,7 +2390,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 215
+    // 238
     Shape {
         name: "PartiQLStatement",
         kind: ShapeKind::String(StringShape {
@@ -2166,35 +2399,35 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 216
+    // 239
     Shape {
         name: "PointInTimeRecoveryDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PointInTimeRecoveryStatus", shape: 218, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 239, ..MEMBER },
-                Member { name: "EarliestRestorableDateTime", shape: 60, ..MEMBER },
-                Member { name: "LatestRestorableDateTime", shape: 60, ..MEMBER },
+                Member { name: "PointInTimeRecoveryStatus", shape: 241, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 262, ..MEMBER },
+                Member { name: "EarliestRestorableDateTime", shape: 73, ..MEMBER },
+                Member { name: "LatestRestorableDateTime", shape: 73, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 217
+    // 240
     Shape {
         name: "PointInTimeRecoverySpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PointInTimeRecoveryEnabled", shape: 33, required: true, ..MEMBER },
-                Member { name: "RecoveryPeriodInDays", shape: 239, ..MEMBER },
+                Member { name: "PointInTimeRecoveryEnabled", shape: 44, required: true, ..MEMBER },
+                Member { name: "RecoveryPeriodInDays", shape: 262, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 218
+    // 241
     Shape {
         name: "PointInTimeRecoveryStatus",
         kind: ShapeKind::String(StringShape {
@@ -2203,7 +2436,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 219
+    // 242
     Shape {
         name: "PolicyRevisionId",
         kind: ShapeKind::String(StringShape {
@@ -2212,11 +2445,11 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 220
+    // 243
     Shape { name: "PositiveIntegerObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 221
+    // 244
     Shape { name: "PositiveLongObject", kind: ShapeKind::Integer(Range { min: Some(1), max: None }) },
-    // 222
+    // 245
     Shape {
         name: "PreparedStatementParameters",
         kind: ShapeKind::List(List {
@@ -2226,27 +2459,27 @@ static SHAPES: [Shape; 345] = [
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 223
+    // 246
     Shape { name: "ProcessedItemCount", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 224
+    // 247
     Shape {
         name: "Projection",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ProjectionType", shape: 226, ..MEMBER },
-                Member { name: "NonKeyAttributes", shape: 203, ..MEMBER },
+                Member { name: "ProjectionType", shape: 249, ..MEMBER },
+                Member { name: "NonKeyAttributes", shape: 226, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 225
+    // 248
     Shape {
         name: "ProjectionExpression",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 226
+    // 249
     Shape {
         name: "ProjectionType",
         kind: ShapeKind::String(StringShape {
@@ -2255,85 +2488,85 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 227
+    // 250
     Shape {
         name: "ProvisionedThroughput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadCapacityUnits", shape: 221, required: true, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 221, required: true, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 244, required: true, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 244, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 228
+    // 251
     Shape {
         name: "ProvisionedThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "LastIncreaseDateTime", shape: 60, ..MEMBER },
-                Member { name: "LastDecreaseDateTime", shape: 60, ..MEMBER },
-                Member { name: "NumberOfDecreasesToday", shape: 221, ..MEMBER },
-                Member { name: "ReadCapacityUnits", shape: 204, ..MEMBER },
-                Member { name: "WriteCapacityUnits", shape: 204, ..MEMBER },
+                Member { name: "LastIncreaseDateTime", shape: 73, ..MEMBER },
+                Member { name: "LastDecreaseDateTime", shape: 73, ..MEMBER },
+                Member { name: "NumberOfDecreasesToday", shape: 244, ..MEMBER },
+                Member { name: "ReadCapacityUnits", shape: 227, ..MEMBER },
+                Member { name: "WriteCapacityUnits", shape: 227, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 229
+    // 252
     Shape {
         name: "ProvisionedThroughputOverride",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ReadCapacityUnits", shape: 221, ..MEMBER }],
+            members: &[Member { name: "ReadCapacityUnits", shape: 244, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 230
+    // 253
     Shape {
         name: "Put",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Item", shape: 232, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+                Member { name: "Item", shape: 255, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 231
+    // 254
     Shape {
         name: "PutItemInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "Item", shape: 232, required: true, ..MEMBER },
-                Member { name: "Expected", shape: 98, ..MEMBER },
-                Member { name: "ReturnValues", shape: 258, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "Item", shape: 255, required: true, ..MEMBER },
+                Member { name: "Expected", shape: 115, ..MEMBER },
+                Member { name: "ReturnValues", shape: 285, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 284, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 53, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 232
+    // 255
     Shape {
         name: "PutItemInputAttributeMap",
         kind: ShapeKind::Map(Map {
@@ -2345,180 +2578,180 @@ static SHAPES: [Shape; 345] = [
             length: Range::NONE,
         }),
     },
-    // 233
+    // 256
     Shape {
         name: "PutItemOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 180, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 234
+    // 257
     Shape {
         name: "PutRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Item", shape: 232, required: true, ..MEMBER }],
+            members: &[Member { name: "Item", shape: 255, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 235
+    // 258
     Shape {
         name: "PutResourcePolicyInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
-                Member { name: "Policy", shape: 253, required: true, ..MEMBER },
-                Member { name: "ExpectedRevisionId", shape: 219, ..MEMBER },
-                Member { name: "ConfirmRemoveSelfResourceAccess", shape: 43, ..MEMBER },
+                Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER },
+                Member { name: "Policy", shape: 276, required: true, ..MEMBER },
+                Member { name: "ExpectedRevisionId", shape: 242, ..MEMBER },
+                Member { name: "ConfirmRemoveSelfResourceAccess", shape: 54, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 236
+    // 259
     Shape {
         name: "PutResourcePolicyOutput",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "RevisionId", shape: 219, ..MEMBER }],
+            members: &[Member { name: "RevisionId", shape: 242, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 237
+    // 260
     Shape {
         name: "QueryInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 154, ..MEMBER },
-                Member { name: "Select", shape: 280, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "Select", shape: 307, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 220, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
-                Member { name: "KeyConditions", shape: 173, ..MEMBER },
-                Member { name: "QueryFilter", shape: 123, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
-                Member { name: "ScanIndexForward", shape: 33, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 172, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "FilterExpression", shape: 41, ..MEMBER },
-                Member { name: "KeyConditionExpression", shape: 174, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
+                Member { name: "Limit", shape: 243, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
+                Member { name: "KeyConditions", shape: 192, ..MEMBER },
+                Member { name: "QueryFilter", shape: 140, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 53, ..MEMBER },
+                Member { name: "ScanIndexForward", shape: 44, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 191, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "FilterExpression", shape: 52, ..MEMBER },
+                Member { name: "KeyConditionExpression", shape: 193, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 238
+    // 261
     Shape {
         name: "QueryOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 167, ..MEMBER },
-                Member { name: "Count", shape: 159, ..MEMBER },
-                Member { name: "ScannedCount", shape: 159, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "Items", shape: 186, ..MEMBER },
+                Member { name: "Count", shape: 178, ..MEMBER },
+                Member { name: "ScannedCount", shape: 178, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 191, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 239
+    // 262
     Shape { name: "RecoveryPeriodInDays", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(35) }) },
-    // 240
+    // 263
     Shape {
         name: "RegionName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 241
+    // 264
     Shape {
         name: "ReplicaDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "RegionName", shape: 240, ..MEMBER },
-                Member { name: "ReplicaStatus", shape: 247, ..MEMBER },
-                Member { name: "ReplicaArn", shape: 285, ..MEMBER },
-                Member { name: "ReplicaStatusDescription", shape: 248, ..MEMBER },
-                Member { name: "ReplicaStatusPercentProgress", shape: 249, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 297, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 245, ..MEMBER },
-                Member { name: "ReplicaInaccessibleDateTime", shape: 60, ..MEMBER },
-                Member { name: "ReplicaTableClassSummary", shape: 290, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
+                Member { name: "RegionName", shape: 263, ..MEMBER },
+                Member { name: "ReplicaStatus", shape: 270, ..MEMBER },
+                Member { name: "ReplicaArn", shape: 314, ..MEMBER },
+                Member { name: "ReplicaStatusDescription", shape: 271, ..MEMBER },
+                Member { name: "ReplicaStatusPercentProgress", shape: 272, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 190, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 252, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 232, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 327, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 268, ..MEMBER },
+                Member { name: "ReplicaInaccessibleDateTime", shape: 73, ..MEMBER },
+                Member { name: "ReplicaTableClassSummary", shape: 319, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 156, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 242
+    // 265
     Shape {
         name: "ReplicaDescriptionList",
-        kind: ShapeKind::List(List { member: 241, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 264, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 243
+    // 266
     Shape {
         name: "ReplicaGlobalSecondaryIndex",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 252, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 232, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 244
+    // 267
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "IndexName", shape: 154, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 136, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 252, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 232, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 154, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 245
+    // 268
     Shape {
         name: "ReplicaGlobalSecondaryIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 244, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 267, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 246
+    // 269
     Shape {
         name: "ReplicaGlobalSecondaryIndexList",
         kind: ShapeKind::List(List {
-            member: 243,
+            member: 266,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 247
+    // 270
     Shape {
         name: "ReplicaStatus",
         kind: ShapeKind::String(StringShape {
@@ -2538,42 +2771,42 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 248
+    // 271
     Shape {
         name: "ReplicaStatusDescription",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 249
+    // 272
     Shape {
         name: "ReplicaStatusPercentProgress",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 250
+    // 273
     Shape {
         name: "ReplicationGroupUpdate",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Create", shape: 52, ..MEMBER },
-                Member { name: "Update", shape: 325, ..MEMBER },
-                Member { name: "Delete", shape: 66, ..MEMBER },
-                Member { name: "Disassociate", shape: 88, ..MEMBER },
+                Member { name: "Create", shape: 65, ..MEMBER },
+                Member { name: "Update", shape: 357, ..MEMBER },
+                Member { name: "Delete", shape: 81, ..MEMBER },
+                Member { name: "Disassociate", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 251
+    // 274
     Shape {
         name: "ReplicationGroupUpdateList",
         kind: ShapeKind::List(List {
-            member: 250,
+            member: 273,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 252
+    // 275
     Shape {
         name: "ResourceArnString",
         kind: ShapeKind::String(StringShape {
@@ -2582,29 +2815,92 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 253
+    // 276
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 254
+    // 277
     Shape { name: "RestoreInProgress", kind: ShapeKind::Boolean },
-    // 255
+    // 278
     Shape {
         name: "RestoreSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "SourceBackupArn", shape: 13, ..MEMBER },
-                Member { name: "SourceTableArn", shape: 288, ..MEMBER },
-                Member { name: "RestoreDateTime", shape: 60, required: true, ..MEMBER },
-                Member { name: "RestoreInProgress", shape: 254, required: true, ..MEMBER },
+                Member { name: "SourceTableArn", shape: 317, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 73, required: true, ..MEMBER },
+                Member { name: "RestoreInProgress", shape: 277, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 256
+    // 279
+    Shape {
+        name: "RestoreTableFromBackupInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TargetTableName", shape: 324, required: true, ..MEMBER },
+                Member { name: "BackupArn", shape: 13, required: true, ..MEMBER },
+                Member { name: "BillingModeOverride", shape: 39, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexOverride", shape: 151, ..MEMBER },
+                Member { name: "LocalSecondaryIndexOverride", shape: 218, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 231, ..MEMBER },
+                Member { name: "SSESpecificationOverride", shape: 295, ..MEMBER },
+                Member { name: "VectorIndexOverride", shape: 370, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 280
+    Shape {
+        name: "RestoreTableFromBackupOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 322, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 281
+    Shape {
+        name: "RestoreTableToPointInTimeInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SourceTableArn", shape: 317, ..MEMBER },
+                Member { name: "SourceTableName", shape: 324, ..MEMBER },
+                Member { name: "TargetTableName", shape: 324, required: true, ..MEMBER },
+                Member { name: "UseLatestRestorableTime", shape: 44, ..MEMBER },
+                Member { name: "RestoreDateTime", shape: 73, ..MEMBER },
+                Member { name: "BillingModeOverride", shape: 39, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexOverride", shape: 151, ..MEMBER },
+                Member { name: "LocalSecondaryIndexOverride", shape: 218, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 231, ..MEMBER },
+                Member { name: "SSESpecificationOverride", shape: 295, ..MEMBER },
+                Member { name: "VectorIndexOverride", shape: 370, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 282
+    Shape {
+        name: "RestoreTableToPointInTimeOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 322, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 283
     Shape {
         name: "ReturnConsumedCapacity",
         kind: ShapeKind::String(StringShape {
@@ -2613,12 +2909,12 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 257
+    // 284
     Shape {
         name: "ReturnItemCollectionMetrics",
         kind: ShapeKind::String(StringShape { enum_values: &["SIZE", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 258
+    // 285
     Shape {
         name: "ReturnValue",
         kind: ShapeKind::String(StringShape {
@@ -2627,12 +2923,12 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 259
+    // 286
     Shape {
         name: "ReturnValuesOnConditionCheckFailure",
         kind: ShapeKind::String(StringShape { enum_values: &["ALL_OLD", "NONE"], length: Range::NONE, pattern: "" }),
     },
-    // 260
+    // 287
     Shape {
         name: "S3Bucket",
         kind: ShapeKind::String(StringShape {
@@ -2641,26 +2937,26 @@ static SHAPES: [Shape; 345] = [
             pattern: r#"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$"#,
         }),
     },
-    // 261
+    // 288
     Shape {
         name: "S3BucketOwner",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "[0-9]{12}" }),
     },
-    // 262
+    // 289
     Shape {
         name: "S3BucketSource",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "S3BucketOwner", shape: 261, ..MEMBER },
-                Member { name: "S3Bucket", shape: 260, required: true, ..MEMBER },
-                Member { name: "S3KeyPrefix", shape: 263, ..MEMBER },
+                Member { name: "S3BucketOwner", shape: 288, ..MEMBER },
+                Member { name: "S3Bucket", shape: 287, required: true, ..MEMBER },
+                Member { name: "S3KeyPrefix", shape: 290, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 263
+    // 290
     Shape {
         name: "S3Prefix",
         kind: ShapeKind::String(StringShape {
@@ -2669,12 +2965,12 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 264
+    // 291
     Shape {
         name: "S3SseAlgorithm",
         kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
     },
-    // 265
+    // 292
     Shape {
         name: "S3SseKmsKeyId",
         kind: ShapeKind::String(StringShape {
@@ -2683,38 +2979,38 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 266
+    // 293
     Shape {
         name: "SSEDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Status", shape: 269, ..MEMBER },
-                Member { name: "SSEType", shape: 270, ..MEMBER },
-                Member { name: "KMSMasterKeyArn", shape: 170, ..MEMBER },
-                Member { name: "InaccessibleEncryptionDateTime", shape: 60, ..MEMBER },
+                Member { name: "Status", shape: 296, ..MEMBER },
+                Member { name: "SSEType", shape: 297, ..MEMBER },
+                Member { name: "KMSMasterKeyArn", shape: 189, ..MEMBER },
+                Member { name: "InaccessibleEncryptionDateTime", shape: 73, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 267
+    // 294
     Shape { name: "SSEEnabled", kind: ShapeKind::Boolean },
-    // 268
+    // 295
     Shape {
         name: "SSESpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Enabled", shape: 267, ..MEMBER },
-                Member { name: "SSEType", shape: 270, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
+                Member { name: "Enabled", shape: 294, ..MEMBER },
+                Member { name: "SSEType", shape: 297, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 190, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 269
+    // 296
     Shape {
         name: "SSEStatus",
         kind: ShapeKind::String(StringShape {
@@ -2723,87 +3019,87 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 270
+    // 297
     Shape {
         name: "SSEType",
         kind: ShapeKind::String(StringShape { enum_values: &["AES256", "KMS"], length: Range::NONE, pattern: "" }),
     },
-    // 271
+    // 298
     Shape {
         name: "ScalarAttributeType",
         kind: ShapeKind::String(StringShape { enum_values: &["S", "N", "B"], length: Range::NONE, pattern: "" }),
     },
-    // 272
+    // 299
     Shape {
         name: "ScanInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "IndexName", shape: 154, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "IndexName", shape: 173, ..MEMBER },
                 Member { name: "AttributesToGet", shape: 7, ..MEMBER },
-                Member { name: "Limit", shape: 220, ..MEMBER },
-                Member { name: "Select", shape: 280, ..MEMBER },
-                Member { name: "ScanFilter", shape: 123, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
-                Member { name: "ExclusiveStartKey", shape: 172, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "TotalSegments", shape: 275, ..MEMBER },
-                Member { name: "Segment", shape: 274, ..MEMBER },
-                Member { name: "ProjectionExpression", shape: 225, ..MEMBER },
-                Member { name: "FilterExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ConsistentRead", shape: 44, ..MEMBER },
+                Member { name: "Limit", shape: 243, ..MEMBER },
+                Member { name: "Select", shape: 307, ..MEMBER },
+                Member { name: "ScanFilter", shape: 140, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 53, ..MEMBER },
+                Member { name: "ExclusiveStartKey", shape: 191, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "TotalSegments", shape: 302, ..MEMBER },
+                Member { name: "Segment", shape: 301, ..MEMBER },
+                Member { name: "ProjectionExpression", shape: 248, ..MEMBER },
+                Member { name: "FilterExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ConsistentRead", shape: 55, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 273
+    // 300
     Shape {
         name: "ScanOutput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Items", shape: 167, ..MEMBER },
-                Member { name: "Count", shape: 159, ..MEMBER },
-                Member { name: "ScannedCount", shape: 159, ..MEMBER },
-                Member { name: "LastEvaluatedKey", shape: 172, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
+                Member { name: "Items", shape: 186, ..MEMBER },
+                Member { name: "Count", shape: 178, ..MEMBER },
+                Member { name: "ScannedCount", shape: 178, ..MEMBER },
+                Member { name: "LastEvaluatedKey", shape: 191, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 274
+    // 301
     Shape { name: "ScanSegment", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(999999) }) },
-    // 275
+    // 302
     Shape { name: "ScanTotalSegments", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000000) }) },
-    // 276
+    // 303
     Shape {
         name: "SearchSchema",
         kind: ShapeKind::List(List {
-            member: 277,
+            member: 304,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 277
+    // 304
     Shape {
         name: "SearchSchemaElement",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeName", shape: 6, required: true, ..MEMBER },
-                Member { name: "SearchSchemaElementType", shape: 278, required: true, ..MEMBER },
+                Member { name: "SearchSchemaElementType", shape: 305, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 278
+    // 305
     Shape {
         name: "SearchSchemaElementType",
         kind: ShapeKind::String(StringShape {
@@ -2812,24 +3108,62 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 279
+    // 306
     Shape {
         name: "SecondaryIndexesCapacityMap",
         kind: ShapeKind::Map(Map {
-            key: 154,
-            value: 34,
+            key: 173,
+            value: 45,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 280
+    // 307
     Shape {
         name: "Select",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 281
+    // 308
+    Shape {
+        name: "SourceTableDetails",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 324, required: true, ..MEMBER },
+                Member { name: "TableId", shape: 323, required: true, ..MEMBER },
+                Member { name: "TableArn", shape: 317, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, required: true, ..MEMBER },
+                Member { name: "TableCreationDateTime", shape: 320, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, required: true, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "ItemCount", shape: 185, ..MEMBER },
+                Member { name: "BillingMode", shape: 39, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 309
+    Shape {
+        name: "SourceTableFeatureDetails",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "LocalSecondaryIndexes", shape: 219, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 155, ..MEMBER },
+                Member { name: "StreamDescription", shape: 312, ..MEMBER },
+                Member { name: "TimeToLiveDescription", shape: 337, ..MEMBER },
+                Member { name: "SSEDescription", shape: 293, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 373, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 310
     Shape {
         name: "StreamArn",
         kind: ShapeKind::String(StringShape {
@@ -2838,22 +3172,22 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 282
+    // 311
     Shape { name: "StreamEnabled", kind: ShapeKind::Boolean },
-    // 283
+    // 312
     Shape {
         name: "StreamSpecification",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "StreamEnabled", shape: 282, required: true, ..MEMBER },
-                Member { name: "StreamViewType", shape: 284, ..MEMBER },
+                Member { name: "StreamEnabled", shape: 311, required: true, ..MEMBER },
+                Member { name: "StreamViewType", shape: 313, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 284
+    // 313
     Shape {
         name: "StreamViewType",
         kind: ShapeKind::String(StringShape {
@@ -2862,22 +3196,22 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 285
+    // 314
     Shape {
         name: "String",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 286
+    // 315
     Shape {
         name: "StringAttributeValue",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 287
+    // 316
     Shape {
         name: "StringSetAttributeValue",
-        kind: ShapeKind::List(List { member: 286, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 315, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 288
+    // 317
     Shape {
         name: "TableArn",
         kind: ShapeKind::String(StringShape {
@@ -2886,7 +3220,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 289
+    // 318
     Shape {
         name: "TableClass",
         kind: ShapeKind::String(StringShape {
@@ -2895,81 +3229,83 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 290
+    // 319
     Shape {
         name: "TableClassSummary",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableClass", shape: 289, ..MEMBER },
-                Member { name: "LastUpdateDateTime", shape: 60, ..MEMBER },
+                Member { name: "TableClass", shape: 318, ..MEMBER },
+                Member { name: "LastUpdateDateTime", shape: 73, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 291
+    // 320
+    Shape { name: "TableCreationDateTime", kind: ShapeKind::Timestamp(None) },
+    // 321
     Shape {
         name: "TableCreationParameters",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 294, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 324, required: true, ..MEMBER },
                 Member { name: "AttributeDefinitions", shape: 4, required: true, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, required: true, ..MEMBER },
-                Member { name: "BillingMode", shape: 28, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "SSESpecification", shape: 268, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 133, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 337, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 39, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "SSESpecification", shape: 295, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 151, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 370, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 292
+    // 322
     Shape {
         name: "TableDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 294, ..MEMBER },
-                Member { name: "KeySchema", shape: 176, ..MEMBER },
-                Member { name: "TableStatus", shape: 296, ..MEMBER },
-                Member { name: "CreationDateTime", shape: 60, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 228, ..MEMBER },
-                Member { name: "TableSizeBytes", shape: 198, ..MEMBER },
-                Member { name: "ItemCount", shape: 198, ..MEMBER },
-                Member { name: "TableArn", shape: 285, ..MEMBER },
-                Member { name: "TableId", shape: 293, ..MEMBER },
-                Member { name: "BillingModeSummary", shape: 29, ..MEMBER },
-                Member { name: "LocalSecondaryIndexes", shape: 195, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 132, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
-                Member { name: "LatestStreamLabel", shape: 285, ..MEMBER },
-                Member { name: "LatestStreamArn", shape: 281, ..MEMBER },
-                Member { name: "GlobalTableVersion", shape: 285, ..MEMBER },
-                Member { name: "Replicas", shape: 242, ..MEMBER },
-                Member { name: "GlobalTableWitnesses", shape: 139, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
-                Member { name: "RestoreSummary", shape: 255, ..MEMBER },
-                Member { name: "SSEDescription", shape: 266, ..MEMBER },
+                Member { name: "TableName", shape: 324, ..MEMBER },
+                Member { name: "KeySchema", shape: 195, ..MEMBER },
+                Member { name: "TableStatus", shape: 326, ..MEMBER },
+                Member { name: "CreationDateTime", shape: 73, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 251, ..MEMBER },
+                Member { name: "TableSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "ItemCount", shape: 221, ..MEMBER },
+                Member { name: "TableArn", shape: 314, ..MEMBER },
+                Member { name: "TableId", shape: 323, ..MEMBER },
+                Member { name: "BillingModeSummary", shape: 40, ..MEMBER },
+                Member { name: "LocalSecondaryIndexes", shape: 216, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 149, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 312, ..MEMBER },
+                Member { name: "LatestStreamLabel", shape: 314, ..MEMBER },
+                Member { name: "LatestStreamArn", shape: 310, ..MEMBER },
+                Member { name: "GlobalTableVersion", shape: 314, ..MEMBER },
+                Member { name: "Replicas", shape: 265, ..MEMBER },
+                Member { name: "GlobalTableWitnesses", shape: 158, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 156, ..MEMBER },
+                Member { name: "RestoreSummary", shape: 278, ..MEMBER },
+                Member { name: "SSEDescription", shape: 293, ..MEMBER },
                 Member { name: "ArchivalSummary", shape: 1, ..MEMBER },
-                Member { name: "TableClassSummary", shape: 290, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 90, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 297, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 200, ..MEMBER },
-                Member { name: "VectorIndexes", shape: 336, ..MEMBER },
+                Member { name: "TableClassSummary", shape: 319, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 88, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 107, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 327, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 223, ..MEMBER },
+                Member { name: "VectorIndexes", shape: 368, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 293
+    // 323
     Shape {
         name: "TableId",
         kind: ShapeKind::String(StringShape {
@@ -2978,7 +3314,7 @@ static SHAPES: [Shape; 345] = [
             pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         }),
     },
-    // 294
+    // 324
     Shape {
         name: "TableName",
         kind: ShapeKind::String(StringShape {
@@ -2987,12 +3323,12 @@ static SHAPES: [Shape; 345] = [
             pattern: "[a-zA-Z0-9_.-]+",
         }),
     },
-    // 295
+    // 325
     Shape {
         name: "TableNameList",
-        kind: ShapeKind::List(List { member: 294, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 324, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 296
+    // 326
     Shape {
         name: "TableStatus",
         kind: ShapeKind::String(StringShape {
@@ -3010,381 +3346,15 @@ static SHAPES: [Shape; 345] = [
             pattern: "",
         }),
     },
-    // 297
+    // 327
     Shape {
         name: "TableWarmThroughputDescription",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 221, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 221, ..MEMBER },
-                Member { name: "Status", shape: 296, ..MEMBER },
+                Member { name: "ReadUnitsPerSecond", shape: 244, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 244, ..MEMBER },
+                Member { name: "Status", shape: 326, ..MEMBER },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 298
-    Shape {
-        name: "Tag",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 300, required: true, ..MEMBER },
-                Member { name: "Value", shape: 303, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 299
-    Shape {
-        name: "TagKeyList",
-        kind: ShapeKind::List(List { member: 300, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 300
-    Shape {
-        name: "TagKeyString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(128) },
-            pattern: "",
-        }),
-    },
-    // 301
-    Shape {
-        name: "TagList",
-        kind: ShapeKind::List(List { member: 298, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 302
-    Shape {
-        name: "TagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 301, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 303
-    Shape {
-        name: "TagValueString",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(256) },
-            pattern: "",
-        }),
-    },
-    // 304
-    Shape {
-        name: "TimeToLiveAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
-        }),
-    },
-    // 305
-    Shape {
-        name: "TimeToLiveDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TimeToLiveStatus", shape: 308, ..MEMBER },
-                Member { name: "AttributeName", shape: 304, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 306
-    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
-    // 307
-    Shape {
-        name: "TimeToLiveSpecification",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Enabled", shape: 306, required: true, ..MEMBER },
-                Member { name: "AttributeName", shape: 304, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 308
-    Shape {
-        name: "TimeToLiveStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 309
-    Shape {
-        name: "TransactGetItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Get", shape: 125, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 310
-    Shape {
-        name: "TransactGetItemList",
-        kind: ShapeKind::List(List {
-            member: 309,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
-    },
-    // 311
-    Shape {
-        name: "TransactGetItemsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactItems", shape: 310, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 312
-    Shape {
-        name: "TransactGetItemsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
-                Member { name: "Responses", shape: 169, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 313
-    Shape {
-        name: "TransactWriteItem",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConditionCheck", shape: 40, ..MEMBER },
-                Member { name: "Put", shape: 230, ..MEMBER },
-                Member { name: "Delete", shape: 61, ..MEMBER },
-                Member { name: "Update", shape: 318, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 314
-    Shape {
-        name: "TransactWriteItemList",
-        kind: ShapeKind::List(List {
-            member: 313,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
-    },
-    // 315
-    Shape {
-        name: "TransactWriteItemsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TransactItems", shape: 314, required: true, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
-                Member { name: "ClientRequestToken", shape: 35, idempotency_token: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 316
-    Shape {
-        name: "TransactWriteItemsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ConsumedCapacity", shape: 46, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 163, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 317
-    Shape {
-        name: "UntagResourceInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ResourceArn", shape: 252, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 299, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 318
-    Shape {
-        name: "Update",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 321, required: true, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 319
-    Shape {
-        name: "UpdateContinuousBackupsInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "PointInTimeRecoverySpecification", shape: 217, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 320
-    Shape {
-        name: "UpdateContinuousBackupsOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ContinuousBackupsDescription", shape: 48, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 321
-    Shape {
-        name: "UpdateExpression",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 322
-    Shape {
-        name: "UpdateGlobalSecondaryIndexAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 323
-    Shape {
-        name: "UpdateItemInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "Key", shape: 172, required: true, ..MEMBER },
-                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
-                Member { name: "Expected", shape: 98, ..MEMBER },
-                Member { name: "ConditionalOperator", shape: 42, ..MEMBER },
-                Member { name: "ReturnValues", shape: 258, ..MEMBER },
-                Member { name: "ReturnConsumedCapacity", shape: 256, ..MEMBER },
-                Member { name: "ReturnItemCollectionMetrics", shape: 257, ..MEMBER },
-                Member { name: "UpdateExpression", shape: 321, ..MEMBER },
-                Member { name: "ConditionExpression", shape: 41, ..MEMBER },
-                Member { name: "ExpressionAttributeNames", shape: 117, ..MEMBER },
-                Member { name: "ExpressionAttributeValues", shape: 119, ..MEMBER },
-                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 259, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 324
-    Shape {
-        name: "UpdateItemOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "Attributes", shape: 5, ..MEMBER },
-                Member { name: "ConsumedCapacity", shape: 45, ..MEMBER },
-                Member { name: "ItemCollectionMetrics", shape: 161, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 325
-    Shape {
-        name: "UpdateReplicationGroupMemberAction",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "RegionName", shape: 240, required: true, ..MEMBER },
-                Member { name: "KMSMasterKeyId", shape: 171, ..MEMBER },
-                Member { name: "ProvisionedThroughputOverride", shape: 229, ..MEMBER },
-                Member { name: "OnDemandThroughputOverride", shape: 209, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexes", shape: 246, ..MEMBER },
-                Member { name: "TableClassOverride", shape: 289, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 326
-    Shape {
-        name: "UpdateTableInput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "BillingMode", shape: 28, ..MEMBER },
-                Member { name: "ProvisionedThroughput", shape: 227, ..MEMBER },
-                Member { name: "GlobalSecondaryIndexUpdates", shape: 135, ..MEMBER },
-                Member { name: "StreamSpecification", shape: 283, ..MEMBER },
-                Member { name: "SSESpecification", shape: 268, ..MEMBER },
-                Member { name: "ReplicaUpdates", shape: 251, ..MEMBER },
-                Member { name: "TableClass", shape: 289, ..MEMBER },
-                Member { name: "DeletionProtectionEnabled", shape: 73, ..MEMBER },
-                Member { name: "MultiRegionConsistency", shape: 200, ..MEMBER },
-                Member { name: "GlobalTableWitnessUpdates", shape: 141, ..MEMBER },
-                Member { name: "OnDemandThroughput", shape: 208, ..MEMBER },
-                Member { name: "WarmThroughput", shape: 341, ..MEMBER },
-                Member { name: "GlobalTableSettingsReplicationMode", shape: 137, ..MEMBER },
-                Member { name: "DisassociationProtectionEnabled", shape: 90, ..MEMBER },
-                Member { name: "VectorIndexUpdates", shape: 339, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 327
-    Shape {
-        name: "UpdateTableOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TableDescription", shape: 292, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -3392,11 +3362,11 @@ static SHAPES: [Shape; 345] = [
     },
     // 328
     Shape {
-        name: "UpdateTimeToLiveInput",
+        name: "Tag",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "TableName", shape: 288, required: true, ..MEMBER },
-                Member { name: "TimeToLiveSpecification", shape: 307, required: true, ..MEMBER },
+                Member { name: "Key", shape: 330, required: true, ..MEMBER },
+                Member { name: "Value", shape: 333, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3405,40 +3375,30 @@ static SHAPES: [Shape; 345] = [
     },
     // 329
     Shape {
-        name: "UpdateTimeToLiveOutput",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "TimeToLiveSpecification", shape: 307, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "TagKeyList",
+        kind: ShapeKind::List(List { member: 330, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 330
     Shape {
-        name: "VectorAttributeDefinition",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "AttributeName", shape: 331, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "TagKeyString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(128) },
+            pattern: "",
         }),
     },
     // 331
     Shape {
-        name: "VectorAttributeName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: "",
-        }),
+        name: "TagList",
+        kind: ShapeKind::List(List { member: 328, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 332
     Shape {
-        name: "VectorCapacity",
+        name: "TagResourceInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "VectorSearchRequestBytes", shape: 47, ..MEMBER },
-                Member { name: "VectorWriteRequestBytes", shape: 47, ..MEMBER },
+                Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 331, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3447,97 +3407,68 @@ static SHAPES: [Shape; 345] = [
     },
     // 333
     Shape {
-        name: "VectorDistanceFunction",
+        name: "TagValueString",
         kind: ShapeKind::String(StringShape {
-            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
-            length: Range::NONE,
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(256) },
             pattern: "",
         }),
     },
     // 334
-    Shape {
-        name: "VectorIndex",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, required: true, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 330, required: true, ..MEMBER },
-                Member { name: "SearchSchema", shape: 276, ..MEMBER },
-                Member { name: "Projection", shape: 224, required: true, ..MEMBER },
-                Member { name: "Dimensions", shape: 221, required: true, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 333, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "TimeRangeLowerBound", kind: ShapeKind::Timestamp(None) },
     // 335
-    Shape {
-        name: "VectorIndexDescription",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "IndexName", shape: 154, ..MEMBER },
-                Member { name: "SearchSchema", shape: 276, ..MEMBER },
-                Member { name: "Projection", shape: 224, ..MEMBER },
-                Member { name: "VectorAttribute", shape: 330, ..MEMBER },
-                Member { name: "Dimensions", shape: 221, ..MEMBER },
-                Member { name: "DistanceFunction", shape: 333, ..MEMBER },
-                Member { name: "IndexStatus", shape: 155, ..MEMBER },
-                Member { name: "Backfilling", shape: 12, ..MEMBER },
-                Member { name: "IndexSizeBytes", shape: 198, ..MEMBER },
-                Member { name: "ItemCount", shape: 198, ..MEMBER },
-                Member { name: "IndexArn", shape: 285, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "TimeRangeUpperBound", kind: ShapeKind::Timestamp(None) },
     // 336
     Shape {
-        name: "VectorIndexDescriptionList",
-        kind: ShapeKind::List(List { member: 335, member_name: "", flattened: false, length: Range::NONE }),
+        name: "TimeToLiveAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
     },
     // 337
     Shape {
-        name: "VectorIndexList",
-        kind: ShapeKind::List(List { member: 334, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 338
-    Shape {
-        name: "VectorIndexUpdate",
+        name: "TimeToLiveDescription",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Create", shape: 55, ..MEMBER }, Member { name: "Delete", shape: 72, ..MEMBER }],
+            members: &[
+                Member { name: "TimeToLiveStatus", shape: 340, ..MEMBER },
+                Member { name: "AttributeName", shape: 336, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 338
+    Shape { name: "TimeToLiveEnabled", kind: ShapeKind::Boolean },
     // 339
     Shape {
-        name: "VectorIndexUpdateList",
-        kind: ShapeKind::List(List { member: 338, member_name: "", flattened: false, length: Range::NONE }),
+        name: "TimeToLiveSpecification",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Enabled", shape: 338, required: true, ..MEMBER },
+                Member { name: "AttributeName", shape: 336, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 340
     Shape {
-        name: "VectorIndexesCapacityMap",
-        kind: ShapeKind::Map(Map {
-            key: 154,
-            value: 332,
-            key_name: "",
-            value_name: "",
-            flattened: false,
+        name: "TimeToLiveStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ENABLING", "DISABLING", "ENABLED", "DISABLED"],
             length: Range::NONE,
+            pattern: "",
         }),
     },
     // 341
     Shape {
-        name: "WarmThroughput",
+        name: "TransactGetItem",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "ReadUnitsPerSecond", shape: 198, ..MEMBER },
-                Member { name: "WriteUnitsPerSecond", shape: 198, ..MEMBER },
-            ],
+            members: &[Member { name: "Get", shape: 142, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -3545,20 +3476,21 @@ static SHAPES: [Shape; 345] = [
     },
     // 342
     Shape {
-        name: "WitnessStatus",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["CREATING", "DELETING", "ACTIVE"],
-            length: Range::NONE,
-            pattern: "",
+        name: "TransactGetItemList",
+        kind: ShapeKind::List(List {
+            member: 341,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
         }),
     },
     // 343
     Shape {
-        name: "WriteRequest",
+        name: "TransactGetItemsInput",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PutRequest", shape: 234, ..MEMBER },
-                Member { name: "DeleteRequest", shape: 67, ..MEMBER },
+                Member { name: "TransactItems", shape: 342, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -3567,9 +3499,439 @@ static SHAPES: [Shape; 345] = [
     },
     // 344
     Shape {
+        name: "TransactGetItemsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+                Member { name: "Responses", shape: 188, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 345
+    Shape {
+        name: "TransactWriteItem",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConditionCheck", shape: 51, ..MEMBER },
+                Member { name: "Put", shape: 253, ..MEMBER },
+                Member { name: "Delete", shape: 74, ..MEMBER },
+                Member { name: "Update", shape: 350, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 346
+    Shape {
+        name: "TransactWriteItemList",
+        kind: ShapeKind::List(List {
+            member: 345,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 347
+    Shape {
+        name: "TransactWriteItemsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TransactItems", shape: 346, required: true, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 284, ..MEMBER },
+                Member { name: "ClientRequestToken", shape: 46, idempotency_token: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 348
+    Shape {
+        name: "TransactWriteItemsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ConsumedCapacity", shape: 57, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 182, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 349
+    Shape {
+        name: "UntagResourceInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ResourceArn", shape: 275, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 329, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 350
+    Shape {
+        name: "Update",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 353, required: true, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 351
+    Shape {
+        name: "UpdateContinuousBackupsInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "PointInTimeRecoverySpecification", shape: 240, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 352
+    Shape {
+        name: "UpdateContinuousBackupsOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ContinuousBackupsDescription", shape: 59, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 353
+    Shape {
+        name: "UpdateExpression",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 354
+    Shape {
+        name: "UpdateGlobalSecondaryIndexAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 375, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 355
+    Shape {
+        name: "UpdateItemInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "Key", shape: 191, required: true, ..MEMBER },
+                Member { name: "AttributeUpdates", shape: 8, ..MEMBER },
+                Member { name: "Expected", shape: 115, ..MEMBER },
+                Member { name: "ConditionalOperator", shape: 53, ..MEMBER },
+                Member { name: "ReturnValues", shape: 285, ..MEMBER },
+                Member { name: "ReturnConsumedCapacity", shape: 283, ..MEMBER },
+                Member { name: "ReturnItemCollectionMetrics", shape: 284, ..MEMBER },
+                Member { name: "UpdateExpression", shape: 353, ..MEMBER },
+                Member { name: "ConditionExpression", shape: 52, ..MEMBER },
+                Member { name: "ExpressionAttributeNames", shape: 134, ..MEMBER },
+                Member { name: "ExpressionAttributeValues", shape: 136, ..MEMBER },
+                Member { name: "ReturnValuesOnConditionCheckFailure", shape: 286, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 356
+    Shape {
+        name: "UpdateItemOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "Attributes", shape: 5, ..MEMBER },
+                Member { name: "ConsumedCapacity", shape: 56, ..MEMBER },
+                Member { name: "ItemCollectionMetrics", shape: 180, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 357
+    Shape {
+        name: "UpdateReplicationGroupMemberAction",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "RegionName", shape: 263, required: true, ..MEMBER },
+                Member { name: "KMSMasterKeyId", shape: 190, ..MEMBER },
+                Member { name: "ProvisionedThroughputOverride", shape: 252, ..MEMBER },
+                Member { name: "OnDemandThroughputOverride", shape: 232, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexes", shape: 269, ..MEMBER },
+                Member { name: "TableClassOverride", shape: 318, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 358
+    Shape {
+        name: "UpdateTableInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "AttributeDefinitions", shape: 4, ..MEMBER },
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "BillingMode", shape: 39, ..MEMBER },
+                Member { name: "ProvisionedThroughput", shape: 250, ..MEMBER },
+                Member { name: "GlobalSecondaryIndexUpdates", shape: 153, ..MEMBER },
+                Member { name: "StreamSpecification", shape: 312, ..MEMBER },
+                Member { name: "SSESpecification", shape: 295, ..MEMBER },
+                Member { name: "ReplicaUpdates", shape: 274, ..MEMBER },
+                Member { name: "TableClass", shape: 318, ..MEMBER },
+                Member { name: "DeletionProtectionEnabled", shape: 88, ..MEMBER },
+                Member { name: "MultiRegionConsistency", shape: 223, ..MEMBER },
+                Member { name: "GlobalTableWitnessUpdates", shape: 160, ..MEMBER },
+                Member { name: "OnDemandThroughput", shape: 231, ..MEMBER },
+                Member { name: "WarmThroughput", shape: 375, ..MEMBER },
+                Member { name: "GlobalTableSettingsReplicationMode", shape: 156, ..MEMBER },
+                Member { name: "DisassociationProtectionEnabled", shape: 107, ..MEMBER },
+                Member { name: "VectorIndexUpdates", shape: 372, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 359
+    Shape {
+        name: "UpdateTableOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TableDescription", shape: 322, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 360
+    Shape {
+        name: "UpdateTimeToLiveInput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "TableName", shape: 317, required: true, ..MEMBER },
+                Member { name: "TimeToLiveSpecification", shape: 339, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 361
+    Shape {
+        name: "UpdateTimeToLiveOutput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "TimeToLiveSpecification", shape: 339, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 362
+    Shape {
+        name: "VectorAttributeDefinition",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "AttributeName", shape: 363, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 363
+    Shape {
+        name: "VectorAttributeName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 364
+    Shape {
+        name: "VectorCapacity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "VectorSearchRequestBytes", shape: 58, ..MEMBER },
+                Member { name: "VectorWriteRequestBytes", shape: 58, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 365
+    Shape {
+        name: "VectorDistanceFunction",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["COSINE", "DOT_PRODUCT", "EUCLIDEAN"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 366
+    Shape {
+        name: "VectorIndex",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 173, required: true, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 362, required: true, ..MEMBER },
+                Member { name: "SearchSchema", shape: 303, ..MEMBER },
+                Member { name: "Projection", shape: 247, required: true, ..MEMBER },
+                Member { name: "Dimensions", shape: 244, required: true, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 365, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 367
+    Shape {
+        name: "VectorIndexDescription",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "SearchSchema", shape: 303, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 362, ..MEMBER },
+                Member { name: "Dimensions", shape: 244, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 365, ..MEMBER },
+                Member { name: "IndexStatus", shape: 174, ..MEMBER },
+                Member { name: "Backfilling", shape: 12, ..MEMBER },
+                Member { name: "IndexSizeBytes", shape: 221, ..MEMBER },
+                Member { name: "ItemCount", shape: 221, ..MEMBER },
+                Member { name: "IndexArn", shape: 314, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 368
+    Shape {
+        name: "VectorIndexDescriptionList",
+        kind: ShapeKind::List(List { member: 367, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 369
+    Shape {
+        name: "VectorIndexInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "IndexName", shape: 173, ..MEMBER },
+                Member { name: "VectorAttribute", shape: 362, ..MEMBER },
+                Member { name: "SearchSchema", shape: 303, ..MEMBER },
+                Member { name: "Projection", shape: 247, ..MEMBER },
+                Member { name: "Dimensions", shape: 244, ..MEMBER },
+                Member { name: "DistanceFunction", shape: 365, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 370
+    Shape {
+        name: "VectorIndexList",
+        kind: ShapeKind::List(List { member: 366, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 371
+    Shape {
+        name: "VectorIndexUpdate",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Create", shape: 68, ..MEMBER }, Member { name: "Delete", shape: 87, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 372
+    Shape {
+        name: "VectorIndexUpdateList",
+        kind: ShapeKind::List(List { member: 371, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 373
+    Shape {
+        name: "VectorIndexes",
+        kind: ShapeKind::List(List { member: 369, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 374
+    Shape {
+        name: "VectorIndexesCapacityMap",
+        kind: ShapeKind::Map(Map {
+            key: 173,
+            value: 364,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 375
+    Shape {
+        name: "WarmThroughput",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ReadUnitsPerSecond", shape: 221, ..MEMBER },
+                Member { name: "WriteUnitsPerSecond", shape: 221, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 376
+    Shape {
+        name: "WitnessStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["CREATING", "DELETING", "ACTIVE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 377
+    Shape {
+        name: "WriteRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PutRequest", shape: 257, ..MEMBER },
+                Member { name: "DeleteRequest", shape: 82, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 378
+    Shape {
         name: "WriteRequests",
         kind: ShapeKind::List(List {
-            member: 343,
+            member: 377,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(25) },
@@ -3577,13 +3939,13 @@ static SHAPES: [Shape; 345] = [
     },
 ];
 
-static OPERATIONS: [Operation; 36] = [
+static OPERATIONS: [Operation; 42] = [
     Operation {
         name: "BatchExecuteStatement",
         method: "POST",
         uri: "/",
-        input: Some(14),
-        output: Some(15),
+        input: Some(25),
+        output: Some(26),
         result_wrapper: "",
         status: 200,
     },
@@ -3591,8 +3953,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "BatchGetItem",
         method: "POST",
         uri: "/",
-        input: Some(16),
-        output: Some(17),
+        input: Some(27),
+        output: Some(28),
         result_wrapper: "",
         status: 200,
     },
@@ -3600,8 +3962,17 @@ static OPERATIONS: [Operation; 36] = [
         name: "BatchWriteItem",
         method: "POST",
         uri: "/",
-        input: Some(24),
-        output: Some(25),
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateBackup",
+        method: "POST",
+        uri: "/",
+        input: Some(61),
+        output: Some(62),
         result_wrapper: "",
         status: 200,
     },
@@ -3609,8 +3980,17 @@ static OPERATIONS: [Operation; 36] = [
         name: "CreateTable",
         method: "POST",
         uri: "/",
-        input: Some(53),
-        output: Some(54),
+        input: Some(66),
+        output: Some(67),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteBackup",
+        method: "POST",
+        uri: "/",
+        input: Some(75),
+        output: Some(76),
         result_wrapper: "",
         status: 200,
     },
@@ -3618,8 +3998,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DeleteItem",
         method: "POST",
         uri: "/",
-        input: Some(64),
-        output: Some(65),
+        input: Some(79),
+        output: Some(80),
         result_wrapper: "",
         status: 200,
     },
@@ -3627,8 +4007,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DeleteResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(68),
-        output: Some(69),
+        input: Some(83),
+        output: Some(84),
         result_wrapper: "",
         status: 200,
     },
@@ -3636,8 +4016,17 @@ static OPERATIONS: [Operation; 36] = [
         name: "DeleteTable",
         method: "POST",
         uri: "/",
-        input: Some(70),
-        output: Some(71),
+        input: Some(85),
+        output: Some(86),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeBackup",
+        method: "POST",
+        uri: "/",
+        input: Some(89),
+        output: Some(90),
         result_wrapper: "",
         status: 200,
     },
@@ -3645,8 +4034,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeContinuousBackups",
         method: "POST",
         uri: "/",
-        input: Some(74),
-        output: Some(75),
+        input: Some(91),
+        output: Some(92),
         result_wrapper: "",
         status: 200,
     },
@@ -3654,8 +4043,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeEndpoints",
         method: "POST",
         uri: "/",
-        input: Some(76),
-        output: Some(77),
+        input: Some(93),
+        output: Some(94),
         result_wrapper: "",
         status: 200,
     },
@@ -3663,8 +4052,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeExport",
         method: "POST",
         uri: "/",
-        input: Some(78),
-        output: Some(79),
+        input: Some(95),
+        output: Some(96),
         result_wrapper: "",
         status: 200,
     },
@@ -3672,8 +4061,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeImport",
         method: "POST",
         uri: "/",
-        input: Some(80),
-        output: Some(81),
+        input: Some(97),
+        output: Some(98),
         result_wrapper: "",
         status: 200,
     },
@@ -3681,8 +4070,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeLimits",
         method: "POST",
         uri: "/",
-        input: Some(82),
-        output: Some(83),
+        input: Some(99),
+        output: Some(100),
         result_wrapper: "",
         status: 200,
     },
@@ -3690,8 +4079,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeTable",
         method: "POST",
         uri: "/",
-        input: Some(84),
-        output: Some(85),
+        input: Some(101),
+        output: Some(102),
         result_wrapper: "",
         status: 200,
     },
@@ -3699,31 +4088,13 @@ static OPERATIONS: [Operation; 36] = [
         name: "DescribeTimeToLive",
         method: "POST",
         uri: "/",
-        input: Some(86),
-        output: Some(87),
+        input: Some(103),
+        output: Some(104),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "ExecuteStatement",
-        method: "POST",
-        uri: "/",
-        input: Some(94),
-        output: Some(95),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ExecuteTransaction",
-        method: "POST",
-        uri: "/",
-        input: Some(96),
-        output: Some(97),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ExportTableToPointInTime",
         method: "POST",
         uri: "/",
         input: Some(111),
@@ -3732,16 +4103,16 @@ static OPERATIONS: [Operation; 36] = [
         status: 200,
     },
     Operation {
-        name: "GetItem",
+        name: "ExecuteTransaction",
         method: "POST",
         uri: "/",
-        input: Some(126),
-        output: Some(127),
+        input: Some(113),
+        output: Some(114),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "GetResourcePolicy",
+        name: "ExportTableToPointInTime",
         method: "POST",
         uri: "/",
         input: Some(128),
@@ -3750,11 +4121,38 @@ static OPERATIONS: [Operation; 36] = [
         status: 200,
     },
     Operation {
+        name: "GetItem",
+        method: "POST",
+        uri: "/",
+        input: Some(143),
+        output: Some(144),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(145),
+        output: Some(146),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "ImportTable",
         method: "POST",
         uri: "/",
-        input: Some(150),
-        output: Some(151),
+        input: Some(169),
+        output: Some(170),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListBackups",
+        method: "POST",
+        uri: "/",
+        input: Some(201),
+        output: Some(202),
         result_wrapper: "",
         status: 200,
     },
@@ -3762,8 +4160,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "ListExports",
         method: "POST",
         uri: "/",
-        input: Some(182),
-        output: Some(184),
+        input: Some(203),
+        output: Some(205),
         result_wrapper: "",
         status: 200,
     },
@@ -3771,8 +4169,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "ListImports",
         method: "POST",
         uri: "/",
-        input: Some(185),
-        output: Some(187),
+        input: Some(206),
+        output: Some(208),
         result_wrapper: "",
         status: 200,
     },
@@ -3780,8 +4178,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "ListTables",
         method: "POST",
         uri: "/",
-        input: Some(188),
-        output: Some(190),
+        input: Some(209),
+        output: Some(211),
         result_wrapper: "",
         status: 200,
     },
@@ -3789,8 +4187,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "ListTagsOfResource",
         method: "POST",
         uri: "/",
-        input: Some(191),
-        output: Some(192),
+        input: Some(212),
+        output: Some(213),
         result_wrapper: "",
         status: 200,
     },
@@ -3798,8 +4196,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "PutItem",
         method: "POST",
         uri: "/",
-        input: Some(231),
-        output: Some(233),
+        input: Some(254),
+        output: Some(256),
         result_wrapper: "",
         status: 200,
     },
@@ -3807,8 +4205,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "PutResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(235),
-        output: Some(236),
+        input: Some(258),
+        output: Some(259),
         result_wrapper: "",
         status: 200,
     },
@@ -3816,8 +4214,26 @@ static OPERATIONS: [Operation; 36] = [
         name: "Query",
         method: "POST",
         uri: "/",
-        input: Some(237),
-        output: Some(238),
+        input: Some(260),
+        output: Some(261),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RestoreTableFromBackup",
+        method: "POST",
+        uri: "/",
+        input: Some(279),
+        output: Some(280),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "RestoreTableToPointInTime",
+        method: "POST",
+        uri: "/",
+        input: Some(281),
+        output: Some(282),
         result_wrapper: "",
         status: 200,
     },
@@ -3825,8 +4241,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "Scan",
         method: "POST",
         uri: "/",
-        input: Some(272),
-        output: Some(273),
+        input: Some(299),
+        output: Some(300),
         result_wrapper: "",
         status: 200,
     },
@@ -3834,7 +4250,7 @@ static OPERATIONS: [Operation; 36] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(302),
+        input: Some(332),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3843,8 +4259,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "TransactGetItems",
         method: "POST",
         uri: "/",
-        input: Some(311),
-        output: Some(312),
+        input: Some(343),
+        output: Some(344),
         result_wrapper: "",
         status: 200,
     },
@@ -3852,8 +4268,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "TransactWriteItems",
         method: "POST",
         uri: "/",
-        input: Some(315),
-        output: Some(316),
+        input: Some(347),
+        output: Some(348),
         result_wrapper: "",
         status: 200,
     },
@@ -3861,7 +4277,7 @@ static OPERATIONS: [Operation; 36] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(317),
+        input: Some(349),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -3870,8 +4286,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "UpdateContinuousBackups",
         method: "POST",
         uri: "/",
-        input: Some(319),
-        output: Some(320),
+        input: Some(351),
+        output: Some(352),
         result_wrapper: "",
         status: 200,
     },
@@ -3879,8 +4295,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "UpdateItem",
         method: "POST",
         uri: "/",
-        input: Some(323),
-        output: Some(324),
+        input: Some(355),
+        output: Some(356),
         result_wrapper: "",
         status: 200,
     },
@@ -3888,8 +4304,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "UpdateTable",
         method: "POST",
         uri: "/",
-        input: Some(326),
-        output: Some(327),
+        input: Some(358),
+        output: Some(359),
         result_wrapper: "",
         status: 200,
     },
@@ -3897,8 +4313,8 @@ static OPERATIONS: [Operation; 36] = [
         name: "UpdateTimeToLive",
         method: "POST",
         uri: "/",
-        input: Some(328),
-        output: Some(329),
+        input: Some(360),
+        output: Some(361),
         result_wrapper: "",
         status: 200,
     },
@@ -4058,6 +4474,61 @@ pub mod types {
         pub value: Option<AttributeValue>,
         #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BackupDescription {
+        #[serde(rename = "BackupDetails", skip_serializing_if = "Option::is_none")]
+        pub backup_details: Option<BackupDetails>,
+        #[serde(rename = "SourceTableDetails", skip_serializing_if = "Option::is_none")]
+        pub source_table_details: Option<SourceTableDetails>,
+        #[serde(rename = "SourceTableFeatureDetails", skip_serializing_if = "Option::is_none")]
+        pub source_table_feature_details: Option<SourceTableFeatureDetails>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BackupDetails {
+        #[serde(rename = "BackupArn")]
+        pub backup_arn: String,
+        #[serde(rename = "BackupName")]
+        pub backup_name: String,
+        #[serde(rename = "BackupSizeBytes", skip_serializing_if = "Option::is_none")]
+        pub backup_size_bytes: Option<i64>,
+        #[serde(rename = "BackupStatus")]
+        pub backup_status: String,
+        #[serde(rename = "BackupType")]
+        pub backup_type: String,
+        #[serde(rename = "BackupCreationDateTime")]
+        pub backup_creation_date_time: ruststack_core::Timestamp,
+        #[serde(rename = "BackupExpiryDateTime", skip_serializing_if = "Option::is_none")]
+        pub backup_expiry_date_time: Option<ruststack_core::Timestamp>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct BackupSummary {
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<String>,
+        #[serde(rename = "TableId", skip_serializing_if = "Option::is_none")]
+        pub table_id: Option<String>,
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "BackupArn", skip_serializing_if = "Option::is_none")]
+        pub backup_arn: Option<String>,
+        #[serde(rename = "BackupName", skip_serializing_if = "Option::is_none")]
+        pub backup_name: Option<String>,
+        #[serde(rename = "BackupCreationDateTime", skip_serializing_if = "Option::is_none")]
+        pub backup_creation_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "BackupExpiryDateTime", skip_serializing_if = "Option::is_none")]
+        pub backup_expiry_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "BackupStatus", skip_serializing_if = "Option::is_none")]
+        pub backup_status: Option<String>,
+        #[serde(rename = "BackupType", skip_serializing_if = "Option::is_none")]
+        pub backup_type: Option<String>,
+        #[serde(rename = "BackupSizeBytes", skip_serializing_if = "Option::is_none")]
+        pub backup_size_bytes: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4234,6 +4705,22 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateBackupInput {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "BackupName")]
+        pub backup_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateBackupOutput {
+        #[serde(rename = "BackupDetails", skip_serializing_if = "Option::is_none")]
+        pub backup_details: Option<BackupDetails>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateGlobalSecondaryIndexAction {
         #[serde(rename = "IndexName")]
         pub index_name: String,
@@ -4366,6 +4853,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteBackupInput {
+        #[serde(rename = "BackupArn")]
+        pub backup_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteBackupOutput {
+        #[serde(rename = "BackupDescription", skip_serializing_if = "Option::is_none")]
+        pub backup_description: Option<BackupDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteGlobalSecondaryIndexAction {
         #[serde(rename = "IndexName")]
         pub index_name: String,
@@ -4465,6 +4966,20 @@ pub mod types {
     pub struct DeleteVectorIndexAction {
         #[serde(rename = "IndexName")]
         pub index_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeBackupInput {
+        #[serde(rename = "BackupArn")]
+        pub backup_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeBackupOutput {
+        #[serde(rename = "BackupDescription", skip_serializing_if = "Option::is_none")]
+        pub backup_description: Option<BackupDescription>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4862,6 +5377,21 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GlobalSecondaryIndexInfo {
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
+        pub index_name: Option<String>,
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
+        pub projection: Option<Projection>,
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
+        pub provisioned_throughput: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GlobalSecondaryIndexUpdate {
         #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
         pub update: Option<UpdateGlobalSecondaryIndexAction>,
@@ -5048,6 +5578,32 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ListBackupsInput {
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<String>,
+        #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(rename = "TimeRangeLowerBound", skip_serializing_if = "Option::is_none")]
+        pub time_range_lower_bound: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "TimeRangeUpperBound", skip_serializing_if = "Option::is_none")]
+        pub time_range_upper_bound: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "ExclusiveStartBackupArn", skip_serializing_if = "Option::is_none")]
+        pub exclusive_start_backup_arn: Option<String>,
+        #[serde(rename = "BackupType", skip_serializing_if = "Option::is_none")]
+        pub backup_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ListBackupsOutput {
+        #[serde(rename = "BackupSummaries", skip_serializing_if = "Option::is_none")]
+        pub backup_summaries: Option<Vec<BackupSummary>>,
+        #[serde(rename = "LastEvaluatedBackupArn", skip_serializing_if = "Option::is_none")]
+        pub last_evaluated_backup_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ListExportsInput {
         #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
         pub table_arn: Option<String>,
@@ -5148,6 +5704,17 @@ pub mod types {
         pub item_count: Option<i64>,
         #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
         pub index_arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct LocalSecondaryIndexInfo {
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
+        pub index_name: Option<String>,
+        #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
+        pub key_schema: Option<Vec<KeySchemaElement>>,
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
+        pub projection: Option<Projection>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -5458,6 +6025,72 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct RestoreTableFromBackupInput {
+        #[serde(rename = "TargetTableName")]
+        pub target_table_name: String,
+        #[serde(rename = "BackupArn")]
+        pub backup_arn: String,
+        #[serde(rename = "BillingModeOverride", skip_serializing_if = "Option::is_none")]
+        pub billing_mode_override: Option<String>,
+        #[serde(rename = "GlobalSecondaryIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub global_secondary_index_override: Option<Vec<GlobalSecondaryIndex>>,
+        #[serde(rename = "LocalSecondaryIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub local_secondary_index_override: Option<Vec<LocalSecondaryIndex>>,
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
+        pub on_demand_throughput_override: Option<OnDemandThroughput>,
+        #[serde(rename = "SSESpecificationOverride", skip_serializing_if = "Option::is_none")]
+        pub sse_specification_override: Option<SSESpecification>,
+        #[serde(rename = "VectorIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub vector_index_override: Option<Vec<VectorIndex>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreTableFromBackupOutput {
+        #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
+        pub table_description: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreTableToPointInTimeInput {
+        #[serde(rename = "SourceTableArn", skip_serializing_if = "Option::is_none")]
+        pub source_table_arn: Option<String>,
+        #[serde(rename = "SourceTableName", skip_serializing_if = "Option::is_none")]
+        pub source_table_name: Option<String>,
+        #[serde(rename = "TargetTableName")]
+        pub target_table_name: String,
+        #[serde(rename = "UseLatestRestorableTime", skip_serializing_if = "Option::is_none")]
+        pub use_latest_restorable_time: Option<bool>,
+        #[serde(rename = "RestoreDateTime", skip_serializing_if = "Option::is_none")]
+        pub restore_date_time: Option<ruststack_core::Timestamp>,
+        #[serde(rename = "BillingModeOverride", skip_serializing_if = "Option::is_none")]
+        pub billing_mode_override: Option<String>,
+        #[serde(rename = "GlobalSecondaryIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub global_secondary_index_override: Option<Vec<GlobalSecondaryIndex>>,
+        #[serde(rename = "LocalSecondaryIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub local_secondary_index_override: Option<Vec<LocalSecondaryIndex>>,
+        #[serde(rename = "ProvisionedThroughputOverride", skip_serializing_if = "Option::is_none")]
+        pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+        #[serde(rename = "OnDemandThroughputOverride", skip_serializing_if = "Option::is_none")]
+        pub on_demand_throughput_override: Option<OnDemandThroughput>,
+        #[serde(rename = "SSESpecificationOverride", skip_serializing_if = "Option::is_none")]
+        pub sse_specification_override: Option<SSESpecification>,
+        #[serde(rename = "VectorIndexOverride", skip_serializing_if = "Option::is_none")]
+        pub vector_index_override: Option<Vec<VectorIndex>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RestoreTableToPointInTimeOutput {
+        #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
+        pub table_description: Option<TableDescription>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct S3BucketSource {
         #[serde(rename = "S3BucketOwner", skip_serializing_if = "Option::is_none")]
         pub s3_bucket_owner: Option<String>,
@@ -5550,6 +6183,48 @@ pub mod types {
         pub attribute_name: String,
         #[serde(rename = "SearchSchemaElementType")]
         pub search_schema_element_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SourceTableDetails {
+        #[serde(rename = "TableName")]
+        pub table_name: String,
+        #[serde(rename = "TableId")]
+        pub table_id: String,
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<String>,
+        #[serde(rename = "TableSizeBytes", skip_serializing_if = "Option::is_none")]
+        pub table_size_bytes: Option<i64>,
+        #[serde(rename = "KeySchema")]
+        pub key_schema: Vec<KeySchemaElement>,
+        #[serde(rename = "TableCreationDateTime")]
+        pub table_creation_date_time: ruststack_core::Timestamp,
+        #[serde(rename = "ProvisionedThroughput")]
+        pub provisioned_throughput: ProvisionedThroughput,
+        #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
+        pub on_demand_throughput: Option<OnDemandThroughput>,
+        #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
+        pub item_count: Option<i64>,
+        #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
+        pub billing_mode: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SourceTableFeatureDetails {
+        #[serde(rename = "LocalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
+        pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexInfo>>,
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
+        pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndexInfo>>,
+        #[serde(rename = "StreamDescription", skip_serializing_if = "Option::is_none")]
+        pub stream_description: Option<StreamSpecification>,
+        #[serde(rename = "TimeToLiveDescription", skip_serializing_if = "Option::is_none")]
+        pub time_to_live_description: Option<TimeToLiveDescription>,
+        #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
+        pub sse_description: Option<SSEDescription>,
+        #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
+        pub vector_indexes: Option<Vec<VectorIndexInfo>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -6005,6 +6680,23 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct VectorIndexInfo {
+        #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
+        pub index_name: Option<String>,
+        #[serde(rename = "VectorAttribute", skip_serializing_if = "Option::is_none")]
+        pub vector_attribute: Option<VectorAttributeDefinition>,
+        #[serde(rename = "SearchSchema", skip_serializing_if = "Option::is_none")]
+        pub search_schema: Option<Vec<SearchSchemaElement>>,
+        #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
+        pub projection: Option<Projection>,
+        #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+        pub dimensions: Option<i64>,
+        #[serde(rename = "DistanceFunction", skip_serializing_if = "Option::is_none")]
+        pub distance_function: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct VectorIndexUpdate {
         #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
         pub create: Option<CreateVectorIndexAction>,
@@ -6033,10 +6725,13 @@ pub mod types {
     impl ruststack_core::Input for BatchExecuteStatementInput {}
     impl ruststack_core::Input for BatchGetItemInput {}
     impl ruststack_core::Input for BatchWriteItemInput {}
+    impl ruststack_core::Input for CreateBackupInput {}
     impl ruststack_core::Input for CreateTableInput {}
+    impl ruststack_core::Input for DeleteBackupInput {}
     impl ruststack_core::Input for DeleteItemInput {}
     impl ruststack_core::Input for DeleteResourcePolicyInput {}
     impl ruststack_core::Input for DeleteTableInput {}
+    impl ruststack_core::Input for DescribeBackupInput {}
     impl ruststack_core::Input for DescribeContinuousBackupsInput {}
     impl ruststack_core::Input for DescribeEndpointsRequest {}
     impl ruststack_core::Input for DescribeExportInput {}
@@ -6050,6 +6745,7 @@ pub mod types {
     impl ruststack_core::Input for GetItemInput {}
     impl ruststack_core::Input for GetResourcePolicyInput {}
     impl ruststack_core::Input for ImportTableInput {}
+    impl ruststack_core::Input for ListBackupsInput {}
     impl ruststack_core::Input for ListExportsInput {}
     impl ruststack_core::Input for ListImportsInput {}
     impl ruststack_core::Input for ListTablesInput {}
@@ -6057,6 +6753,8 @@ pub mod types {
     impl ruststack_core::Input for PutItemInput {}
     impl ruststack_core::Input for PutResourcePolicyInput {}
     impl ruststack_core::Input for QueryInput {}
+    impl ruststack_core::Input for RestoreTableFromBackupInput {}
+    impl ruststack_core::Input for RestoreTableToPointInTimeInput {}
     impl ruststack_core::Input for ScanInput {}
     impl ruststack_core::Input for TagResourceInput {}
     impl ruststack_core::Input for TransactGetItemsInput {}
@@ -6069,10 +6767,13 @@ pub mod types {
     impl ruststack_core::Output for BatchExecuteStatementOutput {}
     impl ruststack_core::Output for BatchGetItemOutput {}
     impl ruststack_core::Output for BatchWriteItemOutput {}
+    impl ruststack_core::Output for CreateBackupOutput {}
     impl ruststack_core::Output for CreateTableOutput {}
+    impl ruststack_core::Output for DeleteBackupOutput {}
     impl ruststack_core::Output for DeleteItemOutput {}
     impl ruststack_core::Output for DeleteResourcePolicyOutput {}
     impl ruststack_core::Output for DeleteTableOutput {}
+    impl ruststack_core::Output for DescribeBackupOutput {}
     impl ruststack_core::Output for DescribeContinuousBackupsOutput {}
     impl ruststack_core::Output for DescribeEndpointsResponse {}
     impl ruststack_core::Output for DescribeExportOutput {}
@@ -6086,6 +6787,7 @@ pub mod types {
     impl ruststack_core::Output for GetItemOutput {}
     impl ruststack_core::Output for GetResourcePolicyOutput {}
     impl ruststack_core::Output for ImportTableOutput {}
+    impl ruststack_core::Output for ListBackupsOutput {}
     impl ruststack_core::Output for ListExportsOutput {}
     impl ruststack_core::Output for ListImportsOutput {}
     impl ruststack_core::Output for ListTablesOutput {}
@@ -6093,6 +6795,8 @@ pub mod types {
     impl ruststack_core::Output for PutItemOutput {}
     impl ruststack_core::Output for PutResourcePolicyOutput {}
     impl ruststack_core::Output for QueryOutput {}
+    impl ruststack_core::Output for RestoreTableFromBackupOutput {}
+    impl ruststack_core::Output for RestoreTableToPointInTimeOutput {}
     impl ruststack_core::Output for ScanOutput {}
     impl ruststack_core::Output for TransactGetItemsOutput {}
     impl ruststack_core::Output for TransactWriteItemsOutput {}
@@ -6121,11 +6825,23 @@ pub mod ops {
         type Input = super::types::BatchWriteItemInput;
         type Output = super::types::BatchWriteItemOutput;
     }
+    pub struct CreateBackup;
+    impl ruststack_core::OperationSpec for CreateBackup {
+        const NAME: &'static str = "CreateBackup";
+        type Input = super::types::CreateBackupInput;
+        type Output = super::types::CreateBackupOutput;
+    }
     pub struct CreateTable;
     impl ruststack_core::OperationSpec for CreateTable {
         const NAME: &'static str = "CreateTable";
         type Input = super::types::CreateTableInput;
         type Output = super::types::CreateTableOutput;
+    }
+    pub struct DeleteBackup;
+    impl ruststack_core::OperationSpec for DeleteBackup {
+        const NAME: &'static str = "DeleteBackup";
+        type Input = super::types::DeleteBackupInput;
+        type Output = super::types::DeleteBackupOutput;
     }
     pub struct DeleteItem;
     impl ruststack_core::OperationSpec for DeleteItem {
@@ -6144,6 +6860,12 @@ pub mod ops {
         const NAME: &'static str = "DeleteTable";
         type Input = super::types::DeleteTableInput;
         type Output = super::types::DeleteTableOutput;
+    }
+    pub struct DescribeBackup;
+    impl ruststack_core::OperationSpec for DescribeBackup {
+        const NAME: &'static str = "DescribeBackup";
+        type Input = super::types::DescribeBackupInput;
+        type Output = super::types::DescribeBackupOutput;
     }
     pub struct DescribeContinuousBackups;
     impl ruststack_core::OperationSpec for DescribeContinuousBackups {
@@ -6223,6 +6945,12 @@ pub mod ops {
         type Input = super::types::ImportTableInput;
         type Output = super::types::ImportTableOutput;
     }
+    pub struct ListBackups;
+    impl ruststack_core::OperationSpec for ListBackups {
+        const NAME: &'static str = "ListBackups";
+        type Input = super::types::ListBackupsInput;
+        type Output = super::types::ListBackupsOutput;
+    }
     pub struct ListExports;
     impl ruststack_core::OperationSpec for ListExports {
         const NAME: &'static str = "ListExports";
@@ -6264,6 +6992,18 @@ pub mod ops {
         const NAME: &'static str = "Query";
         type Input = super::types::QueryInput;
         type Output = super::types::QueryOutput;
+    }
+    pub struct RestoreTableFromBackup;
+    impl ruststack_core::OperationSpec for RestoreTableFromBackup {
+        const NAME: &'static str = "RestoreTableFromBackup";
+        type Input = super::types::RestoreTableFromBackupInput;
+        type Output = super::types::RestoreTableFromBackupOutput;
+    }
+    pub struct RestoreTableToPointInTime;
+    impl ruststack_core::OperationSpec for RestoreTableToPointInTime {
+        const NAME: &'static str = "RestoreTableToPointInTime";
+        type Input = super::types::RestoreTableToPointInTimeInput;
+        type Output = super::types::RestoreTableToPointInTimeOutput;
     }
     pub struct Scan;
     impl ruststack_core::OperationSpec for Scan {

@@ -55,6 +55,8 @@ pub struct Region {
     /// Exports and imports by ARN (kept in memory only).
     pub exports: RwLock<BTreeMap<String, generated::types::ExportDescription>>,
     pub imports: RwLock<BTreeMap<String, generated::types::ImportTableDescription>>,
+    /// On-demand backups by ARN (they outlive their table).
+    pub backups: RwLock<BTreeMap<String, persist::Backup>>,
 }
 
 impl Region {
@@ -130,6 +132,12 @@ impl DynamoDb {
                     tokens.insert(token, (fingerprint, at.unwrap_or_else(Instant::now)));
                 }
                 drop(tokens);
+                let mut backups = r.backups.write();
+                for b in store.load_backups() {
+                    let arn = b.description.backup_details.as_ref().map(|d| d.backup_arn.clone()).unwrap_or_default();
+                    backups.insert(arn, b);
+                }
+                drop(backups);
                 let mut tables = r.tables.write();
                 for meta in store.load_tables() {
                     let stream = meta
@@ -215,5 +223,11 @@ fn handler_table(db: Arc<DynamoDb>) -> Arc<dyn Service> {
         .on(ops::ImportTable, imports::import_table)
         .on(ops::DescribeImport, imports::describe_import)
         .on(ops::ListImports, imports::list_imports)
+        .on(ops::CreateBackup, backups::create_backup)
+        .on(ops::DescribeBackup, backups::describe_backup)
+        .on(ops::ListBackups, backups::list_backups)
+        .on(ops::DeleteBackup, backups::delete_backup)
+        .on(ops::RestoreTableFromBackup, backups::restore_table_from_backup)
+        .on(ops::RestoreTableToPointInTime, backups::restore_table_to_point_in_time)
         .into_service()
 }

@@ -6,7 +6,9 @@
 //! - `dynamodb/items`: `… table \0 encoded primary key` → the item as wire JSON, in key order;
 //! - `dynamodb/index/<index>`: `… table \0 index key ++ primary key` → the primary key;
 //! - `dynamodb/streams`: `… stream arn` → the stream's identity, last sequence number, status;
-//! - `dynamodb/records`: `… stream arn \0 sequence (8 bytes, big-endian)` → one change record.
+//! - `dynamodb/records`: `… stream arn \0 sequence (8 bytes, big-endian)` → one change record;
+//! - `dynamodb/backups`: `… backup arn` → the backup's description and table definition;
+//! - `dynamodb/backup-items`: `… backup arn \0 n (8 bytes, big-endian)` → one item of the backup.
 //!
 //! Table, index and stream names never contain `\0`. Without `--data-dir` there is no store at
 //! all (`kv` is `None`): memory mode keeps one copy of the data and pays nothing for this.
@@ -33,6 +35,19 @@ const STATS: &str = "dynamodb/stats";
 /// `… table \0 expiry (8 bytes, order-preserving) ++ primary key` → nothing: the items of a table
 /// with TTL enabled by expiry time, so the sweeper reads only what is due.
 const EXPIRY: &str = "dynamodb/ttl";
+
+const BACKUPS: &str = "dynamodb/backups";
+const BACKUP_ITEMS: &str = "dynamodb/backup-items";
+
+/// An on-demand backup: what DescribeBackup shows and the table definition a restore recreates.
+/// Its items are in the store with `--data-dir`, else in `items`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Backup {
+    pub description: crate::generated::types::BackupDescription,
+    pub table: crate::generated::types::TableDescription,
+    #[serde(skip)]
+    pub items: Arc<Vec<WireItem>>,
+}
 
 /// An expiry time as bytes that sort as the numbers do.
 fn expiry_bytes(secs: i64) -> [u8; 8] {
@@ -449,7 +464,59 @@ impl RegionStore {
         }
     }
 
+    /// A backup with its items (memory mode keeps them in the [`Backup`] instead).
+    pub fn put_backup(&self, backup: &Backup, items: &[WireItem], out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        let arn = &backup.description.backup_details.as_ref().map(|d| d.backup_arn.clone()).unwrap_or_default();
+        match serde_json::to_vec(backup) {
+            Ok(value) => out.push(Write::Put { tree: BACKUPS.into(), key: self.key(arn), value }),
+            Err(e) => tracing::error!(error = %e, "cannot encode a backup"),
+        }
+        for (n, item) in items.iter().enumerate() {
+            if let Ok(value) = serde_json::to_vec(item) {
+                out.push(Write::Put {
+                    tree: BACKUP_ITEMS.into(),
+                    key: self.prefixed(arn, &(n as u64).to_be_bytes()),
+                    value,
+                });
+            }
+        }
+    }
+
+    /// Deletes a backup and its items.
+    pub fn drop_backup(&self, arn: &str, out: &mut Vec<Write>) {
+        if !self.enabled() {
+            return;
+        }
+        out.push(Write::Delete { tree: BACKUPS.into(), key: self.key(arn) });
+        self.range_all(BACKUP_ITEMS, &self.table_prefix(arn), |key, _| {
+            out.push(Write::Delete { tree: BACKUP_ITEMS.into(), key })
+        });
+    }
+
     // ---- reads ----
+
+    /// Every backup of the region (items stay in the store).
+    pub fn load_backups(&self) -> Vec<Backup> {
+        let mut out = Vec::new();
+        self.range_all(BACKUPS, &self.scope.clone(), |key, value| match serde_json::from_slice::<Backup>(&value) {
+            Ok(b) => out.push(b),
+            Err(e) => tracing::error!(key = %String::from_utf8_lossy(&key), error = %e, "unreadable backup"),
+        });
+        out
+    }
+
+    /// The items of a backup, in the order they were taken.
+    pub fn backup_items(&self, arn: &str) -> Vec<WireItem> {
+        let mut out = Vec::new();
+        self.range_all(BACKUP_ITEMS, &self.table_prefix(arn), |_, value| match serde_json::from_slice(&value) {
+            Ok(item) => out.push(item),
+            Err(e) => tracing::error!(backup = arn, error = %e, "unreadable backup item"),
+        });
+        out
+    }
 
     /// Every table definition of the region.
     pub fn load_tables(&self) -> Vec<TableMeta> {

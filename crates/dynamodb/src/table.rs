@@ -146,6 +146,9 @@ pub struct TableMeta {
     /// Point-in-time recovery, when enabled (UpdateContinuousBackups).
     #[serde(default)]
     pub point_in_time_recovery: Option<PointInTimeRecovery>,
+    /// Where a restored table came from (RestoreTableFromBackup, RestoreTableToPointInTime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<crate::generated::types::RestoreSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -693,6 +696,7 @@ pub fn test_meta() -> TableMeta {
         sse_enabled: false,
         resource_policy: None,
         point_in_time_recovery: None,
+        restore_summary: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The operations, grouped by what they act on.
 
+pub mod backups;
 pub mod batch;
 pub mod common;
 pub mod exports;

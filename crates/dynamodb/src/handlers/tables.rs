@@ -297,6 +297,7 @@ pub async fn create_table(
             .resource_policy
             .map(|document| crate::table::ResourcePolicy { document, revision: super::policies::next_revision(None) }),
         point_in_time_recovery: None,
+        restore_summary: None,
     };
     let stream = input
         .stream_specification
@@ -450,6 +451,7 @@ pub fn describe(state: &TableState, status: &str) -> TableDescription {
             .as_ref()
             .map(|c| TableClassSummary { table_class: Some(c.clone()), ..Default::default() }),
         deletion_protection_enabled: Some(meta.deletion_protection),
+        restore_summary: meta.restore_summary.clone(),
         ..Default::default()
     }
 }
