@@ -33,7 +33,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 121] = [
+static SHAPES: [Shape; 132] = [
     // 0
     Shape {
         name: "APIErrorListType",
@@ -44,7 +44,7 @@ static SHAPES: [Shape; 121] = [
         name: "APIErrorType",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, ..MEMBER },
+                Member { name: "SecretId", shape: 97, ..MEMBER },
                 Member { name: "ErrorCode", shape: 26, ..MEMBER },
                 Member { name: "Message", shape: 27, ..MEMBER },
             ],
@@ -57,7 +57,7 @@ static SHAPES: [Shape; 121] = [
     Shape {
         name: "AddReplicaRegionListType",
         kind: ShapeKind::List(List {
-            member: 74,
+            member: 77,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
@@ -73,7 +73,7 @@ static SHAPES: [Shape; 121] = [
         name: "BatchGetSecretValueRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretIdList", shape: 91, ..MEMBER },
+                Member { name: "SecretIdList", shape: 96, ..MEMBER },
                 Member { name: "Filters", shape: 41, ..MEMBER },
                 Member { name: "MaxResults", shape: 58, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
@@ -88,7 +88,7 @@ static SHAPES: [Shape; 121] = [
         name: "BatchGetSecretValueResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretValues", shape: 98, ..MEMBER },
+                Member { name: "SecretValues", shape: 103, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
                 Member { name: "Errors", shape: 0, ..MEMBER },
             ],
@@ -103,7 +103,7 @@ static SHAPES: [Shape; 121] = [
     Shape {
         name: "CancelRotateSecretRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
+            members: &[Member { name: "SecretId", shape: 97, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -114,9 +114,9 @@ static SHAPES: [Shape; 121] = [
         name: "CancelRotateSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -141,13 +141,13 @@ static SHAPES: [Shape; 121] = [
                 Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
                 Member { name: "Description", shape: 24, ..MEMBER },
                 Member { name: "KmsKeyId", shape: 50, ..MEMBER },
-                Member { name: "SecretBinary", shape: 90, ..MEMBER },
-                Member { name: "SecretString", shape: 96, ..MEMBER },
-                Member { name: "Tags", shape: 112, ..MEMBER },
+                Member { name: "SecretBinary", shape: 95, ..MEMBER },
+                Member { name: "SecretString", shape: 101, ..MEMBER },
+                Member { name: "Tags", shape: 119, ..MEMBER },
                 Member { name: "AddReplicaRegions", shape: 2, ..MEMBER },
                 Member { name: "ForceOverwriteReplicaSecret", shape: 6, ..MEMBER },
                 Member { name: "Type", shape: 60, ..MEMBER },
-                Member { name: "CrossAccountPrimaryARN", shape: 89, ..MEMBER },
+                Member { name: "CrossAccountPrimaryARN", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -159,10 +159,10 @@ static SHAPES: [Shape; 121] = [
         name: "CreateSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "ReplicationStatus", shape: 75, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 80, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -176,9 +176,9 @@ static SHAPES: [Shape; 121] = [
         name: "CrossAccountPrimaryType",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "PrimarySecretARN", shape: 89, ..MEMBER },
-                Member { name: "ReplicationStatus", shape: 108, ..MEMBER },
-                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+                Member { name: "PrimarySecretARN", shape: 94, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 113, ..MEMBER },
+                Member { name: "StatusMessage", shape: 112, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -190,10 +190,10 @@ static SHAPES: [Shape; 121] = [
         name: "CrossAccountReplicaEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ReplicaSecretARN", shape: 89, ..MEMBER },
-                Member { name: "ReplicationRoleARN", shape: 81, ..MEMBER },
-                Member { name: "ReplicationStatus", shape: 108, ..MEMBER },
-                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+                Member { name: "ReplicaSecretARN", shape: 94, ..MEMBER },
+                Member { name: "ReplicationRoleARN", shape: 86, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 113, ..MEMBER },
+                Member { name: "StatusMessage", shape: 112, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -215,8 +215,8 @@ static SHAPES: [Shape; 121] = [
         name: "DeleteResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -228,9 +228,9 @@ static SHAPES: [Shape; 121] = [
         name: "DeleteResourcePolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
                 Member { name: "Name", shape: 61, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -242,7 +242,7 @@ static SHAPES: [Shape; 121] = [
         name: "DeleteSecretRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "RecoveryWindowInDays", shape: 72, ..MEMBER },
                 Member { name: "ForceDeleteWithoutRecovery", shape: 6, ..MEMBER },
             ],
@@ -256,8 +256,8 @@ static SHAPES: [Shape; 121] = [
         name: "DeleteSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
                 Member { name: "DeletionDate", shape: 21, ..MEMBER },
             ],
             payload: None,
@@ -273,7 +273,7 @@ static SHAPES: [Shape; 121] = [
     Shape {
         name: "DescribeSecretRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
+            members: &[Member { name: "SecretId", shape: 97, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -284,27 +284,27 @@ static SHAPES: [Shape; 121] = [
         name: "DescribeSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
                 Member { name: "Type", shape: 60, ..MEMBER },
                 Member { name: "Description", shape: 24, ..MEMBER },
                 Member { name: "KmsKeyId", shape: 50, ..MEMBER },
-                Member { name: "RotationEnabled", shape: 84, ..MEMBER },
-                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
-                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "RotationEnabled", shape: 89, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 90, ..MEMBER },
+                Member { name: "RotationRules", shape: 91, ..MEMBER },
                 Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
-                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 86, ..MEMBER },
                 Member { name: "LastRotatedDate", shape: 53, ..MEMBER },
                 Member { name: "LastChangedDate", shape: 52, ..MEMBER },
                 Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
                 Member { name: "DeletedDate", shape: 20, ..MEMBER },
                 Member { name: "NextRotationDate", shape: 62, ..MEMBER },
-                Member { name: "Tags", shape: 112, ..MEMBER },
-                Member { name: "VersionIdsToStages", shape: 104, ..MEMBER },
+                Member { name: "Tags", shape: 119, ..MEMBER },
+                Member { name: "VersionIdsToStages", shape: 109, ..MEMBER },
                 Member { name: "OwningService", shape: 65, ..MEMBER },
-                Member { name: "CreatedDate", shape: 115, ..MEMBER },
+                Member { name: "CreatedDate", shape: 122, ..MEMBER },
                 Member { name: "PrimaryRegion", shape: 73, ..MEMBER },
-                Member { name: "ReplicationStatus", shape: 75, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 80, ..MEMBER },
                 Member { name: "CrossAccountPrimary", shape: 13, ..MEMBER },
                 Member { name: "CrossAccountReplicas", shape: 15, ..MEMBER },
             ],
@@ -451,7 +451,7 @@ static SHAPES: [Shape; 121] = [
                 Member { name: "ExcludeUppercase", shape: 32, ..MEMBER },
                 Member { name: "ExcludeLowercase", shape: 29, ..MEMBER },
                 Member { name: "IncludeSpace", shape: 48, ..MEMBER },
-                Member { name: "RequireEachIncludedType", shape: 77, ..MEMBER },
+                Member { name: "RequireEachIncludedType", shape: 82, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -473,8 +473,8 @@ static SHAPES: [Shape; 121] = [
         name: "GetResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -486,10 +486,10 @@ static SHAPES: [Shape; 121] = [
         name: "GetResourcePolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
                 Member { name: "Name", shape: 61, ..MEMBER },
                 Member { name: "ResourcePolicy", shape: 64, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -501,9 +501,9 @@ static SHAPES: [Shape; 121] = [
         name: "GetSecretValueRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "VersionStage", shape: 100, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "VersionStage", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -515,12 +515,12 @@ static SHAPES: [Shape; 121] = [
         name: "GetSecretValueResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "SecretBinary", shape: 90, ..MEMBER },
-                Member { name: "SecretString", shape: 96, ..MEMBER },
-                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "SecretBinary", shape: 95, ..MEMBER },
+                Member { name: "SecretString", shape: 101, ..MEMBER },
+                Member { name: "VersionStages", shape: 106, ..MEMBER },
                 Member { name: "CreatedDate", shape: 12, ..MEMBER },
             ],
             payload: None,
@@ -555,7 +555,7 @@ static SHAPES: [Shape; 121] = [
         name: "ListSecretVersionIdsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "MaxResults", shape: 59, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
                 Member { name: "IncludeDeprecated", shape: 6, ..MEMBER },
@@ -570,10 +570,10 @@ static SHAPES: [Shape; 121] = [
         name: "ListSecretVersionIdsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "Versions", shape: 103, ..MEMBER },
+                Member { name: "Versions", shape: 108, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -589,8 +589,8 @@ static SHAPES: [Shape; 121] = [
                 Member { name: "MaxResults", shape: 59, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
                 Member { name: "Filters", shape: 41, ..MEMBER },
-                Member { name: "SortOrder", shape: 106, ..MEMBER },
-                Member { name: "SortBy", shape: 105, ..MEMBER },
+                Member { name: "SortOrder", shape: 111, ..MEMBER },
+                Member { name: "SortBy", shape: 110, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -602,7 +602,7 @@ static SHAPES: [Shape; 121] = [
         name: "ListSecretsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretList", shape: 94, ..MEMBER },
+                Member { name: "SecretList", shape: 99, ..MEMBER },
                 Member { name: "NextToken", shape: 63, ..MEMBER },
             ],
             payload: None,
@@ -668,9 +668,9 @@ static SHAPES: [Shape; 121] = [
         name: "PutResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "ResourcePolicy", shape: 64, required: true, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
                 Member { name: "BlockPublicPolicy", shape: 6, ..MEMBER },
             ],
             payload: None,
@@ -683,9 +683,9 @@ static SHAPES: [Shape; 121] = [
         name: "PutResourcePolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
                 Member { name: "Name", shape: 61, ..MEMBER },
-                Member { name: "PolicyName", shape: 78, ..MEMBER },
+                Member { name: "PolicyName", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -697,12 +697,12 @@ static SHAPES: [Shape; 121] = [
         name: "PutSecretValueRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
-                Member { name: "SecretBinary", shape: 90, ..MEMBER },
-                Member { name: "SecretString", shape: 96, ..MEMBER },
-                Member { name: "VersionStages", shape: 101, ..MEMBER },
-                Member { name: "RotationToken", shape: 87, ..MEMBER },
+                Member { name: "SecretBinary", shape: 95, ..MEMBER },
+                Member { name: "SecretString", shape: 101, ..MEMBER },
+                Member { name: "VersionStages", shape: 106, ..MEMBER },
+                Member { name: "RotationToken", shape: 92, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -714,10 +714,10 @@ static SHAPES: [Shape; 121] = [
         name: "PutSecretValueResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "VersionStages", shape: 106, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -746,6 +746,42 @@ static SHAPES: [Shape; 121] = [
     },
     // 74
     Shape {
+        name: "RemoveRegionsFromReplicationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "RemoveReplicaRegions", shape: 76, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "RemoveRegionsFromReplicationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 80, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "RemoveReplicaRegionListType",
+        kind: ShapeKind::List(List {
+            member: 73,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: None },
+        }),
+    },
+    // 77
+    Shape {
         name: "ReplicaRegionType",
         kind: ShapeKind::Structure(Structure {
             members: &[
@@ -757,20 +793,47 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 75
+    // 78
+    Shape {
+        name: "ReplicateSecretToRegionsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "AddReplicaRegions", shape: 2, required: true, ..MEMBER },
+                Member { name: "ForceOverwriteReplicaSecret", shape: 6, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 79
+    Shape {
+        name: "ReplicateSecretToRegionsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "ReplicationStatus", shape: 80, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 80
     Shape {
         name: "ReplicationStatusListType",
-        kind: ShapeKind::List(List { member: 76, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 81, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 76
+    // 81
     Shape {
         name: "ReplicationStatusType",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "Region", shape: 73, ..MEMBER },
                 Member { name: "KmsKeyId", shape: 50, ..MEMBER },
-                Member { name: "Status", shape: 108, ..MEMBER },
-                Member { name: "StatusMessage", shape: 107, ..MEMBER },
+                Member { name: "Status", shape: 113, ..MEMBER },
+                Member { name: "StatusMessage", shape: 112, ..MEMBER },
                 Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
             ],
             payload: None,
@@ -778,9 +841,9 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 77
+    // 82
     Shape { name: "RequireEachIncludedTypeType", kind: ShapeKind::Boolean },
-    // 78
+    // 83
     Shape {
         name: "ResourcePolicyNameType",
         kind: ShapeKind::String(StringShape {
@@ -789,27 +852,27 @@ static SHAPES: [Shape; 121] = [
             pattern: r#"[0-9A-Za-z\-\_]+"#,
         }),
     },
-    // 79
+    // 84
     Shape {
         name: "RestoreSecretRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "SecretId", shape: 92, required: true, ..MEMBER }],
+            members: &[Member { name: "SecretId", shape: 97, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 80
+    // 85
     Shape {
         name: "RestoreSecretResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ARN", shape: 89, ..MEMBER }, Member { name: "Name", shape: 95, ..MEMBER }],
+            members: &[Member { name: "ARN", shape: 94, ..MEMBER }, Member { name: "Name", shape: 100, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 81
+    // 86
     Shape {
         name: "RoleARNType",
         kind: ShapeKind::String(StringShape {
@@ -818,17 +881,17 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 82
+    // 87
     Shape {
         name: "RotateSecretRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
-                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
-                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 90, ..MEMBER },
+                Member { name: "RotationRules", shape: 91, ..MEMBER },
                 Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
-                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 86, ..MEMBER },
                 Member { name: "RotateImmediately", shape: 6, ..MEMBER },
             ],
             payload: None,
@@ -836,23 +899,23 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 83
+    // 88
     Shape {
         name: "RotateSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 84
+    // 89
     Shape { name: "RotationEnabledType", kind: ShapeKind::Boolean },
-    // 85
+    // 90
     Shape {
         name: "RotationLambdaARNType",
         kind: ShapeKind::String(StringShape {
@@ -861,21 +924,21 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 86
+    // 91
     Shape {
         name: "RotationRulesType",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "AutomaticallyAfterDays", shape: 3, ..MEMBER },
                 Member { name: "Duration", shape: 25, ..MEMBER },
-                Member { name: "ScheduleExpression", shape: 88, ..MEMBER },
+                Member { name: "ScheduleExpression", shape: 93, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 87
+    // 92
     Shape {
         name: "RotationTokenType",
         kind: ShapeKind::String(StringShape {
@@ -884,7 +947,7 @@ static SHAPES: [Shape; 121] = [
             pattern: r#"^[a-zA-Z0-9\-]+$"#,
         }),
     },
-    // 88
+    // 93
     Shape {
         name: "ScheduleExpressionType",
         kind: ShapeKind::String(StringShape {
@@ -893,7 +956,7 @@ static SHAPES: [Shape; 121] = [
             pattern: r#"[0-9A-Za-z\(\)#\?\*\-\/, ]+"#,
         }),
     },
-    // 89
+    // 94
     Shape {
         name: "SecretARNType",
         kind: ShapeKind::String(StringShape {
@@ -902,22 +965,22 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 90
+    // 95
     Shape {
         name: "SecretBinaryType",
         kind: ShapeKind::Blob(BlobShape { streaming: false, length: Range { min: Some(1), max: Some(65536) } }),
     },
-    // 91
+    // 96
     Shape {
         name: "SecretIdListType",
         kind: ShapeKind::List(List {
-            member: 92,
+            member: 97,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 92
+    // 97
     Shape {
         name: "SecretIdType",
         kind: ShapeKind::String(StringShape {
@@ -926,30 +989,30 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 93
+    // 98
     Shape {
         name: "SecretListEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
                 Member { name: "Type", shape: 60, ..MEMBER },
                 Member { name: "Description", shape: 24, ..MEMBER },
                 Member { name: "KmsKeyId", shape: 50, ..MEMBER },
-                Member { name: "RotationEnabled", shape: 84, ..MEMBER },
-                Member { name: "RotationLambdaARN", shape: 85, ..MEMBER },
-                Member { name: "RotationRules", shape: 86, ..MEMBER },
+                Member { name: "RotationEnabled", shape: 89, ..MEMBER },
+                Member { name: "RotationLambdaARN", shape: 90, ..MEMBER },
+                Member { name: "RotationRules", shape: 91, ..MEMBER },
                 Member { name: "ExternalSecretRotationMetadata", shape: 36, ..MEMBER },
-                Member { name: "ExternalSecretRotationRoleArn", shape: 81, ..MEMBER },
+                Member { name: "ExternalSecretRotationRoleArn", shape: 86, ..MEMBER },
                 Member { name: "LastRotatedDate", shape: 53, ..MEMBER },
                 Member { name: "LastChangedDate", shape: 52, ..MEMBER },
                 Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
                 Member { name: "DeletedDate", shape: 20, ..MEMBER },
                 Member { name: "NextRotationDate", shape: 62, ..MEMBER },
-                Member { name: "Tags", shape: 112, ..MEMBER },
-                Member { name: "SecretVersionsToStages", shape: 104, ..MEMBER },
+                Member { name: "Tags", shape: 119, ..MEMBER },
+                Member { name: "SecretVersionsToStages", shape: 109, ..MEMBER },
                 Member { name: "OwningService", shape: 65, ..MEMBER },
-                Member { name: "CreatedDate", shape: 115, ..MEMBER },
+                Member { name: "CreatedDate", shape: 122, ..MEMBER },
                 Member { name: "PrimaryRegion", shape: 73, ..MEMBER },
             ],
             payload: None,
@@ -957,12 +1020,12 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 94
+    // 99
     Shape {
         name: "SecretListType",
-        kind: ShapeKind::List(List { member: 93, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 98, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 95
+    // 100
     Shape {
         name: "SecretNameType",
         kind: ShapeKind::String(StringShape {
@@ -971,7 +1034,7 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 96
+    // 101
     Shape {
         name: "SecretStringType",
         kind: ShapeKind::String(StringShape {
@@ -980,17 +1043,17 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 97
+    // 102
     Shape {
         name: "SecretValueEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "SecretBinary", shape: 90, ..MEMBER },
-                Member { name: "SecretString", shape: 96, ..MEMBER },
-                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "SecretBinary", shape: 95, ..MEMBER },
+                Member { name: "SecretString", shape: 101, ..MEMBER },
+                Member { name: "VersionStages", shape: 106, ..MEMBER },
                 Member { name: "CreatedDate", shape: 12, ..MEMBER },
             ],
             payload: None,
@@ -998,12 +1061,12 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 98
+    // 103
     Shape {
         name: "SecretValuesType",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 99
+    // 104
     Shape {
         name: "SecretVersionIdType",
         kind: ShapeKind::String(StringShape {
@@ -1012,7 +1075,7 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 100
+    // 105
     Shape {
         name: "SecretVersionStageType",
         kind: ShapeKind::String(StringShape {
@@ -1021,23 +1084,23 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 101
+    // 106
     Shape {
         name: "SecretVersionStagesType",
         kind: ShapeKind::List(List {
-            member: 100,
+            member: 105,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 102
+    // 107
     Shape {
         name: "SecretVersionsListEntry",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "VersionId", shape: 99, ..MEMBER },
-                Member { name: "VersionStages", shape: 101, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
+                Member { name: "VersionStages", shape: 106, ..MEMBER },
                 Member { name: "LastAccessedDate", shape: 51, ..MEMBER },
                 Member { name: "CreatedDate", shape: 12, ..MEMBER },
                 Member { name: "KmsKeyIds", shape: 49, ..MEMBER },
@@ -1047,24 +1110,24 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 103
+    // 108
     Shape {
         name: "SecretVersionsListType",
-        kind: ShapeKind::List(List { member: 102, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 107, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 104
+    // 109
     Shape {
         name: "SecretVersionsToStagesMapType",
         kind: ShapeKind::Map(Map {
-            key: 99,
-            value: 101,
+            key: 104,
+            value: 106,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 105
+    // 110
     Shape {
         name: "SortByType",
         kind: ShapeKind::String(StringShape {
@@ -1073,12 +1136,12 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 106
+    // 111
     Shape {
         name: "SortOrderType",
         kind: ShapeKind::String(StringShape { enum_values: &["asc", "desc"], length: Range::NONE, pattern: "" }),
     },
-    // 107
+    // 112
     Shape {
         name: "StatusMessageType",
         kind: ShapeKind::String(StringShape {
@@ -1087,7 +1150,7 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 108
+    // 113
     Shape {
         name: "StatusType",
         kind: ShapeKind::String(StringShape {
@@ -1096,22 +1159,42 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 109
+    // 114
     Shape {
-        name: "Tag",
+        name: "StopReplicationToReplicaRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "Key", shape: 111, ..MEMBER }, Member { name: "Value", shape: 114, ..MEMBER }],
+            members: &[Member { name: "SecretId", shape: 97, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 110
+    // 115
+    Shape {
+        name: "StopReplicationToReplicaResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "ARN", shape: 94, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 116
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "Key", shape: 118, ..MEMBER }, Member { name: "Value", shape: 121, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 117
     Shape {
         name: "TagKeyListType",
-        kind: ShapeKind::List(List { member: 111, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 111
+    // 118
     Shape {
         name: "TagKeyType",
         kind: ShapeKind::String(StringShape {
@@ -1120,25 +1203,25 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 112
+    // 119
     Shape {
         name: "TagListType",
-        kind: ShapeKind::List(List { member: 109, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 116, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 113
+    // 120
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "Tags", shape: 112, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "Tags", shape: 119, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 114
+    // 121
     Shape {
         name: "TagValueType",
         kind: ShapeKind::String(StringShape {
@@ -1147,32 +1230,32 @@ static SHAPES: [Shape; 121] = [
             pattern: "",
         }),
     },
-    // 115
+    // 122
     Shape { name: "TimestampType", kind: ShapeKind::Timestamp(None) },
-    // 116
+    // 123
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "TagKeys", shape: 110, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "TagKeys", shape: 117, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 117
+    // 124
     Shape {
         name: "UpdateSecretRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
                 Member { name: "ClientRequestToken", shape: 9, idempotency_token: true, ..MEMBER },
                 Member { name: "Description", shape: 24, ..MEMBER },
                 Member { name: "KmsKeyId", shape: 50, ..MEMBER },
-                Member { name: "SecretBinary", shape: 90, ..MEMBER },
-                Member { name: "SecretString", shape: 96, ..MEMBER },
+                Member { name: "SecretBinary", shape: 95, ..MEMBER },
+                Member { name: "SecretString", shape: 101, ..MEMBER },
                 Member { name: "Type", shape: 60, ..MEMBER },
             ],
             payload: None,
@@ -1180,48 +1263,92 @@ static SHAPES: [Shape; 121] = [
             union: false,
         }),
     },
-    // 118
+    // 125
     Shape {
         name: "UpdateSecretResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "ARN", shape: 89, ..MEMBER },
-                Member { name: "Name", shape: 95, ..MEMBER },
-                Member { name: "VersionId", shape: 99, ..MEMBER },
+                Member { name: "ARN", shape: 94, ..MEMBER },
+                Member { name: "Name", shape: 100, ..MEMBER },
+                Member { name: "VersionId", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 119
+    // 126
     Shape {
         name: "UpdateSecretVersionStageRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "SecretId", shape: 92, required: true, ..MEMBER },
-                Member { name: "VersionStage", shape: 100, required: true, ..MEMBER },
-                Member { name: "RemoveFromVersionId", shape: 99, ..MEMBER },
-                Member { name: "MoveToVersionId", shape: 99, ..MEMBER },
+                Member { name: "SecretId", shape: 97, required: true, ..MEMBER },
+                Member { name: "VersionStage", shape: 105, required: true, ..MEMBER },
+                Member { name: "RemoveFromVersionId", shape: 104, ..MEMBER },
+                Member { name: "MoveToVersionId", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 120
+    // 127
     Shape {
         name: "UpdateSecretVersionStageResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "ARN", shape: 89, ..MEMBER }, Member { name: "Name", shape: 95, ..MEMBER }],
+            members: &[Member { name: "ARN", shape: 94, ..MEMBER }, Member { name: "Name", shape: 100, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 128
+    Shape {
+        name: "ValidateResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "SecretId", shape: 97, ..MEMBER },
+                Member { name: "ResourcePolicy", shape: 64, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "ValidateResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "PolicyValidationPassed", shape: 6, ..MEMBER },
+                Member { name: "ValidationErrors", shape: 131, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "ValidationErrorsEntry",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "CheckName", shape: 61, ..MEMBER },
+                Member { name: "ErrorMessage", shape: 27, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "ValidationErrorsType",
+        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: false, length: Range::NONE }),
+    },
 ];
 
-static OPERATIONS: [Operation; 19] = [
+static OPERATIONS: [Operation; 23] = [
     Operation {
         name: "BatchGetSecretValue",
         method: "POST",
@@ -1340,11 +1467,29 @@ static OPERATIONS: [Operation; 19] = [
         status: 200,
     },
     Operation {
+        name: "RemoveRegionsFromReplication",
+        method: "POST",
+        uri: "/",
+        input: Some(74),
+        output: Some(75),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ReplicateSecretToRegions",
+        method: "POST",
+        uri: "/",
+        input: Some(78),
+        output: Some(79),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "RestoreSecret",
         method: "POST",
         uri: "/",
-        input: Some(79),
-        output: Some(80),
+        input: Some(84),
+        output: Some(85),
         result_wrapper: "",
         status: 200,
     },
@@ -1352,8 +1497,17 @@ static OPERATIONS: [Operation; 19] = [
         name: "RotateSecret",
         method: "POST",
         uri: "/",
-        input: Some(82),
-        output: Some(83),
+        input: Some(87),
+        output: Some(88),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "StopReplicationToReplica",
+        method: "POST",
+        uri: "/",
+        input: Some(114),
+        output: Some(115),
         result_wrapper: "",
         status: 200,
     },
@@ -1361,7 +1515,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(113),
+        input: Some(120),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1370,7 +1524,7 @@ static OPERATIONS: [Operation; 19] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(116),
+        input: Some(123),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1379,8 +1533,8 @@ static OPERATIONS: [Operation; 19] = [
         name: "UpdateSecret",
         method: "POST",
         uri: "/",
-        input: Some(117),
-        output: Some(118),
+        input: Some(124),
+        output: Some(125),
         result_wrapper: "",
         status: 200,
     },
@@ -1388,8 +1542,17 @@ static OPERATIONS: [Operation; 19] = [
         name: "UpdateSecretVersionStage",
         method: "POST",
         uri: "/",
-        input: Some(119),
-        output: Some(120),
+        input: Some(126),
+        output: Some(127),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ValidateResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(128),
+        output: Some(129),
         result_wrapper: "",
         status: 200,
     },
@@ -1866,11 +2029,49 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct RemoveRegionsFromReplicationRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "RemoveReplicaRegions")]
+        pub remove_replica_regions: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct RemoveRegionsFromReplicationResponse {
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
+        pub replication_status: Option<Vec<ReplicationStatusType>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct ReplicaRegionType {
         #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<String>,
         #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicateSecretToRegionsRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+        #[serde(rename = "AddReplicaRegions")]
+        pub add_replica_regions: Vec<ReplicaRegionType>,
+        #[serde(rename = "ForceOverwriteReplicaSecret", skip_serializing_if = "Option::is_none")]
+        pub force_overwrite_replica_secret: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ReplicateSecretToRegionsResponse {
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
+        pub replication_status: Option<Vec<ReplicationStatusType>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -2026,6 +2227,20 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct StopReplicationToReplicaRequest {
+        #[serde(rename = "SecretId")]
+        pub secret_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StopReplicationToReplicaResponse {
+        #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct Tag {
         #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
@@ -2103,6 +2318,33 @@ pub mod types {
         pub name: Option<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ValidateResourcePolicyRequest {
+        #[serde(rename = "SecretId", skip_serializing_if = "Option::is_none")]
+        pub secret_id: Option<String>,
+        #[serde(rename = "ResourcePolicy")]
+        pub resource_policy: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ValidateResourcePolicyResponse {
+        #[serde(rename = "PolicyValidationPassed", skip_serializing_if = "Option::is_none")]
+        pub policy_validation_passed: Option<bool>,
+        #[serde(rename = "ValidationErrors", skip_serializing_if = "Option::is_none")]
+        pub validation_errors: Option<Vec<ValidationErrorsEntry>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct ValidationErrorsEntry {
+        #[serde(rename = "CheckName", skip_serializing_if = "Option::is_none")]
+        pub check_name: Option<String>,
+        #[serde(rename = "ErrorMessage", skip_serializing_if = "Option::is_none")]
+        pub error_message: Option<String>,
+    }
+
     impl ruststack_core::Input for BatchGetSecretValueRequest {}
     impl ruststack_core::Input for CancelRotateSecretRequest {}
     impl ruststack_core::Input for CreateSecretRequest {}
@@ -2116,12 +2358,16 @@ pub mod types {
     impl ruststack_core::Input for ListSecretsRequest {}
     impl ruststack_core::Input for PutResourcePolicyRequest {}
     impl ruststack_core::Input for PutSecretValueRequest {}
+    impl ruststack_core::Input for RemoveRegionsFromReplicationRequest {}
+    impl ruststack_core::Input for ReplicateSecretToRegionsRequest {}
     impl ruststack_core::Input for RestoreSecretRequest {}
     impl ruststack_core::Input for RotateSecretRequest {}
+    impl ruststack_core::Input for StopReplicationToReplicaRequest {}
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Input for UpdateSecretRequest {}
     impl ruststack_core::Input for UpdateSecretVersionStageRequest {}
+    impl ruststack_core::Input for ValidateResourcePolicyRequest {}
     impl ruststack_core::Output for BatchGetSecretValueResponse {}
     impl ruststack_core::Output for CancelRotateSecretResponse {}
     impl ruststack_core::Output for CreateSecretResponse {}
@@ -2135,10 +2381,14 @@ pub mod types {
     impl ruststack_core::Output for ListSecretsResponse {}
     impl ruststack_core::Output for PutResourcePolicyResponse {}
     impl ruststack_core::Output for PutSecretValueResponse {}
+    impl ruststack_core::Output for RemoveRegionsFromReplicationResponse {}
+    impl ruststack_core::Output for ReplicateSecretToRegionsResponse {}
     impl ruststack_core::Output for RestoreSecretResponse {}
     impl ruststack_core::Output for RotateSecretResponse {}
+    impl ruststack_core::Output for StopReplicationToReplicaResponse {}
     impl ruststack_core::Output for UpdateSecretResponse {}
     impl ruststack_core::Output for UpdateSecretVersionStageResponse {}
+    impl ruststack_core::Output for ValidateResourcePolicyResponse {}
 }
 
 pub mod ops {
@@ -2220,6 +2470,18 @@ pub mod ops {
         type Input = super::types::PutSecretValueRequest;
         type Output = super::types::PutSecretValueResponse;
     }
+    pub struct RemoveRegionsFromReplication;
+    impl ruststack_core::OperationSpec for RemoveRegionsFromReplication {
+        const NAME: &'static str = "RemoveRegionsFromReplication";
+        type Input = super::types::RemoveRegionsFromReplicationRequest;
+        type Output = super::types::RemoveRegionsFromReplicationResponse;
+    }
+    pub struct ReplicateSecretToRegions;
+    impl ruststack_core::OperationSpec for ReplicateSecretToRegions {
+        const NAME: &'static str = "ReplicateSecretToRegions";
+        type Input = super::types::ReplicateSecretToRegionsRequest;
+        type Output = super::types::ReplicateSecretToRegionsResponse;
+    }
     pub struct RestoreSecret;
     impl ruststack_core::OperationSpec for RestoreSecret {
         const NAME: &'static str = "RestoreSecret";
@@ -2231,6 +2493,12 @@ pub mod ops {
         const NAME: &'static str = "RotateSecret";
         type Input = super::types::RotateSecretRequest;
         type Output = super::types::RotateSecretResponse;
+    }
+    pub struct StopReplicationToReplica;
+    impl ruststack_core::OperationSpec for StopReplicationToReplica {
+        const NAME: &'static str = "StopReplicationToReplica";
+        type Input = super::types::StopReplicationToReplicaRequest;
+        type Output = super::types::StopReplicationToReplicaResponse;
     }
     pub struct TagResource;
     impl ruststack_core::OperationSpec for TagResource {
@@ -2255,5 +2523,11 @@ pub mod ops {
         const NAME: &'static str = "UpdateSecretVersionStage";
         type Input = super::types::UpdateSecretVersionStageRequest;
         type Output = super::types::UpdateSecretVersionStageResponse;
+    }
+    pub struct ValidateResourcePolicy;
+    impl ruststack_core::OperationSpec for ValidateResourcePolicy {
+        const NAME: &'static str = "ValidateResourcePolicy";
+        type Input = super::types::ValidateResourcePolicyRequest;
+        type Output = super::types::ValidateResourcePolicyResponse;
     }
 }

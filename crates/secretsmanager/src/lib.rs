@@ -25,7 +25,7 @@ pub mod rotation;
 pub mod state;
 
 use generated::ops;
-use handlers::{policy, rotate, secrets, tags, values};
+use handlers::{policy, replication, rotate, secrets, tags, values};
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::SecretsState;
@@ -72,6 +72,10 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, SecretsHandle
         .on(ops::DeleteResourcePolicy, policy::delete_resource_policy)
         .on(ops::RotateSecret, rotate::rotate_secret)
         .on(ops::CancelRotateSecret, rotate::cancel_rotate_secret)
+        .on(ops::ReplicateSecretToRegions, replication::replicate_secret_to_regions)
+        .on(ops::RemoveRegionsFromReplication, replication::remove_regions_from_replication)
+        .on(ops::StopReplicationToReplica, replication::stop_replication_to_replica)
+        .on(ops::ValidateResourcePolicy, policy::validate_resource_policy)
         .into_service();
     (service, SecretsHandle { state })
 }

@@ -165,6 +165,8 @@ mod tests {
             rotation: Rotation { enabled: Some(true), ..Default::default() },
             policy: Some("{}".into()),
             replica_regions: vec![("eu-west-1".into(), None)],
+            replica_failures: Default::default(),
+            primary_region: None,
         }
     }
 

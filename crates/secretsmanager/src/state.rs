@@ -8,7 +8,7 @@
 
 use crate::persist::RegionStore;
 use bytes::Bytes;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use ruststack_core::store::{PerRegion, Storage};
 use ruststack_core::{AwsError, ServiceState};
 use serde::{Deserialize, Serialize};
@@ -21,9 +21,16 @@ pub const AWSPENDING: &str = "AWSPENDING";
 /// Versions AWS keeps per secret; older versions without staging labels are dropped beyond it.
 pub const MAX_VERSIONS: usize = 100;
 
+/// Secrets saved in a primary region whose replicas are not refreshed yet: account, region, name.
+type Outbox = Arc<Mutex<Vec<(Arc<str>, Arc<str>, String)>>>;
+
 pub struct SecretsState {
     regions: PerRegion<RegionCell>,
     storage: Storage,
+    outbox: Outbox,
+    /// Held while replicas are written, so refreshes of one secret apply in order; taken before
+    /// any region lock, never while one is held.
+    replicating: Mutex<()>,
     /// Runs rotation functions; absent until Lambda provides one.
     pub rotator: RwLock<Option<Arc<dyn crate::rotation::Rotator>>>,
 }
@@ -37,19 +44,119 @@ impl Default for SecretsState {
 
 impl SecretsState {
     pub fn new(storage: Storage) -> Self {
-        SecretsState { regions: PerRegion::default(), storage, rotator: RwLock::new(None) }
+        SecretsState {
+            regions: PerRegion::default(),
+            storage,
+            outbox: Outbox::default(),
+            replicating: Mutex::new(()),
+            rotator: RwLock::new(None),
+        }
     }
 
-    /// The secrets of one account and region, read from the store on first use.
+    /// The secrets of one account and region, read from the store on first use. Replicas of
+    /// secrets changed by earlier requests are refreshed first, so every request sees them.
+    /// Handlers call it before taking any region lock.
     pub fn region(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RegionCell> {
+        let pending = std::mem::take(&mut *self.outbox.lock());
+        for (account, region, name) in pending {
+            if let Err(e) = self.sync_replicas(&account, &region, &name, false) {
+                tracing::error!(secret = %name, error = %e.message, "cannot refresh replicas");
+            }
+        }
+        self.cell(account, region)
+    }
+
+    /// [`SecretsState::region`] without refreshing replicas.
+    pub(crate) fn cell(&self, account: &Arc<str>, region: &Arc<str>) -> Arc<RegionCell> {
         let cell = self.regions.get(account, region);
         cell.loaded.get_or_init(|| {
             let store = RegionStore::new(self.storage.kv.clone(), account, region);
             let secrets = store.load();
-            *cell.region.write() = Region { secrets, store };
+            let outbox = Some((self.outbox.clone(), account.clone(), region.clone()));
+            *cell.region.write() = Region { secrets, store, outbox };
         });
         cell
     }
+
+    /// Writes the current copy of primary secret `name` of `region` into each of its replica
+    /// regions (those whose replication has not failed). A secret of the same name that is not
+    /// this secret's replica is replaced when `overwrite`, else that region fails. Returns the
+    /// regions that failed now, with AWS's status message.
+    pub fn sync_replicas(
+        &self,
+        account: &Arc<str>,
+        region: &Arc<str>,
+        name: &str,
+        overwrite: bool,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let _order = self.replicating.lock();
+        let primary = match self.cell(account, region).read().secrets.get(name) {
+            Some(s) if s.primary_region.is_none() => s.clone(),
+            _ => return Ok(BTreeMap::new()),
+        };
+        let mut failed = BTreeMap::new();
+        for (target, kms) in &primary.replica_regions {
+            if primary.replica_failures.contains_key(target) {
+                continue;
+            }
+            let target_region: Arc<str> = Arc::from(target.as_str());
+            let cell = self.cell(account, &target_region);
+            let mut replica_region = cell.write();
+            let ours = |s: &Secret| s.primary_region.as_deref() == Some(&**region);
+            if let Some(existing) = replica_region.secrets.get(name)
+                && !ours(existing)
+            {
+                if !overwrite {
+                    failed.insert(
+                        target.clone(),
+                        format!("Replication failed: Secret name {name} already exists in region {target}."),
+                    );
+                    continue;
+                }
+                replica_region.remove(&[name.to_string()])?;
+            }
+            let mut replica = primary.clone();
+            replica.arn = replica_arn(&primary.arn, region, target);
+            replica.kms_key_id = kms.clone();
+            replica.replica_regions = Vec::new();
+            replica.replica_failures = BTreeMap::new();
+            replica.primary_region = Some(region.to_string());
+            replica_region.save(replica)?;
+        }
+        Ok(failed)
+    }
+
+    /// Deletes the replica of primary secret `name` (of `primary`) from `target`, if it is there.
+    pub fn drop_replica(&self, account: &Arc<str>, primary: &str, target: &str, name: &str) -> Result<(), AwsError> {
+        let _order = self.replicating.lock();
+        let cell = self.cell(account, &Arc::from(target));
+        let mut replica_region = cell.write();
+        if replica_region.secrets.get(name).is_some_and(|s| s.primary_region.as_deref() == Some(primary)) {
+            replica_region.remove(&[name.to_string()])?;
+        }
+        Ok(())
+    }
+
+    /// Detaches a replica (now promoted) from its primary in `primary`: the primary forgets
+    /// region `target`.
+    pub fn forget_replica(&self, account: &Arc<str>, primary: &str, target: &str, name: &str) -> Result<(), AwsError> {
+        let _order = self.replicating.lock();
+        let cell = self.cell(account, &Arc::from(primary));
+        let mut region = cell.write();
+        if let Some(s) = region.secrets.get(name).filter(|s| s.replica_regions.iter().any(|(r, _)| r == target)) {
+            let mut s = s.clone();
+            s.replica_regions.retain(|(r, _)| r != target);
+            s.replica_failures.remove(target);
+            region.save(s)?;
+        }
+        Ok(())
+    }
+}
+
+/// The ARN of a secret's replica: the primary's, in the replica's region.
+pub fn replica_arn(arn: &str, from: &str, to: &str) -> String {
+    let needle = format!(":secretsmanager:{from}:");
+    arn.replacen(&needle, &format!(":secretsmanager:{to}:"), 1)
 }
 
 impl ServiceState for SecretsState {
@@ -88,6 +195,8 @@ impl std::ops::Deref for RegionCell {
 pub struct Region {
     pub secrets: BTreeMap<String, Secret>,
     store: RegionStore,
+    /// Where saves of secrets with replicas are queued, with this region's account and name.
+    outbox: Option<(Outbox, Arc<str>, Arc<str>)>,
 }
 
 impl Region {
@@ -95,6 +204,11 @@ impl Region {
     /// as it was and the caller answers `InternalFailure`.
     pub fn save(&mut self, secret: Secret) -> Result<(), AwsError> {
         self.store.save(self.secrets.get(&secret.name), &secret)?;
+        if !secret.replica_regions.is_empty()
+            && let Some((outbox, account, region)) = &self.outbox
+        {
+            outbox.lock().push((account.clone(), region.clone(), secret.name.clone()));
+        }
         self.secrets.insert(secret.name.clone(), secret);
         Ok(())
     }
@@ -191,6 +305,13 @@ pub struct Secret {
     pub rotation: Rotation,
     pub policy: Option<String>,
     pub replica_regions: Vec<(String, Option<String>)>,
+    /// Replica regions where replication failed, with AWS's status message.
+    #[serde(default)]
+    pub replica_failures: BTreeMap<String, String>,
+    /// Set on a replica: the region of its primary secret. Replicas are copies the primary's
+    /// region refreshes (see [`SecretsState::sync_replicas`]); they refuse changes.
+    #[serde(default)]
+    pub primary_region: Option<String>,
 }
 
 impl Secret {
@@ -294,6 +415,8 @@ mod tests {
             rotation: Rotation::default(),
             policy: None,
             replica_regions: Vec::new(),
+            replica_failures: BTreeMap::new(),
+            primary_region: None,
         }
     }
 

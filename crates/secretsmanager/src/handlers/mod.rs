@@ -1,6 +1,7 @@
 //! The operation handlers, by area, and the lookups and errors they share.
 
 pub mod policy;
+pub mod replication;
 pub mod rotate;
 pub mod secrets;
 pub mod tags;
@@ -55,10 +56,21 @@ pub(crate) fn find<'r>(region: &'r Region, ctx: &RequestContext, id: &str) -> Re
     Ok(secret)
 }
 
+/// What a replica answers to anything but reads: it changes only through its primary.
+pub(crate) fn not_on_replica(secret: &Secret) -> Result<(), AwsError> {
+    if secret.primary_region.is_some() {
+        return Err(invalid_parameter(
+            "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
+        ));
+    }
+    Ok(())
+}
+
 /// A copy of the secret `id` names, to change and then [`Region::save`]; scheduled deletion
-/// refuses changes.
+/// and replicas refuse changes.
 pub(crate) fn find_live(region: &Region, ctx: &RequestContext, id: &str) -> Result<Secret, AwsError> {
     let secret = find(region, ctx, id)?;
+    not_on_replica(secret)?;
     if secret.deleted.is_some() {
         return Err(marked_for_deletion());
     }
@@ -138,6 +150,8 @@ mod tests {
             rotation: Rotation::default(),
             policy: None,
             replica_regions: Vec::new(),
+            replica_failures: Default::default(),
+            primary_region: None,
         }
     }
 

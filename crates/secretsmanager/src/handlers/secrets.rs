@@ -72,10 +72,13 @@ pub async fn create_secret(
         rotation: Rotation::default(),
         policy: None,
         replica_regions: Vec::new(),
+        replica_failures: Default::default(),
+        primary_region: None,
     };
     tags::merge(&mut secret, input.tags.unwrap_or_default())?;
     for replica in input.add_replica_regions.unwrap_or_default() {
-        if let Some(r) = replica.region {
+        let r = super::replication::replica_region(&ctx, replica.region.as_deref())?;
+        if !secret.replica_regions.iter().any(|(x, _)| *x == r) {
             secret.replica_regions.push((r, replica.kms_key_id));
         }
     }
@@ -84,30 +87,38 @@ pub async fn create_secret(
         secret.add_version(id.clone(), value, &[AWSCURRENT.to_string()], now);
         id
     });
-    let out = CreateSecretResponse {
-        arn: Some(secret.arn.clone()),
-        name: Some(secret.name.clone()),
-        version_id,
-        replication_status: replication_status(&secret),
-    };
+    let (arn, name, replicated) = (secret.arn.clone(), secret.name.clone(), !secret.replica_regions.is_empty());
     region.save(secret)?;
-    Ok(out)
+    drop(region);
+    let replication_status = if replicated { super::replication::replicate(&state, &ctx, &name, false)? } else { None };
+    Ok(CreateSecretResponse { arn: Some(arn), name: Some(name), version_id, replication_status })
 }
 
-fn replication_status(secret: &Secret) -> Option<Vec<ReplicationStatusType>> {
+/// The replicas of a primary secret as AWS reports them (none for a replica or a secret
+/// without replicas).
+pub(crate) fn replication_status(secret: &Secret) -> Option<Vec<ReplicationStatusType>> {
     (!secret.replica_regions.is_empty()).then(|| {
         secret
             .replica_regions
             .iter()
-            .map(|(region, kms)| ReplicationStatusType {
-                region: Some(region.clone()),
-                kms_key_id: Some(kms.clone().unwrap_or_else(|| "alias/aws/secretsmanager".into())),
-                status: Some("InSync".into()),
-                status_message: Some("Replication succeeded".into()),
-                last_accessed_date: None,
+            .map(|(region, kms)| {
+                let failure = secret.replica_failures.get(region);
+                ReplicationStatusType {
+                    region: Some(region.clone()),
+                    kms_key_id: Some(kms.clone().unwrap_or_else(|| "alias/aws/secretsmanager".into())),
+                    status: Some(if failure.is_some() { "Failed" } else { "InSync" }.into()),
+                    status_message: Some(failure.cloned().unwrap_or_else(|| "Replication succeeded".into())),
+                    last_accessed_date: None,
+                }
             })
             .collect()
     })
+}
+
+/// The PrimaryRegion AWS shows: a replica's primary, or the secret's own region when it has
+/// replicas; none for a single-region secret.
+pub(crate) fn primary_region(secret: &Secret, region: &str) -> Option<String> {
+    secret.primary_region.clone().or_else(|| (!secret.replica_regions.is_empty()).then(|| region.to_string()))
 }
 
 fn tags_out(secret: &Secret) -> Option<Vec<Tag>> {
@@ -154,7 +165,7 @@ pub async fn describe_secret(
         tags: tags_out(s),
         version_ids_to_stages: s.versions_to_stages(),
         created_date: Some(ts(s.created)),
-        primary_region: (!s.replica_regions.is_empty()).then(|| ctx.region.to_string()),
+        primary_region: primary_region(s, &ctx.region),
         replication_status: replication_status(s),
         ..Default::default()
     })
@@ -215,6 +226,15 @@ pub async fn delete_secret(
     region.purge_expired(now)?;
     let name = resolve(&region, &ctx, &input.secret_id).ok_or_else(secret_not_found)?.to_string();
     let mut s = region.secrets.get(&name).ok_or_else(secret_not_found)?.clone();
+    not_on_replica(&s)?;
+    if !s.replica_regions.is_empty() {
+        let regions: Vec<&str> = s.replica_regions.iter().map(|(r, _)| r.as_str()).collect();
+        return Err(invalid_parameter(format!(
+            "You can't delete secret {} that still has replica regions [{}]",
+            s.arn,
+            regions.join(", ")
+        )));
+    }
     if force {
         region.remove(std::slice::from_ref(&name))?;
         return Ok(DeleteSecretResponse { arn: Some(s.arn), name: Some(s.name), deletion_date: Some(ts(now)) });
@@ -246,6 +266,7 @@ pub async fn restore_secret(
     region.purge_expired(now_millis())?;
     let name = resolve(&region, &ctx, &input.secret_id).ok_or_else(secret_not_found)?.to_string();
     let mut s = region.secrets.get(&name).ok_or_else(secret_not_found)?.clone();
+    not_on_replica(&s)?;
     s.deleted = None;
     s.deletion_date = None;
     let out = RestoreSecretResponse { arn: Some(s.arn.clone()), name: Some(s.name.clone()) };
@@ -272,7 +293,7 @@ pub(crate) fn passes(secret: &Secret, filters: &[Filter], region: &str) -> Resul
                 "description" => secret.description.as_deref().is_some_and(|d| d.starts_with(v)),
                 "tag-key" => secret.tags.iter().any(|(k, _)| k.starts_with(v)),
                 "tag-value" => secret.tags.iter().any(|(_, val)| val.starts_with(v)),
-                "primary-region" => region.starts_with(v),
+                "primary-region" => primary_region(secret, region).is_some_and(|p| p.starts_with(v)),
                 "owning-service" => false,
                 // `all` searches names, descriptions and tags, ignoring case.
                 _ => {
@@ -322,13 +343,14 @@ pub async fn list_secrets(
     if input.sort_order.as_deref() == Some("desc") {
         found.reverse();
     }
-    let page: Vec<SecretListEntry> = found.iter().skip(offset).take(limit).map(|s| list_entry(s)).collect();
+    let page: Vec<SecretListEntry> =
+        found.iter().skip(offset).take(limit).map(|s| list_entry(s, &ctx.region)).collect();
     let next = offset + page.len();
     let next_token = (next < found.len()).then(|| offset_token(next));
     Ok(ListSecretsResponse { secret_list: Some(page), next_token })
 }
 
-fn list_entry(s: &Secret) -> SecretListEntry {
+fn list_entry(s: &Secret, region: &str) -> SecretListEntry {
     SecretListEntry {
         arn: Some(s.arn.clone()),
         name: Some(s.name.clone()),
@@ -346,6 +368,7 @@ fn list_entry(s: &Secret) -> SecretListEntry {
         tags: tags_out(s),
         secret_versions_to_stages: s.versions_to_stages(),
         created_date: Some(ts(s.created)),
+        primary_region: primary_region(s, region),
         ..Default::default()
     }
 }
