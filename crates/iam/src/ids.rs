@@ -30,6 +30,11 @@ pub fn secret_key() -> String {
     random(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 }
 
+/// The base32 seed of a virtual MFA device (64 characters, as AWS hands them out).
+pub fn base32_seed() -> String {
+    random(64, UPPER_ALNUM)
+}
+
 /// A random version-4 UUID, lowercase.
 pub fn uuid() -> String {
     let b: [u8; 16] = std::array::from_fn(|i| match i {

@@ -16,6 +16,7 @@ mod ids;
 mod inline;
 mod keys;
 mod managed;
+mod mfa;
 mod paging;
 mod passwords;
 mod persist;
@@ -174,5 +175,12 @@ pub fn service(credentials: Credentials, storage: Storage) -> Arc<dyn Service> {
         .on(ops::UpdateAccountPasswordPolicy, passwords::update_account_password_policy)
         .on(ops::GetAccountPasswordPolicy, passwords::get_account_password_policy)
         .on(ops::DeleteAccountPasswordPolicy, passwords::delete_account_password_policy)
+        // MFA devices
+        .on(ops::CreateVirtualMFADevice, mfa::create_virtual_mfa_device)
+        .on(ops::ListVirtualMFADevices, mfa::list_virtual_mfa_devices)
+        .on(ops::DeleteVirtualMFADevice, mfa::delete_virtual_mfa_device)
+        .on(ops::EnableMFADevice, mfa::enable_mfa_device)
+        .on(ops::DeactivateMFADevice, mfa::deactivate_mfa_device)
+        .on(ops::ListMFADevices, mfa::list_mfa_devices)
         .into_service()
 }

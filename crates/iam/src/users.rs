@@ -106,6 +106,11 @@ pub async fn update_user(_: Arc<Iam>, ctx: RequestContext, i: UpdateUserRequest)
             *m = new_key.clone();
         }
     }
+    for d in a.mfa_devices.values_mut() {
+        if let Some((k, _)) = d.user.as_mut().filter(|(k, _)| *k == old_key) {
+            *k = new_key.clone();
+        }
+    }
     // Keys keep working under the user's new ARN: the commit registers them again.
     a.users.insert(new_key, user);
     a.commit()?;
