@@ -169,7 +169,7 @@ def test_restore_table_to_point_in_time(ddb):
     target = ddbutil.name()
     with raises("PointInTimeRecoveryUnavailableException", f"Point in time recovery is not enabled for table '{source}'"):
         ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target)
-    with raises("SourceTableNotFoundException", "Source table not found: no-such-table"):
+    with raises("TableNotFoundException", "Table not found: no-such-table"):
         ddb.restore_table_to_point_in_time(SourceTableName="no-such-table", TargetTableName=target)
     with raises("TableAlreadyExistsException", f"Table already exists: {source}"):
         ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=source)

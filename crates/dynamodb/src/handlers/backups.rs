@@ -387,9 +387,10 @@ pub async fn restore_table_to_point_in_time(
         return Err(validation("Only one of RestoreDateTime or UseLatestRestorableTime may be specified"));
     }
     let region = db.region(&ctx);
-    let table = region.table_named(&source).map_err(|_| {
-        AwsError::bad_request("SourceTableNotFoundException", format!("Source table not found: {source}"))
-    })?;
+    // AWS's model has no SourceTableNotFoundException here: a missing source is TableNotFound.
+    let table = region
+        .table_named(&source)
+        .map_err(|_| AwsError::bad_request("TableNotFoundException", format!("Table not found: {source}")))?;
     if region.lookup(&input.target_table_name).is_some() {
         return Err(table_exists(&input.target_table_name));
     }
