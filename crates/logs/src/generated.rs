@@ -33,8 +33,17 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 103] = [
+static SHAPES: [Shape; 164] = [
     // 0
+    Shape {
+        name: "AccessPolicy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 1
     Shape {
         name: "AccountId",
         kind: ShapeKind::String(StringShape {
@@ -43,17 +52,17 @@ static SHAPES: [Shape; 103] = [
             pattern: r#"^\d{12}$"#,
         }),
     },
-    // 1
+    // 2
     Shape {
         name: "AccountIds",
         kind: ShapeKind::List(List {
-            member: 0,
+            member: 1,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(20) },
         }),
     },
-    // 2
+    // 3
     Shape {
         name: "AmazonResourceName",
         kind: ShapeKind::String(StringShape {
@@ -62,43 +71,17 @@ static SHAPES: [Shape; 103] = [
             pattern: r#"[\w+=/:,.@-]*"#,
         }),
     },
-    // 3
-    Shape { name: "Arn", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
     // 4
-    Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
+    Shape { name: "ApplyOnTransformedLogs", kind: ShapeKind::Boolean },
     // 5
+    Shape { name: "Arn", kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }) },
+    // 6
+    Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
+    // 7
     Shape {
         name: "CancelExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 40, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 6
-    Shape {
-        name: "CreateExportTaskRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "taskName", shape: 41, ..MEMBER },
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
-                Member { name: "from", shape: 99, required: true, ..MEMBER },
-                Member { name: "to", shape: 99, required: true, ..MEMBER },
-                Member { name: "destination", shape: 36, required: true, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 37, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 7
-    Shape {
-        name: "CreateExportTaskResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 40, ..MEMBER }],
+            members: &[Member { name: "taskId", shape: 66, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -106,14 +89,16 @@ static SHAPES: [Shape; 103] = [
     },
     // 8
     Shape {
-        name: "CreateLogGroupRequest",
+        name: "CreateExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 61, ..MEMBER },
-                Member { name: "tags", shape: 98, ..MEMBER },
-                Member { name: "logGroupClass", shape: 68, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 15, ..MEMBER },
+                Member { name: "taskName", shape: 67, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
+                Member { name: "from", shape: 158, required: true, ..MEMBER },
+                Member { name: "to", shape: 158, required: true, ..MEMBER },
+                Member { name: "destination", shape: 62, required: true, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 63, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -122,18 +107,44 @@ static SHAPES: [Shape; 103] = [
     },
     // 9
     Shape {
-        name: "CreateLogStreamRequest",
+        name: "CreateExportTaskResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 66, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 10
+    Shape {
+        name: "CreateLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 91, ..MEMBER },
+                Member { name: "tags", shape: 153, ..MEMBER },
+                Member { name: "logGroupClass", shape: 98, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 22, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 11
+    Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 12
     Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
@@ -142,54 +153,37 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 11
+    // 13
     Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
-    // 12
+    // 14
+    Shape { name: "DefaultValue", kind: ShapeKind::Float(Range::NONE) },
+    // 15
     Shape {
-        name: "DeleteLogGroupRequest",
+        name: "DeleteDestinationRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
+            members: &[Member { name: "destinationName", shape: 42, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 13
+    // 16
+    Shape {
+        name: "DeleteLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 17
     Shape {
         name: "DeleteLogStreamRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 14
-    Shape {
-        name: "DeleteRetentionPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 15
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
-    // 16
-    Shape { name: "Descending", kind: ShapeKind::Boolean },
-    // 17
-    Shape {
-        name: "DescribeExportTasksRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "taskId", shape: 40, ..MEMBER },
-                Member { name: "statusCode", shape: 43, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-                Member { name: "limit", shape: 19, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -198,11 +192,11 @@ static SHAPES: [Shape; 103] = [
     },
     // 18
     Shape {
-        name: "DescribeExportTasksResponse",
+        name: "DeleteMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "exportTasks", shape: 45, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -210,30 +204,36 @@ static SHAPES: [Shape; 103] = [
         }),
     },
     // 19
-    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    Shape {
+        name: "DeleteResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "policyName", shape: 121, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 20
     Shape {
-        name: "DescribeLogGroupsLogGroupIdentifiers",
-        kind: ShapeKind::List(List {
-            member: 69,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(50) },
+        name: "DeleteRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 21
     Shape {
-        name: "DescribeLogGroupsRequest",
+        name: "DeleteSubscriptionFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "accountIdentifiers", shape: 1, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 70, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 71, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-                Member { name: "limit", shape: 19, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 54, ..MEMBER },
-                Member { name: "logGroupClass", shape: 68, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 20, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -241,43 +241,17 @@ static SHAPES: [Shape; 103] = [
         }),
     },
     // 22
-    Shape {
-        name: "DescribeLogGroupsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroups", shape: 72, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
     // 23
-    Shape {
-        name: "DescribeLogStreamsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 70, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
-                Member { name: "orderBy", shape: 78, ..MEMBER },
-                Member { name: "descending", shape: 16, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-                Member { name: "limit", shape: 19, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
     // 24
     Shape {
-        name: "DescribeLogStreamsResponse",
+        name: "DescribeDestinationsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreams", shape: 76, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "DestinationNamePrefix", shape: 42, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -286,11 +260,11 @@ static SHAPES: [Shape; 103] = [
     },
     // 25
     Shape {
-        name: "Entity",
+        name: "DescribeDestinationsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "keyAttributes", shape: 29, ..MEMBER },
-                Member { name: "attributes", shape: 26, ..MEMBER },
+                Member { name: "destinations", shape: 43, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -299,17 +273,303 @@ static SHAPES: [Shape; 103] = [
     },
     // 26
     Shape {
+        name: "DescribeExportTasksRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "taskId", shape: 66, ..MEMBER },
+                Member { name: "statusCode", shape: 69, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 27
+    Shape {
+        name: "DescribeExportTasksResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "exportTasks", shape: 71, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 28
+    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 29
+    Shape {
+        name: "DescribeLogGroupsLogGroupIdentifiers",
+        kind: ShapeKind::List(List {
+            member: 99,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
+        }),
+    },
+    // 30
+    Shape {
+        name: "DescribeLogGroupsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "accountIdentifiers", shape: 2, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 100, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 101, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 84, ..MEMBER },
+                Member { name: "logGroupClass", shape: 98, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 29, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 31
+    Shape {
+        name: "DescribeLogGroupsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroups", shape: 102, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 32
+    Shape {
+        name: "DescribeLogStreamsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
+                Member { name: "orderBy", shape: 117, ..MEMBER },
+                Member { name: "descending", shape: 23, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 33
+    Shape {
+        name: "DescribeLogStreamsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreams", shape: 106, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
+    Shape {
+        name: "DescribeMetricFiltersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 77, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "metricName", shape: 111, ..MEMBER },
+                Member { name: "metricNamespace", shape: 112, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 35
+    Shape {
+        name: "DescribeMetricFiltersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "metricFilters", shape: 110, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 36
+    Shape {
+        name: "DescribeResourcePoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "policyScope", shape: 122, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 37
+    Shape {
+        name: "DescribeResourcePoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourcePolicies", shape: 135, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 38
+    Shape {
+        name: "DescribeSubscriptionFiltersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 77, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 28, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 39
+    Shape {
+        name: "DescribeSubscriptionFiltersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "subscriptionFilters", shape: 145, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 40
+    Shape {
+        name: "Destination",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 42, ..MEMBER },
+                Member { name: "targetArn", shape: 154, ..MEMBER },
+                Member { name: "roleArn", shape: 137, ..MEMBER },
+                Member { name: "accessPolicy", shape: 0, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 41
+    Shape {
+        name: "DestinationArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 42
+    Shape {
+        name: "DestinationName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
+        }),
+    },
+    // 43
+    Shape {
+        name: "Destinations",
+        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 44
+    Shape {
+        name: "Dimensions",
+        kind: ShapeKind::Map(Map {
+            key: 45,
+            value: 46,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 45
+    Shape {
+        name: "DimensionsKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 46
+    Shape {
+        name: "DimensionsValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 47
+    Shape {
+        name: "Distribution",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Random", "ByLogStream"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 48
+    Shape {
+        name: "EmitSystemFields",
+        kind: ShapeKind::List(List { member: 146, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 49
+    Shape {
+        name: "Entity",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "keyAttributes", shape: 53, ..MEMBER },
+                Member { name: "attributes", shape: 50, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 50
+    Shape {
         name: "EntityAttributes",
         kind: ShapeKind::Map(Map {
-            key: 27,
-            value: 28,
+            key: 51,
+            value: 52,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(10) },
         }),
     },
-    // 27
+    // 51
     Shape {
         name: "EntityAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -318,7 +578,7 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 28
+    // 52
     Shape {
         name: "EntityAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -327,19 +587,19 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 29
+    // 53
     Shape {
         name: "EntityKeyAttributes",
         kind: ShapeKind::Map(Map {
-            key: 30,
-            value: 31,
+            key: 54,
+            value: 55,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(2), max: Some(4) },
         }),
     },
-    // 30
+    // 54
     Shape {
         name: "EntityKeyAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -348,7 +608,7 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 31
+    // 55
     Shape {
         name: "EntityKeyAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -357,7 +617,7 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 32
+    // 56
     Shape {
         name: "EntityRejectionErrorType",
         kind: ShapeKind::String(StringShape {
@@ -374,12 +634,12 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 33
+    // 57
     Shape {
         name: "EventId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 34
+    // 58
     Shape {
         name: "EventMessage",
         kind: ShapeKind::String(StringShape {
@@ -388,9 +648,20 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 35
+    // 59
+    Shape { name: "EventNumber", kind: ShapeKind::Integer(Range::NONE) },
+    // 60
     Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 36
+    // 61
+    Shape {
+        name: "ExpectedRevisionId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 62
     Shape {
         name: "ExportDestinationBucket",
         kind: ShapeKind::String(StringShape {
@@ -399,45 +670,45 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 37
+    // 63
     Shape {
         name: "ExportDestinationPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 38
+    // 64
     Shape {
         name: "ExportTask",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 40, ..MEMBER },
-                Member { name: "taskName", shape: 41, ..MEMBER },
-                Member { name: "logGroupName", shape: 70, ..MEMBER },
-                Member { name: "from", shape: 99, ..MEMBER },
-                Member { name: "to", shape: 99, ..MEMBER },
-                Member { name: "destination", shape: 36, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 37, ..MEMBER },
-                Member { name: "status", shape: 42, ..MEMBER },
-                Member { name: "executionInfo", shape: 39, ..MEMBER },
+                Member { name: "taskId", shape: 66, ..MEMBER },
+                Member { name: "taskName", shape: 67, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "from", shape: 158, ..MEMBER },
+                Member { name: "to", shape: 158, ..MEMBER },
+                Member { name: "destination", shape: 62, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 63, ..MEMBER },
+                Member { name: "status", shape: 68, ..MEMBER },
+                Member { name: "executionInfo", shape: 65, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 39
+    // 65
     Shape {
         name: "ExportTaskExecutionInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "creationTime", shape: 99, ..MEMBER },
-                Member { name: "completionTime", shape: 99, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "completionTime", shape: 158, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 40
+    // 66
     Shape {
         name: "ExportTaskId",
         kind: ShapeKind::String(StringShape {
@@ -446,7 +717,7 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 41
+    // 67
     Shape {
         name: "ExportTaskName",
         kind: ShapeKind::String(StringShape {
@@ -455,17 +726,17 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 42
+    // 68
     Shape {
         name: "ExportTaskStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "code", shape: 43, ..MEMBER }, Member { name: "message", shape: 44, ..MEMBER }],
+            members: &[Member { name: "code", shape: 69, ..MEMBER }, Member { name: "message", shape: 70, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 43
+    // 69
     Shape {
         name: "ExportTaskStatusCode",
         kind: ShapeKind::String(StringShape {
@@ -474,56 +745,86 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 44
+    // 70
     Shape {
         name: "ExportTaskStatusMessage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 45
+    // 71
     Shape {
         name: "ExportTasks",
-        kind: ShapeKind::List(List { member: 38, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 64, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 46
+    // 72
+    Shape {
+        name: "ExtractedValues",
+        kind: ShapeKind::Map(Map {
+            key: 159,
+            value: 163,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 73
+    Shape {
+        name: "FieldSelectionCriteria",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(2000) },
+            pattern: "",
+        }),
+    },
+    // 74
     Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 47
+    // 75
     Shape {
         name: "FilterLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
-                Member { name: "logStreamNames", shape: 59, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 74, ..MEMBER },
-                Member { name: "startTime", shape: 99, ..MEMBER },
-                Member { name: "endTime", shape: 99, ..MEMBER },
-                Member { name: "filterPattern", shape: 49, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-                Member { name: "limit", shape: 35, ..MEMBER },
-                Member { name: "startFromHead", shape: 90, ..MEMBER },
-                Member { name: "interleaved", shape: 60, ..MEMBER },
-                Member { name: "unmask", shape: 100, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
+                Member { name: "logStreamNames", shape: 89, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
+                Member { name: "startTime", shape: 158, ..MEMBER },
+                Member { name: "endTime", shape: 158, ..MEMBER },
+                Member { name: "filterPattern", shape: 78, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 60, ..MEMBER },
+                Member { name: "startFromHead", shape: 142, ..MEMBER },
+                Member { name: "interleaved", shape: 90, ..MEMBER },
+                Member { name: "unmask", shape: 160, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 48
+    // 76
     Shape {
         name: "FilterLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 51, ..MEMBER },
-                Member { name: "searchedLogStreams", shape: 88, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
+                Member { name: "events", shape: 80, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 139, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 49
+    // 77
+    Shape {
+        name: "FilterName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
+        }),
+    },
+    // 78
     Shape {
         name: "FilterPattern",
         kind: ShapeKind::String(StringShape {
@@ -532,290 +833,16 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 50
+    // 79
     Shape {
         name: "FilteredLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 74, ..MEMBER },
-                Member { name: "timestamp", shape: 99, ..MEMBER },
-                Member { name: "message", shape: 34, ..MEMBER },
-                Member { name: "ingestionTime", shape: 99, ..MEMBER },
-                Member { name: "eventId", shape: 33, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 51
-    Shape {
-        name: "FilteredLogEvents",
-        kind: ShapeKind::List(List { member: 50, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 52
-    Shape {
-        name: "GetLogEventsRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 70, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 69, ..MEMBER },
-                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
-                Member { name: "startTime", shape: 99, ..MEMBER },
-                Member { name: "endTime", shape: 99, ..MEMBER },
-                Member { name: "nextToken", shape: 77, ..MEMBER },
-                Member { name: "limit", shape: 35, ..MEMBER },
-                Member { name: "startFromHead", shape: 90, ..MEMBER },
-                Member { name: "unmask", shape: 100, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 53
-    Shape {
-        name: "GetLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "events", shape: 80, ..MEMBER },
-                Member { name: "nextForwardToken", shape: 77, ..MEMBER },
-                Member { name: "nextBackwardToken", shape: 77, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 54
-    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
-    // 55
-    Shape {
-        name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 56, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 56
-    Shape {
-        name: "InheritedProperty",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ACCOUNT_DATA_PROTECTION"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 57
-    Shape {
-        name: "InputLogEvent",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "timestamp", shape: 99, required: true, ..MEMBER },
-                Member { name: "message", shape: 34, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 58
-    Shape {
-        name: "InputLogEvents",
-        kind: ShapeKind::List(List {
-            member: 57,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(10000) },
-        }),
-    },
-    // 59
-    Shape {
-        name: "InputLogStreamNames",
-        kind: ShapeKind::List(List {
-            member: 74,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(100) },
-        }),
-    },
-    // 60
-    Shape { name: "Interleaved", kind: ShapeKind::Boolean },
-    // 61
-    Shape {
-        name: "KmsKeyId",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: None, max: Some(256) },
-            pattern: "",
-        }),
-    },
-    // 62
-    Shape {
-        name: "ListTagsForResourceRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "resourceArn", shape: 2, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 63
-    Shape {
-        name: "ListTagsForResourceResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 98, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 64
-    Shape {
-        name: "ListTagsLogGroupRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 70, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 65
-    Shape {
-        name: "ListTagsLogGroupResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 98, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 66
-    Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
-    // 67
-    Shape {
-        name: "LogGroup",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 70, ..MEMBER },
-                Member { name: "creationTime", shape: 99, ..MEMBER },
-                Member { name: "retentionInDays", shape: 11, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 46, ..MEMBER },
-                Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 91, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 61, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 10, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 55, ..MEMBER },
-                Member { name: "logGroupClass", shape: 68, ..MEMBER },
-                Member { name: "logGroupArn", shape: 3, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 15, ..MEMBER },
-                Member { name: "bearerTokenAuthenticationEnabled", shape: 4, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 81, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 68
-    Shape {
-        name: "LogGroupClass",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 69
-    Shape {
-        name: "LogGroupIdentifier",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(2048) },
-            pattern: r#"[\w#+=/:,.@-]*"#,
-        }),
-    },
-    // 70
-    Shape {
-        name: "LogGroupName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(512) },
-            pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
-        }),
-    },
-    // 71
-    Shape {
-        name: "LogGroupNamePattern",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(512) },
-            pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
-        }),
-    },
-    // 72
-    Shape {
-        name: "LogGroups",
-        kind: ShapeKind::List(List { member: 67, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 73
-    Shape {
-        name: "LogStream",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logStreamName", shape: 74, ..MEMBER },
-                Member { name: "creationTime", shape: 99, ..MEMBER },
-                Member { name: "firstEventTimestamp", shape: 99, ..MEMBER },
-                Member { name: "lastEventTimestamp", shape: 99, ..MEMBER },
-                Member { name: "lastIngestionTime", shape: 99, ..MEMBER },
-                Member { name: "uploadSequenceToken", shape: 89, ..MEMBER },
-                Member { name: "arn", shape: 3, ..MEMBER },
-                Member { name: "storedBytes", shape: 91, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 74
-    Shape {
-        name: "LogStreamName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(512) },
-            pattern: "[^:*]*",
-        }),
-    },
-    // 75
-    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
-    // 76
-    Shape {
-        name: "LogStreams",
-        kind: ShapeKind::List(List { member: 73, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 77
-    Shape {
-        name: "NextToken",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: None },
-            pattern: "",
-        }),
-    },
-    // 78
-    Shape {
-        name: "OrderBy",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["LogStreamName", "LastEventTime"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 79
-    Shape {
-        name: "OutputLogEvent",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "timestamp", shape: 99, ..MEMBER },
-                Member { name: "message", shape: 34, ..MEMBER },
-                Member { name: "ingestionTime", shape: 99, ..MEMBER },
+                Member { name: "logStreamName", shape: 104, ..MEMBER },
+                Member { name: "timestamp", shape: 158, ..MEMBER },
+                Member { name: "message", shape: 58, ..MEMBER },
+                Member { name: "ingestionTime", shape: 158, ..MEMBER },
+                Member { name: "eventId", shape: 57, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -824,24 +851,25 @@ static SHAPES: [Shape; 103] = [
     },
     // 80
     Shape {
-        name: "OutputLogEvents",
+        name: "FilteredLogEvents",
         kind: ShapeKind::List(List { member: 79, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 81
-    Shape {
-        name: "PolicyName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
+    Shape { name: "ForceUpdate", kind: ShapeKind::Boolean },
     // 82
     Shape {
-        name: "PutLogEventsRequest",
+        name: "GetLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 74, required: true, ..MEMBER },
-                Member { name: "logEvents", shape: 58, required: true, ..MEMBER },
-                Member { name: "sequenceToken", shape: 89, ..MEMBER },
-                Member { name: "entity", shape: 25, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
+                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 158, ..MEMBER },
+                Member { name: "endTime", shape: 158, ..MEMBER },
+                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "limit", shape: 60, ..MEMBER },
+                Member { name: "startFromHead", shape: 142, ..MEMBER },
+                Member { name: "unmask", shape: 160, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -850,12 +878,12 @@ static SHAPES: [Shape; 103] = [
     },
     // 83
     Shape {
-        name: "PutLogEventsResponse",
+        name: "GetLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextSequenceToken", shape: 89, ..MEMBER },
-                Member { name: "rejectedLogEventsInfo", shape: 86, ..MEMBER },
-                Member { name: "rejectedEntityInfo", shape: 85, ..MEMBER },
+                Member { name: "events", shape: 119, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 116, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 116, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -863,49 +891,28 @@ static SHAPES: [Shape; 103] = [
         }),
     },
     // 84
-    Shape {
-        name: "PutRetentionPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "retentionInDays", shape: 11, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
     // 85
     Shape {
-        name: "RejectedEntityInfo",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "errorType", shape: 32, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "InheritedProperties",
+        kind: ShapeKind::List(List { member: 86, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 86
     Shape {
-        name: "RejectedLogEventsInfo",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "tooNewLogEventStartIndex", shape: 66, ..MEMBER },
-                Member { name: "tooOldLogEventEndIndex", shape: 66, ..MEMBER },
-                Member { name: "expiredLogEventEndIndex", shape: 66, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "InheritedProperty",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ACCOUNT_DATA_PROTECTION"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 87
     Shape {
-        name: "SearchedLogStream",
+        name: "InputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 74, ..MEMBER },
-                Member { name: "searchedCompletely", shape: 75, ..MEMBER },
+                Member { name: "timestamp", shape: 158, required: true, ..MEMBER },
+                Member { name: "message", shape: 58, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -914,10 +921,557 @@ static SHAPES: [Shape; 103] = [
     },
     // 88
     Shape {
-        name: "SearchedLogStreams",
-        kind: ShapeKind::List(List { member: 87, member_name: "", flattened: false, length: Range::NONE }),
+        name: "InputLogEvents",
+        kind: ShapeKind::List(List {
+            member: 87,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(10000) },
+        }),
     },
     // 89
+    Shape {
+        name: "InputLogStreamNames",
+        kind: ShapeKind::List(List {
+            member: 104,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(100) },
+        }),
+    },
+    // 90
+    Shape { name: "Interleaved", kind: ShapeKind::Boolean },
+    // 91
+    Shape {
+        name: "KmsKeyId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 92
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "resourceArn", shape: 3, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 93
+    Shape {
+        name: "ListTagsForResourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "tags", shape: 153, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 94
+    Shape {
+        name: "ListTagsLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 95
+    Shape {
+        name: "ListTagsLogGroupResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "tags", shape: 153, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 96
+    Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
+    // 97
+    Shape {
+        name: "LogGroup",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "retentionInDays", shape: 13, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 74, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "storedBytes", shape: 143, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 91, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 12, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 85, ..MEMBER },
+                Member { name: "logGroupClass", shape: 98, ..MEMBER },
+                Member { name: "logGroupArn", shape: 5, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 22, ..MEMBER },
+                Member { name: "bearerTokenAuthenticationEnabled", shape: 6, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 121, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 98
+    Shape {
+        name: "LogGroupClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 99
+    Shape {
+        name: "LogGroupIdentifier",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: r#"[\w#+=/:,.@-]*"#,
+        }),
+    },
+    // 100
+    Shape {
+        name: "LogGroupName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
+        }),
+    },
+    // 101
+    Shape {
+        name: "LogGroupNamePattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(512) },
+            pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
+        }),
+    },
+    // 102
+    Shape {
+        name: "LogGroups",
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 103
+    Shape {
+        name: "LogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 104, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 158, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 158, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 158, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 140, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "storedBytes", shape: 143, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 104
+    Shape {
+        name: "LogStreamName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
+        }),
+    },
+    // 105
+    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
+    // 106
+    Shape {
+        name: "LogStreams",
+        kind: ShapeKind::List(List { member: 103, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 107
+    Shape {
+        name: "MetricFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "filterName", shape: 77, ..MEMBER },
+                Member { name: "filterPattern", shape: 78, ..MEMBER },
+                Member { name: "metricTransformations", shape: 114, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 48, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 108
+    Shape {
+        name: "MetricFilterMatchRecord",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "eventNumber", shape: 59, ..MEMBER },
+                Member { name: "eventMessage", shape: 58, ..MEMBER },
+                Member { name: "extractedValues", shape: 72, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 109
+    Shape {
+        name: "MetricFilterMatches",
+        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 110
+    Shape {
+        name: "MetricFilters",
+        kind: ShapeKind::List(List { member: 107, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 111
+    Shape {
+        name: "MetricName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(255) },
+            pattern: "[^:*$]*",
+        }),
+    },
+    // 112
+    Shape {
+        name: "MetricNamespace",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(255) },
+            pattern: "[^:*$]*",
+        }),
+    },
+    // 113
+    Shape {
+        name: "MetricTransformation",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "metricName", shape: 111, required: true, ..MEMBER },
+                Member { name: "metricNamespace", shape: 112, required: true, ..MEMBER },
+                Member { name: "metricValue", shape: 115, required: true, ..MEMBER },
+                Member { name: "defaultValue", shape: 14, ..MEMBER },
+                Member { name: "dimensions", shape: 44, ..MEMBER },
+                Member { name: "unit", shape: 141, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 114
+    Shape {
+        name: "MetricTransformations",
+        kind: ShapeKind::List(List {
+            member: 113,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(1) },
+        }),
+    },
+    // 115
+    Shape {
+        name: "MetricValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(100) },
+            pattern: "",
+        }),
+    },
+    // 116
+    Shape {
+        name: "NextToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 117
+    Shape {
+        name: "OrderBy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["LogStreamName", "LastEventTime"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 118
+    Shape {
+        name: "OutputLogEvent",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "timestamp", shape: 158, ..MEMBER },
+                Member { name: "message", shape: 58, ..MEMBER },
+                Member { name: "ingestionTime", shape: 158, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "OutputLogEvents",
+        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 120
+    Shape {
+        name: "PolicyDocument",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(51200) },
+            pattern: "",
+        }),
+    },
+    // 121
+    Shape {
+        name: "PolicyName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 122
+    Shape {
+        name: "PolicyScope",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ACCOUNT", "RESOURCE"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 123
+    Shape {
+        name: "PutDestinationPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 42, required: true, ..MEMBER },
+                Member { name: "accessPolicy", shape: 0, required: true, ..MEMBER },
+                Member { name: "forceUpdate", shape: 81, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 124
+    Shape {
+        name: "PutDestinationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 42, required: true, ..MEMBER },
+                Member { name: "targetArn", shape: 154, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 137, required: true, ..MEMBER },
+                Member { name: "tags", shape: 153, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 125
+    Shape {
+        name: "PutDestinationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "destination", shape: 40, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 126
+    Shape {
+        name: "PutLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 88, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 140, ..MEMBER },
+                Member { name: "entity", shape: 49, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 127
+    Shape {
+        name: "PutLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextSequenceToken", shape: 140, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 134, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 133, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 128
+    Shape {
+        name: "PutMetricFilterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
+                Member { name: "metricTransformations", shape: 114, required: true, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 48, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 129
+    Shape {
+        name: "PutResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "policyName", shape: 121, ..MEMBER },
+                Member { name: "policyDocument", shape: 120, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 130
+    Shape {
+        name: "PutResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourcePolicy", shape: 136, ..MEMBER },
+                Member { name: "revisionId", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "PutRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 13, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "PutSubscriptionFilterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
+                Member { name: "destinationArn", shape: 41, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 137, ..MEMBER },
+                Member { name: "distribution", shape: 47, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 48, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "RejectedEntityInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "errorType", shape: 56, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
+    Shape {
+        name: "RejectedLogEventsInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "tooNewLogEventStartIndex", shape: 96, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 96, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 96, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 135
+    Shape {
+        name: "ResourcePolicies",
+        kind: ShapeKind::List(List { member: 136, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 136
+    Shape {
+        name: "ResourcePolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "policyName", shape: 121, ..MEMBER },
+                Member { name: "policyDocument", shape: 120, ..MEMBER },
+                Member { name: "lastUpdatedTime", shape: 158, ..MEMBER },
+                Member { name: "policyScope", shape: 122, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "revisionId", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 137
+    Shape {
+        name: "RoleArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 138
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 104, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 105, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 139
+    Shape {
+        name: "SearchedLogStreams",
+        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 140
     Shape {
         name: "SequenceToken",
         kind: ShapeKind::String(StringShape {
@@ -926,11 +1480,79 @@ static SHAPES: [Shape; 103] = [
             pattern: "",
         }),
     },
-    // 90
+    // 141
+    Shape {
+        name: "StandardUnit",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[
+                "Seconds",
+                "Microseconds",
+                "Milliseconds",
+                "Bytes",
+                "Kilobytes",
+                "Megabytes",
+                "Gigabytes",
+                "Terabytes",
+                "Bits",
+                "Kilobits",
+                "Megabits",
+                "Gigabits",
+                "Terabits",
+                "Percent",
+                "Count",
+                "Bytes/Second",
+                "Kilobytes/Second",
+                "Megabytes/Second",
+                "Gigabytes/Second",
+                "Terabytes/Second",
+                "Bits/Second",
+                "Kilobits/Second",
+                "Megabits/Second",
+                "Gigabits/Second",
+                "Terabits/Second",
+                "Count/Second",
+                "None",
+            ],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 142
     Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
-    // 91
+    // 143
     Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 92
+    // 144
+    Shape {
+        name: "SubscriptionFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "filterName", shape: 77, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "filterPattern", shape: 78, ..MEMBER },
+                Member { name: "destinationArn", shape: 41, ..MEMBER },
+                Member { name: "roleArn", shape: 137, ..MEMBER },
+                Member { name: "distribution", shape: 47, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 48, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 145
+    Shape {
+        name: "SubscriptionFilters",
+        kind: ShapeKind::List(List { member: 144, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 146
+    Shape {
+        name: "SystemField",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 147
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -939,53 +1561,53 @@ static SHAPES: [Shape; 103] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
         }),
     },
-    // 93
+    // 148
     Shape {
         name: "TagKeyList",
         kind: ShapeKind::List(List {
-            member: 92,
+            member: 147,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(50) },
         }),
     },
-    // 94
+    // 149
     Shape {
         name: "TagList",
         kind: ShapeKind::List(List {
-            member: 92,
+            member: 147,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 95
+    // 150
     Shape {
         name: "TagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "tags", shape: 98, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "tags", shape: 153, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 96
+    // 151
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tags", shape: 98, required: true, ..MEMBER },
+                Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
+                Member { name: "tags", shape: 153, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 97
+    // 152
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -994,56 +1616,108 @@ static SHAPES: [Shape; 103] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
         }),
     },
-    // 98
+    // 153
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 92,
-            value: 97,
+            key: 147,
+            value: 152,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 99
+    // 154
+    Shape {
+        name: "TargetArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 155
+    Shape {
+        name: "TestEventMessages",
+        kind: ShapeKind::List(List {
+            member: 58,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
+        }),
+    },
+    // 156
+    Shape {
+        name: "TestMetricFilterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
+                Member { name: "logEventMessages", shape: 155, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 157
+    Shape {
+        name: "TestMetricFilterResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "matches", shape: 109, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 158
     Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 100
+    // 159
+    Shape {
+        name: "Token",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 160
     Shape { name: "Unmask", kind: ShapeKind::Boolean },
-    // 101
+    // 161
     Shape {
         name: "UntagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 70, required: true, ..MEMBER },
-                Member { name: "tags", shape: 94, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
+                Member { name: "tags", shape: 149, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 102
+    // 162
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "resourceArn", shape: 2, required: true, ..MEMBER },
-                Member { name: "tagKeys", shape: 93, required: true, ..MEMBER },
+                Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 148, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 163
+    Shape {
+        name: "Value",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
 ];
 
-static OPERATIONS: [Operation; 20] = [
+static OPERATIONS: [Operation; 34] = [
     Operation {
         name: "CancelExportTask",
         method: "POST",
         uri: "/",
-        input: Some(5),
+        input: Some(7),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1052,8 +1726,8 @@ static OPERATIONS: [Operation; 20] = [
         name: "CreateExportTask",
         method: "POST",
         uri: "/",
-        input: Some(6),
-        output: Some(7),
+        input: Some(8),
+        output: Some(9),
         result_wrapper: "",
         status: 200,
     },
@@ -1061,7 +1735,7 @@ static OPERATIONS: [Operation; 20] = [
         name: "CreateLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(8),
+        input: Some(10),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1070,7 +1744,16 @@ static OPERATIONS: [Operation; 20] = [
         name: "CreateLogStream",
         method: "POST",
         uri: "/",
-        input: Some(9),
+        input: Some(11),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(15),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1079,7 +1762,7 @@ static OPERATIONS: [Operation; 20] = [
         name: "DeleteLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(12),
+        input: Some(16),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1088,7 +1771,25 @@ static OPERATIONS: [Operation; 20] = [
         name: "DeleteLogStream",
         method: "POST",
         uri: "/",
-        input: Some(13),
+        input: Some(17),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteMetricFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1097,8 +1798,26 @@ static OPERATIONS: [Operation; 20] = [
         name: "DeleteRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(14),
+        input: Some(20),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSubscriptionFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(21),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeDestinations",
+        method: "POST",
+        uri: "/",
+        input: Some(24),
+        output: Some(25),
         result_wrapper: "",
         status: 200,
     },
@@ -1106,8 +1825,8 @@ static OPERATIONS: [Operation; 20] = [
         name: "DescribeExportTasks",
         method: "POST",
         uri: "/",
-        input: Some(17),
-        output: Some(18),
+        input: Some(26),
+        output: Some(27),
         result_wrapper: "",
         status: 200,
     },
@@ -1115,8 +1834,8 @@ static OPERATIONS: [Operation; 20] = [
         name: "DescribeLogGroups",
         method: "POST",
         uri: "/",
-        input: Some(21),
-        output: Some(22),
+        input: Some(30),
+        output: Some(31),
         result_wrapper: "",
         status: 200,
     },
@@ -1124,8 +1843,35 @@ static OPERATIONS: [Operation; 20] = [
         name: "DescribeLogStreams",
         method: "POST",
         uri: "/",
-        input: Some(23),
-        output: Some(24),
+        input: Some(32),
+        output: Some(33),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeMetricFilters",
+        method: "POST",
+        uri: "/",
+        input: Some(34),
+        output: Some(35),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeResourcePolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(36),
+        output: Some(37),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeSubscriptionFilters",
+        method: "POST",
+        uri: "/",
+        input: Some(38),
+        output: Some(39),
         result_wrapper: "",
         status: 200,
     },
@@ -1133,40 +1879,13 @@ static OPERATIONS: [Operation; 20] = [
         name: "FilterLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(47),
-        output: Some(48),
+        input: Some(75),
+        output: Some(76),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "GetLogEvents",
-        method: "POST",
-        uri: "/",
-        input: Some(52),
-        output: Some(53),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ListTagsForResource",
-        method: "POST",
-        uri: "/",
-        input: Some(62),
-        output: Some(63),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "ListTagsLogGroup",
-        method: "POST",
-        uri: "/",
-        input: Some(64),
-        output: Some(65),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "PutLogEvents",
         method: "POST",
         uri: "/",
         input: Some(82),
@@ -1175,10 +1894,82 @@ static OPERATIONS: [Operation; 20] = [
         status: 200,
     },
     Operation {
+        name: "ListTagsForResource",
+        method: "POST",
+        uri: "/",
+        input: Some(92),
+        output: Some(93),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(94),
+        output: Some(95),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(124),
+        output: Some(125),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDestinationPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(123),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutLogEvents",
+        method: "POST",
+        uri: "/",
+        input: Some(126),
+        output: Some(127),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutMetricFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(128),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(129),
+        output: Some(130),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "PutRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(84),
+        input: Some(131),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutSubscriptionFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(132),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1187,7 +1978,7 @@ static OPERATIONS: [Operation; 20] = [
         name: "TagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(95),
+        input: Some(150),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1196,8 +1987,17 @@ static OPERATIONS: [Operation; 20] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(96),
+        input: Some(151),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "TestMetricFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(156),
+        output: Some(157),
         result_wrapper: "",
         status: 200,
     },
@@ -1205,7 +2005,7 @@ static OPERATIONS: [Operation; 20] = [
         name: "UntagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(101),
+        input: Some(161),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1214,7 +2014,7 @@ static OPERATIONS: [Operation; 20] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(102),
+        input: Some(162),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1465,6 +2265,13 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteDestinationRequest {
+        #[serde(rename = "destinationName")]
+        pub destination_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteLogGroupRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
@@ -1481,9 +2288,58 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DeleteMetricFilterRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "filterName")]
+        pub filter_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteResourcePolicyRequest {
+        #[serde(rename = "policyName", skip_serializing_if = "Option::is_none")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "resourceArn", skip_serializing_if = "Option::is_none")]
+        pub resource_arn: Option<String>,
+        #[serde(rename = "expectedRevisionId", skip_serializing_if = "Option::is_none")]
+        pub expected_revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DeleteRetentionPolicyRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteSubscriptionFilterRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "filterName")]
+        pub filter_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDestinationsRequest {
+        #[serde(rename = "DestinationNamePrefix", skip_serializing_if = "Option::is_none")]
+        pub destination_name_prefix: Option<String>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDestinationsResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub destinations: Option<Vec<Destination>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1564,6 +2420,93 @@ pub mod types {
         pub log_streams: Option<Vec<LogStream>>,
         #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeMetricFiltersRequest {
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "filterNamePrefix", skip_serializing_if = "Option::is_none")]
+        pub filter_name_prefix: Option<String>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(rename = "metricName", skip_serializing_if = "Option::is_none")]
+        pub metric_name: Option<String>,
+        #[serde(rename = "metricNamespace", skip_serializing_if = "Option::is_none")]
+        pub metric_namespace: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeMetricFiltersResponse {
+        #[serde(rename = "metricFilters", skip_serializing_if = "Option::is_none")]
+        pub metric_filters: Option<Vec<MetricFilter>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeResourcePoliciesRequest {
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(rename = "resourceArn", skip_serializing_if = "Option::is_none")]
+        pub resource_arn: Option<String>,
+        #[serde(rename = "policyScope", skip_serializing_if = "Option::is_none")]
+        pub policy_scope: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeResourcePoliciesResponse {
+        #[serde(rename = "resourcePolicies", skip_serializing_if = "Option::is_none")]
+        pub resource_policies: Option<Vec<ResourcePolicy>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeSubscriptionFiltersRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "filterNamePrefix", skip_serializing_if = "Option::is_none")]
+        pub filter_name_prefix: Option<String>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeSubscriptionFiltersResponse {
+        #[serde(rename = "subscriptionFilters", skip_serializing_if = "Option::is_none")]
+        pub subscription_filters: Option<Vec<SubscriptionFilter>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Destination {
+        #[serde(rename = "destinationName", skip_serializing_if = "Option::is_none")]
+        pub destination_name: Option<String>,
+        #[serde(rename = "targetArn", skip_serializing_if = "Option::is_none")]
+        pub target_arn: Option<String>,
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        pub role_arn: Option<String>,
+        #[serde(rename = "accessPolicy", skip_serializing_if = "Option::is_none")]
+        pub access_policy: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
+        pub creation_time: Option<i64>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1796,6 +2739,55 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct MetricFilter {
+        #[serde(rename = "filterName", skip_serializing_if = "Option::is_none")]
+        pub filter_name: Option<String>,
+        #[serde(rename = "filterPattern", skip_serializing_if = "Option::is_none")]
+        pub filter_pattern: Option<String>,
+        #[serde(rename = "metricTransformations", skip_serializing_if = "Option::is_none")]
+        pub metric_transformations: Option<Vec<MetricTransformation>>,
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
+        pub creation_time: Option<i64>,
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "applyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+        pub apply_on_transformed_logs: Option<bool>,
+        #[serde(rename = "fieldSelectionCriteria", skip_serializing_if = "Option::is_none")]
+        pub field_selection_criteria: Option<String>,
+        #[serde(rename = "emitSystemFieldDimensions", skip_serializing_if = "Option::is_none")]
+        pub emit_system_field_dimensions: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MetricFilterMatchRecord {
+        #[serde(rename = "eventNumber", skip_serializing_if = "Option::is_none")]
+        pub event_number: Option<i64>,
+        #[serde(rename = "eventMessage", skip_serializing_if = "Option::is_none")]
+        pub event_message: Option<String>,
+        #[serde(rename = "extractedValues", skip_serializing_if = "Option::is_none")]
+        pub extracted_values: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct MetricTransformation {
+        #[serde(rename = "metricName")]
+        pub metric_name: String,
+        #[serde(rename = "metricNamespace")]
+        pub metric_namespace: String,
+        #[serde(rename = "metricValue")]
+        pub metric_value: String,
+        #[serde(rename = "defaultValue", skip_serializing_if = "Option::is_none")]
+        pub default_value: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub dimensions: Option<std::collections::HashMap<String, String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub unit: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct OutputLogEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<i64>,
@@ -1803,6 +2795,37 @@ pub mod types {
         pub message: Option<String>,
         #[serde(rename = "ingestionTime", skip_serializing_if = "Option::is_none")]
         pub ingestion_time: Option<i64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDestinationPolicyRequest {
+        #[serde(rename = "destinationName")]
+        pub destination_name: String,
+        #[serde(rename = "accessPolicy")]
+        pub access_policy: String,
+        #[serde(rename = "forceUpdate", skip_serializing_if = "Option::is_none")]
+        pub force_update: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDestinationRequest {
+        #[serde(rename = "destinationName")]
+        pub destination_name: String,
+        #[serde(rename = "targetArn")]
+        pub target_arn: String,
+        #[serde(rename = "roleArn")]
+        pub role_arn: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDestinationResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub destination: Option<Destination>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1833,11 +2856,75 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct PutMetricFilterRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "filterName")]
+        pub filter_name: String,
+        #[serde(rename = "filterPattern")]
+        pub filter_pattern: String,
+        #[serde(rename = "metricTransformations")]
+        pub metric_transformations: Vec<MetricTransformation>,
+        #[serde(rename = "applyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+        pub apply_on_transformed_logs: Option<bool>,
+        #[serde(rename = "fieldSelectionCriteria", skip_serializing_if = "Option::is_none")]
+        pub field_selection_criteria: Option<String>,
+        #[serde(rename = "emitSystemFieldDimensions", skip_serializing_if = "Option::is_none")]
+        pub emit_system_field_dimensions: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyRequest {
+        #[serde(rename = "policyName", skip_serializing_if = "Option::is_none")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "policyDocument", skip_serializing_if = "Option::is_none")]
+        pub policy_document: Option<String>,
+        #[serde(rename = "resourceArn", skip_serializing_if = "Option::is_none")]
+        pub resource_arn: Option<String>,
+        #[serde(rename = "expectedRevisionId", skip_serializing_if = "Option::is_none")]
+        pub expected_revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutResourcePolicyResponse {
+        #[serde(rename = "resourcePolicy", skip_serializing_if = "Option::is_none")]
+        pub resource_policy: Option<ResourcePolicy>,
+        #[serde(rename = "revisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PutRetentionPolicyRequest {
         #[serde(rename = "logGroupName")]
         pub log_group_name: String,
         #[serde(rename = "retentionInDays")]
         pub retention_in_days: i32,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutSubscriptionFilterRequest {
+        #[serde(rename = "logGroupName")]
+        pub log_group_name: String,
+        #[serde(rename = "filterName")]
+        pub filter_name: String,
+        #[serde(rename = "filterPattern")]
+        pub filter_pattern: String,
+        #[serde(rename = "destinationArn")]
+        pub destination_arn: String,
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        pub role_arn: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub distribution: Option<String>,
+        #[serde(rename = "applyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+        pub apply_on_transformed_logs: Option<bool>,
+        #[serde(rename = "fieldSelectionCriteria", skip_serializing_if = "Option::is_none")]
+        pub field_selection_criteria: Option<String>,
+        #[serde(rename = "emitSystemFields", skip_serializing_if = "Option::is_none")]
+        pub emit_system_fields: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1860,11 +2947,53 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ResourcePolicy {
+        #[serde(rename = "policyName", skip_serializing_if = "Option::is_none")]
+        pub policy_name: Option<String>,
+        #[serde(rename = "policyDocument", skip_serializing_if = "Option::is_none")]
+        pub policy_document: Option<String>,
+        #[serde(rename = "lastUpdatedTime", skip_serializing_if = "Option::is_none")]
+        pub last_updated_time: Option<i64>,
+        #[serde(rename = "policyScope", skip_serializing_if = "Option::is_none")]
+        pub policy_scope: Option<String>,
+        #[serde(rename = "resourceArn", skip_serializing_if = "Option::is_none")]
+        pub resource_arn: Option<String>,
+        #[serde(rename = "revisionId", skip_serializing_if = "Option::is_none")]
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SearchedLogStream {
         #[serde(rename = "logStreamName", skip_serializing_if = "Option::is_none")]
         pub log_stream_name: Option<String>,
         #[serde(rename = "searchedCompletely", skip_serializing_if = "Option::is_none")]
         pub searched_completely: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct SubscriptionFilter {
+        #[serde(rename = "filterName", skip_serializing_if = "Option::is_none")]
+        pub filter_name: Option<String>,
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "filterPattern", skip_serializing_if = "Option::is_none")]
+        pub filter_pattern: Option<String>,
+        #[serde(rename = "destinationArn", skip_serializing_if = "Option::is_none")]
+        pub destination_arn: Option<String>,
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        pub role_arn: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub distribution: Option<String>,
+        #[serde(rename = "applyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+        pub apply_on_transformed_logs: Option<bool>,
+        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
+        pub creation_time: Option<i64>,
+        #[serde(rename = "fieldSelectionCriteria", skip_serializing_if = "Option::is_none")]
+        pub field_selection_criteria: Option<String>,
+        #[serde(rename = "emitSystemFields", skip_serializing_if = "Option::is_none")]
+        pub emit_system_fields: Option<Vec<String>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1881,6 +3010,22 @@ pub mod types {
         #[serde(rename = "resourceArn")]
         pub resource_arn: String,
         pub tags: std::collections::HashMap<String, String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TestMetricFilterRequest {
+        #[serde(rename = "filterPattern")]
+        pub filter_pattern: String,
+        #[serde(rename = "logEventMessages")]
+        pub log_event_messages: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct TestMetricFilterResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub matches: Option<Vec<MetricFilterMatchRecord>>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -1904,31 +3049,52 @@ pub mod types {
     impl ruststack_core::Input for CreateExportTaskRequest {}
     impl ruststack_core::Input for CreateLogGroupRequest {}
     impl ruststack_core::Input for CreateLogStreamRequest {}
+    impl ruststack_core::Input for DeleteDestinationRequest {}
     impl ruststack_core::Input for DeleteLogGroupRequest {}
     impl ruststack_core::Input for DeleteLogStreamRequest {}
+    impl ruststack_core::Input for DeleteMetricFilterRequest {}
+    impl ruststack_core::Input for DeleteResourcePolicyRequest {}
     impl ruststack_core::Input for DeleteRetentionPolicyRequest {}
+    impl ruststack_core::Input for DeleteSubscriptionFilterRequest {}
+    impl ruststack_core::Input for DescribeDestinationsRequest {}
     impl ruststack_core::Input for DescribeExportTasksRequest {}
     impl ruststack_core::Input for DescribeLogGroupsRequest {}
     impl ruststack_core::Input for DescribeLogStreamsRequest {}
+    impl ruststack_core::Input for DescribeMetricFiltersRequest {}
+    impl ruststack_core::Input for DescribeResourcePoliciesRequest {}
+    impl ruststack_core::Input for DescribeSubscriptionFiltersRequest {}
     impl ruststack_core::Input for FilterLogEventsRequest {}
     impl ruststack_core::Input for GetLogEventsRequest {}
     impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTagsLogGroupRequest {}
+    impl ruststack_core::Input for PutDestinationPolicyRequest {}
+    impl ruststack_core::Input for PutDestinationRequest {}
     impl ruststack_core::Input for PutLogEventsRequest {}
+    impl ruststack_core::Input for PutMetricFilterRequest {}
+    impl ruststack_core::Input for PutResourcePolicyRequest {}
     impl ruststack_core::Input for PutRetentionPolicyRequest {}
+    impl ruststack_core::Input for PutSubscriptionFilterRequest {}
     impl ruststack_core::Input for TagLogGroupRequest {}
     impl ruststack_core::Input for TagResourceRequest {}
+    impl ruststack_core::Input for TestMetricFilterRequest {}
     impl ruststack_core::Input for UntagLogGroupRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
     impl ruststack_core::Output for CreateExportTaskResponse {}
+    impl ruststack_core::Output for DescribeDestinationsResponse {}
     impl ruststack_core::Output for DescribeExportTasksResponse {}
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
     impl ruststack_core::Output for DescribeLogStreamsResponse {}
+    impl ruststack_core::Output for DescribeMetricFiltersResponse {}
+    impl ruststack_core::Output for DescribeResourcePoliciesResponse {}
+    impl ruststack_core::Output for DescribeSubscriptionFiltersResponse {}
     impl ruststack_core::Output for FilterLogEventsResponse {}
     impl ruststack_core::Output for GetLogEventsResponse {}
     impl ruststack_core::Output for ListTagsForResourceResponse {}
     impl ruststack_core::Output for ListTagsLogGroupResponse {}
+    impl ruststack_core::Output for PutDestinationResponse {}
     impl ruststack_core::Output for PutLogEventsResponse {}
+    impl ruststack_core::Output for PutResourcePolicyResponse {}
+    impl ruststack_core::Output for TestMetricFilterResponse {}
 }
 
 pub mod ops {
@@ -1956,6 +3122,12 @@ pub mod ops {
         type Input = super::types::CreateLogStreamRequest;
         type Output = ();
     }
+    pub struct DeleteDestination;
+    impl ruststack_core::OperationSpec for DeleteDestination {
+        const NAME: &'static str = "DeleteDestination";
+        type Input = super::types::DeleteDestinationRequest;
+        type Output = ();
+    }
     pub struct DeleteLogGroup;
     impl ruststack_core::OperationSpec for DeleteLogGroup {
         const NAME: &'static str = "DeleteLogGroup";
@@ -1968,11 +3140,35 @@ pub mod ops {
         type Input = super::types::DeleteLogStreamRequest;
         type Output = ();
     }
+    pub struct DeleteMetricFilter;
+    impl ruststack_core::OperationSpec for DeleteMetricFilter {
+        const NAME: &'static str = "DeleteMetricFilter";
+        type Input = super::types::DeleteMetricFilterRequest;
+        type Output = ();
+    }
+    pub struct DeleteResourcePolicy;
+    impl ruststack_core::OperationSpec for DeleteResourcePolicy {
+        const NAME: &'static str = "DeleteResourcePolicy";
+        type Input = super::types::DeleteResourcePolicyRequest;
+        type Output = ();
+    }
     pub struct DeleteRetentionPolicy;
     impl ruststack_core::OperationSpec for DeleteRetentionPolicy {
         const NAME: &'static str = "DeleteRetentionPolicy";
         type Input = super::types::DeleteRetentionPolicyRequest;
         type Output = ();
+    }
+    pub struct DeleteSubscriptionFilter;
+    impl ruststack_core::OperationSpec for DeleteSubscriptionFilter {
+        const NAME: &'static str = "DeleteSubscriptionFilter";
+        type Input = super::types::DeleteSubscriptionFilterRequest;
+        type Output = ();
+    }
+    pub struct DescribeDestinations;
+    impl ruststack_core::OperationSpec for DescribeDestinations {
+        const NAME: &'static str = "DescribeDestinations";
+        type Input = super::types::DescribeDestinationsRequest;
+        type Output = super::types::DescribeDestinationsResponse;
     }
     pub struct DescribeExportTasks;
     impl ruststack_core::OperationSpec for DescribeExportTasks {
@@ -1991,6 +3187,24 @@ pub mod ops {
         const NAME: &'static str = "DescribeLogStreams";
         type Input = super::types::DescribeLogStreamsRequest;
         type Output = super::types::DescribeLogStreamsResponse;
+    }
+    pub struct DescribeMetricFilters;
+    impl ruststack_core::OperationSpec for DescribeMetricFilters {
+        const NAME: &'static str = "DescribeMetricFilters";
+        type Input = super::types::DescribeMetricFiltersRequest;
+        type Output = super::types::DescribeMetricFiltersResponse;
+    }
+    pub struct DescribeResourcePolicies;
+    impl ruststack_core::OperationSpec for DescribeResourcePolicies {
+        const NAME: &'static str = "DescribeResourcePolicies";
+        type Input = super::types::DescribeResourcePoliciesRequest;
+        type Output = super::types::DescribeResourcePoliciesResponse;
+    }
+    pub struct DescribeSubscriptionFilters;
+    impl ruststack_core::OperationSpec for DescribeSubscriptionFilters {
+        const NAME: &'static str = "DescribeSubscriptionFilters";
+        type Input = super::types::DescribeSubscriptionFiltersRequest;
+        type Output = super::types::DescribeSubscriptionFiltersResponse;
     }
     pub struct FilterLogEvents;
     impl ruststack_core::OperationSpec for FilterLogEvents {
@@ -2016,16 +3230,46 @@ pub mod ops {
         type Input = super::types::ListTagsLogGroupRequest;
         type Output = super::types::ListTagsLogGroupResponse;
     }
+    pub struct PutDestination;
+    impl ruststack_core::OperationSpec for PutDestination {
+        const NAME: &'static str = "PutDestination";
+        type Input = super::types::PutDestinationRequest;
+        type Output = super::types::PutDestinationResponse;
+    }
+    pub struct PutDestinationPolicy;
+    impl ruststack_core::OperationSpec for PutDestinationPolicy {
+        const NAME: &'static str = "PutDestinationPolicy";
+        type Input = super::types::PutDestinationPolicyRequest;
+        type Output = ();
+    }
     pub struct PutLogEvents;
     impl ruststack_core::OperationSpec for PutLogEvents {
         const NAME: &'static str = "PutLogEvents";
         type Input = super::types::PutLogEventsRequest;
         type Output = super::types::PutLogEventsResponse;
     }
+    pub struct PutMetricFilter;
+    impl ruststack_core::OperationSpec for PutMetricFilter {
+        const NAME: &'static str = "PutMetricFilter";
+        type Input = super::types::PutMetricFilterRequest;
+        type Output = ();
+    }
+    pub struct PutResourcePolicy;
+    impl ruststack_core::OperationSpec for PutResourcePolicy {
+        const NAME: &'static str = "PutResourcePolicy";
+        type Input = super::types::PutResourcePolicyRequest;
+        type Output = super::types::PutResourcePolicyResponse;
+    }
     pub struct PutRetentionPolicy;
     impl ruststack_core::OperationSpec for PutRetentionPolicy {
         const NAME: &'static str = "PutRetentionPolicy";
         type Input = super::types::PutRetentionPolicyRequest;
+        type Output = ();
+    }
+    pub struct PutSubscriptionFilter;
+    impl ruststack_core::OperationSpec for PutSubscriptionFilter {
+        const NAME: &'static str = "PutSubscriptionFilter";
+        type Input = super::types::PutSubscriptionFilterRequest;
         type Output = ();
     }
     pub struct TagLogGroup;
@@ -2039,6 +3283,12 @@ pub mod ops {
         const NAME: &'static str = "TagResource";
         type Input = super::types::TagResourceRequest;
         type Output = ();
+    }
+    pub struct TestMetricFilter;
+    impl ruststack_core::OperationSpec for TestMetricFilter {
+        const NAME: &'static str = "TestMetricFilter";
+        type Input = super::types::TestMetricFilterRequest;
+        type Output = super::types::TestMetricFilterResponse;
     }
     pub struct UntagLogGroup;
     impl ruststack_core::OperationSpec for UntagLogGroup {

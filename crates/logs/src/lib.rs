@@ -31,7 +31,9 @@
 //!
 //! - [`state`]: what is stored, behind [`state::LogsState::region`] and [`state::LogsState::events`];
 //! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks to S3
-//!   through the [`handlers::exports::ExportDestination`] the binary sets);
+//!   through the [`handlers::exports::ExportDestination`] the binary sets, metric and subscription
+//!   filters delivering to Lambda through the [`handlers::filters::SubscriptionTarget`] it sets,
+//!   resource policies and destinations);
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
 //!
@@ -43,7 +45,7 @@ pub mod handlers;
 pub mod state;
 
 use generated::ops;
-use handlers::{events, exports, groups, streams, tags};
+use handlers::{events, exports, filters, groups, policies, streams, tags};
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::LogsState;
@@ -78,6 +80,11 @@ impl LogsHandle {
     pub fn set_export_destination(&self, destination: Arc<dyn exports::ExportDestination>) {
         self.state.set_export_destination(destination);
     }
+
+    /// Sets the Lambda functions subscription filters deliver to.
+    pub fn set_subscription_target(&self, target: Arc<dyn filters::SubscriptionTarget>) {
+        self.state.set_subscription_target(target);
+    }
 }
 
 /// The CloudWatch Logs service with its handler table, keeping its state in `storage`.
@@ -109,6 +116,20 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
         .on(ops::CreateExportTask, exports::create_export_task)
         .on(ops::DescribeExportTasks, exports::describe_export_tasks)
         .on(ops::CancelExportTask, exports::cancel_export_task)
+        .on(ops::PutMetricFilter, filters::put_metric_filter)
+        .on(ops::DeleteMetricFilter, filters::delete_metric_filter)
+        .on(ops::DescribeMetricFilters, filters::describe_metric_filters)
+        .on(ops::TestMetricFilter, filters::test_metric_filter)
+        .on(ops::PutSubscriptionFilter, filters::put_subscription_filter)
+        .on(ops::DeleteSubscriptionFilter, filters::delete_subscription_filter)
+        .on(ops::DescribeSubscriptionFilters, filters::describe_subscription_filters)
+        .on(ops::PutResourcePolicy, policies::put_resource_policy)
+        .on(ops::DeleteResourcePolicy, policies::delete_resource_policy)
+        .on(ops::DescribeResourcePolicies, policies::describe_resource_policies)
+        .on(ops::PutDestination, policies::put_destination)
+        .on(ops::PutDestinationPolicy, policies::put_destination_policy)
+        .on(ops::DeleteDestination, policies::delete_destination)
+        .on(ops::DescribeDestinations, policies::describe_destinations)
         .into_service();
     (service, LogsHandle { state })
 }

@@ -20,6 +20,9 @@ pub const EVENT_OVERHEAD: usize = 26;
 pub const GROUPS: &str = "logs/groups";
 pub const STREAMS: &str = "logs/streams";
 pub const EVENTS: &str = "logs/events";
+/// Account-wide resource policies and cross-account destinations, one record each.
+pub const POLICIES: &str = "logs/policies";
+pub const DESTINATIONS: &str = "logs/destinations";
 
 /// `(account id, region)`.
 type AccountRegion = (Arc<str>, Arc<str>);
@@ -34,6 +37,8 @@ pub struct LogsState {
     next_event_id: AtomicU64,
     /// Where export tasks write (S3), set by the binary.
     export_destination: std::sync::OnceLock<Arc<dyn crate::handlers::exports::ExportDestination>>,
+    /// Where subscription filters deliver (Lambda), set by the binary.
+    subscription_target: std::sync::OnceLock<Arc<dyn crate::handlers::filters::SubscriptionTarget>>,
 }
 
 impl Default for LogsState {
@@ -55,6 +60,7 @@ impl LogsState {
             stored: AtomicU64::new(0),
             next_event_id: AtomicU64::new(seed),
             export_destination: std::sync::OnceLock::new(),
+            subscription_target: std::sync::OnceLock::new(),
         }
     }
 
@@ -65,6 +71,14 @@ impl LogsState {
 
     pub fn set_export_destination(&self, destination: Arc<dyn crate::handlers::exports::ExportDestination>) {
         let _ = self.export_destination.set(destination);
+    }
+
+    pub fn subscription_target(&self) -> Option<Arc<dyn crate::handlers::filters::SubscriptionTarget>> {
+        self.subscription_target.get().cloned()
+    }
+
+    pub fn set_subscription_target(&self, target: Arc<dyn crate::handlers::filters::SubscriptionTarget>) {
+        let _ = self.subscription_target.set(target);
     }
 
     /// The log groups of one account and region, loaded from the store on first use.
@@ -112,7 +126,28 @@ impl LogsState {
                 (Ok(_), None) => {}
             }
         }
-        Region { scope, groups, export_tasks: Vec::new() }
+        let records = |tree: &str| -> Vec<Vec<u8>> {
+            self.kv.range(tree, Bound::Included(&scope), end, usize::MAX).into_iter().map(|(_, v)| v).collect()
+        };
+        let mut policies = BTreeMap::new();
+        for v in records(POLICIES) {
+            match serde_json::from_slice::<ResourcePolicy>(&v) {
+                Ok(p) => {
+                    policies.insert(p.key(), p);
+                }
+                Err(e) => tracing::error!("logs: unreadable resource policy record: {e}"),
+            }
+        }
+        let mut destinations = BTreeMap::new();
+        for v in records(DESTINATIONS) {
+            match serde_json::from_slice::<Destination>(&v) {
+                Ok(d) => {
+                    destinations.insert(d.name.clone(), d);
+                }
+                Err(e) => tracing::error!("logs: unreadable destination record: {e}"),
+            }
+        }
+        Region { scope, groups, export_tasks: Vec::new(), policies, destinations }
     }
 
     /// Applies one write's batch durably; a store failure is a 500 and the caller changes nothing.
@@ -166,6 +201,10 @@ pub struct Region {
     pub groups: BTreeMap<String, LogGroup>,
     /// Export tasks in creation order (kept in memory only).
     pub export_tasks: Vec<crate::generated::types::ExportTask>,
+    /// Resource policies by [`ResourcePolicy::key`].
+    pub policies: BTreeMap<String, ResourcePolicy>,
+    /// Destinations by name.
+    pub destinations: BTreeMap<String, Destination>,
 }
 
 impl Region {
@@ -179,6 +218,28 @@ impl Region {
     pub fn put_group(&self, group: &LogGroup) -> Write {
         let value = serde_json::to_vec(group).unwrap_or_default();
         Write::Put { tree: GROUPS.into(), key: self.group_key(&group.name), value }
+    }
+
+    fn record_key(&self, name: &str) -> Vec<u8> {
+        self.group_key(name)
+    }
+
+    pub fn put_policy(&self, p: &ResourcePolicy) -> Write {
+        let value = serde_json::to_vec(p).unwrap_or_default();
+        Write::Put { tree: POLICIES.into(), key: self.record_key(&p.key()), value }
+    }
+
+    pub fn delete_policy(&self, key: &str) -> Write {
+        Write::Delete { tree: POLICIES.into(), key: self.record_key(key) }
+    }
+
+    pub fn put_destination(&self, d: &Destination) -> Write {
+        let value = serde_json::to_vec(d).unwrap_or_default();
+        Write::Put { tree: DESTINATIONS.into(), key: self.record_key(&d.name), value }
+    }
+
+    pub fn delete_destination(&self, name: &str) -> Write {
+        Write::Delete { tree: DESTINATIONS.into(), key: self.record_key(name) }
     }
 
     pub fn put_stream(&self, group: &str, stream: &LogStream) -> Write {
@@ -394,6 +455,12 @@ pub struct LogGroup {
     pub class: String,
     pub deletion_protection: bool,
     pub tags: BTreeMap<String, String>,
+    /// Metric filters by name (the generated shape, as DescribeMetricFilters renders it).
+    #[serde(default)]
+    pub metric_filters: BTreeMap<String, crate::generated::types::MetricFilter>,
+    /// Subscription filters by name (at most two).
+    #[serde(default)]
+    pub subscription_filters: BTreeMap<String, crate::generated::types::SubscriptionFilter>,
     /// Stored as records of their own.
     #[serde(skip)]
     pub streams: BTreeMap<String, LogStream>,
@@ -409,6 +476,8 @@ impl LogGroup {
             class: "STANDARD".into(),
             deletion_protection: false,
             tags: BTreeMap::new(),
+            metric_filters: BTreeMap::new(),
+            subscription_filters: BTreeMap::new(),
             streams: BTreeMap::new(),
         }
     }
@@ -423,6 +492,8 @@ impl LogGroup {
             class: self.class.clone(),
             deletion_protection: self.deletion_protection,
             tags: self.tags.clone(),
+            metric_filters: self.metric_filters.clone(),
+            subscription_filters: self.subscription_filters.clone(),
             streams: BTreeMap::new(),
         }
     }
@@ -442,6 +513,39 @@ impl LogGroup {
     pub fn stored_bytes(&self) -> u64 {
         self.streams.values().map(|s| s.stored_bytes).sum()
     }
+}
+
+/// A resource policy: account-wide (by name) or on one log group (by ARN).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ResourcePolicy {
+    pub name: Option<String>,
+    pub resource_arn: Option<String>,
+    pub document: String,
+    pub updated: i64,
+    pub revision: String,
+}
+
+impl ResourcePolicy {
+    /// Names and ARNs never collide: ARNs hold colons, policy names are looked up as given.
+    pub fn key(&self) -> String {
+        match (&self.resource_arn, &self.name) {
+            (Some(arn), _) => format!("arn\0{arn}"),
+            (None, Some(name)) => format!("name\0{name}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A destination for cross-account subscriptions.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Destination {
+    pub name: String,
+    pub target_arn: String,
+    pub role_arn: String,
+    pub access_policy: Option<String>,
+    pub arn: String,
+    pub created: i64,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A stream's record; its events are in the store.

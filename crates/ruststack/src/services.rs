@@ -17,6 +17,7 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
     // Lambda writes function output into CloudWatch Logs, as AWS does.
     let (logs, logs_handle) = ruststack_logs::service_with_handle(storage.clone());
     logs_handle.set_export_destination(Arc::new(s3_access::Buckets(buckets.clone())));
+    let subscriptions = logs_handle.clone();
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
         logs_handle.append(account, region, group, stream, events)
     };
@@ -38,6 +39,11 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
     s3.set_notification_target(Arc::new(s3_notifications::Destinations {
         queues: queues.clone(),
         sns: sns.clone(),
+        lambda: lambda_handle.clone(),
+        lambda_api: lambda.clone(),
+    }));
+    // Logs subscription filters invoke functions with their events.
+    subscriptions.set_subscription_target(Arc::new(lambda_integrations::LogsToLambda {
         lambda: lambda_handle.clone(),
         lambda_api: lambda.clone(),
     }));
@@ -75,6 +81,39 @@ mod lambda_integrations {
                 // The function's account and region come from its ARN.
                 if let Err(e) = handle.invoke("", "", &function_arn, payload, InvocationType::Event).await {
                     tracing::debug!(function_arn, error = %e.message, "SNS could not deliver to Lambda");
+                }
+            });
+        }
+    }
+
+    /// Logs subscription filters: an Event invocation per delivery; a function exists when
+    /// Lambda's GetFunction finds it in the account and region of its ARN.
+    pub struct LogsToLambda {
+        pub lambda: LambdaHandle,
+        pub lambda_api: std::sync::Arc<dyn ruststack_core::Service>,
+    }
+
+    impl ruststack_logs::handlers::filters::SubscriptionTarget for LogsToLambda {
+        fn function_exists(&self, arn: &str) -> BoxFuture<bool> {
+            use ruststack_core::service::OperationRequest;
+            let api = self.lambda_api.clone();
+            let Some(op) = api.model().operation("GetFunction") else { return Box::pin(std::future::ready(false)) };
+            let (account, region) = arn_scope(arn);
+            let mut ctx = ruststack_core::RequestContext::for_tests("GetFunction");
+            ctx.access_key = std::sync::Arc::from(if account == "000000000000" { "test" } else { account.as_str() });
+            ctx.account_id = std::sync::Arc::from(account);
+            ctx.region = std::sync::Arc::from(region);
+            let input = serde_json::json!({ "FunctionName": arn });
+            Box::pin(async move { api.call(op, OperationRequest { ctx, input, payload: None }).await.is_ok() })
+        }
+
+        fn invoke(&self, arn: &str, payload: Vec<u8>) {
+            let (handle, arn) = (self.lambda.clone(), arn.to_owned());
+            // Log lines may be appended outside the runtime (never today): no delivery then.
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+            runtime.spawn(async move {
+                if let Err(e) = handle.invoke("", "", &arn, Bytes::from(payload), InvocationType::Event).await {
+                    tracing::debug!(function_arn = arn, error = %e.message, "Logs could not deliver to Lambda");
                 }
             });
         }

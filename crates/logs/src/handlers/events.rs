@@ -40,6 +40,7 @@ pub async fn put_log_events(
     let group = group(&region, &input.log_group_name)?;
     let retention = group.retention_days;
     let log_stream = stream(group, &input.log_stream_name)?;
+    let subscriptions: Vec<_> = group.subscription_filters.values().cloned().collect();
 
     // Events are in time order, so the rejected ones are a prefix (too old, expired) and a
     // suffix (too new) of the batch.
@@ -85,6 +86,15 @@ pub async fn put_log_events(
     let token = updated.sequence_token();
     set_stream(&mut region, &input.log_group_name, updated);
     state.add_stored(added);
+    drop(region);
+    super::filters::deliver(
+        &state,
+        &ctx.account_id,
+        &input.log_group_name,
+        &input.log_stream_name,
+        &subscriptions,
+        &accepted,
+    );
     Ok(PutLogEventsResponse {
         next_sequence_token: Some(token),
         rejected_log_events_info: rejected,
@@ -337,6 +347,7 @@ pub(crate) fn append(
     let region = state.region(&Arc::from(account), &Arc::from(region));
     let mut region = region.write();
     let group = region.groups.get(group_name);
+    let subscriptions: Vec<_> = group.map(|g| g.subscription_filters.values().cloned().collect()).unwrap_or_default();
     let mut updated = group
         .and_then(|g| g.streams.get(stream_name))
         .cloned()
@@ -358,6 +369,8 @@ pub(crate) fn append(
     };
     set_stream(&mut region, group_name, updated);
     state.add_stored(added);
+    drop(region);
+    super::filters::deliver(state, account, group_name, stream_name, &subscriptions, &events);
     Ok(())
 }
 

@@ -108,7 +108,7 @@ fn describe(ctx: &RequestContext, g: &LogGroup) -> LogGroupOut {
         log_group_name: Some(g.name.clone()),
         creation_time: Some(g.created),
         retention_in_days: g.retention_days,
-        metric_filter_count: Some(0),
+        metric_filter_count: Some(g.metric_filters.len() as i32),
         arn: Some(format!("{arn}:*")),
         log_group_arn: Some(arn),
         stored_bytes: Some(g.stored_bytes() as i64),

@@ -2,7 +2,9 @@
 
 pub mod events;
 pub mod exports;
+pub mod filters;
 pub mod groups;
+pub mod policies;
 pub mod streams;
 pub mod tags;
 
