@@ -64,9 +64,6 @@ pub async fn put_resource_policy(
     let Some(document) = input.policy_document else {
         return Err(invalid("policyDocument must be specified."));
     };
-    if serde_json::from_str::<serde_json::Value>(&document).map_or(true, |v| !v.is_object()) {
-        return Err(invalid("Invalid policy document: the document must be a JSON object."));
-    }
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
     if let Some(arn) = &input.resource_arn {
