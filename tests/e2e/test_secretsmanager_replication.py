@@ -61,6 +61,7 @@ def test_replicas_are_readable_follow_the_primary_and_refuse_changes(regions):
         (west.update_secret, {"Description": "x"}),
         (west.tag_resource, {"Tags": [{"Key": "k", "Value": "v"}]}),
         (west.untag_resource, {"TagKeys": ["team"]}),
+        (west.put_resource_policy, {"ResourcePolicy": "not even json"}),
         (west.get_resource_policy, {}),
         (west.delete_resource_policy, {}),
         (west.delete_secret, {}),

@@ -46,6 +46,10 @@ pub async fn put_resource_policy(
     ctx: RequestContext,
     input: PutResourcePolicyRequest,
 ) -> Result<PutResourcePolicyResponse, AwsError> {
+    // A replica refuses before its document is read.
+    if let Ok(s) = find(&state.region(&ctx.account_id, &ctx.region).read(), &ctx, &input.secret_id) {
+        not_on_replica(s)?;
+    }
     let doc = parse_policy(&input.resource_policy)?;
     if input.block_public_policy.unwrap_or(false) && grants_public_access(&doc) {
         return Err(AwsError::bad_request(
