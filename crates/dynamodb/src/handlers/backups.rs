@@ -22,6 +22,11 @@ fn table_exists(name: &str) -> AwsError {
     AwsError::bad_request("TableAlreadyExistsException", format!("Table already exists: {name}"))
 }
 
+/// The creation time in a backup ARN's id (`…/backup/01623095754481-2cfcd6f9`).
+fn id_millis(arn: &str) -> Option<i64> {
+    arn.rsplit_once("/backup/")?.1.split('-').next()?.parse().ok()
+}
+
 /// The table's items now, read page by page as a consistent Scan.
 async fn snapshot(db: &Arc<DynamoDb>, ctx: &RequestContext, table: &str) -> Result<Vec<WireItem>, AwsError> {
     let mut items = Vec::new();
@@ -69,8 +74,11 @@ pub async fn create_backup(
     let size: i64 = items.iter().map(|i| item_from_wire(i.clone()).map_or(0, |i| item_size(&i) as i64)).sum();
     let now = Timestamp::now();
     let table_arn = described.table_arn.clone().unwrap_or_default();
-    // AWS's backup ids: the creation time in milliseconds and eight hex digits.
-    let arn = format!("{table_arn}/backup/{:014}-{:08x}", now.millis, fastrand::u32(..));
+    // AWS's backup ids: the creation time in milliseconds and eight hex digits; ids of one region
+    // increase, so backups taken within a millisecond still list in the order they were taken.
+    let mut backups = region.backups.write();
+    let newest = backups.keys().filter_map(|a| id_millis(a)).max().unwrap_or(0);
+    let arn = format!("{table_arn}/backup/{:014}-{:08x}", now.millis.max(newest + 1), fastrand::u32(..));
     let details = BackupDetails {
         backup_arn: arn.clone(),
         backup_name: input.backup_name,
@@ -138,7 +146,7 @@ pub async fn create_backup(
     let mut writes = Vec::new();
     store.put_backup(&backup, &items, &mut writes);
     store.blocking(|| store.apply(writes))?;
-    region.backups.write().insert(arn, backup);
+    backups.insert(arn, backup);
     Ok(CreateBackupOutput { backup_details: Some(details) })
 }
 
@@ -186,9 +194,15 @@ pub async fn list_backups(
     // Every backup is a user backup: SYSTEM and AWS_BACKUP list none.
     let kind = input.backup_type.as_deref().unwrap_or("USER");
     let backups = region.backups.read();
-    let mut summaries: Vec<BackupSummary> = backups
-        .iter()
-        .filter(|(arn, _)| input.exclusive_start_backup_arn.as_ref().is_none_or(|start| *arn > start))
+    // Oldest first: a backup id starts with its creation time in milliseconds, so ordering by
+    // (id, ARN) pages in creation order and resumes after a start ARN even once it is deleted.
+    let order = |arn: &str| (arn.rsplit_once("/backup/").map_or("", |(_, id)| id).to_owned(), arn.to_owned());
+    let start = input.exclusive_start_backup_arn.as_deref().map(order);
+    let mut listed: Vec<_> = backups.iter().map(|(arn, b)| (order(arn), b)).collect();
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut summaries: Vec<BackupSummary> = listed
+        .into_iter()
+        .filter(|(key, _)| start.as_ref().is_none_or(|start| key > start))
         .map(|(_, b)| &b.description)
         .filter(|_| matches!(kind, "USER" | "ALL"))
         .filter(|d| {
@@ -473,6 +487,13 @@ mod tests {
 
     fn none() -> Overrides {
         Overrides { billing_mode: None, gsis: None, lsis: None, throughput: None, sse: None }
+    }
+
+    #[test]
+    fn backup_ids_start_with_their_creation_time() {
+        let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/t/backup/01623095754481-2cfcd6f9";
+        assert_eq!(id_millis(arn), Some(1623095754481));
+        assert_eq!(id_millis("arn:aws:dynamodb:us-east-1:000000000000:table/t"), None);
     }
 
     #[test]
