@@ -30,7 +30,7 @@ fn cert_not_found(id: &str) -> AwsError {
     no_such_entity(format!("The Certificate with id {id} cannot be found."))
 }
 
-fn malformed() -> AwsError {
+pub fn malformed() -> AwsError {
     AwsError::bad_request(
         "MalformedCertificate",
         "Unable to parse certificate. Please ensure the certificate is in PEM format.",
@@ -44,7 +44,7 @@ pub fn certificates_conflict() -> AwsError {
 
 /// The DER bytes of a PEM `CERTIFICATE` whose content is shaped like an X.509 certificate:
 /// `SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING }`.
-fn parse_pem_certificate(body: &str) -> Option<Vec<u8>> {
+pub fn parse_pem_certificate(body: &str) -> Option<Vec<u8>> {
     let body = body.trim();
     let inner = body.strip_prefix("-----BEGIN CERTIFICATE-----")?.strip_suffix("-----END CERTIFICATE-----")?;
     let b64: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -59,8 +59,48 @@ fn parse_pem_certificate(body: &str) -> Option<Vec<u8>> {
     (tbs == 0x30 && alg == 0x30 && sig == 0x03 && end.is_empty()).then_some(der)
 }
 
+/// When an X.509 certificate (DER) stops being valid, in epoch milliseconds: the `notAfter` of
+/// the validity in `tbsCertificate { [0] version?, serial, signature, issuer, validity, … }`.
+pub fn not_after(der: &[u8]) -> Option<i64> {
+    let (_, cert, _) = der_element(der)?;
+    let (_, tbs, _) = der_element(cert)?;
+    let (first, _, mut rest) = der_element(tbs)?;
+    if first == 0xa0 {
+        rest = der_element(rest)?.2; // the serial number after the version
+    }
+    for _ in 0..2 {
+        rest = der_element(rest)?.2; // signature algorithm, issuer
+    }
+    let (_, validity, _) = der_element(rest)?;
+    let (_, _, after_not_before) = der_element(validity)?;
+    let (tag, time, _) = der_element(after_not_before)?;
+    let text = std::str::from_utf8(time).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy: i64 = text.get(..2)?.parse().ok()?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        0x18 => (text.get(..4)?.parse().ok()?, &text[4..]),
+        _ => return None,
+    };
+    let field = |i: usize| rest.get(i..i + 2).and_then(|f| f.parse::<i64>().ok());
+    let (month, day, hour, minute, second) = (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// One DER element: its tag, its content and what follows it.
-fn der_element(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub fn der_element(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = data.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -190,6 +230,29 @@ mod tests {
         let not_seq = [0x31, 0x00];
         assert!(parse_pem_certificate(&pem(&not_seq)).is_none());
         assert!(parse_pem_certificate("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----").is_none());
+    }
+
+    #[test]
+    fn expiry_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        // SEQUENCE { SEQUENCE { [0]{INTEGER 2}, INTEGER 1, SEQ{}, SEQ{}, SEQ{ UTCTime, GeneralizedTime } } }
+        let not_before = b"260101000000Z";
+        let end = b"21261111110304Z";
+        let mut validity = vec![0x17, not_before.len() as u8];
+        validity.extend_from_slice(not_before);
+        validity.extend_from_slice(&[0x18, end.len() as u8]);
+        validity.extend_from_slice(end);
+        let mut tbs = vec![0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01, 0x30, 0x00, 0x30, 0x00, 0x30];
+        tbs.push(validity.len() as u8);
+        tbs.extend(validity);
+        let mut cert = vec![0x30, tbs.len() as u8];
+        cert.extend(tbs);
+        let mut der = vec![0x30, cert.len() as u8];
+        der.extend(cert);
+        // 2126-11-11T11:03:04Z
+        assert_eq!(not_after(&der), Some(4_950_068_584_000));
+        assert_eq!(not_after(&der[..10]), None);
     }
 
     #[test]

@@ -23,7 +23,10 @@ mod persist;
 mod policy_doc;
 mod profiles;
 mod providers;
+mod report;
 mod roles;
+mod server_certs;
+mod ssh_keys;
 mod state;
 mod tags;
 mod users;
@@ -182,5 +185,19 @@ pub fn service(credentials: Credentials, storage: Storage) -> Arc<dyn Service> {
         .on(ops::EnableMFADevice, mfa::enable_mfa_device)
         .on(ops::DeactivateMFADevice, mfa::deactivate_mfa_device)
         .on(ops::ListMFADevices, mfa::list_mfa_devices)
+        // server certificates
+        .on(ops::UploadServerCertificate, server_certs::upload_server_certificate)
+        .on(ops::GetServerCertificate, server_certs::get_server_certificate)
+        .on(ops::ListServerCertificates, server_certs::list_server_certificates)
+        .on(ops::DeleteServerCertificate, server_certs::delete_server_certificate)
+        // SSH public keys
+        .on(ops::UploadSSHPublicKey, ssh_keys::upload_ssh_public_key)
+        .on(ops::GetSSHPublicKey, ssh_keys::get_ssh_public_key)
+        .on(ops::ListSSHPublicKeys, ssh_keys::list_ssh_public_keys)
+        .on(ops::UpdateSSHPublicKey, ssh_keys::update_ssh_public_key)
+        .on(ops::DeleteSSHPublicKey, ssh_keys::delete_ssh_public_key)
+        // credential report
+        .on(ops::GenerateCredentialReport, report::generate_credential_report)
+        .on(ops::GetCredentialReport, report::get_credential_report)
         .into_service()
 }
