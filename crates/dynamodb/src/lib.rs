@@ -57,6 +57,8 @@ pub struct Region {
     pub imports: RwLock<BTreeMap<String, generated::types::ImportTableDescription>>,
     /// On-demand backups by ARN (they outlive their table).
     pub backups: RwLock<BTreeMap<String, persist::Backup>>,
+    /// Backups a restore is reading (and how many restores), which DeleteBackup refuses.
+    pub restoring: Mutex<HashMap<String, usize>>,
 }
 
 impl Region {

@@ -169,6 +169,12 @@ pub async fn delete_backup(
     let region = db.region(&ctx);
     let mut backups = region.backups.write();
     let backup = backups.get(&input.backup_arn).ok_or_else(|| backup_not_found(&input.backup_arn))?;
+    if region.restoring.lock().contains_key(&input.backup_arn) {
+        return Err(AwsError::bad_request(
+            "BackupInUseException",
+            "There is another ongoing conflicting backup control plane operation on the table. The backup is either being created, deleted or restored to a table.",
+        ));
+    }
     let mut description = backup.description.clone();
     let store = region.store();
     let mut writes = Vec::new();
@@ -355,6 +361,24 @@ async fn restore(
     Ok(super::tables::describe(&state, "ACTIVE"))
 }
 
+/// A restore reading a backup, counted in `Region::restoring` until dropped.
+struct Reading {
+    region: Arc<crate::Region>,
+    arn: String,
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        let mut restoring = self.region.restoring.lock();
+        if let Some(n) = restoring.get_mut(&self.arn) {
+            *n -= 1;
+            if *n == 0 {
+                restoring.remove(&self.arn);
+            }
+        }
+    }
+}
+
 pub async fn restore_table_from_backup(
     db: Arc<DynamoDb>,
     ctx: RequestContext,
@@ -366,6 +390,9 @@ pub async fn restore_table_from_backup(
     if region.lookup(&input.target_table_name).is_some() {
         return Err(table_exists(&input.target_table_name));
     }
+    // DeleteBackup waits for the restores reading the backup (BackupInUseException).
+    *region.restoring.lock().entry(input.backup_arn.clone()).or_default() += 1;
+    let _reading = Reading { region: region.clone(), arn: input.backup_arn.clone() };
     let store = region.store();
     let items = if store.enabled() {
         store.blocking(|| store.backup_items(&input.backup_arn))
