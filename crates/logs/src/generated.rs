@@ -33,7 +33,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 164] = [
+static SHAPES: [Shape; 223] = [
     // 0
     Shape {
         name: "AccessPolicy",
@@ -78,28 +78,12 @@ static SHAPES: [Shape; 164] = [
     // 6
     Shape { name: "BearerTokenAuthenticationEnabled", kind: ShapeKind::Boolean },
     // 7
+    Shape { name: "Boolean", kind: ShapeKind::Boolean },
+    // 8
     Shape {
         name: "CancelExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 66, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 8
-    Shape {
-        name: "CreateExportTaskRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "taskName", shape: 67, ..MEMBER },
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
-                Member { name: "from", shape: 158, required: true, ..MEMBER },
-                Member { name: "to", shape: 158, required: true, ..MEMBER },
-                Member { name: "destination", shape: 62, required: true, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 63, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 99, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -107,9 +91,16 @@ static SHAPES: [Shape; 164] = [
     },
     // 9
     Shape {
-        name: "CreateExportTaskResponse",
+        name: "CreateDeliveryRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 66, ..MEMBER }],
+            members: &[
+                Member { name: "deliverySourceName", shape: 44, required: true, ..MEMBER },
+                Member { name: "deliveryDestinationArn", shape: 5, required: true, ..MEMBER },
+                Member { name: "recordFields", shape: 186, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -117,15 +108,9 @@ static SHAPES: [Shape; 164] = [
     },
     // 10
     Shape {
-        name: "CreateLogGroupRequest",
+        name: "CreateDeliveryResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 91, ..MEMBER },
-                Member { name: "tags", shape: 153, ..MEMBER },
-                Member { name: "logGroupClass", shape: 98, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 22, ..MEMBER },
-            ],
+            members: &[Member { name: "delivery", shape: 31, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -133,11 +118,16 @@ static SHAPES: [Shape; 164] = [
     },
     // 11
     Shape {
-        name: "CreateLogStreamRequest",
+        name: "CreateExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
+                Member { name: "taskName", shape: 100, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
+                Member { name: "from", shape: 215, required: true, ..MEMBER },
+                Member { name: "to", shape: 215, required: true, ..MEMBER },
+                Member { name: "destination", shape: 95, required: true, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 96, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -146,6 +136,45 @@ static SHAPES: [Shape; 164] = [
     },
     // 12
     Shape {
+        name: "CreateExportTaskResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "taskId", shape: 99, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 13
+    Shape {
+        name: "CreateLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 135, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "logGroupClass", shape: 142, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 29, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 14
+    Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 15
+    Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["ACTIVATED", "DELETED", "ARCHIVED", "DISABLED"],
@@ -153,51 +182,15 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 13
-    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
-    // 14
-    Shape { name: "DefaultValue", kind: ShapeKind::Float(Range::NONE) },
-    // 15
-    Shape {
-        name: "DeleteDestinationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "destinationName", shape: 42, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
     // 16
-    Shape {
-        name: "DeleteLogGroupRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
     // 17
-    Shape {
-        name: "DeleteLogStreamRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "DefaultValue", kind: ShapeKind::Float(Range::NONE) },
     // 18
     Shape {
-        name: "DeleteMetricFilterRequest",
+        name: "DeleteDeliveryDestinationPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -205,13 +198,9 @@ static SHAPES: [Shape; 164] = [
     },
     // 19
     Shape {
-        name: "DeleteResourcePolicyRequest",
+        name: "DeleteDeliveryDestinationRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "policyName", shape: 121, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "expectedRevisionId", shape: 61, ..MEMBER },
-            ],
+            members: &[Member { name: "name", shape: 34, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -219,9 +208,9 @@ static SHAPES: [Shape; 164] = [
     },
     // 20
     Shape {
-        name: "DeleteRetentionPolicyRequest",
+        name: "DeleteDeliveryRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
+            members: &[Member { name: "id", shape: 39, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -229,29 +218,41 @@ static SHAPES: [Shape; 164] = [
     },
     // 21
     Shape {
-        name: "DeleteSubscriptionFilterRequest",
+        name: "DeleteDeliverySourceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "name", shape: 44, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 22
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteDestinationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "destinationName", shape: 75, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 23
-    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    Shape {
+        name: "DeleteLogGroupRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 24
     Shape {
-        name: "DescribeDestinationsRequest",
+        name: "DeleteLogStreamRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DestinationNamePrefix", shape: 42, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -260,11 +261,11 @@ static SHAPES: [Shape; 164] = [
     },
     // 25
     Shape {
-        name: "DescribeDestinationsResponse",
+        name: "DeleteMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinations", shape: 43, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -273,13 +274,12 @@ static SHAPES: [Shape; 164] = [
     },
     // 26
     Shape {
-        name: "DescribeExportTasksRequest",
+        name: "DeleteResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 66, ..MEMBER },
-                Member { name: "statusCode", shape: 69, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "policyName", shape: 168, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -288,55 +288,48 @@ static SHAPES: [Shape; 164] = [
     },
     // 27
     Shape {
-        name: "DescribeExportTasksResponse",
+        name: "DeleteRetentionPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "exportTasks", shape: 71, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-            ],
+            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 28
-    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 29
     Shape {
-        name: "DescribeLogGroupsLogGroupIdentifiers",
-        kind: ShapeKind::List(List {
-            member: 99,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(50) },
-        }),
-    },
-    // 30
-    Shape {
-        name: "DescribeLogGroupsRequest",
+        name: "DeleteSubscriptionFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "accountIdentifiers", shape: 2, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 100, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 101, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 84, ..MEMBER },
-                Member { name: "logGroupClass", shape: 98, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 29, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 29
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 30
+    Shape {
+        name: "Deliveries",
+        kind: ShapeKind::List(List { member: 31, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 31
     Shape {
-        name: "DescribeLogGroupsResponse",
+        name: "Delivery",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroups", shape: 102, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "id", shape: 39, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "deliverySourceName", shape: 44, ..MEMBER },
+                Member { name: "deliveryDestinationArn", shape: 5, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
+                Member { name: "recordFields", shape: 186, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -345,16 +338,16 @@ static SHAPES: [Shape; 164] = [
     },
     // 32
     Shape {
-        name: "DescribeLogStreamsRequest",
+        name: "DeliveryDestination",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
-                Member { name: "orderBy", shape: 117, ..MEMBER },
-                Member { name: "descending", shape: 23, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
+                Member { name: "name", shape: 34, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
+                Member { name: "outputFormat", shape: 163, ..MEMBER },
+                Member { name: "deliveryDestinationConfiguration", shape: 33, ..MEMBER },
+                Member { name: "roleArn", shape: 5, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -363,12 +356,9 @@ static SHAPES: [Shape; 164] = [
     },
     // 33
     Shape {
-        name: "DescribeLogStreamsResponse",
+        name: "DeliveryDestinationConfiguration",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logStreams", shape: 106, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-            ],
+            members: &[Member { name: "destinationResourceArn", shape: 5, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -376,101 +366,69 @@ static SHAPES: [Shape; 164] = [
     },
     // 34
     Shape {
-        name: "DescribeMetricFiltersRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "filterNamePrefix", shape: 77, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
-                Member { name: "metricName", shape: 111, ..MEMBER },
-                Member { name: "metricNamespace", shape: 112, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeliveryDestinationName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(60) },
+            pattern: r#"[\w-]*"#,
         }),
     },
     // 35
     Shape {
-        name: "DescribeMetricFiltersResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "metricFilters", shape: 110, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeliveryDestinationNames",
+        kind: ShapeKind::List(List {
+            member: 34,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(20) },
         }),
     },
     // 36
     Shape {
-        name: "DescribeResourcePoliciesRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "policyScope", shape: 122, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeliveryDestinationPolicy",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(51200) },
+            pattern: "",
         }),
     },
     // 37
     Shape {
-        name: "DescribeResourcePoliciesResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "resourcePolicies", shape: 135, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeliveryDestinationType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["S3", "CWL", "FH", "XRAY"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 38
     Shape {
-        name: "DescribeSubscriptionFiltersRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "filterNamePrefix", shape: 77, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 28, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "DeliveryDestinations",
+        kind: ShapeKind::List(List { member: 32, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 39
     Shape {
-        name: "DescribeSubscriptionFiltersResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "subscriptionFilters", shape: 145, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "DeliveryId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: "^[0-9A-Za-z]+$",
         }),
     },
     // 40
     Shape {
-        name: "Destination",
+        name: "DeliverySource",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinationName", shape: 42, ..MEMBER },
-                Member { name: "targetArn", shape: 154, ..MEMBER },
-                Member { name: "roleArn", shape: 137, ..MEMBER },
-                Member { name: "accessPolicy", shape: 0, ..MEMBER },
+                Member { name: "name", shape: 44, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "creationTime", shape: 158, ..MEMBER },
+                Member { name: "resourceArns", shape: 189, ..MEMBER },
+                Member { name: "service", shape: 197, ..MEMBER },
+                Member { name: "logType", shape: 151, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "deliverySourceConfiguration", shape: 41, ..MEMBER },
+                Member { name: "status", shape: 46, ..MEMBER },
+                Member { name: "statusReason", shape: 47, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -479,6 +437,395 @@ static SHAPES: [Shape; 164] = [
     },
     // 41
     Shape {
+        name: "DeliverySourceConfiguration",
+        kind: ShapeKind::Map(Map {
+            key: 42,
+            value: 43,
+            key_name: "",
+            value_name: "",
+            flattened: false,
+            length: Range::NONE,
+        }),
+    },
+    // 42
+    Shape {
+        name: "DeliverySourceConfigurationKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 43
+    Shape {
+        name: "DeliverySourceConfigurationValue",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: "",
+        }),
+    },
+    // 44
+    Shape {
+        name: "DeliverySourceName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(60) },
+            pattern: r#"[\w-]*"#,
+        }),
+    },
+    // 45
+    Shape {
+        name: "DeliverySourceNames",
+        kind: ShapeKind::List(List {
+            member: 44,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(20) },
+        }),
+    },
+    // 46
+    Shape {
+        name: "DeliverySourceStatus",
+        kind: ShapeKind::String(StringShape { enum_values: &["ACTIVE", "INACTIVE"], length: Range::NONE, pattern: "" }),
+    },
+    // 47
+    Shape {
+        name: "DeliverySourceStatusReason",
+        kind: ShapeKind::String(StringShape { enum_values: &["RESOURCE_DELETED"], length: Range::NONE, pattern: "" }),
+    },
+    // 48
+    Shape {
+        name: "DeliverySources",
+        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 49
+    Shape {
+        name: "DeliverySuffixPath",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 50
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    // 51
+    Shape {
+        name: "DescribeDeliveriesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "deliverySourceNames", shape: 45, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 52
+    Shape {
+        name: "DescribeDeliveriesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "deliveries", shape: 30, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 53
+    Shape {
+        name: "DescribeDeliveryDestinationsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "names", shape: 35, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 54
+    Shape {
+        name: "DescribeDeliveryDestinationsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "deliveryDestinations", shape: 38, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 55
+    Shape {
+        name: "DescribeDeliverySourcesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "resourceArns", shape: 114, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 56
+    Shape {
+        name: "DescribeDeliverySourcesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "deliverySources", shape: 48, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 57
+    Shape {
+        name: "DescribeDestinationsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "DestinationNamePrefix", shape: 75, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 58
+    Shape {
+        name: "DescribeDestinationsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinations", shape: 76, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 59
+    Shape {
+        name: "DescribeExportTasksRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "taskId", shape: 99, ..MEMBER },
+                Member { name: "statusCode", shape: 102, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 60
+    Shape {
+        name: "DescribeExportTasksResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "exportTasks", shape: 104, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 61
+    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 62
+    Shape {
+        name: "DescribeLogGroupsLogGroupIdentifiers",
+        kind: ShapeKind::List(List {
+            member: 143,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
+        }),
+    },
+    // 63
+    Shape {
+        name: "DescribeLogGroupsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "accountIdentifiers", shape: 2, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 144, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 145, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 128, ..MEMBER },
+                Member { name: "logGroupClass", shape: 142, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 64
+    Shape {
+        name: "DescribeLogGroupsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroups", shape: 146, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 65
+    Shape {
+        name: "DescribeLogStreamsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
+                Member { name: "orderBy", shape: 162, ..MEMBER },
+                Member { name: "descending", shape: 50, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 66
+    Shape {
+        name: "DescribeLogStreamsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreams", shape: 150, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 67
+    Shape {
+        name: "DescribeMetricFiltersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 112, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "metricName", shape: 156, ..MEMBER },
+                Member { name: "metricNamespace", shape: 157, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 68
+    Shape {
+        name: "DescribeMetricFiltersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "metricFilters", shape: 155, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 69
+    Shape {
+        name: "DescribeResourcePoliciesRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "policyScope", shape: 169, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 70
+    Shape {
+        name: "DescribeResourcePoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourcePolicies", shape: 190, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 71
+    Shape {
+        name: "DescribeSubscriptionFiltersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 112, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 61, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 72
+    Shape {
+        name: "DescribeSubscriptionFiltersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "subscriptionFilters", shape: 202, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 73
+    Shape {
+        name: "Destination",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 75, ..MEMBER },
+                Member { name: "targetArn", shape: 211, ..MEMBER },
+                Member { name: "roleArn", shape: 192, ..MEMBER },
+                Member { name: "accessPolicy", shape: 0, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 74
+    Shape {
         name: "DestinationArn",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -486,7 +833,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 42
+    // 75
     Shape {
         name: "DestinationName",
         kind: ShapeKind::String(StringShape {
@@ -495,24 +842,24 @@ static SHAPES: [Shape; 164] = [
             pattern: "[^:*]*",
         }),
     },
-    // 43
+    // 76
     Shape {
         name: "Destinations",
-        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 73, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 44
+    // 77
     Shape {
         name: "Dimensions",
         kind: ShapeKind::Map(Map {
-            key: 45,
-            value: 46,
+            key: 78,
+            value: 79,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 45
+    // 78
     Shape {
         name: "DimensionsKey",
         kind: ShapeKind::String(StringShape {
@@ -521,7 +868,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 46
+    // 79
     Shape {
         name: "DimensionsValue",
         kind: ShapeKind::String(StringShape {
@@ -530,7 +877,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 47
+    // 80
     Shape {
         name: "Distribution",
         kind: ShapeKind::String(StringShape {
@@ -539,37 +886,37 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 48
+    // 81
     Shape {
         name: "EmitSystemFields",
-        kind: ShapeKind::List(List { member: 146, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 203, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 49
+    // 82
     Shape {
         name: "Entity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "keyAttributes", shape: 53, ..MEMBER },
-                Member { name: "attributes", shape: 50, ..MEMBER },
+                Member { name: "keyAttributes", shape: 86, ..MEMBER },
+                Member { name: "attributes", shape: 83, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 50
+    // 83
     Shape {
         name: "EntityAttributes",
         kind: ShapeKind::Map(Map {
-            key: 51,
-            value: 52,
+            key: 84,
+            value: 85,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(10) },
         }),
     },
-    // 51
+    // 84
     Shape {
         name: "EntityAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -578,7 +925,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 52
+    // 85
     Shape {
         name: "EntityAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -587,19 +934,19 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 53
+    // 86
     Shape {
         name: "EntityKeyAttributes",
         kind: ShapeKind::Map(Map {
-            key: 54,
-            value: 55,
+            key: 87,
+            value: 88,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(2), max: Some(4) },
         }),
     },
-    // 54
+    // 87
     Shape {
         name: "EntityKeyAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -608,7 +955,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 55
+    // 88
     Shape {
         name: "EntityKeyAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -617,7 +964,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 56
+    // 89
     Shape {
         name: "EntityRejectionErrorType",
         kind: ShapeKind::String(StringShape {
@@ -634,12 +981,12 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 57
+    // 90
     Shape {
         name: "EventId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 58
+    // 91
     Shape {
         name: "EventMessage",
         kind: ShapeKind::String(StringShape {
@@ -648,11 +995,11 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 59
+    // 92
     Shape { name: "EventNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 60
+    // 93
     Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 61
+    // 94
     Shape {
         name: "ExpectedRevisionId",
         kind: ShapeKind::String(StringShape {
@@ -661,7 +1008,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 62
+    // 95
     Shape {
         name: "ExportDestinationBucket",
         kind: ShapeKind::String(StringShape {
@@ -670,45 +1017,45 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 63
+    // 96
     Shape {
         name: "ExportDestinationPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 64
+    // 97
     Shape {
         name: "ExportTask",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 66, ..MEMBER },
-                Member { name: "taskName", shape: 67, ..MEMBER },
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "from", shape: 158, ..MEMBER },
-                Member { name: "to", shape: 158, ..MEMBER },
-                Member { name: "destination", shape: 62, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 63, ..MEMBER },
-                Member { name: "status", shape: 68, ..MEMBER },
-                Member { name: "executionInfo", shape: 65, ..MEMBER },
+                Member { name: "taskId", shape: 99, ..MEMBER },
+                Member { name: "taskName", shape: 100, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "from", shape: 215, ..MEMBER },
+                Member { name: "to", shape: 215, ..MEMBER },
+                Member { name: "destination", shape: 95, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 96, ..MEMBER },
+                Member { name: "status", shape: 101, ..MEMBER },
+                Member { name: "executionInfo", shape: 98, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 65
+    // 98
     Shape {
         name: "ExportTaskExecutionInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "creationTime", shape: 158, ..MEMBER },
-                Member { name: "completionTime", shape: 158, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "completionTime", shape: 215, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 66
+    // 99
     Shape {
         name: "ExportTaskId",
         kind: ShapeKind::String(StringShape {
@@ -717,7 +1064,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 67
+    // 100
     Shape {
         name: "ExportTaskName",
         kind: ShapeKind::String(StringShape {
@@ -726,17 +1073,17 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 68
+    // 101
     Shape {
         name: "ExportTaskStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "code", shape: 69, ..MEMBER }, Member { name: "message", shape: 70, ..MEMBER }],
+            members: &[Member { name: "code", shape: 102, ..MEMBER }, Member { name: "message", shape: 103, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 69
+    // 102
     Shape {
         name: "ExportTaskStatusCode",
         kind: ShapeKind::String(StringShape {
@@ -745,29 +1092,47 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 70
+    // 103
     Shape {
         name: "ExportTaskStatusMessage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 71
+    // 104
     Shape {
         name: "ExportTasks",
-        kind: ShapeKind::List(List { member: 64, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 72
+    // 105
     Shape {
         name: "ExtractedValues",
         kind: ShapeKind::Map(Map {
-            key: 159,
-            value: 163,
+            key: 216,
+            value: 222,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 73
+    // 106
+    Shape {
+        name: "FieldDelimiter",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(5) },
+            pattern: "",
+        }),
+    },
+    // 107
+    Shape {
+        name: "FieldHeader",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(64) },
+            pattern: "",
+        }),
+    },
+    // 108
     Shape {
         name: "FieldSelectionCriteria",
         kind: ShapeKind::String(StringShape {
@@ -776,46 +1141,46 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 74
+    // 109
     Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 75
+    // 110
     Shape {
         name: "FilterLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
-                Member { name: "logStreamNames", shape: 89, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 104, ..MEMBER },
-                Member { name: "startTime", shape: 158, ..MEMBER },
-                Member { name: "endTime", shape: 158, ..MEMBER },
-                Member { name: "filterPattern", shape: 78, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 60, ..MEMBER },
-                Member { name: "startFromHead", shape: 142, ..MEMBER },
-                Member { name: "interleaved", shape: 90, ..MEMBER },
-                Member { name: "unmask", shape: 160, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
+                Member { name: "logStreamNames", shape: 133, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
+                Member { name: "startTime", shape: 215, ..MEMBER },
+                Member { name: "endTime", shape: 215, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 93, ..MEMBER },
+                Member { name: "startFromHead", shape: 199, ..MEMBER },
+                Member { name: "interleaved", shape: 134, ..MEMBER },
+                Member { name: "unmask", shape: 217, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 76
+    // 111
     Shape {
         name: "FilterLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 80, ..MEMBER },
-                Member { name: "searchedLogStreams", shape: 139, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
+                Member { name: "events", shape: 116, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 195, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 77
+    // 112
     Shape {
         name: "FilterName",
         kind: ShapeKind::String(StringShape {
@@ -824,7 +1189,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "[^:*]*",
         }),
     },
-    // 78
+    // 113
     Shape {
         name: "FilterPattern",
         kind: ShapeKind::String(StringShape {
@@ -833,71 +1198,161 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 79
+    // 114
+    Shape {
+        name: "FilterResourceArns",
+        kind: ShapeKind::List(List {
+            member: 5,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(20) },
+        }),
+    },
+    // 115
     Shape {
         name: "FilteredLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 104, ..MEMBER },
-                Member { name: "timestamp", shape: 158, ..MEMBER },
-                Member { name: "message", shape: 58, ..MEMBER },
-                Member { name: "ingestionTime", shape: 158, ..MEMBER },
-                Member { name: "eventId", shape: 57, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, ..MEMBER },
+                Member { name: "timestamp", shape: 215, ..MEMBER },
+                Member { name: "message", shape: 91, ..MEMBER },
+                Member { name: "ingestionTime", shape: 215, ..MEMBER },
+                Member { name: "eventId", shape: 90, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 80
+    // 116
     Shape {
         name: "FilteredLogEvents",
-        kind: ShapeKind::List(List { member: 79, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 81
+    // 117
     Shape { name: "ForceUpdate", kind: ShapeKind::Boolean },
-    // 82
+    // 118
+    Shape {
+        name: "GetDeliveryDestinationPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 119
+    Shape {
+        name: "GetDeliveryDestinationPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "policy", shape: 166, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 120
+    Shape {
+        name: "GetDeliveryDestinationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "name", shape: 34, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 121
+    Shape {
+        name: "GetDeliveryDestinationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestination", shape: 32, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 122
+    Shape {
+        name: "GetDeliveryRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "id", shape: 39, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 123
+    Shape {
+        name: "GetDeliveryResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "delivery", shape: 31, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 124
+    Shape {
+        name: "GetDeliverySourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "name", shape: 44, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 125
+    Shape {
+        name: "GetDeliverySourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliverySource", shape: 40, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 126
     Shape {
         name: "GetLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 99, ..MEMBER },
-                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
-                Member { name: "startTime", shape: 158, ..MEMBER },
-                Member { name: "endTime", shape: 158, ..MEMBER },
-                Member { name: "nextToken", shape: 116, ..MEMBER },
-                Member { name: "limit", shape: 60, ..MEMBER },
-                Member { name: "startFromHead", shape: 142, ..MEMBER },
-                Member { name: "unmask", shape: 160, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 215, ..MEMBER },
+                Member { name: "endTime", shape: 215, ..MEMBER },
+                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "limit", shape: 93, ..MEMBER },
+                Member { name: "startFromHead", shape: 199, ..MEMBER },
+                Member { name: "unmask", shape: 217, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 83
+    // 127
     Shape {
         name: "GetLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 119, ..MEMBER },
-                Member { name: "nextForwardToken", shape: 116, ..MEMBER },
-                Member { name: "nextBackwardToken", shape: 116, ..MEMBER },
+                Member { name: "events", shape: 165, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 161, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 161, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 84
+    // 128
     Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
-    // 85
+    // 129
     Shape {
         name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 86, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 86
+    // 130
     Shape {
         name: "InheritedProperty",
         kind: ShapeKind::String(StringShape {
@@ -906,42 +1361,42 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 87
+    // 131
     Shape {
         name: "InputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 158, required: true, ..MEMBER },
-                Member { name: "message", shape: 58, required: true, ..MEMBER },
+                Member { name: "timestamp", shape: 215, required: true, ..MEMBER },
+                Member { name: "message", shape: 91, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 88
+    // 132
     Shape {
         name: "InputLogEvents",
         kind: ShapeKind::List(List {
-            member: 87,
+            member: 131,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10000) },
         }),
     },
-    // 89
+    // 133
     Shape {
         name: "InputLogStreamNames",
         kind: ShapeKind::List(List {
-            member: 104,
+            member: 148,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 90
+    // 134
     Shape { name: "Interleaved", kind: ShapeKind::Boolean },
-    // 91
+    // 135
     Shape {
         name: "KmsKeyId",
         kind: ShapeKind::String(StringShape {
@@ -950,7 +1405,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 92
+    // 136
     Shape {
         name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
@@ -960,64 +1415,64 @@ static SHAPES: [Shape; 164] = [
             union: false,
         }),
     },
-    // 93
+    // 137
     Shape {
         name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 153, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 210, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 94
+    // 138
     Shape {
         name: "ListTagsLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 100, required: true, ..MEMBER }],
+            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 95
+    // 139
     Shape {
         name: "ListTagsLogGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 153, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 210, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 96
+    // 140
     Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
-    // 97
+    // 141
     Shape {
         name: "LogGroup",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "creationTime", shape: 158, ..MEMBER },
-                Member { name: "retentionInDays", shape: 13, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 74, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "retentionInDays", shape: 16, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 109, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "storedBytes", shape: 143, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 91, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 12, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 85, ..MEMBER },
-                Member { name: "logGroupClass", shape: 98, ..MEMBER },
+                Member { name: "storedBytes", shape: 200, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 135, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 15, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 129, ..MEMBER },
+                Member { name: "logGroupClass", shape: 142, ..MEMBER },
                 Member { name: "logGroupArn", shape: 5, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 22, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 29, ..MEMBER },
                 Member { name: "bearerTokenAuthenticationEnabled", shape: 6, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 121, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 168, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 98
+    // 142
     Shape {
         name: "LogGroupClass",
         kind: ShapeKind::String(StringShape {
@@ -1026,7 +1481,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 99
+    // 143
     Shape {
         name: "LogGroupIdentifier",
         kind: ShapeKind::String(StringShape {
@@ -1035,7 +1490,7 @@ static SHAPES: [Shape; 164] = [
             pattern: r#"[\w#+=/:,.@-]*"#,
         }),
     },
-    // 100
+    // 144
     Shape {
         name: "LogGroupName",
         kind: ShapeKind::String(StringShape {
@@ -1044,7 +1499,7 @@ static SHAPES: [Shape; 164] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
         }),
     },
-    // 101
+    // 145
     Shape {
         name: "LogGroupNamePattern",
         kind: ShapeKind::String(StringShape {
@@ -1053,31 +1508,31 @@ static SHAPES: [Shape; 164] = [
             pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
         }),
     },
-    // 102
+    // 146
     Shape {
         name: "LogGroups",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 141, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 103
+    // 147
     Shape {
         name: "LogStream",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 104, ..MEMBER },
-                Member { name: "creationTime", shape: 158, ..MEMBER },
-                Member { name: "firstEventTimestamp", shape: 158, ..MEMBER },
-                Member { name: "lastEventTimestamp", shape: 158, ..MEMBER },
-                Member { name: "lastIngestionTime", shape: 158, ..MEMBER },
-                Member { name: "uploadSequenceToken", shape: 140, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 215, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 215, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 215, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 196, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "storedBytes", shape: 143, ..MEMBER },
+                Member { name: "storedBytes", shape: 200, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 104
+    // 148
     Shape {
         name: "LogStreamName",
         kind: ShapeKind::String(StringShape {
@@ -1086,57 +1541,66 @@ static SHAPES: [Shape; 164] = [
             pattern: "[^:*]*",
         }),
     },
-    // 105
+    // 149
     Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
-    // 106
+    // 150
     Shape {
         name: "LogStreams",
-        kind: ShapeKind::List(List { member: 103, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 107
+    // 151
+    Shape {
+        name: "LogType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: r#"[\w]*"#,
+        }),
+    },
+    // 152
     Shape {
         name: "MetricFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "filterName", shape: 77, ..MEMBER },
-                Member { name: "filterPattern", shape: 78, ..MEMBER },
-                Member { name: "metricTransformations", shape: 114, ..MEMBER },
-                Member { name: "creationTime", shape: 158, ..MEMBER },
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
+                Member { name: "filterName", shape: 112, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, ..MEMBER },
+                Member { name: "metricTransformations", shape: 159, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
                 Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
-                Member { name: "emitSystemFieldDimensions", shape: 48, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 81, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 108
+    // 153
     Shape {
         name: "MetricFilterMatchRecord",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "eventNumber", shape: 59, ..MEMBER },
-                Member { name: "eventMessage", shape: 58, ..MEMBER },
-                Member { name: "extractedValues", shape: 72, ..MEMBER },
+                Member { name: "eventNumber", shape: 92, ..MEMBER },
+                Member { name: "eventMessage", shape: 91, ..MEMBER },
+                Member { name: "extractedValues", shape: 105, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 109
+    // 154
     Shape {
         name: "MetricFilterMatches",
-        kind: ShapeKind::List(List { member: 108, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 153, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 110
+    // 155
     Shape {
         name: "MetricFilters",
-        kind: ShapeKind::List(List { member: 107, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 111
+    // 156
     Shape {
         name: "MetricName",
         kind: ShapeKind::String(StringShape {
@@ -1145,7 +1609,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "[^:*$]*",
         }),
     },
-    // 112
+    // 157
     Shape {
         name: "MetricNamespace",
         kind: ShapeKind::String(StringShape {
@@ -1154,34 +1618,34 @@ static SHAPES: [Shape; 164] = [
             pattern: "[^:*$]*",
         }),
     },
-    // 113
+    // 158
     Shape {
         name: "MetricTransformation",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "metricName", shape: 111, required: true, ..MEMBER },
-                Member { name: "metricNamespace", shape: 112, required: true, ..MEMBER },
-                Member { name: "metricValue", shape: 115, required: true, ..MEMBER },
-                Member { name: "defaultValue", shape: 14, ..MEMBER },
-                Member { name: "dimensions", shape: 44, ..MEMBER },
-                Member { name: "unit", shape: 141, ..MEMBER },
+                Member { name: "metricName", shape: 156, required: true, ..MEMBER },
+                Member { name: "metricNamespace", shape: 157, required: true, ..MEMBER },
+                Member { name: "metricValue", shape: 160, required: true, ..MEMBER },
+                Member { name: "defaultValue", shape: 17, ..MEMBER },
+                Member { name: "dimensions", shape: 77, ..MEMBER },
+                Member { name: "unit", shape: 198, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 114
+    // 159
     Shape {
         name: "MetricTransformations",
         kind: ShapeKind::List(List {
-            member: 113,
+            member: 158,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 115
+    // 160
     Shape {
         name: "MetricValue",
         kind: ShapeKind::String(StringShape {
@@ -1190,7 +1654,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 116
+    // 161
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape {
@@ -1199,7 +1663,7 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 117
+    // 162
     Shape {
         name: "OrderBy",
         kind: ShapeKind::String(StringShape {
@@ -1208,26 +1672,45 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 118
+    // 163
+    Shape {
+        name: "OutputFormat",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["json", "plain", "w3c", "raw", "parquet"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 164
     Shape {
         name: "OutputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 158, ..MEMBER },
-                Member { name: "message", shape: 58, ..MEMBER },
-                Member { name: "ingestionTime", shape: 158, ..MEMBER },
+                Member { name: "timestamp", shape: 215, ..MEMBER },
+                Member { name: "message", shape: 91, ..MEMBER },
+                Member { name: "ingestionTime", shape: 215, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 119
+    // 165
     Shape {
         name: "OutputLogEvents",
-        kind: ShapeKind::List(List { member: 118, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 164, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 120
+    // 166
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestinationPolicy", shape: 36, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 167
     Shape {
         name: "PolicyDocument",
         kind: ShapeKind::String(StringShape {
@@ -1236,12 +1719,12 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 121
+    // 168
     Shape {
         name: "PolicyName",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 122
+    // 169
     Shape {
         name: "PolicyScope",
         kind: ShapeKind::String(StringShape {
@@ -1250,201 +1733,292 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 123
+    // 170
+    Shape {
+        name: "PutDeliveryDestinationPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER },
+                Member { name: "deliveryDestinationPolicy", shape: 36, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 171
+    Shape {
+        name: "PutDeliveryDestinationPolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "policy", shape: 166, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 172
+    Shape {
+        name: "PutDeliveryDestinationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "name", shape: 34, required: true, ..MEMBER },
+                Member { name: "outputFormat", shape: 163, ..MEMBER },
+                Member { name: "deliveryDestinationConfiguration", shape: 33, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
+                Member { name: "roleArn", shape: 5, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 173
+    Shape {
+        name: "PutDeliveryDestinationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestination", shape: 32, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 174
+    Shape {
+        name: "PutDeliverySourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "name", shape: 44, required: true, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, required: true, ..MEMBER },
+                Member { name: "logType", shape: 151, required: true, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "deliverySourceConfiguration", shape: 41, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 175
+    Shape {
+        name: "PutDeliverySourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliverySource", shape: 40, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 176
     Shape {
         name: "PutDestinationPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinationName", shape: 42, required: true, ..MEMBER },
+                Member { name: "destinationName", shape: 75, required: true, ..MEMBER },
                 Member { name: "accessPolicy", shape: 0, required: true, ..MEMBER },
-                Member { name: "forceUpdate", shape: 81, ..MEMBER },
+                Member { name: "forceUpdate", shape: 117, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 124
+    // 177
     Shape {
         name: "PutDestinationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinationName", shape: 42, required: true, ..MEMBER },
-                Member { name: "targetArn", shape: 154, required: true, ..MEMBER },
-                Member { name: "roleArn", shape: 137, required: true, ..MEMBER },
-                Member { name: "tags", shape: 153, ..MEMBER },
+                Member { name: "destinationName", shape: 75, required: true, ..MEMBER },
+                Member { name: "targetArn", shape: 211, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 192, required: true, ..MEMBER },
+                Member { name: "tags", shape: 210, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 125
+    // 178
     Shape {
         name: "PutDestinationResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "destination", shape: 40, ..MEMBER }],
+            members: &[Member { name: "destination", shape: 73, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 126
+    // 179
     Shape {
         name: "PutLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 104, required: true, ..MEMBER },
-                Member { name: "logEvents", shape: 88, required: true, ..MEMBER },
-                Member { name: "sequenceToken", shape: 140, ..MEMBER },
-                Member { name: "entity", shape: 49, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 132, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 196, ..MEMBER },
+                Member { name: "entity", shape: 82, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 127
+    // 180
     Shape {
         name: "PutLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextSequenceToken", shape: 140, ..MEMBER },
-                Member { name: "rejectedLogEventsInfo", shape: 134, ..MEMBER },
-                Member { name: "rejectedEntityInfo", shape: 133, ..MEMBER },
+                Member { name: "nextSequenceToken", shape: 196, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 188, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 187, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 128
+    // 181
     Shape {
         name: "PutMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
-                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
-                Member { name: "metricTransformations", shape: 114, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
+                Member { name: "metricTransformations", shape: 159, required: true, ..MEMBER },
                 Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
-                Member { name: "emitSystemFieldDimensions", shape: 48, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 81, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 129
+    // 182
     Shape {
         name: "PutResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "policyName", shape: 121, ..MEMBER },
-                Member { name: "policyDocument", shape: 120, ..MEMBER },
+                Member { name: "policyName", shape: 168, ..MEMBER },
+                Member { name: "policyDocument", shape: 167, ..MEMBER },
                 Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "expectedRevisionId", shape: 61, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 130
+    // 183
     Shape {
         name: "PutResourcePolicyResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "resourcePolicy", shape: 136, ..MEMBER },
-                Member { name: "revisionId", shape: 61, ..MEMBER },
+                Member { name: "resourcePolicy", shape: 191, ..MEMBER },
+                Member { name: "revisionId", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 131
+    // 184
     Shape {
         name: "PutRetentionPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "retentionInDays", shape: 13, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 16, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 132
+    // 185
     Shape {
         name: "PutSubscriptionFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 77, required: true, ..MEMBER },
-                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
-                Member { name: "destinationArn", shape: 41, required: true, ..MEMBER },
-                Member { name: "roleArn", shape: 137, ..MEMBER },
-                Member { name: "distribution", shape: 47, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
+                Member { name: "destinationArn", shape: 74, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 192, ..MEMBER },
+                Member { name: "distribution", shape: 80, ..MEMBER },
                 Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
-                Member { name: "emitSystemFields", shape: 48, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 81, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 133
+    // 186
+    Shape {
+        name: "RecordFields",
+        kind: ShapeKind::List(List {
+            member: 107,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(128) },
+        }),
+    },
+    // 187
     Shape {
         name: "RejectedEntityInfo",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "errorType", shape: 56, required: true, ..MEMBER }],
+            members: &[Member { name: "errorType", shape: 89, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 134
+    // 188
     Shape {
         name: "RejectedLogEventsInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "tooNewLogEventStartIndex", shape: 96, ..MEMBER },
-                Member { name: "tooOldLogEventEndIndex", shape: 96, ..MEMBER },
-                Member { name: "expiredLogEventEndIndex", shape: 96, ..MEMBER },
+                Member { name: "tooNewLogEventStartIndex", shape: 140, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 140, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 140, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 135
+    // 189
+    Shape {
+        name: "ResourceArns",
+        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 190
     Shape {
         name: "ResourcePolicies",
-        kind: ShapeKind::List(List { member: 136, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 191, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 136
+    // 191
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "policyName", shape: 121, ..MEMBER },
-                Member { name: "policyDocument", shape: 120, ..MEMBER },
-                Member { name: "lastUpdatedTime", shape: 158, ..MEMBER },
-                Member { name: "policyScope", shape: 122, ..MEMBER },
+                Member { name: "policyName", shape: 168, ..MEMBER },
+                Member { name: "policyDocument", shape: 167, ..MEMBER },
+                Member { name: "lastUpdatedTime", shape: 215, ..MEMBER },
+                Member { name: "policyScope", shape: 169, ..MEMBER },
                 Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "revisionId", shape: 61, ..MEMBER },
+                Member { name: "revisionId", shape: 94, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 137
+    // 192
     Shape {
         name: "RoleArn",
         kind: ShapeKind::String(StringShape {
@@ -1453,25 +2027,38 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 138
+    // 193
     Shape {
-        name: "SearchedLogStream",
+        name: "S3DeliveryConfiguration",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 104, ..MEMBER },
-                Member { name: "searchedCompletely", shape: 105, ..MEMBER },
+                Member { name: "suffixPath", shape: 49, ..MEMBER },
+                Member { name: "enableHiveCompatiblePath", shape: 7, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 139
+    // 194
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 148, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 149, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 195
     Shape {
         name: "SearchedLogStreams",
-        kind: ShapeKind::List(List { member: 138, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 140
+    // 196
     Shape {
         name: "SequenceToken",
         kind: ShapeKind::String(StringShape {
@@ -1480,7 +2067,16 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 141
+    // 197
+    Shape {
+        name: "Service",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: r#"[\w_-]*"#,
+        }),
+    },
+    // 198
     Shape {
         name: "StandardUnit",
         kind: ShapeKind::String(StringShape {
@@ -1517,42 +2113,42 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 142
+    // 199
     Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
-    // 143
+    // 200
     Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 144
+    // 201
     Shape {
         name: "SubscriptionFilter",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "filterName", shape: 77, ..MEMBER },
-                Member { name: "logGroupName", shape: 100, ..MEMBER },
-                Member { name: "filterPattern", shape: 78, ..MEMBER },
-                Member { name: "destinationArn", shape: 41, ..MEMBER },
-                Member { name: "roleArn", shape: 137, ..MEMBER },
-                Member { name: "distribution", shape: 47, ..MEMBER },
+                Member { name: "filterName", shape: 112, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, ..MEMBER },
+                Member { name: "destinationArn", shape: 74, ..MEMBER },
+                Member { name: "roleArn", shape: 192, ..MEMBER },
+                Member { name: "distribution", shape: 80, ..MEMBER },
                 Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "creationTime", shape: 158, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 73, ..MEMBER },
-                Member { name: "emitSystemFields", shape: 48, ..MEMBER },
+                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 81, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 145
+    // 202
     Shape {
         name: "SubscriptionFilters",
-        kind: ShapeKind::List(List { member: 144, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 201, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 146
+    // 203
     Shape {
         name: "SystemField",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 147
+    // 204
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -1561,53 +2157,53 @@ static SHAPES: [Shape; 164] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
         }),
     },
-    // 148
+    // 205
     Shape {
         name: "TagKeyList",
         kind: ShapeKind::List(List {
-            member: 147,
+            member: 204,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(50) },
         }),
     },
-    // 149
+    // 206
     Shape {
         name: "TagList",
         kind: ShapeKind::List(List {
-            member: 147,
+            member: 204,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 150
+    // 207
     Shape {
         name: "TagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "tags", shape: 153, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "tags", shape: 210, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 151
+    // 208
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
-                Member { name: "tags", shape: 153, required: true, ..MEMBER },
+                Member { name: "tags", shape: 210, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 152
+    // 209
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -1616,19 +2212,19 @@ static SHAPES: [Shape; 164] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
         }),
     },
-    // 153
+    // 210
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 147,
-            value: 152,
+            key: 204,
+            value: 209,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 154
+    // 211
     Shape {
         name: "TargetArn",
         kind: ShapeKind::String(StringShape {
@@ -1637,88 +2233,117 @@ static SHAPES: [Shape; 164] = [
             pattern: "",
         }),
     },
-    // 155
+    // 212
     Shape {
         name: "TestEventMessages",
         kind: ShapeKind::List(List {
-            member: 58,
+            member: 91,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 156
+    // 213
     Shape {
         name: "TestMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "filterPattern", shape: 78, required: true, ..MEMBER },
-                Member { name: "logEventMessages", shape: 155, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
+                Member { name: "logEventMessages", shape: 212, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 157
+    // 214
     Shape {
         name: "TestMetricFilterResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "matches", shape: 109, ..MEMBER }],
+            members: &[Member { name: "matches", shape: 154, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 158
+    // 215
     Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 159
+    // 216
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 160
+    // 217
     Shape { name: "Unmask", kind: ShapeKind::Boolean },
-    // 161
+    // 218
     Shape {
         name: "UntagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 100, required: true, ..MEMBER },
-                Member { name: "tags", shape: 149, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
+                Member { name: "tags", shape: 206, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 162
+    // 219
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
-                Member { name: "tagKeys", shape: 148, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 205, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 163
+    // 220
+    Shape {
+        name: "UpdateDeliveryConfigurationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "id", shape: 39, required: true, ..MEMBER },
+                Member { name: "recordFields", shape: 186, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 221
+    Shape {
+        name: "UpdateDeliveryConfigurationResponse",
+        kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
+    },
+    // 222
     Shape {
         name: "Value",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
 ];
 
-static OPERATIONS: [Operation; 34] = [
+static OPERATIONS: [Operation; 50] = [
     Operation {
         name: "CancelExportTask",
         method: "POST",
         uri: "/",
-        input: Some(7),
+        input: Some(8),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "CreateDelivery",
+        method: "POST",
+        uri: "/",
+        input: Some(9),
+        output: Some(10),
         result_wrapper: "",
         status: 200,
     },
@@ -1726,8 +2351,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "CreateExportTask",
         method: "POST",
         uri: "/",
-        input: Some(8),
-        output: Some(9),
+        input: Some(11),
+        output: Some(12),
         result_wrapper: "",
         status: 200,
     },
@@ -1735,7 +2360,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "CreateLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(10),
+        input: Some(13),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1744,58 +2369,13 @@ static OPERATIONS: [Operation; 34] = [
         name: "CreateLogStream",
         method: "POST",
         uri: "/",
-        input: Some(11),
+        input: Some(14),
         output: None,
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "DeleteDestination",
-        method: "POST",
-        uri: "/",
-        input: Some(15),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteLogGroup",
-        method: "POST",
-        uri: "/",
-        input: Some(16),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteLogStream",
-        method: "POST",
-        uri: "/",
-        input: Some(17),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteMetricFilter",
-        method: "POST",
-        uri: "/",
-        input: Some(18),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteResourcePolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(19),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteRetentionPolicy",
+        name: "DeleteDelivery",
         method: "POST",
         uri: "/",
         input: Some(20),
@@ -1804,7 +2384,25 @@ static OPERATIONS: [Operation; 34] = [
         status: 200,
     },
     Operation {
-        name: "DeleteSubscriptionFilter",
+        name: "DeleteDeliveryDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteDeliveryDestinationPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(18),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteDeliverySource",
         method: "POST",
         uri: "/",
         input: Some(21),
@@ -1813,11 +2411,101 @@ static OPERATIONS: [Operation; 34] = [
         status: 200,
     },
     Operation {
-        name: "DescribeDestinations",
+        name: "DeleteDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(22),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(23),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteLogStream",
         method: "POST",
         uri: "/",
         input: Some(24),
-        output: Some(25),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteMetricFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(25),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteResourcePolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(26),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteRetentionPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(27),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteSubscriptionFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(28),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeDeliveries",
+        method: "POST",
+        uri: "/",
+        input: Some(51),
+        output: Some(52),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeDeliveryDestinations",
+        method: "POST",
+        uri: "/",
+        input: Some(53),
+        output: Some(54),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeDeliverySources",
+        method: "POST",
+        uri: "/",
+        input: Some(55),
+        output: Some(56),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeDestinations",
+        method: "POST",
+        uri: "/",
+        input: Some(57),
+        output: Some(58),
         result_wrapper: "",
         status: 200,
     },
@@ -1825,8 +2513,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeExportTasks",
         method: "POST",
         uri: "/",
-        input: Some(26),
-        output: Some(27),
+        input: Some(59),
+        output: Some(60),
         result_wrapper: "",
         status: 200,
     },
@@ -1834,8 +2522,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeLogGroups",
         method: "POST",
         uri: "/",
-        input: Some(30),
-        output: Some(31),
+        input: Some(63),
+        output: Some(64),
         result_wrapper: "",
         status: 200,
     },
@@ -1843,8 +2531,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeLogStreams",
         method: "POST",
         uri: "/",
-        input: Some(32),
-        output: Some(33),
+        input: Some(65),
+        output: Some(66),
         result_wrapper: "",
         status: 200,
     },
@@ -1852,8 +2540,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeMetricFilters",
         method: "POST",
         uri: "/",
-        input: Some(34),
-        output: Some(35),
+        input: Some(67),
+        output: Some(68),
         result_wrapper: "",
         status: 200,
     },
@@ -1861,8 +2549,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeResourcePolicies",
         method: "POST",
         uri: "/",
-        input: Some(36),
-        output: Some(37),
+        input: Some(69),
+        output: Some(70),
         result_wrapper: "",
         status: 200,
     },
@@ -1870,8 +2558,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "DescribeSubscriptionFilters",
         method: "POST",
         uri: "/",
-        input: Some(38),
-        output: Some(39),
+        input: Some(71),
+        output: Some(72),
         result_wrapper: "",
         status: 200,
     },
@@ -1879,40 +2567,40 @@ static OPERATIONS: [Operation; 34] = [
         name: "FilterLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(75),
-        output: Some(76),
+        input: Some(110),
+        output: Some(111),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "GetLogEvents",
+        name: "GetDelivery",
         method: "POST",
         uri: "/",
-        input: Some(82),
-        output: Some(83),
+        input: Some(122),
+        output: Some(123),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "ListTagsForResource",
+        name: "GetDeliveryDestination",
         method: "POST",
         uri: "/",
-        input: Some(92),
-        output: Some(93),
+        input: Some(120),
+        output: Some(121),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "ListTagsLogGroup",
+        name: "GetDeliveryDestinationPolicy",
         method: "POST",
         uri: "/",
-        input: Some(94),
-        output: Some(95),
+        input: Some(118),
+        output: Some(119),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "PutDestination",
+        name: "GetDeliverySource",
         method: "POST",
         uri: "/",
         input: Some(124),
@@ -1921,16 +2609,7 @@ static OPERATIONS: [Operation; 34] = [
         status: 200,
     },
     Operation {
-        name: "PutDestinationPolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(123),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "PutLogEvents",
+        name: "GetLogEvents",
         method: "POST",
         uri: "/",
         input: Some(126),
@@ -1939,10 +2618,82 @@ static OPERATIONS: [Operation; 34] = [
         status: 200,
     },
     Operation {
+        name: "ListTagsForResource",
+        method: "POST",
+        uri: "/",
+        input: Some(136),
+        output: Some(137),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "ListTagsLogGroup",
+        method: "POST",
+        uri: "/",
+        input: Some(138),
+        output: Some(139),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDeliveryDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(172),
+        output: Some(173),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDeliveryDestinationPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(170),
+        output: Some(171),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDeliverySource",
+        method: "POST",
+        uri: "/",
+        input: Some(174),
+        output: Some(175),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(177),
+        output: Some(178),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutDestinationPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(176),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "PutLogEvents",
+        method: "POST",
+        uri: "/",
+        input: Some(179),
+        output: Some(180),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "PutMetricFilter",
         method: "POST",
         uri: "/",
-        input: Some(128),
+        input: Some(181),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1951,8 +2702,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "PutResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(129),
-        output: Some(130),
+        input: Some(182),
+        output: Some(183),
         result_wrapper: "",
         status: 200,
     },
@@ -1960,7 +2711,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "PutRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(131),
+        input: Some(184),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1969,7 +2720,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "PutSubscriptionFilter",
         method: "POST",
         uri: "/",
-        input: Some(132),
+        input: Some(185),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1978,7 +2729,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "TagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(150),
+        input: Some(207),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1987,7 +2738,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(151),
+        input: Some(208),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -1996,8 +2747,8 @@ static OPERATIONS: [Operation; 34] = [
         name: "TestMetricFilter",
         method: "POST",
         uri: "/",
-        input: Some(156),
-        output: Some(157),
+        input: Some(213),
+        output: Some(214),
         result_wrapper: "",
         status: 200,
     },
@@ -2005,7 +2756,7 @@ static OPERATIONS: [Operation; 34] = [
         name: "UntagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(161),
+        input: Some(218),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2014,8 +2765,17 @@ static OPERATIONS: [Operation; 34] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(162),
+        input: Some(219),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "UpdateDeliveryConfiguration",
+        method: "POST",
+        uri: "/",
+        input: Some(220),
+        output: Some(221),
         result_wrapper: "",
         status: 200,
     },
@@ -2218,6 +2978,30 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct CreateDeliveryRequest {
+        #[serde(rename = "deliverySourceName")]
+        pub delivery_source_name: String,
+        #[serde(rename = "deliveryDestinationArn")]
+        pub delivery_destination_arn: String,
+        #[serde(rename = "recordFields", skip_serializing_if = "Option::is_none")]
+        pub record_fields: Option<Vec<String>>,
+        #[serde(rename = "fieldDelimiter", skip_serializing_if = "Option::is_none")]
+        pub field_delimiter: Option<String>,
+        #[serde(rename = "s3DeliveryConfiguration", skip_serializing_if = "Option::is_none")]
+        pub s3_delivery_configuration: Option<S3DeliveryConfiguration>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct CreateDeliveryResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub delivery: Option<Delivery>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct CreateExportTaskRequest {
         #[serde(rename = "taskName", skip_serializing_if = "Option::is_none")]
         pub task_name: Option<String>,
@@ -2261,6 +3045,31 @@ pub mod types {
         pub log_group_name: String,
         #[serde(rename = "logStreamName")]
         pub log_stream_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteDeliveryDestinationPolicyRequest {
+        #[serde(rename = "deliveryDestinationName")]
+        pub delivery_destination_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteDeliveryDestinationRequest {
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteDeliveryRequest {
+        pub id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeleteDeliverySourceRequest {
+        pub name: String,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -2320,6 +3129,138 @@ pub mod types {
         pub log_group_name: String,
         #[serde(rename = "filterName")]
         pub filter_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Delivery {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "deliverySourceName", skip_serializing_if = "Option::is_none")]
+        pub delivery_source_name: Option<String>,
+        #[serde(rename = "deliveryDestinationArn", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_arn: Option<String>,
+        #[serde(rename = "deliveryDestinationType", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_type: Option<String>,
+        #[serde(rename = "recordFields", skip_serializing_if = "Option::is_none")]
+        pub record_fields: Option<Vec<String>>,
+        #[serde(rename = "fieldDelimiter", skip_serializing_if = "Option::is_none")]
+        pub field_delimiter: Option<String>,
+        #[serde(rename = "s3DeliveryConfiguration", skip_serializing_if = "Option::is_none")]
+        pub s3_delivery_configuration: Option<S3DeliveryConfiguration>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeliveryDestination {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "deliveryDestinationType", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_type: Option<String>,
+        #[serde(rename = "outputFormat", skip_serializing_if = "Option::is_none")]
+        pub output_format: Option<String>,
+        #[serde(rename = "deliveryDestinationConfiguration", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_configuration: Option<DeliveryDestinationConfiguration>,
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        pub role_arn: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeliveryDestinationConfiguration {
+        #[serde(rename = "destinationResourceArn")]
+        pub destination_resource_arn: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DeliverySource {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub arn: Option<String>,
+        #[serde(rename = "resourceArns", skip_serializing_if = "Option::is_none")]
+        pub resource_arns: Option<Vec<String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub service: Option<String>,
+        #[serde(rename = "logType", skip_serializing_if = "Option::is_none")]
+        pub log_type: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "deliverySourceConfiguration", skip_serializing_if = "Option::is_none")]
+        pub delivery_source_configuration: Option<std::collections::HashMap<String, String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        #[serde(rename = "statusReason", skip_serializing_if = "Option::is_none")]
+        pub status_reason: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliveriesRequest {
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(rename = "deliverySourceNames", skip_serializing_if = "Option::is_none")]
+        pub delivery_source_names: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliveriesResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub deliveries: Option<Vec<Delivery>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliveryDestinationsRequest {
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub names: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliveryDestinationsResponse {
+        #[serde(rename = "deliveryDestinations", skip_serializing_if = "Option::is_none")]
+        pub delivery_destinations: Option<Vec<DeliveryDestination>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliverySourcesRequest {
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+        #[serde(rename = "resourceArns", skip_serializing_if = "Option::is_none")]
+        pub resource_arns: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeDeliverySourcesResponse {
+        #[serde(rename = "deliverySources", skip_serializing_if = "Option::is_none")]
+        pub delivery_sources: Option<Vec<DeliverySource>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -2616,6 +3557,59 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct GetDeliveryDestinationPolicyRequest {
+        #[serde(rename = "deliveryDestinationName")]
+        pub delivery_destination_name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliveryDestinationPolicyResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub policy: Option<Policy>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliveryDestinationRequest {
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliveryDestinationResponse {
+        #[serde(rename = "deliveryDestination", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination: Option<DeliveryDestination>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliveryRequest {
+        pub id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliveryResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub delivery: Option<Delivery>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliverySourceRequest {
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetDeliverySourceResponse {
+        #[serde(rename = "deliverySource", skip_serializing_if = "Option::is_none")]
+        pub delivery_source: Option<DeliverySource>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct GetLogEventsRequest {
         #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<String>,
@@ -2799,6 +3793,73 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct Policy {
+        #[serde(rename = "deliveryDestinationPolicy", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_policy: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliveryDestinationPolicyRequest {
+        #[serde(rename = "deliveryDestinationName")]
+        pub delivery_destination_name: String,
+        #[serde(rename = "deliveryDestinationPolicy")]
+        pub delivery_destination_policy: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliveryDestinationPolicyResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub policy: Option<Policy>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliveryDestinationRequest {
+        pub name: String,
+        #[serde(rename = "outputFormat", skip_serializing_if = "Option::is_none")]
+        pub output_format: Option<String>,
+        #[serde(rename = "deliveryDestinationConfiguration", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_configuration: Option<DeliveryDestinationConfiguration>,
+        #[serde(rename = "deliveryDestinationType", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination_type: Option<String>,
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        pub role_arn: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliveryDestinationResponse {
+        #[serde(rename = "deliveryDestination", skip_serializing_if = "Option::is_none")]
+        pub delivery_destination: Option<DeliveryDestination>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliverySourceRequest {
+        pub name: String,
+        #[serde(rename = "resourceArn")]
+        pub resource_arn: String,
+        #[serde(rename = "logType")]
+        pub log_type: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tags: Option<std::collections::HashMap<String, String>>,
+        #[serde(rename = "deliverySourceConfiguration", skip_serializing_if = "Option::is_none")]
+        pub delivery_source_configuration: Option<std::collections::HashMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct PutDeliverySourceResponse {
+        #[serde(rename = "deliverySource", skip_serializing_if = "Option::is_none")]
+        pub delivery_source: Option<DeliverySource>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct PutDestinationPolicyRequest {
         #[serde(rename = "destinationName")]
         pub destination_name: String,
@@ -2964,6 +4025,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct S3DeliveryConfiguration {
+        #[serde(rename = "suffixPath", skip_serializing_if = "Option::is_none")]
+        pub suffix_path: Option<String>,
+        #[serde(rename = "enableHiveCompatiblePath", skip_serializing_if = "Option::is_none")]
+        pub enable_hive_compatible_path: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct SearchedLogStream {
         #[serde(rename = "logStreamName", skip_serializing_if = "Option::is_none")]
         pub log_stream_name: Option<String>,
@@ -3045,10 +4115,31 @@ pub mod types {
         pub tag_keys: Vec<String>,
     }
 
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateDeliveryConfigurationRequest {
+        pub id: String,
+        #[serde(rename = "recordFields", skip_serializing_if = "Option::is_none")]
+        pub record_fields: Option<Vec<String>>,
+        #[serde(rename = "fieldDelimiter", skip_serializing_if = "Option::is_none")]
+        pub field_delimiter: Option<String>,
+        #[serde(rename = "s3DeliveryConfiguration", skip_serializing_if = "Option::is_none")]
+        pub s3_delivery_configuration: Option<S3DeliveryConfiguration>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct UpdateDeliveryConfigurationResponse {}
+
     impl ruststack_core::Input for CancelExportTaskRequest {}
+    impl ruststack_core::Input for CreateDeliveryRequest {}
     impl ruststack_core::Input for CreateExportTaskRequest {}
     impl ruststack_core::Input for CreateLogGroupRequest {}
     impl ruststack_core::Input for CreateLogStreamRequest {}
+    impl ruststack_core::Input for DeleteDeliveryDestinationPolicyRequest {}
+    impl ruststack_core::Input for DeleteDeliveryDestinationRequest {}
+    impl ruststack_core::Input for DeleteDeliveryRequest {}
+    impl ruststack_core::Input for DeleteDeliverySourceRequest {}
     impl ruststack_core::Input for DeleteDestinationRequest {}
     impl ruststack_core::Input for DeleteLogGroupRequest {}
     impl ruststack_core::Input for DeleteLogStreamRequest {}
@@ -3056,6 +4147,9 @@ pub mod types {
     impl ruststack_core::Input for DeleteResourcePolicyRequest {}
     impl ruststack_core::Input for DeleteRetentionPolicyRequest {}
     impl ruststack_core::Input for DeleteSubscriptionFilterRequest {}
+    impl ruststack_core::Input for DescribeDeliveriesRequest {}
+    impl ruststack_core::Input for DescribeDeliveryDestinationsRequest {}
+    impl ruststack_core::Input for DescribeDeliverySourcesRequest {}
     impl ruststack_core::Input for DescribeDestinationsRequest {}
     impl ruststack_core::Input for DescribeExportTasksRequest {}
     impl ruststack_core::Input for DescribeLogGroupsRequest {}
@@ -3064,9 +4158,16 @@ pub mod types {
     impl ruststack_core::Input for DescribeResourcePoliciesRequest {}
     impl ruststack_core::Input for DescribeSubscriptionFiltersRequest {}
     impl ruststack_core::Input for FilterLogEventsRequest {}
+    impl ruststack_core::Input for GetDeliveryDestinationPolicyRequest {}
+    impl ruststack_core::Input for GetDeliveryDestinationRequest {}
+    impl ruststack_core::Input for GetDeliveryRequest {}
+    impl ruststack_core::Input for GetDeliverySourceRequest {}
     impl ruststack_core::Input for GetLogEventsRequest {}
     impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTagsLogGroupRequest {}
+    impl ruststack_core::Input for PutDeliveryDestinationPolicyRequest {}
+    impl ruststack_core::Input for PutDeliveryDestinationRequest {}
+    impl ruststack_core::Input for PutDeliverySourceRequest {}
     impl ruststack_core::Input for PutDestinationPolicyRequest {}
     impl ruststack_core::Input for PutDestinationRequest {}
     impl ruststack_core::Input for PutLogEventsRequest {}
@@ -3079,7 +4180,12 @@ pub mod types {
     impl ruststack_core::Input for TestMetricFilterRequest {}
     impl ruststack_core::Input for UntagLogGroupRequest {}
     impl ruststack_core::Input for UntagResourceRequest {}
+    impl ruststack_core::Input for UpdateDeliveryConfigurationRequest {}
+    impl ruststack_core::Output for CreateDeliveryResponse {}
     impl ruststack_core::Output for CreateExportTaskResponse {}
+    impl ruststack_core::Output for DescribeDeliveriesResponse {}
+    impl ruststack_core::Output for DescribeDeliveryDestinationsResponse {}
+    impl ruststack_core::Output for DescribeDeliverySourcesResponse {}
     impl ruststack_core::Output for DescribeDestinationsResponse {}
     impl ruststack_core::Output for DescribeExportTasksResponse {}
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
@@ -3088,13 +4194,21 @@ pub mod types {
     impl ruststack_core::Output for DescribeResourcePoliciesResponse {}
     impl ruststack_core::Output for DescribeSubscriptionFiltersResponse {}
     impl ruststack_core::Output for FilterLogEventsResponse {}
+    impl ruststack_core::Output for GetDeliveryDestinationPolicyResponse {}
+    impl ruststack_core::Output for GetDeliveryDestinationResponse {}
+    impl ruststack_core::Output for GetDeliveryResponse {}
+    impl ruststack_core::Output for GetDeliverySourceResponse {}
     impl ruststack_core::Output for GetLogEventsResponse {}
     impl ruststack_core::Output for ListTagsForResourceResponse {}
     impl ruststack_core::Output for ListTagsLogGroupResponse {}
+    impl ruststack_core::Output for PutDeliveryDestinationPolicyResponse {}
+    impl ruststack_core::Output for PutDeliveryDestinationResponse {}
+    impl ruststack_core::Output for PutDeliverySourceResponse {}
     impl ruststack_core::Output for PutDestinationResponse {}
     impl ruststack_core::Output for PutLogEventsResponse {}
     impl ruststack_core::Output for PutResourcePolicyResponse {}
     impl ruststack_core::Output for TestMetricFilterResponse {}
+    impl ruststack_core::Output for UpdateDeliveryConfigurationResponse {}
 }
 
 pub mod ops {
@@ -3103,6 +4217,12 @@ pub mod ops {
         const NAME: &'static str = "CancelExportTask";
         type Input = super::types::CancelExportTaskRequest;
         type Output = ();
+    }
+    pub struct CreateDelivery;
+    impl ruststack_core::OperationSpec for CreateDelivery {
+        const NAME: &'static str = "CreateDelivery";
+        type Input = super::types::CreateDeliveryRequest;
+        type Output = super::types::CreateDeliveryResponse;
     }
     pub struct CreateExportTask;
     impl ruststack_core::OperationSpec for CreateExportTask {
@@ -3120,6 +4240,30 @@ pub mod ops {
     impl ruststack_core::OperationSpec for CreateLogStream {
         const NAME: &'static str = "CreateLogStream";
         type Input = super::types::CreateLogStreamRequest;
+        type Output = ();
+    }
+    pub struct DeleteDelivery;
+    impl ruststack_core::OperationSpec for DeleteDelivery {
+        const NAME: &'static str = "DeleteDelivery";
+        type Input = super::types::DeleteDeliveryRequest;
+        type Output = ();
+    }
+    pub struct DeleteDeliveryDestination;
+    impl ruststack_core::OperationSpec for DeleteDeliveryDestination {
+        const NAME: &'static str = "DeleteDeliveryDestination";
+        type Input = super::types::DeleteDeliveryDestinationRequest;
+        type Output = ();
+    }
+    pub struct DeleteDeliveryDestinationPolicy;
+    impl ruststack_core::OperationSpec for DeleteDeliveryDestinationPolicy {
+        const NAME: &'static str = "DeleteDeliveryDestinationPolicy";
+        type Input = super::types::DeleteDeliveryDestinationPolicyRequest;
+        type Output = ();
+    }
+    pub struct DeleteDeliverySource;
+    impl ruststack_core::OperationSpec for DeleteDeliverySource {
+        const NAME: &'static str = "DeleteDeliverySource";
+        type Input = super::types::DeleteDeliverySourceRequest;
         type Output = ();
     }
     pub struct DeleteDestination;
@@ -3163,6 +4307,24 @@ pub mod ops {
         const NAME: &'static str = "DeleteSubscriptionFilter";
         type Input = super::types::DeleteSubscriptionFilterRequest;
         type Output = ();
+    }
+    pub struct DescribeDeliveries;
+    impl ruststack_core::OperationSpec for DescribeDeliveries {
+        const NAME: &'static str = "DescribeDeliveries";
+        type Input = super::types::DescribeDeliveriesRequest;
+        type Output = super::types::DescribeDeliveriesResponse;
+    }
+    pub struct DescribeDeliveryDestinations;
+    impl ruststack_core::OperationSpec for DescribeDeliveryDestinations {
+        const NAME: &'static str = "DescribeDeliveryDestinations";
+        type Input = super::types::DescribeDeliveryDestinationsRequest;
+        type Output = super::types::DescribeDeliveryDestinationsResponse;
+    }
+    pub struct DescribeDeliverySources;
+    impl ruststack_core::OperationSpec for DescribeDeliverySources {
+        const NAME: &'static str = "DescribeDeliverySources";
+        type Input = super::types::DescribeDeliverySourcesRequest;
+        type Output = super::types::DescribeDeliverySourcesResponse;
     }
     pub struct DescribeDestinations;
     impl ruststack_core::OperationSpec for DescribeDestinations {
@@ -3212,6 +4374,30 @@ pub mod ops {
         type Input = super::types::FilterLogEventsRequest;
         type Output = super::types::FilterLogEventsResponse;
     }
+    pub struct GetDelivery;
+    impl ruststack_core::OperationSpec for GetDelivery {
+        const NAME: &'static str = "GetDelivery";
+        type Input = super::types::GetDeliveryRequest;
+        type Output = super::types::GetDeliveryResponse;
+    }
+    pub struct GetDeliveryDestination;
+    impl ruststack_core::OperationSpec for GetDeliveryDestination {
+        const NAME: &'static str = "GetDeliveryDestination";
+        type Input = super::types::GetDeliveryDestinationRequest;
+        type Output = super::types::GetDeliveryDestinationResponse;
+    }
+    pub struct GetDeliveryDestinationPolicy;
+    impl ruststack_core::OperationSpec for GetDeliveryDestinationPolicy {
+        const NAME: &'static str = "GetDeliveryDestinationPolicy";
+        type Input = super::types::GetDeliveryDestinationPolicyRequest;
+        type Output = super::types::GetDeliveryDestinationPolicyResponse;
+    }
+    pub struct GetDeliverySource;
+    impl ruststack_core::OperationSpec for GetDeliverySource {
+        const NAME: &'static str = "GetDeliverySource";
+        type Input = super::types::GetDeliverySourceRequest;
+        type Output = super::types::GetDeliverySourceResponse;
+    }
     pub struct GetLogEvents;
     impl ruststack_core::OperationSpec for GetLogEvents {
         const NAME: &'static str = "GetLogEvents";
@@ -3229,6 +4415,24 @@ pub mod ops {
         const NAME: &'static str = "ListTagsLogGroup";
         type Input = super::types::ListTagsLogGroupRequest;
         type Output = super::types::ListTagsLogGroupResponse;
+    }
+    pub struct PutDeliveryDestination;
+    impl ruststack_core::OperationSpec for PutDeliveryDestination {
+        const NAME: &'static str = "PutDeliveryDestination";
+        type Input = super::types::PutDeliveryDestinationRequest;
+        type Output = super::types::PutDeliveryDestinationResponse;
+    }
+    pub struct PutDeliveryDestinationPolicy;
+    impl ruststack_core::OperationSpec for PutDeliveryDestinationPolicy {
+        const NAME: &'static str = "PutDeliveryDestinationPolicy";
+        type Input = super::types::PutDeliveryDestinationPolicyRequest;
+        type Output = super::types::PutDeliveryDestinationPolicyResponse;
+    }
+    pub struct PutDeliverySource;
+    impl ruststack_core::OperationSpec for PutDeliverySource {
+        const NAME: &'static str = "PutDeliverySource";
+        type Input = super::types::PutDeliverySourceRequest;
+        type Output = super::types::PutDeliverySourceResponse;
     }
     pub struct PutDestination;
     impl ruststack_core::OperationSpec for PutDestination {
@@ -3301,5 +4505,11 @@ pub mod ops {
         const NAME: &'static str = "UntagResource";
         type Input = super::types::UntagResourceRequest;
         type Output = ();
+    }
+    pub struct UpdateDeliveryConfiguration;
+    impl ruststack_core::OperationSpec for UpdateDeliveryConfiguration {
+        const NAME: &'static str = "UpdateDeliveryConfiguration";
+        type Input = super::types::UpdateDeliveryConfigurationRequest;
+        type Output = super::types::UpdateDeliveryConfigurationResponse;
     }
 }

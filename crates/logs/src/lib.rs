@@ -33,7 +33,8 @@
 //! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks to S3
 //!   through the [`handlers::exports::ExportDestination`] the binary sets, metric and subscription
 //!   filters delivering to Lambda through the [`handlers::filters::SubscriptionTarget`] it sets,
-//!   resource policies and destinations);
+//!   resource policies and destinations, the v2 delivery API's sources, destinations and
+//!   deliveries);
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
 //!
@@ -45,7 +46,7 @@ pub mod handlers;
 pub mod state;
 
 use generated::ops;
-use handlers::{events, exports, filters, groups, policies, streams, tags};
+use handlers::{deliveries, events, exports, filters, groups, policies, streams, tags};
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::LogsState;
@@ -130,6 +131,22 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
         .on(ops::PutDestinationPolicy, policies::put_destination_policy)
         .on(ops::DeleteDestination, policies::delete_destination)
         .on(ops::DescribeDestinations, policies::describe_destinations)
+        .on(ops::PutDeliverySource, deliveries::put_delivery_source)
+        .on(ops::GetDeliverySource, deliveries::get_delivery_source)
+        .on(ops::DescribeDeliverySources, deliveries::describe_delivery_sources)
+        .on(ops::DeleteDeliverySource, deliveries::delete_delivery_source)
+        .on(ops::PutDeliveryDestination, deliveries::put_delivery_destination)
+        .on(ops::GetDeliveryDestination, deliveries::get_delivery_destination)
+        .on(ops::DescribeDeliveryDestinations, deliveries::describe_delivery_destinations)
+        .on(ops::DeleteDeliveryDestination, deliveries::delete_delivery_destination)
+        .on(ops::PutDeliveryDestinationPolicy, deliveries::put_delivery_destination_policy)
+        .on(ops::GetDeliveryDestinationPolicy, deliveries::get_delivery_destination_policy)
+        .on(ops::DeleteDeliveryDestinationPolicy, deliveries::delete_delivery_destination_policy)
+        .on(ops::CreateDelivery, deliveries::create_delivery)
+        .on(ops::GetDelivery, deliveries::get_delivery)
+        .on(ops::DescribeDeliveries, deliveries::describe_deliveries)
+        .on(ops::UpdateDeliveryConfiguration, deliveries::update_delivery_configuration)
+        .on(ops::DeleteDelivery, deliveries::delete_delivery)
         .into_service();
     (service, LogsHandle { state })
 }

@@ -23,6 +23,9 @@ pub const EVENTS: &str = "logs/events";
 /// Account-wide resource policies and cross-account destinations, one record each.
 pub const POLICIES: &str = "logs/policies";
 pub const DESTINATIONS: &str = "logs/destinations";
+/// Delivery sources, delivery destinations (with their policies) and deliveries, keyed
+/// `scope · kind \0 · name or id`.
+pub const DELIVERIES: &str = "logs/deliveries";
 
 /// `(account id, region)`.
 type AccountRegion = (Arc<str>, Arc<str>);
@@ -147,7 +150,22 @@ impl LogsState {
                 Err(e) => tracing::error!("logs: unreadable destination record: {e}"),
             }
         }
-        Region { scope, groups, export_tasks: Vec::new(), policies, destinations }
+        let mut deliveries = Deliveries::default();
+        for (k, v) in self.kv.range(DELIVERIES, Bound::Included(&scope), end, usize::MAX) {
+            let rest = &k[scope.len()..];
+            let Some(at) = rest.iter().position(|b| *b == 0) else { continue };
+            let name = String::from_utf8_lossy(&rest[at + 1..]).into_owned();
+            let loaded = match &rest[..at] {
+                b"source" => serde_json::from_slice(&v).map(|x| drop(deliveries.sources.insert(name, x))),
+                b"destination" => serde_json::from_slice(&v).map(|x| drop(deliveries.destinations.insert(name, x))),
+                b"delivery" => serde_json::from_slice(&v).map(|x| drop(deliveries.deliveries.insert(name, x))),
+                _ => Ok(()),
+            };
+            if let Err(e) = loaded {
+                tracing::error!("logs: unreadable delivery record: {e}");
+            }
+        }
+        Region { scope, groups, export_tasks: Vec::new(), policies, destinations, deliveries }
     }
 
     /// Applies one write's batch durably; a store failure is a 500 and the caller changes nothing.
@@ -205,6 +223,23 @@ pub struct Region {
     pub policies: BTreeMap<String, ResourcePolicy>,
     /// Destinations by name.
     pub destinations: BTreeMap<String, Destination>,
+    pub deliveries: Deliveries,
+}
+
+/// The v2 delivery API's resources, as the API renders them.
+#[derive(Default)]
+pub struct Deliveries {
+    pub sources: BTreeMap<String, crate::generated::types::DeliverySource>,
+    pub destinations: BTreeMap<String, DeliveryDestinationRecord>,
+    /// By id.
+    pub deliveries: BTreeMap<String, crate::generated::types::Delivery>,
+}
+
+/// A delivery destination and its policy.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DeliveryDestinationRecord {
+    pub destination: crate::generated::types::DeliveryDestination,
+    pub policy: Option<String>,
 }
 
 impl Region {
@@ -240,6 +275,24 @@ impl Region {
 
     pub fn delete_destination(&self, name: &str) -> Write {
         Write::Delete { tree: DESTINATIONS.into(), key: self.record_key(name) }
+    }
+
+    fn delivery_key(&self, kind: &str, name: &str) -> Vec<u8> {
+        let mut k = self.scope.clone();
+        k.extend_from_slice(kind.as_bytes());
+        k.push(0);
+        k.extend_from_slice(name.as_bytes());
+        k
+    }
+
+    /// The write that stores a delivery record of `kind` (`source`, `destination`, `delivery`).
+    pub fn put_delivery_record(&self, kind: &str, name: &str, value: &impl Serialize) -> Write {
+        let value = serde_json::to_vec(value).unwrap_or_default();
+        Write::Put { tree: DELIVERIES.into(), key: self.delivery_key(kind, name), value }
+    }
+
+    pub fn delete_delivery_record(&self, kind: &str, name: &str) -> Write {
+        Write::Delete { tree: DELIVERIES.into(), key: self.delivery_key(kind, name) }
     }
 
     pub fn put_stream(&self, group: &str, stream: &LogStream) -> Write {

@@ -1,5 +1,6 @@
 //! The operation handlers, by area, and the errors and lookups they share.
 
+pub mod deliveries;
 pub mod events;
 pub mod exports;
 pub mod filters;
