@@ -223,30 +223,3 @@ def test_backups_survive_a_restart(start_server, tmp_path):
     assert ddb.describe_table(TableName=target)["Table"]["RestoreSummary"] == summary
     assert keys(ddb, target) == [f"item{i}" for i in range(7)]
 
-
-def test_a_backup_being_restored_cannot_be_deleted(ddb, client):
-    import threading
-
-    source = ddbutil.create(ddb)
-    for start in range(0, 4000, 25):
-        ddb.batch_write_item(RequestItems={source: [
-            {"PutRequest": {"Item": {"pk": {"S": f"k{n:05}"}, "pad": {"S": "x" * 200}}}} for n in range(start, start + 25)]})
-    arn = ddb.create_backup(TableName=source, BackupName="big")["BackupDetails"]["BackupArn"]
-    target = ddbutil.name()
-    done = {}
-    restorer = client("dynamodb")
-    thread = threading.Thread(target=lambda: done.update(
-        out=restorer.restore_table_from_backup(TargetTableName=target, BackupArn=arn)))
-    thread.start()
-    # Once the target table exists its items are being written: the backup is in use.
-    while True:
-        try:
-            ddb.describe_table(TableName=target)
-            break
-        except ddb.exceptions.ResourceNotFoundException:
-            pass
-    with raises("BackupInUseException"):
-        ddb.delete_backup(BackupArn=arn)
-    thread.join(60)
-    assert done["out"]["TableDescription"]["ItemCount"] == 4000
-    assert ddb.delete_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupStatus"] == "DELETED"

@@ -516,6 +516,34 @@ mod tests {
         Overrides { billing_mode: None, gsis: None, lsis: None, throughput: None, sse: None }
     }
 
+    #[tokio::test]
+    async fn a_backup_being_restored_cannot_be_deleted() {
+        let (db, ctx) = (Arc::new(DynamoDb::default()), RequestContext::for_tests("CreateBackup"));
+        let create = CreateTableInput {
+            table_name: "t".into(),
+            attribute_definitions: Some(vec![AttributeDefinition {
+                attribute_name: "pk".into(),
+                attribute_type: "S".into(),
+            }]),
+            key_schema: Some(vec![key("pk", "HASH")]),
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            ..Default::default()
+        };
+        super::super::tables::create_table(db.clone(), ctx.clone(), create).await.expect("table");
+        let input = CreateBackupInput { table_name: "t".into(), backup_name: "b".into() };
+        let arn =
+            create_backup(db.clone(), ctx.clone(), input).await.expect("backup").backup_details.unwrap().backup_arn;
+        let region = db.region(&ctx);
+        *region.restoring.lock().entry(arn.clone()).or_default() += 1;
+        let reading = Reading { region: region.clone(), arn: arn.clone() };
+        let delete = || delete_backup(db.clone(), ctx.clone(), DeleteBackupInput { backup_arn: arn.clone() });
+        assert_eq!(delete().await.err().map(|e| e.code), Some("BackupInUseException".into()));
+        drop(reading);
+        assert!(region.restoring.lock().is_empty());
+        let deleted = delete().await.expect("deleted once no restore reads it");
+        assert_eq!(deleted.backup_description.unwrap().backup_details.unwrap().backup_status, "DELETED");
+    }
+
     #[test]
     fn backup_ids_start_with_their_creation_time() {
         let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/t/backup/01623095754481-2cfcd6f9";
