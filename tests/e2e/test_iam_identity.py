@@ -158,6 +158,7 @@ def test_account_password_policy(iam):
         "AllowUsersToChangePassword": False,
         "ExpirePasswords": True,
         "MaxPasswordAge": 90,
+        "HardExpiry": False,
     }
     iam.create_user(UserName="bo")
     assert error(iam.create_login_profile, UserName="bo", Password="short1") == (
@@ -166,8 +167,10 @@ def test_account_password_policy(iam):
     iam.create_login_profile(UserName="bo", Password="longenough1")
     status, code, msg = error(iam.update_account_password_policy, MinimumPasswordLength=2)
     assert (status, code) == (400, "ValidationError") and "greater than or equal to 6" in msg
-    iam.update_account_password_policy()
-    assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 6
+    iam.update_account_password_policy(PasswordReusePrevention=3, HardExpiry=True)
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert (policy["MinimumPasswordLength"], policy["MaxPasswordAge"], policy["ExpirePasswords"]) == (6, 0, False)
+    assert (policy["PasswordReusePrevention"], policy["HardExpiry"]) == (3, True)
     iam.delete_account_password_policy()
     assert error(iam.get_account_password_policy)[1] == "NoSuchEntity"
 

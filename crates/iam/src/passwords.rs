@@ -161,9 +161,10 @@ pub async fn get_account_password_policy(
             require_lowercase_characters: Some(p.lowercase),
             allow_users_to_change_password: Some(p.users_can_change),
             expire_passwords: Some(p.max_age.is_some()),
-            max_password_age: p.max_age,
+            // Age and hard expiry are shown unset as 0 and false; reuse prevention only when set.
+            max_password_age: Some(p.max_age.unwrap_or(0)),
             password_reuse_prevention: p.reuse_prevention,
-            hard_expiry: p.hard_expiry,
+            hard_expiry: Some(p.hard_expiry.unwrap_or(false)),
         },
     })
 }
