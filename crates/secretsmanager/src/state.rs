@@ -161,6 +161,7 @@ pub fn replica_arn(arn: &str, from: &str, to: &str) -> String {
 
 impl ServiceState for SecretsState {
     fn reset(&self) {
+        self.outbox.lock().clear();
         self.regions.clear();
     }
 
