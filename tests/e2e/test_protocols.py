@@ -115,7 +115,7 @@ def test_error_responses_carry_request_ids(client):
 NOT_IMPLEMENTED = [
     # Operations no issue asks for soon, so these keep proving the NotImplemented path.
     ("dynamodb", "DescribeKinesisStreamingDestination", lambda c: c.describe_kinesis_streaming_destination(TableName="x")),
-    ("secretsmanager", "ValidateResourcePolicy", lambda c: c.validate_resource_policy(ResourcePolicy="{}")),
+    ("secretsmanager", "ListResourcePolicies", lambda c: c.list_resource_policies(SecretId="s")),
     ("lambda", "GetCodeSigningConfig", lambda c: c.get_code_signing_config(CodeSigningConfigArn="arn:aws:lambda:us-east-1:000000000000:code-signing-config:csc-0123456789abcdef0")),
     ("sts", "DecodeAuthorizationMessage", lambda c: c.decode_authorization_message(EncodedMessage="x")),
     # GET /b?analytics&id=x must reach GetBucketAnalyticsConfiguration, not ListObjects on the same path.
