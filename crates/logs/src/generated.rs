@@ -33,7 +33,7 @@ const MEMBER: Member = Member {
     idempotency_token: false,
 };
 
-static SHAPES: [Shape; 223] = [
+static SHAPES: [Shape; 254] = [
     // 0
     Shape {
         name: "AccessPolicy",
@@ -80,27 +80,12 @@ static SHAPES: [Shape; 223] = [
     // 7
     Shape { name: "Boolean", kind: ShapeKind::Boolean },
     // 8
+    Shape { name: "BytesScannedValue", kind: ShapeKind::Float(Range::NONE) },
+    // 9
     Shape {
         name: "CancelExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 99, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 9
-    Shape {
-        name: "CreateDeliveryRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "deliverySourceName", shape: 44, required: true, ..MEMBER },
-                Member { name: "deliveryDestinationArn", shape: 5, required: true, ..MEMBER },
-                Member { name: "recordFields", shape: 186, ..MEMBER },
-                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
-                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 105, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -108,9 +93,16 @@ static SHAPES: [Shape; 223] = [
     },
     // 10
     Shape {
-        name: "CreateDeliveryResponse",
+        name: "CreateDeliveryRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "delivery", shape: 31, ..MEMBER }],
+            members: &[
+                Member { name: "deliverySourceName", shape: 45, required: true, ..MEMBER },
+                Member { name: "deliveryDestinationArn", shape: 5, required: true, ..MEMBER },
+                Member { name: "recordFields", shape: 208, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 113, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 217, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -118,17 +110,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 11
     Shape {
-        name: "CreateExportTaskRequest",
+        name: "CreateDeliveryResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "taskName", shape: 100, ..MEMBER },
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
-                Member { name: "from", shape: 215, required: true, ..MEMBER },
-                Member { name: "to", shape: 215, required: true, ..MEMBER },
-                Member { name: "destination", shape: 95, required: true, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 96, ..MEMBER },
-            ],
+            members: &[Member { name: "delivery", shape: 32, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -136,9 +120,17 @@ static SHAPES: [Shape; 223] = [
     },
     // 12
     Shape {
-        name: "CreateExportTaskResponse",
+        name: "CreateExportTaskRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "taskId", shape: 99, ..MEMBER }],
+            members: &[
+                Member { name: "taskName", shape: 106, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 161, ..MEMBER },
+                Member { name: "from", shape: 245, required: true, ..MEMBER },
+                Member { name: "to", shape: 245, required: true, ..MEMBER },
+                Member { name: "destination", shape: 101, required: true, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 102, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -146,15 +138,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 13
     Shape {
-        name: "CreateLogGroupRequest",
+        name: "CreateExportTaskResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 135, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
-                Member { name: "logGroupClass", shape: 142, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 29, ..MEMBER },
-            ],
+            members: &[Member { name: "taskId", shape: 105, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -162,11 +148,14 @@ static SHAPES: [Shape; 223] = [
     },
     // 14
     Shape {
-        name: "CreateLogStreamRequest",
+        name: "CreateLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 146, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+                Member { name: "logGroupClass", shape: 153, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 30, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -175,6 +164,19 @@ static SHAPES: [Shape; 223] = [
     },
     // 15
     Shape {
+        name: "CreateLogStreamRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 16
+    Shape {
         name: "DataProtectionStatus",
         kind: ShapeKind::String(StringShape {
             enum_values: &["ACTIVATED", "DELETED", "ARCHIVED", "DISABLED"],
@@ -182,25 +184,15 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 16
-    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
     // 17
-    Shape { name: "DefaultValue", kind: ShapeKind::Float(Range::NONE) },
+    Shape { name: "Days", kind: ShapeKind::Integer(Range::NONE) },
     // 18
+    Shape { name: "DefaultValue", kind: ShapeKind::Float(Range::NONE) },
+    // 19
     Shape {
         name: "DeleteDeliveryDestinationPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 19
-    Shape {
-        name: "DeleteDeliveryDestinationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "name", shape: 34, required: true, ..MEMBER }],
+            members: &[Member { name: "deliveryDestinationName", shape: 35, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -208,9 +200,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 20
     Shape {
-        name: "DeleteDeliveryRequest",
+        name: "DeleteDeliveryDestinationRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "id", shape: 39, required: true, ..MEMBER }],
+            members: &[Member { name: "name", shape: 35, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -218,9 +210,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 21
     Shape {
-        name: "DeleteDeliverySourceRequest",
+        name: "DeleteDeliveryRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "name", shape: 44, required: true, ..MEMBER }],
+            members: &[Member { name: "id", shape: 40, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -228,9 +220,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 22
     Shape {
-        name: "DeleteDestinationRequest",
+        name: "DeleteDeliverySourceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "destinationName", shape: 75, required: true, ..MEMBER }],
+            members: &[Member { name: "name", shape: 45, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -238,9 +230,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 23
     Shape {
-        name: "DeleteLogGroupRequest",
+        name: "DeleteDestinationRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
+            members: &[Member { name: "destinationName", shape: 79, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -248,12 +240,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 24
     Shape {
-        name: "DeleteLogStreamRequest",
+        name: "DeleteLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "logGroupName", shape: 156, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -261,11 +250,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 25
     Shape {
-        name: "DeleteMetricFilterRequest",
+        name: "DeleteLogStreamRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -274,12 +263,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 26
     Shape {
-        name: "DeleteResourcePolicyRequest",
+        name: "DeleteMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "policyName", shape: 168, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "expectedRevisionId", shape: 94, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 119, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -288,9 +276,13 @@ static SHAPES: [Shape; 223] = [
     },
     // 27
     Shape {
-        name: "DeleteRetentionPolicyRequest",
+        name: "DeleteResourcePolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "policyName", shape: 181, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 100, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -298,56 +290,48 @@ static SHAPES: [Shape; 223] = [
     },
     // 28
     Shape {
-        name: "DeleteSubscriptionFilterRequest",
+        name: "DeleteRetentionPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "logGroupName", shape: 156, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 29
-    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
-    // 30
     Shape {
-        name: "Deliveries",
-        kind: ShapeKind::List(List { member: 31, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 31
-    Shape {
-        name: "Delivery",
+        name: "DeleteSubscriptionFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "id", shape: 39, ..MEMBER },
-                Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "deliverySourceName", shape: 44, ..MEMBER },
-                Member { name: "deliveryDestinationArn", shape: 5, ..MEMBER },
-                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
-                Member { name: "recordFields", shape: 186, ..MEMBER },
-                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
-                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 119, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 30
+    Shape { name: "DeletionProtectionEnabled", kind: ShapeKind::Boolean },
+    // 31
+    Shape {
+        name: "Deliveries",
+        kind: ShapeKind::List(List { member: 32, member_name: "", flattened: false, length: Range::NONE }),
+    },
     // 32
     Shape {
-        name: "DeliveryDestination",
+        name: "Delivery",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "name", shape: 34, ..MEMBER },
+                Member { name: "id", shape: 40, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
-                Member { name: "outputFormat", shape: 163, ..MEMBER },
-                Member { name: "deliveryDestinationConfiguration", shape: 33, ..MEMBER },
-                Member { name: "roleArn", shape: 5, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "deliverySourceName", shape: 45, ..MEMBER },
+                Member { name: "deliveryDestinationArn", shape: 5, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 38, ..MEMBER },
+                Member { name: "recordFields", shape: 208, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 113, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 217, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -355,6 +339,24 @@ static SHAPES: [Shape; 223] = [
         }),
     },
     // 33
+    Shape {
+        name: "DeliveryDestination",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "name", shape: 35, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 38, ..MEMBER },
+                Member { name: "outputFormat", shape: 176, ..MEMBER },
+                Member { name: "deliveryDestinationConfiguration", shape: 34, ..MEMBER },
+                Member { name: "roleArn", shape: 5, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 34
     Shape {
         name: "DeliveryDestinationConfiguration",
         kind: ShapeKind::Structure(Structure {
@@ -364,7 +366,7 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 34
+    // 35
     Shape {
         name: "DeliveryDestinationName",
         kind: ShapeKind::String(StringShape {
@@ -373,17 +375,17 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[\w-]*"#,
         }),
     },
-    // 35
+    // 36
     Shape {
         name: "DeliveryDestinationNames",
         kind: ShapeKind::List(List {
-            member: 34,
+            member: 35,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 36
+    // 37
     Shape {
         name: "DeliveryDestinationPolicy",
         kind: ShapeKind::String(StringShape {
@@ -392,7 +394,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 37
+    // 38
     Shape {
         name: "DeliveryDestinationType",
         kind: ShapeKind::String(StringShape {
@@ -401,12 +403,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 38
+    // 39
     Shape {
         name: "DeliveryDestinations",
-        kind: ShapeKind::List(List { member: 32, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 33, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 39
+    // 40
     Shape {
         name: "DeliveryId",
         kind: ShapeKind::String(StringShape {
@@ -415,39 +417,39 @@ static SHAPES: [Shape; 223] = [
             pattern: "^[0-9A-Za-z]+$",
         }),
     },
-    // 40
+    // 41
     Shape {
         name: "DeliverySource",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "name", shape: 44, ..MEMBER },
+                Member { name: "name", shape: 45, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "resourceArns", shape: 189, ..MEMBER },
-                Member { name: "service", shape: 197, ..MEMBER },
-                Member { name: "logType", shape: 151, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
-                Member { name: "deliverySourceConfiguration", shape: 41, ..MEMBER },
-                Member { name: "status", shape: 46, ..MEMBER },
-                Member { name: "statusReason", shape: 47, ..MEMBER },
+                Member { name: "resourceArns", shape: 211, ..MEMBER },
+                Member { name: "service", shape: 221, ..MEMBER },
+                Member { name: "logType", shape: 164, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+                Member { name: "deliverySourceConfiguration", shape: 42, ..MEMBER },
+                Member { name: "status", shape: 47, ..MEMBER },
+                Member { name: "statusReason", shape: 48, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 41
+    // 42
     Shape {
         name: "DeliverySourceConfiguration",
         kind: ShapeKind::Map(Map {
-            key: 42,
-            value: 43,
+            key: 43,
+            value: 44,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 42
+    // 43
     Shape {
         name: "DeliverySourceConfigurationKey",
         kind: ShapeKind::String(StringShape {
@@ -456,7 +458,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 43
+    // 44
     Shape {
         name: "DeliverySourceConfigurationValue",
         kind: ShapeKind::String(StringShape {
@@ -465,7 +467,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 44
+    // 45
     Shape {
         name: "DeliverySourceName",
         kind: ShapeKind::String(StringShape {
@@ -474,32 +476,32 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[\w-]*"#,
         }),
     },
-    // 45
+    // 46
     Shape {
         name: "DeliverySourceNames",
         kind: ShapeKind::List(List {
-            member: 44,
+            member: 45,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 46
+    // 47
     Shape {
         name: "DeliverySourceStatus",
         kind: ShapeKind::String(StringShape { enum_values: &["ACTIVE", "INACTIVE"], length: Range::NONE, pattern: "" }),
     },
-    // 47
+    // 48
     Shape {
         name: "DeliverySourceStatusReason",
         kind: ShapeKind::String(StringShape { enum_values: &["RESOURCE_DELETED"], length: Range::NONE, pattern: "" }),
     },
-    // 48
+    // 49
     Shape {
         name: "DeliverySources",
-        kind: ShapeKind::List(List { member: 40, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 41, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 49
+    // 50
     Shape {
         name: "DeliverySuffixPath",
         kind: ShapeKind::String(StringShape {
@@ -508,29 +510,16 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 50
-    Shape { name: "Descending", kind: ShapeKind::Boolean },
     // 51
+    Shape { name: "Descending", kind: ShapeKind::Boolean },
+    // 52
     Shape {
         name: "DescribeDeliveriesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "deliverySourceNames", shape: 45, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 52
-    Shape {
-        name: "DescribeDeliveriesResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "deliveries", shape: 30, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "deliverySourceNames", shape: 46, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -539,12 +528,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 53
     Shape {
-        name: "DescribeDeliveryDestinationsRequest",
+        name: "DescribeDeliveriesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "names", shape: 35, ..MEMBER },
+                Member { name: "deliveries", shape: 31, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -553,11 +541,12 @@ static SHAPES: [Shape; 223] = [
     },
     // 54
     Shape {
-        name: "DescribeDeliveryDestinationsResponse",
+        name: "DescribeDeliveryDestinationsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "deliveryDestinations", shape: 38, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "names", shape: 36, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -566,12 +555,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 55
     Shape {
-        name: "DescribeDeliverySourcesRequest",
+        name: "DescribeDeliveryDestinationsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "resourceArns", shape: 114, ..MEMBER },
+                Member { name: "deliveryDestinations", shape: 39, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -580,11 +568,12 @@ static SHAPES: [Shape; 223] = [
     },
     // 56
     Shape {
-        name: "DescribeDeliverySourcesResponse",
+        name: "DescribeDeliverySourcesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "deliverySources", shape: 48, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "resourceArns", shape: 121, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -593,12 +582,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 57
     Shape {
-        name: "DescribeDestinationsRequest",
+        name: "DescribeDeliverySourcesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "DestinationNamePrefix", shape: 75, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "deliverySources", shape: 49, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -607,11 +595,12 @@ static SHAPES: [Shape; 223] = [
     },
     // 58
     Shape {
-        name: "DescribeDestinationsResponse",
+        name: "DescribeDestinationsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinations", shape: 76, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "DestinationNamePrefix", shape: 79, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -620,13 +609,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 59
     Shape {
-        name: "DescribeExportTasksRequest",
+        name: "DescribeDestinationsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 99, ..MEMBER },
-                Member { name: "statusCode", shape: 102, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "destinations", shape: 80, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -635,11 +622,13 @@ static SHAPES: [Shape; 223] = [
     },
     // 60
     Shape {
-        name: "DescribeExportTasksResponse",
+        name: "DescribeExportTasksRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "exportTasks", shape: 104, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "taskId", shape: 105, ..MEMBER },
+                Member { name: "statusCode", shape: 108, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -647,43 +636,43 @@ static SHAPES: [Shape; 223] = [
         }),
     },
     // 61
-    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
-    // 62
     Shape {
-        name: "DescribeLogGroupsLogGroupIdentifiers",
-        kind: ShapeKind::List(List {
-            member: 143,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(1), max: Some(50) },
-        }),
-    },
-    // 63
-    Shape {
-        name: "DescribeLogGroupsRequest",
+        name: "DescribeExportTasksResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "accountIdentifiers", shape: 2, ..MEMBER },
-                Member { name: "logGroupNamePrefix", shape: 144, ..MEMBER },
-                Member { name: "logGroupNamePattern", shape: 145, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "includeLinkedAccounts", shape: 128, ..MEMBER },
-                Member { name: "logGroupClass", shape: 142, ..MEMBER },
-                Member { name: "logGroupIdentifiers", shape: 62, ..MEMBER },
+                Member { name: "exportTasks", shape: 110, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
+    // 62
+    Shape { name: "DescribeLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(50) }) },
+    // 63
+    Shape {
+        name: "DescribeLogGroupsLogGroupIdentifiers",
+        kind: ShapeKind::List(List {
+            member: 154,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(1), max: Some(50) },
+        }),
+    },
     // 64
     Shape {
-        name: "DescribeLogGroupsResponse",
+        name: "DescribeLogGroupsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroups", shape: 146, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "accountIdentifiers", shape: 2, ..MEMBER },
+                Member { name: "logGroupNamePrefix", shape: 156, ..MEMBER },
+                Member { name: "logGroupNamePattern", shape: 157, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "includeLinkedAccounts", shape: 139, ..MEMBER },
+                Member { name: "logGroupClass", shape: 153, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 63, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -692,16 +681,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 65
     Shape {
-        name: "DescribeLogStreamsRequest",
+        name: "DescribeLogGroupsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
-                Member { name: "orderBy", shape: 162, ..MEMBER },
-                Member { name: "descending", shape: 50, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "logGroups", shape: 159, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -710,11 +694,16 @@ static SHAPES: [Shape; 223] = [
     },
     // 66
     Shape {
-        name: "DescribeLogStreamsResponse",
+        name: "DescribeLogStreamsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreams", shape: 150, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 154, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 161, ..MEMBER },
+                Member { name: "orderBy", shape: 175, ..MEMBER },
+                Member { name: "descending", shape: 51, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -723,15 +712,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 67
     Shape {
-        name: "DescribeMetricFiltersRequest",
+        name: "DescribeLogStreamsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "filterNamePrefix", shape: 112, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "metricName", shape: 156, ..MEMBER },
-                Member { name: "metricNamespace", shape: 157, ..MEMBER },
+                Member { name: "logStreams", shape: 163, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -740,11 +725,15 @@ static SHAPES: [Shape; 223] = [
     },
     // 68
     Shape {
-        name: "DescribeMetricFiltersResponse",
+        name: "DescribeMetricFiltersRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "metricFilters", shape: 155, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 119, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "metricName", shape: 169, ..MEMBER },
+                Member { name: "metricNamespace", shape: 170, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -753,13 +742,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 69
     Shape {
-        name: "DescribeResourcePoliciesRequest",
+        name: "DescribeMetricFiltersResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "policyScope", shape: 169, ..MEMBER },
+                Member { name: "metricFilters", shape: 168, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -767,27 +754,17 @@ static SHAPES: [Shape; 223] = [
         }),
     },
     // 70
-    Shape {
-        name: "DescribeResourcePoliciesResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "resourcePolicies", shape: 190, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "DescribeQueriesMaxResults", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(1000) }) },
     // 71
     Shape {
-        name: "DescribeSubscriptionFiltersRequest",
+        name: "DescribeQueriesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "filterNamePrefix", shape: 112, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 61, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "status", shape: 206, ..MEMBER },
+                Member { name: "maxResults", shape: 70, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "queryLanguage", shape: 203, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -796,11 +773,11 @@ static SHAPES: [Shape; 223] = [
     },
     // 72
     Shape {
-        name: "DescribeSubscriptionFiltersResponse",
+        name: "DescribeQueriesResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "subscriptionFilters", shape: 202, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "queries", shape: 202, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -809,15 +786,13 @@ static SHAPES: [Shape; 223] = [
     },
     // 73
     Shape {
-        name: "Destination",
+        name: "DescribeResourcePoliciesRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "destinationName", shape: 75, ..MEMBER },
-                Member { name: "targetArn", shape: 211, ..MEMBER },
-                Member { name: "roleArn", shape: 192, ..MEMBER },
-                Member { name: "accessPolicy", shape: 0, ..MEMBER },
-                Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "creationTime", shape: 215, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "policyScope", shape: 182, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -826,6 +801,64 @@ static SHAPES: [Shape; 223] = [
     },
     // 74
     Shape {
+        name: "DescribeResourcePoliciesResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourcePolicies", shape: 212, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 75
+    Shape {
+        name: "DescribeSubscriptionFiltersRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "filterNamePrefix", shape: 119, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 62, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 76
+    Shape {
+        name: "DescribeSubscriptionFiltersResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "subscriptionFilters", shape: 231, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 77
+    Shape {
+        name: "Destination",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 79, ..MEMBER },
+                Member { name: "targetArn", shape: 241, ..MEMBER },
+                Member { name: "roleArn", shape: 216, ..MEMBER },
+                Member { name: "accessPolicy", shape: 0, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 78
+    Shape {
         name: "DestinationArn",
         kind: ShapeKind::String(StringShape {
             enum_values: &[],
@@ -833,7 +866,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 75
+    // 79
     Shape {
         name: "DestinationName",
         kind: ShapeKind::String(StringShape {
@@ -842,24 +875,24 @@ static SHAPES: [Shape; 223] = [
             pattern: "[^:*]*",
         }),
     },
-    // 76
+    // 80
     Shape {
         name: "Destinations",
-        kind: ShapeKind::List(List { member: 73, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 77, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 77
+    // 81
     Shape {
         name: "Dimensions",
         kind: ShapeKind::Map(Map {
-            key: 78,
-            value: 79,
+            key: 82,
+            value: 83,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 78
+    // 82
     Shape {
         name: "DimensionsKey",
         kind: ShapeKind::String(StringShape {
@@ -868,7 +901,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 79
+    // 83
     Shape {
         name: "DimensionsValue",
         kind: ShapeKind::String(StringShape {
@@ -877,7 +910,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 80
+    // 84
     Shape {
         name: "Distribution",
         kind: ShapeKind::String(StringShape {
@@ -886,37 +919,46 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 81
+    // 85
     Shape {
         name: "EmitSystemFields",
-        kind: ShapeKind::List(List { member: 203, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 233, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 82
+    // 86
+    Shape {
+        name: "EncryptionKey",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 87
     Shape {
         name: "Entity",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "keyAttributes", shape: 86, ..MEMBER },
-                Member { name: "attributes", shape: 83, ..MEMBER },
+                Member { name: "keyAttributes", shape: 91, ..MEMBER },
+                Member { name: "attributes", shape: 88, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 83
+    // 88
     Shape {
         name: "EntityAttributes",
         kind: ShapeKind::Map(Map {
-            key: 84,
-            value: 85,
+            key: 89,
+            value: 90,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(10) },
         }),
     },
-    // 84
+    // 89
     Shape {
         name: "EntityAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -925,7 +967,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 85
+    // 90
     Shape {
         name: "EntityAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -934,19 +976,19 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 86
+    // 91
     Shape {
         name: "EntityKeyAttributes",
         kind: ShapeKind::Map(Map {
-            key: 87,
-            value: 88,
+            key: 92,
+            value: 93,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(2), max: Some(4) },
         }),
     },
-    // 87
+    // 92
     Shape {
         name: "EntityKeyAttributesKey",
         kind: ShapeKind::String(StringShape {
@@ -955,7 +997,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 88
+    // 93
     Shape {
         name: "EntityKeyAttributesValue",
         kind: ShapeKind::String(StringShape {
@@ -964,7 +1006,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 89
+    // 94
     Shape {
         name: "EntityRejectionErrorType",
         kind: ShapeKind::String(StringShape {
@@ -981,12 +1023,12 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 90
+    // 95
     Shape {
         name: "EventId",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 91
+    // 96
     Shape {
         name: "EventMessage",
         kind: ShapeKind::String(StringShape {
@@ -995,11 +1037,13 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 92
+    // 97
     Shape { name: "EventNumber", kind: ShapeKind::Integer(Range::NONE) },
-    // 93
+    // 98
     Shape { name: "EventsLimit", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(10000) }) },
-    // 94
+    // 99
+    Shape { name: "EventsLimitStartQuery", kind: ShapeKind::Integer(Range { min: Some(1), max: Some(100000) }) },
+    // 100
     Shape {
         name: "ExpectedRevisionId",
         kind: ShapeKind::String(StringShape {
@@ -1008,7 +1052,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 95
+    // 101
     Shape {
         name: "ExportDestinationBucket",
         kind: ShapeKind::String(StringShape {
@@ -1017,45 +1061,45 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 96
+    // 102
     Shape {
         name: "ExportDestinationPrefix",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 97
+    // 103
     Shape {
         name: "ExportTask",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "taskId", shape: 99, ..MEMBER },
-                Member { name: "taskName", shape: 100, ..MEMBER },
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "from", shape: 215, ..MEMBER },
-                Member { name: "to", shape: 215, ..MEMBER },
-                Member { name: "destination", shape: 95, ..MEMBER },
-                Member { name: "destinationPrefix", shape: 96, ..MEMBER },
-                Member { name: "status", shape: 101, ..MEMBER },
-                Member { name: "executionInfo", shape: 98, ..MEMBER },
+                Member { name: "taskId", shape: 105, ..MEMBER },
+                Member { name: "taskName", shape: 106, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "from", shape: 245, ..MEMBER },
+                Member { name: "to", shape: 245, ..MEMBER },
+                Member { name: "destination", shape: 101, ..MEMBER },
+                Member { name: "destinationPrefix", shape: 102, ..MEMBER },
+                Member { name: "status", shape: 107, ..MEMBER },
+                Member { name: "executionInfo", shape: 104, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 98
+    // 104
     Shape {
         name: "ExportTaskExecutionInfo",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "creationTime", shape: 215, ..MEMBER },
-                Member { name: "completionTime", shape: 215, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+                Member { name: "completionTime", shape: 245, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 99
+    // 105
     Shape {
         name: "ExportTaskId",
         kind: ShapeKind::String(StringShape {
@@ -1064,7 +1108,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 100
+    // 106
     Shape {
         name: "ExportTaskName",
         kind: ShapeKind::String(StringShape {
@@ -1073,17 +1117,17 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 101
+    // 107
     Shape {
         name: "ExportTaskStatus",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "code", shape: 102, ..MEMBER }, Member { name: "message", shape: 103, ..MEMBER }],
+            members: &[Member { name: "code", shape: 108, ..MEMBER }, Member { name: "message", shape: 109, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 102
+    // 108
     Shape {
         name: "ExportTaskStatusCode",
         kind: ShapeKind::String(StringShape {
@@ -1092,29 +1136,34 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 103
+    // 109
     Shape {
         name: "ExportTaskStatusMessage",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 104
+    // 110
     Shape {
         name: "ExportTasks",
-        kind: ShapeKind::List(List { member: 97, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 103, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 105
+    // 111
     Shape {
         name: "ExtractedValues",
         kind: ShapeKind::Map(Map {
-            key: 216,
-            value: 222,
+            key: 246,
+            value: 253,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range::NONE,
         }),
     },
-    // 106
+    // 112
+    Shape {
+        name: "Field",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
+    },
+    // 113
     Shape {
         name: "FieldDelimiter",
         kind: ShapeKind::String(StringShape {
@@ -1123,7 +1172,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 107
+    // 114
     Shape {
         name: "FieldHeader",
         kind: ShapeKind::String(StringShape {
@@ -1132,7 +1181,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 108
+    // 115
     Shape {
         name: "FieldSelectionCriteria",
         kind: ShapeKind::String(StringShape {
@@ -1141,46 +1190,46 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 109
+    // 116
     Shape { name: "FilterCount", kind: ShapeKind::Integer(Range::NONE) },
-    // 110
+    // 117
     Shape {
         name: "FilterLogEventsRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
-                Member { name: "logStreamNames", shape: 133, ..MEMBER },
-                Member { name: "logStreamNamePrefix", shape: 148, ..MEMBER },
-                Member { name: "startTime", shape: 215, ..MEMBER },
-                Member { name: "endTime", shape: 215, ..MEMBER },
-                Member { name: "filterPattern", shape: 113, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 93, ..MEMBER },
-                Member { name: "startFromHead", shape: 199, ..MEMBER },
-                Member { name: "interleaved", shape: 134, ..MEMBER },
-                Member { name: "unmask", shape: 217, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 154, ..MEMBER },
+                Member { name: "logStreamNames", shape: 144, ..MEMBER },
+                Member { name: "logStreamNamePrefix", shape: 161, ..MEMBER },
+                Member { name: "startTime", shape: 245, ..MEMBER },
+                Member { name: "endTime", shape: 245, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 98, ..MEMBER },
+                Member { name: "startFromHead", shape: 223, ..MEMBER },
+                Member { name: "interleaved", shape: 145, ..MEMBER },
+                Member { name: "unmask", shape: 247, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 111
+    // 118
     Shape {
         name: "FilterLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "events", shape: 116, ..MEMBER },
-                Member { name: "searchedLogStreams", shape: 195, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
+                Member { name: "events", shape: 123, ..MEMBER },
+                Member { name: "searchedLogStreams", shape: 219, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 112
+    // 119
     Shape {
         name: "FilterName",
         kind: ShapeKind::String(StringShape {
@@ -1189,7 +1238,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "[^:*]*",
         }),
     },
-    // 113
+    // 120
     Shape {
         name: "FilterPattern",
         kind: ShapeKind::String(StringShape {
@@ -1198,7 +1247,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 114
+    // 121
     Shape {
         name: "FilterResourceArns",
         kind: ShapeKind::List(List {
@@ -1208,74 +1257,17 @@ static SHAPES: [Shape; 223] = [
             length: Range { min: Some(1), max: Some(20) },
         }),
     },
-    // 115
+    // 122
     Shape {
         name: "FilteredLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 148, ..MEMBER },
-                Member { name: "timestamp", shape: 215, ..MEMBER },
-                Member { name: "message", shape: 91, ..MEMBER },
-                Member { name: "ingestionTime", shape: 215, ..MEMBER },
-                Member { name: "eventId", shape: 90, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, ..MEMBER },
+                Member { name: "timestamp", shape: 245, ..MEMBER },
+                Member { name: "message", shape: 96, ..MEMBER },
+                Member { name: "ingestionTime", shape: 245, ..MEMBER },
+                Member { name: "eventId", shape: 95, ..MEMBER },
             ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 116
-    Shape {
-        name: "FilteredLogEvents",
-        kind: ShapeKind::List(List { member: 115, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 117
-    Shape { name: "ForceUpdate", kind: ShapeKind::Boolean },
-    // 118
-    Shape {
-        name: "GetDeliveryDestinationPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 119
-    Shape {
-        name: "GetDeliveryDestinationPolicyResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "policy", shape: 166, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 120
-    Shape {
-        name: "GetDeliveryDestinationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "name", shape: 34, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 121
-    Shape {
-        name: "GetDeliveryDestinationResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliveryDestination", shape: 32, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 122
-    Shape {
-        name: "GetDeliveryRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "id", shape: 39, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1283,29 +1275,16 @@ static SHAPES: [Shape; 223] = [
     },
     // 123
     Shape {
-        name: "GetDeliveryResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "delivery", shape: 31, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "FilteredLogEvents",
+        kind: ShapeKind::List(List { member: 122, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 124
-    Shape {
-        name: "GetDeliverySourceRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "name", shape: 44, required: true, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
+    Shape { name: "ForceUpdate", kind: ShapeKind::Boolean },
     // 125
     Shape {
-        name: "GetDeliverySourceResponse",
+        name: "GetDeliveryDestinationPolicyRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliverySource", shape: 40, ..MEMBER }],
+            members: &[Member { name: "deliveryDestinationName", shape: 35, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1313,19 +1292,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 126
     Shape {
-        name: "GetLogEventsRequest",
+        name: "GetDeliveryDestinationPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "logGroupIdentifier", shape: 143, ..MEMBER },
-                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
-                Member { name: "startTime", shape: 215, ..MEMBER },
-                Member { name: "endTime", shape: 215, ..MEMBER },
-                Member { name: "nextToken", shape: 161, ..MEMBER },
-                Member { name: "limit", shape: 93, ..MEMBER },
-                Member { name: "startFromHead", shape: 199, ..MEMBER },
-                Member { name: "unmask", shape: 217, ..MEMBER },
-            ],
+            members: &[Member { name: "policy", shape: 179, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1333,26 +1302,148 @@ static SHAPES: [Shape; 223] = [
     },
     // 127
     Shape {
-        name: "GetLogEventsResponse",
+        name: "GetDeliveryDestinationRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "events", shape: 165, ..MEMBER },
-                Member { name: "nextForwardToken", shape: 161, ..MEMBER },
-                Member { name: "nextBackwardToken", shape: 161, ..MEMBER },
-            ],
+            members: &[Member { name: "name", shape: 35, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
     // 128
-    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
+    Shape {
+        name: "GetDeliveryDestinationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestination", shape: 33, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
     // 129
     Shape {
-        name: "InheritedProperties",
-        kind: ShapeKind::List(List { member: 130, member_name: "", flattened: false, length: Range::NONE }),
+        name: "GetDeliveryRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "id", shape: 40, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 130
+    Shape {
+        name: "GetDeliveryResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "delivery", shape: 32, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 131
+    Shape {
+        name: "GetDeliverySourceRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "name", shape: 45, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 132
+    Shape {
+        name: "GetDeliverySourceResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliverySource", shape: 41, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 133
+    Shape {
+        name: "GetLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "logGroupIdentifier", shape: 154, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, required: true, ..MEMBER },
+                Member { name: "startTime", shape: 245, ..MEMBER },
+                Member { name: "endTime", shape: 245, ..MEMBER },
+                Member { name: "nextToken", shape: 174, ..MEMBER },
+                Member { name: "limit", shape: 98, ..MEMBER },
+                Member { name: "startFromHead", shape: 223, ..MEMBER },
+                Member { name: "unmask", shape: 247, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 134
+    Shape {
+        name: "GetLogEventsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "events", shape: 178, ..MEMBER },
+                Member { name: "nextForwardToken", shape: 174, ..MEMBER },
+                Member { name: "nextBackwardToken", shape: 174, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 135
+    Shape { name: "GetQueryResultsMaxItems", kind: ShapeKind::Integer(Range { min: Some(0), max: Some(10000) }) },
+    // 136
+    Shape {
+        name: "GetQueryResultsNextToken",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: None, max: Some(1024) },
+            pattern: "",
+        }),
+    },
+    // 137
+    Shape {
+        name: "GetQueryResultsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "queryId", shape: 200, required: true, ..MEMBER },
+                Member { name: "nextToken", shape: 136, ..MEMBER },
+                Member { name: "maxItems", shape: 135, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 138
+    Shape {
+        name: "GetQueryResultsResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "queryLanguage", shape: 203, ..MEMBER },
+                Member { name: "results", shape: 204, ..MEMBER },
+                Member { name: "statistics", shape: 205, ..MEMBER },
+                Member { name: "status", shape: 206, ..MEMBER },
+                Member { name: "encryptionKey", shape: 86, ..MEMBER },
+                Member { name: "nextToken", shape: 136, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 139
+    Shape { name: "IncludeLinkedAccounts", kind: ShapeKind::Boolean },
+    // 140
+    Shape {
+        name: "InheritedProperties",
+        kind: ShapeKind::List(List { member: 141, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 141
     Shape {
         name: "InheritedProperty",
         kind: ShapeKind::String(StringShape {
@@ -1361,42 +1452,42 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 131
+    // 142
     Shape {
         name: "InputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 215, required: true, ..MEMBER },
-                Member { name: "message", shape: 91, required: true, ..MEMBER },
+                Member { name: "timestamp", shape: 245, required: true, ..MEMBER },
+                Member { name: "message", shape: 96, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 132
+    // 143
     Shape {
         name: "InputLogEvents",
         kind: ShapeKind::List(List {
-            member: 131,
+            member: 142,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(10000) },
         }),
     },
-    // 133
+    // 144
     Shape {
         name: "InputLogStreamNames",
         kind: ShapeKind::List(List {
-            member: 148,
+            member: 161,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(100) },
         }),
     },
-    // 134
+    // 145
     Shape { name: "Interleaved", kind: ShapeKind::Boolean },
-    // 135
+    // 146
     Shape {
         name: "KmsKeyId",
         kind: ShapeKind::String(StringShape {
@@ -1405,7 +1496,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 136
+    // 147
     Shape {
         name: "ListTagsForResourceRequest",
         kind: ShapeKind::Structure(Structure {
@@ -1415,161 +1506,57 @@ static SHAPES: [Shape; 223] = [
             union: false,
         }),
     },
-    // 137
+    // 148
     Shape {
         name: "ListTagsForResourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 210, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 240, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 138
+    // 149
     Shape {
         name: "ListTagsLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "logGroupName", shape: 144, required: true, ..MEMBER }],
+            members: &[Member { name: "logGroupName", shape: 156, required: true, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 139
+    // 150
     Shape {
         name: "ListTagsLogGroupResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "tags", shape: 210, ..MEMBER }],
+            members: &[Member { name: "tags", shape: 240, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 140
+    // 151
     Shape { name: "LogEventIndex", kind: ShapeKind::Integer(Range::NONE) },
-    // 141
+    // 152
     Shape {
         name: "LogGroup",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "creationTime", shape: 215, ..MEMBER },
-                Member { name: "retentionInDays", shape: 16, ..MEMBER },
-                Member { name: "metricFilterCount", shape: 109, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+                Member { name: "retentionInDays", shape: 17, ..MEMBER },
+                Member { name: "metricFilterCount", shape: 116, ..MEMBER },
                 Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "storedBytes", shape: 200, ..MEMBER },
-                Member { name: "kmsKeyId", shape: 135, ..MEMBER },
-                Member { name: "dataProtectionStatus", shape: 15, ..MEMBER },
-                Member { name: "inheritedProperties", shape: 129, ..MEMBER },
-                Member { name: "logGroupClass", shape: 142, ..MEMBER },
+                Member { name: "storedBytes", shape: 229, ..MEMBER },
+                Member { name: "kmsKeyId", shape: 146, ..MEMBER },
+                Member { name: "dataProtectionStatus", shape: 16, ..MEMBER },
+                Member { name: "inheritedProperties", shape: 140, ..MEMBER },
+                Member { name: "logGroupClass", shape: 153, ..MEMBER },
                 Member { name: "logGroupArn", shape: 5, ..MEMBER },
-                Member { name: "deletionProtectionEnabled", shape: 29, ..MEMBER },
+                Member { name: "deletionProtectionEnabled", shape: 30, ..MEMBER },
                 Member { name: "bearerTokenAuthenticationEnabled", shape: 6, ..MEMBER },
-                Member { name: "retentionPolicyName", shape: 168, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 142
-    Shape {
-        name: "LogGroupClass",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 143
-    Shape {
-        name: "LogGroupIdentifier",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(2048) },
-            pattern: r#"[\w#+=/:,.@-]*"#,
-        }),
-    },
-    // 144
-    Shape {
-        name: "LogGroupName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(512) },
-            pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
-        }),
-    },
-    // 145
-    Shape {
-        name: "LogGroupNamePattern",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(0), max: Some(512) },
-            pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
-        }),
-    },
-    // 146
-    Shape {
-        name: "LogGroups",
-        kind: ShapeKind::List(List { member: 141, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 147
-    Shape {
-        name: "LogStream",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logStreamName", shape: 148, ..MEMBER },
-                Member { name: "creationTime", shape: 215, ..MEMBER },
-                Member { name: "firstEventTimestamp", shape: 215, ..MEMBER },
-                Member { name: "lastEventTimestamp", shape: 215, ..MEMBER },
-                Member { name: "lastIngestionTime", shape: 215, ..MEMBER },
-                Member { name: "uploadSequenceToken", shape: 196, ..MEMBER },
-                Member { name: "arn", shape: 5, ..MEMBER },
-                Member { name: "storedBytes", shape: 200, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 148
-    Shape {
-        name: "LogStreamName",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(512) },
-            pattern: "[^:*]*",
-        }),
-    },
-    // 149
-    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
-    // 150
-    Shape {
-        name: "LogStreams",
-        kind: ShapeKind::List(List { member: 147, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 151
-    Shape {
-        name: "LogType",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(255) },
-            pattern: r#"[\w]*"#,
-        }),
-    },
-    // 152
-    Shape {
-        name: "MetricFilter",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "filterName", shape: 112, ..MEMBER },
-                Member { name: "filterPattern", shape: 113, ..MEMBER },
-                Member { name: "metricTransformations", shape: 159, ..MEMBER },
-                Member { name: "creationTime", shape: 215, ..MEMBER },
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
-                Member { name: "emitSystemFieldDimensions", shape: 81, ..MEMBER },
+                Member { name: "retentionPolicyName", shape: 181, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1578,29 +1565,143 @@ static SHAPES: [Shape; 223] = [
     },
     // 153
     Shape {
-        name: "MetricFilterMatchRecord",
+        name: "LogGroupClass",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 154
+    Shape {
+        name: "LogGroupIdentifier",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: r#"[\w#+=/:,.@-]*"#,
+        }),
+    },
+    // 155
+    Shape {
+        name: "LogGroupIdentifiers",
+        kind: ShapeKind::List(List { member: 154, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 156
+    Shape {
+        name: "LogGroupName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: r#"[\.\-_/#A-Za-z0-9]+"#,
+        }),
+    },
+    // 157
+    Shape {
+        name: "LogGroupNamePattern",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(512) },
+            pattern: r#"[\.\-_/#A-Za-z0-9]*"#,
+        }),
+    },
+    // 158
+    Shape {
+        name: "LogGroupNames",
+        kind: ShapeKind::List(List { member: 156, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 159
+    Shape {
+        name: "LogGroups",
+        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 160
+    Shape {
+        name: "LogStream",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "eventNumber", shape: 92, ..MEMBER },
-                Member { name: "eventMessage", shape: 91, ..MEMBER },
-                Member { name: "extractedValues", shape: 105, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+                Member { name: "firstEventTimestamp", shape: 245, ..MEMBER },
+                Member { name: "lastEventTimestamp", shape: 245, ..MEMBER },
+                Member { name: "lastIngestionTime", shape: 245, ..MEMBER },
+                Member { name: "uploadSequenceToken", shape: 220, ..MEMBER },
+                Member { name: "arn", shape: 5, ..MEMBER },
+                Member { name: "storedBytes", shape: 229, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 154
+    // 161
+    Shape {
+        name: "LogStreamName",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(512) },
+            pattern: "[^:*]*",
+        }),
+    },
+    // 162
+    Shape { name: "LogStreamSearchedCompletely", kind: ShapeKind::Boolean },
+    // 163
+    Shape {
+        name: "LogStreams",
+        kind: ShapeKind::List(List { member: 160, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 164
+    Shape {
+        name: "LogType",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(255) },
+            pattern: r#"[\w]*"#,
+        }),
+    },
+    // 165
+    Shape {
+        name: "MetricFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "filterName", shape: 119, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, ..MEMBER },
+                Member { name: "metricTransformations", shape: 172, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 115, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 166
+    Shape {
+        name: "MetricFilterMatchRecord",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "eventNumber", shape: 97, ..MEMBER },
+                Member { name: "eventMessage", shape: 96, ..MEMBER },
+                Member { name: "extractedValues", shape: 111, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 167
     Shape {
         name: "MetricFilterMatches",
-        kind: ShapeKind::List(List { member: 153, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 166, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 155
+    // 168
     Shape {
         name: "MetricFilters",
-        kind: ShapeKind::List(List { member: 152, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 165, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 156
+    // 169
     Shape {
         name: "MetricName",
         kind: ShapeKind::String(StringShape {
@@ -1609,7 +1710,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "[^:*$]*",
         }),
     },
-    // 157
+    // 170
     Shape {
         name: "MetricNamespace",
         kind: ShapeKind::String(StringShape {
@@ -1618,34 +1719,34 @@ static SHAPES: [Shape; 223] = [
             pattern: "[^:*$]*",
         }),
     },
-    // 158
+    // 171
     Shape {
         name: "MetricTransformation",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "metricName", shape: 156, required: true, ..MEMBER },
-                Member { name: "metricNamespace", shape: 157, required: true, ..MEMBER },
-                Member { name: "metricValue", shape: 160, required: true, ..MEMBER },
-                Member { name: "defaultValue", shape: 17, ..MEMBER },
-                Member { name: "dimensions", shape: 77, ..MEMBER },
-                Member { name: "unit", shape: 198, ..MEMBER },
+                Member { name: "metricName", shape: 169, required: true, ..MEMBER },
+                Member { name: "metricNamespace", shape: 170, required: true, ..MEMBER },
+                Member { name: "metricValue", shape: 173, required: true, ..MEMBER },
+                Member { name: "defaultValue", shape: 18, ..MEMBER },
+                Member { name: "dimensions", shape: 81, ..MEMBER },
+                Member { name: "unit", shape: 222, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 159
+    // 172
     Shape {
         name: "MetricTransformations",
         kind: ShapeKind::List(List {
-            member: 158,
+            member: 171,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(1) },
         }),
     },
-    // 160
+    // 173
     Shape {
         name: "MetricValue",
         kind: ShapeKind::String(StringShape {
@@ -1654,7 +1755,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 161
+    // 174
     Shape {
         name: "NextToken",
         kind: ShapeKind::String(StringShape {
@@ -1663,7 +1764,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 162
+    // 175
     Shape {
         name: "OrderBy",
         kind: ShapeKind::String(StringShape {
@@ -1672,7 +1773,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 163
+    // 176
     Shape {
         name: "OutputFormat",
         kind: ShapeKind::String(StringShape {
@@ -1681,157 +1782,14 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 164
+    // 177
     Shape {
         name: "OutputLogEvent",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "timestamp", shape: 215, ..MEMBER },
-                Member { name: "message", shape: 91, ..MEMBER },
-                Member { name: "ingestionTime", shape: 215, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 165
-    Shape {
-        name: "OutputLogEvents",
-        kind: ShapeKind::List(List { member: 164, member_name: "", flattened: false, length: Range::NONE }),
-    },
-    // 166
-    Shape {
-        name: "Policy",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliveryDestinationPolicy", shape: 36, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 167
-    Shape {
-        name: "PolicyDocument",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: Some(51200) },
-            pattern: "",
-        }),
-    },
-    // 168
-    Shape {
-        name: "PolicyName",
-        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
-    },
-    // 169
-    Shape {
-        name: "PolicyScope",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &["ACCOUNT", "RESOURCE"],
-            length: Range::NONE,
-            pattern: "",
-        }),
-    },
-    // 170
-    Shape {
-        name: "PutDeliveryDestinationPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "deliveryDestinationName", shape: 34, required: true, ..MEMBER },
-                Member { name: "deliveryDestinationPolicy", shape: 36, required: true, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 171
-    Shape {
-        name: "PutDeliveryDestinationPolicyResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "policy", shape: 166, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 172
-    Shape {
-        name: "PutDeliveryDestinationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "name", shape: 34, required: true, ..MEMBER },
-                Member { name: "outputFormat", shape: 163, ..MEMBER },
-                Member { name: "deliveryDestinationConfiguration", shape: 33, ..MEMBER },
-                Member { name: "deliveryDestinationType", shape: 37, ..MEMBER },
-                Member { name: "roleArn", shape: 5, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 173
-    Shape {
-        name: "PutDeliveryDestinationResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliveryDestination", shape: 32, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 174
-    Shape {
-        name: "PutDeliverySourceRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "name", shape: 44, required: true, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, required: true, ..MEMBER },
-                Member { name: "logType", shape: 151, required: true, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
-                Member { name: "deliverySourceConfiguration", shape: 41, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 175
-    Shape {
-        name: "PutDeliverySourceResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "deliverySource", shape: 40, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 176
-    Shape {
-        name: "PutDestinationPolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "destinationName", shape: 75, required: true, ..MEMBER },
-                Member { name: "accessPolicy", shape: 0, required: true, ..MEMBER },
-                Member { name: "forceUpdate", shape: 117, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
-    },
-    // 177
-    Shape {
-        name: "PutDestinationRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "destinationName", shape: 75, required: true, ..MEMBER },
-                Member { name: "targetArn", shape: 211, required: true, ..MEMBER },
-                Member { name: "roleArn", shape: 192, required: true, ..MEMBER },
-                Member { name: "tags", shape: 210, ..MEMBER },
+                Member { name: "timestamp", shape: 245, ..MEMBER },
+                Member { name: "message", shape: 96, ..MEMBER },
+                Member { name: "ingestionTime", shape: 245, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1840,25 +1798,14 @@ static SHAPES: [Shape; 223] = [
     },
     // 178
     Shape {
-        name: "PutDestinationResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "destination", shape: 73, ..MEMBER }],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "OutputLogEvents",
+        kind: ShapeKind::List(List { member: 177, member_name: "", flattened: false, length: Range::NONE }),
     },
     // 179
     Shape {
-        name: "PutLogEventsRequest",
+        name: "Policy",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "logStreamName", shape: 148, required: true, ..MEMBER },
-                Member { name: "logEvents", shape: 132, required: true, ..MEMBER },
-                Member { name: "sequenceToken", shape: 196, ..MEMBER },
-                Member { name: "entity", shape: 82, ..MEMBER },
-            ],
+            members: &[Member { name: "deliveryDestinationPolicy", shape: 37, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1866,58 +1813,34 @@ static SHAPES: [Shape; 223] = [
     },
     // 180
     Shape {
-        name: "PutLogEventsResponse",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "nextSequenceToken", shape: 196, ..MEMBER },
-                Member { name: "rejectedLogEventsInfo", shape: 188, ..MEMBER },
-                Member { name: "rejectedEntityInfo", shape: 187, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "PolicyDocument",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(51200) },
+            pattern: "",
         }),
     },
     // 181
     Shape {
-        name: "PutMetricFilterRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
-                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
-                Member { name: "metricTransformations", shape: 159, required: true, ..MEMBER },
-                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
-                Member { name: "emitSystemFieldDimensions", shape: 81, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
-        }),
+        name: "PolicyName",
+        kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
     // 182
     Shape {
-        name: "PutResourcePolicyRequest",
-        kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "policyName", shape: 168, ..MEMBER },
-                Member { name: "policyDocument", shape: 167, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "expectedRevisionId", shape: 94, ..MEMBER },
-            ],
-            payload: None,
-            xml_name: "",
-            union: false,
+        name: "PolicyScope",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["ACCOUNT", "RESOURCE"],
+            length: Range::NONE,
+            pattern: "",
         }),
     },
     // 183
     Shape {
-        name: "PutResourcePolicyResponse",
+        name: "PutDeliveryDestinationPolicyRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "resourcePolicy", shape: 191, ..MEMBER },
-                Member { name: "revisionId", shape: 94, ..MEMBER },
+                Member { name: "deliveryDestinationName", shape: 35, required: true, ..MEMBER },
+                Member { name: "deliveryDestinationPolicy", shape: 37, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1926,12 +1849,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 184
     Shape {
-        name: "PutRetentionPolicyRequest",
+        name: "PutDeliveryDestinationPolicyResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "retentionInDays", shape: 16, required: true, ..MEMBER },
-            ],
+            members: &[Member { name: "policy", shape: 179, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1939,18 +1859,15 @@ static SHAPES: [Shape; 223] = [
     },
     // 185
     Shape {
-        name: "PutSubscriptionFilterRequest",
+        name: "PutDeliveryDestinationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "filterName", shape: 112, required: true, ..MEMBER },
-                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
-                Member { name: "destinationArn", shape: 74, required: true, ..MEMBER },
-                Member { name: "roleArn", shape: 192, ..MEMBER },
-                Member { name: "distribution", shape: 80, ..MEMBER },
-                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
-                Member { name: "emitSystemFields", shape: 81, ..MEMBER },
+                Member { name: "name", shape: 35, required: true, ..MEMBER },
+                Member { name: "outputFormat", shape: 176, ..MEMBER },
+                Member { name: "deliveryDestinationConfiguration", shape: 34, ..MEMBER },
+                Member { name: "deliveryDestinationType", shape: 38, ..MEMBER },
+                Member { name: "roleArn", shape: 5, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -1959,19 +1876,25 @@ static SHAPES: [Shape; 223] = [
     },
     // 186
     Shape {
-        name: "RecordFields",
-        kind: ShapeKind::List(List {
-            member: 107,
-            member_name: "",
-            flattened: false,
-            length: Range { min: Some(0), max: Some(128) },
+        name: "PutDeliveryDestinationResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "deliveryDestination", shape: 33, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 187
     Shape {
-        name: "RejectedEntityInfo",
+        name: "PutDeliverySourceRequest",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "errorType", shape: 89, required: true, ..MEMBER }],
+            members: &[
+                Member { name: "name", shape: 45, required: true, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, required: true, ..MEMBER },
+                Member { name: "logType", shape: 164, required: true, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+                Member { name: "deliverySourceConfiguration", shape: 42, ..MEMBER },
+            ],
             payload: None,
             xml_name: "",
             union: false,
@@ -1979,13 +1902,9 @@ static SHAPES: [Shape; 223] = [
     },
     // 188
     Shape {
-        name: "RejectedLogEventsInfo",
+        name: "PutDeliverySourceResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "tooNewLogEventStartIndex", shape: 140, ..MEMBER },
-                Member { name: "tooOldLogEventEndIndex", shape: 140, ..MEMBER },
-                Member { name: "expiredLogEventEndIndex", shape: 140, ..MEMBER },
-            ],
+            members: &[Member { name: "deliverySource", shape: 41, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -1993,26 +1912,38 @@ static SHAPES: [Shape; 223] = [
     },
     // 189
     Shape {
-        name: "ResourceArns",
-        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PutDestinationPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 79, required: true, ..MEMBER },
+                Member { name: "accessPolicy", shape: 0, required: true, ..MEMBER },
+                Member { name: "forceUpdate", shape: 124, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 190
     Shape {
-        name: "ResourcePolicies",
-        kind: ShapeKind::List(List { member: 191, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PutDestinationRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "destinationName", shape: 79, required: true, ..MEMBER },
+                Member { name: "targetArn", shape: 241, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 216, required: true, ..MEMBER },
+                Member { name: "tags", shape: 240, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 191
     Shape {
-        name: "ResourcePolicy",
+        name: "PutDestinationResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[
-                Member { name: "policyName", shape: 168, ..MEMBER },
-                Member { name: "policyDocument", shape: 167, ..MEMBER },
-                Member { name: "lastUpdatedTime", shape: 215, ..MEMBER },
-                Member { name: "policyScope", shape: 169, ..MEMBER },
-                Member { name: "resourceArn", shape: 5, ..MEMBER },
-                Member { name: "revisionId", shape: 94, ..MEMBER },
-            ],
+            members: &[Member { name: "destination", shape: 77, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
@@ -2020,20 +1951,28 @@ static SHAPES: [Shape; 223] = [
     },
     // 192
     Shape {
-        name: "RoleArn",
-        kind: ShapeKind::String(StringShape {
-            enum_values: &[],
-            length: Range { min: Some(1), max: None },
-            pattern: "",
+        name: "PutLogEventsRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "logStreamName", shape: 161, required: true, ..MEMBER },
+                Member { name: "logEvents", shape: 143, required: true, ..MEMBER },
+                Member { name: "sequenceToken", shape: 220, ..MEMBER },
+                Member { name: "entity", shape: 87, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
         }),
     },
     // 193
     Shape {
-        name: "S3DeliveryConfiguration",
+        name: "PutLogEventsResponse",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "suffixPath", shape: 49, ..MEMBER },
-                Member { name: "enableHiveCompatiblePath", shape: 7, ..MEMBER },
+                Member { name: "nextSequenceToken", shape: 220, ..MEMBER },
+                Member { name: "rejectedLogEventsInfo", shape: 210, ..MEMBER },
+                Member { name: "rejectedEntityInfo", shape: 209, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2042,11 +1981,16 @@ static SHAPES: [Shape; 223] = [
     },
     // 194
     Shape {
-        name: "SearchedLogStream",
+        name: "PutMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logStreamName", shape: 148, ..MEMBER },
-                Member { name: "searchedCompletely", shape: 149, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 119, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, required: true, ..MEMBER },
+                Member { name: "metricTransformations", shape: 172, required: true, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 115, ..MEMBER },
+                Member { name: "emitSystemFieldDimensions", shape: 85, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
@@ -2055,10 +1999,264 @@ static SHAPES: [Shape; 223] = [
     },
     // 195
     Shape {
-        name: "SearchedLogStreams",
-        kind: ShapeKind::List(List { member: 194, member_name: "", flattened: false, length: Range::NONE }),
+        name: "PutResourcePolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "policyName", shape: 181, ..MEMBER },
+                Member { name: "policyDocument", shape: 180, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "expectedRevisionId", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
     },
     // 196
+    Shape {
+        name: "PutResourcePolicyResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "resourcePolicy", shape: 213, ..MEMBER },
+                Member { name: "revisionId", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 197
+    Shape {
+        name: "PutRetentionPolicyRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "retentionInDays", shape: 17, required: true, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 198
+    Shape {
+        name: "PutSubscriptionFilterRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "filterName", shape: 119, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, required: true, ..MEMBER },
+                Member { name: "destinationArn", shape: 78, required: true, ..MEMBER },
+                Member { name: "roleArn", shape: 216, ..MEMBER },
+                Member { name: "distribution", shape: 84, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 115, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 199
+    Shape { name: "QueryDuration", kind: ShapeKind::Integer(Range::NONE) },
+    // 200
+    Shape {
+        name: "QueryId",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(256) },
+            pattern: "",
+        }),
+    },
+    // 201
+    Shape {
+        name: "QueryInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "queryLanguage", shape: 203, ..MEMBER },
+                Member { name: "queryId", shape: 200, ..MEMBER },
+                Member { name: "queryString", shape: 207, ..MEMBER },
+                Member { name: "status", shape: 206, ..MEMBER },
+                Member { name: "createTime", shape: 245, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "queryDuration", shape: 199, ..MEMBER },
+                Member { name: "bytesScanned", shape: 8, ..MEMBER },
+                Member { name: "userIdentity", shape: 252, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 202
+    Shape {
+        name: "QueryInfoList",
+        kind: ShapeKind::List(List { member: 201, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 203
+    Shape {
+        name: "QueryLanguage",
+        kind: ShapeKind::String(StringShape { enum_values: &["CWLI", "SQL", "PPL"], length: Range::NONE, pattern: "" }),
+    },
+    // 204
+    Shape {
+        name: "QueryResults",
+        kind: ShapeKind::List(List { member: 215, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 205
+    Shape {
+        name: "QueryStatistics",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "recordsMatched", shape: 226, ..MEMBER },
+                Member { name: "recordsScanned", shape: 226, ..MEMBER },
+                Member { name: "estimatedRecordsSkipped", shape: 226, ..MEMBER },
+                Member { name: "bytesScanned", shape: 226, ..MEMBER },
+                Member { name: "estimatedBytesSkipped", shape: 226, ..MEMBER },
+                Member { name: "logGroupsScanned", shape: 226, ..MEMBER },
+                Member { name: "resultCount", shape: 226, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 206
+    Shape {
+        name: "QueryStatus",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &["Scheduled", "Running", "Complete", "Failed", "Cancelled", "Timeout", "Unknown"],
+            length: Range::NONE,
+            pattern: "",
+        }),
+    },
+    // 207
+    Shape {
+        name: "QueryString",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(0), max: Some(10000) },
+            pattern: "",
+        }),
+    },
+    // 208
+    Shape {
+        name: "RecordFields",
+        kind: ShapeKind::List(List {
+            member: 114,
+            member_name: "",
+            flattened: false,
+            length: Range { min: Some(0), max: Some(128) },
+        }),
+    },
+    // 209
+    Shape {
+        name: "RejectedEntityInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "errorType", shape: 94, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 210
+    Shape {
+        name: "RejectedLogEventsInfo",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "tooNewLogEventStartIndex", shape: 151, ..MEMBER },
+                Member { name: "tooOldLogEventEndIndex", shape: 151, ..MEMBER },
+                Member { name: "expiredLogEventEndIndex", shape: 151, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 211
+    Shape {
+        name: "ResourceArns",
+        kind: ShapeKind::List(List { member: 5, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 212
+    Shape {
+        name: "ResourcePolicies",
+        kind: ShapeKind::List(List { member: 213, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 213
+    Shape {
+        name: "ResourcePolicy",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "policyName", shape: 181, ..MEMBER },
+                Member { name: "policyDocument", shape: 180, ..MEMBER },
+                Member { name: "lastUpdatedTime", shape: 245, ..MEMBER },
+                Member { name: "policyScope", shape: 182, ..MEMBER },
+                Member { name: "resourceArn", shape: 5, ..MEMBER },
+                Member { name: "revisionId", shape: 100, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 214
+    Shape {
+        name: "ResultField",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "field", shape: 112, ..MEMBER }, Member { name: "value", shape: 253, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 215
+    Shape {
+        name: "ResultRows",
+        kind: ShapeKind::List(List { member: 214, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 216
+    Shape {
+        name: "RoleArn",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: None },
+            pattern: "",
+        }),
+    },
+    // 217
+    Shape {
+        name: "S3DeliveryConfiguration",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "suffixPath", shape: 50, ..MEMBER },
+                Member { name: "enableHiveCompatiblePath", shape: 7, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 218
+    Shape {
+        name: "SearchedLogStream",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "logStreamName", shape: 161, ..MEMBER },
+                Member { name: "searchedCompletely", shape: 162, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 219
+    Shape {
+        name: "SearchedLogStreams",
+        kind: ShapeKind::List(List { member: 218, member_name: "", flattened: false, length: Range::NONE }),
+    },
+    // 220
     Shape {
         name: "SequenceToken",
         kind: ShapeKind::String(StringShape {
@@ -2067,7 +2265,7 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 197
+    // 221
     Shape {
         name: "Service",
         kind: ShapeKind::String(StringShape {
@@ -2076,7 +2274,7 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"[\w_-]*"#,
         }),
     },
-    // 198
+    // 222
     Shape {
         name: "StandardUnit",
         kind: ShapeKind::String(StringShape {
@@ -2113,42 +2311,95 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 199
+    // 223
     Shape { name: "StartFromHead", kind: ShapeKind::Boolean },
-    // 200
-    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 201
+    // 224
     Shape {
-        name: "SubscriptionFilter",
+        name: "StartQueryRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "filterName", shape: 112, ..MEMBER },
-                Member { name: "logGroupName", shape: 144, ..MEMBER },
-                Member { name: "filterPattern", shape: 113, ..MEMBER },
-                Member { name: "destinationArn", shape: 74, ..MEMBER },
-                Member { name: "roleArn", shape: 192, ..MEMBER },
-                Member { name: "distribution", shape: 80, ..MEMBER },
-                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
-                Member { name: "creationTime", shape: 215, ..MEMBER },
-                Member { name: "fieldSelectionCriteria", shape: 108, ..MEMBER },
-                Member { name: "emitSystemFields", shape: 81, ..MEMBER },
+                Member { name: "queryLanguage", shape: 203, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "logGroupNames", shape: 158, ..MEMBER },
+                Member { name: "logGroupIdentifiers", shape: 155, ..MEMBER },
+                Member { name: "startTime", shape: 245, required: true, ..MEMBER },
+                Member { name: "endTime", shape: 245, required: true, ..MEMBER },
+                Member { name: "queryString", shape: 207, required: true, ..MEMBER },
+                Member { name: "limit", shape: 99, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 202
+    // 225
+    Shape {
+        name: "StartQueryResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "queryId", shape: 200, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 226
+    Shape { name: "StatsValue", kind: ShapeKind::Float(Range::NONE) },
+    // 227
+    Shape {
+        name: "StopQueryRequest",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "queryId", shape: 200, required: true, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 228
+    Shape {
+        name: "StopQueryResponse",
+        kind: ShapeKind::Structure(Structure {
+            members: &[Member { name: "success", shape: 232, ..MEMBER }],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 229
+    Shape { name: "StoredBytes", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
+    // 230
+    Shape {
+        name: "SubscriptionFilter",
+        kind: ShapeKind::Structure(Structure {
+            members: &[
+                Member { name: "filterName", shape: 119, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, ..MEMBER },
+                Member { name: "destinationArn", shape: 78, ..MEMBER },
+                Member { name: "roleArn", shape: 216, ..MEMBER },
+                Member { name: "distribution", shape: 84, ..MEMBER },
+                Member { name: "applyOnTransformedLogs", shape: 4, ..MEMBER },
+                Member { name: "creationTime", shape: 245, ..MEMBER },
+                Member { name: "fieldSelectionCriteria", shape: 115, ..MEMBER },
+                Member { name: "emitSystemFields", shape: 85, ..MEMBER },
+            ],
+            payload: None,
+            xml_name: "",
+            union: false,
+        }),
+    },
+    // 231
     Shape {
         name: "SubscriptionFilters",
-        kind: ShapeKind::List(List { member: 201, member_name: "", flattened: false, length: Range::NONE }),
+        kind: ShapeKind::List(List { member: 230, member_name: "", flattened: false, length: Range::NONE }),
     },
-    // 203
+    // 232
+    Shape { name: "Success", kind: ShapeKind::Boolean },
+    // 233
     Shape {
         name: "SystemField",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 204
+    // 234
     Shape {
         name: "TagKey",
         kind: ShapeKind::String(StringShape {
@@ -2157,53 +2408,53 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$"#,
         }),
     },
-    // 205
+    // 235
     Shape {
         name: "TagKeyList",
         kind: ShapeKind::List(List {
-            member: 204,
+            member: 234,
             member_name: "",
             flattened: false,
             length: Range { min: Some(0), max: Some(50) },
         }),
     },
-    // 206
+    // 236
     Shape {
         name: "TagList",
         kind: ShapeKind::List(List {
-            member: 204,
+            member: 234,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: None },
         }),
     },
-    // 207
+    // 237
     Shape {
         name: "TagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "tags", shape: 210, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "tags", shape: 240, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 208
+    // 238
     Shape {
         name: "TagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
-                Member { name: "tags", shape: 210, required: true, ..MEMBER },
+                Member { name: "tags", shape: 240, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 209
+    // 239
     Shape {
         name: "TagValue",
         kind: ShapeKind::String(StringShape {
@@ -2212,19 +2463,19 @@ static SHAPES: [Shape; 223] = [
             pattern: r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#,
         }),
     },
-    // 210
+    // 240
     Shape {
         name: "Tags",
         kind: ShapeKind::Map(Map {
-            key: 204,
-            value: 209,
+            key: 234,
+            value: 239,
             key_name: "",
             value_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 211
+    // 241
     Shape {
         name: "TargetArn",
         kind: ShapeKind::String(StringShape {
@@ -2233,107 +2484,116 @@ static SHAPES: [Shape; 223] = [
             pattern: "",
         }),
     },
-    // 212
+    // 242
     Shape {
         name: "TestEventMessages",
         kind: ShapeKind::List(List {
-            member: 91,
+            member: 96,
             member_name: "",
             flattened: false,
             length: Range { min: Some(1), max: Some(50) },
         }),
     },
-    // 213
+    // 243
     Shape {
         name: "TestMetricFilterRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "filterPattern", shape: 113, required: true, ..MEMBER },
-                Member { name: "logEventMessages", shape: 212, required: true, ..MEMBER },
+                Member { name: "filterPattern", shape: 120, required: true, ..MEMBER },
+                Member { name: "logEventMessages", shape: 242, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 214
+    // 244
     Shape {
         name: "TestMetricFilterResponse",
         kind: ShapeKind::Structure(Structure {
-            members: &[Member { name: "matches", shape: 154, ..MEMBER }],
+            members: &[Member { name: "matches", shape: 167, ..MEMBER }],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 215
+    // 245
     Shape { name: "Timestamp", kind: ShapeKind::Integer(Range { min: Some(0), max: None }) },
-    // 216
+    // 246
     Shape {
         name: "Token",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
-    // 217
+    // 247
     Shape { name: "Unmask", kind: ShapeKind::Boolean },
-    // 218
+    // 248
     Shape {
         name: "UntagLogGroupRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "logGroupName", shape: 144, required: true, ..MEMBER },
-                Member { name: "tags", shape: 206, required: true, ..MEMBER },
+                Member { name: "logGroupName", shape: 156, required: true, ..MEMBER },
+                Member { name: "tags", shape: 236, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 219
+    // 249
     Shape {
         name: "UntagResourceRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
                 Member { name: "resourceArn", shape: 3, required: true, ..MEMBER },
-                Member { name: "tagKeys", shape: 205, required: true, ..MEMBER },
+                Member { name: "tagKeys", shape: 235, required: true, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 220
+    // 250
     Shape {
         name: "UpdateDeliveryConfigurationRequest",
         kind: ShapeKind::Structure(Structure {
             members: &[
-                Member { name: "id", shape: 39, required: true, ..MEMBER },
-                Member { name: "recordFields", shape: 186, ..MEMBER },
-                Member { name: "fieldDelimiter", shape: 106, ..MEMBER },
-                Member { name: "s3DeliveryConfiguration", shape: 193, ..MEMBER },
+                Member { name: "id", shape: 40, required: true, ..MEMBER },
+                Member { name: "recordFields", shape: 208, ..MEMBER },
+                Member { name: "fieldDelimiter", shape: 113, ..MEMBER },
+                Member { name: "s3DeliveryConfiguration", shape: 217, ..MEMBER },
             ],
             payload: None,
             xml_name: "",
             union: false,
         }),
     },
-    // 221
+    // 251
     Shape {
         name: "UpdateDeliveryConfigurationResponse",
         kind: ShapeKind::Structure(Structure { members: &[], payload: None, xml_name: "", union: false }),
     },
-    // 222
+    // 252
+    Shape {
+        name: "UserIdentity",
+        kind: ShapeKind::String(StringShape {
+            enum_values: &[],
+            length: Range { min: Some(1), max: Some(2048) },
+            pattern: "",
+        }),
+    },
+    // 253
     Shape {
         name: "Value",
         kind: ShapeKind::String(StringShape { enum_values: &[], length: Range::NONE, pattern: "" }),
     },
 ];
 
-static OPERATIONS: [Operation; 50] = [
+static OPERATIONS: [Operation; 54] = [
     Operation {
         name: "CancelExportTask",
         method: "POST",
         uri: "/",
-        input: Some(8),
+        input: Some(9),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2342,8 +2602,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "CreateDelivery",
         method: "POST",
         uri: "/",
-        input: Some(9),
-        output: Some(10),
+        input: Some(10),
+        output: Some(11),
         result_wrapper: "",
         status: 200,
     },
@@ -2351,22 +2611,13 @@ static OPERATIONS: [Operation; 50] = [
         name: "CreateExportTask",
         method: "POST",
         uri: "/",
-        input: Some(11),
-        output: Some(12),
+        input: Some(12),
+        output: Some(13),
         result_wrapper: "",
         status: 200,
     },
     Operation {
         name: "CreateLogGroup",
-        method: "POST",
-        uri: "/",
-        input: Some(13),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "CreateLogStream",
         method: "POST",
         uri: "/",
         input: Some(14),
@@ -2375,34 +2626,16 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
+        name: "CreateLogStream",
+        method: "POST",
+        uri: "/",
+        input: Some(15),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "DeleteDelivery",
-        method: "POST",
-        uri: "/",
-        input: Some(20),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteDeliveryDestination",
-        method: "POST",
-        uri: "/",
-        input: Some(19),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteDeliveryDestinationPolicy",
-        method: "POST",
-        uri: "/",
-        input: Some(18),
-        output: None,
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DeleteDeliverySource",
         method: "POST",
         uri: "/",
         input: Some(21),
@@ -2411,7 +2644,25 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteDestination",
+        name: "DeleteDeliveryDestination",
+        method: "POST",
+        uri: "/",
+        input: Some(20),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteDeliveryDestinationPolicy",
+        method: "POST",
+        uri: "/",
+        input: Some(19),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DeleteDeliverySource",
         method: "POST",
         uri: "/",
         input: Some(22),
@@ -2420,7 +2671,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteLogGroup",
+        name: "DeleteDestination",
         method: "POST",
         uri: "/",
         input: Some(23),
@@ -2429,7 +2680,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteLogStream",
+        name: "DeleteLogGroup",
         method: "POST",
         uri: "/",
         input: Some(24),
@@ -2438,7 +2689,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteMetricFilter",
+        name: "DeleteLogStream",
         method: "POST",
         uri: "/",
         input: Some(25),
@@ -2447,7 +2698,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteResourcePolicy",
+        name: "DeleteMetricFilter",
         method: "POST",
         uri: "/",
         input: Some(26),
@@ -2456,7 +2707,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteRetentionPolicy",
+        name: "DeleteResourcePolicy",
         method: "POST",
         uri: "/",
         input: Some(27),
@@ -2465,7 +2716,7 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
-        name: "DeleteSubscriptionFilter",
+        name: "DeleteRetentionPolicy",
         method: "POST",
         uri: "/",
         input: Some(28),
@@ -2474,11 +2725,20 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
+        name: "DeleteSubscriptionFilter",
+        method: "POST",
+        uri: "/",
+        input: Some(29),
+        output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "DescribeDeliveries",
         method: "POST",
         uri: "/",
-        input: Some(51),
-        output: Some(52),
+        input: Some(52),
+        output: Some(53),
         result_wrapper: "",
         status: 200,
     },
@@ -2486,8 +2746,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeDeliveryDestinations",
         method: "POST",
         uri: "/",
-        input: Some(53),
-        output: Some(54),
+        input: Some(54),
+        output: Some(55),
         result_wrapper: "",
         status: 200,
     },
@@ -2495,8 +2755,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeDeliverySources",
         method: "POST",
         uri: "/",
-        input: Some(55),
-        output: Some(56),
+        input: Some(56),
+        output: Some(57),
         result_wrapper: "",
         status: 200,
     },
@@ -2504,8 +2764,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeDestinations",
         method: "POST",
         uri: "/",
-        input: Some(57),
-        output: Some(58),
+        input: Some(58),
+        output: Some(59),
         result_wrapper: "",
         status: 200,
     },
@@ -2513,8 +2773,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeExportTasks",
         method: "POST",
         uri: "/",
-        input: Some(59),
-        output: Some(60),
+        input: Some(60),
+        output: Some(61),
         result_wrapper: "",
         status: 200,
     },
@@ -2522,8 +2782,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeLogGroups",
         method: "POST",
         uri: "/",
-        input: Some(63),
-        output: Some(64),
+        input: Some(64),
+        output: Some(65),
         result_wrapper: "",
         status: 200,
     },
@@ -2531,8 +2791,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeLogStreams",
         method: "POST",
         uri: "/",
-        input: Some(65),
-        output: Some(66),
+        input: Some(66),
+        output: Some(67),
         result_wrapper: "",
         status: 200,
     },
@@ -2540,22 +2800,13 @@ static OPERATIONS: [Operation; 50] = [
         name: "DescribeMetricFilters",
         method: "POST",
         uri: "/",
-        input: Some(67),
-        output: Some(68),
+        input: Some(68),
+        output: Some(69),
         result_wrapper: "",
         status: 200,
     },
     Operation {
-        name: "DescribeResourcePolicies",
-        method: "POST",
-        uri: "/",
-        input: Some(69),
-        output: Some(70),
-        result_wrapper: "",
-        status: 200,
-    },
-    Operation {
-        name: "DescribeSubscriptionFilters",
+        name: "DescribeQueries",
         method: "POST",
         uri: "/",
         input: Some(71),
@@ -2564,11 +2815,29 @@ static OPERATIONS: [Operation; 50] = [
         status: 200,
     },
     Operation {
+        name: "DescribeResourcePolicies",
+        method: "POST",
+        uri: "/",
+        input: Some(73),
+        output: Some(74),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "DescribeSubscriptionFilters",
+        method: "POST",
+        uri: "/",
+        input: Some(75),
+        output: Some(76),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
         name: "FilterLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(110),
-        output: Some(111),
+        input: Some(117),
+        output: Some(118),
         result_wrapper: "",
         status: 200,
     },
@@ -2576,8 +2845,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "GetDelivery",
         method: "POST",
         uri: "/",
-        input: Some(122),
-        output: Some(123),
+        input: Some(129),
+        output: Some(130),
         result_wrapper: "",
         status: 200,
     },
@@ -2585,8 +2854,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "GetDeliveryDestination",
         method: "POST",
         uri: "/",
-        input: Some(120),
-        output: Some(121),
+        input: Some(127),
+        output: Some(128),
         result_wrapper: "",
         status: 200,
     },
@@ -2594,8 +2863,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "GetDeliveryDestinationPolicy",
         method: "POST",
         uri: "/",
-        input: Some(118),
-        output: Some(119),
+        input: Some(125),
+        output: Some(126),
         result_wrapper: "",
         status: 200,
     },
@@ -2603,8 +2872,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "GetDeliverySource",
         method: "POST",
         uri: "/",
-        input: Some(124),
-        output: Some(125),
+        input: Some(131),
+        output: Some(132),
         result_wrapper: "",
         status: 200,
     },
@@ -2612,8 +2881,17 @@ static OPERATIONS: [Operation; 50] = [
         name: "GetLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(126),
-        output: Some(127),
+        input: Some(133),
+        output: Some(134),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "GetQueryResults",
+        method: "POST",
+        uri: "/",
+        input: Some(137),
+        output: Some(138),
         result_wrapper: "",
         status: 200,
     },
@@ -2621,8 +2899,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "ListTagsForResource",
         method: "POST",
         uri: "/",
-        input: Some(136),
-        output: Some(137),
+        input: Some(147),
+        output: Some(148),
         result_wrapper: "",
         status: 200,
     },
@@ -2630,8 +2908,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "ListTagsLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(138),
-        output: Some(139),
+        input: Some(149),
+        output: Some(150),
         result_wrapper: "",
         status: 200,
     },
@@ -2639,8 +2917,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutDeliveryDestination",
         method: "POST",
         uri: "/",
-        input: Some(172),
-        output: Some(173),
+        input: Some(185),
+        output: Some(186),
         result_wrapper: "",
         status: 200,
     },
@@ -2648,8 +2926,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutDeliveryDestinationPolicy",
         method: "POST",
         uri: "/",
-        input: Some(170),
-        output: Some(171),
+        input: Some(183),
+        output: Some(184),
         result_wrapper: "",
         status: 200,
     },
@@ -2657,8 +2935,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutDeliverySource",
         method: "POST",
         uri: "/",
-        input: Some(174),
-        output: Some(175),
+        input: Some(187),
+        output: Some(188),
         result_wrapper: "",
         status: 200,
     },
@@ -2666,8 +2944,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutDestination",
         method: "POST",
         uri: "/",
-        input: Some(177),
-        output: Some(178),
+        input: Some(190),
+        output: Some(191),
         result_wrapper: "",
         status: 200,
     },
@@ -2675,7 +2953,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutDestinationPolicy",
         method: "POST",
         uri: "/",
-        input: Some(176),
+        input: Some(189),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2684,8 +2962,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutLogEvents",
         method: "POST",
         uri: "/",
-        input: Some(179),
-        output: Some(180),
+        input: Some(192),
+        output: Some(193),
         result_wrapper: "",
         status: 200,
     },
@@ -2693,7 +2971,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutMetricFilter",
         method: "POST",
         uri: "/",
-        input: Some(181),
+        input: Some(194),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2702,8 +2980,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutResourcePolicy",
         method: "POST",
         uri: "/",
-        input: Some(182),
-        output: Some(183),
+        input: Some(195),
+        output: Some(196),
         result_wrapper: "",
         status: 200,
     },
@@ -2711,7 +2989,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutRetentionPolicy",
         method: "POST",
         uri: "/",
-        input: Some(184),
+        input: Some(197),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2720,8 +2998,26 @@ static OPERATIONS: [Operation; 50] = [
         name: "PutSubscriptionFilter",
         method: "POST",
         uri: "/",
-        input: Some(185),
+        input: Some(198),
         output: None,
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "StartQuery",
+        method: "POST",
+        uri: "/",
+        input: Some(224),
+        output: Some(225),
+        result_wrapper: "",
+        status: 200,
+    },
+    Operation {
+        name: "StopQuery",
+        method: "POST",
+        uri: "/",
+        input: Some(227),
+        output: Some(228),
         result_wrapper: "",
         status: 200,
     },
@@ -2729,7 +3025,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "TagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(207),
+        input: Some(237),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2738,7 +3034,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "TagResource",
         method: "POST",
         uri: "/",
-        input: Some(208),
+        input: Some(238),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2747,8 +3043,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "TestMetricFilter",
         method: "POST",
         uri: "/",
-        input: Some(213),
-        output: Some(214),
+        input: Some(243),
+        output: Some(244),
         result_wrapper: "",
         status: 200,
     },
@@ -2756,7 +3052,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "UntagLogGroup",
         method: "POST",
         uri: "/",
-        input: Some(218),
+        input: Some(248),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2765,7 +3061,7 @@ static OPERATIONS: [Operation; 50] = [
         name: "UntagResource",
         method: "POST",
         uri: "/",
-        input: Some(219),
+        input: Some(249),
         output: None,
         result_wrapper: "",
         status: 200,
@@ -2774,8 +3070,8 @@ static OPERATIONS: [Operation; 50] = [
         name: "UpdateDeliveryConfiguration",
         method: "POST",
         uri: "/",
-        input: Some(220),
-        output: Some(221),
+        input: Some(250),
+        output: Some(251),
         result_wrapper: "",
         status: 200,
     },
@@ -3391,6 +3687,30 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct DescribeQueriesRequest {
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+        pub max_results: Option<i32>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(rename = "queryLanguage", skip_serializing_if = "Option::is_none")]
+        pub query_language: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct DescribeQueriesResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub queries: Option<Vec<QueryInfo>>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct DescribeResourcePoliciesRequest {
         #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -3640,6 +3960,34 @@ pub mod types {
         pub next_forward_token: Option<String>,
         #[serde(rename = "nextBackwardToken", skip_serializing_if = "Option::is_none")]
         pub next_backward_token: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueryResultsRequest {
+        #[serde(rename = "queryId")]
+        pub query_id: String,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
+        #[serde(rename = "maxItems", skip_serializing_if = "Option::is_none")]
+        pub max_items: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct GetQueryResultsResponse {
+        #[serde(rename = "queryLanguage", skip_serializing_if = "Option::is_none")]
+        pub query_language: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub results: Option<Vec<Vec<ResultField>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub statistics: Option<QueryStatistics>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        #[serde(rename = "encryptionKey", skip_serializing_if = "Option::is_none")]
+        pub encryption_key: Option<String>,
+        #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+        pub next_token: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -3990,6 +4338,48 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct QueryInfo {
+        #[serde(rename = "queryLanguage", skip_serializing_if = "Option::is_none")]
+        pub query_language: Option<String>,
+        #[serde(rename = "queryId", skip_serializing_if = "Option::is_none")]
+        pub query_id: Option<String>,
+        #[serde(rename = "queryString", skip_serializing_if = "Option::is_none")]
+        pub query_string: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "queryDuration", skip_serializing_if = "Option::is_none")]
+        pub query_duration: Option<i64>,
+        #[serde(rename = "bytesScanned", skip_serializing_if = "Option::is_none")]
+        pub bytes_scanned: Option<f64>,
+        #[serde(rename = "userIdentity", skip_serializing_if = "Option::is_none")]
+        pub user_identity: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct QueryStatistics {
+        #[serde(rename = "recordsMatched", skip_serializing_if = "Option::is_none")]
+        pub records_matched: Option<f64>,
+        #[serde(rename = "recordsScanned", skip_serializing_if = "Option::is_none")]
+        pub records_scanned: Option<f64>,
+        #[serde(rename = "estimatedRecordsSkipped", skip_serializing_if = "Option::is_none")]
+        pub estimated_records_skipped: Option<f64>,
+        #[serde(rename = "bytesScanned", skip_serializing_if = "Option::is_none")]
+        pub bytes_scanned: Option<f64>,
+        #[serde(rename = "estimatedBytesSkipped", skip_serializing_if = "Option::is_none")]
+        pub estimated_bytes_skipped: Option<f64>,
+        #[serde(rename = "logGroupsScanned", skip_serializing_if = "Option::is_none")]
+        pub log_groups_scanned: Option<f64>,
+        #[serde(rename = "resultCount", skip_serializing_if = "Option::is_none")]
+        pub result_count: Option<f64>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct RejectedEntityInfo {
         #[serde(rename = "errorType")]
         pub error_type: String,
@@ -4025,6 +4415,15 @@ pub mod types {
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
     #[serde(default)]
+    pub struct ResultField {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub field: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
     pub struct S3DeliveryConfiguration {
         #[serde(rename = "suffixPath", skip_serializing_if = "Option::is_none")]
         pub suffix_path: Option<String>,
@@ -4039,6 +4438,48 @@ pub mod types {
         pub log_stream_name: Option<String>,
         #[serde(rename = "searchedCompletely", skip_serializing_if = "Option::is_none")]
         pub searched_completely: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StartQueryRequest {
+        #[serde(rename = "queryLanguage", skip_serializing_if = "Option::is_none")]
+        pub query_language: Option<String>,
+        #[serde(rename = "logGroupName", skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        #[serde(rename = "logGroupNames", skip_serializing_if = "Option::is_none")]
+        pub log_group_names: Option<Vec<String>>,
+        #[serde(rename = "logGroupIdentifiers", skip_serializing_if = "Option::is_none")]
+        pub log_group_identifiers: Option<Vec<String>>,
+        #[serde(rename = "startTime")]
+        pub start_time: i64,
+        #[serde(rename = "endTime")]
+        pub end_time: i64,
+        #[serde(rename = "queryString")]
+        pub query_string: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i32>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StartQueryResponse {
+        #[serde(rename = "queryId", skip_serializing_if = "Option::is_none")]
+        pub query_id: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StopQueryRequest {
+        #[serde(rename = "queryId")]
+        pub query_id: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct StopQueryResponse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub success: Option<bool>,
     }
 
     #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -4155,6 +4596,7 @@ pub mod types {
     impl ruststack_core::Input for DescribeLogGroupsRequest {}
     impl ruststack_core::Input for DescribeLogStreamsRequest {}
     impl ruststack_core::Input for DescribeMetricFiltersRequest {}
+    impl ruststack_core::Input for DescribeQueriesRequest {}
     impl ruststack_core::Input for DescribeResourcePoliciesRequest {}
     impl ruststack_core::Input for DescribeSubscriptionFiltersRequest {}
     impl ruststack_core::Input for FilterLogEventsRequest {}
@@ -4163,6 +4605,7 @@ pub mod types {
     impl ruststack_core::Input for GetDeliveryRequest {}
     impl ruststack_core::Input for GetDeliverySourceRequest {}
     impl ruststack_core::Input for GetLogEventsRequest {}
+    impl ruststack_core::Input for GetQueryResultsRequest {}
     impl ruststack_core::Input for ListTagsForResourceRequest {}
     impl ruststack_core::Input for ListTagsLogGroupRequest {}
     impl ruststack_core::Input for PutDeliveryDestinationPolicyRequest {}
@@ -4175,6 +4618,8 @@ pub mod types {
     impl ruststack_core::Input for PutResourcePolicyRequest {}
     impl ruststack_core::Input for PutRetentionPolicyRequest {}
     impl ruststack_core::Input for PutSubscriptionFilterRequest {}
+    impl ruststack_core::Input for StartQueryRequest {}
+    impl ruststack_core::Input for StopQueryRequest {}
     impl ruststack_core::Input for TagLogGroupRequest {}
     impl ruststack_core::Input for TagResourceRequest {}
     impl ruststack_core::Input for TestMetricFilterRequest {}
@@ -4191,6 +4636,7 @@ pub mod types {
     impl ruststack_core::Output for DescribeLogGroupsResponse {}
     impl ruststack_core::Output for DescribeLogStreamsResponse {}
     impl ruststack_core::Output for DescribeMetricFiltersResponse {}
+    impl ruststack_core::Output for DescribeQueriesResponse {}
     impl ruststack_core::Output for DescribeResourcePoliciesResponse {}
     impl ruststack_core::Output for DescribeSubscriptionFiltersResponse {}
     impl ruststack_core::Output for FilterLogEventsResponse {}
@@ -4199,6 +4645,7 @@ pub mod types {
     impl ruststack_core::Output for GetDeliveryResponse {}
     impl ruststack_core::Output for GetDeliverySourceResponse {}
     impl ruststack_core::Output for GetLogEventsResponse {}
+    impl ruststack_core::Output for GetQueryResultsResponse {}
     impl ruststack_core::Output for ListTagsForResourceResponse {}
     impl ruststack_core::Output for ListTagsLogGroupResponse {}
     impl ruststack_core::Output for PutDeliveryDestinationPolicyResponse {}
@@ -4207,6 +4654,8 @@ pub mod types {
     impl ruststack_core::Output for PutDestinationResponse {}
     impl ruststack_core::Output for PutLogEventsResponse {}
     impl ruststack_core::Output for PutResourcePolicyResponse {}
+    impl ruststack_core::Output for StartQueryResponse {}
+    impl ruststack_core::Output for StopQueryResponse {}
     impl ruststack_core::Output for TestMetricFilterResponse {}
     impl ruststack_core::Output for UpdateDeliveryConfigurationResponse {}
 }
@@ -4356,6 +4805,12 @@ pub mod ops {
         type Input = super::types::DescribeMetricFiltersRequest;
         type Output = super::types::DescribeMetricFiltersResponse;
     }
+    pub struct DescribeQueries;
+    impl ruststack_core::OperationSpec for DescribeQueries {
+        const NAME: &'static str = "DescribeQueries";
+        type Input = super::types::DescribeQueriesRequest;
+        type Output = super::types::DescribeQueriesResponse;
+    }
     pub struct DescribeResourcePolicies;
     impl ruststack_core::OperationSpec for DescribeResourcePolicies {
         const NAME: &'static str = "DescribeResourcePolicies";
@@ -4403,6 +4858,12 @@ pub mod ops {
         const NAME: &'static str = "GetLogEvents";
         type Input = super::types::GetLogEventsRequest;
         type Output = super::types::GetLogEventsResponse;
+    }
+    pub struct GetQueryResults;
+    impl ruststack_core::OperationSpec for GetQueryResults {
+        const NAME: &'static str = "GetQueryResults";
+        type Input = super::types::GetQueryResultsRequest;
+        type Output = super::types::GetQueryResultsResponse;
     }
     pub struct ListTagsForResource;
     impl ruststack_core::OperationSpec for ListTagsForResource {
@@ -4475,6 +4936,18 @@ pub mod ops {
         const NAME: &'static str = "PutSubscriptionFilter";
         type Input = super::types::PutSubscriptionFilterRequest;
         type Output = ();
+    }
+    pub struct StartQuery;
+    impl ruststack_core::OperationSpec for StartQuery {
+        const NAME: &'static str = "StartQuery";
+        type Input = super::types::StartQueryRequest;
+        type Output = super::types::StartQueryResponse;
+    }
+    pub struct StopQuery;
+    impl ruststack_core::OperationSpec for StopQuery {
+        const NAME: &'static str = "StopQuery";
+        type Input = super::types::StopQueryRequest;
+        type Output = super::types::StopQueryResponse;
     }
     pub struct TagLogGroup;
     impl ruststack_core::OperationSpec for TagLogGroup {

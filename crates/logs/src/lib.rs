@@ -35,6 +35,7 @@
 //!   filters delivering to Lambda through the [`handlers::filters::SubscriptionTarget`] it sets,
 //!   resource policies and destinations, the v2 delivery API's sources, destinations and
 //!   deliveries);
+//! - [`query`]: the Logs Insights subset StartQuery runs;
 //! - [`filter`]: FilterLogEvents filter patterns (terms, phrases, `?`, `-`, `%regex%`, JSON and
 //!   space-delimited patterns).
 //!
@@ -43,10 +44,11 @@
 pub mod filter;
 pub mod generated;
 pub mod handlers;
+pub mod query;
 pub mod state;
 
 use generated::ops;
-use handlers::{deliveries, events, exports, filters, groups, policies, streams, tags};
+use handlers::{deliveries, events, exports, filters, groups, policies, queries, streams, tags};
 use ruststack_core::store::Storage;
 use ruststack_core::{Handlers, Service};
 use state::LogsState;
@@ -147,6 +149,10 @@ pub fn service_with_handle(storage: Storage) -> (Arc<dyn Service>, LogsHandle) {
         .on(ops::DescribeDeliveries, deliveries::describe_deliveries)
         .on(ops::UpdateDeliveryConfiguration, deliveries::update_delivery_configuration)
         .on(ops::DeleteDelivery, deliveries::delete_delivery)
+        .on(ops::StartQuery, queries::start_query)
+        .on(ops::GetQueryResults, queries::get_query_results)
+        .on(ops::StopQuery, queries::stop_query)
+        .on(ops::DescribeQueries, queries::describe_queries)
         .into_service();
     (service, LogsHandle { state })
 }

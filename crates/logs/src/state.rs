@@ -165,7 +165,7 @@ impl LogsState {
                 tracing::error!("logs: unreadable delivery record: {e}");
             }
         }
-        Region { scope, groups, export_tasks: Vec::new(), policies, destinations, deliveries }
+        Region { scope, groups, export_tasks: Vec::new(), policies, destinations, deliveries, queries: Vec::new() }
     }
 
     /// Applies one write's batch durably; a store failure is a 500 and the caller changes nothing.
@@ -224,6 +224,8 @@ pub struct Region {
     /// Destinations by name.
     pub destinations: BTreeMap<String, Destination>,
     pub deliveries: Deliveries,
+    /// Logs Insights queries that ran, oldest first (kept in memory only).
+    pub queries: Vec<crate::handlers::queries::QueryRun>,
 }
 
 /// The v2 delivery API's resources, as the API renders them.

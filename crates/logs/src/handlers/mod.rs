@@ -6,6 +6,7 @@ pub mod exports;
 pub mod filters;
 pub mod groups;
 pub mod policies;
+pub mod queries;
 pub mod streams;
 pub mod tags;
 
