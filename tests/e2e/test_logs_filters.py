@@ -117,6 +117,11 @@ def test_test_metric_filter(client):
     logs = client("logs")
     out = logs.test_metric_filter(filterPattern="ERROR", logEventMessages=["ok", "ERROR one", "fine", "ERROR two"])
     assert [(m["eventNumber"], m["eventMessage"]) for m in out["matches"]] == [(2, "ERROR one"), (4, "ERROR two")]
+    assert all(m["extractedValues"] == {} for m in out["matches"])
+    out = logs.test_metric_filter(filterPattern="[ip, user, status=4*, size]",
+                                  logEventMessages=["10.0.0.1 bob 404 12", "10.0.0.2 amy 200 5"])
+    assert out["matches"] == [{"eventNumber": 1, "eventMessage": "10.0.0.1 bob 404 12", "extractedValues": {
+        "$ip": "10.0.0.1", "$user": "bob", "$status": "404", "$size": "12"}}]
 
 
 @pytest.fixture

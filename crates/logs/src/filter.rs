@@ -289,6 +289,36 @@ fn split_fields(message: &str) -> Vec<&str> {
     fields
 }
 
+/// The fields a space-delimited pattern names, by `$name`, when `message` matches it (what
+/// TestMetricFilter answers as extracted values); empty for other patterns.
+pub fn extracted_values(pattern: &Pattern, message: &str) -> Vec<(String, String)> {
+    let Pattern::Delimited(columns) = pattern else { return Vec::new() };
+    let fields = split_fields(message);
+    let mut out = Vec::new();
+    if capture_columns(columns, &fields, &mut out) { out } else { Vec::new() }
+}
+
+/// [`match_columns`] that records the value of each named column of the match it finds.
+fn capture_columns(columns: &[Column], fields: &[&str], out: &mut Vec<(String, String)>) -> bool {
+    let Some((first, rest)) = columns.split_first() else { return fields.is_empty() };
+    match first {
+        Column::Any => (0..=fields.len()).any(|skip| capture_columns(rest, &fields[skip..], out)),
+        Column::Field(name, _) => {
+            if !match_columns(std::slice::from_ref(first), &fields[..fields.len().min(1)]) {
+                return false;
+            }
+            let mark = out.len();
+            out.push((format!("${name}"), fields[0].to_string()));
+            if capture_columns(rest, &fields[1..], out) {
+                true
+            } else {
+                out.truncate(mark);
+                false
+            }
+        }
+    }
+}
+
 /// Matches columns to fields, `...` absorbing any number of them. A column's condition may
 /// only name that column.
 fn match_columns(columns: &[Column], fields: &[&str]) -> bool {
@@ -604,6 +634,20 @@ mod tests {
 
     fn m(pattern: &str, message: &str) -> bool {
         Pattern::parse(pattern).unwrap().matches(message)
+    }
+
+    #[test]
+    fn delimited_patterns_extract_their_named_fields() {
+        let p = Pattern::parse("[ip, user, ..., status = 4*, size]").unwrap();
+        let got = extracted_values(&p, "127.0.0.1 frank x y 404 2326");
+        let want: Vec<(String, String)> =
+            [("$ip", "127.0.0.1"), ("$user", "frank"), ("$status", "404"), ("$size", "2326")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        assert_eq!(got, want);
+        assert!(extracted_values(&p, "127.0.0.1 frank 200 1").is_empty());
+        assert!(extracted_values(&Pattern::parse("ERROR").unwrap(), "ERROR").is_empty());
     }
 
     #[test]

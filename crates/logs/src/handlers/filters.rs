@@ -152,8 +152,8 @@ pub async fn test_metric_filter(
         .filter(|(_, m)| pattern.matches(m))
         .map(|(i, m)| MetricFilterMatchRecord {
             event_number: Some(i as i64 + 1),
+            extracted_values: Some(crate::filter::extracted_values(&pattern, &m).into_iter().collect()),
             event_message: Some(m),
-            extracted_values: Some(Default::default()),
         })
         .collect();
     Ok(TestMetricFilterResponse { matches: Some(matches) })
