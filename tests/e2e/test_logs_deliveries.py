@@ -161,3 +161,22 @@ def test_deliveries_survive_a_restart(start_server, tmp_path):
     server = start_server("--data-dir", data)
     after = snapshot(make_client("logs", server.endpoint))
     assert after == before and after[3][0]["id"] == delivery["id"] and after[2] == {"deliveryDestinationPolicy": POLICY}
+
+
+def test_tags_by_arn_on_destinations_and_delivery_resources(client):
+    logs = client("logs")
+    n = uuid.uuid4().hex[:8]
+    dest = logs.put_destination(destinationName=f"d-{n}", targetArn="arn:aws:kinesis:us-east-1:000000000000:stream/s",
+                                roleArn="arn:aws:iam::000000000000:role/r", tags={"a": "1"})["destination"]
+    src = logs.put_delivery_source(name=f"s-{n}", resourceArn=SOURCE_ARN, logType="ACCESS_LOGS")["deliverySource"]
+    for arn, start in ((dest["arn"], {"a": "1"}), (src["arn"], {})):
+        assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == start
+        logs.tag_resource(resourceArn=arn, tags={"b": "2", "c": "3"})
+        logs.untag_resource(resourceArn=arn, tagKeys=["c"])
+        assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {**start, "b": "2"}
+    assert logs.get_delivery_source(name=f"s-{n}")["deliverySource"]["tags"] == {"b": "2"}
+    with pytest.raises(ClientError) as e:
+        logs.list_tags_for_resource(resourceArn=dest["arn"] + "-missing")
+    assert code(e) == (400, "ResourceNotFoundException")
+    logs.delete_destination(destinationName=f"d-{n}")
+    logs.delete_delivery_source(name=f"s-{n}")

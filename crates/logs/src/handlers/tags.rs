@@ -1,14 +1,96 @@
-//! Tags of log groups, by name (TagLogGroup, the older API) and by ARN (TagResource).
+//! Tags of log groups, by name (TagLogGroup, the older API) and by ARN (TagResource, which also
+//! tags destinations, delivery sources, delivery destinations and deliveries).
 
 use super::{group, invalid, update_group};
 use crate::generated::types::*;
-use crate::state::{LogGroup, LogsState};
+use crate::state::{LogGroup, LogsState, Region};
 use ruststack_core::{AwsError, RequestContext};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Tags a log group can carry.
 const MAX_TAGS: usize = 50;
+
+/// A taggable resource other than a log group, by its ARN's resource part.
+enum Other<'a> {
+    Destination(&'a str),
+    DeliverySource(&'a str),
+    DeliveryDestination(&'a str),
+    Delivery(&'a str),
+}
+
+fn missing() -> AwsError {
+    AwsError::bad_request("ResourceNotFoundException", "The specified resource does not exist.")
+}
+
+/// The resource a non-log-group ARN of the caller's account and region names.
+fn other_of_arn<'a>(ctx: &RequestContext, arn: &'a str) -> Option<Other<'a>> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", _, "logs", region, account, resource] = parts.as_slice() else { return None };
+    if *region != &*ctx.region || *account != &*ctx.account_id {
+        return None;
+    }
+    let (kind, name) = resource.split_once(':')?;
+    match kind {
+        "destination" => Some(Other::Destination(name)),
+        "delivery-source" => Some(Other::DeliverySource(name)),
+        "delivery-destination" => Some(Other::DeliveryDestination(name)),
+        "delivery" => Some(Other::Delivery(name)),
+        _ => None,
+    }
+}
+
+fn to_map(tags: &Option<HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.clone().unwrap_or_default().into_iter().collect()
+}
+
+/// The tags of a destination or delivery resource.
+fn other_tags(region: &Region, other: &Other) -> Result<BTreeMap<String, String>, AwsError> {
+    match other {
+        Other::Destination(n) => region.destinations.get(*n).map(|d| d.tags.clone()),
+        Other::DeliverySource(n) => region.deliveries.sources.get(*n).map(|s| to_map(&s.tags)),
+        Other::DeliveryDestination(n) => region.deliveries.destinations.get(*n).map(|d| to_map(&d.destination.tags)),
+        Other::Delivery(id) => region.deliveries.deliveries.get(*id).map(|d| to_map(&d.tags)),
+    }
+    .ok_or_else(missing)
+}
+
+/// Stores a destination or delivery resource with new tags, then updates the cache.
+fn set_other_tags(
+    state: &LogsState,
+    region: &mut Region,
+    other: &Other,
+    tags: BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let as_map = || Some(tags.clone().into_iter().collect::<HashMap<_, _>>());
+    match other {
+        Other::Destination(n) => {
+            let mut d = region.destinations.get(*n).ok_or_else(missing)?.clone();
+            d.tags = tags.clone();
+            state.commit(vec![region.put_destination(&d)])?;
+            region.destinations.insert(n.to_string(), d);
+        }
+        Other::DeliverySource(n) => {
+            let mut x = region.deliveries.sources.get(*n).ok_or_else(missing)?.clone();
+            x.tags = as_map();
+            state.commit(vec![region.put_delivery_record("source", n, &x)])?;
+            region.deliveries.sources.insert(n.to_string(), x);
+        }
+        Other::DeliveryDestination(n) => {
+            let mut x = region.deliveries.destinations.get(*n).ok_or_else(missing)?.clone();
+            x.destination.tags = as_map();
+            state.commit(vec![region.put_delivery_record("destination", n, &x)])?;
+            region.deliveries.destinations.insert(n.to_string(), x);
+        }
+        Other::Delivery(id) => {
+            let mut x = region.deliveries.deliveries.get(*id).ok_or_else(missing)?.clone();
+            x.tags = as_map();
+            state.commit(vec![region.put_delivery_record("delivery", id, &x)])?;
+            region.deliveries.deliveries.insert(id.to_string(), x);
+        }
+    }
+    Ok(())
+}
 
 /// The log group name in a taggable ARN (`arn:aws:logs:<region>:<account>:log-group:<name>`) of
 /// the caller's account and region.
@@ -86,6 +168,21 @@ pub async fn tag_resource(
     ctx: RequestContext,
     input: TagResourceRequest,
 ) -> Result<(), AwsError> {
+    if let Some(other) = other_of_arn(&ctx, &input.resource_arn) {
+        let region = state.region(&ctx.account_id, &ctx.region);
+        let mut region = region.write();
+        let mut tags = other_tags(&region, &other)?;
+        let new = input.tags.keys().filter(|k| !tags.contains_key(*k)).count();
+        if tags.len() + new > MAX_TAGS {
+            return Err(AwsError::bad_request(
+                "TooManyTagsException",
+                format!("A resource can have no more than {MAX_TAGS} tags."),
+            )
+            .with_field("resourceName", input.resource_arn.clone()));
+        }
+        tags.extend(input.tags);
+        return set_other_tags(&state, &mut region, &other, tags);
+    }
     let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
@@ -97,6 +194,15 @@ pub async fn untag_resource(
     ctx: RequestContext,
     input: UntagResourceRequest,
 ) -> Result<(), AwsError> {
+    if let Some(other) = other_of_arn(&ctx, &input.resource_arn) {
+        let region = state.region(&ctx.account_id, &ctx.region);
+        let mut region = region.write();
+        let mut tags = other_tags(&region, &other)?;
+        input.tag_keys.iter().for_each(|k| {
+            tags.remove(k);
+        });
+        return set_other_tags(&state, &mut region, &other, tags);
+    }
     let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
@@ -113,6 +219,11 @@ pub async fn list_tags_for_resource(
     ctx: RequestContext,
     input: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, AwsError> {
+    if let Some(other) = other_of_arn(&ctx, &input.resource_arn) {
+        let region = state.region(&ctx.account_id, &ctx.region);
+        let tags = other_tags(&region.read(), &other)?;
+        return Ok(ListTagsForResourceResponse { tags: Some(tags.into_iter().collect()) });
+    }
     let name = group_of_arn(&ctx, &input.resource_arn)?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let region = region.read();
