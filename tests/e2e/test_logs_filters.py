@@ -209,9 +209,9 @@ def test_subscription_filter_errors_and_limits(client, function):
     assert error(e)[:2] == (400, "InvalidParameterException")
     logs.put_subscription_filter(logGroupName=group, filterName="one", filterPattern="", destinationArn=fn_arn)
     created = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"][0]["creationTime"]
-    logs.put_subscription_filter(logGroupName=group, filterName="one", filterPattern="ERROR", destinationArn=fn_arn)
+    logs.put_subscription_filter(logGroupName=group, filterName="one", filterPattern="[]", destinationArn=fn_arn)
     (one,) = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
-    assert one["filterPattern"] == "ERROR" and one["creationTime"] == created
+    assert one["filterPattern"] == "[]" and one["creationTime"] == created
     logs.put_subscription_filter(logGroupName=group, filterName="two", filterPattern="", destinationArn=fn_arn)
     with pytest.raises(ClientError) as e:
         logs.put_subscription_filter(logGroupName=group, filterName="three", filterPattern="", destinationArn=fn_arn)

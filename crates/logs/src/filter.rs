@@ -124,6 +124,10 @@ impl Pattern {
         }
         if let Some(body) = text.strip_prefix('[') {
             let body = body.strip_suffix(']').ok_or_else(invalid)?;
+            // `[]` names no column: AWS takes it for "every event" (a common subscription filter).
+            if body.trim().is_empty() {
+                return Ok(Pattern::All);
+            }
             return parse_columns(body).map(Pattern::Delimited);
         }
         parse_terms(text).map(Pattern::Terms)
@@ -648,6 +652,8 @@ mod tests {
         assert_eq!(got, want);
         assert!(extracted_values(&p, "127.0.0.1 frank 200 1").is_empty());
         assert!(extracted_values(&Pattern::parse("ERROR").unwrap(), "ERROR").is_empty());
+        assert!(Pattern::parse("[]").unwrap().matches("anything at all"));
+        assert!(Pattern::parse("[ ]").unwrap().matches(""));
     }
 
     #[test]
