@@ -122,7 +122,7 @@ pub async fn describe_metric_filters(
     );
     let mut metric_filters = Vec::new();
     let mut next_token = None;
-    for (g, n, f) in matching {
+    for (_, _, f) in matching {
         if metric_filters.len() == limit {
             next_token = metric_filters.last().map(|f: &MetricFilter| {
                 name_token(&format!(
@@ -133,7 +133,6 @@ pub async fn describe_metric_filters(
             });
             break;
         }
-        let _ = (g, n);
         metric_filters.push(f.clone());
     }
     Ok(DescribeMetricFiltersResponse { metric_filters: Some(metric_filters), next_token })
@@ -160,7 +159,7 @@ pub async fn test_metric_filter(
 }
 
 /// Refuses destinations we cannot deliver to with AWS's errors for unreachable ones.
-async fn check_destination(state: &LogsState, ctx: &RequestContext, arn: &str) -> Result<(), AwsError> {
+async fn check_destination(state: &LogsState, arn: &str) -> Result<(), AwsError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let service = match parts.as_slice() {
         ["arn", _, service, _, _, _] => *service,
@@ -186,7 +185,6 @@ async fn check_destination(state: &LogsState, ctx: &RequestContext, arn: &str) -
             if region.read().destinations.contains_key(name) {
                 Ok(())
             } else {
-                let _ = ctx;
                 Err(AwsError::bad_request("ResourceNotFoundException", "The specified destination does not exist."))
             }
         }
@@ -211,7 +209,7 @@ pub async fn put_subscription_filter(
         group(&region.read(), &input.log_group_name)?;
     }
     parse_pattern(&input.filter_pattern)?;
-    check_destination(&state, &ctx, &input.destination_arn).await?;
+    check_destination(&state, &input.destination_arn).await?;
     let region = state.region(&ctx.account_id, &ctx.region);
     let mut region = region.write();
     update_group(&state, &mut region, &input.log_group_name, |g| {
