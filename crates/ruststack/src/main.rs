@@ -64,13 +64,19 @@ fn main() -> std::process::ExitCode {
         let gateway = Arc::new(gateway::Gateway::new(config, all, credentials));
         server::serve(gateway, listener).await.map_err(|e| e.to_string())
     });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(message) => {
             eprintln!("ruststack: {message}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Every connection has been answered and everything acknowledged is already durable; what
+    // still runs is background work (event source pollers, retries, sweeps). Leaving here rather
+    // than dropping the runtime under it spares those tasks tokio's shutdown race, in which a timer
+    // polled while the runtime stops panics. Lambda environments exit by themselves once the
+    // Runtime API is gone, and the data dir's lock goes with the process.
+    std::process::exit(code)
 }
 
 /// Installs the server's storage: the data dir's stores, or memory without `--data-dir`.
