@@ -122,10 +122,12 @@ def write_report(outcomes: dict[str, str], moto_version: str) -> None:
         f"| **all** | {total['passed']} | {total['failed']} | {total['skipped']} | "
         f"{100 * total['passed'] / ran:.0f} % |" if ran else "| **all** | 0 | 0 | 0 | – |"
     )
+    failing = sorted(n for n, o in outcomes.items() if o == "failed")
+    lines.append("\nThe tests that fail (also in `tests/conformance/expected-failures.txt`):\n")
+    lines.extend(f"- `{n}`" for n in failing)
     lines.append(
-        "\nFailures include operations RustStack does not serve yet (they answer `NotImplemented`), such as "
-        "S3 Select, DynamoDB import/export and resource policies, IAM signing certificates, SNS mobile push "
-        "and CloudWatch Logs export tasks; `expected-failures.txt` names every one."
+        "\nKnown reasons: CloudFormation is not served; GetFunction's `Code.Location` points at RustStack "
+        "(so the code can be downloaded) rather than at AWS's S3 host."
     )
     REPORT.write_text("\n".join(lines) + "\n")
 
