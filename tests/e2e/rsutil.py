@@ -326,3 +326,14 @@ def json_error_type(body: bytes) -> str:
     """`__type` of an awsJson error, without the `namespace#` prefix AWS sometimes adds."""
     doc = json.loads(body)
     return str(doc.get("__type", "")).rsplit("#", 1)[-1]
+
+
+def call_error(call, **kw) -> tuple[int, str, str]:
+    """Calls a boto3 operation that must fail: (HTTP status, error code, message)."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    err = e.value.response
+    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]

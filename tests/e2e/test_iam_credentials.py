@@ -7,15 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import signal
-import uuid
 from datetime import datetime, timezone
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from .conftest import make_client
 from .test_iam import CERTS
+
+from .rsutil import call_error as error
 
 # Made with `openssl req -x509 -newkey ec` (valid for a century) and `ssh-keygen -t rsa` for
 # these tests.
@@ -51,21 +50,6 @@ dwIDAQAB
 SSH_KEY_MD5 = "c1:41:be:49:3e:52:35:b0:63:9d:2f:a9:4e:60:5c:9c"  # ssh-keygen -l -E md5
 SSH_KEY_2 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDWY1e4W4yoOFSykx2ihQkEB3nquGh7Qx6z1Hzj+BWPs6GbC9umuaV7mmwmylZNdaBgnZhDeB8KlpKHXTP43Xs02W41C+35RYA3NIuE1N1CaxkjvThpwkuDTRvGh+VMT6f7falcpJVj7CuNwwFAxSuvn9QT8X6Y6pqdaNQAG0hzvhY5+5UuDy/a7aomfDIj2GQSvwnUt/j6zXP9MB1uoVjYZTiI0O+LWK38MGoNqZEEBhJkfGUjP/vznpo5muXFOd7LLWIaMyro7KpkCp2BREVNFgGLy2mlsTFCNaR4ucss8SkNSPEDdDdg8R1zN2EQM4DW6FT/VmZMOGevz9WFEBa3"
 SSH_KEY_1024 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCTvS53IJahukwoGvXO/WIKQdBZJbcEAfJ8i5PsAFLPwuRzhtC4/LKJqkULZX6kn8guzr6p7dQgKRPLKYRrByz1wzI9hR9gqktKuKRCXA7uT9AmLOZRPv9UmYqDItdso48ES/W57QLp236zBLXML8IBUrllLn/T9h/mMHVqTodr6w== root@vm"
-
-
-@pytest.fixture
-def iam(client):
-    account = str(uuid.uuid4().int)[:12].rjust(12, "1")
-    c = client("iam", aws_access_key_id=account, config=Config(parameter_validation=False))
-    c.account = account
-    return c
-
-
-def error(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    err = e.value.response
-    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]
 
 
 def test_server_certificates(iam):

@@ -5,12 +5,11 @@ policy, with AWS's errors."""
 from __future__ import annotations
 
 import signal
-import uuid
 from datetime import datetime
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from .rsutil import call_error as error
 
 SAML_METADATA = """<?xml version="1.0"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"
@@ -21,22 +20,6 @@ SAML_METADATA = """<?xml version="1.0"?>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>
 <!-- padding: AWS wants at least 1000 characters of metadata -->""" + "<!--" + "x" * 600 + "-->"
-
-
-@pytest.fixture
-def iam(client):
-    account = str(uuid.uuid4().int)[:12].rjust(12, "1")
-    # Without boto3's own checks, so the server's validation answers.
-    c = client("iam", aws_access_key_id=account, config=Config(parameter_validation=False))
-    c.account = account
-    return c
-
-
-def error(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    err = e.value.response
-    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]
 
 
 def test_oidc_provider_lifecycle(iam):

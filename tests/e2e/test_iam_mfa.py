@@ -5,27 +5,11 @@ counts, and AWS's errors."""
 from __future__ import annotations
 
 import base64
-import uuid
 from datetime import datetime
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-
-@pytest.fixture
-def iam(client):
-    account = str(uuid.uuid4().int)[:12].rjust(12, "1")
-    c = client("iam", aws_access_key_id=account, config=Config(parameter_validation=False))
-    c.account = account
-    return c
-
-
-def error(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    err = e.value.response
-    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]
+from .rsutil import call_error as error
 
 
 def test_virtual_mfa_devices(iam):
