@@ -10,7 +10,6 @@ use std::sync::Arc;
 /// state in `storage` (memory, or the `--data-dir`). Services that call back into the gateway
 /// (Lambda) do it on `gateway_port`, the port the server listens on.
 pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> Vec<Arc<dyn Service>> {
-    let _ = storage; // each service takes it as it moves onto the storage traits
     // S3 holds what DynamoDB exports and imports and what CloudWatch Logs exports.
     let s3 = Arc::new(ruststack_s3::S3::new(storage.clone()));
     let buckets = ruststack_s3::handle::S3Handle::new(s3.clone());
