@@ -11,6 +11,7 @@ mod names;
 mod paging;
 mod params;
 mod persist;
+pub mod secrets_ref;
 mod state;
 mod tags;
 
@@ -19,12 +20,20 @@ use ruststack_core::Service;
 use ruststack_core::store::Storage;
 use std::sync::Arc;
 
+pub use secrets_ref::{Pick, ReadError, SecretVersion, SecretsReader};
 pub use state::Ssm;
 
 /// The SSM service with its handler table.
 /// Parameter Store with its handler table, keeping its state in `storage`.
 pub fn service(storage: Storage) -> Arc<dyn Service> {
-    ruststack_core::Handlers::new(&generated::MODEL, Arc::new(Ssm::new(storage)))
+    service_with_secrets(storage, None)
+}
+
+/// Parameter Store reading `/aws/reference/secretsmanager/…` through `secrets`.
+pub fn service_with_secrets(storage: Storage, secrets: Option<Arc<dyn SecretsReader>>) -> Arc<dyn Service> {
+    let mut state = Ssm::new(storage);
+    state.secrets = secrets;
+    ruststack_core::Handlers::new(&generated::MODEL, Arc::new(state))
         .on(ops::PutParameter, params::put_parameter)
         .on(ops::GetParameter, params::get_parameter)
         .on(ops::GetParameters, params::get_parameters)

@@ -5,6 +5,7 @@ use crate::errors::{self, validation};
 use crate::generated::types::*;
 use crate::names::{self, Selector};
 use crate::paging;
+use crate::secrets_ref;
 use crate::state::{
     ADVANCED_VALUE_LIMIT, MAX_LABELS_PER_VERSION, MAX_VERSIONS, Params, STANDARD_VALUE_LIMIT, Ssm, StoredParameter,
     Version, parameter_arn,
@@ -235,9 +236,14 @@ pub async fn get_parameter(
     ctx: RequestContext,
     input: GetParameterRequest,
 ) -> Result<GetParameterResult, AwsError> {
+    let name = from_arn(&input.name);
+    if name.starts_with(secrets_ref::PREFIX) {
+        let decrypt = input.with_decryption.unwrap_or(false);
+        let parameter = secrets_ref::lookup(state.secrets.clone(), &ctx, &name, decrypt).await?;
+        return Ok(GetParameterResult { parameter: Some(parameter) });
+    }
     let region = state.region(&ctx.account_id, &ctx.region);
     let params = region.read();
-    let name = from_arn(&input.name);
     names::validate_reference(&name)?;
     let parameter = lookup(&ctx, &params, &name, input.with_decryption.unwrap_or(false))?;
     Ok(GetParameterResult { parameter: Some(parameter) })
@@ -258,15 +264,28 @@ pub async fn get_parameters(
     ctx: RequestContext,
     input: GetParametersRequest,
 ) -> Result<GetParametersResult, AwsError> {
-    let region = state.region(&ctx.account_id, &ctx.region);
-    let params = region.read();
     let decrypt = input.with_decryption.unwrap_or(false);
     let (mut found, mut invalid) = (Vec::new(), Vec::new());
+    // Secret references first (their reads await; the parameter lock is not held across them):
+    // any reference that cannot be answered is listed as invalid.
     let mut seen = std::collections::HashSet::new();
+    let mut rest = Vec::new();
     for reference in &input.names {
         if !seen.insert(reference.as_str()) {
             continue;
         }
+        if reference.starts_with(secrets_ref::PREFIX) {
+            match secrets_ref::lookup(state.secrets.clone(), &ctx, reference, decrypt).await {
+                Ok(p) => found.push(p),
+                Err(_) => invalid.push(reference.clone()),
+            }
+        } else {
+            rest.push(reference);
+        }
+    }
+    let region = state.region(&ctx.account_id, &ctx.region);
+    let params = region.read();
+    for reference in rest {
         match lookup(&ctx, &params, &from_arn(reference), decrypt) {
             Ok(p) => found.push(p),
             Err(e) if e.code == "ValidationException" => return Err(e),

@@ -24,6 +24,8 @@ pub const ADVANCED_VALUE_LIMIT: usize = 8192;
 pub struct Ssm {
     regions: PerRegion<RegionCell>,
     storage: Storage,
+    /// Secrets Manager, for `/aws/reference/secretsmanager/…` (none: such references are not found).
+    pub secrets: Option<Arc<dyn crate::SecretsReader>>,
 }
 
 impl Default for Ssm {
@@ -35,7 +37,7 @@ impl Default for Ssm {
 
 impl Ssm {
     pub fn new(storage: Storage) -> Self {
-        Ssm { regions: PerRegion::default(), storage }
+        Ssm { regions: PerRegion::default(), storage, secrets: None }
     }
 
     /// The parameters of one account and region, read from the store on first use.
