@@ -58,9 +58,50 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
         secretsmanager,
         ruststack_sns::service_with_state(sns),
         ruststack_sqs::service_with(queues),
-        ruststack_ssm::service(storage.clone()),
+        ruststack_ssm::service_with_secrets(storage.clone(), Some(Arc::new(secrets_for_ssm::Reader(secrets.clone())))),
         ruststack_sts::service(credentials.clone()),
     ]
+}
+
+/// Parameter Store's `/aws/reference/secretsmanager/…` reads, through GetSecretValue.
+mod secrets_for_ssm {
+    use ruststack_core::RequestContext;
+    use ruststack_core::service::BoxFuture;
+    use ruststack_secretsmanager::generated::types::GetSecretValueRequest;
+    use ruststack_ssm::{Pick, ReadError, SecretVersion};
+
+    pub struct Reader(pub ruststack_secretsmanager::SecretsHandle);
+
+    impl ruststack_ssm::SecretsReader for Reader {
+        fn read(&self, ctx: &RequestContext, id: &str, pick: Pick) -> BoxFuture<Result<SecretVersion, ReadError>> {
+            let (handle, ctx) = (self.0.clone(), ctx.clone());
+            let (version_id, version_stage) = match pick {
+                Pick::Current => (None, None),
+                Pick::VersionId(v) => (Some(v), None),
+                Pick::Stage(s) => (None, Some(s)),
+            };
+            let input = GetSecretValueRequest { secret_id: id.to_owned(), version_id, version_stage };
+            Box::pin(async move {
+                let out = handle.get_secret_value(ctx, input).await.map_err(|e| {
+                    // A secret scheduled for deletion is an InvalidRequestException there.
+                    if e.code == "InvalidRequestException" { ReadError::Deleted } else { ReadError::NotFound }
+                })?;
+                Ok(SecretVersion {
+                    arn: out.arn.unwrap_or_default(),
+                    name: out.name.unwrap_or_default(),
+                    version_id: out.version_id.unwrap_or_default(),
+                    secret_string: out.secret_string,
+                    // A Blob serializes as its base64 text.
+                    secret_binary: out
+                        .secret_binary
+                        .and_then(|b| serde_json::to_value(b).ok())
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    stages: out.version_stages.unwrap_or_default(),
+                    created: out.created_date.unwrap_or_default(),
+                })
+            })
+        }
+    }
 }
 
 /// Lambda as other services call it: SNS deliveries (Event invocations with the SNS event) and

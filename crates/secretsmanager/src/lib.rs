@@ -42,6 +42,16 @@ impl SecretsHandle {
     pub fn set_rotator(&self, rotator: Arc<dyn rotation::Rotator>) {
         *self.state.rotator.write() = Some(rotator);
     }
+
+    /// GetSecretValue for other services (Parameter Store's secret references), in `ctx`'s
+    /// account and region.
+    pub async fn get_secret_value(
+        &self,
+        ctx: ruststack_core::RequestContext,
+        input: generated::types::GetSecretValueRequest,
+    ) -> Result<generated::types::GetSecretValueResponse, ruststack_core::AwsError> {
+        values::get_secret_value(self.state.clone(), ctx, input).await
+    }
 }
 
 /// The Secrets Manager service with its handler table, keeping its state in `storage`.
