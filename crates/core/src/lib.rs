@@ -10,6 +10,7 @@
 //! - [`objects`]: blob storage for streamed payloads (S3 objects).
 
 pub mod body;
+pub mod buckets;
 pub mod context;
 pub mod error;
 pub mod event_pattern;

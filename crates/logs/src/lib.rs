@@ -31,7 +31,7 @@
 //!
 //! - [`state`]: what is stored, behind [`state::LogsState::region`] and [`state::LogsState::events`];
 //! - [`handlers`]: the operations, by area (groups, streams, events, tags, export tasks to S3
-//!   through the [`handlers::exports::ExportDestination`] the binary sets, metric and subscription
+//!   through the [`handlers::ruststack_core::buckets::Buckets`] the binary sets, metric and subscription
 //!   filters delivering to Lambda through the [`handlers::filters::SubscriptionTarget`] it sets,
 //!   resource policies and destinations, the v2 delivery API's sources, destinations and
 //!   deliveries);
@@ -80,7 +80,7 @@ impl LogsHandle {
 
 impl LogsHandle {
     /// Sets the S3 buckets export tasks write to.
-    pub fn set_export_destination(&self, destination: Arc<dyn exports::ExportDestination>) {
+    pub fn set_export_destination(&self, destination: Arc<dyn ruststack_core::buckets::Buckets>) {
         self.state.set_export_destination(destination);
     }
 

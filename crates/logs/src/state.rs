@@ -39,7 +39,7 @@ pub struct LogsState {
     /// Source of event ids, unique across the process and its restarts (see [`LogsState::new`]).
     next_event_id: AtomicU64,
     /// Where export tasks write (S3), set by the binary.
-    export_destination: std::sync::OnceLock<Arc<dyn crate::handlers::exports::ExportDestination>>,
+    export_destination: std::sync::OnceLock<Arc<dyn ruststack_core::buckets::Buckets>>,
     /// Where subscription filters deliver (Lambda), set by the binary.
     subscription_target: std::sync::OnceLock<Arc<dyn crate::handlers::filters::SubscriptionTarget>>,
 }
@@ -68,11 +68,11 @@ impl LogsState {
     }
 
     /// Where export tasks write, once the binary set it.
-    pub fn export_destination(&self) -> Option<Arc<dyn crate::handlers::exports::ExportDestination>> {
+    pub fn export_destination(&self) -> Option<Arc<dyn ruststack_core::buckets::Buckets>> {
         self.export_destination.get().cloned()
     }
 
-    pub fn set_export_destination(&self, destination: Arc<dyn crate::handlers::exports::ExportDestination>) {
+    pub fn set_export_destination(&self, destination: Arc<dyn ruststack_core::buckets::Buckets>) {
         let _ = self.export_destination.set(destination);
     }
 

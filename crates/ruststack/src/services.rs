@@ -15,7 +15,7 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
     let buckets = ruststack_s3::handle::S3Handle::new(s3.clone());
     // Lambda writes function output into CloudWatch Logs, as AWS does.
     let (logs, logs_handle) = ruststack_logs::service_with_handle(storage.clone());
-    logs_handle.set_export_destination(Arc::new(s3_access::Buckets(buckets.clone())));
+    logs_handle.set_export_destination(Arc::new(buckets.clone()));
     let subscriptions = logs_handle.clone();
     let lambda_logs = move |account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>| {
         logs_handle.append(account, region, group, stream, events)
@@ -24,7 +24,7 @@ pub fn all(credentials: &Credentials, storage: &Storage, gateway_port: u16) -> V
     let queues = ruststack_sqs::Queues::new(storage);
     // DynamoDB Streams reads the change logs DynamoDB keeps with its tables.
     let (dynamodb, dynamodb_streams) =
-        ruststack_dynamodb::service_with_buckets(storage.clone(), Arc::new(s3_access::Buckets(buckets.clone())));
+        ruststack_dynamodb::service_with_buckets(storage.clone(), Arc::new(buckets.clone()));
     // SNS subscriptions and Secrets Manager rotation invoke functions through Lambda's handle;
     // its event source mappings read DynamoDB streams through DynamoDB's.
     let (lambda, lambda_handle) = ruststack_lambda::service_with_handle(
@@ -216,75 +216,6 @@ mod lambda_integrations {
         let region = parts.next().unwrap_or("us-east-1").to_owned();
         let account = parts.next().unwrap_or("000000000000").to_owned();
         (account, region)
-    }
-}
-
-/// S3 as DynamoDB (exports, imports) and CloudWatch Logs (export tasks) use it.
-mod s3_access {
-    use bytes::Bytes;
-    use ruststack_core::AwsError;
-    use ruststack_core::service::BoxFuture;
-    use ruststack_s3::handle::S3Handle;
-
-    /// The largest object an import reads.
-    const MAX_READ: usize = 1 << 30;
-
-    pub struct Buckets(pub S3Handle);
-
-    impl ruststack_dynamodb::buckets::Buckets for Buckets {
-        fn exists(&self, bucket: &str) -> bool {
-            self.0.bucket_exists(bucket)
-        }
-
-        fn put(
-            &self,
-            account: &str,
-            region: &str,
-            bucket: &str,
-            key: &str,
-            body: Bytes,
-        ) -> BoxFuture<Result<(), AwsError>> {
-            let (s3, account, region, bucket, key) = owned(&self.0, account, region, bucket, key);
-            Box::pin(async move { s3.put_object(&account, &region, &bucket, &key, body, None).await })
-        }
-
-        fn list(
-            &self,
-            account: &str,
-            region: &str,
-            bucket: &str,
-            prefix: &str,
-        ) -> BoxFuture<Result<Vec<(String, u64)>, AwsError>> {
-            let (s3, account, region, bucket, prefix) = owned(&self.0, account, region, bucket, prefix);
-            Box::pin(async move { s3.list(&account, &region, &bucket, &prefix).await })
-        }
-
-        fn get(&self, account: &str, region: &str, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, AwsError>> {
-            let (s3, account, region, bucket, key) = owned(&self.0, account, region, bucket, key);
-            Box::pin(async move { s3.get_object(&account, &region, &bucket, &key, MAX_READ).await })
-        }
-    }
-
-    impl ruststack_logs::handlers::exports::ExportDestination for Buckets {
-        fn bucket_exists(&self, bucket: &str) -> bool {
-            self.0.bucket_exists(bucket)
-        }
-
-        fn put(
-            &self,
-            account: &str,
-            region: &str,
-            bucket: &str,
-            key: &str,
-            body: Vec<u8>,
-        ) -> BoxFuture<Result<(), AwsError>> {
-            let (s3, account, region, bucket, key) = owned(&self.0, account, region, bucket, key);
-            Box::pin(async move { s3.put_object(&account, &region, &bucket, &key, Bytes::from(body), None).await })
-        }
-    }
-
-    fn owned(s3: &S3Handle, a: &str, b: &str, c: &str, d: &str) -> (S3Handle, String, String, String, String) {
-        (s3.clone(), a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned())
     }
 }
 

@@ -5,6 +5,8 @@
 use crate::generated::types::{GetObjectRequest, ListObjectsV2Request, PutObjectRequest};
 use crate::state::S3;
 use bytes::Bytes;
+use ruststack_core::buckets::Buckets;
+use ruststack_core::service::BoxFuture;
 use ruststack_core::{AwsError, RequestContext, StreamingBody};
 use std::sync::Arc;
 
@@ -84,6 +86,44 @@ impl S3Handle {
         let input = GetObjectRequest { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() };
         let out = crate::objects::get_object(self.0.clone(), context(account, region, "GetObject"), input).await?;
         out.body.collect(limit).await
+    }
+}
+
+/// The largest object another service reads through [`Buckets::get`] (an import file).
+const MAX_READ: usize = 1 << 30;
+
+impl Buckets for S3Handle {
+    fn exists(&self, bucket: &str) -> bool {
+        self.bucket_exists(bucket)
+    }
+
+    fn put(
+        &self,
+        account: &str,
+        region: &str,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+    ) -> BoxFuture<Result<(), AwsError>> {
+        let (s3, [account, region, bucket, key]) = (self.clone(), [account, region, bucket, key].map(str::to_owned));
+        Box::pin(async move { s3.put_object(&account, &region, &bucket, &key, body, None).await })
+    }
+
+    fn list(
+        &self,
+        account: &str,
+        region: &str,
+        bucket: &str,
+        prefix: &str,
+    ) -> BoxFuture<Result<Vec<(String, u64)>, AwsError>> {
+        let (s3, [account, region, bucket, prefix]) =
+            (self.clone(), [account, region, bucket, prefix].map(str::to_owned));
+        Box::pin(async move { s3.list(&account, &region, &bucket, &prefix).await })
+    }
+
+    fn get(&self, account: &str, region: &str, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, AwsError>> {
+        let (s3, [account, region, bucket, key]) = (self.clone(), [account, region, bucket, key].map(str::to_owned));
+        Box::pin(async move { s3.get_object(&account, &region, &bucket, &key, MAX_READ).await })
     }
 }
 

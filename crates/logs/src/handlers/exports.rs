@@ -2,34 +2,18 @@
 //! account as AWS does: `aws-logs-write-test` ("Permission Check Successful") at the bucket's
 //! root, then one gzipped file per stream with events, `<prefix>/<task-id>/<stream>/000000.gz`,
 //! each line `<ISO 8601 time> <message>`. The task runs before the answer, so it is COMPLETED (or
-//! FAILED) when described. S3 is reached through the [`ExportDestination`] the binary sets.
+//! FAILED) when described. S3 is reached through the [`Buckets`](ruststack_core::buckets::Buckets) the binary sets.
 //! Tasks are kept in memory.
 
 use super::group_not_found;
 use crate::generated::types::*;
 use crate::state::{LogsState, Pos, now_millis};
 use ruststack_core::protocol::scalar::format_timestamp;
-use ruststack_core::service::BoxFuture;
 use ruststack_core::shape::TimestampFormat;
 use ruststack_core::{AwsError, RequestContext};
 use std::io::Write;
 use std::ops::Bound;
 use std::sync::Arc;
-
-/// Where export tasks write: S3 buckets, provided by the binary.
-pub trait ExportDestination: Send + Sync {
-    /// Whether the bucket exists.
-    fn bucket_exists(&self, bucket: &str) -> bool;
-    /// Writes one object in `account`'s bucket.
-    fn put(
-        &self,
-        account: &str,
-        region: &str,
-        bucket: &str,
-        key: &str,
-        body: Vec<u8>,
-    ) -> BoxFuture<Result<(), AwsError>>;
-}
 
 pub async fn create_export_task(
     state: Arc<LogsState>,
@@ -51,7 +35,7 @@ pub async fn create_export_task(
             .collect()
     };
     let destination = state.export_destination();
-    if !destination.as_ref().is_some_and(|d| d.bucket_exists(&input.destination)) {
+    if !destination.as_ref().is_some_and(|d| d.exists(&input.destination)) {
         return Err(AwsError::bad_request(
             "InvalidParameterException",
             "The given bucket does not exist. Please make sure the bucket is valid.",
@@ -72,7 +56,7 @@ pub async fn create_export_task(
         execution_info: Some(ExportTaskExecutionInfo { creation_time: Some(now_millis()), completion_time: None }),
     };
     let (account, region) = (ctx.account_id.to_string(), ctx.region.to_string());
-    let put = |key: String, body: Vec<u8>| destination.put(&account, &region, &input.destination, &key, body);
+    let put = |key: String, body: Vec<u8>| destination.put(&account, &region, &input.destination, &key, body.into());
     let mut result = put("aws-logs-write-test".into(), b"Permission Check Successful".to_vec()).await;
     // `to` is inclusive: events at that millisecond are exported.
     let (lo, hi) = (Pos { timestamp: input.from, id: 0 }, Pos { timestamp: input.to.saturating_add(1), id: 0 });
