@@ -337,3 +337,10 @@ def call_error(call, **kw) -> tuple[int, str, str]:
         call(**kw)
     err = e.value.response
     return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]
+
+
+def unique(prefix: str) -> str:
+    """A resource name no other test uses."""
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

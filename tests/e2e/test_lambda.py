@@ -8,7 +8,6 @@ import http.client
 import io
 import json
 import time
-import uuid
 import zipfile
 
 import pytest
@@ -22,6 +21,7 @@ from .lambda_fixtures.zips import (
     PYTHON_HANDLER,
     make_zip,
 )
+from .rsutil import unique
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -29,10 +29,6 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 @pytest.fixture(scope="module")
 def lam(client):
     return client("lambda")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def create(lam, name, files, runtime="python3.12", handler="index.handler", **kw):

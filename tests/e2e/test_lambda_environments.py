@@ -8,13 +8,13 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 
 import pytest
 
 from . import rsutil
 from .conftest import make_client
 from .lambda_fixtures.zips import make_zip
+from .rsutil import unique
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -28,10 +28,6 @@ def handler(event, context):
     time.sleep(event.get("sleep", 0))
     return os.getpid()
 """
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def alive(pid: int) -> bool:

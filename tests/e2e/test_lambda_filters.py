@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from .lambda_fixtures.zips import make_zip
+from .rsutil import unique
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -29,10 +29,6 @@ def handler(event, context):
             seen = r["eventName"] + " " + r["dynamodb"]["Keys"]["pk"]["S"]
         sqs.send_message(QueueUrl=OUT, MessageBody=seen)
 """
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture

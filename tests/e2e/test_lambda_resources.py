@@ -9,12 +9,12 @@ import os
 import tempfile
 import time
 import urllib.parse
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from .lambda_fixtures.zips import make_zip
+from .rsutil import unique
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -22,10 +22,6 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 @pytest.fixture(scope="module")
 def lam(client):
     return client("lambda")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def create(lam, name, code, runtime="python3.12", handler="index.handler", **kw):

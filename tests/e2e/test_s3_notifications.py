@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import time
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -18,14 +17,11 @@ from botocore.exceptions import ClientError
 from .lambda_fixtures.zips import make_zip
 from .test_s3_post import form_post
 from .s3util import error_of, expect_error, new_bucket_name
+from .rsutil import unique
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
